@@ -1,0 +1,63 @@
+// swift-tools-version: 6.0
+// screenplan: experiment-design assistant for pooled CRISPR screens with single-cell readout.
+import PackageDescription
+
+let package = Package(
+    name: "screenplan",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "screenplan", targets: ["screenplan"]),
+        .library(name: "ScreenplanCore", targets: ["ScreenplanCore"]),
+        .library(name: "ScreenplanTUI", targets: ["ScreenplanTUI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: - C system libraries (installed by the Makefile through apt)
+        .systemLibrary(
+            name: "CNcursesw",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncursesw5-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // MARK: - Core: design, network, dynamics, measurement, simulation, analysis, learning, reports
+        .target(
+            name: "ScreenplanCore",
+            dependencies: ["COpenBLAS", "CZlib", .product(name: "Yams", package: "Yams")],
+            linkerSettings: [.linkedLibrary("lapacke"), .linkedLibrary("m")]
+        ),
+
+        // MARK: - TUI: state, update, render into a text buffer; no terminal calls
+        .target(name: "ScreenplanTUI", dependencies: ["ScreenplanCore"]),
+
+        // MARK: - Terminal: the only code that calls ncurses
+        .target(name: "ScreenplanTerminal", dependencies: ["ScreenplanTUI", "CNcursesw"]),
+
+        // MARK: - Executable: one file per command
+        .executableTarget(
+            name: "screenplan",
+            dependencies: [
+                "ScreenplanCore", "ScreenplanTUI", "ScreenplanTerminal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .target(name: "TestSupport", dependencies: ["ScreenplanCore", "ScreenplanTUI"], path: "Tests/TestSupport"),
+        .testTarget(name: "ScreenplanCoreTests", dependencies: ["ScreenplanCore", "TestSupport"]),
+        .testTarget(name: "ScreenplanTUITests", dependencies: ["ScreenplanTUI", "TestSupport"]),
+        .testTarget(name: "ScreenplanCLITests", dependencies: ["TestSupport"]),
+    ]
+)

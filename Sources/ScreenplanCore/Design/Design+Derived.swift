@@ -1,0 +1,103 @@
+import Foundation
+
+// MARK: - Quantities derived from a design
+//
+// One place computes cell counts, control allocation and memory need, so that validation, the
+// analysis, the simulator and the TUI's headline figures can never disagree.
+
+extension Design {
+    /// Sampling times (hours from protocol start); the protocol's end when none are given.
+    public var timePoints: [Double] {
+        sampling.time_points_h.isEmpty ? [protocolDuration_h] : sampling.time_points_h
+    }
+
+    /// Total protocol duration (hours).
+    public var protocolDuration_h: Double { protocol_.reduce(0) { $0 + $1.duration_h } }
+
+    /// Names of the generated genes (when no network file is given): G0001 … Gnnnn, regulators
+    /// first, so that targets taken "from the regulators first" are G0001, G0002, …
+    public static func generatedGeneName(_ index: Int, of count: Int) -> String {
+        let width = max(4, String(count).count)
+        let digits = String(index + 1)
+        return "G" + String(repeating: "0", count: max(0, width - digits.count)) + digits
+    }
+
+    /// Number of distinct perturbations K (single targets plus explicit combinations).
+    public var perturbationCount: Int {
+        (perturbations.target_genes.isEmpty ? perturbations.targets : perturbations.target_genes.count)
+            + perturbations.combinations.count
+    }
+
+    /// Number of guides in the library (controls excluded).
+    public var guideCount: Int {
+        perturbationCount * perturbations.guides_per_target
+    }
+
+    /// Batches that hold control cells (at least one when the fraction is > 0).
+    public var batchesWithControls: Int {
+        let f = batching.controls_in_fraction
+        if f <= 0 { return 0 }
+        return min(batching.batches, max(1, Int((f * Double(batching.batches)).rounded())))
+    }
+
+    /// Perturbed cells (after QC) over all time points.
+    public var perturbedCells: Int {
+        perturbationCount * sampling.cells_per_perturbation * timePoints.count
+    }
+
+    /// Control cells (after QC) over all batches and time points: the explicit count per batch,
+    /// the explicit fraction, or Dunnett's rule (√K × cells per perturbation).
+    public var controlCells: Int {
+        let t = timePoints.count
+        if let perBatch = sampling.control_cells {
+            return perBatch * batchesWithControls * t
+        }
+        if let fraction = sampling.controls_fraction {
+            return Int((Double(perturbedCells) * fraction / (1 - fraction)).rounded())
+        }
+        if batchesWithControls == 0 { return 0 }
+        let k = Double(perturbationCount)
+        return Int((k.squareRoot() * Double(sampling.cells_per_perturbation)).rounded()) * t
+    }
+
+    /// Cells to keep after QC.
+    public var cellsAfterQC: Int { perturbedCells + controlCells }
+
+    /// Cells to load so that `cellsAfterQC` pass QC.
+    public var cellsLoaded: Int {
+        Int((Double(cellsAfterQC) / sampling.qc_pass_fraction).rounded(.up))
+    }
+
+    /// Cells that the batches can hold.
+    public var batchCapacity: Int { batching.batches * batching.max_cells_per_batch }
+
+    /// Estimated peak memory (bytes) of the largest step screenplan runs on this design: the
+    /// network Jacobian factorisation for the linear response (G × G), the effects table
+    /// (K × G), the dense regulator matrix (G × G_r) and one simulation block.
+    public var memoryNeedBytes: Double {
+        let g = Double(max(system.genes, measurement.measured_genes))
+        let gr = Double(system.network.regulators)
+        let k = Double(perturbationCount)
+        let blockCells = 4096.0
+        let jacobian = Double(system.genes) * Double(system.genes) * 8 * 2
+        let effects = k * g * 8 * 3
+        let regulatorMatrix = g * gr * 8 * 2
+        let block = g * blockCells * 8 * 6
+        return jacobian + effects + regulatorMatrix + block
+    }
+
+    /// Limit above which a design is refused as absurd for the machine class it runs on.
+    public static let memoryLimitBytes: Double = 16 * 1024 * 1024 * 1024
+}
+
+/// Human-readable byte counts (GiB, MiB) for messages.
+public func formatBytes(_ bytes: Double) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+    var value = bytes
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return String(format: unit == 0 ? "%.0f %@" : "%.1f %@", value, units[unit])
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Yams
+
+// MARK: - The design as an editable tree of fields
+//
+// Editing goes through the same reader and validator as files: a value is replaced in the YAML
+// node tree and the whole design is read again, so an edit is accepted exactly when a file with
+// that value would be, and is refused with the same message.
+
+/// One row of the design tree: a section, a list item, or a value.
+public struct DesignField: Equatable, Sendable {
+    /// Dotted path, e.g. `batching.batches`, `protocol[1].duration_h`.
+    public var path: String
+    /// The key or index shown.
+    public var label: String
+    /// The value as text; nil for sections and lists.
+    public var value: String?
+    public var depth: Int
+
+    public var isEditable: Bool { value != nil }
+}
+
+extension Design {
+    /// The node tree of the whole design, every field present.
+    func node() throws -> Node {
+        let text = try yamlText()
+        guard let node = try Yams.compose(yaml: text) else {
+            throw DesignValidationError(issues: [])
+        }
+        return node
+    }
+
+    /// Every field as a flat list of rows in file order.
+    public func fields() -> [DesignField] {
+        guard let root = try? node() else { return [] }
+        var rows: [DesignField] = []
+        func walk(_ node: Node, path: String, label: String, depth: Int) {
+            switch node {
+            case .scalar(let scalar):
+                rows.append(DesignField(path: path, label: label, value: scalar.string, depth: depth))
+            case .mapping(let mapping):
+                if !path.isEmpty {
+                    if mapping.isEmpty {
+                        rows.append(DesignField(path: path, label: label, value: "{}", depth: depth))
+                        return
+                    }
+                    rows.append(DesignField(path: path, label: label, value: nil, depth: depth))
+                }
+                for (key, value) in mapping {
+                    let name = key.scalar?.string ?? "?"
+                    walk(value, path: path.isEmpty ? name : "\(path).\(name)", label: name,
+                         depth: path.isEmpty ? 0 : depth + 1)
+                }
+            case .sequence(let sequence):
+                if sequence.isEmpty {
+                    rows.append(DesignField(path: path, label: label, value: "[]", depth: depth))
+                    return
+                }
+                if sequence.allSatisfy({ $0.scalar != nil }) {
+                    let items = sequence.compactMap { $0.scalar?.string }
+                    rows.append(DesignField(path: path, label: label, value: "[" + items.joined(separator: ", ") + "]", depth: depth))
+                    return
+                }
+                rows.append(DesignField(path: path, label: label, value: nil, depth: depth))
+                for (index, item) in sequence.enumerated() {
+                    walk(item, path: "\(path)[\(index)]", label: "[\(index)]", depth: depth + 1)
+                }
+            case .alias:
+                break
+            }
+        }
+        walk(root, path: "", label: "", depth: 0)
+        return rows
+    }
+
+    /// The design with the field at `path` set to `text` (YAML scalar or flow list), validated
+    /// as a file would be. Throws the issues that refuse it.
+    public func setting(_ path: String, to text: String) throws -> Design {
+        let root = try node()
+        let replacement: Node
+        do {
+            replacement = try Yams.compose(yaml: text) ?? Node("")
+        } catch {
+            throw DesignValidationError(issues: [DesignIssue(
+                location: SourceLocation(file: "(edit)", line: 1, column: 1), path: path,
+                message: "`\(text)` is not a valid value")])
+        }
+        guard let updated = Design.replace(in: root, path: Design.components(path), with: replacement) else {
+            throw DesignValidationError(issues: [DesignIssue(
+                location: SourceLocation(file: "(edit)", line: 1, column: 1), path: path,
+                message: "no such field")])
+        }
+        let yaml = try Yams.serialize(node: updated)
+        var loaded = try DesignLoader.load(text: yaml, file: "(edit)", baseDirectory: baseDirectory)
+        loaded.design.baseDirectory = baseDirectory
+        return loaded.design
+    }
+
+    /// Splits `a.b[2].c` into ["a", "b", "[2]", "c"].
+    static func components(_ path: String) -> [String] {
+        var parts: [String] = []
+        for piece in path.split(separator: ".") {
+            var rest = Substring(piece)
+            if let bracket = rest.firstIndex(of: "[") {
+                if bracket > rest.startIndex { parts.append(String(rest[..<bracket])) }
+                rest = rest[bracket...]
+                while let close = rest.firstIndex(of: "]") {
+                    parts.append(String(rest[...close]))
+                    rest = rest[rest.index(after: close)...]
+                }
+            } else {
+                parts.append(String(rest))
+            }
+        }
+        return parts
+    }
+
+    static func replace(in node: Node, path: [String], with value: Node) -> Node? {
+        guard let head = path.first else { return value }
+        let rest = Array(path.dropFirst())
+        switch node {
+        case .mapping(var mapping):
+            guard let child = mapping[head], let updated = replace(in: child, path: rest, with: value) else { return nil }
+            mapping[head] = updated
+            return .mapping(mapping)
+        case .sequence(var sequence):
+            guard head.hasPrefix("["), let index = Int(head.dropFirst().dropLast()),
+                  index >= 0, index < sequence.count,
+                  let updated = replace(in: sequence[index], path: rest, with: value) else { return nil }
+            sequence[index] = updated
+            return .sequence(sequence)
+        default:
+            return nil
+        }
+    }
+}

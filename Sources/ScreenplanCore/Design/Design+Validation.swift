@@ -1,0 +1,180 @@
+import Foundation
+
+// MARK: - Semantic validation: what each field alone cannot say
+
+/// Checks that need several fields at once (capacity, names that must agree, network files,
+/// memory need). Field-level type and range checks happen while reading.
+public enum DesignValidator {
+    public static func validate(_ loaded: LoadedDesign) -> [DesignIssue] {
+        var issues: [DesignIssue] = []
+        let d = loaded.design
+        func issue(_ path: String, _ message: String) {
+            issues.append(DesignIssue(location: loaded.location(of: path), path: path, message: message))
+        }
+
+        // Network: generated sizes, or the file and its genes.
+        var geneNames: [String]
+        if let file = d.system.network.file {
+            do {
+                let network = try loadNetwork(loaded)
+                geneNames = network.genes
+                _ = file
+            } catch let error as DesignValidationError {
+                return issues + error.issues
+            } catch {
+                issue("system.network.file", "cannot be read: \(error)")
+                return issues
+            }
+        } else {
+            if d.system.network.genes_file != nil {
+                issue("system.network.genes_file", "a genes table needs an edge list in `system.network.file`")
+            }
+            if d.system.network.regulators > d.system.genes {
+                issue("system.network.regulators",
+                      "\(d.system.network.regulators) regulators cannot exceed system.genes (\(d.system.genes))")
+            }
+            geneNames = (0..<d.system.genes).map { Design.generatedGeneName($0, of: d.system.genes) }
+        }
+        let known = Set(geneNames)
+
+        // Perturbation targets.
+        if d.perturbations.target_genes.isEmpty {
+            if d.perturbations.targets > geneNames.count {
+                issue("perturbations.targets",
+                      "\(d.perturbations.targets) targets but the network has only \(geneNames.count) genes")
+            }
+        } else {
+            var seen = Set<String>()
+            for gene in d.perturbations.target_genes {
+                if !known.contains(gene) {
+                    var message = "unknown gene `\(gene)`: not in the network"
+                    if let guess = suggestion(for: gene, among: geneNames) { message += "; did you mean `\(guess)`?" }
+                    issue("perturbations.target_genes", message)
+                }
+                if !seen.insert(gene).inserted {
+                    issue("perturbations.target_genes", "gene `\(gene)` is targeted twice")
+                }
+            }
+        }
+        for (index, combination) in d.perturbations.combinations.enumerated() {
+            let path = "perturbations.combinations[\(index)]"
+            if combination.count < 2 { issue(path, "a combination needs at least two genes") }
+            for gene in combination where !known.contains(gene) {
+                issue(path, "unknown gene `\(gene)`: not in the network")
+            }
+        }
+
+        // Media and protocol.
+        let mediumNames = d.system.media.map(\.name)
+        if Set(mediumNames).count != mediumNames.count {
+            issue("system.media", "medium names must be unique")
+        }
+        for (index, medium) in d.system.media.enumerated() {
+            for gene in medium.inputs.keys.sorted() where !known.contains(gene) {
+                issue("system.media[\(index)].inputs.\(gene)", "unknown gene `\(gene)`: not in the network")
+            }
+        }
+        for (index, step) in d.protocol_.enumerated() where !mediumNames.contains(step.medium) {
+            var message = "medium `\(step.medium)` is not defined in system.media (\(mediumNames.joined(separator: ", ")))"
+            if let guess = suggestion(for: step.medium, among: mediumNames) { message += "; did you mean `\(guess)`?" }
+            issue("protocol[\(index)].medium", message)
+        }
+        if !d.protocol_.contains(where: \.perturb) {
+            issue("protocol", "no step has `perturb: true`, so no guide ever acts")
+        }
+        let duration = d.protocolDuration_h
+        for t in d.sampling.time_points_h where t > duration {
+            issue("sampling.time_points_h",
+                  "time point \(Check.format(t)) h is after the protocol ends (\(Check.format(duration)) h)")
+        }
+        if d.system.dynamics == .differentiating {
+            let trigger = d.system.differentiation.trigger_medium
+            if !mediumNames.contains(trigger) {
+                issue("system.differentiation.trigger_medium",
+                      "medium `\(trigger)` is not defined in system.media")
+            } else if !d.protocol_.contains(where: { $0.medium == trigger }) {
+                issue("system.differentiation.trigger_medium",
+                      "no protocol step uses `\(trigger)`, so cells never differentiate")
+            }
+            if d.system.differentiation.lineages * 2 > d.system.network.regulators && d.system.network.file == nil {
+                issue("system.differentiation.lineages",
+                      "\(d.system.differentiation.lineages) lineages need at least \(d.system.differentiation.lineages * 2) regulators")
+            }
+        }
+
+        // Controls.
+        if d.sampling.control_cells != nil && d.sampling.controls_fraction != nil {
+            issue("sampling.controls_fraction", "give either sampling.control_cells or sampling.controls_fraction, not both")
+        }
+        if d.batchesWithControls == 0 {
+            issue("batching.controls_in_fraction",
+                  "no batch holds controls; every perturbation effect would be confounded with batch")
+        }
+
+        // Layout.
+        let b = d.batching
+        if [.subLibraries, .balancedIncomplete].contains(b.layout) && b.replicates > b.batches {
+            issue("batching.replicates", "\(b.replicates) replicates need at least as many batches (have \(b.batches))")
+        }
+        if b.layout == .explicit {
+            if b.explicit_cells.count != d.perturbationCount {
+                issue("batching.explicit_cells",
+                      "has \(b.explicit_cells.count) rows; the design has \(d.perturbationCount) perturbations")
+            }
+            for (index, row) in b.explicit_cells.enumerated() where row.count != b.batches {
+                issue("batching.explicit_cells[\(index)]", "has \(row.count) entries; the design has \(b.batches) batches")
+            }
+        } else if !b.explicit_cells.isEmpty {
+            issue("batching.explicit_cells", "is only used with `layout: explicit`")
+        }
+        for (index, level) in b.nested.enumerated() where b.batches % level.count != 0 {
+            issue("batching.nested[\(index)].count",
+                  "\(b.batches) batches cannot be split evenly over \(level.count) \(level.unit.rawValue)s")
+        }
+        if d.system.regime == .inVivo && b.unit != .animal && !b.nested.contains(where: { $0.unit == .animal }) {
+            issue("batching.unit", "an in vivo screen needs animals as batches: set `unit: animal` or a nested animal level")
+        }
+
+        // Genes measured.
+        if d.measurement.measured_genes < geneNames.count {
+            issue("measurement.measured_genes",
+                  "\(d.measurement.measured_genes) measured genes is fewer than the \(geneNames.count) modelled genes")
+        }
+
+        // Capacity: more perturbations than the cells of the batches can hold.
+        if d.cellsLoaded > d.batchCapacity {
+            let needed = Int((Double(d.cellsLoaded) / Double(b.max_cells_per_batch)).rounded(.up))
+            issue("batching.batches",
+                  "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cells_per_perturbation) cells × \(d.timePoints.count) time points + \(d.controlCells) controls, at \(Int(d.sampling.qc_pass_fraction * 100))% QC pass), but \(b.batches) batches × \(b.max_cells_per_batch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
+        }
+
+        // Memory need.
+        let need = d.memoryNeedBytes
+        if need > Design.memoryLimitBytes {
+            issue(d.system.network.file == nil ? "system.genes" : "system.network.file",
+                  "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measured_genes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))")
+        }
+        return issues
+    }
+
+    /// Reads the network file a design names, resolving paths against the design's folder.
+    public static func loadNetwork(_ loaded: LoadedDesign) throws -> Network {
+        let d = loaded.design
+        guard let file = d.system.network.file else {
+            throw DesignValidationError(issues: [DesignIssue(
+                location: loaded.location(of: "system.network"), path: "system.network.file",
+                message: "no network file given")])
+        }
+        return try NetworkFile.read(
+            edgesPath: resolve(file, against: d.baseDirectory),
+            genesPath: d.system.network.genes_file.map { resolve($0, against: d.baseDirectory) },
+            defaults: NetworkFile.Defaults(d.system.network),
+            fieldPath: "system.network.file",
+            referencedAt: loaded.location(of: "system.network.file"))
+    }
+
+    /// A path relative to the design file's folder, or the absolute path as given.
+    public static func resolve(_ path: String, against base: String) -> String {
+        path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+    }
+}

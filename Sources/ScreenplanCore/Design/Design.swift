@@ -1,0 +1,366 @@
+// MARK: - The design of a pooled CRISPR screen
+//
+// Every field has a default (docs/design-file.md gives its unit, valid range and source), so a
+// minimal design file is a few lines. Units are carried in the field names (`_h` hours,
+// `_usd`-free costs carry `cost.currency`), so a design file reads unambiguously.
+
+/// A complete screen design: the system, what is perturbed, how, how it is sampled, measured,
+/// batched and paid for, and how it is analysed.
+public struct Design: Equatable, Sendable, Codable {
+    public var name: String = "untitled screen"
+    public var description: String = ""
+    public var system = SystemSpec()
+    public var perturbations = PerturbationSpec()
+    public var protocol_: [ProtocolStep] = Design.defaultProtocol
+    public var sampling = SamplingSpec()
+    public var measurement = MeasurementSpec()
+    public var batching = BatchingSpec()
+    public var cost = CostSpec()
+    public var analysis = AnalysisSpec()
+    /// Directory against which relative paths (network files) are resolved; not part of the file.
+    public var baseDirectory: String = "."
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case name, description, system, perturbations, protocol_ = "protocol", sampling,
+            measurement, batching, cost, analysis
+    }
+
+    /// Grow in the starting medium, then switch guides on and let the perturbation act.
+    public static let defaultProtocol: [ProtocolStep] = [
+        ProtocolStep(medium: "growth", perturb: false, duration_h: 24),
+        ProtocolStep(medium: "growth", perturb: true, duration_h: 96),
+    ]
+}
+
+// MARK: - System
+
+public enum Regime: String, Codable, Sendable, CaseIterable {
+    case inVitro = "in-vitro"
+    case inVivo = "in-vivo"
+}
+
+public enum DynamicsKind: String, Codable, Sendable, CaseIterable {
+    case nonDifferentiating = "non-differentiating"
+    case differentiating
+}
+
+/// The biological system: regime, dynamics, the regulatory network, media and the switches that
+/// break the assumptions published methods make.
+public struct SystemSpec: Equatable, Sendable, Codable {
+    public var regime: Regime = .inVitro
+    public var dynamics: DynamicsKind = .nonDifferentiating
+    /// Number of modelled genes G (ignored when the network comes from a file with a genes table).
+    public var genes: Int = 2000
+    public var network = NetworkSpec()
+    public var media: [MediumSpec] = [MediumSpec()]
+    /// Intrinsic noise scale s of the chemical Langevin equation (dimensionless); 0 is the ODE.
+    public var intrinsic_noise: Double = 0.05
+    /// Euler–Maruyama step (hours).
+    public var time_step_h: Double = 0.5
+    /// Branching differentiation program (differentiating dynamics only).
+    public var differentiation = DifferentiationSpec()
+    /// Animals, niche variation, influx (in vivo only).
+    public var in_vivo = InVivoSpec()
+    /// Switches that violate, one at a time, the assumptions published ML methods make.
+    public var assumptions = AssumptionSwitches()
+
+    public init() {}
+}
+
+/// Where the network comes from: generated with a seed, or an edge-list file.
+public struct NetworkSpec: Equatable, Sendable, Codable {
+    /// Tab-separated edge list `regulator target weight [hill_n half_response]`; nil = generate.
+    public var file: String? = nil
+    /// Optional genes table `gene basal decay` (tab-separated).
+    public var genes_file: String? = nil
+    public var seed: UInt64 = 1
+    /// Number of regulators G_r (genes with outgoing edges) when generated.
+    public var regulators: Int = 200
+    /// Mean number of regulators acting on each gene (in-degree) when generated.
+    public var mean_in_degree: Double = 3
+    /// Fraction of edges that activate (the rest repress).
+    public var activation_fraction: Double = 0.6
+    /// Mean absolute edge weight (production units per hour; basal = 1 scale).
+    public var weight_mean: Double = 1.0
+    /// Hill coefficient n of every edge unless the file says otherwise.
+    public var hill_n: Double = 2
+    /// Half-response concentration h as a multiple of the regulator's basal steady state.
+    public var half_response: Double = 1.0
+    /// Basal production b (concentration units per hour).
+    public var basal: Double = 1.0
+    /// Decay rate γ (per hour); 0.2/h ≈ 3.5 h half-life, typical of mRNA.
+    public var decay_per_h: Double = 0.2
+    /// Spread (sd on the log scale) of basal production between genes, so expression spans decades.
+    public var basal_log_sd: Double = 1.0
+
+    public init() {}
+}
+
+/// A culture medium or niche: an input vector u_m that raises or lowers some genes' production.
+public struct MediumSpec: Equatable, Sendable, Codable {
+    public var name: String = "growth"
+    /// Explicit inputs per gene name (production units per hour).
+    public var inputs: [String: Double] = [:]
+    /// Number of genes that receive a generated input (seeded), in addition to `inputs`.
+    public var random_inputs: Int = 0
+    /// Size (production units per hour, signed at random) of each generated input.
+    public var input_strength: Double = 1.0
+
+    public init(name: String = "growth") { self.name = name }
+}
+
+/// The differentiation program for differentiating dynamics: lineage regulators that repress each
+/// other are held off by the starting medium and released by a medium switch.
+public struct DifferentiationSpec: Equatable, Sendable, Codable {
+    /// Number of terminal lineages (mutually repressing lineage regulators).
+    public var lineages: Int = 3
+    /// Strength of self-activation and cross-repression of lineage regulators.
+    public var lineage_strength: Double = 4.0
+    /// The medium that releases the program; cells stay progenitors before it.
+    public var trigger_medium: String = "differentiation"
+
+    public init() {}
+}
+
+/// In vivo specifics: animals are batches, the niche varies by animal, cells flow in.
+public struct InVivoSpec: Equatable, Sendable, Codable {
+    /// Animal-to-animal spread of the niche input (sd, production units per hour).
+    public var niche_sd: Double = 0.2
+    /// Mean delay between guide delivery and the start of the perturbation (hours).
+    public var delivery_delay_h: Double = 48
+    /// Animal-to-animal spread of the fraction of cells that receive a guide (sd of a fraction).
+    public var delivery_sd: Double = 0.1
+    /// Fraction of the population replaced per hour by progenitor influx (per hour).
+    public var influx_per_h: Double = 0.01
+
+    public init() {}
+}
+
+/// One switch per assumption of published methods (model reference, claim 4).
+public struct AssumptionSwitches: Equatable, Sendable, Codable {
+    /// Controls respond to the medium (media shift the baseline of control cells too).
+    public var controls_respond_to_medium: Bool = true
+    /// One perturbation has two attractors (bistable response), drawn per cell.
+    public var bistable_perturbation: Bool = false
+    /// Cells are sampled before they reach steady state (a fraction of the relaxation time).
+    public var sample_before_steady_state: Bool = false
+    /// Perturbations ramp up with a delay instead of acting instantly.
+    public var delayed_perturbation: Bool = false
+    /// Ramp time of the perturbation when delayed (hours).
+    public var perturbation_ramp_h: Double = 24
+
+    public init() {}
+}
+
+// MARK: - Perturbations
+
+public enum Modality: String, Codable, Sendable, CaseIterable {
+    case crispri, crispra, knockout
+}
+
+/// What is perturbed and how strongly.
+public struct PerturbationSpec: Equatable, Sendable, Codable {
+    public var modality: Modality = .crispri
+    /// Number of targeted genes, taken from the regulators first (used when `target_genes` is empty).
+    public var targets: Int = 100
+    /// Explicit gene names to target; overrides `targets`.
+    public var target_genes: [String] = []
+    /// Guides per target (dual-guide libraries: 2).
+    public var guides_per_target: Int = 2
+    /// Mean per-guide CRISPRi knockdown efficiency e (fraction), Beta-distributed.
+    public var knockdown_mean: Double = 0.67
+    /// Concentration (α+β) of the Beta distribution of knockdown (Beta(6,3) → 9).
+    public var knockdown_concentration: Double = 9
+    /// CRISPRa fold activation a (κ = 1 + a).
+    public var activation: Double = 2.0
+    /// Fraction of a knocked-out gene's transcript kept (nonsense-mediated decay leaves some).
+    public var ko_transcript_retention: Double = 0.3
+    /// Guide-to-guide spread of effect around the gene's (sd, log2 units).
+    public var guide_effect_sd: Double = 0.13
+    /// Multiplicity of infection (mean guides per cell, Poisson).
+    public var moi: Double = 0.2
+    /// Explicit combinations of targets delivered together (gene names per combination).
+    public var combinations: [[String]] = []
+
+    public init() {}
+}
+
+// MARK: - Protocol
+
+/// One protocol step: a medium, whether guides act, and for how long. Order matters.
+public struct ProtocolStep: Equatable, Sendable, Codable {
+    public var medium: String
+    public var perturb: Bool
+    public var duration_h: Double
+
+    public init(medium: String, perturb: Bool, duration_h: Double) {
+        self.medium = medium
+        self.perturb = perturb
+        self.duration_h = duration_h
+    }
+}
+
+// MARK: - Sampling
+
+/// When cells are sampled and how many of each perturbation.
+public struct SamplingSpec: Equatable, Sendable, Codable {
+    /// Sampling times counted from protocol start (hours); default is the protocol's end.
+    public var time_points_h: [Double] = []
+    /// Cells per perturbation (per time point), after QC.
+    public var cells_per_perturbation: Int = 150
+    /// Control cells per batch and time point; nil = Dunnett's rule √K × cells per perturbation.
+    public var control_cells: Int? = nil
+    /// Alternative to `control_cells`: the fraction of all cells that are controls, in [0, 1).
+    public var controls_fraction: Double? = nil
+    /// Fraction of recovered cells that pass QC.
+    public var qc_pass_fraction: Double = 0.8
+
+    public init() {}
+}
+
+// MARK: - Measurement
+
+public enum DropoutModel: String, Codable, Sendable, CaseIterable {
+    case none
+    case zeroInflation = "zero-inflation"
+}
+
+/// The measurement operator M_b (model reference section 3).
+public struct MeasurementSpec: Equatable, Sendable, Codable {
+    /// Measured genes; the modelled genes come first, the rest are non-regulated background.
+    public var measured_genes: Int = 2000
+    /// Median UMIs per cell (at full capture).
+    public var umis_per_cell: Double = 10000
+    /// Library-size spread (sd of log library size).
+    public var library_size_sd: Double = 0.4
+    /// Spread of batch median library size around the design's (sd on the log scale).
+    public var batch_library_sd: Double = 0.1
+    /// Capture efficiency q (fraction of molecules captured), in (0, 1].
+    public var capture_efficiency: Double = 0.1
+    /// Negative binomial size θ (dispersion; larger is closer to Poisson).
+    public var dispersion: Double = 1.5
+    /// Extra dropout beyond the NB.
+    public var dropout: DropoutModel = .none
+    /// Zero-inflation scale: π₀(λ) = dropout_rate · exp(−λ / dropout_midpoint).
+    public var dropout_rate: Double = 0.0
+    public var dropout_midpoint: Double = 1.0
+    /// Probability that each guide is detected in its cell.
+    public var guide_capture: Double = 0.9
+    /// Multiplet rate per cell loaded (0.8% per 1,000 cells ≈ 7.7e-6 per cell).
+    public var doublet_rate_per_cell: Double = 7.7e-6
+    /// Reads sequenced per cell.
+    public var reads_per_cell: Double = 20000
+    /// Fraction of reads that map to the transcriptome.
+    public var mapping_efficiency: Double = 0.7
+    /// Reads per cell at which half of the UMIs are seen (saturation curve; K562 ~ 40k saturating).
+    public var saturation_reads_half: Double = 8000
+
+    public init() {}
+}
+
+// MARK: - Batching
+
+public enum BatchUnit: String, Codable, Sendable, CaseIterable {
+    case lane, day, plate, animal, donor
+}
+
+public enum LayoutStrategy: String, Codable, Sendable, CaseIterable {
+    case pooled
+    case subLibraries = "sub-libraries"
+    case confounded
+    case balancedIncomplete = "balanced-incomplete"
+    case perAnimal = "per-animal"
+    case perTimePoint = "per-time-point"
+    case explicit
+}
+
+/// A batching level in a nested design (animal > day > lane), each with its own effect strength.
+public struct BatchLevel: Equatable, Sendable, Codable {
+    public var unit: BatchUnit
+    public var count: Int
+    /// Gene-wise batch effect sd of this level (log scale).
+    public var effect_sd: Double
+
+    public init(unit: BatchUnit, count: Int, effect_sd: Double) {
+        self.unit = unit
+        self.count = count
+        self.effect_sd = effect_sd
+    }
+}
+
+/// How cells are split into batches and how perturbations are laid out over them.
+public struct BatchingSpec: Equatable, Sendable, Codable {
+    public var unit: BatchUnit = .lane
+    /// Number of batches (innermost units).
+    public var batches: Int = 8
+    /// Maximum cells loaded per batch (10x Chromium lane: ~20,000 with superloading).
+    public var max_cells_per_batch: Int = 20000
+    public var layout: LayoutStrategy = .pooled
+    /// Batches each perturbation appears in (sub-libraries, balanced-incomplete).
+    public var replicates: Int = 2
+    /// Fraction of batches that hold controls (1 = every batch).
+    public var controls_in_fraction: Double = 1.0
+    /// Gene-wise batch effect sd τ (log scale) of the innermost level.
+    public var batch_effect_sd: Double = 0.1
+    /// Batch × perturbation interaction sd ω (log scale).
+    public var interaction_sd: Double = 0.03
+    /// Outer nested levels (e.g. animal > day); the innermost level is `unit` × `batches`.
+    public var nested: [BatchLevel] = []
+    /// Explicit perturbation × batch cell counts (layout: explicit); rows follow the targets.
+    public var explicit_cells: [[Int]] = []
+
+    public init() {}
+}
+
+// MARK: - Cost
+
+/// The cost model. Amounts are in `currency`.
+public struct CostSpec: Equatable, Sendable, Codable {
+    public var currency: String = "USD"
+    /// Cost per batch unit (10x lane share of a kit, or an animal).
+    public var per_batch: Double = 700
+    /// Cost per cell captured (reagent share).
+    public var per_cell: Double = 0.09
+    /// Sequencing cost per million reads (14,000 per 4.1e9 reads ≈ 3.41).
+    public var per_million_reads: Double = 3.41
+    /// Reads per flow cell, for the order list.
+    public var reads_per_flow_cell: Double = 4.1e9
+    /// Cost of one flow cell (for the order list).
+    public var flow_cell: Double = 14000
+    /// Lanes per kit (for the order list).
+    public var lanes_per_kit: Int = 8
+
+    public init() {}
+}
+
+// MARK: - Analysis
+
+public enum EffectSource: String, Codable, Sendable, CaseIterable {
+    case network, fixed
+}
+
+public enum MultipleTesting: String, Codable, Sendable, CaseIterable {
+    case bh, bonferroni, none
+}
+
+/// How effects are estimated and tested.
+public struct AnalysisSpec: Equatable, Sendable, Codable {
+    /// Expected effects from the network's linear response, or one fixed size.
+    public var effect: EffectSource = .network
+    /// Fixed effect size of the target (log2 fold change) when `effect: fixed`.
+    public var effect_size_log2: Double = -1.0
+    /// Family-wise or false-discovery level.
+    public var alpha: Double = 0.05
+    public var multiple_testing: MultipleTesting = .bh
+    /// Target power for the solvers.
+    public var target_power: Double = 0.8
+    /// Minimum mean UMIs per cell below which a gene is not testable.
+    public var expression_threshold: Double = 0.1
+    /// Steady-state loss weights for learnability (λ₀ controls, λ₁ late perturbed).
+    public var lambda_control: Double = 1.0
+    public var lambda_perturbed: Double = 1.0
+
+    public init() {}
+}

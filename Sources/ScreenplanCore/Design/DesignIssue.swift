@@ -1,0 +1,69 @@
+// MARK: - Problems found in a design, with the place they come from
+
+/// A place in an input file (1-based line and column).
+public struct SourceLocation: Equatable, Sendable, Codable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+}
+
+/// One problem in a design or in a file it names, reported as `file:line:column: field.path: message`.
+public struct DesignIssue: Error, Equatable, Sendable, CustomStringConvertible {
+    public var location: SourceLocation
+    /// Dotted field path, e.g. `batching.batches` or `protocol[1].duration_h`.
+    public var path: String
+    public var message: String
+
+    public init(location: SourceLocation, path: String, message: String) {
+        self.location = location
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String {
+        "\(location.file):\(location.line):\(location.column): \(path): \(message)"
+    }
+}
+
+/// All problems found in one design; thrown so that a caller sees every problem at once.
+public struct DesignValidationError: Error, Sendable, CustomStringConvertible {
+    public var issues: [DesignIssue]
+
+    public init(issues: [DesignIssue]) { self.issues = issues }
+
+    public var description: String { issues.map(\.description).joined(separator: "\n") }
+}
+
+// MARK: - Suggestions
+
+/// Edit distance between two strings; used for "did you mean" suggestions.
+func levenshtein(_ a: String, _ b: String) -> Int {
+    let a = Array(a.lowercased()), b = Array(b.lowercased())
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}
+
+/// The closest candidate to `word`, if it is close enough to be a likely typo.
+public func suggestion(for word: String, among candidates: [String]) -> String? {
+    let scored = candidates.map { ($0, levenshtein(word, $0)) }.min { $0.1 < $1.1 }
+    guard let (best, distance) = scored else { return nil }
+    let limit = max(2, best.count / 3)
+    return distance <= limit ? best : nil
+}

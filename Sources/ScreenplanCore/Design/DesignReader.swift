@@ -1,0 +1,611 @@
+import Foundation
+import Yams
+
+// MARK: - Reading a design file into typed values, with the location of every field
+//
+// The file is composed into a Yams node tree (YAML; JSON is YAML's flow subset) rather than
+// decoded with Codable, so that every problem can name its line and column, unknown keys can be
+// caught with a suggestion, and all problems are reported in one pass instead of the first one.
+
+/// A design together with where each of its fields was written, so that later checks (memory,
+/// capacity, network) can point at the right line.
+public struct LoadedDesign: Sendable {
+    public var design: Design
+    public var file: String
+    /// Location of each field path present in the file (`batching.batches` → 12:3).
+    public var locations: [String: SourceLocation]
+
+    /// Where a field was written, or the nearest enclosing section that was, or the file start.
+    public func location(of path: String) -> SourceLocation {
+        var key = path
+        while true {
+            if let found = locations[key] { return found }
+            guard let cut = key.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            key = String(key[..<cut])
+        }
+        return SourceLocation(file: file, line: 1, column: 1)
+    }
+}
+
+public enum DesignLoader {
+    /// Reads and validates a design file. Throws `DesignValidationError` listing every problem.
+    public static func load(path: String) throws -> LoadedDesign {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw DesignValidationError(issues: [
+                DesignIssue(
+                    location: SourceLocation(file: path, line: 1, column: 1), path: "(file)",
+                    message: "no such file")
+            ])
+        }
+        guard let data = FileManager.default.contents(atPath: path),
+            let text = String(data: data, encoding: .utf8)
+        else {
+            throw DesignValidationError(issues: [
+                DesignIssue(
+                    location: SourceLocation(file: path, line: 1, column: 1), path: "(file)",
+                    message: "cannot be read as UTF-8 text")
+            ])
+        }
+        let base = (path as NSString).deletingLastPathComponent
+        return try load(text: text, file: path, baseDirectory: base.isEmpty ? "." : base)
+    }
+
+    /// Reads and validates design text; `file` names it in messages.
+    public static func load(text: String, file: String, baseDirectory: String = ".") throws
+        -> LoadedDesign
+    {
+        let reader = DesignReader(file: file)
+        var design = reader.read(text: text)
+        design.baseDirectory = baseDirectory
+        var loaded = LoadedDesign(design: design, file: file, locations: reader.locations)
+        var issues = reader.issues
+        if issues.isEmpty {
+            issues += DesignValidator.validate(loaded)
+        }
+        guard issues.isEmpty else {
+            throw DesignValidationError(issues: issues.sorted {
+                ($0.location.file, $0.location.line, $0.location.column)
+                    < ($1.location.file, $1.location.line, $1.location.column)
+            })
+        }
+        loaded.design = design
+        return loaded
+    }
+
+    /// Decodes without semantic validation (used by the TUI to read a file with problems in it).
+    public static func decode(text: String, file: String) -> (Design, [DesignIssue]) {
+        let reader = DesignReader(file: file)
+        let design = reader.read(text: text)
+        return (design, reader.issues)
+    }
+}
+
+// MARK: - Node tree reader
+
+/// Walks the node tree, filling a `Design` from its defaults and recording problems.
+final class DesignReader {
+    let file: String
+    private(set) var issues: [DesignIssue] = []
+    private(set) var locations: [String: SourceLocation] = [:]
+
+    init(file: String) { self.file = file }
+
+    func location(_ node: Node?) -> SourceLocation {
+        guard let mark = node?.mark else { return SourceLocation(file: file, line: 1, column: 1) }
+        return SourceLocation(file: file, line: mark.line, column: mark.column)
+    }
+
+    func report(_ node: Node?, _ path: String, _ message: String) {
+        issues.append(DesignIssue(location: location(node), path: path, message: message))
+    }
+
+    func read(text: String) -> Design {
+        var design = Design()
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            issues.append(syntaxIssue(error))
+            return design
+        } catch {
+            issues.append(
+                DesignIssue(
+                    location: SourceLocation(file: file, line: 1, column: 1), path: "(file)",
+                    message: "not valid YAML or JSON"))
+            return design
+        }
+        guard let root else {
+            report(nil, "(file)", "the file is empty; a design needs at least a `name`")
+            return design
+        }
+        guard let top = Fields(self, root, path: "") else { return design }
+        top.string("name", &design.name)
+        top.string("description", &design.description)
+        if let s = top.section("system") { readSystem(s, &design.system) }
+        if let s = top.section("perturbations") { readPerturbations(s, &design.perturbations) }
+        if let list = top.sequence("protocol") { design.protocol_ = readProtocol(list) }
+        if let s = top.section("sampling") { readSampling(s, &design.sampling) }
+        if let s = top.section("measurement") { readMeasurement(s, &design.measurement) }
+        if let s = top.section("batching") { readBatching(s, &design.batching) }
+        if let s = top.section("cost") { readCost(s, &design.cost) }
+        if let s = top.section("analysis") { readAnalysis(s, &design.analysis) }
+        top.finish()
+        return design
+    }
+
+    private func syntaxIssue(_ error: YamlError) -> DesignIssue {
+        func make(_ problem: String, _ mark: Mark) -> DesignIssue {
+            DesignIssue(
+                location: SourceLocation(file: file, line: mark.line, column: mark.column),
+                path: "(syntax)", message: problem)
+        }
+        switch error {
+        case .scanner(_, let problem, let mark, _): return make(problem, mark)
+        case .parser(_, let problem, let mark, _): return make(problem, mark)
+        case .composer(_, let problem, let mark, _): return make(problem, mark)
+        case .reader(let problem, _, _, _):
+            return DesignIssue(
+                location: SourceLocation(file: file, line: 1, column: 1), path: "(syntax)",
+                message: problem)
+        default:
+            return DesignIssue(
+                location: SourceLocation(file: file, line: 1, column: 1), path: "(syntax)",
+                message: "not valid YAML or JSON")
+        }
+    }
+
+    func record(_ path: String, _ node: Node) { locations[path] = location(node) }
+
+    // MARK: Sections
+
+    private func readSystem(_ f: Fields, _ s: inout SystemSpec) {
+        f.enumeration("regime", &s.regime)
+        f.enumeration("dynamics", &s.dynamics)
+        f.int("genes", &s.genes, Check.atLeast(2))
+        f.double("intrinsic_noise", &s.intrinsic_noise, Check.nonNegative)
+        f.double("time_step_h", &s.time_step_h, Check.positive)
+        if let n = f.section("network") {
+            n.optionalString("file", &s.network.file)
+            n.optionalString("genes_file", &s.network.genes_file)
+            n.uint64("seed", &s.network.seed)
+            n.int("regulators", &s.network.regulators, Check.atLeast(1))
+            n.double("mean_in_degree", &s.network.mean_in_degree, Check.positive)
+            n.double("activation_fraction", &s.network.activation_fraction, Check.fraction)
+            n.double("weight_mean", &s.network.weight_mean, Check.positive)
+            n.double("hill_n", &s.network.hill_n, Check.within(0.5, 10))
+            n.double("half_response", &s.network.half_response, Check.positive)
+            n.double("basal", &s.network.basal, Check.positive)
+            n.double("decay_per_h", &s.network.decay_per_h, Check.positive)
+            n.double("basal_log_sd", &s.network.basal_log_sd, Check.within(0, 3))
+            n.finish()
+        }
+        if let list = f.sequence("media") {
+            s.media = list.items.enumerated().compactMap { index, node in
+                guard let m = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
+                var medium = MediumSpec()
+                m.string("name", &medium.name)
+                m.numberMap("inputs", &medium.inputs)
+                m.int("random_inputs", &medium.random_inputs, Check.atLeast(0))
+                m.double("input_strength", &medium.input_strength, Check.nonNegative)
+                m.finish()
+                return medium
+            }
+        }
+        if let d = f.section("differentiation") {
+            d.int("lineages", &s.differentiation.lineages, Check.within(2, 12))
+            d.double("lineage_strength", &s.differentiation.lineage_strength, Check.positive)
+            d.string("trigger_medium", &s.differentiation.trigger_medium)
+            d.finish()
+        }
+        if let v = f.section("in_vivo") {
+            v.double("niche_sd", &s.in_vivo.niche_sd, Check.nonNegative)
+            v.double("delivery_delay_h", &s.in_vivo.delivery_delay_h, Check.nonNegative)
+            v.double("delivery_sd", &s.in_vivo.delivery_sd, Check.within(0, 0.5))
+            v.double("influx_per_h", &s.in_vivo.influx_per_h, Check.within(0, 1))
+            v.finish()
+        }
+        if let a = f.section("assumptions") {
+            a.bool("controls_respond_to_medium", &s.assumptions.controls_respond_to_medium)
+            a.bool("bistable_perturbation", &s.assumptions.bistable_perturbation)
+            a.bool("sample_before_steady_state", &s.assumptions.sample_before_steady_state)
+            a.bool("delayed_perturbation", &s.assumptions.delayed_perturbation)
+            a.double("perturbation_ramp_h", &s.assumptions.perturbation_ramp_h, Check.nonNegative)
+            a.finish()
+        }
+        f.finish()
+    }
+
+    private func readPerturbations(_ f: Fields, _ p: inout PerturbationSpec) {
+        f.enumeration("modality", &p.modality)
+        f.int("targets", &p.targets, Check.atLeast(1))
+        f.stringList("target_genes", &p.target_genes)
+        f.int("guides_per_target", &p.guides_per_target, Check.within(1, 20))
+        f.double("knockdown_mean", &p.knockdown_mean, Check.openFraction)
+        f.double("knockdown_concentration", &p.knockdown_concentration, Check.positive)
+        f.double("activation", &p.activation, Check.positive)
+        f.double("ko_transcript_retention", &p.ko_transcript_retention, Check.fraction)
+        f.double("guide_effect_sd", &p.guide_effect_sd, Check.within(0, 2))
+        f.double("moi", &p.moi, Check.within(0.01, 50))
+        if let list = f.sequence("combinations") {
+            p.combinations = list.items.enumerated().compactMap { index, node in
+                let path = "\(list.path)[\(index)]"
+                guard case .sequence(let genes) = node else {
+                    report(node, path, "must be a list of gene names, e.g. [GATA1, SPI1]")
+                    return nil
+                }
+                record(path, node)
+                return genes.compactMap { gene in
+                    guard let s = gene.scalar?.string else {
+                        report(gene, path, "gene names must be text")
+                        return nil
+                    }
+                    return s
+                }
+            }
+        }
+        f.finish()
+    }
+
+    private func readProtocol(_ list: Items) -> [ProtocolStep] {
+        if list.items.isEmpty {
+            report(list.node, list.path, "needs at least one step")
+        }
+        return list.items.enumerated().compactMap { index, node in
+            guard let s = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
+            var step = ProtocolStep(medium: "growth", perturb: false, duration_h: 24)
+            s.string("medium", &step.medium)
+            s.bool("perturb", &step.perturb)
+            s.double("duration_h", &step.duration_h, Check.positive)
+            s.finish()
+            return step
+        }
+    }
+
+    private func readSampling(_ f: Fields, _ s: inout SamplingSpec) {
+        f.doubleList("time_points_h", &s.time_points_h, Check.nonNegative)
+        f.int("cells_per_perturbation", &s.cells_per_perturbation, Check.atLeast(1))
+        f.optionalInt("control_cells", &s.control_cells, Check.atLeast(0))
+        f.optionalDouble("controls_fraction", &s.controls_fraction, Check.controlsFraction)
+        f.double("qc_pass_fraction", &s.qc_pass_fraction, Check.openFraction)
+        f.finish()
+    }
+
+    private func readMeasurement(_ f: Fields, _ m: inout MeasurementSpec) {
+        f.int("measured_genes", &m.measured_genes, Check.atLeast(1))
+        f.double("umis_per_cell", &m.umis_per_cell, Check.positive)
+        f.double("library_size_sd", &m.library_size_sd, Check.within(0, 3))
+        f.double("batch_library_sd", &m.batch_library_sd, Check.within(0, 3))
+        f.double("capture_efficiency", &m.capture_efficiency, Check.openFraction)
+        f.double("dispersion", &m.dispersion, Check.positive)
+        f.enumeration("dropout", &m.dropout)
+        f.double("dropout_rate", &m.dropout_rate, Check.fraction)
+        f.double("dropout_midpoint", &m.dropout_midpoint, Check.positive)
+        f.double("guide_capture", &m.guide_capture, Check.openFraction)
+        f.double("doublet_rate_per_cell", &m.doublet_rate_per_cell, Check.within(0, 1e-3))
+        f.double("reads_per_cell", &m.reads_per_cell, Check.positive)
+        f.double("mapping_efficiency", &m.mapping_efficiency, Check.openFraction)
+        f.double("saturation_reads_half", &m.saturation_reads_half, Check.positive)
+        f.finish()
+    }
+
+    private func readBatching(_ f: Fields, _ b: inout BatchingSpec) {
+        f.enumeration("unit", &b.unit)
+        f.int("batches", &b.batches, Check.atLeast(1))
+        f.int("max_cells_per_batch", &b.max_cells_per_batch, Check.atLeast(1))
+        f.enumeration("layout", &b.layout)
+        f.int("replicates", &b.replicates, Check.atLeast(1))
+        f.double("controls_in_fraction", &b.controls_in_fraction, Check.fraction)
+        f.double("batch_effect_sd", &b.batch_effect_sd, Check.within(0, 3))
+        f.double("interaction_sd", &b.interaction_sd, Check.within(0, 3))
+        if let list = f.sequence("nested") {
+            b.nested = list.items.enumerated().compactMap { index, node in
+                guard let l = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
+                var level = BatchLevel(unit: .animal, count: 2, effect_sd: 0.2)
+                l.enumeration("unit", &level.unit)
+                l.int("count", &level.count, Check.atLeast(1))
+                l.double("effect_sd", &level.effect_sd, Check.within(0, 3))
+                l.finish()
+                return level
+            }
+        }
+        if let list = f.sequence("explicit_cells") {
+            b.explicit_cells = list.items.enumerated().map { index, node in
+                let path = "\(list.path)[\(index)]"
+                guard case .sequence(let row) = node else {
+                    report(node, path, "must be a list of cell counts, one per batch")
+                    return []
+                }
+                record(path, node)
+                return row.map { cell in
+                    guard let value = cell.scalar.flatMap({ Int($0.string) }), value >= 0 else {
+                        report(cell, path, "cell counts must be whole numbers ≥ 0")
+                        return 0
+                    }
+                    return value
+                }
+            }
+        }
+        f.finish()
+    }
+
+    private func readCost(_ f: Fields, _ c: inout CostSpec) {
+        f.string("currency", &c.currency)
+        f.double("per_batch", &c.per_batch, Check.nonNegative)
+        f.double("per_cell", &c.per_cell, Check.nonNegative)
+        f.double("per_million_reads", &c.per_million_reads, Check.nonNegative)
+        f.double("reads_per_flow_cell", &c.reads_per_flow_cell, Check.positive)
+        f.double("flow_cell", &c.flow_cell, Check.nonNegative)
+        f.int("lanes_per_kit", &c.lanes_per_kit, Check.atLeast(1))
+        f.finish()
+    }
+
+    private func readAnalysis(_ f: Fields, _ a: inout AnalysisSpec) {
+        f.enumeration("effect", &a.effect)
+        f.double("effect_size_log2", &a.effect_size_log2, Check.within(-20, 20))
+        f.double("alpha", &a.alpha, Check.openFraction)
+        f.enumeration("multiple_testing", &a.multiple_testing)
+        f.double("target_power", &a.target_power, Check.openFraction)
+        f.double("expression_threshold", &a.expression_threshold, Check.nonNegative)
+        f.double("lambda_control", &a.lambda_control, Check.nonNegative)
+        f.double("lambda_perturbed", &a.lambda_perturbed, Check.nonNegative)
+        f.finish()
+    }
+}
+
+// MARK: - Range checks
+
+/// Range checks return nil when a value is valid, or the message that says what is valid.
+enum Check {
+    typealias Rule = @Sendable (Double) -> String?
+    static let positive: Rule = { $0 > 0 ? nil : "must be > 0" }
+    static let nonNegative: Rule = { $0 >= 0 ? nil : "must be ≥ 0" }
+    static let fraction: Rule = { (0...1).contains($0) ? nil : "must be in [0, 1]" }
+    static let openFraction: Rule = { $0 > 0 && $0 <= 1 ? nil : "must be in (0, 1]" }
+    static let controlsFraction: Rule = {
+        $0 >= 0 && $0 < 1 ? nil : "must be in [0, 1): a controls fraction ≥ 1 leaves no cells for perturbations"
+    }
+    static func atLeast(_ low: Int) -> Rule { { $0 >= Double(low) ? nil : "must be ≥ \(low)" } }
+    static func within(_ low: Double, _ high: Double) -> Rule {
+        { (low...high).contains($0) ? nil : "must be in [\(format(low)), \(format(high))]" }
+    }
+    static func format(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(x)
+    }
+}
+
+// MARK: - Field access with location tracking
+
+/// A sequence node with its path.
+struct Items {
+    let node: Node
+    let items: [Node]
+    let path: String
+}
+
+/// The fields of one mapping: each read marks its key as known; `finish` reports the rest.
+final class Fields {
+    let reader: DesignReader
+    let node: Node
+    let pairs: [(key: String, keyNode: Node, value: Node)]
+    let path: String
+    private var known: [String] = []
+
+    init?(_ reader: DesignReader, _ node: Node, path: String) {
+        self.reader = reader
+        self.node = node
+        self.path = path
+        guard case .mapping(let mapping) = node else {
+            reader.report(node, path.isEmpty ? "(file)" : path, "must be a mapping of `key: value` fields")
+            return nil
+        }
+        var seen = Set<String>()
+        var pairs: [(String, Node, Node)] = []
+        for (key, value) in mapping {
+            let name = key.scalar?.string ?? ""
+            if !seen.insert(name).inserted {
+                reader.report(key, Fields.join(path, name), "is given twice")
+            }
+            pairs.append((name, key, value))
+        }
+        self.pairs = pairs
+        if !path.isEmpty { reader.record(path, node) }
+    }
+
+    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// The value of `key` when present; records the key as known either way.
+    func value(_ key: String) -> (Node, String)? {
+        known.append(key)
+        guard let pair = pairs.first(where: { $0.key == key }) else { return nil }
+        let fieldPath = Fields.join(path, key)
+        reader.record(fieldPath, pair.value)
+        return (pair.value, fieldPath)
+    }
+
+    func finish() {
+        for pair in pairs where !known.contains(pair.key) {
+            var message = "unknown key `\(pair.key)`"
+            if let guess = suggestion(for: pair.key, among: known) {
+                message += "; did you mean `\(guess)`?"
+            } else {
+                message += "; valid keys here: \(known.joined(separator: ", "))"
+            }
+            reader.report(pair.keyNode, Fields.join(path, pair.key), message)
+        }
+    }
+
+    func section(_ key: String) -> Fields? {
+        guard let (node, fieldPath) = value(key) else { return nil }
+        return Fields(reader, node, path: fieldPath)
+    }
+
+    func sequence(_ key: String) -> Items? {
+        guard let (node, fieldPath) = value(key) else { return nil }
+        guard case .sequence(let seq) = node else {
+            reader.report(node, fieldPath, "must be a list")
+            return nil
+        }
+        return Items(node: node, items: Array(seq), path: fieldPath)
+    }
+
+    private func scalar(_ node: Node, _ fieldPath: String, expecting what: String) -> String? {
+        guard case .scalar(let scalar) = node else {
+            reader.report(node, fieldPath, "must be \(what), not a \(node.mapping != nil ? "mapping" : "list")")
+            return nil
+        }
+        return scalar.string
+    }
+
+    func string(_ key: String, _ target: inout String) {
+        guard let (node, fieldPath) = value(key),
+            let text = scalar(node, fieldPath, expecting: "text")
+        else { return }
+        target = text
+    }
+
+    func optionalString(_ key: String, _ target: inout String?) {
+        guard let (node, fieldPath) = value(key) else { return }
+        if node.scalar?.string == "null" || node.scalar?.string == "~" { target = nil; return }
+        guard let text = scalar(node, fieldPath, expecting: "text") else { return }
+        target = text
+    }
+
+    func bool(_ key: String, _ target: inout Bool) {
+        guard let (node, fieldPath) = value(key),
+            let text = scalar(node, fieldPath, expecting: "true or false")
+        else { return }
+        switch text.lowercased() {
+        case "true", "yes", "on": target = true
+        case "false", "no", "off": target = false
+        default: reader.report(node, fieldPath, "must be true or false, not `\(text)`")
+        }
+    }
+
+    /// Parses a number, accepting YAML's `.inf`/`.nan` only to reject them with a clear message.
+    private func number(_ node: Node, _ fieldPath: String) -> Double? {
+        guard let text = scalar(node, fieldPath, expecting: "a number") else { return nil }
+        let lowered = text.lowercased()
+        if [".nan", "nan"].contains(lowered) || lowered.hasSuffix(".inf") || lowered == "inf"
+            || lowered == "-inf" || lowered == "infinity"
+        {
+            reader.report(node, fieldPath, "must be a finite number, not `\(text)`")
+            return nil
+        }
+        guard let value = Double(text.replacingOccurrences(of: "_", with: "")) else {
+            reader.report(node, fieldPath, "must be a number, not `\(text)`")
+            return nil
+        }
+        guard value.isFinite else {
+            reader.report(node, fieldPath, "must be a finite number, not `\(text)`")
+            return nil
+        }
+        return value
+    }
+
+    func double(_ key: String, _ target: inout Double, _ rule: Check.Rule) {
+        guard let (node, fieldPath) = value(key), let value = number(node, fieldPath) else { return }
+        if let problem = rule(value) {
+            reader.report(node, fieldPath, "\(problem) (got \(text(node)))")
+            return
+        }
+        target = value
+    }
+
+    func optionalDouble(_ key: String, _ target: inout Double?, _ rule: Check.Rule) {
+        guard let (node, fieldPath) = value(key) else { return }
+        if node.scalar?.string == "null" || node.scalar?.string == "auto" { target = nil; return }
+        guard let value = number(node, fieldPath) else { return }
+        if let problem = rule(value) {
+            reader.report(node, fieldPath, "\(problem) (got \(text(node)))")
+            return
+        }
+        target = value
+    }
+
+    private func wholeNumber(_ node: Node, _ fieldPath: String, _ rule: Check.Rule) -> Int? {
+        guard let value = number(node, fieldPath) else { return nil }
+        guard value == value.rounded(), abs(value) < 1e15 else {
+            reader.report(node, fieldPath, "must be a whole number (got \(text(node)))")
+            return nil
+        }
+        if let problem = rule(value) {
+            reader.report(node, fieldPath, "\(problem) (got \(text(node)))")
+            return nil
+        }
+        return Int(value)
+    }
+
+    func int(_ key: String, _ target: inout Int, _ rule: Check.Rule) {
+        guard let (node, fieldPath) = value(key), let value = wholeNumber(node, fieldPath, rule)
+        else { return }
+        target = value
+    }
+
+    func optionalInt(_ key: String, _ target: inout Int?, _ rule: Check.Rule) {
+        guard let (node, fieldPath) = value(key) else { return }
+        if node.scalar?.string == "null" || node.scalar?.string == "auto" { target = nil; return }
+        if let value = wholeNumber(node, fieldPath, rule) { target = value }
+    }
+
+    func uint64(_ key: String, _ target: inout UInt64) {
+        guard let (node, fieldPath) = value(key),
+            let value = wholeNumber(node, fieldPath, Check.nonNegative)
+        else { return }
+        target = UInt64(value)
+    }
+
+    func enumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ target: inout E)
+    where E.RawValue == String {
+        guard let (node, fieldPath) = value(key),
+            let text = scalar(node, fieldPath, expecting: "text")
+        else { return }
+        guard let value = E(rawValue: text) else {
+            let options = E.allCases.map(\.rawValue)
+            var message = "must be one of \(options.joined(separator: ", ")), not `\(text)`"
+            if let guess = suggestion(for: text, among: options) { message += "; did you mean `\(guess)`?" }
+            reader.report(node, fieldPath, message)
+            return
+        }
+        target = value
+    }
+
+    func stringList(_ key: String, _ target: inout [String]) {
+        guard let (node, fieldPath) = value(key) else { return }
+        guard case .sequence(let seq) = node else {
+            reader.report(node, fieldPath, "must be a list of text")
+            return
+        }
+        target = seq.compactMap { item in scalar(item, fieldPath, expecting: "text") }
+    }
+
+    func doubleList(_ key: String, _ target: inout [Double], _ rule: Check.Rule) {
+        guard let (node, fieldPath) = value(key) else { return }
+        guard case .sequence(let seq) = node else {
+            reader.report(node, fieldPath, "must be a list of numbers")
+            return
+        }
+        var values: [Double] = []
+        for item in seq {
+            guard let value = number(item, fieldPath) else { continue }
+            if let problem = rule(value) {
+                reader.report(item, fieldPath, "\(problem) (got \(text(item)))")
+                continue
+            }
+            values.append(value)
+        }
+        target = values
+    }
+
+    func numberMap(_ key: String, _ target: inout [String: Double]) {
+        guard let sub = section(key) else { return }
+        var result: [String: Double] = [:]
+        for pair in sub.pairs {
+            let fieldPath = Fields.join(sub.path, pair.key)
+            reader.record(fieldPath, pair.value)
+            if let value = sub.number(pair.value, fieldPath) { result[pair.key] = value }
+        }
+        target = result
+    }
+
+    private func text(_ node: Node) -> String { node.scalar?.string ?? "?" }
+}

@@ -1,0 +1,211 @@
+import Foundation
+
+// MARK: - Reading network files
+//
+// Edge list: tab-separated `regulator target weight [hill_n half_response]`, one edge a line,
+// `#` comments and an optional header line. Genes table: `gene basal decay`. Names are kept.
+
+public enum NetworkFile {
+    /// Default kinetics for columns a file leaves out.
+    public struct Defaults: Sendable {
+        public var hillN: Double
+        public var halfResponse: Double
+        public var basal: Double
+        public var decay: Double
+
+        public init(hillN: Double, halfResponse: Double, basal: Double, decay: Double) {
+            self.hillN = hillN
+            self.halfResponse = halfResponse
+            self.basal = basal
+            self.decay = decay
+        }
+
+        public init(_ spec: NetworkSpec) {
+            self.init(hillN: spec.hill_n, halfResponse: spec.half_response, basal: spec.basal,
+                      decay: spec.decay_per_h)
+        }
+    }
+
+    /// Reads an edge list (and optionally a genes table) into a network. `fieldPath` names the
+    /// design field that pointed at the file, for messages about the file as a whole.
+    public static func read(
+        edgesPath: String, genesPath: String?, defaults: Defaults,
+        fieldPath: String = "system.network.file", referencedAt: SourceLocation? = nil
+    ) throws -> Network {
+        var issues: [DesignIssue] = []
+        let here = referencedAt ?? SourceLocation(file: edgesPath, line: 1, column: 1)
+
+        var genes: [String] = []
+        var basal: [Double] = []
+        var decay: [Double] = []
+        var known: [String: Int] = [:]
+        let genesFromTable = genesPath != nil
+        if let genesPath {
+            let rows = try lines(of: genesPath, fieldPath: "system.network.genes_file", at: here)
+            for row in rows {
+                let cols = row.columns
+                if row.isHeader(first: "gene") { continue }
+                guard cols.count >= 1, !cols[0].isEmpty else { continue }
+                let name = cols[0]
+                if known[name] != nil {
+                    issues.append(row.issue(column: 0, "gene `\(name)` is listed twice"))
+                    continue
+                }
+                var b = defaults.basal, d = defaults.decay
+                if cols.count > 1 {
+                    guard let v = Double(cols[1]), v.isFinite, v >= 0 else {
+                        issues.append(row.issue(column: 1, "basal must be a number ≥ 0, not `\(cols[1])`"))
+                        continue
+                    }
+                    b = v
+                }
+                if cols.count > 2 {
+                    guard let v = Double(cols[2]), v.isFinite, v > 0 else {
+                        issues.append(row.issue(column: 2, "decay must be a number > 0 (per hour), not `\(cols[2])`"))
+                        continue
+                    }
+                    d = v
+                }
+                known[name] = genes.count
+                genes.append(name)
+                basal.append(b)
+                decay.append(d)
+            }
+            if genes.isEmpty {
+                issues.append(DesignIssue(
+                    location: SourceLocation(file: genesPath, line: 1, column: 1),
+                    path: "system.network.genes_file", message: "the genes table lists no genes"))
+            }
+        }
+
+        var edges: [Edge] = []
+        var seenEdges: [Int64: Int] = [:]
+        let rows = try lines(of: edgesPath, fieldPath: fieldPath, at: here)
+        for row in rows {
+            let cols = row.columns
+            if row.isHeader(first: "regulator") { continue }
+            guard cols.count >= 3 else {
+                issues.append(row.issue(column: 0,
+                    "needs at least 3 tab-separated columns `regulator target weight`, found \(cols.count)"))
+                continue
+            }
+            guard let weight = Double(cols[2]), weight.isFinite else {
+                issues.append(row.issue(column: 2, "weight must be a finite number, not `\(cols[2])`"))
+                continue
+            }
+            var hillN = defaults.hillN, half = defaults.halfResponse
+            if cols.count > 3, !cols[3].isEmpty {
+                guard let v = Double(cols[3]), v.isFinite, v > 0 else {
+                    issues.append(row.issue(column: 3, "hill_n must be a number > 0, not `\(cols[3])`"))
+                    continue
+                }
+                hillN = v
+            }
+            if cols.count > 4, !cols[4].isEmpty {
+                guard let v = Double(cols[4]), v.isFinite, v > 0 else {
+                    issues.append(row.issue(column: 4, "half_response must be a number > 0, not `\(cols[4])`"))
+                    continue
+                }
+                half = v
+            }
+            var ends: [Int] = []
+            for column in 0..<2 {
+                let name = cols[column]
+                if let index = known[name] {
+                    ends.append(index)
+                } else if genesFromTable {
+                    var message = "unknown gene `\(name)`: not in the genes table"
+                    if let guess = suggestion(for: name, among: Array(known.keys)) {
+                        message += "; did you mean `\(guess)`?"
+                    }
+                    issues.append(row.issue(column: column, message))
+                } else {
+                    known[name] = genes.count
+                    ends.append(genes.count)
+                    genes.append(name)
+                    basal.append(defaults.basal)
+                    decay.append(defaults.decay)
+                }
+            }
+            guard ends.count == 2 else { continue }
+            let key = Int64(ends[0]) << 32 | Int64(ends[1])
+            if let firstLine = seenEdges[key] {
+                issues.append(row.issue(column: 0,
+                    "duplicate edge \(cols[0]) → \(cols[1]) (first on line \(firstLine))"))
+                continue
+            }
+            seenEdges[key] = row.line
+            edges.append(Edge(regulator: ends[0], target: ends[1], weight: weight, hillN: hillN,
+                              halfResponse: half))
+        }
+        if edges.isEmpty && issues.isEmpty {
+            issues.append(DesignIssue(
+                location: SourceLocation(file: edgesPath, line: 1, column: 1), path: fieldPath,
+                message: "the network file has no edges; expected lines `regulator<TAB>target<TAB>weight`"))
+        }
+        guard issues.isEmpty else { throw DesignValidationError(issues: issues) }
+        return Network(genes: genes, basal: basal, decay: decay, edges: edges)
+    }
+
+    /// One data line of a tab-separated file, with its place for messages.
+    struct Row {
+        let file: String
+        let line: Int
+        let text: String
+        let path: String
+
+        var columns: [String] {
+            text.split(separator: "\t", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+        }
+
+        func isHeader(first: String) -> Bool {
+            line == firstLine && columns.first?.lowercased() == first
+        }
+        var firstLine: Int { headerLine }
+        let headerLine: Int
+
+        /// An issue at the start of the given column (1-based character column).
+        func issue(column: Int, _ message: String) -> DesignIssue {
+            var col = 1
+            var index = 0
+            for character in text {
+                if index == column { break }
+                col += 1
+                if character == "\t" { index += 1 }
+            }
+            return DesignIssue(
+                location: SourceLocation(file: file, line: line, column: col), path: path,
+                message: message)
+        }
+    }
+
+    /// The non-empty, non-comment lines of a file; a missing or empty file is an issue located at
+    /// the design field that named it.
+    static func lines(of path: String, fieldPath: String, at referenced: SourceLocation) throws -> [Row] {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw DesignValidationError(issues: [DesignIssue(
+                location: referenced, path: fieldPath, message: "network file `\(path)` does not exist")])
+        }
+        guard let data = FileManager.default.contents(atPath: path),
+              let text = String(data: data, encoding: .utf8) else {
+            throw DesignValidationError(issues: [DesignIssue(
+                location: referenced, path: fieldPath, message: "network file `\(path)` cannot be read as UTF-8 text")])
+        }
+        var rows: [Row] = []
+        var first = 0
+        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if first == 0 { first = offset + 1 }
+            rows.append(Row(file: path, line: offset + 1, text: line, path: fieldPath, headerLine: first))
+        }
+        if rows.isEmpty {
+            throw DesignValidationError(issues: [DesignIssue(
+                location: referenced, path: fieldPath, message: "network file `\(path)` is empty")])
+        }
+        return rows
+    }
+}

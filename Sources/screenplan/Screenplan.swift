@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import ScreenplanCore
+
+/// The `screenplan` command: one subcommand per file in Commands/.
+struct Screenplan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "screenplan",
+        abstract: "Plan pooled CRISPR screens with single-cell readout.",
+        discussion: """
+            Run with no arguments to open the terminal UI on the embedded default design.
+            Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.
+            """,
+        version: ScreenplanVersion.string,
+        subcommands: [TUICommand.self, ValidateCommand.self],
+        defaultSubcommand: TUICommand.self
+    )
+}
+
+/// A failure with a message and an exit code, printed without a stack trace.
+struct CommandFailure: Error {
+    var message: String
+    var code: Int32
+
+    static func input(_ message: String) -> CommandFailure { CommandFailure(message: message, code: 2) }
+    static func runtime(_ message: String) -> CommandFailure { CommandFailure(message: message, code: 1) }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import ScreenplanCore
+import ScreenplanTUI
+
+// MARK: - Helpers shared by the test targets
+
+/// The repository root (tests run from it under `swift test`; found from this file otherwise).
+public let repositoryRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// Path of a sample screen.
+public func sampleScreen(_ name: String) -> String {
+    repositoryRoot + "/sample-screens/" + name
+}
+
+/// All sample screens in the repository.
+public func allSampleScreens() -> [String] {
+    let folder = repositoryRoot + "/sample-screens"
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }.sorted().map { folder + "/" + $0 }
+}
+
+/// A fresh temporary directory, removed by the caller.
+public func temporaryDirectory(_ label: String = "screenplan-test") -> String {
+    let path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Line-by-line diff of two multi-line strings, for readable snapshot failures.
+public func snapshotDiff(expected: String, actual: String) -> String? {
+    let e = expected.components(separatedBy: "\n"), a = actual.components(separatedBy: "\n")
+    var out: [String] = []
+    for i in 0..<max(e.count, a.count) {
+        let el = i < e.count ? e[i] : "<none>", al = i < a.count ? a[i] : "<none>"
+        if el != al { out.append("line \(i + 1):\n  expected: |\(el)|\n  actual:   |\(al)|") }
+    }
+    return out.isEmpty ? nil : out.joined(separator: "\n")
+}
+
+/// The built screenplan binary: $SCREENPLAN_BIN, or the release or debug build of this checkout.
+public func screenplanBinary() -> String {
+    if let path = ProcessInfo.processInfo.environment["SCREENPLAN_BIN"], FileManager.default.fileExists(atPath: path) {
+        return path
+    }
+    for config in ["release", "debug"] {
+        let path = repositoryRoot + "/.build/\(config)/screenplan"
+        if FileManager.default.fileExists(atPath: path) { return path }
+    }
+    return repositoryRoot + "/.build/debug/screenplan"
+}
+
+/// The result of running a command.
+public struct CommandResult {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs the screenplan binary with arguments, capturing both streams.
+@discardableResult
+public func runScreenplan(_ arguments: [String], environment: [String: String]? = nil,
+                          currentDirectory: String? = nil) throws -> CommandResult {
+    try runProcess(screenplanBinary(), arguments, environment: environment, currentDirectory: currentDirectory)
+}
+
+/// Runs any executable, capturing both streams (read concurrently so large output cannot block).
+public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                       currentDirectory: String? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let environment {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Standard error is drained on another thread so neither pipe can fill and block the child.
+    final class Sink: @unchecked Sendable { var data = Data() }
+    let errSink = Sink()
+    let group = DispatchGroup()
+    group.enter()
+    let errHandle = err.fileHandleForReading
+    DispatchQueue.global().async { errSink.data = errHandle.readDataToEndOfFile(); group.leave() }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    let errData = errSink.data
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
