@@ -1,0 +1,129 @@
+// MARK: - What the analysis returns (the contract for the CLI JSON, the TUI and reports)
+//
+// JSON keys are snake_case and documented in docs/batching.md. `target_effect` and `target_sd`
+// are log2 fold changes; costs are in `summary.currency`.
+
+/// Predicted error and power of one perturbation.
+public struct PerturbationReport: Codable, Equatable, Sendable {
+    /// Perturbation name (the target gene, or genes joined by `+` for combinations).
+    public var name: String
+    /// Targeted gene(s).
+    public var target: String
+    /// Cells of this perturbation over all batches and time points (after QC).
+    public var cells: Int
+    /// Batches it appears in.
+    public var batches: Int
+    /// Expected log2 fold change of the targeted gene.
+    public var target_effect: Double
+    /// Predicted standard error of the estimated target log2 fold change.
+    public var target_sd: Double
+    /// Power to detect the target effect at the design's alpha after multiple-testing correction.
+    public var power: Double
+    /// Expected number of genes detected as changed (target included).
+    public var de_genes: Double
+    /// Problems specific to this perturbation (e.g. "confounded", "below expression threshold").
+    public var flags: [String]
+
+    public init(name: String, target: String, cells: Int, batches: Int, target_effect: Double,
+                target_sd: Double, power: Double, de_genes: Double, flags: [String]) {
+        self.name = name
+        self.target = target
+        self.cells = cells
+        self.batches = batches
+        self.target_effect = target_effect
+        self.target_sd = target_sd
+        self.power = power
+        self.de_genes = de_genes
+        self.flags = flags
+    }
+}
+
+/// Design-level figures.
+public struct AnalysisSummary: Codable, Equatable, Sendable {
+    public var median_power: Double
+    /// Total cost in `currency`.
+    public var cost: Double
+    public var currency: String
+    public var cells_loaded: Int
+    public var batches: Int
+    public var perturbations: Int
+    /// Name of the perturbation with the lowest power.
+    public var worst_perturbation: String
+    public var worst_power: Double
+
+    public init(median_power: Double, cost: Double, currency: String, cells_loaded: Int, batches: Int,
+                perturbations: Int, worst_perturbation: String, worst_power: Double) {
+        self.median_power = median_power
+        self.cost = cost
+        self.currency = currency
+        self.cells_loaded = cells_loaded
+        self.batches = batches
+        self.perturbations = perturbations
+        self.worst_perturbation = worst_perturbation
+        self.worst_power = worst_power
+    }
+}
+
+/// Share of the variance of the median perturbation's target estimate from each source; shares
+/// sum to 1.
+public struct ErrorBudgetItem: Codable, Equatable, Sendable {
+    /// e.g. "perturbed cells", "control cells", "batch × perturbation", "batch confounding",
+    /// "time mismatch".
+    public var source: String
+    public var share: Double
+    /// Variance contributed (log2 units squared).
+    public var variance: Double
+
+    public init(source: String, share: Double, variance: Double) {
+        self.source = source
+        self.share = share
+        self.variance = variance
+    }
+}
+
+/// One field edit that a recommendation applies (through `Design.setting(_:to:)`).
+public struct FieldChange: Codable, Equatable, Sendable {
+    public var path: String
+    public var value: String
+
+    public init(path: String, value: String) {
+        self.path = path
+        self.value = value
+    }
+}
+
+/// A recommendation with its quantitative reason and the concrete change that applies it.
+public struct Recommendation: Codable, Equatable, Sendable {
+    /// Stable identifier, e.g. "controls-in-every-batch".
+    public var id: String
+    /// What to do and why, with numbers.
+    public var message: String
+    /// The edits that apply it; empty when it cannot be applied as a field change.
+    public var change: [FieldChange]
+
+    public init(id: String, message: String, change: [FieldChange]) {
+        self.id = id
+        self.message = message
+        self.change = change
+    }
+}
+
+/// The full analytical result for one design and layout.
+public struct AnalysisResult: Codable, Equatable, Sendable {
+    public var design: String
+    public var layout: String
+    public var perturbations: [PerturbationReport]
+    public var summary: AnalysisSummary
+    public var error_budget: [ErrorBudgetItem]
+    public var recommendations: [Recommendation]
+
+    public init(design: String, layout: String, perturbations: [PerturbationReport], summary: AnalysisSummary,
+                error_budget: [ErrorBudgetItem], recommendations: [Recommendation]) {
+        self.design = design
+        self.layout = layout
+        self.perturbations = perturbations
+        self.summary = summary
+        self.error_budget = error_budget
+        self.recommendations = recommendations
+    }
+}
