@@ -53,4 +53,6 @@ static inline int sp_put(int y, int x, const char *utf8, attr_t attr) {
     attr_set(attr, 0, NULL);
     return mvaddstr(y, x, utf8);
 }
+/// Whether a mouse event is a button-1 press or click.
+static inline int sp_is_button1(mmask_t state) { return (state & (BUTTON1_CLICKED | BUTTON1_PRESSED)) != 0; }
 #endif

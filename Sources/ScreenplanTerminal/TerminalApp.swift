@@ -6,10 +6,12 @@ import ScreenplanTUI
 // MARK: - The ncurses shell: draws buffers, reads keys, carries out effects
 //
 // This is the only code that calls ncurses. It owns no app logic: keys become messages, the
-// pure update function decides, render produces a buffer, and this file draws the difference
-// from the previous frame.
+// pure update function decides, render produces a buffer, and the painter draws the difference
+// from the previous frame. Effects run here; slow ones in detached tasks that answer through the
+// mailbox, which the loop drains every 50 ms while it waits for keys.
 
-/// Restores the terminal when a signal ends the program while curses owns the screen.
+/// Restores the terminal when a signal ends the program while curses owns the screen. The
+/// autosave side file is left in place on purpose: the next start offers to recover it.
 private func restoreTerminalAndExit(_ signal: Int32) {
     endwin()
     _exit(128 + signal)
@@ -17,51 +19,83 @@ private func restoreTerminalAndExit(_ signal: Int32) {
 
 public enum TerminalApp {
     /// Runs the interactive app until the user quits. Returns the process exit status.
-    public static func run(document: DesignDocument) -> Int32 {
+    ///
+    /// - Parameters:
+    ///   - document: the design to edit.
+    ///   - engine: the analysis, layouts, long jobs and exporters (see `Engine`).
+    ///   - environment: the process environment (NO_COLOR, XDG_STATE_HOME, HOME).
+    public static func run(document: DesignDocument, engine: Engine,
+                           environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
         setlocale(sp_lc_all(), "")
         let codeset = String(cString: sp_codeset())
-        guard initscr() != nil else { return 1 }
+        let autosavePath = Autosave.path(for: document, environment: environment)
+        let recovered = Autosave.load(path: autosavePath, baseDirectory: document.design.baseDirectory)
+
+        let heldStderr = StderrHold()
+        guard initscr() != nil else { heldStderr.release(); return 1 }
         for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, restoreTerminalAndExit) }
-        defer { endwin() }
+        defer {
+            endwin()
+            heldStderr.release()
+        }
         cbreak()
         noecho()
         nonl()
         keypad(sp_stdscr(), true)
         set_escdelay(25)
         curs_set(0)
+        wtimeout(sp_stdscr(), 50)
+        mousemask(sp_button1_clicked(), nil)
+        mouseinterval(0)
         let hasColors = has_colors()
-        if hasColors {
+        let capabilities = Capabilities.detect(codeset: codeset, environment: environment, terminalHasColors: hasColors)
+        if capabilities.color {
             start_color()
             use_default_colors()
         }
-        let capabilities = Capabilities.detect(
-            codeset: codeset, environment: ProcessInfo.processInfo.environment,
-            terminalHasColors: hasColors)
         let painter = Painter(capabilities: capabilities)
+        let mailbox = Mailbox()
+        let shell = Shell(engine: engine, mailbox: mailbox, autosavePath: autosavePath)
 
         var state = AppState(document: document, width: Int(sp_cols()), height: Int(sp_lines()),
-                             capabilities: capabilities)
+                             capabilities: capabilities, engine: engine.info, autosavePath: autosavePath,
+                             recovery: recovered)
+        if recovered == nil || recovered == document.design { Autosave.remove(path: autosavePath) }
+        shell.carryOut(.evaluate(design: state.design, generation: state.generation))
         var previous: Buffer? = nil
+        var needsRender = true
         while true {
-            let frame = render(state)
-            painter.draw(frame, over: previous)
-            previous = frame
+            if needsRender {
+                let frame = render(state)
+                painter.draw(frame, over: previous)
+                previous = frame
+                needsRender = false
+            }
+            var messages = mailbox.drain() + shell.progressMessages()
             let code = getch()
-            guard let msg = decode(code) else { continue }
-            if case .resized = msg { previous = nil; clear() }
-            let (next, effects) = update(state, msg)
-            state = next
-            for effect in effects {
-                switch effect {
-                case .quit:
-                    return 0
-                case .save(let text, let path):
-                    do {
-                        try writeAtomically(text, to: path)
-                        state = update(state, .saved(path: path)).0
-                    } catch {
-                        state = update(state, .saveFailed("\(error)")).0
+            if code == sp_key_mouse() {
+                var event = MEVENT()
+                if getmouse(&event) == sp_ok(), sp_is_button1(event.bstate) != 0 {
+                    messages.append(.click(x: Int(event.x), y: Int(event.y)))
+                }
+            } else if let msg = decode(code) {
+                if case .resized = msg {
+                    previous = nil
+                    clear()
+                }
+                messages.append(msg)
+            }
+            for msg in messages {
+                let (next, effects) = update(state, msg)
+                if next != state { needsRender = true }
+                state = next
+                for effect in effects {
+                    if effect == .quit {
+                        shell.stopAll()
+                        Autosave.remove(path: autosavePath)
+                        return 0
                     }
+                    shell.carryOut(effect)
                 }
             }
         }
@@ -93,63 +127,31 @@ public enum TerminalApp {
     }
 }
 
-/// Maps roles to colour pairs (or attributes on monochrome terminals) and draws buffers.
-final class Painter {
-    let capabilities: Capabilities
-    private var attributes: [Role: attr_t] = [:]
+/// While curses owns the screen, anything written to stderr would corrupt it: hold it in a
+/// temporary file and print it after endwin.
+final class StderrHold {
+    private var saved: Int32 = -1
+    private var path: String
 
-    init(capabilities: Capabilities) {
-        self.capabilities = capabilities
-        for role in Role.allCases { attributes[role] = attribute(for: role) }
+    init() {
+        path = NSTemporaryDirectory() + "screenplan-stderr-\(getpid())"
+        let fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0o600)
+        guard fd >= 0 else { return }
+        fflush(nil)
+        saved = dup(2)
+        dup2(fd, 2)
+        close(fd)
     }
 
-    private func attribute(for role: Role) -> attr_t {
-        let colors: [Role: (Int32, Int32, attr_t)] = [
-            .title: (sp_color_black(), sp_color_cyan(), sp_a_normal()),
-            .selected: (sp_color_black(), sp_color_yellow(), sp_a_bold()),
-            .heading: (sp_color_cyan(), -1, sp_a_bold()),
-            .accent: (sp_color_yellow(), -1, sp_a_normal()),
-            .good: (sp_color_green(), -1, sp_a_normal()),
-            .warning: (sp_color_yellow(), -1, sp_a_bold()),
-            .error: (sp_color_red(), -1, sp_a_bold()),
-            .keyHint: (sp_color_black(), sp_color_white(), sp_a_normal()),
-            .border: (sp_color_blue(), -1, sp_a_normal()),
-            .dim: (-1, -1, sp_a_dim()),
-            .edit: (sp_color_white(), sp_color_blue(), sp_a_bold()),
-        ]
-        let monochrome: [Role: attr_t] = [
-            .title: sp_a_reverse(), .selected: sp_a_reverse() | sp_a_bold(), .heading: sp_a_bold(),
-            .accent: sp_a_normal(), .warning: sp_a_bold(), .error: sp_a_bold() | sp_a_underline(),
-            .keyHint: sp_a_reverse(), .dim: sp_a_dim(), .edit: sp_a_reverse() | sp_a_underline(),
-            .good: sp_a_normal(), .border: sp_a_normal(),
-        ]
-        guard capabilities.color, let (fg, bg, extra) = colors[role] else {
-            return monochrome[role] ?? sp_a_normal()
+    func release() {
+        guard saved >= 0 else { return }
+        fflush(nil)
+        dup2(saved, 2)
+        close(saved)
+        saved = -1
+        if let data = FileManager.default.contents(atPath: path), !data.isEmpty {
+            FileHandle.standardError.write(data)
         }
-        let pair = Int16(role.rawValue) + 1
-        init_pair(pair, Int16(fg), Int16(bg))
-        return sp_color_pair(pair) | extra
-    }
-
-    /// Draws the rows that changed since `previous`, in runs of equal role.
-    func draw(_ buffer: Buffer, over previous: Buffer?) {
-        for y in 0..<buffer.height {
-            if let previous, previous.width == buffer.width, previous.height == buffer.height,
-               (0..<buffer.width).allSatisfy({ previous[$0, y] == buffer[$0, y] }) {
-                continue
-            }
-            var x = 0
-            while x < buffer.width {
-                let role = buffer[x, y].role
-                var run = ""
-                let start = x
-                while x < buffer.width && buffer[x, y].role == role {
-                    if !buffer[x, y].continuation { run.append(buffer[x, y].symbol) }
-                    x += 1
-                }
-                _ = sp_put(Int32(y), Int32(start), run, attributes[role] ?? sp_a_normal())
-            }
-        }
-        refresh()
+        unlink(path)
     }
 }

@@ -70,3 +70,68 @@ public struct Buffer: Equatable, Sendable {
     /// All rows joined with newlines.
     public var text: String { lines.joined(separator: "\n") }
 }
+
+// MARK: - Drawing helpers
+
+extension Buffer {
+    /// Draws a box border with a title in its top edge.
+    public mutating func box(x: Int, y: Int, width w: Int, height h: Int, title: String = "", glyphs g: Glyphs,
+                             role: Role = .border) {
+        guard w >= 2, h >= 2 else { return }
+        for column in x..<(x + w) {
+            let top = column == x ? g.topLeft : column == x + w - 1 ? g.topRight : g.horizontal
+            let bottom = column == x ? g.bottomLeft : column == x + w - 1 ? g.bottomRight : g.horizontal
+            put(String(top), x: column, y: y, role: role)
+            put(String(bottom), x: column, y: y + h - 1, role: role)
+        }
+        for row in (y + 1)..<(y + h - 1) {
+            put(String(g.vertical), x: x, y: row, role: role)
+            put(String(g.vertical), x: x + w - 1, y: row, role: role)
+        }
+        if !title.isEmpty { put(" \(title) ", x: x + 2, y: y, role: .heading, maxWidth: w - 4) }
+    }
+
+    /// Blanks a rectangle (for overlays).
+    public mutating func clear(x: Int, y: Int, width w: Int, height h: Int, role: Role = .normal) {
+        for row in max(0, y)..<min(height, y + h) {
+            for column in max(0, x)..<min(width, x + w) { self[column, row] = Cell(" ", role: role) }
+        }
+    }
+
+    /// Replaces every non-ASCII symbol with an ASCII twin: the safety net of non-UTF-8 locales,
+    /// for text that comes from data (design names) rather than from a glyph set.
+    public mutating func foldToASCII() {
+        for i in cells.indices where !(cells[i].symbol.isASCII) {
+            cells[i].symbol = asciiTwin(cells[i].symbol)
+        }
+    }
+}
+
+/// The ASCII character that best stands for `c`.
+func asciiTwin(_ c: Character) -> Character {
+    switch c {
+    case "─", "—", "–", "━": return "-"
+    case "│", "┃": return "|"
+    case "┌", "┐", "└", "┘", "├", "┤", "┬", "┴", "┼": return "+"
+    case "×": return "x"
+    case "…": return "."
+    case "≈": return "~"
+    case "≤": return "<"
+    case "≥": return ">"
+    case "→", "▶": return ">"
+    case "←": return "<"
+    case "↑": return "^"
+    case "↓": return "v"
+    case "α": return "a"
+    case "τ": return "t"
+    case "ω": return "w"
+    case "“", "”": return "\""
+    case "‘", "’": return "'"
+    case "░": return "."
+    case "▒": return ":"
+    case "▓": return "*"
+    case "█": return "#"
+    case "✓": return "*"
+    default: return "?"
+    }
+}

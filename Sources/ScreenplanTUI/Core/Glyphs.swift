@@ -12,16 +12,26 @@ public struct Glyphs: Equatable, Sendable {
     public var shades: [Character]
     public var pointer: Character
     public var ellipsis: String
+    /// Multiplication sign in sizes (`80×24`).
+    public var times: String
+    /// Whether plots may use braille dots (2×4 per cell); ASCII plots use `*`.
+    public var braille: Bool
+    /// Marks an applied recommendation or the current choice.
+    public var check: String
+    /// Shown for a value that is not available.
+    public var missing: String
 
     public static let unicode = Glyphs(
         horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└",
         bottomRight: "┘", barEighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"],
-        shades: [" ", "░", "▒", "▓", "█"], pointer: "▶", ellipsis: "…")
+        shades: [" ", "░", "▒", "▓", "█"], pointer: "▶", ellipsis: "…", times: "×",
+        braille: true, check: "✓", missing: "—")
 
     public static let ascii = Glyphs(
         horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+",
         bottomRight: "+", barEighths: [" ", " ", " ", " ", "#", "#", "#", "#", "#"],
-        shades: [" ", ".", ":", "*", "#"], pointer: ">", ellipsis: "...")
+        shades: [" ", ".", ":", "*", "#"], pointer: ">", ellipsis: "...", times: "x",
+        braille: false, check: "*", missing: "-")
 }
 
 /// What the terminal can do, decided once from injected inputs (never read inside render).

@@ -1,27 +1,36 @@
 import ScreenplanCore
 
-// MARK: - Rendering: a pure function from state and size to a buffer
+// MARK: - Rendering: a pure function from state to a buffer
 
 /// Renders the whole app. No clock, environment or terminal is read here.
 public func render(_ state: AppState) -> Buffer {
     var buffer = Buffer(width: state.width, height: state.height)
-    guard state.width >= minimumSize.width, state.height >= minimumSize.height else {
+    if state.tooSmall {
         renderTooSmall(state, into: &buffer)
-        return buffer
+    } else {
+        renderHeader(state, into: &buffer)
+        switch state.screen {
+        case .design: renderDesignScreen(state, into: &buffer)
+        case .layout: renderLayoutScreen(state, into: &buffer)
+        case .analysis: renderAnalysisScreen(state, into: &buffer)
+        case .compare: renderCompareScreen(state, into: &buffer)
+        case .simulate: renderSimulateScreen(state, into: &buffer)
+        case .export: renderExportScreen(state, into: &buffer)
+        }
+        renderStatusLine(state, into: &buffer)
+        renderKeyBar(state, into: &buffer)
+        if state.showHelp { renderHelp(state, into: &buffer) }
+        if let recovered = state.recovery { renderRecovery(state, recovered, into: &buffer) }
     }
-    renderHeader(state, into: &buffer)
-    switch state.screen {
-    case .design: renderDesignScreen(state, into: &buffer)
-    }
-    renderFooter(state, into: &buffer)
-    if state.showHelp { renderHelp(state, into: &buffer) }
+    if !state.capabilities.unicode { buffer.foldToASCII() }
     return buffer
 }
 
 func renderTooSmall(_ state: AppState, into buffer: inout Buffer) {
+    let t = state.capabilities.glyphs.times
     let lines = [
         "terminal too small",
-        "\(state.width)×\(state.height), need \(minimumSize.width)×\(minimumSize.height)",
+        "\(state.width)\(t)\(state.height), need \(minimumSize.width)\(t)\(minimumSize.height)",
         "enlarge the window, or press q to quit",
     ]
     let top = max(0, buffer.height / 2 - 1)
@@ -35,95 +44,99 @@ func renderHeader(_ state: AppState, into buffer: inout Buffer) {
     buffer.paint(x: 0, y: 0, width: buffer.width, height: 1, role: .title)
     var x = buffer.put(" screenplan ", x: 0, y: 0, role: .title)
     for screen in Screen.allCases {
-        let label = " \(screen.rawValue + 1) \(screen.title) "
-        x += buffer.put(label, x: x, y: 0, role: screen == state.screen ? .selected : .title)
+        x += buffer.put(tabLabel(screen), x: x, y: 0, role: screen == state.screen ? .selected : .title)
     }
     let name = state.document.displayName + (state.dirty ? " [+]" : "")
-    let start = max(x + 1, buffer.width - name.count - 1)
-    buffer.put(name, x: start, y: 0, role: .title)
+    let room = buffer.width - x - 2
+    guard room > 4 else { return }
+    let shown = clip(name, room, ellipsis: state.capabilities.glyphs.ellipsis)
+    buffer.put(shown, x: buffer.width - shown.count - 1, y: 0, role: .title)
 }
 
-func renderFooter(_ state: AppState, into buffer: inout Buffer) {
+/// The line above the key bar: the input being typed, a prompt, or the last message.
+func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
+    let y = buffer.height - 2
+    if state.confirmingQuit {
+        buffer.put(" unsaved changes: quit anyway? y/n", x: 0, y: y, role: .warning)
+        return
+    }
+    if let input = state.input {
+        let prompt: String
+        switch input.kind {
+        case .command: prompt = ":"
+        case .search: prompt = "/"
+        case .exportPath: prompt = "path: "
+        case .value(let path): prompt = path + " = "
+        }
+        buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .edit)
+        let used = buffer.put(prompt, x: 0, y: y, role: .edit)
+        buffer.put(input.text, x: used, y: y, role: .edit, maxWidth: buffer.width - used - 1)
+        let cursor = used + input.cursor
+        if cursor < buffer.width { buffer[cursor, y].role = .selected }
+        return
+    }
+    buffer.put(" " + state.status, x: 0, y: y, role: state.statusIsError ? .error : .dim, maxWidth: buffer.width)
+}
+
+/// The bottom line: the key bar of the current screen, generated from the binding table.
+func renderKeyBar(_ state: AppState, into buffer: inout Buffer) {
     let y = buffer.height - 1
     buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .keyHint)
-    let text: String
-    if state.confirmingQuit {
-        text = " unsaved changes: quit anyway? y/n "
-    } else if !state.status.isEmpty {
-        text = " " + state.status
+    let unicode = state.capabilities.unicode
+    var items: [String]
+    if state.input != nil {
+        items = ["Enter accept", "Esc cancel", "\(Key.left.display(unicode: unicode))\(Key.right.display(unicode: unicode)) move"]
     } else {
-        text = " ?:help  j/k:move  s:save  q:quit"
-    }
-    buffer.put(text, x: 0, y: y, role: state.confirmingQuit ? .warning : .keyHint)
-}
-
-func renderDesignScreen(_ state: AppState, into buffer: inout Buffer) {
-    let fields = state.fields
-    let top = 2
-    let visible = buffer.height - top - 2
-    let scroll = min(max(0, state.cursor - visible + 1), max(0, state.cursor))
-    let treeWidth = buffer.width * 3 / 5
-    for row in 0..<visible {
-        let index = scroll + row
-        guard index < fields.count else { break }
-        let field = fields[index]
-        let y = top + row
-        let indent = String(repeating: "  ", count: field.depth)
-        let label = indent + field.label
-        let role: Role = field.value == nil ? .heading : .normal
-        buffer.put(label, x: 1, y: y, role: role, maxWidth: treeWidth / 2)
-        if let value = field.value {
-            buffer.put(value, x: 1 + treeWidth / 2, y: y, role: .accent, maxWidth: treeWidth / 2 - 1)
+        items = ["1-6 screens"] + bindings(for: state.screen).compactMap { b in
+            b.bar.map { "\(b.keys[0].display(unicode: unicode)) \($0)" }
         }
-        if index == state.cursor { buffer.paint(x: 0, y: y, width: treeWidth, height: 1, role: .selected) }
     }
-    renderHeadline(state, into: &buffer, x: treeWidth + 2, y: top)
-}
-
-/// Headline figures of the design, with their units.
-func renderHeadline(_ state: AppState, into buffer: inout Buffer, x: Int, y: Int) {
-    let d = state.document.design
-    let width = buffer.width - x - 1
-    let lines: [(String, String)] = [
-        ("perturbations", "\(d.perturbationCount)"),
-        ("cells loaded", "\(d.cellsLoaded)"),
-        ("control cells", "\(d.controlCells)"),
-        ("batches", "\(d.batching.batches) \(d.batching.unit.rawValue)s"),
-        ("time points", d.timePoints.map { "\(Int($0)) h" }.joined(separator: ", ")),
-    ]
-    buffer.put("Headline", x: x, y: y, role: .heading, maxWidth: width)
-    for (index, (label, value)) in lines.enumerated() {
-        buffer.put(label, x: x, y: y + 1 + index, role: .dim, maxWidth: width)
-        buffer.put(value, x: x + 15, y: y + 1 + index, role: .normal, maxWidth: max(0, width - 15))
+    var x = 1
+    for item in items where x + item.count < buffer.width {
+        buffer.put(item, x: x, y: y, role: .keyHint)
+        x += item.count + 2
     }
 }
 
+/// The `?` overlay: every binding of the current screen and the global ones, and the commands.
 func renderHelp(_ state: AppState, into buffer: inout Buffer) {
-    let keys = [
-        ("j / ↓", "next field"), ("k / ↑", "previous field"), ("g / G", "first / last field"),
-        ("PgUp / PgDn", "page"), ("s", "save (atomic write)"), ("q", "quit (asks when unsaved)"),
-        ("?", "this help; any key closes it"),
-    ]
-    let w = 50, h = keys.count + 4
-    let x0 = (buffer.width - w) / 2, y0 = (buffer.height - h) / 2
-    let g = state.capabilities.glyphs
-    for y in y0..<(y0 + h) {
-        for x in x0..<(x0 + w) {
-            let edgeY = y == y0 || y == y0 + h - 1, edgeX = x == x0 || x == x0 + w - 1
-            var symbol: Character = " "
-            if edgeY && edgeX {
-                symbol = y == y0 ? (x == x0 ? g.topLeft : g.topRight) : (x == x0 ? g.bottomLeft : g.bottomRight)
-            } else if edgeY {
-                symbol = g.horizontal
-            } else if edgeX {
-                symbol = g.vertical
-            }
-            buffer[x, y] = Cell(symbol, role: edgeX || edgeY ? .border : .normal)
+    let unicode = state.capabilities.unicode
+    var rows: [(String, String, Bool)] = [("\(state.screen.title) screen", "", true)]
+    for b in screenBindings(state.screen) {
+        rows.append((b.keys.map { $0.display(unicode: unicode) }.joined(separator: " "), b.help, false))
+    }
+    rows.append(("Everywhere", "", true))
+    for b in globalBindings {
+        let keys = b.action == .goTo(.design) ? "1-6" : b.keys.map { $0.display(unicode: unicode) }.joined(separator: " ")
+        rows.append((keys, b.help, false))
+    }
+    rows.append(("Mouse", "click a tab or a row to select it", false))
+    if buffer.height >= 40 {
+        rows.append(("Commands", "", true))
+        for (command, help) in commandHelp { rows.append((command, help, false)) }
+    }
+    let w = min(buffer.width - 4, 96), h = min(buffer.height - 2, rows.count + 3)
+    let x0 = (buffer.width - w) / 2, y0 = max(1, (buffer.height - h) / 2)
+    buffer.clear(x: x0, y: y0, width: w, height: h)
+    buffer.box(x: x0, y: y0, width: w, height: h, title: "Keys (any key closes)", glyphs: state.capabilities.glyphs)
+    for (i, row) in rows.prefix(h - 3).enumerated() {
+        let y = y0 + 1 + i
+        if row.2 {
+            buffer.put(row.0, x: x0 + 2, y: y, role: .heading)
+        } else {
+            buffer.put(row.0, x: x0 + 3, y: y, role: .accent, maxWidth: 16)
+            buffer.put(row.1, x: x0 + 20, y: y, maxWidth: w - 22)
         }
     }
-    buffer.put(" Keys ", x: x0 + 2, y: y0, role: .title)
-    for (index, (key, what)) in keys.enumerated() {
-        buffer.put(key, x: x0 + 2, y: y0 + 2 + index, role: .accent)
-        buffer.put(what, x: x0 + 16, y: y0 + 2 + index)
-    }
+}
+
+/// The recovery prompt shown at start when the autosave side file holds unsaved edits.
+func renderRecovery(_ state: AppState, _ recovered: Design, into buffer: inout Buffer) {
+    let w = min(buffer.width - 4, 70), h = 7
+    let x0 = (buffer.width - w) / 2, y0 = (buffer.height - h) / 2
+    buffer.clear(x: x0, y: y0, width: w, height: h)
+    buffer.box(x: x0, y: y0, width: w, height: h, title: "Unsaved edits found", glyphs: state.capabilities.glyphs)
+    buffer.put("An autosave holds edits that were never saved:", x: x0 + 2, y: y0 + 2, maxWidth: w - 4)
+    buffer.put(state.autosavePath ?? "", x: x0 + 2, y: y0 + 3, role: .dim, maxWidth: w - 4)
+    buffer.put("r recover them    d discard them", x: x0 + 2, y: y0 + 5, role: .accent, maxWidth: w - 4)
 }

@@ -12,6 +12,9 @@ struct TUICommand: ParsableCommand {
     @Argument(help: "Design file to open; the embedded default design when omitted.")
     var design: String?
 
+    @Flag(name: .long, help: .hidden)
+    var bench = false
+
     func run() throws {
         let document: DesignDocument
         if let design {
@@ -19,7 +22,21 @@ struct TUICommand: ParsableCommand {
         } else {
             document = try DesignDocument.embeddedDefault()
         }
-        let code = TerminalApp.run(document: document)
+        if bench {
+            // Hidden: the `tui` workload of `screenplan bench`, until that command calls
+            // `benchmarkRender` itself.
+            for (w, h) in [(80, 24), (160, 48)] {
+                let r = benchmarkRender(document: document, engine: tuiEngine(), width: w, height: h)
+                print("tui \(w)x\(h): first frame \(String(format: "%.2f", r.firstFrameMs)) ms, "
+                      + "keystroke mean \(String(format: "%.2f", r.keystrokeMs)) ms, max \(String(format: "%.2f", r.keystrokeMaxMs)) ms "
+                      + "(\(r.keystrokes) keystrokes)")
+            }
+            return
+        }
+        guard isatty(0) != 0, isatty(1) != 0 else {
+            throw CommandFailure.input("the terminal UI needs a terminal; use the subcommands in scripts (see --help)")
+        }
+        let code = TerminalApp.run(document: document, engine: tuiEngine())
         if code != 0 { throw CommandFailure.runtime("the terminal UI stopped with an error") }
     }
 }

@@ -1,0 +1,113 @@
+// MARK: - Key bindings as data
+//
+// One table per screen plus a global table. Dispatch, the `?` help overlay and the key bar are
+// all generated from these tables, so they can never disagree.
+
+/// What a key does.
+public enum Action: Equatable, Sendable {
+    case up, down, left, right, pageUp, pageDown, top, bottom
+    case nextScreen, previousScreen, goTo(Screen)
+    /// Enter: edit the field, apply the recommendation, adopt the layout, start the run, write the file.
+    case activate
+    /// Esc: cancel the run (Simulate) or clear the status line.
+    case cancel
+    case help, command, search, searchNext, searchPrevious
+    case undo, redo, save, quit
+    case nextLayout, previousLayout
+    case togglePlot
+    case editExportPath
+}
+
+/// One row of a binding table.
+public struct KeyBinding: Equatable, Sendable {
+    public var keys: [Key]
+    public var action: Action
+    /// What the key does, for the help overlay.
+    public var help: String
+    /// Short label for the key bar; nil keeps it out of the bar.
+    public var bar: String?
+
+    public init(_ keys: [Key], _ action: Action, _ help: String, bar: String? = nil) {
+        self.keys = keys
+        self.action = action
+        self.help = help
+        self.bar = bar
+    }
+}
+
+/// Keys that work on every screen.
+public let globalBindings: [KeyBinding] = [
+    KeyBinding([.tab], .nextScreen, "next screen"),
+    KeyBinding([.backTab], .previousScreen, "previous screen"),
+    KeyBinding((1...6).map { .character(Character(String($0))) }, .goTo(.design), "go to screen 1–6 (Design … Export)"),
+    KeyBinding([.character("?")], .help, "show or hide this help", bar: "help"),
+    KeyBinding([.character(":")], .command, "command line (:w [path], :q, :q!, :wq, :set PATH VALUE, :layout NAME)", bar: "cmd"),
+    KeyBinding([.character("u")], .undo, "undo the last change to the design", bar: "undo"),
+    KeyBinding([.control("r")], .redo, "redo"),
+    KeyBinding([.character("s")], .save, "save the design (atomic write)", bar: "save"),
+    KeyBinding([.character("q")], .quit, "quit (asks when there are unsaved changes)", bar: "quit"),
+    KeyBinding([.escape], .cancel, "close prompts, clear the message"),
+]
+
+private let listMoves: [KeyBinding] = [
+    KeyBinding([.down, .character("j")], .down, "move down"),
+    KeyBinding([.up, .character("k")], .up, "move up"),
+    KeyBinding([.pageDown, .control("d")], .pageDown, "page down"),
+    KeyBinding([.pageUp, .control("u")], .pageUp, "page up"),
+    KeyBinding([.home, .character("g")], .top, "first row"),
+    KeyBinding([.end, .character("G")], .bottom, "last row"),
+]
+
+/// The table of one screen (screen keys first: they win over global ones).
+public func screenBindings(_ screen: Screen) -> [KeyBinding] {
+    switch screen {
+    case .design:
+        return [
+            KeyBinding([.enter], .activate, "edit the value in place (Enter accepts, Esc keeps the old value)", bar: "edit"),
+            KeyBinding([.character("/")], .search, "search field paths", bar: "search"),
+            KeyBinding([.character("n")], .searchNext, "next search match"),
+            KeyBinding([.character("N")], .searchPrevious, "previous search match"),
+        ] + listMoves
+    case .layout:
+        return [
+            KeyBinding([.character("]")], .nextLayout, "next layout strategy", bar: "layout"),
+            KeyBinding([.character("[")], .previousLayout, "previous layout strategy"),
+            KeyBinding([.left, .character("h")], .left, "scroll batches left"),
+            KeyBinding([.right, .character("l")], .right, "scroll batches right"),
+        ] + listMoves
+    case .analysis:
+        return [
+            KeyBinding([.enter], .activate, "apply the selected recommendation (u undoes it)", bar: "apply"),
+            KeyBinding([.character("p")], .togglePlot, "switch plot: power vs cells / vs effect size", bar: "plot"),
+        ] + listMoves
+    case .compare:
+        return [
+            KeyBinding([.left, .character("h")], .left, "previous layout column"),
+            KeyBinding([.right, .character("l")], .right, "next layout column"),
+            KeyBinding([.enter], .activate, "use the selected layout for the design", bar: "use"),
+        ]
+    case .simulate:
+        return [
+            KeyBinding([.enter], .activate, "start the selected run", bar: "run"),
+            KeyBinding([.escape], .cancel, "cancel the running job", bar: "cancel"),
+        ] + listMoves
+    case .export:
+        return [
+            KeyBinding([.enter], .activate, "write the file in the selected format", bar: "write"),
+            KeyBinding([.character("p")], .editExportPath, "edit the output path", bar: "path"),
+        ] + listMoves
+    }
+}
+
+/// Every binding that applies on `screen`, screen keys first.
+public func bindings(for screen: Screen) -> [KeyBinding] {
+    screenBindings(screen) + globalBindings
+}
+
+/// The action of `key` on `screen`, if any.
+public func action(for key: Key, on screen: Screen) -> Action? {
+    if case .character(let c) = key, let n = c.wholeNumberValue, (1...6).contains(n) {
+        return .goTo(Screen(rawValue: n - 1)!)
+    }
+    return bindings(for: screen).first { $0.keys.contains(key) }?.action
+}

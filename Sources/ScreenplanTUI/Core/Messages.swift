@@ -1,0 +1,44 @@
+import ScreenplanCore
+
+// MARK: - Messages in, effects out
+
+/// Everything that can happen to the app: keys, resizes, clicks, and the results of work the
+/// shell carried out. Background work reports only through these, so update stays pure.
+public enum Msg: Equatable, Sendable {
+    case key(Key)
+    case resized(width: Int, height: Int)
+    /// A mouse click at a cell (0-based column and row).
+    case click(x: Int, y: Int)
+    /// The design was written to `path`; `design` is what was written.
+    case saved(path: String, design: Design)
+    case saveFailed(String)
+    /// The engine finished evaluating the design of one generation.
+    case evaluated(Evaluation)
+    /// A long job reports progress (fraction in [0, 1], ETA in seconds when known).
+    case jobProgress(id: Int, fraction: Double, eta: Double?, message: String)
+    case jobFinished(id: Int, result: JobResult)
+    case jobFailed(id: Int, reason: String)
+    case jobCancelled(id: Int)
+    case exported(path: String, format: String)
+    case exportFailed(String)
+}
+
+/// Work the shell carries out; results come back as messages. Nothing here blocks update.
+public enum Effect: Equatable, Sendable {
+    /// Write the design to `path` atomically, then remove the autosave side file.
+    case save(design: Design, path: String)
+    /// Quit; a deliberate quit removes the autosave side file.
+    case quit
+    /// Evaluate the design with the engine off the UI thread; answers `.evaluated`.
+    case evaluate(design: Design, generation: Int)
+    /// Write the design to the autosave side file (crash recovery).
+    case autosave(design: Design, path: String)
+    /// Remove the autosave side file (recovery declined).
+    case removeAutosave(path: String)
+    /// Start engine job number `job` (index into `EngineInfo.jobs`) as run `id`.
+    case startJob(id: Int, job: Int, design: Design)
+    /// Ask run `id` to stop; it answers `.jobCancelled`.
+    case cancelJob(id: Int)
+    /// Write the design or a report with exporter number `exporter` to `path`.
+    case export(exporter: Int, design: Design, path: String)
+}

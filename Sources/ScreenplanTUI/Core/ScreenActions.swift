@@ -1,0 +1,241 @@
+import ScreenplanCore
+
+// MARK: - Actions whose meaning depends on the screen
+
+func screenAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
+    switch state.screen {
+    case .design: return designAction(action, state)
+    case .layout: return layoutAction(action, state)
+    case .analysis: return analysisAction(action, state)
+    case .compare: return compareAction(action, state)
+    case .simulate: return simulateAction(action, state)
+    case .export: return exportAction(action, state)
+    }
+}
+
+/// How far a list action moves, for a list of `count` rows showing `page` at once.
+private func delta(_ action: Action, page: Int, count: Int, cursor: Int) -> Int? {
+    switch action {
+    case .down: return 1
+    case .up: return -1
+    case .pageDown: return max(1, page - 1)
+    case .pageUp: return -max(1, page - 1)
+    case .top: return -cursor
+    case .bottom: return count - 1 - cursor
+    default: return nil
+    }
+}
+
+private func designAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    let page = Geometry.treeRows(height: s.height)
+    if let d = delta(action, page: page, count: s.rows.count, cursor: s.tree.cursor) {
+        s.tree.move(by: d, count: s.rows.count, visible: page)
+    } else if action == .activate, s.rows.indices.contains(s.tree.cursor) {
+        let row = s.rows[s.tree.cursor]
+        if let value = row.value {
+            s.input = InputLine(kind: .value(path: row.path), text: displayValue(value))
+        } else {
+            s.say("\(row.path) is a section: edit the values under it")
+        }
+    }
+    return (s, [])
+}
+
+private func layoutAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    let page = Geometry.layoutRows(height: s.height)
+    let count = s.evaluation?.layout?.perturbations.count ?? 0
+    let batches = s.evaluation?.layout?.batches.count ?? s.design.batching.batches
+    if let d = delta(action, page: page, count: count, cursor: s.layoutRows.cursor) {
+        s.layoutRows.move(by: d, count: count, visible: page)
+        return (s, [])
+    }
+    switch action {
+    case .left:
+        s.layoutColumn = max(0, s.layoutColumn - 4)
+    case .right:
+        let columns = Geometry.layoutBatchColumns(width: s.width)
+        s.layoutColumn = min(max(0, batches - columns), s.layoutColumn + 4)
+    case .nextLayout, .previousLayout:
+        let all = LayoutStrategy.allCases
+        let current = all.firstIndex(of: s.design.batching.layout) ?? 0
+        // Skip strategies the design refuses (explicit without explicit_cells), saying why.
+        var refusals: [String] = []
+        for step in 1..<all.count {
+            let i = (current + (action == .nextLayout ? step : -step) + all.count * 2) % all.count
+            let (next, effects, refused) = set("batching.layout", to: all[i].rawValue, s)
+            if refused == nil { return (next, effects) }
+            refusals.append("\(all[i].rawValue) refused: \(refused!)")
+        }
+        s.say(refusals.first ?? "no other layout", error: true)
+    default:
+        break
+    }
+    return (s, [])
+}
+
+private func analysisAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    let recommendations = s.evaluation?.analysis?.recommendations ?? []
+    let page = Geometry.recommendationRows(height: s.height)
+    if let d = delta(action, page: page, count: recommendations.count, cursor: s.recommendation) {
+        s.recommendation = min(max(0, recommendations.count - 1), max(0, s.recommendation + d))
+        return (s, [])
+    }
+    switch action {
+    case .togglePlot:
+        s.showEffectPlot.toggle()
+    case .activate:
+        guard recommendations.indices.contains(s.recommendation) else {
+            s.say("no recommendation to apply", error: true)
+            return (s, [])
+        }
+        return apply(recommendations[s.recommendation], s)
+    default:
+        break
+    }
+    return (s, [])
+}
+
+/// Applies every change of a recommendation as one undoable step, or none with the reason.
+func apply(_ recommendation: Recommendation, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    guard !recommendation.change.isEmpty else {
+        s.say("“\(recommendation.id)” is advice only: nothing to apply", error: true)
+        return (s, [])
+    }
+    var design = s.design
+    for change in recommendation.change {
+        do {
+            design = try design.setting(change.path, to: change.value)
+        } catch {
+            s.say("cannot apply \(recommendation.id): \(reason(error))", error: true)
+            return (s, [])
+        }
+    }
+    let summary = recommendation.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", ")
+    var (next, effects) = commit(design, "applied \(recommendation.id): \(summary) (u undoes)", s)
+    next.appliedRecommendations.insert(recommendation.id)
+    return (next, effects)
+}
+
+private func compareAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    let count = LayoutStrategy.allCases.count
+    switch action {
+    case .left: s.compareColumn = max(0, s.compareColumn - 1)
+    case .right: s.compareColumn = min(count - 1, s.compareColumn + 1)
+    case .activate:
+        let name = LayoutStrategy.allCases[s.compareColumn].rawValue
+        let (next, effects, refused) = set("batching.layout", to: name, s)
+        if let refused { s.say("\(name) refused: \(refused)", error: true); return (s, []) }
+        return (next, effects)
+    default: break
+    }
+    return (s, [])
+}
+
+private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    let count = s.engine.jobs.count
+    if let d = delta(action, page: 5, count: count, cursor: s.jobChoice) {
+        s.jobChoice = min(max(0, count - 1), max(0, s.jobChoice + d))
+        return (s, [])
+    }
+    guard action == .activate else { return (s, []) }
+    guard s.engine.jobs.indices.contains(s.jobChoice) else {
+        s.say("the simulator is not available in this build", error: true)
+        return (s, [])
+    }
+    if let run = s.job, run.isRunning {
+        s.say("\(run.title) is still running: Esc cancels it", error: true)
+        return (s, [])
+    }
+    let id = s.nextJobID
+    s.nextJobID += 1
+    s.job = JobRun(id: id, job: s.jobChoice, title: s.engine.jobs[s.jobChoice].title)
+    s.say("started \(s.engine.jobs[s.jobChoice].title): Esc cancels")
+    return (s, [.startJob(id: id, job: s.jobChoice, design: s.design)])
+}
+
+private func exportAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    let count = s.engine.exports.count
+    if let d = delta(action, page: 5, count: count, cursor: s.exportFormat) {
+        s.exportFormat = min(max(0, count - 1), max(0, s.exportFormat + d))
+        if let typed = s.exportPath, s.engine.exports.indices.contains(s.exportFormat) {
+            s.exportPath = deletingExtension(typed) + "." + s.engine.exports[s.exportFormat].fileExtension
+        }
+        return (s, [])
+    }
+    switch action {
+    case .editExportPath:
+        s.input = InputLine(kind: .exportPath, text: s.effectiveExportPath)
+    case .activate:
+        guard s.engine.exports.indices.contains(s.exportFormat) else { return (s, []) }
+        s.say("writing \(s.effectiveExportPath)…")
+        return (s, [.export(exporter: s.exportFormat, design: s.design, path: s.effectiveExportPath)])
+    default:
+        break
+    }
+    return (s, [])
+}
+
+// MARK: - Mouse
+
+/// A click selects the tab, row or column under it.
+func click(x: Int, y: Int, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    guard !s.tooSmall, s.recovery == nil, !s.showHelp, s.input == nil else { return (s, []) }
+    if y == 0 {
+        for (screen, range) in tabRanges() where range.contains(x) { s.screen = screen }
+        return (s, [])
+    }
+    switch s.screen {
+    case .design:
+        let row = s.tree.scroll + y - Geometry.treeTop
+        if y >= Geometry.treeTop, y < Geometry.treeTop + Geometry.treeRows(height: s.height),
+           x < Geometry.treeWidth(width: s.width), s.rows.indices.contains(row) {
+            s.tree.cursor = row
+        }
+    case .layout:
+        let row = s.layoutRows.scroll + y - Geometry.layoutTop
+        let count = s.evaluation?.layout?.perturbations.count ?? 0
+        if y >= Geometry.layoutTop, y < Geometry.layoutTop + Geometry.layoutRows(height: s.height), row < count {
+            s.layoutRows.cursor = row
+        }
+    case .analysis:
+        let top = Geometry.recommendationsTop(height: s.height) + 1
+        let count = s.evaluation?.analysis?.recommendations.count ?? 0
+        let first = max(0, s.recommendation - Geometry.recommendationRows(height: s.height) + 2)
+        if y >= top, first + y - top < count { s.recommendation = first + y - top }
+    case .simulate:
+        let row = y - Geometry.jobsTop
+        if s.engine.jobs.indices.contains(row) { s.jobChoice = row }
+    case .export:
+        let row = y - Geometry.formatsTop
+        if s.engine.exports.indices.contains(row) { s.exportFormat = row }
+    case .compare:
+        let column = (x - CompareGeometry.labelWidth) / max(1, CompareGeometry.columnWidth(width: s.width))
+        if x >= CompareGeometry.labelWidth, LayoutStrategy.allCases.indices.contains(column) { s.compareColumn = column }
+    }
+    return (s, [])
+}
+
+/// Column ranges of the screen tabs in the header (render draws them the same way).
+func tabRanges() -> [(Screen, Range<Int>)] {
+    var x = " screenplan ".count
+    return Screen.allCases.map { screen in
+        let label = tabLabel(screen)
+        defer { x += label.count }
+        return (screen, x..<(x + label.count))
+    }
+}
+
+func tabLabel(_ screen: Screen) -> String { " \(screen.rawValue + 1) \(screen.title) " }
+
+enum CompareGeometry {
+    static let labelWidth = 22
+    static func columnWidth(width: Int) -> Int { max(8, (width - labelWidth - 1) / LayoutStrategy.allCases.count) }
+}

@@ -1,0 +1,206 @@
+import ScreenplanCore
+
+// MARK: - The state of the app: one value, so update is pure and tests compare states
+
+/// The screens, in tab order; the number keys 1–6 select them.
+public enum Screen: Int, CaseIterable, Sendable {
+    case design, layout, analysis, compare, simulate, export
+
+    public var title: String {
+        switch self {
+        case .design: return "Design"
+        case .layout: return "Layout"
+        case .analysis: return "Analysis"
+        case .compare: return "Compare"
+        case .simulate: return "Simulate"
+        case .export: return "Export"
+        }
+    }
+}
+
+/// What a line of typed input is for.
+public enum InputKind: Equatable, Sendable {
+    /// Editing the value of a design field in place.
+    case value(path: String)
+    /// The `:` command line.
+    case command
+    /// The `/` search in the design tree.
+    case search
+    /// The path of the Export screen.
+    case exportPath
+}
+
+/// A line being typed: its text, the cursor (in characters) and the reason it was refused.
+public struct InputLine: Equatable, Sendable {
+    public var kind: InputKind
+    public var text: String
+    public var cursor: Int
+    public var error: String?
+
+    public init(kind: InputKind, text: String = "", error: String? = nil) {
+        self.kind = kind
+        self.text = text
+        self.cursor = text.count
+        self.error = error
+    }
+}
+
+/// A long job running or finished on the Simulate screen.
+public struct JobRun: Equatable, Sendable {
+    public enum Phase: Equatable, Sendable {
+        case running, finished(JobResult), failed(String), cancelled, cancelling
+    }
+
+    public var id: Int
+    public var job: Int
+    public var title: String
+    public var fraction: Double = 0
+    public var eta: Double?
+    public var message: String = ""
+    public var phase: Phase = .running
+
+    public var isRunning: Bool { phase == .running || phase == .cancelling }
+}
+
+/// Cursor and scroll of a list, kept in state so the view stays put while the cursor moves.
+public struct ListPosition: Equatable, Sendable {
+    public var cursor = 0
+    public var scroll = 0
+
+    /// Moves the cursor by `delta` within `count` rows and scrolls so it stays in `visible` rows.
+    mutating func move(by delta: Int, count: Int, visible: Int) {
+        cursor = min(max(0, count - 1), max(0, cursor + delta))
+        reveal(visible: visible)
+    }
+
+    mutating func reveal(visible: Int) {
+        let v = max(1, visible)
+        if cursor < scroll { scroll = cursor }
+        if cursor >= scroll + v { scroll = cursor - v + 1 }
+        scroll = max(0, scroll)
+    }
+}
+
+/// The whole state of the app.
+public struct AppState: Equatable, Sendable {
+    // MARK: The design and its history
+    public var document: DesignDocument
+    /// The design as last saved (or opened): `dirty` compares against it.
+    public var savedDesign: Design
+    /// The design tree rows, cached: `Design.fields()` serialises YAML, too slow per frame.
+    public private(set) var rows: [DesignField]
+    public var undoStack: [Design] = []
+    public var redoStack: [Design] = []
+    /// Bumped on every design change; evaluations of older generations are dropped.
+    public var generation = 0
+    public var evaluation: Evaluation?
+
+    // MARK: The terminal
+    public var width: Int
+    public var height: Int
+    public var capabilities: Capabilities
+    public var engine: EngineInfo
+
+    // MARK: Interaction
+    public var screen: Screen = .design
+    public var showHelp = false
+    public var confirmingQuit = false
+    /// Save, then quit when the save succeeds (`:wq`).
+    public var quitAfterSave = false
+    public var input: InputLine?
+    public var status = ""
+    public var statusIsError = false
+    public var search = ""
+    /// A design found in the autosave side file, offered for recovery at start.
+    public var recovery: Design?
+    public var autosavePath: String?
+
+    // MARK: Per-screen positions
+    public var tree = ListPosition()
+    public var layoutRows = ListPosition()
+    public var layoutColumn = 0
+    public var recommendation = 0
+    public var appliedRecommendations: Set<String> = []
+    public var showEffectPlot = false
+    public var compareColumn = 0
+    public var jobChoice = 0
+    public var job: JobRun?
+    public var nextJobID = 1
+    public var exportFormat = 0
+    /// The export path typed by the user; nil = derived from the design's name and the format.
+    public var exportPath: String?
+
+    public init(document: DesignDocument, width: Int = 80, height: Int = 24,
+                capabilities: Capabilities = Capabilities(unicode: true, color: true),
+                engine: EngineInfo = Engine.designOnly.info, autosavePath: String? = nil,
+                recovery: Design? = nil) {
+        self.document = document
+        self.savedDesign = document.design
+        self.rows = document.design.fields()
+        self.width = width
+        self.height = height
+        self.capabilities = capabilities
+        self.engine = engine
+        self.autosavePath = autosavePath
+        self.recovery = recovery.flatMap { $0 == document.design ? nil : $0 }
+    }
+
+    /// The design being edited.
+    public var design: Design { document.design }
+
+    /// Whether the design differs from the file.
+    public var dirty: Bool { document.design != savedDesign }
+
+    /// Replaces the design (recomputing the cached rows); callers decide about undo.
+    mutating func replaceDesign(_ design: Design) {
+        document.design = design
+        rows = design.fields()
+        generation += 1
+        tree.cursor = min(tree.cursor, max(0, rows.count - 1))
+    }
+
+    /// Sets a status line message.
+    mutating func say(_ text: String, error: Bool = false) {
+        status = text
+        statusIsError = error
+    }
+
+    /// Whether the terminal is too small for the screens.
+    public var tooSmall: Bool { width < minimumSize.width || height < minimumSize.height }
+
+    /// The export path shown: the typed one, or the design's name with the format's extension.
+    public var effectiveExportPath: String {
+        if let exportPath { return exportPath }
+        let ext = engine.exports.indices.contains(exportFormat) ? engine.exports[exportFormat].fileExtension : "yaml"
+        let base = document.path.map(deletingExtension) ?? slug(document.design.name)
+        let suffix = exportFormat == 0 && document.path != nil ? "-export" : ""
+        return base + suffix + "." + ext
+    }
+}
+
+/// Smallest terminal the screens are laid out for.
+public let minimumSize = (width: 80, height: 24)
+
+/// A file-name-safe form of a design name.
+func slug(_ name: String) -> String {
+    let mapped = name.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+    var out = ""
+    for c in mapped where !(c == "-" && out.last == "-") { out.append(c) }
+    return out.trimmingDashes.isEmpty ? "design" : out.trimmingDashes
+}
+
+/// `path` without its file name extension.
+func deletingExtension(_ path: String) -> String {
+    let nameStart = path.lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+    guard let dot = path.lastIndex(of: "."), dot > nameStart else { return path }
+    return String(path[..<dot])
+}
+
+extension String {
+    var trimmingDashes: String {
+        var s = Substring(self)
+        while s.first == "-" { s = s.dropFirst() }
+        while s.last == "-" { s = s.dropLast() }
+        return String(s)
+    }
+}

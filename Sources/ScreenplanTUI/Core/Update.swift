@@ -1,0 +1,226 @@
+import ScreenplanCore
+
+// MARK: - The pure update function
+
+/// A new state and the effects to carry out. Never blocks: long work is an effect.
+public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
+    var s = state
+    switch msg {
+    case .resized(let width, let height):
+        s.width = width
+        s.height = height
+        s.tree.reveal(visible: Geometry.treeRows(height: height))
+        s.layoutRows.reveal(visible: Geometry.layoutRows(height: height))
+        return (s, [])
+    case .click(let x, let y):
+        return click(x: x, y: y, s)
+    case .saved(let path, let design):
+        s.savedDesign = design
+        s.document.path = path
+        s.document.displayName = path
+        s.say("saved \(path)")
+        if s.quitAfterSave { return (s, [.quit]) }
+        return (s, [])
+    case .saveFailed(let why):
+        s.quitAfterSave = false
+        s.say("save failed: \(why)", error: true)
+        return (s, [])
+    case .evaluated(let evaluation):
+        guard evaluation.generation >= (s.evaluation?.generation ?? -1), evaluation.generation <= s.generation else {
+            return (s, [])
+        }
+        s.evaluation = evaluation
+        let count = evaluation.analysis?.recommendations.count ?? 0
+        s.recommendation = min(s.recommendation, max(0, count - 1))
+        s.layoutRows.cursor = min(s.layoutRows.cursor, max(0, (evaluation.layout?.perturbations.count ?? 1) - 1))
+        return (s, [])
+    case .jobProgress(let id, let fraction, let eta, let message):
+        guard var run = s.job, run.id == id, run.isRunning else { return (s, []) }
+        run.fraction = fraction
+        run.eta = eta
+        run.message = message
+        s.job = run
+        return (s, [])
+    case .jobFinished(let id, let result):
+        return finishJob(id, .finished(result), "\(s.job?.title ?? "run") finished", s)
+    case .jobFailed(let id, let why):
+        return finishJob(id, .failed(why), "\(s.job?.title ?? "run") failed: \(why)", s, error: true)
+    case .jobCancelled(let id):
+        return finishJob(id, .cancelled, "\(s.job?.title ?? "run") cancelled", s)
+    case .exported(let path, let format):
+        s.say("wrote \(format) to \(path)")
+        return (s, [])
+    case .exportFailed(let why):
+        s.say("export failed: \(why)", error: true)
+        return (s, [])
+    case .key(let key):
+        return handle(key, s)
+    }
+}
+
+private func finishJob(_ id: Int, _ phase: JobRun.Phase, _ message: String, _ state: AppState,
+                       error: Bool = false) -> (AppState, [Effect]) {
+    var s = state
+    guard var run = s.job, run.id == id else { return (s, []) }
+    run.phase = phase
+    if case .finished = phase { run.fraction = 1 }
+    s.job = run
+    s.say(message, error: error)
+    return (s, [])
+}
+
+// MARK: - Keys
+
+private func handle(_ key: Key, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    if s.recovery != nil { return answerRecovery(key, s) }
+    if s.confirmingQuit {
+        s.confirmingQuit = false
+        if key == .character("y") || key == .character("Y") { return (s, [.quit]) }
+        s.say("quit cancelled")
+        return (s, [])
+    }
+    if s.showHelp {
+        s.showHelp = false
+        return (s, [])
+    }
+    if s.input != nil { return editInput(key, s) }
+    guard let action = action(for: key, on: s.screen) else { return (s, []) }
+    return perform(action, s)
+}
+
+private func answerRecovery(_ key: Key, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    guard let recovered = s.recovery else { return (s, []) }
+    switch key {
+    case .character("r"), .character("R"), .enter:
+        s.recovery = nil
+        s.undoStack.append(s.design)
+        s.replaceDesign(recovered)
+        s.say("recovered the autosaved edits (u undoes the recovery)")
+        return (s, designChanged(s))
+    case .character("d"), .character("D"), .escape:
+        s.recovery = nil
+        s.say("discarded the autosaved edits")
+        return (s, s.autosavePath.map { [.removeAutosave(path: $0)] } ?? [])
+    default:
+        return (s, [])
+    }
+}
+
+/// Carries out one action of the binding tables.
+func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    switch action {
+    case .nextScreen:
+        s.screen = Screen(rawValue: (s.screen.rawValue + 1) % Screen.allCases.count)!
+    case .previousScreen:
+        s.screen = Screen(rawValue: (s.screen.rawValue + Screen.allCases.count - 1) % Screen.allCases.count)!
+    case .goTo(let screen):
+        s.screen = screen
+    case .help:
+        s.showHelp = true
+    case .command:
+        s.input = InputLine(kind: .command)
+    case .search:
+        s.screen = .design
+        s.input = InputLine(kind: .search, text: s.search)
+    case .searchNext:
+        return (findMatch(s, forward: true, from: s.tree.cursor + 1), [])
+    case .searchPrevious:
+        return (findMatch(s, forward: false, from: s.tree.cursor - 1), [])
+    case .undo:
+        guard let previous = s.undoStack.popLast() else { s.say("nothing to undo"); return (s, []) }
+        s.redoStack.append(s.design)
+        s.replaceDesign(previous)
+        s.say("undone")
+        return (s, designChanged(s))
+    case .redo:
+        guard let next = s.redoStack.popLast() else { s.say("nothing to redo"); return (s, []) }
+        s.undoStack.append(s.design)
+        s.replaceDesign(next)
+        s.say("redone")
+        return (s, designChanged(s))
+    case .save:
+        guard let path = s.document.path else {
+            s.input = InputLine(kind: .command, text: "w ")
+            s.say("the embedded design has no file yet: type a path")
+            return (s, [])
+        }
+        return (s, [.save(design: s.design, path: path)])
+    case .quit:
+        if s.dirty {
+            s.confirmingQuit = true
+            return (s, [])
+        }
+        return (s, [.quit])
+    case .cancel:
+        if s.screen == .simulate, var run = s.job, run.phase == .running {
+            run.phase = .cancelling
+            s.job = run
+            s.say("cancelling \(run.title)…")
+            return (s, [.cancelJob(id: run.id)])
+        }
+        s.say("")
+    default:
+        return screenAction(action, s)
+    }
+    return (s, [])
+}
+
+/// Effects that follow every change of the design: re-evaluate, and autosave.
+func designChanged(_ s: AppState) -> [Effect] {
+    var effects: [Effect] = [.evaluate(design: s.design, generation: s.generation)]
+    if let path = s.autosavePath { effects.append(.autosave(design: s.design, path: path)) }
+    return effects
+}
+
+/// Applies an edited design as one undoable step.
+func commit(_ design: Design, _ message: String, _ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    guard design != s.design else { s.say("unchanged"); return (s, []) }
+    s.undoStack.append(s.design)
+    if s.undoStack.count > 500 { s.undoStack.removeFirst() }
+    s.redoStack.removeAll()
+    s.replaceDesign(design)
+    s.say(message)
+    return (s, designChanged(s))
+}
+
+/// Sets one field through the same validation as a file; refusal keeps the old value.
+func set(_ path: String, to value: String, _ state: AppState) -> (AppState, [Effect], refused: String?) {
+    do {
+        let design = try state.design.setting(path, to: value)
+        let (s, effects) = commit(design, "\(path) = \(value)", state)
+        return (s, effects, nil)
+    } catch {
+        return (state, [], reason(error))
+    }
+}
+
+private func findMatch(_ state: AppState, forward: Bool, from start: Int) -> AppState {
+    var s = state
+    let needle = s.search.lowercased()
+    guard !needle.isEmpty, !s.rows.isEmpty else { s.say("no search: press / to search"); return s }
+    let n = s.rows.count
+    for step in 0..<n {
+        let i = ((forward ? start + step : start - step) % n + n) % n
+        let row = s.rows[i]
+        if row.path.lowercased().contains(needle) || (row.value?.lowercased().contains(needle) ?? false) {
+            s.tree.cursor = i
+            s.tree.reveal(visible: Geometry.treeRows(height: s.height))
+            s.say("/\(s.search)")
+            return s
+        }
+    }
+    s.say("no field matches “\(s.search)”", error: true)
+    return s
+}
+
+/// Runs a `/` search from the cursor.
+func runSearch(_ text: String, _ state: AppState) -> AppState {
+    var s = state
+    s.search = text
+    s.screen = .design
+    return findMatch(s, forward: true, from: s.tree.cursor)
+}

@@ -1,0 +1,113 @@
+import ScreenplanCore
+
+// MARK: - The engine seam: everything the TUI asks of the analysis, simulator and reports
+//
+// The TUI does not import the analysis or the simulator directly: the executable hands it an
+// `Engine` value. That keeps screens testable with hand-built fixture engines, and lets the
+// analysis, simulator and report modules land without touching screen code. Every member is
+// optional or has an honest fallback (`Engine.designOnly`), so a build without the analysis shows
+// "analysis not available" instead of made-up numbers.
+
+/// What the TUI needs from the modelling code. All closures are called off the UI thread.
+public struct Engine: Sendable {
+    /// Analytical error model, power, error budget and recommendations for a design (its
+    /// `batching.layout` is the layout analysed). nil when the analysis is not available.
+    public var analyze: (@Sendable (Design) throws -> AnalysisResult)?
+    /// Median power at each of the given cells-per-perturbation values (same order).
+    public var powerVsCells: (@Sendable (Design, [Int]) throws -> [Double])?
+    /// Median power at each of the given target effect sizes (|log2 fold change|, same order).
+    public var powerVsEffect: (@Sendable (Design, [Double]) throws -> [Double])?
+    /// Cells of every perturbation in every batch, and control cells per batch, for the design's
+    /// layout strategy. Throws when the strategy cannot be laid out for this design.
+    public var layout: @Sendable (Design) throws -> LayoutGrid
+    /// Long runs offered on the Simulate screen (simulation, Monte Carlo, optimisation).
+    public var jobs: [LongJob]
+    /// File formats offered on the Export screen, after the design YAML (always first).
+    public var exporters: [Exporter]
+
+    public init(analyze: (@Sendable (Design) throws -> AnalysisResult)? = nil,
+                powerVsCells: (@Sendable (Design, [Int]) throws -> [Double])? = nil,
+                powerVsEffect: (@Sendable (Design, [Double]) throws -> [Double])? = nil,
+                layout: @escaping @Sendable (Design) throws -> LayoutGrid = { try LayoutGrid.fromDesign($0) },
+                jobs: [LongJob] = [], exporters: [Exporter] = []) {
+        self.analyze = analyze
+        self.powerVsCells = powerVsCells
+        self.powerVsEffect = powerVsEffect
+        self.layout = layout
+        self.jobs = jobs
+        self.exporters = exporters
+    }
+
+    /// The engine of a build without the analysis: layouts from the design's own counts, no
+    /// analysis, no long jobs, the design YAML as the only export.
+    public static let designOnly = Engine()
+
+    /// The exporters shown, design YAML first.
+    public var allExporters: [Exporter] { [Exporter.designYAML] + exporters }
+
+    /// A value description of the engine that state can hold (closures are not Equatable).
+    public var info: EngineInfo {
+        EngineInfo(analysisAvailable: analyze != nil,
+                   jobs: jobs.map { JobInfo(title: $0.title, summary: $0.summary) },
+                   exports: allExporters.map { ExportFormat(title: $0.title, fileExtension: $0.fileExtension) })
+    }
+}
+
+/// A long run: reports progress on the reporter, checks `isCancelled`, and returns a result.
+public struct LongJob: Sendable {
+    public var title: String
+    /// One line saying what the run does.
+    public var summary: String
+    public var run: @Sendable (Design, ProgressReporter) async throws -> JobResult
+
+    public init(title: String, summary: String,
+                run: @escaping @Sendable (Design, ProgressReporter) async throws -> JobResult) {
+        self.title = title
+        self.summary = summary
+        self.run = run
+    }
+}
+
+/// Writes one file format (design YAML, or a report added by the reports module).
+public struct Exporter: Sendable {
+    public var title: String
+    /// File name extension without the dot, e.g. `yaml`, `md`, `html`, `json`.
+    public var fileExtension: String
+    public var write: @Sendable (Design, String) throws -> Void
+
+    public init(title: String, fileExtension: String, write: @escaping @Sendable (Design, String) throws -> Void) {
+        self.title = title
+        self.fileExtension = fileExtension
+        self.write = write
+    }
+
+    /// The design as YAML, written atomically.
+    public static let designYAML = Exporter(title: "design (YAML)", fileExtension: "yaml") { design, path in
+        try writeAtomically(try design.yamlText(), to: path)
+    }
+}
+
+// MARK: - Value descriptions held in state
+
+/// What the engine offers, as plain values.
+public struct EngineInfo: Equatable, Sendable {
+    public var analysisAvailable: Bool
+    public var jobs: [JobInfo]
+    public var exports: [ExportFormat]
+
+    public init(analysisAvailable: Bool, jobs: [JobInfo], exports: [ExportFormat]) {
+        self.analysisAvailable = analysisAvailable
+        self.jobs = jobs
+        self.exports = exports
+    }
+}
+
+public struct JobInfo: Equatable, Sendable {
+    public var title: String
+    public var summary: String
+}
+
+public struct ExportFormat: Equatable, Sendable {
+    public var title: String
+    public var fileExtension: String
+}

@@ -1,0 +1,52 @@
+import ScreenplanCore
+
+// MARK: - The `tui` benchmark workload: first frame and keystroke re-render times
+
+/// Timings of the TUI on one design, in milliseconds.
+public struct TUIBenchmark: Equatable, Sendable, Codable {
+    /// From an opened document to the first rendered frame (state, cached tree, render).
+    public var firstFrameMs: Double
+    /// Mean time of one keystroke: update plus a full render, over every screen.
+    public var keystrokeMs: Double
+    /// Slowest single keystroke seen.
+    public var keystrokeMaxMs: Double
+    /// Keystrokes measured.
+    public var keystrokes: Int
+    public var width: Int
+    public var height: Int
+}
+
+/// Measures the first frame and the keystroke re-render on `document` with `engine`.
+///
+/// The keystrokes move the cursor (j/k) on each of the six screens with an evaluation present,
+/// as a user browsing would; evaluation itself runs off the UI thread in the app and is not timed.
+/// - Complexity: `keystrokes` × (update + render of width × height cells).
+public func benchmarkRender(document: DesignDocument, engine: Engine = .designOnly, width: Int = 160,
+                            height: Int = 48, keystrokes: Int = 240) -> TUIBenchmark {
+    let clock = ContinuousClock()
+    func ms(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+    var state: AppState! = nil
+    let first = clock.measure {
+        state = AppState(document: document, width: width, height: height, engine: engine.info)
+        _ = render(state)
+    }
+    state = update(state, .evaluated(engine.evaluate(state.design, generation: state.generation))).0
+    var total = Duration.zero, slowest = Duration.zero
+    let keys: [Key] = [.character("j"), .character("j"), .character("k"), .character("j")]
+    for i in 0..<keystrokes {
+        if i % (keystrokes / 6 + 1) == 0 {
+            state.screen = Screen(rawValue: (i / (keystrokes / 6 + 1)) % Screen.allCases.count)!
+        }
+        let key = keys[i % keys.count]
+        let elapsed = clock.measure {
+            state = update(state, .key(key)).0
+            _ = render(state)
+        }
+        total += elapsed
+        slowest = max(slowest, elapsed)
+    }
+    return TUIBenchmark(firstFrameMs: ms(first), keystrokeMs: ms(total) / Double(max(1, keystrokes)),
+                        keystrokeMaxMs: ms(slowest), keystrokes: keystrokes, width: width, height: height)
+}

@@ -1,0 +1,98 @@
+import Foundation
+import ScreenplanCore
+import ScreenplanTUI
+
+// MARK: - Carrying out effects
+
+/// Runs effects for the loop: quick file writes inline, evaluation, jobs and exports in detached
+/// tasks whose results come back through the mailbox.
+final class Shell {
+    let engine: Engine
+    let mailbox: Mailbox
+    let autosavePath: String
+    private var reporters: [Int: ProgressReporter] = [:]
+    private var tasks: [Int: Task<Void, Never>] = [:]
+    private var lastProgress: [Int: Msg] = [:]
+
+    init(engine: Engine, mailbox: Mailbox, autosavePath: String) {
+        self.engine = engine
+        self.mailbox = mailbox
+        self.autosavePath = autosavePath
+    }
+
+    func carryOut(_ effect: Effect) {
+        let mailbox = self.mailbox, engine = self.engine
+        switch effect {
+        case .quit:
+            break
+        case .save(let design, let path):
+            do {
+                try writeAtomically(try design.yamlText(), to: path)
+                Autosave.remove(path: autosavePath)
+                mailbox.post(.saved(path: path, design: design))
+            } catch {
+                mailbox.post(.saveFailed("\(error)"))
+            }
+        case .evaluate(let design, let generation):
+            Task.detached { mailbox.post(.evaluated(engine.evaluate(design, generation: generation))) }
+        case .autosave(let design, let path):
+            try? Autosave.write(design, to: path)
+        case .removeAutosave(let path):
+            Autosave.remove(path: path)
+        case .startJob(let id, let job, let design):
+            guard engine.jobs.indices.contains(job) else {
+                mailbox.post(.jobFailed(id: id, reason: "no such job"))
+                return
+            }
+            let reporter = ProgressReporter()
+            reporters[id] = reporter
+            let run = engine.jobs[job].run
+            tasks[id] = Task.detached {
+                do {
+                    let result = try await run(design, reporter)
+                    mailbox.post(reporter.isCancelled ? .jobCancelled(id: id) : .jobFinished(id: id, result: result))
+                } catch is CancelledError {
+                    mailbox.post(.jobCancelled(id: id))
+                } catch {
+                    mailbox.post(reporter.isCancelled ? .jobCancelled(id: id) : .jobFailed(id: id, reason: "\(error)"))
+                }
+            }
+        case .cancelJob(let id):
+            reporters[id]?.cancel()
+            tasks[id]?.cancel()
+        case .export(let index, let design, let path):
+            let exporters = engine.allExporters
+            guard exporters.indices.contains(index) else { return }
+            let exporter = exporters[index]
+            Task.detached {
+                do {
+                    try exporter.write(design, path)
+                    mailbox.post(.exported(path: path, format: exporter.title))
+                } catch {
+                    mailbox.post(.exportFailed("\(error)"))
+                }
+            }
+        }
+    }
+
+    /// Progress of running jobs, as messages (only when it changed).
+    func progressMessages() -> [Msg] {
+        var out: [Msg] = []
+        for (id, reporter) in reporters {
+            let msg = Msg.jobProgress(id: id, fraction: reporter.fraction, eta: reporter.eta.map { ($0 * 10).rounded() / 10 },
+                                      message: reporter.message)
+            if lastProgress[id] != msg {
+                lastProgress[id] = msg
+                out.append(msg)
+            }
+            if reporter.fraction >= 1 || reporter.isCancelled, tasks[id] == nil { reporters[id] = nil }
+        }
+        return out
+    }
+
+    /// Cancels every running job (on quit).
+    func stopAll() {
+        for reporter in reporters.values { reporter.cancel() }
+        for task in tasks.values { task.cancel() }
+    }
+}
