@@ -39,14 +39,14 @@ public struct KeyBinding: Equatable, Sendable {
 public let globalBindings: [KeyBinding] = [
     KeyBinding([.tab], .nextScreen, "next screen"),
     KeyBinding([.backTab], .previousScreen, "previous screen"),
-    KeyBinding((1...6).map { .character(Character(String($0))) }, .goTo(.design), "go to screen 1–6 (Design … Export)"),
-    KeyBinding([.character("?")], .help, "show or hide this help", bar: "help"),
-    KeyBinding([.character(":")], .command, "command line (:w [path], :q, :q!, :wq, :set PATH VALUE, :layout NAME)", bar: "cmd"),
-    KeyBinding([.character("u")], .undo, "undo the last change to the design", bar: "undo"),
+    KeyBinding((1...6).map { .character(Character(String($0))) }, .goTo(.design), "go to screen 1–6"),
+    KeyBinding([.character("?")], .help, "show / hide this help", bar: "help"),
+    KeyBinding([.character(":")], .command, "command line (:w :q :set …)", bar: "cmd"),
+    KeyBinding([.character("u")], .undo, "undo the last change", bar: "undo"),
     KeyBinding([.control("r")], .redo, "redo"),
-    KeyBinding([.character("s")], .save, "save the design (atomic write)", bar: "save"),
-    KeyBinding([.character("q")], .quit, "quit (asks when there are unsaved changes)", bar: "quit"),
-    KeyBinding([.escape], .cancel, "close prompts, clear the message"),
+    KeyBinding([.character("s")], .save, "save (atomic write)", bar: "save"),
+    KeyBinding([.character("q")], .quit, "quit (asks if unsaved)", bar: "quit"),
+    KeyBinding([.escape], .cancel, "close prompt, clear message"),
 ]
 
 private let listMoves: [KeyBinding] = [
@@ -63,7 +63,7 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
     switch screen {
     case .design:
         return [
-            KeyBinding([.enter], .activate, "edit the value in place (Enter accepts, Esc keeps the old value)", bar: "edit"),
+            KeyBinding([.enter], .activate, "edit the value in place", bar: "edit"),
             KeyBinding([.character("/")], .search, "search field paths", bar: "search"),
             KeyBinding([.character("n")], .searchNext, "next search match"),
             KeyBinding([.character("N")], .searchPrevious, "previous search match"),
@@ -77,14 +77,14 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
         ] + listMoves
     case .analysis:
         return [
-            KeyBinding([.enter], .activate, "apply the selected recommendation (u undoes it)", bar: "apply"),
-            KeyBinding([.character("p")], .togglePlot, "switch plot: power vs cells / vs effect size", bar: "plot"),
+            KeyBinding([.enter], .activate, "apply the recommendation", bar: "apply"),
+            KeyBinding([.character("p")], .togglePlot, "plot vs cells / vs effect", bar: "plot"),
         ] + listMoves
     case .compare:
         return [
             KeyBinding([.left, .character("h")], .left, "previous layout column"),
             KeyBinding([.right, .character("l")], .right, "next layout column"),
-            KeyBinding([.enter], .activate, "use the selected layout for the design", bar: "use"),
+            KeyBinding([.enter], .activate, "use this layout", bar: "use"),
         ]
     case .simulate:
         return [
@@ -93,7 +93,7 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
         ] + listMoves
     case .export:
         return [
-            KeyBinding([.enter], .activate, "write the file in the selected format", bar: "write"),
+            KeyBinding([.enter], .activate, "write the file", bar: "write"),
             KeyBinding([.character("p")], .editExportPath, "edit the output path", bar: "path"),
         ] + listMoves
     }

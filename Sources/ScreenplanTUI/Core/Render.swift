@@ -60,6 +60,11 @@ func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
         buffer.put(" unsaved changes: quit anyway? y/n", x: 0, y: y, role: .warning)
         return
     }
+    if let input = state.input, case .value(let path) = input.kind, state.screen == .design {
+        let text = input.error.map { "refused, old value kept: \($0)" } ?? "editing \(path): Enter accepts, Esc keeps the old value"
+        buffer.put(" " + text, x: 0, y: y, role: input.error == nil ? .dim : .error, maxWidth: buffer.width)
+        return
+    }
     if let input = state.input {
         let prompt: String
         switch input.kind {
@@ -98,10 +103,11 @@ func renderKeyBar(_ state: AppState, into buffer: inout Buffer) {
     }
 }
 
-/// The `?` overlay: every binding of the current screen and the global ones, and the commands.
+/// The `?` overlay: every binding of the current screen and the global ones (and the `:`
+/// commands when there is room), in two columns when one does not fit.
 func renderHelp(_ state: AppState, into buffer: inout Buffer) {
     let unicode = state.capabilities.unicode
-    var rows: [(String, String, Bool)] = [("\(state.screen.title) screen", "", true)]
+    var rows: [(key: String, help: String, heading: Bool)] = [("\(state.screen.title) screen", "", true)]
     for b in screenBindings(state.screen) {
         rows.append((b.keys.map { $0.display(unicode: unicode) }.joined(separator: " "), b.help, false))
     }
@@ -110,22 +116,35 @@ func renderHelp(_ state: AppState, into buffer: inout Buffer) {
         let keys = b.action == .goTo(.design) ? "1-6" : b.keys.map { $0.display(unicode: unicode) }.joined(separator: " ")
         rows.append((keys, b.help, false))
     }
-    rows.append(("Mouse", "click a tab or a row to select it", false))
+    rows.append(("mouse", "click selects", false))
     if buffer.height >= 40 {
         rows.append(("Commands", "", true))
         for (command, help) in commandHelp { rows.append((command, help, false)) }
     }
-    let w = min(buffer.width - 4, 96), h = min(buffer.height - 2, rows.count + 3)
+    let w = min(buffer.width - 4, 110)
+    let room = buffer.height - 4
+    // Two columns when one does not fit: this screen's keys, then the global ones.
+    let split = rows.firstIndex { $0.key == "Everywhere" } ?? rows.count
+    let columns = rows.count <= room ? 1 : 2
+    let perColumn = columns == 1 ? rows.count : max(split, rows.count - split)
+    if columns == 2 {
+        rows.insert(contentsOf: Array(repeating: (key: "", help: "", heading: false), count: perColumn - split), at: split)
+    }
+    let h = min(buffer.height - 2, perColumn + 2)
     let x0 = (buffer.width - w) / 2, y0 = max(1, (buffer.height - h) / 2)
     buffer.clear(x: x0, y: y0, width: w, height: h)
     buffer.box(x: x0, y: y0, width: w, height: h, title: "Keys (any key closes)", glyphs: state.capabilities.glyphs)
-    for (i, row) in rows.prefix(h - 3).enumerated() {
-        let y = y0 + 1 + i
-        if row.2 {
-            buffer.put(row.0, x: x0 + 2, y: y, role: .heading)
+    let columnWidth = (w - 2) / columns
+    let keyWidth = columns == 1 ? 18 : 11
+    for (i, row) in rows.enumerated() {
+        let column = i / perColumn, line = i % perColumn
+        let x = x0 + 1 + column * columnWidth, y = y0 + 1 + line
+        guard y < y0 + h - 1 else { continue }
+        if row.heading {
+            buffer.put(row.key, x: x + 1, y: y, role: .heading, maxWidth: columnWidth - 2)
         } else {
-            buffer.put(row.0, x: x0 + 3, y: y, role: .accent, maxWidth: 16)
-            buffer.put(row.1, x: x0 + 20, y: y, maxWidth: w - 22)
+            buffer.put(row.key, x: x + 2, y: y, role: .accent, maxWidth: keyWidth - 1)
+            buffer.put(row.help, x: x + 1 + keyWidth, y: y, maxWidth: columnWidth - keyWidth - 2)
         }
     }
 }

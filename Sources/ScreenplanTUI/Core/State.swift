@@ -59,6 +59,17 @@ public struct JobRun: Equatable, Sendable {
     public var message: String = ""
     public var phase: Phase = .running
 
+    public init(id: Int, job: Int, title: String, fraction: Double = 0, eta: Double? = nil, message: String = "",
+                phase: Phase = .running) {
+        self.id = id
+        self.job = job
+        self.title = title
+        self.fraction = fraction
+        self.eta = eta
+        self.message = message
+        self.phase = phase
+    }
+
     public var isRunning: Bool { phase == .running || phase == .cancelling }
 }
 

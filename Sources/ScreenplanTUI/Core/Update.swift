@@ -208,7 +208,8 @@ private func findMatch(_ state: AppState, forward: Bool, from start: Int) -> App
         let row = s.rows[i]
         if row.path.lowercased().contains(needle) || (row.value?.lowercased().contains(needle) ?? false) {
             s.tree.cursor = i
-            s.tree.reveal(visible: Geometry.treeRows(height: s.height))
+            let visible = Geometry.treeRows(height: s.height)
+            if i < s.tree.scroll || i >= s.tree.scroll + visible { s.tree.scroll = max(0, i - visible / 2) }
             s.say("/\(s.search)")
             return s
         }

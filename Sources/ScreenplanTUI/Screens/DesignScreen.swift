@@ -5,7 +5,7 @@ import ScreenplanCore
 func renderDesignScreen(_ state: AppState, into buffer: inout Buffer) {
     let g = state.capabilities.glyphs
     let treeWidth = Geometry.treeWidth(width: buffer.width)
-    let labelWidth = max(16, treeWidth * 11 / 20)
+    let labelWidth = min(34, max(16, treeWidth * 11 / 20))
     let visible = Geometry.treeRows(height: buffer.height)
     let top = Geometry.treeTop
     buffer.put("Design", x: 1, y: 1, role: .heading)
@@ -71,7 +71,7 @@ func renderHeadline(_ state: AppState, into buffer: inout Buffer, x: Int, y: Int
     if let summary = analysis?.summary {
         lines.append(("cost", money(summary.cost, summary.currency), .normal))
         lines.append(("median power", fixed(summary.median_power, 2), summary.median_power >= d.analysis.target_power ? .good : .warning))
-        lines.append(("worst", "\(summary.worst_perturbation) (power \(fixed(summary.worst_power, 2)))",
+        lines.append(("worst", "\(summary.worst_perturbation) (\(fixed(summary.worst_power, 2)))",
                       summary.worst_power >= d.analysis.target_power ? .good : .warning))
     } else {
         lines.append(("cost (est.)", money(estimatedCost(d), d.cost.currency), .normal))
