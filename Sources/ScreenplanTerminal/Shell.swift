@@ -9,6 +9,7 @@ import ScreenplanTUI
 final class Shell {
     let engine: Engine
     let mailbox: Mailbox
+    /// The side file at start (the embedded design's, until it is saved to a file).
     let autosavePath: String
     private var reporters: [Int: ProgressReporter] = [:]
     private var tasks: [Int: Task<Void, Never>] = [:]
@@ -29,6 +30,8 @@ final class Shell {
             do {
                 try writeAtomically(try design.yamlText(), to: path)
                 Autosave.remove(path: autosavePath)
+                Autosave.remove(path: Autosave.path(for: DesignDocument(design: design, path: path, displayName: path),
+                                                    environment: [:]))
                 mailbox.post(.saved(path: path, design: design))
             } catch {
                 mailbox.post(.saveFailed("\(error)"))

@@ -26,6 +26,7 @@ public enum TerminalApp {
     ///   - environment: the process environment (NO_COLOR, XDG_STATE_HOME, HOME).
     public static func run(document: DesignDocument, engine: Engine,
                            environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
+        let started = ContinuousClock.now
         setlocale(sp_lc_all(), "")
         let codeset = String(cString: sp_codeset())
         let autosavePath = Autosave.path(for: document, environment: environment)
@@ -64,10 +65,21 @@ public enum TerminalApp {
         shell.carryOut(.evaluate(design: state.design, generation: state.generation))
         var previous: Buffer? = nil
         var needsRender = true
+        var firstFrame: Duration? = nil
+        defer {
+            // SCREENPLAN_TUI_TIMING=1 reports the first frame's time (on stderr, after endwin).
+            if environment["SCREENPLAN_TUI_TIMING"] == "1", let firstFrame {
+                let ms = Double(firstFrame.components.attoseconds) / 1e15 + Double(firstFrame.components.seconds) * 1000
+                FileHandle.standardError.write(Data("screenplan tui: first frame after \(String(format: "%.1f", ms)) ms\n".utf8))
+            }
+        }
         while true {
             if needsRender {
                 let frame = render(state)
                 painter.draw(frame, over: previous)
+                if previous == nil, firstFrame == nil {
+                    firstFrame = ContinuousClock.now - started
+                }
                 previous = frame
                 needsRender = false
             }
@@ -92,7 +104,7 @@ public enum TerminalApp {
                 for effect in effects {
                     if effect == .quit {
                         shell.stopAll()
-                        Autosave.remove(path: autosavePath)
+                        if let path = state.autosavePath { Autosave.remove(path: path) }
                         return 0
                     }
                     shell.carryOut(effect)

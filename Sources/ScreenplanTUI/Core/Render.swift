@@ -48,9 +48,13 @@ func renderHeader(_ state: AppState, into buffer: inout Buffer) {
     }
     let name = state.document.displayName + (state.dirty ? " [+]" : "")
     let room = buffer.width - x - 2
-    guard room > 4 else { return }
-    let shown = clip(name, room, ellipsis: state.capabilities.glyphs.ellipsis)
-    buffer.put(shown, x: buffer.width - shown.count - 1, y: 0, role: .title)
+    if room > 8 {
+        let shown = clip(name, room, ellipsis: state.capabilities.glyphs.ellipsis)
+        buffer.put(shown, x: buffer.width - shown.count - 1, y: 0, role: .title)
+    } else if state.dirty {
+        // No room for the name: the unsaved-changes mark alone.
+        buffer.put("[+]", x: buffer.width - 3, y: 0, role: .warning)
+    }
 }
 
 /// The line above the key bar: the input being typed, a prompt, or the last message.

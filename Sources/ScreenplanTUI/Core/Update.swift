@@ -16,6 +16,11 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         return click(x: x, y: y, s)
     case .saved(let path, let design):
         s.savedDesign = design
+        if s.document.path != path, s.autosavePath != nil {
+            // The side file follows the design to its new file (a path needs no environment).
+            s.document.path = path
+            s.autosavePath = Autosave.path(for: s.document, environment: [:])
+        }
         s.document.path = path
         s.document.displayName = path
         s.say("saved \(path)")
