@@ -22,7 +22,8 @@ final class Shell {
     }
 
     func carryOut(_ effect: Effect) {
-        let mailbox = self.mailbox, engine = self.engine
+        let mailbox = self.mailbox
+        let engine = self.engine
         switch effect {
         case .quit:
             break
@@ -30,8 +31,10 @@ final class Shell {
             do {
                 try writeAtomically(try design.yamlText(), to: path)
                 Autosave.remove(path: autosavePath)
-                Autosave.remove(path: Autosave.path(for: DesignDocument(design: design, path: path, displayName: path),
-                                                    environment: [:]))
+                Autosave.remove(
+                    path: Autosave.path(
+                        for: DesignDocument(design: design, path: path, displayName: path),
+                        environment: [:]))
                 mailbox.post(.saved(path: path, design: design))
             } catch {
                 mailbox.post(.saveFailed("\(error)"))
@@ -82,8 +85,9 @@ final class Shell {
     func progressMessages() -> [Msg] {
         var out: [Msg] = []
         for (id, reporter) in reporters {
-            let msg = Msg.jobProgress(id: id, fraction: reporter.fraction, eta: reporter.eta.map { ($0 * 10).rounded() / 10 },
-                                      message: reporter.message)
+            let msg = Msg.jobProgress(
+                id: id, fraction: reporter.fraction, eta: reporter.eta.map { ($0 * 10).rounded() / 10 },
+                message: reporter.message)
             if lastProgress[id] != msg {
                 lastProgress[id] = msg
                 out.append(msg)

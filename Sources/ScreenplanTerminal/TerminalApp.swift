@@ -24,8 +24,10 @@ public enum TerminalApp {
     ///   - document: the design to edit.
     ///   - engine: the analysis, layouts, long jobs and exporters (see `Engine`).
     ///   - environment: the process environment (NO_COLOR, XDG_STATE_HOME, HOME).
-    public static func run(document: DesignDocument, engine: Engine,
-                           environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
+    public static func run(
+        document: DesignDocument, engine: Engine,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Int32 {
         let started = ContinuousClock.now
         setlocale(sp_lc_all(), "")
         let codeset = String(cString: sp_codeset())
@@ -33,7 +35,10 @@ public enum TerminalApp {
         let recovered = Autosave.load(path: autosavePath, baseDirectory: document.design.baseDirectory)
 
         let heldStderr = StderrHold()
-        guard initscr() != nil else { heldStderr.release(); return 1 }
+        guard initscr() != nil else {
+            heldStderr.release()
+            return 1
+        }
         for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, restoreTerminalAndExit) }
         defer {
             endwin()
@@ -58,9 +63,10 @@ public enum TerminalApp {
         let mailbox = Mailbox()
         let shell = Shell(engine: engine, mailbox: mailbox, autosavePath: autosavePath)
 
-        var state = AppState(document: document, width: Int(sp_cols()), height: Int(sp_lines()),
-                             capabilities: capabilities, engine: engine.info, autosavePath: autosavePath,
-                             recovery: recovered)
+        var state = AppState(
+            document: document, width: Int(sp_cols()), height: Int(sp_lines()),
+            capabilities: capabilities, engine: engine.info, autosavePath: autosavePath,
+            recovery: recovered)
         if recovered == nil || recovered == document.design { Autosave.remove(path: autosavePath) }
         shell.carryOut(.evaluate(design: state.design, generation: state.generation))
         var previous: Buffer? = nil
@@ -70,7 +76,8 @@ public enum TerminalApp {
             // SCREENPLAN_TUI_TIMING=1 reports the first frame's time (on stderr, after endwin).
             if environment["SCREENPLAN_TUI_TIMING"] == "1", let firstFrame {
                 let ms = Double(firstFrame.components.attoseconds) / 1e15 + Double(firstFrame.components.seconds) * 1000
-                FileHandle.standardError.write(Data("screenplan tui: first frame after \(String(format: "%.1f", ms)) ms\n".utf8))
+                FileHandle.standardError.write(
+                    Data("screenplan tui: first frame after \(String(format: "%.1f", ms)) ms\n".utf8))
             }
         }
         while true {

@@ -19,7 +19,8 @@ final class TmuxSession {
 
     init(tmux: String, width: Int, height: Int, home: String) throws {
         self.tmux = tmux
-        let shell = "env -i HOME=\(home) XDG_STATE_HOME=\(home)/state TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 "
+        let shell =
+            "env -i HOME=\(home) XDG_STATE_HOME=\(home)/state TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8 "
             + "PATH=/usr/bin:/bin PS1='PROMPT$ ' bash --norc --noprofile"
         try run(["new-session", "-d", "-s", "e2e", "-x", "\(width)", "-y", "\(height)", shell])
     }
@@ -40,7 +41,8 @@ final class TmuxSession {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t(), all = sigset_t()
+        var empty = sigset_t()
+        var all = sigset_t()
         sigemptyset(&empty)
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &empty)
@@ -50,7 +52,7 @@ final class TmuxSession {
         let environment = ["PATH=/usr/bin:/bin", "TERM=xterm-256color", "LANG=C.UTF-8"]
         var cArgv: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         var cEnv: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        defer { (cArgv + cEnv).forEach { free($0) } }
+        defer { for pointer in cArgv + cEnv { free(pointer) } }
         var pid = pid_t()
         guard posix_spawn(&pid, tmux, &actions, &attributes, &cArgv, &cEnv) == 0 else {
             throw TmuxError(message: "cannot start tmux")
@@ -58,7 +60,9 @@ final class TmuxSession {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw TmuxError(message: "tmux \(arguments.joined(separator: " ")) failed (\(status))") }
+        guard status == 0 else {
+            throw TmuxError(message: "tmux \(arguments.joined(separator: " ")) failed (\(status))")
+        }
         return text
     }
 
@@ -87,7 +91,8 @@ final class TmuxSession {
     }
 
     func alternateScreenOn() throws -> Bool {
-        try run(["display-message", "-p", "-t", "e2e", "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        try run(["display-message", "-p", "-t", "e2e", "#{alternate_on}"]).trimmingCharacters(
+            in: .whitespacesAndNewlines) == "1"
     }
 
     deinit { _ = try? run(["kill-server"]) }
@@ -149,7 +154,8 @@ struct TmuxError: Error, CustomStringConvertible {
         try tmux.waitFor(text: "saved design.yaml")
         try tmux.send("q")
         try tmux.waitFor("the shell prompt after quitting") { screen in
-            screen.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?.hasPrefix("PROMPT$") == true
+            screen.split(separator: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?.hasPrefix(
+                "PROMPT$") == true
         }
         #expect(try tmux.alternateScreenOn() == false)
         try tmux.send("echo EXIT=$?", literal: true)

@@ -18,15 +18,17 @@ let fixtureEngine = Engine(
         let names = LayoutGrid.perturbationNames(design)
         let reports = names.enumerated().map { i, name in
             let c = cells - (i % 7) * 10
-            return PerturbationReport(name: name, target: name, cells: c, batches: design.batching.batches,
-                                      target_effect: -1, target_sd: 0.2, power: fixturePower(c), de_genes: 3, flags: [])
+            return PerturbationReport(
+                name: name, target: name, cells: c, batches: design.batching.batches,
+                target_effect: -1, target_sd: 0.2, power: fixturePower(c), de_genes: 3, flags: [])
         }
         let worst = reports.min { $0.power < $1.power }!
         return AnalysisResult(
             design: design.name, layout: design.batching.layout.rawValue, perturbations: reports,
-            summary: AnalysisSummary(median_power: fixturePower(cells - 30), cost: 123_456, currency: design.cost.currency,
-                                     cells_loaded: design.cellsLoaded, batches: design.batching.batches,
-                                     perturbations: names.count, worst_perturbation: worst.name, worst_power: worst.power),
+            summary: AnalysisSummary(
+                median_power: fixturePower(cells - 30), cost: 123_456, currency: design.cost.currency,
+                cells_loaded: design.cellsLoaded, batches: design.batching.batches,
+                perturbations: names.count, worst_perturbation: worst.name, worst_power: worst.power),
             error_budget: [
                 ErrorBudgetItem(source: "perturbed cells", share: 0.55, variance: 0.011),
                 ErrorBudgetItem(source: "control cells", share: 0.2, variance: 0.004),
@@ -34,13 +36,18 @@ let fixtureEngine = Engine(
                 ErrorBudgetItem(source: "batch confounding", share: 0.1, variance: 0.002),
             ],
             recommendations: [
-                Recommendation(id: "more-cells", message: "Raise cells per perturbation to 160: worst power 0.72 → 0.86",
-                               change: [FieldChange(path: "sampling.cells_per_perturbation", value: "160")]),
-                Recommendation(id: "more-lanes", message: "Use 32 lanes and 12,000 cells per lane to cut the doublet rate",
-                               change: [FieldChange(path: "batching.batches", value: "32"),
-                                        FieldChange(path: "batching.max_cells_per_batch", value: "12000")]),
-                Recommendation(id: "sequence-deeper", message: "Sequencing beyond 25,000 reads per cell gains little power",
-                               change: []),
+                Recommendation(
+                    id: "more-cells", message: "Raise cells per perturbation to 160: worst power 0.72 → 0.86",
+                    change: [FieldChange(path: "sampling.cells_per_perturbation", value: "160")]),
+                Recommendation(
+                    id: "more-lanes", message: "Use 32 lanes and 12,000 cells per lane to cut the doublet rate",
+                    change: [
+                        FieldChange(path: "batching.batches", value: "32"),
+                        FieldChange(path: "batching.max_cells_per_batch", value: "12000"),
+                    ]),
+                Recommendation(
+                    id: "sequence-deeper", message: "Sequencing beyond 25,000 reads per cell gains little power",
+                    change: []),
             ])
     },
     powerVsCells: { _, cells in cells.map(fixturePower) },
@@ -54,29 +61,41 @@ let fixtureEngine = Engine(
             }
             return fixtureResult
         },
-        LongJob(title: "monte carlo", summary: "empirical vs predicted variance, 200 replicates") { _, _ in fixtureResult },
+        LongJob(title: "monte carlo", summary: "empirical vs predicted variance, 200 replicates") { _, _ in
+            fixtureResult
+        },
     ],
-    exporters: [Exporter(title: "Markdown report", fileExtension: "md") { design, path in
-        try writeAtomically("# \(design.name)\n", to: path)
-    }])
+    exporters: [
+        Exporter(title: "Markdown report", fileExtension: "md") { design, path in
+            try writeAtomically("# \(design.name)\n", to: path)
+        }
+    ])
 
 let fixtureResult = JobResult(
     title: "simulation",
-    figures: [Figure("cells simulated", "383,385 cells"), Figure("time", "12.3 s"), Figure("median UMIs", "1,104 per cell")],
-    variance: [VarianceRow(name: "G0001", empirical: 0.0210, predicted: 0.0200),
-               VarianceRow(name: "G0002", empirical: 0.0300, predicted: 0.0200)],
-    histogram: Histogram(title: "UMIs per cell", labels: ["0", "500", "1000", "1500", "2000"],
-                         counts: [1200, 80_000, 190_000, 90_000, 22_185]))
+    figures: [
+        Figure("cells simulated", "383,385 cells"), Figure("time", "12.3 s"), Figure("median UMIs", "1,104 per cell"),
+    ],
+    variance: [
+        VarianceRow(name: "G0001", empirical: 0.0210, predicted: 0.0200),
+        VarianceRow(name: "G0002", empirical: 0.0300, predicted: 0.0200),
+    ],
+    histogram: Histogram(
+        title: "UMIs per cell", labels: ["0", "500", "1000", "1500", "2000"],
+        counts: [1200, 80_000, 190_000, 90_000, 22_185]))
 
 /// The embedded default design, opened fresh.
 func defaultDocument() -> DesignDocument { try! DesignDocument.embeddedDefault() }
 
 /// A state on `screen` at a size, with the engine's evaluation already in.
-func evaluatedState(_ screen: Screen = .design, width: Int = 80, height: Int = 24, engine: Engine = fixtureEngine,
-                    unicode: Bool = true, document: DesignDocument = defaultDocument()) -> AppState {
-    var state = AppState(document: document, width: width, height: height,
-                         capabilities: Capabilities(unicode: unicode, color: true), engine: engine.info,
-                         autosavePath: "/tmp/screenplan-test.autosave")
+func evaluatedState(
+    _ screen: Screen = .design, width: Int = 80, height: Int = 24, engine: Engine = fixtureEngine,
+    unicode: Bool = true, document: DesignDocument = defaultDocument()
+) -> AppState {
+    var state = AppState(
+        document: document, width: width, height: height,
+        capabilities: Capabilities(unicode: unicode, color: true), engine: engine.info,
+        autosavePath: "/tmp/screenplan-test.autosave")
     state = update(state, .evaluated(engine.evaluate(state.design, generation: state.generation))).0
     state.screen = screen
     return state

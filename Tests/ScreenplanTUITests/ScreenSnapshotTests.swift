@@ -63,7 +63,8 @@ import Testing
             #expect(buffer.text.contains("terminal too small"))
             #expect(buffer.text.contains("\(w)×\(h), need 80×24"))
         }
-        let failure = checkSnapshot("too-small-60x20", render(update(evaluatedState(), .resized(width: 60, height: 20)).0).text)
+        let failure = checkSnapshot(
+            "too-small-60x20", render(update(evaluatedState(), .resized(width: 60, height: 20)).0).text)
         #expect(failure == nil, Comment(rawValue: failure ?? ""))
     }
 
@@ -88,7 +89,7 @@ import Testing
         #expect(roles(in: design, x: 0, y: 0, width: 12, height: 1) == [.title])
         let tab = locate(" 1 Design ", in: design)!
         #expect(roles(in: design, x: tab.x, y: 0, width: 10, height: 1) == [.selected])
-        #expect(roles(in: design, x: 0, y: Geometry_treeTop, width: 20, height: 1) == [.selected])
+        #expect(roles(in: design, x: 0, y: geometryTreeTop, width: 20, height: 1) == [.selected])
         // The key bar is one role.
         #expect(roles(in: design, x: 0, y: 23, width: 80, height: 1) == [.keyHint])
 
@@ -98,7 +99,8 @@ import Testing
         #expect(roles(in: analysis, x: 21, y: budget.y, width: 3, height: 1) == [.warning])
 
         var refused = evaluatedState(.design)
-        refused = press(refused, [.down, .down, .down, .down, .down, .enter, .control("u")] + typing("-5") + [.enter]).0
+        refused =
+            press(refused, [.down, .down, .down, .down, .down, .enter, .control("u")] + typing("-5") + [.enter]).0
         let buffer = render(refused)
         let reason = locate("refused:", in: buffer)!
         #expect(roles(in: buffer, x: reason.x, y: reason.y, width: 8, height: 1) == [.error])
@@ -106,8 +108,12 @@ import Testing
 
     @Test func refusedEditShowsTheReasonOnTheSpot() {
         var state = evaluatedState(.design)
-        state = press(state, [.character("/")] + typing("batching.batches") + [.enter, .enter, .control("u")]
-                      + typing("0") + [.enter]).0
+        state =
+            press(
+                state,
+                [.character("/")] + typing("batching.batches") + [.enter, .enter, .control("u")]
+                    + typing("0") + [.enter]
+            ).0
         let failure = checkSnapshot("design-refused-edit-80x24", render(state).text)
         #expect(failure == nil, Comment(rawValue: failure ?? ""))
     }
@@ -115,8 +121,9 @@ import Testing
     @Test func recoveryPromptIsDrawn() {
         var changed = defaultDocument().design
         changed.batching.batches = 30
-        let state = AppState(document: defaultDocument(), autosavePath: "/tmp/x/.k562.yaml.screenplan-autosave",
-                             recovery: changed)
+        let state = AppState(
+            document: defaultDocument(), autosavePath: "/tmp/x/.k562.yaml.screenplan-autosave",
+            recovery: changed)
         let failure = checkSnapshot("recovery-80x24", render(state).text)
         #expect(failure == nil, Comment(rawValue: failure ?? ""))
     }
@@ -135,4 +142,4 @@ import Testing
 }
 
 /// Row of the first design tree line (mirrors Geometry.treeTop, which is internal).
-let Geometry_treeTop = 2
+let geometryTreeTop = 2

@@ -8,9 +8,14 @@ import Testing
 
 @Suite struct CapabilityTests {
     @Test func codesetAndNoColorDecideGlyphsAndColour() {
-        #expect(Capabilities.detect(codeset: "UTF-8", environment: [:], terminalHasColors: true) == Capabilities(unicode: true, color: true))
-        #expect(Capabilities.detect(codeset: "ANSI_X3.4-1968", environment: [:], terminalHasColors: true).unicode == false)
-        #expect(Capabilities.detect(codeset: "utf8", environment: ["NO_COLOR": "1"], terminalHasColors: true) == Capabilities(unicode: true, color: false))
+        #expect(
+            Capabilities.detect(codeset: "UTF-8", environment: [:], terminalHasColors: true)
+                == Capabilities(unicode: true, color: true))
+        #expect(
+            Capabilities.detect(codeset: "ANSI_X3.4-1968", environment: [:], terminalHasColors: true).unicode == false)
+        #expect(
+            Capabilities.detect(codeset: "utf8", environment: ["NO_COLOR": "1"], terminalHasColors: true)
+                == Capabilities(unicode: true, color: false))
         // An empty NO_COLOR does not count (no-color.org).
         #expect(Capabilities.detect(codeset: "UTF-8", environment: ["NO_COLOR": ""], terminalHasColors: true).color)
         #expect(!Capabilities.detect(codeset: "UTF-8", environment: [:], terminalHasColors: false).color)
@@ -22,9 +27,11 @@ import Testing
         let file = DesignDocument(design: Design(), path: "/data/screens/k562.yaml", displayName: "k562.yaml")
         #expect(Autosave.path(for: file, environment: [:]) == "/data/screens/.k562.yaml.screenplan-autosave")
         let embedded = DesignDocument(design: Design(), path: nil, displayName: "default.yaml")
-        #expect(Autosave.path(for: embedded, environment: ["XDG_STATE_HOME": "/state", "HOME": "/home/u"])
+        #expect(
+            Autosave.path(for: embedded, environment: ["XDG_STATE_HOME": "/state", "HOME": "/home/u"])
                 == "/state/screenplan/default.yaml.screenplan-autosave")
-        #expect(Autosave.path(for: embedded, environment: ["HOME": "/home/u"])
+        #expect(
+            Autosave.path(for: embedded, environment: ["HOME": "/home/u"])
                 == "/home/u/.local/state/screenplan/default.yaml.screenplan-autosave")
     }
 
@@ -77,8 +84,9 @@ import Testing
     /// The budget is 16 ms per keystroke on the default design; a debug build on a shared machine
     /// measures well under 1 ms, so this bound only fails on a real regression.
     @Test func keystrokeRerenderStaysWithinBudget() {
-        let result = benchmarkRender(document: defaultDocument(), engine: fixtureEngine, width: 160, height: 48,
-                                     keystrokes: 120)
+        let result = benchmarkRender(
+            document: defaultDocument(), engine: fixtureEngine, width: 160, height: 48,
+            keystrokes: 120)
         #expect(result.keystrokeMs < 16)
         #expect(result.firstFrameMs < 300)
         #expect(result.keystrokes == 120)

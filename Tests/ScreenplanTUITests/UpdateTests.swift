@@ -47,8 +47,10 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
     }
 
     @Test func notANumberIsRefused() {
-        let s = press(goTo("sampling.cells_per_perturbation", evaluatedState()),
-                      [.enter, .control("u")] + typing("lots") + [.enter]).0
+        let s = press(
+            goTo("sampling.cells_per_perturbation", evaluatedState()),
+            [.enter, .control("u")] + typing("lots") + [.enter]
+        ).0
         #expect(s.input?.error != nil)
         #expect(s.design.sampling.cells_per_perturbation == 150)
     }
@@ -112,9 +114,14 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
     @Test func aChangeTheDesignRefusesAppliesNothing() {
         var s = evaluatedState(.analysis)
         var analysis = s.evaluation!.analysis!
-        analysis.recommendations = [Recommendation(id: "bad", message: "bad", change: [
-            FieldChange(path: "sampling.cells_per_perturbation", value: "300"),
-            FieldChange(path: "batching.batches", value: "-1")])]
+        analysis.recommendations = [
+            Recommendation(
+                id: "bad", message: "bad",
+                change: [
+                    FieldChange(path: "sampling.cells_per_perturbation", value: "300"),
+                    FieldChange(path: "batching.batches", value: "-1"),
+                ])
+        ]
         s.evaluation!.analysis = analysis
         let (next, effects) = press(s, [.enter])
         #expect(next.design == s.design && effects.isEmpty)
@@ -297,6 +304,8 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         #expect(reporter.fraction > 0.9)
         let cancelled = ProgressReporter()
         cancelled.cancel()
-        await #expect(throws: CancelledError.self) { try await fixtureEngine.jobs[0].run(defaultDocument().design, cancelled) }
+        await #expect(throws: CancelledError.self) {
+            try await fixtureEngine.jobs[0].run(defaultDocument().design, cancelled)
+        }
     }
 }

@@ -6,7 +6,8 @@
 /// What a key does.
 public enum Action: Equatable, Sendable {
     case up, down, left, right, pageUp, pageDown, top, bottom
-    case nextScreen, previousScreen, goTo(Screen)
+    case nextScreen, previousScreen
+    case goTo(Screen)
     /// Enter: edit the field, apply the recommendation, adopt the layout, start the run, write the file.
     case activate
     /// Esc: cancel the run (Simulate) or clear the status line.

@@ -75,8 +75,10 @@ public struct Buffer: Equatable, Sendable {
 
 extension Buffer {
     /// Draws a box border with a title in its top edge.
-    public mutating func box(x: Int, y: Int, width w: Int, height h: Int, title: String = "", glyphs g: Glyphs,
-                             role: Role = .border) {
+    public mutating func box(
+        x: Int, y: Int, width w: Int, height h: Int, title: String = "", glyphs g: Glyphs,
+        role: Role = .border
+    ) {
         guard w >= 2, h >= 2 else { return }
         for column in x..<(x + w) {
             let top = column == x ? g.topLeft : column == x + w - 1 ? g.topRight : g.horizontal

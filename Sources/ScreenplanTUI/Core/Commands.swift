@@ -35,9 +35,13 @@ func runCommand(_ text: String, _ state: AppState) -> (AppState, [Effect]) {
             s.say(":set PATH VALUE, e.g. :set batching.batches 32", error: true)
             return (s, [])
         }
-        let path = rest.first!, value = rest.dropFirst().joined(separator: " ")
+        let path = rest.first!
+        let value = rest.dropFirst().joined(separator: " ")
         let (next, effects, refused) = set(path, to: value, s)
-        if let refused { s.say("refused: \(refused)", error: true); return (s, []) }
+        if let refused {
+            s.say("refused: \(refused)", error: true)
+            return (s, [])
+        }
         return (next, effects)
     case "layout":
         guard let name = rest.first else {
@@ -46,7 +50,10 @@ func runCommand(_ text: String, _ state: AppState) -> (AppState, [Effect]) {
             return (s, [])
         }
         let (next, effects, refused) = set("batching.layout", to: name, s)
-        if let refused { s.say("refused: \(refused)", error: true); return (s, []) }
+        if let refused {
+            s.say("refused: \(refused)", error: true)
+            return (s, [])
+        }
         return (next, effects)
     case "help", "h":
         s.showHelp = true

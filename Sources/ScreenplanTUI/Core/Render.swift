@@ -65,7 +65,9 @@ func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
         return
     }
     if let input = state.input, case .value(let path) = input.kind, state.screen == .design {
-        let text = input.error.map { "refused, old value kept: \($0)" } ?? "editing \(path): Enter accepts, Esc keeps the old value"
+        let text =
+            input.error.map { "refused, old value kept: \($0)" }
+            ?? "editing \(path): Enter accepts, Esc keeps the old value"
         buffer.put(" " + text, x: 0, y: y, role: input.error == nil ? .dim : .error, maxWidth: buffer.width)
         return
     }
@@ -94,11 +96,16 @@ func renderKeyBar(_ state: AppState, into buffer: inout Buffer) {
     let unicode = state.capabilities.unicode
     var items: [String]
     if state.input != nil {
-        items = ["Enter accept", "Esc cancel", "\(Key.left.display(unicode: unicode))\(Key.right.display(unicode: unicode)) move"]
+        items = [
+            "Enter accept", "Esc cancel",
+            "\(Key.left.display(unicode: unicode))\(Key.right.display(unicode: unicode)) move",
+        ]
     } else {
-        items = ["1-6 screens"] + bindings(for: state.screen).compactMap { b in
-            b.bar.map { "\(b.keys[0].display(unicode: unicode)) \($0)" }
-        }
+        items =
+            ["1-6 screens"]
+            + bindings(for: state.screen).compactMap { b in
+                b.bar.map { "\(b.keys[0].display(unicode: unicode)) \($0)" }
+            }
     }
     var x = 1
     for item in items where x + item.count < buffer.width {
@@ -117,7 +124,8 @@ func renderHelp(_ state: AppState, into buffer: inout Buffer) {
     }
     rows.append(("Everywhere", "", true))
     for b in globalBindings {
-        let keys = b.action == .goTo(.design) ? "1-6" : b.keys.map { $0.display(unicode: unicode) }.joined(separator: " ")
+        let keys =
+            b.action == .goTo(.design) ? "1-6" : b.keys.map { $0.display(unicode: unicode) }.joined(separator: " ")
         rows.append((keys, b.help, false))
     }
     rows.append(("mouse", "click selects", false))
@@ -132,17 +140,21 @@ func renderHelp(_ state: AppState, into buffer: inout Buffer) {
     let columns = rows.count <= room ? 1 : 2
     let perColumn = columns == 1 ? rows.count : max(split, rows.count - split)
     if columns == 2 {
-        rows.insert(contentsOf: Array(repeating: (key: "", help: "", heading: false), count: perColumn - split), at: split)
+        rows.insert(
+            contentsOf: Array(repeating: (key: "", help: "", heading: false), count: perColumn - split), at: split)
     }
     let h = min(buffer.height - 2, perColumn + 2)
-    let x0 = (buffer.width - w) / 2, y0 = max(1, (buffer.height - h) / 2)
+    let x0 = (buffer.width - w) / 2
+    let y0 = max(1, (buffer.height - h) / 2)
     buffer.clear(x: x0, y: y0, width: w, height: h)
     buffer.box(x: x0, y: y0, width: w, height: h, title: "Keys (any key closes)", glyphs: state.capabilities.glyphs)
     let columnWidth = (w - 2) / columns
     let keyWidth = columns == 1 ? 18 : 11
     for (i, row) in rows.enumerated() {
-        let column = i / perColumn, line = i % perColumn
-        let x = x0 + 1 + column * columnWidth, y = y0 + 1 + line
+        let column = i / perColumn
+        let line = i % perColumn
+        let x = x0 + 1 + column * columnWidth
+        let y = y0 + 1 + line
         guard y < y0 + h - 1 else { continue }
         if row.heading {
             buffer.put(row.key, x: x + 1, y: y, role: .heading, maxWidth: columnWidth - 2)
@@ -155,8 +167,10 @@ func renderHelp(_ state: AppState, into buffer: inout Buffer) {
 
 /// The recovery prompt shown at start when the autosave side file holds unsaved edits.
 func renderRecovery(_ state: AppState, _ recovered: Design, into buffer: inout Buffer) {
-    let w = min(buffer.width - 4, 70), h = 7
-    let x0 = (buffer.width - w) / 2, y0 = (buffer.height - h) / 2
+    let w = min(buffer.width - 4, 70)
+    let h = 7
+    let x0 = (buffer.width - w) / 2
+    let y0 = (buffer.height - h) / 2
     buffer.clear(x: x0, y: y0, width: w, height: h)
     buffer.box(x: x0, y: y0, width: w, height: h, title: "Unsaved edits found", glyphs: state.capabilities.glyphs)
     buffer.put("An autosave holds edits that were never saved:", x: x0 + 2, y: y0 + 2, maxWidth: w - 4)

@@ -129,7 +129,10 @@ private func compareAction(_ action: Action, _ state: AppState) -> (AppState, [E
     case .activate:
         let name = LayoutStrategy.allCases[s.compareColumn].rawValue
         let (next, effects, refused) = set("batching.layout", to: name, s)
-        if let refused { s.say("\(name) refused: \(refused)", error: true); return (s, []) }
+        if let refused {
+            s.say("\(name) refused: \(refused)", error: true)
+            return (s, [])
+        }
         return (next, effects)
     default: break
     }
@@ -196,7 +199,8 @@ func click(x: Int, y: Int, _ state: AppState) -> (AppState, [Effect]) {
     case .design:
         let row = s.tree.scroll + y - Geometry.treeTop
         if y >= Geometry.treeTop, y < Geometry.treeTop + Geometry.treeRows(height: s.height),
-           x < Geometry.treeWidth(width: s.width), s.rows.indices.contains(row) {
+            x < Geometry.treeWidth(width: s.width), s.rows.indices.contains(row)
+        {
             s.tree.cursor = row
         }
     case .layout:
@@ -218,7 +222,9 @@ func click(x: Int, y: Int, _ state: AppState) -> (AppState, [Effect]) {
         if s.engine.exports.indices.contains(row) { s.exportFormat = row }
     case .compare:
         let column = (x - CompareGeometry.labelWidth) / max(1, CompareGeometry.columnWidth(width: s.width))
-        if x >= CompareGeometry.labelWidth, LayoutStrategy.allCases.indices.contains(column) { s.compareColumn = column }
+        if x >= CompareGeometry.labelWidth, LayoutStrategy.allCases.indices.contains(column) {
+            s.compareColumn = column
+        }
     }
     return (s, [])
 }

@@ -48,7 +48,10 @@ public struct InputLine: Equatable, Sendable {
 /// A long job running or finished on the Simulate screen.
 public struct JobRun: Equatable, Sendable {
     public enum Phase: Equatable, Sendable {
-        case running, finished(JobResult), failed(String), cancelled, cancelling
+        case running
+        case finished(JobResult)
+        case failed(String)
+        case cancelled, cancelling
     }
 
     public var id: Int
@@ -59,8 +62,10 @@ public struct JobRun: Equatable, Sendable {
     public var message: String = ""
     public var phase: Phase = .running
 
-    public init(id: Int, job: Int, title: String, fraction: Double = 0, eta: Double? = nil, message: String = "",
-                phase: Phase = .running) {
+    public init(
+        id: Int, job: Int, title: String, fraction: Double = 0, eta: Double? = nil, message: String = "",
+        phase: Phase = .running
+    ) {
         self.id = id
         self.job = job
         self.title = title
@@ -141,10 +146,12 @@ public struct AppState: Equatable, Sendable {
     /// The export path typed by the user; nil = derived from the design's name and the format.
     public var exportPath: String?
 
-    public init(document: DesignDocument, width: Int = 80, height: Int = 24,
-                capabilities: Capabilities = Capabilities(unicode: true, color: true),
-                engine: EngineInfo = Engine.designOnly.info, autosavePath: String? = nil,
-                recovery: Design? = nil) {
+    public init(
+        document: DesignDocument, width: Int = 80, height: Int = 24,
+        capabilities: Capabilities = Capabilities(unicode: true, color: true),
+        engine: EngineInfo = Engine.designOnly.info, autosavePath: String? = nil,
+        recovery: Design? = nil
+    ) {
         self.document = document
         self.savedDesign = document.design
         self.rows = document.design.fields()

@@ -63,8 +63,10 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
     }
 }
 
-private func finishJob(_ id: Int, _ phase: JobRun.Phase, _ message: String, _ state: AppState,
-                       error: Bool = false) -> (AppState, [Effect]) {
+private func finishJob(
+    _ id: Int, _ phase: JobRun.Phase, _ message: String, _ state: AppState,
+    error: Bool = false
+) -> (AppState, [Effect]) {
     var s = state
     guard var run = s.job, run.id == id else { return (s, []) }
     run.phase = phase
@@ -135,13 +137,19 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
     case .searchPrevious:
         return (findMatch(s, forward: false, from: s.tree.cursor - 1), [])
     case .undo:
-        guard let previous = s.undoStack.popLast() else { s.say("nothing to undo"); return (s, []) }
+        guard let previous = s.undoStack.popLast() else {
+            s.say("nothing to undo")
+            return (s, [])
+        }
         s.redoStack.append(s.design)
         s.replaceDesign(previous)
         s.say("undone")
         return (s, designChanged(s))
     case .redo:
-        guard let next = s.redoStack.popLast() else { s.say("nothing to redo"); return (s, []) }
+        guard let next = s.redoStack.popLast() else {
+            s.say("nothing to redo")
+            return (s, [])
+        }
         s.undoStack.append(s.design)
         s.replaceDesign(next)
         s.say("redone")
@@ -183,7 +191,10 @@ func designChanged(_ s: AppState) -> [Effect] {
 /// Applies an edited design as one undoable step.
 func commit(_ design: Design, _ message: String, _ state: AppState) -> (AppState, [Effect]) {
     var s = state
-    guard design != s.design else { s.say("unchanged"); return (s, []) }
+    guard design != s.design else {
+        s.say("unchanged")
+        return (s, [])
+    }
     s.undoStack.append(s.design)
     if s.undoStack.count > 500 { s.undoStack.removeFirst() }
     s.redoStack.removeAll()
@@ -206,7 +217,10 @@ func set(_ path: String, to value: String, _ state: AppState) -> (AppState, [Eff
 private func findMatch(_ state: AppState, forward: Bool, from start: Int) -> AppState {
     var s = state
     let needle = s.search.lowercased()
-    guard !needle.isEmpty, !s.rows.isEmpty else { s.say("no search: press / to search"); return s }
+    guard !needle.isEmpty, !s.rows.isEmpty else {
+        s.say("no search: press / to search")
+        return s
+    }
     let n = s.rows.count
     for step in 0..<n {
         let i = ((forward ? start + step : start - step) % n + n) % n

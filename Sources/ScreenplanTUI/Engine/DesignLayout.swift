@@ -17,7 +17,8 @@ extension LayoutGrid {
     /// then combinations joined with `+`.
     public static func perturbationNames(_ design: Design) -> [String] {
         let p = design.perturbations
-        let singles = p.target_genes.isEmpty
+        let singles =
+            p.target_genes.isEmpty
             ? (0..<p.targets).map { Design.generatedGeneName($0, of: design.system.genes) }
             : p.target_genes
         return singles + p.combinations.map { $0.joined(separator: "+") }
@@ -53,7 +54,9 @@ extension LayoutGrid {
             cells = names.indices.map { k in spread(perPerturbation, over: [k % batchCount], batches: batchCount) }
         case .explicit:
             guard b.explicit_cells.count == names.count else {
-                throw LayoutUnavailable(reason: "batching.explicit_cells has \(b.explicit_cells.count) rows for \(names.count) perturbations")
+                throw LayoutUnavailable(
+                    reason:
+                        "batching.explicit_cells has \(b.explicit_cells.count) rows for \(names.count) perturbations")
             }
             cells = b.explicit_cells
         }
@@ -61,8 +64,9 @@ extension LayoutGrid {
         let controlHolders = holders == 0 ? [] : evenlySpaced(holders, of: batchCount)
         let controls = spread(design.controlCells, over: controlHolders, batches: batchCount)
         let labels = (0..<batchCount).map { "\(b.unit.rawValue) \($0 + 1)" }
-        return LayoutGrid(strategy: b.layout.rawValue, batches: labels, perturbations: names, cells: cells,
-                          controls: controls, note: "preview from the design's counts")
+        return LayoutGrid(
+            strategy: b.layout.rawValue, batches: labels, perturbations: names, cells: cells,
+            controls: controls, note: "preview from the design's counts")
     }
 
     /// `total` cells split as evenly as possible over `chosen` batches. The remainder goes to
@@ -71,7 +75,8 @@ extension LayoutGrid {
     static func spread(_ total: Int, over chosen: [Int], batches: Int, rotate: Int = 0) -> [Int] {
         var row = [Int](repeating: 0, count: batches)
         guard !chosen.isEmpty else { return row }
-        let share = total / chosen.count, extra = total % chosen.count
+        let share = total / chosen.count
+        let extra = total % chosen.count
         for (i, batch) in chosen.enumerated() {
             let slot = ((i - rotate * extra) % chosen.count + chosen.count) % chosen.count
             row[batch] += share + (slot < extra ? 1 : 0)

@@ -25,11 +25,13 @@ public struct Engine: Sendable {
     /// File formats offered on the Export screen, after the design YAML (always first).
     public var exporters: [Exporter]
 
-    public init(analyze: (@Sendable (Design) throws -> AnalysisResult)? = nil,
-                powerVsCells: (@Sendable (Design, [Int]) throws -> [Double])? = nil,
-                powerVsEffect: (@Sendable (Design, [Double]) throws -> [Double])? = nil,
-                layout: @escaping @Sendable (Design) throws -> LayoutGrid = { try LayoutGrid.fromDesign($0) },
-                jobs: [LongJob] = [], exporters: [Exporter] = []) {
+    public init(
+        analyze: (@Sendable (Design) throws -> AnalysisResult)? = nil,
+        powerVsCells: (@Sendable (Design, [Int]) throws -> [Double])? = nil,
+        powerVsEffect: (@Sendable (Design, [Double]) throws -> [Double])? = nil,
+        layout: @escaping @Sendable (Design) throws -> LayoutGrid = { try LayoutGrid.fromDesign($0) },
+        jobs: [LongJob] = [], exporters: [Exporter] = []
+    ) {
         self.analyze = analyze
         self.powerVsCells = powerVsCells
         self.powerVsEffect = powerVsEffect
@@ -47,9 +49,10 @@ public struct Engine: Sendable {
 
     /// A value description of the engine that state can hold (closures are not Equatable).
     public var info: EngineInfo {
-        EngineInfo(analysisAvailable: analyze != nil,
-                   jobs: jobs.map { JobInfo(title: $0.title, summary: $0.summary) },
-                   exports: allExporters.map { ExportFormat(title: $0.title, fileExtension: $0.fileExtension) })
+        EngineInfo(
+            analysisAvailable: analyze != nil,
+            jobs: jobs.map { JobInfo(title: $0.title, summary: $0.summary) },
+            exports: allExporters.map { ExportFormat(title: $0.title, fileExtension: $0.fileExtension) })
     }
 }
 
@@ -60,8 +63,10 @@ public struct LongJob: Sendable {
     public var summary: String
     public var run: @Sendable (Design, ProgressReporter) async throws -> JobResult
 
-    public init(title: String, summary: String,
-                run: @escaping @Sendable (Design, ProgressReporter) async throws -> JobResult) {
+    public init(
+        title: String, summary: String,
+        run: @escaping @Sendable (Design, ProgressReporter) async throws -> JobResult
+    ) {
         self.title = title
         self.summary = summary
         self.run = run

@@ -19,8 +19,10 @@ public struct LayoutGrid: Equatable, Sendable {
     /// Where the grid comes from, when it is not the analysis (shown under the grid).
     public var note: String?
 
-    public init(strategy: String, batches: [String], perturbations: [String], cells: [[Int]],
-                controls: [Int], note: String? = nil) {
+    public init(
+        strategy: String, batches: [String], perturbations: [String], cells: [[Int]],
+        controls: [Int], note: String? = nil
+    ) {
         self.strategy = strategy
         self.batches = batches
         self.perturbations = perturbations

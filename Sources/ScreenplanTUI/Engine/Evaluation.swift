@@ -71,9 +71,11 @@ public struct Evaluation: Equatable, Sendable {
     public var powerVsEffect: [CurvePoint]
     public var comparison: [LayoutComparison]
 
-    public init(generation: Int, analysis: AnalysisResult? = nil, analysisNote: String? = nil,
-                layout: LayoutGrid? = nil, layoutNote: String? = nil, powerVsCells: [CurvePoint] = [],
-                powerVsEffect: [CurvePoint] = [], comparison: [LayoutComparison] = []) {
+    public init(
+        generation: Int, analysis: AnalysisResult? = nil, analysisNote: String? = nil,
+        layout: LayoutGrid? = nil, layoutNote: String? = nil, powerVsCells: [CurvePoint] = [],
+        powerVsEffect: [CurvePoint] = [], comparison: [LayoutComparison] = []
+    ) {
         self.generation = generation
         self.analysis = analysis
         self.analysisNote = analysisNote
@@ -132,8 +134,9 @@ extension Engine {
         }
         e.comparison = LayoutStrategy.allCases.map { strategy in
             if strategy == design.batching.layout {
-                return LayoutComparison(strategy: strategy.rawValue, stats: e.layout.map(LayoutStats.init),
-                                        summary: e.analysis?.summary)
+                return LayoutComparison(
+                    strategy: strategy.rawValue, stats: e.layout.map(LayoutStats.init),
+                    summary: e.analysis?.summary)
             }
             do {
                 let variant = try design.setting("batching.layout", to: strategy.rawValue)
@@ -147,4 +150,3 @@ extension Engine {
         return e
     }
 }
-

@@ -8,7 +8,8 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     buffer.put("Analysis", x: 1, y: 1, role: .heading)
     let analysis = state.evaluation?.analysis
     if let summary = analysis?.summary {
-        let text = "layout \(analysis!.layout)   median power \(fixed(summary.median_power, 2))   worst \(summary.worst_perturbation) (\(fixed(summary.worst_power, 2)))   \(money(summary.cost, summary.currency))"
+        let text =
+            "layout \(analysis!.layout)   median power \(fixed(summary.median_power, 2))   worst \(summary.worst_perturbation) (\(fixed(summary.worst_power, 2)))   \(money(summary.cost, summary.currency))"
         buffer.put(text, x: 11, y: 1, maxWidth: buffer.width - 12)
     } else {
         let note = state.evaluation?.analysisNote ?? "computing\(g.ellipsis)"
@@ -26,8 +27,9 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         for (i, item) in budget.prefix(top - 6).enumerated() {
             let y = 4 + i
             buffer.put(clip(item.source, labelWidth - 1, ellipsis: g.ellipsis), x: 1, y: y, role: .normal)
-            buffer.put(bar(item.share, width: barWidth, glyphs: g), x: 1 + labelWidth, y: y,
-                       role: item.share >= 0.5 ? .warning : .accent)
+            buffer.put(
+                bar(item.share, width: barWidth, glyphs: g), x: 1 + labelWidth, y: y,
+                role: item.share >= 0.5 ? .warning : .accent)
             buffer.put(leftPad("\(Int((item.share * 100).rounded()))%", 4), x: 1 + labelWidth + barWidth + 1, y: y)
         }
     } else {
@@ -35,18 +37,22 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     }
 
     // Power curves: one at a time when narrow (p switches), both side by side when wide.
-    let plotX = leftWidth + 2, plotWidth = buffer.width - plotX - 1
+    let plotX = leftWidth + 2
+    let plotWidth = buffer.width - plotX - 1
     let plotHeight = top - 4
-    let cells = state.evaluation?.powerVsCells ?? [], effects = state.evaluation?.powerVsEffect ?? []
+    let cells = state.evaluation?.powerVsCells ?? []
+    let effects = state.evaluation?.powerVsEffect ?? []
     let cellsPlot = { (buffer: inout Buffer, x: Int, w: Int) in
         buffer.put("Power vs cells per perturbation", x: x, y: 3, role: .heading, maxWidth: w)
-        plot(cells, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "cells",
-             format: { grouped(Int($0)) }, marker: Double(d.sampling.cells_per_perturbation), glyphs: g)
+        plot(
+            cells, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "cells",
+            format: { grouped(Int($0)) }, marker: Double(d.sampling.cells_per_perturbation), glyphs: g)
     }
     let effectPlot = { (buffer: inout Buffer, x: Int, w: Int) in
         buffer.put("Power vs effect size", x: x, y: 3, role: .heading, maxWidth: w)
-        plot(effects, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "|log2 FC|",
-             format: { fixed($0, 1) }, glyphs: g)
+        plot(
+            effects, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "|log2 FC|",
+            format: { fixed($0, 1) }, glyphs: g)
     }
     if plotWidth >= 90 {
         let half = plotWidth / 2 - 1
@@ -63,7 +69,9 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     buffer.put("Recommendations", x: 1, y: top, role: .heading)
     buffer.put("Enter applies, u undoes", x: 18, y: top, role: .dim)
     guard !recommendations.isEmpty else {
-        buffer.put(g.missing + (analysis == nil ? " no analysis" : " none: the design meets its targets"), x: 1, y: top + 1, role: .dim)
+        buffer.put(
+            g.missing + (analysis == nil ? " no analysis" : " none: the design meets its targets"), x: 1, y: top + 1,
+            role: .dim)
         return
     }
     let rows = Geometry.recommendationRows(height: buffer.height) - 1
@@ -79,7 +87,9 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         if index == state.recommendation { buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected) }
     }
     let selected = recommendations[min(state.recommendation, recommendations.count - 1)]
-    let change = selected.change.isEmpty ? "advice only (no field change)"
+    let change =
+        selected.change.isEmpty
+        ? "advice only (no field change)"
         : "applies " + selected.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", ")
     buffer.put(change, x: 3, y: buffer.height - 3, role: .dim, maxWidth: buffer.width - 4)
 }

@@ -14,39 +14,55 @@ func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
     let g = state.capabilities.glyphs
     let d = state.design
     buffer.put("Compare layouts", x: 1, y: 1, role: .heading)
-    buffer.put("green: better than the current layout, yellow: worse", x: 18, y: 1, role: .dim,
-               maxWidth: buffer.width - 19)
+    buffer.put(
+        "green: better than the current layout, yellow: worse", x: 18, y: 1, role: .dim,
+        maxWidth: buffer.width - 19)
     guard let comparison = state.evaluation?.comparison, !comparison.isEmpty else {
         buffer.put("computing\(g.ellipsis)", x: 2, y: 3, role: .dim)
         return
     }
-    let labelWidth = CompareGeometry.labelWidth, columnWidth = CompareGeometry.columnWidth(width: buffer.width)
+    let labelWidth = CompareGeometry.labelWidth
+    let columnWidth = CompareGeometry.columnWidth(width: buffer.width)
     let current = comparison.firstIndex { $0.strategy == d.batching.layout.rawValue } ?? 0
     for (i, column) in comparison.enumerated() {
         let x = labelWidth + i * columnWidth
-        let name = clip(columnWidth < 14 ? shortStrategyName(column.strategy) : column.strategy, columnWidth - 1,
-                        ellipsis: g.ellipsis)
+        let name = clip(
+            columnWidth < 14 ? shortStrategyName(column.strategy) : column.strategy, columnWidth - 1,
+            ellipsis: g.ellipsis)
         buffer.put(name, x: x, y: 3, role: i == current ? .heading : .normal)
         if i == current { buffer.put(columnWidth >= 10 ? "(current)" : "(cur.)", x: x, y: 4, role: .dim) }
         if i == state.compareColumn { buffer.paint(x: x, y: 3, width: columnWidth - 1, height: 1, role: .selected) }
     }
-    let summaries = comparison.map(\.summary), stats = comparison.map(\.stats)
+    let summaries = comparison.map(\.summary)
+    let stats = comparison.map(\.stats)
     var rows: [CompareRow] = [
-        CompareRow(label: "median power", values: summaries.map { $0?.median_power }, text: { fixed($0, 2) }, higherIsBetter: true),
-        CompareRow(label: "worst power", values: summaries.map { $0?.worst_power }, text: { fixed($0, 2) }, higherIsBetter: true),
-        CompareRow(label: "cost (\(d.cost.currency))", values: summaries.map { $0?.cost }, text: { grouped(Int($0)) }, higherIsBetter: false),
-        CompareRow(label: "batches/pert. min", values: stats.map { $0.map { Double($0.minBatchesPerPerturbation) } },
-                   text: { String(Int($0)) }, higherIsBetter: true),
-        CompareRow(label: "batches/pert. median", values: stats.map { $0.map { Double($0.medianBatchesPerPerturbation) } },
-                   text: { String(Int($0)) }, higherIsBetter: true),
-        CompareRow(label: "in one batch only", values: stats.map { $0.map { Double($0.singleBatchPerturbations) } },
-                   text: { grouped(Int($0)) }, higherIsBetter: false),
-        CompareRow(label: "batches w/ controls", values: stats.map { $0.map { Double($0.batchesWithControls) } },
-                   text: { String(Int($0)) }, higherIsBetter: true),
-        CompareRow(label: "cells/batch min", values: stats.map { $0.map { Double($0.minCellsPerBatch) } },
-                   text: { grouped(Int($0)) }, higherIsBetter: nil),
-        CompareRow(label: "cells/batch max", values: stats.map { $0.map { Double($0.maxCellsPerBatch) } },
-                   text: { grouped(Int($0)) }, higherIsBetter: nil),
+        CompareRow(
+            label: "median power", values: summaries.map { $0?.median_power }, text: { fixed($0, 2) },
+            higherIsBetter: true),
+        CompareRow(
+            label: "worst power", values: summaries.map { $0?.worst_power }, text: { fixed($0, 2) },
+            higherIsBetter: true),
+        CompareRow(
+            label: "cost (\(d.cost.currency))", values: summaries.map { $0?.cost }, text: { grouped(Int($0)) },
+            higherIsBetter: false),
+        CompareRow(
+            label: "batches/pert. min", values: stats.map { $0.map { Double($0.minBatchesPerPerturbation) } },
+            text: { String(Int($0)) }, higherIsBetter: true),
+        CompareRow(
+            label: "batches/pert. median", values: stats.map { $0.map { Double($0.medianBatchesPerPerturbation) } },
+            text: { String(Int($0)) }, higherIsBetter: true),
+        CompareRow(
+            label: "in one batch only", values: stats.map { $0.map { Double($0.singleBatchPerturbations) } },
+            text: { grouped(Int($0)) }, higherIsBetter: false),
+        CompareRow(
+            label: "batches w/ controls", values: stats.map { $0.map { Double($0.batchesWithControls) } },
+            text: { String(Int($0)) }, higherIsBetter: true),
+        CompareRow(
+            label: "cells/batch min", values: stats.map { $0.map { Double($0.minCellsPerBatch) } },
+            text: { grouped(Int($0)) }, higherIsBetter: nil),
+        CompareRow(
+            label: "cells/batch max", values: stats.map { $0.map { Double($0.maxCellsPerBatch) } },
+            text: { grouped(Int($0)) }, higherIsBetter: nil),
     ]
     if summaries.allSatisfy({ $0 == nil }) { rows.removeFirst(3) }
     var y = 6
@@ -57,7 +73,10 @@ func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
         for (i, value) in row.values.enumerated() {
             let x = labelWidth + i * columnWidth
             guard comparison[i].refused == nil else { continue }
-            guard let value else { buffer.put(g.missing, x: x, y: y, role: .dim); continue }
+            guard let value else {
+                buffer.put(g.missing, x: x, y: y, role: .dim)
+                continue
+            }
             var role = Role.normal
             if let better = row.higherIsBetter, let reference, i != current, value != reference {
                 role = (value > reference) == better ? .good : .warning
@@ -69,8 +88,9 @@ func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
     // Refused strategies say why, below the table.
     y += 1
     if summaries.allSatisfy({ $0 == nil }), y < buffer.height - 3 {
-        buffer.put("power and cost: \(state.evaluation?.analysisNote ?? "no analysis")", x: 1, y: y, role: .dim,
-                   maxWidth: buffer.width - 2)
+        buffer.put(
+            "power and cost: \(state.evaluation?.analysisNote ?? "no analysis")", x: 1, y: y, role: .dim,
+            maxWidth: buffer.width - 2)
         y += 1
     }
     for column in comparison {

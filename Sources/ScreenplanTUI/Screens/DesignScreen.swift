@@ -20,8 +20,9 @@ func renderDesignScreen(_ state: AppState, into buffer: inout Buffer) {
         let y = top + row
         let selected = index == state.tree.cursor
         let indent = String(repeating: "  ", count: field.depth)
-        buffer.put(clip(indent + field.label, labelWidth - 2, ellipsis: g.ellipsis), x: 1, y: y,
-                   role: field.value == nil ? .heading : .normal)
+        buffer.put(
+            clip(indent + field.label, labelWidth - 2, ellipsis: g.ellipsis), x: 1, y: y,
+            role: field.value == nil ? .heading : .normal)
         if case .value(let path)? = state.input?.kind, path == field.path, let input = state.input {
             editingRow = row
             buffer.paint(x: labelWidth, y: y, width: treeWidth - labelWidth, height: 1, role: .edit)
@@ -31,7 +32,9 @@ func renderDesignScreen(_ state: AppState, into buffer: inout Buffer) {
             continue
         }
         if let value = field.value {
-            buffer.put(clip(displayValue(value), treeWidth - labelWidth - 1, ellipsis: g.ellipsis), x: labelWidth, y: y, role: .accent)
+            buffer.put(
+                clip(displayValue(value), treeWidth - labelWidth - 1, ellipsis: g.ellipsis), x: labelWidth, y: y,
+                role: .accent)
         }
         if selected { buffer.paint(x: 0, y: y, width: treeWidth, height: 1, role: .selected) }
     }
@@ -70,9 +73,16 @@ func renderHeadline(_ state: AppState, into buffer: inout Buffer, x: Int, y: Int
     ]
     if let summary = analysis?.summary {
         lines.append(("cost", money(summary.cost, summary.currency), .normal))
-        lines.append(("median power", fixed(summary.median_power, 2), summary.median_power >= d.analysis.target_power ? .good : .warning))
-        lines.append(("worst", "\(summary.worst_perturbation) (\(fixed(summary.worst_power, 2)))",
-                      summary.worst_power >= d.analysis.target_power ? .good : .warning))
+        lines.append(
+            (
+                "median power", fixed(summary.median_power, 2),
+                summary.median_power >= d.analysis.target_power ? .good : .warning
+            ))
+        lines.append(
+            (
+                "worst", "\(summary.worst_perturbation) (\(fixed(summary.worst_power, 2)))",
+                summary.worst_power >= d.analysis.target_power ? .good : .warning
+            ))
     } else {
         lines.append(("cost (est.)", money(estimatedCost(d), d.cost.currency), .normal))
         lines.append(("median power", g.missing, .dim))
@@ -89,7 +99,9 @@ func renderHeadline(_ state: AppState, into buffer: inout Buffer, x: Int, y: Int
     }
     var row = y + 2 + lines.count
     if d.cellsLoaded > d.batchCapacity {
-        for text in wrap("more cells than \(d.batching.batches) batches of \(grouped(d.batching.max_cells_per_batch)) hold", width) {
+        for text in wrap(
+            "more cells than \(d.batching.batches) batches of \(grouped(d.batching.max_cells_per_batch)) hold", width)
+        {
             buffer.put(text, x: x, y: row, role: .error)
             row += 1
         }

@@ -21,10 +21,12 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
         }
         return
     }
-    buffer.put("\(grouped(grid.perturbations.count)) perturbations \(g.times) \(grid.batches.count) \(d.batching.unit.rawValue)s",
-               x: x, y: 1, role: .normal, maxWidth: buffer.width - x - 1)
+    buffer.put(
+        "\(grouped(grid.perturbations.count)) perturbations \(g.times) \(grid.batches.count) \(d.batching.unit.rawValue)s",
+        x: x, y: 1, role: .normal, maxWidth: buffer.width - x - 1)
 
-    let nameWidth = Geometry.layoutNameWidth, cellWidth = Geometry.layoutCellWidth
+    let nameWidth = Geometry.layoutNameWidth
+    let cellWidth = Geometry.layoutCellWidth
     let columns = min(grid.batches.count, Geometry.layoutBatchColumns(width: buffer.width))
     let first = min(state.layoutColumn, max(0, grid.batches.count - columns))
     let totalX = nameWidth + columns * cellWidth + 1
@@ -41,7 +43,8 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
     buffer.put("controls", x: 1, y: 3, role: .good)
     for c in 0..<columns {
         let level = heatLevel(grid.controls[first + c], top: controlTop)
-        buffer.put(String(repeating: g.shades[level], count: cellWidth), x: nameWidth + c * cellWidth, y: 3, role: .good)
+        buffer.put(
+            String(repeating: g.shades[level], count: cellWidth), x: nameWidth + c * cellWidth, y: 3, role: .good)
     }
     buffer.put(grouped(grid.controls.reduce(0, +)), x: totalX, y: 3, role: .good)
 
@@ -55,8 +58,9 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
         let cells = grid.cells[p]
         for c in 0..<columns where first + c < cells.count {
             let level = heatLevel(cells[first + c], top: cellTop)
-            buffer.put(String(repeating: g.shades[level], count: cellWidth), x: nameWidth + c * cellWidth, y: y,
-                       role: .accent)
+            buffer.put(
+                String(repeating: g.shades[level], count: cellWidth), x: nameWidth + c * cellWidth, y: y,
+                role: .accent)
         }
         buffer.put(grouped(cells.reduce(0, +)), x: totalX, y: y)
         if p == state.layoutRows.cursor { buffer.paint(x: 0, y: y, width: nameWidth - 1, height: 1, role: .selected) }
@@ -70,13 +74,15 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
         lx += buffer.put(String(repeating: g.shades[level], count: 2), x: lx, y: legendY, role: .accent)
         lx += buffer.put(" \(Int((Double(cellTop) * Double(level) / 4).rounded()))  ", x: lx, y: legendY, role: .dim)
     }
-    lx += buffer.put("cells per block (controls: top \(grouped(controlTop)))", x: lx, y: legendY, role: .dim,
-                     maxWidth: buffer.width - lx - 1)
+    lx += buffer.put(
+        "cells per block (controls: top \(grouped(controlTop)))", x: lx, y: legendY, role: .dim,
+        maxWidth: buffer.width - lx - 1)
     if grid.perturbations.indices.contains(state.layoutRows.cursor) {
         let p = state.layoutRows.cursor
         let cells = grid.cells[p]
         let used = cells.filter { $0 > 0 }
-        let text = "\(grid.perturbations[p]): \(grouped(cells.reduce(0, +))) cells in \(used.count) of \(grid.batches.count) \(d.batching.unit.rawValue)s"
+        let text =
+            "\(grid.perturbations[p]): \(grouped(cells.reduce(0, +))) cells in \(used.count) of \(grid.batches.count) \(d.batching.unit.rawValue)s"
             + (used.isEmpty ? "" : " (\(used.min()!)–\(used.max()!) per \(d.batching.unit.rawValue))")
             + "   row \(p + 1)/\(grid.perturbations.count)"
             + (first > 0 || first + columns < grid.batches.count

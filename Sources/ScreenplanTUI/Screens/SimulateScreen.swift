@@ -65,8 +65,9 @@ func renderJobResult(_ result: JobResult, into buffer: inout Buffer, y top: Int,
             buffer.put(clip(row.name, 16, ellipsis: g.ellipsis), x: column2, y: y2)
             buffer.put(leftPad(fixed(row.empirical, 4), 9), x: column2 + 18, y: y2)
             buffer.put(leftPad(fixed(row.predicted, 4), 9), x: column2 + 29, y: y2)
-            buffer.put(leftPad(fixed(ratio, 2), 5), x: column2 + 40, y: y2,
-                       role: abs(ratio - 1) <= 0.2 ? .good : .warning)
+            buffer.put(
+                leftPad(fixed(ratio, 2), 5), x: column2 + 40, y: y2,
+                role: abs(ratio - 1) <= 0.2 ? .good : .warning)
             y2 += 1
         }
         y2 += 1
@@ -78,7 +79,9 @@ func renderJobResult(_ result: JobResult, into buffer: inout Buffer, y top: Int,
         let barWidth = max(5, (wide ? buffer.width - column2 : buffer.width) - 24)
         for (label, count) in zip(histogram.labels, histogram.counts) where y2 < bottom {
             buffer.put(leftPad(label, 8), x: column2, y: y2, role: .dim)
-            buffer.put(bar(Double(count) / Double(max(1, top)), width: barWidth, glyphs: g), x: column2 + 9, y: y2, role: .accent)
+            buffer.put(
+                bar(Double(count) / Double(max(1, top)), width: barWidth, glyphs: g), x: column2 + 9, y: y2,
+                role: .accent)
             buffer.put(grouped(count), x: column2 + 10 + barWidth, y: y2, maxWidth: 10)
             y2 += 1
         }

@@ -13,7 +13,9 @@ public enum Autosave {
     public static func path(for document: DesignDocument, environment: [String: String]) -> String {
         if let path = document.path {
             let url = URL(fileURLWithPath: path)
-            return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).screenplan-autosave").path
+            return url.deletingLastPathComponent().appendingPathComponent(
+                ".\(url.lastPathComponent).screenplan-autosave"
+            ).path
         }
         let state: String
         if let xdg = environment["XDG_STATE_HOME"], xdg.hasPrefix("/") {
@@ -27,7 +29,8 @@ public enum Autosave {
     /// The design in a side file, if there is one that reads as a valid design.
     public static func load(path: String, baseDirectory: String) -> Design? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let loaded = try? DesignLoader.load(text: text, file: path, baseDirectory: baseDirectory) else {
+            let loaded = try? DesignLoader.load(text: text, file: path, baseDirectory: baseDirectory)
+        else {
             return nil
         }
         var design = loaded.design

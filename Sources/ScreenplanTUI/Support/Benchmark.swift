@@ -21,8 +21,10 @@ public struct TUIBenchmark: Equatable, Sendable, Codable {
 /// The keystrokes move the cursor (j/k) on each of the six screens with an evaluation present,
 /// as a user browsing would; evaluation itself runs off the UI thread in the app and is not timed.
 /// - Complexity: `keystrokes` × (update + render of width × height cells).
-public func benchmarkRender(document: DesignDocument, engine: Engine = .designOnly, width: Int = 160,
-                            height: Int = 48, keystrokes: Int = 240) -> TUIBenchmark {
+public func benchmarkRender(
+    document: DesignDocument, engine: Engine = .designOnly, width: Int = 160,
+    height: Int = 48, keystrokes: Int = 240
+) -> TUIBenchmark {
     let clock = ContinuousClock()
     func ms(_ d: Duration) -> Double {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
@@ -33,7 +35,8 @@ public func benchmarkRender(document: DesignDocument, engine: Engine = .designOn
         _ = render(state)
     }
     state = update(state, .evaluated(engine.evaluate(state.design, generation: state.generation))).0
-    var total = Duration.zero, slowest = Duration.zero
+    var total = Duration.zero
+    var slowest = Duration.zero
     let keys: [Key] = [.character("j"), .character("j"), .character("k"), .character("j")]
     for i in 0..<keystrokes {
         if i % (keystrokes / 6 + 1) == 0 {
@@ -47,6 +50,7 @@ public func benchmarkRender(document: DesignDocument, engine: Engine = .designOn
         total += elapsed
         slowest = max(slowest, elapsed)
     }
-    return TUIBenchmark(firstFrameMs: ms(first), keystrokeMs: ms(total) / Double(max(1, keystrokes)),
-                        keystrokeMaxMs: ms(slowest), keystrokes: keystrokes, width: width, height: height)
+    return TUIBenchmark(
+        firstFrameMs: ms(first), keystrokeMs: ms(total) / Double(max(1, keystrokes)),
+        keystrokeMaxMs: ms(slowest), keystrokes: keystrokes, width: width, height: height)
 }

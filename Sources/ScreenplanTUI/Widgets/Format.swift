@@ -47,7 +47,8 @@ func leftPad(_ text: String, _ width: Int) -> String {
 /// Splits `text` into lines of at most `width` columns at spaces.
 func wrap(_ text: String, _ width: Int) -> [String] {
     guard width > 0 else { return [] }
-    var lines: [String] = [], line = ""
+    var lines: [String] = []
+    var line = ""
     for word in text.split(separator: " ") {
         if line.isEmpty {
             line = String(word)

@@ -5,10 +5,13 @@
 ///
 /// Braille packs 2 × 4 dots into a cell, so a 40 × 8 plot has 80 × 32 dots of resolution; ASCII
 /// terminals get one `*` per column instead.
-func plot(_ points: [CurvePoint], into buffer: inout Buffer, x: Int, y: Int, width: Int, height: Int,
-          xLabel: String, format: (Double) -> String, marker: Double? = nil, glyphs: Glyphs) {
+func plot(
+    _ points: [CurvePoint], into buffer: inout Buffer, x: Int, y: Int, width: Int, height: Int,
+    xLabel: String, format: (Double) -> String, marker: Double? = nil, glyphs: Glyphs
+) {
     let labelWidth = 4
-    let w = width - labelWidth - 1, h = height - 1
+    let w = width - labelWidth - 1
+    let h = height - 1
     guard w >= 4, h >= 2 else { return }
     for (i, label) in ["1.0", "0.5", "0.0"].enumerated() {
         let row = y + [0, h / 2, h - 1][i]
@@ -19,12 +22,14 @@ func plot(_ points: [CurvePoint], into buffer: inout Buffer, x: Int, y: Int, wid
         buffer.put("no curve", x: x + labelWidth + 1, y: y + h / 2, role: .dim)
         return
     }
-    let left = format(first.x), right = format(last.x)
+    let left = format(first.x)
+    let right = format(last.x)
     buffer.put(left, x: x + labelWidth, y: y + h, role: .dim)
     buffer.put(right, x: x + width - right.count - 1, y: y + h, role: .dim)
     let middle = xLabel
-    buffer.put(middle, x: x + labelWidth + max(left.count + 1, (w - middle.count) / 2), y: y + h, role: .dim,
-               maxWidth: max(0, w - left.count - right.count - 2))
+    buffer.put(
+        middle, x: x + labelWidth + max(left.count + 1, (w - middle.count) / 2), y: y + h, role: .dim,
+        maxWidth: max(0, w - left.count - right.count - 2))
     let span = last.x - first.x
 
     if let marker, marker >= first.x, marker <= last.x {
@@ -35,7 +40,8 @@ func plot(_ points: [CurvePoint], into buffer: inout Buffer, x: Int, y: Int, wid
     }
 
     if glyphs.braille {
-        let dotsW = w * 2, dotsH = h * 4
+        let dotsW = w * 2
+        let dotsH = h * 4
         var dots = [[Bool]](repeating: [Bool](repeating: false, count: dotsW), count: dotsH)
         func pixel(_ p: CurvePoint) -> (Int, Int) {
             let px = Int(((p.x - first.x) / span * Double(dotsW - 1)).rounded())
@@ -77,7 +83,8 @@ func plot(_ points: [CurvePoint], into buffer: inout Buffer, x: Int, y: Int, wid
 func interpolate(_ points: [CurvePoint], at x: Double) -> Double {
     guard let upper = points.firstIndex(where: { $0.x >= x }) else { return points.last?.power ?? 0 }
     if upper == 0 { return points[0].power }
-    let a = points[upper - 1], b = points[upper]
+    let a = points[upper - 1]
+    let b = points[upper]
     return a.power + (b.power - a.power) * (x - a.x) / max(1e-12, b.x - a.x)
 }
 

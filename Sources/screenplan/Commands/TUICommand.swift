@@ -27,9 +27,10 @@ struct TUICommand: ParsableCommand {
             // `benchmarkRender` itself.
             for (w, h) in [(80, 24), (160, 48)] {
                 let r = benchmarkRender(document: document, engine: tuiEngine(), width: w, height: h)
-                print("tui \(w)x\(h): first frame \(String(format: "%.2f", r.firstFrameMs)) ms, "
-                      + "keystroke mean \(String(format: "%.2f", r.keystrokeMs)) ms, max \(String(format: "%.2f", r.keystrokeMaxMs)) ms "
-                      + "(\(r.keystrokes) keystrokes)")
+                print(
+                    "tui \(w)x\(h): first frame \(String(format: "%.2f", r.firstFrameMs)) ms, "
+                        + "keystroke mean \(String(format: "%.2f", r.keystrokeMs)) ms, max \(String(format: "%.2f", r.keystrokeMaxMs)) ms "
+                        + "(\(r.keystrokes) keystrokes)")
             }
             return
         }
