@@ -63,6 +63,16 @@ final class Shell {
                     mailbox.post(reporter.isCancelled ? .jobCancelled(id: id) : .jobFailed(id: id, reason: "\(error)"))
                 }
             }
+        case .loadComparison(let path):
+            Task.detached {
+                do {
+                    let design = try DesignDocument.open(path: path).design
+                    let summary = try? engine.analyze?(design).summary
+                    mailbox.post(.comparisonLoaded(path: path, design: design, summary: summary))
+                } catch {
+                    mailbox.post(.comparisonFailed("\(error)"))
+                }
+            }
         case .cancelJob(let id):
             reporters[id]?.cancel()
             tasks[id]?.cancel()

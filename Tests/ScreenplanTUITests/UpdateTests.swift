@@ -309,3 +309,29 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         }
     }
 }
+
+@Suite struct DesignComparisonTests {
+    @Test func compareCommandLoadsAnotherDesignAndShowsTheDifferences() throws {
+        var (s, effects) = press(evaluatedState(), [.character(":")] + typing("compare other.yaml") + [.enter])
+        #expect(effects == [.loadComparison(path: "other.yaml")])
+        #expect(s.screen == .compare)
+        var other = try defaultDocument().design.setting("batching.batches", to: "32")
+        other = try other.setting("sampling.cells_per_perturbation", to: "160")
+        s = update(s, .comparisonLoaded(path: "other.yaml", design: other, summary: nil)).0
+        #expect(s.compareDesigns)
+        #expect(s.otherDesign?.differences.map(\.path) == ["sampling.cells_per_perturbation", "batching.batches"])
+        let text = render(s).text
+        #expect(text.contains("2 fields differ"))
+        #expect(text.contains("batching.batches"))
+        let failure = checkSnapshot("compare-designs-80x24", text)
+        #expect(failure == nil, Comment(rawValue: failure ?? ""))
+        // d switches back to the layouts.
+        s = press(s, [.character("d")]).0
+        #expect(!s.compareDesigns && render(s).text.contains("Compare layouts"))
+    }
+
+    @Test func withoutAnotherDesignDSaysHow() {
+        let s = press(evaluatedState(.compare), [.character("d")]).0
+        #expect(s.statusIsError && s.status.contains(":compare PATH"))
+    }
+}

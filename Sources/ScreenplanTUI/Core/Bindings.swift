@@ -17,6 +17,8 @@ public enum Action: Equatable, Sendable {
     case nextLayout, previousLayout
     case togglePlot
     case editExportPath
+    /// Compare: switch between layouts and another design (`:compare PATH`).
+    case toggleCompareMode
 }
 
 /// One row of a binding table.
@@ -86,6 +88,7 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
             KeyBinding([.left, .character("h")], .left, "previous layout column"),
             KeyBinding([.right, .character("l")], .right, "next layout column"),
             KeyBinding([.enter], .activate, "use this layout", bar: "use"),
+            KeyBinding([.character("d")], .toggleCompareMode, "layouts / other design (:compare PATH)", bar: "designs"),
         ]
     case .simulate:
         return [

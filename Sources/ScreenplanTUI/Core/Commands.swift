@@ -10,6 +10,7 @@ public let commandHelp: [(String, String)] = [
     (":q!", "quit, discarding changes"),
     (":set PATH VALUE", "set a design field, e.g. :set batching.batches 32"),
     (":layout NAME", "switch layout strategy (pooled, sub-libraries, …)"),
+    (":compare PATH", "compare the design with another design file (Compare screen)"),
     (":help", "show the keys"),
 ]
 
@@ -55,6 +56,14 @@ func runCommand(_ text: String, _ state: AppState) -> (AppState, [Effect]) {
             return (s, [])
         }
         return (next, effects)
+    case "compare":
+        guard let path = rest.first else {
+            s.say(":compare PATH: a design file to compare with", error: true)
+            return (s, [])
+        }
+        s.screen = .compare
+        s.say("reading \(path)…")
+        return (s, [.loadComparison(path: path)])
     case "help", "h":
         s.showHelp = true
         return (s, [])

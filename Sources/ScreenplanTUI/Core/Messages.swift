@@ -21,6 +21,9 @@ public enum Msg: Equatable, Sendable {
     case jobCancelled(id: Int)
     case exported(path: String, format: String)
     case exportFailed(String)
+    /// Another design was read for the Compare screen (with the engine's summary, when available).
+    case comparisonLoaded(path: String, design: Design, summary: AnalysisSummary?)
+    case comparisonFailed(String)
 }
 
 /// Work the shell carries out; results come back as messages. Nothing here blocks update.
@@ -41,4 +44,7 @@ public enum Effect: Equatable, Sendable {
     case cancelJob(id: Int)
     /// Write the design or a report with exporter number `exporter` to `path`.
     case export(exporter: Int, design: Design, path: String)
+    /// Read the design at `path` (relative to the working directory, like `:w`) and analyse it,
+    /// to compare with; answers `.comparisonLoaded`.
+    case loadComparison(path: String)
 }

@@ -126,6 +126,14 @@ private func compareAction(_ action: Action, _ state: AppState) -> (AppState, [E
     switch action {
     case .left: s.compareColumn = max(0, s.compareColumn - 1)
     case .right: s.compareColumn = min(count - 1, s.compareColumn + 1)
+    case .toggleCompareMode:
+        guard s.otherDesign != nil else {
+            s.say(":compare PATH reads another design to compare with", error: true)
+            return (s, [])
+        }
+        s.compareDesigns.toggle()
+    case .activate where s.compareDesigns:
+        s.say("Enter uses a layout: d goes back to the layouts")
     case .activate:
         let name = LayoutStrategy.allCases[s.compareColumn].rawValue
         let (next, effects, refused) = set("batching.layout", to: name, s)

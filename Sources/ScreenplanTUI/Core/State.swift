@@ -139,6 +139,9 @@ public struct AppState: Equatable, Sendable {
     public var appliedRecommendations: Set<String> = []
     public var showEffectPlot = false
     public var compareColumn = 0
+    /// Another design to compare with (`:compare PATH`), and whether Compare shows it.
+    public var otherDesign: ComparedDesign?
+    public var compareDesigns = false
     public var jobChoice = 0
     public var job: JobRun?
     public var nextJobID = 1
@@ -194,6 +197,43 @@ public struct AppState: Equatable, Sendable {
         let suffix = exportFormat == 0 && document.path != nil ? "-export" : ""
         return base + suffix + "." + ext
     }
+}
+
+/// A second design read for the Compare screen.
+public struct ComparedDesign: Equatable, Sendable {
+    public var path: String
+    public var design: Design
+    public var summary: AnalysisSummary?
+    /// Fields whose values differ: path, this design's value, the other's.
+    public var differences: [(path: String, mine: String, theirs: String)]
+
+    public init(path: String, design: Design, summary: AnalysisSummary?, differences: [(String, String, String)]) {
+        self.path = path
+        self.design = design
+        self.summary = summary
+        self.differences = differences.map { (path: $0.0, mine: $0.1, theirs: $0.2) }
+    }
+
+    public static func == (a: ComparedDesign, b: ComparedDesign) -> Bool {
+        a.path == b.path && a.design == b.design && a.summary == b.summary
+            && a.differences.elementsEqual(b.differences) { $0 == $1 }
+    }
+}
+
+/// Fields whose values differ between two designs' rows (a field only one has counts too).
+func differences(_ mine: [DesignField], _ theirs: [DesignField]) -> [(String, String, String)] {
+    let other = Dictionary(theirs.compactMap { f in f.value.map { (f.path, $0) } }, uniquingKeysWith: { a, _ in a })
+    let own = Dictionary(mine.compactMap { f in f.value.map { (f.path, $0) } }, uniquingKeysWith: { a, _ in a })
+    var out: [(String, String, String)] = []
+    for f in mine {
+        guard let value = f.value else { continue }
+        let theirsValue = other[f.path] ?? "(absent)"
+        if theirsValue != value { out.append((f.path, displayValue(value), displayValue(theirsValue))) }
+    }
+    for f in theirs where f.value != nil && own[f.path] == nil {
+        out.append((f.path, "(absent)", displayValue(f.value!)))
+    }
+    return out
 }
 
 /// Smallest terminal the screens are laid out for.

@@ -58,6 +58,15 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
     case .exportFailed(let why):
         s.say("export failed: \(why)", error: true)
         return (s, [])
+    case .comparisonLoaded(let path, let design, let summary):
+        s.otherDesign = ComparedDesign(path: path, design: design, summary: summary,
+                                       differences: differences(s.rows, design.fields()))
+        s.compareDesigns = true
+        s.say("comparing with \(path): \(s.otherDesign!.differences.count) fields differ")
+        return (s, [])
+    case .comparisonFailed(let why):
+        s.say("cannot compare: \(why)", error: true)
+        return (s, [])
     case .key(let key):
         return handle(key, s)
     }

@@ -13,6 +13,10 @@ private struct CompareRow {
 func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
     let g = state.capabilities.glyphs
     let d = state.design
+    if state.compareDesigns, let other = state.otherDesign {
+        renderDesignComparison(state, other, into: &buffer)
+        return
+    }
     buffer.put("Compare layouts", x: 1, y: 1, role: .heading)
     buffer.put(
         "green: better than the current layout, yellow: worse", x: 18, y: 1, role: .dim,
@@ -111,5 +115,55 @@ func shortStrategyName(_ name: String) -> String {
     case "per-animal": return "per-anim"
     case "per-time-point": return "per-time"
     default: return name
+    }
+}
+
+// MARK: - Two designs side by side (`:compare PATH`)
+
+func renderDesignComparison(_ state: AppState, _ other: ComparedDesign, into buffer: inout Buffer) {
+    let g = state.capabilities.glyphs
+    let mine = state.design, theirs = other.design
+    buffer.put("Compare designs", x: 1, y: 1, role: .heading)
+    buffer.put("d: back to layouts", x: 18, y: 1, role: .dim)
+    let labelWidth = 22, columnWidth = max(16, (buffer.width - labelWidth - 2) / 3)
+    buffer.put("this design", x: labelWidth, y: 3, role: .heading)
+    buffer.put(clip(other.path, columnWidth - 1, ellipsis: g.ellipsis), x: labelWidth + columnWidth, y: 3, role: .heading)
+    buffer.put("difference", x: labelWidth + 2 * columnWidth, y: 3, role: .heading)
+    var rows: [(String, Double, Double, (Double) -> String, Bool?)] = [
+        ("perturbations", Double(mine.perturbationCount), Double(theirs.perturbationCount), { grouped(Int($0)) }, nil),
+        ("cells / perturbation", Double(mine.sampling.cells_per_perturbation),
+         Double(theirs.sampling.cells_per_perturbation), { grouped(Int($0)) }, nil),
+        ("cells loaded", Double(mine.cellsLoaded), Double(theirs.cellsLoaded), { grouped(Int($0)) }, nil),
+        ("batches", Double(mine.batching.batches), Double(theirs.batching.batches), { grouped(Int($0)) }, nil),
+    ]
+    if let a = state.evaluation?.analysis?.summary, let b = other.summary {
+        rows.append(("median power", a.median_power, b.median_power, { fixed($0, 2) }, true))
+        rows.append(("worst power", a.worst_power, b.worst_power, { fixed($0, 2) }, true))
+        rows.append(("cost (\(a.currency))", a.cost, b.cost, { grouped(Int($0)) }, false))
+    } else {
+        rows.append(("cost (est., \(mine.cost.currency))", estimatedCost(mine), estimatedCost(theirs),
+                     { grouped(Int($0)) }, false))
+    }
+    var y = 4
+    for row in rows {
+        buffer.put(row.0, x: 1, y: y, role: .dim, maxWidth: labelWidth - 2)
+        buffer.put(row.3(row.1), x: labelWidth, y: y)
+        buffer.put(row.3(row.2), x: labelWidth + columnWidth, y: y)
+        let delta = row.2 - row.1
+        if delta != 0 {
+            let role: Role = row.4.map { ($0 == (delta > 0)) ? .good : .warning } ?? .accent
+            buffer.put((delta > 0 ? "+" : "-") + row.3(abs(delta)), x: labelWidth + 2 * columnWidth, y: y, role: role)
+        }
+        y += 1
+    }
+    y += 1
+    buffer.put("\(other.differences.count) fields differ", x: 1, y: y, role: .heading)
+    y += 1
+    for difference in other.differences where y < buffer.height - 3 {
+        let x = min(labelWidth + columnWidth, 40)
+        buffer.put(difference.path, x: 1, y: y, role: .dim, maxWidth: x - 2)
+        let text = "\(difference.mine) \(g.pointer) \(difference.theirs)"
+        buffer.put(text, x: x, y: y, role: .accent, maxWidth: buffer.width - x - 1)
+        y += 1
     }
 }
