@@ -59,10 +59,11 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         s.say("export failed: \(why)", error: true)
         return (s, [])
     case .comparisonLoaded(let path, let design, let summary):
-        s.otherDesign = ComparedDesign(path: path, design: design, summary: summary,
-                                       differences: differences(s.rows, design.fields()))
+        s.otherDesign = ComparedDesign(
+            path: path, design: design, summary: summary,
+            differences: differences(s.rows, design.fields()))
         s.compareDesigns = true
-        s.say("comparing with \(path): \(s.otherDesign!.differences.count) fields differ")
+        s.say("comparing with \(path): \(fieldsDiffer(s.otherDesign!.differences.count))")
         return (s, [])
     case .comparisonFailed(let why):
         s.say("cannot compare: \(why)", error: true)

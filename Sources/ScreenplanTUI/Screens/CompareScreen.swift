@@ -122,17 +122,22 @@ func shortStrategyName(_ name: String) -> String {
 
 func renderDesignComparison(_ state: AppState, _ other: ComparedDesign, into buffer: inout Buffer) {
     let g = state.capabilities.glyphs
-    let mine = state.design, theirs = other.design
+    let mine = state.design
+    let theirs = other.design
     buffer.put("Compare designs", x: 1, y: 1, role: .heading)
     buffer.put("d: back to layouts", x: 18, y: 1, role: .dim)
-    let labelWidth = 22, columnWidth = max(16, (buffer.width - labelWidth - 2) / 3)
+    let labelWidth = 22
+    let columnWidth = max(16, (buffer.width - labelWidth - 2) / 3)
     buffer.put("this design", x: labelWidth, y: 3, role: .heading)
-    buffer.put(clip(other.path, columnWidth - 1, ellipsis: g.ellipsis), x: labelWidth + columnWidth, y: 3, role: .heading)
+    buffer.put(
+        clip(other.path, columnWidth - 1, ellipsis: g.ellipsis), x: labelWidth + columnWidth, y: 3, role: .heading)
     buffer.put("difference", x: labelWidth + 2 * columnWidth, y: 3, role: .heading)
     var rows: [(String, Double, Double, (Double) -> String, Bool?)] = [
         ("perturbations", Double(mine.perturbationCount), Double(theirs.perturbationCount), { grouped(Int($0)) }, nil),
-        ("cells / perturbation", Double(mine.sampling.cells_per_perturbation),
-         Double(theirs.sampling.cells_per_perturbation), { grouped(Int($0)) }, nil),
+        (
+            "cells / perturbation", Double(mine.sampling.cells_per_perturbation),
+            Double(theirs.sampling.cells_per_perturbation), { grouped(Int($0)) }, nil
+        ),
         ("cells loaded", Double(mine.cellsLoaded), Double(theirs.cellsLoaded), { grouped(Int($0)) }, nil),
         ("batches", Double(mine.batching.batches), Double(theirs.batching.batches), { grouped(Int($0)) }, nil),
     ]
@@ -141,8 +146,11 @@ func renderDesignComparison(_ state: AppState, _ other: ComparedDesign, into buf
         rows.append(("worst power", a.worst_power, b.worst_power, { fixed($0, 2) }, true))
         rows.append(("cost (\(a.currency))", a.cost, b.cost, { grouped(Int($0)) }, false))
     } else {
-        rows.append(("cost (est., \(mine.cost.currency))", estimatedCost(mine), estimatedCost(theirs),
-                     { grouped(Int($0)) }, false))
+        rows.append(
+            (
+                "cost (est., \(mine.cost.currency))", estimatedCost(mine), estimatedCost(theirs),
+                { grouped(Int($0)) }, false
+            ))
     }
     var y = 4
     for row in rows {
@@ -157,7 +165,7 @@ func renderDesignComparison(_ state: AppState, _ other: ComparedDesign, into buf
         y += 1
     }
     y += 1
-    buffer.put("\(other.differences.count) fields differ", x: 1, y: y, role: .heading)
+    buffer.put(fieldsDiffer(other.differences.count), x: 1, y: y, role: .heading)
     y += 1
     for difference in other.differences where y < buffer.height - 3 {
         let x = min(labelWidth + columnWidth, 40)
@@ -166,4 +174,9 @@ func renderDesignComparison(_ state: AppState, _ other: ComparedDesign, into buf
         buffer.put(text, x: x, y: y, role: .accent, maxWidth: buffer.width - x - 1)
         y += 1
     }
+}
+
+/// "1 field differs", "3 fields differ", "no field differs".
+func fieldsDiffer(_ n: Int) -> String {
+    n == 0 ? "no field differs" : n == 1 ? "1 field differs" : "\(n) fields differ"
 }
