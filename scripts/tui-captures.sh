@@ -8,7 +8,7 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 t() { tmux -L "$SOCK" "$@"; }
 wait_for() { for _ in $(seq 1 200); do t capture-pane -p -t c | grep -qF -- "$1" && return 0; sleep 0.05; done; echo "timeout: $1" >&2; return 1; }
 snap() { sleep 0.3; t capture-pane -p -t c > "$OUT/$1.txt"; }
-t new-session -d -s c -x 80 -y 24 "env -i HOME=$HOME_DIR XDG_STATE_HOME=$HOME_DIR/state TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin $BIN"
+t new-session -d -s c -x 80 -y 24 -c "$HOME_DIR" "env -i HOME=$HOME_DIR XDG_STATE_HOME=$HOME_DIR/state TERM=xterm-256color LANG=C.UTF-8 PATH=/usr/bin:/bin $BIN"
 trap 't kill-server 2>/dev/null; rm -rf "$HOME_DIR"' EXIT
 wait_for "Headline"; snap design
 t send-keys -t c 2; wait_for "perturbations ×"; snap layout
@@ -21,7 +21,7 @@ t send-keys -t c Escape / batching.batches Enter Enter C-u 0 Enter; wait_for "re
 t send-keys -t c Escape : 'set batching.batches 32' Enter; wait_for "32 lanes"; snap edited
 sed -e 's/^  batches: 28/  batches: 32/' -e 's/cells_per_perturbation: 150/cells_per_perturbation: 160/' \
   "$(dirname "$0")/../sample-screens/k562-essential-crispri.yaml" > "$HOME_DIR/other.yaml"
-t send-keys -t c u : "compare $HOME_DIR/other.yaml" Enter; wait_for "differ"; snap compare-designs
+t send-keys -t c u : "compare other.yaml" Enter; wait_for "differ"; snap compare-designs
 t send-keys -t c 1 : 'set batching.batches 32' Enter; wait_for "32 lanes"
 t send-keys -t c q; wait_for "quit anyway"; snap quit-confirm
 t send-keys -t c n; t resize-window -t c -x 70 -y 20; wait_for "terminal too small"; snap too-small
