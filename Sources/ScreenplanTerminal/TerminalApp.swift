@@ -60,8 +60,7 @@ public enum TerminalApp {
             use_default_colors()
         }
         let painter = Painter(capabilities: capabilities)
-        let mailbox = Mailbox()
-        let shell = Shell(engine: engine, mailbox: mailbox, autosavePath: autosavePath)
+        let shell = EffectRunner(engine: engine, autosavePath: autosavePath)
 
         var state = AppState(
             document: document, width: Int(sp_cols()), height: Int(sp_lines()),
@@ -90,7 +89,7 @@ public enum TerminalApp {
                 previous = frame
                 needsRender = false
             }
-            var messages = mailbox.drain() + shell.progressMessages()
+            var messages = shell.messages()
             let code = getch()
             if code == sp_key_mouse() {
                 var event = MEVENT()

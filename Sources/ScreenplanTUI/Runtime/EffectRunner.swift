@@ -1,27 +1,30 @@
 import Foundation
 import ScreenplanCore
-import ScreenplanTUI
 
 // MARK: - Carrying out effects
+//
+// No terminal here: the ncurses shell owns one runner, hands it every effect, and feeds the
+// messages it returns back into update. Keeping it out of the terminal layer lets tests run real
+// jobs, saves and exports through it.
 
-/// Runs effects for the loop: quick file writes inline, evaluation, jobs and exports in detached
-/// tasks whose results come back through the mailbox.
-final class Shell {
+/// Runs effects for the UI loop: quick file writes inline, evaluation, jobs and exports in
+/// detached tasks whose results come back as messages. Used from one thread (the UI loop).
+public final class EffectRunner {
     let engine: Engine
-    let mailbox: Mailbox
+    let mailbox = Mailbox()
     /// The side file at start (the embedded design's, until it is saved to a file).
-    let autosavePath: String
+    let autosavePath: String?
     private var reporters: [Int: ProgressReporter] = [:]
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var lastProgress: [Int: Msg] = [:]
 
-    init(engine: Engine, mailbox: Mailbox, autosavePath: String) {
+    public init(engine: Engine, autosavePath: String?) {
         self.engine = engine
-        self.mailbox = mailbox
         self.autosavePath = autosavePath
     }
 
-    func carryOut(_ effect: Effect) {
+    /// Starts or performs one effect. `.quit` is the loop's to handle and does nothing here.
+    public func carryOut(_ effect: Effect) {
         let mailbox = self.mailbox
         let engine = self.engine
         switch effect {
@@ -30,7 +33,7 @@ final class Shell {
         case .save(let design, let path):
             do {
                 try writeAtomically(try design.yamlText(), to: path)
-                Autosave.remove(path: autosavePath)
+                if let autosavePath { Autosave.remove(path: autosavePath) }
                 Autosave.remove(
                     path: Autosave.path(
                         for: DesignDocument(design: design, path: path, displayName: path),
@@ -91,6 +94,23 @@ final class Shell {
         }
     }
 
+    /// Messages that arrived since the last call: results of background work, then the progress
+    /// of running jobs (only when it changed).
+    public func messages() -> [Msg] {
+        let arrived = mailbox.drain()
+        for message in arrived {
+            switch message {
+            case .jobFinished(let id, _), .jobFailed(let id, _), .jobCancelled(let id):
+                reporters[id] = nil
+                tasks[id] = nil
+                lastProgress[id] = nil
+            default:
+                break
+            }
+        }
+        return progressMessages() + arrived
+    }
+
     /// Progress of running jobs, as messages (only when it changed).
     func progressMessages() -> [Msg] {
         var out: [Msg] = []
@@ -102,13 +122,12 @@ final class Shell {
                 lastProgress[id] = msg
                 out.append(msg)
             }
-            if reporter.fraction >= 1 || reporter.isCancelled, tasks[id] == nil { reporters[id] = nil }
         }
         return out
     }
 
     /// Cancels every running job (on quit).
-    func stopAll() {
+    public func stopAll() {
         for reporter in reporters.values { reporter.cancel() }
         for task in tasks.values { task.cancel() }
     }

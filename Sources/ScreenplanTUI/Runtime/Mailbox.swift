@@ -1,5 +1,4 @@
 import Foundation
-import ScreenplanTUI
 
 // MARK: - Messages from background work to the UI loop
 

@@ -1,0 +1,84 @@
+import Foundation
+import ScreenplanCore
+import ScreenplanTUI
+import TestSupport
+import Testing
+
+// MARK: - The effect runner: real background work answering through messages
+
+/// Collects the runner's messages until one satisfies `done` (or a generous timeout passes).
+/// Waits with `Task.sleep`, not `usleep`: blocking the test's thread would starve the
+/// cooperative pool the runner's tasks run on (the app's UI loop runs on the main thread instead).
+func collect(_ runner: EffectRunner, timeout: Double = 30, until done: (Msg) -> Bool) async -> [Msg] {
+    let deadline = Date().addingTimeInterval(timeout)
+    var all: [Msg] = []
+    while Date() < deadline {
+        let batch = runner.messages()
+        all += batch
+        if batch.contains(where: done) { return all }
+        try? await Task.sleep(nanoseconds: 10_000_000)
+    }
+    return all
+}
+
+@Suite struct EffectRunnerTests {
+    @Test func aJobReportsProgressThenItsResult() async {
+        let runner = EffectRunner(engine: fixtureEngine, autosavePath: nil)
+        runner.carryOut(.startJob(id: 7, job: 0, design: defaultDocument().design))
+        let messages = await collect(runner) { if case .jobFinished = $0 { return true } else { return false } }
+        #expect(messages.last == .jobFinished(id: 7, result: fixtureResult))
+        #expect(messages.contains { if case .jobProgress(7, let f, _, _) = $0 { return f > 0 } else { return false } })
+    }
+
+    @Test func cancellingAJobAnswersCancelled() async {
+        let runner = EffectRunner(engine: fixtureEngine, autosavePath: nil)
+        runner.carryOut(.startJob(id: 1, job: 0, design: defaultDocument().design))
+        runner.carryOut(.cancelJob(id: 1))
+        let messages = await collect(runner) { if case .jobCancelled = $0 { return true } else { return false } }
+        #expect(messages.last == .jobCancelled(id: 1))
+    }
+
+    @Test func evaluationComesBackForItsGeneration() async {
+        let runner = EffectRunner(engine: .designOnly, autosavePath: nil)
+        runner.carryOut(.evaluate(design: defaultDocument().design, generation: 3))
+        let messages = await collect(runner) { if case .evaluated = $0 { return true } else { return false } }
+        guard case .evaluated(let e)? = messages.last else {
+            Issue.record("no evaluation")
+            return
+        }
+        #expect(e.generation == 3 && e.layout?.perturbations.count == 2000)
+    }
+
+    @Test func saveWritesAtomicallyAndRemovesTheSideFile() throws {
+        let folder = temporaryDirectory("screenplan-runner")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let side = folder + "/.d.yaml.screenplan-autosave"
+        let runner = EffectRunner(engine: .designOnly, autosavePath: side)
+        var design = defaultDocument().design
+        design.batching.batches = 30
+        runner.carryOut(.autosave(design: design, path: side))
+        #expect(FileManager.default.fileExists(atPath: side))
+        runner.carryOut(.save(design: design, path: folder + "/d.yaml"))
+        #expect(runner.messages() == [.saved(path: folder + "/d.yaml", design: design)])
+        #expect(!FileManager.default.fileExists(atPath: side))
+        let reread = try DesignDocument.open(path: folder + "/d.yaml").design
+        #expect(reread.batching.batches == 30)
+        runner.carryOut(.save(design: design, path: folder + "/no/such/dir/d.yaml"))
+        #expect(runner.messages().first.map { if case .saveFailed = $0 { true } else { false } } == true)
+    }
+
+    @Test func exportWritesTheChosenFormat() async throws {
+        let folder = temporaryDirectory("screenplan-runner")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let runner = EffectRunner(engine: fixtureEngine, autosavePath: nil)
+        runner.carryOut(.export(exporter: 1, design: defaultDocument().design, path: folder + "/r.md"))
+        let messages = await collect(runner) { if case .exported = $0 { return true } else { return false } }
+        #expect(messages.last == .exported(path: folder + "/r.md", format: "Markdown report"))
+        #expect(try String(contentsOfFile: folder + "/r.md", encoding: .utf8) == "# K562 essential CRISPRi\n")
+        runner.carryOut(.export(exporter: 0, design: defaultDocument().design, path: folder + "/d.yaml"))
+        _ = await collect(runner) { if case .exported = $0 { return true } else { return false } }
+        var reread = try DesignDocument.open(path: folder + "/d.yaml").design
+        reread.baseDirectory = defaultDocument().design.baseDirectory  // set from the file's folder on open
+        #expect(reread == defaultDocument().design)
+    }
+}
