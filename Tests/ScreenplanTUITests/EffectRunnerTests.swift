@@ -49,6 +49,18 @@ func collect(_ runner: EffectRunner, timeout: Double = 30, until done: (Msg) -> 
         #expect(e.generation == 3 && e.layout?.perturbations.count == 2000)
     }
 
+    @Test func evaluationsDoNotPileUp() async {
+        let runner = EffectRunner(engine: .designOnly, autosavePath: nil)
+        let design = defaultDocument().design
+        for generation in 1...3 { runner.carryOut(.evaluate(design: design, generation: generation)) }
+        let messages = await collect(runner) {
+            if case .evaluated(let e) = $0 { return e.generation == 3 && !e.comparison.isEmpty } else { return false }
+        }
+        let generations = messages.compactMap { if case .evaluated(let e) = $0 { e.generation } else { nil } }
+        // The first runs (headline first, then with the comparison); 2 is superseded by 3.
+        #expect(generations == [1, 1, 3, 3])
+    }
+
     @Test func saveWritesAtomicallyAndRemovesTheSideFile() throws {
         let folder = temporaryDirectory("screenplan-runner")
         defer { try? FileManager.default.removeItem(atPath: folder) }

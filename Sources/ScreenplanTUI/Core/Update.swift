@@ -39,6 +39,8 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         s.recommendation = min(s.recommendation, max(0, count - 1))
         s.layoutRows.cursor = min(s.layoutRows.cursor, max(0, (evaluation.layout?.perturbations.count ?? 1) - 1))
         return (s, [])
+    case .evaluationDone:
+        return (s, [])
     case .jobProgress(let id, let fraction, let eta, let message):
         guard var run = s.job, run.id == id, run.isRunning else { return (s, []) }
         run.fraction = fraction

@@ -112,7 +112,9 @@ extension Engine {
 
     /// Evaluates the design: analysis, layout, power curves and the comparison of every layout
     /// strategy. Blocking; the shell calls it off the UI thread.
-    public func evaluate(_ design: Design, generation: Int) -> Evaluation {
+    /// - Parameter comparison: also analyse every other layout strategy (the Compare screen);
+    ///   the runner first posts an evaluation without it, so the headline updates sooner.
+    public func evaluate(_ design: Design, generation: Int, comparison: Bool = true) -> Evaluation {
         var e = Evaluation(generation: generation)
         if let analyze {
             do { e.analysis = try analyze(design) } catch { e.analysisNote = "analysis failed: \(reason(error))" }
@@ -132,6 +134,7 @@ extension Engine {
                 e.powerVsEffect = zip(xs, ys).map { CurvePoint(x: $0, power: $1) }
             }
         }
+        guard comparison else { return e }
         e.comparison = LayoutStrategy.allCases.map { strategy in
             if strategy == design.batching.layout {
                 return LayoutComparison(

@@ -17,6 +17,8 @@ public final class EffectRunner {
     private var reporters: [Int: ProgressReporter] = [:]
     private var tasks: [Int: Task<Void, Never>] = [:]
     private var lastProgress: [Int: Msg] = [:]
+    private var evaluating = false
+    private var pendingEvaluation: (Design, Int)?
 
     public init(engine: Engine, autosavePath: String?) {
         self.engine = engine
@@ -43,7 +45,18 @@ public final class EffectRunner {
                 mailbox.post(.saveFailed("\(error)"))
             }
         case .evaluate(let design, let generation):
-            Task.detached { mailbox.post(.evaluated(engine.evaluate(design, generation: generation))) }
+            // One evaluation at a time: while one runs, only the latest request waits, so fast
+            // typing never piles up analyses on the machine's cores.
+            if evaluating {
+                pendingEvaluation = (design, generation)
+                return
+            }
+            evaluating = true
+            Task.detached {
+                mailbox.post(.evaluated(engine.evaluate(design, generation: generation, comparison: false)))
+                mailbox.post(.evaluated(engine.evaluate(design, generation: generation)))
+                mailbox.post(.evaluationDone)
+            }
         case .autosave(let design, let path):
             try? Autosave.write(design, to: path)
         case .removeAutosave(let path):
@@ -97,7 +110,15 @@ public final class EffectRunner {
     /// Messages that arrived since the last call: results of background work, then the progress
     /// of running jobs (only when it changed).
     public func messages() -> [Msg] {
-        let arrived = mailbox.drain()
+        var arrived = mailbox.drain()
+        if arrived.contains(.evaluationDone) {
+            arrived.removeAll { $0 == .evaluationDone }
+            evaluating = false
+            if let (design, generation) = pendingEvaluation {
+                pendingEvaluation = nil
+                carryOut(.evaluate(design: design, generation: generation))
+            }
+        }
         for message in arrived {
             switch message {
             case .jobFinished(let id, _), .jobFailed(let id, _), .jobCancelled(let id):
