@@ -17,6 +17,7 @@ private func restoreTerminalAndExit(_ signal: Int32) {
     _exit(128 + signal)
 }
 
+/// The interactive app on a real terminal.
 public enum TerminalApp {
     /// Runs the interactive app until the user quits. Returns the process exit status.
     ///

@@ -107,11 +107,13 @@ public struct EngineInfo: Equatable, Sendable {
     }
 }
 
+/// A long job as the Simulate screen lists it.
 public struct JobInfo: Equatable, Sendable {
     public var title: String
     public var summary: String
 }
 
+/// An export format as the Export screen lists it.
 public struct ExportFormat: Equatable, Sendable {
     public var title: String
     public var fileExtension: String

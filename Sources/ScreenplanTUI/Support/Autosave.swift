@@ -8,6 +8,7 @@ import ScreenplanCore
 // under `$XDG_STATE_HOME/screenplan/` (default `~/.local/state/screenplan/`). A save or a
 // deliberate quit removes the side file; one left behind is offered for recovery on next start.
 
+/// Where the side file lives, and writing, reading and removing it.
 public enum Autosave {
     /// Where the side file of a design lives.
     public static func path(for document: DesignDocument, environment: [String: String]) -> String {
