@@ -72,12 +72,14 @@ public enum TerminalApp {
         var previous: Buffer? = nil
         var needsRender = true
         var firstFrame: Duration? = nil
+        var sinceExec: Double? = nil
         defer {
             // SCREENPLAN_TUI_TIMING=1 reports the first frame's time (on stderr, after endwin).
             if environment["SCREENPLAN_TUI_TIMING"] == "1", let firstFrame {
                 let ms = Double(firstFrame.components.attoseconds) / 1e15 + Double(firstFrame.components.seconds) * 1000
+                let exec = sinceExec.map { String(format: ", %.0f ms after exec", $0) } ?? ""
                 FileHandle.standardError.write(
-                    Data("screenplan tui: first frame after \(String(format: "%.1f", ms)) ms\n".utf8))
+                    Data("screenplan tui: first frame \(String(format: "%.1f", ms)) ms after the UI started\(exec)\n".utf8))
             }
         }
         while true {
@@ -86,6 +88,7 @@ public enum TerminalApp {
                 painter.draw(frame, over: previous)
                 if previous == nil, firstFrame == nil {
                     firstFrame = ContinuousClock.now - started
+                    sinceExec = processAgeMs()
                 }
                 previous = frame
                 needsRender = false
@@ -173,4 +176,24 @@ final class StderrHold {
         }
         unlink(path)
     }
+}
+
+/// Milliseconds since this process was started (Linux: /proc/self/stat against the uptime, to
+/// the kernel's clock tick), for a first-frame timing that includes start-up and design loading.
+func processAgeMs() -> Double? {
+    #if os(Linux)
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+            let uptimeText = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // Field 22 (starttime) is the 20th after the command name.
+        guard fields.count > 19, let start = Double(fields[19]),
+            let uptime = Double(uptimeText.split(separator: " ").first ?? "")
+        else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return (uptime - start / ticks) * 1000
+    #else
+        return nil
+    #endif
 }
