@@ -79,7 +79,9 @@ public enum TerminalApp {
                 let ms = Double(firstFrame.components.attoseconds) / 1e15 + Double(firstFrame.components.seconds) * 1000
                 let exec = sinceExec.map { String(format: ", %.0f ms after exec", $0) } ?? ""
                 FileHandle.standardError.write(
-                    Data("screenplan tui: first frame \(String(format: "%.1f", ms)) ms after the UI started\(exec)\n".utf8))
+                    Data(
+                        "screenplan tui: first frame \(String(format: "%.1f", ms)) ms after the UI started\(exec)\n"
+                            .utf8))
             }
         }
         while true {
