@@ -29,7 +29,8 @@ struct TUICommand: ParsableCommand {
                 let r = benchmarkRender(document: document, engine: tuiEngine(), width: w, height: h)
                 print(
                     "tui \(w)x\(h): first frame \(String(format: "%.2f", r.firstFrameMs)) ms, "
-                        + "keystroke mean \(String(format: "%.2f", r.keystrokeMs)) ms, max \(String(format: "%.2f", r.keystrokeMaxMs)) ms "
+                        + "keystroke mean \(String(format: "%.2f", r.keystrokeMs)) ms, "
+                        + "p95 \(String(format: "%.2f", r.keystrokeP95Ms)) ms, max \(String(format: "%.2f", r.keystrokeMaxMs)) ms "
                         + "(\(r.keystrokes) keystrokes)")
             }
             return
