@@ -13,11 +13,16 @@ public struct LayoutGrid: Equatable, Sendable {
     /// Perturbation names in design order.
     public var perturbations: [String]
     /// `cells[p][b]`: cells of perturbation p in batch b.
-    public var cells: [[Int]]
+    public var cells: [[Int]] {
+        didSet { perturbationMaximum = cells.lazy.map { $0.max() ?? 0 }.max() ?? 0 }
+    }
     /// Control cells in each batch.
     public var controls: [Int]
     /// Where the grid comes from, when it is not the analysis (shown under the grid).
     public var note: String?
+    /// Largest cells of a perturbation in one batch: the top of the heat scale, computed once
+    /// here because scanning thousands of rows per frame would cost the keystroke budget.
+    public private(set) var perturbationMaximum: Int
 
     public init(
         strategy: String, batches: [String], perturbations: [String], cells: [[Int]],
@@ -29,6 +34,7 @@ public struct LayoutGrid: Equatable, Sendable {
         self.cells = cells
         self.controls = controls
         self.note = note
+        perturbationMaximum = cells.lazy.map { $0.max() ?? 0 }.max() ?? 0
     }
 
     /// Largest count in any block (controls included); the top of the heat scale.

@@ -48,7 +48,7 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
     }
     buffer.put(grouped(grid.controls.reduce(0, +)), x: totalX, y: 3, role: .good)
 
-    let cellTop = grid.cells.lazy.map { $0.max() ?? 0 }.max() ?? 0
+    let cellTop = grid.perturbationMaximum
     let visible = Geometry.layoutRows(height: buffer.height)
     for row in 0..<visible {
         let p = state.layoutRows.scroll + row
