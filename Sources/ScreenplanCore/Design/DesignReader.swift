@@ -463,9 +463,16 @@ final class Fields {
         target = text
     }
 
+    /// A YAML null (`null`, `~` or nothing after the colon), or `auto` where a field allows it.
+    private func isNull(_ node: Node, allowingAuto: Bool = false) -> Bool {
+        guard let text = node.scalar?.string else { return false }
+        if node.scalar?.style != .plain && node.scalar?.style != .any { return false }
+        return ["null", "Null", "NULL", "~", ""].contains(text) || (allowingAuto && text == "auto")
+    }
+
     func optionalString(_ key: String, _ target: inout String?) {
         guard let (node, fieldPath) = value(key) else { return }
-        if node.scalar?.string == "null" || node.scalar?.string == "~" { target = nil; return }
+        if isNull(node) { target = nil; return }
         guard let text = scalar(node, fieldPath, expecting: "text") else { return }
         target = text
     }
@@ -513,7 +520,7 @@ final class Fields {
 
     func optionalDouble(_ key: String, _ target: inout Double?, _ rule: Check.Rule) {
         guard let (node, fieldPath) = value(key) else { return }
-        if node.scalar?.string == "null" || node.scalar?.string == "auto" { target = nil; return }
+        if isNull(node, allowingAuto: true) { target = nil; return }
         guard let value = number(node, fieldPath) else { return }
         if let problem = rule(value) {
             reader.report(node, fieldPath, "\(problem) (got \(text(node)))")
@@ -543,7 +550,7 @@ final class Fields {
 
     func optionalInt(_ key: String, _ target: inout Int?, _ rule: Check.Rule) {
         guard let (node, fieldPath) = value(key) else { return }
-        if node.scalar?.string == "null" || node.scalar?.string == "auto" { target = nil; return }
+        if isNull(node, allowingAuto: true) { target = nil; return }
         if let value = wholeNumber(node, fieldPath, rule) { target = value }
     }
 
@@ -575,7 +582,11 @@ final class Fields {
             reader.report(node, fieldPath, "must be a list of text")
             return
         }
-        target = seq.compactMap { item in scalar(item, fieldPath, expecting: "text") }
+        target = seq.enumerated().compactMap { index, item in
+            let itemPath = "\(fieldPath)[\(index)]"
+            reader.record(itemPath, item)
+            return scalar(item, itemPath, expecting: "text")
+        }
     }
 
     func doubleList(_ key: String, _ target: inout [Double], _ rule: Check.Rule) {
@@ -585,10 +596,12 @@ final class Fields {
             return
         }
         var values: [Double] = []
-        for item in seq {
-            guard let value = number(item, fieldPath) else { continue }
+        for (index, item) in seq.enumerated() {
+            let itemPath = "\(fieldPath)[\(index)]"
+            reader.record(itemPath, item)
+            guard let value = number(item, itemPath) else { continue }
             if let problem = rule(value) {
-                reader.report(item, fieldPath, "\(problem) (got \(text(item)))")
+                reader.report(item, itemPath, "\(problem) (got \(text(item)))")
                 continue
             }
             values.append(value)
