@@ -101,6 +101,7 @@ final class DesignReader {
 
     func read(text: String) -> Design {
         var design = Design()
+        self.text = text
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -143,6 +144,13 @@ final class DesignReader {
         case .scanner(_, let problem, let mark, _): return make(problem, mark)
         case .parser(_, let problem, let mark, _): return make(problem, mark)
         case .composer(_, let problem, let mark, _): return make(problem, mark)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.first ?? "?"
+            let first = context.mark
+            return DesignIssue(
+                location: repeatedKeyLocation(key, after: first),
+                path: "(syntax)",
+                message: "key `\(key)` is given twice in the same mapping (first on line \(first.line))")
         case .reader(let problem, _, _, _):
             return DesignIssue(
                 location: SourceLocation(file: file, line: 1, column: 1), path: "(syntax)",
@@ -152,6 +160,26 @@ final class DesignReader {
                 location: SourceLocation(file: file, line: 1, column: 1), path: "(syntax)",
                 message: "not valid YAML or JSON")
         }
+    }
+
+    /// Where a key is written again after its first place: the next line that has the key at the
+    /// same column (Yams reports only the first place). Falls back to the first place.
+    private var text = ""
+    private func repeatedKeyLocation(_ key: String, after first: Mark) -> SourceLocation {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if first.line >= 1 {
+            for index in first.line..<lines.count {
+                let chars = Array(lines[index])
+                let start = first.column - 1
+                guard start >= 0, start < chars.count else { continue }
+                if String(chars[start...]).hasPrefix(key + ":")
+                    && chars[..<start].allSatisfy({ $0 == " " || $0 == "-" })
+                {
+                    return SourceLocation(file: file, line: index + 1, column: first.column)
+                }
+            }
+        }
+        return SourceLocation(file: file, line: max(1, first.line), column: max(1, first.column))
     }
 
     func record(_ path: String, _ node: Node) { locations[path] = location(node) }
