@@ -582,10 +582,14 @@ final class Fields {
         if let value = wholeNumber(node, fieldPath, rule) { target = value }
     }
 
+    /// A seed: any whole number in 0...2⁶⁴−1, read exactly (a Double would round seeds ≥ 2⁵³).
     func uint64(_ key: String, _ target: inout UInt64) {
-        guard let (node, fieldPath) = value(key),
-            let value = wholeNumber(node, fieldPath, Check.nonNegative)
-        else { return }
+        guard let (node, fieldPath) = value(key) else { return }
+        if let text = node.scalar?.string, let exact = UInt64(text.replacingOccurrences(of: "_", with: "")) {
+            target = exact
+            return
+        }
+        guard let value = wholeNumber(node, fieldPath, Check.nonNegative) else { return }
         target = UInt64(value)
     }
 
