@@ -118,6 +118,13 @@ private func expectIssue(
                     path: "sampling.controls_fraction", contains: "must be in [0, 1)")
     }
 
+    @Test func optionalFieldsAcceptNullTildeNothingAndAuto() throws {
+        let text = "system:\n  network:\n    file:\n    genes_file: ~\nsampling:\n  control_cells: auto\n  controls_fraction: null\n"
+        let design = try DesignLoader.load(text: text, file: "nulls.yaml").design
+        #expect(design.system.network.file == nil && design.system.network.genes_file == nil)
+        #expect(design.sampling.control_cells == nil && design.sampling.controls_fraction == nil)
+    }
+
     @Test func keyGivenTwiceIsLocatedAtTheRepeat() {
         expectIssue("name: a\nbatching:\n  batches: 4\n  unit: lane\n  batches: 5\n", line: 5, column: 3,
                     path: "(syntax)", contains: "key `batches` is given twice in the same mapping (first on line 3)")
