@@ -38,7 +38,7 @@ private func expectNoCrashText(_ result: CommandResult, sourceLocation: SourceLo
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
         #expect(result.stderr == """
-            \(path):3:12: batching.batches: must be ≥ 1 (got 0)
+            \(path):3:12: batching.batches: must be in [1, 10000] (got 0)
             \(path):5:3: measurement.capture_efficency: unknown key `capture_efficency`; did you mean `capture_efficiency`?
 
             """)

@@ -93,12 +93,29 @@ private func expectIssue(
 
     @Test func zeroBatches() {
         expectIssue("batching:\n  batches: 0\n", line: 2, column: 12, path: "batching.batches",
-                    contains: "must be ≥ 1 (got 0)")
+                    contains: "must be in [1, 10000] (got 0)")
     }
 
     @Test func negativeCells() {
         expectIssue("sampling:\n  cells_per_perturbation: -5\n", line: 2, column: 27,
-                    path: "sampling.cells_per_perturbation", contains: "must be ≥ 1 (got -5)")
+                    path: "sampling.cells_per_perturbation", contains: "must be in [1, 1000000] (got -5)")
+    }
+
+    @Test func negativeControlCells() {
+        expectIssue("sampling:\n  control_cells: -1\n", line: 2, column: 18,
+                    path: "sampling.control_cells", contains: "must be in [0, 100000000] (got -1)")
+    }
+
+    /// Counts so large that cell arithmetic would overflow are refused, never a crash.
+    @Test func absurdCountsAreRefusedWithoutOverflow() {
+        let text = "sampling:\n  cells_per_perturbation: 900000000000000\n  controls_fraction: 0.9999999999999999\n"
+            + "batching:\n  batches: 900000000000000\n"
+        let (issues, _) = problems(text)
+        #expect(issues.map(\.path) == ["sampling.cells_per_perturbation", "batching.batches"])
+        var design = Design()
+        design.sampling.cells_per_perturbation = Int.max / 2
+        design.sampling.controls_fraction = 0.9999999999999999
+        #expect(design.cellsLoaded > design.batchCapacity)
     }
 
     @Test(arguments: [".nan", ".NaN", ".inf", "-.inf", ".Inf"])
@@ -326,7 +343,7 @@ private func expectIssue(
 
     @Test func jsonErrorsAreLocatedToo() {
         let (issues, _) = problems("{\"name\": \"x\",\n \"batching\": {\"batches\": 0}}\n", name: "design.json")
-        #expect(issues.map(\.description).first?.hasSuffix("design.json:2:26: batching.batches: must be ≥ 1 (got 0)") == true)
+        #expect(issues.map(\.description).first?.hasSuffix("design.json:2:26: batching.batches: must be in [1, 10000] (got 0)") == true)
     }
 
     @Test func largeSeedsAreReadExactly() throws {

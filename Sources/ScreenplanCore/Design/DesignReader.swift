@@ -291,8 +291,8 @@ final class DesignReader {
 
     private func readSampling(_ f: Fields, _ s: inout SamplingSpec) {
         f.doubleList("time_points_h", &s.time_points_h, Check.nonNegative)
-        f.int("cells_per_perturbation", &s.cells_per_perturbation, Check.atLeast(1))
-        f.optionalInt("control_cells", &s.control_cells, Check.atLeast(0))
+        f.int("cells_per_perturbation", &s.cells_per_perturbation, Check.within(1, 1_000_000))
+        f.optionalInt("control_cells", &s.control_cells, Check.within(0, 100_000_000))
         f.optionalDouble("controls_fraction", &s.controls_fraction, Check.controlsFraction)
         f.double("qc_pass_fraction", &s.qc_pass_fraction, Check.openFraction)
         f.finish()
@@ -318,8 +318,8 @@ final class DesignReader {
 
     private func readBatching(_ f: Fields, _ b: inout BatchingSpec) {
         f.enumeration("unit", &b.unit)
-        f.int("batches", &b.batches, Check.atLeast(1))
-        f.int("max_cells_per_batch", &b.max_cells_per_batch, Check.atLeast(1))
+        f.int("batches", &b.batches, Check.within(1, 10_000))
+        f.int("max_cells_per_batch", &b.max_cells_per_batch, Check.within(1, 10_000_000))
         f.enumeration("layout", &b.layout)
         f.int("replicates", &b.replicates, Check.atLeast(1))
         f.double("controls_in_fraction", &b.controls_in_fraction, Check.fraction)
