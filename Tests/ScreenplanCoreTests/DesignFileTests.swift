@@ -184,6 +184,11 @@ private func expectIssue(
                     path: "system.genes", contains: "would need about 633.7 GiB of memory")
     }
 
+    @Test func hugeGeneCountIsRefusedBeforeAnythingIsAllocated() {
+        expectIssue("system:\n  genes: 100000000000\n", line: 2, column: 10, path: "system.genes",
+                    contains: "would need about")
+    }
+
     @Test func protocolMediumMustBeDefined() {
         expectIssue("protocol:\n  - {medium: grwth, perturb: true, duration_h: 24}\n", line: 2, column: 14,
                     path: "protocol[0].medium", contains: "did you mean `growth`?")

@@ -12,6 +12,15 @@ public enum DesignValidator {
             issues.append(DesignIssue(location: loaded.location(of: path), path: path, message: message))
         }
 
+        // Memory need first: an absurd size is refused before anything is allocated for it
+        // (generating the names of 10¹¹ genes would itself exhaust memory).
+        let need = d.memoryNeedBytes
+        if need > Design.memoryLimitBytes {
+            issue(d.system.network.file == nil ? "system.genes" : "system.network.file",
+                  "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measured_genes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))")
+            return issues
+        }
+
         // Network: generated sizes, or the file and its genes.
         var geneNames: [String]
         if let file = d.system.network.file {
@@ -149,12 +158,6 @@ public enum DesignValidator {
                   "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cells_per_perturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s") + \(d.controlCells) controls, at \(Int(d.sampling.qc_pass_fraction * 100))% QC pass), but \(b.batches) batches × \(b.max_cells_per_batch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
         }
 
-        // Memory need.
-        let need = d.memoryNeedBytes
-        if need > Design.memoryLimitBytes {
-            issue(d.system.network.file == nil ? "system.genes" : "system.network.file",
-                  "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measured_genes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))")
-        }
         return issues
     }
 
