@@ -189,6 +189,11 @@ private func expectIssue(
                     contains: "would need about")
     }
 
+    @Test func mediaCannotBeEmpty() {
+        expectIssue("system:\n  media: []\n", line: 2, column: 10, path: "system.media",
+                    contains: "needs at least one medium")
+    }
+
     @Test func protocolMediumMustBeDefined() {
         expectIssue("protocol:\n  - {medium: grwth, perturb: true, duration_h: 24}\n", line: 2, column: 14,
                     path: "protocol[0].medium", contains: "did you mean `growth`?")

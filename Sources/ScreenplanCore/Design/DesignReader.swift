@@ -208,6 +208,9 @@ final class DesignReader {
             n.finish()
         }
         if let list = f.sequence("media") {
+            if list.items.isEmpty {
+                report(list.node, list.path, "needs at least one medium, e.g. `- name: growth`")
+            }
             s.media = list.items.enumerated().compactMap { index, node in
                 guard let m = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
                 var medium = MediumSpec()
