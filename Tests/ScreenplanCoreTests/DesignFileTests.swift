@@ -356,6 +356,19 @@ private func expectIssue(
         #expect(issues.map(\.description).first?.hasSuffix("design.json:2:26: batching.batches: must be in [1, 10000] (got 0)") == true)
     }
 
+    @Test func writtenNumbersReadAsNumbersElsewhereToo() throws {
+        var design = Design()
+        design.name = "1e5"  // text that looks like a number stays text
+        design.sampling.time_points_h = [48, 120]
+        let text = try design.yamlText()
+        #expect(!text.contains("e+"), "exponent form that YAML 1.1 readers take for text:\n\(text)")
+        #expect(text.contains("  capture_efficiency: 0.1\n"))
+        #expect(text.contains("  doublet_rate_per_cell: 7.7e-06\n"))
+        #expect(text.contains("  reads_per_flow_cell: 4100000000\n"))
+        let again = try DesignLoader.load(text: text, file: "again.yaml")
+        #expect(again.design == design)
+    }
+
     @Test func largeSeedsAreReadExactly() throws {
         let loaded = try DesignLoader.load(
             text: "system:\n  network:\n    seed: 18446744073709551615\n", file: "seed.yaml")
