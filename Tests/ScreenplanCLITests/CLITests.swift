@@ -55,6 +55,28 @@ private func expectNoCrashText(_ result: CommandResult, sourceLocation: SourceLo
         #expect(result.stderr.contains("\(path):2:18: measurement.umis_per_cell: must be a finite number, not `.nan`"))
     }
 
+    @Test func absurdDesignIsRefusedNotCrashed() throws {
+        let folder = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/huge.yaml"
+        try "system:\n  genes: 100000000000\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try runScreenplan(["validate", path])
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix("\(path):2:10: system.genes: this design would need about "))
+        expectNoCrashText(result)
+    }
+
+    @Test func jsonDesignIsAccepted() throws {
+        let folder = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/screen.json"
+        try #"{"name": "json", "perturbations": {"targets": 40}, "batching": {"batches": 4}}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try runScreenplan(["validate", path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\(path): ok (40 perturbations"))
+    }
+
     @Test func missingFileExitsTwo() throws {
         let result = try runScreenplan(["validate", "/nonexistent/design.yaml"])
         #expect(result.status == 2)
