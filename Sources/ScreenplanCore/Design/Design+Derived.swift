@@ -86,6 +86,21 @@ extension Design {
         return jacobian + effects + regulatorMatrix + block
     }
 
+    /// Molecules captured per cell at the median library size (before sequencing).
+    public var capturedMoleculesPerCell: Double { measurement.mrna_per_cell * measurement.capture_efficiency }
+
+    /// Fraction of captured molecules seen at the design's sequencing depth: Poisson sampling of
+    /// R mapped reads over M captured molecules sees M(1 − e^(−R/M)) of them (library complexity).
+    public var sequencingSaturation: Double {
+        let m = capturedMoleculesPerCell
+        let r = measurement.reads_per_cell * measurement.mapping_efficiency
+        guard m > 0 else { return 0 }
+        return (1 - Foundation.exp(-r / m))
+    }
+
+    /// Median UMIs observed per cell.
+    public var expectedUMIsPerCell: Double { capturedMoleculesPerCell * sequencingSaturation }
+
     /// Limit above which a design is refused as absurd for the machine class it runs on.
     public static let memoryLimitBytes: Double = 16 * 1024 * 1024 * 1024
 }

@@ -303,7 +303,7 @@ final class DesignReader {
 
     private func readMeasurement(_ f: Fields, _ m: inout MeasurementSpec) {
         f.int("measured_genes", &m.measured_genes, Check.atLeast(1))
-        f.double("umis_per_cell", &m.umis_per_cell, Check.positive)
+        f.double("mrna_per_cell", &m.mrna_per_cell, Check.positive)
         f.double("library_size_sd", &m.library_size_sd, Check.within(0, 3))
         f.double("batch_library_sd", &m.batch_library_sd, Check.within(0, 3))
         f.double("capture_efficiency", &m.capture_efficiency, Check.openFraction)
@@ -315,7 +315,6 @@ final class DesignReader {
         f.double("doublet_rate_per_cell", &m.doublet_rate_per_cell, Check.within(0, 1e-3))
         f.double("reads_per_cell", &m.reads_per_cell, Check.positive)
         f.double("mapping_efficiency", &m.mapping_efficiency, Check.openFraction)
-        f.double("saturation_reads_half", &m.saturation_reads_half, Check.positive)
         f.finish()
     }
 
