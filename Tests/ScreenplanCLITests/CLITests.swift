@@ -49,10 +49,10 @@ private func expectNoCrashText(_ result: CommandResult, sourceLocation: SourceLo
         let folder = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/nan.yaml"
-        try "measurement:\n  umis_per_cell: .nan\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "measurement:\n  mrna_per_cell: .nan\n".write(toFile: path, atomically: true, encoding: .utf8)
         let result = try runScreenplan(["validate", sampleScreen("k562-essential-crispri.yaml"), path])
         #expect(result.status == 2)
-        #expect(result.stderr.contains("\(path):2:18: measurement.umis_per_cell: must be a finite number, not `.nan`"))
+        #expect(result.stderr.contains("\(path):2:18: measurement.mrna_per_cell: must be a finite number, not `.nan`"))
     }
 
     @Test func absurdDesignIsRefusedNotCrashed() throws {

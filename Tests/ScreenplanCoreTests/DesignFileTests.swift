@@ -120,8 +120,8 @@ private func expectIssue(
 
     @Test(arguments: [".nan", ".NaN", ".inf", "-.inf", ".Inf"])
     func notFinite(value: String) {
-        expectIssue("measurement:\n  umis_per_cell: \(value)\n", line: 2, column: 18,
-                    path: "measurement.umis_per_cell", contains: "must be a finite number, not `\(value)`")
+        expectIssue("measurement:\n  mrna_per_cell: \(value)\n", line: 2, column: 18,
+                    path: "measurement.mrna_per_cell", contains: "must be a finite number, not `\(value)`")
     }
 
     @Test func overflowingNumberIsNotFinite() {
