@@ -231,8 +231,9 @@ public enum DropoutModel: String, Codable, Sendable, CaseIterable {
 public struct MeasurementSpec: Equatable, Sendable, Codable {
     /// Measured genes; the modelled genes come first, the rest are non-regulated background.
     public var measured_genes: Int = 2000
-    /// Median UMIs per cell (at full capture).
-    public var umis_per_cell: Double = 10000
+    /// Median mRNA molecules per cell (before capture). Observed UMIs per cell are
+    /// mrna_per_cell × capture_efficiency × saturation(reads), see `expectedUMIsPerCell`.
+    public var mrna_per_cell: Double = 100000
     /// Library-size spread (sd of log library size).
     public var library_size_sd: Double = 0.4
     /// Spread of batch median library size around the design's (sd on the log scale).
@@ -254,8 +255,6 @@ public struct MeasurementSpec: Equatable, Sendable, Codable {
     public var reads_per_cell: Double = 20000
     /// Fraction of reads that map to the transcriptome.
     public var mapping_efficiency: Double = 0.7
-    /// Reads per cell at which half of the UMIs are seen (saturation curve; K562 ~ 40k saturating).
-    public var saturation_reads_half: Double = 8000
 
     public init() {}
 }

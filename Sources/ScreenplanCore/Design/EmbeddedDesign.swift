@@ -48,7 +48,8 @@ sampling:
 
 measurement:
   measured_genes: 8000        # expressed genes kept for testing
-  umis_per_cell: 11000        # median UMIs per cell (K562 Perturb-seq, order 10^4)
+  mrna_per_cell: 150000       # mRNA molecules per cell; x capture 0.1 x saturation ~ 10k UMIs
+                              # (K562 Perturb-seq: order 10^4 UMIs per cell)
   library_size_sd: 0.4
   capture_efficiency: 0.1
   dispersion: 1.5
@@ -76,5 +77,6 @@ analysis:
   alpha: 0.05
   multiple_testing: bh
   target_power: 0.8
+
 """#
 }
