@@ -9,7 +9,8 @@ import Testing
 /// Collects the runner's messages until one satisfies `done` (or a generous timeout passes).
 /// Waits with `Task.sleep`, not `usleep`: blocking the test's thread would starve the
 /// cooperative pool the runner's tasks run on (the app's UI loop runs on the main thread instead).
-func collect(_ runner: EffectRunner, timeout: Double = 30, until done: (Msg) -> Bool) async -> [Msg] {
+/// The timeout is long because other suites' CPU-bound tests share that pool on a 2-core machine.
+func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) -> Bool) async -> [Msg] {
     let deadline = Date().addingTimeInterval(timeout)
     var all: [Msg] = []
     while Date() < deadline {

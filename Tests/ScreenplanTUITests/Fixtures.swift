@@ -96,7 +96,7 @@ func evaluatedState(
         document: document, width: width, height: height,
         capabilities: Capabilities(unicode: unicode, color: true), engine: engine.info,
         autosavePath: "/tmp/screenplan-test.autosave")
-    state = update(state, .evaluated(engine.evaluate(state.design, generation: state.generation))).0
+    state = update(state, .evaluated(evaluation(of: state.design, with: engine))).0
     state.screen = screen
     return state
 }
@@ -119,4 +119,18 @@ func typing(_ text: String) -> [Key] { text.map { .character($0) } }
 /// A state after evaluating its design again (what the shell does after a change).
 func reevaluated(_ state: AppState, engine: Engine = fixtureEngine) -> AppState {
     update(state, .evaluated(engine.evaluate(state.design, generation: state.generation))).0
+}
+
+/// Evaluations of the default design, computed once: most tests start from it, and evaluating
+/// (seven layouts, each a validated edit) per test made the suite slow on a busy machine.
+let fixtureDefaultEvaluation = fixtureEngine.evaluate(defaultDocument().design, generation: 0)
+let designOnlyDefaultEvaluation = Engine.designOnly.evaluate(defaultDocument().design, generation: 0)
+
+/// The engine's evaluation of `design` at generation 0 (cached for the default design).
+func evaluation(of design: Design, with engine: Engine) -> Evaluation {
+    if design == defaultDocument().design {
+        if engine.info == fixtureEngine.info { return fixtureDefaultEvaluation }
+        if engine.info == Engine.designOnly.info { return designOnlyDefaultEvaluation }
+    }
+    return engine.evaluate(design, generation: 0)
 }

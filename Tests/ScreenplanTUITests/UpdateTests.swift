@@ -81,8 +81,8 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
     }
 
     @Test func searchFindsFieldsAndWraps() {
-        var s = press(evaluatedState(), [.character("/")] + typing("umis") + [.enter]).0
-        #expect(s.rows[s.tree.cursor].path == "measurement.umis_per_cell")
+        var s = press(evaluatedState(), [.character("/")] + typing("mrna") + [.enter]).0
+        #expect(s.rows[s.tree.cursor].path == "measurement.mrna_per_cell")
         s = press(s, [.character("/")] + typing("no-such-field") + [.enter]).0
         #expect(s.statusIsError)
     }
