@@ -92,3 +92,11 @@ import Testing
         #expect(result.keystrokes == 120)
     }
 }
+
+@Suite struct BufferTests {
+    @Test func controlCharactersNeverReachACell() {
+        var buffer = ScreenplanTUI.Buffer(width: 10, height: 1)
+        buffer.put("a\nb\tc\u{1b}d", x: 0, y: 0)
+        #expect(buffer.lines == ["a b c d"])
+    }
+}

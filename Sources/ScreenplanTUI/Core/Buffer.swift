@@ -44,7 +44,10 @@ public struct Buffer: Equatable, Sendable {
         var column = x
         for character in text {
             if column >= limit { break }
-            if column >= 0 { self[column, y] = Cell(character, role: role) }
+            // Control characters (a description's newline) would move the terminal's cursor:
+            // a cell always holds something printable.
+            let printable = character.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f }
+            if column >= 0 { self[column, y] = Cell(printable ? character : " ", role: role) }
             column += 1
         }
         return column - x
