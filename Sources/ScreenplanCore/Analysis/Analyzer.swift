@@ -97,8 +97,15 @@ public final class Analyzer: @unchecked Sendable {
     private var cachedEffects: ExpectedEffects?
     private var layoutKey: LayoutKey?
     private var cachedLayout: Layout?
+    private var effectComputations = 0
 
     public init() {}
+
+    /// How many times the expected effects were computed (not taken from the cache).
+    @_spi(Testing) public var effectsComputed: Int {
+        lock.lock(); defer { lock.unlock() }
+        return effectComputations
+    }
 
     /// One analysis with a fresh cache.
     public static func analyze(_ design: Design, layout: LayoutStrategy? = nil) throws -> AnalysisResult {
@@ -121,6 +128,7 @@ public final class Analyzer: @unchecked Sendable {
         lock.lock()
         effectsKey = key
         cachedEffects = computed
+        effectComputations += 1
         lock.unlock()
         return computed
     }
