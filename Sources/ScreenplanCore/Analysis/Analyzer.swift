@@ -71,15 +71,27 @@ public struct Evaluation: Sendable {
     /// Testable genes (mean UMIs per control cell ≥ analysis.expression_threshold).
     public var testableGenes: Int
     public var cost: CostBreakdown
-
     /// Median power over perturbations (and time points).
-    public var medianPower: Double { median(rows.map(\.power)) }
+    public let medianPower: Double
+    /// Median over perturbations of the target estimate's variance (log2²).
+    public let medianVariance: Double
+    private let medianIndex: Int?
+
+    public init(design: Design, layout: Layout, rows: [PerturbationEvaluation], testableGenes: Int, cost: CostBreakdown) {
+        self.design = design
+        self.layout = layout
+        self.rows = rows
+        self.testableGenes = testableGenes
+        self.cost = cost
+        medianPower = median(rows.map(\.power))
+        medianVariance = median(rows.map(\.components.total).filter(\.isFinite))
+        let order = rows.indices.filter { rows[$0].components.total.isFinite }
+            .sorted { rows[$0].components.total < rows[$1].components.total }
+        medianIndex = order.isEmpty ? (rows.isEmpty ? nil : 0) : order[order.count / 2]
+    }
 
     /// The row at the median of the predicted target sd (the "typical" perturbation).
-    public var medianRow: PerturbationEvaluation? {
-        let sorted = rows.filter { $0.targetSD.isFinite }.sorted { $0.targetSD < $1.targetSD }
-        return sorted.isEmpty ? rows.first : sorted[sorted.count / 2]
-    }
+    public var medianRow: PerturbationEvaluation? { medianIndex.map { rows[$0] } }
 }
 
 /// Median of a list (0 when empty).
@@ -169,6 +181,8 @@ public final class Analyzer: @unchecked Sendable {
         let doubletFraction = min(0.5, m.doublet_rate_per_cell * cellsPerBatch / design.sampling.qc_pass_fraction)
         let contamination = doubletFraction * (1 - m.guide_capture)
         let threshold = design.analysis.expression_threshold
+        let libraryFactor = Foundation.exp(m.library_size_sd * m.library_size_sd / 2)
+        let zeroInflated = m.dropout == .zeroInflation && m.dropout_rate > 0
         func zeroInflation(_ mean: Double) -> Double {
             m.dropout == .zeroInflation ? m.dropout_rate * Foundation.exp(-mean / max(1e-12, m.dropout_midpoint)) : 0
         }
@@ -214,19 +228,20 @@ public final class Analyzer: @unchecked Sendable {
                 for (j, gene32) in gs.enumerated() {
                     let i = Int(gene32)
                     let delta = slice.effects[p][j]
-                    let mp = mean0[i] * Foundation.exp2(delta)
-                    let pi0p = zeroInflation(mp), pi00 = zeroInflation(mean0[i])
+                    let fold = slice.folds.isEmpty ? Foundation.exp2(delta) : slice.folds[p][j]
+                    let mp = mean0[i] * fold
+                    let pi0p = zeroInflated ? zeroInflation(mp) : 0, pi00 = zeroInflated ? zeroInflation(mean0[i]) : 0
                     // What the pseudo-bulk sees: contaminated by doublets, attenuated by dropout.
-                    let mixed = (1 - contamination) * Foundation.exp2(delta) + contamination
-                    let observed = Foundation.log2(mixed) + Foundation.log2((1 - pi0p) / (1 - pi00))
-                    let cvp = CellNoise.cv2(meanUMIs: mp, librarySD: m.library_size_sd, dispersion: m.dispersion,
+                    var observed = contamination > 0 ? Foundation.log2((1 - contamination) * fold + contamination) : delta
+                    if zeroInflated { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
+                    let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor, dispersion: m.dispersion,
                                             biological: bio[i], zeroInflation: pi0p)
                     var c = VarianceComponents()
                     c.perturbedCells = w.perturbed * cvp / ln2sq
                     c.controlCells = w.control * cv0[i] / ln2sq
                     c.interaction = interaction
                     c.confounding = confounding
-                    let ratio = target != 0 ? delta / target : 1
+                    let ratio = target != 0 ? delta / target : 1 // guide spread scales with the effect
                     c.guides = j < effects.targets[p].count || target == 0
                         ? guideSD * guideSD / guides : guideSD * guideSD * ratio * ratio / guides
                     let bias = slice.drift_log2_per_h[i] * w.mismatch_h

@@ -68,6 +68,7 @@ extension ContrastWeights {
         var out: [ContrastWeights] = []
         out.reserveCapacity(layout.perturbationCount)
         var coef = [Double](repeating: 0, count: bCount)
+        var controlCoef = [Double](repeating: 0, count: bCount)
         var unitSum: [[Double]] = levels.indices.map { l in
             [Double](repeating: 0, count: (layout.batchUnits[l].max() ?? 0) + 1)
         }
@@ -108,12 +109,22 @@ extension ContrastWeights {
             var used = 0
             var touched: [Int] = []
             for b in bp where layout.controls[b] > 0 && refTime == t { coef[b] = 0; touched.append(b) }
-            var controlCoef: [Int: Double] = [:]
-            for b in bp where layout.controls[b] > 0 && refTime == t { controlCoef[b, default: 0] += 1 / nb }
-            if w > 0 { for r in refBatches { controlCoef[r, default: 0] += w / c } }
-            for (b, a) in controlCoef {
+            var controlTouched: [Int] = []
+            for b in bp where layout.controls[b] > 0 && refTime == t {
+                if controlCoef[b] == 0 { controlTouched.append(b) }
+                controlCoef[b] += 1 / nb
+            }
+            if w > 0 {
+                for r in refBatches {
+                    if controlCoef[r] == 0 { controlTouched.append(r) }
+                    controlCoef[r] += w / c
+                }
+            }
+            for b in controlTouched {
+                let a = controlCoef[b]
                 control += a * a / Double(layout.controls[b])
                 used += layout.controls[b]
+                controlCoef[b] = 0
             }
             var confounding = 0.0
             if w > 0 {
@@ -156,8 +167,15 @@ public enum CellNoise {
     @inline(__always)
     public static func cv2(meanUMIs m: Double, librarySD s: Double, dispersion theta: Double,
                            biological v: Double, zeroInflation pi0: Double = 0) -> Double {
+        cv2(meanUMIs: m, libraryFactor: Foundation.exp(s * s / 2), dispersion: theta, biological: v, zeroInflation: pi0)
+    }
+
+    /// The same with E[1/L] = e^{s²/2} precomputed (the inner loop of the analysis).
+    @inline(__always)
+    static func cv2(meanUMIs m: Double, libraryFactor: Double, dispersion theta: Double,
+                    biological v: Double, zeroInflation pi0: Double) -> Double {
         guard m > 0 else { return .infinity }
-        let base = Foundation.exp(s * s / 2) / m + (1 + v) / theta + v
+        let base = libraryFactor / m + (1 + v) / theta + v
         if pi0 <= 0 { return base }
         return (base + 1) / (1 - min(pi0, 0.999)) - 1
     }

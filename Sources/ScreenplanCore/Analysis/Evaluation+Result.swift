@@ -29,7 +29,4 @@ extension Evaluation {
                               summary: summary, error_budget: errorBudget, recommendations: recommendations,
                               cost_breakdown: cost, solutions: solutions)
     }
-
-    /// Median over perturbations of the target estimate's variance (log2²).
-    public var medianVariance: Double { median(rows.map(\.components.total).filter(\.isFinite)) }
 }

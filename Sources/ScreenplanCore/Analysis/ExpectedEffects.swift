@@ -27,6 +27,8 @@ public struct EffectSlice: Sendable {
     public var effects: [[Double]]
     /// Per perturbation: the expected log2 fold change of its (first) targeted gene.
     public var targetEffect: [Double]
+    /// Per perturbation: 2^effect of `genes` (the fold changes), precomputed for the error model.
+    public var folds: [[Double]] = []
 
     /// Smallest |log2 fold change| kept in the sparse effect lists (0.5% change): smaller effects
     /// cannot reach power above the test level at any realistic cell count.
@@ -111,30 +113,45 @@ extension ExpectedEffects {
                     targetEffect[p] = design.analysis.effect_size_log2
                 }
             case .network:
+                // Actions that touch no regulator (CRISPRi/a or knockout of genes without
+                // outgoing edges) change only their targets, by exactly log2 κ (the linear
+                // response's own answer, clamped as it clamps): no solve needed.
+                var regulatorColumns: [Int] = []
+                for (p, pert) in perturbations.enumerated() {
+                    if pert.targets.contains(where: { kinetics.regulatorPosition[$0] >= 0 }) {
+                        regulatorColumns.append(p)
+                        continue
+                    }
+                    let action = design.meanAction(pert, genes: 0, sparse: true)
+                    genes[p] = pert.targets.map { Int32($0) }
+                    effects[p] = action.map { Foundation.log2(max($0, 0.01)) }
+                    targetEffect[p] = effects[p].first ?? 0
+                }
                 let chunk = 1024
                 var start = 0
-                while start < perturbations.count {
-                    let end = min(perturbations.count, start + chunk)
-                    let actions = perturbations[start..<end].map { design.meanAction($0, genes: gModel) }
-                    // Effect on the mixture mean: log2 Σ_s w x_s 2^Δ_s − log2 Σ_s w x_s.
-                    var perturbedMean = Matrix(rows: gModel, cols: end - start)
+                while start < regulatorColumns.count {
+                    let end = min(regulatorColumns.count, start + chunk)
+                    let columns = Array(regulatorColumns[start..<end])
+                    let actions = columns.map { design.meanAction(perturbations[$0], genes: gModel) }
+                    // Effect on the mixture mean: log2 Σ_s w x_s 2^Δ_s − log2 Σ_s w x_s; with one
+                    // state that is the state's own log2 fold change.
+                    var lfcs: [Matrix] = []
                     for x in states {
-                        let lfc = try LinearResponse.log2FoldChanges(kinetics, baseline: x, input: u, actions: actions)
-                        for q in 0..<(end - start) {
-                            for i in 0..<gModel where x[i] > 0 {
-                                perturbedMean[i, q] += w * x[i] * Foundation.exp2(lfc[i, q])
-                            }
-                        }
+                        lfcs.append(try LinearResponse.log2FoldChanges(kinetics, baseline: x, input: u, actions: actions))
                     }
-                    for q in 0..<(end - start) {
-                        let p = start + q
-                        var gs: [Int32] = perturbations[p].targets.map { Int32($0) }
-                        var es: [Double] = perturbations[p].targets.map { i in
-                            mean[i] > 0 ? Foundation.log2(max(perturbedMean[i, q], 1e-300) / mean[i]) : 0
-                        }
-                        let targetSet = Set(perturbations[p].targets)
-                        for i in 0..<gModel where mean[i] > 0 && !targetSet.contains(i) {
-                            let e = Foundation.log2(max(perturbedMean[i, q], 1e-300) / mean[i])
+                    func effect(_ i: Int, _ q: Int) -> Double {
+                        if states.count == 1 { return lfcs[0][i, q] }
+                        guard mean[i] > 0 else { return 0 }
+                        var sum = 0.0
+                        for (s, x) in states.enumerated() where x[i] > 0 { sum += w * x[i] * Foundation.exp2(lfcs[s][i, q]) }
+                        return Foundation.log2(max(sum, 1e-300) / mean[i])
+                    }
+                    for (q, p) in columns.enumerated() {
+                        let targets = perturbations[p].targets
+                        var gs: [Int32] = targets.map { Int32($0) }
+                        var es: [Double] = targets.map { effect($0, q) }
+                        for i in 0..<gModel where !targets.contains(i) {
+                            let e = effect(i, q)
                             if abs(e) >= EffectSlice.threshold {
                                 gs.append(Int32(i))
                                 es.append(e)
@@ -148,7 +165,8 @@ extension ExpectedEffects {
                 }
             }
             slices.append(EffectSlice(time_h: t, share: share, biologicalCV2: bio, drift_log2_per_h: drift,
-                                      genes: genes, effects: effects, targetEffect: targetEffect))
+                                      genes: genes, effects: effects, targetEffect: targetEffect,
+                                      folds: effects.map { $0.map { Foundation.exp2($0) } }))
         }
         return ExpectedEffects(
             names: perturbations.map(\.name),
@@ -226,5 +244,23 @@ extension ExpectedEffects {
             states.append(k.completeState(regulatorLevels: xr, input: u, action: none))
         }
         return states
+    }
+}
+
+extension Design {
+    /// The κ of each of a perturbation's targets under its mean action (guides at the mean
+    /// efficiency), without building G-long vectors. Same rules as `action(targets:efficiency:genes:)`.
+    func meanAction(_ p: Perturbation, genes: Int, sparse: Bool) -> [Double] {
+        p.targets.map { t in
+            // Several guides on one gene multiply their κ, as in `action`.
+            let hits = p.targets.filter { $0 == t }.count
+            let one: Double
+            switch perturbations.modality {
+            case .crispri: one = 1 - perturbations.knockdown_mean
+            case .crispra: one = 1 + perturbations.activation
+            case .knockout: one = perturbations.ko_transcript_retention
+            }
+            return Foundation.pow(one, Double(hits))
+        }
     }
 }
