@@ -205,6 +205,7 @@ public final class Analyzer: @unchecked Sendable {
         var timingByResponse: [Double: Double] = [:]
         for (t, slice) in effects.slices.enumerated() {
             let weights = ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI)
+            let shareSquares = slice.share.reduce(0) { $0 + $1 * $1 }
             let g = slice.share.count
             var mean0 = [Double](repeating: 0, count: g)
             var cv0 = [Double](repeating: 0, count: g)
@@ -289,10 +290,13 @@ public final class Analyzer: @unchecked Sendable {
                     let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor * counting, dispersion: m.dispersion,
                                             biological: vp, zeroInflation: pi0p)
                     var c = VarianceComponents()
-                    c.perturbedCells = w.perturbed * cvp / assigned / ln2sq
-                    c.controlCells = w.control * cv0[i] / controlAssigned / ln2sq
+                    let vp1 = cvp / assigned, v01 = cv0[i] / controlAssigned
+                    c.perturbedCells = (w.perturbed * vp1 + 0.5 * w.perturbedSecond * vp1 * vp1) / ln2sq
+                    c.controlCells = (w.control * v01 + 0.5 * w.controlSecond * v01 * v01) / ln2sq
                     c.interaction = interaction
-                    c.confounding = confounding
+                    // Library-size normalisation divides by Σ_h π_h e^{β_h}: the gene's effective batch
+                    // effect β_g − Σ_h π_h β_h has variance τ²(1 − 2π_g + Σ_h π_h²).
+                    c.confounding = confounding * max(0, 1 - 2 * slice.share[i] + shareSquares)
                     // The target's guide term from the library sample at its response; other
                     // genes scale it by their elasticity relative to the target's.
                     if j == 0 { targetElasticity = elasticity }

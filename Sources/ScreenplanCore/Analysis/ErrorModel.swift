@@ -35,6 +35,10 @@ public struct ContrastWeights: Equatable, Sendable {
     public var mismatch_h: Double
     /// Control cells the contrast uses.
     public var controlCells: Int
+    /// Σ_b 1/(|B|² n_pb²) and Σ_c a_c²/n_0c²: the second-order terms of the delta method,
+    /// Var(log ȳ) ≈ v + v²/2 with v = CV²/n (gamma-like skewness), which matter for small n.
+    public var perturbedSecond: Double = 0
+    public var controlSecond: Double = 0
 }
 
 extension ContrastWeights {
@@ -86,19 +90,25 @@ extension ContrastWeights {
                 continue
             }
             let nb = Double(bp.count)
-            var perturbed = 0.0
-            for b in bp { perturbed += 1 / (nb * nb * Double(layout.cells[p * bCount + b])) }
+            var perturbed = 0.0, perturbedSecond = 0.0
+            for b in bp {
+                let n = Double(layout.cells[p * bCount + b])
+                perturbed += 1 / (nb * nb * n)
+                perturbedSecond += 1 / (nb * nb * n * n)
+            }
             if complementControls {
-                var control = 0.0
+                var control = 0.0, controlSecond = 0.0
                 var used = 0
                 for b in bp {
                     let n0 = max(1, cellsInBatch[b] - Double(layout.cells[p * bCount + b]))
                     control += 1 / (nb * nb * n0)
+                    controlSecond += 1 / (nb * nb * n0 * n0)
                     used += Int(n0)
                 }
                 out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: 0,
                                            perturbed: perturbed, control: control, interaction: 1 / nb,
-                                           confounding: 0, mismatch_h: 0, controlCells: used))
+                                           confounding: 0, mismatch_h: 0, controlCells: used,
+                                           perturbedSecond: perturbedSecond, controlSecond: controlSecond))
                 continue
             }
             let uncontrolled = bp.filter { layout.controls[$0] == 0 || refTime != t }
@@ -120,9 +130,11 @@ extension ContrastWeights {
                     controlCoef[r] += w / c
                 }
             }
+            var controlSecond = 0.0
             for b in controlTouched {
                 let a = controlCoef[b]
                 control += a * a / Double(layout.controls[b])
+                controlSecond += a * a / (Double(layout.controls[b]) * Double(layout.controls[b]))
                 used += layout.controls[b]
                 controlCoef[b] = 0
             }
@@ -149,7 +161,8 @@ extension ContrastWeights {
             out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: uncontrolled.count,
                                        perturbed: perturbed, control: control, interaction: 1 / nb,
                                        confounding: confounding, mismatch_h: w > 0 ? mismatch : 0,
-                                       controlCells: used))
+                                       controlCells: used, perturbedSecond: perturbedSecond,
+                                       controlSecond: controlSecond))
         }
         return out
     }

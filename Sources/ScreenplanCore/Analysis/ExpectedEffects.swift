@@ -289,8 +289,8 @@ extension Design {
 /// The fraction r = 1 − e^{−γ·d} of the full response a cell shows after guides acted for d hours,
 /// over the cells of a sample: d runs from the first `perturb: true` step (plus the delivery delay
 /// ~ Gamma(4, mean/4) in vivo, or the ramp when `delayed_perturbation` is on) to the sampling
-/// time; in vivo a cell that entered the tissue later (age ~ Exponential(influx), truncated as the
-/// simulator truncates it) responds from its entry. Moments from a fixed, seeded sample of 4,096
+/// time; in vivo a cell that entered the tissue after delivery (age ~ Exponential(influx), truncated as the
+/// simulator truncates it) descends from a transduced progenitor and has fully responded. Moments from a fixed, seeded sample of 4,096
 /// cells (the same on every run).
 public enum ResponseTiming {
     public static func moments(_ design: Design, at t: Double, decay gamma: Double) -> (mean: Double, variance: Double) {
@@ -330,14 +330,14 @@ public enum ResponseTiming {
         for _ in 0..<draws {
             var onset = on
             if meanDelay > 0 { onset += rng.gamma(shape: 4) * meanDelay / 4 }
-            var start = onset
+            var r = reached(t - onset)
             if influx > 0 {
                 let cap = min(options.maxAgeInfluxTimes / influx, options.maxAge_h)
                 let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
-                let born = t - age
-                if born > onset { start = born }
+                // A cell that entered after delivery descends from a transduced progenitor: its
+                // guides have acted since before it entered, so it has fully responded.
+                if t - age > onset { r = 1 }
             }
-            let r = reached(t - start)
             sum += r
             sumSq += r * r
         }
