@@ -77,23 +77,19 @@ private func ratio(_ d: Design) throws -> MonteCarloResult {
 
 @Test func monteCarloInVivoNonDifferentiating() throws {
     let r = try ratio(tinyDesign { inVivo(&$0) })
-    // Known gap: the simulator's downstream genes respond almost fully even in cells whose
-    // guides arrived late, while the analysis attenuates them by the delivery-delay model
-    // (ResponseTiming); the median ratio is ≈ 1.17 here.
-    #expect((0.8...1.4).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
-    withKnownIssue("in vivo response timing differs between analysis and simulator (docs/batching.md)") {
+    // Known gap (median ratio ≈ 0.88 here, ≈ 1.0 without influx): the analysis treats cells that
+    // entered the tissue after delivery as fully responded (they descend from transduced
+    // progenitors); the simulator starts their regulators from the unperturbed attractor, so
+    // regulator targets respond less, and vary less between guide libraries, than predicted.
+    #expect((0.75...1.25).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+    withKnownIssue("in vivo influx: young cells' regulators start unperturbed in the simulator (docs/batching.md)") {
         #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
     }
 }
 
-@Test func monteCarloInVivoDifferentiating() throws {
+@Test func monteCarloAgreesInVivoDifferentiating() throws {
     let r = try ratio(tinyDesign { inVivo(&$0); differentiating(&$0, inVivo: true) })
-    // Lineage regulators change the lineage choice itself (far from linear), and young cells
-    // are still progenitors: median ratio ≈ 1.36 here.
-    #expect((0.8...1.6).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
-    withKnownIssue("in vivo differentiating: lineage switching and influx states are not in the analytical model") {
-        #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
-    }
+    #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
 }
 
 @Test func monteCarloLayoutFollowsTheSimulatorsPlan() {
