@@ -97,10 +97,15 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     d.batching.controls_in_fraction = 0.5
     let layout = Layout.make(d)
     #expect(layout.controls[0] == 0 && layout.controls[1] > 0)
-    let row = try Analyzer().evaluate(d).rows[0]
+    let analyzer = Analyzer()
+    let row = try analyzer.evaluate(d).rows[0]
     let tau = d.batching.batch_effect_sd
-    // Exact up to floating point: the coefficients are ±1.
-    #expect(abs(row.components.confounding - 2 * tau * tau / (M_LN2 * M_LN2)) < 1e-12)
+    // Exact up to floating point: the coefficients are ±1; library-size normalisation scales the
+    // gene's effective batch effect by (1 − 2π_g + Σπ²).
+    let share = try analyzer.effects(for: d).slices[0].share
+    let target = try analyzer.effects(for: d).targets[0][0]
+    let normaliser = 1 - 2 * share[target] + share.reduce(0) { $0 + $1 * $1 }
+    #expect(abs(row.components.confounding - 2 * tau * tau * normaliser / (M_LN2 * M_LN2)) < 1e-12)
     #expect(row.flags.contains { $0.hasPrefix("confounded with batch in 1 of 1") })
 }
 
@@ -331,4 +336,39 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     #expect(result.recommendations.contains { $0.id == "time-matched-controls" })
     let fixed = try Analyzer.analyze(d, layout: .perTimePoint)
     #expect(!fixed.recommendations.contains { $0.id == "time-matched-controls" })
+}
+
+@Test func highMOIUsesComplementControls() throws {
+    let low = try Analyzer().evaluate(smallDesign { $0.batching.controls_in_fraction = 0.5 })
+    let high = try Analyzer().evaluate(smallDesign { $0.batching.controls_in_fraction = 0.5; $0.perturbations.moi = 10 })
+    // Complement controls are in every batch: nothing is confounded, and far more controls.
+    #expect(low.rows.contains { $0.components.confounding > 0 })
+    #expect(high.rows.allSatisfy { $0.components.confounding == 0 && $0.uncontrolledBatches == 0 })
+    #expect(high.rows.allSatisfy { $0.components.controlCells > 0 && $0.components.controlCells.isFinite })
+    // Each loaded cell carries ~MOI guides, so far fewer cells are loaded.
+    #expect(high.cost.cells_loaded < low.cost.cells_loaded / 3)
+}
+
+@Test func expressionThresholdRemovesTargetsFromTesting() throws {
+    let d = smallDesign()
+    let base = try Analyzer().evaluate(d)
+    var strict = d
+    strict.analysis.expression_threshold = 1e6
+    let e = try Analyzer().evaluate(strict)
+    #expect(e.testableGenes == 0 && base.testableGenes > 0)
+    #expect(e.rows.allSatisfy { $0.power == 0 && $0.flags.contains("target below expression threshold") })
+}
+
+@Test func guideSpreadEntersTheErrorButNotTheTestNoise() throws {
+    let e = try Analyzer().evaluate(smallDesign())
+    let row = try #require(e.medianRow)
+    // Var(log κ̄) of two Beta(6, 3) guides is ≈ 0.1197 (natural log²; 4·10⁶ numpy draws).
+    let guide = GuideVariation(e.design)
+    #expect(abs(guide.meanLogVariance - 0.1197) < 0.002)
+    #expect(row.components.guides > 0)
+    #expect(abs(row.testSD * row.testSD + row.guideSpread * row.guideSpread - row.targetSD * row.targetSD) < 1e-12)
+    // Power with the spread lies between no spread and spread counted as test noise.
+    let z = Normal.quantile(1 - row.level / 2)
+    let withSpread = Normal.power(effect: row.observedEffect, sd: row.testSD, critical: z, spread: row.guideSpread)
+    #expect(withSpread <= Normal.power(effect: row.observedEffect, sd: row.testSD, critical: z) + 1e-12)
 }

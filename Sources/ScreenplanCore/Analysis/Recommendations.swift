@@ -11,8 +11,9 @@ public enum Recommendations {
     public enum Threshold {
         /// Control cells per batch off Dunnett's √K rule by more than this factor.
         public static let controlRatio = 1.5
-        /// Interaction share of the typical variance above which batches beat cells.
-        public static let interactionShare = 0.25
+        /// Interaction share of the typical variance above which batches beat cells (when it also
+        /// exceeds the cell-noise terms).
+        public static let interactionShare = 0.1
         /// Saturation above which reads are wasted, below which depth limits UMIs.
         public static let saturationHigh = 0.9
         public static let saturationLow = 0.5
