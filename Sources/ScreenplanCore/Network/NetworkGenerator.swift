@@ -103,31 +103,43 @@ public enum NetworkGenerator {
         return edges
     }
 
-    /// The branching program: a progenitor factor (gene 0) represses L lineage regulators
-    /// (genes 1…L); each lineage regulator activates itself, represses the others and activates
-    /// a set of marker genes. The trigger medium switches the progenitor factor off (see
+    /// The branching program: a progenitor factor (gene 0) holds L lineage regulators (genes
+    /// 1…L) off; each lineage regulator activates itself and "represses" the others; a lineage
+    /// activates its own marker genes. The trigger medium switches the progenitor factor off (see
     /// `Kinetics.mediumInput`), releasing a noise-driven, winner-take-all choice of lineage.
+    ///
+    /// In the additive production law, repression by j is a bonus r(1 − H_j) that a gene receives
+    /// while j is low, so exclusion is built with a production threshold (a negative basal −θ,
+    /// clipped by max(0, ·)). In units u = basal (γh = u with h = basal/γ): self-activation
+    /// a = 0.125·s·u, mutual bonus r = 0.3·s·u (s = lineage_strength), progenitor bonus q and
+    /// θ = (L − 1)r + 0.3u chosen so that (i) with the progenitor factor on every lineage gene is
+    /// below threshold (P = 0); (ii) once it is off, all lineage genes rise together; (iii) a
+    /// single winner keeps production a + r − 0.1u > 1.5u (high) while each loser gets −0.1u
+    /// (off); (iv) the all-high state gets a − 0.1u − (L − 2)r < 0.5u (unstable). (iii) needs
+    /// s ≳ 3.8: the default s = 4 gives distinct terminal states for 2 to 6 lineages.
     static func differentiationProgram(
         _ system: SystemSpec, lineages: Int, genes g: Int, regulators gr: Int,
         basal: inout [Double], decay: [Double], rng: inout RandomStream
     ) -> [Edge] {
         let s = system.differentiation.lineage_strength
+        let unit = system.network.basal
         var edges: [Edge] = []
         let progenitor = 0
-        basal[progenitor] = system.network.basal * 2
+        basal[progenitor] = 2 * unit
         let progenitorHalf = basal[progenitor] / decay[progenitor] * 0.5
+        let a = 0.125 * s * unit, r = 0.3 * s * unit, delta = 0.1 * unit, margin = 0.3 * unit
+        let theta = Double(lineages - 1) * r + margin
+        let q = theta - delta - Double(lineages - 2) * r
         for k in 1...lineages {
-            basal[k] = 0.05 * system.network.basal
-            let half = system.network.basal / decay[k]
+            basal[k] = -theta
+            let half = unit / decay[k]
             // Self-activation makes each lineage regulator bistable.
-            edges.append(Edge(regulator: k, target: k, weight: s * system.network.basal, hillN: 4, halfResponse: half))
-            // The progenitor factor holds lineage regulators off (production only when it is low).
-            edges.append(Edge(regulator: progenitor, target: k, weight: -0.3 * system.network.basal, hillN: 4,
-                              halfResponse: progenitorHalf))
+            edges.append(Edge(regulator: k, target: k, weight: a, hillN: 4, halfResponse: half))
+            // The progenitor factor holds lineage regulators off (their bonus q needs it low).
+            edges.append(Edge(regulator: progenitor, target: k, weight: -q, hillN: 4, halfResponse: progenitorHalf))
             for m in 1...lineages where m != k {
-                // Mutual repression: k is produced only while m is low.
-                edges.append(Edge(regulator: m, target: k, weight: -0.5 * s * system.network.basal, hillN: 4,
-                                  halfResponse: half))
+                // Mutual repression: k gets the bonus r only while m is low.
+                edges.append(Edge(regulator: m, target: k, weight: -r, hillN: 4, halfResponse: half))
             }
             // Lineage markers: non-program genes that a lineage switches on.
             let markers = max(5, (g - gr) / (lineages * 10))

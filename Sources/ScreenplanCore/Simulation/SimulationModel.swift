@@ -287,7 +287,7 @@ public struct SimulationModel: Sendable {
                 let v = x[gene]
                 if v > bestLevel { second = bestLevel; bestLevel = v; best = i } else if v > second { second = v }
             }
-            if best >= 0 && bestLevel > lineageThreshold && bestLevel > 2 * second { return "lineage_\(best + 1)" }
+            if best >= 0 && bestLevel > 0.5 * lineageThreshold && bestLevel > 2 * second { return "lineage_\(best + 1)" }
             if x[0] > 0.5 * progenitorLevel { return "progenitor" }
             return "intermediate"
         }
