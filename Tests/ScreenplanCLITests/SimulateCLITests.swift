@@ -38,7 +38,8 @@ private func writeTinyDesign(in dir: String) throws -> String {
         #expect(FileManager.default.fileExists(atPath: dir + "/out/" + file), "missing \(file)")
     }
     let cells = try String(contentsOfFile: dir + "/out/cells.tsv", encoding: .utf8).split(separator: "\n")
-    #expect(cells.count == 1 + 4 * 300)
+    // Header, 3 perturbations × 300 cells, 300 controls in each of 2 batches.
+    #expect(cells.count == 1 + 3 * 300 + 2 * 300)
     let again = try runScreenplan(["simulate", design, "--out", dir + "/out"])
     #expect(again.status == 2)
     #expect(again.stderr.contains("--force"))
