@@ -83,20 +83,11 @@ public enum TenXWriter {
     static let cellsHeader = "cell\tindex\tbatch\tanimal\ttime_h\tage_h\tmedium\tperturbation\tperturbation_index\tguides\tdetected_guides\tobserved_perturbation\tdoublet\tstate\tlibrary_size\n"
 
     static func encode(_ block: SimulatedBlock, model: SimulationModel) throws -> Encoded {
-        let m = ByteBuffer(capacity: block.entryCount * 14)
         let bc = ByteBuffer(capacity: block.cellCount * 20)
         let cl = ByteBuffer(capacity: block.cellCount * 120)
         func name(_ p: Int) -> String { p >= 0 ? model.perturbations[p].name : (p == -1 ? "control" : "ambiguous") }
-        for (j, cell) in block.cells.enumerated() {
-            let col = cell.index + 1
-            for e in block.offsets[j]..<block.offsets[j + 1] {
-                m.append(Int(block.geneIndices[e]) + 1)
-                m.append(byte: 32)
-                m.append(col)
-                m.append(byte: 32)
-                m.append(Int(block.counts[e]))
-                m.append(byte: 10)
-            }
+        let matrixText = formatEntries(block)
+        for cell in block.cells {
             bc.append(cell.barcode)
             bc.append(byte: 10)
             cl.append(cell.barcode); cl.append(byte: 9)
@@ -129,8 +120,45 @@ public enum TenXWriter {
             }
             statesMember = try Gzip.member(s)
         }
-        return Encoded(matrix: try Gzip.member(m), barcodes: try Gzip.member(bc), cells: cl.bytes,
+        let matrixMember = try matrixText.withUnsafeBufferPointer { try Gzip.member($0) }
+        return Encoded(matrix: matrixMember, barcodes: try Gzip.member(bc), cells: cl.bytes,
                        states: statesMember, stateEntries: stateEntries)
+    }
+
+    /// The Matrix Market lines `gene cell count` of a block (1-based), formatted with a raw cursor
+    /// into storage sized for the widest possible line.
+    static func formatEntries(_ block: SimulatedBlock) -> [UInt8] {
+        let widest = 3 * 11 + 3
+        var out = [UInt8](repeating: 0, count: max(1, block.entryCount * widest))
+        let used: Int = out.withUnsafeMutableBufferPointer { ob in
+            var p = ob.baseAddress!
+            @inline(__always) func put(_ value: Int) {
+                var v = value, digits = 1
+                var t = v / 10
+                while t > 0 { digits += 1; t /= 10 }
+                var q = p + digits - 1
+                repeat { q.pointee = UInt8(48 + v % 10); v /= 10; q -= 1 } while v > 0
+                p += digits
+            }
+            block.geneIndices.withUnsafeBufferPointer { gi in
+                block.counts.withUnsafeBufferPointer { ct in
+                    for (j, cell) in block.cells.enumerated() {
+                        let col = cell.index + 1
+                        for e in block.offsets[j]..<block.offsets[j + 1] {
+                            put(Int(gi[e]) + 1)
+                            p.pointee = 32; p += 1
+                            put(col)
+                            p.pointee = 32; p += 1
+                            put(Int(ct[e]))
+                            p.pointee = 10; p += 1
+                        }
+                    }
+                }
+            }
+            return p - ob.baseAddress!
+        }
+        out.removeLast(out.count - used)
+        return out
     }
 
     /// Simulates and writes a run (or one shard of it) into `directory`.
