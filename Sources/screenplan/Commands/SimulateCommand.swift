@@ -62,6 +62,18 @@ struct SimulateCommand: ParsableCommand {
         options.keepStates = states
         if let threads { options.threads = threads }
         let bar = TerminalProgressBar(label: "simulate")
+        // SIGINT/SIGTERM cancel the run: the writer then removes its temporary directory, so an
+        // interrupted run leaves nothing behind.
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            let reporter = bar.reporter
+            source.setEventHandler { reporter.cancel() }
+            source.resume()
+            sources.append(source)
+        }
+        defer { sources.forEach { $0.cancel() } }
         do {
             let network = try Simulator.network(for: loaded)
             let model = try Simulator.prepare(design: loaded.design, network: network, seed: seed, options: options)
@@ -78,6 +90,9 @@ struct SimulateCommand: ParsableCommand {
         } catch let error as DesignValidationError {
             bar.finish()
             throw error
+        } catch is CancelledError {
+            bar.finish()
+            throw CommandFailure.runtime("simulate cancelled; nothing was written to \(out)")
         } catch {
             bar.finish()
             throw CommandFailure.runtime("simulate failed: \(error)")
