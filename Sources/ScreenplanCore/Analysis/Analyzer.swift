@@ -332,6 +332,9 @@ public final class Analyzer: @unchecked Sendable {
                 }
                 if w.mismatch_h > 0 { flags.append(String(format: "controls %.0f h away", w.mismatch_h)) }
                 if w.batches == 1 { flags.append("in a single batch") }
+                if rMean < 0.95 && w.batches > 0 {
+                    flags.append(String(format: "cells reached %.0f%% of the full response when sampled", 100 * rMean))
+                }
                 let name = effects.slices.count > 1
                     ? "\(effects.names[p]) @ \(formatHours(slice.time_h))" : effects.names[p]
                 rows.append(PerturbationEvaluation(
