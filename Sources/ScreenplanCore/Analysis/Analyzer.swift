@@ -179,10 +179,10 @@ public final class Analyzer: @unchecked Sendable {
         let highMOI = design.perturbations.moi > 1
         let omega2 = design.batching.interaction_sd * design.batching.interaction_sd
         let guideModel = GuideVariation(design)
-        let cellsPerBatch = Double(layout.perturbedCellsPerBatch.reduce(0, +) + layout.controls.reduce(0, +))
+        let perturbedTotal = layout.cells.reduce(0, +), controlTotal = layout.controls.reduce(0, +)
+        let cellsPerBatch = Double(perturbedTotal + controlTotal)
             / Double(max(1, layout.batchCount)) / (highMOI ? max(1, design.perturbations.moi) : 1)
-        let perturbedShare = Double(layout.perturbedCellsPerBatch.reduce(0, +))
-            / max(1, Double(layout.perturbedCellsPerBatch.reduce(0, +) + layout.controls.reduce(0, +)))
+        let perturbedShare = Double(perturbedTotal) / max(1, Double(perturbedTotal + controlTotal))
         // Multiplets: a share d of the cells loaded on a lane. A multiplet whose partner's
         // targeting guide is detected is ambiguous and dropped; one whose partner is a control or
         // an undetected perturbed cell stays and mixes the two cells' molecules half and half.
@@ -253,7 +253,7 @@ public final class Analyzer: @unchecked Sendable {
                     let i = Int(gene32)
                     let full = slice.folds.isEmpty ? Foundation.exp2(slice.effects[p][j]) : slice.folds[p][j]
                     // Cells that have not fully responded: fold 1 + (F − 1)·r, averaged over cells.
-                    let fold = 1 + (full - 1) * rMean
+                    let fold = rMean == 1 ? full : 1 + (full - 1) * rMean
                     let delta = rMean == 1 ? slice.effects[p][j] : Foundation.log2(max(fold, 1e-12))
                     // Timing spread: exact average over guide libraries for the target; other genes
                     // by their own fold.
@@ -281,7 +281,7 @@ public final class Analyzer: @unchecked Sendable {
                     // the guide's (and the cell's) relative change of κ.
                     // Elasticity of the pseudo-bulk's mean with respect to log κ; partial responses
                     // scale it by r·F/fold.
-                    let elasticity = logKappa != 0 ? slice.effects[p][j] / logKappa * (rMean * full / fold) : 0
+                    let elasticity = logKappa != 0 ? slice.effects[p][j] / logKappa * (rMean == 1 ? 1 : rMean * full / fold) : 0
                     let e2 = elasticity * elasticity
                     let vp = (1 + bio[i]) * (1 + e2 * guideModel.perCellCV2) * (1 + timingCV2) - 1
                     // E[1/κ]·E[κ] > 1: cells of weaker-expressed guides count less, so the counting

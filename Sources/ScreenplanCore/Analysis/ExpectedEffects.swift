@@ -316,7 +316,9 @@ public enum ResponseTiming {
                 }
                 return r
             }
-            return 1 - Foundation.exp(-gamma * d)
+            // Within 10⁻⁶ of complete counts as complete (keeps the fast path of the error model).
+            let r = 1 - Foundation.exp(-gamma * d)
+            return r > 1 - 1e-6 ? 1 : r
         }
         guard system.regime == .inVivo else {
             let r = reached(t - on)

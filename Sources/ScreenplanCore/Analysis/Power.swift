@@ -89,7 +89,8 @@ public enum MultipleTestingLevel {
             for _ in 0..<30 {
                 let r = pw.reduce(0, +) + Double(m - m1) * t
                 let next = min(alpha, alpha * max(1, r) / Double(m))
-                if abs(next - t) <= 5e-3 * t { t = next; break }
+                // 1% of the level moves power by far less than 1%.
+                if abs(next - t) <= 1e-2 * t { t = next; break }
                 t = next
                 pw = powers(t)
             }
