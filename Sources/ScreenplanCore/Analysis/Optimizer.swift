@@ -184,13 +184,20 @@ public enum Optimizer {
     }
 
     /// The cheapest design whose median power reaches `power`.
+    /// - Parameter coarse: a smaller grid (½×, 1×, 2× the batches; 5k, 10k, 20k, 40k and the
+    ///   design's reads), as `analyze` uses for its `lowest_cost` answer.
     public static func cheapest(_ design: Design, power: Double, analyzer: Analyzer, layout: LayoutStrategy? = nil,
-                                progress: ProgressReporter? = nil) throws -> OptimizedDesign? {
+                                coarse: Bool = false, progress: ProgressReporter? = nil) throws -> OptimizedDesign? {
         let sqrtK = Double(design.perturbationCount).squareRoot()
         var base = design
         if let layout { base.batching.layout = layout }
         var best: Point?
-        let batches = batchGrid(base), reads = readGrid(base)
+        var batches = batchGrid(base), reads = readGrid(base)
+        if coarse {
+            let b0 = base.batching.batches
+            batches = batches.filter { $0 == b0 || $0 == b0 / 2 || $0 == 2 * b0 }
+            reads = reads.filter { [5000, 10000, 20000, 40000, base.measurement.reads_per_cell].contains($0) }
+        }
         var done = 0.0
         let total = Double(batches.count * reads.count)
         for b in batches {

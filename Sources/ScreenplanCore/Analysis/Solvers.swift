@@ -23,12 +23,15 @@ public struct PowerSolutions: Codable, Equatable, Sendable {
 
 extension Analyzer {
     /// All four solutions for `design` (the cheapest-design search is the slowest part).
-    public func solve(_ design: Design, layout: LayoutStrategy? = nil, includeCost: Bool = true) throws -> PowerSolutions {
+    public func solve(_ design: Design, layout: LayoutStrategy? = nil, includeCost: Bool = true,
+                      progress: ProgressReporter? = nil) throws -> PowerSolutions {
         let target = design.analysis.target_power
         let base = try evaluate(design, layout: layout)
         let cells = try fewestCells(design, layout: layout, power: target)
         let reads = try fewestReads(design, layout: layout, power: target)
-        let cheapest = includeCost ? try Optimizer.cheapest(design, power: target, analyzer: self, layout: layout) : nil
+        let cheapest = includeCost
+            ? try Optimizer.cheapest(design, power: target, analyzer: self, layout: layout, coarse: true, progress: progress)
+            : nil
         return PowerSolutions(target_power: target, cells_per_perturbation: cells, reads_per_cell: reads,
                               lowest_cost: cheapest?.cost.total, currency: design.cost.currency,
                               min_detectable_log2_fc: Analyzer.minimumDetectable(base, power: target))

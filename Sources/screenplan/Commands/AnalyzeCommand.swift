@@ -37,7 +37,10 @@ struct AnalyzeCommand: ParsableCommand {
         let strategy = try parseLayout(layout)
         let analyzer = Analyzer()
         let evaluation = try runtime { try analyzer.evaluate(d, layout: strategy) }
-        let solutions = noSolve ? nil : try runtime { try analyzer.solve(d, layout: strategy) }
+        let progress = ProgressReporter()
+        let bar = TerminalProgress(progress, enabled: !json && !noSolve)
+        let solutions = noSolve ? nil : try runtime { try analyzer.solve(d, layout: strategy, progress: progress) }
+        bar.finish()
         let result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
                                        solutions: solutions)
         if json {
