@@ -128,3 +128,30 @@ private func json(_ text: String) throws -> [String: Any] {
     let cheapest = try #require(try json(p.stdout)["best"] as? [String: Any])
     #expect((cheapest["median_power"] as? Double ?? 0) >= 0.9)
 }
+
+@Test func montecarloReportsTheMedianVarianceRatio() throws {
+    let dir = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = try writeDesign("""
+        name: tiny
+        system:
+          genes: 40
+          network: {seed: 5, regulators: 10}
+          time_step_h: 1.0
+        perturbations: {targets: 8}
+        protocol:
+          - {medium: growth, perturb: false, duration_h: 6}
+          - {medium: growth, perturb: true, duration_h: 24}
+        sampling: {cells_per_perturbation: 20}
+        measurement: {measured_genes: 60, mrna_per_cell: 50000}
+        batching: {batches: 2}
+        """, in: dir)
+    let r = try runScreenplan(["montecarlo", path, "--reps", "3", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let object = try json(r.stdout)
+    #expect(object["median_variance_ratio"] is Double)
+    let rows = try #require(object["perturbations"] as? [[String: Any]])
+    for key in ["name", "analytical_variance", "empirical_variance", "ratio"] { #expect(rows.first?[key] != nil, "\(key)") }
+    #expect(try runScreenplan(["montecarlo", path, "--reps", "1"]).status == 2)
+    #expect(try runScreenplan(["montecarlo", dir + "/missing.yaml"]).status == 2)
+}
