@@ -31,6 +31,7 @@ run: build
 test: deps python-deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) swift test $(SWIFT_BUILD_FLAGS)
+	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 Tests/python/test_read_10x.py
 
 bench: build
 	$(BIN) bench
