@@ -9,10 +9,21 @@ public enum Learnability {
     public typealias DataSource = @Sendable (Design, Kinetics, [Perturbation], UInt64, ProgressReporter?) throws
         -> PseudoBulk
 
-    /// The default data source: the deterministic model plus the measurement operator.
+    /// The deterministic model plus the measurement operator.
     public static let kineticsSource: DataSource = { design, kinetics, perturbations, seed, progress in
         try PseudoBulk.fromKinetics(design: design, kinetics: kinetics, perturbations: perturbations, seed: seed,
                                     progress: progress)
+    }
+
+    /// The stochastic simulator.
+    public static let simulatorSource: DataSource = { design, kinetics, perturbations, seed, progress in
+        try PseudoBulk.fromSimulator(design: design, network: kinetics.network, perturbations: perturbations,
+                                     seed: seed, progress: progress)
+    }
+
+    /// The source an option names.
+    public static func source(_ kind: LearnabilityData) -> DataSource {
+        kind == .simulator ? simulatorSource : kineticsSource
     }
 
     /// The perturbations fitted: those that target a modelled gene, then others at random.
@@ -31,14 +42,14 @@ public enum Learnability {
     }
 
     /// Runs the whole fit. `progress` gets the data simulation and then one unit per epoch.
-    public static func fit(design: Design, options: LearnabilityOptions = LearnabilityOptions(),
-                           source: DataSource = kineticsSource, progress: ProgressReporter? = nil) throws -> FitResult {
+    public static func fit(design: Design, network: Network? = nil, options: LearnabilityOptions = LearnabilityOptions(),
+                           source: DataSource? = nil, progress: ProgressReporter? = nil) throws -> FitResult {
         let start = Date()
-        let network = NetworkGenerator.generate(design.system)
+        let network = network ?? NetworkGenerator.generate(design.system)
         let kinetics = Kinetics(network)
         let all = design.perturbations(in: network)
         let chosen = subsample(all, kinetics: kinetics, options: options)
-        let bulk = try source(design, kinetics, chosen, options.seed, progress)
+        let bulk = try (source ?? Learnability.source(options.data))(design, kinetics, chosen, options.seed, progress)
         let data = LearningData(bulk)
         let dataSeconds = Date().timeIntervalSince(start)
         var result = try fit(data: data, design: design, options: options, progress: progress)

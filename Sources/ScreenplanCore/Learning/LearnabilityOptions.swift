@@ -1,5 +1,13 @@
 // MARK: - Options of a learnability fit
 
+/// Where the pseudo-bulk data come from.
+public enum LearnabilityData: String, Sendable, Equatable, Codable, CaseIterable {
+    /// The stochastic simulator (`Simulator.run`), as `screenplan simulate` would produce it.
+    case simulator
+    /// The deterministic model plus the measurement operator (fast; no cell-to-cell dynamics).
+    case kinetics
+}
+
 /// What `screenplan fit` does, with documented defaults (docs/learnability.md).
 public struct LearnabilityOptions: Sendable, Equatable, Codable {
     /// Losses to train with.
@@ -7,6 +15,8 @@ public struct LearnabilityOptions: Sendable, Equatable, Codable {
     /// Folds of the perturbation split (each held out once). 3 by default: 2 minutes on
     /// 2 cores for the sample screens with both losses.
     public var folds: Int = 3
+    /// Source of the pseudo-bulk data.
+    public var data: LearnabilityData = .simulator
     /// Seed of the data, the split and the initialisation.
     public var seed: UInt64 = 1
     /// λ₀ (controls) and λ₁ (late perturbed); nil takes `analysis.lambda_control` and

@@ -22,6 +22,9 @@ public struct Adam: Sendable {
         v = m
     }
 
+    /// Per-parameter multipliers of the step size (nil = 1 for all).
+    public var rateScale: [Double]? = nil
+
     /// θ ← θ − η m̂ / (√v̂ + ε).
     public mutating func step(_ parameters: inout [Double], gradient: [Double]) {
         t += 1
@@ -30,7 +33,8 @@ public struct Adam: Sendable {
             let g = gradient[i]
             m[i] = beta1 * m[i] + (1 - beta1) * g
             v[i] = beta2 * v[i] + (1 - beta2) * g * g
-            parameters[i] -= learningRate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
+            let rate = learningRate * (rateScale?[i] ?? 1)
+            parameters[i] -= rate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
         }
     }
 }
@@ -38,11 +42,14 @@ public struct Adam: Sendable {
 /// Options of one training run. Defaults are documented in docs/learnability.md.
 public struct TrainingOptions: Sendable, Equatable, Codable {
     /// Hidden units H of the vector field's perceptron.
-    public var hidden: Int = 32
+    public var hidden: Int = 16
     /// Most epochs (full-batch Adam steps).
     public var maxEpochs: Int = 300
-    /// Adam step size.
-    public var learningRate: Double = 0.01
+    /// Adam step size of the perceptron's weights and biases.
+    public var learningRate: Double = 0.002
+    /// Adam step size of the per-gene decays and the modality strengths (few parameters with a
+    /// direct effect; they may move faster).
+    public var inputLearningRate: Double = 0.02
     /// Stop when the validation loss has not improved for this many epochs.
     public var patience: Int = 40
     /// Evaluate the validation loss every this many epochs.
@@ -53,7 +60,7 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     /// Initial output scale of W₂ (small: the untrained field is close to −γz).
     public var outputScale: Double = 0.1
     /// L2 penalty on W₁ and W₂ (per parameter, added to the gradient as 2·decay·θ).
-    public var weightDecay: Double = 1e-4
+    public var weightDecay: Double = 1e-2
 
     public init() {}
 }
@@ -82,6 +89,9 @@ public func trainModel(_ model: NeuralODE, objective: Objective, validation: Obj
     var bestValidation = Double.infinity
     var curve = TrainingCurve()
     var adam = Adam(parameterCount: model.parameterCount, learningRate: options.learningRate)
+    var scale = [Double](repeating: 1, count: model.parameterCount)
+    for i in model.rhoOffset..<model.parameterCount { scale[i] = options.inputLearningRate / options.learningRate }
+    adam.rateScale = scale
     let tape = objective.makeTape(model)
     var gradient = [Double](repeating: 0, count: model.parameterCount)
     // γ bounds: stability of the largest step, and a floor well below the reference decay.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import ScreenplanCore
 
+extension LearnabilityData: ExpressibleByArgument {}
+
 /// `screenplan fit DESIGN [--loss standard|steady-state|both] [--json]`: learnability of a design.
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,10 +46,21 @@ struct FitCommand: ParsableCommand {
     @Option(name: .customLong("max-perturbations"), help: "Most perturbations fitted (regulator-targeting first).")
     var maxPerturbations: Int = 300
 
+    @Option(help: "Source of the pseudo-bulk data: simulator (stochastic, the default) or kinetics (deterministic states + measurement noise, faster).")
+    var data: LearnabilityData = .simulator
+
     @Option(help: "Most training epochs per model.")
     var epochs: Int?
 
+    @Option(help: "Hidden units of the vector field's perceptron.")
+    var hidden: Int?
+
+    @Option(name: .customLong("weight-decay"), help: "L2 penalty on the perceptron's weights.")
+    var weightDecay: Double?
+
     func validate() throws {
+        if let hidden, hidden < 1 { throw ValidationError("--hidden must be at least 1") }
+        if let weightDecay, weightDecay < 0 { throw ValidationError("--weight-decay must be ≥ 0") }
         if folds < 2 { throw ValidationError("--folds must be at least 2") }
         if maxPerturbations < 2 * folds { throw ValidationError("--max-perturbations must be at least 2 × --folds") }
         if let lambdaControl, lambdaControl < 0 { throw ValidationError("--lambda-control must be ≥ 0") }
@@ -60,11 +73,14 @@ struct FitCommand: ParsableCommand {
         var options = LearnabilityOptions()
         options.folds = folds
         options.seed = seed
+        options.data = data
         options.lambdaControl = lambdaControl
         options.lambdaPerturbed = lambdaPerturbed
         options.maxPerturbations = maxPerturbations
         options.otherPerturbations = min(options.otherPerturbations, maxPerturbations / 5)
         if let epochs { options.training.maxEpochs = epochs }
+        if let hidden { options.training.hidden = hidden }
+        if let weightDecay { options.training.weightDecay = weightDecay }
         switch loss {
         case .standard: options.losses = [.standard]
         case .steadyState: options.losses = [.steadyState]
@@ -75,8 +91,12 @@ struct FitCommand: ParsableCommand {
         bar?.start()
         let result: FitResult
         do {
-            result = try Learnability.fit(design: loaded.design, options: options, progress: progress)
+            let network = try Simulator.network(for: loaded)
+            result = try Learnability.fit(design: loaded.design, network: network, options: options, progress: progress)
         } catch let error as SteadyStateError {
+            bar?.stop()
+            throw CommandFailure.runtime("\(design): \(error.description)")
+        } catch let error as SimulationError {
             bar?.stop()
             throw CommandFailure.runtime("\(design): \(error.description)")
         }
