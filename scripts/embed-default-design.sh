@@ -15,6 +15,7 @@ out=Sources/ScreenplanCore/Design/EmbeddedDesign.swift
   echo '    /// The YAML text, byte for byte the sample screen.'
   echo '    public static let text = #"""'
   cat "$src"
+  echo ''  # the string literal drops the line break before its closing delimiter
   echo '"""#'
   echo '}'
 } > "$out.tmp"

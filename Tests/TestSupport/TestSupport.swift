@@ -41,16 +41,18 @@ public func snapshotDiff(expected: String, actual: String) -> String? {
     return out.isEmpty ? nil : out.joined(separator: "\n")
 }
 
-/// The built screenplan binary: $SCREENPLAN_BIN, or the release or debug build of this checkout.
+/// The built screenplan binary: $SCREENPLAN_BIN, or the newer of the release and debug builds of
+/// this checkout (`swift test` rebuilds only the debug one, so an older release build is stale).
 public func screenplanBinary() -> String {
     if let path = ProcessInfo.processInfo.environment["SCREENPLAN_BIN"], FileManager.default.fileExists(atPath: path) {
         return path
     }
-    for config in ["release", "debug"] {
-        let path = repositoryRoot + "/.build/\(config)/screenplan"
-        if FileManager.default.fileExists(atPath: path) { return path }
+    func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
-    return repositoryRoot + "/.build/debug/screenplan"
+    let builds = ["release", "debug"].map { repositoryRoot + "/.build/\($0)/screenplan" }
+        .compactMap { path in modified(path).map { (path, $0) } }
+    return builds.max { $0.1 < $1.1 }?.0 ?? repositoryRoot + "/.build/debug/screenplan"
 }
 
 /// The result of running a command.

@@ -42,7 +42,7 @@ extension Design {
 
     /// Perturbed cells (after QC) over all time points.
     public var perturbedCells: Int {
-        perturbationCount * sampling.cells_per_perturbation * timePoints.count
+        saturatingInt(Double(perturbationCount) * Double(sampling.cells_per_perturbation) * Double(timePoints.count))
     }
 
     /// Control cells (after QC) over all batches and time points: the explicit count per batch,
@@ -50,26 +50,26 @@ extension Design {
     public var controlCells: Int {
         let t = timePoints.count
         if let perBatch = sampling.control_cells {
-            return perBatch * batchesWithControls * t
+            return saturatingInt(Double(perBatch) * Double(batchesWithControls) * Double(t))
         }
         if let fraction = sampling.controls_fraction {
-            return Int((Double(perturbedCells) * fraction / (1 - fraction)).rounded())
+            return saturatingInt((Double(perturbedCells) * fraction / (1 - fraction)).rounded())
         }
         if batchesWithControls == 0 { return 0 }
         let k = Double(perturbationCount)
-        return Int((k.squareRoot() * Double(sampling.cells_per_perturbation)).rounded()) * t
+        return saturatingInt((k.squareRoot() * Double(sampling.cells_per_perturbation)).rounded() * Double(t))
     }
 
     /// Cells to keep after QC.
-    public var cellsAfterQC: Int { perturbedCells + controlCells }
+    public var cellsAfterQC: Int { saturatingInt(Double(perturbedCells) + Double(controlCells)) }
 
     /// Cells to load so that `cellsAfterQC` pass QC.
     public var cellsLoaded: Int {
-        Int((Double(cellsAfterQC) / sampling.qc_pass_fraction).rounded(.up))
+        saturatingInt((Double(cellsAfterQC) / sampling.qc_pass_fraction).rounded(.up))
     }
 
     /// Cells that the batches can hold.
-    public var batchCapacity: Int { batching.batches * batching.max_cells_per_batch }
+    public var batchCapacity: Int { saturatingInt(Double(batching.batches) * Double(batching.max_cells_per_batch)) }
 
     /// Estimated peak memory (bytes) of the largest step screenplan runs on this design: the
     /// network Jacobian factorisation for the linear response (G × G), the effects table
@@ -103,6 +103,15 @@ extension Design {
 
     /// Limit above which a design is refused as absurd for the machine class it runs on.
     public static let memoryLimitBytes: Double = 16 * 1024 * 1024 * 1024
+}
+
+/// A count computed in floating point, capped so that absurd designs (10¹⁵ cells per
+/// perturbation, say) give a huge number for the validator to refuse instead of an overflow trap.
+/// The cap, 2⁶², is far beyond any real screen and leaves room for further integer arithmetic.
+func saturatingInt(_ x: Double) -> Int {
+    let cap = Double(1 << 62)
+    guard x.isFinite else { return x > 0 ? Int(cap) : 0 }
+    return Int(min(max(x, 0), cap))
 }
 
 /// Human-readable byte counts (GiB, MiB) for messages.

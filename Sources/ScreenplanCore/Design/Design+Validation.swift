@@ -12,6 +12,15 @@ public enum DesignValidator {
             issues.append(DesignIssue(location: loaded.location(of: path), path: path, message: message))
         }
 
+        // Memory need first: an absurd size is refused before anything is allocated for it
+        // (generating the names of 10¹¹ genes would itself exhaust memory).
+        let need = d.memoryNeedBytes
+        if need > Design.memoryLimitBytes {
+            issue(d.system.network.file == nil ? "system.genes" : "system.network.file",
+                  "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measured_genes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))")
+            return issues
+        }
+
         // Network: generated sizes, or the file and its genes.
         var geneNames: [String]
         if let file = d.system.network.file {
@@ -45,14 +54,15 @@ public enum DesignValidator {
             }
         } else {
             var seen = Set<String>()
-            for gene in d.perturbations.target_genes {
+            for (index, gene) in d.perturbations.target_genes.enumerated() {
+                let path = "perturbations.target_genes[\(index)]"
                 if !known.contains(gene) {
                     var message = "unknown gene `\(gene)`: not in the network"
                     if let guess = suggestion(for: gene, among: geneNames) { message += "; did you mean `\(guess)`?" }
-                    issue("perturbations.target_genes", message)
+                    issue(path, message)
                 }
                 if !seen.insert(gene).inserted {
-                    issue("perturbations.target_genes", "gene `\(gene)` is targeted twice")
+                    issue(path, "gene `\(gene)` is targeted twice")
                 }
             }
         }
@@ -83,8 +93,8 @@ public enum DesignValidator {
             issue("protocol", "no step has `perturb: true`, so no guide ever acts")
         }
         let duration = d.protocolDuration_h
-        for t in d.sampling.time_points_h where t > duration {
-            issue("sampling.time_points_h",
+        for (index, t) in d.sampling.time_points_h.enumerated() where t > duration {
+            issue("sampling.time_points_h[\(index)]",
                   "time point \(Check.format(t)) h is after the protocol ends (\(Check.format(duration)) h)")
         }
         if d.system.dynamics == .differentiating {
@@ -145,15 +155,9 @@ public enum DesignValidator {
         if d.cellsLoaded > d.batchCapacity {
             let needed = Int((Double(d.cellsLoaded) / Double(b.max_cells_per_batch)).rounded(.up))
             issue("batching.batches",
-                  "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cells_per_perturbation) cells × \(d.timePoints.count) time points + \(d.controlCells) controls, at \(Int(d.sampling.qc_pass_fraction * 100))% QC pass), but \(b.batches) batches × \(b.max_cells_per_batch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
+                  "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cells_per_perturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s") + \(d.controlCells) controls, at \(Int(d.sampling.qc_pass_fraction * 100))% QC pass), but \(b.batches) batches × \(b.max_cells_per_batch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
         }
 
-        // Memory need.
-        let need = d.memoryNeedBytes
-        if need > Design.memoryLimitBytes {
-            issue(d.system.network.file == nil ? "system.genes" : "system.network.file",
-                  "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measured_genes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))")
-        }
         return issues
     }
 
@@ -175,6 +179,7 @@ public enum DesignValidator {
 
     /// A path relative to the design file's folder, or the absolute path as given.
     public static func resolve(_ path: String, against base: String) -> String {
-        path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)
+        if path.hasPrefix("/") || base.isEmpty || base == "." { return path }
+        return (base as NSString).appendingPathComponent(path)
     }
 }

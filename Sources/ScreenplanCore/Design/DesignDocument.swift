@@ -31,11 +31,52 @@ public struct DesignDocument: Equatable, Sendable {
 
 extension Design {
     /// The full design as YAML, every field written, in the order of docs/design-file.md.
+    ///
+    /// Numbers are written the way a person would (`0.1`, `48`, `7.7e-06`), not in the exponent
+    /// form Yams' encoder produces (`1e-1`, `4.8e+1`, `7.7000000000000008e-06`), which YAML 1.1
+    /// readers such as PyYAML would take for text.
     public func yamlText() throws -> String {
         let encoder = YAMLEncoder()
         encoder.options.sortKeys = false
-        let body = try encoder.encode(self)
+        var body = try encoder.encode(self)
+        if let root = try Yams.compose(yaml: body) {
+            body = try Yams.serialize(node: Design.tidyNumbers(root, key: nil), sortKeys: false)
+        }
         return "# screenplan design (written by screenplan \(ScreenplanVersion.string))\n" + body
+    }
+
+    /// Fields whose values are text even when they look like numbers (a gene named `1e5`).
+    private static let textKeys: Set<String> = [
+        "name", "description", "currency", "medium", "file", "genes_file", "trigger_medium",
+        "target_genes", "combinations",
+    ]
+
+    /// Rewrites the encoder's exponent-form numbers as shortest round-trip decimals.
+    static func tidyNumbers(_ node: Node, key: String?) -> Node {
+        if let key, textKeys.contains(key) { return node }
+        switch node {
+        case .scalar(var scalar):
+            let text = scalar.string
+            guard scalar.style == .plain || scalar.style == .any,
+                text.contains("e") || text.contains("E"), let value = Double(text), value.isFinite
+            else { return node }
+            scalar.string =
+                value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
+            return .scalar(scalar)
+        case .mapping(var mapping):
+            for (k, v) in mapping {
+                let name = k.scalar?.string ?? ""
+                mapping[k] = tidyNumbers(v, key: name)
+            }
+            return .mapping(mapping)
+        case .sequence(var sequence):
+            for index in sequence.indices {
+                sequence[index] = tidyNumbers(sequence[index], key: key)
+            }
+            return .sequence(sequence)
+        case .alias:
+            return node
+        }
     }
 }
 

@@ -65,5 +65,6 @@ public func suggestion(for word: String, among candidates: [String]) -> String? 
     let scored = candidates.map { ($0, levenshtein(word, $0)) }.min { $0.1 < $1.1 }
     guard let (best, distance) = scored else { return nil }
     let limit = max(2, best.count / 3)
-    return distance <= limit ? best : nil
+    // A one- or two-letter word is "close" to every other short word; suggest only real typos.
+    return distance <= limit && distance < max(word.count, best.count) - 1 ? best : nil
 }

@@ -101,6 +101,7 @@ final class DesignReader {
 
     func read(text: String) -> Design {
         var design = Design()
+        self.text = text
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -143,6 +144,13 @@ final class DesignReader {
         case .scanner(_, let problem, let mark, _): return make(problem, mark)
         case .parser(_, let problem, let mark, _): return make(problem, mark)
         case .composer(_, let problem, let mark, _): return make(problem, mark)
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let key = duplicates.first ?? "?"
+            let first = context.mark
+            return DesignIssue(
+                location: repeatedKeyLocation(key, after: first),
+                path: "(syntax)",
+                message: "key `\(key)` is given twice in the same mapping (first on line \(first.line))")
         case .reader(let problem, _, _, _):
             return DesignIssue(
                 location: SourceLocation(file: file, line: 1, column: 1), path: "(syntax)",
@@ -152,6 +160,26 @@ final class DesignReader {
                 location: SourceLocation(file: file, line: 1, column: 1), path: "(syntax)",
                 message: "not valid YAML or JSON")
         }
+    }
+
+    /// Where a key is written again after its first place: the next line that has the key at the
+    /// same column (Yams reports only the first place). Falls back to the first place.
+    private var text = ""
+    private func repeatedKeyLocation(_ key: String, after first: Mark) -> SourceLocation {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if first.line >= 1 {
+            for index in first.line..<lines.count {
+                let chars = Array(lines[index])
+                let start = first.column - 1
+                guard start >= 0, start < chars.count else { continue }
+                if String(chars[start...]).hasPrefix(key + ":")
+                    && chars[..<start].allSatisfy({ $0 == " " || $0 == "-" })
+                {
+                    return SourceLocation(file: file, line: index + 1, column: first.column)
+                }
+            }
+        }
+        return SourceLocation(file: file, line: max(1, first.line), column: max(1, first.column))
     }
 
     func record(_ path: String, _ node: Node) { locations[path] = location(node) }
@@ -180,6 +208,9 @@ final class DesignReader {
             n.finish()
         }
         if let list = f.sequence("media") {
+            if list.items.isEmpty {
+                report(list.node, list.path, "needs at least one medium, e.g. `- name: growth`")
+            }
             s.media = list.items.enumerated().compactMap { index, node in
                 guard let m = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
                 var medium = MediumSpec()
@@ -263,8 +294,8 @@ final class DesignReader {
 
     private func readSampling(_ f: Fields, _ s: inout SamplingSpec) {
         f.doubleList("time_points_h", &s.time_points_h, Check.nonNegative)
-        f.int("cells_per_perturbation", &s.cells_per_perturbation, Check.atLeast(1))
-        f.optionalInt("control_cells", &s.control_cells, Check.atLeast(0))
+        f.int("cells_per_perturbation", &s.cells_per_perturbation, Check.within(1, 1_000_000))
+        f.optionalInt("control_cells", &s.control_cells, Check.within(0, 100_000_000))
         f.optionalDouble("controls_fraction", &s.controls_fraction, Check.controlsFraction)
         f.double("qc_pass_fraction", &s.qc_pass_fraction, Check.openFraction)
         f.finish()
@@ -289,8 +320,8 @@ final class DesignReader {
 
     private func readBatching(_ f: Fields, _ b: inout BatchingSpec) {
         f.enumeration("unit", &b.unit)
-        f.int("batches", &b.batches, Check.atLeast(1))
-        f.int("max_cells_per_batch", &b.max_cells_per_batch, Check.atLeast(1))
+        f.int("batches", &b.batches, Check.within(1, 10_000))
+        f.int("max_cells_per_batch", &b.max_cells_per_batch, Check.within(1, 10_000_000))
         f.enumeration("layout", &b.layout)
         f.int("replicates", &b.replicates, Check.atLeast(1))
         f.double("controls_in_fraction", &b.controls_in_fraction, Check.fraction)
@@ -462,9 +493,16 @@ final class Fields {
         target = text
     }
 
+    /// A YAML null (`null`, `~` or nothing after the colon), or `auto` where a field allows it.
+    private func isNull(_ node: Node, allowingAuto: Bool = false) -> Bool {
+        guard let text = node.scalar?.string else { return false }
+        if node.scalar?.style != .plain && node.scalar?.style != .any { return false }
+        return ["null", "Null", "NULL", "~", ""].contains(text) || (allowingAuto && text == "auto")
+    }
+
     func optionalString(_ key: String, _ target: inout String?) {
         guard let (node, fieldPath) = value(key) else { return }
-        if node.scalar?.string == "null" || node.scalar?.string == "~" { target = nil; return }
+        if isNull(node) { target = nil; return }
         guard let text = scalar(node, fieldPath, expecting: "text") else { return }
         target = text
     }
@@ -512,7 +550,7 @@ final class Fields {
 
     func optionalDouble(_ key: String, _ target: inout Double?, _ rule: Check.Rule) {
         guard let (node, fieldPath) = value(key) else { return }
-        if node.scalar?.string == "null" || node.scalar?.string == "auto" { target = nil; return }
+        if isNull(node, allowingAuto: true) { target = nil; return }
         guard let value = number(node, fieldPath) else { return }
         if let problem = rule(value) {
             reader.report(node, fieldPath, "\(problem) (got \(text(node)))")
@@ -542,14 +580,18 @@ final class Fields {
 
     func optionalInt(_ key: String, _ target: inout Int?, _ rule: Check.Rule) {
         guard let (node, fieldPath) = value(key) else { return }
-        if node.scalar?.string == "null" || node.scalar?.string == "auto" { target = nil; return }
+        if isNull(node, allowingAuto: true) { target = nil; return }
         if let value = wholeNumber(node, fieldPath, rule) { target = value }
     }
 
+    /// A seed: any whole number in 0...2⁶⁴−1, read exactly (a Double would round seeds ≥ 2⁵³).
     func uint64(_ key: String, _ target: inout UInt64) {
-        guard let (node, fieldPath) = value(key),
-            let value = wholeNumber(node, fieldPath, Check.nonNegative)
-        else { return }
+        guard let (node, fieldPath) = value(key) else { return }
+        if let text = node.scalar?.string, let exact = UInt64(text.replacingOccurrences(of: "_", with: "")) {
+            target = exact
+            return
+        }
+        guard let value = wholeNumber(node, fieldPath, Check.nonNegative) else { return }
         target = UInt64(value)
     }
 
@@ -574,7 +616,11 @@ final class Fields {
             reader.report(node, fieldPath, "must be a list of text")
             return
         }
-        target = seq.compactMap { item in scalar(item, fieldPath, expecting: "text") }
+        target = seq.enumerated().compactMap { index, item in
+            let itemPath = "\(fieldPath)[\(index)]"
+            reader.record(itemPath, item)
+            return scalar(item, itemPath, expecting: "text")
+        }
     }
 
     func doubleList(_ key: String, _ target: inout [Double], _ rule: Check.Rule) {
@@ -584,10 +630,12 @@ final class Fields {
             return
         }
         var values: [Double] = []
-        for item in seq {
-            guard let value = number(item, fieldPath) else { continue }
+        for (index, item) in seq.enumerated() {
+            let itemPath = "\(fieldPath)[\(index)]"
+            reader.record(itemPath, item)
+            guard let value = number(item, itemPath) else { continue }
             if let problem = rule(value) {
-                reader.report(item, fieldPath, "\(problem) (got \(text(item)))")
+                reader.report(item, itemPath, "\(problem) (got \(text(item)))")
                 continue
             }
             values.append(value)

@@ -77,5 +77,6 @@ analysis:
   alpha: 0.05
   multiple_testing: bh
   target_power: 0.8
+
 """#
 }
