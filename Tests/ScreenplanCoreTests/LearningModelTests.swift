@@ -4,12 +4,13 @@ import Testing
 
 // The neural ODE, its RK4 integrator, the hand-written reverse pass and the two losses.
 
-/// A small random problem: d genes, H hidden units, P perturbations observed at two times,
-/// with steady-state terms on a control and on each perturbation's last observation.
+/// A small random problem: d genes, H hidden units, P perturbations observed at two times, two
+/// media with a switch between the observations, and steady-state terms on a control and on
+/// each perturbation.
 private func smallProblem(d: Int = 5, hidden: Int = 4, p: Int = 3, seed: UInt64 = 11)
     -> (NeuralODE, Objective) {
     var rng = RandomStream(seed: seed, domain: .learning, 999)
-    var model = NeuralODE(dimension: d, hidden: hidden, modalities: 2, decay: 0.2, outputScale: 0.5, rng: &rng)
+    var model = NeuralODE(dimension: d, hidden: hidden, modalities: 2, media: 2, decay: 0.2, outputScale: 0.5, rng: &rng)
     // Non-zero biases, decays and strengths so that every parameter block gets a gradient.
     for i in model.b1Offset..<model.w2Offset { model.parameters[i] = 0.3 * rng.normal() }
     for i in model.b2Offset..<model.rhoOffset { model.parameters[i] = 0.05 * rng.normal() }
@@ -27,10 +28,10 @@ private func smallProblem(d: Int = 5, hidden: Int = 4, p: Int = 3, seed: UInt64 
     let steady = SteadyStateTargets(
         states: steadyStates,
         inputs: PerturbationInputs(dimension: d, targets: steadyTargets, modality: (0..<(p + 1)).map { $0 % 2 }),
-        weights: (0..<(p + 1)).map { _ in 1 + rng.uniform() })
+        weights: (0..<(p + 1)).map { _ in 1 + rng.uniform() }, media: (0..<(p + 1)).map { $0 % 2 })
     let initial = Matrix(rows: d, cols: p, data: (0..<(d * p)).map { _ in 0.1 * rng.normal() })
     let objective = Objective(trajectories: TrajectoryTargets(times: times, inputs: inputs, states: states, weights: weights),
-                              steady: steady, initial: initial, maxStep: 3)
+                              steady: steady, initial: initial, maxStep: 3, schedule: [(-5, 0), (10.5, 1)])
     return (model, objective)
 }
 
@@ -63,7 +64,8 @@ private func smallProblem(d: Int = 5, hidden: Int = 4, p: Int = 3, seed: UInt64 
     let (model, full) = smallProblem(d: 4, hidden: 3, p: 2, seed: 5)
     var noTrajectory = full.trajectories
     noTrajectory.weights = noTrajectory.weights.map { $0.map { _ in 0 } }
-    let objective = Objective(trajectories: noTrajectory, steady: full.steady, initial: full.initial, maxStep: 3)
+    let objective = Objective(trajectories: noTrajectory, steady: full.steady, initial: full.initial, maxStep: 3,
+                              schedule: [(0, 0), (10.5, 1)])
     let (value, gradient) = objective.valueAndGradient(model)
     #expect(value.trajectory == 0 && value.steady > 0)
     let scale = gradient.map(abs).max() ?? 0
@@ -90,6 +92,16 @@ private func linearModel(d: Int, gammas: [Double], b2: [Double], strength: Doubl
     }
     model.parameters[model.strengthOffset] = strength
     return model
+}
+
+@Test func gridPutsObservationsAndMediumSwitchesOnStepBoundaries() {
+    let grid = IntegrationGrid(times: [7, 20], maxStep: 3, schedule: [(-5, 0), (10.5, 1)])
+    // 0…7 in 3 steps, 7…10.5 in 2, 10.5…20 in 4: every step ≤ 3 h and none straddles 10.5 h.
+    #expect(grid.steps.count == 9)
+    #expect(grid.observationPoints == [3, 9])
+    #expect(grid.media == [0, 0, 0, 0, 0, 1, 1, 1, 1])
+    #expect(abs(grid.steps.reduce(0, +) - 20) < 1e-12)
+    #expect(grid.steps.allSatisfy { $0 <= 3 })
 }
 
 @Test func rk4SolvesALinearODEToFourthOrder() {

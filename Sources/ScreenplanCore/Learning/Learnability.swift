@@ -58,6 +58,18 @@ public enum Learnability {
         return result
     }
 
+    /// The media of the protocol as (start in hours since onset, medium index) entries.
+    public static func mediumSchedule(_ design: Design, onset: Double) -> [(start: Double, medium: Int)] {
+        var t = 0.0
+        var schedule: [(start: Double, medium: Int)] = []
+        for step in design.protocol_ {
+            let m = design.system.media.firstIndex { $0.name == step.medium } ?? 0
+            schedule.append((t - onset, m))
+            t += step.duration_h
+        }
+        return schedule
+    }
+
     /// The fit on given data (tests call this with small problems).
     public static func fit(data: LearningData, design: Design, options: LearnabilityOptions,
                            progress: ProgressReporter? = nil) throws -> FitResult {
@@ -71,13 +83,21 @@ public enum Learnability {
         let usable = (0..<data.perturbations.count).filter { p in
             data.effects.indices.contains { data.effects[$0][0, p].isFinite }
         }
+        if data.timesSinceOnset.isEmpty {
+            throw LearnabilityError("no sampling time lies after the perturbation onset (sampling.time_points_h)")
+        }
+        if usable.count < 2 * max(2, options.folds) {
+            throw LearnabilityError("only \(usable.count) perturbations have cells; \(options.folds) folds need at least \(2 * max(2, options.folds))")
+        }
         let split = PerturbationSplit(count: usable.count, folds: options.folds,
                                       validationFraction: options.validationFraction, seed: options.seed)
         let folds = split.folds.map { fold in
             PerturbationSplit.Fold(training: fold.training.map { usable[$0] }, validation: fold.validation.map { usable[$0] },
                                    heldOut: fold.heldOut.map { usable[$0] })
         }
-        let builder = ObjectiveBuilder(data: data, gammaRef: gammaRef, modality: modality,
+        let schedule = Learnability.mediumSchedule(design, onset: data.onset)
+        let mediaCount = max(1, design.system.media.count)
+        let builder = ObjectiveBuilder(data: data, schedule: schedule, gammaRef: gammaRef, modality: modality,
                                        differentiating: differentiating, lambdaControl: lambda0,
                                        lambdaPerturbed: lambda1, lateRelaxationTimes: options.lateRelaxationTimes,
                                        maxStep: options.training.maxStep_h)
@@ -106,7 +126,7 @@ public enum Learnability {
                 let validation = builder.objective(for: fold.validation, loss: .standard)
                 var rng = RandomStream(seed: seed, domain: .learning, 4, UInt64(job.fold))
                 let initial = NeuralODE(dimension: d, hidden: trainingOptions.hidden, modalities: Modality.allCases.count,
-                                        decay: gammaRef, outputScale: trainingOptions.outputScale, rng: &rng)
+                                        media: mediaCount, decay: gammaRef, outputScale: trainingOptions.outputScale, rng: &rng)
                 let trained = trainModel(initial, objective: objective, validation: validation, options: trainingOptions,
                                          decayReference: gammaRef) { _ in
                     results.lock.lock()
@@ -185,12 +205,20 @@ public enum Learnability {
     }
 }
 
+/// The design cannot support a learnability fit (e.g. nothing is sampled after onset).
+public struct LearnabilityError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
 // MARK: - Building objectives and predictions from the data
 
 /// Turns `LearningData` into objectives for sets of perturbations, and model outputs into
 /// effects comparable with the truth.
 struct ObjectiveBuilder: Sendable {
     let data: LearningData
+    let schedule: [(start: Double, medium: Int)]
     let gammaRef: Double
     let modality: Int
     let differentiating: Bool
@@ -200,6 +228,13 @@ struct ObjectiveBuilder: Sendable {
     let maxStep: Double
 
     var d: Int { data.dimension }
+
+    /// Medium at a time since onset.
+    func medium(at t: Double) -> Int {
+        var m = schedule.first?.medium ?? 0
+        for entry in schedule where entry.start <= t { m = entry.medium }
+        return m
+    }
 
     func inputs(_ set: [Int], withControl: Bool) -> PerturbationInputs {
         var targets = set.map { data.targetsInSpace[$0] }
@@ -241,10 +276,12 @@ struct ObjectiveBuilder: Sendable {
             var columnsStates: [[Double]] = []
             var targets: [[Int]] = []
             var ws: [Double] = []
+            var media: [Int] = []
             for k in times.indices {
                 columnsStates.append(data.controlStates[k])
                 targets.append([])
                 ws.append(lambdaControl * scale / Double(times.count))
+                media.append(medium(at: times[k]))
             }
             var late: [(Int, Int)] = []
             for (k, t) in times.enumerated() where t * gammaRef >= lateRelaxationTimes {
@@ -254,24 +291,32 @@ struct ObjectiveBuilder: Sendable {
                 columnsStates.append(data.observedState(p, time: k))
                 targets.append(data.targetsInSpace[p])
                 ws.append(lambdaPerturbed * scale / Double(late.count))
+                media.append(medium(at: times[k]))
             }
             steady = SteadyStateTargets(states: Matrix(rows: d, cols: columnsStates.count, data: columnsStates.flatMap { $0 }),
                                         inputs: PerturbationInputs(dimension: d, targets: targets,
                                                                    modality: [Int](repeating: modality, count: targets.count)),
-                                        weights: ws)
+                                        weights: ws, media: media)
         }
         return Objective(trajectories: trajectories, steady: steady, initial: Matrix(rows: d, cols: columns),
-                         maxStep: maxStep)
+                         maxStep: maxStep, schedule: schedule)
     }
 
-    /// Predicted effects (natural log, d × P per time) of the model for `set`: predicted state
-    /// minus the observed control state at that time.
+    /// Predicted effects (natural log, d × P per time) of the model for `set`: the predicted
+    /// perturbed state minus the model's own control trajectory (the same integration with no
+    /// perturbation), as an analysis would contrast a perturbation with time-matched controls.
     func predictEffects(_ model: NeuralODE, for set: [Int]) -> [Matrix] {
-        let o = objective(for: set, loss: .standard)
-        let predicted = o.predictions(model)
-        return predicted.enumerated().map { k, m in
-            var e = m
-            for j in 0..<e.cols { for i in 0..<d { e[i, j] -= data.controlStates[k][i] } }
+        let times = data.timesSinceOnset
+        let columns = set.count + 1
+        let zero = times.map { _ in Matrix(rows: d, cols: columns) }
+        let weights = times.map { _ in [Double](repeating: 0, count: columns) }
+        let o = Objective(trajectories: TrajectoryTargets(times: times, inputs: inputs(set, withControl: true),
+                                                          states: zero, weights: weights),
+                          steady: .empty(dimension: d), initial: Matrix(rows: d, cols: columns), maxStep: maxStep,
+                          schedule: schedule)
+        return o.predictions(model).map { m in
+            var e = Matrix(rows: d, cols: set.count)
+            for j in 0..<set.count { for i in 0..<d { e[i, j] = m[i, j] - m[i, set.count] } }
             return e
         }
     }

@@ -49,12 +49,15 @@ public struct SteadyStateTargets: Sendable, Equatable {
     public var states: Matrix
     public var inputs: PerturbationInputs
     public var weights: [Double]
+    /// Medium of each column.
+    public var media: [Int]
 
-    public init(states: Matrix, inputs: PerturbationInputs, weights: [Double]) {
+    public init(states: Matrix, inputs: PerturbationInputs, weights: [Double], media: [Int]? = nil) {
         precondition(states.cols == inputs.columns && weights.count == inputs.columns)
         self.states = states
         self.inputs = inputs
         self.weights = weights
+        self.media = media ?? [Int](repeating: 0, count: inputs.columns)
     }
 
     public static func empty(dimension: Int) -> SteadyStateTargets {
@@ -73,11 +76,12 @@ public struct Objective: Sendable {
     public var initial: Matrix
     public var grid: IntegrationGrid
 
-    public init(trajectories: TrajectoryTargets, steady: SteadyStateTargets, initial: Matrix, maxStep: Double) {
+    public init(trajectories: TrajectoryTargets, steady: SteadyStateTargets, initial: Matrix, maxStep: Double,
+                schedule: [(start: Double, medium: Int)] = []) {
         self.trajectories = trajectories
         self.steady = steady
         self.initial = initial
-        grid = IntegrationGrid(times: trajectories.times, maxStep: maxStep)
+        grid = IntegrationGrid(times: trajectories.times, maxStep: maxStep, schedule: schedule)
     }
 
     /// The value split into its trajectory and steady-state parts.
@@ -165,7 +169,8 @@ public struct Objective: Sendable {
             steady.states.data.withUnsafeBufferPointer { sb in
                 f.withUnsafeMutableBufferPointer { fb in
                     t.withUnsafeMutableBufferPointer { tb in
-                        model.field(sb.baseAddress!, columns: l, inputs: steady.inputs, into: fb.baseAddress!,
+                        model.field(sb.baseAddress!, columns: l, inputs: steady.inputs,
+                                    media: .perColumn(steady.media), into: fb.baseAddress!,
                                     tanhOut: tb.baseAddress!)
                     }
                 }
@@ -190,7 +195,7 @@ public struct Objective: Sendable {
                                 dy.withUnsafeMutableBufferPointer { db in
                                     scratch.withUnsafeMutableBufferPointer { cb in
                                         model.fieldVJP(sb.baseAddress!, columns: l, inputs: steady.inputs,
-                                                       tanh: tb.baseAddress!, adjoint: ab.baseAddress!,
+                                                       media: .perColumn(steady.media), tanh: tb.baseAddress!, adjoint: ab.baseAddress!,
                                                        gradient: gb.baseAddress!, dy: db.baseAddress!,
                                                        accumulate: false, scratch: cb.baseAddress!)
                                     }

@@ -2,7 +2,11 @@ import Foundation
 
 // MARK: - The neural ODE vector field on the regulator space
 //
-//   f_θ(z; p) = W₂ tanh(W₁ z + b₁) + b₂ − γ ⊙ z + s_{m(p)} · a_p
+//   f_θ(z; m, p) = W₂ tanh(W₁ z + b₁) + b₂,m − γ ⊙ z + s_{mod(p)} · a_p
+//
+// b₂,m is one output bias per culture medium m (the model is told which medium the cells are
+// in at each time, as the protocol says, not what the medium does); with one medium it is the
+// b₂ of the plain form.
 //
 // z ∈ R^d is the state on the log scale, centred on the control state at perturbation onset
 // (so the control state is z = 0). a_p is the *target indicator* of perturbation p (1 at each
@@ -15,7 +19,7 @@ import Foundation
 
 /// The parameters θ of the vector field, stored flat so that the optimiser, the gradient and the
 /// finite-difference tests see one vector. Layout: W₁ (H × d, column-major), b₁ (H), W₂ (d × H,
-/// column-major), b₂ (d), ρ = log γ (d), s (one per modality).
+/// column-major), b₂ (d × M, one column per medium), ρ = log γ (d), s (one per modality).
 public struct NeuralODE: Sendable, Equatable {
     /// Dimension d of the state (modelled genes).
     public let dimension: Int
@@ -23,6 +27,8 @@ public struct NeuralODE: Sendable, Equatable {
     public let hidden: Int
     /// Number of modalities with a learned strength each.
     public let modalities: Int
+    /// Number of media with an output bias each.
+    public let media: Int
     /// θ, flat (see the type's documentation for the layout).
     public var parameters: [Double]
 
@@ -31,27 +37,28 @@ public struct NeuralODE: Sendable, Equatable {
     public var b1Offset: Int { hidden * dimension }
     public var w2Offset: Int { b1Offset + hidden }
     public var b2Offset: Int { w2Offset + dimension * hidden }
-    public var rhoOffset: Int { b2Offset + dimension }
+    public var rhoOffset: Int { b2Offset + dimension * media }
     public var strengthOffset: Int { rhoOffset + dimension }
     public var parameterCount: Int { strengthOffset + modalities }
 
     /// Number of parameters of a model of this shape.
-    public static func parameterCount(dimension d: Int, hidden h: Int, modalities m: Int) -> Int {
-        2 * h * d + h + 2 * d + m
+    public static func parameterCount(dimension d: Int, hidden h: Int, modalities m: Int, media: Int = 1) -> Int {
+        2 * h * d + h + d * media + d + m
     }
 
     /// A model initialised from the addressed stream `rng`: W₁ ~ N(0, 1/d) (unit-variance
     /// pre-activations for unit-size states), W₂ ~ N(0, scale²/H) with a small `outputScale` so
     /// the untrained field is close to the linear decay −γz, biases 0, γ = `decay` for every
     /// gene and modality strengths 0.
-    public init(dimension: Int, hidden: Int, modalities: Int = 1, decay: Double,
+    public init(dimension: Int, hidden: Int, modalities: Int = 1, media: Int = 1, decay: Double,
                 outputScale: Double = 0.1, rng: inout RandomStream) {
-        precondition(dimension > 0 && hidden > 0 && modalities > 0 && decay > 0)
+        precondition(dimension > 0 && hidden > 0 && modalities > 0 && media > 0 && decay > 0)
         self.dimension = dimension
         self.hidden = hidden
         self.modalities = modalities
+        self.media = media
         parameters = [Double](repeating: 0, count: NeuralODE.parameterCount(dimension: dimension, hidden: hidden,
-                                                                            modalities: modalities))
+                                                                            modalities: modalities, media: media))
         let s1 = 1 / Double(dimension).squareRoot()
         for i in 0..<(hidden * dimension) { parameters[w1Offset + i] = s1 * rng.normal() }
         let s2 = outputScale / Double(hidden).squareRoot()
@@ -60,12 +67,13 @@ public struct NeuralODE: Sendable, Equatable {
     }
 
     /// A model with explicit parameters (tests, restoring a checkpoint).
-    public init(dimension: Int, hidden: Int, modalities: Int, parameters: [Double]) {
+    public init(dimension: Int, hidden: Int, modalities: Int, media: Int = 1, parameters: [Double]) {
         precondition(parameters.count == NeuralODE.parameterCount(dimension: dimension, hidden: hidden,
-                                                                   modalities: modalities))
+                                                                   modalities: modalities, media: media))
         self.dimension = dimension
         self.hidden = hidden
         self.modalities = modalities
+        self.media = media
         self.parameters = parameters
     }
 
@@ -112,18 +120,33 @@ public struct PerturbationInputs: Sendable, Equatable {
     }
 }
 
+/// The medium of each column of a batch: one for all (a step of an integration), or one each
+/// (steady-state terms at different times).
+public enum MediumColumns: Sendable, Equatable {
+    case uniform(Int)
+    case perColumn([Int])
+
+    @inline(__always)
+    subscript(_ column: Int) -> Int {
+        switch self {
+        case .uniform(let m): return m
+        case .perColumn(let list): return list[column]
+        }
+    }
+}
+
 // MARK: - Forward evaluation and its vector–Jacobian product
 
 extension NeuralODE {
     /// K = f_θ(Y) for the P columns of Y (d × P); the hidden activations T = tanh(W₁Y + b₁)
     /// (H × P) are written to `tanhOut` for the backward pass. Two `cblas_dgemm` calls,
     /// O(H·d·P) work.
-    func field(_ y: UnsafePointer<Double>, columns p: Int, inputs: PerturbationInputs,
+    func field(_ y: UnsafePointer<Double>, columns p: Int, inputs: PerturbationInputs, media: MediumColumns = .uniform(0),
                into k: UnsafeMutablePointer<Double>, tanhOut t: UnsafeMutablePointer<Double>) {
         let d = dimension, h = hidden
         parameters.withUnsafeBufferPointer { theta in
             let base = theta.baseAddress!
-            let b1 = base + b1Offset, b2 = base + b2Offset, rho = base + rhoOffset, s = base + strengthOffset
+            let b1 = base + b1Offset, rho = base + rhoOffset, s = base + strengthOffset
             // T = tanh(W₁ Y + b₁)
             for j in 0..<p { (t + j * h).update(from: b1, count: h) }
             BLAS.gemm(m: h, n: p, k: d, alpha: 1, a: base + w1Offset, lda: h, b: y, ldb: d, beta: 1, c: t, ldc: h)
@@ -132,6 +155,7 @@ extension NeuralODE {
             inputs.indicator.data.withUnsafeBufferPointer { a in
                 for j in 0..<p {
                     let sm = s[inputs.modality[j]]
+                    let b2 = base + b2Offset + media[j] * d
                     for i in 0..<d {
                         let idx = i + j * d
                         k[idx] = b2[i] - Foundation.exp(rho[i]) * y[idx] + sm * a[idx]
@@ -147,7 +171,7 @@ extension NeuralODE {
     /// ∂L/∂Y = W₁ᵀ[(W₂ᵀG) ⊙ (1 − T²)] − γ ⊙ G to `dy`. `scratch` holds H × P values.
     /// Four GEMMs, O(H·d·P).
     func fieldVJP(_ y: UnsafePointer<Double>, columns p: Int, inputs: PerturbationInputs,
-                  tanh t: UnsafePointer<Double>, adjoint g: UnsafePointer<Double>,
+                  media: MediumColumns = .uniform(0), tanh t: UnsafePointer<Double>, adjoint g: UnsafePointer<Double>,
                   gradient: UnsafeMutablePointer<Double>, dy: UnsafeMutablePointer<Double>, accumulate: Bool,
                   scratch: UnsafeMutablePointer<Double>) {
         let d = dimension, h = hidden
@@ -161,10 +185,11 @@ extension NeuralODE {
             inputs.indicator.data.withUnsafeBufferPointer { a in
                 for j in 0..<p {
                     var sGrad = 0.0
+                    let b2 = b2Offset + media[j] * d
                     for i in 0..<d {
                         let idx = i + j * d
                         let gamma = Foundation.exp(rho[i])
-                        gradient[b2Offset + i] += g[idx]
+                        gradient[b2 + i] += g[idx]
                         // f contains −exp(ρ) y, so ∂f/∂ρ = −γ y.
                         gradient[rhoOffset + i] -= gamma * y[idx] * g[idx]
                         sGrad += a[idx] * g[idx]
@@ -188,7 +213,7 @@ extension NeuralODE {
     }
 
     /// f_θ at the columns of `states` (d × P), as a matrix: the convenient, allocating form.
-    public func evaluate(_ states: Matrix, inputs: PerturbationInputs) -> Matrix {
+    public func evaluate(_ states: Matrix, inputs: PerturbationInputs, media: MediumColumns = .uniform(0)) -> Matrix {
         precondition(states.rows == dimension && states.cols == inputs.columns)
         var k = Matrix(rows: dimension, cols: states.cols)
         var t = [Double](repeating: 0, count: hidden * max(1, states.cols))
@@ -196,7 +221,7 @@ extension NeuralODE {
         states.data.withUnsafeBufferPointer { y in
             k.data.withUnsafeMutableBufferPointer { kk in
                 t.withUnsafeMutableBufferPointer { tt in
-                    field(y.baseAddress!, columns: states.cols, inputs: inputs, into: kk.baseAddress!,
+                    field(y.baseAddress!, columns: states.cols, inputs: inputs, media: media, into: kk.baseAddress!,
                           tanhOut: tt.baseAddress!)
                 }
             }

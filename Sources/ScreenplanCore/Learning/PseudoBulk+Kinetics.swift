@@ -124,15 +124,16 @@ extension PseudoBulk {
         return bulk
     }
 
-    /// Hours from protocol start at which guides start to act (the first perturbing step), plus
-    /// the delivery delay in vivo.
+    /// Hours from protocol start at which guides start to act as the model sees it: the start
+    /// of the first perturbing step. A delivery delay (in vivo) is not added: the fitted model
+    /// assumes, as published methods do, that perturbations act at once; the data still carry
+    /// the delay, so it shows up as error.
     public static func onset(of design: Design) -> Double {
         var t = 0.0
         for step in design.protocol_ {
             if step.perturb { break }
             t += step.duration_h
         }
-        if design.system.regime == .inVivo { t += design.system.in_vivo.delivery_delay_h }
         return t
     }
 

@@ -100,6 +100,8 @@ public struct LearningData: Sendable {
     public var targetsInSpace: [[Int]]
     /// Hours since onset of each sampling time (times before onset are dropped).
     public var timesSinceOnset: [Double]
+    /// Hours from protocol start at which guides start to act.
+    public var onset: Double
     /// Control state at each time relative to the earliest control: z̄_ctrl(t) (d).
     public var controlStates: [[Double]]
     /// Estimated effects Δ̂_p(t) (natural log, d × P) with batch-matched controls; NaN columns
@@ -127,6 +129,7 @@ public struct LearningData: Sendable {
         targetsInSpace = bulk.perturbations.map { $0.targets.compactMap { position[$0] } }
         let kept = bulk.times.indices.filter { bulk.times[$0] > bulk.onset }
         timesSinceOnset = kept.map { bulk.times[$0] - bulk.onset }
+        onset = bulk.onset
         var controls: [[Double]] = []
         var effects: [Matrix] = [], truth: [Matrix] = [], cells: [[Int]] = []
         var reference: [Double]? = nil

@@ -15,25 +15,41 @@ public struct IntegrationGrid: Sendable, Equatable {
     public var steps: [Double]
     /// For each observation time, the grid point (number of steps taken) where it lies.
     public var observationPoints: [Int]
+    /// Medium of each step.
+    public var media: [Int]
 
     /// A grid from 0 to each of `times` (hours since onset, ascending, > 0) with steps no longer
-    /// than `maxStep`: each interval between consecutive times is cut into equal steps.
-    public init(times: [Double], maxStep: Double) {
+    /// than `maxStep`: each interval between consecutive times and medium switches is cut into
+    /// equal steps, so no step straddles a switch. `schedule` lists (start time, medium) in
+    /// ascending order; the medium before the first entry is the first entry's.
+    public init(times: [Double], maxStep: Double, schedule: [(start: Double, medium: Int)] = []) {
         precondition(maxStep > 0)
         var steps: [Double] = []
+        var media: [Int] = []
         var points: [Int] = []
+        func medium(at t: Double) -> Int {
+            var m = schedule.first?.medium ?? 0
+            for entry in schedule where entry.start <= t { m = entry.medium }
+            return m
+        }
+        let switches = schedule.map(\.start).filter { $0 > 0 }
         var last = 0.0
         for t in times {
             precondition(t >= last, "observation times must ascend")
-            let span = t - last
-            if span > 0 {
-                let n = max(1, Int((span / maxStep).rounded(.up)))
-                steps += [Double](repeating: span / Double(n), count: n)
+            let cuts = switches.filter { $0 > last && $0 < t } + [t]
+            for cut in cuts {
+                let span = cut - last
+                if span > 0 {
+                    let n = max(1, Int((span / maxStep).rounded(.up)))
+                    steps += [Double](repeating: span / Double(n), count: n)
+                    media += [Int](repeating: medium(at: last + 0.5 * span), count: n)
+                }
+                last = cut
             }
             points.append(steps.count)
-            last = t
         }
         self.steps = steps
+        self.media = media
         observationPoints = points
     }
 
@@ -99,7 +115,7 @@ extension NeuralODE {
                                     let c = coefficients[s], prev = ks[s - 1]
                                     for i in 0..<block { y[i] = z[i] + c * prev[i] }
                                 }
-                                field(y, columns: p, inputs: inputs, into: ks[s],
+                                field(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), into: ks[s],
                                       tanhOut: ti.baseAddress! + (n * 4 + s) * hblock)
                             }
                             let w = step / 6
@@ -146,7 +162,7 @@ extension NeuralODE {
                                             // Stage 4: k4 = f(z + h k3).
                                             for i in 0..<block { dK[i] = step / 6 * lam[i] }
                                             var (y, t) = stage(3)
-                                            fieldVJP(y, columns: p, inputs: inputs, tanh: t, adjoint: dK, gradient: grad,
+                                            fieldVJP(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t, adjoint: dK, gradient: grad,
                                                      dy: dY, accumulate: false, scratch: scr)
                                             for i in 0..<block {
                                                 dZ[i] = lam[i] + dY[i]
@@ -154,7 +170,7 @@ extension NeuralODE {
                                             }
                                             // Stage 3: k3 = f(z + h/2 k2).
                                             (y, t) = stage(2)
-                                            fieldVJP(y, columns: p, inputs: inputs, tanh: t, adjoint: dK, gradient: grad,
+                                            fieldVJP(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t, adjoint: dK, gradient: grad,
                                                      dy: dY, accumulate: false, scratch: scr)
                                             for i in 0..<block {
                                                 dZ[i] += dY[i]
@@ -162,7 +178,7 @@ extension NeuralODE {
                                             }
                                             // Stage 2: k2 = f(z + h/2 k1).
                                             (y, t) = stage(1)
-                                            fieldVJP(y, columns: p, inputs: inputs, tanh: t, adjoint: dK, gradient: grad,
+                                            fieldVJP(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t, adjoint: dK, gradient: grad,
                                                      dy: dY, accumulate: false, scratch: scr)
                                             for i in 0..<block {
                                                 dZ[i] += dY[i]
@@ -170,7 +186,7 @@ extension NeuralODE {
                                             }
                                             // Stage 1: k1 = f(z).
                                             (y, t) = stage(0)
-                                            fieldVJP(y, columns: p, inputs: inputs, tanh: t, adjoint: dK, gradient: grad,
+                                            fieldVJP(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t, adjoint: dK, gradient: grad,
                                                      dy: dZ, accumulate: true, scratch: scr)
                                             lam.update(from: dZ, count: block)
                                             adjointAt(n, lam)

@@ -96,6 +96,9 @@ struct FitCommand: ParsableCommand {
         } catch let error as SteadyStateError {
             bar?.stop()
             throw CommandFailure.runtime("\(design): \(error.description)")
+        } catch let error as LearnabilityError {
+            bar?.stop()
+            throw CommandFailure.input("\(design): \(error.description)")
         } catch let error as SimulationError {
             bar?.stop()
             throw CommandFailure.runtime("\(design): \(error.description)")
