@@ -90,12 +90,19 @@ public struct LearnabilitySummary: Codable, Equatable, Sendable {
 
     /// One line for the Analysis screen.
     public var headline: String {
-        let verdict = mseRatio < 1 ? "helps" : "does not help"
-        return "learnability: steady-state loss \(verdict) (held-out MSE ratio \(Self.format(mseRatio)), r = \(Self.format(steadyStatePearson)))"
+        "learnability: steady-state loss \(verdict) (held-out MSE ratio \(Self.format(mseRatio)), r = \(Self.format(steadyStatePearson)))"
+    }
+
+    /// "helps" below a ratio of 0.98, "hurts" above 1.02, otherwise "makes no difference".
+    public var verdict: String {
+        guard mseRatio.isFinite else { return "could not be evaluated" }
+        if mseRatio < 0.98 { return "helps" }
+        if mseRatio > 1.02 { return "hurts" }
+        return "makes no difference"
     }
 
     static func format(_ x: Double) -> String {
         guard x.isFinite else { return "n/a" }
-        return String((x * 100).rounded() / 100)
+        return String(format: "%.2f", x)
     }
 }

@@ -52,6 +52,9 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Most training epochs per model.")
     var epochs: Int?
 
+    @Flag(help: "Only the quick learnability figure the TUI shows (deterministic data, 120 perturbations, 2 folds).")
+    var quick = false
+
     @Option(help: "Hidden units of the vector field's perceptron.")
     var hidden: Int?
 
@@ -89,6 +92,27 @@ struct FitCommand: ParsableCommand {
         let progress = ProgressReporter()
         let bar = isatty(2) == 1 ? TerminalProgressBar(progress) : nil
         bar?.start()
+        if quick {
+            let summary: LearnabilitySummary
+            do {
+                summary = try Learnability.quickEstimate(loaded.design, network: try Simulator.network(for: loaded),
+                                                         seed: seed, progress: progress)
+            } catch let error as LearnabilityError {
+                bar?.stop()
+                throw CommandFailure.input("\(design): \(error.description)")
+            }
+            bar?.stop()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            } else {
+                print(summary.headline + String(format: " [%.1f s]", summary.seconds))
+            }
+            return
+        }
         let result: FitResult
         do {
             let network = try Simulator.network(for: loaded)
