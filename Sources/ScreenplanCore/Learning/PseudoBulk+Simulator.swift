@@ -56,8 +56,7 @@ extension PseudoBulk {
         for (i, g) in genes.enumerated() where g < position.count { position[g] = i }
         let d = genes.count
         var values = [Double](repeating: 0, count: d)
-        let t0 = Date()
-        let summary = try Simulator.run(model: model, options: options, progress: progress, transform: { $0 }) { block in
+        _ = try Simulator.run(model: model, options: options, progress: progress, transform: { $0 }) { block in
             for (j, cell) in block.cells.enumerated() {
                 let group = cell.observedPerturbation == -1 ? perturbations.count : cell.observedPerturbation
                 guard group >= 0, cell.librarySize > 0, cell.timePointIndex < bulk.times.count,
@@ -75,11 +74,7 @@ extension PseudoBulk {
         }
         // Truth: steady-state log2 fold changes (entries below the table's threshold are 0),
         // averaged over the control attractors of differentiating systems.
-        let t1 = Date()
         let table = try Simulator.truth(model, options: options)
-        if ProcessInfo.processInfo.environment["SCREENPLAN_DEBUG_TIMING"] != nil {
-            FileHandle.standardError.write(Data("sim \(t1.timeIntervalSince(t0)) s (dyn \(summary.dynamicsSeconds), meas \(summary.measurementSeconds), sink \(summary.sinkSeconds)); truth \(Date().timeIntervalSince(t1)) s\n".utf8))
-        }
         var sum = Matrix(rows: d, cols: perturbations.count)
         var states = [Set<String>](repeating: [], count: perturbations.count)
         for entry in table {
