@@ -25,7 +25,7 @@ for design in sample-screens/*.yaml; do
   wall=$(echo "$(date +%s.%N) - $start" | bc)
   regime="$(jq -r '.regime + ", " + .dynamics' "$json")"
   sizes="$(jq -r '"\(.perturbations_fitted) / \(.genes)"' "$json")"
-  ratio="$(f3 '.mse_ratio_steady_state_to_standard.mean' "$json") ± $(f3 '.mse_ratio_steady_state_to_standard.sd' "$json") ($(jq -r '[.mse_ratio_steady_state_to_standard.per_fold[] | (. * 100 | round / 100 | tostring)] | join(", ")' "$json"))"
+  ratio="$(f3 '.mse_ratio_steady_state_to_standard.mean' "$json") ± $(f3 '.mse_ratio_steady_state_to_standard.sd' "$json") ($(jq -r '[.mse_ratio_steady_state_to_standard.per_fold[] | (. * 1000 | round / 1000 | tostring)] | join(", ")' "$json"))"
   printf '| %s | %s | %s | %s ± %s | %s ± %s | %s | %s | %s | %s | %s | %s | %.0f |\n' \
     "$name" "$regime" "$sizes" \
     "$(f4 '.heldout_mse.standard' "$json")" "$(f4 '.heldout_mse_sd.standard' "$json")" \
