@@ -12,8 +12,11 @@ struct Screenplan: ParsableCommand {
             Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.
             """,
         version: ScreenplanVersion.string,
-        subcommands: [TUICommand.self, ValidateCommand.self, AnalyzeCommand.self, CompareCommand.self, OptimizeCommand.self,
-                      MonteCarloCommand.self, SimulateCommand.self, MergeCommand.self, BenchCommand.self],
+        subcommands: [
+            TUICommand.self, ValidateCommand.self, AnalyzeCommand.self, CompareCommand.self,
+            OptimizeCommand.self, MonteCarloCommand.self, SimulateCommand.self, MergeCommand.self,
+            FitCommand.self, BenchCommand.self,
+        ],
         defaultSubcommand: TUICommand.self
     )
 }

@@ -1,0 +1,185 @@
+import ArgumentParser
+import Foundation
+import ScreenplanCore
+
+extension LearnabilityData: ExpressibleByArgument {}
+
+/// `screenplan fit DESIGN [--loss standard|steady-state|both] [--json]`: learnability of a design.
+struct FitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Learnability: fit a neural ODE with the standard and the steady-state loss and predict held-out perturbations.",
+        discussion: """
+            Simulates pseudo-bulk data of the design, splits perturbations into folds, trains a neural ODE on
+            the regulators with each loss, and reports the held-out MSE and Pearson correlation of predicted
+            against true effects (log2), next to three baselines: no change, the mean training effect and a
+            linear steady-state model. See docs/learnability.md.
+            """)
+
+    enum LossChoice: String, ExpressibleByArgument, CaseIterable {
+        case standard
+        case steadyState = "steady-state"
+        case both
+    }
+
+    @Argument(help: "Design file (YAML or JSON).")
+    var design: String
+
+    @Option(help: "Loss to train with: standard, steady-state or both.")
+    var loss: LossChoice = .both
+
+    @Flag(help: "Print the result as JSON on standard output.")
+    var json = false
+
+    @Option(help: "Folds of the perturbation split (each held out once).")
+    var folds: Int = 3
+
+    @Option(help: "Seed of the data, the split and the initialisation.")
+    var seed: UInt64 = 1
+
+    @Option(name: .customLong("lambda-control"), help: "λ₀, weight of the control steady-state term (default: analysis.lambda_control).")
+    var lambdaControl: Double?
+
+    @Option(name: .customLong("lambda-perturbed"), help: "λ₁, weight of the late-perturbed steady-state term (default: analysis.lambda_perturbed).")
+    var lambdaPerturbed: Double?
+
+    @Option(name: .customLong("max-perturbations"), help: "Most perturbations fitted (regulator-targeting first).")
+    var maxPerturbations: Int = 300
+
+    @Option(help: "Source of the pseudo-bulk data: simulator (stochastic, the default) or kinetics (deterministic states + measurement noise, faster).")
+    var data: LearnabilityData = .simulator
+
+    @Option(help: "Most training epochs per model.")
+    var epochs: Int?
+
+    @Flag(help: "Only the quick learnability figure the TUI shows (deterministic data, 120 perturbations, 2 folds).")
+    var quick = false
+
+    @Option(help: "Hidden units of the vector field's perceptron.")
+    var hidden: Int?
+
+    @Option(name: .customLong("weight-decay"), help: "L2 penalty on the perceptron's weights.")
+    var weightDecay: Double?
+
+    func validate() throws {
+        if let hidden, hidden < 1 { throw ValidationError("--hidden must be at least 1") }
+        if let weightDecay, weightDecay < 0 { throw ValidationError("--weight-decay must be ≥ 0") }
+        if folds < 2 { throw ValidationError("--folds must be at least 2") }
+        if maxPerturbations < 2 * folds { throw ValidationError("--max-perturbations must be at least 2 × --folds") }
+        if let lambdaControl, lambdaControl < 0 { throw ValidationError("--lambda-control must be ≥ 0") }
+        if let lambdaPerturbed, lambdaPerturbed < 0 { throw ValidationError("--lambda-perturbed must be ≥ 0") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded = try DesignLoader.load(path: design)
+        var options = LearnabilityOptions()
+        options.folds = folds
+        options.seed = seed
+        options.data = data
+        options.lambdaControl = lambdaControl
+        options.lambdaPerturbed = lambdaPerturbed
+        options.maxPerturbations = maxPerturbations
+        options.otherPerturbations = min(options.otherPerturbations, maxPerturbations / 5)
+        if let epochs { options.training.maxEpochs = epochs }
+        if let hidden { options.training.hidden = hidden }
+        if let weightDecay { options.training.weightDecay = weightDecay }
+        switch loss {
+        case .standard: options.losses = [.standard]
+        case .steadyState: options.losses = [.steadyState]
+        case .both: options.losses = [.standard, .steadyState]
+        }
+        let progress = ProgressReporter()
+        let bar = isatty(2) == 1 ? TerminalProgressBar(progress) : nil
+        bar?.start()
+        if quick {
+            let summary: LearnabilitySummary
+            do {
+                summary = try Learnability.quickEstimate(loaded.design, network: try Simulator.network(for: loaded),
+                                                         seed: seed, progress: progress)
+            } catch let error as LearnabilityError {
+                bar?.stop()
+                throw CommandFailure.input("\(design): \(error.description)")
+            }
+            bar?.stop()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+                print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            } else {
+                print(summary.headline + String(format: " [%.1f s]", summary.seconds))
+            }
+            return
+        }
+        let result: FitResult
+        do {
+            let network = try Simulator.network(for: loaded)
+            result = try Learnability.fit(design: loaded.design, network: network, options: options, progress: progress)
+        } catch let error as SteadyStateError {
+            bar?.stop()
+            throw CommandFailure.runtime("\(design): \(error.description)")
+        } catch let error as LearnabilityError {
+            bar?.stop()
+            throw CommandFailure.input("\(design): \(error.description)")
+        } catch let error as SimulationError {
+            bar?.stop()
+            throw CommandFailure.runtime("\(design): \(error.description)")
+        }
+        bar?.stop()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            // JSON has no NaN; an undefined figure (e.g. a fold without held-out cells) is "nan".
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        } else {
+            print(result.text)
+        }
+    }
+}
+
+/// A one-line progress bar with ETA on standard error, redrawn from a background thread.
+final class TerminalProgressBar: @unchecked Sendable {
+    private let progress: ProgressReporter
+    private let lock = NSLock()
+    private var running = false
+    private var thread: Thread?
+
+    init(_ progress: ProgressReporter) { self.progress = progress }
+
+    func start() {
+        lock.lock(); running = true; lock.unlock()
+        let t = Thread { [self] in
+            while isRunning {
+                draw()
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        }
+        thread = t
+        t.start()
+    }
+
+    private var isRunning: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return running
+    }
+
+    func stop() {
+        lock.lock(); running = false; lock.unlock()
+        Thread.sleep(forTimeInterval: 0.3)
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+    }
+
+    private func draw() {
+        let f = progress.fraction
+        let width = 30
+        let filled = Int(Double(width) * f)
+        let eta = progress.eta.map { String(format: " ETA %.0fs", $0) } ?? ""
+        let line = "\r\u{1B}[2K[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            + String(format: "] %3.0f%% ", f * 100) + progress.message + eta
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
