@@ -14,6 +14,7 @@ static inline unsigned sp_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline size_t sp_h5t_variable(void) { return H5T_VARIABLE; }
 static inline hid_t sp_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t sp_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t sp_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 
 static inline hid_t sp_h5t_native_int8(void) { return H5T_NATIVE_INT8; }
 static inline hid_t sp_h5t_native_int16(void) { return H5T_NATIVE_INT16; }
@@ -26,6 +27,7 @@ static inline hid_t sp_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t sp_h5t_std_i8le(void) { return H5T_STD_I8LE; }
 static inline hid_t sp_h5t_std_i32le(void) { return H5T_STD_I32LE; }
 static inline hid_t sp_h5t_std_i64le(void) { return H5T_STD_I64LE; }
+static inline hid_t sp_h5t_std_u64le(void) { return H5T_STD_U64LE; }
 static inline hid_t sp_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t sp_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 
