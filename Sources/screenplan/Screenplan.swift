@@ -12,7 +12,7 @@ struct Screenplan: ParsableCommand {
             Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.
             """,
         version: ScreenplanVersion.string,
-        subcommands: [TUICommand.self, ValidateCommand.self],
+        subcommands: [TUICommand.self, ValidateCommand.self, AnalyzeCommand.self, CompareCommand.self, OptimizeCommand.self],
         defaultSubcommand: TUICommand.self
     )
 }

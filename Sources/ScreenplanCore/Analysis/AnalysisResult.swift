@@ -116,14 +116,21 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     public var summary: AnalysisSummary
     public var error_budget: [ErrorBudgetItem]
     public var recommendations: [Recommendation]
+    /// Cost by item and the order list (kits, flow cells), in `summary.currency`.
+    public var cost_breakdown: CostBreakdown?
+    /// Solutions for the target power for the design as written (computed on request).
+    public var solutions: PowerSolutions?
 
     public init(design: String, layout: String, perturbations: [PerturbationReport], summary: AnalysisSummary,
-                error_budget: [ErrorBudgetItem], recommendations: [Recommendation]) {
+                error_budget: [ErrorBudgetItem], recommendations: [Recommendation],
+                cost_breakdown: CostBreakdown? = nil, solutions: PowerSolutions? = nil) {
         self.design = design
         self.layout = layout
         self.perturbations = perturbations
         self.summary = summary
         self.error_budget = error_budget
         self.recommendations = recommendations
+        self.cost_breakdown = cost_breakdown
+        self.solutions = solutions
     }
 }

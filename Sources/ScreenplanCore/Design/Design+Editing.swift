@@ -120,6 +120,11 @@ extension Design {
         let rest = Array(path.dropFirst())
         switch node {
         case .mapping(var mapping):
+            // Optional fields left unset are absent from the tree: a last component may add them.
+            if mapping[head] == nil && rest.isEmpty {
+                mapping[Node(head)] = value
+                return .mapping(mapping)
+            }
             guard let child = mapping[head], let updated = replace(in: child, path: rest, with: value) else { return nil }
             mapping[head] = updated
             return .mapping(mapping)

@@ -23,7 +23,9 @@ public enum NetworkGenerator {
         func half(_ j: Int) -> Double { spec.half_response * basal[j] / decay[j] }
 
         let lineageCount = system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
-        let program = lineageCount > 0 ? Set(0...lineageCount) : Set<Int>()
+        var program = lineageCount > 0 ? Set(0...lineageCount) : Set<Int>()
+        let bistable = bistableModule(system)
+        if let module = bistable { program.insert(module.target); program.insert(module.toggle) }
 
         for target in 0..<g {
             let degree = poissonDegree(spec.mean_in_degree, &rng)
@@ -49,7 +51,56 @@ public enum NetworkGenerator {
             edges += differentiationProgram(system, lineages: lineageCount, genes: g, regulators: gr,
                                             basal: &basal, decay: decay, rng: &rng)
         }
+        if let module = bistable {
+            edges += bistableProgram(system, module: module, genes: g, basal: &basal, decay: decay, rng: &rng)
+        }
         return Network(genes: names, basal: basal, decay: decay, edges: edges)
+    }
+
+    /// The bistable module of `assumptions.bistable_perturbation`: a target gene T with constant
+    /// input (its level is exactly basal/decay) represses a self-activating toggle B. At baseline
+    /// the toggle sits in its low attractor; knocking T down past efficiency ≈ 0.67 removes the low
+    /// attractor (a saddle-node), so cells with stronger knockdown switch to the high attractor and
+    /// stay there (hysteresis) while cells with weaker knockdown stay low: one perturbation, two
+    /// attractors, chosen per cell by its knockdown. T is the first regulator after the
+    /// differentiation program (gene 0 in non-differentiating systems), so it is also the first
+    /// perturbation when targets are taken from the regulators.
+    public static func bistableModule(_ system: SystemSpec) -> (target: Int, toggle: Int, threshold: Double)? {
+        guard system.assumptions.bistable_perturbation, system.network.file == nil else { return nil }
+        let gr = min(system.network.regulators, system.genes)
+        let lineageCount = system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
+        let first = lineageCount > 0 ? lineageCount + 1 : 0
+        guard first + 1 < gr else { return nil }
+        // The toggle's half-response is basal/decay; its unstable middle state lies just below.
+        return (first, first + 1, system.network.basal / system.network.decay_per_h)
+    }
+
+    static func bistableProgram(
+        _ system: SystemSpec, module: (target: Int, toggle: Int, threshold: Double), genes g: Int,
+        basal: inout [Double], decay: [Double], rng: inout RandomStream
+    ) -> [Edge] {
+        let b = system.network.basal
+        let t = module.target, s = module.toggle
+        basal[t] = b
+        basal[s] = 0.05 * b
+        let hT = basal[t] / decay[t]
+        let hS = b / decay[s]
+        var edges: [Edge] = [
+            // Saddle-node at a drive of ≈ 0.385·b: the relief of T's repression crosses it when
+            // T falls below ≈ 0.335 of its level (knockdown ≈ 0.665).
+            Edge(regulator: s, target: s, weight: 2 * b, hillN: 4, halfResponse: hS),
+            Edge(regulator: t, target: s, weight: -0.3725 * b, hillN: 2, halfResponse: hT),
+        ]
+        let gr = min(system.network.regulators, g)
+        var chosen = Set<Int>()
+        let markers = min(20, max(0, g - gr))
+        while chosen.count < markers {
+            chosen.insert(gr + Int(rng.next() % UInt64(g - gr)))
+        }
+        for target in chosen.sorted() {
+            edges.append(Edge(regulator: s, target: target, weight: 3 * basal[target], hillN: 2, halfResponse: hS))
+        }
+        return edges
     }
 
     /// The branching program: a progenitor factor (gene 0) represses L lineage regulators

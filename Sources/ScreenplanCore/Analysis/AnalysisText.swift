@@ -1,0 +1,131 @@
+import Foundation
+
+// MARK: - Plain-text tables of analysis results (CLI, reports)
+//
+// Every number carries its unit: log2 fold changes as "log2", variances as "log2²", costs with
+// their currency, cells and batches as counts.
+
+public enum AnalysisText {
+    /// A left/right aligned table.
+    public static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
+                return rightAligned.contains(i) ? pad + c : c + pad
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        let rule = widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")
+        return ([line(header), rule] + rows.map(line)).joined(separator: "\n")
+    }
+
+    static func f(_ x: Double, _ digits: Int = 3) -> String {
+        guard x.isFinite else { return "∞" }
+        return String(format: "%.\(digits)f", x)
+    }
+
+    /// The `screenplan analyze` report.
+    public static func render(_ r: AnalysisResult, evaluation e: Evaluation, rows limit: Int = 15) -> String {
+        var out: [String] = []
+        let s = r.summary
+        out.append("\(r.design) — layout \(r.layout)")
+        out.append("  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cells_loaded))) · testable genes \(e.testableGenes)")
+        out.append("  median power \(f(s.median_power, 2)) · worst \(s.worst_perturbation) (power \(f(s.worst_power, 2))) · cost \(formatMoney(s.cost, s.currency))")
+        if let c = r.cost_breakdown {
+            out.append("  cost: batches \(formatMoney(c.batch_cost, c.currency)) + cells \(formatMoney(c.cell_cost, c.currency)) + sequencing \(formatMoney(c.sequencing_cost, c.currency)) (\(formatThousands(c.reads / 1e6)) M reads)")
+            out.append("  order: \(c.kits) kit(s) of \(e.design.cost.lanes_per_kit) lanes, \(c.flow_cells) flow cell(s)")
+        }
+        out.append("")
+        var sorted = r.perturbations.enumerated().sorted { $0.element.power < $1.element.power }
+        if limit > 0 && sorted.count > limit { sorted = Array(sorted.prefix(limit)) }
+        out.append(limit > 0 && r.perturbations.count > limit
+                   ? "Perturbations (the \(limit) with the lowest power of \(r.perturbations.count)):"
+                   : "Perturbations:")
+        out.append(table(
+            ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "DE genes", "flags"],
+            sorted.map { _, p in
+                [p.name, p.target, String(p.cells), String(p.batches), f(p.target_effect), p.target_sd < 0 ? "∞" : f(p.target_sd),
+                 f(p.power, 2), f(p.de_genes, 1), p.flags.joined(separator: "; ")]
+            }, rightAligned: [2, 3, 4, 5, 6, 7]))
+        out.append("")
+        out.append("Error budget of the typical perturbation (variance of its target log2 fold change):")
+        out.append(table(["source", "variance (log2²)", "share"],
+                         r.error_budget.map { [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)] },
+                         rightAligned: [1, 2]))
+        if let sol = r.solutions {
+            out.append("")
+            out.append("For a median power of \(f(sol.target_power, 2)), everything else as written:")
+            out.append("  fewest cells per perturbation: \(sol.cells_per_perturbation.map { String($0) } ?? "not reachable (> 100,000)")")
+            out.append("  fewest reads per cell: \(sol.reads_per_cell.map { formatThousands($0) } ?? "not reachable (> 1,000,000)")")
+            out.append("  lowest total cost: \(sol.lowest_cost.map { formatMoney($0, sol.currency) } ?? "not reachable")")
+            out.append("  smallest detectable fold change: \(f(sol.min_detectable_log2_fc)) log2 (×\(f(Foundation.exp2(-sol.min_detectable_log2_fc), 2)) down / ×\(f(Foundation.exp2(sol.min_detectable_log2_fc), 2)) up)")
+        }
+        out.append("")
+        if r.recommendations.isEmpty {
+            out.append("Recommendations: none; the layout follows every rule in docs/batching.md.")
+        } else {
+            out.append("Recommendations:")
+            for rec in r.recommendations {
+                out.append("  [\(rec.id)] \(rec.message)")
+                if !rec.change.isEmpty {
+                    out.append("      apply: " + rec.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", "))
+                }
+            }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Side-by-side summaries (compare).
+    public static func compare(_ entries: [CompareEntry]) -> String {
+        guard let first = entries.first else { return "" }
+        var out: [String] = []
+        let byLayout = entries.allSatisfy { $0.label == $0.layout }
+        out.append(table(
+            [byLayout ? "layout" : "design", byLayout ? "" : "layout", "median power", "Δ power", "worst power", "median sd (log2)", "cost", "Δ cost", "cells loaded", "confounded"],
+            entries.map { e in
+                [byLayout ? e.label : e.label + " " + e.design, byLayout ? "" : e.layout, f(e.summary.median_power, 2), signed(e.summary.median_power - first.summary.median_power, 2),
+                 f(e.summary.worst_power, 2), f(e.median_sd), formatMoney(e.summary.cost, e.summary.currency),
+                 signedMoney(e.summary.cost - first.summary.cost, e.summary.currency),
+                 formatThousands(Double(e.summary.cells_loaded)), String(e.confounded)]
+            }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9]))
+        out.append("")
+        out.append("Error budget (share of the typical variance):")
+        let sources = first.error_budget.map(\.source)
+        out.append(table(["source"] + entries.map(\.label),
+                         sources.map { src in [src] + entries.map { e in
+                             let item = e.error_budget.first { $0.source == src }
+                             return String(format: "%.1f%%", 100 * (item?.share ?? 0))
+                         } }, rightAligned: Set(1...entries.count)))
+        return out.joined(separator: "\n")
+    }
+
+    static func signed(_ x: Double, _ digits: Int) -> String { (x >= 0 ? "+" : "") + f(x, digits) }
+    static func signedMoney(_ x: Double, _ currency: String) -> String { (x >= 0 ? "+" : "-") + formatMoney(abs(x), currency) }
+}
+
+/// One column of a comparison: an analyze-like summary of a layout or a design.
+public struct CompareEntry: Codable, Equatable, Sendable {
+    /// "A"/"B" for designs, the layout name for layouts.
+    public var label: String
+    public var design: String
+    public var layout: String
+    public var summary: AnalysisSummary
+    /// Median predicted sd of the target log2 fold changes.
+    public var median_sd: Double
+    /// Perturbations compared with controls from other batches.
+    public var confounded: Int
+    public var error_budget: [ErrorBudgetItem]
+    public var recommendations: [Recommendation]
+
+    public init(label: String, result: AnalysisResult) {
+        self.label = label
+        design = result.design
+        layout = result.layout
+        summary = result.summary
+        median_sd = median(result.perturbations.map(\.target_sd).filter { $0 >= 0 })
+        confounded = result.perturbations.filter { $0.flags.contains { $0.hasPrefix("confounded") } }.count
+        error_budget = result.error_budget
+        recommendations = result.recommendations
+    }
+}

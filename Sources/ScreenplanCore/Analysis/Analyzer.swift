@@ -1,0 +1,347 @@
+import Foundation
+
+// MARK: - The analysis: error, power and cost of every perturbation, with caching
+//
+// Three stages, each cached on the design fields it reads, so that the TUI can re-analyse on
+// every keystroke: expected effects (system, perturbations, protocol, sampling times, measured
+// genes, effect source) → layout (batching, sampling, perturbation count) → error and power
+// (everything else; O(K·B + Σ_p affected genes)).
+
+/// The variance of one estimated log2 fold change split by source (log2 units²).
+public struct VarianceComponents: Equatable, Sendable {
+    /// Counting and biological noise of the perturbed cells.
+    public var perturbedCells: Double = 0
+    /// Counting and biological noise of the control cells.
+    public var controlCells: Double = 0
+    /// Batch × perturbation interaction ω², averaged over the perturbation's batches.
+    public var interaction: Double = 0
+    /// Batch effects that do not cancel because controls are in other batches.
+    public var confounding: Double = 0
+    /// Guide-to-guide spread of the effect, averaged over the perturbation's guides.
+    public var guides: Double = 0
+    /// Squared bias from controls at another time point (differentiating regimes).
+    public var timeMismatch: Double = 0
+
+    public init() {}
+
+    /// The mean squared error of the estimate.
+    public var total: Double { perturbedCells + controlCells + interaction + confounding + guides + timeMismatch }
+
+    /// (name, value) pairs in budget order.
+    public var items: [(String, Double)] {
+        [("perturbed cells", perturbedCells), ("control cells", controlCells),
+         ("batch × perturbation", interaction), ("batch confounding", confounding),
+         ("guide-to-guide", guides), ("time mismatch", timeMismatch)]
+    }
+}
+
+/// The analysis of one perturbation at one time point.
+public struct PerturbationEvaluation: Sendable {
+    public var name: String
+    public var target: String
+    /// Index into `Design.timePoints`.
+    public var timeIndex: Int
+    public var cells: Int
+    public var batches: Int
+    public var uncontrolledBatches: Int
+    /// Expected log2 fold change of the target (network or fixed).
+    public var targetEffect: Double
+    /// What the estimator sees on average (after doublet contamination and dropout).
+    public var observedEffect: Double
+    /// Variance of the target estimate by source (log2²).
+    public var components: VarianceComponents
+    public var power: Double
+    public var deGenes: Double
+    /// Per-test level after multiple testing.
+    public var level: Double
+    /// Mean UMIs per control cell of the target gene.
+    public var targetUMIs: Double
+    public var flags: [String]
+
+    /// Predicted standard error of the target estimate (log2).
+    public var targetSD: Double { components.total.squareRoot() }
+}
+
+/// Everything the analysis computed for one design and layout: the detailed rows behind the
+/// `AnalysisResult` contract, kept for solvers, curves and the TUI.
+public struct Evaluation: Sendable {
+    public var design: Design
+    public var layout: Layout
+    public var rows: [PerturbationEvaluation]
+    /// Testable genes (mean UMIs per control cell ≥ analysis.expression_threshold).
+    public var testableGenes: Int
+    public var cost: CostBreakdown
+    /// Median power over perturbations (and time points).
+    public let medianPower: Double
+    /// Median over perturbations of the target estimate's variance (log2²).
+    public let medianVariance: Double
+    private let medianIndex: Int?
+
+    public init(design: Design, layout: Layout, rows: [PerturbationEvaluation], testableGenes: Int, cost: CostBreakdown) {
+        self.design = design
+        self.layout = layout
+        self.rows = rows
+        self.testableGenes = testableGenes
+        self.cost = cost
+        medianPower = median(rows.map(\.power))
+        medianVariance = median(rows.map(\.components.total).filter(\.isFinite))
+        let order = rows.indices.filter { rows[$0].components.total.isFinite }
+            .sorted { rows[$0].components.total < rows[$1].components.total }
+        medianIndex = order.isEmpty ? (rows.isEmpty ? nil : 0) : order[order.count / 2]
+    }
+
+    /// The row at the median of the predicted target sd (the "typical" perturbation).
+    public var medianRow: PerturbationEvaluation? { medianIndex.map { rows[$0] } }
+}
+
+/// Median of a list (0 when empty).
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let s = values.sorted()
+    let n = s.count
+    return n % 2 == 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2])
+}
+
+/// Analyses designs, caching what does not depend on the fields that changed. Thread-safe.
+public final class Analyzer: @unchecked Sendable {
+    private let lock = NSLock()
+    private var effectsKey: EffectsKey?
+    private var cachedEffects: ExpectedEffects?
+    private var layoutKey: LayoutKey?
+    private var cachedLayout: Layout?
+    private var effectComputations = 0
+
+    public init() {}
+
+    /// How many times the expected effects were computed (not taken from the cache).
+    @_spi(Testing) public var effectsComputed: Int {
+        lock.lock(); defer { lock.unlock() }
+        return effectComputations
+    }
+
+    /// One analysis with a fresh cache.
+    public static func analyze(_ design: Design, layout: LayoutStrategy? = nil) throws -> AnalysisResult {
+        try Analyzer().analyze(design, layout: layout)
+    }
+
+    /// The analysis result (the JSON contract) of `design` under `layout` (its own when nil).
+    public func analyze(_ design: Design, layout: LayoutStrategy? = nil) throws -> AnalysisResult {
+        let evaluation = try evaluate(design, layout: layout)
+        return evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: self))
+    }
+
+    /// The expected effects of `design`, from the cache when the fields they depend on are unchanged.
+    public func effects(for design: Design) throws -> ExpectedEffects {
+        let key = EffectsKey(design)
+        lock.lock()
+        if let cached = cachedEffects, key == effectsKey { lock.unlock(); return cached }
+        lock.unlock()
+        let computed = try ExpectedEffects.compute(design)
+        lock.lock()
+        effectsKey = key
+        cachedEffects = computed
+        effectComputations += 1
+        lock.unlock()
+        return computed
+    }
+
+    /// The layout of `design` under `strategy`, cached.
+    public func layout(for design: Design, strategy: LayoutStrategy? = nil) -> Layout {
+        let key = LayoutKey(design, strategy ?? design.batching.layout)
+        lock.lock()
+        if let cached = cachedLayout, key == layoutKey { lock.unlock(); return cached }
+        lock.unlock()
+        let made = Layout.make(design, strategy: strategy)
+        lock.lock()
+        layoutKey = key
+        cachedLayout = made
+        lock.unlock()
+        return made
+    }
+
+    /// The detailed analysis: every perturbation's variance components, power and DE genes.
+    public func evaluate(_ design: Design, layout strategy: LayoutStrategy? = nil) throws -> Evaluation {
+        let effects = try effects(for: design)
+        let layout = layout(for: design, strategy: strategy)
+        return Analyzer.evaluate(design, layout: layout, effects: effects)
+    }
+
+    /// The error model on a given layout and effects (no caching; pure).
+    public static func evaluate(_ design: Design, layout: Layout, effects: ExpectedEffects) -> Evaluation {
+        let m = design.measurement
+        let ln2sq = M_LN2 * M_LN2
+        let umis = design.expectedUMIsPerCell
+        let highMOI = design.perturbations.moi > 1
+        let omega2 = design.batching.interaction_sd * design.batching.interaction_sd
+        let guideSD = design.perturbations.guide_effect_sd
+        let guides = Double(max(1, design.perturbations.guides_per_target))
+        let cellsPerBatch = Double(layout.perturbedCellsPerBatch.reduce(0, +) + layout.controls.reduce(0, +))
+            / Double(max(1, layout.batchCount)) / (highMOI ? max(1, design.perturbations.moi) : 1)
+        // Doublets whose partner's guide went undetected dilute a perturbation's cells.
+        let doubletFraction = min(0.5, m.doublet_rate_per_cell * cellsPerBatch / design.sampling.qc_pass_fraction)
+        let contamination = doubletFraction * (1 - m.guide_capture)
+        let threshold = design.analysis.expression_threshold
+        let libraryFactor = Foundation.exp(m.library_size_sd * m.library_size_sd / 2)
+        let zeroInflated = m.dropout == .zeroInflation && m.dropout_rate > 0
+        func zeroInflation(_ mean: Double) -> Double {
+            m.dropout == .zeroInflation ? m.dropout_rate * Foundation.exp(-mean / max(1e-12, m.dropout_midpoint)) : 0
+        }
+
+        var rows: [PerturbationEvaluation] = []
+        var testableTotal = 0
+        for (t, slice) in effects.slices.enumerated() {
+            let weights = ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI)
+            let g = slice.share.count
+            var mean0 = [Double](repeating: 0, count: g)
+            var cv0 = [Double](repeating: 0, count: g)
+            var bio = slice.biologicalCV2
+            if highMOI {
+                // Every cell carries ~MOI other guides: their effects add to each cell's variation.
+                var extra = [Double](repeating: 0, count: g)
+                let k = Double(max(1, slice.genes.count))
+                for (p, gs) in slice.genes.enumerated() {
+                    for (j, gene) in gs.enumerated() {
+                        let r = Foundation.exp2(slice.effects[p][j]) - 1
+                        extra[Int(gene)] += r * r / k
+                    }
+                }
+                for i in 0..<g { bio[i] = (1 + bio[i]) * (1 + design.perturbations.moi * extra[i]) - 1 }
+            }
+            var testable = 0
+            for i in 0..<g {
+                mean0[i] = umis * slice.share[i]
+                cv0[i] = CellNoise.cv2(meanUMIs: mean0[i], librarySD: m.library_size_sd, dispersion: m.dispersion,
+                                       biological: bio[i], zeroInflation: zeroInflation(mean0[i]))
+                if mean0[i] >= threshold { testable += 1 }
+            }
+            testableTotal = max(testableTotal, testable)
+            for (p, w) in weights.enumerated() {
+                let gs = slice.genes[p]
+                var flags: [String] = []
+                var effectsObs: [Double] = []
+                var sds: [Double] = []
+                var targetComponents = VarianceComponents()
+                var observedTarget = 0.0
+                let target = slice.targetEffect[p]
+                let confounding = w.confounding / ln2sq
+                let interaction = w.interaction * omega2 / ln2sq
+                for (j, gene32) in gs.enumerated() {
+                    let i = Int(gene32)
+                    let delta = slice.effects[p][j]
+                    let fold = slice.folds.isEmpty ? Foundation.exp2(delta) : slice.folds[p][j]
+                    let mp = mean0[i] * fold
+                    let pi0p = zeroInflated ? zeroInflation(mp) : 0, pi00 = zeroInflated ? zeroInflation(mean0[i]) : 0
+                    // What the pseudo-bulk sees: contaminated by doublets, attenuated by dropout.
+                    var observed = contamination > 0 ? Foundation.log2((1 - contamination) * fold + contamination) : delta
+                    if zeroInflated { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
+                    let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor, dispersion: m.dispersion,
+                                            biological: bio[i], zeroInflation: pi0p)
+                    var c = VarianceComponents()
+                    c.perturbedCells = w.perturbed * cvp / ln2sq
+                    c.controlCells = w.control * cv0[i] / ln2sq
+                    c.interaction = interaction
+                    c.confounding = confounding
+                    let ratio = target != 0 ? delta / target : 1 // guide spread scales with the effect
+                    c.guides = j < effects.targets[p].count || target == 0
+                        ? guideSD * guideSD / guides : guideSD * guideSD * ratio * ratio / guides
+                    let bias = slice.drift_log2_per_h[i] * w.mismatch_h
+                    c.timeMismatch = bias * bias
+                    if j == 0 {
+                        targetComponents = c
+                        observedTarget = observed
+                    }
+                    // Genes below the expression threshold are not tested.
+                    if mean0[i] >= threshold && w.batches > 0 {
+                        effectsObs.append(observed)
+                        sds.append(c.total.squareRoot())
+                    } else if j == 0 {
+                        effectsObs.append(0)
+                        sds.append(.infinity)
+                    }
+                }
+                let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, testable: testable,
+                                                        alpha: design.analysis.alpha,
+                                                        method: design.analysis.multiple_testing)
+                let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
+                let power = solved.powers.first ?? 0
+                if w.batches == 0 { flags.append("not sampled at this time point") }
+                if targetUMIs < threshold { flags.append("target below expression threshold") }
+                if w.uncontrolledBatches > 0 {
+                    flags.append(String(format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
+                                        w.uncontrolledBatches, w.batches, confounding))
+                }
+                if w.mismatch_h > 0 { flags.append(String(format: "controls %.0f h away", w.mismatch_h)) }
+                if w.batches == 1 { flags.append("in a single batch") }
+                let name = effects.slices.count > 1
+                    ? "\(effects.names[p]) @ \(formatHours(slice.time_h))" : effects.names[p]
+                rows.append(PerturbationEvaluation(
+                    name: name, target: effects.targetNames[p].joined(separator: "+"), timeIndex: t,
+                    cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
+                    targetEffect: target, observedEffect: observedTarget, components: targetComponents,
+                    power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
+                    targetUMIs: targetUMIs, flags: flags))
+            }
+        }
+        return Evaluation(design: design, layout: layout, rows: rows, testableGenes: testableTotal,
+                          cost: CostBreakdown(design, layout: layout))
+    }
+}
+
+/// "48 h", "7.5 h".
+func formatHours(_ h: Double) -> String {
+    h == h.rounded() ? String(format: "%.0f h", h) : String(format: "%.1f h", h)
+}
+
+// MARK: - Cache keys
+
+/// The fields the expected effects depend on.
+struct EffectsKey: Equatable {
+    var system: SystemSpec
+    var perturbations: PerturbationSpec
+    var protocol_: [ProtocolStep]
+    var times: [Double]
+    var measuredGenes: Int
+    var effect: EffectSource
+    var effectSize: Double
+    var baseDirectory: String
+
+    init(_ d: Design) {
+        system = d.system
+        var p = d.perturbations
+        // Fields the expected effects do not read.
+        p.guide_effect_sd = 0
+        p.moi = 0
+        p.guides_per_target = 0
+        perturbations = p
+        protocol_ = d.protocol_
+        times = d.timePoints
+        measuredGenes = d.measurement.measured_genes
+        effect = d.analysis.effect
+        effectSize = d.analysis.effect_size_log2
+        baseDirectory = d.baseDirectory
+    }
+}
+
+/// The fields a layout depends on.
+struct LayoutKey: Equatable {
+    var batching: BatchingSpec
+    var sampling: SamplingSpec
+    var perturbations: Int
+    var times: Int
+    var seed: UInt64
+    var strategy: LayoutStrategy
+
+    init(_ d: Design, _ strategy: LayoutStrategy) {
+        var b = d.batching
+        b.batch_effect_sd = 0
+        b.interaction_sd = 0
+        batching = b
+        var s = d.sampling
+        s.qc_pass_fraction = 0
+        sampling = s
+        perturbations = d.perturbationCount
+        times = d.timePoints.count
+        seed = d.system.network.seed
+        self.strategy = strategy
+    }
+}

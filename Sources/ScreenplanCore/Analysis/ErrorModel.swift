@@ -1,0 +1,182 @@
+import Foundation
+
+// MARK: - The analytical error model (model reference, section 4)
+//
+// Estimator: Δ̂_pg = (1/|B_p|) Σ_{b∈B_p} [log ȳ_pbg − R_bg], where ȳ is the mean of
+// library-size-normalised counts of the cells of p in batch b and R_bg is log ȳ_0bg when batch b
+// holds controls, else the mean of log ȳ_0cg over the C control batches c of the same time point
+// (or of the nearest time point that has controls). With
+//   log ȳ_pbg = μ_g(t_b) + Δ_pg + β_bg + γ_pbg + ε_pbg,   Var ε = CV²_pg / n_pb,
+// the error Δ̂ − Δ is a linear combination of independent terms, so its variance is exact given
+// the coefficients: perturbed cells Σ_b CV²_p/(|B|² n_pb); controls Σ_c a_c² CV²_0/n_0c with
+// a_c = [c ∈ B_p]/|B| + w/C (w = share of B_p without controls); interaction ω²/|B|; and batch
+// effects that do not cancel, Σ_levels τ_l² Σ_units (Σ_{b ∈ unit} coefficient_b)². With one
+// uncontrolled batch and one control batch the last term is the reference's 2τ²; it does not
+// shrink with cells. docs/batching.md has the derivation.
+
+/// How the cells and batches of one perturbation (at one time point) weigh each noise source.
+/// Variances follow as weight × per-cell CV² (natural-log scale).
+public struct ContrastWeights: Equatable, Sendable {
+    /// Batches the perturbation is in (|B_p|).
+    public var batches: Int
+    /// Its cells at this time point.
+    public var cells: Int
+    /// Batches of B_p without their own controls.
+    public var uncontrolledBatches: Int
+    /// Σ_b 1/(|B|² n_pb): multiplies CV²_pg.
+    public var perturbed: Double
+    /// Σ_c a_c²/n_0c: multiplies CV²_0g.
+    public var control: Double
+    /// 1/|B|: multiplies ω².
+    public var interaction: Double
+    /// Batch-effect variance that does not cancel (natural-log units²).
+    public var confounding: Double
+    /// |t − t_ref| of the controls used when none are at the perturbation's time point (hours).
+    public var mismatch_h: Double
+    /// Control cells the contrast uses.
+    public var controlCells: Int
+}
+
+extension ContrastWeights {
+    /// The weights of every perturbation at time index `t` of `layout`.
+    ///
+    /// - Parameter complementControls: MOI > 1: every cell lacking the perturbation's guide is a
+    ///   control, so each batch's controls are its cells minus the perturbation's.
+    /// Complexity O(K·B).
+    public static func compute(_ layout: Layout, design: Design, time t: Int,
+                               complementControls: Bool) -> [ContrastWeights] {
+        let bCount = layout.batchCount
+        let times = design.timePoints
+        // Control batches of this time point, or of the nearest one that has any.
+        var refTime = t
+        var refBatches = (0..<bCount).filter { layout.batchTime[$0] == t && layout.controls[$0] > 0 }
+        if refBatches.isEmpty {
+            let candidates = Set(layout.controlledBatches.map { layout.batchTime[$0] })
+            if let nearest = candidates.min(by: { abs(times[$0] - times[t]) < abs(times[$1] - times[t]) }) {
+                refTime = nearest
+                refBatches = (0..<bCount).filter { layout.batchTime[$0] == nearest && layout.controls[$0] > 0 }
+            }
+        }
+        let mismatch = abs(times[min(refTime, times.count - 1)] - times[t])
+        let tauInner = design.batching.batch_effect_sd
+        let levels = design.batching.nested.map(\.effect_sd)
+        let moi = max(1, design.perturbations.moi)
+        let cellsInBatch: [Double] = complementControls
+            ? zip(layout.perturbedCellsPerBatch, layout.controls).map { Double($0) / moi + Double($1) }
+            : []
+
+        var out: [ContrastWeights] = []
+        out.reserveCapacity(layout.perturbationCount)
+        var coef = [Double](repeating: 0, count: bCount)
+        var controlCoef = [Double](repeating: 0, count: bCount)
+        var unitSum: [[Double]] = levels.indices.map { l in
+            [Double](repeating: 0, count: (layout.batchUnits[l].max() ?? 0) + 1)
+        }
+        for p in 0..<layout.perturbationCount {
+            var bp: [Int] = []
+            var cells = 0
+            for b in 0..<bCount where layout.batchTime[b] == t {
+                let n = layout.cells[p * bCount + b]
+                if n > 0 { bp.append(b); cells += n }
+            }
+            guard !bp.isEmpty else {
+                out.append(ContrastWeights(batches: 0, cells: 0, uncontrolledBatches: 0, perturbed: .infinity,
+                                           control: 0, interaction: 0, confounding: 0, mismatch_h: 0,
+                                           controlCells: 0))
+                continue
+            }
+            let nb = Double(bp.count)
+            var perturbed = 0.0
+            for b in bp { perturbed += 1 / (nb * nb * Double(layout.cells[p * bCount + b])) }
+            if complementControls {
+                var control = 0.0
+                var used = 0
+                for b in bp {
+                    let n0 = max(1, cellsInBatch[b] - Double(layout.cells[p * bCount + b]))
+                    control += 1 / (nb * nb * n0)
+                    used += Int(n0)
+                }
+                out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: 0,
+                                           perturbed: perturbed, control: control, interaction: 1 / nb,
+                                           confounding: 0, mismatch_h: 0, controlCells: used))
+                continue
+            }
+            let uncontrolled = bp.filter { layout.controls[$0] == 0 || refTime != t }
+            let w = Double(uncontrolled.count) / nb
+            let c = Double(max(1, refBatches.count))
+            // Coefficient of each control batch's ε_0 and of every batch's β.
+            var control = 0.0
+            var used = 0
+            var touched: [Int] = []
+            for b in bp where layout.controls[b] > 0 && refTime == t { coef[b] = 0; touched.append(b) }
+            var controlTouched: [Int] = []
+            for b in bp where layout.controls[b] > 0 && refTime == t {
+                if controlCoef[b] == 0 { controlTouched.append(b) }
+                controlCoef[b] += 1 / nb
+            }
+            if w > 0 {
+                for r in refBatches {
+                    if controlCoef[r] == 0 { controlTouched.append(r) }
+                    controlCoef[r] += w / c
+                }
+            }
+            for b in controlTouched {
+                let a = controlCoef[b]
+                control += a * a / Double(layout.controls[b])
+                used += layout.controls[b]
+                controlCoef[b] = 0
+            }
+            var confounding = 0.0
+            if w > 0 {
+                for b in uncontrolled { coef[b] += 1 / nb; touched.append(b) }
+                for r in refBatches { coef[r] -= w / c; touched.append(r) }
+                let unique = Array(Set(touched))
+                var inner = 0.0
+                for b in unique { inner += coef[b] * coef[b] }
+                confounding += tauInner * tauInner * inner
+                for (l, tau) in levels.enumerated() {
+                    for b in unique { unitSum[l][layout.batchUnits[l][b]] += coef[b] }
+                    var s = 0.0
+                    for b in unique {
+                        let u = layout.batchUnits[l][b]
+                        s += unitSum[l][u] * unitSum[l][u]
+                        unitSum[l][u] = 0
+                    }
+                    confounding += tau * tau * s
+                }
+                for b in unique { coef[b] = 0 }
+            }
+            out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: uncontrolled.count,
+                                       perturbed: perturbed, control: control, interaction: 1 / nb,
+                                       confounding: confounding, mismatch_h: w > 0 ? mismatch : 0,
+                                       controlCells: used))
+        }
+        return out
+    }
+}
+
+// MARK: - Per-cell noise of a normalised count
+
+/// The squared coefficient of variation of one cell's library-size-normalised count.
+public enum CellNoise {
+    /// CV² of x = y/L for y | L, r ~ NB(m·r·L, θ), relative library size L ~ LogNormal(0, s²),
+    /// biological variation r with E r = 1 and Var r = v, and extra zero inflation π₀:
+    ///   CV² = [e^{s²/2}/m + (1 + v)/θ + v + 1] / (1 − π₀) − 1.
+    /// (Var(x) = E[Var(x | L, r)] + Var(E[x | L, r]) = m·E[1/L] + m²(1+v)/θ + m²·v, with
+    /// E[1/L] = e^{s²/2}; zero inflation keeps a fraction 1 − π₀ of the cells' counts.)
+    @inline(__always)
+    public static func cv2(meanUMIs m: Double, librarySD s: Double, dispersion theta: Double,
+                           biological v: Double, zeroInflation pi0: Double = 0) -> Double {
+        cv2(meanUMIs: m, libraryFactor: Foundation.exp(s * s / 2), dispersion: theta, biological: v, zeroInflation: pi0)
+    }
+
+    /// The same with E[1/L] = e^{s²/2} precomputed (the inner loop of the analysis).
+    @inline(__always)
+    static func cv2(meanUMIs m: Double, libraryFactor: Double, dispersion theta: Double,
+                    biological v: Double, zeroInflation pi0: Double) -> Double {
+        guard m > 0 else { return .infinity }
+        let base = libraryFactor / m + (1 + v) / theta + v
+        if pi0 <= 0 { return base }
+        return (base + 1) / (1 - min(pi0, 0.999)) - 1
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+
+// MARK: - From the detailed evaluation to the result contract
+
+extension Evaluation {
+    /// The error budget of the typical (median-sd) perturbation's target estimate.
+    public var errorBudget: [ErrorBudgetItem] {
+        guard let row = medianRow else { return [] }
+        let total = row.components.total
+        return row.components.items.map { name, v in
+            ErrorBudgetItem(source: name, share: total > 0 && total.isFinite ? v / total : 0, variance: v)
+        }
+    }
+
+    /// The analysis result contract (`analyze --json`).
+    public func result(recommendations: [Recommendation], solutions: PowerSolutions? = nil) -> AnalysisResult {
+        let reports = rows.map { r in
+            PerturbationReport(name: r.name, target: r.target, cells: r.cells, batches: r.batches,
+                               target_effect: r.targetEffect,
+                               target_sd: r.targetSD.isFinite ? r.targetSD : -1,
+                               power: r.power, de_genes: r.deGenes, flags: r.flags)
+        }
+        let worst = rows.min { $0.power < $1.power }
+        let summary = AnalysisSummary(
+            median_power: medianPower, cost: cost.total, currency: cost.currency,
+            cells_loaded: cost.cells_loaded, batches: layout.batchCount, perturbations: layout.perturbationCount,
+            worst_perturbation: worst?.name ?? "", worst_power: worst?.power ?? 0)
+        return AnalysisResult(design: design.name, layout: layout.strategy.rawValue, perturbations: reports,
+                              summary: summary, error_budget: errorBudget, recommendations: recommendations,
+                              cost_breakdown: cost, solutions: solutions)
+    }
+}

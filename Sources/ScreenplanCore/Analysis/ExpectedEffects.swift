@@ -1,0 +1,266 @@
+import Foundation
+
+// MARK: - Expected effects and baseline expression
+//
+// What the error model needs from the biology, per time point: the baseline expression share of
+// every measured gene (which sets its UMI count and so its counting noise), the biological
+// cell-to-cell variation (intrinsic noise and, in differentiating systems, the spread over
+// lineage states), how fast the baseline drifts (time-mismatch bias), and the expected log2 fold
+// change of every gene under every perturbation (network linear response, or the user's fixed
+// size). It depends only on the system, perturbation and protocol fields, so `Analyzer` caches it.
+
+/// Expected effects and baseline expression at one sampling time.
+public struct EffectSlice: Sendable {
+    /// Sampling time (hours from protocol start).
+    public var time_h: Double
+    /// Baseline expression share π_g of every measured gene in control cells (sums to 1).
+    public var share: [Double]
+    /// Biological squared coefficient of variation of each gene between control cells (intrinsic
+    /// noise and spread over cell states), on top of the NB counting noise.
+    public var biologicalCV2: [Double]
+    /// Drift of each gene's control mean (log2 units per hour): the time-mismatch bias rate.
+    public var drift_log2_per_h: [Double]
+    /// Per perturbation: indices of the genes it changes (|Δ| ≥ `EffectSlice.threshold`), the
+    /// targeted genes first.
+    public var genes: [[Int32]]
+    /// Per perturbation: the expected log2 fold changes of `genes`.
+    public var effects: [[Double]]
+    /// Per perturbation: the expected log2 fold change of its (first) targeted gene.
+    public var targetEffect: [Double]
+    /// Per perturbation: 2^effect of `genes` (the fold changes), precomputed for the error model.
+    public var folds: [[Double]] = []
+
+    /// Smallest |log2 fold change| kept in the sparse effect lists (0.5% change): smaller effects
+    /// cannot reach power above the test level at any realistic cell count.
+    public static let threshold = 0.007
+}
+
+/// Expected effects at every sampling time of a design.
+public struct ExpectedEffects: Sendable {
+    /// Perturbation names (targets, or `A+B` for combinations), in report order.
+    public var names: [String]
+    /// Targeted gene names per perturbation.
+    public var targetNames: [[String]]
+    /// Targeted gene indices per perturbation.
+    public var targets: [[Int]]
+    /// Names of the measured genes.
+    public var geneNames: [String]
+    /// One slice per time point of `Design.timePoints`.
+    public var slices: [EffectSlice]
+}
+
+extension ExpectedEffects {
+    /// The expected effects of `design` (network linear response or fixed size).
+    ///
+    /// Complexity: one steady state (Newton, LAPACK) per time point and state, and one LU
+    /// factorisation with all K perturbations as right-hand sides, in chunks of 1,024 columns
+    /// so memory stays O(G·1024).
+    public static func compute(_ design: Design, network given: Network? = nil) throws -> ExpectedEffects {
+        let network = try given ?? loadNetwork(design)
+        let kinetics = Kinetics(network)
+        let perturbations = design.perturbations(in: network)
+        let gModel = network.geneCount
+        let gMeasured = max(design.measurement.measured_genes, gModel)
+        let background = backgroundLevels(design, modelled: gModel, measured: gMeasured)
+        var geneNames = network.genes
+        for i in gModel..<gMeasured { geneNames.append("B" + String(i - gModel + 1)) }
+
+        var slices: [EffectSlice] = []
+        for t in design.timePoints {
+            let states = try baselineStates(design, kinetics, at: t)
+            let statesLater = design.system.dynamics == .differentiating
+                ? try baselineStates(design, kinetics, at: t + 1) : states
+            let u = kinetics.mediumInput(medium(of: design, at: t).spec, index: medium(of: design, at: t).index,
+                                         system: design.system)
+            // Mixture mean and between-state spread of every modelled gene.
+            var mean = [Double](repeating: 0, count: gMeasured)
+            var meanSq = [Double](repeating: 0, count: gMeasured)
+            var later = [Double](repeating: 0, count: gMeasured)
+            let w = 1 / Double(states.count)
+            for (s, x) in states.enumerated() {
+                for i in 0..<gModel {
+                    mean[i] += w * x[i]
+                    meanSq[i] += w * x[i] * x[i]
+                    later[i] += w * statesLater[s][i]
+                }
+            }
+            for i in gModel..<gMeasured {
+                mean[i] = background[i - gModel]
+                meanSq[i] = mean[i] * mean[i]
+                later[i] = mean[i]
+            }
+            let total = mean.reduce(0, +)
+            let share = mean.map { total > 0 ? $0 / total : 1 / Double(gMeasured) }
+            let s = design.system.intrinsic_noise
+            var bio = [Double](repeating: 0, count: gMeasured)
+            var drift = [Double](repeating: 0, count: gMeasured)
+            for i in 0..<gMeasured where mean[i] > 0 {
+                let state = max(0, meanSq[i] / (mean[i] * mean[i]) - 1)
+                // Chemical Langevin noise at a steady state: Var(c) ≈ s²·c, so CV² = s²/c.
+                let intrinsic = i < gModel ? s * s / mean[i] : 0
+                bio[i] = (1 + state) * (1 + intrinsic) - 1
+                if later[i] > 0 { drift[i] = Foundation.log2(later[i] / mean[i]) }
+            }
+
+            var genes = [[Int32]](repeating: [], count: perturbations.count)
+            var effects = [[Double]](repeating: [], count: perturbations.count)
+            var targetEffect = [Double](repeating: 0, count: perturbations.count)
+            switch design.analysis.effect {
+            case .fixed:
+                for (p, pert) in perturbations.enumerated() {
+                    genes[p] = pert.targets.map { Int32($0) }
+                    effects[p] = pert.targets.map { _ in design.analysis.effect_size_log2 }
+                    targetEffect[p] = design.analysis.effect_size_log2
+                }
+            case .network:
+                // Actions that touch no regulator (CRISPRi/a or knockout of genes without
+                // outgoing edges) change only their targets, by exactly log2 κ (the linear
+                // response's own answer, clamped as it clamps): no solve needed.
+                var regulatorColumns: [Int] = []
+                for (p, pert) in perturbations.enumerated() {
+                    if pert.targets.contains(where: { kinetics.regulatorPosition[$0] >= 0 }) {
+                        regulatorColumns.append(p)
+                        continue
+                    }
+                    let action = design.meanAction(pert, genes: 0, sparse: true)
+                    genes[p] = pert.targets.map { Int32($0) }
+                    effects[p] = action.map { Foundation.log2(max($0, 0.01)) }
+                    targetEffect[p] = effects[p].first ?? 0
+                }
+                let chunk = 1024
+                var start = 0
+                while start < regulatorColumns.count {
+                    let end = min(regulatorColumns.count, start + chunk)
+                    let columns = Array(regulatorColumns[start..<end])
+                    let actions = columns.map { design.meanAction(perturbations[$0], genes: gModel) }
+                    // Effect on the mixture mean: log2 Σ_s w x_s 2^Δ_s − log2 Σ_s w x_s; with one
+                    // state that is the state's own log2 fold change.
+                    var lfcs: [Matrix] = []
+                    for x in states {
+                        lfcs.append(try LinearResponse.log2FoldChanges(kinetics, baseline: x, input: u, actions: actions))
+                    }
+                    func effect(_ i: Int, _ q: Int) -> Double {
+                        if states.count == 1 { return lfcs[0][i, q] }
+                        guard mean[i] > 0 else { return 0 }
+                        var sum = 0.0
+                        for (s, x) in states.enumerated() where x[i] > 0 { sum += w * x[i] * Foundation.exp2(lfcs[s][i, q]) }
+                        return Foundation.log2(max(sum, 1e-300) / mean[i])
+                    }
+                    for (q, p) in columns.enumerated() {
+                        let targets = perturbations[p].targets
+                        var gs: [Int32] = targets.map { Int32($0) }
+                        var es: [Double] = targets.map { effect($0, q) }
+                        for i in 0..<gModel where !targets.contains(i) {
+                            let e = effect(i, q)
+                            if abs(e) >= EffectSlice.threshold {
+                                gs.append(Int32(i))
+                                es.append(e)
+                            }
+                        }
+                        genes[p] = gs
+                        effects[p] = es
+                        targetEffect[p] = es.first ?? 0
+                    }
+                    start = end
+                }
+            }
+            slices.append(EffectSlice(time_h: t, share: share, biologicalCV2: bio, drift_log2_per_h: drift,
+                                      genes: genes, effects: effects, targetEffect: targetEffect,
+                                      folds: effects.map { $0.map { Foundation.exp2($0) } }))
+        }
+        return ExpectedEffects(
+            names: perturbations.map(\.name),
+            targetNames: perturbations.map { $0.targets.map { network.genes[$0] } },
+            targets: perturbations.map(\.targets), geneNames: geneNames, slices: slices)
+    }
+
+    /// The design's network: generated from its seed, or read from its file.
+    public static func loadNetwork(_ design: Design) throws -> Network {
+        guard let file = design.system.network.file else { return NetworkGenerator.generate(design.system) }
+        return try NetworkFile.read(
+            edgesPath: DesignValidator.resolve(file, against: design.baseDirectory),
+            genesPath: design.system.network.genes_file.map { DesignValidator.resolve($0, against: design.baseDirectory) },
+            defaults: NetworkFile.Defaults(design.system.network))
+    }
+
+    /// Expression of the measured genes outside the network (no regulation): log-normal around
+    /// basal/decay with the network's `basal_log_sd`, drawn from the network seed, so they span
+    /// the same decades as modelled genes.
+    public static func backgroundLevels(_ design: Design, modelled: Int, measured: Int) -> [Double] {
+        let spec = design.system.network
+        var rng = RandomStream(seed: spec.seed, domain: .network, 7_000_001)
+        return (modelled..<max(modelled, measured)).map { _ in
+            spec.basal / spec.decay_per_h * Foundation.exp(spec.basal_log_sd * rng.normal())
+        }
+    }
+
+    /// The medium in force at time `t` (hours from protocol start) and its index in system.media.
+    static func medium(of design: Design, at t: Double) -> (spec: MediumSpec, index: Int) {
+        var elapsed = 0.0
+        var name = design.protocol_.first?.medium ?? design.system.media.first?.name ?? "growth"
+        for step in design.protocol_ {
+            name = step.medium
+            elapsed += step.duration_h
+            if elapsed >= t { break }
+        }
+        let index = design.system.media.firstIndex { $0.name == name } ?? 0
+        return (design.system.media.isEmpty ? MediumSpec() : design.system.media[index], index)
+    }
+
+    /// Control-cell states at time t. Non-differentiating: the steady state of the medium in
+    /// force. Differentiating: one state per lineage, following the protocol's media in order from
+    /// the progenitor steady state, with lineage ℓ nudged when the trigger medium starts (the
+    /// deterministic counterpart of the noise-driven choice), equally weighted.
+    static func baselineStates(_ design: Design, _ k: Kinetics, at t: Double) throws -> [[Double]] {
+        let none = PerturbationAction.none(genes: k.geneCount)
+        let current = medium(of: design, at: t)
+        let uNow = k.mediumInput(current.spec, index: current.index, system: design.system)
+        guard design.system.dynamics == .differentiating else {
+            return [try k.steadyState(input: uNow, action: none)]
+        }
+        let first = medium(of: design, at: 0)
+        let u0 = k.mediumInput(first.spec, index: first.index, system: design.system)
+        let start = try k.steadyState(input: u0, action: none)
+        let lineages = max(1, min(design.system.differentiation.lineages, k.regulatorCount - 1))
+        var states: [[Double]] = []
+        for lineage in 1...lineages {
+            var xr = k.regulators.map { start[$0] }
+            var elapsed = 0.0
+            var nudged = false
+            var u = u0
+            for step in design.protocol_ where elapsed < t {
+                let hours = min(step.duration_h, t - elapsed)
+                let index = design.system.media.firstIndex { $0.name == step.medium } ?? 0
+                let spec = design.system.media.isEmpty ? MediumSpec() : design.system.media[index]
+                u = k.mediumInput(spec, index: index, system: design.system)
+                if !nudged && step.medium == design.system.differentiation.trigger_medium {
+                    let p = k.regulatorPosition[lineage]
+                    if p >= 0 { xr[p] += k.basal[lineage] / k.decay[lineage] * 5 + 1 }
+                    nudged = true
+                }
+                if hours > 0 { xr = k.relax(regulatorLevels: xr, input: u, action: none, hours: hours) }
+                elapsed += step.duration_h
+            }
+            states.append(k.completeState(regulatorLevels: xr, input: u, action: none))
+        }
+        return states
+    }
+}
+
+extension Design {
+    /// The κ of each of a perturbation's targets under its mean action (guides at the mean
+    /// efficiency), without building G-long vectors. Same rules as `action(targets:efficiency:genes:)`.
+    func meanAction(_ p: Perturbation, genes: Int, sparse: Bool) -> [Double] {
+        p.targets.map { t in
+            // Several guides on one gene multiply their κ, as in `action`.
+            let hits = p.targets.filter { $0 == t }.count
+            let one: Double
+            switch perturbations.modality {
+            case .crispri: one = 1 - perturbations.knockdown_mean
+            case .crispra: one = 1 + perturbations.activation
+            case .knockout: one = perturbations.ko_transcript_retention
+            }
+            return Foundation.pow(one, Double(hits))
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+
+// MARK: - Recommendations: what to change, why (with numbers), and the edit that applies it
+//
+// Each rule reads the evaluation, fires above a documented threshold (docs/batching.md), states
+// the quantitative reason and carries field edits valid for `Design.setting(_:to:)`. Rules that
+// compare alternatives evaluate the edited design with the same analyzer (cached effects).
+
+public enum Recommendations {
+    /// Thresholds (documented in docs/batching.md).
+    public enum Threshold {
+        /// Control cells per batch off Dunnett's √K rule by more than this factor.
+        public static let controlRatio = 1.5
+        /// Interaction share of the typical variance above which batches beat cells.
+        public static let interactionShare = 0.25
+        /// Saturation above which reads are wasted, below which depth limits UMIs.
+        public static let saturationHigh = 0.9
+        public static let saturationLow = 0.5
+        /// Doublet rate per lane above which more lanes are advised.
+        public static let doubletRate = 0.08
+    }
+
+    /// All recommendations for an evaluation, most important first.
+    public static func make(_ e: Evaluation, analyzer: Analyzer) -> [Recommendation] {
+        let d = e.design
+        var out: [Recommendation] = []
+        let rows = e.rows
+        guard !rows.isEmpty, let typical = e.medianRow else { return out }
+        let k = Double(d.perturbationCount)
+        let sqrtK = k.squareRoot()
+        let highMOI = d.perturbations.moi > 1
+
+        // Controls in every batch (per animal in vivo).
+        let confounded = rows.filter { $0.uncontrolledBatches > 0 }
+        if !confounded.isEmpty && !highMOI {
+            let extra = median(confounded.map(\.components.confounding))
+            let share = median(confounded.map { $0.components.confounding / max(1e-300, $0.components.total) })
+            let inVivo = d.system.regime == .inVivo
+            var change = [FieldChange(path: "batching.controls_in_fraction", value: "1")]
+            if inVivo && d.batching.layout != .perAnimal { change.append(FieldChange(path: "batching.layout", value: "per-animal")) }
+            let unit = inVivo ? "animal" : d.batching.unit.rawValue
+            out.append(Recommendation(
+                id: inVivo ? "per-animal-controls" : "controls-in-every-batch",
+                message: String(format: "Put non-targeting controls in every %@: %d of %d perturbations are compared with controls from other %@s, which adds %.3g log2² of batch-effect variance (%.0f%% of their error) that more cells cannot remove.",
+                                unit, confounded.count, rows.count, unit, extra, 100 * share),
+                change: change))
+        }
+
+        // Time-matched controls (differentiating regimes).
+        let mismatched = rows.filter { $0.components.timeMismatch > 0 }
+        if !mismatched.isEmpty {
+            let bias = median(mismatched.map { $0.components.timeMismatch.squareRoot() })
+            out.append(Recommendation(
+                id: "time-matched-controls",
+                message: String(format: "Sample controls at every time point: %d perturbation estimates use controls from another time, a median bias of %.3g log2 from the baseline's drift.",
+                                mismatched.count, bias),
+                change: [FieldChange(path: "batching.layout", value: "per-time-point"),
+                         FieldChange(path: "batching.controls_in_fraction", value: "1")]))
+        }
+
+        // Control cells ≈ √K × one perturbation's cells (per batch).
+        if !highMOI {
+            let layout = e.layout
+            var ratios: [Double] = []
+            for b in layout.controlledBatches {
+                var sum = 0, count = 0
+                for p in 0..<layout.perturbationCount where layout.cells(p, b) > 0 {
+                    sum += layout.cells(p, b); count += 1
+                }
+                if count > 0 && sum > 0 { ratios.append(Double(layout.controls[b]) / (Double(sum) / Double(count))) }
+            }
+            let ratio = median(ratios)
+            if ratio > 0 && (ratio > sqrtK * Threshold.controlRatio || ratio < sqrtK / Threshold.controlRatio) {
+                let perPert = median(layout.controlledBatches.map { b -> Double in
+                    let cells = (0..<layout.perturbationCount).map { layout.cells($0, b) }.filter { $0 > 0 }
+                    return cells.isEmpty ? 0 : Double(cells.reduce(0, +)) / Double(cells.count)
+                })
+                let wanted = max(1, Int((sqrtK * perPert).rounded()))
+                var edited = d
+                edited.sampling.control_cells = wanted
+                edited.sampling.controls_fraction = nil
+                let after = (try? analyzer.evaluate(edited))?.medianVariance ?? e.medianVariance
+                var change = [FieldChange(path: "sampling.control_cells", value: String(wanted))]
+                if d.sampling.controls_fraction != nil {
+                    change.insert(FieldChange(path: "sampling.controls_fraction", value: "null"), at: 0)
+                }
+                out.append(Recommendation(
+                    id: "control-cells-sqrt-k",
+                    message: String(format: "Give controls √K = %.1f times one perturbation's cells per batch (Dunnett's rule): they have %.1f times now; %d control cells per batch change the typical variance from %.3g to %.3g log2².",
+                                    sqrtK, ratio, wanted, e.medianVariance, after),
+                    change: change))
+            }
+        }
+
+        // Replicate every perturbation over ≥ 2 batches.
+        let single = rows.filter { $0.batches == 1 }
+        if !single.isEmpty && d.batching.batches >= 2 {
+            var edited = d
+            let change: [FieldChange]
+            if d.batching.layout == .subLibraries || d.batching.layout == .balancedIncomplete {
+                edited.batching.replicates = 2
+                change = [FieldChange(path: "batching.replicates", value: "2")]
+            } else {
+                edited.batching.layout = .balancedIncomplete
+                edited.batching.replicates = 2
+                change = [FieldChange(path: "batching.layout", value: "balanced-incomplete"),
+                          FieldChange(path: "batching.replicates", value: "2")]
+            }
+            let after = (try? analyzer.evaluate(edited))
+            out.append(Recommendation(
+                id: "replicate-over-batches",
+                message: String(format: "Spread each perturbation over at least 2 batches: %d perturbations sit in one batch, so their batch × perturbation term (ω² = %.3g log2²) is not averaged and cannot be told apart from the effect; with 2 replicates the median power goes from %.2f to %.2f.",
+                                single.count, typical.components.interaction * Double(max(1, typical.batches)),
+                                e.medianPower, after?.medianPower ?? e.medianPower),
+                change: change))
+        }
+
+        // More batches instead of more cells when the interaction term dominates.
+        let cellsVar = typical.components.perturbedCells + typical.components.controlCells
+        let share = typical.components.interaction / max(1e-300, typical.components.total)
+        if share > Threshold.interactionShare && typical.components.interaction > cellsVar {
+            let b = d.batching.batches * 2
+            var edited = d
+            edited.batching.batches = b
+            let after = (try? analyzer.evaluate(edited))
+            out.append(Recommendation(
+                id: "more-batches-not-cells",
+                message: String(format: "Add batches rather than cells: the batch × perturbation interaction is %.0f%% of the typical error (%.3g vs %.3g log2² from cell noise), and only more batches per perturbation shrink it; %d batches give median power %.2f (now %.2f).",
+                                100 * share, typical.components.interaction, cellsVar, b,
+                                after?.medianPower ?? e.medianPower, e.medianPower),
+                change: [FieldChange(path: "batching.batches", value: String(b))]))
+        }
+
+        // Sequencing depth against library complexity.
+        let saturation = d.sequencingSaturation
+        let captured = d.capturedMoleculesPerCell
+        let mapping = max(1e-9, d.measurement.mapping_efficiency)
+        if saturation > Threshold.saturationHigh {
+            let reads = (-captured * Foundation.log(1 - 0.8) / mapping / 1000).rounded() * 1000
+            var edited = d
+            edited.measurement.reads_per_cell = reads
+            let after = (try? analyzer.evaluate(edited))
+            let saved = e.cost.sequencing_cost - (after?.cost.sequencing_cost ?? e.cost.sequencing_cost)
+            out.append(Recommendation(
+                id: "sequencing-saturation",
+                message: String(format: "Sequence less deeply: %.0f reads per cell already see %.0f%% of the %.0f captured molecules; %.0f reads (80%% saturation) save %@ for a median power of %.2f (now %.2f).",
+                                d.measurement.reads_per_cell, 100 * saturation, captured, reads,
+                                formatMoney(saved, d.cost.currency), after?.medianPower ?? e.medianPower, e.medianPower),
+                change: [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]))
+        } else if saturation < Threshold.saturationLow && cellsVar > 0.5 * typical.components.total {
+            let reads = (-captured * Foundation.log(1 - 0.7) / mapping / 1000).rounded() * 1000
+            var edited = d
+            edited.measurement.reads_per_cell = reads
+            let after = (try? analyzer.evaluate(edited))
+            out.append(Recommendation(
+                id: "sequencing-saturation",
+                message: String(format: "Sequence more deeply: %.0f reads per cell see only %.0f%% of the %.0f captured molecules and cell noise dominates the error; %.0f reads (70%% saturation) give median power %.2f (now %.2f).",
+                                d.measurement.reads_per_cell, 100 * saturation, captured, reads,
+                                after?.medianPower ?? e.medianPower, e.medianPower),
+                change: [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]))
+        }
+
+        // Doublets per lane.
+        let perLane = Double(e.cost.cells_loaded) / Double(max(1, e.layout.batchCount))
+        let doublets = d.measurement.doublet_rate_per_cell * perLane
+        if doublets > Threshold.doubletRate && d.batching.unit == .lane {
+            let target = Threshold.doubletRate * 0.75
+            let lanes = Int((Double(e.cost.cells_loaded) * d.measurement.doublet_rate_per_cell / target).rounded(.up))
+            out.append(Recommendation(
+                id: "doublet-rate",
+                message: String(format: "Load fewer cells per lane: %.0f cells per lane give about %.1f%% multiplets (%.1e per cell loaded); %d lanes bring it to %.1f%%.",
+                                perLane, 100 * doublets, d.measurement.doublet_rate_per_cell, lanes, 100 * target),
+                change: [FieldChange(path: "batching.batches", value: String(lanes))]))
+        }
+        return out
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+// MARK: - Solving for a target power, for the design as written
+//
+// The questions of a dedicated Perturb-seq power tool: the fewest cells per perturbation, the
+// fewest reads per cell, the lowest total cost and the smallest detectable fold change that give
+// the design's `analysis.target_power` (median over perturbations), everything else as written.
+
+/// Answers for a target power. Nil where the target cannot be reached in the searched range.
+public struct PowerSolutions: Codable, Equatable, Sendable {
+    public var target_power: Double
+    /// Fewest cells per perturbation (per time point, after QC); searched up to 100,000.
+    public var cells_per_perturbation: Int?
+    /// Fewest reads per cell; searched up to 1,000,000.
+    public var reads_per_cell: Double?
+    /// The cheapest design reaching the target (see `Optimizer.cheapest`), in `currency`.
+    public var lowest_cost: Double?
+    public var currency: String
+    /// Smallest |log2 fold change| of the target detected with the target power by the typical
+    /// (median-sd) perturbation, at its multiple-testing level.
+    public var min_detectable_log2_fc: Double
+}
+
+extension Analyzer {
+    /// All four solutions for `design` (the cheapest-design search is the slowest part).
+    public func solve(_ design: Design, layout: LayoutStrategy? = nil, includeCost: Bool = true) throws -> PowerSolutions {
+        let target = design.analysis.target_power
+        let base = try evaluate(design, layout: layout)
+        let cells = try fewestCells(design, layout: layout, power: target)
+        let reads = try fewestReads(design, layout: layout, power: target)
+        let cheapest = includeCost ? try Optimizer.cheapest(design, power: target, analyzer: self, layout: layout) : nil
+        return PowerSolutions(target_power: target, cells_per_perturbation: cells, reads_per_cell: reads,
+                              lowest_cost: cheapest?.cost.total, currency: design.cost.currency,
+                              min_detectable_log2_fc: Analyzer.minimumDetectable(base, power: target))
+    }
+
+    /// Fewest cells per perturbation giving median power ≥ `power` (bisection; nil if > 100,000).
+    public func fewestCells(_ design: Design, layout: LayoutStrategy? = nil, power: Double) throws -> Int? {
+        func ok(_ n: Int) throws -> Bool {
+            var d = design
+            d.sampling.cells_per_perturbation = n
+            return try evaluate(d, layout: layout).medianPower >= power
+        }
+        return try bisect(low: 1, high: 100_000, ok)
+    }
+
+    /// Fewest reads per cell giving median power ≥ `power` (bisection on a 100-read grid).
+    public func fewestReads(_ design: Design, layout: LayoutStrategy? = nil, power: Double) throws -> Double? {
+        func ok(_ r: Int) throws -> Bool {
+            var d = design
+            d.measurement.reads_per_cell = Double(r * 100)
+            return try evaluate(d, layout: layout).medianPower >= power
+        }
+        return try bisect(low: 1, high: 10_000, ok).map { Double($0 * 100) }
+    }
+
+    /// Smallest |Δ| with power ≥ `power` at the typical perturbation's sd and test level.
+    public static func minimumDetectable(_ e: Evaluation, power: Double) -> Double {
+        guard let row = e.medianRow, row.targetSD.isFinite else { return .infinity }
+        let z = Normal.quantile(1 - row.level / 2)
+        var lo = 0.0, hi = 1.0
+        while Normal.power(effect: hi, sd: row.targetSD, critical: z) < power && hi < 1e3 { hi *= 2 }
+        for _ in 0..<60 {
+            let mid = 0.5 * (lo + hi)
+            if Normal.power(effect: mid, sd: row.targetSD, critical: z) >= power { hi = mid } else { lo = mid }
+        }
+        return hi
+    }
+
+    /// Power curve of the median power against cells per perturbation (everything else as
+    /// written), for the TUI's plot.
+    public func powerVersusCells(_ design: Design, cells: [Int], layout: LayoutStrategy? = nil) throws
+        -> [(cells: Int, power: Double)] {
+        try cells.map { n in
+            var d = design
+            d.sampling.cells_per_perturbation = max(1, n)
+            return (n, try evaluate(d, layout: layout).medianPower)
+        }
+    }
+
+    /// Power of the typical (median-sd) perturbation against the true target log2 fold change,
+    /// at its standard error and multiple-testing level.
+    public func powerVersusEffect(_ design: Design, effects: [Double], layout: LayoutStrategy? = nil) throws
+        -> [(effect: Double, power: Double)] {
+        let e = try evaluate(design, layout: layout)
+        guard let row = e.medianRow else { return effects.map { ($0, 0) } }
+        let z = Normal.quantile(1 - row.level / 2)
+        return effects.map { ($0, Normal.power(effect: $0, sd: row.targetSD, critical: z)) }
+    }
+}
+
+/// The smallest integer in [low, high] where the monotone `ok` holds, nil when it never does.
+func bisect(low: Int, high: Int, _ ok: (Int) throws -> Bool) rethrows -> Int? {
+    guard try ok(high) else { return nil }
+    if try ok(low) { return low }
+    var lo = low, hi = high
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2
+        if try ok(mid) { hi = mid } else { lo = mid }
+    }
+    return hi
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+// MARK: - The measurement operator M_b (model reference section 3)
+//
+// For cell c in batch b: library size ℓ_c ~ LogNormal(log ℓ̃_b, s_ℓ²) with ℓ̃_b = mrna_per_cell ×
+// saturation × e^{batch_library_sd·ξ_b}; π_c = softmax_g(log c_cg + β_bg) over the measured genes
+// (modelled genes, then background genes at fixed levels); λ_cg = ℓ_c · q · π_cg; counts
+// y_cg ~ NB(λ_cg, θ) (Gamma–Poisson), optionally zero-inflated with π₀(λ) = rate·e^{−λ/midpoint}.
+// A multiplet's library holds both cells' molecules and `doubletLibraryRatio` times the reads.
+// Guides are detected independently with probability `guide_capture`.
+
+extension SimulationModel {
+    /// Counts of one real cell, appended to the CSR arrays; returns the library size.
+    func measure(cell: CellSetup, state: Matrix, column j: Int, partnerColumn: Int?, options: SimulationOptions,
+                 rng: inout RandomStream, weights: inout [Double], geneIndices: inout [Int32], counts: inout [Int32]) -> Int {
+        let m = design.measurement
+        let g = geneCount
+        let gm = measuredGeneCount
+        let bf = batchFactor[cell.batch]
+        let modelled = min(g, gm)
+        var total = 0.0
+        state.data.withUnsafeBufferPointer { sb in
+            let c = sb.baseAddress! + j * g
+            let c2 = partnerColumn.map { sb.baseAddress! + $0 * g }
+            for i in 0..<modelled {
+                var v = c[i]
+                if let c2 { v += c2[i] }
+                let w = v * bf[i]
+                weights[i] = w
+                total += w
+            }
+        }
+        let doubletFactor = partnerColumn == nil ? 1.0 : 2.0
+        for i in modelled..<gm {
+            let w = doubletFactor * backgroundLevels[i - g] * bf[i]
+            weights[i] = w
+            total += w
+        }
+        var library = batchLibrary[cell.batch] * Foundation.exp(m.library_size_sd * rng.zigguratNormal())
+        if partnerColumn != nil { library *= options.doubletLibraryRatio }
+        let scale = total > 0 ? library * m.capture_efficiency / total : 0
+        let theta = m.dispersion
+        let zeroInflation = m.dropout == .zeroInflation && m.dropout_rate > 0
+        var size = 0
+        for i in 0..<gm {
+            let lambda = weights[i] * scale
+            if lambda <= 0 { continue }
+            var y = rng.fastNegativeBinomial(mean: lambda, size: theta)
+            if y > 0 && zeroInflation && rng.uniform() < m.dropout_rate * Foundation.exp(-lambda / m.dropout_midpoint) { y = 0 }
+            if y > 0 {
+                geneIndices.append(Int32(i))
+                counts.append(Int32(clamping: y))
+                size += y
+            }
+        }
+        return size
+    }
+}

@@ -1,0 +1,297 @@
+import Foundation
+
+// MARK: - Everything a run needs before the first cell: the compiled model
+//
+// Stage `(design, network, seed) -> SimulationModel`: the network compiled for blocks, the guide
+// library with per-guide efficiencies, media inputs, the protocol timeline, attractors (per animal
+// in vivo), batch effects, library medians, background genes and the plan. Every random quantity
+// is drawn from a stream addressed by (seed, domain, unit…), so it is the same in every shard.
+
+/// One guide of the library.
+public struct GuideInfo: Equatable, Sendable {
+    public var name: String
+    /// Perturbation index, -1 for a non-targeting control guide.
+    public var perturbation: Int
+    /// Knockdown efficiency per target of the perturbation (CRISPRi; scales CRISPRa).
+    public var efficiency: [Double]
+}
+
+/// A compiled simulation: immutable, shared by all workers.
+public struct SimulationModel: Sendable {
+    public let design: Design
+    public let seed: UInt64
+    public let kinetics: Kinetics
+    public let perturbations: [Perturbation]
+    public let plan: SimulationPlan
+    /// guides[p] for perturbation p; `controlGuides` for non-targeting controls.
+    public let guides: [[GuideInfo]]
+    public let controlGuides: [GuideInfo]
+    public let mediumNames: [String]
+    /// u_m per medium (G).
+    let mediumInputs: [[Double]]
+    /// Protocol steps as (start, end, medium index, perturb).
+    let steps: [(start: Double, end: Double, medium: Int, perturb: Bool)]
+    /// Medium of the initial population (before the protocol) and the input it uses.
+    let startMedium: Int
+    let startInput: [Double]
+    public let animalCount: Int
+    let animalOfBatch: [Int]
+    /// Niche offset per animal (G); empty in vitro.
+    let niche: [[Double]]
+    /// Initial regulator levels per animal (or one entry in vitro): the baseline attractor, or the
+    /// progenitor state in differentiating systems; and the complete initial state (G).
+    let initialRegulators: [[Double]]
+    let initialState: [[Double]]
+    /// Measured genes: modelled genes first, then background genes with fixed levels.
+    public let measuredGeneNames: [String]
+    let backgroundLevels: [Double]
+    /// exp(β_bg) per batch, per measured gene.
+    let batchFactor: [[Double]]
+    /// Median library size (molecules before capture, times saturation) per batch.
+    let batchLibrary: [Double]
+    /// Multiplet probability per batch.
+    let doubletProbability: [Double]
+    /// First global cell index of each batch (batches are contiguous).
+    let batchStart: [Int]
+    // Compiled network pieces.
+    let downstreamGenes: [Int]
+    let downstreamPosition: [Int]
+    let downstreamWeights: Matrix
+    let channelsOfRegulator: [[Int]]
+    // State labels.
+    let lineageGenes: [Int]
+    let lineageThreshold: Double
+    let progenitorLevel: Double
+    let toggleGene: Int?
+    let toggleThreshold: Double
+
+    public var geneCount: Int { kinetics.geneCount }
+    public var measuredGeneCount: Int { measuredGeneNames.count }
+    public var totalCells: Int { plan.totalCells }
+    public var blockCount: Int { (plan.totalCells + blockSize - 1) / max(1, blockSize) }
+    public let blockSize: Int
+
+    /// Compiles a design and its network for simulation with `seed`.
+    public init(design: Design, network: Network, seed: UInt64, options: SimulationOptions = SimulationOptions()) throws {
+        self.design = design
+        self.seed = seed
+        blockSize = max(1, options.blockSize)
+        let k = Kinetics(network)
+        kinetics = k
+        let g = k.geneCount
+        perturbations = design.perturbations(in: network)
+        plan = SimulationPlan(design: design)
+        guard plan.totalCells > 0 else { throw SimulationError("the design's plan has no cells (check sampling and batching)") }
+        guard plan.perturbationCount == perturbations.count else {
+            throw SimulationError("the plan has \(plan.perturbationCount) perturbations but the network yields \(perturbations.count)")
+        }
+
+        // Guide library: per-guide efficiency ~ Beta(mean·c, (1 − mean)·c) per target.
+        let pspec = design.perturbations
+        let alpha = pspec.knockdown_mean * pspec.knockdown_concentration
+        let betaB = (1 - pspec.knockdown_mean) * pspec.knockdown_concentration
+        let perGuide = max(1, pspec.guides_per_target)
+        guides = perturbations.enumerated().map { p, pert in
+            (0..<perGuide).map { gi in
+                let eff = pert.targets.indices.map { t -> Double in
+                    var rng = RandomStream(seed: seed, domain: .guides, UInt64(p), UInt64(gi), UInt64(t))
+                    return alpha > 0 && betaB > 0 ? rng.beta(alpha, betaB) : pspec.knockdown_mean
+                }
+                return GuideInfo(name: "\(pert.name)_g\(gi + 1)", perturbation: p, efficiency: eff)
+            }
+        }
+        controlGuides = (0..<perGuide).map { GuideInfo(name: "non-targeting_g\($0 + 1)", perturbation: -1, efficiency: []) }
+
+        // Media and protocol.
+        let system = design.system
+        mediumNames = system.media.map(\.name)
+        mediumInputs = system.media.enumerated().map { i, m in k.mediumInput(m, index: i, system: system) }
+        var t = 0.0
+        var steps: [(start: Double, end: Double, medium: Int, perturb: Bool)] = []
+        for step in design.protocol_ {
+            guard let m = mediumNames.firstIndex(of: step.medium) else {
+                throw SimulationError("protocol medium `\(step.medium)` is not in system.media")
+            }
+            steps.append((t, t + step.duration_h, m, step.perturb))
+            t += step.duration_h
+        }
+        if steps.isEmpty { steps = [(0, 0, 0, false)] }
+        self.steps = steps
+        startMedium = steps[0].medium
+        let differentiating = system.dynamics == .differentiating
+        let triggerIndex = mediumNames.firstIndex(of: system.differentiation.trigger_medium)
+        // Progenitors are made outside the trigger: if the protocol starts in it (in vivo niches),
+        // the initial state is computed without medium input.
+        if differentiating && startMedium == triggerIndex {
+            startInput = [Double](repeating: 0, count: g)
+        } else {
+            startInput = mediumInputs[startMedium]
+        }
+
+        // Animals (in vivo): the batch's index at the `animal` level, or the batch itself.
+        let batches = plan.batchCount
+        if system.regime == .inVivo {
+            var ofBatch = Array(0..<batches)
+            if let level = design.batching.nested.first(where: { $0.unit == .animal }) {
+                ofBatch = (0..<batches).map { $0 * max(1, level.count) / batches }
+            }
+            animalOfBatch = ofBatch
+            animalCount = (ofBatch.max() ?? 0) + 1
+            niche = (0..<animalCount).map { a in
+                var rng = RandomStream(seed: seed, domain: .animals, UInt64(a))
+                return (0..<g).map { i in system.in_vivo.niche_sd * k.basal[i] * rng.normal() }
+            }
+        } else {
+            animalOfBatch = [Int](repeating: 0, count: batches)
+            animalCount = 1
+            niche = []
+        }
+
+        // Initial attractors.
+        let none = PerturbationAction.none(genes: g)
+        var initR: [[Double]] = [], initS: [[Double]] = []
+        for a in 0..<animalCount {
+            var u = startInput
+            if !niche.isEmpty { for i in 0..<g { u[i] += niche[a][i] } }
+            let x = try k.steadyState(input: u, action: none, relaxHours: 200)
+            initR.append(k.regulators.map { x[$0] })
+            initS.append(x)
+        }
+        initialRegulators = initR
+        initialState = initS
+
+        // Measured genes: modelled first, then background genes at fixed levels.
+        let measured = design.measurement.measured_genes
+        var names = Array(network.genes.prefix(measured))
+        var background: [Double] = []
+        if measured > g {
+            let width = max(5, String(measured).count)
+            var rng = RandomStream(seed: system.network.seed, domain: .network, 5000)
+            for i in 0..<(measured - g) {
+                let digits = String(i + 1)
+                names.append("BG" + String(repeating: "0", count: max(0, width - digits.count)) + digits)
+                let b = system.network.basal * Foundation.exp(system.network.basal_log_sd * rng.normal())
+                background.append(b / system.network.decay_per_h)
+            }
+        }
+        measuredGeneNames = names
+        backgroundLevels = background
+        let gm = names.count
+
+        // Gene-wise batch effects: the innermost level (τ = batch_effect_sd) plus nested levels.
+        var beta = [[Double]](repeating: [Double](repeating: 0, count: gm), count: batches)
+        for b in 0..<batches {
+            var rng = RandomStream(seed: seed, domain: .batchEffects, 0, UInt64(b))
+            let sd = design.batching.batch_effect_sd
+            for i in 0..<gm { beta[b][i] += sd * rng.normal() }
+        }
+        for (l, level) in design.batching.nested.enumerated() where level.effect_sd > 0 {
+            let count = max(1, level.count)
+            var effects: [[Double]] = []
+            for index in 0..<count {
+                var rng = RandomStream(seed: seed, domain: .batchEffects, UInt64(1 + l), UInt64(index))
+                effects.append((0..<gm).map { _ in level.effect_sd * rng.normal() })
+            }
+            for b in 0..<batches {
+                let idx = min(count - 1, b * count / batches)
+                for i in 0..<gm { beta[b][i] += effects[idx][i] }
+            }
+        }
+        batchFactor = beta.map { $0.map { Foundation.exp($0) } }
+        let median = design.measurement.mrna_per_cell * design.sequencingSaturation
+        batchLibrary = (0..<batches).map { b in
+            var rng = RandomStream(seed: seed, domain: .batchEffects, 999, UInt64(b))
+            return median * Foundation.exp(design.measurement.batch_library_sd * rng.normal())
+        }
+        let loaded = plan.cellsPerBatch.map { Double($0) / max(0.01, design.sampling.qc_pass_fraction) }
+        var starts: [Int] = [], running = 0
+        for n in plan.cellsPerBatch { starts.append(running); running += n }
+        batchStart = starts
+        doubletProbability = loaded.map { min(0.5, design.measurement.doublet_rate_per_cell * $0) }
+
+        // Downstream genes: modelled genes that regulate nothing.
+        var down: [Int] = []
+        var downPos = [Int](repeating: -1, count: g)
+        for i in 0..<g where k.regulatorPosition[i] < 0 {
+            downPos[i] = down.count
+            down.append(i)
+        }
+        downstreamGenes = down
+        downstreamPosition = downPos
+        var wd = Matrix(rows: down.count, cols: k.channelCount)
+        for (p, gene) in down.enumerated() {
+            for c in 0..<k.channelCount { wd[p, c] = k.weights[gene, c] }
+        }
+        downstreamWeights = wd
+        var chOf = [[Int]](repeating: [], count: k.regulatorCount)
+        for c in 0..<k.channelCount { chOf[k.channelRegulator[c]].append(c) }
+        channelsOfRegulator = chOf
+
+        // State labels.
+        if differentiating && system.network.file == nil {
+            let lineages = min(system.differentiation.lineages, max(0, min(system.network.regulators, g) - 1))
+            lineageGenes = Array(1..<(lineages + 1))
+            lineageThreshold = system.network.basal / system.network.decay_per_h
+            progenitorLevel = initialState[0][0]
+        } else {
+            lineageGenes = []
+            lineageThreshold = 0
+            progenitorLevel = 0
+        }
+        if system.assumptions.bistable_perturbation && system.network.file == nil,
+           let module = NetworkGenerator.bistableModule(system) {
+            toggleGene = module.toggle
+            toggleThreshold = module.threshold
+        } else {
+            toggleGene = nil
+            toggleThreshold = 0
+        }
+    }
+
+    // MARK: Protocol lookups
+
+    /// Index of the protocol step at time t (the last step for t at or beyond the end).
+    @inline(__always)
+    func stepIndex(at t: Double) -> Int {
+        if t < 0 { return 0 }
+        for (i, s) in steps.enumerated() where t < s.end { return i }
+        return steps.count - 1
+    }
+
+    /// Medium at time t (before the protocol: the starting medium).
+    func medium(at t: Double) -> Int { t < 0 ? startMedium : steps[stepIndex(at: t)].medium }
+
+    /// Start of the contiguous run of `perturb: true` steps containing t, or nil when guides are off.
+    func perturbationRunStart(at t: Double) -> Double? {
+        if t < 0 { return nil }
+        var i = stepIndex(at: t)
+        guard steps[i].perturb else { return nil }
+        while i > 0 && steps[i - 1].perturb { i -= 1 }
+        return steps[i].start
+    }
+
+    /// Start of the last protocol event (medium change or guides switched on) at or before t.
+    func lastChange(before t: Double) -> Double {
+        var last = 0.0
+        for i in 1..<max(1, steps.count) where steps[i].start <= t {
+            if steps[i].medium != steps[i - 1].medium || steps[i].perturb != steps[i - 1].perturb { last = steps[i].start }
+        }
+        return last
+    }
+
+    /// Name of the true state of a cell from its complete state.
+    func stateLabel(_ x: UnsafePointer<Double>) -> String {
+        if !lineageGenes.isEmpty {
+            var best = -1, bestLevel = 0.0, second = 0.0
+            for (i, gene) in lineageGenes.enumerated() {
+                let v = x[gene]
+                if v > bestLevel { second = bestLevel; bestLevel = v; best = i } else if v > second { second = v }
+            }
+            if best >= 0 && bestLevel > lineageThreshold && bestLevel > 2 * second { return "lineage_\(best + 1)" }
+            if x[0] > 0.5 * progenitorLevel { return "progenitor" }
+            return "intermediate"
+        }
+        if let toggle = toggleGene { return x[toggle] > toggleThreshold ? "switched" : "baseline" }
+        return "baseline"
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+
+// MARK: - The simulator's public contract
+//
+// The simulator is a streaming, in-memory core: it hands fixed, globally aligned blocks of cells
+// to a sink in order, and writers (10x, h5ad), Monte Carlo, learnability and the TUI only consume
+// them. Nothing here knows about files.
+
+/// A part of a run: shard `index` of `count` (0-based), covering a contiguous range of blocks.
+public struct ShardSpec: Equatable, Sendable, Codable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public init(index: Int, count: Int) {
+        self.index = index
+        self.count = count
+    }
+
+    /// Parses `I/N` with I in 1…N (the command-line form is 1-based, as Slurm array indices are).
+    public static func parse(_ text: String) -> ShardSpec? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else {
+            return nil
+        }
+        return ShardSpec(index: i - 1, count: n)
+    }
+
+    /// The blocks of `blockCount` this shard covers: an even split, in order.
+    public func blockRange(of blockCount: Int) -> Range<Int> {
+        let lo = blockCount * index / count
+        let hi = blockCount * (index + 1) / count
+        return lo..<hi
+    }
+
+    public var description: String { "\(index + 1)/\(count)" }
+}
+
+/// How downstream genes (those that regulate nothing) are integrated.
+public enum DownstreamIntegration: String, Sendable, Codable, CaseIterable {
+    /// Exact exponential (Ornstein–Uhlenbeck) integration over the last relaxation times before
+    /// sampling, on a coarse grid driven by the time-averaged channel activity (the default).
+    case window
+    /// Every gene every step with one full G × C GEMM per step (reference; slow).
+    case fine
+}
+
+/// Knobs of a run that are not part of the screen's design. Every one changes results only in
+/// the documented way; the defaults are what `screenplan simulate` uses.
+public struct SimulationOptions: Sendable, Equatable {
+    /// Cells per block: the unit of parallel work, of random-stream independence and of gzip
+    /// members. Output bytes depend on it, so it is fixed for a given output format.
+    public var blockSize: Int = 1024
+    /// Worker threads (blocks run in parallel; BLAS uses one thread inside each).
+    public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Keep the true states (G × n) in each block.
+    public var keepStates: Bool = false
+    /// Downstream-gene integration scheme.
+    public var downstream: DownstreamIntegration = .window
+    /// Length of the downstream window in relaxation times 1/γ of the slowest downstream gene.
+    public var downstreamWindowRelaxations: Double = 5
+    /// Coarse pieces of the downstream window (each gets its own time-averaged channel activity).
+    public var downstreamPieces: Int = 4
+    /// Stochastic burn-in (hours) before the protocol starts, from the deterministic attractor.
+    public var burnIn_h: Double = 12
+    /// Concentration of the per-cell knockdown efficiency around its guide's (Beta); cells with
+    /// the same guide differ in how strongly it acts (users ask for per-cell efficiency).
+    public var cellEfficiencyConcentration: Double = 30
+    /// Oldest cell age (hours) in vivo, in units of 1/influx (the age distribution is truncated).
+    public var maxAgeInfluxTimes: Double = 3
+    /// Oldest cell age simulated in vivo (hours): older cells have long reached their state.
+    public var maxAge_h: Double = 120
+    /// Log-fold-change magnitude below which truth.tsv leaves a gene out (log2 units).
+    public var truthThreshold: Double = 0.01
+    /// Ratio of a multiplet's reads to a singlet's (10x figure: about 1.8).
+    public var doubletLibraryRatio: Double = 1.8
+
+    public init() {}
+}
+
+/// Metadata of one simulated cell.
+public struct CellRecord: Equatable, Sendable {
+    /// Index of the cell in the whole run (0-based), the column of the count matrix.
+    public var index: Int
+    public var barcode: String
+    public var batch: Int
+    /// Animal index (in vivo) or -1.
+    public var animal: Int
+    public var timePointIndex: Int
+    /// Sampling time (hours from protocol start).
+    public var time_h: Double
+    /// Age of the cell at sampling (hours since it entered; protocol time plus burn-in in vitro).
+    public var age_h: Double
+    /// Medium at sampling.
+    public var medium: String
+    /// Perturbation index in `Design.perturbations(in:)`, or -1 for a control.
+    public var perturbation: Int
+    /// Guides the cell really carries (names).
+    public var guides: [String]
+    /// Guides detected by guide capture (what an analysis sees).
+    public var detectedGuides: [String]
+    /// Perturbation an analysis would assign from the detected guides (-1 = looks like a control,
+    /// -2 = ambiguous: guides of several perturbations).
+    public var observedPerturbation: Int
+    /// Multiplet: the cell's library holds a second cell (with its guides).
+    public var doublet: Bool
+    /// True cell state at sampling (e.g. `baseline`, `progenitor`, `lineage_2`, `switched`).
+    public var state: String
+    /// UMIs counted in the cell (library size).
+    public var librarySize: Int
+}
+
+/// One block of simulated cells, as handed to a sink.
+public struct SimulatedBlock: Sendable {
+    /// Block index in the whole run.
+    public var index: Int
+    public var cells: [CellRecord]
+    /// Counts in CSR form over the measured genes: cell j's entries are
+    /// `geneIndices[offsets[j]..<offsets[j+1]]` (0-based, ascending) and `counts[...]`.
+    public var offsets: [Int]
+    public var geneIndices: [Int32]
+    public var counts: [Int32]
+    /// True states before measurement (modelled genes G × n, column-major), when requested.
+    public var states: Matrix?
+
+    public var cellCount: Int { cells.count }
+    public var entryCount: Int { counts.count }
+}
+
+/// True effect of a perturbation on a gene: steady-state log2 fold change against controls in
+/// the same medium (and, in differentiating systems, the same terminal state).
+public struct TruthEntry: Equatable, Sendable, Codable {
+    public var perturbation: String
+    public var perturbationIndex: Int
+    public var gene: String
+    public var geneIndex: Int
+    /// Attractor the comparison is made in (`baseline`, `lineage_1`, …).
+    public var state: String
+    public var controlLevel: Double
+    public var perturbedLevel: Double
+    public var log2FoldChange: Double
+}
+
+/// Totals and timings of a run.
+public struct SimulationSummary: Sendable, Codable, Equatable {
+    public var seed: UInt64
+    public var cells: Int
+    public var totalCells: Int
+    public var genes: Int
+    public var entries: Int
+    public var blocks: Int
+    public var firstBlock: Int
+    public var setupSeconds: Double
+    public var dynamicsSeconds: Double
+    public var measurementSeconds: Double
+    public var sinkSeconds: Double
+    public var seconds: Double
+    /// Floating-point operations of the dynamics GEMMs (2·m·n·k each).
+    public var dynamicsFlops: Double
+    /// Thread-seconds spent in the dynamics step (summed over workers).
+    public var dynamicsThreadSeconds: Double
+    public var gemmThreadSeconds: Double
+    public var measurementThreadSeconds: Double
+}
+
+/// A problem that stops a simulation.
+public struct SimulationError: Error, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

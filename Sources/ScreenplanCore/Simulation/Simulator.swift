@@ -1,0 +1,186 @@
+import Foundation
+
+// MARK: - Running a simulation: blocks in parallel, delivered in order
+//
+// Cells are cut into fixed, globally aligned blocks (`SimulationOptions.blockSize`). A block's
+// result depends only on the seed and the block's cells (every random draw is addressed by cell),
+// and BLAS runs single-threaded inside a block, so the output is the same whatever the number of
+// workers, and a shard (a range of blocks) is exactly the corresponding part of a full run.
+// Blocks are computed in waves of a few per worker with `DispatchQueue.concurrentPerform` and
+// handed to the sink in order, so memory is bounded by the wave, not by the number of cells.
+
+/// Results of one wave of parallel blocks; each worker writes only its own slot.
+private final class WaveSlots<V>: @unchecked Sendable {
+    var values: [V?]
+    var errors: [Error?]
+    init(_ n: Int) { values = Array(repeating: nil, count: n); errors = Array(repeating: nil, count: n) }
+}
+
+public enum Simulator {
+    /// The network a design describes: generated from its seed, or read from its file.
+    public static func network(for loaded: LoadedDesign) throws -> Network {
+        if loaded.design.system.network.file != nil { return try DesignValidator.loadNetwork(loaded) }
+        return NetworkGenerator.generate(loaded.design.system)
+    }
+
+    /// Compiles a design for simulation (network, guides, attractors, batch effects, plan).
+    public static func prepare(design: Design, network: Network, seed: UInt64,
+                               options: SimulationOptions = SimulationOptions()) throws -> SimulationModel {
+        try SimulationModel(design: design, network: network, seed: seed, options: options)
+    }
+
+    /// Simulates the design and hands each block of cells to `sink`, in block order.
+    ///
+    /// - Parameters:
+    ///   - shard: the part of the run to simulate (nil = all of it).
+    ///   - progress: reports blocks done; cancelling stops the run with `CancelledError`.
+    /// - Returns: totals and timings.
+    public static func run(design: Design, network: Network, seed: UInt64, shard: ShardSpec? = nil,
+                           options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
+                           sink: (SimulatedBlock) throws -> Void) throws -> SimulationSummary {
+        let start = monotonicSeconds()
+        let model = try prepare(design: design, network: network, seed: seed, options: options)
+        let setup = monotonicSeconds() - start
+        var summary = try run(model: model, shard: shard, options: options, progress: progress,
+                              transform: { $0 }, sink: sink)
+        summary.setupSeconds = setup
+        summary.seconds = monotonicSeconds() - start
+        return summary
+    }
+
+    /// The general form: `transform` runs on the worker that made the block (encode, compress),
+    /// `sink` receives the transformed blocks in order on the calling thread.
+    public static func run<T>(model: SimulationModel, shard: ShardSpec? = nil,
+                              options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
+                              transform: @escaping @Sendable (SimulatedBlock) throws -> T,
+                              sink: (T) throws -> Void) throws -> SimulationSummary {
+        let started = monotonicSeconds()
+        let range = (shard ?? ShardSpec(index: 0, count: 1)).blockRange(of: model.blockCount)
+        let workers = max(1, options.threads)
+        let previousThreads = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(previousThreads) }
+        let wave = workers * 2
+        var summary = SimulationSummary(
+            seed: model.seed, cells: 0, totalCells: model.totalCells, genes: model.measuredGeneCount, entries: 0,
+            blocks: range.count, firstBlock: range.lowerBound, setupSeconds: 0, dynamicsSeconds: 0,
+            measurementSeconds: 0, sinkSeconds: 0, seconds: 0, dynamicsFlops: 0, dynamicsThreadSeconds: 0,
+            gemmThreadSeconds: 0, measurementThreadSeconds: 0)
+        var blockIndex = range.lowerBound
+        var done = 0
+        while blockIndex < range.upperBound {
+            if progress?.isCancelled == true { throw CancelledError() }
+            let count = min(wave, range.upperBound - blockIndex)
+            let first = blockIndex
+            let slots = WaveSlots<(T, BlockStats, Int, Int)>(count)
+            let wallStart = monotonicSeconds()
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                do {
+                    let (block, stats) = model.simulateBlock(first + i, options: options, stats: ())
+                    let value = try transform(block)
+                    slots.values[i] = (value, stats, block.cellCount, block.entryCount)
+                } catch {
+                    slots.errors[i] = error
+                }
+            }
+            let wall = monotonicSeconds() - wallStart
+            var threadDynamics = 0.0
+            for i in 0..<count {
+                if let error = slots.errors[i] { throw error }
+                guard let (value, stats, cells, entries) = slots.values[i] else { continue }
+                threadDynamics += stats.dynamicsSeconds
+                summary.dynamicsThreadSeconds += stats.dynamicsSeconds
+                summary.gemmThreadSeconds += stats.gemmSeconds
+                summary.measurementThreadSeconds += stats.measurementSeconds
+                summary.dynamicsFlops += stats.flops
+                summary.cells += cells
+                summary.entries += entries
+                let s0 = monotonicSeconds()
+                try sink(value)
+                summary.sinkSeconds += monotonicSeconds() - s0
+            }
+            // Wall time attributed to dynamics in proportion to its share of the workers' time.
+            let threadTotal = slots.values.compactMap { $0?.1 }.reduce(0) { $0 + $1.dynamicsSeconds + $1.measurementSeconds }
+            if threadTotal > 0 {
+                summary.dynamicsSeconds += wall * threadDynamics / threadTotal
+                summary.measurementSeconds += wall * (threadTotal - threadDynamics) / threadTotal
+            }
+            blockIndex += count
+            done += count
+            progress?.report(done: Double(done), total: Double(range.count), message: "simulating")
+        }
+        summary.seconds = monotonicSeconds() - started
+        return summary
+    }
+
+    /// True effects (truth.tsv): steady-state log2 fold changes against controls.
+    public static func truth(_ model: SimulationModel, options: SimulationOptions = SimulationOptions()) throws -> [TruthEntry] {
+        try model.truthTable(options: options)
+    }
+}
+
+extension SimulationModel {
+    /// Simulates block `b` (cells b·blockSize ..< (b+1)·blockSize): setup, dynamics, measurement.
+    /// The result is the same whoever calls it, in whatever order.
+    public func simulateBlock(_ b: Int, options: SimulationOptions) -> SimulatedBlock {
+        simulateBlock(b, options: options, stats: ()).0
+    }
+
+    func simulateBlock(_ b: Int, options: SimulationOptions, stats _: Void = ()) -> (SimulatedBlock, BlockStats) {
+        var stats = BlockStats()
+        let lo = b * blockSize, hi = min(totalCells, lo + blockSize)
+        var cells = (lo..<hi).map { setupCell($0, options: options) }
+        let n = cells.count
+        // Second cells of multiplets, as extra columns sampled with their owner.
+        var partnerColumn = [Int?](repeating: nil, count: n)
+        for j in 0..<n where cells[j].doublet {
+            var other = setupCell(cells[j].partner, options: options)
+            other.phantomOf = cells[j].index
+            other.tSample = cells[j].tSample
+            other.tStart = min(other.tStart, other.tSample)
+            partnerColumn[j] = cells.count
+            cells.append(other)
+        }
+        var streams = cells.map { $0.dynamicsStream(seed: seed, part: 0) }
+        let state = integrate(cells, streams: &streams, options: options, stats: &stats)
+
+        let m0 = monotonicSeconds()
+        var records: [CellRecord] = []
+        records.reserveCapacity(n)
+        var offsets = [0]
+        offsets.reserveCapacity(n + 1)
+        var geneIndices: [Int32] = [], counts: [Int32] = []
+        geneIndices.reserveCapacity(n * measuredGeneCount / 2)
+        counts.reserveCapacity(n * measuredGeneCount / 2)
+        var weights = [Double](repeating: 0, count: measuredGeneCount)
+        let q = design.measurement.guide_capture
+        for j in 0..<n {
+            let cell = cells[j]
+            var rng = RandomStream(seed: seed, domain: .measurement, UInt64(cell.index))
+            var allGuides = cell.guides
+            if let pc = partnerColumn[j] { allGuides += cells[pc].guides }
+            let detected = allGuides.filter { _ in rng.uniform() < q }
+            let perts = Set(detected.map(\.perturbation).filter { $0 >= 0 })
+            let observed = perts.isEmpty ? -1 : (perts.count == 1 ? perts.first! : -2)
+            let size = measure(cell: cell, state: state, column: j, partnerColumn: partnerColumn[j], options: options,
+                               rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts)
+            offsets.append(counts.count)
+            let label = state.data.withUnsafeBufferPointer { stateLabel($0.baseAddress! + j * geneCount) }
+            let mediumName = mediumNames[cell.frozenMedium ? startMedium : medium(at: cell.tSample)]
+            records.append(CellRecord(
+                index: cell.index, barcode: cellBarcode(cell.index, batch: cell.batch),
+                batch: cell.batch, animal: design.system.regime == .inVivo ? cell.animal : -1,
+                timePointIndex: cell.timePoint, time_h: cell.tSample, age_h: cell.tSample - cell.tStart,
+                medium: mediumName, perturbation: cell.perturbation, guides: allGuides.map(\.name),
+                detectedGuides: detected.map(\.name), observedPerturbation: observed, doublet: cell.doublet,
+                state: label, librarySize: size))
+        }
+        stats.measurementSeconds += monotonicSeconds() - m0
+        var states: Matrix? = nil
+        if options.keepStates {
+            states = Matrix(rows: geneCount, cols: n, data: Array(state.data.prefix(geneCount * n)))
+        }
+        return (SimulatedBlock(index: b, cells: records, offsets: offsets, geneIndices: geneIndices, counts: counts,
+                               states: states), stats)
+    }
+}

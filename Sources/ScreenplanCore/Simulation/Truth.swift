@@ -1,0 +1,78 @@
+import Foundation
+
+// MARK: - The truth table: what each perturbation really does
+//
+// The true effect of perturbation p on gene g is the steady-state log2 fold change
+// log2(x*_g(p) / x*_g(∅)) in the medium of the last sampling time, with every guide of p at its
+// drawn efficiency (averaged over p's guides), starting from the control attractor. Differentiating
+// systems have one control attractor per lineage, so effects are given per terminal state.
+// Perturbations that touch no regulator change only their targets (log2 κ), with no Newton solve.
+
+extension SimulationModel {
+    /// Control attractors used for the truth: (label, regulator levels).
+    func truthAttractors(input u: [Double]) throws -> [(String, [Double], [Double])] {
+        let k = kinetics
+        let none = PerturbationAction.none(genes: geneCount)
+        if !lineageGenes.isEmpty {
+            var result: [(String, [Double], [Double])] = []
+            for (i, gene) in lineageGenes.enumerated() {
+                var start = k.regulators.map { k.basal[$0] / k.decay[$0] }
+                for other in lineageGenes { start[k.regulatorPosition[other]] = 0 }
+                start[k.regulatorPosition[0]] = 0
+                start[k.regulatorPosition[gene]] = 3 * lineageThreshold
+                guard let x = try? k.steadyState(input: u, action: none, start: start, relaxHours: 200) else { continue }
+                let label = x.withUnsafeBufferPointer { stateLabel($0.baseAddress!) }
+                if label == "lineage_\(i + 1)" { result.append((label, k.regulators.map { x[$0] }, x)) }
+            }
+            if !result.isEmpty { return result }
+        }
+        let x = try k.steadyState(input: u, action: none, start: initialRegulators[0], relaxHours: 200)
+        let label = x.withUnsafeBufferPointer { stateLabel($0.baseAddress!) }
+        return [(label, k.regulators.map { x[$0] }, x)]
+    }
+
+    /// The truth table (sorted by perturbation, state, gene).
+    func truthTable(options: SimulationOptions) throws -> [TruthEntry] {
+        let k = kinetics
+        let g = geneCount
+        let lastTime = plan.timePoints.max() ?? 0
+        let u = mediumInputs[medium(at: lastTime)]
+        let attractors = try truthAttractors(input: u)
+        let measured = min(g, measuredGeneCount)
+        let threshold = options.truthThreshold
+        let names = kinetics.network.genes
+        final class Results: @unchecked Sendable { var rows: [[TruthEntry]]; init(_ n: Int) { rows = Array(repeating: [], count: n) } }
+        let results = Results(perturbations.count)
+        let previous = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(previous) }
+        DispatchQueue.concurrentPerform(iterations: perturbations.count) { p in
+            let pert = perturbations[p]
+            let eff = pert.targets.indices.map { t in
+                guides[p].map { $0.efficiency[t] }.reduce(0, +) / Double(max(1, guides[p].count))
+            }
+            let action = design.action(targets: pert.targets, efficiency: eff, genes: g)
+            let touchesRegulators = pert.targets.contains { k.regulatorPosition[$0] >= 0 }
+            var rows: [TruthEntry] = []
+            for (label, xr, control) in attractors {
+                var perturbed = control
+                if touchesRegulators {
+                    guard let x = try? k.steadyState(input: u, action: action, start: xr, relaxHours: 100) else { continue }
+                    perturbed = x
+                } else {
+                    for t in pert.targets { perturbed[t] = control[t] * action.kappa[t] }
+                }
+                for i in 0..<measured {
+                    let a = control[i], b = perturbed[i]
+                    let lfc = Foundation.log2((b + 1e-9) / (a + 1e-9))
+                    if abs(lfc) >= threshold || pert.targets.contains(i) {
+                        rows.append(TruthEntry(perturbation: pert.name, perturbationIndex: p, gene: names[i], geneIndex: i,
+                                               state: label, controlLevel: a, perturbedLevel: b, log2FoldChange: lfc))
+                    }
+                }
+            }
+            results.rows[p] = rows
+        }
+        return results.rows.flatMap { $0 }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import ScreenplanCore
+
+/// `screenplan analyze DESIGN [--layout NAME] [--json]`: the analytical error model, power,
+/// error budget, cost and recommendations.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Predict the error and power of every perturbation, the error budget and recommendations.")
+
+    @Argument(help: "Design file (YAML or JSON).")
+    var design: String
+
+    @Option(help: "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's).")
+    var layout: String?
+
+    @Flag(help: "Print JSON (schema in docs/batching.md).")
+    var json = false
+
+    @Flag(help: "Skip the target-power solvers (faster).")
+    var noSolve = false
+
+    @Option(help: "Rows of the perturbation table (lowest power first); 0 for all.")
+    var rows: Int = 15
+
+    @Flag(help: .hidden)
+    var bench = false
+
+    func run() throws {
+        if bench {
+            let numbers = try AnalysisBenchmark.run()
+            for (key, value) in numbers.sorted(by: { $0.key < $1.key }) { print("\(key)\t\(String(format: "%.4g", value))") }
+            return
+        }
+        let d = try loadDesign(design)
+        let strategy = try parseLayout(layout)
+        let analyzer = Analyzer()
+        let evaluation = try runtime { try analyzer.evaluate(d, layout: strategy) }
+        let solutions = noSolve ? nil : try runtime { try analyzer.solve(d, layout: strategy) }
+        let result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
+                                       solutions: solutions)
+        if json {
+            print(try jsonText(result))
+        } else {
+            print(AnalysisText.render(result, evaluation: evaluation, rows: rows))
+        }
+    }
+}
+
+// MARK: - Shared by the analysis commands
+
+/// Loads and validates a design file; validation errors propagate (exit 2).
+func loadDesign(_ path: String) throws -> Design {
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw CommandFailure.input("\(path): no such file")
+    }
+    return try DesignLoader.load(path: path).design
+}
+
+/// Parses a layout name (exit 2 when unknown).
+func parseLayout(_ name: String?) throws -> LayoutStrategy? {
+    guard let name else { return nil }
+    guard let strategy = LayoutStrategy(rawValue: name) else {
+        throw CommandFailure.input("unknown layout `\(name)`; valid: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    if strategy == .explicit {
+        throw CommandFailure.input("layout `explicit` is written in the design (batching.explicit_cells), not chosen on the command line")
+    }
+    return strategy
+}
+
+/// Runs analysis work, turning model failures into runtime failures (exit 1).
+func runtime<T>(_ work: () throws -> T) throws -> T {
+    do {
+        return try work()
+    } catch let error as DesignValidationError {
+        throw error
+    } catch let error as CommandFailure {
+        throw error
+    } catch {
+        throw CommandFailure.runtime("analysis failed: \(error)")
+    }
+}
+
+/// Pretty-printed JSON with sorted keys; non-finite numbers are written as null by the caller's
+/// types (none are produced: an unreachable target is nil).
+func jsonText<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import ScreenplanCore
+
+/// `screenplan optimize DESIGN --budget AMOUNT [--json]` or `--power P`.
+struct OptimizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "optimize",
+        abstract: "Cells per perturbation, reads per cell, batches and controls: best median power for a budget, or the cheapest design reaching a power.")
+
+    @Argument(help: "Design file (YAML or JSON).")
+    var design: String
+
+    @Option(help: "Budget in the design's cost.currency.")
+    var budget: Double?
+
+    @Option(help: "Target median power in (0, 1): find the cheapest design reaching it.")
+    var power: Double?
+
+    @Flag(help: "Print JSON (schema in docs/batching.md).")
+    var json = false
+
+    func validate() throws {
+        if (budget == nil) == (power == nil) { throw ValidationError("give exactly one of --budget AMOUNT or --power P") }
+        if let budget, !(budget > 0) { throw ValidationError("--budget must be > 0") }
+        if let power, !(power > 0 && power < 1) { throw ValidationError("--power must be in (0, 1)") }
+    }
+
+    struct Output: Codable {
+        var objective: String
+        var budget: Double?
+        var target_power: Double?
+        var currency: String
+        var current: AnalysisSummary
+        var best: OptimizedDesign?
+    }
+
+    func run() throws {
+        let d = try loadDesign(design)
+        let analyzer = Analyzer()
+        let progress = ProgressReporter()
+        let bar = TerminalProgress(progress, enabled: !json)
+        defer { bar.finish() }
+        let current = try runtime { try analyzer.analyze(d) }
+        let best: OptimizedDesign?
+        if let budget {
+            best = try runtime { try Optimizer.maximizePower(d, budget: budget, analyzer: analyzer, progress: progress) }
+        } else {
+            best = try runtime { try Optimizer.cheapest(d, power: power!, analyzer: analyzer, progress: progress) }
+        }
+        bar.finish()
+        let output = Output(objective: budget != nil ? "max-median-power" : "min-cost", budget: budget,
+                            target_power: power, currency: d.cost.currency, current: current.summary, best: best)
+        if json {
+            print(try jsonText(output))
+            return
+        }
+        let cur = d.cost.currency
+        print("\(d.name): now median power \(String(format: "%.2f", current.summary.median_power)) for \(formatMoney(current.summary.cost, cur))")
+        guard let b = best else {
+            print(budget != nil ? "No design fits \(formatMoney(budget!, cur)): even one cell per perturbation costs more."
+                                : "No design in the searched range reaches median power \(power!).")
+            throw CommandFailure(message: "no feasible design", code: 1)
+        }
+        print(budget != nil ? "Best design for \(formatMoney(budget!, cur)):" : "Cheapest design with median power ≥ \(power!):")
+        print(AnalysisText.table(["", "value"], [
+            ["cells per perturbation", formatThousands(Double(b.cells_per_perturbation))],
+            ["reads per cell", formatThousands(b.reads_per_cell)],
+            ["batches", String(b.batches)],
+            ["control cells per batch", formatThousands(Double(b.control_cells_per_batch)) + String(format: " (%.1f × one perturbation's; √K = %.1f)", b.control_ratio, b.sqrt_k)],
+            ["median power", String(format: "%.3f", b.median_power)],
+            ["cells loaded", formatThousands(Double(b.cost.cells_loaded))],
+            ["cost", formatMoney(b.cost.total, cur) + " (batches " + formatMoney(b.cost.batch_cost, cur) + ", cells " + formatMoney(b.cost.cell_cost, cur) + ", sequencing " + formatMoney(b.cost.sequencing_cost, cur) + ")"],
+            ["order", "\(b.cost.kits) kit(s), \(b.cost.flow_cells) flow cell(s)"],
+        ], rightAligned: []))
+        if !b.change.isEmpty {
+            print("apply: " + b.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", "))
+        }
+    }
+}
+
+/// A progress bar with ETA on stderr, only when stderr is a terminal (nothing in pipes or JSON).
+final class TerminalProgress: @unchecked Sendable {
+    private let reporter: ProgressReporter
+    private let enabled: Bool
+    private var thread: Thread?
+    private let lock = NSLock()
+    private var stopped = false
+
+    init(_ reporter: ProgressReporter, enabled: Bool) {
+        self.reporter = reporter
+        self.enabled = enabled && isatty(2) != 0
+        guard self.enabled else { return }
+        let t = Thread { [weak self] in
+            while let self, !self.isStopped {
+                self.draw()
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+        thread = t
+        t.start()
+    }
+
+    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+
+    private func draw() {
+        let f = reporter.fraction
+        let width = 30
+        let filled = Int(Double(width) * f)
+        let eta = reporter.eta.map { String(format: " ETA %.0f s", $0) } ?? ""
+        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            + String(format: "] %3.0f%%", 100 * f) + eta + " " + reporter.message + "\u{1B}[K"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        lock.lock()
+        let was = stopped
+        stopped = true
+        lock.unlock()
+        if enabled && !was { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

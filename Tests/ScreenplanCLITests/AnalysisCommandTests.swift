@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+import TestSupport
+
+// analyze, compare and optimize through the real binary: exit codes, JSON keys, units in text.
+
+private let smallYAML = """
+    name: small screen
+    system:
+      genes: 200
+      network: {seed: 3, regulators: 40}
+    perturbations:
+      targets: 20
+    sampling:
+      cells_per_perturbation: 100
+    measurement:
+      measured_genes: 500
+    batching:
+      batches: 4
+      controls_in_fraction: 0.5
+    """
+
+private func writeDesign(_ text: String, in dir: String, name: String = "small.yaml") throws -> String {
+    let path = dir + "/" + name
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+private func json(_ text: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
+
+@Test func analyzeJSONHasTheContractKeys() throws {
+    let dir = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = try writeDesign(smallYAML, in: dir)
+    let r = try runScreenplan(["analyze", path, "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let object = try json(r.stdout)
+    let perturbations = try #require(object["perturbations"] as? [[String: Any]])
+    #expect(perturbations.count == 20)
+    for key in ["name", "target", "cells", "batches", "target_effect", "target_sd", "power", "de_genes"] {
+        #expect(perturbations[0][key] != nil, "missing perturbations[].\(key)")
+    }
+    let summary = try #require(object["summary"] as? [String: Any])
+    #expect(summary["median_power"] is Double && summary["cost"] is Double)
+    #expect(summary["currency"] as? String == "USD")
+    #expect(object["error_budget"] is [[String: Any]])
+    let recs = try #require(object["recommendations"] as? [[String: Any]])
+    let controls = try #require(recs.first { $0["id"] as? String == "controls-in-every-batch" })
+    let change = try #require(controls["change"] as? [[String: Any]])
+    #expect(change.first?["path"] as? String == "batching.controls_in_fraction")
+}
+
+@Test func analyzeTextCarriesUnits() throws {
+    let dir = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = try writeDesign(smallYAML, in: dir)
+    let r = try runScreenplan(["analyze", path, "--no-solve"])
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("effect (log2)") && r.stdout.contains("sd (log2)"))
+    #expect(r.stdout.contains("variance (log2²)"))
+    #expect(r.stdout.contains(" USD"))
+}
+
+@Test func analysisCommandsExitTwoOnBadInput() throws {
+    let dir = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let good = try writeDesign(smallYAML, in: dir)
+    let bad = try writeDesign("name: x\nbatching:\n  batches: -3\n", in: dir, name: "bad.yaml")
+    let cases: [[String]] = [
+        ["analyze", dir + "/missing.yaml"],
+        ["analyze", bad],
+        ["analyze", good, "--layout", "nonsense"],
+        ["compare", good, "--layouts", "pooled,nonsense"],
+        ["compare", good, bad],
+        ["optimize", good],
+        ["optimize", good, "--budget", "-5"],
+        ["optimize", good, "--power", "1.5"],
+    ]
+    for args in cases {
+        let r = try runScreenplan(args)
+        #expect(r.status == 2, "\(args): status \(r.status), stderr \(r.stderr)")
+        #expect(!r.stderr.isEmpty)
+        #expect(!r.stderr.contains("Fatal error"))
+    }
+    // Errors in the design name the field.
+    let r = try runScreenplan(["analyze", bad])
+    #expect(r.stderr.contains("batching.batches"))
+}
+
+@Test func compareLayoutsAndDesigns() throws {
+    let dir = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let a = try writeDesign(smallYAML, in: dir)
+    let b = try writeDesign(smallYAML.replacingOccurrences(of: "controls_in_fraction: 0.5", with: "controls_in_fraction: 1"),
+                            in: dir, name: "b.yaml")
+    let layouts = try runScreenplan(["compare", a, "--layouts", "pooled,confounded", "--json"])
+    #expect(layouts.status == 0, "\(layouts.stderr)")
+    let entries = try #require(try json(layouts.stdout)["layouts"] as? [[String: Any]])
+    #expect(entries.map { $0["layout"] as? String } == ["pooled", "confounded"])
+    for e in entries { #expect((e["summary"] as? [String: Any])?["median_power"] != nil) }
+    let designs = try runScreenplan(["compare", a, b, "--json"])
+    #expect(designs.status == 0)
+    let pair = try #require(try json(designs.stdout)["layouts"] as? [[String: Any]])
+    #expect(pair.count == 2)
+    // Controls in every batch remove the confounding: B has the lower median sd.
+    let sdA = try #require(pair[0]["median_sd"] as? Double), sdB = try #require(pair[1]["median_sd"] as? Double)
+    #expect(sdB < sdA)
+    let text = try runScreenplan(["compare", a, b])
+    #expect(text.status == 0 && text.stdout.contains("Δ power"))
+}
+
+@Test func optimizeWithinBudgetAndForPower() throws {
+    let dir = temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = try writeDesign(smallYAML, in: dir)
+    let r = try runScreenplan(["optimize", path, "--budget", "8000", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let best = try #require(try json(r.stdout)["best"] as? [String: Any])
+    let cost = try #require((best["cost"] as? [String: Any])?["total"] as? Double)
+    #expect(cost <= 8000)
+    for key in ["cells_per_perturbation", "reads_per_cell", "batches", "control_cells_per_batch", "median_power", "change"] {
+        #expect(best[key] != nil, "missing best.\(key)")
+    }
+    let p = try runScreenplan(["optimize", path, "--power", "0.9", "--json"])
+    #expect(p.status == 0, "\(p.stderr)")
+    let cheapest = try #require(try json(p.stdout)["best"] as? [String: Any])
+    #expect((cheapest["median_power"] as? Double ?? 0) >= 0.9)
+}
