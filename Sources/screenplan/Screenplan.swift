@@ -12,7 +12,8 @@ struct Screenplan: ParsableCommand {
             Exit codes: 0 success, 1 runtime failure, 2 invalid input or usage.
             """,
         version: ScreenplanVersion.string,
-        subcommands: [TUICommand.self, ValidateCommand.self, AnalyzeCommand.self, CompareCommand.self, OptimizeCommand.self],
+        subcommands: [TUICommand.self, ValidateCommand.self, AnalyzeCommand.self, CompareCommand.self, OptimizeCommand.self,
+                      ReportCommand.self],
         defaultSubcommand: TUICommand.self
     )
 }

@@ -9,8 +9,9 @@ import Foundation
 //                attrs encoding-type "csr_matrix", encoding-version "0.1.0", shape [n_obs, n_var]
 //   /obs, /var   dataframes: attrs encoding-type "dataframe", encoding-version "0.2.0",
 //                _index "_index", column-order [...]; an `_index` string array and one element
-//                per column: categoricals (codes + categories, encoding "categorical" 0.2.0) or
-//                numeric arrays (encoding "array" 0.2.0); var has `is_regulator` (bool)
+//                per column: categoricals (codes + categories, encoding "categorical" 0.2.0),
+//                numeric or boolean arrays ("array" 0.2.0) or string arrays ("string-array"
+//                0.2.0); var has `is_regulator` (bool)
 //   /uns         dict of scalars (design YAML, seed, version)
 //   /obsm /varm /obsp /varp /layers   empty dicts
 // Rows are appended block by block into chunked, unlimited datasets, so memory holds one block
@@ -25,6 +26,10 @@ public struct H5ADColumn: Equatable, Sendable {
         case categorical(categories: [String])
         /// Numbers stored as float64.
         case number
+        /// Booleans (h5py's enum encoding).
+        case boolean
+        /// Free text (a string array, for values that need not repeat, e.g. a cell's guides).
+        case string
     }
 
     public var name: String
@@ -40,16 +45,20 @@ public struct H5ADColumn: Equatable, Sendable {
     }
 
     public static func number(_ name: String) -> H5ADColumn { H5ADColumn(name: name, kind: .number) }
+    public static func boolean(_ name: String) -> H5ADColumn { H5ADColumn(name: name, kind: .boolean) }
+    public static func string(_ name: String) -> H5ADColumn { H5ADColumn(name: name, kind: .string) }
 }
 
 /// A block of cells: their names, metadata and counts as CSR rows.
 public struct H5ADBlock: Sendable {
     /// Cell names (barcodes), one per row.
     public var obsNames: [String]
-    /// Values of categorical columns, by column name, one per cell.
+    /// Values of categorical and string columns, by column name, one per cell.
     public var categorical: [String: [String]]
     /// Values of numeric columns, by column name, one per cell.
     public var numeric: [String: [Double]]
+    /// Values of boolean columns, by column name, one per cell.
+    public var boolean: [String: [Bool]]
     /// Row pointers into `indices`/`data`, block-local: `indptr[0] == 0`, `indptr.count == cells + 1`.
     public var indptr: [Int]
     /// Gene (column) indices of the stored values, ascending within each row.
@@ -57,11 +66,12 @@ public struct H5ADBlock: Sendable {
     /// Stored counts.
     public var data: [Float]
 
-    public init(obsNames: [String], categorical: [String: [String]], numeric: [String: [Double]], indptr: [Int],
-                indices: [Int32], data: [Float]) {
+    public init(obsNames: [String], categorical: [String: [String]], numeric: [String: [Double]],
+                boolean: [String: [Bool]] = [:], indptr: [Int], indices: [Int32], data: [Float]) {
         self.obsNames = obsNames
         self.categorical = categorical
         self.numeric = numeric
+        self.boolean = boolean
         self.indptr = indptr
         self.indices = indices
         self.data = data
@@ -111,6 +121,8 @@ public final class H5ADWriter {
     private var obsIndex: HDF5AppendableArray!
     private var codes: [String: HDF5AppendableArray] = [:]
     private var numbers: [String: HDF5AppendableArray] = [:]
+    private var texts: [String: HDF5AppendableArray] = [:]
+    private var flags: [String: HDF5AppendableArray] = [:]
     private var categoryIndex: [String: [String: Int32]] = [:]
     private var categoryList: [String: [String]] = [:]
     private var finished = false
@@ -174,6 +186,14 @@ public final class H5ADWriter {
                 case .number:
                     numbers[column.name] = try HDF5AppendableArray(obsGroup, column.name, fileType: sp_h5t_ieee_f64le(),
                                                                    memType: sp_h5t_native_double(), chunk: max(1, chunk / 8))
+                case .boolean:
+                    let type = try HDF5.boolType()
+                    flags[column.name] = try HDF5AppendableArray(obsGroup, column.name, fileType: type, memType: type,
+                                                                 ownsMemType: true, chunk: max(1, chunk / 4))
+                case .string:
+                    let type = try HDF5.utf8StringType()
+                    texts[column.name] = try HDF5AppendableArray(obsGroup, column.name, fileType: type, memType: type,
+                                                                 ownsMemType: true, chunk: max(1, chunk / 16))
                 }
             }
             try writeVar(isRegulator: isRegulator)
@@ -243,6 +263,14 @@ public final class H5ADWriter {
                 guard let values = block.numeric[column.name], values.count == n else {
                     throw H5ADError(message: "obs column `\(column.name)` missing or not \(n) values long")
                 }
+            case .boolean:
+                guard let values = block.boolean[column.name], values.count == n else {
+                    throw H5ADError(message: "obs column `\(column.name)` missing or not \(n) values long")
+                }
+            case .string:
+                guard let values = block.categorical[column.name], values.count == n else {
+                    throw H5ADError(message: "obs column `\(column.name)` missing or not \(n) values long")
+                }
             }
         }
         try data.append(block.data)
@@ -254,6 +282,8 @@ public final class H5ADWriter {
         for column in columns {
             if let values = blockCodes[column.name] { try codes[column.name]!.append(values) }
             if let array = numbers[column.name] { try array.append(block.numeric[column.name]!) }
+            if let array = flags[column.name] { try array.append(block.boolean[column.name]!.map { Int8($0 ? 1 : 0) }) }
+            if let array = texts[column.name] { try array.append(strings: block.categorical[column.name]!) }
         }
         cellCount += n
         storedCount += block.data.count
@@ -283,6 +313,10 @@ public final class H5ADWriter {
                     try HDF5.setEncoding(codes[column.name]!.id, "array", "0.2.0")
                 case .number:
                     try HDF5.setEncoding(numbers[column.name]!.id, "array", "0.2.0")
+                case .boolean:
+                    try HDF5.setEncoding(flags[column.name]!.id, "array", "0.2.0")
+                case .string:
+                    try HDF5.setEncoding(texts[column.name]!.id, "string-array", "0.2.0")
                 }
             }
             let u = try HDF5.createGroup(file, "uns")
@@ -348,6 +382,8 @@ public final class H5ADWriter {
         for column in columns {
             codes[column.name]?.close()
             numbers[column.name]?.close()
+            flags[column.name]?.close()
+            texts[column.name]?.close()
         }
         for g in groups { H5Gclose(g) }
         if obsGroup >= 0 { H5Gclose(obsGroup) }

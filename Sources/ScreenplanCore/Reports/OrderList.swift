@@ -29,11 +29,16 @@ public struct OrderList: Codable, Equatable, Sendable {
     public static let laneCapacity = BatchingSpec().max_cells_per_batch
 
     /// The order list of `design` under its cost model.
-    public init(design: Design) {
+    /// - Parameters:
+    ///   - cellsLoaded: cells to load; the analysis's count (`CostBreakdown.cells_loaded`, which
+    ///     counts perturbed cells 1/MOI at high MOI) when given, else `design.cellsLoaded`.
+    ///   - batches: batches of the layout; `batching.batches` when nil.
+    public init(design: Design, cellsLoaded: Int? = nil, batches: Int? = nil) {
         let c = design.cost
-        let batches = design.batching.batches
+        let batches = batches ?? design.batching.batches
         let unit = design.batching.unit
-        let cells = design.cellsLoaded
+        let cells = cellsLoaded ?? design.cellsLoaded
+        let moiNote = design.perturbations.moi > 1 ? ", perturbed cells counted 1/MOI" : ""
         var lines: [OrderLine] = []
         let lanes: Int
         let cellsPerBatch = Int((Double(cells) / Double(max(1, batches))).rounded(.up))
@@ -78,7 +83,7 @@ public struct OrderList: Codable, Equatable, Sendable {
         lines.append(OrderLine(
             id: "cells", item: "cells loaded (reagent share)", quantity: Double(cells), unit: "cells",
             unit_cost: c.per_cell, cost: Double(cells) * c.per_cell, in_model_total: true, in_purchase_total: true,
-            basis: "(\(ReportNumber.integer(design.cellsAfterQC)) cells after QC / sampling.qc_pass_fraction \(ReportNumber.short(design.sampling.qc_pass_fraction))) × cost.per_cell"))
+            basis: "(cells after QC\(moiNote)) / sampling.qc_pass_fraction \(ReportNumber.short(design.sampling.qc_pass_fraction)) × cost.per_cell"))
         let reads = Double(cells) * design.measurement.reads_per_cell
         let millions = reads / 1e6
         lines.append(OrderLine(

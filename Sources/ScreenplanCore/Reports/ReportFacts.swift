@@ -1,6 +1,8 @@
 // MARK: - Figures and assumptions derived from a design, for reports
 
 /// Headline figures of a design (all from `Design+Derived`, so they match validate and the TUI).
+/// Cells to load are not here: they come from the analysis (`analysis.summary.cells_loaded`,
+/// the order list), which accounts for MOI.
 public struct DesignFigures: Codable, Equatable, Sendable {
     public var perturbations: Int
     public var guides: Int
@@ -9,7 +11,6 @@ public struct DesignFigures: Codable, Equatable, Sendable {
     public var perturbed_cells: Int
     public var control_cells: Int
     public var cells_after_qc: Int
-    public var cells_loaded: Int
     public var batches: Int
     public var batch_unit: String
     public var batch_capacity: Int
@@ -25,7 +26,6 @@ public struct DesignFigures: Codable, Equatable, Sendable {
         perturbed_cells = d.perturbedCells
         control_cells = d.controlCells
         cells_after_qc = d.cellsAfterQC
-        cells_loaded = d.cellsLoaded
         batches = d.batching.batches
         batch_unit = d.batching.unit.rawValue
         batch_capacity = d.batchCapacity

@@ -48,6 +48,9 @@ public enum ReportRenderer {
 /// The output path has no report extension.
 public struct ReportPathError: Error, CustomStringConvertible {
     public var path: String
+
+    public init(path: String) { self.path = path }
+
     public var description: String {
         "\(path): unknown report format; use one of " + ReportFormat.extensions.map { "." + $0 }.joined(separator: ", ")
     }

@@ -69,7 +69,7 @@ public enum ReportTables {
             ["Cells per perturbation", ReportNumber.integer(f.cells_per_perturbation), "sampling.cells_per_perturbation"],
             ["Perturbed / control cells", "\(ReportNumber.integer(f.perturbed_cells)) / \(ReportNumber.integer(f.control_cells))", "derived"],
             ["QC pass fraction", ReportNumber.percent(d.sampling.qc_pass_fraction), "sampling.qc_pass_fraction"],
-            ["Cells loaded", ReportNumber.integer(f.cells_loaded), "derived"],
+            ["Cells loaded", ReportNumber.quantity(m.order.line("cells")?.quantity ?? 0), "analysis (order list)"],
             ["Reads per cell", ReportNumber.quantity(f.reads_per_cell), "measurement.reads_per_cell"],
             ["UMIs per cell (saturation)", "\(ReportNumber.fixed(f.expected_umis_per_cell, 0)) (\(ReportNumber.percent(f.sequencing_saturation)))", "derived"],
             ["Batches", "\(f.batches) \(f.batch_unit)s, up to \(ReportNumber.integer(d.batching.max_cells_per_batch)) cells each", "batching.batches, .unit, .max_cells_per_batch"],
@@ -138,19 +138,22 @@ public enum ReportTables {
         }
         let rows = sorted.prefix(lowestPowerLimit).map { p -> [String] in
             [p.name, p.target, ReportNumber.integer(p.cells), String(p.batches), ReportNumber.short(p.target_effect),
-             ReportNumber.short(p.target_sd), ReportNumber.percent(p.power), ReportNumber.fixed(p.de_genes, 1),
+             p.target_sd >= 0 ? ReportNumber.short(p.target_sd) : "n/a", ReportNumber.percent(p.power), ReportNumber.fixed(p.de_genes, 1),
              p.flags.isEmpty ? "–" : p.flags.joined(separator: ", ")]
         }
         return ReportTable(header: ["Perturbation", "Target", "Cells", "Batches", "Effect (log2)", "sd (log2)",
                                     "Power", "DE genes", "Flags"], rows: rows, numeric: [2, 3, 4, 5, 6, 7])
     }
 
-    /// How many perturbations carry each flag, most frequent first.
+    /// Most distinct flags listed (flags can carry numbers, so they need not repeat).
+    public static let flagLimit = 20
+
+    /// How many perturbations carry each flag, most frequent first (at most `flagLimit`).
     public static func flags(_ m: ReportModel) -> ReportTable {
         var counts: [String: Int] = [:]
         for p in m.analysis.perturbations { for f in p.flags { counts[f, default: 0] += 1 } }
         let rows = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-            .map { [$0.key, ReportNumber.integer($0.value)] }
-        return ReportTable(header: ["Flag", "Perturbations"], rows: rows, numeric: [1])
+            .prefix(flagLimit).map { [$0.key, ReportNumber.integer($0.value)] }
+        return ReportTable(header: ["Flag", "Perturbations"], rows: Array(rows), numeric: [1])
     }
 }
