@@ -13,11 +13,13 @@ public enum SVGPlots {
 
     // MARK: Power curves
 
-    /// Power against the curve's x, one line per series, the target power dashed and the
-    /// design's current x dotted.
+    /// Power against the curve's x, one line per series (legend below), the target power dashed
+    /// and the design's current x dotted.
     public static func powerCurve(_ c: PowerCurve, targetPower: Double) -> String {
-        let w = 680.0, h = 320.0, left = 56.0, right = 190.0, top = 16.0, bottom = 46.0
-        let pw = w - left - right, ph = h - top - bottom
+        let w = 640.0, left = 56.0, right = 24.0, top = 16.0, bottom = 46.0, ph = 258.0
+        let legendTop = top + ph + bottom
+        let h = legendTop + Double(c.series.count) * 20 + 6
+        let pw = w - left - right
         var xs = c.series.flatMap { $0.points.map(\.x) }
         if let cx = c.current_x { xs.append(cx) }
         let lo = xs.min() ?? 0, hi0 = xs.max() ?? 1
@@ -31,11 +33,11 @@ public enum SVGPlots {
         }
         for t in niceTicks(lo, hi) {
             s += line(px(t), top + ph, px(t), top + ph + 4, stroke: "#333")
-            s += text(px(t), top + ph + 18, ReportNumber.quantity(t), anchor: "middle")
+            s += text(px(t), top + ph + 18, t == t.rounded() ? ReportNumber.quantity(t) : ReportNumber.short(t), anchor: "middle")
         }
         s += line(left, top + ph, left + pw, top + ph, stroke: "#333")
         s += line(left, top, left, top + ph, stroke: "#333")
-        s += text(left + pw / 2, h - 8, c.x_label, anchor: "middle")
+        s += text(left + pw / 2, top + ph + 36, c.x_label, anchor: "middle")
         s += line(left, py(targetPower), left + pw, py(targetPower), stroke: "#555", dash: "6 4")
         s += text(left + pw - 4, py(targetPower) - 4, "target \(ReportNumber.percent(targetPower, 0))", anchor: "end", size: 11)
         if let cx = c.current_x {
@@ -49,9 +51,9 @@ public enum SVGPlots {
             for p in series.points {
                 s += "<circle cx=\"\(f(px(p.x)))\" cy=\"\(f(py(p.power)))\" r=\"2.5\" fill=\"\(colour)\"/>"
             }
-            let ly = top + 10 + Double(i) * 20
-            s += line(left + pw + 14, ly, left + pw + 36, ly, stroke: colour, width: 2)
-            s += text(left + pw + 42, ly + 4, series.label, size: 12)
+            let ly = legendTop + 10 + Double(i) * 20
+            s += line(left, ly, left + 22, ly, stroke: colour, width: 2)
+            s += text(left + 28, ly + 4, series.label, size: 12)
         }
         return s + "</svg>"
     }
