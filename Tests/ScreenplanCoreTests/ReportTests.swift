@@ -193,3 +193,52 @@ import TestSupport
         #expect(SVGPlots.niceTicks(0, 1) == [0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0])
     }
 }
+
+@Suite struct ReportFromAnalysisTests {
+    private static let small = """
+        name: small report screen
+        system:
+          genes: 200
+          network: {seed: 3, regulators: 40}
+        perturbations:
+          targets: 20
+          moi: 3
+        sampling:
+          cells_per_perturbation: 100
+        measurement:
+          measured_genes: 500
+        batching:
+          batches: 4
+          controls_in_fraction: 0.5
+        """
+
+    @Test func theOrderListPricesWhatTheAnalysisCosts() throws {
+        let design = try DesignLoader.load(text: Self.small, file: "small.yaml").design
+        let model = try ReportModel.build(design: design, solve: false)
+        let breakdown = try #require(model.analysis.cost_breakdown)
+        // High MOI: the analysis loads fewer cells than one per perturbed cell; the order follows it.
+        #expect(model.order.line("cells")?.quantity == Double(breakdown.cells_loaded))
+        #expect(breakdown.cells_loaded < design.cellsLoaded)
+        #expect(abs(model.order.model_total - model.analysis.summary.cost) < 1e-9 * model.analysis.summary.cost)
+        #expect(model.order.line("kits")?.quantity == Double(breakdown.kits))
+        #expect(model.order.line("flow_cells")?.quantity == Double(breakdown.flow_cells))
+        #expect(model.layout.rows.count == 20)
+        #expect(model.layout.control_cells.filter { $0 > 0 }.count == 2)
+        #expect(model.powerCurves.map(\.id) == ["power-vs-cells", "power-vs-effect"])
+        let cellsCurve = model.powerCurves[0].series[0].points
+        #expect(cellsCurve.map(\.x) == [25, 50, 75, 100, 150, 200, 300, 400])
+        // More cells never lose power.
+        #expect(zip(cellsCurve, cellsCurve.dropFirst()).allSatisfy { $0.power <= $1.power + 1e-12 })
+        #expect(cellsCurve.first { $0.x == 100 }?.power == model.analysis.summary.median_power)
+    }
+
+    @Test func writeDesignPicksTheFormatFromTheExtension() throws {
+        let design = try DesignLoader.load(text: Self.small, file: "small.yaml").design
+        let dir = temporaryDirectory("screenplan-report-design")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try ReportRenderer.write(design: design, to: "\(dir)/r.tsv", solve: false) == .tsv)
+        let lines = try String(contentsOfFile: "\(dir)/r.tsv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 21)
+        #expect(throws: ReportPathError.self) { try ReportRenderer.write(design: design, to: "\(dir)/r.docx") }
+    }
+}

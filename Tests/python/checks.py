@@ -19,9 +19,12 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 
+class CheckFailure(AssertionError):
+    """A check failed (an AssertionError, so pytest reports it as a failed assertion)."""
+
+
 def fail(message):
-    print("FAIL: " + message, file=sys.stderr)
-    sys.exit(1)
+    raise CheckFailure(message)
 
 
 # MARK: - JSON report
@@ -162,17 +165,22 @@ def check_h5ad(path, expect_path):
     print("ok %s (%d cells x %d genes, %d stored counts)" % (path, n_obs, n_vars, adata.X.nnz))
 
 
+def main(argv):
+    if len(argv) < 3 or argv[1] not in ("json", "html", "h5ad"):
+        print(__doc__)
+        return 2
+    try:
+        if argv[1] == "json":
+            check_json(argv[2], argv[3:])
+        elif argv[1] == "html":
+            check_html(argv[2], argv[3])
+        else:
+            check_h5ad(argv[2], argv[3])
+    except CheckFailure as failure:
+        print("FAIL: %s" % failure, file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        print(__doc__)
-        sys.exit(2)
-    kind = sys.argv[1]
-    if kind == "json":
-        check_json(sys.argv[2], sys.argv[3:])
-    elif kind == "html":
-        check_html(sys.argv[2], sys.argv[3])
-    elif kind == "h5ad":
-        check_h5ad(sys.argv[2], sys.argv[3])
-    else:
-        print(__doc__)
-        sys.exit(2)
+    sys.exit(main(sys.argv))

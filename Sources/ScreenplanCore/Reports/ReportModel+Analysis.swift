@@ -48,3 +48,29 @@ extension ReportModel {
         return ReportModel(design: design, analysis: result, layout: summary, powerCurves: curves, order: order)
     }
 }
+
+extension ReportRenderer {
+    /// Analyses `design` and writes its report at `path`, in the format of the extension: the
+    /// one call behind `screenplan report` and the TUI's Export screen.
+    /// - Throws: `ReportPathError` for an unknown extension (before any analysis), what the
+    ///   analysis throws, `FileWriteError` when writing fails.
+    @discardableResult
+    public static func write(design: Design, to path: String, layout: LayoutStrategy? = nil,
+                             solve: Bool = true) throws -> ReportFormat {
+        guard ReportFormat(path: path) != nil else { throw ReportPathError(path: path) }
+        return try write(try ReportModel.build(design: design, layout: layout, solve: solve), to: path)
+    }
+}
+
+extension ReportFormat {
+    /// A title for menus (the TUI's Export screen).
+    public var title: String {
+        switch self {
+        case .markdown: return "report (Markdown)"
+        case .html: return "report (HTML, self-contained)"
+        case .json: return "report (JSON)"
+        case .csv: return "per-perturbation table (CSV)"
+        case .tsv: return "per-perturbation table (TSV)"
+        }
+    }
+}
