@@ -13,7 +13,7 @@ struct Screenplan: ParsableCommand {
             """,
         version: ScreenplanVersion.string,
         subcommands: [TUICommand.self, ValidateCommand.self, AnalyzeCommand.self, CompareCommand.self, OptimizeCommand.self,
-                      ReportCommand.self],
+                      SimulateCommand.self, MergeCommand.self, BenchCommand.self, ReportCommand.self],
         defaultSubcommand: TUICommand.self
     )
 }

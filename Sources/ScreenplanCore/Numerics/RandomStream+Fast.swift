@@ -8,58 +8,65 @@ import Foundation
 // and Tsang as formulated by Doornik (2005, "An improved ziggurat method", 128 layers), a gamma by
 // Marsaglia–Tsang on ziggurat normals, and a Poisson by sequential inversion for small means.
 
-/// Ziggurat tables (Doornik's ZIGNOR, 128 layers); computed once, immutable.
-struct ZigguratTables: Sendable {
+/// Ziggurat tables (Doornik's ZIGNOR, 128 layers): computed once, immutable, never freed, held
+/// by raw pointer so the inner loops read them without reference counting.
+enum ZigguratTables {
     static let layers = 128
     static let r = 3.442619855899
     static let v = 9.91256303526217e-3
-    let x: [Double]
-    let ratio: [Double]
-
-    init() {
-        var x = [Double](repeating: 0, count: Self.layers + 1)
-        var f = Foundation.exp(-0.5 * Self.r * Self.r)
-        x[0] = Self.v / f
-        x[1] = Self.r
-        x[Self.layers] = 0
-        for i in 2..<Self.layers {
-            x[i] = (-2 * Foundation.log(Self.v / x[i - 1] + f)).squareRoot()
-            f = Foundation.exp(-0.5 * x[i] * x[i])
+    /// x[0…128] and ratio[0…127] = x[i+1]/x[i], in one allocation.
+    nonisolated(unsafe) static let table: UnsafeMutablePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 2 * layers + 1)
+        var f = Foundation.exp(-0.5 * r * r)
+        p[0] = v / f
+        p[1] = r
+        p[layers] = 0
+        for i in 2..<layers {
+            p[i] = (-2 * Foundation.log(v / p[i - 1] + f)).squareRoot()
+            f = Foundation.exp(-0.5 * p[i] * p[i])
         }
-        self.x = x
-        ratio = (0..<Self.layers).map { x[$0 + 1] / x[$0] }
-    }
-
-    static let shared = ZigguratTables()
+        for i in 0..<layers { p[layers + 1 + i] = p[i + 1] / p[i] }
+        return p
+    }()
 }
 
 extension RandomStream {
-    /// A standard normal by the ziggurat (about one 64-bit draw per normal in 98.8% of cases).
+    /// A standard normal by the ziggurat (one 64-bit draw per normal in about 98.8% of cases).
     @inline(__always)
     public mutating func zigguratNormal() -> Double {
-        let t = ZigguratTables.shared
-        return t.x.withUnsafeBufferPointer { x in
-            t.ratio.withUnsafeBufferPointer { ratio in
-                while true {
-                    let bits = next()
-                    let u = 2 * ((Double(bits >> 11) + 0.5) * 0x1.0p-53) - 1
-                    let i = Int(bits & 0x7F)
-                    if abs(u) < ratio[i] { return u * x[i] }
-                    if i == 0 {
-                        // Tail beyond R (Marsaglia 1964).
-                        var xt: Double, yt: Double
-                        repeat {
-                            xt = Foundation.log(uniform()) / ZigguratTables.r
-                            yt = Foundation.log(uniform())
-                        } while -2 * yt < xt * xt
-                        return u < 0 ? xt - ZigguratTables.r : ZigguratTables.r - xt
-                    }
-                    let xx = u * x[i]
-                    let f0 = Foundation.exp(-0.5 * (x[i] * x[i] - xx * xx))
-                    let f1 = Foundation.exp(-0.5 * (x[i + 1] * x[i + 1] - xx * xx))
-                    if f1 + uniform() * (f0 - f1) < 1 { return xx }
-                }
+        let x = ZigguratTables.table
+        let ratio = x + ZigguratTables.layers + 1
+        let bits = next()
+        let u = 2 * ((Double(bits >> 11) + 0.5) * 0x1.0p-53) - 1
+        let i = Int(bits & 0x7F)
+        if abs(u) < ratio[i] { return u * x[i] }
+        return zigguratSlow(u, i)
+    }
+
+    /// The rare branches of the ziggurat: the tail and the wedges (then a fresh draw).
+    @inline(never)
+    mutating func zigguratSlow(_ u0: Double, _ i0: Int) -> Double {
+        let x = ZigguratTables.table
+        let ratio = x + ZigguratTables.layers + 1
+        var u = u0, i = i0
+        while true {
+            if abs(u) < ratio[i] { return u * x[i] }
+            if i == 0 {
+                // Tail beyond R (Marsaglia 1964).
+                var xt: Double, yt: Double
+                repeat {
+                    xt = Foundation.log(uniform()) / ZigguratTables.r
+                    yt = Foundation.log(uniform())
+                } while -2 * yt < xt * xt
+                return u < 0 ? xt - ZigguratTables.r : ZigguratTables.r - xt
             }
+            let xx = u * x[i]
+            let f0 = Foundation.exp(-0.5 * (x[i] * x[i] - xx * xx))
+            let f1 = Foundation.exp(-0.5 * (x[i + 1] * x[i + 1] - xx * xx))
+            if f1 + uniform() * (f0 - f1) < 1 { return xx }
+            let bits = next()
+            u = 2 * ((Double(bits >> 11) + 0.5) * 0x1.0p-53) - 1
+            i = Int(bits & 0x7F)
         }
     }
 

@@ -22,6 +22,10 @@ struct BlockStats: Sendable {
     var gemmSeconds = 0.0
     var measurementSeconds = 0.0
     var flops = 0.0
+    var cellSteps = 0.0
+    /// The per-step loop alone (channels, regulator GEMM, update) and its GEMM flops.
+    var stepSeconds = 0.0
+    var stepFlops = 0.0
 }
 
 @inline(__always)
@@ -88,16 +92,6 @@ extension SimulationModel {
             }
         }
         let ramp = design.system.assumptions.delayed_perturbation ? max(1e-9, design.system.assumptions.perturbation_ramp_h) : 0
-        @inline(__always) func strength(_ j: Int, _ t: Double) -> Double {
-            guard let run = perturbationRunStart(at: t) else { return 0 }
-            let on = max(run, cells[j].onset)
-            if t < on { return 0 }
-            return ramp > 0 ? min(1, (t - on) / ramp) : 1
-        }
-        // Medium per step and column.
-        @inline(__always) func mediumIndex(_ j: Int, _ t: Double) -> Int {
-            cells[j].frozenMedium ? startMedium : medium(at: t)
-        }
 
         // State.
         var x = Matrix(rows: gr, cols: n)
@@ -123,48 +117,92 @@ extension SimulationModel {
                 for (q, gene) in downstreamGenes.enumerated() { xd[q, j] = st[gene] }
             }
         }
+        // Flattened per-column constants and combined inputs base + u_m (+ niche) per (animal, medium).
+        let animals = max(1, nicheR.count)
+        var combined = [Double](repeating: 0, count: animals * media * gr)
+        for a in 0..<animals {
+            for m in 0..<media {
+                for p in 0..<gr {
+                    combined[(a * media + m) * gr + p] = baseR[p] + inputR[m][p] + (nicheR.isEmpty ? 0 : nicheR[a][p])
+                }
+            }
+        }
+        let onset = cells.map(\.onset)
+        let frozen = cells.map(\.frozenMedium)
+        let animalOf = cells.map { nicheR.isEmpty ? 0 : $0.animal }
+        let invHalf = chH.map { 1 / $0 }
+        let hillCode = chN.map { n -> Int in n == 1 ? 1 : n == 2 ? 2 : n == 3 ? 3 : n == 4 ? 4 : 0 }
+        var simplePrefix = 0
+        while simplePrefix < nc && chReg[simplePrefix] == simplePrefix && hillCode[simplePrefix] == 2 { simplePrefix += 1 }
         var active = [Bool](repeating: false, count: n)
         var rho = [Double](repeating: 0, count: n)
         var mediumOf = [Int](repeating: 0, count: n)
         let flopsPerStep = 2.0 * Double(gr) * Double(nc) * Double(n)
         let t0 = monotonicSeconds()
         var gemmTime = 0.0
+        var noise = [Double](repeating: 0, count: max(gr, gd))
 
         x.data.withUnsafeMutableBufferPointer { xb in
         h.data.withUnsafeMutableBufferPointer { hb in
         s.data.withUnsafeMutableBufferPointer { sb in
         k.regulatorWeights.data.withUnsafeBufferPointer { wb in
-            let X = xb.baseAddress!, H = hb.baseAddress!, S = sb.baseAddress!
-            var noise = [Double](repeating: 0, count: max(gr, gd))
+        combined.withUnsafeBufferPointer { cb in
+        noise.withUnsafeMutableBufferPointer { nb in
+        chReg.withUnsafeBufferPointer { crb in
+        invHalf.withUnsafeBufferPointer { ihb in
+        hillCode.withUnsafeBufferPointer { hcb in
+        eR.withUnsafeBufferPointer { erb in
+        oneMinusER.withUnsafeBufferPointer { omb in
+        noiseR.withUnsafeBufferPointer { nrb in
+        decayR.withUnsafeBufferPointer { drb in
+            let X = xb.baseAddress!, H = hb.baseAddress!, S = sb.baseAddress!, xi = nb.baseAddress!
+            let chRegP = crb.baseAddress!, invHalfP = ihb.baseAddress!, codeP = hcb.baseAddress!, chNP = chN
+            let eRP = erb.baseAddress!, omP = omb.baseAddress!, nrP = nrb.baseAddress!, drP = drb.baseAddress!
             for step in k0..<k1 {
                 let t = Double(step) * dt
+                let run = perturbationRunStart(at: t)
+                let mediumNow = medium(at: t)
                 // 1. Channels.
                 for j in 0..<n {
                     active[j] = step >= kStart[j] && step < kEnd[j]
                     guard active[j] else { continue }
-                    rho[j] = strength(j, t)
-                    mediumOf[j] = mediumIndex(j, t)
+                    var r = 0.0
+                    if let run {
+                        let on = max(run, onset[j])
+                        if t >= on { r = ramp > 0 ? min(1, (t - on) / ramp) : 1 }
+                    }
+                    rho[j] = r
+                    mediumOf[j] = frozen[j] ? startMedium : mediumNow
                     let xc = X + j * gr, hc = H + j * nc
-                    for ch in 0..<nc {
-                        let c = xc[chReg[ch]]
-                        let n_ = chN[ch], r = c / chH[ch]
-                        let rn: Double
-                        if n_ == 2 { rn = r * r } else if n_ == 4 { let r2 = r * r; rn = r2 * r2 }
-                        else if n_ == 1 { rn = r } else if n_ == 3 { rn = r * r * r } else { rn = c > 0 ? Foundation.pow(r, n_) : 0 }
+                    // Channels ch < simplePrefix read regulator ch with n = 2: a contiguous,
+                    // vectorisable loop; the rest take the general path.
+                    for ch in 0..<simplePrefix {
+                        let q = xc[ch] * invHalfP[ch]
+                        let rn = q * q
                         hc[ch] = rn / (1 + rn)
                     }
-                    if rho[j] > 0 {
+                    for ch in simplePrefix..<nc {
+                        let q = xc[chRegP[ch]] * invHalfP[ch]
+                        var rn = q * q
+                        let code = codeP[ch]
+                        if code != 2 {
+                            if code == 4 { rn = rn * rn } else if code == 1 { rn = q } else if code == 3 { rn = rn * q }
+                            else { rn = q > 0 ? Foundation.pow(q, chNP[ch]) : 0 }
+                        }
+                        hc[ch] = rn / (1 + rn)
+                    }
+                    if r > 0 {
                         for (ch, a) in colTargets[j].koChannels {
-                            let level = xc[chReg[ch]] * (1 + (a - 1) * rho[j])
+                            let level = xc[chRegP[ch]] * (1 + (a - 1) * r)
                             hc[ch] = Kinetics.hill(level, n: chN[ch], h: chH[ch])
                         }
                     }
                     if !fine && step >= kW0[j] {
                         let span = kEnd[j] - kW0[j]
                         let piece = min(pieces - 1, (step - kW0[j]) * pieces / max(1, span))
-                        accumulate(&hAcc, &cnt, &rhoAcc, &medAcc, slot: piece, j, n, nc, media, hc, rho[j], mediumOf[j])
+                        accumulate(&hAcc, &cnt, &rhoAcc, &medAcc, slot: piece, j, n, nc, media, hc, r, mediumOf[j])
                         if step == kW0[j] {
-                            accumulate(&hAcc, &cnt, &rhoAcc, &medAcc, slot: pieces, j, n, nc, media, hc, rho[j], mediumOf[j])
+                            accumulate(&hAcc, &cnt, &rhoAcc, &medAcc, slot: pieces, j, n, nc, media, hc, r, mediumOf[j])
                         }
                     }
                 }
@@ -182,33 +220,23 @@ extension SimulationModel {
                 }
                 gemmTime += monotonicSeconds() - g0
                 // 3. Exponential Euler–Maruyama update of active columns.
-                noise.withUnsafeMutableBufferPointer { nb in
-                    let xi = nb.baseAddress!
-                    for j in 0..<n where active[j] {
-                        let xc = X + j * gr, sc = S + j * gr
-                        let u = inputR[mediumOf[j]]
-                        u.withUnsafeBufferPointer { ub in
-                            let up = ub.baseAddress!
-                            if !nicheR.isEmpty {
-                                let nv = nicheR[cells[j].animal]
-                                for p in 0..<gr { sc[p] = max(0, baseR[p] + up[p] + nv[p] + sc[p]) }
-                            } else {
-                                for p in 0..<gr { sc[p] = max(0, baseR[p] + up[p] + sc[p]) }
-                            }
-                        }
-                        if rho[j] > 0 {
-                            for (p, kappa) in colTargets[j].regRows { sc[p] *= 1 + (kappa - 1) * rho[j] }
-                        }
-                        streams[j].fillZigguratNormals(xi, count: gr)
-                        for p in 0..<gr {
-                            let prod = sc[p], xv = xc[p]
-                            let v = xv * eR[p] + prod * oneMinusER[p] + noiseR[p] * (prod + decayR[p] * xv).squareRoot() * xi[p]
-                            xc[p] = v > 0 ? v : 0
-                        }
-                        if fine && gd > 0 {
-                            fineDownstreamStep(&xd, &sd, j: j, dt: dt, medium: mediumOf[j], animal: cells[j].animal,
-                                               targets: cells[j].targets, rho: rho[j], noise: xi, stream: &downStreams[j])
-                        }
+                for j in 0..<n where active[j] {
+                    let xc = X + j * gr, sc = S + j * gr
+                    let input = cb.baseAddress! + (animalOf[j] * media + mediumOf[j]) * gr
+                    for p in 0..<gr { sc[p] = max(0, input[p] + sc[p]) }
+                    let r = rho[j]
+                    if r > 0 {
+                        for (p, kappa) in colTargets[j].regRows { sc[p] *= 1 + (kappa - 1) * r }
+                    }
+                    streams[j].fillZigguratNormals(xi, count: gr)
+                    for p in 0..<gr {
+                        let prod = sc[p], xv = xc[p]
+                        let v = xv * eRP[p] + prod * omP[p] + nrP[p] * (prod + drP[p] * xv).squareRoot() * xi[p]
+                        xc[p] = v > 0 ? v : 0
+                    }
+                    if fine && gd > 0 {
+                        fineDownstreamStep(&xd, &sd, j: j, dt: dt, medium: mediumOf[j], animal: cells[j].animal,
+                                           targets: cells[j].targets, rho: r, noise: xi, stream: &downStreams[j])
                     }
                 }
             }
@@ -216,7 +244,19 @@ extension SimulationModel {
         }
         }
         }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        }
+        stats.stepSeconds += monotonicSeconds() - t0
+        stats.stepFlops += flopsPerStep * Double(max(0, k1 - k0))
         stats.flops += flopsPerStep * Double(max(0, k1 - k0))
+        stats.cellSteps += Double(n) * Double(max(0, k1 - k0))
         if fine { stats.flops += 2.0 * Double(gd) * Double(nc) * Double(n) * Double(max(0, k1 - k0)) }
 
         // Complete states.
@@ -276,6 +316,8 @@ extension SimulationModel {
     }
 
     /// Exact OU integration of downstream genes over each column's window, piece by piece.
+    /// Slots are processed in time order (the window's first step, then pieces 0…M−1); each slot
+    /// is one GEMM D = W_d · H̄_slot (G_d × C times C × n).
     private func windowDownstream(_ state: inout Matrix, cells: [CellSetup], hAcc: inout Matrix, cnt: [Double],
                                   rhoAcc: [Double], medAcc: [Double], slots: Int, kEnd: [Int], kW0: [Int], dt: Double,
                                   streams: inout [RandomStream], stats: inout BlockStats) {
@@ -292,63 +334,83 @@ extension SimulationModel {
                 for ch in 0..<nc { a[ch] *= inv }
             }
         }
-        // One GEMM for all pieces and the initial slot: D = W_d · H̄ (G_d × (n·slots)).
-        var d = Matrix(rows: gd, cols: n * slots)
-        let g0 = monotonicSeconds()
-        if nc > 0 { BLAS.gemm(downstreamWeights, hAcc, into: &d) }
-        stats.gemmSeconds += monotonicSeconds() - g0
-        stats.flops += 2.0 * Double(gd) * Double(nc) * Double(n * slots)
         var base = [Double](repeating: 0, count: gd), gamma = [Double](repeating: 0, count: gd)
         for (q, gene) in downstreamGenes.enumerated() {
-            base[q] = k.basal[gene] + k.repressionOffset[gene]
+            base[q] = k.basal[gene] + k.repressionOffset[gene] + (niche.isEmpty ? 0 : 0)
             gamma[q] = k.decay[gene]
         }
         let inputD = mediumInputs.map { u in downstreamGenes.map { u[$0] } }
+        let nicheD = niche.map { u in downstreamGenes.map { u[$0] } }
+        let targetsOf = cells.map { $0.targets.filter { downstreamPosition[$0.gene] >= 0 } }
+        var xv = Matrix(rows: gd, cols: n)
+        var d = Matrix(rows: gd, cols: n)
         var xi = [Double](repeating: 0, count: gd)
         var prod = [Double](repeating: 0, count: gd)
-        var xv = [Double](repeating: 0, count: gd)
-        for j in 0..<n {
-            let cell = cells[j]
-            let targets = cell.targets.filter { downstreamPosition[$0.gene] >= 0 }
-            func production(slot: Int) {
+        var decayFactor = [Double](repeating: 0, count: gd), noiseFactor = [Double](repeating: 0, count: gd)
+        var cachedSpan = -1.0
+        for slot in [pieces] + Array(0..<pieces) {
+            // D = W_d · H̄ for this slot's n columns (a contiguous sub-block of hAcc).
+            let g0 = monotonicSeconds()
+            if nc > 0 {
+                hAcc.data.withUnsafeBufferPointer { hb in
+                    downstreamWeights.data.withUnsafeBufferPointer { wb in
+                        d.data.withUnsafeMutableBufferPointer { db in
+                            BLAS.gemm(m: gd, n: n, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gd),
+                                      b: hb.baseAddress! + slot * n * nc, ldb: nc, beta: 0, c: db.baseAddress!, ldc: max(1, gd))
+                        }
+                    }
+                }
+            }
+            stats.gemmSeconds += monotonicSeconds() - g0
+            stats.flops += 2.0 * Double(gd) * Double(nc) * Double(n)
+            for j in 0..<n {
                 let col = slot * n + j
-                for q in 0..<gd { prod[q] = base[q] + d[q, col] }
+                let cell = cells[j]
+                if cnt[col] == 0 {
+                    if slot == pieces {
+                        let st = initialState[min(cell.animal, initialState.count - 1)]
+                        for (q, gene) in downstreamGenes.enumerated() { xv[q, j] = st[gene] }
+                    }
+                    continue
+                }
+                // Production with the slot's average channels, media and perturbation strength.
+                for q in 0..<gd { prod[q] = base[q] + d[q, j] }
                 for m in 0..<media where medAcc[col * media + m] > 0 {
                     let f = medAcc[col * media + m] / cnt[col]
                     let u = inputD[m]
                     for q in 0..<gd { prod[q] += f * u[q] }
                 }
-                if !niche.isEmpty {
-                    let nv = niche[cell.animal]
-                    for (q, gene) in downstreamGenes.enumerated() { prod[q] += nv[gene] }
+                if !nicheD.isEmpty {
+                    let nv = nicheD[cell.animal]
+                    for q in 0..<gd { prod[q] += nv[q] }
                 }
                 for q in 0..<gd { prod[q] = max(0, prod[q]) }
                 let rho = rhoAcc[col] / cnt[col]
-                for a in targets { prod[downstreamPosition[a.gene]] *= 1 + (a.kappa - 1) * rho }
-            }
-            let initCol = pieces * n + j
-            if cnt[initCol] > 0 {
-                production(slot: pieces)
-                for q in 0..<gd { xv[q] = prod[q] / gamma[q] }
-            } else {
-                let st = initialState[min(cell.animal, initialState.count - 1)]
-                for (q, gene) in downstreamGenes.enumerated() { xv[q] = st[gene] }
-            }
-            for piece in 0..<pieces {
-                let col = piece * n + j
-                guard cnt[col] > 0 else { continue }
-                production(slot: piece)
+                for a in targetsOf[j] { prod[downstreamPosition[a.gene]] *= 1 + (a.kappa - 1) * rho }
+                if slot == pieces {
+                    // Quasi-steady state at the window's start.
+                    for q in 0..<gd { xv[q, j] = prod[q] / gamma[q] }
+                    continue
+                }
                 let span = cnt[col] * dt
+                if span != cachedSpan {
+                    for q in 0..<gd {
+                        let e = Foundation.exp(-gamma[q] * span)
+                        decayFactor[q] = e
+                        noiseFactor[q] = sNoise * sNoise * (1 - e * e) / (2 * gamma[q])
+                    }
+                    cachedSpan = span
+                }
                 xi.withUnsafeMutableBufferPointer { streams[j].fillZigguratNormals($0.baseAddress!, count: gd) }
                 for q in 0..<gd {
-                    let e = Foundation.exp(-gamma[q] * span)
-                    let det = xv[q] * e + prod[q] / gamma[q] * (1 - e)
-                    let mean = 0.5 * (xv[q] + det)
-                    let v = sNoise * sNoise * (prod[q] + gamma[q] * mean) * (1 - e * e) / (2 * gamma[q])
-                    xv[q] = max(0, det + v.squareRoot() * xi[q])
+                    let e = decayFactor[q]
+                    let x0 = xv[q, j]
+                    let det = x0 * e + prod[q] / gamma[q] * (1 - e)
+                    let v = noiseFactor[q] * (prod[q] + gamma[q] * 0.5 * (x0 + det))
+                    xv[q, j] = max(0, det + v.squareRoot() * xi[q])
                 }
             }
-            for (q, gene) in downstreamGenes.enumerated() { state[gene, j] = xv[q] }
         }
+        for j in 0..<n { for (q, gene) in downstreamGenes.enumerated() { state[gene, j] = xv[q, j] } }
     }
 }

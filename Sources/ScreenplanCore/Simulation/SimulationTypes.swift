@@ -160,6 +160,11 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
     public var dynamicsThreadSeconds: Double
     public var gemmThreadSeconds: Double
     public var measurementThreadSeconds: Double
+    /// Cell-steps of the regulator integration (columns × grid steps), for per-step rates.
+    public var cellSteps: Double = 0
+    /// Thread-seconds and GEMM flops of the per-step loop alone (channels, regulator GEMM, update).
+    public var stepThreadSeconds: Double = 0
+    public var stepFlops: Double = 0
 }
 
 /// A problem that stops a simulation.

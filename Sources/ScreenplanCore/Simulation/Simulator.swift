@@ -74,13 +74,16 @@ public enum Simulator {
             let first = blockIndex
             let slots = WaveSlots<(T, BlockStats, Int, Int)>(count)
             let wallStart = monotonicSeconds()
-            DispatchQueue.concurrentPerform(iterations: count) { i in
-                do {
-                    let (block, stats) = model.simulateBlock(first + i, options: options, stats: ())
-                    let value = try transform(block)
-                    slots.values[i] = (value, stats, block.cellCount, block.entryCount)
-                } catch {
-                    slots.errors[i] = error
+            // `workers` threads; worker w takes blocks w, w + workers, … of the wave.
+            DispatchQueue.concurrentPerform(iterations: min(workers, count)) { w in
+                for i in stride(from: w, to: count, by: workers) {
+                    do {
+                        let (block, stats) = model.simulateBlock(first + i, options: options, stats: ())
+                        let value = try transform(block)
+                        slots.values[i] = (value, stats, block.cellCount, block.entryCount)
+                    } catch {
+                        slots.errors[i] = error
+                    }
                 }
             }
             let wall = monotonicSeconds() - wallStart
@@ -93,6 +96,9 @@ public enum Simulator {
                 summary.gemmThreadSeconds += stats.gemmSeconds
                 summary.measurementThreadSeconds += stats.measurementSeconds
                 summary.dynamicsFlops += stats.flops
+                summary.cellSteps += stats.cellSteps
+                summary.stepThreadSeconds += stats.stepSeconds
+                summary.stepFlops += stats.stepFlops
                 summary.cells += cells
                 summary.entries += entries
                 let s0 = monotonicSeconds()

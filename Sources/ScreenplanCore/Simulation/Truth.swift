@@ -57,7 +57,9 @@ extension SimulationModel {
             for (label, xr, control) in attractors {
                 var perturbed = control
                 if touchesRegulators {
-                    guard let x = try? k.steadyState(input: u, action: action, start: xr, relaxHours: 100) else { continue }
+                    // Newton from the control attractor; relax first only when Newton alone fails.
+                    guard let x = (try? k.steadyState(input: u, action: action, start: xr, relaxHours: 0))
+                        ?? (try? k.steadyState(input: u, action: action, start: xr, relaxHours: 100)) else { continue }
                     perturbed = x
                 } else {
                     for t in pert.targets { perturbed[t] = control[t] * action.kappa[t] }

@@ -1,0 +1,150 @@
+import CZlib
+import Foundation
+
+// MARK: - gzip members with zlib
+//
+// Every chunk of output is compressed as a complete gzip member (header, deflate stream, CRC and
+// size). A file made of several members is a valid gzip file (RFC 1952 §2.2), and concatenating
+// the members of consecutive chunks gives the same bytes as compressing them in one run of
+// members, which is what makes shards mergeable by concatenation. zlib writes mtime 0 and a
+// fixed OS byte, so members are deterministic.
+
+public struct GzipError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { "gzip: \(message)" }
+}
+
+public enum Gzip {
+    /// One gzip member holding `bytes`, compressed with `deflateInit2` at `level` (0 = stored:
+    /// its length depends only on the input length).
+    public static func member(_ bytes: UnsafeBufferPointer<UInt8>, level: Int32 = 1) throws -> [UInt8] {
+        var stream = z_stream()
+        var status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                                   Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw GzipError(message: "deflateInit2 failed (\(status))") }
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, uLong(bytes.count))) + 32
+        var out = [UInt8](repeating: 0, count: bound)
+        let produced: Int = out.withUnsafeMutableBufferPointer { ob in
+            stream.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress)
+            stream.avail_in = uInt(bytes.count)
+            stream.next_out = ob.baseAddress
+            stream.avail_out = uInt(ob.count)
+            status = deflate(&stream, Z_FINISH)
+            return ob.count - Int(stream.avail_out)
+        }
+        guard status == Z_STREAM_END else { throw GzipError(message: "deflate did not finish (\(status))") }
+        out.removeLast(out.count - produced)
+        return out
+    }
+
+    public static func member(_ bytes: [UInt8], level: Int32 = 1) throws -> [UInt8] {
+        try bytes.withUnsafeBufferPointer { try member($0, level: level) }
+    }
+
+    public static func member(_ buffer: ByteBuffer, level: Int32 = 1) throws -> [UInt8] {
+        try buffer.withUnsafeBytes { try member($0, level: level) }
+    }
+
+    /// Decompresses a (multi-member) gzip file, for tests and merges that need to look inside.
+    public static func decompress(_ data: [UInt8]) throws -> [UInt8] {
+        var result: [UInt8] = []
+        var offset = 0
+        while offset < data.count {
+            var stream = z_stream()
+            var status = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+            guard status == Z_OK else { throw GzipError(message: "inflateInit2 failed (\(status))") }
+            defer { inflateEnd(&stream) }
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            try data.withUnsafeBufferPointer { db in
+                stream.next_in = UnsafeMutablePointer(mutating: db.baseAddress! + offset)
+                stream.avail_in = uInt(data.count - offset)
+                repeat {
+                    let produced: Int = chunk.withUnsafeMutableBufferPointer { cb in
+                        stream.next_out = cb.baseAddress
+                        stream.avail_out = uInt(cb.count)
+                        status = inflate(&stream, Z_NO_FLUSH)
+                        return cb.count - Int(stream.avail_out)
+                    }
+                    guard status == Z_OK || status == Z_STREAM_END else { throw GzipError(message: "corrupt data (\(status))") }
+                    result.append(contentsOf: chunk[0..<produced])
+                } while status != Z_STREAM_END
+                offset = data.count - Int(stream.avail_in)
+            }
+        }
+        return result
+    }
+}
+
+/// A growable byte buffer with fast decimal formatting, for the text formats. A class holding raw
+/// storage, so appending a digit is a store and a bounds check, not an array append.
+public final class ByteBuffer {
+    private var storage: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    public private(set) var count = 0
+
+    public init(capacity: Int = 1024) {
+        self.capacity = max(64, capacity)
+        storage = .allocate(capacity: self.capacity)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// The bytes written so far (a copy).
+    public var bytes: [UInt8] { Array(UnsafeBufferPointer(start: storage, count: count)) }
+
+    /// Calls `body` with the bytes written so far, without copying.
+    public func withUnsafeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage, count: count))
+    }
+
+    @inline(__always)
+    private func reserve(_ extra: Int) {
+        if count + extra <= capacity { return }
+        var newCapacity = capacity * 2
+        while newCapacity < count + extra { newCapacity *= 2 }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        grown.update(from: storage, count: count)
+        storage.deallocate()
+        storage = grown
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    public func append(_ value: Int) {
+        reserve(21)
+        if value < 0 { storage[count] = UInt8(ascii: "-"); count += 1; append(-value); return }
+        if value < 10 { storage[count] = UInt8(48 + value); count += 1; return }
+        var digits = 0, v = value
+        while v > 0 { digits += 1; v /= 10 }
+        v = value
+        var i = count + digits - 1
+        while v > 0 { storage[i] = UInt8(48 + v % 10); v /= 10; i -= 1 }
+        count += digits
+    }
+
+    @inline(__always)
+    public func append(byte: UInt8) {
+        reserve(1)
+        storage[count] = byte
+        count += 1
+    }
+
+    public func append(_ text: String) {
+        var t = text
+        t.withUTF8 { u in
+            reserve(u.count)
+            (storage + count).update(from: u.baseAddress!, count: u.count)
+            count += u.count
+        }
+    }
+
+    /// A real number in C's `%.6g` form (deterministic, 6 significant digits).
+    public func append(real value: Double) {
+        reserve(32)
+        let n = withVaList([value]) { args in
+            (storage + count).withMemoryRebound(to: CChar.self, capacity: 32) { vsnprintf($0, 32, "%.6g", args) }
+        }
+        count += Int(min(31, max(0, n)))
+    }
+}

@@ -1,0 +1,399 @@
+import Foundation
+
+// MARK: - The 10x output: a writer that only consumes simulated blocks
+//
+// DIR/matrix.mtx.gz     genes × cells counts (Matrix Market coordinate, 1-based, cell-major order)
+// DIR/barcodes.tsv.gz   one barcode per cell
+// DIR/features.tsv.gz   id, name, "Gene Expression" per measured gene
+// DIR/cells.tsv         per-cell metadata (header line, then one row per cell, in barcode order)
+// DIR/truth.tsv         true effects (steady-state log2 fold changes)
+// DIR/states.mtx.gz     true states before measurement (modelled genes × cells), with --states
+// DIR/run.json          seed, version, design hash, shard, counts, timings
+//
+// Each block of cells is one gzip member in each .gz file, compressed by the worker that made
+// the block. The Matrix Market size line comes first but its entry count is known only at the
+// end, so it is written as a stored (uncompressed) gzip member of fixed width, reserved at the
+// start and filled in last. A shard writes the same members for its blocks, with global cell
+// numbers, so `merge` concatenates members and rewrites the size line: the merged files are
+// byte for byte those of an unsharded run.
+
+/// Output formats of `simulate`.
+public enum SimulationFormat: String, Sendable, CaseIterable {
+    case mtx
+    case h5ad
+}
+
+/// The output directory exists and `force` was not given.
+public struct OutputExistsError: Error, CustomStringConvertible {
+    public var path: String
+    public var description: String { "output `\(path)` already exists (use --force to replace it)" }
+}
+
+/// Merging shards failed for a reason found in the inputs.
+public struct MergeError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// What a written run reports (also stored as run.json).
+public struct SimulationRunInfo: Sendable {
+    public var directory: String
+    public var summary: SimulationSummary
+    public var writeSeconds: Double
+    public var totalSeconds: Double
+}
+
+public enum TenXWriter {
+    /// Width of the entry-count field of the size line (spaces pad it; Matrix Market fields are
+    /// whitespace-separated).
+    static let countWidth = 20
+    static let matrixBanner = "%%MatrixMarket matrix coordinate integer general\n"
+    static let statesBanner = "%%MatrixMarket matrix coordinate real general\n"
+
+    /// The size line: rows, columns, entry count padded to a fixed width.
+    static func sizeLine(rows: Int, cols: Int, entries: Int) -> String {
+        let count = String(entries)
+        return "\(rows) \(cols) " + String(repeating: " ", count: max(0, countWidth - count.count)) + count + "\n"
+    }
+
+    /// The header member (stored, so its length depends only on the text length).
+    static func headerMember(banner: String, rows: Int, cols: Int, entries: Int) throws -> [UInt8] {
+        try Gzip.member(Array((banner + sizeLine(rows: rows, cols: cols, entries: entries)).utf8), level: 0)
+    }
+
+    /// A stable 64-bit FNV-1a hash of the design (canonical JSON), as 16 hex digits.
+    public static func designHash(_ design: Design) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(design)) ?? Data()
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in data { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        return String(h, radix: 16).leftPadded(to: 16)
+    }
+
+    /// Encoded pieces of one block.
+    struct Encoded: Sendable {
+        var matrix: [UInt8]
+        var barcodes: [UInt8]
+        var cells: [UInt8]
+        var states: [UInt8]?
+        var stateEntries: Int
+    }
+
+    static let cellsHeader = "cell\tindex\tbatch\tanimal\ttime_h\tage_h\tmedium\tperturbation\tperturbation_index\tguides\tdetected_guides\tobserved_perturbation\tdoublet\tstate\tlibrary_size\n"
+
+    static func encode(_ block: SimulatedBlock, model: SimulationModel) throws -> Encoded {
+        let m = ByteBuffer(capacity: block.entryCount * 14)
+        let bc = ByteBuffer(capacity: block.cellCount * 20)
+        let cl = ByteBuffer(capacity: block.cellCount * 120)
+        func name(_ p: Int) -> String { p >= 0 ? model.perturbations[p].name : (p == -1 ? "control" : "ambiguous") }
+        for (j, cell) in block.cells.enumerated() {
+            let col = cell.index + 1
+            for e in block.offsets[j]..<block.offsets[j + 1] {
+                m.append(Int(block.geneIndices[e]) + 1)
+                m.append(byte: 32)
+                m.append(col)
+                m.append(byte: 32)
+                m.append(Int(block.counts[e]))
+                m.append(byte: 10)
+            }
+            bc.append(cell.barcode)
+            bc.append(byte: 10)
+            cl.append(cell.barcode); cl.append(byte: 9)
+            cl.append(cell.index); cl.append(byte: 9)
+            cl.append(cell.batch + 1); cl.append(byte: 9)
+            cl.append(cell.animal >= 0 ? cell.animal + 1 : 0); cl.append(byte: 9)
+            cl.append(real: cell.time_h); cl.append(byte: 9)
+            cl.append(real: cell.age_h); cl.append(byte: 9)
+            cl.append(cell.medium); cl.append(byte: 9)
+            cl.append(name(cell.perturbation)); cl.append(byte: 9)
+            cl.append(cell.perturbation); cl.append(byte: 9)
+            cl.append(cell.guides.joined(separator: ";")); cl.append(byte: 9)
+            cl.append(cell.detectedGuides.joined(separator: ";")); cl.append(byte: 9)
+            cl.append(name(cell.observedPerturbation)); cl.append(byte: 9)
+            cl.append(cell.doublet ? 1 : 0); cl.append(byte: 9)
+            cl.append(cell.state); cl.append(byte: 9)
+            cl.append(cell.librarySize); cl.append(byte: 10)
+        }
+        var statesMember: [UInt8]? = nil
+        var stateEntries = 0
+        if let states = block.states {
+            let s = ByteBuffer(capacity: states.data.count * 12)
+            for (j, cell) in block.cells.enumerated() {
+                for i in 0..<states.rows where states[i, j] != 0 {
+                    s.append(i + 1); s.append(byte: 32)
+                    s.append(cell.index + 1); s.append(byte: 32)
+                    s.append(real: states[i, j]); s.append(byte: 10)
+                    stateEntries += 1
+                }
+            }
+            statesMember = try Gzip.member(s)
+        }
+        return Encoded(matrix: try Gzip.member(m), barcodes: try Gzip.member(bc), cells: cl.bytes,
+                       states: statesMember, stateEntries: stateEntries)
+    }
+
+    /// Simulates and writes a run (or one shard of it) into `directory`.
+    ///
+    /// Writes into a temporary sibling directory and renames it at the end, so a failure or a
+    /// cancellation leaves nothing half-written. Throws `OutputExistsError` when `directory`
+    /// exists and `force` is false.
+    public static func write(model: SimulationModel, to directory: String, shard: ShardSpec?, options: SimulationOptions,
+                             force: Bool, progress: ProgressReporter? = nil) throws -> SimulationRunInfo {
+        let started = monotonicSeconds()
+        let fm = FileManager.default
+        let target = URL(fileURLWithPath: directory).standardizedFileURL
+        if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
+        let parent = target.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        var success = false
+        defer { if !success { try? fm.removeItem(at: temp) } }
+
+        let g = model.measuredGeneCount
+        let n = model.totalCells
+        let matrix = try OutputFile(temp.appendingPathComponent("matrix.mtx.gz"))
+        let matrixHeaderLength = try headerMember(banner: matrixBanner, rows: g, cols: n, entries: 0).count
+        try matrix.write([UInt8](repeating: 0, count: matrixHeaderLength))
+        let barcodes = try OutputFile(temp.appendingPathComponent("barcodes.tsv.gz"))
+        let cellsFile = try OutputFile(temp.appendingPathComponent("cells.tsv"))
+        try cellsFile.write(Array(cellsHeader.utf8))
+        var statesFile: OutputFile? = nil
+        let statesHeaderLength = try headerMember(banner: statesBanner, rows: model.geneCount, cols: n, entries: 0).count
+        if options.keepStates {
+            statesFile = try OutputFile(temp.appendingPathComponent("states.mtx.gz"))
+            try statesFile!.write([UInt8](repeating: 0, count: statesHeaderLength))
+        }
+        var stateEntries = 0
+        let summary = try Simulator.run(model: model, shard: shard, options: options, progress: progress,
+                                        transform: { try encode($0, model: model) }) { encoded in
+            try matrix.write(encoded.matrix)
+            try barcodes.write(encoded.barcodes)
+            try cellsFile.write(encoded.cells)
+            if let s = encoded.states { try statesFile?.write(s) }
+            stateEntries += encoded.stateEntries
+        }
+        let w0 = monotonicSeconds()
+        try matrix.write(try headerMember(banner: matrixBanner, rows: g, cols: n, entries: summary.entries), at: 0)
+        try matrix.close()
+        try barcodes.close()
+        try cellsFile.close()
+        if let statesFile {
+            try statesFile.write(try headerMember(banner: statesBanner, rows: model.geneCount, cols: n, entries: stateEntries), at: 0)
+            try statesFile.close()
+        }
+        try writeFeatures(model, to: temp)
+        try writeTruth(model, options: options, to: temp)
+        var info = SimulationRunInfo(directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
+                                     totalSeconds: 0)
+        info.writeSeconds += monotonicSeconds() - w0
+        info.totalSeconds = monotonicSeconds() - started
+        try writeRunJSON(model: model, shard: shard, options: options, summary: summary, stateEntries: stateEntries,
+                         info: info, to: temp)
+        try replace(target, with: temp, force: force)
+        success = true
+        return info
+    }
+
+    static func writeFeatures(_ model: SimulationModel, to dir: URL) throws {
+        let f = ByteBuffer()
+        for name in model.measuredGeneNames {
+            f.append(name); f.append(byte: 9); f.append(name); f.append(byte: 9); f.append("Gene Expression\n")
+        }
+        try Data(try Gzip.member(f, level: 6)).write(to: dir.appendingPathComponent("features.tsv.gz"))
+    }
+
+    static func writeTruth(_ model: SimulationModel, options: SimulationOptions, to dir: URL) throws {
+        let t = ByteBuffer()
+        t.append("perturbation\tperturbation_index\tgene\tgene_index\tstate\tcontrol_level\tperturbed_level\tlog2_fold_change\n")
+        for e in try Simulator.truth(model, options: options) {
+            t.append(e.perturbation); t.append(byte: 9)
+            t.append(e.perturbationIndex); t.append(byte: 9)
+            t.append(e.gene); t.append(byte: 9)
+            t.append(e.geneIndex); t.append(byte: 9)
+            t.append(e.state); t.append(byte: 9)
+            t.append(real: e.controlLevel); t.append(byte: 9)
+            t.append(real: e.perturbedLevel); t.append(byte: 9)
+            t.append(real: e.log2FoldChange); t.append(byte: 10)
+        }
+        try Data(t.bytes).write(to: dir.appendingPathComponent("truth.tsv"))
+    }
+
+    static func writeRunJSON(model: SimulationModel, shard: ShardSpec?, options: SimulationOptions,
+                             summary: SimulationSummary, stateEntries: Int, info: SimulationRunInfo, to dir: URL) throws {
+        var json: [String: Any] = [
+            "format": "10x-mtx",
+            "version": ScreenplanVersion.string,
+            "seed": summary.seed,
+            "design_name": model.design.name,
+            "design_hash": designHash(model.design),
+            "cells": summary.cells,
+            "total_cells": summary.totalCells,
+            "genes": summary.genes,
+            "modelled_genes": model.geneCount,
+            "entries": summary.entries,
+            "state_entries": stateEntries,
+            "states": options.keepStates,
+            "block_size": model.blockSize,
+            "blocks": [summary.firstBlock, summary.firstBlock + summary.blocks],
+            "total_blocks": model.blockCount,
+            "downstream": options.downstream.rawValue,
+            "threads": options.threads,
+            "timings_s": [
+                "setup": summary.setupSeconds, "dynamics": summary.dynamicsSeconds,
+                "measurement_and_encoding": summary.measurementSeconds, "writing": info.writeSeconds,
+                "total": info.totalSeconds,
+            ],
+        ]
+        json["shard"] = shard.map { ["index": $0.index + 1, "count": $0.count] as [String: Any] } ?? NSNull()
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try (data + Data("\n".utf8)).write(to: dir.appendingPathComponent("run.json"))
+    }
+
+    /// Moves `temp` to `target`, replacing an existing `target` (only with `force`).
+    static func replace(_ target: URL, with temp: URL, force: Bool) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: target.path) {
+            guard force else { throw OutputExistsError(path: target.path) }
+            let old = temp.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).old-\(getpid())")
+            try fm.moveItem(at: target, to: old)
+            try fm.moveItem(at: temp, to: target)
+            try? fm.removeItem(at: old)
+        } else {
+            try fm.moveItem(at: temp, to: target)
+        }
+    }
+
+    // MARK: Merging shards
+
+    /// Joins shard directories (any order) into `directory`; the result equals an unsharded run,
+    /// byte for byte, for every file except run.json (whose timings are those of the shards).
+    public static func merge(shards: [String], into directory: String, force: Bool) throws {
+        let fm = FileManager.default
+        let target = URL(fileURLWithPath: directory).standardizedFileURL
+        if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
+        struct Shard { var dir: URL; var json: [String: Any]; var index: Int; var count: Int }
+        var list: [Shard] = []
+        for path in shards {
+            let dir = URL(fileURLWithPath: path)
+            let runURL = dir.appendingPathComponent("run.json")
+            guard let data = try? Data(contentsOf: runURL),
+                  let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw MergeError(message: "\(path): no readable run.json; is it a `screenplan simulate --shard` output?")
+            }
+            guard let shard = json["shard"] as? [String: Any], let i = shard["index"] as? Int, let c = shard["count"] as? Int else {
+                throw MergeError(message: "\(path): run.json has no shard; it is already a complete run")
+            }
+            list.append(Shard(dir: dir, json: json, index: i, count: c))
+        }
+        guard let first = list.first else { throw MergeError(message: "no shard directories given") }
+        let count = first.count
+        list.sort { $0.index < $1.index }
+        for s in list {
+            for key in ["seed", "design_hash", "block_size", "genes", "total_cells", "states", "version"] {
+                guard "\(s.json[key] ?? "")" == "\(first.json[key] ?? "")" else {
+                    throw MergeError(message: "\(s.dir.path): `\(key)` differs from \(first.dir.path); shards of different runs cannot be merged")
+                }
+            }
+            guard s.count == count else { throw MergeError(message: "\(s.dir.path): shard count \(s.count) differs from \(count)") }
+        }
+        let indices = list.map(\.index)
+        guard indices == Array(1...count) else {
+            let missing = Set(1...count).subtracting(indices).sorted().map(String.init).joined(separator: ", ")
+            throw MergeError(message: missing.isEmpty ? "a shard is given twice" : "missing shard(s) \(missing) of \(count)")
+        }
+        let parent = target.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        var success = false
+        defer { if !success { try? fm.removeItem(at: temp) } }
+
+        let genes = first.json["genes"] as? Int ?? 0
+        let modelled = first.json["modelled_genes"] as? Int ?? 0
+        let total = first.json["total_cells"] as? Int ?? 0
+        let entries = list.reduce(0) { $0 + ($1.json["entries"] as? Int ?? 0) }
+        let stateEntries = list.reduce(0) { $0 + ($1.json["state_entries"] as? Int ?? 0) }
+        let withStates = first.json["states"] as? Bool ?? false
+
+        func concatenate(_ name: String, skip: Int, header: [UInt8]?) throws {
+            let out = try OutputFile(temp.appendingPathComponent(name))
+            if let header { try out.write(header) }
+            for s in list {
+                let input = try FileHandle(forReadingFrom: s.dir.appendingPathComponent(name))
+                defer { try? input.close() }
+                try input.seek(toOffset: UInt64(skip))
+                while let chunk = try input.read(upToCount: 1 << 22), !chunk.isEmpty { try out.write([UInt8](chunk)) }
+            }
+            try out.close()
+        }
+        let matrixHeader = try headerMember(banner: matrixBanner, rows: genes, cols: total, entries: entries)
+        try concatenate("matrix.mtx.gz", skip: matrixHeader.count, header: matrixHeader)
+        try concatenate("barcodes.tsv.gz", skip: 0, header: nil)
+        try concatenate("cells.tsv", skip: cellsHeader.utf8.count, header: Array(cellsHeader.utf8))
+        if withStates {
+            let statesHeader = try headerMember(banner: statesBanner, rows: modelled, cols: total, entries: stateEntries)
+            try concatenate("states.mtx.gz", skip: statesHeader.count, header: statesHeader)
+        }
+        for name in ["features.tsv.gz", "truth.tsv"] {
+            try fm.copyItem(at: first.dir.appendingPathComponent(name), to: temp.appendingPathComponent(name))
+        }
+        var json = first.json
+        json["shard"] = NSNull()
+        json["merged_from"] = list.map { $0.dir.path }
+        json["cells"] = list.reduce(0) { $0 + ($1.json["cells"] as? Int ?? 0) }
+        json["entries"] = entries
+        json["state_entries"] = stateEntries
+        json["blocks"] = [0, first.json["total_blocks"] as? Int ?? 0]
+        var timings: [String: Double] = [:]
+        for s in list {
+            for (k, v) in (s.json["timings_s"] as? [String: Double]) ?? [:] { timings[k, default: 0] += v }
+        }
+        json["timings_s"] = timings
+        let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+        try (data + Data("\n".utf8)).write(to: temp.appendingPathComponent("run.json"))
+        try replace(target, with: temp, force: force)
+        success = true
+    }
+}
+
+/// A file written sequentially with an unbuffered descriptor (chunks are large).
+final class OutputFile {
+    let fd: Int32
+    let path: String
+
+    init(_ url: URL) throws {
+        path = url.path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if fd < 0 { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { b in
+            var done = 0
+            while done < b.count {
+                let r = Foundation.write(fd, b.baseAddress! + done, b.count - done)
+                if r < 0 { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+                done += r
+            }
+        }
+    }
+
+    func write(_ bytes: [UInt8], at offset: Int) throws {
+        try bytes.withUnsafeBytes { b in
+            let r = pwrite(fd, b.baseAddress!, b.count, off_t(offset))
+            if r != b.count { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+        }
+    }
+
+    func close() throws {
+        if Foundation.close(fd) != 0 { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int, with pad: Character = "0") -> String {
+        count >= width ? self : String(repeating: pad, count: width - count) + self
+    }
+}

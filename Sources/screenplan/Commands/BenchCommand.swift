@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import ScreenplanCore
+
+/// `screenplan bench [--json] [--workload NAME] [--cells N]`: the fixed benchmark workloads, end
+/// to end (simulate and write the 10x output), with the dgemm rate of the same shapes measured in
+/// the same run, peak memory, and the speed-up over a straightforward NumPy Langevin loop.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Run the benchmark workloads (one per regime) and report cells/s, GFLOP/s, peak memory.",
+        discussion: """
+            Without --workload each workload runs in its own process, so peak memory is per workload. \
+            The NumPy comparison runs bench/numpy_langevin.py (found from the current directory or \
+            $SCREENPLAN_NUMPY_SCRIPT) on a subset of cells and scales per cell-step.
+            """)
+
+    @Flag(name: .long, help: "Print JSON (one object per workload in an array).")
+    var json = false
+
+    @Option(name: .long, help: "Run one workload: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var workload: String?
+
+    @Option(name: .long, help: "Cells per workload.")
+    var cells: Int = 100_000
+
+    @Option(name: .long, help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Flag(name: .long, help: "Skip the NumPy comparison.")
+    var noNumpy = false
+
+    @Option(name: .long, help: "Cells the NumPy loop simulates (scaled per cell-step).")
+    var numpyCells: Int = 4
+
+    func run() throws {
+        if cells < 1 { throw CommandFailure.input("--cells must be at least 1") }
+        if let workload {
+            guard let w = BenchmarkWorkload(rawValue: workload) else {
+                throw CommandFailure.input("--workload: `\(workload)` is not a workload; valid: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let result = try runWorkload(w)
+            if json { print(try Self.encode([result])) } else { Self.printTable([result]) }
+            return
+        }
+        // One process per workload, so that peak memory is that workload's.
+        var results: [[String: Any]] = []
+        for w in BenchmarkWorkload.allCases {
+            var args = ["bench", "--json", "--workload", w.rawValue, "--cells", String(cells), "--numpy-cells", String(numpyCells)]
+            if let threads { args += ["--threads", String(threads)] }
+            if noNumpy { args.append("--no-numpy") }
+            if !json { FileHandle.standardError.write(Data("bench: \(w.rawValue)…\n".utf8)) }
+            let output = try Self.runSelf(args)
+            guard let data = output.data(using: .utf8),
+                  let array = try JSONSerialization.jsonObject(with: data) as? [[String: Any]], let first = array.first else {
+                throw CommandFailure.runtime("bench: workload \(w.rawValue) printed no result")
+            }
+            results.append(first)
+        }
+        if json { print(try Self.encode(results)) } else { Self.printTable(results) }
+    }
+
+    func runWorkload(_ w: BenchmarkWorkload) throws -> [String: Any] {
+        var options = SimulationOptions()
+        if let threads { options.threads = threads }
+        let design = w.design(cells: cells)
+        let t0 = Date()
+        let network = NetworkGenerator.generate(design.system)
+        let model = try Simulator.prepare(design: design, network: network, seed: 1, options: options)
+        let k = model.kinetics
+        // dgemm of the dynamics step's shapes, on the same workers, single-threaded BLAS each.
+        let peak = Self.dgemmRate(m: k.regulatorCount, n: options.blockSize, k: k.channelCount, workers: options.threads)
+        let dir = NSTemporaryDirectory() + "screenplan-bench-\(getpid())-\(w.rawValue)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let info = try TenXWriter.write(model: model, to: dir, shard: nil, options: options, force: true)
+        let seconds = Date().timeIntervalSince(t0)
+        let s = info.summary
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let rssMB = Double(usage.ru_maxrss) / 1024
+        // The dynamics step (channels, regulator GEMM, update) on `threads` workers, each with
+        // single-threaded BLAS: its GEMM flops over its thread-seconds, times the workers, next to
+        // the dgemm rate of the same shapes on the same workers.
+        let dynamicsGflops = s.stepThreadSeconds > 0
+            ? s.stepFlops / s.stepThreadSeconds * Double(options.threads) / 1e9 : 0
+        var result: [String: Any] = [
+            "name": w.rawValue,
+            "cells": s.cells,
+            "genes": s.genes,
+            "regulators": k.regulatorCount,
+            "channels": k.channelCount,
+            "threads": options.threads,
+            "seconds": seconds,
+            "simulate_seconds": info.totalSeconds,
+            "dynamics_seconds": s.dynamicsSeconds,
+            "cells_per_second": Double(s.cells) / seconds,
+            "count_entries": s.entries,
+            "count_entries_per_second": Double(s.entries) / seconds,
+            "mean_umis_per_cell": design.expectedUMIsPerCell,
+            "dynamics_gflops": dynamicsGflops,
+            "dgemm_gflops": peak,
+            "dynamics_fraction_of_dgemm": peak > 0 ? dynamicsGflops / peak : 0,
+            "cell_steps": s.cellSteps,
+            "peak_rss_mb": rssMB,
+        ]
+        if !noNumpy, let numpy = try? Self.numpyRate(network: network, design: design, cells: numpyCells) {
+            let numpySeconds = numpy * s.cellSteps
+            result["numpy_seconds_per_cell_step"] = numpy
+            result["numpy_estimated_seconds"] = numpySeconds
+            result["speedup_vs_numpy"] = numpySeconds / seconds
+        }
+        return result
+    }
+
+    /// Aggregate GFLOP/s of `workers` threads each running single-threaded dgemm of m × k × n.
+    static func dgemmRate(m: Int, n: Int, k: Int, workers: Int) -> Double {
+        BLAS.setThreads(1)
+        let a = Matrix(rows: m, cols: k, repeating: 0.5)
+        let b = Matrix(rows: k, cols: n, repeating: 0.25)
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let reps = max(1, Int(4e9 / max(1, flops)))  // ~4 GFLOP per worker
+        var best = 0.0
+        for _ in 0..<3 {
+            let start = Date()
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                var c = Matrix(rows: m, cols: n)
+                for _ in 0..<reps { BLAS.gemm(a, b, into: &c) }
+            }
+            best = max(best, flops * Double(reps * workers) / Date().timeIntervalSince(start) / 1e9)
+        }
+        return best
+    }
+
+    /// Seconds per cell-step of bench/numpy_langevin.py on the same network.
+    static func numpyRate(network: Network, design: Design, cells: Int) throws -> Double {
+        let script = ProcessInfo.processInfo.environment["SCREENPLAN_NUMPY_SCRIPT"] ?? "bench/numpy_langevin.py"
+        guard FileManager.default.fileExists(atPath: script) else { throw CommandFailure.runtime("no \(script)") }
+        let dir = NSTemporaryDirectory() + "screenplan-numpy-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try NetworkFile.write(network, edgesPath: dir + "/edges.tsv", genesPath: dir + "/genes.tsv")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, "--edges", dir + "/edges.tsv", "--genes", dir + "/genes.tsv",
+                             "--cells", String(cells), "--steps", "50", "--dt", String(design.system.time_step_h),
+                             "--noise", String(design.system.intrinsic_noise)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let rate = obj["seconds_per_cell_step"] as? Double else {
+            throw CommandFailure.runtime("numpy benchmark failed")
+        }
+        return rate
+    }
+
+    static func runSelf(_ args: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
+        process.arguments = args
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CommandFailure.runtime("bench child failed (\(process.terminationStatus))") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func encode(_ results: [[String: Any]]) throws -> String {
+        let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func printTable(_ results: [[String: Any]]) {
+        func num(_ r: [String: Any], _ k: String, _ f: String) -> String {
+            (r[k] as? Double).map { String(format: f, $0) } ?? (r[k] as? Int).map { String(format: f, Double($0)) } ?? "-"
+        }
+        print("workload                         cells   seconds  cells/s  entries/s  dyn GF/s  dgemm GF/s  dyn/dgemm  RSS MB  vs NumPy")
+        for r in results {
+            let name = (r["name"] as? String ?? "").padding(toLength: 30, withPad: " ", startingAt: 0)
+            print("\(name) \(num(r, "cells", "%7.0f")) \(num(r, "seconds", "%9.1f")) \(num(r, "cells_per_second", "%8.0f")) \(num(r, "count_entries_per_second", "%10.3g")) \(num(r, "dynamics_gflops", "%9.1f")) \(num(r, "dgemm_gflops", "%11.1f")) \(num(r, "dynamics_fraction_of_dgemm", "%10.2f")) \(num(r, "peak_rss_mb", "%7.0f")) \(num(r, "speedup_vs_numpy", "%8.0f"))×")
+        }
+        fflush(nil)
+    }
+}
