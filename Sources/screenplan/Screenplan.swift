@@ -13,7 +13,8 @@ struct Screenplan: ParsableCommand {
             """,
         version: ScreenplanVersion.string,
         subcommands: [TUICommand.self, ValidateCommand.self, AnalyzeCommand.self, CompareCommand.self, OptimizeCommand.self,
-                      SimulateCommand.self, MergeCommand.self, BenchCommand.self, ReportCommand.self],
+                      MonteCarloCommand.self, SimulateCommand.self, MergeCommand.self, BenchCommand.self,
+                      ReportCommand.self],
         defaultSubcommand: TUICommand.self
     )
 }

@@ -250,7 +250,7 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let e = try analyzer.evaluate(d)
     let mde = Analyzer.minimumDetectable(e, power: 0.8)
     let row = e.medianRow!
-    #expect(abs(Normal.power(effect: mde, sd: row.targetSD, critical: Normal.quantile(1 - row.level / 2)) - 0.8) < 1e-6)
+    #expect(abs(Normal.power(effect: mde, sd: row.testSD, critical: Normal.quantile(1 - row.level / 2), spread: row.guideSpread) - 0.8) < 1e-6)
     let cheapest = try #require(try Optimizer.cheapest(d, power: 0.8, analyzer: analyzer))
     #expect(cheapest.median_power >= 0.8)
 }

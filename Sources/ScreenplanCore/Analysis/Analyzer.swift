@@ -58,8 +58,13 @@ public struct PerturbationEvaluation: Sendable {
     public var targetUMIs: Double
     public var flags: [String]
 
-    /// Predicted standard error of the target estimate (log2).
+    /// Predicted standard error of the target estimate (log2): its root mean squared error
+    /// against the gene's effect, guide-to-guide spread included.
     public var targetSD: Double { components.total.squareRoot() }
+    /// The standard error the test sees (everything but the guide spread, log2).
+    public var testSD: Double { (components.total - components.guides).squareRoot() }
+    /// The guide-to-guide spread of the library's effect around the gene's (log2).
+    public var guideSpread: Double { components.guides.squareRoot() }
 }
 
 /// Everything the analysis computed for one design and layout: the detailed rows behind the
@@ -173,13 +178,20 @@ public final class Analyzer: @unchecked Sendable {
         let umis = design.expectedUMIsPerCell
         let highMOI = design.perturbations.moi > 1
         let omega2 = design.batching.interaction_sd * design.batching.interaction_sd
-        let guideSD = design.perturbations.guide_effect_sd
-        let guides = Double(max(1, design.perturbations.guides_per_target))
+        let guideModel = GuideVariation(design)
         let cellsPerBatch = Double(layout.perturbedCellsPerBatch.reduce(0, +) + layout.controls.reduce(0, +))
             / Double(max(1, layout.batchCount)) / (highMOI ? max(1, design.perturbations.moi) : 1)
-        // Doublets whose partner's guide went undetected dilute a perturbation's cells.
-        let doubletFraction = min(0.5, m.doublet_rate_per_cell * cellsPerBatch / design.sampling.qc_pass_fraction)
-        let contamination = doubletFraction * (1 - m.guide_capture)
+        let perturbedShare = Double(layout.perturbedCellsPerBatch.reduce(0, +))
+            / max(1, Double(layout.perturbedCellsPerBatch.reduce(0, +) + layout.controls.reduce(0, +)))
+        // Multiplets: a share d of the cells loaded on a lane. A multiplet whose partner's
+        // targeting guide is detected is ambiguous and dropped; one whose partner is a control or
+        // an undetected perturbed cell stays and mixes the two cells' molecules half and half.
+        let doublet = min(0.5, m.doublet_rate_per_cell * cellsPerBatch / design.sampling.qc_pass_fraction)
+        let q = m.guide_capture
+        let contamination = doublet * ((1 - perturbedShare) + perturbedShare * (1 - q)) / 2
+        // Cells an analysis can assign: guide detected (guide_capture) and not ambiguous.
+        let assigned = highMOI ? q : q * (1 - doublet * perturbedShare * q)
+        let controlAssigned = highMOI ? 1 : assigned
         let threshold = design.analysis.expression_threshold
         let libraryFactor = Foundation.exp(m.library_size_sd * m.library_size_sd / 2)
         let zeroInflated = m.dropout == .zeroInflation && m.dropout_rate > 0
@@ -220,9 +232,11 @@ public final class Analyzer: @unchecked Sendable {
                 var flags: [String] = []
                 var effectsObs: [Double] = []
                 var sds: [Double] = []
+                var spreads: [Double] = []
                 var targetComponents = VarianceComponents()
                 var observedTarget = 0.0
                 let target = slice.targetEffect[p]
+                let logKappa = guideModel.log2MeanKappa
                 let confounding = w.confounding / ln2sq
                 let interaction = w.interaction * omega2 / ln2sq
                 for (j, gene32) in gs.enumerated() {
@@ -234,16 +248,19 @@ public final class Analyzer: @unchecked Sendable {
                     // What the pseudo-bulk sees: contaminated by doublets, attenuated by dropout.
                     var observed = contamination > 0 ? Foundation.log2((1 - contamination) * fold + contamination) : delta
                     if zeroInflated { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
+                    // Guides act through κ: a gene moves by its elasticity ε = Δ_g / log2 κ̄ times
+                    // the guide's (and the cell's) relative change of κ.
+                    let elasticity = logKappa != 0 ? delta / logKappa : 0
+                    let e2 = elasticity * elasticity
+                    let vp = (1 + bio[i]) * (1 + e2 * guideModel.perCellCV2) - 1
                     let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor, dispersion: m.dispersion,
-                                            biological: bio[i], zeroInflation: pi0p)
+                                            biological: vp, zeroInflation: pi0p)
                     var c = VarianceComponents()
-                    c.perturbedCells = w.perturbed * cvp / ln2sq
-                    c.controlCells = w.control * cv0[i] / ln2sq
+                    c.perturbedCells = w.perturbed * cvp / assigned / ln2sq
+                    c.controlCells = w.control * cv0[i] / controlAssigned / ln2sq
                     c.interaction = interaction
                     c.confounding = confounding
-                    let ratio = target != 0 ? delta / target : 1 // guide spread scales with the effect
-                    c.guides = j < effects.targets[p].count || target == 0
-                        ? guideSD * guideSD / guides : guideSD * guideSD * ratio * ratio / guides
+                    c.guides = e2 * guideModel.meanLogVariance / ln2sq
                     let bias = slice.drift_log2_per_h[i] * w.mismatch_h
                     c.timeMismatch = bias * bias
                     if j == 0 {
@@ -253,13 +270,15 @@ public final class Analyzer: @unchecked Sendable {
                     // Genes below the expression threshold are not tested.
                     if mean0[i] >= threshold && w.batches > 0 {
                         effectsObs.append(observed)
-                        sds.append(c.total.squareRoot())
+                        sds.append((c.total - c.guides).squareRoot())
+                        spreads.append(c.guides.squareRoot())
                     } else if j == 0 {
                         effectsObs.append(0)
                         sds.append(.infinity)
+                        spreads.append(0)
                     }
                 }
-                let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, testable: testable,
+                let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, spreads: spreads, testable: testable,
                                                         alpha: design.analysis.alpha,
                                                         method: design.analysis.multiple_testing)
                 let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]

@@ -63,7 +63,11 @@ extension ExpectedEffects {
         let gMeasured = max(design.measurement.measured_genes, gModel)
         let background = backgroundLevels(design, modelled: gModel, measured: gMeasured)
         var geneNames = network.genes
-        for i in gModel..<gMeasured { geneNames.append("B" + String(i - gModel + 1)) }
+        let width = max(5, String(gMeasured).count)
+        for i in gModel..<gMeasured {
+            let digits = String(i - gModel + 1)
+            geneNames.append("BG" + String(repeating: "0", count: max(0, width - digits.count)) + digits)
+        }
 
         var slices: [EffectSlice] = []
         for t in design.timePoints {
@@ -183,14 +187,14 @@ extension ExpectedEffects {
             defaults: NetworkFile.Defaults(design.system.network))
     }
 
-    /// Expression of the measured genes outside the network (no regulation): log-normal around
-    /// basal/decay with the network's `basal_log_sd`, drawn from the network seed, so they span
-    /// the same decades as modelled genes.
+    /// Expression of the measured genes outside the network (no regulation): basal/decay with
+    /// a log-normal spread of `basal_log_sd`, drawn exactly as the simulator draws them (stream
+    /// (network seed, network, 5000)), so analysis and simulation see the same genes.
     public static func backgroundLevels(_ design: Design, modelled: Int, measured: Int) -> [Double] {
         let spec = design.system.network
-        var rng = RandomStream(seed: spec.seed, domain: .network, 7_000_001)
+        var rng = RandomStream(seed: spec.seed, domain: .network, 5000)
         return (modelled..<max(modelled, measured)).map { _ in
-            spec.basal / spec.decay_per_h * Foundation.exp(spec.basal_log_sd * rng.normal())
+            spec.basal * Foundation.exp(spec.basal_log_sd * rng.normal()) / spec.decay_per_h
         }
     }
 

@@ -41,14 +41,19 @@ public enum Normal {
         return x
     }
 
-    /// Two-sided power of a z-test: P(|Z + δ/σ| > z_{1−t/2}) for a true effect δ, standard
-    /// error σ and per-test level t.
+    /// Two-sided power of a z-test: P(|δ + u + ε| > z·σ) for a true effect δ, test noise
+    /// ε ~ N(0, σ²) (the estimate's standard error, which the test uses) and a spread u ~ N(0, s²)
+    /// of the effect itself (guide-to-guide: the library's effect differs from the gene's, but
+    /// the test does not see it). δ + u + ε ~ N(δ, σ² + s²), so power is
+    /// Φ((|δ| − zσ)/τ) + Φ((−|δ| − zσ)/τ) with τ = √(σ² + s²); s = 0 is the usual formula.
     @inline(__always)
-    public static func power(effect: Double, sd: Double, critical z: Double) -> Double {
+    public static func power(effect: Double, sd: Double, critical z: Double, spread: Double = 0) -> Double {
         guard sd > 0, sd.isFinite else { return 0 }
-        let s = abs(effect) / sd
-        // The wrong-sign tail is below 1e-15 beyond s + z > 8: skip its erfc.
-        return s + z > 8 ? cdf(s - z) : cdf(s - z) + cdf(-s - z)
+        let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
+        let a = abs(effect), zs = z * sd
+        // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
+        let far = (a + zs) / tau
+        return far > 8 ? cdf((a - zs) / tau) : cdf((a - zs) / tau) + cdf(-far)
     }
 }
 
@@ -62,8 +67,8 @@ public enum MultipleTestingLevel {
     ///   R(t) = Σ_affected power_g(t) + (m − m₁)·t, t is the fixed point of t = α·max(1, R(t))/m,
     ///   found by iterating from the Bonferroni level (monotone, so it converges upwards).
     /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes.
-    public static func solve(effects: [Double], sds: [Double], testable m: Int, alpha: Double,
-                             method: MultipleTesting) -> (level: Double, powers: [Double]) {
+    public static func solve(effects: [Double], sds: [Double], spreads: [Double]? = nil, testable m: Int,
+                             alpha: Double, method: MultipleTesting) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
         var t: Double
         switch method {
@@ -73,7 +78,9 @@ public enum MultipleTestingLevel {
         func powers(_ t: Double) -> [Double] {
             let z = Normal.quantile(1 - t / 2)
             var out = [Double](repeating: 0, count: effects.count)
-            for i in 0..<effects.count { out[i] = Normal.power(effect: effects[i], sd: sds[i], critical: z) }
+            for i in 0..<effects.count {
+                out[i] = Normal.power(effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0)
+            }
             return out
         }
         var pw = powers(t)

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import ScreenplanCore
+
+/// `screenplan montecarlo DESIGN --reps N [--json]`: empirical against analytical variance.
+struct MonteCarloCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "montecarlo",
+        abstract: "Simulate the design N times and compare each perturbation's empirical variance with the analytical one.")
+
+    @Argument(help: "Design file (YAML or JSON).")
+    var design: String
+
+    @Option(help: "Replicate simulations (≥ 2; the ratio's sampling error is about √(2/(N−1))).")
+    var reps: Int = 50
+
+    @Option(help: "Seed of the replicate seeds.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Print JSON with median_variance_ratio (schema in docs/batching.md).")
+    var json = false
+
+    @Option(help: "Rows of the table (largest deviation first); 0 for all.")
+    var rows: Int = 15
+
+    func validate() throws {
+        if reps < 2 { throw ValidationError("--reps must be at least 2") }
+    }
+
+    func run() throws {
+        let d = try loadDesign(design)
+        let progress = ProgressReporter()
+        let bar = TerminalProgress(progress, enabled: !json)
+        let result = try runtime { try MonteCarlo.run(design: d, replicates: reps, seed: seed, progress: progress) }
+        bar.finish()
+        if json {
+            print(try jsonText(result))
+            return
+        }
+        print("\(result.design) — layout \(result.layout), \(result.regime); \(result.replicates) replicates in \(String(format: "%.1f", result.seconds)) s")
+        print(String(format: "median variance ratio (empirical / analytical): %.3f  (sampling error of one ratio ≈ %.0f%%)",
+                     result.median_variance_ratio, 100 * result.sampling_error))
+        var sorted = result.perturbations.sorted { abs(Foundation.log($0.ratio)) > abs(Foundation.log($1.ratio)) }
+        if rows > 0 && sorted.count > rows { sorted = Array(sorted.prefix(rows)) }
+        print("")
+        print(AnalysisText.table(
+            ["name", "target", "analytical var (log2²)", "empirical var (log2²)", "ratio", "mean estimate (log2)", "expected (log2)"],
+            sorted.map { p in
+                [p.name, p.target, String(format: "%.4g", p.analytical_variance), String(format: "%.4g", p.empirical_variance),
+                 String(format: "%.3f", p.ratio), String(format: "%.3f", p.mean_estimate), String(format: "%.3f", p.expected_effect)]
+            }, rightAligned: [2, 3, 4, 5, 6]))
+    }
+}
