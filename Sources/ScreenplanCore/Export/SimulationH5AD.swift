@@ -24,7 +24,7 @@ public enum SimulationH5AD {
             .string("detected_guides"),
             .categorical("batch", categories: batches),
         ]
-        if model.animalCount > 0 {
+        if hasAnimals(model) {
             columns.append(.categorical("animal", categories: (0..<model.animalCount).map { "animal \($0 + 1)" }))
         }
         columns += [
@@ -37,6 +37,9 @@ public enum SimulationH5AD {
         ]
         return columns
     }
+
+    /// Cells come from animals (in vivo); in vitro there is no animal column.
+    public static func hasAnimals(_ model: SimulationModel) -> Bool { model.design.system.regime == .inVivo }
 
     /// "lane 3" for batch index 2 of a design batched in lanes.
     public static func batchLabel(_ d: Design, _ b: Int) -> String { "\(d.batching.unit.rawValue) \(b + 1)" }
@@ -57,7 +60,7 @@ public enum SimulationH5AD {
             "medium": cells.map(\.medium),
             "state": cells.map(\.state),
         ]
-        if model.animalCount > 0 { categorical["animal"] = cells.map { "animal \($0.animal + 1)" } }
+        if hasAnimals(model) { categorical["animal"] = cells.map { "animal \($0.animal + 1)" } }
         return H5ADBlock(
             obsNames: cells.map(\.barcode), categorical: categorical,
             numeric: ["time_h": cells.map(\.time_h), "age_h": cells.map(\.age_h),
@@ -92,5 +95,45 @@ public enum SimulationH5AD {
             ("block_size", .integer(Int64(model.blockSize))),
         ])
         return summary
+    }
+}
+
+// MARK: - A simulate run directory in h5ad format
+
+extension SimulationH5AD {
+    /// File name of the AnnData file in a run directory.
+    public static let fileName = "simulation.h5ad"
+
+    /// Simulates a run (or one shard of it) into `directory`: `simulation.h5ad` (counts and
+    /// per-cell metadata), `truth.tsv` and `run.json` (format "h5ad"), as `simulate --format h5ad`
+    /// writes them. Like the 10x writer, it works in a temporary sibling directory renamed at the
+    /// end, and throws `OutputExistsError` when `directory` exists and `force` is false.
+    public static func writeRun(model: SimulationModel, to directory: String, shard: ShardSpec?,
+                                options: SimulationOptions, force: Bool,
+                                progress: ProgressReporter? = nil) throws -> SimulationRunInfo {
+        let started = monotonicSeconds()
+        let fm = FileManager.default
+        let target = URL(fileURLWithPath: directory).standardizedFileURL
+        if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
+        let parent = target.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        var success = false
+        defer { if !success { try? fm.removeItem(at: temp) } }
+
+        let summary = try write(model: model, to: temp.appendingPathComponent(fileName).path, shard: shard,
+                                options: options, progress: progress)
+        let w0 = monotonicSeconds()
+        try TenXWriter.writeTruth(model, options: options, to: temp)
+        var info = SimulationRunInfo(directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
+                                     totalSeconds: 0)
+        info.writeSeconds += monotonicSeconds() - w0
+        info.totalSeconds = monotonicSeconds() - started
+        try TenXWriter.writeRunJSON(model: model, shard: shard, options: options, summary: summary, stateEntries: 0,
+                                    info: info, to: temp, format: "h5ad")
+        try TenXWriter.replace(target, with: temp, force: force)
+        success = true
+        return info
     }
 }
