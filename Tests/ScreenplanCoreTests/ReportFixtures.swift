@@ -8,9 +8,6 @@ import TestSupport
 // values for any design so the renderers can be tested without the analysis itself.
 
 enum ReportFixture {
-    /// Standard normal CDF (via erfc), for fixture power values.
-    static func phi(_ z: Double) -> Double { 0.5 * erfc(-z / 2.squareRoot()) }
-
     /// Perturbation names the way the design names them: explicit targets, or generated genes.
     static func names(_ d: Design) -> [String] {
         let singles = d.perturbations.target_genes.isEmpty
@@ -21,7 +18,7 @@ enum ReportFixture {
 
     /// Power of a two-sided test at z-threshold 3 (roughly BH over a few thousand genes).
     static func power(effect: Double, sd: Double) -> Double {
-        min(1, max(0, phi(abs(effect) / sd - 3)))
+        min(1, max(0, Normal.cdf(abs(effect) / sd - 3)))
     }
 
     /// A pooled analysis of `d` with deterministic per-perturbation values.

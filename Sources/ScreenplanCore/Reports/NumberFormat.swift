@@ -10,23 +10,15 @@ import Foundation
 public enum ReportNumber {
     /// An integer with "," between thousands: 1234567 → "1,234,567".
     public static func integer(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        return (value < 0 ? "-" : "") + group(digits)
+        formatThousands(Double(value))
     }
 
     /// A fixed-point number with `digits` decimals and thousands separators; never "-0.00".
     public static func fixed(_ value: Double, _ digits: Int) -> String {
         guard value.isFinite else { return value.isNaN ? "n/a" : (value > 0 ? "∞" : "-∞") }
-        var text = String(format: "%.\(digits)f", value)
-        if text.hasPrefix("-") && text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) {
-            text.removeFirst()
-        }
-        let negative = text.hasPrefix("-")
-        if negative { text.removeFirst() }
-        let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
-        var out = group(parts[0])
-        if parts.count > 1 { out += "." + parts[1] }
-        return (negative ? "-" : "") + out
+        // A value that rounds to zero is written without a sign.
+        let roundsToZero = abs(value) * pow(10, Double(digits)) < 0.5
+        return formatThousands(roundsToZero ? 0 : value, decimals: digits)
     }
 
     /// A share (0…1) as a percentage with one decimal: 0.8316 → "83.2%".
@@ -51,14 +43,5 @@ public enum ReportNumber {
         guard value.isFinite else { return value.isNaN ? "n/a" : (value > 0 ? "∞" : "-∞") }
         let text = String(format: "%.3g", value)
         return text == "-0" ? "0" : text
-    }
-
-    private static func group(_ digits: String) -> String {
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return out
     }
 }
