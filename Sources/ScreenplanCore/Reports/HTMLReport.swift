@@ -45,7 +45,7 @@ public enum HTMLReport {
                          "<p>Layout <code>\(e(l.name))</code> over \(l.batch_labels.count) \(e(l.unit))s. "
                          + (grouped ? "Each row groups consecutive perturbations and shows their mean cells per \(e(l.unit))." : "Each row is one perturbation.")
                          + "</p>" + figure(SVGPlots.heatMap(l), "Cells per perturbation in each batch; controls on top.")
-                         + "<details><summary>Cells per batch</summary>" + table(ReportTables.batches(m)) + "</details>"))
+                         + "<details open><summary>Cells per batch</summary>" + table(ReportTables.batches(m)) + "</details>"))
 
         b.append(section("error-budget", "Error budget",
                          "<p>Share of the variance of the median perturbation's target estimate from each source.</p>"
@@ -56,7 +56,7 @@ public enum HTMLReport {
         for curve in m.powerCurves {
             power += "<h3>\(e(curve.title))</h3>"
             power += figure(SVGPlots.powerCurve(curve, targetPower: m.design.analysis.target_power), e(curve.title))
-            power += "<details><summary>Values</summary>" + table(ReportTables.powerCurve(curve)) + "</details>"
+            power += "<details open><summary>Values</summary>" + table(ReportTables.powerCurve(curve)) + "</details>"
         }
         power += "<h3>Power across perturbations</h3>" + table(ReportTables.powerDistribution(m))
         power += "<h3>Lowest-power perturbations</h3>"
@@ -126,6 +126,6 @@ public enum HTMLReport {
         .apply{color:#333;font-size:.9rem}
         footer{margin-top:3rem;color:#666;font-size:.85rem;border-top:1px solid #ddd;padding-top:.5rem}
         @page{size:A4;margin:14mm}
-        @media print{body{max-width:none;margin:0;font-size:10pt}section,figure,table{break-inside:avoid}h2{break-after:avoid}details{display:block}details>summary{display:none}a{color:inherit}}
+        @media print{body{max-width:none;margin:0;font-size:10pt}figure,table{break-inside:avoid}h2{break-after:avoid}a{color:inherit}}
         """
 }
