@@ -34,6 +34,7 @@ test: deps python-deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) swift test $(SWIFT_BUILD_FLAGS)
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 -m pytest -q Tests/python
+	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 Tests/python/test_read_10x.py
 
 bench: build
 	$(BIN) bench

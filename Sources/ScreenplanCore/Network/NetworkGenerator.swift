@@ -25,7 +25,7 @@ public enum NetworkGenerator {
         let lineageCount = system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
         var program = lineageCount > 0 ? Set(0...lineageCount) : Set<Int>()
         let bistable = bistableModule(system)
-        if let module = bistable { program.insert(module.target); program.insert(module.toggle) }
+        if let module = bistable { program.insert(module.target); program.formUnion(module.switches) }
 
         for target in 0..<g {
             let degree = poissonDegree(spec.mean_in_degree, &rng)
@@ -57,77 +57,92 @@ public enum NetworkGenerator {
         return Network(genes: names, basal: basal, decay: decay, edges: edges)
     }
 
-    /// The bistable module of `assumptions.bistable_perturbation`: a target gene T with constant
-    /// input (its level is exactly basal/decay) represses a self-activating toggle B. At baseline
-    /// the toggle sits in its low attractor; knocking T down past efficiency ≈ 0.67 removes the low
-    /// attractor (a saddle-node), so cells with stronger knockdown switch to the high attractor and
-    /// stay there (hysteresis) while cells with weaker knockdown stay low: one perturbation, two
-    /// attractors, chosen per cell by its knockdown. T is the first regulator after the
-    /// differentiation program (gene 0 in non-differentiating systems), so it is also the first
-    /// perturbation when targets are taken from the regulators.
-    public static func bistableModule(_ system: SystemSpec) -> (target: Int, toggle: Int, threshold: Double)? {
+    /// The bistable module of `assumptions.bistable_perturbation`: a gene T with constant input
+    /// (its level is exactly basal/decay) gates a pair of mutually exclusive, self-activating
+    /// switch genes A and B, wired like a two-lineage differentiation program with T in the role
+    /// of the progenitor factor. While T is at its level, A and B are held off (one attractor);
+    /// knocking T down (efficiency ≳ 0.35) releases them and noise makes each cell pick A or B:
+    /// one perturbation, two attractors, drawn per cell, about half the cells each. T is the
+    /// first regulator after the differentiation program (gene 0 in non-differentiating systems),
+    /// so it is also the first perturbation when targets are taken from the regulators.
+    public static func bistableModule(_ system: SystemSpec) -> (target: Int, switches: [Int], threshold: Double)? {
         guard system.assumptions.bistable_perturbation, system.network.file == nil else { return nil }
         let gr = min(system.network.regulators, system.genes)
         let lineageCount = system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
         let first = lineageCount > 0 ? lineageCount + 1 : 0
-        guard first + 1 < gr else { return nil }
-        // The toggle's half-response is basal/decay; its unstable middle state lies just below.
-        return (first, first + 1, system.network.basal / system.network.decay_per_h)
+        guard first + 2 < gr else { return nil }
+        return (first, [first + 1, first + 2], system.network.basal / system.network.decay_per_h)
     }
 
     static func bistableProgram(
-        _ system: SystemSpec, module: (target: Int, toggle: Int, threshold: Double), genes g: Int,
+        _ system: SystemSpec, module: (target: Int, switches: [Int], threshold: Double), genes g: Int,
         basal: inout [Double], decay: [Double], rng: inout RandomStream
     ) -> [Edge] {
-        let b = system.network.basal
-        let t = module.target, s = module.toggle
-        basal[t] = b
-        basal[s] = 0.05 * b
-        let hT = basal[t] / decay[t]
-        let hS = b / decay[s]
-        var edges: [Edge] = [
-            // Saddle-node at a drive of ≈ 0.385·b: the relief of T's repression crosses it when
-            // T falls below ≈ 0.335 of its level (knockdown ≈ 0.665).
-            Edge(regulator: s, target: s, weight: 2 * b, hillN: 4, halfResponse: hS),
-            Edge(regulator: t, target: s, weight: -0.3725 * b, hillN: 2, halfResponse: hT),
-        ]
+        let unit = system.network.basal
+        let t = module.target
+        basal[t] = unit
+        let hT = 0.5 * basal[t] / decay[t]
+        // The two-lineage program's constants at strength 4 (see `differentiationProgram`).
+        let a = 0.5 * unit, r = 1.2 * unit, delta = 0.1 * unit, margin = 0.3 * unit
+        let theta = r + margin
+        let q = theta - delta
+        var edges: [Edge] = []
         let gr = min(system.network.regulators, g)
-        var chosen = Set<Int>()
-        let markers = min(20, max(0, g - gr))
-        while chosen.count < markers {
-            chosen.insert(gr + Int(rng.next() % UInt64(g - gr)))
-        }
-        for target in chosen.sorted() {
-            edges.append(Edge(regulator: s, target: target, weight: 3 * basal[target], hillN: 2, halfResponse: hS))
+        for s in module.switches {
+            basal[s] = -theta
+            let half = unit / decay[s]
+            edges.append(Edge(regulator: s, target: s, weight: a, hillN: 4, halfResponse: half))
+            edges.append(Edge(regulator: t, target: s, weight: -q, hillN: 4, halfResponse: hT))
+            for other in module.switches where other != s {
+                edges.append(Edge(regulator: other, target: s, weight: -r, hillN: 4, halfResponse: half))
+            }
+            var chosen = Set<Int>()
+            let markers = min(10, max(0, g - gr))
+            while chosen.count < markers { chosen.insert(gr + Int(rng.next() % UInt64(g - gr))) }
+            for target in chosen.sorted() {
+                edges.append(Edge(regulator: s, target: target, weight: 3 * basal[target], hillN: 2, halfResponse: half))
+            }
         }
         return edges
     }
 
-    /// The branching program: a progenitor factor (gene 0) represses L lineage regulators
-    /// (genes 1…L); each lineage regulator activates itself, represses the others and activates
-    /// a set of marker genes. The trigger medium switches the progenitor factor off (see
+    /// The branching program: a progenitor factor (gene 0) holds L lineage regulators (genes
+    /// 1…L) off; each lineage regulator activates itself and "represses" the others; a lineage
+    /// activates its own marker genes. The trigger medium switches the progenitor factor off (see
     /// `Kinetics.mediumInput`), releasing a noise-driven, winner-take-all choice of lineage.
+    ///
+    /// In the additive production law, repression by j is a bonus r(1 − H_j) that a gene receives
+    /// while j is low, so exclusion is built with a production threshold (a negative basal −θ,
+    /// clipped by max(0, ·)). In units u = basal (γh = u with h = basal/γ): self-activation
+    /// a = 0.125·s·u, mutual bonus r = 0.3·s·u (s = lineage_strength), progenitor bonus q and
+    /// θ = (L − 1)r + 0.3u chosen so that (i) with the progenitor factor on every lineage gene is
+    /// below threshold (P = 0); (ii) once it is off, all lineage genes rise together; (iii) a
+    /// single winner keeps production a + r − 0.1u > 1.5u (high) while each loser gets −0.1u
+    /// (off); (iv) the all-high state gets a − 0.1u − (L − 2)r < 0.5u (unstable). (iii) needs
+    /// s ≳ 3.8: the default s = 4 gives distinct terminal states for 2 to 6 lineages.
     static func differentiationProgram(
         _ system: SystemSpec, lineages: Int, genes g: Int, regulators gr: Int,
         basal: inout [Double], decay: [Double], rng: inout RandomStream
     ) -> [Edge] {
         let s = system.differentiation.lineage_strength
+        let unit = system.network.basal
         var edges: [Edge] = []
         let progenitor = 0
-        basal[progenitor] = system.network.basal * 2
+        basal[progenitor] = 2 * unit
         let progenitorHalf = basal[progenitor] / decay[progenitor] * 0.5
+        let a = 0.125 * s * unit, r = 0.3 * s * unit, delta = 0.1 * unit, margin = 0.3 * unit
+        let theta = Double(lineages - 1) * r + margin
+        let q = theta - delta - Double(lineages - 2) * r
         for k in 1...lineages {
-            basal[k] = 0.05 * system.network.basal
-            let half = system.network.basal / decay[k]
+            basal[k] = -theta
+            let half = unit / decay[k]
             // Self-activation makes each lineage regulator bistable.
-            edges.append(Edge(regulator: k, target: k, weight: s * system.network.basal, hillN: 4, halfResponse: half))
-            // The progenitor factor holds lineage regulators off (production only when it is low).
-            edges.append(Edge(regulator: progenitor, target: k, weight: -0.3 * system.network.basal, hillN: 4,
-                              halfResponse: progenitorHalf))
+            edges.append(Edge(regulator: k, target: k, weight: a, hillN: 4, halfResponse: half))
+            // The progenitor factor holds lineage regulators off (their bonus q needs it low).
+            edges.append(Edge(regulator: progenitor, target: k, weight: -q, hillN: 4, halfResponse: progenitorHalf))
             for m in 1...lineages where m != k {
-                // Mutual repression: k is produced only while m is low.
-                edges.append(Edge(regulator: m, target: k, weight: -0.5 * s * system.network.basal, hillN: 4,
-                                  halfResponse: half))
+                // Mutual repression: k gets the bonus r only while m is low.
+                edges.append(Edge(regulator: m, target: k, weight: -r, hillN: 4, halfResponse: half))
             }
             // Lineage markers: non-program genes that a lineage switches on.
             let markers = max(5, (g - gr) / (lineages * 10))

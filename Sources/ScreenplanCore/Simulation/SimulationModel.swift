@@ -62,8 +62,8 @@ public struct SimulationModel: Sendable {
     let lineageGenes: [Int]
     let lineageThreshold: Double
     let progenitorLevel: Double
-    let toggleGene: Int?
-    let toggleThreshold: Double
+    let switchGenes: [Int]
+    let switchThreshold: Double
 
     public var geneCount: Int { kinetics.geneCount }
     public var measuredGeneCount: Int { measuredGeneNames.count }
@@ -139,7 +139,9 @@ public struct SimulationModel: Sendable {
             animalCount = (ofBatch.max() ?? 0) + 1
             niche = (0..<animalCount).map { a in
                 var rng = RandomStream(seed: seed, domain: .animals, UInt64(a))
-                return (0..<g).map { i in system.in_vivo.niche_sd * k.basal[i] * rng.normal() }
+                // Relative to each gene's basal production; genes with a threshold (negative)
+                // basal, the lineage regulators, get none, so the niche cannot pick a lineage.
+                return (0..<g).map { i in system.in_vivo.niche_sd * max(0, k.basal[i]) * rng.normal() }
             }
         } else {
             animalOfBatch = [Int](repeating: 0, count: batches)
@@ -240,11 +242,11 @@ public struct SimulationModel: Sendable {
         }
         if system.assumptions.bistable_perturbation && system.network.file == nil,
            let module = NetworkGenerator.bistableModule(system) {
-            toggleGene = module.toggle
-            toggleThreshold = module.threshold
+            switchGenes = module.switches
+            switchThreshold = module.threshold
         } else {
-            toggleGene = nil
-            toggleThreshold = 0
+            switchGenes = []
+            switchThreshold = 0
         }
     }
 
@@ -282,16 +284,19 @@ public struct SimulationModel: Sendable {
     /// Name of the true state of a cell from its complete state.
     func stateLabel(_ x: UnsafePointer<Double>) -> String {
         if !lineageGenes.isEmpty {
+            if x[0] > 0.5 * progenitorLevel { return "progenitor" }
             var best = -1, bestLevel = 0.0, second = 0.0
             for (i, gene) in lineageGenes.enumerated() {
                 let v = x[gene]
                 if v > bestLevel { second = bestLevel; bestLevel = v; best = i } else if v > second { second = v }
             }
-            if best >= 0 && bestLevel > lineageThreshold && bestLevel > 2 * second { return "lineage_\(best + 1)" }
-            if x[0] > 0.5 * progenitorLevel { return "progenitor" }
+            if best >= 0 && bestLevel > 0.5 * lineageThreshold && bestLevel > 2 * second { return "lineage_\(best + 1)" }
             return "intermediate"
         }
-        if let toggle = toggleGene { return x[toggle] > toggleThreshold ? "switched" : "baseline" }
+        if switchGenes.count == 2 {
+            let a = x[switchGenes[0]], b = x[switchGenes[1]]
+            if max(a, b) > 0.5 * switchThreshold && max(a, b) > 2 * min(a, b) { return a > b ? "attractor_A" : "attractor_B" }
+        }
         return "baseline"
     }
 }

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import ScreenplanCore
+import TestSupport
+
+// Same seed, same bytes: whatever the thread count, and shards merged equal the unsharded run.
+
+private func determinismDesign() throws -> LoadedDesign {
+    try loadDesign(smallDesign().replacingOccurrences(of: "doublet_rate_per_cell: 0", with: "doublet_rate_per_cell: 1e-4"))
+}
+
+private func sameBlocks(_ a: [SimulatedBlock], _ b: [SimulatedBlock]) -> Bool {
+    guard a.count == b.count else { return false }
+    for (x, y) in zip(a, b) {
+        if x.index != y.index || x.cells != y.cells || x.offsets != y.offsets || x.geneIndices != y.geneIndices
+            || x.counts != y.counts || x.states != y.states { return false }
+    }
+    return true
+}
+
+@Test func sameSeedSameResultWhateverTheThreadCount() throws {
+    let loaded = try determinismDesign()
+    var one = SimulationOptions()
+    one.blockSize = 64
+    one.threads = 1
+    var three = one
+    three.threads = 3
+    let a = try simulate(loaded, options: one)
+    let b = try simulate(loaded, options: three)
+    #expect(a.blocks.count > 4)
+    #expect(sameBlocks(a.blocks, b.blocks))
+    let anyDoublet = a.cells.contains { $0.doublet }
+    #expect(anyDoublet)
+    // Another seed gives another population.
+    let c = try simulate(loaded, seed: 2, options: one)
+    #expect(!sameBlocks(a.blocks, c.blocks))
+}
+
+@Test func mergedShardsEqualTheUnshardedOutputByteForByte() throws {
+    let loaded = try determinismDesign()
+    var options = SimulationOptions()
+    options.blockSize = 64
+    options.keepStates = true
+    let network = try Simulator.network(for: loaded)
+    let model = try Simulator.prepare(design: loaded.design, network: network, seed: 7, options: options)
+    let root = temporaryDirectory("sim-shards")
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    _ = try TenXWriter.write(model: model, to: root + "/full", shard: nil, options: options, force: false)
+    let files = ["matrix.mtx.gz", "barcodes.tsv.gz", "features.tsv.gz", "cells.tsv", "truth.tsv", "states.mtx.gz"]
+    for count in [2, 3] {
+        var dirs: [String] = []
+        for i in 0..<count {
+            let dir = root + "/shard-\(count)-\(i + 1)"
+            var threaded = options
+            threaded.threads = 1 + i % 2
+            _ = try TenXWriter.write(model: model, to: dir, shard: ShardSpec(index: i, count: count), options: threaded, force: false)
+            dirs.append(dir)
+        }
+        try TenXWriter.merge(shards: dirs.reversed(), into: root + "/merged-\(count)", force: false)
+        for file in files {
+            let full = FileManager.default.contents(atPath: root + "/full/" + file)
+            let merged = FileManager.default.contents(atPath: root + "/merged-\(count)/" + file)
+            #expect(full != nil && full == merged, "\(file) differs after merging \(count) shards")
+        }
+    }
+    // The merged matrix is a valid (multi-member) gzip whose size line counts its entries.
+    let text = String(decoding: try Gzip.decompress([UInt8](FileManager.default.contents(atPath: root + "/merged-3/matrix.mtx.gz")!)),
+                      as: UTF8.self)
+    let lines = text.split(separator: "\n")
+    let size = lines[1].split(separator: " ").map { Int($0)! }
+    #expect(size[0] == model.measuredGeneCount && size[1] == model.totalCells)
+    #expect(size[2] == lines.count - 2)
+}
+
+@Test func writerRefusesExistingOutputAndLeavesNothingOnFailure() throws {
+    let loaded = try determinismDesign()
+    let network = try Simulator.network(for: loaded)
+    let model = try Simulator.prepare(design: loaded.design, network: network, seed: 1)
+    let root = temporaryDirectory("sim-refuse")
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    try FileManager.default.createDirectory(atPath: root + "/out", withIntermediateDirectories: true)
+    #expect(throws: OutputExistsError.self) {
+        _ = try TenXWriter.write(model: model, to: root + "/out", shard: nil, options: SimulationOptions(), force: false)
+    }
+    // A cancelled run leaves neither the output nor its temporary directory.
+    let progress = ProgressReporter()
+    progress.cancel()
+    #expect(throws: CancelledError.self) {
+        _ = try TenXWriter.write(model: model, to: root + "/cancelled", shard: nil, options: SimulationOptions(),
+                                 force: false, progress: progress)
+    }
+    let left = try FileManager.default.contentsOfDirectory(atPath: root)
+    #expect(left == ["out"], "left behind: \(left)")
+    // With force, an existing output is replaced.
+    _ = try TenXWriter.write(model: model, to: root + "/out", shard: nil, options: SimulationOptions(), force: true)
+    #expect(FileManager.default.fileExists(atPath: root + "/out/matrix.mtx.gz"))
+}
+
+@Test func truthTableHoldsTheTargetsEffects() throws {
+    let loaded = try loadDesign(smallDesign())
+    let network = try Simulator.network(for: loaded)
+    let model = try Simulator.prepare(design: loaded.design, network: network, seed: 1)
+    let truth = try Simulator.truth(model)
+    for (p, pert) in model.perturbations.enumerated() {
+        let own = truth.first { $0.perturbationIndex == p && $0.geneIndex == pert.targets[0] }
+        #expect(own != nil)
+        // CRISPRi lowers its target (feedback can soften, never reverse, a 67% knockdown here).
+        #expect((own?.log2FoldChange ?? 0) < -0.3, "\(pert.name): \(own?.log2FoldChange ?? .nan)")
+    }
+}
