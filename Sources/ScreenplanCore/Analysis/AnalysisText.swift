@@ -81,14 +81,18 @@ public enum AnalysisText {
         guard let first = entries.first else { return "" }
         var out: [String] = []
         let byLayout = entries.allSatisfy { $0.label == $0.layout }
+        var header = ["median power", "Δ power", "worst power", "median sd (log2)", "cost", "Δ cost", "cells loaded", "confounded"]
+        header.insert(contentsOf: byLayout ? ["layout"] : ["design", "layout"], at: 0)
+        let lead = byLayout ? 1 : 2
         out.append(table(
-            [byLayout ? "layout" : "design", byLayout ? "" : "layout", "median power", "Δ power", "worst power", "median sd (log2)", "cost", "Δ cost", "cells loaded", "confounded"],
+            header,
             entries.map { e in
-                [byLayout ? e.label : e.label + " " + e.design, byLayout ? "" : e.layout, f(e.summary.median_power, 2), signed(e.summary.median_power - first.summary.median_power, 2),
-                 f(e.summary.worst_power, 2), f(e.median_sd), formatMoney(e.summary.cost, e.summary.currency),
-                 signedMoney(e.summary.cost - first.summary.cost, e.summary.currency),
-                 formatThousands(Double(e.summary.cells_loaded)), String(e.confounded)]
-            }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9]))
+                (byLayout ? [e.label] : [e.label + " " + e.design, e.layout]) + [
+                    f(e.summary.median_power, 2), signed(e.summary.median_power - first.summary.median_power, 2),
+                    f(e.summary.worst_power, 2), f(e.median_sd), formatMoney(e.summary.cost, e.summary.currency),
+                    signedMoney(e.summary.cost - first.summary.cost, e.summary.currency),
+                    formatThousands(Double(e.summary.cells_loaded)), String(e.confounded)]
+            }, rightAligned: Set(lead..<(lead + 8))))
         out.append("")
         out.append("Error budget (share of the typical variance):")
         let sources = first.error_budget.map(\.source)

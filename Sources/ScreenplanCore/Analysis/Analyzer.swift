@@ -201,8 +201,11 @@ public final class Analyzer: @unchecked Sendable {
 
         var rows: [PerturbationEvaluation] = []
         var testableTotal = 0
+        var guideVarianceByResponse: [Double: Double] = [:]
+        var timingByResponse: [Double: Double] = [:]
         for (t, slice) in effects.slices.enumerated() {
             let weights = ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI)
+            let shareSquares = slice.share.reduce(0) { $0 + $1 * $1 }
             let g = slice.share.count
             var mean0 = [Double](repeating: 0, count: g)
             var cv0 = [Double](repeating: 0, count: g)
@@ -239,10 +242,36 @@ public final class Analyzer: @unchecked Sendable {
                 let logKappa = guideModel.log2MeanKappa
                 let confounding = w.confounding / ln2sq
                 let interaction = w.interaction * omega2 / ln2sq
+                let rMean = slice.responseMean.isEmpty ? 1 : slice.responseMean[p]
+                if guideVarianceByResponse[rMean] == nil {
+                    guideVarianceByResponse[rMean] = guideModel.logVariance(response: rMean)
+                }
+                let targetGuideVariance = guideVarianceByResponse[rMean]!
+                var targetElasticity = 0.0
+                let rVar = slice.responseVariance.isEmpty ? 0 : slice.responseVariance[p]
                 for (j, gene32) in gs.enumerated() {
                     let i = Int(gene32)
-                    let delta = slice.effects[p][j]
-                    let fold = slice.folds.isEmpty ? Foundation.exp2(delta) : slice.folds[p][j]
+                    let full = slice.folds.isEmpty ? Foundation.exp2(slice.effects[p][j]) : slice.folds[p][j]
+                    // Cells that have not fully responded: fold 1 + (F − 1)·r, averaged over cells.
+                    let fold = 1 + (full - 1) * rMean
+                    let delta = rMean == 1 ? slice.effects[p][j] : Foundation.log2(max(fold, 1e-12))
+                    // Timing spread: exact average over guide libraries for the target; other genes
+                    // by their own fold.
+                    let timingCV2: Double
+                    if rVar <= 0 {
+                        timingCV2 = 0
+                    } else if j == 0 {
+                        if timingByResponse[rMean] == nil {
+                            timingByResponse[rMean] = guideModel.timingCV2(responseMean: rMean, responseVariance: rVar,
+                                                                           fallbackKappa: full)
+                        }
+                        let kappaFold = Foundation.exp2(guideModel.log2MeanKappa)
+                        // Scale the κ-based value to this target's own full fold (feedback).
+                        let own = (full - 1) * (full - 1) / ((kappaFold - 1) * (kappaFold - 1) + 1e-300)
+                        timingCV2 = timingByResponse[rMean]! * (abs(kappaFold - 1) > 1e-9 ? min(own, 1e6) : 1)
+                    } else {
+                        timingCV2 = (full - 1) * (full - 1) * rVar / (fold * fold)
+                    }
                     let mp = mean0[i] * fold
                     let pi0p = zeroInflated ? zeroInflation(mp) : 0, pi00 = zeroInflated ? zeroInflation(mean0[i]) : 0
                     // What the pseudo-bulk sees: contaminated by doublets, attenuated by dropout.
@@ -250,17 +279,29 @@ public final class Analyzer: @unchecked Sendable {
                     if zeroInflated { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
                     // Guides act through κ: a gene moves by its elasticity ε = Δ_g / log2 κ̄ times
                     // the guide's (and the cell's) relative change of κ.
-                    let elasticity = logKappa != 0 ? delta / logKappa : 0
+                    // Elasticity of the pseudo-bulk's mean with respect to log κ; partial responses
+                    // scale it by r·F/fold.
+                    let elasticity = logKappa != 0 ? slice.effects[p][j] / logKappa * (rMean * full / fold) : 0
                     let e2 = elasticity * elasticity
-                    let vp = (1 + bio[i]) * (1 + e2 * guideModel.perCellCV2) - 1
-                    let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor, dispersion: m.dispersion,
+                    let vp = (1 + bio[i]) * (1 + e2 * guideModel.perCellCV2) * (1 + timingCV2) - 1
+                    // E[1/κ]·E[κ] > 1: cells of weaker-expressed guides count less, so the counting
+                    // noise of perturbed cells grows by about 1 + ε²·CV²(κ).
+                    let counting = 1 + e2 * (guideModel.perCellCV2 + guideModel.betweenGuidesCV2 / guideModel.guides)
+                    let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor * counting, dispersion: m.dispersion,
                                             biological: vp, zeroInflation: pi0p)
                     var c = VarianceComponents()
-                    c.perturbedCells = w.perturbed * cvp / assigned / ln2sq
-                    c.controlCells = w.control * cv0[i] / controlAssigned / ln2sq
+                    let vp1 = cvp / assigned, v01 = cv0[i] / controlAssigned
+                    c.perturbedCells = (w.perturbed * vp1 + 0.5 * w.perturbedSecond * vp1 * vp1) / ln2sq
+                    c.controlCells = (w.control * v01 + 0.5 * w.controlSecond * v01 * v01) / ln2sq
                     c.interaction = interaction
-                    c.confounding = confounding
-                    c.guides = e2 * guideModel.meanLogVariance / ln2sq
+                    // Library-size normalisation divides by Σ_h π_h e^{β_h}: the gene's effective batch
+                    // effect β_g − Σ_h π_h β_h has variance τ²(1 − 2π_g + Σ_h π_h²).
+                    c.confounding = confounding * max(0, 1 - 2 * slice.share[i] + shareSquares)
+                    // The target's guide term from the library sample at its response; other
+                    // genes scale it by their elasticity relative to the target's.
+                    if j == 0 { targetElasticity = elasticity }
+                    let relative = targetElasticity != 0 ? elasticity / targetElasticity : 0
+                    c.guides = relative * relative * targetGuideVariance / ln2sq
                     let bias = slice.drift_log2_per_h[i] * w.mismatch_h
                     c.timeMismatch = bias * bias
                     if j == 0 {

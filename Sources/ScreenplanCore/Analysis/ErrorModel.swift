@@ -35,6 +35,10 @@ public struct ContrastWeights: Equatable, Sendable {
     public var mismatch_h: Double
     /// Control cells the contrast uses.
     public var controlCells: Int
+    /// Σ_b 1/(|B|² n_pb²) and Σ_c a_c²/n_0c²: the second-order terms of the delta method,
+    /// Var(log ȳ) ≈ v + v²/2 with v = CV²/n (gamma-like skewness), which matter for small n.
+    public var perturbedSecond: Double = 0
+    public var controlSecond: Double = 0
 }
 
 extension ContrastWeights {
@@ -86,19 +90,25 @@ extension ContrastWeights {
                 continue
             }
             let nb = Double(bp.count)
-            var perturbed = 0.0
-            for b in bp { perturbed += 1 / (nb * nb * Double(layout.cells[p * bCount + b])) }
+            var perturbed = 0.0, perturbedSecond = 0.0
+            for b in bp {
+                let n = Double(layout.cells[p * bCount + b])
+                perturbed += 1 / (nb * nb * n)
+                perturbedSecond += 1 / (nb * nb * n * n)
+            }
             if complementControls {
-                var control = 0.0
+                var control = 0.0, controlSecond = 0.0
                 var used = 0
                 for b in bp {
                     let n0 = max(1, cellsInBatch[b] - Double(layout.cells[p * bCount + b]))
                     control += 1 / (nb * nb * n0)
+                    controlSecond += 1 / (nb * nb * n0 * n0)
                     used += Int(n0)
                 }
                 out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: 0,
                                            perturbed: perturbed, control: control, interaction: 1 / nb,
-                                           confounding: 0, mismatch_h: 0, controlCells: used))
+                                           confounding: 0, mismatch_h: 0, controlCells: used,
+                                           perturbedSecond: perturbedSecond, controlSecond: controlSecond))
                 continue
             }
             let uncontrolled = bp.filter { layout.controls[$0] == 0 || refTime != t }
@@ -120,9 +130,11 @@ extension ContrastWeights {
                     controlCoef[r] += w / c
                 }
             }
+            var controlSecond = 0.0
             for b in controlTouched {
                 let a = controlCoef[b]
                 control += a * a / Double(layout.controls[b])
+                controlSecond += a * a / (Double(layout.controls[b]) * Double(layout.controls[b]))
                 used += layout.controls[b]
                 controlCoef[b] = 0
             }
@@ -149,7 +161,8 @@ extension ContrastWeights {
             out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: uncontrolled.count,
                                        perturbed: perturbed, control: control, interaction: 1 / nb,
                                        confounding: confounding, mismatch_h: w > 0 ? mismatch : 0,
-                                       controlCells: used))
+                                       controlCells: used, perturbedSecond: perturbedSecond,
+                                       controlSecond: controlSecond))
         }
         return out
     }
@@ -206,6 +219,45 @@ public struct GuideVariation: Equatable, Sendable {
     /// (G − 1)/G between-guide part the cells' random guide choice leaves in.
     public var perCellCV2: Double
 
+    /// κ̄ of the seeded sample of guide libraries (empty when guides do not vary).
+    public var librarySamples: [Double]
+
+    /// Var of log(1 + (κ̄ − 1)·r) over guide libraries: the guide term of a target whose cells
+    /// reached a fraction r of the full response (r = 1: `meanLogVariance`).
+    public func logVariance(response r: Double) -> Double {
+        guard r < 0.999, !librarySamples.isEmpty else { return meanLogVariance }
+        // The small sample gives the shape of the r-dependence; the large one the level.
+        func sampleVariance(_ r: Double) -> Double {
+            var sum = 0.0, sumSq = 0.0
+            for k in librarySamples {
+                let l = Foundation.log(max(1 + (k - 1) * r, 1e-12))
+                sum += l
+                sumSq += l * l
+            }
+            let n = Double(librarySamples.count)
+            let m = sum / n
+            return max(0, sumSq / n - m * m)
+        }
+        let full = sampleVariance(1)
+        return full > 0 ? meanLogVariance * sampleVariance(r) / full : 0
+    }
+
+    /// Per-cell CV² from response timing for the target: a cell's fold is 1 + (κ − 1)·r, so over
+    /// cells Var/mean² = (κ − 1)²·Var(r)/(1 + (κ − 1)·r̄)², which grows steeply for strong guides
+    /// (a few unresponded cells dominate a strongly knocked-down pseudo-bulk); averaged over the
+    /// guide-library sample. `fallbackKappa` is used when guides do not vary.
+    public func timingCV2(responseMean r: Double, responseVariance v: Double, fallbackKappa k: Double) -> Double {
+        guard v > 0 else { return 0 }
+        func one(_ kappa: Double) -> Double {
+            let fold = max(1e-9, 1 + (kappa - 1) * r)
+            return (kappa - 1) * (kappa - 1) * v / (fold * fold)
+        }
+        guard !librarySamples.isEmpty else { return one(k) }
+        var sum = 0.0
+        for kappa in librarySamples { sum += one(kappa) }
+        return sum / Double(librarySamples.count)
+    }
+
     /// Concentration of a cell's efficiency around its guide's (the simulator's default).
     public static let cellEfficiencyConcentration = SimulationOptions().cellEfficiencyConcentration
 
@@ -235,33 +287,71 @@ public struct GuideVariation: Equatable, Sendable {
             withinGuideCV2 = 0
         }
         // Var(log κ̄) of the mean κ of G guides: κ is skewed (Beta), so the delta method's
-        // log(1 + CV²/G) underestimates it; a fixed, seeded sample of 8,192 libraries gives it to
-        // about 2% (√(2/8192)), the same on every run.
+        // log(1 + CV²/G) underestimates it. A fixed, seeded sample of 2²⁰ libraries gives it to
+        // about 0.5% (log κ is heavy-tailed: 10⁵ draws can be 3% off), the same on every run, computed once per
+        // (modality, μ, c, G, a) and cached.
         var logVar = Foundation.log(1 + betweenGuidesCV2 / guides)
+        var samples: [Double] = []
         if p.modality != .knockout && c > 0 && c.isFinite && varBetween > 0 {
-            var rng = RandomStream(seed: 0x5EED_A11A, domain: .guides, 999_999)
-            let a = mu * c, b = (1 - mu) * c
-            let draws = 8192
-            var sum = 0.0, sumSq = 0.0
-            let g = max(1, p.guides_per_target)
-            for _ in 0..<draws {
-                var kappa = 0.0
-                for _ in 0..<g {
-                    let e = rng.beta(a, b)
-                    kappa += p.modality == .crispri ? 1 - e : 1 + p.activation * e / mu
-                }
-                let l = Foundation.log(max(kappa / Double(g), 1e-12))
-                sum += l
-                sumSq += l * l
-            }
-            let m = sum / Double(draws)
-            logVar = max(0, sumSq / Double(draws) - m * m)
+            let key = GuideLibraryKey(modality: p.modality, mu: mu, c: c, guides: max(1, p.guides_per_target),
+                                      activation: p.activation)
+            let library = GuideLibraryCache.shared.library(key)
+            logVar = library.logVariance
+            samples = library.samples
         }
         if p.modality == .knockout && log2MeanKappa != 0 {
             let sd = p.guide_effect_sd * M_LN2
             logVar += sd * sd / guides
         }
         meanLogVariance = logVar
+        librarySamples = samples
         perCellCV2 = withinGuideCV2 + betweenGuidesCV2 * (guides - 1) / guides
+    }
+}
+
+/// The parameters a guide-library sample depends on.
+struct GuideLibraryKey: Hashable, Sendable {
+    var modality: Modality
+    var mu: Double
+    var c: Double
+    var guides: Int
+    var activation: Double
+}
+
+/// Seeded guide-library samples, computed once per key (thread-safe).
+final class GuideLibraryCache: @unchecked Sendable {
+    static let shared = GuideLibraryCache()
+    private let lock = NSLock()
+    private var entries: [GuideLibraryKey: (logVariance: Double, samples: [Double])] = [:]
+
+    /// Var(log κ̄) from 2²⁰ libraries, and the first 8,192 κ̄ for the per-response terms.
+    func library(_ key: GuideLibraryKey) -> (logVariance: Double, samples: [Double]) {
+        lock.lock()
+        if let hit = entries[key] { lock.unlock(); return hit }
+        lock.unlock()
+        var rng = RandomStream(seed: 0x5EED_A11A, domain: .guides, 999_999)
+        let a = key.mu * key.c, b = (1 - key.mu) * key.c
+        let draws = 1 << 20, kept = 8192
+        var sum = 0.0, sumSq = 0.0
+        var samples: [Double] = []
+        samples.reserveCapacity(kept)
+        for d in 0..<draws {
+            var kappa = 0.0
+            for _ in 0..<key.guides {
+                let e = rng.beta(a, b)
+                kappa += key.modality == .crispri ? 1 - e : 1 + key.activation * e / key.mu
+            }
+            kappa /= Double(key.guides)
+            if d < kept { samples.append(kappa) }
+            let l = Foundation.log(max(kappa, 1e-12))
+            sum += l
+            sumSq += l * l
+        }
+        let m = sum / Double(draws)
+        let value = (max(0, sumSq / Double(draws) - m * m), samples)
+        lock.lock()
+        entries[key] = value
+        lock.unlock()
+        return value
     }
 }

@@ -29,6 +29,11 @@ public struct EffectSlice: Sendable {
     public var targetEffect: [Double]
     /// Per perturbation: 2^effect of `genes` (the fold changes), precomputed for the error model.
     public var folds: [[Double]] = []
+    /// Per perturbation: mean and variance over cells of the fraction r of the full response a
+    /// cell has reached when sampled (delivery delay, ramp, cell age in vivo; 1 when guides have
+    /// acted long enough). A cell's fold change is 1 + (2^Δ − 1)·r.
+    public var responseMean: [Double] = []
+    public var responseVariance: [Double] = []
 
     /// Smallest |log2 fold change| kept in the sparse effect lists (0.5% change): smaller effects
     /// cannot reach power above the test level at any realistic cell count.
@@ -168,9 +173,19 @@ extension ExpectedEffects {
                     start = end
                 }
             }
+            // Response reached at sampling, per perturbation (by the decay of its first target).
+            var byDecay: [Double: (mean: Double, variance: Double)] = [:]
+            let response = perturbations.map { pert -> (mean: Double, variance: Double) in
+                let gamma = pert.targets.first.map { kinetics.decay[$0] } ?? design.system.network.decay_per_h
+                if let known = byDecay[gamma] { return known }
+                let r = ResponseTiming.moments(design, at: t, decay: gamma)
+                byDecay[gamma] = r
+                return r
+            }
             slices.append(EffectSlice(time_h: t, share: share, biologicalCV2: bio, drift_log2_per_h: drift,
                                       genes: genes, effects: effects, targetEffect: targetEffect,
-                                      folds: effects.map { $0.map { Foundation.exp2($0) } }))
+                                      folds: effects.map { $0.map { Foundation.exp2($0) } },
+                                      responseMean: response.map(\.mean), responseVariance: response.map(\.variance)))
         }
         return ExpectedEffects(
             names: perturbations.map(\.name),
@@ -266,5 +281,67 @@ extension Design {
             }
             return Foundation.pow(one, Double(hits))
         }
+    }
+}
+
+// MARK: - How far each cell's response has come when it is sampled
+
+/// The fraction r = 1 − e^{−γ·d} of the full response a cell shows after guides acted for d hours,
+/// over the cells of a sample: d runs from the first `perturb: true` step (plus the delivery delay
+/// ~ Gamma(4, mean/4) in vivo, or the ramp when `delayed_perturbation` is on) to the sampling
+/// time; in vivo a cell that entered the tissue after delivery (age ~ Exponential(influx), truncated as the
+/// simulator truncates it) descends from a transduced progenitor and has fully responded. Moments from a fixed, seeded sample of 4,096
+/// cells (the same on every run).
+public enum ResponseTiming {
+    public static func moments(_ design: Design, at t: Double, decay gamma: Double) -> (mean: Double, variance: Double) {
+        var elapsed = 0.0
+        var firstOn: Double? = nil
+        for step in design.protocol_ {
+            if step.perturb && firstOn == nil { firstOn = elapsed }
+            elapsed += step.duration_h
+        }
+        guard let on = firstOn, t > on else { return (0, 0) }
+        let system = design.system
+        let options = SimulationOptions()
+        let ramp = system.assumptions.delayed_perturbation ? max(0, system.assumptions.perturbation_ramp_h) : 0
+        func reached(_ d: Double) -> Double {
+            guard d > 0 else { return 0 }
+            // A linear ramp of the guide's strength over `ramp` hours, then first-order relaxation.
+            if ramp > 0 {
+                let steps = 16
+                var r = 0.0
+                for i in 0..<steps {
+                    let s = (Double(i) + 0.5) / Double(steps) * ramp
+                    if s < d { r += (1 - Foundation.exp(-gamma * (d - s))) / Double(steps) }
+                }
+                return r
+            }
+            return 1 - Foundation.exp(-gamma * d)
+        }
+        guard system.regime == .inVivo else {
+            let r = reached(t - on)
+            return (r, 0)
+        }
+        var rng = RandomStream(seed: 0x5EED_0DE1, domain: .animals, 424_242)
+        let draws = 4096
+        var sum = 0.0, sumSq = 0.0
+        let meanDelay = system.in_vivo.delivery_delay_h
+        let influx = system.in_vivo.influx_per_h
+        for _ in 0..<draws {
+            var onset = on
+            if meanDelay > 0 { onset += rng.gamma(shape: 4) * meanDelay / 4 }
+            var r = reached(t - onset)
+            if influx > 0 {
+                let cap = min(options.maxAgeInfluxTimes / influx, options.maxAge_h)
+                let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
+                // A cell that entered after delivery descends from a transduced progenitor: its
+                // guides have acted since before it entered, so it has fully responded.
+                if t - age > onset { r = 1 }
+            }
+            sum += r
+            sumSq += r * r
+        }
+        let mean = sum / Double(draws)
+        return (mean, max(0, sumSq / Double(draws) - mean * mean))
     }
 }

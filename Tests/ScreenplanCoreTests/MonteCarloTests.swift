@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import ScreenplanCore
+
+// The analytical variance against Monte Carlo with the simulator core, on small designs: 20
+// perturbations × 40 cells in 4 batches, 60 replicates with a fixed seed (deterministic), so the
+// median ratio over perturbations has a sampling error of about 18%/√20 × 1.25 ≈ 5%.
+
+private func tinyDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
+    var d = Design()
+    d.name = "tiny"
+    d.system.genes = 40
+    d.system.network.regulators = 10
+    d.system.network.seed = 5
+    d.system.time_step_h = 1
+    d.perturbations.targets = 20
+    d.protocol_ = [ProtocolStep(medium: "growth", perturb: false, duration_h: 6),
+                   ProtocolStep(medium: "growth", perturb: true, duration_h: 36)]
+    d.sampling.cells_per_perturbation = 40
+    d.measurement.measured_genes = 60
+    d.measurement.mrna_per_cell = 50_000
+    d.batching.batches = 4
+    edit(&d)
+    return d
+}
+
+private func differentiating(_ d: inout Design, inVivo: Bool) {
+    d.system.dynamics = .differentiating
+    if inVivo {
+        d.system.media = [MediumSpec(name: "differentiation")]
+        d.protocol_ = [ProtocolStep(medium: "differentiation", perturb: true, duration_h: 96)]
+    } else {
+        d.system.media = [MediumSpec(name: "growth"), MediumSpec(name: "differentiation")]
+        d.protocol_ = [ProtocolStep(medium: "growth", perturb: true, duration_h: 24),
+                       ProtocolStep(medium: "differentiation", perturb: true, duration_h: 36)]
+        d.sampling.time_points_h = [36, 60]
+        d.batching.layout = .perTimePoint
+    }
+}
+
+private func inVivo(_ d: inout Design) {
+    d.system.regime = .inVivo
+    d.batching.unit = .animal
+    d.batching.layout = .perAnimal
+    d.protocol_ = [ProtocolStep(medium: "growth", perturb: false, duration_h: 6),
+                   ProtocolStep(medium: "growth", perturb: true, duration_h: 96)]
+}
+
+private func ratio(_ d: Design) throws -> MonteCarloResult {
+    let result = try MonteCarlo.run(design: d, replicates: 60, seed: 1)
+    #expect(result.perturbations.count >= 15)
+    return result
+}
+
+@Test func monteCarloAgreesInVitroWithControlsInEveryBatch() throws {
+    let r = try ratio(tinyDesign())
+    #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+}
+
+@Test func monteCarloAgreesInVitroWithControlsInHalfTheBatches() throws {
+    // Strong batch effects and guides that all act alike, so the confounding term matters.
+    let d = tinyDesign {
+        $0.batching.controls_in_fraction = 0.5
+        $0.batching.batch_effect_sd = 0.3
+        $0.perturbations.knockdown_concentration = 100_000
+    }
+    let r = try ratio(d)
+    let share = r.error_budget.first { $0.source == "batch confounding" }?.share ?? 0
+    #expect(share > 0.1)
+    #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+}
+
+@Test func monteCarloAgreesInVitroDifferentiatingWithTimeMatchedControls() throws {
+    let r = try ratio(tinyDesign { differentiating(&$0, inVivo: false) })
+    #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+}
+
+@Test func monteCarloInVivoNonDifferentiating() throws {
+    let r = try ratio(tinyDesign { inVivo(&$0) })
+    // Known gap: the simulator's downstream genes respond almost fully even in cells whose
+    // guides arrived late, while the analysis attenuates them by the delivery-delay model
+    // (ResponseTiming); the median ratio is ≈ 1.17 here.
+    #expect((0.8...1.4).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+    withKnownIssue("in vivo response timing differs between analysis and simulator (docs/batching.md)") {
+        #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+    }
+}
+
+@Test func monteCarloInVivoDifferentiating() throws {
+    let r = try ratio(tinyDesign { inVivo(&$0); differentiating(&$0, inVivo: true) })
+    // Lineage regulators change the lineage choice itself (far from linear), and young cells
+    // are still progenitors: median ratio ≈ 1.36 here.
+    #expect((0.8...1.6).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+    withKnownIssue("in vivo differentiating: lineage switching and influx states are not in the analytical model") {
+        #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+    }
+}
+
+@Test func monteCarloLayoutFollowsTheSimulatorsPlan() {
+    let d = tinyDesign { differentiating(&$0, inVivo: false) }
+    let (layout, analysed) = MonteCarlo.layout(for: d)
+    let plan = SimulationPlan(design: d)
+    // One unit per (batch, time point); every cell of the plan is in the layout.
+    #expect(layout.batchCount == plan.batchCount * plan.timePoints.count)
+    let planned = plan.counts.reduce(0) { $0 + $1.dropLast().reduce(0) { $0 + $1.reduce(0, +) } }
+    #expect(layout.cells.reduce(0, +) == planned)
+    // The batch effect moved to an outer level shared by the units of a batch.
+    #expect(analysed.batching.batch_effect_sd == 0)
+    #expect(analysed.batching.nested.last?.effect_sd == d.batching.batch_effect_sd)
+}
