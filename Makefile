@@ -1,6 +1,7 @@
 # screenplan: two commands set everything up. `make run` opens the TUI; `make test` runs the suite.
 SHELL := /bin/bash
-APT_PACKAGES := libncursesw5-dev libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev pkg-config tmux
+# chromium renders the HTML report in the tests; dpkg-query skips it (fast) when installed.
+APT_PACKAGES := libncursesw5-dev libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev pkg-config tmux chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/release/screenplan
@@ -17,10 +18,11 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
-## python-deps: numpy/scipy/anndata/scanpy for the tests that read screenplan's output independently
+## python-deps: numpy/scipy/anndata/scanpy/h5py, jsonschema, Pillow and pytest for the tests that
+## read screenplan's output independently (Tests/python)
 python-deps:
-	@python3 -c "import anndata, scanpy, scipy, numpy" 2>/dev/null || \
-	  python3 -m pip install -q --disable-pip-version-check anndata scanpy scipy numpy
+	@python3 -c "import anndata, scanpy, scipy, numpy, h5py, jsonschema, PIL, pytest" 2>/dev/null || \
+	  python3 -m pip install -q --disable-pip-version-check anndata scanpy scipy numpy h5py jsonschema pillow pytest
 
 build: deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
@@ -31,6 +33,7 @@ run: build
 test: deps python-deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) swift test $(SWIFT_BUILD_FLAGS)
+	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 -m pytest -q Tests/python
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 Tests/python/test_read_10x.py
 
 bench: build

@@ -31,11 +31,16 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
 
         // MARK: - Core: design, network, dynamics, measurement, simulation, analysis, learning, reports
         .target(
             name: "ScreenplanCore",
-            dependencies: ["COpenBLAS", "CZlib", .product(name: "Yams", package: "Yams")],
+            dependencies: ["COpenBLAS", "CZlib", "CHDF5", .product(name: "Yams", package: "Yams")],
             linkerSettings: [.linkedLibrary("lapacke"), .linkedLibrary("m")]
         ),
 

@@ -98,3 +98,10 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// Runs Tests/python/checks.py (independent checks of output files with Python's jsonschema,
+/// anndata and headless Chromium) with `arguments`; status 0 means every check passed.
+@discardableResult
+public func runPythonCheck(_ arguments: [String]) throws -> CommandResult {
+    try runProcess("/usr/bin/env", ["python3", repositoryRoot + "/Tests/python/checks.py"] + arguments)
+}

@@ -249,9 +249,10 @@ public enum TenXWriter {
     }
 
     static func writeRunJSON(model: SimulationModel, shard: ShardSpec?, options: SimulationOptions,
-                             summary: SimulationSummary, stateEntries: Int, info: SimulationRunInfo, to dir: URL) throws {
+                             summary: SimulationSummary, stateEntries: Int, info: SimulationRunInfo, to dir: URL,
+                             format: String = "10x-mtx") throws {
         var json: [String: Any] = [
-            "format": "10x-mtx",
+            "format": format,
             "version": ScreenplanVersion.string,
             "seed": summary.seed,
             "design_name": model.design.name,
@@ -309,6 +310,9 @@ public enum TenXWriter {
             guard let data = try? Data(contentsOf: runURL),
                   let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw MergeError(message: "\(path): no readable run.json; is it a `screenplan simulate --shard` output?")
+            }
+            if let format = json["format"] as? String, format != "10x-mtx" {
+                throw MergeError(message: "\(path): a \(format) run; merge joins 10x (mtx) shards, and anndata.concat joins h5ad shards")
             }
             guard let shard = json["shard"] as? [String: Any], let i = shard["index"] as? Int, let c = shard["count"] as? Int else {
                 throw MergeError(message: "\(path): run.json has no shard; it is already a complete run")

@@ -1,0 +1,37 @@
+// Shim for the HDF5 C library (Debian's libhdf5-dev, serial build; pkg-config "hdf5" supplies the
+// include directory). HDF5's type, property-list and flag constants are macros that expand to
+// global variables behind H5open() or to casts, which Swift cannot import: each gets a static
+// inline accessor here instead of a copied value.
+#ifndef SCREENPLAN_CHDF5_SHIM_H
+#define SCREENPLAN_CHDF5_SHIM_H
+#include <hdf5.h>
+
+static inline hid_t sp_h5p_default(void) { return H5P_DEFAULT; }
+static inline hid_t sp_h5s_all(void) { return H5S_ALL; }
+static inline hsize_t sp_h5s_unlimited(void) { return H5S_UNLIMITED; }
+static inline unsigned sp_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+static inline unsigned sp_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline size_t sp_h5t_variable(void) { return H5T_VARIABLE; }
+static inline hid_t sp_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t sp_h5p_file_access(void) { return H5P_FILE_ACCESS; }
+static inline hid_t sp_h5p_group_create(void) { return H5P_GROUP_CREATE; }
+
+static inline hid_t sp_h5t_native_int8(void) { return H5T_NATIVE_INT8; }
+static inline hid_t sp_h5t_native_int16(void) { return H5T_NATIVE_INT16; }
+static inline hid_t sp_h5t_native_int32(void) { return H5T_NATIVE_INT32; }
+static inline hid_t sp_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t sp_h5t_native_uint64(void) { return H5T_NATIVE_UINT64; }
+static inline hid_t sp_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
+static inline hid_t sp_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t sp_h5t_c_s1(void) { return H5T_C_S1; }
+static inline hid_t sp_h5t_std_i8le(void) { return H5T_STD_I8LE; }
+static inline hid_t sp_h5t_std_i32le(void) { return H5T_STD_I32LE; }
+static inline hid_t sp_h5t_std_i64le(void) { return H5T_STD_I64LE; }
+static inline hid_t sp_h5t_std_u64le(void) { return H5T_STD_U64LE; }
+static inline hid_t sp_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+static inline hid_t sp_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
+
+/// Turns off HDF5's automatic printing of its error stack; screenplan reports errors itself.
+static inline void sp_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+#endif

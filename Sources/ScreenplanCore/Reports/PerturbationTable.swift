@@ -1,0 +1,38 @@
+import Foundation
+
+// MARK: - Per-perturbation table (CSV or TSV)
+
+/// The per-perturbation table: one row per perturbation with cells, batches, the predicted
+/// target effect and its sd (log2), power, expected DE genes and flags (joined by ";").
+public enum PerturbationTable {
+    /// Column names, in order.
+    public static let columns = ["perturbation", "target", "cells", "batches", "target_effect_log2",
+                                 "target_sd_log2", "power", "de_genes", "flags"]
+
+    /// The table with `separator` ("," gives RFC 4180 CSV with quoting; "\t" gives TSV, where tabs
+    /// and line breaks inside fields become spaces). Numbers use fixed decimals, so the output
+    /// is stable across platforms.
+    public static func render(_ rows: [PerturbationReport], separator: String) -> String {
+        let csv = separator == ","
+        var out = columns.joined(separator: separator) + "\n"
+        for p in rows {
+            let values = [
+                p.name, p.target, String(p.cells), String(p.batches),
+                String(format: "%.6f", p.target_effect), String(format: "%.6f", p.target_sd),
+                String(format: "%.6f", p.power), String(format: "%.2f", p.de_genes),
+                p.flags.joined(separator: ";"),
+            ]
+            out += values.map { csv ? csvField($0) : tsvField($0) }.joined(separator: separator) + "\n"
+        }
+        return out
+    }
+
+    private static func csvField(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private static func tsvField(_ s: String) -> String {
+        s.map { $0 == "\t" || $0 == "\n" || $0 == "\r" ? " " : String($0) }.joined()
+    }
+}

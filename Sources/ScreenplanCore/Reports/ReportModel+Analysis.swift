@@ -1,0 +1,76 @@
+import Foundation
+
+// MARK: - Building a report model from the analysis
+
+extension ReportModel {
+    /// Cells per perturbation at which the power curve is evaluated, as multiples of the design's.
+    public static let powerCurveCellFactors: [Double] = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4]
+    /// True |log2 fold changes| at which the effect-size power curve is evaluated.
+    public static let powerCurveEffects: [Double] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0]
+
+    /// Analyses `design` under `layout` (its own when nil) and gathers everything a report shows:
+    /// the result with recommendations and target-power solutions, the layout grid, power curves
+    /// against cells per perturbation and effect size, and the order list priced from the
+    /// analysis's cell count (which counts perturbed cells 1/MOI at high MOI).
+    /// - Parameter solve: run the target-power solvers (the slowest part) for `analysis.solutions`.
+    /// - Throws: what the analysis throws (e.g. an unreadable network file).
+    /// - Complexity: one evaluation per power-curve point plus the solvers.
+    public static func build(design: Design, layout strategy: LayoutStrategy? = nil,
+                             analyzer: Analyzer = Analyzer(), solve: Bool = true) throws -> ReportModel {
+        let evaluation = try analyzer.evaluate(design, layout: strategy)
+        let solutions = solve ? try analyzer.solve(design, layout: strategy) : nil
+        let result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
+                                       solutions: solutions)
+        let names = try analyzer.effects(for: design).names
+        let layout = evaluation.layout
+        let grid = (0..<layout.perturbationCount).map { p in (0..<layout.batchCount).map { layout.cells(p, $0) } }
+        let rowNames = (0..<layout.perturbationCount).map { $0 < names.count ? names[$0] : "P\($0 + 1)" }
+        let summary = LayoutSummary.grouping(name: layout.strategy.rawValue, unit: design.batching.unit.rawValue,
+                                             perturbations: rowNames, cells: grid, controls: layout.controls)
+
+        let n0 = design.sampling.cells_per_perturbation
+        var cellPoints = powerCurveCellFactors.map { max(1, Int((Double(n0) * $0).rounded())) }
+        cellPoints = Array(Set(cellPoints)).sorted()
+        let byCells = try analyzer.powerVersusCells(design, cells: cellPoints, layout: strategy)
+        let byEffect = try analyzer.powerVersusEffect(design, effects: powerCurveEffects, layout: strategy)
+        let typicalEffect = evaluation.medianRow.map { abs($0.targetEffect) }
+        let curves = [
+            PowerCurve(id: "power-vs-cells", title: "Median power against cells per perturbation",
+                       x_label: "cells per perturbation", current_x: Double(n0),
+                       series: [PowerSeries(label: "median power",
+                                            points: byCells.map { PowerPoint(x: Double($0.cells), power: $0.power) })]),
+            PowerCurve(id: "power-vs-effect", title: "Power of the typical perturbation against effect size",
+                       x_label: "true |log2 fold change| of the target", current_x: typicalEffect,
+                       series: [PowerSeries(label: "typical perturbation (median sd)",
+                                            points: byEffect.map { PowerPoint(x: $0.effect, power: $0.power) })]),
+        ]
+        let order = OrderList(design: design, cellsLoaded: evaluation.cost.cells_loaded, batches: layout.batchCount)
+        return ReportModel(design: design, analysis: result, layout: summary, powerCurves: curves, order: order)
+    }
+}
+
+extension ReportRenderer {
+    /// Analyses `design` and writes its report at `path`, in the format of the extension: the
+    /// one call behind `screenplan report` and the TUI's Export screen.
+    /// - Throws: `ReportPathError` for an unknown extension (before any analysis), what the
+    ///   analysis throws, `FileWriteError` when writing fails.
+    @discardableResult
+    public static func write(design: Design, to path: String, layout: LayoutStrategy? = nil,
+                             solve: Bool = true) throws -> ReportFormat {
+        guard ReportFormat(path: path) != nil else { throw ReportPathError(path: path) }
+        return try write(try ReportModel.build(design: design, layout: layout, solve: solve), to: path)
+    }
+}
+
+extension ReportFormat {
+    /// A title for menus (the TUI's Export screen).
+    public var title: String {
+        switch self {
+        case .markdown: return "report (Markdown)"
+        case .html: return "report (HTML, self-contained)"
+        case .json: return "report (JSON)"
+        case .csv: return "per-perturbation table (CSV)"
+        case .tsv: return "per-perturbation table (TSV)"
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+
+// MARK: - The tables every text report shows, as rows of formatted strings
+//
+// Markdown and HTML lay out the same tables, so the cells are formatted once here.
+
+/// A table of formatted cells.
+public struct ReportTable: Equatable, Sendable {
+    public var header: [String]
+    public var rows: [[String]]
+    /// Columns that hold numbers (right-aligned).
+    public var numeric: Set<Int>
+
+    public init(header: [String], rows: [[String]], numeric: Set<Int> = []) {
+        self.header = header
+        self.rows = rows
+        self.numeric = numeric
+    }
+}
+
+/// Builds the report's tables from a model.
+public enum ReportTables {
+    /// Most perturbations listed in the lowest-power table (the CSV has them all).
+    public static let lowestPowerLimit = 20
+
+    /// Headline figures.
+    public static func summary(_ m: ReportModel) -> ReportTable {
+        let s = m.analysis.summary, d = m.design
+        return ReportTable(header: ["Figure", "Value"], rows: [
+            ["Perturbations", "\(ReportNumber.integer(s.perturbations)) (\(d.perturbations.modality.rawValue), \(d.perturbations.guides_per_target) guides per target)"],
+            ["Cells per perturbation", "\(ReportNumber.integer(d.sampling.cells_per_perturbation)) after QC, at \(d.timePoints.count) time point(s)"],
+            ["Cells loaded", "\(ReportNumber.integer(s.cells_loaded)) in \(ReportNumber.integer(s.batches)) \(d.batching.unit.rawValue)s"],
+            ["Layout", m.analysis.layout],
+            ["Median power", ReportNumber.percent(s.median_power)],
+            ["Lowest power", "\(s.worst_perturbation): \(ReportNumber.percent(s.worst_power))"],
+            ["Cost (analysis)", ReportNumber.money(s.cost, s.currency)],
+            ["Order: model cost", ReportNumber.money(m.order.model_total, m.order.currency)],
+            ["Order: purchase cost", ReportNumber.money(m.order.purchase_total, m.order.currency)],
+        ])
+    }
+
+    /// The order list with the cost of each line.
+    public static func order(_ m: ReportModel) -> ReportTable {
+        let cur = m.order.currency
+        var rows = m.order.lines.map { l -> [String] in
+            let inTotals = [l.in_model_total ? "model" : nil, l.in_purchase_total ? "purchase" : nil].compactMap { $0 }
+            return [l.item, ReportNumber.quantity(l.quantity) + " " + l.unit,
+                    l.unit_cost.map { ReportNumber.money($0, cur) } ?? "–",
+                    l.cost.map { ReportNumber.money($0, cur) } ?? "–",
+                    inTotals.isEmpty ? "–" : inTotals.joined(separator: ", "), l.basis]
+        }
+        rows.append(["Total: model cost (lanes or batches, cells, reads)", "", "", ReportNumber.money(m.order.model_total, cur), "", "what the analysis and the optimiser use"])
+        rows.append(["Total: purchase cost (whole kits, cells, whole flow cells)", "", "", ReportNumber.money(m.order.purchase_total, cur), "", "what the lab pays up front"])
+        return ReportTable(header: ["Item", "Quantity", "Unit cost", "Cost", "In total", "How it is computed"],
+                           rows: rows, numeric: [1, 2, 3])
+    }
+
+    /// The design's main parameters with their field paths.
+    public static func design(_ m: ReportModel) -> ReportTable {
+        let d = m.design
+        let f = DesignFigures(d)
+        var rows: [[String]] = [
+            ["Regime, dynamics", "\(d.system.regime.rawValue), \(d.system.dynamics.rawValue)", "system.regime, system.dynamics"],
+            ["Modelled / measured genes", "\(ReportNumber.integer(d.system.genes)) / \(ReportNumber.integer(d.measurement.measured_genes))", "system.genes, measurement.measured_genes"],
+            ["Modality", d.perturbations.modality.rawValue, "perturbations.modality"],
+            ["Perturbations (guides)", "\(ReportNumber.integer(f.perturbations)) (\(ReportNumber.integer(f.guides)))", "perturbations.targets, .guides_per_target, .combinations"],
+            ["MOI", ReportNumber.short(d.perturbations.moi), "perturbations.moi"],
+            ["Time points (h)", f.time_points_h.map(ReportNumber.short).joined(separator: ", "), "sampling.time_points_h"],
+            ["Cells per perturbation", ReportNumber.integer(f.cells_per_perturbation), "sampling.cells_per_perturbation"],
+            ["Perturbed / control cells", "\(ReportNumber.integer(f.perturbed_cells)) / \(ReportNumber.integer(f.control_cells))", "derived"],
+            ["QC pass fraction", ReportNumber.percent(d.sampling.qc_pass_fraction), "sampling.qc_pass_fraction"],
+            ["Cells loaded", ReportNumber.quantity(m.order.line("cells")?.quantity ?? 0), "analysis (order list)"],
+            ["Reads per cell", ReportNumber.quantity(f.reads_per_cell), "measurement.reads_per_cell"],
+            ["UMIs per cell (saturation)", "\(ReportNumber.fixed(f.expected_umis_per_cell, 0)) (\(ReportNumber.percent(f.sequencing_saturation)))", "derived"],
+            ["Batches", "\(f.batches) \(f.batch_unit)s, up to \(ReportNumber.integer(d.batching.max_cells_per_batch)) cells each", "batching.batches, .unit, .max_cells_per_batch"],
+            ["Layout", d.batching.layout.rawValue, "batching.layout"],
+            ["Batch effect / interaction sd", "\(ReportNumber.short(d.batching.batch_effect_sd)) / \(ReportNumber.short(d.batching.interaction_sd))", "batching.batch_effect_sd, .interaction_sd"],
+            ["α, correction", "\(ReportNumber.short(d.analysis.alpha)), \(d.analysis.multiple_testing.rawValue)", "analysis.alpha, .multiple_testing"],
+        ]
+        for level in d.batching.nested {
+            rows.append(["Nested level", "\(level.count) \(level.unit.rawValue)s, effect sd \(ReportNumber.short(level.effect_sd))", "batching.nested"])
+        }
+        return ReportTable(header: ["Parameter", "Value", "Field"], rows: rows)
+    }
+
+    /// Cells per batch.
+    public static func batches(_ m: ReportModel) -> ReportTable {
+        let l = m.layout
+        let rows = l.batch_labels.indices.map { b -> [String] in
+            let p = b < l.perturbed_cells.count ? l.perturbed_cells[b] : 0
+            let c = b < l.control_cells.count ? l.control_cells[b] : 0
+            return [l.batch_labels[b], ReportNumber.integer(p), ReportNumber.integer(c), ReportNumber.integer(p + c)]
+        }
+        return ReportTable(header: ["Batch", "Perturbed cells", "Control cells", "Total (after QC)"], rows: rows,
+                           numeric: [1, 2, 3])
+    }
+
+    /// Shares of the variance of the median perturbation's estimate.
+    public static func errorBudget(_ m: ReportModel) -> ReportTable {
+        ReportTable(header: ["Source", "Share", "Variance (log2²)"],
+                    rows: m.analysis.error_budget.map {
+                        [$0.source, ReportNumber.percent($0.share), String(format: "%.3e", $0.variance)]
+                    }, numeric: [1, 2])
+    }
+
+    /// One power curve as a table: x down the rows, one column per series.
+    public static func powerCurve(_ c: PowerCurve) -> ReportTable {
+        let xs = Array(Set(c.series.flatMap { $0.points.map(\.x) })).sorted()
+        let rows = xs.map { x -> [String] in
+            [ReportNumber.quantity(x)] + c.series.map { s in
+                s.points.first(where: { $0.x == x }).map { ReportNumber.percent($0.power) } ?? ""
+            }
+        }
+        return ReportTable(header: [c.x_label] + c.series.map(\.label), rows: rows,
+                           numeric: Set(0...c.series.count))
+    }
+
+    /// Power bins: lower edge inclusive, upper exclusive (the last includes 100%).
+    public static let powerBins: [(Double, Double)] = [(0, 0.2), (0.2, 0.5), (0.5, 0.8), (0.8, 0.95), (0.95, 1.0)]
+
+    /// How many perturbations fall in each power bin.
+    public static func powerDistribution(_ m: ReportModel) -> ReportTable {
+        let powers = m.analysis.perturbations.map(\.power)
+        let total = max(1, powers.count)
+        let rows = powerBins.enumerated().map { i, bin -> [String] in
+            let last = i == powerBins.count - 1
+            let n = powers.filter { $0 >= bin.0 && ($0 < bin.1 || (last && $0 <= bin.1)) }.count
+            let label = "\(ReportNumber.fixed(bin.0 * 100, 0))–\(ReportNumber.fixed(bin.1 * 100, 0))%"
+            return [label, ReportNumber.integer(n), ReportNumber.percent(Double(n) / Double(total))]
+        }
+        return ReportTable(header: ["Power", "Perturbations", "Share"], rows: rows, numeric: [1, 2])
+    }
+
+    /// The perturbations with the lowest power (ties broken by name, so the order is stable).
+    public static func lowestPower(_ m: ReportModel) -> ReportTable {
+        let sorted = m.analysis.perturbations.sorted {
+            $0.power != $1.power ? $0.power < $1.power : $0.name < $1.name
+        }
+        let rows = sorted.prefix(lowestPowerLimit).map { p -> [String] in
+            [p.name, p.target, ReportNumber.integer(p.cells), String(p.batches), ReportNumber.short(p.target_effect),
+             p.target_sd >= 0 ? ReportNumber.short(p.target_sd) : "n/a", ReportNumber.percent(p.power), ReportNumber.fixed(p.de_genes, 1),
+             p.flags.isEmpty ? "–" : p.flags.joined(separator: ", ")]
+        }
+        return ReportTable(header: ["Perturbation", "Target", "Cells", "Batches", "Effect (log2)", "sd (log2)",
+                                    "Power", "DE genes", "Flags"], rows: rows, numeric: [2, 3, 4, 5, 6, 7])
+    }
+
+    /// Most distinct flags listed (flags can carry numbers, so they need not repeat).
+    public static let flagLimit = 20
+
+    /// How many perturbations carry each flag, most frequent first (at most `flagLimit`).
+    public static func flags(_ m: ReportModel) -> ReportTable {
+        var counts: [String: Int] = [:]
+        for p in m.analysis.perturbations { for f in p.flags { counts[f, default: 0] += 1 } }
+        let rows = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .prefix(flagLimit).map { [$0.key, ReportNumber.integer($0.value)] }
+        return ReportTable(header: ["Flag", "Perturbations"], rows: Array(rows), numeric: [1])
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import ScreenplanCore
+
+/// `screenplan report DESIGN -o FILE [-o FILE…]`: the design report in the format of each
+/// FILE's extension (.md, .html, .json, .csv, .tsv), written atomically from one analysis.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write the design report: what to order, layout, error budget, power, recommendations.",
+        discussion: """
+            The format follows the output file's extension: \(ReportFormat.extensions.map { "." + $0 }.joined(separator: ", ")).
+            .md reads as plain text and on GitHub; .html is one self-contained, printable file;
+            .json follows docs/report-schema.json; .csv/.tsv is the per-perturbation table.
+            Repeat -o to write several formats from one analysis. The same design and screenplan
+            version always give the same files.
+            """)
+
+    @Argument(help: "Design file (YAML or JSON).")
+    var design: String
+
+    @Option(name: .shortAndLong, help: "Output file; its extension picks the format. Repeatable.")
+    var output: [String] = []
+
+    @Option(help: "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's).")
+    var layout: String?
+
+    @Flag(help: "Skip the target-power solvers (faster; the report then has no solutions block).")
+    var noSolve = false
+
+    func run() throws {
+        guard !output.isEmpty else {
+            throw CommandFailure.input("give an output file with -o FILE (\(ReportFormat.extensions.map { "." + $0 }.joined(separator: ", ")))")
+        }
+        var formats: [ReportFormat] = []
+        for path in output {
+            guard let format = ReportFormat(path: path) else {
+                throw CommandFailure.input(ReportPathError(path: path).description)
+            }
+            formats.append(format)
+        }
+        let d = try loadDesign(design)
+        let strategy = try parseLayout(layout)
+        let model = try runtime { try ReportModel.build(design: d, layout: strategy, solve: !noSolve) }
+        for (path, format) in zip(output, formats) {
+            do {
+                try ReportRenderer.write(model, to: path)
+            } catch let error as FileWriteError {
+                throw CommandFailure.runtime(error.description)
+            } catch {
+                throw CommandFailure.runtime("cannot render the \(format.rawValue) report: \(error)")
+            }
+            print("\(path): \(format.rawValue) report of \(d.name)")
+        }
+    }
+}
