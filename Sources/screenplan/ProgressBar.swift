@@ -4,13 +4,16 @@ import ScreenplanCore
 /// A progress bar with ETA on standard error, drawn only when standard error is a terminal
 /// (pipes, files and JSON output see nothing of it).
 final class TerminalProgressBar: @unchecked Sendable {
-    let reporter = ProgressReporter()
+    let reporter: ProgressReporter
     private let label: String
     private let lock = NSLock()
     private var finished = false
     private var thread: Thread?
 
-    init(label: String) { self.label = label }
+    init(label: String, reporter: ProgressReporter = ProgressReporter()) {
+        self.label = label
+        self.reporter = reporter
+    }
 
     /// Starts drawing (a no-op when stderr is not a TTY).
     func start() {
@@ -33,7 +36,7 @@ final class TerminalProgressBar: @unchecked Sendable {
         let filled = Int((f * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let eta = reporter.eta.map { "ETA \(Self.format($0))" } ?? "ETA --"
-        let line = "\r\(label) [\(bar)] \(String(format: "%3.0f", f * 100))% \(Self.format(reporter.elapsed)) \(eta)   "
+        let line = "\r\(label) [\(bar)] \(String(format: "%3.0f", f * 100))% \(Self.format(reporter.elapsed)) \(eta) \(reporter.message)\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
     }
 

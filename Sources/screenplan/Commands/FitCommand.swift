@@ -90,18 +90,18 @@ struct FitCommand: ParsableCommand {
         case .both: options.losses = [.standard, .steadyState]
         }
         let progress = ProgressReporter()
-        let bar = isatty(2) == 1 ? TerminalProgressBar(progress) : nil
-        bar?.start()
+        let bar = TerminalProgressBar(label: "fit", reporter: progress)
+        bar.start()
         if quick {
             let summary: LearnabilitySummary
             do {
                 summary = try Learnability.quickEstimate(loaded.design, network: try Simulator.network(for: loaded),
                                                          seed: seed, progress: progress)
             } catch let error as LearnabilityError {
-                bar?.stop()
+                bar.finish()
                 throw CommandFailure.input("\(design): \(error.description)")
             }
-            bar?.stop()
+            bar.finish()
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -118,16 +118,16 @@ struct FitCommand: ParsableCommand {
             let network = try Simulator.network(for: loaded)
             result = try Learnability.fit(design: loaded.design, network: network, options: options, progress: progress)
         } catch let error as SteadyStateError {
-            bar?.stop()
+            bar.finish()
             throw CommandFailure.runtime("\(design): \(error.description)")
         } catch let error as LearnabilityError {
-            bar?.stop()
+            bar.finish()
             throw CommandFailure.input("\(design): \(error.description)")
         } catch let error as SimulationError {
-            bar?.stop()
+            bar.finish()
             throw CommandFailure.runtime("\(design): \(error.description)")
         }
-        bar?.stop()
+        bar.finish()
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -138,48 +138,5 @@ struct FitCommand: ParsableCommand {
         } else {
             print(result.text)
         }
-    }
-}
-
-/// A one-line progress bar with ETA on standard error, redrawn from a background thread.
-final class TerminalProgressBar: @unchecked Sendable {
-    private let progress: ProgressReporter
-    private let lock = NSLock()
-    private var running = false
-    private var thread: Thread?
-
-    init(_ progress: ProgressReporter) { self.progress = progress }
-
-    func start() {
-        lock.lock(); running = true; lock.unlock()
-        let t = Thread { [self] in
-            while isRunning {
-                draw()
-                Thread.sleep(forTimeInterval: 0.25)
-            }
-        }
-        thread = t
-        t.start()
-    }
-
-    private var isRunning: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return running
-    }
-
-    func stop() {
-        lock.lock(); running = false; lock.unlock()
-        Thread.sleep(forTimeInterval: 0.3)
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
-    }
-
-    private func draw() {
-        let f = progress.fraction
-        let width = 30
-        let filled = Int(Double(width) * f)
-        let eta = progress.eta.map { String(format: " ETA %.0fs", $0) } ?? ""
-        let line = "\r\u{1B}[2K[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            + String(format: "] %3.0f%% ", f * 100) + progress.message + eta
-        FileHandle.standardError.write(Data(line.utf8))
     }
 }
