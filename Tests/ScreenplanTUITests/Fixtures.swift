@@ -127,7 +127,7 @@ let fixtureDefaultEvaluation = fixtureEngine.evaluate(defaultDocument().design, 
 let designOnlyDefaultEvaluation = Engine.designOnly.evaluate(defaultDocument().design, generation: 0)
 
 /// The engine's evaluation of `design` at generation 0 (cached for the default design).
-func evaluation(of design: Design, with engine: Engine) -> Evaluation {
+func evaluation(of design: Design, with engine: Engine) -> ScreenEvaluation {
     if design == defaultDocument().design {
         if engine.info == fixtureEngine.info { return fixtureDefaultEvaluation }
         if engine.info == Engine.designOnly.info { return designOnlyDefaultEvaluation }

@@ -97,8 +97,10 @@ extension Layout {
             guard !targets.isEmpty else { return }
             let q = total / targets.count, rem = total % targets.count
             for (j, b) in targets.enumerated() {
-                // Remainders rotate with p so batches stay balanced.
-                let extra = ((j - p % targets.count + targets.count) % targets.count) < rem ? 1 : 0
+                // Remainders tile the batches: perturbation p's extra cells start where p − 1's
+                // ended, so batch totals differ by at most one or two cells.
+                let start = (p * rem) % targets.count
+                let extra = ((j - start + targets.count) % targets.count) < rem ? 1 : 0
                 cells[p * bCount + b] += q + extra
             }
         }

@@ -13,7 +13,7 @@ public enum Msg: Equatable, Sendable {
     case saved(path: String, design: Design)
     case saveFailed(String)
     /// The engine finished evaluating the design of one generation.
-    case evaluated(Evaluation)
+    case evaluated(ScreenEvaluation)
     /// The runner's evaluation task ended (internal to the runner; update ignores it).
     case evaluationDone
     /// A long job reports progress (fraction in [0, 1], ETA in seconds when known).

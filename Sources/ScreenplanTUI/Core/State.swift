@@ -109,7 +109,7 @@ public struct AppState: Equatable, Sendable {
     public var redoStack: [Design] = []
     /// Bumped on every design change; evaluations of older generations are dropped.
     public var generation = 0
-    public var evaluation: Evaluation?
+    public var evaluation: ScreenEvaluation?
 
     // MARK: The terminal
     public var width: Int

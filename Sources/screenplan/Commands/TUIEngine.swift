@@ -1,12 +1,133 @@
+import Foundation
 import ScreenplanCore
 import ScreenplanTUI
 
-/// The engine the TUI runs on: the one place that wires the analysis, simulator and report
-/// modules into the screens. Until they land, layouts come from the design's own counts and the
-/// screens say "analysis not available" rather than show made-up numbers.
-///
-/// To wire the analysis: `Engine(analyze: { try analyze($0) }, powerVsCells: …, powerVsEffect: …,
-/// layout: { try layoutGrid($0) }, jobs: [simulate, montecarlo, optimize], exporters: [md, html, json])`.
+// MARK: - The engine the TUI runs on
+//
+// The one place that wires the analysis, simulator, learnability and report modules into the
+// screens. The analyzer is shared so its caches (network, expected effects) survive keystrokes:
+// re-analysis after one edit reuses everything the edit did not touch.
+
 func tuiEngine() -> Engine {
-    .designOnly
+    let analyzer = Analyzer()
+    return Engine(
+        analyze: { design in try analyzer.analyze(design) },
+        powerVsCells: { design, cells in
+            try analyzer.powerVersusCells(design, cells: cells, layout: nil).map(\.power)
+        },
+        powerVsEffect: { design, effects in
+            try analyzer.powerVersusEffect(design, effects: effects, layout: nil).map(\.power)
+        },
+        layout: { design in try layoutGrid(design, analyzer: analyzer) },
+        jobs: [simulationJob(), monteCarloJob(), optimizeJob(analyzer: analyzer), learnabilityJob()],
+        exporters: ReportFormat.allCases.map { format in
+            Exporter(title: "report (\(format.rawValue))", fileExtension: format.rawValue) { design, path in
+                try ReportRenderer.write(try ReportModel.build(design: design, analyzer: analyzer), to: path)
+            }
+        })
+}
+
+/// The analysis module's layout (cached by the analyzer) as the grid the Layout screen draws.
+private func layoutGrid(_ design: Design, analyzer: Analyzer) throws -> LayoutGrid {
+    try LayoutGrid(analyzer.layout(for: design), design: design)
+}
+
+/// Simulates the whole design in memory and summarises what a sequencing run would give.
+private func simulationJob() -> LongJob {
+    LongJob(title: "simulate", summary: "simulate every cell of the design (counts stay in memory)") { design, progress in
+        let network = try ExpectedEffects.loadNetwork(design)
+        var cells = 0, entries = 0, controls = 0
+        var umis: [Int] = []
+        let summary = try Simulator.run(design: design, network: network, seed: 1, progress: progress) { block in
+            cells += block.cellCount
+            entries += block.entryCount
+            for c in 0..<block.cellCount {
+                if block.cells[c].observedPerturbation < 0 { controls += 1 }
+                var total = 0
+                for e in block.offsets[c]..<block.offsets[c + 1] { total += Int(block.counts[e]) }
+                umis.append(total)
+            }
+        }
+        umis.sort()
+        let median = umis.isEmpty ? 0 : umis[umis.count / 2]
+        return JobResult(
+            title: "simulation (seed 1)",
+            figures: [
+                Figure("cells", "\(cells)"), Figure("control cells", "\(controls)"),
+                Figure("median UMIs per cell", "\(median) UMIs"),
+                Figure("non-zero counts", "\(entries)"),
+                Figure("time", String(format: "%.1f s", summary.seconds)),
+            ],
+            histogram: umiHistogram(umis))
+    }
+}
+
+/// UMIs per cell in ten equal bins between the 1st and 99th percentile.
+private func umiHistogram(_ sorted: [Int]) -> Histogram? {
+    guard sorted.count > 10 else { return nil }
+    let low = sorted[sorted.count / 100], high = max(low + 1, sorted[sorted.count * 99 / 100])
+    let bins = 10
+    let width = Double(high - low) / Double(bins)
+    var counts = [Int](repeating: 0, count: bins)
+    for u in sorted where u >= low && u <= high {
+        counts[min(bins - 1, Int(Double(u - low) / width))] += 1
+    }
+    let labels = (0..<bins).map { "\(low + Int(Double($0) * width))" }
+    return Histogram(title: "UMIs per cell", labels: labels, counts: counts)
+}
+
+/// Monte Carlo check of the analytical variances on the design as written.
+private func monteCarloJob() -> LongJob {
+    LongJob(title: "Monte Carlo (20 reps)", summary: "simulate the design 20 times; empirical vs predicted variance") { design, progress in
+        let result = try MonteCarlo.run(design: design, replicates: 20, seed: 1, progress: progress)
+        return JobResult(
+            title: "Monte Carlo, \(result.replicates) replicates",
+            figures: [
+                Figure("median variance ratio", String(format: "%.2f (empirical / predicted)", result.median_variance_ratio)),
+                Figure("sampling error of the ratio", String(format: "± %.2f", result.sampling_error)),
+                Figure("time", String(format: "%.1f s", result.seconds)),
+            ],
+            variance: result.perturbations.prefix(200).map {
+                VarianceRow(name: $0.name, empirical: $0.empirical_variance, predicted: $0.analytical_variance)
+            })
+    }
+}
+
+/// Best cells, reads, batches and controls for the design's current cost as the budget.
+private func optimizeJob(analyzer: Analyzer) -> LongJob {
+    LongJob(title: "optimize (same budget)", summary: "maximise median power at the design's current cost") { design, progress in
+        let current = try analyzer.analyze(design)
+        guard let best = try Optimizer.maximizePower(design, budget: current.summary.cost, analyzer: analyzer,
+                                                     progress: progress) else {
+            return JobResult(title: "optimize", figures: [Figure("result", "no design fits the budget")])
+        }
+        let currency = design.cost.currency
+        return JobResult(
+            title: "optimize at \(Int(current.summary.cost)) \(currency)",
+            figures: [
+                Figure("median power", String(format: "%.2f → %.2f", current.summary.median_power, best.median_power)),
+                Figure("cells per perturbation", "\(design.sampling.cells_per_perturbation) → \(best.cells_per_perturbation) cells"),
+                Figure("reads per cell", "\(Int(design.measurement.reads_per_cell)) → \(Int(best.reads_per_cell)) reads"),
+                Figure("batches", "\(design.batching.batches) → \(best.batches) \(design.batching.unit.rawValue)s"),
+                Figure("controls per batch", "\(best.control_cells_per_batch) cells (\(String(format: "%.1f", best.control_ratio))× a perturbation; √K = \(String(format: "%.1f", best.sqrt_k)))"),
+                Figure("apply with", best.change.map { ":set \($0.path) \($0.value)" }.joined(separator: "; ")),
+            ])
+    }
+}
+
+/// The learnability figure: does the steady-state loss help a model predict unseen perturbations?
+private func learnabilityJob() -> LongJob {
+    LongJob(title: "learnability (quick fit)", summary: "neural ODE, standard vs steady-state loss on held-out perturbations") { design, progress in
+        let summary = try Learnability.quickEstimate(design, seed: 1, progress: progress)
+        return JobResult(
+            title: "learnability",
+            figures: [
+                Figure("verdict", "steady-state loss \(summary.verdict)"),
+                Figure("held-out MSE ratio", String(format: "%.3f (steady-state / standard)", summary.mseRatio)),
+                Figure("held-out MSE", String(format: "%.4g standard, %.4g steady-state, %.4g no change (log2²)", summary.standardMSE, summary.steadyStateMSE, summary.noChangeMSE)),
+                Figure("Pearson r", String(format: "%.2f (steady-state model)", summary.steadyStatePearson)),
+                Figure("perturbations fitted", "\(summary.perturbationsFitted)"),
+                Figure("time", String(format: "%.1f s", summary.seconds)),
+            ])
+    }
 }

@@ -60,7 +60,7 @@ public struct CurvePoint: Equatable, Sendable {
 }
 
 /// The engine's view of one design generation.
-public struct Evaluation: Equatable, Sendable {
+public struct ScreenEvaluation: Equatable, Sendable {
     public var generation: Int
     public var analysis: AnalysisResult?
     /// Why there is no analysis ("analysis not available in this build", or the error).
@@ -114,8 +114,8 @@ extension Engine {
     /// strategy. Blocking; the shell calls it off the UI thread.
     /// - Parameter comparison: also analyse every other layout strategy (the Compare screen);
     ///   the runner first posts an evaluation without it, so the headline updates sooner.
-    public func evaluate(_ design: Design, generation: Int, comparison: Bool = true) -> Evaluation {
-        var e = Evaluation(generation: generation)
+    public func evaluate(_ design: Design, generation: Int, comparison: Bool = true) -> ScreenEvaluation {
+        var e = ScreenEvaluation(generation: generation)
         if let analyze {
             do { e.analysis = try analyze(design) } catch { e.analysisNote = "analysis failed: \(reason(error))" }
         } else {
