@@ -164,6 +164,8 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
     public var cellSteps: Double = 0
     /// Thread-seconds and GEMM flops of the per-step loop alone (channels, regulator GEMM, update).
     public var stepThreadSeconds: Double = 0
+    /// CPU-seconds (CLOCK_THREAD_CPUTIME_ID) of the per-step loop, summed over workers.
+    public var stepCPUSeconds: Double = 0
     public var stepFlops: Double = 0
 }
 

@@ -98,6 +98,7 @@ public enum Simulator {
                 summary.dynamicsFlops += stats.flops
                 summary.cellSteps += stats.cellSteps
                 summary.stepThreadSeconds += stats.stepSeconds
+                summary.stepCPUSeconds += stats.stepCPUSeconds
                 summary.stepFlops += stats.stepFlops
                 summary.cells += cells
                 summary.entries += entries
