@@ -9,11 +9,23 @@ import Foundation
 // Blocks are computed in waves of a few per worker with `DispatchQueue.concurrentPerform` and
 // handed to the sink in order, so memory is bounded by the wave, not by the number of cells.
 
-/// Results of one wave of parallel blocks; each worker writes only its own slot.
-private final class WaveSlots<V>: @unchecked Sendable {
-    var values: [V?]
-    var errors: [Error?]
-    init(_ n: Int) { values = Array(repeating: nil, count: n); errors = Array(repeating: nil, count: n) }
+/// Results of one wave of parallel blocks. Each worker writes only its own slots, through raw
+/// storage allocated up front (no shared array buffer is mutated concurrently).
+final class WaveSlots<V>: @unchecked Sendable {
+    let values: UnsafeMutableBufferPointer<V?>
+    let errors: UnsafeMutableBufferPointer<Error?>
+    init(_ n: Int) {
+        values = .allocate(capacity: n)
+        values.initialize(repeating: nil)
+        errors = .allocate(capacity: n)
+        errors.initialize(repeating: nil)
+    }
+    deinit {
+        _ = values.deinitialize()
+        values.deallocate()
+        _ = errors.deinitialize()
+        errors.deallocate()
+    }
 }
 
 public enum Simulator {

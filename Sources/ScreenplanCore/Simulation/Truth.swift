@@ -41,8 +41,7 @@ extension SimulationModel {
         let measured = min(g, measuredGeneCount)
         let threshold = options.truthThreshold
         let names = kinetics.network.genes
-        final class Results: @unchecked Sendable { var rows: [[TruthEntry]]; init(_ n: Int) { rows = Array(repeating: [], count: n) } }
-        let results = Results(perturbations.count)
+        let results = WaveSlots<[TruthEntry]>(perturbations.count)
         let previous = BLAS.threads
         BLAS.setThreads(1)
         defer { BLAS.setThreads(previous) }
@@ -73,8 +72,8 @@ extension SimulationModel {
                     }
                 }
             }
-            results.rows[p] = rows
+            results.values[p] = rows
         }
-        return results.rows.flatMap { $0 }
+        return results.values.flatMap { $0 ?? [] }
     }
 }

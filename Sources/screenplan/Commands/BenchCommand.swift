@@ -129,7 +129,11 @@ struct BenchCommand: ParsableCommand {
         let b = Matrix(rows: k, cols: n, repeating: 0.25)
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let reps = max(1, Int(2e9 / max(1, flops)))  // ~2 GFLOP per worker and round
-        final class Rates: @unchecked Sendable { var values: [Double]; init(_ n: Int) { values = Array(repeating: 0, count: n) } }
+        final class Rates: @unchecked Sendable {
+            let values: UnsafeMutableBufferPointer<Double>
+            init(_ n: Int) { values = .allocate(capacity: n); values.initialize(repeating: 0) }
+            deinit { values.deallocate() }
+        }
         var best = 0.0
         for _ in 0..<3 {
             let rates = Rates(workers)
