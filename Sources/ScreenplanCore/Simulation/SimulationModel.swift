@@ -70,9 +70,12 @@ public struct SimulationModel: Sendable {
     public var totalCells: Int { plan.totalCells }
     public var blockCount: Int { (plan.totalCells + blockSize - 1) / max(1, blockSize) }
     public let blockSize: Int
+    /// Seconds spent compiling the model (network, attractors, batch effects, plan).
+    public let setupSeconds: Double
 
     /// Compiles a design and its network for simulation with `seed`.
     public init(design: Design, network: Network, seed: UInt64, options: SimulationOptions = SimulationOptions()) throws {
+        let started = monotonicSeconds()
         self.design = design
         self.seed = seed
         blockSize = max(1, options.blockSize)
@@ -248,6 +251,7 @@ public struct SimulationModel: Sendable {
             switchGenes = []
             switchThreshold = 0
         }
+        setupSeconds = monotonicSeconds() - started
     }
 
     // MARK: Protocol lookups
