@@ -28,6 +28,17 @@ final class WaveSlots<V>: @unchecked Sendable {
     }
 }
 
+/// Blocks finished so far, for progress reports from the workers.
+final class BlockCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+
 public enum Simulator {
     /// The network a design describes: generated from its seed, or read from its file.
     public static func network(for loaded: LoadedDesign) throws -> Network {
@@ -79,7 +90,7 @@ public enum Simulator {
             measurementSeconds: 0, sinkSeconds: 0, seconds: 0, dynamicsFlops: 0, dynamicsThreadSeconds: 0,
             gemmThreadSeconds: 0, measurementThreadSeconds: 0)
         var blockIndex = range.lowerBound
-        var done = 0
+        let counter = BlockCounter()
         while blockIndex < range.upperBound {
             if progress?.isCancelled == true { throw CancelledError() }
             let count = min(wave, range.upperBound - blockIndex)
@@ -93,6 +104,10 @@ public enum Simulator {
                         let (block, stats) = model.simulateBlock(first + i, options: options, stats: ())
                         let value = try transform(block)
                         slots.values[i] = (value, stats, block.cellCount, block.entryCount)
+                        if let progress {
+                            let finished = counter.increment()
+                            progress.report(done: Double(finished), total: Double(range.count), message: "simulating")
+                        }
                     } catch {
                         slots.errors[i] = error
                     }
@@ -125,8 +140,6 @@ public enum Simulator {
                 summary.measurementSeconds += wall * (threadTotal - threadDynamics) / threadTotal
             }
             blockIndex += count
-            done += count
-            progress?.report(done: Double(done), total: Double(range.count), message: "simulating")
         }
         summary.seconds = monotonicSeconds() - started
         return summary
