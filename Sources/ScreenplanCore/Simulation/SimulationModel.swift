@@ -254,6 +254,15 @@ public struct SimulationModel: Sendable {
         setupSeconds = monotonicSeconds() - started
     }
 
+    /// The name of a perturbation index as cells.tsv writes it (`control` for −1, `ambiguous`
+    /// for −2, the observed value of a cell whose detected guides disagree).
+    public func perturbationName(_ index: Int) -> String {
+        index >= 0 && index < perturbations.count ? perturbations[index].name : (index == -1 ? "control" : "ambiguous")
+    }
+
+    /// The log gene-wise batch effect β_bg of batch b on measured gene g (all levels summed).
+    public func batchEffect(batch b: Int, gene g: Int) -> Double { Foundation.log(batchFactor[b][g]) }
+
     // MARK: Protocol lookups
 
     /// Index of the protocol step at time t (the last step for t at or beyond the end).
