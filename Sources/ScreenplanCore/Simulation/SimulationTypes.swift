@@ -71,6 +71,9 @@ public struct SimulationOptions: Sendable, Equatable {
     public var maxAge_h: Double = 120
     /// Log-fold-change magnitude below which truth.tsv leaves a gene out (log2 units).
     public var truthThreshold: Double = 0.01
+    /// Above this many regulators truth.tsv uses the linear response (one LU for all
+    /// perturbations) instead of one Newton solve per perturbation.
+    public var truthNewtonLimit: Int = 400
     /// Ratio of a multiplet's reads to a singlet's (10x figure: about 1.8).
     public var doubletLibraryRatio: Double = 1.8
 
