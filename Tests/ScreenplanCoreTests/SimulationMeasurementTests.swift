@@ -223,3 +223,19 @@ import Testing
     #expect(states.contains("progenitor") || states.contains("intermediate"))
     #expect(states.filter { $0.hasPrefix("lineage_") }.count >= 2, "\(states)")
 }
+
+@Test func nestedBatchLevelsShareTheirEffects() throws {
+    let text = smallDesign().replacingOccurrences(
+        of: "batching: {batches: 2}",
+        with: "batching: {batches: 4, batch_effect_sd: 0.05, nested: [{unit: animal, count: 2, effect_sd: 0.5}]}")
+    let loaded = try loadDesign(text)
+    let model = try Simulator.prepare(design: loaded.design, network: try Simulator.network(for: loaded), seed: 3)
+    let genes = 0..<model.measuredGeneCount
+    func beta(_ b: Int) -> [Double] { genes.map { model.batchEffect(batch: b, gene: $0) } }
+    // Lanes 0 and 1 share animal 1, lanes 2 and 3 animal 2: the shared level (sd 0.5) dominates
+    // the lane level (sd 0.05), so within-animal correlation ≈ 0.25/0.2525 ≈ 0.99 and across
+    // animals ≈ 0 (sd of a correlation over 100 genes ≈ 0.1).
+    #expect(correlation(beta(0), beta(1)) > 0.9)
+    #expect(correlation(beta(2), beta(3)) > 0.9)
+    #expect(abs(correlation(beta(0), beta(2))) < 0.35)
+}

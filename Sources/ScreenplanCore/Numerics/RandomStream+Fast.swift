@@ -28,6 +28,14 @@ enum ZigguratTables {
         for i in 0..<layers { p[layers + 1 + i] = p[i + 1] / p[i] }
         return p
     }()
+
+    /// 1/k for k = 0…201 (entry 0 unused), for the Poisson search.
+    nonisolated(unsafe) static let inverseIntegers: UnsafeMutablePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: 202)
+        p[0] = 0
+        for k in 1..<202 { p[k] = 1 / Double(k) }
+        return p
+    }()
 }
 
 extension RandomStream {
@@ -107,11 +115,13 @@ extension RandomStream {
         var cdf = p
         let u = uniform()
         var k = 0
+        // 1/k from a table keeps the division off the dependent chain of the search.
+        let inverse = ZigguratTables.inverseIntegers
         while u > cdf {
             k += 1
-            p *= lambda / Double(k)
-            cdf += p
             if k > 200 { break }  // rounding guard: the tail beyond 200 has probability < 1e-100
+            p *= lambda * inverse[k]
+            cdf += p
         }
         return k
     }

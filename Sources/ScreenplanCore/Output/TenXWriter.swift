@@ -270,7 +270,7 @@ public enum TenXWriter {
             "downstream": options.downstream.rawValue,
             "threads": options.threads,
             "timings_s": [
-                "setup": summary.setupSeconds, "dynamics": summary.dynamicsSeconds,
+                "setup": model.setupSeconds, "dynamics": summary.dynamicsSeconds,
                 "measurement_and_encoding": summary.measurementSeconds, "writing": info.writeSeconds,
                 "total": info.totalSeconds,
             ],

@@ -25,7 +25,16 @@ struct BlockStats: Sendable {
     var cellSteps = 0.0
     /// The per-step loop alone (channels, regulator GEMM, update) and its GEMM flops.
     var stepSeconds = 0.0
+    var stepCPUSeconds = 0.0
     var stepFlops = 0.0
+}
+
+/// CPU time of the calling thread (seconds): rates per CPU-second are not distorted by other load.
+@inline(__always)
+public func threadCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
 @inline(__always)
@@ -139,6 +148,7 @@ extension SimulationModel {
         var mediumOf = [Int](repeating: 0, count: n)
         let flopsPerStep = 2.0 * Double(gr) * Double(nc) * Double(n)
         let t0 = monotonicSeconds()
+        let cpu0 = threadCPUSeconds()
         var gemmTime = 0.0
         var noise = [Double](repeating: 0, count: max(gr, gd))
 
@@ -223,16 +233,24 @@ extension SimulationModel {
                 for j in 0..<n where active[j] {
                     let xc = X + j * gr, sc = S + j * gr
                     let input = cb.baseAddress! + (animalOf[j] * media + mediumOf[j]) * gr
-                    for p in 0..<gr { sc[p] = max(0, input[p] + sc[p]) }
                     let r = rho[j]
-                    if r > 0 {
-                        for (p, kappa) in colTargets[j].regRows { sc[p] *= 1 + (kappa - 1) * r }
-                    }
                     streams[j].fillZigguratNormals(xi, count: gr)
-                    for p in 0..<gr {
-                        let prod = sc[p], xv = xc[p]
-                        let v = xv * eRP[p] + prod * omP[p] + nrP[p] * (prod + drP[p] * xv).squareRoot() * xi[p]
-                        xc[p] = v > 0 ? v : 0
+                    if r > 0 && !colTargets[j].regRows.isEmpty {
+                        // Cells whose guides hit regulators: production, then κ, then the update.
+                        for p in 0..<gr { sc[p] = max(0, input[p] + sc[p]) }
+                        for (p, kappa) in colTargets[j].regRows { sc[p] *= 1 + (kappa - 1) * r }
+                        for p in 0..<gr {
+                            let prod = sc[p], xv = xc[p]
+                            let v = xv * eRP[p] + prod * omP[p] + nrP[p] * (prod + drP[p] * xv).squareRoot() * xi[p]
+                            xc[p] = v > 0 ? v : 0
+                        }
+                    } else {
+                        // Everyone else: one fused pass.
+                        for p in 0..<gr {
+                            let prod = max(0, input[p] + sc[p]), xv = xc[p]
+                            let v = xv * eRP[p] + prod * omP[p] + nrP[p] * (prod + drP[p] * xv).squareRoot() * xi[p]
+                            xc[p] = v > 0 ? v : 0
+                        }
                     }
                     if fine && gd > 0 {
                         fineDownstreamStep(&xd, &sd, j: j, dt: dt, medium: mediumOf[j], animal: cells[j].animal,
@@ -254,6 +272,7 @@ extension SimulationModel {
         }
         }
         stats.stepSeconds += monotonicSeconds() - t0
+        stats.stepCPUSeconds += threadCPUSeconds() - cpu0
         stats.stepFlops += flopsPerStep * Double(max(0, k1 - k0))
         stats.flops += flopsPerStep * Double(max(0, k1 - k0))
         stats.cellSteps += Double(n) * Double(max(0, k1 - k0))

@@ -70,9 +70,12 @@ public struct SimulationModel: Sendable {
     public var totalCells: Int { plan.totalCells }
     public var blockCount: Int { (plan.totalCells + blockSize - 1) / max(1, blockSize) }
     public let blockSize: Int
+    /// Seconds spent compiling the model (network, attractors, batch effects, plan).
+    public let setupSeconds: Double
 
     /// Compiles a design and its network for simulation with `seed`.
     public init(design: Design, network: Network, seed: UInt64, options: SimulationOptions = SimulationOptions()) throws {
+        let started = monotonicSeconds()
         self.design = design
         self.seed = seed
         blockSize = max(1, options.blockSize)
@@ -248,7 +251,17 @@ public struct SimulationModel: Sendable {
             switchGenes = []
             switchThreshold = 0
         }
+        setupSeconds = monotonicSeconds() - started
     }
+
+    /// The name of a perturbation index as cells.tsv writes it (`control` for −1, `ambiguous`
+    /// for −2, the observed value of a cell whose detected guides disagree).
+    public func perturbationName(_ index: Int) -> String {
+        index >= 0 && index < perturbations.count ? perturbations[index].name : (index == -1 ? "control" : "ambiguous")
+    }
+
+    /// The log gene-wise batch effect β_bg of batch b on measured gene g (all levels summed).
+    public func batchEffect(batch b: Int, gene g: Int) -> Double { Foundation.log(batchFactor[b][g]) }
 
     // MARK: Protocol lookups
 

@@ -71,6 +71,9 @@ public struct SimulationOptions: Sendable, Equatable {
     public var maxAge_h: Double = 120
     /// Log-fold-change magnitude below which truth.tsv leaves a gene out (log2 units).
     public var truthThreshold: Double = 0.01
+    /// Above this many regulators truth.tsv uses the linear response (one LU for all
+    /// perturbations) instead of one Newton solve per perturbation.
+    public var truthNewtonLimit: Int = 400
     /// Ratio of a multiplet's reads to a singlet's (10x figure: about 1.8).
     public var doubletLibraryRatio: Double = 1.8
 
@@ -164,6 +167,8 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
     public var cellSteps: Double = 0
     /// Thread-seconds and GEMM flops of the per-step loop alone (channels, regulator GEMM, update).
     public var stepThreadSeconds: Double = 0
+    /// CPU-seconds (CLOCK_THREAD_CPUTIME_ID) of the per-step loop, summed over workers.
+    public var stepCPUSeconds: Double = 0
     public var stepFlops: Double = 0
 }
 

@@ -9,11 +9,34 @@ import Foundation
 // Blocks are computed in waves of a few per worker with `DispatchQueue.concurrentPerform` and
 // handed to the sink in order, so memory is bounded by the wave, not by the number of cells.
 
-/// Results of one wave of parallel blocks; each worker writes only its own slot.
-private final class WaveSlots<V>: @unchecked Sendable {
-    var values: [V?]
-    var errors: [Error?]
-    init(_ n: Int) { values = Array(repeating: nil, count: n); errors = Array(repeating: nil, count: n) }
+/// Results of one wave of parallel blocks. Each worker writes only its own slots, through raw
+/// storage allocated up front (no shared array buffer is mutated concurrently).
+final class WaveSlots<V>: @unchecked Sendable {
+    let values: UnsafeMutableBufferPointer<V?>
+    let errors: UnsafeMutableBufferPointer<Error?>
+    init(_ n: Int) {
+        values = .allocate(capacity: n)
+        values.initialize(repeating: nil)
+        errors = .allocate(capacity: n)
+        errors.initialize(repeating: nil)
+    }
+    deinit {
+        _ = values.deinitialize()
+        values.deallocate()
+        _ = errors.deinitialize()
+        errors.deallocate()
+    }
+}
+
+/// Blocks finished so far, for progress reports from the workers.
+final class BlockCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += 1
+        return value
+    }
 }
 
 public enum Simulator {
@@ -67,7 +90,7 @@ public enum Simulator {
             measurementSeconds: 0, sinkSeconds: 0, seconds: 0, dynamicsFlops: 0, dynamicsThreadSeconds: 0,
             gemmThreadSeconds: 0, measurementThreadSeconds: 0)
         var blockIndex = range.lowerBound
-        var done = 0
+        let counter = BlockCounter()
         while blockIndex < range.upperBound {
             if progress?.isCancelled == true { throw CancelledError() }
             let count = min(wave, range.upperBound - blockIndex)
@@ -81,6 +104,10 @@ public enum Simulator {
                         let (block, stats) = model.simulateBlock(first + i, options: options, stats: ())
                         let value = try transform(block)
                         slots.values[i] = (value, stats, block.cellCount, block.entryCount)
+                        if let progress {
+                            let finished = counter.increment()
+                            progress.report(done: Double(finished), total: Double(range.count), message: "simulating")
+                        }
                     } catch {
                         slots.errors[i] = error
                     }
@@ -98,6 +125,7 @@ public enum Simulator {
                 summary.dynamicsFlops += stats.flops
                 summary.cellSteps += stats.cellSteps
                 summary.stepThreadSeconds += stats.stepSeconds
+                summary.stepCPUSeconds += stats.stepCPUSeconds
                 summary.stepFlops += stats.stepFlops
                 summary.cells += cells
                 summary.entries += entries
@@ -112,8 +140,6 @@ public enum Simulator {
                 summary.measurementSeconds += wall * (threadTotal - threadDynamics) / threadTotal
             }
             blockIndex += count
-            done += count
-            progress?.report(done: Double(done), total: Double(range.count), message: "simulating")
         }
         summary.seconds = monotonicSeconds() - started
         return summary

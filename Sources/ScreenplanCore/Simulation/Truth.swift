@@ -41,8 +41,29 @@ extension SimulationModel {
         let measured = min(g, measuredGeneCount)
         let threshold = options.truthThreshold
         let names = kinetics.network.genes
-        final class Results: @unchecked Sendable { var rows: [[TruthEntry]]; init(_ n: Int) { rows = Array(repeating: [], count: n) } }
-        let results = Results(perturbations.count)
+        // Large regulator sets (real networks): one Newton solve per perturbation would cost an
+        // LU of G_r × G_r each; use the linear response instead (one LU for all perturbations).
+        if k.regulatorCount > options.truthNewtonLimit {
+            var rows: [TruthEntry] = []
+            for (label, _, control) in attractors {
+                let actions = perturbations.enumerated().map { p, pert in
+                    design.action(targets: pert.targets, efficiency: pert.targets.indices.map { t in
+                        guides[p].map { $0.efficiency[t] }.reduce(0, +) / Double(max(1, guides[p].count))
+                    }, genes: g)
+                }
+                let lfc = try LinearResponse.log2FoldChanges(k, baseline: control, input: u, actions: actions)
+                for (p, pert) in perturbations.enumerated() {
+                    for i in 0..<measured where abs(lfc[i, p]) >= threshold || pert.targets.contains(i) {
+                        rows.append(TruthEntry(perturbation: pert.name, perturbationIndex: p, gene: names[i], geneIndex: i,
+                                               state: label, controlLevel: control[i],
+                                               perturbedLevel: control[i] * Foundation.exp2(lfc[i, p]),
+                                               log2FoldChange: lfc[i, p]))
+                    }
+                }
+            }
+            return rows.sorted { ($0.perturbationIndex, $0.state) < ($1.perturbationIndex, $1.state) }
+        }
+        let results = WaveSlots<[TruthEntry]>(perturbations.count)
         let previous = BLAS.threads
         BLAS.setThreads(1)
         defer { BLAS.setThreads(previous) }
@@ -73,8 +94,8 @@ extension SimulationModel {
                     }
                 }
             }
-            results.rows[p] = rows
+            results.values[p] = rows
         }
-        return results.rows.flatMap { $0 }
+        return results.values.flatMap { $0 ?? [] }
     }
 }
