@@ -128,8 +128,11 @@ import Testing
     #expect(SimulationPlan.cellCounts(d).dropLast().allSatisfy { $0.filter { $0 > 0 }.count == 2 })
     d.batching.layout = .perTimePoint
     d.sampling.time_points_h = [30, 60]
+    // Batches split over time points in contiguous blocks (Layout.make): batches 2 and 3 sample
+    // the second time point, batches 0 and 1 hold none of its cells.
     let perTime = SimulationPlan.cellCounts(d, timePoint: 1)
-    #expect(perTime.allSatisfy { $0[0] == 0 && $0[2] == 0 })
+    #expect(perTime.allSatisfy { $0[0] == 0 && $0[1] == 0 })
+    #expect(perTime.dropLast().allSatisfy { $0[2] + $0[3] == d.sampling.cells_per_perturbation })
     let plan = SimulationPlan(design: d)
     #expect(plan.totalCells == SimulationPlan.cellCounts(d).flatMap { $0 }.reduce(0, +))
 }

@@ -2,9 +2,8 @@ import Foundation
 
 // MARK: - Which cells exist: perturbation × batch × time point counts
 //
-// The plan follows `batching.layout`. It is kept in this file behind `cellCounts` so that the
-// layout generators of the analysis (Analysis/Layout*.swift) can replace it later; the simulator
-// only needs the counts. Rows 0..<K are the perturbations in `Design.perturbations(in:)` order,
+// The plan is the analysis's layout (`Layout.make`) for `batching.layout`: what `analyze`
+// predicts is what `simulate` samples. Rows 0..<K are the perturbations in `Design.perturbations(in:)` order,
 // row K holds the control cells.
 
 extension SimulationPlan {
@@ -19,79 +18,32 @@ extension SimulationPlan {
         return total
     }
 
-    /// Cells (after QC) per perturbation (row K = controls) and batch at one time point.
+    /// Cells (after QC) per perturbation (row K = controls) and batch at one time point: the
+    /// analysis's layout (`Layout.make`), so the simulator samples exactly the cells the error
+    /// model analyses. A batch samples one time point (a lane is run, an animal is harvested, on
+    /// one day), so batches of other time points hold no cells here; only a design with fewer
+    /// batches than time points samples several time points per batch.
     public static func cellCounts(_ design: Design, timePoint t: Int) -> [[Int]] {
-        let k = design.perturbationCount
-        let b = max(1, design.batching.batches)
-        let timeCount = design.timePoints.count
+        let times = design.timePoints
+        // With fewer batches than time points, every batch samples every time point: lay out
+        // each time point alone over all batches.
+        let sharing = design.batching.batches < times.count
+        var single = design
+        if sharing { single.sampling.time_points_h = [times[t]] }
+        let layout = Layout.make(single)
+        let k = layout.perturbationCount
+        let b = layout.batchCount
         var counts = [[Int]](repeating: [Int](repeating: 0, count: b), count: k + 1)
-        let layout = design.batching.layout
-        // Batches that hold this time point.
-        var eligible = Array(0..<b)
-        if layout == .perTimePoint && b >= timeCount {
-            eligible = (0..<b).filter { $0 % timeCount == t }
+        for batch in 0..<b where sharing || layout.batchTime[batch] == t {
+            for p in 0..<k { counts[p][batch] = layout.cells(p, batch) }
+            counts[k][batch] = layout.controls[batch]
         }
-        let e = eligible.count
-        let n = design.sampling.cells_per_perturbation
-        let r = max(1, min(design.batching.replicates, e))
-
-        func spread(_ cells: Int, over batches: [Int], rotation: Int, row: Int) {
-            guard !batches.isEmpty else { return }
-            let each = cells / batches.count, extra = cells % batches.count
-            for (i, batch) in batches.enumerated() {
-                let rotated = (i + batches.count - rotation % batches.count) % batches.count
-                counts[row][batch] += each + (rotated < extra ? 1 : 0)
-            }
-        }
-
-        for p in 0..<k {
-            switch layout {
-            case .pooled, .perAnimal, .perTimePoint:
-                spread(n, over: eligible, rotation: p, row: p)
-            case .subLibraries:
-                let groups = max(1, e / r)
-                let g = p % groups
-                let lo = g * r
-                let hi = g == groups - 1 ? e : lo + r
-                spread(n, over: Array(eligible[lo..<hi]), rotation: p, row: p)
-            case .balancedIncomplete:
-                let stride = max(1, e / r)
-                var chosen: [Int] = []
-                for j in 0..<r {
-                    let batch = eligible[(p + j * stride) % e]
-                    if !chosen.contains(batch) { chosen.append(batch) }
-                }
-                spread(n, over: chosen, rotation: p, row: p)
-            case .confounded:
-                spread(n, over: [eligible[p % e]], rotation: 0, row: p)
-            case .explicit:
-                let rows = design.batching.explicit_cells
-                if p < rows.count {
-                    for batch in 0..<min(b, rows[p].count) { counts[p][batch] = rows[p][batch] }
-                }
-            }
-        }
-
         // In vivo, animals differ in the fraction of cells that received a guide.
-        if design.system.regime == .inVivo && design.system.in_vivo.delivery_sd > 0 && layout != .explicit {
+        if design.system.regime == .inVivo && design.system.in_vivo.delivery_sd > 0 && design.batching.layout != .explicit {
             for batch in 0..<b {
                 var rng = RandomStream(seed: design.system.network.seed, domain: .animals, 7, UInt64(batch))
                 let factor = max(0.05, 1 + design.system.in_vivo.delivery_sd * rng.normal())
                 for p in 0..<k { counts[p][batch] = Int((Double(counts[p][batch]) * factor).rounded()) }
-            }
-        }
-
-        // Controls: the first `controls_in_fraction` of the eligible batches.
-        let frac = design.batching.controls_in_fraction
-        if frac > 0 {
-            let holders = Array(eligible.prefix(min(e, max(1, Int((frac * Double(e)).rounded())))))
-            if layout == .explicit && design.batching.explicit_cells.count > k {
-                let row = design.batching.explicit_cells[k]
-                for batch in 0..<min(b, row.count) { counts[k][batch] = row[batch] }
-            } else if let perBatch = design.sampling.control_cells {
-                for batch in holders { counts[k][batch] = perBatch }
-            } else {
-                spread(design.controlCells / max(1, timeCount), over: holders, rotation: 0, row: k)
             }
         }
         return counts
