@@ -75,16 +75,9 @@ private func ratio(_ d: Design) throws -> MonteCarloResult {
     #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
 }
 
-@Test func monteCarloInVivoNonDifferentiating() throws {
+@Test func monteCarloAgreesInVivoNonDifferentiating() throws {
     let r = try ratio(tinyDesign { inVivo(&$0) })
-    // Known gap (median ratio ≈ 0.88 here, ≈ 1.0 without influx): the analysis treats cells that
-    // entered the tissue after delivery as fully responded (they descend from transduced
-    // progenitors); the simulator starts their regulators from the unperturbed attractor, so
-    // regulator targets respond less, and vary less between guide libraries, than predicted.
-    #expect((0.75...1.25).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
-    withKnownIssue("in vivo influx: young cells' regulators start unperturbed in the simulator (docs/batching.md)") {
-        #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
-    }
+    #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
 }
 
 @Test func monteCarloAgreesInVivoDifferentiating() throws {

@@ -112,8 +112,10 @@ extension SimulationModel {
                 // Exponential ages (homeostatic turnover), truncated at `cap`.
                 let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
                 let born = tSample - age
-                // A non-differentiating cell that entered before the burn-in sits at its attractor.
-                tStart = system.dynamics == .differentiating ? born : max(born, -options.burnIn_h)
+                // A differentiating cell starts as a progenitor when it enters. A non-differentiating
+                // cell inherits its lineage's state (self-renewing tissue): its age is metadata,
+                // and it starts at the attractor before the burn-in like every other cell.
+                tStart = system.dynamics == .differentiating ? born : -options.burnIn_h
                 // Cells that enter after delivery come from transduced progenitors: guides act at once.
                 if born > onset { onset = -Double.infinity }
             }
