@@ -38,6 +38,7 @@ test: deps python-deps
 
 bench: build
 	$(BIN) bench
+	$(BIN) bench --design
 
 ## embed: regenerate the embedded default design from its sample screen
 embed:

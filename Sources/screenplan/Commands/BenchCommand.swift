@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ScreenplanCore
+import ScreenplanTUI
 
 /// `screenplan bench [--json] [--workload NAME] [--cells N]`: the fixed benchmark workloads, end
 /// to end (simulate and write the 10x output), with the dgemm rate of the same shapes measured in
@@ -33,8 +34,15 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Cells the NumPy loop simulates (scaled per cell-step).")
     var numpyCells: Int = 4
 
+    @Flag(name: .long, help: """
+        Run the design workloads instead: genome-scale analysis and re-analysis, TUI first frame and \
+        keystroke, and `fit` on the K562 sample screen.
+        """)
+    var design = false
+
     func run() throws {
         if cells < 1 { throw CommandFailure.input("--cells must be at least 1") }
+        if design { return try runDesignWorkloads() }
         if let workload {
             guard let w = BenchmarkWorkload(rawValue: workload) else {
                 throw CommandFailure.input("--workload: `\(workload)` is not a workload; valid: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -204,5 +212,29 @@ struct BenchCommand: ParsableCommand {
             print("\(name) \(num(r, "cells", "%7.0f")) \(num(r, "seconds", "%9.1f")) \(num(r, "cells_per_second", "%8.0f")) \(num(r, "count_entries_per_second", "%10.3g")) \(num(r, "dynamics_gflops", "%9.1f")) \(num(r, "dgemm_gflops", "%11.1f")) \(num(r, "dynamics_fraction_of_dgemm", "%10.2f")) \(num(r, "peak_rss_mb", "%7.0f")) \(num(r, "speedup_vs_numpy", "%8.0f"))×")
         }
         fflush(nil)
+    }
+
+    /// The targets of the analysis (≤ 1 s genome-scale, ≤ 50 ms re-analysis), the TUI (≤ 300 ms
+    /// first frame, ≤ 16 ms keystroke) and learnability (`fit` ≤ 2 min on a sample screen).
+    func runDesignWorkloads() throws {
+        let analysis = try AnalysisBenchmark.run()
+        let document = try DesignDocument.embeddedDefault()
+        let tui = [(80, 24), (160, 48)].map { w, h -> [String: Any] in
+            let r = benchmarkRender(document: document, engine: tuiEngine(), width: w, height: h)
+            return ["size": "\(w)x\(h)", "first_frame_ms": r.firstFrameMs, "keystroke_mean_ms": r.keystrokeMs,
+                    "keystroke_p95_ms": r.keystrokeP95Ms, "keystroke_max_ms": r.keystrokeMaxMs]
+        }
+        let fit = try LearnabilityBenchmark.run(design: document.design)
+        let result: [String: Any] = ["analysis": analysis, "tui": tui, "fit": fit.mapValues { $0.isFinite ? $0 : -1 }]
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        for (key, value) in analysis.sorted(by: { $0.key < $1.key }) { print("analysis \(key): \(String(format: "%.4g", value))") }
+        for row in tui {
+            print("tui \(row["size"]!): first frame \(String(format: "%.1f", row["first_frame_ms"] as! Double)) ms, keystroke mean \(String(format: "%.2f", row["keystroke_mean_ms"] as! Double)) ms, p95 \(String(format: "%.2f", row["keystroke_p95_ms"] as! Double)) ms")
+        }
+        for (key, value) in fit.sorted(by: { $0.key < $1.key }) { print("fit \(key): \(String(format: "%.4g", value))") }
     }
 }

@@ -23,8 +23,7 @@ struct TUICommand: ParsableCommand {
             document = try DesignDocument.embeddedDefault()
         }
         if bench {
-            // Hidden: the `tui` workload of `screenplan bench`, until that command calls
-            // `benchmarkRender` itself.
+            // Hidden: the TUI workload alone (`screenplan bench --design` runs it with the others).
             for (w, h) in [(80, 24), (160, 48)] {
                 let r = benchmarkRender(document: document, engine: tuiEngine(), width: w, height: h)
                 print(
