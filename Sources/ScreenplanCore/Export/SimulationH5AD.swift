@@ -115,10 +115,7 @@ extension SimulationH5AD {
         let fm = FileManager.default
         let target = URL(fileURLWithPath: directory).standardizedFileURL
         if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
-        let parent = target.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        let temp = try TenXWriter.temporarySibling(of: target)
         var success = false
         defer { if !success { try? fm.removeItem(at: temp) } }
 

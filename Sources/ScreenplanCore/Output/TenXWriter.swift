@@ -172,10 +172,7 @@ public enum TenXWriter {
         let fm = FileManager.default
         let target = URL(fileURLWithPath: directory).standardizedFileURL
         if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
-        let parent = target.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        let temp = try temporarySibling(of: target)
         var success = false
         defer { if !success { try? fm.removeItem(at: temp) } }
 
@@ -280,6 +277,17 @@ public enum TenXWriter {
         try (data + Data("\n".utf8)).write(to: dir.appendingPathComponent("run.json"))
     }
 
+    /// A new, empty hidden directory next to `target` (same file system, so the final rename is
+    /// atomic) in which an output is written before `replace` moves it into place.
+    static func temporarySibling(of target: URL) throws -> URL {
+        let fm = FileManager.default
+        let parent = target.deletingLastPathComponent()
+        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        return temp
+    }
+
     /// Moves `temp` to `target`, replacing an existing `target` (only with `force`).
     static func replace(_ target: URL, with temp: URL, force: Bool) throws {
         let fm = FileManager.default
@@ -335,10 +343,7 @@ public enum TenXWriter {
             let missing = Set(1...count).subtracting(indices).sorted().map(String.init).joined(separator: ", ")
             throw MergeError(message: missing.isEmpty ? "a shard is given twice" : "missing shard(s) \(missing) of \(count)")
         }
-        let parent = target.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
-        let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        let temp = try temporarySibling(of: target)
         var success = false
         defer { if !success { try? fm.removeItem(at: temp) } }
 

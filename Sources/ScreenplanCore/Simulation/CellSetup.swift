@@ -25,6 +25,9 @@ struct CellSetup: Sendable {
     /// When the cell starts evolving (entry into the tissue in vivo, or the burn-in start).
     var tStart: Double
     var tSample: Double
+    /// Hours since the cell entered the population (in vivo influx); for cells that were there
+    /// from the start, the time since the simulation's start.
+    var age: Double
     /// Time from which guides act (before the ramp).
     var onset: Double
     /// Controls held in the starting medium (`controls_respond_to_medium: false`).
@@ -101,6 +104,7 @@ extension SimulationModel {
             tSample = min(timePoint, lastChange(before: timePoint) + u * tau)
         }
         var tStart = -options.burnIn_h
+        var age = tSample - tStart
         let firstOn = steps.first(where: \.perturb)?.start ?? 0
         var onset = firstOn
         if system.regime == .inVivo {
@@ -110,7 +114,7 @@ extension SimulationModel {
             if influx > 0 {
                 let cap = min(options.maxAgeInfluxTimes / influx, options.maxAge_h)
                 // Exponential ages (homeostatic turnover), truncated at `cap`.
-                let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
+                age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
                 let born = tSample - age
                 // A differentiating cell starts as a progenitor when it enters. A non-differentiating
                 // cell inherits its lineage's state (self-renewing tissue): its age is metadata,
@@ -131,7 +135,7 @@ extension SimulationModel {
         }
         return CellSetup(index: index, batch: where_.batch, animal: system.regime == .inVivo ? animalOfBatch[where_.batch] : 0,
                          timePoint: where_.timePoint, perturbation: p, guides: guideList, targets: actions,
-                         tStart: tStart, tSample: tSample, onset: onset, frozenMedium: frozen,
+                         tStart: tStart, tSample: tSample, age: age, onset: onset, frozenMedium: frozen,
                          doublet: doublet, partner: partner)
     }
 }

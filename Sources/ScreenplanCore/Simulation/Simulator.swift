@@ -202,7 +202,7 @@ extension SimulationModel {
             records.append(CellRecord(
                 index: cell.index, barcode: cellBarcode(cell.index, batch: cell.batch),
                 batch: cell.batch, animal: design.system.regime == .inVivo ? cell.animal : -1,
-                timePointIndex: cell.timePoint, time_h: cell.tSample, age_h: cell.tSample - cell.tStart,
+                timePointIndex: cell.timePoint, time_h: cell.tSample, age_h: cell.age,
                 medium: mediumName, perturbation: cell.perturbation, guides: allGuides.map(\.name),
                 detectedGuides: detected.map(\.name), observedPerturbation: observed, doublet: cell.doublet,
                 state: label, librarySize: size))

@@ -103,11 +103,7 @@ struct FitCommand: ParsableCommand {
             }
             bar.finish()
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.nonConformingFloatEncodingStrategy = .convertToString(
-                    positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-                print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+                try printJSON(summary)
             } else {
                 print(summary.headline + String(format: " [%.1f s]", summary.seconds))
             }
@@ -129,14 +125,19 @@ struct FitCommand: ParsableCommand {
         }
         bar.finish()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            // JSON has no NaN; an undefined figure (e.g. a fold without held-out cells) is "nan".
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(
-                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            try printJSON(result)
         } else {
             print(result.text)
         }
     }
+}
+
+/// Prints a value as pretty, key-sorted JSON. JSON has no NaN, so an undefined figure (e.g. a fold
+/// without held-out cells) is written as "nan".
+private func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
