@@ -1,22 +1,34 @@
 # screenplan: two commands set everything up. `make run` opens the TUI; `make test` runs the suite.
 SHELL := /bin/bash
-# chromium renders the HTML report in the tests; dpkg-query skips it (fast) when installed.
-APT_PACKAGES := libncursesw5-dev libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev pkg-config tmux chromium
+# What building and running need; `make run` installs only these.
+APT_PACKAGES := libncursesw5-dev libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev pkg-config
+# What the tests add: tmux drives the TUI end to end, chromium renders the HTML report and
+# r-cran-seurat reads the 10x output with Read10X. dpkg-query skips what is installed.
+APT_TEST_PACKAGES := tmux chromium r-cran-seurat
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/release/screenplan
 
-.PHONY: run test build bench clean deps embed python-deps
+.PHONY: run test build bench clean deps test-deps embed python-deps
 
-## deps: install the system packages that are missing (apt-get; sudo when not root)
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+# Installs the packages in $(1) that dpkg does not list as installed (apt-get; sudo when not root).
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+## deps: the system packages the build needs
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+## test-deps: the system packages the tests add
+test-deps: deps
+	$(call apt_install,$(APT_TEST_PACKAGES))
 
 ## python-deps: numpy/scipy/anndata/scanpy/h5py, jsonschema, Pillow and pytest for the tests that
 ## read screenplan's output independently (Tests/python)
@@ -30,13 +42,13 @@ build: deps
 run: build
 	$(BIN)
 
-test: deps python-deps
+test: test-deps python-deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) swift test $(SWIFT_BUILD_FLAGS)
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 -m pytest -q Tests/python
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 Tests/python/test_read_10x.py
 
-bench: build
+bench: build python-deps
 	$(BIN) bench
 	$(BIN) bench --design
 

@@ -7,6 +7,13 @@ genes: gene basal decay), then integrates each cell in turn, one Euler-Maruyama 
 with NumPy vector operations over all genes (the textbook implementation of the model in
 docs/model.md: P = max(0, b + offset + W H(c)), dc = (P - gamma c) dt + s sqrt(P + gamma c) dW).
 Prints the measured seconds per cell-step as JSON; screenplan scales it to its workload.
+
+Two forms of the production term, both exact for the network:
+  regulators  W is G x C, one column per Hill channel of a regulating gene (what screenplan's GEMM
+              covers; the faster NumPy baseline, and the one `speedup_vs_numpy` uses);
+  dense       W is G x G, one column per gene whether it regulates or not (the textbook form, as
+              the network's adjacency matrix; `speedup_vs_numpy_dense`). A regulator whose edges
+              carry several Hill parameter sets gets extra columns for the others.
 """
 import argparse
 import json
@@ -15,7 +22,7 @@ import time
 import numpy as np
 
 
-def load(edges_path, genes_path):
+def load(edges_path, genes_path, dense=False):
     genes, basal, decay = [], [], []
     with open(genes_path) as f:
         next(f)
@@ -34,16 +41,31 @@ def load(edges_path, genes_path):
             key = (index[reg], float(n), float(h))
             ch = channels.setdefault(key, len(channels))
             rows.append((index[tgt], ch, float(w)))
-    G, C = len(genes), len(channels)
+    keys = sorted(channels, key=channels.get)
+    if dense:
+        # Column g is gene g (its first Hill parameter set, or n = h = 1 when it regulates nothing
+        # and the column is zero); further parameter sets of a gene come after the G gene columns.
+        column, keys_dense, placed = {}, [(g, 1.0, 1.0) for g in range(len(genes))], set()
+        for key in keys:
+            if key[0] not in placed:
+                placed.add(key[0])
+                keys_dense[key[0]] = key
+                column[channels[key]] = key[0]
+            else:
+                column[channels[key]] = len(keys_dense)
+                keys_dense.append(key)
+        rows = [(t, column[ch], w) for t, ch, w in rows]
+        keys = keys_dense
+    G, C = len(genes), len(keys)
     W = np.zeros((G, C))
     offset = np.zeros(G)
     for t, ch, w in rows:
         W[t, ch] += w
         if w < 0:
             offset[t] -= w
-    reg = np.array([k[0] for k in sorted(channels, key=channels.get)], dtype=int)
-    hill_n = np.array([k[1] for k in sorted(channels, key=channels.get)])
-    half = np.array([k[2] for k in sorted(channels, key=channels.get)])
+    reg = np.array([k[0] for k in keys], dtype=int)
+    hill_n = np.array([k[1] for k in keys])
+    half = np.array([k[2] for k in keys])
     return np.array(basal), np.array(decay), W, offset, reg, hill_n, half
 
 
@@ -55,8 +77,9 @@ def main():
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--dt", type=float, default=1.0)
     ap.add_argument("--noise", type=float, default=0.05)
+    ap.add_argument("--form", choices=["regulators", "dense"], default="regulators")
     args = ap.parse_args()
-    basal, decay, W, offset, reg, hill_n, half = load(args.edges, args.genes)
+    basal, decay, W, offset, reg, hill_n, half = load(args.edges, args.genes, dense=args.form == "dense")
     rng = np.random.default_rng(1)
     start = time.perf_counter()
     for _ in range(args.cells):
@@ -70,7 +93,7 @@ def main():
             noise = args.noise * np.sqrt((P + decay * c) * args.dt) * rng.standard_normal(c.shape[0])
             c = np.maximum(0.0, c + drift * args.dt + noise)
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "cell_steps": args.cells * args.steps,
+    print(json.dumps({"form": args.form, "columns": W.shape[1], "seconds": seconds, "cell_steps": args.cells * args.steps,
                       "seconds_per_cell_step": seconds / (args.cells * args.steps)}))
 
 

@@ -18,6 +18,7 @@ FIELDS = [
     ("dynamics_fraction_of_dgemm", "dynamics / dgemm", "{:.2f}"),
     ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
     ("speedup_vs_numpy", "× NumPy", "{:.0f}"),
+    ("speedup_vs_numpy_dense", "× NumPy (G × G)", "{:.0f}"),
 ]
 
 

@@ -96,6 +96,27 @@ private func sameBlocks(_ a: [SimulatedBlock], _ b: [SimulatedBlock]) -> Bool {
     #expect(FileManager.default.fileExists(atPath: root + "/out/matrix.mtx.gz"))
 }
 
+@Test func aKilledRunsTemporaryOutputIsRemovedByTheNextRun() throws {
+    let loaded = try determinismDesign()
+    let model = try Simulator.prepare(design: loaded.design, network: try Simulator.network(for: loaded), seed: 1)
+    let root = temporaryDirectory("sim-abandoned")
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    // What a SIGKILLed run leaves: a temporary sibling named after a process that no longer exists.
+    let finished = Process()
+    finished.executableURL = URL(fileURLWithPath: "/bin/true")
+    try finished.run()
+    finished.waitUntilExit()
+    let dead = root + "/.out.tmp-\(finished.processIdentifier)-7"
+    let live = root + "/.out.tmp-\(getpid())-8"  // this process: another run still writing
+    let other = root + "/.other.tmp-\(finished.processIdentifier)-9"  // another target's
+    for path in [dead, live, other] {
+        try FileManager.default.createDirectory(atPath: path + "/partial", withIntermediateDirectories: true)
+    }
+    _ = try TenXWriter.write(model: model, to: root + "/out", shard: nil, options: SimulationOptions(), force: false)
+    let left = Set(try FileManager.default.contentsOfDirectory(atPath: root))
+    #expect(left == ["out", ".out.tmp-\(getpid())-8", ".other.tmp-\(finished.processIdentifier)-9"], "\(left)")
+}
+
 @Test func truthTableHoldsTheTargetsEffects() throws {
     let loaded = try loadDesign(smallDesign())
     let network = try Simulator.network(for: loaded)

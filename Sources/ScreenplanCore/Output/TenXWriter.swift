@@ -283,9 +283,25 @@ public enum TenXWriter {
         let fm = FileManager.default
         let parent = target.deletingLastPathComponent()
         try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        removeAbandonedSiblings(of: target)
         let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try fm.createDirectory(at: temp, withIntermediateDirectories: false)
         return temp
+    }
+
+    /// Removes the temporary siblings of `target` left by a run that was killed (SIGKILL, power
+    /// loss) before it could clean up: those whose process no longer exists. A sibling of a live
+    /// process (another run writing the same target, or a reused PID) is left alone.
+    static func removeAbandonedSiblings(of target: URL) {
+        let fm = FileManager.default
+        let parent = target.deletingLastPathComponent()
+        let prefix = ".\(target.lastPathComponent).tmp-"
+        guard let entries = try? fm.contentsOfDirectory(atPath: parent.path) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0,
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? fm.removeItem(at: parent.appendingPathComponent(entry))
+        }
     }
 
     /// Moves `temp` to `target`, replacing an existing `target` (only with `force`).

@@ -13,7 +13,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Without --workload each workload runs in its own process, so peak memory is per workload. \
             The NumPy comparison runs bench/numpy_langevin.py (found from the current directory or \
-            $SCREENPLAN_NUMPY_SCRIPT) on a subset of cells and scales per cell-step.
+            $SCREENPLAN_NUMPY_SCRIPT) on a subset of cells and scales per cell-step, in two forms: \
+            "vs NumPy" with the production term over regulator columns (G × regulators), "vs dense" \
+            over the network's G × G adjacency matrix.
             """)
 
     @Flag(name: .long, help: "Print JSON (one object per workload in an array).")
@@ -120,11 +122,15 @@ struct BenchCommand: ParsableCommand {
             "cell_steps": s.cellSteps,
             "peak_rss_mb": rssMB,
         ]
-        if !noNumpy, let numpy = try? Self.numpyRate(network: network, design: design, cells: numpyCells) {
+        if !noNumpy, let numpy = try? Self.numpyRate(network: network, design: design, cells: numpyCells, form: "regulators") {
             let numpySeconds = numpy * s.cellSteps
             result["numpy_seconds_per_cell_step"] = numpy
             result["numpy_estimated_seconds"] = numpySeconds
             result["speedup_vs_numpy"] = numpySeconds / seconds
+        }
+        if !noNumpy, let dense = try? Self.numpyRate(network: network, design: design, cells: numpyCells, form: "dense") {
+            result["numpy_dense_seconds_per_cell_step"] = dense
+            result["speedup_vs_numpy_dense"] = dense * s.cellSteps / seconds
         }
         return result
     }
@@ -156,8 +162,9 @@ struct BenchCommand: ParsableCommand {
         return best
     }
 
-    /// Seconds per cell-step of bench/numpy_langevin.py on the same network.
-    static func numpyRate(network: Network, design: Design, cells: Int) throws -> Double {
+    /// Seconds per cell-step of bench/numpy_langevin.py on the same network, with its production
+    /// term over regulator columns (`regulators`) or over the G × G adjacency matrix (`dense`).
+    static func numpyRate(network: Network, design: Design, cells: Int, form: String) throws -> Double {
         let script = ProcessInfo.processInfo.environment["SCREENPLAN_NUMPY_SCRIPT"] ?? "bench/numpy_langevin.py"
         guard FileManager.default.fileExists(atPath: script) else { throw CommandFailure.runtime("no \(script)") }
         let dir = NSTemporaryDirectory() + "screenplan-numpy-\(getpid())"
@@ -168,7 +175,7 @@ struct BenchCommand: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, "--edges", dir + "/edges.tsv", "--genes", dir + "/genes.tsv",
                              "--cells", String(cells), "--steps", "50", "--dt", String(design.system.time_step_h),
-                             "--noise", String(design.system.intrinsic_noise)]
+                             "--noise", String(design.system.intrinsic_noise), "--form", form]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -206,10 +213,10 @@ struct BenchCommand: ParsableCommand {
         func num(_ r: [String: Any], _ k: String, _ f: String) -> String {
             (r[k] as? Double).map { String(format: f, $0) } ?? (r[k] as? Int).map { String(format: f, Double($0)) } ?? "-"
         }
-        print("workload                         cells   seconds  cells/s  entries/s  dyn GF/s  dgemm GF/s  dyn/dgemm  RSS MB  vs NumPy")
+        print("workload                         cells   seconds  cells/s  entries/s  dyn GF/s  dgemm GF/s  dyn/dgemm  RSS MB  vs NumPy  vs dense")
         for r in results {
             let name = (r["name"] as? String ?? "").padding(toLength: 30, withPad: " ", startingAt: 0)
-            print("\(name) \(num(r, "cells", "%7.0f")) \(num(r, "seconds", "%9.1f")) \(num(r, "cells_per_second", "%8.0f")) \(num(r, "count_entries_per_second", "%10.3g")) \(num(r, "dynamics_gflops", "%9.1f")) \(num(r, "dgemm_gflops", "%11.1f")) \(num(r, "dynamics_fraction_of_dgemm", "%10.2f")) \(num(r, "peak_rss_mb", "%7.0f")) \(num(r, "speedup_vs_numpy", "%8.0f"))×")
+            print("\(name) \(num(r, "cells", "%7.0f")) \(num(r, "seconds", "%9.1f")) \(num(r, "cells_per_second", "%8.0f")) \(num(r, "count_entries_per_second", "%10.3g")) \(num(r, "dynamics_gflops", "%9.1f")) \(num(r, "dgemm_gflops", "%11.1f")) \(num(r, "dynamics_fraction_of_dgemm", "%10.2f")) \(num(r, "peak_rss_mb", "%7.0f")) \(num(r, "speedup_vs_numpy", "%8.0f"))× \(num(r, "speedup_vs_numpy_dense", "%8.0f"))×")
         }
         fflush(nil)
     }
