@@ -104,20 +104,26 @@ struct TmuxError: Error, CustomStringConvertible {
 }
 
 @Suite(.serialized) struct EndToEndTests {
-    @Test(.enabled(if: tmuxPath != nil, "tmux is not installed"), .timeLimit(.minutes(2)))
-    func editResizeSaveQuitInTheRealBinary() throws {
+    /// A copy of the K562 sample in a fresh folder (removed by the caller), opened by the real
+    /// binary in a 100 × 30 tmux session, once its first screen is drawn.
+    private func openSampleInTmux() throws -> (TmuxSession, folder: String) {
         let binary = screenplanBinary()
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build screenplan first (swift build)")
         let folder = temporaryDirectory("screenplan-e2e")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let design = folder + "/design.yaml"
-        try FileManager.default.copyItem(atPath: sampleScreen("k562-essential-crispri.yaml"), toPath: design)
-
+        try FileManager.default.copyItem(atPath: sampleScreen("k562-essential-crispri.yaml"), toPath: folder + "/design.yaml")
         let tmux = try TmuxSession(tmux: tmuxPath!, width: 100, height: 30, home: folder)
         try tmux.waitFor(text: "PROMPT$")
         try tmux.send("cd \(folder) && \(binary) design.yaml", literal: true)
         try tmux.send("Enter")
         try tmux.waitFor(text: "1 Design")
+        return (tmux, folder)
+    }
+
+    @Test(.enabled(if: tmuxPath != nil, "tmux is not installed"), .timeLimit(.minutes(2)))
+    func editResizeSaveQuitInTheRealBinary() throws {
+        let (tmux, folder) = try openSampleInTmux()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let design = folder + "/design.yaml"
         #expect(try tmux.alternateScreenOn())
 
         // Switch screens with the number keys and Tab.
@@ -169,17 +175,9 @@ struct TmuxError: Error, CustomStringConvertible {
 
     @Test(.enabled(if: tmuxPath != nil, "tmux is not installed"), .timeLimit(.minutes(2)))
     func interruptRestoresTheTerminalAndTheEditIsOfferedBack() throws {
-        let binary = screenplanBinary()
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build screenplan first (swift build)")
-        let folder = temporaryDirectory("screenplan-e2e")
+        let (tmux, folder) = try openSampleInTmux()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let design = folder + "/design.yaml"
-        try FileManager.default.copyItem(atPath: sampleScreen("k562-essential-crispri.yaml"), toPath: design)
-        let tmux = try TmuxSession(tmux: tmuxPath!, width: 100, height: 30, home: folder)
-        try tmux.waitFor(text: "PROMPT$")
-        try tmux.send("cd \(folder) && \(binary) design.yaml", literal: true)
-        try tmux.send("Enter")
-        try tmux.waitFor(text: "1 Design")
         try tmux.send(":set batching.batches 30", literal: true)
         try tmux.send("Enter")
         try tmux.waitFor(text: "30 lanes")
@@ -192,7 +190,7 @@ struct TmuxError: Error, CustomStringConvertible {
         try tmux.waitFor(text: "EXIT=130")
 
         // The next start offers the edit back.
-        try tmux.send("\(binary) design.yaml", literal: true)
+        try tmux.send("\(screenplanBinary()) design.yaml", literal: true)
         try tmux.send("Enter")
         try tmux.waitFor(text: "Unsaved edits found")
         try tmux.send("r")
