@@ -122,15 +122,12 @@ struct BenchCommand: ParsableCommand {
             "cell_steps": s.cellSteps,
             "peak_rss_mb": rssMB,
         ]
-        if !noNumpy, let numpy = try? Self.numpyRate(network: network, design: design, cells: numpyCells, form: "regulators") {
-            let numpySeconds = numpy * s.cellSteps
-            result["numpy_seconds_per_cell_step"] = numpy
-            result["numpy_estimated_seconds"] = numpySeconds
-            result["speedup_vs_numpy"] = numpySeconds / seconds
-        }
-        if !noNumpy, let dense = try? Self.numpyRate(network: network, design: design, cells: numpyCells, form: "dense") {
-            result["numpy_dense_seconds_per_cell_step"] = dense
-            result["speedup_vs_numpy_dense"] = dense * s.cellSteps / seconds
+        if !noNumpy, let numpy = try? Self.numpyRates(network: network, design: design, cells: numpyCells) {
+            result["numpy_seconds_per_cell_step"] = numpy.regulators
+            result["numpy_estimated_seconds"] = numpy.regulators * s.cellSteps
+            result["speedup_vs_numpy"] = numpy.regulators * s.cellSteps / seconds
+            result["numpy_dense_seconds_per_cell_step"] = numpy.dense
+            result["speedup_vs_numpy_dense"] = numpy.dense * s.cellSteps / seconds
         }
         return result
     }
@@ -163,31 +160,34 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// Seconds per cell-step of bench/numpy_langevin.py on the same network, with its production
-    /// term over regulator columns (`regulators`) or over the G × G adjacency matrix (`dense`).
-    static func numpyRate(network: Network, design: Design, cells: Int, form: String) throws -> Double {
+    /// term over regulator columns (`regulators`) and over the G × G adjacency matrix (`dense`).
+    static func numpyRates(network: Network, design: Design, cells: Int) throws -> (regulators: Double, dense: Double) {
         let script = ProcessInfo.processInfo.environment["SCREENPLAN_NUMPY_SCRIPT"] ?? "bench/numpy_langevin.py"
         guard FileManager.default.fileExists(atPath: script) else { throw CommandFailure.runtime("no \(script)") }
         let dir = NSTemporaryDirectory() + "screenplan-numpy-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try NetworkFile.write(network, edgesPath: dir + "/edges.tsv", genesPath: dir + "/genes.tsv")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--edges", dir + "/edges.tsv", "--genes", dir + "/genes.tsv",
-                             "--cells", String(cells), "--steps", "50", "--dt", String(design.system.time_step_h),
-                             "--noise", String(design.system.intrinsic_noise), "--form", form]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let rate = obj["seconds_per_cell_step"] as? Double else {
-            throw CommandFailure.runtime("numpy benchmark failed")
+        func rate(form: String) throws -> Double {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", script, "--edges", dir + "/edges.tsv", "--genes", dir + "/genes.tsv",
+                                 "--cells", String(cells), "--steps", "50", "--dt", String(design.system.time_step_h),
+                                 "--noise", String(design.system.intrinsic_noise), "--form", form]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0,
+                  let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let rate = obj["seconds_per_cell_step"] as? Double else {
+                throw CommandFailure.runtime("numpy benchmark failed (\(form))")
+            }
+            return rate
         }
-        return rate
+        return (try rate(form: "regulators"), try rate(form: "dense"))
     }
 
     static func runSelf(_ args: [String]) throws -> String {
