@@ -37,10 +37,13 @@ let package = Package(
             providers: [.apt(["libhdf5-dev"])]
         ),
 
+        // MARK: - Packed element-wise math (header-only static inline functions)
+        .target(name: "CVectorMath"),
+
         // MARK: - Core: design, network, dynamics, measurement, simulation, analysis, learning, reports
         .target(
             name: "ScreenplanCore",
-            dependencies: ["COpenBLAS", "CZlib", "CHDF5", .product(name: "Yams", package: "Yams")],
+            dependencies: ["COpenBLAS", "CZlib", "CHDF5", "CVectorMath", .product(name: "Yams", package: "Yams")],
             linkerSettings: [.linkedLibrary("lapacke"), .linkedLibrary("m")]
         ),
 

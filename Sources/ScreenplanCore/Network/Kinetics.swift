@@ -41,25 +41,23 @@ public struct Kinetics: Sendable {
         for (p, gene) in regulators.enumerated() { position[gene] = p }
         regulatorPosition = position
 
+        // Channels are ordered by Hill coefficient, then regulator, then half-response, whatever
+        // the edge order: channels with one exponent form a contiguous run, which the simulator's
+        // channel pass evaluates as one branch-free, vectorisable loop.
         struct ChannelKey: Hashable { let regulator: Int; let hill: Double; let half: Double }
+        var keys = Array(Set(network.edges.map {
+            ChannelKey(regulator: position[$0.regulator], hill: $0.hillN, half: $0.halfResponse)
+        }))
+        keys.sort { ($0.hill, $0.regulator, $0.half) < ($1.hill, $1.regulator, $1.half) }
         var channelIndex: [ChannelKey: Int] = [:]
-        var chRegulator: [Int] = [], chHill: [Double] = [], chHalf: [Double] = []
-        var edgeChannel: [Int] = []
-        for edge in network.edges {
-            let key = ChannelKey(regulator: edge.regulator, hill: edge.hillN, half: edge.halfResponse)
-            if let c = channelIndex[key] {
-                edgeChannel.append(c)
-            } else {
-                channelIndex[key] = chRegulator.count
-                edgeChannel.append(chRegulator.count)
-                chRegulator.append(position[edge.regulator])
-                chHill.append(edge.hillN)
-                chHalf.append(edge.halfResponse)
-            }
+        for (c, key) in keys.enumerated() { channelIndex[key] = c }
+        let edgeChannel = network.edges.map {
+            channelIndex[ChannelKey(regulator: position[$0.regulator], hill: $0.hillN, half: $0.halfResponse)]!
         }
+        let chRegulator = keys.map(\.regulator)
         channelRegulator = chRegulator
-        channelHill = chHill
-        channelHalf = chHalf
+        channelHill = keys.map(\.hill)
+        channelHalf = keys.map(\.half)
         var w = Matrix(rows: g, cols: chRegulator.count)
         var offset = [Double](repeating: 0, count: g)
         for (e, edge) in network.edges.enumerated() {

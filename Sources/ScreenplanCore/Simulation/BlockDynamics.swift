@@ -23,6 +23,8 @@ struct BlockStats: Sendable {
     var measurementSeconds = 0.0
     var flops = 0.0
     var cellSteps = 0.0
+    /// Steps each cell is actually alive for (the work a cell-by-cell integrator would do).
+    var activeCellSteps = 0.0
     /// The per-step loop alone (channels, regulator GEMM, update) and its GEMM flops.
     var stepSeconds = 0.0
     var stepCPUSeconds = 0.0
@@ -46,8 +48,36 @@ func monotonicSeconds() -> Double {
 
 extension SimulationModel {
     /// Integrates the columns described by `cells` and returns their complete states (G × n).
+    ///
+    /// Columns are integrated in order of their first step (then their last), so the columns alive
+    /// at a step form one contiguous run and its GEMM covers only that run: in vivo, where cells of
+    /// one block enter over days, this is a third of the work of stepping every column throughout.
+    /// Each column keeps its own random stream, so the order changes no number.
     func integrate(_ cells: [CellSetup], streams: inout [RandomStream], options: SimulationOptions,
                    stats: inout BlockStats) -> Matrix {
+        let dt = design.system.time_step_h
+        let steps = cells.map { cell -> (Int, Int) in
+            let first = Int((cell.tStart / dt).rounded(.down))
+            return (first, max(first, Int((cell.tSample / dt).rounded())))
+        }
+        let order = cells.indices.sorted { (steps[$0].0, steps[$0].1, $0) < (steps[$1].0, steps[$1].1, $1) }
+        if order.elementsEqual(cells.indices) {
+            return integrateInStartOrder(cells, streams: &streams, options: options, stats: &stats)
+        }
+        var orderedStreams = order.map { streams[$0] }
+        let ordered = integrateInStartOrder(order.map { cells[$0] }, streams: &orderedStreams, options: options,
+                                            stats: &stats)
+        var state = Matrix(rows: ordered.rows, cols: ordered.cols)
+        for (position, j) in order.enumerated() {
+            streams[j] = orderedStreams[position]
+            for i in 0..<ordered.rows { state[i, j] = ordered[i, position] }
+        }
+        return state
+    }
+
+    /// `integrate` for columns sorted by first step.
+    private func integrateInStartOrder(_ cells: [CellSetup], streams: inout [RandomStream], options: SimulationOptions,
+                                       stats: inout BlockStats) -> Matrix {
         let k = kinetics
         let g = k.geneCount, gr = k.regulatorCount, nc = k.channelCount
         let n = cells.count
@@ -140,13 +170,11 @@ extension SimulationModel {
         let frozen = cells.map(\.frozenMedium)
         let animalOf = cells.map { nicheR.isEmpty ? 0 : $0.animal }
         let invHalf = chH.map { 1 / $0 }
-        let hillCode = chN.map { n -> Int in n == 1 ? 1 : n == 2 ? 2 : n == 3 ? 3 : n == 4 ? 4 : 0 }
-        var simplePrefix = 0
-        while simplePrefix < nc && chReg[simplePrefix] == simplePrefix && hillCode[simplePrefix] == 2 { simplePrefix += 1 }
+        let hillRuns = StepKernels.hillRuns(chN)
         var active = [Bool](repeating: false, count: n)
         var rho = [Double](repeating: 0, count: n)
         var mediumOf = [Int](repeating: 0, count: n)
-        let flopsPerStep = 2.0 * Double(gr) * Double(nc) * Double(n)
+        var gemmColumns = 0.0  // Σ over steps of the columns each step's GEMM covered
         let t0 = monotonicSeconds()
         let cpu0 = threadCPUSeconds()
         var gemmTime = 0.0
@@ -160,22 +188,24 @@ extension SimulationModel {
         noise.withUnsafeMutableBufferPointer { nb in
         chReg.withUnsafeBufferPointer { crb in
         invHalf.withUnsafeBufferPointer { ihb in
-        hillCode.withUnsafeBufferPointer { hcb in
         eR.withUnsafeBufferPointer { erb in
         oneMinusER.withUnsafeBufferPointer { omb in
         noiseR.withUnsafeBufferPointer { nrb in
         decayR.withUnsafeBufferPointer { drb in
             let X = xb.baseAddress!, H = hb.baseAddress!, S = sb.baseAddress!, xi = nb.baseAddress!
-            let chRegP = crb.baseAddress!, invHalfP = ihb.baseAddress!, codeP = hcb.baseAddress!, chNP = chN
+            let chRegP = crb.baseAddress!, invHalfP = ihb.baseAddress!
             let eRP = erb.baseAddress!, omP = omb.baseAddress!, nrP = nrb.baseAddress!, drP = drb.baseAddress!
             for step in k0..<k1 {
                 let t = Double(step) * dt
                 let run = perturbationRunStart(at: t)
                 let mediumNow = medium(at: t)
-                // 1. Channels.
+                // 1. Channels. Living columns span [lo, hi) (columns are in start order).
+                var lo = n, hi = 0
                 for j in 0..<n {
                     active[j] = step >= kStart[j] && step < kEnd[j]
                     guard active[j] else { continue }
+                    lo = min(lo, j)
+                    hi = j + 1
                     var r = 0.0
                     if let run {
                         let on = max(run, onset[j])
@@ -184,23 +214,7 @@ extension SimulationModel {
                     rho[j] = r
                     mediumOf[j] = frozen[j] ? startMedium : mediumNow
                     let xc = X + j * gr, hc = H + j * nc
-                    // Channels ch < simplePrefix read regulator ch with n = 2: a contiguous,
-                    // vectorisable loop; the rest take the general path.
-                    for ch in 0..<simplePrefix {
-                        let q = xc[ch] * invHalfP[ch]
-                        let rn = q * q
-                        hc[ch] = rn / (1 + rn)
-                    }
-                    for ch in simplePrefix..<nc {
-                        let q = xc[chRegP[ch]] * invHalfP[ch]
-                        var rn = q * q
-                        let code = codeP[ch]
-                        if code != 2 {
-                            if code == 4 { rn = rn * rn } else if code == 1 { rn = q } else if code == 3 { rn = rn * q }
-                            else { rn = q > 0 ? Foundation.pow(q, chNP[ch]) : 0 }
-                        }
-                        hc[ch] = rn / (1 + rn)
-                    }
+                    StepKernels.hillChannels(x: xc, h: hc, count: nc, regulator: chRegP, invHalf: invHalfP, runs: hillRuns)
                     if r > 0 {
                         for (ch, a) in colTargets[j].koChannels {
                             let level = xc[chRegP[ch]] * (1 + (a - 1) * r)
@@ -216,41 +230,38 @@ extension SimulationModel {
                         }
                     }
                 }
-                // 2. One GEMM over the regulator rows.
+                guard hi > lo else { continue }
+                // 2. One GEMM over the regulator rows and the living columns.
                 let g0 = monotonicSeconds()
-                BLAS.gemm(m: gr, n: n, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gr), b: H, ldb: max(1, nc),
-                          beta: 0, c: S, ldc: max(1, gr))
+                let width = hi - lo
+                gemmColumns += Double(width)
+                BLAS.gemm(m: gr, n: width, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gr), b: H + lo * nc,
+                          ldb: max(1, nc), beta: 0, c: S + lo * gr, ldc: max(1, gr))
                 if fine && gd > 0 {
                     downstreamWeights.data.withUnsafeBufferPointer { wdb in
                         sd.data.withUnsafeMutableBufferPointer { sdb in
-                            BLAS.gemm(m: gd, n: n, k: nc, alpha: 1, a: wdb.baseAddress!, lda: gd, b: H, ldb: max(1, nc),
-                                      beta: 0, c: sdb.baseAddress!, ldc: gd)
+                            BLAS.gemm(m: gd, n: width, k: nc, alpha: 1, a: wdb.baseAddress!, lda: gd, b: H + lo * nc,
+                                      ldb: max(1, nc), beta: 0, c: sdb.baseAddress! + lo * gd, ldc: gd)
                         }
                     }
                 }
                 gemmTime += monotonicSeconds() - g0
                 // 3. Exponential Euler–Maruyama update of active columns.
-                for j in 0..<n where active[j] {
+                for j in lo..<hi where active[j] {
                     let xc = X + j * gr, sc = S + j * gr
                     let input = cb.baseAddress! + (animalOf[j] * media + mediumOf[j]) * gr
                     let r = rho[j]
                     streams[j].fillZigguratNormals(xi, count: gr)
                     if r > 0 && !colTargets[j].regRows.isEmpty {
                         // Cells whose guides hit regulators: production, then κ, then the update.
-                        for p in 0..<gr { sc[p] = max(0, input[p] + sc[p]) }
+                        for p in 0..<gr { let v = input[p] + sc[p]; sc[p] = v > 0 ? v : 0 }
                         for (p, kappa) in colTargets[j].regRows { sc[p] *= 1 + (kappa - 1) * r }
-                        for p in 0..<gr {
-                            let prod = sc[p], xv = xc[p]
-                            let v = xv * eRP[p] + prod * omP[p] + nrP[p] * (prod + drP[p] * xv).squareRoot() * xi[p]
-                            xc[p] = v > 0 ? v : 0
-                        }
+                        StepKernels.exponentialEulerUpdate(x: xc, s: sc, input: nil, xi: xi, count: gr, decayFactor: eRP,
+                                                           productionFactor: omP, noiseFactor: nrP, decay: drP)
                     } else {
-                        // Everyone else: one fused pass.
-                        for p in 0..<gr {
-                            let prod = max(0, input[p] + sc[p]), xv = xc[p]
-                            let v = xv * eRP[p] + prod * omP[p] + nrP[p] * (prod + drP[p] * xv).squareRoot() * xi[p]
-                            xc[p] = v > 0 ? v : 0
-                        }
+                        // Everyone else: production and update in one pass.
+                        StepKernels.exponentialEulerUpdate(x: xc, s: sc, input: input, xi: xi, count: gr, decayFactor: eRP,
+                                                           productionFactor: omP, noiseFactor: nrP, decay: drP)
                     }
                     if fine && gd > 0 {
                         fineDownstreamStep(&xd, &sd, j: j, dt: dt, medium: mediumOf[j], animal: cells[j].animal,
@@ -270,13 +281,13 @@ extension SimulationModel {
         }
         }
         }
-        }
         stats.stepSeconds += monotonicSeconds() - t0
         stats.stepCPUSeconds += threadCPUSeconds() - cpu0
-        stats.stepFlops += flopsPerStep * Double(max(0, k1 - k0))
-        stats.flops += flopsPerStep * Double(max(0, k1 - k0))
-        stats.cellSteps += Double(n) * Double(max(0, k1 - k0))
-        if fine { stats.flops += 2.0 * Double(gd) * Double(nc) * Double(n) * Double(max(0, k1 - k0)) }
+        stats.stepFlops += 2.0 * Double(gr) * Double(nc) * gemmColumns
+        stats.flops += 2.0 * Double(gr) * Double(nc) * gemmColumns
+        stats.cellSteps += gemmColumns
+        for j in 0..<n { stats.activeCellSteps += Double(kEnd[j] - kStart[j]) }
+        if fine { stats.flops += 2.0 * Double(gd) * Double(nc) * gemmColumns }
 
         // Complete states.
         var state = Matrix(rows: g, cols: n)
@@ -365,8 +376,9 @@ extension SimulationModel {
         var d = Matrix(rows: gd, cols: n)
         var xi = [Double](repeating: 0, count: gd)
         var prod = [Double](repeating: 0, count: gd)
-        var decayFactor = [Double](repeating: 0, count: gd), noiseFactor = [Double](repeating: 0, count: gd)
-        var cachedSpan = -1.0
+        // e^{−γ·span} and the OU variance factor per piece length: pieces last a whole number of
+        // steps, so a block sees only a few lengths; each is computed once (2·G_d exp calls).
+        var factorsBySteps: [Double: (decay: [Double], noise: [Double])] = [:]
         for slot in [pieces] + Array(0..<pieces) {
             // D = W_d · H̄ for this slot's n columns (a contiguous sub-block of hAcc).
             let g0 = monotonicSeconds()
@@ -411,15 +423,21 @@ extension SimulationModel {
                     for q in 0..<gd { xv[q, j] = prod[q] / gamma[q] }
                     continue
                 }
-                let span = cnt[col] * dt
-                if span != cachedSpan {
+                let factors: (decay: [Double], noise: [Double])
+                if let cached = factorsBySteps[cnt[col]] {
+                    factors = cached
+                } else {
+                    let span = cnt[col] * dt
+                    var decayFactor = [Double](repeating: 0, count: gd), noiseFactor = [Double](repeating: 0, count: gd)
                     for q in 0..<gd {
                         let e = Foundation.exp(-gamma[q] * span)
                         decayFactor[q] = e
                         noiseFactor[q] = sNoise * sNoise * (1 - e * e) / (2 * gamma[q])
                     }
-                    cachedSpan = span
+                    factors = (decayFactor, noiseFactor)
+                    factorsBySteps[cnt[col]] = factors
                 }
+                let decayFactor = factors.decay, noiseFactor = factors.noise
                 xi.withUnsafeMutableBufferPointer { streams[j].fillZigguratNormals($0.baseAddress!, count: gd) }
                 for q in 0..<gd {
                     let e = decayFactor[q]

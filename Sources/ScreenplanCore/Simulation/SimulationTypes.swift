@@ -163,8 +163,12 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
     public var dynamicsThreadSeconds: Double
     public var gemmThreadSeconds: Double
     public var measurementThreadSeconds: Double
-    /// Cell-steps of the regulator integration (columns × grid steps), for per-step rates.
+    /// Cell-steps the regulator GEMM covered (Σ over steps of the columns alive in its run), for
+    /// per-step rates.
     public var cellSteps: Double = 0
+    /// Cell-steps between each cell's start and its sampling time: `cellSteps` less the steps a
+    /// column idles in its block (cells of one block that enter or are sampled at other times).
+    public var activeCellSteps: Double = 0
     /// Thread-seconds and GEMM flops of the per-step loop alone (channels, regulator GEMM, update).
     public var stepThreadSeconds: Double = 0
     /// CPU-seconds (CLOCK_THREAD_CPUTIME_ID) of the per-step loop, summed over workers.

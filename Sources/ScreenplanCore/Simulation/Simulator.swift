@@ -124,6 +124,7 @@ public enum Simulator {
                 summary.measurementThreadSeconds += stats.measurementSeconds
                 summary.dynamicsFlops += stats.flops
                 summary.cellSteps += stats.cellSteps
+                summary.activeCellSteps += stats.activeCellSteps
                 summary.stepThreadSeconds += stats.stepSeconds
                 summary.stepCPUSeconds += stats.stepCPUSeconds
                 summary.stepFlops += stats.stepFlops
