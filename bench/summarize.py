@@ -19,7 +19,21 @@ FIELDS = [
     ("peak_rss_mb", "peak RSS MB", "{:.0f}"),
     ("speedup_vs_numpy", "× NumPy", "{:.0f}"),
     ("speedup_vs_numpy_dense", "× NumPy (G × G)", "{:.0f}"),
+    ("dynamics_speedup_vs_numpy_dense", "dynamics × NumPy (G × G)", "{:.0f}"),
 ]
+
+
+def derived(r):
+    """Adds fields computed from a run's own JSON.
+
+    dynamics_speedup_vs_numpy_dense: the NumPy loop's estimated time over screenplan's dynamics
+    alone (thread-seconds of the regulator integration and the downstream window, over the
+    workers), i.e. Langevin against Langevin, without measurement, formatting and compression.
+    """
+    if "numpy_dense_seconds_per_cell_step" in r and "active_cell_steps" in r and r.get("dynamics_seconds"):
+        numpy = r["numpy_dense_seconds_per_cell_step"] * r["active_cell_steps"]
+        r["dynamics_speedup_vs_numpy_dense"] = numpy / (r["dynamics_seconds"] / r["threads"])
+    return r
 
 
 def main():
@@ -28,7 +42,7 @@ def main():
     print("| workload | " + " | ".join(label for _, label, _ in FIELDS) + " |")
     print("|---|" + "---|" * len(FIELDS))
     for name in names:
-        rows = [r for run in runs for r in run if r["name"] == name]
+        rows = [derived(r) for run in runs for r in run if r["name"] == name]
         cells = []
         for key, _, fmt in FIELDS:
             values = [r[key] for r in rows if key in r]

@@ -13,7 +13,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             Without --workload each workload runs in its own process, so peak memory is per workload. \
             The NumPy comparison runs bench/numpy_langevin.py (found from the current directory or \
-            $SCREENPLAN_NUMPY_SCRIPT) on a subset of cells and scales per cell-step, in two forms: \
+            $SCREENPLAN_NUMPY_SCRIPT) on a subset of cells and scales it to the steps the workload's \
+            cells are alive, in two forms: \
             "vs NumPy" with the production term over regulator columns (G × regulators), "vs dense" \
             over the network's G × G adjacency matrix.
             """)
