@@ -18,13 +18,17 @@ private func sameBlocks(_ a: [SimulatedBlock], _ b: [SimulatedBlock]) -> Bool {
     return true
 }
 
+/// Small blocks, so that a test design spans several of them.
+private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOptions {
+    var options = SimulationOptions()
+    options.blockSize = blockSize
+    options.threads = threads
+    return options
+}
+
 @Test func sameSeedSameResultWhateverTheThreadCount() throws {
     let loaded = try determinismDesign()
-    var one = SimulationOptions()
-    one.blockSize = 64
-    one.threads = 1
-    var three = one
-    three.threads = 3
+    let one = blockOptions(threads: 1), three = blockOptions(threads: 3)
     let a = try simulate(loaded, options: one)
     let b = try simulate(loaded, options: three)
     #expect(a.blocks.count > 4)
@@ -168,11 +172,7 @@ private func sameBlocks(_ a: [SimulatedBlock], _ b: [SimulatedBlock]) -> Bool {
     batching: {unit: animal, batches: 2, layout: per-animal}
     """
     let loaded = try loadDesign(text)
-    var one = SimulationOptions()
-    one.blockSize = 64
-    one.threads = 1
-    var three = one
-    three.threads = 3
+    let one = blockOptions(threads: 1), three = blockOptions(threads: 3)
     let a = try simulate(loaded, options: one)
     let b = try simulate(loaded, options: three)
     #expect(sameBlocks(a.blocks, b.blocks))
@@ -182,9 +182,7 @@ private func sameBlocks(_ a: [SimulatedBlock], _ b: [SimulatedBlock]) -> Bool {
     // Other blocks (41 cells, not aligned with 64): every cell keeps its state. The GEMM sums each
     // column in the same order whatever the columns around it, so states agree to rounding
     // (1e-12 relative covers a BLAS kernel that treats edge columns differently).
-    var other = one
-    other.blockSize = 41
-    let c = try simulate(loaded, options: other)
+    let c = try simulate(loaded, options: blockOptions(41, threads: 1))
     #expect(a.cells.count == c.cells.count)
     let differingRecords = zip(a.cells, c.cells).filter { $0 != $1 }.count
     #expect(differingRecords == 0, "\(differingRecords) cell records differ")
