@@ -52,7 +52,8 @@ extension SimulationModel {
     /// Columns are integrated in order of their first step (then their last), so the columns alive
     /// at a step form one contiguous run and its GEMM covers only that run: in vivo, where cells of
     /// one block enter over days, this is a third of the work of stepping every column throughout.
-    /// Each column keeps its own random stream, so the order changes no number.
+    /// Each column keeps its own random stream and its arithmetic does not involve its neighbours,
+    /// so a cell's numbers do not depend on the order (a test compares blocks of 64 and of 41).
     func integrate(_ cells: [CellSetup], streams: inout [RandomStream], options: SimulationOptions,
                    stats: inout BlockStats) -> Matrix {
         let dt = design.system.time_step_h
