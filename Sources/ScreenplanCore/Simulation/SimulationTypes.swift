@@ -166,8 +166,9 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
     /// Cell-steps the regulator GEMM covered (Σ over steps of the columns alive in its run), for
     /// per-step rates.
     public var cellSteps: Double = 0
-    /// Cell-steps between each cell's start and its sampling time: `cellSteps` less the steps a
-    /// column idles in its block (cells of one block that enter or are sampled at other times).
+    /// Cell-steps between each cell's start and its sampling time, summed over cells: the work of
+    /// a cell-by-cell integrator. `cellSteps` exceeds it only where a step's GEMM run spans a
+    /// column that has already been sampled while later-starting columns are still alive.
     public var activeCellSteps: Double = 0
     /// Thread-seconds and GEMM flops of the per-step loop alone (channels, regulator GEMM, update).
     public var stepThreadSeconds: Double = 0
