@@ -4,23 +4,12 @@ import TestSupport
 
 // `screenplan fit` as a user runs it: JSON contract, exit codes, nothing on stderr in a pipe.
 
-private let tinyScreen = """
-    name: tiny fit screen
-    system:
-      genes: 80
-      network: {seed: 5, regulators: 16}
-    perturbations: {targets: 24}
-    sampling: {cells_per_perturbation: 40}
-    measurement: {measured_genes: 120, mrna_per_cell: 60000}
-    batching: {batches: 3}
-    """
-
 @Suite struct FitCommand {
     @Test func jsonHasHeldOutErrorsPerLossAndBaseline() throws {
         let folder = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/tiny.yaml"
-        try tinyScreen.write(toFile: path, atomically: true, encoding: .utf8)
+        try tinyLearnabilityScreen.write(toFile: path, atomically: true, encoding: .utf8)
         let result = try runScreenplan(["fit", path, "--json", "--folds", "2", "--epochs", "6", "--hidden", "4",
                                         "--seed", "3"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -42,7 +31,7 @@ private let tinyScreen = """
         let folder = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/tiny.yaml"
-        try tinyScreen.write(toFile: path, atomically: true, encoding: .utf8)
+        try tinyLearnabilityScreen.write(toFile: path, atomically: true, encoding: .utf8)
         let result = try runScreenplan(["fit", path, "--loss", "standard", "--folds", "2", "--epochs", "3",
                                         "--hidden", "4", "--data", "kinetics"])
         #expect(result.status == 0, "\(result.stderr)")

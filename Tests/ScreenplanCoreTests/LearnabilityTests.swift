@@ -1,22 +1,13 @@
 import Foundation
 import Testing
 @testable import ScreenplanCore
+import TestSupport
 
 // The learnability pipeline on small designs: data layer, split, baselines, fit contract.
 
 /// A small non-differentiating CRISPRi screen: 80 genes, 16 regulators, 24 targets.
 private func tinyDesign() throws -> Design {
-    let text = """
-    name: tiny learnability screen
-    system:
-      genes: 80
-      network: {seed: 5, regulators: 16}
-    perturbations: {targets: 24}
-    sampling: {cells_per_perturbation: 40}
-    measurement: {measured_genes: 120, mrna_per_cell: 60000}
-    batching: {batches: 3}
-    """
-    return try DesignLoader.load(text: text, file: "tiny.yaml").design
+    try DesignLoader.load(text: tinyLearnabilityScreen, file: "tiny.yaml").design
 }
 
 /// Few epochs and sizes so a whole fit takes well under a second in a debug build.

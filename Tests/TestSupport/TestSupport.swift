@@ -23,6 +23,19 @@ public func allSampleScreens() -> [String] {
     return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".json") }.sorted().map { folder + "/" + $0 }
 }
 
+/// A screen small enough to fit the learnability models in seconds (80 genes, 24 targets), shared
+/// by the `fit` command's tests and the learnability tests.
+public let tinyLearnabilityScreen = """
+    name: tiny learnability screen
+    system:
+      genes: 80
+      network: {seed: 5, regulators: 16}
+    perturbations: {targets: 24}
+    sampling: {cells_per_perturbation: 40}
+    measurement: {measured_genes: 120, mrna_per_cell: 60000}
+    batching: {batches: 3}
+    """
+
 /// A fresh temporary directory, removed by the caller.
 public func temporaryDirectory(_ label: String = "screenplan-test") -> String {
     let path = NSTemporaryDirectory() + "\(label)-\(UUID().uuidString)"
