@@ -8,6 +8,10 @@ APT_TEST_PACKAGES := tmux chromium r-cran-seurat
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo)
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/release/screenplan
+# The virtual environment of the Python clients (Tests/python/requirements.txt); override with
+# VENV=/path to share one between checkouts.
+VENV ?= .venv
+PYTHON := $(VENV)/bin/python
 
 .PHONY: run test build bench clean deps test-deps embed python-deps
 
@@ -30,11 +34,15 @@ deps:
 test-deps: deps
 	$(call apt_install,$(APT_TEST_PACKAGES))
 
-## python-deps: numpy/scipy/anndata/scanpy/h5py, jsonschema, Pillow and pytest for the tests that
-## read screenplan's output independently (Tests/python)
-python-deps:
-	@python3 -c "import anndata, scanpy, scipy, numpy, h5py, jsonschema, PIL, pytest" 2>/dev/null || \
-	  python3 -m pip install -q --disable-pip-version-check anndata scanpy scipy numpy h5py jsonschema pillow pytest
+## python-deps: the virtual environment of the independent Python clients (scanpy, anndata,
+## pysceptre, PyDESeq2, Snakemake, SERGIO, pytest; Tests/python/requirements.txt). It is made
+## once and refreshed when the requirements change.
+python-deps: $(VENV)/.requirements-stamp
+
+$(VENV)/.requirements-stamp: Tests/python/requirements.txt
+	@[ -x $(PYTHON) ] || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --disable-pip-version-check -r Tests/python/requirements.txt
+	@touch $@
 
 build: deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
@@ -45,8 +53,8 @@ run: build
 test: test-deps python-deps
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) swift test $(SWIFT_BUILD_FLAGS)
-	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 -m pytest -q Tests/python
-	SCREENPLAN_BIN=$(CURDIR)/$(BIN) python3 Tests/python/test_read_10x.py
+	SCREENPLAN_BIN=$(CURDIR)/$(BIN) $(PYTHON) -m pytest -q Tests/python
+	SCREENPLAN_BIN=$(CURDIR)/$(BIN) $(PYTHON) Tests/python/test_read_10x.py
 
 bench: build python-deps
 	$(BIN) bench

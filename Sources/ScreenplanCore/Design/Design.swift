@@ -344,8 +344,23 @@ public enum MultipleTesting: String, Codable, Sendable, CaseIterable {
     case bh, bonferroni, none
 }
 
+/// The differential-expression test the lab will run on the screen; power is predicted for it.
+public enum DifferentialTest: String, Codable, Sendable, CaseIterable {
+    /// Per-cell negative-binomial GLM with batch covariates and library-size offset (SCEPTRE,
+    /// glmGamPoi, DESeq2 on cells).
+    case glm
+    /// Wilcoxon rank-sum on log1p of counts per 10k (scanpy's `rank_genes_groups` default).
+    case wilcoxon
+    /// Welch t-test on log1p of counts per 10k (scanpy's `t-test`).
+    case tTest = "t-test"
+    /// Mean over batches of per-batch log pseudo-bulk ratios (screenplan's first estimator).
+    case pseudobulk
+}
+
 /// How effects are estimated and tested.
 public struct AnalysisSpec: Equatable, Sendable, Codable {
+    /// The test the lab will run.
+    public var test: DifferentialTest = .glm
     /// Expected effects from the network's linear response, or one fixed size.
     public var effect: EffectSource = .network
     /// Fixed effect size of the target (log2 fold change) when `effect: fixed`.

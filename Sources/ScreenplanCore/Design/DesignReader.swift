@@ -370,6 +370,7 @@ final class DesignReader {
     }
 
     private func readAnalysis(_ f: Fields, _ a: inout AnalysisSpec) {
+        f.enumeration("test", &a.test)
         f.enumeration("effect", &a.effect)
         f.double("effect_size_log2", &a.effect_size_log2, Check.within(-20, 20))
         f.double("alpha", &a.alpha, Check.openFraction)
