@@ -12,6 +12,8 @@ BIN := .build/release/screenplan
 # VENV=/path to share one between checkouts.
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
+# Swift tests and benchmarks run the clients with this interpreter.
+export SCREENPLAN_PYTHON := $(abspath $(PYTHON))
 
 .PHONY: run test build bench clean deps test-deps embed python-deps
 

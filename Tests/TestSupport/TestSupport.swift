@@ -112,9 +112,15 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
                          stderr: String(decoding: errData, as: UTF8.self))
 }
 
+/// The Python of the independent clients: SCREENPLAN_PYTHON (`make test` sets it to the virtual
+/// environment's), else `python3` on the PATH.
+public var pythonExecutable: String {
+    ProcessInfo.processInfo.environment["SCREENPLAN_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
+}
+
 /// Runs Tests/python/checks.py (independent checks of output files with Python's jsonschema,
 /// anndata and headless Chromium) with `arguments`; status 0 means every check passed.
 @discardableResult
 public func runPythonCheck(_ arguments: [String]) throws -> CommandResult {
-    try runProcess("/usr/bin/env", ["python3", repositoryRoot + "/Tests/python/checks.py"] + arguments)
+    try runProcess("/usr/bin/env", [pythonExecutable, repositoryRoot + "/Tests/python/checks.py"] + arguments)
 }
