@@ -101,6 +101,10 @@ extension Design {
     /// Median UMIs observed per cell.
     public var expectedUMIsPerCell: Double { capturedMoleculesPerCell * sequencingSaturation }
 
+    /// Most integration steps (protocol duration / `system.time_step_h`) a design may need, so
+    /// that every simulation ends: 10⁵ steps are ~5 years at the default 0.5 h step.
+    public static let maxIntegrationSteps: Double = 100_000
+
     /// Limit above which a design is refused as absurd for the machine class it runs on.
     public static let memoryLimitBytes: Double = 16 * 1024 * 1024 * 1024
 }

@@ -89,6 +89,13 @@ public enum DesignValidator {
             if let guess = suggestion(for: step.medium, among: mediumNames) { message += "; did you mean `\(guess)`?" }
             issue("protocol[\(index)].medium", message)
         }
+        // Integration steps: the protocol's length over the time step, bounded so that a
+        // simulation always ends (documented in docs/design-file.md and docs/reliability.md).
+        let integrationSteps = d.protocolDuration_h / d.system.time_step_h
+        if integrationSteps > Design.maxIntegrationSteps {
+            issue("system.time_step_h",
+                  "the protocol's \(Check.format(d.protocolDuration_h)) h at \(Check.format(d.system.time_step_h)) h per step are \(saturatingInt(integrationSteps)) steps; the limit is \(Int(Design.maxIntegrationSteps)): use a longer time step or a shorter protocol")
+        }
         if !d.protocol_.contains(where: \.perturb) {
             issue("protocol", "no step has `perturb: true`, so no guide ever acts")
         }
@@ -133,6 +140,15 @@ public enum DesignValidator {
             }
             for (index, row) in b.explicit_cells.enumerated() where row.count != b.batches {
                 issue("batching.explicit_cells[\(index)]", "has \(row.count) entries; the design has \(b.batches) batches")
+            }
+            // Each batch holds at most max_cells_per_batch cells (sums in Double: no overflow).
+            for batch in 0..<b.batches {
+                let total = b.explicit_cells.reduce(0.0) { $0 + (batch < $1.count ? Double($1[batch]) : 0) }
+                if total > Double(b.max_cells_per_batch) {
+                    issue("batching.explicit_cells",
+                          "batch \(batch + 1) holds \(Int(total)) perturbed cells; batching.max_cells_per_batch is \(b.max_cells_per_batch)")
+                    break
+                }
             }
         } else if !b.explicit_cells.isEmpty {
             issue("batching.explicit_cells", "is only used with `layout: explicit`")
