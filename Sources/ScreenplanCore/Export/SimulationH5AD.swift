@@ -113,8 +113,8 @@ extension SimulationH5AD {
                                 progress: ProgressReporter? = nil) throws -> SimulationRunInfo {
         let started = monotonicSeconds()
         let fm = FileManager.default
+        try OutputSafety.checkDirectoryTarget(directory, force: force)
         let target = URL(fileURLWithPath: directory).standardizedFileURL
-        if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
         let temp = try TenXWriter.temporarySibling(of: target)
         var success = false
         defer { if !success { try? fm.removeItem(at: temp) } }

@@ -24,7 +24,7 @@ struct MonteCarloCommand: ParsableCommand {
     var rows: Int = 15
 
     func validate() throws {
-        if reps < 2 { throw ValidationError("--reps must be at least 2") }
+        if !(2...100_000).contains(reps) { throw ValidationError("--reps must be in [2, 100000] (got \(reps))") }
     }
 
     func run() throws {

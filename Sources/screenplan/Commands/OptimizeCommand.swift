@@ -22,7 +22,7 @@ struct OptimizeCommand: ParsableCommand {
 
     func validate() throws {
         if (budget == nil) == (power == nil) { throw ValidationError("give exactly one of --budget AMOUNT or --power P") }
-        if let budget, !(budget > 0) { throw ValidationError("--budget must be > 0") }
+        if let budget, !(budget > 0 && budget.isFinite) { throw ValidationError("--budget must be a finite amount > 0 (got \(budget))") }
         if let power, !(power > 0 && power < 1) { throw ValidationError("--power must be in (0, 1)") }
     }
 

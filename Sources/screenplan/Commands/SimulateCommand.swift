@@ -53,11 +53,14 @@ struct SimulateCommand: ParsableCommand {
             }
             shardSpec = parsed
         }
-        if let threads, threads < 1 { throw CommandFailure.input("--threads must be at least 1") }
-        if FileManager.default.fileExists(atPath: out) && !force {
-            throw CommandFailure.input("output `\(out)` already exists (use --force to replace it)")
+        if let threads, !(1...maxThreads).contains(threads) {
+            throw CommandFailure.input("--threads must be in [1, \(maxThreads)] (got \(threads))")
         }
+        // The output is checked before anything is simulated: an empty, protected, foreign,
+        // dangling or read-only --out is refused at once (docs/reliability.md).
+        try checkOutputFolder(out, force: force, inputs: [design])
         let loaded = try DesignLoader.load(path: design)
+        try checkOutputFolder(out, force: force, inputs: runInputs(design, loaded))
         var options = SimulationOptions()
         options.keepStates = states
         if let threads { options.threads = threads }
@@ -88,6 +91,9 @@ struct SimulateCommand: ParsableCommand {
             let part = shardSpec.map { " (shard \($0))" } ?? ""
             print("wrote \(s.cells) cells × \(s.genes) genes, \(s.entries) counts\(part) to \(out) in \(String(format: "%.1f", info.totalSeconds)) s")
         } catch let error as OutputExistsError {
+            bar.finish()
+            throw CommandFailure.input(error.description)
+        } catch let error as UnsafeOutputError {
             bar.finish()
             throw CommandFailure.input(error.description)
         } catch let error as DesignValidationError {

@@ -1,0 +1,25 @@
+import Foundation
+import ScreenplanCore
+
+/// Most worker threads a command accepts: far above any machine screenplan runs on, and small
+/// enough that per-thread buffers (`--threads 9223372036854775807`) cannot exhaust memory.
+let maxThreads = 1024
+
+/// Refuses an output folder before any work (empty, protected, foreign, dangling, read-only, or
+/// holding an input); exit 2 with the reason.
+func checkOutputFolder(_ out: String, force: Bool, inputs: [String]) throws {
+    do {
+        try OutputSafety.checkDirectoryTarget(out, force: force, inputs: inputs)
+    } catch let error as UnsafeOutputError {
+        throw CommandFailure.input(error.description)
+    } catch let error as OutputExistsError {
+        throw CommandFailure.input(error.description)
+    }
+}
+
+/// The files a run reads: the design and the network files it names.
+func runInputs(_ design: String, _ loaded: LoadedDesign) -> [String] {
+    let d = loaded.design
+    return [design] + [d.system.network.file, d.system.network.genes_file].compactMap { $0 }
+        .map { DesignValidator.resolve($0, against: d.baseDirectory) }
+}
