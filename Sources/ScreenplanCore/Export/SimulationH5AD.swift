@@ -117,7 +117,10 @@ extension SimulationH5AD {
         let target = URL(fileURLWithPath: directory).standardizedFileURL
         let temp = try TenXWriter.temporarySibling(of: target)
         var success = false
-        defer { if !success { try? fm.removeItem(at: temp) } }
+        defer {
+            if !success { try? fm.removeItem(at: temp) }
+            TemporaryOutputs.forget(temp.path)
+        }
 
         let summary = try write(model: model, to: temp.appendingPathComponent(fileName).path, shard: shard,
                                 options: options, progress: progress)

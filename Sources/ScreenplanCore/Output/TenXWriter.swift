@@ -174,7 +174,10 @@ public enum TenXWriter {
         let target = URL(fileURLWithPath: directory).standardizedFileURL
         let temp = try temporarySibling(of: target)
         var success = false
-        defer { if !success { try? fm.removeItem(at: temp) } }
+        defer {
+            if !success { try? fm.removeItem(at: temp) }
+            TemporaryOutputs.forget(temp.path)
+        }
 
         let g = model.measuredGeneCount
         let n = model.totalCells
@@ -292,6 +295,7 @@ public enum TenXWriter {
         let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         // mkdir(2) fails on any existing name, a planted link included.
         if mkdir(temp.path, 0o755) != 0 { throw FileWriteError(path: temp.path, reason: String(cString: strerror(errno))) }
+        TemporaryOutputs.register(temp.path)
         return temp
     }
 
@@ -322,6 +326,10 @@ public enum TenXWriter {
 
     /// Moves `temp` to `target`, replacing an existing `target` (only with `force`).
     static func replace(_ target: URL, with temp: URL, force: Bool) throws {
+        try TemporaryOutputs.exclusively { try swap(target, with: temp, force: force) }
+    }
+
+    private static func swap(_ target: URL, with temp: URL, force: Bool) throws {
         let fm = FileManager.default
         var info = stat()
         if lstat(target.path, &info) == 0 {
@@ -380,7 +388,10 @@ public enum TenXWriter {
         }
         let temp = try temporarySibling(of: target)
         var success = false
-        defer { if !success { try? fm.removeItem(at: temp) } }
+        defer {
+            if !success { try? fm.removeItem(at: temp) }
+            TemporaryOutputs.forget(temp.path)
+        }
 
         let genes = first.json["genes"] as? Int ?? 0
         let modelled = first.json["modelled_genes"] as? Int ?? 0

@@ -72,6 +72,8 @@ struct FitCommand: ParsableCommand {
     }
 
     func run() throws {
+        let progress = ProgressReporter()
+        SignalGuard.install("fit", cancelling: progress)
         let loaded = try DesignLoader.load(path: design)
         var options = LearnabilityOptions()
         options.folds = folds
@@ -89,7 +91,6 @@ struct FitCommand: ParsableCommand {
         case .steadyState: options.losses = [.steadyState]
         case .both: options.losses = [.standard, .steadyState]
         }
-        let progress = ProgressReporter()
         let bar = TerminalProgressBar(label: "fit", reporter: progress)
         bar.start()
         if quick {

@@ -28,8 +28,9 @@ struct MonteCarloCommand: ParsableCommand {
     }
 
     func run() throws {
-        let d = try loadDesign(design)
         let progress = ProgressReporter()
+        SignalGuard.install("montecarlo", cancelling: progress)
+        let d = try loadDesign(design)
         let bar = TerminalProgress(progress, enabled: !json)
         let result = try runtime { try MonteCarlo.run(design: d, replicates: reps, seed: seed, progress: progress) }
         bar.finish()

@@ -40,6 +40,8 @@ struct SimulateCommand: ParsableCommand {
     var threads: Int?
 
     func run() throws {
+        let bar = TerminalProgressBar(label: "simulate")
+        SignalGuard.install("simulate", cancelling: bar.reporter)
         guard let fmt = SimulationFormat(rawValue: format) else {
             throw CommandFailure.input("--format: `\(format)` is not a format; valid: \(SimulationFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -64,19 +66,8 @@ struct SimulateCommand: ParsableCommand {
         var options = SimulationOptions()
         options.keepStates = states
         if let threads { options.threads = threads }
-        let bar = TerminalProgressBar(label: "simulate")
-        // SIGINT/SIGTERM cancel the run: the writer then removes its temporary directory, so an
-        // interrupted run leaves nothing behind.
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            let reporter = bar.reporter
-            source.setEventHandler { reporter.cancel() }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        // SIGINT/SIGTERM cancel the run in any phase: the writer then removes its temporary
+        // directory, so an interrupted run leaves nothing behind (SignalGuard).
         do {
             let network = try Simulator.network(for: loaded)
             let model = try Simulator.prepare(design: loaded.design, network: network, seed: seed, options: options)
