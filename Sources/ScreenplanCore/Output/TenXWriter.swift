@@ -386,6 +386,9 @@ public enum TenXWriter {
             let missing = Set(1...count).subtracting(indices).sorted().map(String.init).joined(separator: ", ")
             throw MergeError(message: missing.isEmpty ? "a shard is given twice" : "missing shard(s) \(missing) of \(count)")
         }
+        // Every shard is read once before anything is written: a truncated or corrupt member,
+        // or fewer entries than its run.json says, refuses the merge (ShardVerification.swift).
+        for s in list { try verifyShard(s.dir, json: s.json, display: s.dir.path) }
         let temp = try temporarySibling(of: target)
         var success = false
         defer {
