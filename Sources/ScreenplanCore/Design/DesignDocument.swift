@@ -68,6 +68,13 @@ extension Design {
                 let name = k.scalar?.string ?? ""
                 mapping[k] = tidyNumbers(v, key: name)
             }
+            // A medium's inputs are a dictionary, encoded in hash order (which changes from run
+            // to run); sorted by gene they make the YAML, the TUI save and the h5ad's embedded
+            // design byte-stable.
+            if key == "inputs" {
+                let sorted = mapping.sorted { ($0.key.scalar?.string ?? "") < ($1.key.scalar?.string ?? "") }
+                return .mapping(Node.Mapping(sorted.map { ($0.key, $0.value) }, mapping.tag, mapping.style, mapping.mark))
+            }
             return .mapping(mapping)
         case .sequence(var sequence):
             for index in sequence.indices {
