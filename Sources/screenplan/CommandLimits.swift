@@ -23,3 +23,10 @@ func runInputs(_ design: String, _ loaded: LoadedDesign) -> [String] {
     return [design] + [d.system.network.file, d.system.network.genes_file].compactMap { $0 }
         .map { DesignValidator.resolve($0, against: d.baseDirectory) }
 }
+
+/// Text for the terminal with the control characters of user strings (gene, medium and design
+/// names) shown escaped, line by line, so a name cannot move the cursor or forge a line.
+func terminalSafe(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escaped(String($0)) }
+        .joined(separator: "\n")
+}

@@ -15,9 +15,13 @@ do {
     fflush(nil)
     FileHandle.standardError.write(Data((error.description + "\n").utf8))
     exit(2)
+} catch let error as UnsafeOutputError {
+    fflush(nil)
+    FileHandle.standardError.write(Data(("screenplan: " + error.description + "\n").utf8))
+    exit(2)
 } catch let error as CommandFailure {
     fflush(nil)
-    FileHandle.standardError.write(Data(("screenplan: " + error.message + "\n").utf8))
+    FileHandle.standardError.write(Data(("screenplan: " + terminalSafe(error.message) + "\n").utf8))
     exit(error.code)
 } catch {
     fflush(nil)

@@ -128,7 +128,7 @@ struct FitCommand: ParsableCommand {
         if json {
             try printJSON(result)
         } else {
-            print(result.text)
+            print(terminalSafe(result.text))
         }
     }
 }

@@ -56,7 +56,7 @@ struct OptimizeCommand: ParsableCommand {
             return
         }
         let cur = d.cost.currency
-        print("\(d.name): now median power \(String(format: "%.2f", current.summary.median_power)) for \(formatMoney(current.summary.cost, cur))")
+        print(terminalSafe(d.name) + ": now median power \(String(format: "%.2f", current.summary.median_power)) for \(formatMoney(current.summary.cost, cur))")
         guard let b = best else {
             print(budget != nil ? "No design fits \(formatMoney(budget!, cur)): even one cell per perturbation costs more."
                                 : "No design in the searched range reaches median power \(power!).")
