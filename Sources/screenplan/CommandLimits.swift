@@ -30,3 +30,12 @@ func terminalSafe(_ text: String) -> String {
     text.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.escaped(String($0)) }
         .joined(separator: "\n")
 }
+
+/// A numerical failure of the model on a design that validated, with the fields that set it:
+/// the validator's ranges keep every field finite, but a combination (strong activation with
+/// little decay, say) can still leave the network without a finite steady state.
+func modelFailureHint(_ error: Error) -> String? {
+    guard error is SteadyStateError || error is LAPACKError else { return nil }
+    return "\(error): the network's kinetics have no finite steady state; check system.network "
+        + "(weight_mean, half_response, hill_n, basal, decay_per_h), the media's inputs, or the weights of system.network.file"
+}

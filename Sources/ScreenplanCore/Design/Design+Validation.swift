@@ -161,6 +161,16 @@ public enum DesignValidator {
             issue("batching.unit", "an in vivo screen needs animals as batches: set `unit: animal` or a nested animal level")
         }
 
+        // Molecules seen per cell: below one UMI per cell every mean count underflows towards 0 and
+        // the error model's variances (∝ 1/μ) would leave the finite numbers.
+        if d.capturedMoleculesPerCell < 1 {
+            issue("measurement.capture_efficiency",
+                  "mrna_per_cell × capture_efficiency is \(String(format: "%.3g", d.capturedMoleculesPerCell)) molecules captured per cell; at least 1 is needed")
+        } else if d.expectedUMIsPerCell < 1 {
+            issue("measurement.reads_per_cell",
+                  "at \(Check.format(d.measurement.reads_per_cell)) reads per cell (× mapping_efficiency) a cell shows \(String(format: "%.3g", d.expectedUMIsPerCell)) UMIs; at least 1 is needed")
+        }
+
         // Genes measured.
         if d.measurement.measured_genes < geneNames.count {
             issue("measurement.measured_genes",

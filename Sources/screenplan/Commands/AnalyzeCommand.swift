@@ -80,7 +80,7 @@ func runtime<T>(_ work: () throws -> T) throws -> T {
     } catch let error as CommandFailure {
         throw error
     } catch {
-        throw CommandFailure.runtime("analysis failed: \(error)")
+        throw CommandFailure.runtime("analysis failed: \(modelFailureHint(error) ?? "\(error)")")
     }
 }
 

@@ -95,7 +95,7 @@ struct SimulateCommand: ParsableCommand {
             throw CommandFailure.runtime("simulate cancelled; nothing was written to \(out)")
         } catch {
             bar.finish()
-            throw CommandFailure.runtime("simulate failed: \(error)")
+            throw CommandFailure.runtime("simulate failed: \(modelFailureHint(error) ?? "\(error)")")
         }
     }
 }
