@@ -123,3 +123,26 @@ def test_merge_never_writes_into_a_shard(screenplan, folder):
     screenplan("simulate", "tiny.yaml", "--out", "s1", "--shard", "1/1")
     refused(screenplan("merge", "s1", "--out", "s1", "--force", check=False), "input of this run")
     refused(screenplan("merge", "s1", "--out", ".", "--force", check=False), "current folder")
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 200 KiB tmpfs: a real full disk (needs root and mount rights; skipped without them)."""
+    mount_point = tmp_path / "full"
+    mount_point.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(mount_point)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], capture_output=True)
+
+
+@pytest.mark.parametrize("fmt", ["mtx", "h5ad"])
+def test_full_disk_fails_cleanly(screenplan, folder, full_disk, fmt):
+    d = TINY.replace("cells_per_perturbation: 20", "cells_per_perturbation: 300").replace("max_cells_per_batch: 1000", "max_cells_per_batch: 5000")
+    (folder / "big.yaml").write_text(d)
+    result = screenplan("simulate", "big.yaml", "--out", full_disk / "out", "--format", fmt, check=False)
+    # libhdf5 used to segfault at exit after a failed close (exit 139).
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "No space left on device" in result.stderr or "disk full" in result.stderr, result.stderr
+    assert os.listdir(full_disk) == []
