@@ -69,6 +69,10 @@ def test_explicit_cells_are_bounded_and_fit_their_batch(screenplan, folder):
     (folder / "d.yaml").write_text(yaml.safe_dump(d))
     result = screenplan("validate", "d.yaml", check=False)
     assert result.returncode == 2 and "batch 1 holds 5000 perturbed cells" in result.stderr, result.stderr
+    # What validate reports is the matrix's count, not the formula's.
+    d["batching"]["explicit_cells"] = [[100, 100]] * 5
+    (folder / "d.yaml").write_text(yaml.safe_dump(d))
+    assert "1307 cells loaded" in screenplan("validate", "d.yaml").stdout
 
 
 @pytest.mark.parametrize("args, fragment", [
