@@ -33,14 +33,16 @@ public enum TerminalApp {
         setlocale(sp_lc_all(), "")
         let codeset = String(cString: sp_codeset())
         let autosavePath = Autosave.path(for: document, environment: environment)
-        let recovered = Autosave.load(path: autosavePath, baseDirectory: document.design.baseDirectory)
+        let recovered = Autosave.load(path: autosavePath, baseDirectory: document.design.baseDirectory,
+                                      environment: environment)
 
         let heldStderr = StderrHold()
         guard initscr() != nil else {
             heldStderr.release()
             return 1
         }
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, restoreTerminalAndExit) }
+        // SIGQUIT (Ctrl-\) too: handled like SIGTERM, so no backtrace is drawn over the screen.
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { signal(sig, restoreTerminalAndExit) }
         defer {
             endwin()
             heldStderr.release()

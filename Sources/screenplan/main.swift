@@ -4,21 +4,33 @@ import ScreenplanCore
 
 // The entry point maps argument-parser outcomes onto screenplan's exit codes: 0 success,
 // 1 runtime failure, 2 invalid input or usage (argument-parser's own default is 64).
+/// Exits with `code`; after a failed HDF5 close, without running libhdf5's exit handler, which
+/// would crash on the half-closed file (output is flushed first either way).
+func terminate(_ code: Int32) -> Never {
+    fflush(nil)
+    if HDF5Library.closeFailed { _exit(code) }
+    exit(code)
+}
+
 var arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.isEmpty { arguments = ["tui"] }
 do {
     var command = try Screenplan.parseAsRoot(arguments)
     try command.run()
     fflush(nil)
-    exit(0)
+    terminate(0)
 } catch let error as DesignValidationError {
     fflush(nil)
     FileHandle.standardError.write(Data((error.description + "\n").utf8))
-    exit(2)
+    terminate(2)
+} catch let error as UnsafeOutputError {
+    fflush(nil)
+    FileHandle.standardError.write(Data(("screenplan: " + error.description + "\n").utf8))
+    terminate(2)
 } catch let error as CommandFailure {
     fflush(nil)
-    FileHandle.standardError.write(Data(("screenplan: " + error.message + "\n").utf8))
-    exit(error.code)
+    FileHandle.standardError.write(Data(("screenplan: " + terminalSafe(error.message) + "\n").utf8))
+    terminate(error.code)
 } catch {
     fflush(nil)
     let code = Screenplan.exitCode(for: error)
@@ -26,8 +38,8 @@ do {
     if code == .success {
         print(message)
         fflush(nil)
-        exit(0)
+        terminate(0)
     }
     FileHandle.standardError.write(Data((message + "\n").utf8))
-    exit(code == .validationFailure ? 2 : (code.rawValue == 0 ? 1 : (code.rawValue == 64 ? 2 : code.rawValue)))
+    terminate(code == .validationFailure ? 2 : (code.rawValue == 0 ? 1 : (code.rawValue == 64 ? 2 : code.rawValue)))
 }

@@ -95,9 +95,14 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
     }
     let left = try FileManager.default.contentsOfDirectory(atPath: root)
     #expect(left == ["out"], "left behind: \(left)")
-    // With force, an existing output is replaced.
-    _ = try TenXWriter.write(model: model, to: root + "/out", shard: nil, options: SimulationOptions(), force: true)
-    #expect(FileManager.default.fileExists(atPath: root + "/out/matrix.mtx.gz"))
+    // With force, a folder that is not a previous output is still refused (issue 17: --force
+    // emptied the current folder); a previous output is replaced.
+    #expect(throws: UnsafeOutputError.self) {
+        _ = try TenXWriter.write(model: model, to: root + "/out", shard: nil, options: SimulationOptions(), force: true)
+    }
+    _ = try TenXWriter.write(model: model, to: root + "/previous", shard: nil, options: SimulationOptions(), force: false)
+    _ = try TenXWriter.write(model: model, to: root + "/previous", shard: nil, options: SimulationOptions(), force: true)
+    #expect(FileManager.default.fileExists(atPath: root + "/previous/matrix.mtx.gz"))
 }
 
 @Test func aKilledRunsTemporaryOutputIsRemovedByTheNextRun() throws {

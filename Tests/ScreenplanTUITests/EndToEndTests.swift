@@ -200,4 +200,29 @@ struct TmuxError: Error, CustomStringConvertible {
         try tmux.waitFor("the shell prompt") { _ in (try? tmux.alternateScreenOn()) == false }
         #expect(try String(contentsOfFile: design, encoding: .utf8).contains("batches: 28"))
     }
+
+    /// Ctrl-\ (SIGQUIT) is handled like SIGTERM: the terminal is restored, no Swift backtrace
+    /// is drawn, the exit status is 128 + 3 and the autosaved edit is offered back (issue 17).
+    @Test(.enabled(if: tmuxPath != nil, "tmux is not installed"), .timeLimit(.minutes(2)))
+    func quitSignalRestoresTheTerminalWithoutABacktrace() throws {
+        let (tmux, folder) = try openSampleInTmux()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try tmux.send(":set batching.batches 29", literal: true)
+        try tmux.send("Enter")
+        try tmux.waitFor(text: "29 lanes")
+        try tmux.send("C-\\")
+        try tmux.waitFor("the shell prompt after Ctrl-\\") { _ in (try? tmux.alternateScreenOn()) == false }
+        try tmux.send("echo EXIT=$?", literal: true)
+        try tmux.send("Enter")
+        try tmux.waitFor(text: "EXIT=131")
+        let screen = try tmux.screen()
+        #expect(!screen.contains("Backtrace") && !screen.contains("Crash"), "\(screen)")
+        try tmux.send("\(screenplanBinary()) design.yaml", literal: true)
+        try tmux.send("Enter")
+        try tmux.waitFor(text: "Unsaved edits found")
+        try tmux.send("d")
+        try tmux.send(":q!", literal: true)
+        try tmux.send("Enter")
+        try tmux.waitFor("the shell prompt") { _ in (try? tmux.alternateScreenOn()) == false }
+    }
 }

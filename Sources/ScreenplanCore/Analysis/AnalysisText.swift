@@ -8,6 +8,8 @@ import Foundation
 public enum AnalysisText {
     /// A left/right aligned table.
     public static func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
+        // Cells hold names from the design: control characters are shown escaped (`\n`, `\e`).
+        let rows = rows.map { $0.map(TerminalText.escaped) }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {
@@ -29,7 +31,7 @@ public enum AnalysisText {
     public static func render(_ r: AnalysisResult, evaluation e: Evaluation, rows limit: Int = 15) -> String {
         var out: [String] = []
         let s = r.summary
-        out.append("\(r.design) — layout \(r.layout)")
+        out.append("\(TerminalText.escaped(r.design)) — layout \(r.layout)")
         out.append("  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cells_loaded))) · testable genes \(e.testableGenes)")
         out.append("  median power \(f(s.median_power, 2)) · worst \(s.worst_perturbation) (power \(f(s.worst_power, 2))) · cost \(formatMoney(s.cost, s.currency))")
         if let c = r.cost_breakdown {

@@ -42,7 +42,12 @@ extension Design {
 
     /// Perturbed cells (after QC) over all time points.
     public var perturbedCells: Int {
-        saturatingInt(Double(perturbationCount) * Double(sampling.cells_per_perturbation) * Double(timePoints.count))
+        // With `layout: explicit` the matrix the user wrote is the plan (issue 17: validate
+        // reported the formula's cells for an explicit matrix of 10¹² cells).
+        if batching.layout == .explicit && !batching.explicit_cells.isEmpty {
+            return saturatingInt(batching.explicit_cells.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1) } })
+        }
+        return saturatingInt(Double(perturbationCount) * Double(sampling.cells_per_perturbation) * Double(timePoints.count))
     }
 
     /// Control cells (after QC) over all batches and time points: the explicit count per batch,
@@ -100,6 +105,10 @@ extension Design {
 
     /// Median UMIs observed per cell.
     public var expectedUMIsPerCell: Double { capturedMoleculesPerCell * sequencingSaturation }
+
+    /// Most integration steps (protocol duration / `system.time_step_h`) a design may need, so
+    /// that every simulation ends: 10⁵ steps are ~5 years at the default 0.5 h step.
+    public static let maxIntegrationSteps: Double = 100_000
 
     /// Limit above which a design is refused as absurd for the machine class it runs on.
     public static let memoryLimitBytes: Double = 16 * 1024 * 1024 * 1024

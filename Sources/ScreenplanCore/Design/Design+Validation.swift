@@ -89,6 +89,13 @@ public enum DesignValidator {
             if let guess = suggestion(for: step.medium, among: mediumNames) { message += "; did you mean `\(guess)`?" }
             issue("protocol[\(index)].medium", message)
         }
+        // Integration steps: the protocol's length over the time step, bounded so that a
+        // simulation always ends (documented in docs/design-file.md and docs/reliability.md).
+        let integrationSteps = d.protocolDuration_h / d.system.time_step_h
+        if integrationSteps > Design.maxIntegrationSteps {
+            issue("system.time_step_h",
+                  "the protocol's \(Check.format(d.protocolDuration_h)) h at \(Check.format(d.system.time_step_h)) h per step are \(saturatingInt(integrationSteps)) steps; the limit is \(Int(Design.maxIntegrationSteps)): use a longer time step or a shorter protocol")
+        }
         if !d.protocol_.contains(where: \.perturb) {
             issue("protocol", "no step has `perturb: true`, so no guide ever acts")
         }
@@ -134,6 +141,15 @@ public enum DesignValidator {
             for (index, row) in b.explicit_cells.enumerated() where row.count != b.batches {
                 issue("batching.explicit_cells[\(index)]", "has \(row.count) entries; the design has \(b.batches) batches")
             }
+            // Each batch holds at most max_cells_per_batch cells (sums in Double: no overflow).
+            for batch in 0..<b.batches {
+                let total = b.explicit_cells.reduce(0.0) { $0 + (batch < $1.count ? Double($1[batch]) : 0) }
+                if total > Double(b.max_cells_per_batch) {
+                    issue("batching.explicit_cells",
+                          "batch \(batch + 1) holds \(Int(total)) perturbed cells; batching.max_cells_per_batch is \(b.max_cells_per_batch)")
+                    break
+                }
+            }
         } else if !b.explicit_cells.isEmpty {
             issue("batching.explicit_cells", "is only used with `layout: explicit`")
         }
@@ -143,6 +159,16 @@ public enum DesignValidator {
         }
         if d.system.regime == .inVivo && b.unit != .animal && !b.nested.contains(where: { $0.unit == .animal }) {
             issue("batching.unit", "an in vivo screen needs animals as batches: set `unit: animal` or a nested animal level")
+        }
+
+        // Molecules seen per cell: below one UMI per cell every mean count underflows towards 0 and
+        // the error model's variances (∝ 1/μ) would leave the finite numbers.
+        if d.capturedMoleculesPerCell < 1 {
+            issue("measurement.capture_efficiency",
+                  "mrna_per_cell × capture_efficiency is \(String(format: "%.3g", d.capturedMoleculesPerCell)) molecules captured per cell; at least 1 is needed")
+        } else if d.expectedUMIsPerCell < 1 {
+            issue("measurement.reads_per_cell",
+                  "at \(Check.format(d.measurement.reads_per_cell)) reads per cell (× mapping_efficiency) a cell shows \(String(format: "%.3g", d.expectedUMIsPerCell)) UMIs; at least 1 is needed")
         }
 
         // Genes measured.

@@ -68,6 +68,13 @@ extension Design {
                 let name = k.scalar?.string ?? ""
                 mapping[k] = tidyNumbers(v, key: name)
             }
+            // A medium's inputs are a dictionary, encoded in hash order (which changes from run
+            // to run); sorted by gene they make the YAML, the TUI save and the h5ad's embedded
+            // design byte-stable.
+            if key == "inputs" {
+                let sorted = mapping.sorted { ($0.key.scalar?.string ?? "") < ($1.key.scalar?.string ?? "") }
+                return .mapping(Node.Mapping(sorted.map { ($0.key, $0.value) }, mapping.tag, mapping.style, mapping.mark))
+            }
             return .mapping(mapping)
         case .sequence(var sequence):
             for index in sequence.indices {
@@ -85,22 +92,15 @@ public func writeAtomically(_ text: String, to path: String) throws {
     try writeAtomically(Data(text.utf8), to: path)
 }
 
-/// Writes bytes to `path` atomically: a temporary file in the same folder, then rename(2).
+/// Writes bytes to `path` atomically: an exclusively created temporary file in the same folder
+/// (mkstemp, so a planted symbolic link is never followed), then rename(2). Temporary files of
+/// dead processes next to `path` are removed first.
 public func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let folder = url.deletingLastPathComponent()
-    let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
     do {
-        try data.write(to: temporary)
-        if rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw FileWriteError(path: path, reason: reason)
-        }
+        try writeExclusivelyThenRename(data, to: path)
     } catch let error as FileWriteError {
         throw error
     } catch {
-        try? FileManager.default.removeItem(at: temporary)
         throw FileWriteError(path: path, reason: "\(error.localizedDescription)")
     }
 }
@@ -109,5 +109,5 @@ public func writeAtomically(_ data: Data, to path: String) throws {
 public struct FileWriteError: Error, CustomStringConvertible {
     public var path: String
     public var reason: String
-    public var description: String { "cannot write \(path): \(reason)" }
+    public var description: String { "cannot write \(TerminalText.escaped(path)): \(reason)" }
 }

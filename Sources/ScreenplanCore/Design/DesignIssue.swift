@@ -26,8 +26,10 @@ public struct DesignIssue: Error, Equatable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// One line: control characters from the design (a gene name with a newline or an escape
+    /// sequence) are shown escaped, so no file can forge or hide a diagnostic.
     public var description: String {
-        "\(location.file):\(location.line):\(location.column): \(path): \(message)"
+        TerminalText.escaped("\(location.file):\(location.line):\(location.column): \(path): \(message)")
     }
 }
 
@@ -37,7 +39,18 @@ public struct DesignValidationError: Error, Sendable, CustomStringConvertible {
 
     public init(issues: [DesignIssue]) { self.issues = issues }
 
-    public var description: String { issues.map(\.description).joined(separator: "\n") }
+    /// Most problems printed; the rest are counted (a file with 10⁶ bad lines prints 21 lines).
+    public static let printedIssues = 20
+
+    public var description: String {
+        // 21 issues print as 21 lines (a count line would be as long); more print 20 and a count.
+        if issues.count <= Self.printedIssues + 1 { return issues.map(\.description).joined(separator: "\n") }
+        var lines = issues.prefix(Self.printedIssues).map(\.description)
+        if issues.count > Self.printedIssues {
+            lines.append("… and \(issues.count - Self.printedIssues) more problems (the first \(Self.printedIssues) are shown)")
+        }
+        return lines.joined(separator: "\n")
+    }
 }
 
 // MARK: - Suggestions

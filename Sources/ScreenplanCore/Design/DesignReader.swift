@@ -190,20 +190,20 @@ final class DesignReader {
         f.enumeration("regime", &s.regime)
         f.enumeration("dynamics", &s.dynamics)
         f.int("genes", &s.genes, Check.atLeast(2))
-        f.double("intrinsic_noise", &s.intrinsic_noise, Check.nonNegative)
-        f.double("time_step_h", &s.time_step_h, Check.positive)
+        f.double("intrinsic_noise", &s.intrinsic_noise, Check.within(0, 10))
+        f.double("time_step_h", &s.time_step_h, Check.within(0.001, 24))
         if let n = f.section("network") {
             n.optionalString("file", &s.network.file)
             n.optionalString("genes_file", &s.network.genes_file)
             n.uint64("seed", &s.network.seed)
             n.int("regulators", &s.network.regulators, Check.atLeast(1))
-            n.double("mean_in_degree", &s.network.mean_in_degree, Check.positive)
+            n.double("mean_in_degree", &s.network.mean_in_degree, Check.positive(atMost: 100))
             n.double("activation_fraction", &s.network.activation_fraction, Check.fraction)
-            n.double("weight_mean", &s.network.weight_mean, Check.positive)
+            n.double("weight_mean", &s.network.weight_mean, Check.positive(atMost: 1000))
             n.double("hill_n", &s.network.hill_n, Check.within(0.5, 10))
-            n.double("half_response", &s.network.half_response, Check.positive)
-            n.double("basal", &s.network.basal, Check.positive)
-            n.double("decay_per_h", &s.network.decay_per_h, Check.positive)
+            n.double("half_response", &s.network.half_response, Check.within(0.001, 1000))
+            n.double("basal", &s.network.basal, Check.within(0.0001, 10_000))
+            n.double("decay_per_h", &s.network.decay_per_h, Check.within(0.001, 100))
             n.double("basal_log_sd", &s.network.basal_log_sd, Check.within(0, 3))
             n.finish()
         }
@@ -215,22 +215,22 @@ final class DesignReader {
                 guard let m = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
                 var medium = MediumSpec()
                 m.string("name", &medium.name)
-                m.numberMap("inputs", &medium.inputs)
-                m.int("random_inputs", &medium.random_inputs, Check.atLeast(0))
-                m.double("input_strength", &medium.input_strength, Check.nonNegative)
+                m.numberMap("inputs", &medium.inputs, Check.within(-10_000, 10_000))
+                m.int("random_inputs", &medium.random_inputs, Check.within(0, 1_000_000))
+                m.double("input_strength", &medium.input_strength, Check.within(0, 1000))
                 m.finish()
                 return medium
             }
         }
         if let d = f.section("differentiation") {
             d.int("lineages", &s.differentiation.lineages, Check.within(2, 12))
-            d.double("lineage_strength", &s.differentiation.lineage_strength, Check.positive)
+            d.double("lineage_strength", &s.differentiation.lineage_strength, Check.positive(atMost: 1000))
             d.string("trigger_medium", &s.differentiation.trigger_medium)
             d.finish()
         }
         if let v = f.section("in_vivo") {
-            v.double("niche_sd", &s.in_vivo.niche_sd, Check.nonNegative)
-            v.double("delivery_delay_h", &s.in_vivo.delivery_delay_h, Check.nonNegative)
+            v.double("niche_sd", &s.in_vivo.niche_sd, Check.within(0, 10))
+            v.double("delivery_delay_h", &s.in_vivo.delivery_delay_h, Check.within(0, 100_000))
             v.double("delivery_sd", &s.in_vivo.delivery_sd, Check.within(0, 0.5))
             v.double("influx_per_h", &s.in_vivo.influx_per_h, Check.within(0, 1))
             v.finish()
@@ -240,7 +240,7 @@ final class DesignReader {
             a.bool("bistable_perturbation", &s.assumptions.bistable_perturbation)
             a.bool("sample_before_steady_state", &s.assumptions.sample_before_steady_state)
             a.bool("delayed_perturbation", &s.assumptions.delayed_perturbation)
-            a.double("perturbation_ramp_h", &s.assumptions.perturbation_ramp_h, Check.nonNegative)
+            a.double("perturbation_ramp_h", &s.assumptions.perturbation_ramp_h, Check.within(0, 100_000))
             a.finish()
         }
         f.finish()
@@ -251,9 +251,9 @@ final class DesignReader {
         f.int("targets", &p.targets, Check.atLeast(1))
         f.stringList("target_genes", &p.target_genes)
         f.int("guides_per_target", &p.guides_per_target, Check.within(1, 20))
-        f.double("knockdown_mean", &p.knockdown_mean, Check.openFraction)
-        f.double("knockdown_concentration", &p.knockdown_concentration, Check.positive)
-        f.double("activation", &p.activation, Check.positive)
+        f.double("knockdown_mean", &p.knockdown_mean, Check.within(0.001, 1))
+        f.double("knockdown_concentration", &p.knockdown_concentration, Check.within(0.01, 10_000))
+        f.double("activation", &p.activation, Check.positive(atMost: 1000))
         f.double("ko_transcript_retention", &p.ko_transcript_retention, Check.fraction)
         f.double("guide_effect_sd", &p.guide_effect_sd, Check.within(0, 2))
         f.double("moi", &p.moi, Check.within(0.01, 50))
@@ -286,7 +286,7 @@ final class DesignReader {
             var step = ProtocolStep(medium: "growth", perturb: false, duration_h: 24)
             s.string("medium", &step.medium)
             s.bool("perturb", &step.perturb)
-            s.double("duration_h", &step.duration_h, Check.positive)
+            s.double("duration_h", &step.duration_h, Check.positive(atMost: 100_000))
             s.finish()
             return step
         }
@@ -297,24 +297,24 @@ final class DesignReader {
         f.int("cells_per_perturbation", &s.cells_per_perturbation, Check.within(1, 1_000_000))
         f.optionalInt("control_cells", &s.control_cells, Check.within(0, 100_000_000))
         f.optionalDouble("controls_fraction", &s.controls_fraction, Check.controlsFraction)
-        f.double("qc_pass_fraction", &s.qc_pass_fraction, Check.openFraction)
+        f.double("qc_pass_fraction", &s.qc_pass_fraction, Check.within(0.01, 1))
         f.finish()
     }
 
     private func readMeasurement(_ f: Fields, _ m: inout MeasurementSpec) {
         f.int("measured_genes", &m.measured_genes, Check.atLeast(1))
-        f.double("mrna_per_cell", &m.mrna_per_cell, Check.positive)
+        f.double("mrna_per_cell", &m.mrna_per_cell, Check.within(1, 100_000_000))
         f.double("library_size_sd", &m.library_size_sd, Check.within(0, 3))
         f.double("batch_library_sd", &m.batch_library_sd, Check.within(0, 3))
         f.double("capture_efficiency", &m.capture_efficiency, Check.openFraction)
-        f.double("dispersion", &m.dispersion, Check.positive)
+        f.double("dispersion", &m.dispersion, Check.within(0.000001, 1000))
         f.enumeration("dropout", &m.dropout)
         f.double("dropout_rate", &m.dropout_rate, Check.fraction)
-        f.double("dropout_midpoint", &m.dropout_midpoint, Check.positive)
-        f.double("guide_capture", &m.guide_capture, Check.openFraction)
+        f.double("dropout_midpoint", &m.dropout_midpoint, Check.within(0.000001, 1_000_000))
+        f.double("guide_capture", &m.guide_capture, Check.within(0.001, 1))
         f.double("doublet_rate_per_cell", &m.doublet_rate_per_cell, Check.within(0, 1e-3))
-        f.double("reads_per_cell", &m.reads_per_cell, Check.positive)
-        f.double("mapping_efficiency", &m.mapping_efficiency, Check.openFraction)
+        f.double("reads_per_cell", &m.reads_per_cell, Check.within(1, 100_000_000))
+        f.double("mapping_efficiency", &m.mapping_efficiency, Check.within(0.001, 1))
         f.finish()
     }
 
@@ -323,7 +323,7 @@ final class DesignReader {
         f.int("batches", &b.batches, Check.within(1, 10_000))
         f.int("max_cells_per_batch", &b.max_cells_per_batch, Check.within(1, 10_000_000))
         f.enumeration("layout", &b.layout)
-        f.int("replicates", &b.replicates, Check.atLeast(1))
+        f.int("replicates", &b.replicates, Check.within(1, 10_000))
         f.double("controls_in_fraction", &b.controls_in_fraction, Check.fraction)
         f.double("batch_effect_sd", &b.batch_effect_sd, Check.within(0, 3))
         f.double("interaction_sd", &b.interaction_sd, Check.within(0, 3))
@@ -332,7 +332,7 @@ final class DesignReader {
                 guard let l = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
                 var level = BatchLevel(unit: .animal, count: 2, effect_sd: 0.2)
                 l.enumeration("unit", &level.unit)
-                l.int("count", &level.count, Check.atLeast(1))
+                l.int("count", &level.count, Check.within(1, 10_000))
                 l.double("effect_sd", &level.effect_sd, Check.within(0, 3))
                 l.finish()
                 return level
@@ -347,8 +347,9 @@ final class DesignReader {
                 }
                 record(path, node)
                 return row.map { cell in
-                    guard let value = cell.scalar.flatMap({ Int($0.string) }), value >= 0 else {
-                        report(cell, path, "cell counts must be whole numbers ≥ 0")
+                    guard let value = cell.scalar.flatMap({ Int($0.string.replacingOccurrences(of: "_", with: "")) }),
+                          value >= 0, value <= 10_000_000 else {
+                        report(cell, path, "cell counts must be whole numbers in [0, 10000000] (got \(cell.scalar?.string ?? "a list"))")
                         return 0
                     }
                     return value
@@ -360,12 +361,12 @@ final class DesignReader {
 
     private func readCost(_ f: Fields, _ c: inout CostSpec) {
         f.string("currency", &c.currency)
-        f.double("per_batch", &c.per_batch, Check.nonNegative)
-        f.double("per_cell", &c.per_cell, Check.nonNegative)
-        f.double("per_million_reads", &c.per_million_reads, Check.nonNegative)
-        f.double("reads_per_flow_cell", &c.reads_per_flow_cell, Check.positive)
-        f.double("flow_cell", &c.flow_cell, Check.nonNegative)
-        f.int("lanes_per_kit", &c.lanes_per_kit, Check.atLeast(1))
+        f.double("per_batch", &c.per_batch, Check.within(0, 1_000_000_000))
+        f.double("per_cell", &c.per_cell, Check.within(0, 1_000_000))
+        f.double("per_million_reads", &c.per_million_reads, Check.within(0, 1_000_000))
+        f.double("reads_per_flow_cell", &c.reads_per_flow_cell, Check.within(1000, 1e13))
+        f.double("flow_cell", &c.flow_cell, Check.within(0, 1_000_000_000))
+        f.int("lanes_per_kit", &c.lanes_per_kit, Check.within(1, 1000))
         f.finish()
     }
 
@@ -373,12 +374,12 @@ final class DesignReader {
         f.enumeration("test", &a.test)
         f.enumeration("effect", &a.effect)
         f.double("effect_size_log2", &a.effect_size_log2, Check.within(-20, 20))
-        f.double("alpha", &a.alpha, Check.openFraction)
+        f.double("alpha", &a.alpha, Check.within(1e-12, 1))
         f.enumeration("multiple_testing", &a.multiple_testing)
         f.double("target_power", &a.target_power, Check.openFraction)
-        f.double("expression_threshold", &a.expression_threshold, Check.nonNegative)
-        f.double("lambda_control", &a.lambda_control, Check.nonNegative)
-        f.double("lambda_perturbed", &a.lambda_perturbed, Check.nonNegative)
+        f.double("expression_threshold", &a.expression_threshold, Check.within(0, 1_000_000))
+        f.double("lambda_control", &a.lambda_control, Check.within(0, 1_000_000))
+        f.double("lambda_perturbed", &a.lambda_perturbed, Check.within(0, 1_000_000))
         f.finish()
     }
 }
@@ -398,6 +399,10 @@ enum Check {
     static func atLeast(_ low: Int) -> Rule { { $0 >= Double(low) ? nil : "must be ≥ \(low)" } }
     static func within(_ low: Double, _ high: Double) -> Rule {
         { (low...high).contains($0) ? nil : "must be in [\(format(low)), \(format(high))]" }
+    }
+    /// (0, high]: a positive quantity with an upper bound that keeps every computation finite.
+    static func positive(atMost high: Double) -> Rule {
+        { $0 > 0 && $0 <= high ? nil : "must be in (0, \(format(high))]" }
     }
     static func format(_ x: Double) -> String {
         x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(x)
@@ -644,16 +649,21 @@ final class Fields {
         target = values
     }
 
-    func numberMap(_ key: String, _ target: inout [String: Double]) {
+    func numberMap(_ key: String, _ target: inout [String: Double], _ rule: Check.Rule? = nil) {
         guard let sub = section(key) else { return }
         var result: [String: Double] = [:]
         for pair in sub.pairs {
             let fieldPath = Fields.join(sub.path, pair.key)
             reader.record(fieldPath, pair.value)
-            if let value = sub.number(pair.value, fieldPath) { result[pair.key] = value }
+            guard let value = sub.number(pair.value, fieldPath) else { continue }
+            if let problem = rule?(value) {
+                reader.report(pair.value, fieldPath, "\(problem) (got \(sub.text(pair.value)))")
+                continue
+            }
+            result[pair.key] = value
         }
         target = result
     }
 
-    private func text(_ node: Node) -> String { node.scalar?.string ?? "?" }
+    func text(_ node: Node) -> String { node.scalar?.string ?? "?" }
 }

@@ -346,8 +346,12 @@ public final class H5ADWriter {
             finished = true
             throw error
         }
-        closeAll()
+        let closed = closeAll()
         finished = true
+        guard closed else {
+            unlink(temporaryPath)
+            throw FileWriteError(path: path, reason: "the HDF5 file could not be completed (is the disk full?)")
+        }
         if rename(temporaryPath, path) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(temporaryPath)
@@ -373,8 +377,11 @@ public final class H5ADWriter {
         H5Dclose(flags)
     }
 
-    private func closeAll() {
-        guard file >= 0 else { return }
+    /// Closes everything; false when the file itself could not be closed (its last writes
+    /// failed, e.g. on a full disk), so the caller must not keep it.
+    @discardableResult
+    private func closeAll() -> Bool {
+        guard file >= 0 else { return true }
         data?.close()
         indices?.close()
         indptr?.close()
@@ -388,7 +395,9 @@ public final class H5ADWriter {
         for g in groups { H5Gclose(g) }
         if obsGroup >= 0 { H5Gclose(obsGroup) }
         if xGroup >= 0 { H5Gclose(xGroup) }
-        H5Fclose(file)
+        let status = H5Fclose(file)
         file = -1
+        if status < 0 { HDF5Library.closeFailed = true }
+        return status >= 0
     }
 }

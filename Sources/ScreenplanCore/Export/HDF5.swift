@@ -15,6 +15,14 @@ public struct HDF5Error: Error, CustomStringConvertible {
     public var description: String { "HDF5: \(operation) failed for \(object)" }
 }
 
+/// The state of libhdf5 in this process, for the exit path.
+public enum HDF5Library {
+    /// A file could not be closed (its last writes failed, e.g. on a full disk). libhdf5 keeps
+    /// such a file half-closed, and its atexit handler then segfaults closing it again (issue 17),
+    /// so the process must leave with `_exit` after flushing its own output.
+    nonisolated(unsafe) public static var closeFailed = false
+}
+
 enum HDF5 {
     /// Fails once when the library cannot be initialised; otherwise silences the error stack.
     static let initialised: Bool = {

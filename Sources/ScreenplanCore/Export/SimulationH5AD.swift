@@ -113,11 +113,14 @@ extension SimulationH5AD {
                                 progress: ProgressReporter? = nil) throws -> SimulationRunInfo {
         let started = monotonicSeconds()
         let fm = FileManager.default
+        try OutputSafety.checkDirectoryTarget(directory, force: force)
         let target = URL(fileURLWithPath: directory).standardizedFileURL
-        if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
         let temp = try TenXWriter.temporarySibling(of: target)
         var success = false
-        defer { if !success { try? fm.removeItem(at: temp) } }
+        defer {
+            if !success { try? fm.removeItem(at: temp) }
+            TemporaryOutputs.forget(temp.path)
+        }
 
         let summary = try write(model: model, to: temp.appendingPathComponent(fileName).path, shard: shard,
                                 options: options, progress: progress)

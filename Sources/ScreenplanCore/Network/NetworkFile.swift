@@ -33,6 +33,12 @@ public enum NetworkFile {
         fieldPath: String = "system.network.file", referencedAt: SourceLocation? = nil
     ) throws -> Network {
         var issues: [DesignIssue] = []
+        var dropped = 0
+        var lastDropped: DesignIssue? = nil
+        // Keeps the first problems and counts the rest (memory and time stay bounded).
+        func note(_ issue: DesignIssue) {
+            if issues.count < maxIssues { issues.append(issue) } else { dropped += 1; lastDropped = issue }
+        }
         let here = referencedAt ?? SourceLocation(file: edgesPath, line: 1, column: 1)
 
         var genes: [String] = []
@@ -48,20 +54,20 @@ public enum NetworkFile {
                 guard cols.count >= 1, !cols[0].isEmpty else { continue }
                 let name = cols[0]
                 if known[name] != nil {
-                    issues.append(row.issue(column: 0, "gene `\(name)` is listed twice"))
+                    note(row.issue(column: 0, "gene `\(token(name))` is listed twice"))
                     continue
                 }
                 var b = defaults.basal, d = defaults.decay
                 if cols.count > 1 {
-                    guard let v = Double(cols[1]), v.isFinite, v >= 0 else {
-                        issues.append(row.issue(column: 1, "basal must be a number ≥ 0, not `\(cols[1])`"))
+                    guard let v = strictNumber(cols[1]), v >= 0 else {
+                        note(row.issue(column: 1, "basal must be a number ≥ 0, not `\(token(cols[1]))`"))
                         continue
                     }
                     b = v
                 }
                 if cols.count > 2 {
-                    guard let v = Double(cols[2]), v.isFinite, v > 0 else {
-                        issues.append(row.issue(column: 2, "decay must be a number > 0 (per hour), not `\(cols[2])`"))
+                    guard let v = strictNumber(cols[2]), v > 0 else {
+                        note(row.issue(column: 2, "decay must be a number > 0 (per hour), not `\(token(cols[2]))`"))
                         continue
                     }
                     d = v
@@ -72,7 +78,7 @@ public enum NetworkFile {
                 decay.append(d)
             }
             if genes.isEmpty {
-                issues.append(DesignIssue(
+                note(DesignIssue(
                     location: SourceLocation(file: genesPath, line: 1, column: 1),
                     path: "system.network.genes_file", message: "the genes table lists no genes"))
             }
@@ -85,25 +91,25 @@ public enum NetworkFile {
             let cols = row.columns
             if row.isHeader(first: "regulator") { continue }
             guard cols.count >= 3 else {
-                issues.append(row.issue(column: 0,
+                note(row.issue(column: 0,
                     "needs at least 3 tab-separated columns `regulator target weight`, found \(cols.count)"))
                 continue
             }
-            guard let weight = Double(cols[2]), weight.isFinite else {
-                issues.append(row.issue(column: 2, "weight must be a finite number, not `\(cols[2])`"))
+            guard let weight = strictNumber(cols[2]) else {
+                note(row.issue(column: 2, "weight must be a finite number, not `\(token(cols[2]))`"))
                 continue
             }
             var hillN = defaults.hillN, half = defaults.halfResponse
             if cols.count > 3, !cols[3].isEmpty {
-                guard let v = Double(cols[3]), v.isFinite, v > 0 else {
-                    issues.append(row.issue(column: 3, "hill_n must be a number > 0, not `\(cols[3])`"))
+                guard let v = strictNumber(cols[3]), v > 0 else {
+                    note(row.issue(column: 3, "hill_n must be a number > 0, not `\(token(cols[3]))`"))
                     continue
                 }
                 hillN = v
             }
             if cols.count > 4, !cols[4].isEmpty {
-                guard let v = Double(cols[4]), v.isFinite, v > 0 else {
-                    issues.append(row.issue(column: 4, "half_response must be a number > 0, not `\(cols[4])`"))
+                guard let v = strictNumber(cols[4]), v > 0 else {
+                    note(row.issue(column: 4, "half_response must be a number > 0, not `\(token(cols[4]))`"))
                     continue
                 }
                 half = v
@@ -114,11 +120,11 @@ public enum NetworkFile {
                 if let index = known[name] {
                     ends.append(index)
                 } else if genesFromTable {
-                    var message = "unknown gene `\(name)`: not in the genes table"
-                    if let guess = suggestion(for: name, among: Array(known.keys)) {
+                    var message = "unknown gene `\(token(name))`: not in the genes table"
+                    if issues.count < maxIssues, let guess = suggestion(for: name, among: Array(known.keys)) {
                         message += "; did you mean `\(guess)`?"
                     }
-                    issues.append(row.issue(column: column, message))
+                    note(row.issue(column: column, message))
                 } else {
                     known[name] = genes.count
                     ends.append(genes.count)
@@ -130,8 +136,8 @@ public enum NetworkFile {
             guard ends.count == 2 else { continue }
             let key = Int64(ends[0]) << 32 | Int64(ends[1])
             if let firstLine = seenEdges[key] {
-                issues.append(row.issue(column: 0,
-                    "duplicate edge \(cols[0]) → \(cols[1]) (first on line \(firstLine))"))
+                note(row.issue(column: 0,
+                    "duplicate edge \(token(cols[0])) → \(token(cols[1])) (first on line \(firstLine))"))
                 continue
             }
             seenEdges[key] = row.line
@@ -139,9 +145,13 @@ public enum NetworkFile {
                               halfResponse: half))
         }
         if edges.isEmpty && issues.isEmpty {
-            issues.append(DesignIssue(
+            note(DesignIssue(
                 location: SourceLocation(file: edgesPath, line: 1, column: 1), path: fieldPath,
                 message: "the network file has no edges; expected lines `regulator<TAB>target<TAB>weight`"))
+        }
+        if dropped > 0, let last = lastDropped {
+            issues.append(DesignIssue(location: last.location, path: last.path,
+                                      message: "… and \(dropped) more problems in this file (the first \(maxIssues) are shown)"))
         }
         guard issues.isEmpty else { throw DesignValidationError(issues: issues) }
         return Network(genes: genes, basal: basal, decay: decay, edges: edges)
@@ -186,16 +196,19 @@ public enum NetworkFile {
     static func lines(of path: String, fieldPath: String, at referenced: SourceLocation) throws -> [Row] {
         guard FileManager.default.fileExists(atPath: path) else {
             throw DesignValidationError(issues: [DesignIssue(
-                location: referenced, path: fieldPath, message: "network file `\(path)` does not exist")])
+                location: referenced, path: fieldPath, message: "network file `\(TerminalText.escaped(path))` does not exist")])
         }
         guard let data = FileManager.default.contents(atPath: path),
               let text = String(data: data, encoding: .utf8) else {
             throw DesignValidationError(issues: [DesignIssue(
-                location: referenced, path: fieldPath, message: "network file `\(path)` cannot be read as UTF-8 text")])
+                location: referenced, path: fieldPath, message: "network file `\(TerminalText.escaped(path))` cannot be read as UTF-8 text")])
         }
         var rows: [Row] = []
         var first = 0
-        for (offset, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Swift takes "\r\n" for one character, so CRLF files (Windows, Excel) are split on the
+        // scalar "\n" and lose their "\r".
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+        for (offset, raw) in lines.enumerated() {
             let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
@@ -204,8 +217,28 @@ public enum NetworkFile {
         }
         if rows.isEmpty {
             throw DesignValidationError(issues: [DesignIssue(
-                location: referenced, path: fieldPath, message: "network file `\(path)` is empty")])
+                location: referenced, path: fieldPath, message: "network file `\(TerminalText.escaped(path))` is empty")])
         }
         return rows
+    }
+
+    /// Most problems kept from one file: a 10⁶-edge file checked against the wrong genes table
+    /// reports the first 20 and a count, in milliseconds, instead of 2,000,000 lines.
+    static let maxIssues = 20
+
+    /// A number written in decimal (`1`, `-0.5`, `2.5e-3`), as the format says: hexadecimal
+    /// (`0x10`), `inf`, `nan` and text with an embedded NUL (`1\0`, which strtod reads as 1)
+    /// are not numbers here.
+    static func strictNumber(_ text: String) -> Double? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) || $0 == 43 || $0 == 45 || $0 == 46 || $0 == 101 || $0 == 69 }),
+              let value = Double(text), value.isFinite else { return nil }
+        return value
+    }
+
+    /// A cell of the file as shown in a message: escaped, and cut after 24 characters, so that
+    /// a message names the offending value without echoing the file's contents.
+    static func token(_ text: String) -> String {
+        let escaped = TerminalText.escaped(text)
+        return escaped.count > 24 ? String(escaped.prefix(24)) + "…" : escaped
     }
 }

@@ -170,11 +170,14 @@ public enum TenXWriter {
                              force: Bool, progress: ProgressReporter? = nil) throws -> SimulationRunInfo {
         let started = monotonicSeconds()
         let fm = FileManager.default
+        try OutputSafety.checkDirectoryTarget(directory, force: force)
         let target = URL(fileURLWithPath: directory).standardizedFileURL
-        if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
         let temp = try temporarySibling(of: target)
         var success = false
-        defer { if !success { try? fm.removeItem(at: temp) } }
+        defer {
+            if !success { try? fm.removeItem(at: temp) }
+            TemporaryOutputs.forget(temp.path)
+        }
 
         let g = model.measuredGeneCount
         let n = model.totalCells
@@ -249,6 +252,7 @@ public enum TenXWriter {
                              summary: SimulationSummary, stateEntries: Int, info: SimulationRunInfo, to dir: URL,
                              format: String = "10x-mtx") throws {
         var json: [String: Any] = [
+            "generator": OutputSafety.generator,
             "format": format,
             "version": ScreenplanVersion.string,
             "seed": summary.seed,
@@ -282,33 +286,56 @@ public enum TenXWriter {
     static func temporarySibling(of target: URL) throws -> URL {
         let fm = FileManager.default
         let parent = target.deletingLastPathComponent()
-        try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        do {
+            try fm.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw FileWriteError(path: parent.path, reason: (error as NSError).localizedFailureReason ?? "cannot create the folder")
+        }
         removeAbandonedSiblings(of: target)
         let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try fm.createDirectory(at: temp, withIntermediateDirectories: false)
+        // mkdir(2) fails on any existing name, a planted link included.
+        if mkdir(temp.path, 0o755) != 0 { throw FileWriteError(path: temp.path, reason: String(cString: strerror(errno))) }
+        TemporaryOutputs.register(temp.path)
         return temp
     }
 
     /// Removes the temporary siblings of `target` left by a run that was killed (SIGKILL, power
     /// loss) before it could clean up: those whose process no longer exists. A sibling of a live
-    /// process (another run writing the same target, or a reused PID) is left alone.
+    /// process (another run writing the same target, or a reused PID) is left alone. A `.old`
+    /// sibling is the previous output of a `--force` swap killed between its two renames: when
+    /// the target is missing it is moved back (nothing is lost), otherwise removed.
     static func removeAbandonedSiblings(of target: URL) {
         let fm = FileManager.default
         let parent = target.deletingLastPathComponent()
-        let prefix = ".\(target.lastPathComponent).tmp-"
         guard let entries = try? fm.contentsOfDirectory(atPath: parent.path) else { return }
-        for entry in entries where entry.hasPrefix(prefix) {
-            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0,
-                  kill(pid, 0) != 0, errno == ESRCH else { continue }
-            try? fm.removeItem(at: parent.appendingPathComponent(entry))
+        for kind in ["old", "tmp"] {
+            let prefix = ".\(target.lastPathComponent).\(kind)-"
+            for entry in entries.sorted() where entry.hasPrefix(prefix) {
+                guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }),
+                      OutputSafety.processIsGone(pid) else { continue }
+                let sibling = parent.appendingPathComponent(entry)
+                if kind == "old" && !fm.fileExists(atPath: target.path)
+                    && OutputSafety.isPreviousOutput(sibling.path) {
+                    try? fm.moveItem(at: sibling, to: target)
+                } else {
+                    try? fm.removeItem(at: sibling)
+                }
+            }
         }
     }
 
     /// Moves `temp` to `target`, replacing an existing `target` (only with `force`).
     static func replace(_ target: URL, with temp: URL, force: Bool) throws {
+        try TemporaryOutputs.exclusively { try swap(target, with: temp, force: force) }
+    }
+
+    private static func swap(_ target: URL, with temp: URL, force: Bool) throws {
         let fm = FileManager.default
-        if fm.fileExists(atPath: target.path) {
+        var info = stat()
+        if lstat(target.path, &info) == 0 {
             guard force else { throw OutputExistsError(path: target.path) }
+            // Checked again at the swap: the folder may have changed while the run was working.
+            try OutputSafety.checkDirectoryTarget(target.path, force: true)
             let old = temp.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).old-\(getpid())")
             try fm.moveItem(at: target, to: old)
             try fm.moveItem(at: temp, to: target)
@@ -324,8 +351,8 @@ public enum TenXWriter {
     /// byte for byte, for every file except run.json (whose timings are those of the shards).
     public static func merge(shards: [String], into directory: String, force: Bool) throws {
         let fm = FileManager.default
+        try OutputSafety.checkDirectoryTarget(directory, force: force, inputs: shards)
         let target = URL(fileURLWithPath: directory).standardizedFileURL
-        if fm.fileExists(atPath: target.path) && !force { throw OutputExistsError(path: directory) }
         struct Shard { var dir: URL; var json: [String: Any]; var index: Int; var count: Int }
         var list: [Shard] = []
         for path in shards {
@@ -359,9 +386,15 @@ public enum TenXWriter {
             let missing = Set(1...count).subtracting(indices).sorted().map(String.init).joined(separator: ", ")
             throw MergeError(message: missing.isEmpty ? "a shard is given twice" : "missing shard(s) \(missing) of \(count)")
         }
+        // Every shard is read once before anything is written: a truncated or corrupt member,
+        // or fewer entries than its run.json says, refuses the merge (ShardVerification.swift).
+        for s in list { try verifyShard(s.dir, json: s.json, display: s.dir.path) }
         let temp = try temporarySibling(of: target)
         var success = false
-        defer { if !success { try? fm.removeItem(at: temp) } }
+        defer {
+            if !success { try? fm.removeItem(at: temp) }
+            TemporaryOutputs.forget(temp.path)
+        }
 
         let genes = first.json["genes"] as? Int ?? 0
         let modelled = first.json["modelled_genes"] as? Int ?? 0
@@ -418,7 +451,8 @@ final class OutputFile {
 
     init(_ url: URL) throws {
         path = url.path
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // A new file in the run's own temporary folder: never an existing file or a planted link.
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
     }
 

@@ -130,7 +130,7 @@ public enum SVGPlots {
             var x = labelW
             for (i, l) in priced.enumerated() where keep(l) {
                 let width = (l.cost ?? 0) / scale * barW
-                out += "<rect x=\"\(f(x))\" y=\"\(f(y + 4))\" width=\"\(f(width))\" height=\"20\" fill=\"\(palette[i % palette.count])\"><title>\(escape(l.item)): \(ReportNumber.money(l.cost ?? 0, o.currency))</title></rect>"
+                out += "<rect x=\"\(f(x))\" y=\"\(f(y + 4))\" width=\"\(f(width))\" height=\"20\" fill=\"\(palette[i % palette.count])\"><title>\(escape(l.item)): \(escape(ReportNumber.money(l.cost ?? 0, o.currency)))</title></rect>"
                 x += width
             }
             return out + text(x + 6, y + 18, ReportNumber.money(total, o.currency))
@@ -190,11 +190,12 @@ public enum SVGPlots {
         return t == "-0.0" ? "0.0" : t
     }
 
-    /// Text escaped for XML and HTML.
+    /// Text escaped for XML and HTML. Control characters, which XML forbids and which would let
+    /// a design's text hide or forge content, are shown as escapes (`\e`, `\n`) instead.
     public static func escape(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.count)
-        for ch in s {
+        for ch in TerminalText.escaped(s) {
             switch ch {
             case "&": out += "&amp;"
             case "<": out += "&lt;"

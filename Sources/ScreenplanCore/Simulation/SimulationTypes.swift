@@ -27,9 +27,12 @@ public struct ShardSpec: Equatable, Sendable, Codable, CustomStringConvertible {
 
     /// The blocks of `blockCount` this shard covers: an even split, in order.
     public func blockRange(of blockCount: Int) -> Range<Int> {
-        let lo = blockCount * index / count
-        let hi = blockCount * (index + 1) / count
-        return lo..<hi
+        // Full-width products: `--shard 9223372036854775807/9223372036854775807` must not overflow.
+        func cut(_ i: Int) -> Int {
+            let product = blockCount.multipliedFullWidth(by: i)
+            return count.dividingFullWidth((high: product.high, low: product.low)).quotient
+        }
+        return cut(index)..<cut(index + 1)
     }
 
     public var description: String { "\(index + 1)/\(count)" }

@@ -12,6 +12,9 @@ public enum Msg: Equatable, Sendable {
     /// The design was written to `path`; `design` is what was written.
     case saved(path: String, design: Design)
     case saveFailed(String)
+    /// The autosave side file could not be written where it belongs (the reason and where the
+    /// edits went instead), shown on the status line at once.
+    case autosaveProblem(String)
     /// The engine finished evaluating the design of one generation.
     case evaluated(ScreenEvaluation)
     /// The runner's evaluation task ended (internal to the runner; update ignores it).

@@ -26,6 +26,9 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         s.say("saved \(path)")
         if s.quitAfterSave { return (s, [.quit]) }
         return (s, [])
+    case .autosaveProblem(let why):
+        s.say(why, error: true)
+        return (s, [])
     case .saveFailed(let why):
         s.quitAfterSave = false
         s.say("save failed: \(why)", error: true)

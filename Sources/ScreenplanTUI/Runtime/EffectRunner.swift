@@ -19,6 +19,11 @@ public final class EffectRunner {
     private var lastProgress: [Int: Msg] = [:]
     private var evaluating = false
     private var pendingEvaluation: (Design, Int)?
+    private var lastAutosaveOutcome: Autosave.Outcome = .written
+    /// The export path the user was asked about; exporting to it again replaces the file.
+    private var confirmedOverwrite: String?
+    /// The environment that names the state folder autosaves fall back to (XDG_STATE_HOME, HOME).
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
 
     public init(engine: Engine, autosavePath: String?) {
         self.engine = engine
@@ -58,7 +63,19 @@ public final class EffectRunner {
                 mailbox.post(.evaluationDone)
             }
         case .autosave(let design, let path):
-            try? Autosave.write(design, to: path)
+            // A side file that cannot be written is said on the status line at once (once per
+            // change of outcome), and the state folder takes it instead (Autosave.swift).
+            let outcome = Autosave.write(design, to: path, environment: environment)
+            if outcome != lastAutosaveOutcome {
+                lastAutosaveOutcome = outcome
+                switch outcome {
+                case .written: break
+                case .fellBack(let fallback, let reason):
+                    mailbox.post(.autosaveProblem("autosave: cannot write \(path) (\(reason)); edits are autosaved to \(fallback)"))
+                case .failed(let reason):
+                    mailbox.post(.autosaveProblem("autosave failed: \(reason); edits are only in memory — save with another name"))
+                }
+            }
         case .removeAutosave(let path):
             Autosave.remove(path: path)
         case .startJob(let id, let job, let design):
@@ -96,6 +113,14 @@ public final class EffectRunner {
             let exporters = engine.allExporters
             guard exporters.indices.contains(index) else { return }
             let exporter = exporters[index]
+            // An existing file is replaced only when the same export is asked for twice in a row:
+            // the first time the status line asks (issue 17: Export overwrote without asking).
+            if FileManager.default.fileExists(atPath: path) && confirmedOverwrite != path {
+                confirmedOverwrite = path
+                mailbox.post(.exportFailed("\(path) exists: press Enter again to replace it, or p to change the path"))
+                return
+            }
+            confirmedOverwrite = nil
             Task.detached {
                 do {
                     try exporter.write(design, path)

@@ -46,7 +46,7 @@ struct AnalyzeCommand: ParsableCommand {
         if json {
             print(try jsonText(result))
         } else {
-            print(AnalysisText.render(result, evaluation: evaluation, rows: rows))
+            print(terminalSafe(AnalysisText.render(result, evaluation: evaluation, rows: rows)))
         }
     }
 }
@@ -54,10 +54,8 @@ struct AnalyzeCommand: ParsableCommand {
 // MARK: - Shared by the analysis commands
 
 /// Loads and validates a design file; validation errors propagate (exit 2).
+/// A missing file is reported as `FILE:1:1: (file): no such file`, located like every problem.
 func loadDesign(_ path: String) throws -> Design {
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw CommandFailure.input("\(path): no such file")
-    }
     return try DesignLoader.load(path: path).design
 }
 
@@ -82,7 +80,7 @@ func runtime<T>(_ work: () throws -> T) throws -> T {
     } catch let error as CommandFailure {
         throw error
     } catch {
-        throw CommandFailure.runtime("analysis failed: \(error)")
+        throw CommandFailure.runtime("analysis failed: \(modelFailureHint(error) ?? "\(error)")")
     }
 }
 

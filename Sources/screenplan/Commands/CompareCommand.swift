@@ -50,7 +50,7 @@ struct CompareCommand: ParsableCommand {
         if json {
             print(try jsonText(Output(layouts: entries)))
         } else {
-            print(AnalysisText.compare(entries))
+            print(terminalSafe(AnalysisText.compare(entries)))
         }
     }
 

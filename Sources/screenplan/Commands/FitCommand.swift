@@ -62,16 +62,18 @@ struct FitCommand: ParsableCommand {
     var weightDecay: Double?
 
     func validate() throws {
-        if let hidden, hidden < 1 { throw ValidationError("--hidden must be at least 1") }
-        if let weightDecay, weightDecay < 0 { throw ValidationError("--weight-decay must be ≥ 0") }
-        if folds < 2 { throw ValidationError("--folds must be at least 2") }
-        if maxPerturbations < 2 * folds { throw ValidationError("--max-perturbations must be at least 2 × --folds") }
-        if let lambdaControl, lambdaControl < 0 { throw ValidationError("--lambda-control must be ≥ 0") }
-        if let lambdaPerturbed, lambdaPerturbed < 0 { throw ValidationError("--lambda-perturbed must be ≥ 0") }
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if let hidden, !(1...10_000).contains(hidden) { throw ValidationError("--hidden must be in [1, 10000]") }
+        if let weightDecay, !(weightDecay >= 0 && weightDecay <= 1e6) { throw ValidationError("--weight-decay must be in [0, 1e6]") }
+        if !(2...1000).contains(folds) { throw ValidationError("--folds must be in [2, 1000]") }
+        if !(2 * folds...1_000_000).contains(maxPerturbations) { throw ValidationError("--max-perturbations must be in [2 × --folds, 1000000]") }
+        if let lambdaControl, !(lambdaControl >= 0 && lambdaControl <= 1e6) { throw ValidationError("--lambda-control must be in [0, 1e6]") }
+        if let lambdaPerturbed, !(lambdaPerturbed >= 0 && lambdaPerturbed <= 1e6) { throw ValidationError("--lambda-perturbed must be in [0, 1e6]") }
+        if let epochs, !(1...1_000_000).contains(epochs) { throw ValidationError("--epochs must be in [1, 1000000]") }
     }
 
     func run() throws {
+        let progress = ProgressReporter()
+        SignalGuard.install("fit", cancelling: progress)
         let loaded = try DesignLoader.load(path: design)
         var options = LearnabilityOptions()
         options.folds = folds
@@ -89,7 +91,6 @@ struct FitCommand: ParsableCommand {
         case .steadyState: options.losses = [.steadyState]
         case .both: options.losses = [.standard, .steadyState]
         }
-        let progress = ProgressReporter()
         let bar = TerminalProgressBar(label: "fit", reporter: progress)
         bar.start()
         if quick {
@@ -127,7 +128,7 @@ struct FitCommand: ParsableCommand {
         if json {
             try printJSON(result)
         } else {
-            print(result.text)
+            print(terminalSafe(result.text))
         }
     }
 }

@@ -28,6 +28,8 @@ struct MergeCommand: ParsableCommand {
             print("merged \(shards.count) shards into \(out)")
         } catch let error as OutputExistsError {
             throw CommandFailure.input(error.description)
+        } catch let error as UnsafeOutputError {
+            throw CommandFailure.input(error.description)
         } catch let error as MergeError {
             throw CommandFailure.input(error.description)
         } catch {

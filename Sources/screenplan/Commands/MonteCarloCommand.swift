@@ -24,12 +24,13 @@ struct MonteCarloCommand: ParsableCommand {
     var rows: Int = 15
 
     func validate() throws {
-        if reps < 2 { throw ValidationError("--reps must be at least 2") }
+        if !(2...100_000).contains(reps) { throw ValidationError("--reps must be in [2, 100000] (got \(reps))") }
     }
 
     func run() throws {
-        let d = try loadDesign(design)
         let progress = ProgressReporter()
+        SignalGuard.install("montecarlo", cancelling: progress)
+        let d = try loadDesign(design)
         let bar = TerminalProgress(progress, enabled: !json)
         let result = try runtime { try MonteCarlo.run(design: d, replicates: reps, seed: seed, progress: progress) }
         bar.finish()
@@ -37,17 +38,17 @@ struct MonteCarloCommand: ParsableCommand {
             print(try jsonText(result))
             return
         }
-        print("\(result.design) — layout \(result.layout), \(result.regime); \(result.replicates) replicates in \(String(format: "%.1f", result.seconds)) s")
+        print(terminalSafe(result.design) + " — layout \(result.layout), \(result.regime); \(result.replicates) replicates in \(String(format: "%.1f", result.seconds)) s")
         print(String(format: "median variance ratio (empirical / analytical): %.3f  (sampling error of one ratio ≈ %.0f%%)",
                      result.median_variance_ratio, 100 * result.sampling_error))
         var sorted = result.perturbations.sorted { abs(Foundation.log($0.ratio)) > abs(Foundation.log($1.ratio)) }
         if rows > 0 && sorted.count > rows { sorted = Array(sorted.prefix(rows)) }
         print("")
-        print(AnalysisText.table(
+        print(terminalSafe(AnalysisText.table(
             ["name", "target", "analytical var (log2²)", "empirical var (log2²)", "ratio", "mean estimate (log2)", "expected (log2)"],
             sorted.map { p in
                 [p.name, p.target, String(format: "%.4g", p.analytical_variance), String(format: "%.4g", p.empirical_variance),
                  String(format: "%.3f", p.ratio), String(format: "%.3f", p.mean_estimate), String(format: "%.3f", p.expected_effect)]
-            }, rightAligned: [2, 3, 4, 5, 6]))
+            }, rightAligned: [2, 3, 4, 5, 6])))
     }
 }

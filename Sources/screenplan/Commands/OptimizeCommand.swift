@@ -22,7 +22,7 @@ struct OptimizeCommand: ParsableCommand {
 
     func validate() throws {
         if (budget == nil) == (power == nil) { throw ValidationError("give exactly one of --budget AMOUNT or --power P") }
-        if let budget, !(budget > 0) { throw ValidationError("--budget must be > 0") }
+        if let budget, !(budget > 0 && budget.isFinite) { throw ValidationError("--budget must be a finite amount > 0 (got \(budget))") }
         if let power, !(power > 0 && power < 1) { throw ValidationError("--power must be in (0, 1)") }
     }
 
@@ -56,7 +56,7 @@ struct OptimizeCommand: ParsableCommand {
             return
         }
         let cur = d.cost.currency
-        print("\(d.name): now median power \(String(format: "%.2f", current.summary.median_power)) for \(formatMoney(current.summary.cost, cur))")
+        print(terminalSafe(d.name) + ": now median power \(String(format: "%.2f", current.summary.median_power)) for \(formatMoney(current.summary.cost, cur))")
         guard let b = best else {
             print(budget != nil ? "No design fits \(formatMoney(budget!, cur)): even one cell per perturbation costs more."
                                 : "No design in the searched range reaches median power \(power!).")

@@ -40,6 +40,14 @@ struct ReportCommand: ParsableCommand {
             formats.append(format)
         }
         let d = try loadDesign(design)
+        // No report replaces the design it is made from (`report screen.json -o screen.json`).
+        let inputs = [design] + [d.system.network.file, d.system.network.genes_file].compactMap { $0 }
+            .map { DesignValidator.resolve($0, against: d.baseDirectory) }
+        for path in output {
+            do { try OutputSafety.checkFileTarget(path, inputs: inputs) } catch let error as UnsafeOutputError {
+                throw CommandFailure.input(error.description)
+            }
+        }
         let strategy = try parseLayout(layout)
         let model = try runtime { try ReportModel.build(design: d, layout: strategy, solve: !noSolve) }
         for (path, format) in zip(output, formats) {

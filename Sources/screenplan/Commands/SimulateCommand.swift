@@ -40,6 +40,8 @@ struct SimulateCommand: ParsableCommand {
     var threads: Int?
 
     func run() throws {
+        let bar = TerminalProgressBar(label: "simulate")
+        SignalGuard.install("simulate", cancelling: bar.reporter)
         guard let fmt = SimulationFormat(rawValue: format) else {
             throw CommandFailure.input("--format: `\(format)` is not a format; valid: \(SimulationFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -53,27 +55,19 @@ struct SimulateCommand: ParsableCommand {
             }
             shardSpec = parsed
         }
-        if let threads, threads < 1 { throw CommandFailure.input("--threads must be at least 1") }
-        if FileManager.default.fileExists(atPath: out) && !force {
-            throw CommandFailure.input("output `\(out)` already exists (use --force to replace it)")
+        if let threads, !(1...maxThreads).contains(threads) {
+            throw CommandFailure.input("--threads must be in [1, \(maxThreads)] (got \(threads))")
         }
+        // The output is checked before anything is simulated: an empty, protected, foreign,
+        // dangling or read-only --out is refused at once (docs/reliability.md).
+        try checkOutputFolder(out, force: force, inputs: [design])
         let loaded = try DesignLoader.load(path: design)
+        try checkOutputFolder(out, force: force, inputs: runInputs(design, loaded))
         var options = SimulationOptions()
         options.keepStates = states
         if let threads { options.threads = threads }
-        let bar = TerminalProgressBar(label: "simulate")
-        // SIGINT/SIGTERM cancel the run: the writer then removes its temporary directory, so an
-        // interrupted run leaves nothing behind.
-        var sources: [DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            let reporter = bar.reporter
-            source.setEventHandler { reporter.cancel() }
-            source.resume()
-            sources.append(source)
-        }
-        defer { sources.forEach { $0.cancel() } }
+        // SIGINT/SIGTERM cancel the run in any phase: the writer then removes its temporary
+        // directory, so an interrupted run leaves nothing behind (SignalGuard).
         do {
             let network = try Simulator.network(for: loaded)
             let model = try Simulator.prepare(design: loaded.design, network: network, seed: seed, options: options)
@@ -90,6 +84,9 @@ struct SimulateCommand: ParsableCommand {
         } catch let error as OutputExistsError {
             bar.finish()
             throw CommandFailure.input(error.description)
+        } catch let error as UnsafeOutputError {
+            bar.finish()
+            throw CommandFailure.input(error.description)
         } catch let error as DesignValidationError {
             bar.finish()
             throw error
@@ -98,7 +95,7 @@ struct SimulateCommand: ParsableCommand {
             throw CommandFailure.runtime("simulate cancelled; nothing was written to \(out)")
         } catch {
             bar.finish()
-            throw CommandFailure.runtime("simulate failed: \(error)")
+            throw CommandFailure.runtime("simulate failed: \(modelFailureHint(error) ?? "\(error)")")
         }
     }
 }

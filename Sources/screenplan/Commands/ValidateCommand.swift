@@ -25,7 +25,7 @@ struct ValidateCommand: ParsableCommand {
                 let loaded = try DesignLoader.load(path: path)
                 if !quiet {
                     let d = loaded.design
-                    print("\(path): ok (\(d.perturbationCount) perturbations, \(d.cellsLoaded) cells loaded in \(d.batching.batches) \(d.batching.unit.rawValue)s)")
+                    print(terminalSafe("\(path)") + ": ok (\(d.perturbationCount) perturbations, \(d.cellsLoaded) cells loaded in \(d.batching.batches) \(d.batching.unit.rawValue)s)")
                 }
             } catch let error as DesignValidationError {
                 all += error.issues
