@@ -53,8 +53,10 @@ public enum NetworkFile {
                 }
                 var b = defaults.basal, d = defaults.decay
                 if cols.count > 1 {
-                    guard let v = Double(cols[1]), v.isFinite, v >= 0 else {
-                        issues.append(row.issue(column: 1, "basal must be a number ≥ 0, not `\(cols[1])`"))
+                    // A negative basal is a production threshold (max(0, ·) clips it), the
+                    // construct mutually exclusive lineage regulators need in the additive law.
+                    guard let v = Double(cols[1]), v.isFinite else {
+                        issues.append(row.issue(column: 1, "basal must be a finite number (negative: a production threshold), not `\(cols[1])`"))
                         continue
                     }
                     b = v

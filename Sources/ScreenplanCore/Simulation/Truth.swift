@@ -13,6 +13,15 @@ extension SimulationModel {
     func truthAttractors(input u: [Double]) throws -> [(String, [Double], [Double])] {
         let k = kinetics
         let none = PerturbationAction.none(genes: geneCount)
+        // A network file's own fates: its attractors under the trigger medium (one row set each).
+        if let landscape, !landscape.attractors.isEmpty {
+            var result: [(String, [Double], [Double])] = []
+            for a in landscape.attractors {
+                guard let x = try? k.steadyState(input: u, action: none, start: a.regulators, relaxHours: 0) else { continue }
+                result.append((a.name, k.regulators.map { x[$0] }, x))
+            }
+            if !result.isEmpty { return result }
+        }
         if !lineageGenes.isEmpty {
             var result: [(String, [Double], [Double])] = []
             for (i, gene) in lineageGenes.enumerated() {
