@@ -16,8 +16,8 @@ import Foundation
 /// One fixed point of the regulator subsystem.
 public struct FixedPoint: Sendable, Equatable {
     /// Name used in cells.tsv `state` and truth.tsv: `<regulator>-high` after the self-activating
-    /// regulator (else any regulator) most above every other reference state (by more than 0.5
-    /// in natural log), or `attractor_k` when none stands out.
+    /// regulator (else any regulator) most above every other attractor (by more than 0.5 in
+    /// natural log; a lone attractor is compared with the progenitor), or `attractor_k` when none stands out.
     public var name: String
     /// Regulator levels (in `Kinetics.regulators` order).
     public var regulators: [Double]
@@ -127,7 +127,8 @@ public struct FateLandscape: Sendable {
             // genes they drive, which can stand out more in log terms from a lower floor.
             var best = -1, bestScore = 0.5, bestSelf = false
             for p in 0..<gr {
-                var other = logs(start0)[p]
+                // Against the other fates; a lone attractor against the progenitor.
+                var other = list.count > 1 ? -Double.infinity : logs(start0)[p]
                 for (j, q) in list.enumerated() where j != i { other = max(other, logs(q.regulators)[p]) }
                 let score = own[p] - other
                 let isSelf = selfActivating.contains(p)
