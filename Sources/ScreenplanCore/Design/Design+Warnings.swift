@@ -48,6 +48,9 @@ extension DesignValidator {
         if ![.subLibraries, .balancedIncomplete].contains(d.batching.layout) {
             warn("batching.replicates", "has no effect with `layout: \(d.batching.layout.rawValue)` (only sub-libraries and balanced-incomplete use it)")
         }
+        if d.cost.per_animal > 0 && d.animalCount(batches: d.batching.batches) == 0 {
+            warn("cost.per_animal", "has no effect: the design has no animals (neither `batching.unit: animal` nor a nested animal level)")
+        }
         if !d.assumptions_delayed { warn("system.assumptions.perturbation_ramp_h", "has no effect unless `delayed_perturbation: true`") }
 
         // A differentiating network file must branch under its trigger medium.

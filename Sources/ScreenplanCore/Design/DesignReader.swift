@@ -338,6 +338,7 @@ final class DesignReader {
                 return level
             }
         }
+        f.optionalEnumeration("delivery_unit", &b.delivery_unit)
         if let list = f.sequence("explicit_cells") {
             b.explicit_cells = list.items.enumerated().map { index, node in
                 let path = "\(list.path)[\(index)]"
@@ -366,6 +367,7 @@ final class DesignReader {
         f.double("reads_per_flow_cell", &c.reads_per_flow_cell, Check.positive)
         f.double("flow_cell", &c.flow_cell, Check.nonNegative)
         f.int("lanes_per_kit", &c.lanes_per_kit, Check.atLeast(1))
+        f.double("per_animal", &c.per_animal, Check.nonNegative)
         f.finish()
     }
 
@@ -609,6 +611,17 @@ final class Fields {
             return
         }
         target = value
+    }
+
+    /// An enumeration that may be absent or null (nil).
+    func optionalEnumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ target: inout E?)
+    where E.RawValue == String {
+        guard let (node, _) = value(key) else { return }
+        if isNull(node) { target = nil; return }
+        var value = E.allCases.first!
+        let before = reader.issues.count
+        enumeration(key, &value)
+        if reader.issues.count == before { target = value }
     }
 
     func stringList(_ key: String, _ target: inout [String]) {
