@@ -245,6 +245,7 @@ extension ExpectedEffects {
     static func fateLandscape(_ design: Design, _ k: Kinetics) throws -> (FateLandscape, [Double])? {
         let system = design.system
         guard system.dynamics == .differentiating, system.network.file != nil,
+              k.regulatorCount <= FateLandscape.regulatorLimit,
               let trigger = system.media.firstIndex(where: { $0.name == system.differentiation.trigger_medium })
         else { return nil }
         let first = medium(of: design, at: 0)

@@ -54,6 +54,11 @@ public struct FateLandscape: Sendable {
     /// At most this many regulators get a start of their own (the self-activating ones first).
     public static let regulatorStarts = 48
 
+    /// Networks with more regulators than this get no landscape (the search costs O(starts ·
+    /// steps · G_r · C)): their cells are labelled `baseline` and the analysis uses the steady
+    /// state, as without differentiation. Same limit as the truth's Newton solves.
+    public static let regulatorLimit = SimulationOptions().truthNewtonLimit
+
     /// Label names of the reference states, progenitor first.
     public var labels: [String] { ["progenitor"] + attractors.map(\.name) }
 

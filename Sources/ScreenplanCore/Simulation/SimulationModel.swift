@@ -257,13 +257,17 @@ public struct SimulationModel: Sendable {
             switchGenes = []
             switchThreshold = 0
         }
-        if differentiating && system.network.file != nil, let trigger = triggerIndex {
+        if differentiating && system.network.file != nil, let trigger = triggerIndex,
+           k.regulatorCount <= FateLandscape.regulatorLimit {
             let triggerInput = mediumInputs[trigger]
             let found = try FateLandscape.compute(kinetics: k, startInput: startInput, triggerInput: triggerInput,
                                                   seed: system.network.seed)
             landscape = found
             let pert = perturbations, start = startInput, spec = design
-            perturbedReferences = pert.map { p in
+            // One Newton solve per perturbation and reference state; beyond a budget of about
+            // 2·10¹⁰ flops (seconds), cells are labelled against the control states instead.
+            let work = Foundation.pow(Double(k.regulatorCount), 3) * Double(pert.count) * Double(found.attractors.count + 1) * 10
+            perturbedReferences = work > 2e10 ? [] : pert.map { p in
                 p.targets.contains(where: { k.regulatorPosition[$0] >= 0 })
                     ? found.continued(k, startInput: start, triggerInput: triggerInput,
                                       action: spec.meanAction(p, genes: g))
