@@ -120,6 +120,8 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     public var cost_breakdown: CostBreakdown?
     /// Solutions for the target power for the design as written (computed on request).
     public var solutions: PowerSolutions?
+    /// Genetic interactions of the combinations (`GeneticInteractions`); nil without combinations.
+    public var interactions: [InteractionResult]? = nil
 
     public init(design: String, layout: String, perturbations: [PerturbationReport], summary: AnalysisSummary,
                 error_budget: [ErrorBudgetItem], recommendations: [Recommendation],

@@ -35,7 +35,9 @@ public enum AnalysisText {
         out.append("  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cells_loaded))) · testable genes \(e.testableGenes)")
         out.append("  median power \(f(s.median_power, 2)) · worst \(s.worst_perturbation) (power \(f(s.worst_power, 2))) · cost \(formatMoney(s.cost, s.currency))")
         if let c = r.cost_breakdown {
-            out.append("  cost: batches \(formatMoney(c.batch_cost, c.currency)) + cells \(formatMoney(c.cell_cost, c.currency)) + sequencing \(formatMoney(c.sequencing_cost, c.currency)) (\(formatThousands(c.reads / 1e6)) M reads)")
+            out.append("  cost: batches \(formatMoney(c.batch_cost, c.currency))"
+                + (c.animal_cost > 0 ? " + animals \(formatMoney(c.animal_cost, c.currency)) (\(c.animals))" : "")
+                + " + cells \(formatMoney(c.cell_cost, c.currency)) + sequencing \(formatMoney(c.sequencing_cost, c.currency)) (\(formatThousands(c.reads / 1e6)) M reads)")
             out.append("  order: \(c.kits) kit(s) of \(e.design.cost.lanes_per_kit) lanes, \(c.flow_cells) flow cell(s)")
         }
         out.append("")

@@ -19,6 +19,9 @@ public struct CostBreakdown: Codable, Equatable, Sendable {
     /// flow cell, rounded up).
     public var kits: Int
     public var flow_cells: Int
+    /// Animals charged `cost.per_animal` each (`Design.animalCount`), and what they cost.
+    public var animals: Int = 0
+    public var animal_cost: Double = 0
 
     public init(_ design: Design, layout: Layout) {
         let c = design.cost
@@ -33,9 +36,23 @@ public struct CostBreakdown: Codable, Equatable, Sendable {
         batch_cost = Double(batches) * c.per_batch
         cell_cost = loaded * c.per_cell
         sequencing_cost = reads / 1e6 * c.per_million_reads
-        total = batch_cost + cell_cost + sequencing_cost
+        animals = design.animalCount(batches: batches)
+        animal_cost = Double(animals) * c.per_animal
+        total = batch_cost + cell_cost + sequencing_cost + animal_cost
         kits = Int((Double(batches) / Double(max(1, c.lanes_per_kit))).rounded(.up))
         flow_cells = Int((reads / max(1, c.reads_per_flow_cell)).rounded(.up))
+    }
+}
+
+extension Design {
+    /// Animals in a design with `batches` innermost batches: the batches themselves when they are
+    /// animals, else the count of the nested animal level (scaled with the batches, as the
+    /// optimizer scales nested levels), else 0 (no animals: in vitro).
+    public func animalCount(batches: Int) -> Int {
+        if batching.unit == .animal { return batches }
+        guard let level = batching.nested.first(where: { $0.unit == .animal }) else { return 0 }
+        let perAnimal = max(1, batching.batches / max(1, level.count))
+        return max(1, batches / perAnimal)
     }
 }
 

@@ -75,18 +75,31 @@ extension ExpectedEffects {
         }
 
         var slices: [EffectSlice] = []
+        // A differentiating network file: the network's own attractors (as the simulator finds
+        // them) and the fate fractions of control cells.
+        let landscape = try fateLandscape(design, kinetics)
         for t in design.timePoints {
-            let states = try baselineStates(design, kinetics, at: t)
-            let statesLater = design.system.dynamics == .differentiating
-                ? try baselineStates(design, kinetics, at: t + 1) : states
             let u = kinetics.mediumInput(medium(of: design, at: t).spec, index: medium(of: design, at: t).index,
                                          system: design.system)
+            var states: [[Double]], statesLater: [[Double]]
+            var inputs: [[Double]]
+            var weights: [Double]
+            if let (landscape, startInput) = landscape {
+                (states, inputs, weights) = fateMixture(design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t)
+                statesLater = fateMixture(design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t + 1).states
+            } else {
+                states = try baselineStates(design, kinetics, at: t)
+                statesLater = design.system.dynamics == .differentiating
+                    ? try baselineStates(design, kinetics, at: t + 1) : states
+                inputs = states.map { _ in u }
+                weights = states.map { _ in 1 / Double(states.count) }
+            }
             // Mixture mean and between-state spread of every modelled gene.
             var mean = [Double](repeating: 0, count: gMeasured)
             var meanSq = [Double](repeating: 0, count: gMeasured)
             var later = [Double](repeating: 0, count: gMeasured)
-            let w = 1 / Double(states.count)
             for (s, x) in states.enumerated() {
+                let w = weights[s]
                 for i in 0..<gModel {
                     mean[i] += w * x[i]
                     meanSq[i] += w * x[i] * x[i]
@@ -145,14 +158,14 @@ extension ExpectedEffects {
                     // Effect on the mixture mean: log2 Σ_s w x_s 2^Δ_s − log2 Σ_s w x_s; with one
                     // state that is the state's own log2 fold change.
                     var lfcs: [Matrix] = []
-                    for x in states {
-                        lfcs.append(try LinearResponse.log2FoldChanges(kinetics, baseline: x, input: u, actions: actions))
+                    for (s, x) in states.enumerated() {
+                        lfcs.append(try LinearResponse.log2FoldChanges(kinetics, baseline: x, input: inputs[s], actions: actions))
                     }
                     func effect(_ i: Int, _ q: Int) -> Double {
                         if states.count == 1 { return lfcs[0][i, q] }
                         guard mean[i] > 0 else { return 0 }
                         var sum = 0.0
-                        for (s, x) in states.enumerated() where x[i] > 0 { sum += w * x[i] * Foundation.exp2(lfcs[s][i, q]) }
+                        for (s, x) in states.enumerated() where x[i] > 0 { sum += weights[s] * x[i] * Foundation.exp2(lfcs[s][i, q]) }
                         return Foundation.log2(max(sum, 1e-300) / mean[i])
                     }
                     for (q, p) in columns.enumerated() {
@@ -224,6 +237,45 @@ extension ExpectedEffects {
         }
         let index = design.system.media.firstIndex { $0.name == name } ?? 0
         return (design.system.media.isEmpty ? MediumSpec() : design.system.media[index], index)
+    }
+
+    /// The fate landscape of a differentiating design with a network file (nil otherwise, or when
+    /// the protocol never uses the trigger medium), with the progenitor's starting input, computed
+    /// exactly as `SimulationModel` computes it.
+    static func fateLandscape(_ design: Design, _ k: Kinetics) throws -> (FateLandscape, [Double])? {
+        let system = design.system
+        guard system.dynamics == .differentiating, system.network.file != nil,
+              k.regulatorCount <= FateLandscape.regulatorLimit,
+              let trigger = system.media.firstIndex(where: { $0.name == system.differentiation.trigger_medium })
+        else { return nil }
+        let first = medium(of: design, at: 0)
+        let startInput = first.spec.name == system.differentiation.trigger_medium
+            ? [Double](repeating: 0, count: k.geneCount)
+            : k.mediumInput(first.spec, index: first.index, system: system)
+        let triggerInput = k.mediumInput(system.media[trigger], index: trigger, system: system)
+        return (try FateLandscape.compute(kinetics: k, startInput: startInput, triggerInput: triggerInput,
+                                          seed: system.network.seed), startInput)
+    }
+
+    /// Control cells at time t as a mixture over a network file's own fates: each attractor with
+    /// the fraction of control cells labelled by it (`FateLandscape.mixture`), and the progenitor
+    /// state (linearised in its own starting input, where it is a steady state) with the share of
+    /// progenitor and intermediate cells. Before the trigger medium, only the progenitor.
+    static func fateMixture(_ design: Design, _ k: Kinetics, _ landscape: FateLandscape, startInput: [Double],
+                            triggerInput: [Double], at t: Double)
+        -> (states: [[Double]], inputs: [[Double]], weights: [Double]) {
+        let mix = landscape.mixture(design, kinetics: k, at: t)
+        var states = [landscape.progenitor], inputs = [startInput]
+        var weights = [mix.fractions[0] + mix.fractions[mix.fractions.count - 1]]
+        for (a, attractor) in landscape.attractors.enumerated() where mix.fractions[a + 1] > 0 {
+            states.append(attractor.state)
+            inputs.append(triggerInput)
+            weights.append(mix.fractions[a + 1])
+        }
+        if weights[0] == 0 && states.count > 1 {
+            states.removeFirst(); inputs.removeFirst(); weights.removeFirst()
+        }
+        return (states, inputs, weights)
     }
 
     /// Control-cell states at time t. Non-differentiating: the steady state of the medium in

@@ -111,23 +111,35 @@ extension Layout {
                 for b in 0..<min(bCount, rows[p].count) { cells[p * bCount + b] = max(0, rows[p][b]) }
             }
         } else {
+            let delivery = deliveryUnits(design, units: units, batches: bCount)
             for t in 0..<times {
                 let tb = timeBatches[t]
-                let bt = tb.count
+                // The strategies assign perturbations to delivery units (each receives one pool of
+                // guides), then spread cells over every batch of the chosen units; without a
+                // delivery level every batch is its own unit.
+                var groups: [[Int]] = []
+                var groupOf: [Int: Int] = [:]
+                for b in tb {
+                    if let g = groupOf[delivery[b]] { groups[g].append(b) } else {
+                        groupOf[delivery[b]] = groups.count
+                        groups.append([b])
+                    }
+                }
+                let bt = groups.count
                 switch strategy {
                 case .pooled, .perTimePoint, .perAnimal, .explicit:
                     for p in 0..<k { spread(p, n, over: tb) }
                 case .subLibraries:
                     let pools = max(1, bt / r)
                     var poolBatches = [[Int]](repeating: [], count: pools)
-                    for (j, b) in tb.enumerated() { poolBatches[min(pools - 1, j / r)].append(b) }
+                    for (j, group) in groups.enumerated() { poolBatches[min(pools - 1, j / r)] += group }
                     for p in 0..<k { spread(p, n, over: poolBatches[p % pools]) }
                 case .confounded:
-                    // Contiguous groups: perturbation p goes to batch ⌊p·B_t/K⌋ of its time point.
-                    for p in 0..<k { spread(p, n, over: [tb[min(bt - 1, p * bt / max(1, k))]]) }
+                    // Contiguous groups: perturbation p goes to unit ⌊p·B_t/K⌋ of its time point.
+                    for p in 0..<k { spread(p, n, over: groups[min(bt - 1, p * bt / max(1, k))]) }
                 case .balancedIncomplete:
-                    // Cyclic incomplete blocks on randomly permuted perturbations and batches:
-                    // every perturbation in r distinct batches, every batch holding ⌊K·r/B⌋ or one
+                    // Cyclic incomplete blocks on randomly permuted perturbations and units:
+                    // every perturbation in r distinct units, every unit holding ⌊K·r/B⌋ or one
                     // more perturbations; the permutations are seeded (domain `layout`).
                     var rng = RandomStream(seed: design.system.network.seed, domain: .layout, UInt64(t))
                     let batchOrder = permutation(bt, &rng)
@@ -136,7 +148,7 @@ extension Layout {
                     let stride = max(1, bt / reps)
                     for p in 0..<k {
                         // stride·reps ≤ B_t, so the r slots are distinct.
-                        let chosen = (0..<reps).map { tb[batchOrder[(start[p] + $0 * stride) % bt]] }
+                        let chosen = (0..<reps).flatMap { groups[batchOrder[(start[p] + $0 * stride) % bt]] }
                         spread(p, n, over: chosen)
                     }
                 }
@@ -147,6 +159,36 @@ extension Layout {
                                     timeBatches: timeBatches, units: units, batches: bCount)
         return Layout(strategy: strategy, perturbationCount: k, batchCount: bCount, cells: cells,
                       controls: controls, batchTime: batchTime, batchUnits: units)
+    }
+
+    /// The delivery unit of every batch (`batching.delivery_unit`): its unit at that nested level,
+    /// or the batch itself when the delivery unit is the innermost unit or not given.
+    static func deliveryUnits(_ design: Design, units: [[Int]], batches: Int) -> [Int] {
+        if let unit = design.batching.delivery_unit, unit != design.batching.unit,
+           let level = design.batching.nested.firstIndex(where: { $0.unit == unit }), level < units.count {
+            return units[level]
+        }
+        return Array(0..<batches)
+    }
+
+    /// Perturbations that some delivery unit splits: present in some but not all of the unit's
+    /// batches of one time point. Empty for every generated layout; explicit layouts are checked.
+    public func deliveryViolations(_ design: Design) -> [(perturbation: Int, unit: Int)] {
+        let delivery = Layout.deliveryUnits(design, units: batchUnits, batches: batchCount)
+        var out: [(perturbation: Int, unit: Int)] = []
+        for p in 0..<perturbationCount {
+            var seen: [Int: (some: Bool, all: Bool)] = [:]
+            for b in 0..<batchCount {
+                let key = delivery[b] * max(1, batchTime.count) + batchTime[b]
+                let has = cells(p, b) > 0
+                let prior = seen[key] ?? (false, true)
+                seen[key] = (prior.some || has, prior.all && has)
+            }
+            for (key, v) in seen.sorted(by: { $0.key < $1.key }) where v.some && !v.all {
+                out.append((p, key / max(1, batchTime.count)))
+            }
+        }
+        return out
     }
 
     /// Unit index of every batch at each outer nested level (batches split evenly, contiguous).

@@ -157,6 +157,26 @@ public enum DesignValidator {
             issue("batching.nested[\(index)].count",
                   "\(b.batches) batches cannot be split evenly over \(level.count) \(level.unit.rawValue)s")
         }
+        if let delivery = b.delivery_unit {
+            if delivery != b.unit && !b.nested.contains(where: { $0.unit == delivery }) {
+                let levels = ([b.unit] + b.nested.map(\.unit)).map(\.rawValue).joined(separator: ", ")
+                issue("batching.delivery_unit", "`\(delivery.rawValue)` is not a batching level of this design (\(levels))")
+            } else if let level = b.nested.first(where: { $0.unit == delivery }), delivery != b.unit,
+                      [.subLibraries, .balancedIncomplete].contains(b.layout) {
+                let perTime = max(1, level.count / max(1, d.timePoints.count))
+                if b.replicates > perTime {
+                    issue("batching.replicates",
+                          "\(b.replicates) replicates need at least as many \(delivery.rawValue)s per time point (each \(delivery.rawValue) receives one pool of guides; have \(perTime))")
+                }
+            }
+            if b.layout == .explicit && issues.isEmpty {
+                let layout = Layout.make(d)
+                for (p, unit) in layout.deliveryViolations(d).prefix(5) {
+                    issue("batching.explicit_cells[\(p)]",
+                          "splits \(delivery.rawValue) \(unit + 1): a \(delivery.rawValue) receives one pool of guides, so the perturbation is in all its batches or in none")
+                }
+            }
+        }
         if d.system.regime == .inVivo && b.unit != .animal && !b.nested.contains(where: { $0.unit == .animal }) {
             issue("batching.unit", "an in vivo screen needs animals as batches: set `unit: animal` or a nested animal level")
         }

@@ -309,6 +309,11 @@ public struct BatchingSpec: Equatable, Sendable, Codable {
     public var nested: [BatchLevel] = []
     /// Explicit perturbation × batch cell counts (layout: explicit); rows follow the targets.
     public var explicit_cells: [[Int]] = []
+    /// The level that receives one pool of guides (e.g. `animal`: each animal is transduced or
+    /// transplanted with one pool), the innermost `unit` or a `nested` level. Layouts never split a
+    /// sub-library below it: a perturbation is in every batch of a delivery unit or in none.
+    /// nil = the innermost unit (each batch gets its own pool).
+    public var delivery_unit: BatchUnit? = nil
 
     public init() {}
 }
@@ -330,6 +335,9 @@ public struct CostSpec: Equatable, Sendable, Codable {
     public var flow_cell: Double = 14000
     /// Lanes per kit (for the order list).
     public var lanes_per_kit: Int = 8
+    /// Cost per animal (recipient, conditioning, housing, sorting), charged for every animal on top
+    /// of `per_batch`: animals are the innermost batches (`unit: animal`) or a nested animal level.
+    public var per_animal: Double = 0
 
     public init() {}
 }

@@ -338,6 +338,7 @@ final class DesignReader {
                 return level
             }
         }
+        f.optionalEnumeration("delivery_unit", &b.delivery_unit)
         if let list = f.sequence("explicit_cells") {
             b.explicit_cells = list.items.enumerated().map { index, node in
                 let path = "\(list.path)[\(index)]"
@@ -367,6 +368,7 @@ final class DesignReader {
         f.double("reads_per_flow_cell", &c.reads_per_flow_cell, Check.within(1000, 1e13))
         f.double("flow_cell", &c.flow_cell, Check.within(0, 1_000_000_000))
         f.int("lanes_per_kit", &c.lanes_per_kit, Check.within(1, 1000))
+        f.double("per_animal", &c.per_animal, Check.within(0, 1_000_000_000))
         f.finish()
     }
 
@@ -614,6 +616,17 @@ final class Fields {
             return
         }
         target = value
+    }
+
+    /// An enumeration that may be absent or null (nil).
+    func optionalEnumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ target: inout E?)
+    where E.RawValue == String {
+        guard let (node, _) = value(key) else { return }
+        if isNull(node) { target = nil; return }
+        var value = E.allCases.first!
+        let before = reader.issues.count
+        enumeration(key, &value)
+        if reader.issues.count == before { target = value }
     }
 
     func stringList(_ key: String, _ target: inout [String]) {

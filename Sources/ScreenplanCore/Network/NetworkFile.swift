@@ -59,8 +59,10 @@ public enum NetworkFile {
                 }
                 var b = defaults.basal, d = defaults.decay
                 if cols.count > 1 {
-                    guard let v = strictNumber(cols[1]), v >= 0 else {
-                        note(row.issue(column: 1, "basal must be a number ≥ 0, not `\(token(cols[1]))`"))
+                    // A negative basal is a production threshold (max(0, ·) clips it), the
+                    // construct mutually exclusive lineage regulators need in the additive law.
+                    guard let v = strictNumber(cols[1]), abs(v) <= 1e6 else {
+                        note(row.issue(column: 1, "basal must be a number in [-1e6, 1e6] (negative: a production threshold), not `\(token(cols[1]))`"))
                         continue
                     }
                     b = v

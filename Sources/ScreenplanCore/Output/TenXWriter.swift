@@ -234,7 +234,7 @@ public enum TenXWriter {
 
     static func writeTruth(_ model: SimulationModel, options: SimulationOptions, to dir: URL) throws {
         let t = ByteBuffer()
-        t.append("perturbation\tperturbation_index\tgene\tgene_index\tstate\tcontrol_level\tperturbed_level\tlog2_fold_change\n")
+        t.append("perturbation\tperturbation_index\tgene\tgene_index\tstate\tcontrol_level\tperturbed_level\tlog2_fold_change\tinteraction_log2\n")
         for e in try Simulator.truth(model, options: options) {
             t.append(e.perturbation); t.append(byte: 9)
             t.append(e.perturbationIndex); t.append(byte: 9)
@@ -243,7 +243,10 @@ public enum TenXWriter {
             t.append(e.state); t.append(byte: 9)
             t.append(real: e.controlLevel); t.append(byte: 9)
             t.append(real: e.perturbedLevel); t.append(byte: 9)
-            t.append(real: e.log2FoldChange); t.append(byte: 10)
+            t.append(real: e.log2FoldChange); t.append(byte: 9)
+            // Combinations only: the true genetic interaction; other rows have none.
+            if let i = e.interaction { t.append(real: i) } else { t.append("n/a") }
+            t.append(byte: 10)
         }
         try Data(t.bytes).write(to: dir.appendingPathComponent("truth.tsv"))
     }

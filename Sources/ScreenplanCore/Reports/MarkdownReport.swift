@@ -78,6 +78,22 @@ public enum MarkdownReport {
             out.append(table(flags))
         }
 
+        if let interactions = a.interactions, !interactions.isEmpty {
+            section(&out, "Genetic interactions")
+            out.append("I = Δ_AB − Δ_A − Δ_B on each gene the network moves (log2), with the standard error and power of its estimate (docs/batching.md §4.1); the five largest per combination.")
+            out.append("")
+            var rows: [[String]] = []
+            for r in interactions {
+                for g in r.genes.prefix(5) {
+                    rows.append(["\(r.combination) @ \(ReportNumber.quantity(r.time_h)) h", g.gene,
+                                 String(format: "%+.3f", g.interaction), String(format: "%+.3f", g.combination_effect),
+                                 g.sd.map { String(format: "%.3f", $0) } ?? "n/a", g.power.map { String(format: "%.2f", $0) } ?? "n/a"])
+                }
+                if let note = r.note { rows.append(["\(r.combination) @ \(ReportNumber.quantity(r.time_h)) h", "—", "", "", "n/a: \(note)", ""]) }
+            }
+            out.append(table(ReportTable(header: ["combination", "gene", "interaction (log2)", "A+B effect (log2)", "sd (log2)", "power"], rows: rows, numeric: [2, 3, 4, 5])))
+        }
+
         section(&out, "Recommendations")
         if a.recommendations.isEmpty {
             out.append("No changes recommended for this design.")

@@ -62,6 +62,14 @@ public struct OrderList: Codable, Equatable, Sendable {
                 unit_cost: nil, cost: nil, in_model_total: false, in_purchase_total: false,
                 basis: "\(perBatchLanes) lane(s) per \(unit.rawValue) (⌈\(ReportNumber.integer(cellsPerBatch)) cells / \(ReportNumber.integer(Self.laneCapacity)) per lane⌉); not priced by the cost model, whose per_batch is per \(unit.rawValue)"))
         }
+        let animals = design.animalCount(batches: batches)
+        if c.per_animal > 0 && animals > 0 {
+            lines.append(OrderLine(
+                id: "animals", item: "animals", quantity: Double(animals), unit: "animal",
+                unit_cost: c.per_animal, cost: Double(animals) * c.per_animal, in_model_total: true,
+                in_purchase_total: true,
+                basis: "\(animals) animals × cost.per_animal (recipient, conditioning, housing), on top of cost.per_batch"))
+        }
         let kits = (lanes + max(1, c.lanes_per_kit) - 1) / max(1, c.lanes_per_kit)
         let spare = kits * c.lanes_per_kit - lanes
         let kitPriced = unit == .lane

@@ -19,8 +19,11 @@ extension ReportModel {
                              analyzer: Analyzer = Analyzer(), solve: Bool = true) throws -> ReportModel {
         let evaluation = try analyzer.evaluate(design, layout: strategy)
         let solutions = solve ? try analyzer.solve(design, layout: strategy) : nil
-        let result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
+        var result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
                                        solutions: solutions)
+        if !design.perturbations.combinations.isEmpty {
+            result.interactions = try GeneticInteractions.compute(design, layout: evaluation.layout)
+        }
         let names = try analyzer.effects(for: design).names
         let layout = evaluation.layout
         let grid = (0..<layout.perturbationCount).map { p in (0..<layout.batchCount).map { layout.cells(p, $0) } }

@@ -64,6 +64,12 @@ public struct SimulationModel: Sendable {
     let progenitorLevel: Double
     let switchGenes: [Int]
     let switchThreshold: Double
+    /// With a network file and differentiating dynamics: the network's own attractors under the
+    /// trigger medium, which label the cells (nil otherwise).
+    public let landscape: FateLandscape?
+    /// Per perturbation: the landscape's reference states continued under its mean action
+    /// (`FateLandscape.continued`), against which its cells are labelled.
+    let perturbedReferences: [[[Double]?]]
 
     public var geneCount: Int { kinetics.geneCount }
     public var measuredGeneCount: Int { measuredGeneNames.count }
@@ -251,6 +257,26 @@ public struct SimulationModel: Sendable {
             switchGenes = []
             switchThreshold = 0
         }
+        if differentiating && system.network.file != nil, let trigger = triggerIndex,
+           k.regulatorCount <= FateLandscape.regulatorLimit {
+            let triggerInput = mediumInputs[trigger]
+            let found = try FateLandscape.compute(kinetics: k, startInput: startInput, triggerInput: triggerInput,
+                                                  seed: system.network.seed)
+            landscape = found
+            let pert = perturbations, start = startInput, spec = design
+            // One Newton solve per perturbation and reference state; beyond a budget of about
+            // 2·10¹⁰ flops (seconds), cells are labelled against the control states instead.
+            let work = Foundation.pow(Double(k.regulatorCount), 3) * Double(pert.count) * Double(found.attractors.count + 1) * 10
+            perturbedReferences = work > 2e10 ? [] : pert.map { p in
+                p.targets.contains(where: { k.regulatorPosition[$0] >= 0 })
+                    ? found.continued(k, startInput: start, triggerInput: triggerInput,
+                                      action: spec.meanAction(p, genes: g))
+                    : []
+            }
+        } else {
+            landscape = nil
+            perturbedReferences = []
+        }
         setupSeconds = monotonicSeconds() - started
     }
 
@@ -295,7 +321,11 @@ public struct SimulationModel: Sendable {
     }
 
     /// Name of the true state of a cell from its complete state.
-    func stateLabel(_ x: UnsafePointer<Double>) -> String {
+    func stateLabel(_ x: UnsafePointer<Double>, perturbation: Int = -1) -> String {
+        if let landscape {
+            let refs = perturbation >= 0 && perturbation < perturbedReferences.count ? perturbedReferences[perturbation] : []
+            return landscape.label(x, references: refs.isEmpty ? nil : refs)
+        }
         if !lineageGenes.isEmpty {
             if x[0] > 0.5 * progenitorLevel { return "progenitor" }
             var best = -1, bestLevel = 0.0, second = 0.0

@@ -144,6 +144,10 @@ public struct TruthEntry: Equatable, Sendable, Codable {
     public var controlLevel: Double
     public var perturbedLevel: Double
     public var log2FoldChange: Double
+    /// For a combination whose components are single perturbations of the library: the true
+    /// genetic interaction on this gene and state, log2(x_AB/x_0) − Σ_i log2(x_i/x_0) from the
+    /// same steady states; nil for other rows.
+    public var interaction: Double? = nil
 }
 
 /// Totals and timings of a run.

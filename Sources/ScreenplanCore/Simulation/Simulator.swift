@@ -198,7 +198,7 @@ extension SimulationModel {
             let size = measure(cell: cell, state: state, column: j, partnerColumn: partnerColumn[j], options: options,
                                rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts)
             offsets.append(counts.count)
-            let label = state.data.withUnsafeBufferPointer { stateLabel($0.baseAddress! + j * geneCount) }
+            let label = state.data.withUnsafeBufferPointer { stateLabel($0.baseAddress! + j * geneCount, perturbation: cell.perturbation) }
             let mediumName = mediumNames[cell.frozenMedium ? startMedium : medium(at: cell.tSample)]
             records.append(CellRecord(
                 index: cell.index, barcode: cellBarcode(cell.index, batch: cell.batch),

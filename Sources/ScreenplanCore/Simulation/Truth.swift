@@ -13,6 +13,15 @@ extension SimulationModel {
     func truthAttractors(input u: [Double]) throws -> [(String, [Double], [Double])] {
         let k = kinetics
         let none = PerturbationAction.none(genes: geneCount)
+        // A network file's own fates: its attractors under the trigger medium (one row set each).
+        if let landscape, !landscape.attractors.isEmpty {
+            var result: [(String, [Double], [Double])] = []
+            for a in landscape.attractors {
+                guard let x = try? k.steadyState(input: u, action: none, start: a.regulators, relaxHours: 0) else { continue }
+                result.append((a.name, k.regulators.map { x[$0] }, x))
+            }
+            if !result.isEmpty { return result }
+        }
         if !lineageGenes.isEmpty {
             var result: [(String, [Double], [Double])] = []
             for (i, gene) in lineageGenes.enumerated() {
@@ -61,7 +70,7 @@ extension SimulationModel {
                     }
                 }
             }
-            return rows.sorted { ($0.perturbationIndex, $0.state) < ($1.perturbationIndex, $1.state) }
+            return withInteractions(rows.sorted { ($0.perturbationIndex, $0.state) < ($1.perturbationIndex, $1.state) })
         }
         let results = WaveSlots<[TruthEntry]>(perturbations.count)
         let previous = BLAS.threads
@@ -96,6 +105,25 @@ extension SimulationModel {
             }
             results.values[p] = rows
         }
-        return results.values.flatMap { $0 ?? [] }
+        return withInteractions(results.values.flatMap { $0 ?? [] })
+    }
+
+    /// Adds the true interaction to the rows of combinations whose components are single
+    /// perturbations: log2 fold change of the combination minus the components' on the same gene
+    /// and state (a component without a row there changes the gene by less than the truth
+    /// threshold, taken as its exact value from the rows' levels when present, else 0).
+    func withInteractions(_ rows: [TruthEntry]) -> [TruthEntry] {
+        var single: [Int: Int] = [:]
+        for (p, pert) in perturbations.enumerated() where pert.targets.count == 1 { single[pert.targets[0]] = p }
+        var lfc: [String: Double] = [:]
+        func key(_ p: Int, _ state: String, _ gene: Int) -> String { "\(p)\u{1}\(state)\u{1}\(gene)" }
+        for r in rows { lfc[key(r.perturbationIndex, r.state, r.geneIndex)] = r.log2FoldChange }
+        return rows.map { r in
+            var r = r
+            let targets = perturbations[r.perturbationIndex].targets
+            guard targets.count >= 2, targets.allSatisfy({ single[$0] != nil }) else { return r }
+            r.interaction = r.log2FoldChange - targets.map { lfc[key(single[$0]!, r.state, r.geneIndex)] ?? 0 }.reduce(0, +)
+            return r
+        }
     }
 }

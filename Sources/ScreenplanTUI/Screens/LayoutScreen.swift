@@ -66,6 +66,26 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
         if p == state.layoutRows.cursor { buffer.paint(x: 0, y: y, width: nameWidth - 1, height: 1, role: .selected) }
     }
 
+    // Nesting: a vertical rule where a unit of the outer level starts (the delivery level when
+    // `batching.delivery_unit` names one, else the outermost nested level), labelled in the header.
+    let levels = d.batching.nested
+    if let level = levels.first(where: { $0.unit == d.batching.delivery_unit }) ?? levels.first,
+       level.count > 1, grid.batches.count > 1 {
+        let count = grid.batches.count
+        func unit(_ b: Int) -> Int { min(level.count - 1, b * level.count / count) }
+        let lastRow = Geometry.layoutTop + min(visible, max(0, grid.perturbations.count - state.layoutRows.scroll)) - 1
+        for c in 0..<columns {
+            let b = first + c
+            guard c == 0 || unit(b) != unit(b - 1) else { continue }
+            let x = nameWidth + c * cellWidth
+            if c > 0 {
+                for y in 3...max(3, lastRow) { buffer.put(String(g.vertical), x: x, y: y, role: .border) }
+            }
+            let label = "\(level.unit.rawValue.prefix(1).uppercased())\(unit(b) + 1)"
+            if x + label.count < totalX { buffer.put(label, x: x, y: 2, role: .dim) }
+        }
+    }
+
     // Legend, the selected perturbation, and where the grid comes from.
     let legendY = buffer.height - 4
     var lx = 1

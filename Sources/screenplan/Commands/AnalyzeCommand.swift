@@ -41,12 +41,17 @@ struct AnalyzeCommand: ParsableCommand {
         let bar = TerminalProgress(progress, enabled: !json && !noSolve)
         let solutions = noSolve ? nil : try runtime { try analyzer.solve(d, layout: strategy, progress: progress) }
         bar.finish()
-        let result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
+        var result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
                                        solutions: solutions)
+        // Combinations: their genetic interactions, on the layout analysed.
+        if !d.perturbations.combinations.isEmpty {
+            result.interactions = try runtime { try GeneticInteractions.compute(d, layout: evaluation.layout) }
+        }
         if json {
             print(try jsonText(result))
         } else {
             print(terminalSafe(AnalysisText.render(result, evaluation: evaluation, rows: rows)))
+            for line in GeneticInteractions.text(result.interactions ?? []) { print(terminalSafe(line)) }
         }
     }
 }

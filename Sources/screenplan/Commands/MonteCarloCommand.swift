@@ -23,6 +23,9 @@ struct MonteCarloCommand: ParsableCommand {
     @Option(help: "Rows of the table (largest deviation first); 0 for all.")
     var rows: Int = 15
 
+    @Flag(help: "Check the genetic interactions of the design's combinations instead (I = Δ_AB − Δ_A − Δ_B per gene).")
+    var interactions = false
+
     func validate() throws {
         if !(2...100_000).contains(reps) { throw ValidationError("--reps must be in [2, 100000] (got \(reps))") }
     }
@@ -32,6 +35,25 @@ struct MonteCarloCommand: ParsableCommand {
         SignalGuard.install("montecarlo", cancelling: progress)
         let d = try loadDesign(design)
         let bar = TerminalProgress(progress, enabled: !json)
+        if interactions {
+            let check = try runtime { try MonteCarlo.interactions(design: d, replicates: reps, seed: seed, progress: progress) }
+            bar.finish()
+            if json { print(try jsonText(check)); return }
+            print("\(check.design) — genetic interactions; \(check.replicates) replicates in \(String(format: "%.1f", check.seconds)) s")
+            print(check.rows.isEmpty ? "no combination × gene has an analytical error (see `screenplan analyze`)"
+                  : String(format: "median variance ratio (empirical / analytical): %.3f over %d combination × gene rows",
+                           check.median_variance_ratio, check.rows.count))
+            var sorted = check.rows.sorted { abs(Foundation.log($0.ratio)) > abs(Foundation.log($1.ratio)) }
+            if rows > 0 && sorted.count > rows { sorted = Array(sorted.prefix(rows)) }
+            print("")
+            print(AnalysisText.table(
+                ["combination", "gene", "analytical var (log2²)", "empirical var (log2²)", "ratio", "mean estimate (log2)", "expected (log2)"],
+                sorted.map { r in
+                    [r.combination, r.gene, String(format: "%.4g", r.analytical_variance), String(format: "%.4g", r.empirical_variance),
+                     String(format: "%.3f", r.ratio), String(format: "%.3f", r.mean_estimate), String(format: "%.3f", r.expected_interaction)]
+                }, rightAligned: [2, 3, 4, 5, 6]))
+            return
+        }
         let result = try runtime { try MonteCarlo.run(design: d, replicates: reps, seed: seed, progress: progress) }
         bar.finish()
         if json {

@@ -23,6 +23,10 @@ struct ValidateCommand: ParsableCommand {
         for path in designs {
             do {
                 let loaded = try DesignLoader.load(path: path)
+                // Fields with no effect: warnings on stderr, the design stays valid.
+                for warning in DesignValidator.warnings(loaded) {
+                    FileHandle.standardError.write(Data((warning.description + "\n").utf8))
+                }
                 if !quiet {
                     let d = loaded.design
                     print(terminalSafe("\(path)") + ": ok (\(d.perturbationCount) perturbations, \(d.cellsLoaded) cells loaded in \(d.batching.batches) \(d.batching.unit.rawValue)s)")

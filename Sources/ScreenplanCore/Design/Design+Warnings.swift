@@ -1,0 +1,72 @@
+import Foundation
+
+// MARK: - Warnings: fields written in a design that have no effect in it
+//
+// A valid design can still say something screenplan ignores: `differentiation.lineages` with a
+// network file (the fates come from the file's own attractors), in vivo settings in vitro, the
+// generated-network shape with a file. Each is a warning naming the field and its line; the
+// design stays valid (exit 0). A differentiating network file whose trigger medium leaves a single
+// attractor is also a warning: cells would not branch.
+
+extension DesignValidator {
+    /// Fields the design writes that have no effect in it, and fate landscapes that cannot branch.
+    public static func warnings(_ loaded: LoadedDesign) -> [DesignIssue] {
+        let d = loaded.design
+        var out: [DesignIssue] = []
+        func written(_ path: String) -> Bool { loaded.locations[path] != nil }
+        func warn(_ path: String, _ message: String) {
+            guard written(path) else { return }
+            out.append(DesignIssue(location: loaded.location(of: path), path: path, message: "warning: " + message))
+        }
+        let file = d.system.network.file != nil
+        if file {
+            let reason = "has no effect with a network file"
+            warn("system.differentiation.lineages", "\(reason): the fates are the network's own attractors under the trigger medium")
+            warn("system.differentiation.lineage_strength", "\(reason): the fates are the network's own attractors under the trigger medium")
+            for key in ["regulators", "mean_in_degree", "activation_fraction", "weight_mean"] {
+                warn("system.network.\(key)", "\(reason) (it shapes generated networks only)")
+            }
+            if d.system.network.genes_file != nil {
+                warn("system.genes", "has no effect: the genes table lists the modelled genes")
+            }
+            warn("system.assumptions.bistable_perturbation", "\(reason): the bistable module is added to generated networks only")
+        }
+        if d.system.dynamics == .nonDifferentiating {
+            for key in ["lineages", "lineage_strength", "trigger_medium"] {
+                warn("system.differentiation.\(key)", "has no effect with `dynamics: non-differentiating`")
+            }
+        }
+        if d.system.regime == .inVitro {
+            for key in ["niche_sd", "delivery_delay_h", "delivery_sd", "influx_per_h"] {
+                warn("system.in_vivo.\(key)", "has no effect in vitro (`regime: in-vitro`)")
+            }
+        }
+        if d.perturbations.modality != .knockout {
+            warn("perturbations.guide_effect_sd", "has no effect with \(d.perturbations.modality.rawValue): the Beta spread of knockdown is the guide-to-guide spread")
+            warn("perturbations.ko_transcript_retention", "has no effect with \(d.perturbations.modality.rawValue)")
+        }
+        if ![.subLibraries, .balancedIncomplete].contains(d.batching.layout) {
+            warn("batching.replicates", "has no effect with `layout: \(d.batching.layout.rawValue)` (only sub-libraries and balanced-incomplete use it)")
+        }
+        if d.cost.per_animal > 0 && d.animalCount(batches: d.batching.batches) == 0 {
+            warn("cost.per_animal", "has no effect: the design has no animals (neither `batching.unit: animal` nor a nested animal level)")
+        }
+        if !d.assumptions_delayed { warn("system.assumptions.perturbation_ramp_h", "has no effect unless `delayed_perturbation: true`") }
+
+        // A differentiating network file must branch under its trigger medium.
+        if file && d.system.dynamics == .differentiating, let network = try? loadNetwork(loaded) {
+            let k = Kinetics(network)
+            if let (landscape, _) = try? ExpectedEffects.fateLandscape(d, k), landscape.attractors.count < 2 {
+                let path = "system.differentiation.trigger_medium"
+                let names = landscape.attractors.map(\.name).joined(separator: ", ")
+                out.append(DesignIssue(location: loaded.location(of: path), path: path,
+                    message: "warning: under `\(d.system.differentiation.trigger_medium)` the network has \(landscape.attractors.count) attractor\(landscape.attractors.count == 1 ? "" : "s") apart from the progenitor\(names.isEmpty ? "" : " (\(names))"), so cells cannot branch; fates need self-activating regulators that repress each other"))
+            }
+        }
+        return out
+    }
+}
+
+private extension Design {
+    var assumptions_delayed: Bool { system.assumptions.delayed_perturbation }
+}
