@@ -70,7 +70,25 @@ extension Design {
             }
         }
         walk(root, path: "", label: "", depth: 0)
-        return rows
+        return Design.addingNullFields(rows)
+    }
+
+    /// Optional fields left unset are absent from the written YAML; the docs list them ("or
+    /// null"), so the tree shows them as `null` under their section, where they can be found and set.
+    static func addingNullFields(_ rows: [DesignField]) -> [DesignField] {
+        var out = rows
+        let present = Set(rows.map(\.path))
+        for info in FieldCatalog.all where info.type.hasSuffix("or null") && !info.path.contains("[]") {
+            guard !present.contains(info.path), let dot = info.path.lastIndex(of: ".") else { continue }
+            let parent = String(info.path[..<dot])
+            guard let parentIndex = out.firstIndex(where: { $0.path == parent && $0.value == nil }) else { continue }
+            // After the parent's last direct child, so the field sits among its siblings.
+            var at = parentIndex + 1
+            while at < out.count, out[at].path.hasPrefix(parent + ".") { at += 1 }
+            let label = String(info.path[info.path.index(after: dot)...])
+            out.insert(DesignField(path: info.path, label: label, value: "null", depth: out[parentIndex].depth + 1), at: at)
+        }
+        return out
     }
 
     /// The design with the field at `path` set to `text` (YAML scalar or flow list), validated
