@@ -17,6 +17,13 @@ public struct DesignField: Equatable, Sendable {
     public var value: String?
     public var depth: Int
 
+    public init(path: String, label: String, value: String?, depth: Int) {
+        self.path = path
+        self.label = label
+        self.value = value
+        self.depth = depth
+    }
+
     public var isEditable: Bool { value != nil }
 }
 
@@ -131,6 +138,35 @@ extension Design {
             }
         }
         return parts
+    }
+
+    /// The node tree without the field at `path`; nil when there is no such field.
+    static func removing(in node: Node, path: [String]) -> Node? {
+        guard let head = path.first else { return nil }
+        let rest = Array(path.dropFirst())
+        switch node {
+        case .mapping(var mapping):
+            guard let child = mapping[head] else { return nil }
+            if rest.isEmpty {
+                mapping[head] = nil
+                return .mapping(mapping)
+            }
+            guard let updated = removing(in: child, path: rest) else { return nil }
+            mapping[head] = updated
+            return .mapping(mapping)
+        case .sequence(var sequence):
+            guard head.hasPrefix("["), let index = Int(head.dropFirst().dropLast()), sequence.indices.contains(index)
+            else { return nil }
+            if rest.isEmpty {
+                sequence.remove(at: index)
+                return .sequence(sequence)
+            }
+            guard let updated = removing(in: sequence[index], path: rest) else { return nil }
+            sequence[index] = updated
+            return .sequence(sequence)
+        default:
+            return nil
+        }
     }
 
     static func replace(in node: Node, path: [String], with value: Node) -> Node? {

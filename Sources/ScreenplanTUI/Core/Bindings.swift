@@ -19,6 +19,12 @@ public enum Action: Equatable, Sendable {
     case editExportPath
     /// Compare: switch between layouts and another design (`:compare PATH`).
     case toggleCompareMode
+    /// Design: nudge the selected number up (+1) or down (−1), a small or a big step.
+    case nudge(Int, big: Bool)
+    /// Take the fix offered for the last refused edit.
+    case applyFix
+    /// Analysis: sort the per-perturbation table by the next column.
+    case sortTable
 }
 
 /// One row of a binding table.
@@ -66,8 +72,13 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
     switch screen {
     case .design:
         return [
-            KeyBinding([.enter], .activate, "edit the value in place", bar: "edit"),
-            KeyBinding([.character("/")], .search, "search field paths", bar: "search"),
+            KeyBinding([.enter], .activate, "edit the value in place (Enter on an error: go to its field)", bar: "edit"),
+            KeyBinding([.character("+"), .character("=")], .nudge(1, big: false), "raise the number (re-analyses)", bar: "+/-"),
+            KeyBinding([.character("-")], .nudge(-1, big: false), "lower the number (re-analyses)"),
+            KeyBinding([.character("]")], .nudge(1, big: true), "raise by a big step"),
+            KeyBinding([.character("[")], .nudge(-1, big: true), "lower by a big step"),
+            KeyBinding([.character("f")], .applyFix, "take the fix offered for a refused edit", bar: "fix"),
+            KeyBinding([.character("/")], .search, "search field paths and values", bar: "search"),
             KeyBinding([.character("n")], .searchNext, "next search match"),
             KeyBinding([.character("N")], .searchPrevious, "previous search match"),
         ] + listMoves

@@ -31,10 +31,42 @@ private func designAction(_ action: Action, _ state: AppState) -> (AppState, [Ef
     let page = Geometry.treeRows(height: s.height)
     if let d = delta(action, page: page, count: s.rows.count, cursor: s.tree.cursor) {
         s.tree.move(by: d, count: s.rows.count, visible: page)
+    } else if case .nudge(let direction, let big) = action, s.rows.indices.contains(s.tree.cursor) {
+        let row = s.rows[s.tree.cursor]
+        guard !row.path.isEmpty else { return (s, []) }
+        let (value, why) = nudged(row.path, s.design, direction: direction, big: big)
+        guard let value else {
+            s.say(why ?? "cannot nudge \(row.path)", error: true)
+            return (s, [])
+        }
+        let (next, effects, refused) = set(row.path, to: value, s)
+        if let refused { return (refuse(row.path, value, refused, s), []) }
+        return (next, effects)
+    } else if action == .applyFix {
+        return applyFix(s)
     } else if action == .activate, s.rows.indices.contains(s.tree.cursor) {
         let row = s.rows[s.tree.cursor]
+        if row.path.isEmpty { return (s, []) }
+        if row.path.hasPrefix(issuePrefix) {
+            // Go to the field the problem names (its section when the field itself is gone).
+            var path = String(row.path.dropFirst(issuePrefix.count))
+            while !path.isEmpty {
+                if let i = s.rows.lastIndex(where: { $0.path == path }) {
+                    s.tree.cursor = i
+                    s.tree.reveal(visible: page)
+                    if let value = s.rows[i].value {
+                        s.input = InputLine(kind: .value(path: path), text: value == "null" ? "" : displayValue(value))
+                    }
+                    return (s, [])
+                }
+                guard let dot = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+                path = String(path[..<dot])
+            }
+            s.say("\(row.path.dropFirst()) is not in the tree", error: true)
+            return (s, [])
+        }
         if let value = row.value {
-            s.input = InputLine(kind: .value(path: row.path), text: displayValue(value))
+            s.input = InputLine(kind: .value(path: row.path), text: value == "null" ? "" : displayValue(value))
         } else {
             s.say("\(row.path) is a section: edit the values under it")
         }

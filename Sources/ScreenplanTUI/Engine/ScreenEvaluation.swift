@@ -70,6 +70,8 @@ public struct ScreenEvaluation: Equatable, Sendable {
     public var powerVsCells: [CurvePoint]
     public var powerVsEffect: [CurvePoint]
     public var comparison: [LayoutComparison]
+    /// Every perturbation's row for the Analysis table (design order).
+    public var perturbations: [PerturbationRow] = []
 
     public init(
         generation: Int, analysis: AnalysisResult? = nil, analysisNote: String? = nil,
@@ -120,6 +122,11 @@ extension Engine {
             do { e.analysis = try analyze(design) } catch { e.analysisNote = "analysis failed: \(reason(error))" }
         } else {
             e.analysisNote = "analysis not available in this build"
+        }
+        if let perturbationRows, let rows = try? perturbationRows(design) {
+            e.perturbations = rows
+        } else if let analysis = e.analysis {
+            e.perturbations = analysis.perturbations.map(PerturbationRow.init)
         }
         do { e.layout = try layout(design) } catch { e.layoutNote = reason(error) }
         if let powerVsCells {

@@ -19,6 +19,8 @@ public final class EffectRunner {
     private var lastProgress: [Int: Msg] = [:]
     private var evaluating = false
     private var pendingEvaluation: (Design, Int)?
+    /// Cancels the running search for the solver's designs when a newer edit waits.
+    private var solveReporter: ProgressReporter?
 
     public init(engine: Engine, autosavePath: String?) {
         self.engine = engine
@@ -32,15 +34,23 @@ public final class EffectRunner {
         switch effect {
         case .quit:
             break
-        case .save(let design, let path):
+        case .save(let design, let path, let original):
             do {
-                try writeAtomically(try design.yamlText(), to: path)
+                var text = try design.yamlText()
+                var inPlace = false
+                if let original,
+                    let patched = DesignPatch.patch(original.text, from: original.design, to: design, file: path)
+                {
+                    text = patched
+                    inPlace = true
+                }
+                try writeAtomically(text, to: path)
                 if let autosavePath { Autosave.remove(path: autosavePath) }
                 Autosave.remove(
                     path: Autosave.path(
                         for: DesignDocument(design: design, path: path, displayName: path),
                         environment: [:]))
-                mailbox.post(.saved(path: path, design: design))
+                mailbox.post(.saved(path: path, design: design, text: inPlace ? text : nil))
             } catch {
                 mailbox.post(.saveFailed("\(error)"))
             }
@@ -49,12 +59,21 @@ public final class EffectRunner {
             // typing never piles up analyses on the machine's cores.
             if evaluating {
                 pendingEvaluation = (design, generation)
+                solveReporter?.cancel()
                 return
             }
             evaluating = true
+            // The solver's designs come last and stop early when another edit is waiting.
+            let solving = ProgressReporter()
+            solveReporter = solving
             Task.detached {
                 mailbox.post(.evaluated(engine.evaluate(design, generation: generation, comparison: false)))
                 mailbox.post(.evaluated(engine.evaluate(design, generation: generation)))
+                if let reach = engine.reachTarget, !solving.isCancelled,
+                    let found = try? reach(design, solving), !solving.isCancelled
+                {
+                    mailbox.post(.targetsSolved(generation: generation, recommendations: found))
+                }
                 mailbox.post(.evaluationDone)
             }
         case .autosave(let design, let path):
@@ -87,6 +106,15 @@ public final class EffectRunner {
                     mailbox.post(.comparisonLoaded(path: path, design: design, summary: summary))
                 } catch {
                     mailbox.post(.comparisonFailed("\(error)"))
+                }
+            }
+        case .open(let path):
+            Task.detached {
+                do {
+                    let (document, issues) = try DesignDocument.openLeniently(path: path)
+                    mailbox.post(.opened(document: document, issues: issues))
+                } catch {
+                    mailbox.post(.openFailed("\(error)"))
                 }
             }
         case .cancelJob(let id):
