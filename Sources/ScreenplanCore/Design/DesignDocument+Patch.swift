@@ -29,8 +29,10 @@ public enum DesignPatch {
     public static func patch(_ original: String, from old: Design, to new: Design, file: String) -> String? {
         if old == new { return original }
         let oldRows = old.fields(), newRows = new.fields()
-        guard oldRows.map(\.path) == newRows.map(\.path) else { return nil }
-        let changed = zip(oldRows, newRows).filter { $0.0.value != $0.1.value && $0.1.value != nil }.map(\.1)
+        // Same fields (an unset field is a `null` row, so setting one keeps the set of paths).
+        guard Set(oldRows.map(\.path)) == Set(newRows.map(\.path)) else { return nil }
+        let before = Dictionary(oldRows.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let changed = newRows.filter { $0.value != nil && before[$0.path] != $0.value }
         guard let root = try? Yams.compose(yaml: original) else { return nil }
         let text = Array(original.unicodeScalars)
         let lineStarts = starts(of: text)

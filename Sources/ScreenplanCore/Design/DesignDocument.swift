@@ -41,7 +41,12 @@ public struct DesignDocument: Equatable, Sendable {
         } catch let error as DesignValidationError {
             let text = try String(contentsOfFile: path, encoding: .utf8)
             guard var node = try Yams.compose(yaml: text) else { throw error }
-            var issues: [DesignIssue] = []
+            // The file's own problems (their lines are the file's); later rounds add any the
+            // dropped fields uncovered.
+            var issues = error.issues
+            for issue in error.issues {
+                if let smaller = Design.removing(in: node, path: Design.components(issue.path)) { node = smaller }
+            }
             for _ in 0..<8 {
                 let yaml = try Yams.serialize(node: node)
                 let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
@@ -54,7 +59,7 @@ public struct DesignDocument: Equatable, Sendable {
                 } catch let again as DesignValidationError {
                     var dropped = false
                     for issue in again.issues {
-                        if !issues.contains(issue) { issues.append(issue) }
+                        if !issues.contains(where: { $0.path == issue.path }) { issues.append(issue) }
                         if let smaller = Design.removing(in: node, path: Design.components(issue.path)) {
                             node = smaller
                             dropped = true

@@ -23,8 +23,8 @@ public enum Action: Equatable, Sendable {
     case nudge(Int, big: Bool)
     /// Take the fix offered for the last refused edit.
     case applyFix
-    /// Analysis: sort the per-perturbation table by the next column.
-    case sortTable
+    /// Analysis: sort the per-perturbation table by the next column, reverse it, show or hide it.
+    case sortTable, reverseSort, toggleTable
 }
 
 /// One row of a binding table.
@@ -93,6 +93,9 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
         return [
             KeyBinding([.enter], .activate, "apply the recommendation", bar: "apply"),
             KeyBinding([.character("p")], .togglePlot, "plot vs cells / vs effect", bar: "plot"),
+            KeyBinding([.character("t")], .toggleTable, "per-perturbation table / overview", bar: "table"),
+            KeyBinding([.character("o")], .sortTable, "sort the table by the next column", bar: "sort"),
+            KeyBinding([.character("r")], .reverseSort, "reverse the table's order"),
         ] + listMoves
     case .compare:
         return [

@@ -109,7 +109,32 @@ private func layoutAction(_ action: Action, _ state: AppState) -> (AppState, [Ef
 
 private func analysisAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
     var s = state
-    let recommendations = s.evaluation?.analysis?.recommendations ?? []
+    switch action {
+    case .toggleTable:
+        s.showTable.toggle()
+        return (s, [])
+    case .sortTable:
+        s.tableSort = TableColumn(rawValue: (s.tableSort.rawValue + 1) % TableColumn.allCases.count)!
+        s.tableDescending = false
+        s.table = ListPosition()
+        s.say("table sorted by \(s.tableSort.title)")
+        return (s, [])
+    case .reverseSort:
+        s.tableDescending.toggle()
+        s.table = ListPosition()
+        return (s, [])
+    default:
+        break
+    }
+    if s.showTable {
+        let count = s.evaluation?.perturbations.count ?? 0
+        let page = Geometry.tableRows(height: s.height)
+        if let d = delta(action, page: page, count: count, cursor: s.table.cursor) {
+            s.table.move(by: d, count: count, visible: page)
+        }
+        return (s, [])
+    }
+    let recommendations = s.recommendations
     let page = Geometry.recommendationRows(height: s.height)
     if let d = delta(action, page: page, count: recommendations.count, cursor: s.recommendation) {
         s.recommendation = min(max(0, recommendations.count - 1), max(0, s.recommendation + d))
@@ -251,9 +276,11 @@ func click(x: Int, y: Int, _ state: AppState) -> (AppState, [Effect]) {
         }
     case .analysis:
         let top = Geometry.recommendationsTop(height: s.height) + 1
-        let count = s.evaluation?.analysis?.recommendations.count ?? 0
-        let first = max(0, s.recommendation - Geometry.recommendationRows(height: s.height) + 2)
-        if y >= top, first + y - top < count { s.recommendation = first + y - top }
+        guard !s.showTable else { break }
+        let count = s.recommendations.count
+        let rows = max(1, Geometry.recommendationRows(height: s.height) - 4)
+        let first = max(0, s.recommendation - rows + 1)
+        if y >= top, y < top + rows, first + y - top < count { s.recommendation = first + y - top }
     case .simulate:
         let row = y - Geometry.jobsTop
         if s.engine.jobs.indices.contains(row) { s.jobChoice = row }

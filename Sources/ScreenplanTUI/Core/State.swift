@@ -154,6 +154,11 @@ public struct AppState: Equatable, Sendable {
     public var recommendation = 0
     public var appliedRecommendations: Set<String> = []
     public var showEffectPlot = false
+    /// The Analysis screen shows the per-perturbation table instead of the plots (`t`).
+    public var showTable = false
+    public var table = ListPosition()
+    public var tableSort: TableColumn = .power
+    public var tableDescending = false
     public var compareColumn = 0
     /// Another design to compare with (`:compare PATH`), and whether Compare shows it.
     public var otherDesign: ComparedDesign?
@@ -183,6 +188,9 @@ public struct AppState: Equatable, Sendable {
         self.autosavePath = autosavePath
         self.recovery = recovery.flatMap { $0 == document.design ? nil : $0 }
         self.issues = issues
+        // Start on the first Plan field: the one most people turn first.
+        // (or on the first problem of an invalid file).
+        tree.cursor = issues.isEmpty ? rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0 : 1
     }
 
     /// The design being edited.

@@ -39,7 +39,7 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
             return (s, [])
         }
         s.evaluation = evaluation
-        let count = evaluation.analysis?.recommendations.count ?? 0
+        let count = s.recommendations.count
         s.recommendation = min(s.recommendation, max(0, count - 1))
         s.layoutRows.cursor = min(s.layoutRows.cursor, max(0, (evaluation.layout?.perturbations.count ?? 1) - 1))
         return (s, [])
@@ -84,9 +84,10 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         s.undoStack.removeAll()
         s.redoStack.removeAll()
         s.replaceDesign(document.design)
-        s.tree = ListPosition()
         s.otherDesign = nil
         s.issues = issues
+        s.tree = ListPosition()
+        s.tree.cursor = issues.isEmpty ? s.rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0 : 1
         s.screen = .design
         if issues.isEmpty {
             s.say("opened \(document.displayName)")

@@ -28,7 +28,7 @@ func renderDesignScreen(_ state: AppState, into buffer: inout Buffer) {
         let indent = String(repeating: "  ", count: max(0, field.depth - 1))
         let isHeading = field.path.isEmpty
         buffer.put(
-            clip(indent + field.label, labelWidth - 2, ellipsis: g.ellipsis), x: 1, y: y,
+            clip(indent + field.label, (isHeading && field.label != "Plan" ? treeWidth : labelWidth) - 2, ellipsis: g.ellipsis), x: 1, y: y,
             role: isHeading || field.value == nil ? .heading : .normal)
         if isHeading, field.label == "Plan" {
             buffer.put("+/- [ ] nudge", x: labelWidth, y: y, role: .dim, maxWidth: treeWidth - labelWidth - 1)
