@@ -230,8 +230,9 @@ func folded(_ text: String) -> String {
 }
 
 @Suite struct FileTests {
-    func temporaryCopy(_ sample: String) throws -> String {
-        let folder = NSTemporaryDirectory() + "screenplan-tui-\(UUID().uuidString)"
+    func temporaryCopy(_ sample: String, folder name: String = UUID().uuidString) throws -> String {
+        let folder = "/tmp/screenplan-tui-\(name)"
+        try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = folder + "/" + sample
         try FileManager.default.copyItem(atPath: sampleScreen(sample), toPath: path)
@@ -265,7 +266,8 @@ func folded(_ text: String) -> String {
     }
 
     @Test func anInvalidDesignOpensWithItsProblemsListedAndJumpable() throws {
-        let path = try temporaryCopy("k562-essential-crispri.yaml")
+        // A fixed folder: the snapshot shows the file's path.
+        let path = try temporaryCopy("k562-essential-crispri.yaml", folder: "problems")
         let text = try String(contentsOfFile: path, encoding: .utf8)
             .replacingOccurrences(of: "qc_pass_fraction: 0.8", with: "qc_pass_fraction: 7")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -301,5 +303,40 @@ func folded(_ text: String) -> String {
         let dirty = press(s, [.character(":")] + typing("set analysis.target_power 0.9") + [.enter]).0
         #expect(dirty.dirty)
         #expect(press(dirty, [.character(":")] + typing("e \(path)") + [.enter]).1.isEmpty)
+    }
+}
+
+@Suite struct PinTests {
+    @Test func pinsAreComparedWithDeltasAndOneIsUsedWithEnter() {
+        var s = evaluatedState()
+        s = press(s, [.character("P")]).0
+        #expect(s.pins.count == 1)
+        s = press(s, [.character("+")]).0
+        s = reevaluated(s)
+        s = press(s, [.character("P"), .character("+")]).0
+        s = reevaluated(s)
+        #expect(s.pins.count == 2)
+        s = press(s, [.character("4"), .character("d")]).0
+        #expect(s.compareDesigns)
+        for (w, h) in [(80, 24), (160, 48)] {
+            let sized = update(s, .resized(width: w, height: h)).0
+            let text = render(sized).text
+            #expect(text.contains("pin 1") && text.contains("pin 2"))
+            #expect(text.contains("150 (-20)"))
+            let failure = checkSnapshot("compare-pins-\(w)x\(h)", text)
+            #expect(failure == nil, Comment(rawValue: failure ?? ""))
+        }
+        // Enter uses the selected pin (the last one pinned); ← selects the first.
+        s = press(s, [.left, .enter]).0
+        #expect(s.design.sampling.cells_per_perturbation == 150)
+        #expect(press(s, [.character("u")]).0.design.sampling.cells_per_perturbation == 170)
+    }
+
+    @Test func anOptimizerResultAppliesInOneKey() {
+        var s = evaluatedState(.simulate)
+        let result = JobResult(title: "optimize", changes: [FieldChange(path: "sampling.cells_per_perturbation", value: "170")])
+        s.job = JobRun(id: 1, job: 0, title: "optimize", fraction: 1, phase: .finished(result))
+        let applied = press(s, [.character("a")]).0
+        #expect(applied.design.sampling.cells_per_perturbation == 170)
     }
 }

@@ -23,6 +23,10 @@ public enum Action: Equatable, Sendable {
     case nudge(Int, big: Bool)
     /// Take the fix offered for the last refused edit.
     case applyFix
+    /// Pin the current design (and its analysis) for the Compare screen.
+    case pin
+    /// Simulate: apply the changes a finished run proposes (the optimizer's design).
+    case applyResult
     /// Analysis: sort the per-perturbation table by the next column, reverse it, show or hide it.
     case sortTable, reverseSort, toggleTable
 }
@@ -54,6 +58,7 @@ public let globalBindings: [KeyBinding] = [
     KeyBinding([.character("u")], .undo, "undo the last change", bar: "undo"),
     KeyBinding([.control("r")], .redo, "redo"),
     KeyBinding([.character("s")], .save, "save (atomic write)", bar: "save"),
+    KeyBinding([.character("P")], .pin, "pin this design for Compare", bar: "pin"),
     KeyBinding([.character("q")], .quit, "quit (asks if unsaved)", bar: "quit"),
     KeyBinding([.escape], .cancel, "close prompt, clear message"),
 ]
@@ -102,12 +107,13 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
             KeyBinding([.left, .character("h")], .left, "previous layout column"),
             KeyBinding([.right, .character("l")], .right, "next layout column"),
             KeyBinding([.enter], .activate, "use this layout", bar: "use"),
-            KeyBinding([.character("d")], .toggleCompareMode, "layouts / other design (:compare PATH)", bar: "designs"),
+            KeyBinding([.character("d")], .toggleCompareMode, "layouts / pinned designs (P, :compare PATH)", bar: "designs"),
         ]
     case .simulate:
         return [
             KeyBinding([.enter], .activate, "start the selected run", bar: "run"),
             KeyBinding([.escape], .cancel, "cancel the running job", bar: "cancel"),
+            KeyBinding([.character("a")], .applyResult, "apply the finished run's design (optimize)", bar: "apply"),
         ] + listMoves
     case .export:
         return [

@@ -117,11 +117,13 @@ private func analysisAction(_ action: Action, _ state: AppState) -> (AppState, [
         s.tableSort = TableColumn(rawValue: (s.tableSort.rawValue + 1) % TableColumn.allCases.count)!
         s.tableDescending = false
         s.table = ListPosition()
+        s.sortTable()
         s.say("table sorted by \(s.tableSort.title)")
         return (s, [])
     case .reverseSort:
         s.tableDescending.toggle()
         s.table = ListPosition()
+        s.sortTable()
         return (s, [])
     default:
         break
@@ -181,16 +183,21 @@ private func compareAction(_ action: Action, _ state: AppState) -> (AppState, [E
     var s = state
     let count = LayoutStrategy.allCases.count
     switch action {
+    case .left where s.compareDesigns: s.pinColumn = max(0, s.pinColumn - 1)
+    case .right where s.compareDesigns: s.pinColumn = min(max(0, s.pins.count - 1), s.pinColumn + 1)
     case .left: s.compareColumn = max(0, s.compareColumn - 1)
     case .right: s.compareColumn = min(count - 1, s.compareColumn + 1)
     case .toggleCompareMode:
-        guard s.otherDesign != nil else {
-            s.say(":compare PATH reads another design to compare with", error: true)
+        guard !s.pins.isEmpty else {
+            s.say("nothing pinned: P pins this design, :compare PATH reads another", error: true)
             return (s, [])
         }
+        s = refreshPins(s)
         s.compareDesigns.toggle()
     case .activate where s.compareDesigns:
-        s.say("Enter uses a layout: d goes back to the layouts")
+        guard s.pins.indices.contains(s.pinColumn) else { return (s, []) }
+        let pin = s.pins[s.pinColumn]
+        return commit(pin.design, "now using \(pin.path) (u undoes)", s)
     case .activate:
         let name = LayoutStrategy.allCases[s.compareColumn].rawValue
         let (next, effects, refused) = set("batching.layout", to: name, s)
@@ -210,6 +217,13 @@ private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [
     if let d = delta(action, page: 5, count: count, cursor: s.jobChoice) {
         s.jobChoice = min(max(0, count - 1), max(0, s.jobChoice + d))
         return (s, [])
+    }
+    if action == .applyResult {
+        guard case .finished(let result)? = s.job?.phase, !result.changes.isEmpty else {
+            s.say("no finished run proposes a design: run optimize first", error: true)
+            return (s, [])
+        }
+        return apply(Recommendation(id: result.title, message: result.title, change: result.changes), s)
     }
     guard action == .activate else { return (s, []) }
     guard s.engine.jobs.indices.contains(s.jobChoice) else {

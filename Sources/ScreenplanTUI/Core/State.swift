@@ -159,10 +159,21 @@ public struct AppState: Equatable, Sendable {
     public var table = ListPosition()
     public var tableSort: TableColumn = .power
     public var tableDescending = false
+    /// The table's row order for the current sort (see `tableOrder`).
+    public var tableRowOrder: [Int] = []
+
+    /// Recomputes the table's row order after the evaluation or the sort changed.
+    mutating func sortTable() {
+        tableRowOrder = tableOrder(evaluation?.perturbations ?? [], by: tableSort, descending: tableDescending)
+    }
     public var compareColumn = 0
     /// Another design to compare with (`:compare PATH`), and whether Compare shows it.
     public var otherDesign: ComparedDesign?
     public var compareDesigns = false
+    /// Designs pinned (`P`) or read (`:compare PATH`), compared side by side; `pinColumn` is the
+    /// one selected (Enter uses it).
+    public var pins: [ComparedDesign] = []
+    public var pinColumn = 0
     public var jobChoice = 0
     public var job: JobRun?
     public var nextJobID = 1

@@ -39,6 +39,7 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
             return (s, [])
         }
         s.evaluation = evaluation
+        s.sortTable()
         let count = s.recommendations.count
         s.recommendation = min(s.recommendation, max(0, count - 1))
         s.layoutRows.cursor = min(s.layoutRows.cursor, max(0, (evaluation.layout?.perturbations.count ?? 1) - 1))
@@ -69,6 +70,8 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
             path: path, design: design, summary: summary,
             differences: differences(s.allFields, design.fields()))
         s.compareDesigns = true
+        s.pins.append(s.otherDesign!)
+        s.pinColumn = s.pins.count - 1
         s.say("comparing with \(path): \(fieldsDiffer(s.otherDesign!.differences.count))")
         return (s, [])
     case .comparisonFailed(let why):
@@ -209,6 +212,15 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
             return (s, [])
         }
         return (s, [.quit])
+    case .pin:
+        let summary = s.evaluation?.generation == s.generation ? s.evaluation?.analysis?.summary : nil
+        let label = "pin \(s.pins.filter { $0.path.hasPrefix("pin ") }.count + 1)"
+        s.pins.append(ComparedDesign(path: label, design: s.design, summary: summary, differences: []))
+        s = refreshPins(s)
+        s.pinColumn = s.pins.count - 1
+        let power = summary.map { ", median power \(fixed($0.median_power, 2))" } ?? ""
+        s.say("pinned this design as \(label)\(power): 4 Compare, d shows the pins")
+        return (s, [])
     case .cancel:
         if s.screen == .simulate, var run = s.job, run.phase == .running {
             run.phase = .cancelling
@@ -221,6 +233,17 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
         return screenAction(action, s)
     }
     return (s, [])
+}
+
+/// The pins' differences from the current design (recomputed when the design changes).
+func refreshPins(_ state: AppState) -> AppState {
+    var s = state
+    for i in s.pins.indices {
+        s.pins[i] = ComparedDesign(
+            path: s.pins[i].path, design: s.pins[i].design, summary: s.pins[i].summary,
+            differences: differences(s.allFields, s.pins[i].design.fields()))
+    }
+    return s
 }
 
 /// Effects that follow every change of the design: re-evaluate, and autosave.

@@ -161,25 +161,29 @@ public enum TableColumn: Int, CaseIterable, Sendable {
     }
 }
 
-/// The table's rows in the chosen order (power ascending first: the weak perturbations on top).
-func sortedPerturbations(_ state: AppState) -> [PerturbationRow] {
-    let rows = state.evaluation?.perturbations ?? []
-    let ascending: [PerturbationRow]
-    switch state.tableSort {
-    case .power: ascending = rows.sorted { ($0.power, $0.name) < ($1.power, $1.name) }
-    case .target: ascending = rows.sorted { ($0.target, $0.name) < ($1.target, $1.name) }
-    case .umis: ascending = rows.sorted { ($0.targetUMIs ?? -1, $0.name) < ($1.targetUMIs ?? -1, $1.name) }
-    case .cells: ascending = rows.sorted { ($0.cells, $0.name) < ($1.cells, $1.name) }
-    case .effect: ascending = rows.sorted { (abs($0.effect), $0.name) < (abs($1.effect), $1.name) }
-    case .sd: ascending = rows.sorted { ($0.sd ?? .infinity, $0.name) < ($1.sd ?? .infinity, $1.name) }
+/// The table's row order (indices into the evaluation's rows) for a sort: power ascending
+/// first, so the weak perturbations are on top. Computed when the evaluation or the sort
+/// changes, not per frame (sorting thousands of rows would cost the keystroke budget).
+func tableOrder(_ rows: [PerturbationRow], by column: TableColumn, descending: Bool) -> [Int] {
+    let ascending: [Int]
+    let i = rows.indices
+    switch column {
+    case .power: ascending = i.sorted { (rows[$0].power, rows[$0].name) < (rows[$1].power, rows[$1].name) }
+    case .target: ascending = i.sorted { (rows[$0].target, rows[$0].name) < (rows[$1].target, rows[$1].name) }
+    case .umis:
+        ascending = i.sorted { (rows[$0].targetUMIs ?? -1, rows[$0].name) < (rows[$1].targetUMIs ?? -1, rows[$1].name) }
+    case .cells: ascending = i.sorted { (rows[$0].cells, rows[$0].name) < (rows[$1].cells, rows[$1].name) }
+    case .effect: ascending = i.sorted { (abs(rows[$0].effect), rows[$0].name) < (abs(rows[$1].effect), rows[$1].name) }
+    case .sd: ascending = i.sorted { (rows[$0].sd ?? .infinity, rows[$0].name) < (rows[$1].sd ?? .infinity, rows[$1].name) }
     }
-    return state.tableDescending ? ascending.reversed() : ascending
+    return descending ? ascending.reversed() : ascending
 }
 
 /// The per-perturbation table: target, expected UMIs per control cell, cells, effect, sd, power, flags.
 func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: Int = 2) {
     let g = state.capabilities.glyphs
-    let rows = sortedPerturbations(state)
+    let all = state.evaluation?.perturbations ?? []
+    let rows = state.tableRowOrder.count == all.count ? state.tableRowOrder.map { all[$0] } : all
     let order = state.tableDescending ? "descending" : "ascending"
     buffer.put("Perturbations", x: 1, y: top, role: .heading)
     buffer.put(

@@ -145,8 +145,9 @@ private func optimizeJob(analyzer: Analyzer) -> LongJob {
                 Figure("reads per cell", "\(Int(design.measurement.reads_per_cell)) → \(Int(best.reads_per_cell)) reads"),
                 Figure("batches", "\(design.batching.batches) → \(best.batches) \(design.batching.unit.rawValue)s"),
                 Figure("controls per batch", "\(best.control_cells_per_batch) cells (\(String(format: "%.1f", best.control_ratio))× a perturbation; √K = \(String(format: "%.1f", best.sqrt_k)))"),
-                Figure("apply with", best.change.map { ":set \($0.path) \($0.value)" }.joined(separator: "; ")),
-            ])
+                Figure("a applies", best.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", ")),
+            ],
+            changes: best.change)
     }
 }
 
