@@ -88,11 +88,8 @@ func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
         if cursor < buffer.width { buffer[cursor, y].role = .selected }
         return
     }
-    if state.statusIsError {
-        putWrapped(state.status, role: .error, bottom: y, into: &buffer)
-    } else {
-        buffer.put(" " + state.status, x: 0, y: y, role: .dim, maxWidth: buffer.width)
-    }
+    // Whole, wrapped above the key bar when long (an error in full; any message in :messages).
+    putWrapped(state.status, role: state.statusIsError ? .error : .dim, bottom: y, into: &buffer)
 }
 
 /// An error message whole: wrapped on as many lines above `bottom` as it needs (at most 6; the
