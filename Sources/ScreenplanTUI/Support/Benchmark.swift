@@ -76,5 +76,5 @@ public func benchmarkRender(
     let nudge: Double = ms(nudging) / Double(nudges)
     return TUIBenchmark(
         firstFrameMs: ms(first), keystrokeMs: mean, keystrokeP95Ms: p95, keystrokeMaxMs: ms(slowest),
-        keystrokes: keystrokes, width: width, height: height, nudgeToAnalysedFrameMs: nudge)
+        keystrokes: keystrokes, nudgeToAnalysedFrameMs: nudge, width: width, height: height)
 }
