@@ -31,8 +31,6 @@ public struct FieldInfo: Equatable, Sendable {
         self.source = source
     }
 
-    /// Whether the field is a section or a list of sections (no value of its own).
-    public var isSection: Bool { type == "section" || type.hasPrefix("list of steps") || type == "list of media" || type == "list of levels" }
 }
 
 /// Lookup of field documentation by path.
@@ -55,7 +53,7 @@ public enum FieldCatalog {
         var out = ""
         var inBracket = false
         for c in path {
-            if c == "[" { inBracket = true; out.append("[") ; continue }
+            if c == "[" { inBracket = true; out.append("["); continue }
             if c == "]" { inBracket = false; out.append("]"); continue }
             if !inBracket { out.append(c) }
         }

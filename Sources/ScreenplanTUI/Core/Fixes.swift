@@ -50,16 +50,18 @@ func fix(for path: String, value: String, refusal: String, design: Design) -> Pe
         let other = path == "sampling.control_cells" ? "sampling.controls_fraction" : "sampling.control_cells"
         candidates.append(("clear \(other)", [FieldChange(path: other, value: "null")]))
     }
+    let edit = FieldChange(path: path, value: value)
     for (words, first) in candidates {
-        let changes = first + [FieldChange(path: path, value: value)]
-        var d = design
-        do {
-            for c in changes { d = try d.setting(c.path, to: c.value) }
-        } catch {
-            // Applied in the other order (the edit first) the pair may validate where this failed.
-            continue
+        // Each step is validated, so the order matters: the fix first, else the edit first.
+        for changes in [first + [edit], [edit] + first] {
+            var d = design
+            do {
+                for c in changes { d = try d.setting(c.path, to: c.value) }
+            } catch {
+                continue
+            }
+            return PendingFix(summary: "\(words) and set \(path) = \(value)", changes: changes)
         }
-        return PendingFix(summary: "\(words) and set \(path) = \(value)", changes: changes)
     }
     return nil
 }

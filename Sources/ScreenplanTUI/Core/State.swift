@@ -221,6 +221,10 @@ public struct AppState: Equatable, Sendable {
         document.design = design
         allFields = design.fields()
         rows = designRows(design, fields: allFields, issues: issues)
+        // The pins' differences are from the design being edited.
+        for i in pins.indices {
+            pins[i].differences = differences(allFields, pins[i].design.fields()).map { (path: $0.0, mine: $0.1, theirs: $0.2) }
+        }
         generation += 1
         tree.cursor = min(tree.cursor, max(0, rows.count - 1))
     }
