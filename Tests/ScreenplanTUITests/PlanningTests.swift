@@ -340,3 +340,27 @@ func folded(_ text: String) -> String {
         #expect(applied.design.sampling.cells_per_perturbation == 170)
     }
 }
+
+@Suite struct JobSettingTests {
+    @Test func monteCarloReplicatesAreEditedAndPassedToTheRun() async throws {
+        let engine = Engine(jobs: [
+            LongJob(title: "Monte Carlo", summary: "replicates",
+                    parameter: JobParameter(name: "replicates", defaultValue: 20, range: 2...1000, step: 5)) { _, n, _ in
+                JobResult(title: "ran \(n) replicates")
+            }
+        ])
+        var s = evaluatedState(.simulate, engine: engine)
+        #expect(render(s).text.contains("[20 replicates] replicates"))
+        s = press(s, [.character("+"), .character("]")]).0
+        #expect(s.jobParameter(0) == 75)
+        s = press(s, [.character("["), .character("["), .character("[")]).0
+        #expect(s.jobParameter(0) == 2)
+        s = press(s, [.character("+")]).0
+        let (_, effects) = press(s, [.enter])
+        #expect(effects == [.startJob(id: 1, job: 0, design: s.design, parameter: 7)])
+        let runner = EffectRunner(engine: engine, autosavePath: nil)
+        for e in effects { runner.carryOut(e) }
+        let messages = await collect(runner) { if case .jobFinished = $0 { return true } else { return false } }
+        #expect(messages.contains(.jobFinished(id: 1, result: JobResult(title: "ran 7 replicates"))))
+    }
+}

@@ -211,7 +211,7 @@ extension Recommendations {
     /// The recommendations with their effects measured and stated in the message. A
     /// sequencing cut that would leave the target is replaced by the fewest reads that keep it.
     static func withEffects(_ recommendations: [Recommendation], of e: Evaluation, analyzer: Analyzer) -> [Recommendation] {
-        recommendations.map { r in
+        let measured = recommendations.map { r in
             var r = r
             guard !r.change.isEmpty else { return r }
             if r.id == "sequencing-saturation", var x = effect(of: r.change, on: e, analyzer: analyzer),
@@ -232,6 +232,9 @@ extension Recommendations {
             if let x = r.effect { r.message += " " + effectSentence(x) }
             return r
         }
+        // Those that would lower the median power below the target come last.
+        return measured.filter { $0.effect?.lowersPowerBelowTarget != true }
+            + measured.filter { $0.effect?.lowersPowerBelowTarget == true }
     }
 
     /// The designs that reach `analysis.target_power` with one knob turned (fewest cells per

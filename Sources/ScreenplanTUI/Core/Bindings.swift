@@ -114,6 +114,10 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
             KeyBinding([.enter], .activate, "start the selected run", bar: "run"),
             KeyBinding([.escape], .cancel, "cancel the running job", bar: "cancel"),
             KeyBinding([.character("a")], .applyResult, "apply the finished run's design (optimize)", bar: "apply"),
+            KeyBinding([.character("+"), .character("=")], .nudge(1, big: false), "raise the run's setting (Monte Carlo replicates)", bar: "+/-"),
+            KeyBinding([.character("-")], .nudge(-1, big: false), "lower the run's setting"),
+            KeyBinding([.character("]")], .nudge(1, big: true), "raise the run's setting by 10 steps"),
+            KeyBinding([.character("[")], .nudge(-1, big: true), "lower the run's setting by 10 steps"),
         ] + listMoves
     case .export:
         return [

@@ -50,7 +50,8 @@ public enum Effect: Equatable, Sendable {
     /// Remove the autosave side file (recovery declined).
     case removeAutosave(path: String)
     /// Start engine job number `job` (index into `EngineInfo.jobs`) as run `id`.
-    case startJob(id: Int, job: Int, design: Design)
+    /// `parameter` is the value of the job's setting (Monte Carlo replicates), when it has one.
+    case startJob(id: Int, job: Int, design: Design, parameter: Int? = nil)
     /// Ask run `id` to stop; it answers `.jobCancelled`.
     case cancelJob(id: Int)
     /// Write the design or a report with exporter number `exporter` to `path`.

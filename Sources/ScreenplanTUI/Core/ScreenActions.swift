@@ -218,6 +218,18 @@ private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [
         s.jobChoice = min(max(0, count - 1), max(0, s.jobChoice + d))
         return (s, [])
     }
+    if case .nudge(let direction, let big) = action {
+        guard s.engine.jobs.indices.contains(s.jobChoice), let p = s.engine.jobs[s.jobChoice].parameter,
+            let now = s.jobParameter(s.jobChoice)
+        else {
+            s.say("this run has no setting to change", error: true)
+            return (s, [])
+        }
+        let next = min(p.range.upperBound, max(p.range.lowerBound, now + direction * p.step * (big ? 10 : 1)))
+        s.jobParameters[s.jobChoice] = next
+        s.say("\(s.engine.jobs[s.jobChoice].title): \(p.name) = \(next) (range \(p.range.lowerBound)–\(p.range.upperBound))")
+        return (s, [])
+    }
     if action == .applyResult {
         guard case .finished(let result)? = s.job?.phase, !result.changes.isEmpty else {
             s.say("no finished run proposes a design: run optimize first", error: true)
@@ -227,7 +239,7 @@ private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [
     }
     guard action == .activate else { return (s, []) }
     guard s.engine.jobs.indices.contains(s.jobChoice) else {
-        s.say("the simulator is not available in this build", error: true)
+        s.say("no long run to start: the engine offers none", error: true)
         return (s, [])
     }
     if let run = s.job, run.isRunning {
@@ -238,7 +250,7 @@ private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [
     s.nextJobID += 1
     s.job = JobRun(id: id, job: s.jobChoice, title: s.engine.jobs[s.jobChoice].title)
     s.say("started \(s.engine.jobs[s.jobChoice].title): Esc cancels")
-    return (s, [.startJob(id: id, job: s.jobChoice, design: s.design)])
+    return (s, [.startJob(id: id, job: s.jobChoice, design: s.design, parameter: s.jobParameter(s.jobChoice))])
 }
 
 private func exportAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {

@@ -175,6 +175,14 @@ public struct AppState: Equatable, Sendable {
     public var pins: [ComparedDesign] = []
     public var pinColumn = 0
     public var jobChoice = 0
+    /// Values of the jobs' settings the user changed (job index → value).
+    public var jobParameters: [Int: Int] = [:]
+
+    /// The value of job `index`'s setting: the user's, or its default.
+    public func jobParameter(_ index: Int) -> Int? {
+        guard engine.jobs.indices.contains(index), let p = engine.jobs[index].parameter else { return nil }
+        return jobParameters[index] ?? p.defaultValue
+    }
     public var job: JobRun?
     public var nextJobID = 1
     public var exportFormat = 0

@@ -63,7 +63,7 @@ public struct Engine: Sendable {
     public var info: EngineInfo {
         EngineInfo(
             analysisAvailable: analyze != nil,
-            jobs: jobs.map { JobInfo(title: $0.title, summary: $0.summary) },
+            jobs: jobs.map { JobInfo(title: $0.title, summary: $0.summary, parameter: $0.parameter) },
             exports: allExporters.map { ExportFormat(title: $0.title, fileExtension: $0.fileExtension) })
     }
 }
@@ -74,6 +74,10 @@ public struct LongJob: Sendable {
     /// One line saying what the run does.
     public var summary: String
     public var run: @Sendable (Design, ProgressReporter) async throws -> JobResult
+    /// A whole-number setting of the run the user can change (`+`/`-` on the Simulate screen),
+    /// e.g. Monte Carlo replicates; `runWith` is then called with its value.
+    public var parameter: JobParameter?
+    public var runWith: (@Sendable (Design, Int, ProgressReporter) async throws -> JobResult)?
 
     public init(
         title: String, summary: String,
@@ -82,6 +86,33 @@ public struct LongJob: Sendable {
         self.title = title
         self.summary = summary
         self.run = run
+    }
+
+    /// A run with a whole-number setting; `run` uses its default.
+    public init(
+        title: String, summary: String, parameter: JobParameter,
+        run: @escaping @Sendable (Design, Int, ProgressReporter) async throws -> JobResult
+    ) {
+        self.title = title
+        self.summary = summary
+        self.parameter = parameter
+        self.runWith = run
+        self.run = { design, progress in try await run(design, parameter.defaultValue, progress) }
+    }
+}
+
+/// A whole-number setting of a long run: its name, default, range and step.
+public struct JobParameter: Equatable, Sendable {
+    public var name: String
+    public var defaultValue: Int
+    public var range: ClosedRange<Int>
+    public var step: Int
+
+    public init(name: String, defaultValue: Int, range: ClosedRange<Int>, step: Int) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.range = range
+        self.step = step
     }
 }
 
@@ -123,6 +154,8 @@ public struct EngineInfo: Equatable, Sendable {
 public struct JobInfo: Equatable, Sendable {
     public var title: String
     public var summary: String
+    /// The run's whole-number setting, if it has one.
+    public var parameter: JobParameter? = nil
 }
 
 /// An export format as the Export screen lists it.

@@ -116,19 +116,34 @@ extension Engine {
     /// strategy. Blocking; the shell calls it off the UI thread.
     /// - Parameter comparison: also analyse every other layout strategy (the Compare screen);
     ///   the runner first posts an evaluation without it, so the headline updates sooner.
-    public func evaluate(_ design: Design, generation: Int, comparison: Bool = true) -> ScreenEvaluation {
+    /// - Parameter curves: also compute the power curves (the Analysis plots).
+    /// - Parameter reusing: an evaluation of the same design whose analysis, table and layout are
+    ///   taken instead of computed again (the runner's later, fuller phases).
+    public func evaluate(
+        _ design: Design, generation: Int, comparison: Bool = true, curves: Bool = true,
+        reusing: ScreenEvaluation? = nil
+    ) -> ScreenEvaluation {
         var e = ScreenEvaluation(generation: generation)
-        if let analyze {
-            do { e.analysis = try analyze(design) } catch { e.analysisNote = "analysis failed: \(reason(error))" }
+        if let reusing {
+            e.analysis = reusing.analysis
+            e.analysisNote = reusing.analysisNote
+            e.perturbations = reusing.perturbations
+            e.layout = reusing.layout
+            e.layoutNote = reusing.layoutNote
         } else {
-            e.analysisNote = "analysis not available in this build"
+            if let analyze {
+                do { e.analysis = try analyze(design) } catch { e.analysisNote = "analysis failed: \(reason(error))" }
+            } else {
+                e.analysisNote = "analysis not available in this build"
+            }
+            if let perturbationRows, let rows = try? perturbationRows(design) {
+                e.perturbations = rows
+            } else if let analysis = e.analysis {
+                e.perturbations = analysis.perturbations.map(PerturbationRow.init)
+            }
+            do { e.layout = try layout(design) } catch { e.layoutNote = reason(error) }
         }
-        if let perturbationRows, let rows = try? perturbationRows(design) {
-            e.perturbations = rows
-        } else if let analysis = e.analysis {
-            e.perturbations = analysis.perturbations.map(PerturbationRow.init)
-        }
-        do { e.layout = try layout(design) } catch { e.layoutNote = reason(error) }
+        guard curves else { return e }
         if let powerVsCells {
             let xs = Engine.cellsAxis(design)
             if let ys = try? powerVsCells(design, xs), ys.count == xs.count {

@@ -67,8 +67,15 @@ public final class EffectRunner {
             let solving = ProgressReporter()
             solveReporter = solving
             Task.detached {
-                mailbox.post(.evaluated(engine.evaluate(design, generation: generation, comparison: false)))
-                mailbox.post(.evaluated(engine.evaluate(design, generation: generation)))
+                // The headline first, then the power curves, then every layout compared.
+                let first = engine.evaluate(design, generation: generation, comparison: false, curves: false)
+                mailbox.post(.evaluated(first))
+                let plotted = engine.evaluate(design, generation: generation, comparison: false, reusing: first)
+                mailbox.post(.evaluated(plotted))
+                var full = engine.evaluate(design, generation: generation, curves: false, reusing: plotted)
+                full.powerVsCells = plotted.powerVsCells
+                full.powerVsEffect = plotted.powerVsEffect
+                mailbox.post(.evaluated(full))
                 if let reach = engine.reachTarget, !solving.isCancelled,
                     let found = try? reach(design, solving), !solving.isCancelled
                 {
@@ -80,14 +87,19 @@ public final class EffectRunner {
             try? Autosave.write(design, to: path)
         case .removeAutosave(let path):
             Autosave.remove(path: path)
-        case .startJob(let id, let job, let design):
+        case .startJob(let id, let job, let design, let parameter):
             guard engine.jobs.indices.contains(job) else {
                 mailbox.post(.jobFailed(id: id, reason: "no such job"))
                 return
             }
             let reporter = ProgressReporter()
             reporters[id] = reporter
-            let run = engine.jobs[job].run
+            let plain = engine.jobs[job].run
+            let withValue = engine.jobs[job].runWith
+            let run: @Sendable (Design, ProgressReporter) async throws -> JobResult = { design, progress in
+                if let withValue, let parameter { return try await withValue(design, parameter, progress) }
+                return try await plain(design, progress)
+            }
             tasks[id] = Task.detached {
                 do {
                     let result = try await run(design, reporter)

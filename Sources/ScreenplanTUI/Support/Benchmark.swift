@@ -15,8 +15,9 @@ public struct TUIBenchmark: Equatable, Sendable, Codable {
     /// Keystrokes measured.
     public var keystrokes: Int
     /// Mean time from a `+`/`-` nudge of cells per perturbation on the Design screen to the frame
-    /// with the re-analysed headline (update, the engine's analysis without the layout comparison,
-    /// render): what a user waits for after each press.
+    /// with the re-analysed headline (update, the engine's analysis with its recommendations'
+    /// measured effects, render): what a user waits for after each press. The power curves and
+    /// the layout comparison follow in later frames.
     public var nudgeToAnalysedFrameMs: Double
     public var width: Int
     public var height: Int
@@ -67,7 +68,8 @@ public func benchmarkRender(
         nudging += clock.measure {
             state = update(state, .key(.character(i % 2 == 0 ? "+" : "-"))).0
             _ = render(state)
-            state = update(state, .evaluated(engine.evaluate(state.design, generation: state.generation, comparison: false))).0
+            let headline = engine.evaluate(state.design, generation: state.generation, comparison: false, curves: false)
+            state = update(state, .evaluated(headline)).0
             _ = render(state)
         }
     }

@@ -113,8 +113,9 @@ private func umiHistogram(_ sorted: [Int]) -> Histogram? {
 
 /// Monte Carlo check of the analytical variances on the design as written.
 private func monteCarloJob() -> LongJob {
-    LongJob(title: "Monte Carlo (20 reps)", summary: "simulate the design 20 times; empirical vs predicted variance") { design, progress in
-        let result = try MonteCarlo.run(design: design, replicates: 20, seed: 1, progress: progress)
+    LongJob(title: "Monte Carlo", summary: "simulate the design N times (+/- sets N); empirical vs predicted variance",
+            parameter: JobParameter(name: "replicates", defaultValue: 20, range: 2...1000, step: 5)) { design, replicates, progress in
+        let result = try MonteCarlo.run(design: design, replicates: replicates, seed: 1, progress: progress)
         return JobResult(
             title: "Monte Carlo, \(result.replicates) replicates",
             figures: [
