@@ -24,10 +24,10 @@ t send-keys -t c +; wait_for "cells_per_perturbation = 160"; wait_gone "updating
 t send-keys -t c u; wait_for "undone"
 # A refused edit: the whole reason, and the fix on f.
 t send-keys -t c : 'set sampling.cells_per_perturbation 400' Enter; wait_for "f: raise"; snap edit-refused
-t send-keys -t c f; wait_for "(u undoes)"; wait_gone "updating"; snap edit-fixed
+t send-keys -t c f; wait_for "Enter edit"; wait_gone "updating"; snap edit-fixed
 t send-keys -t c u; wait_for "undone"; wait_gone "updating"
 t send-keys -t c 2; wait_for "perturbations ×"; snap layout
-t send-keys -t c 3; wait_for "Error budget"; wait_for "Recommendations"; wait_for "reach-target" 2>/dev/null || true; snap analysis
+t send-keys -t c 3; wait_for "Error budget"; wait_for "Recommendations"; wait_for "Reach the target"; snap analysis
 t send-keys -t c t; wait_for "UMIs/ctrl"; snap analysis-table
 t send-keys -t c t 4; wait_for "Compare layouts"; wait_for "cells/batch"; snap compare
 # Pins: the design as written, then with 160 cells per perturbation, side by side.

@@ -143,14 +143,13 @@ extension Engine {
             }
             do { e.layout = try layout(design) } catch { e.layoutNote = reason(error) }
         }
-        guard curves else { return e }
-        if let powerVsCells {
+        if curves, let powerVsCells {
             let xs = Engine.cellsAxis(design)
             if let ys = try? powerVsCells(design, xs), ys.count == xs.count {
                 e.powerVsCells = zip(xs, ys).map { CurvePoint(x: Double($0), power: $1) }
             }
         }
-        if let powerVsEffect {
+        if curves, let powerVsEffect {
             let xs = Engine.effectAxis
             if let ys = try? powerVsEffect(design, xs), ys.count == xs.count {
                 e.powerVsEffect = zip(xs, ys).map { CurvePoint(x: $0, power: $1) }
