@@ -193,7 +193,10 @@ func folded(_ text: String) -> String {
         #expect(update(s, .targetsSolved(generation: s.generation + 1, recommendations: [reach])).0.recommendations.count == own)
         s = update(s, .targetsSolved(generation: s.generation, recommendations: [reach])).0
         #expect(s.recommendations.count == own + 1)
-        s.recommendation = own
+        // It is listed before the one that lowers power below the target.
+        let index = s.recommendations.firstIndex { $0.id == "reach-target-fewest-cells" }!
+        #expect(index < s.recommendations.firstIndex { $0.effect?.lowersPowerBelowTarget == true }!)
+        s.recommendation = index
         let applied = press(s, [.enter]).0
         #expect(applied.design.sampling.cells_per_perturbation == 170)
         #expect(render(s).text.contains("reaches the target 0.80"))

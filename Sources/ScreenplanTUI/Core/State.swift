@@ -252,7 +252,9 @@ public struct AppState: Equatable, Sendable {
     public var recommendations: [Recommendation] {
         let own = evaluation?.analysis?.recommendations ?? []
         guard let solved = targetRecommendations, solved.generation == generation else { return own }
-        return own + solved.recommendations
+        // Those that would lower the median power below the target come after the rest.
+        let all = own + solved.recommendations
+        return all.filter { $0.effect?.lowersPowerBelowTarget != true } + all.filter { $0.effect?.lowersPowerBelowTarget == true }
     }
 
     /// Whether the terminal is too small for the screens.
