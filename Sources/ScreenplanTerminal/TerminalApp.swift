@@ -25,9 +25,10 @@ public enum TerminalApp {
     ///   - document: the design to edit.
     ///   - engine: the analysis, layouts, long jobs and exporters (see `Engine`).
     ///   - environment: the process environment (NO_COLOR, XDG_STATE_HOME, HOME).
+    ///   - issues: problems of an invalid file opened anyway (listed on the Design screen).
     public static func run(
         document: DesignDocument, engine: Engine,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment, issues: [DesignIssue] = []
     ) -> Int32 {
         let started = ContinuousClock.now
         setlocale(sp_lc_all(), "")
@@ -68,7 +69,7 @@ public enum TerminalApp {
         var state = AppState(
             document: document, width: Int(sp_cols()), height: Int(sp_lines()),
             capabilities: capabilities, engine: engine.info, autosavePath: autosavePath,
-            recovery: recovered)
+            recovery: recovered, issues: issues)
         if recovered == nil || recovered == document.design { Autosave.remove(path: autosavePath) }
         shell.carryOut(.evaluate(design: state.design, generation: state.generation))
         var previous: Buffer? = nil

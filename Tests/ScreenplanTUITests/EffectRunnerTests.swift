@@ -58,8 +58,11 @@ func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) ->
             if case .evaluated(let e) = $0 { return e.generation == 3 && !e.comparison.isEmpty } else { return false }
         }
         let generations = messages.compactMap { if case .evaluated(let e) = $0 { e.generation } else { nil } }
-        // The first runs (headline first, then with the comparison); 2 is superseded by 3.
-        #expect(generations == [1, 1, 3, 3])
+        // The first runs (headline first, then the curves, then the comparison); 2 is superseded by 3.
+        #expect(generations == [1, 1, 1, 3, 3, 3])
+        // The last phase of each has every layout compared.
+        let full = messages.filter { if case .evaluated(let e) = $0 { !e.comparison.isEmpty } else { false } }
+        #expect(full.count == 2)
     }
 
     @Test func saveWritesAtomicallyAndRemovesTheSideFile() throws {

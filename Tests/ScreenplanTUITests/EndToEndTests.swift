@@ -225,4 +225,32 @@ struct TmuxError: Error, CustomStringConvertible {
         try tmux.send("Enter")
         try tmux.waitFor("the shell prompt") { _ in (try? tmux.alternateScreenOn()) == false }
     }
+
+    @Test(.enabled(if: tmuxPath != nil, "tmux is not installed"), .timeLimit(.minutes(2)))
+    func nudgePinCompareAndExportInTheRealBinary() throws {
+        let (tmux, folder) = try openSampleInTmux()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // The analysis is in; pin the design as written, then nudge cells per perturbation.
+        try tmux.waitFor(text: "median power   0.")
+        try tmux.send("P")
+        try tmux.waitFor(text: "pinned this design as pin 1")
+        try tmux.send("+")
+        try tmux.waitFor(text: "sampling.cells_per_perturbation = 160")
+        try tmux.waitFor("the Plan row at 160") { $0.contains("cells / perturbation") && $0.contains(" 160 ") }
+        // Compare the pin with the nudged design: the difference in cells is listed.
+        try tmux.send("4")
+        try tmux.send("d")
+        try tmux.waitFor(text: "Compare designs")
+        try tmux.waitFor(text: "150 (-10)")
+        try tmux.waitFor(text: "sampling.cells_per_perturbation")
+        // Export the design YAML.
+        try tmux.send("6")
+        try tmux.send("Enter")
+        try tmux.waitFor(text: "wrote design (YAML)")
+        try tmux.send(":q!", literal: true)
+        try tmux.send("Enter")
+        try tmux.waitFor("the shell prompt") { _ in (try? tmux.alternateScreenOn()) == false }
+        let exported = try String(contentsOfFile: folder + "/design-export.yaml", encoding: .utf8)
+        #expect(exported.contains("cells_per_perturbation: 160"))
+    }
 }

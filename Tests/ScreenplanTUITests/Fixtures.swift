@@ -38,13 +38,21 @@ let fixtureEngine = Engine(
             recommendations: [
                 Recommendation(
                     id: "more-cells", message: "Raise cells per perturbation to 160: worst power 0.72 → 0.86",
-                    change: [FieldChange(path: "sampling.cells_per_perturbation", value: "160")]),
+                    change: [FieldChange(path: "sampling.cells_per_perturbation", value: "160")],
+                    effect: RecommendationEffect(
+                        median_power_before: fixturePower(cells - 30), median_power_after: fixturePower(130),
+                        cost_before: 123_456, cost_after: 140_000, currency: design.cost.currency,
+                        target_power: design.analysis.target_power)),
                 Recommendation(
                     id: "more-lanes", message: "Use 32 lanes and 12,000 cells per lane to cut the doublet rate",
                     change: [
                         FieldChange(path: "batching.batches", value: "32"),
                         FieldChange(path: "batching.max_cells_per_batch", value: "12000"),
-                    ]),
+                    ],
+                    effect: RecommendationEffect(
+                        median_power_before: fixturePower(cells - 30), median_power_after: 0.65,
+                        cost_before: 123_456, cost_after: 170_080, currency: design.cost.currency,
+                        target_power: design.analysis.target_power)),
                 Recommendation(
                     id: "sequence-deeper", message: "Sequencing beyond 25,000 reads per cell gains little power",
                     change: []),

@@ -85,11 +85,12 @@ import Testing
 
     @Test func rolesByRectangle() {
         let design = render(evaluatedState(.design))
-        // The tab bar is title-coloured with the current tab selected; the first row is selected.
+        // The tab bar is title-coloured with the current tab selected; the first Plan field
+        // (under the Plan heading) is selected.
         #expect(roles(in: design, x: 0, y: 0, width: 12, height: 1) == [.title])
         let tab = locate(" 1 Design ", in: design)!
         #expect(roles(in: design, x: tab.x, y: 0, width: 10, height: 1) == [.selected])
-        #expect(roles(in: design, x: 0, y: geometryTreeTop, width: 20, height: 1) == [.selected])
+        #expect(roles(in: design, x: 0, y: geometryTreeTop + 1, width: 20, height: 1) == [.selected])
         // The key bar is one role.
         #expect(roles(in: design, x: 0, y: 23, width: 80, height: 1) == [.keyHint])
 

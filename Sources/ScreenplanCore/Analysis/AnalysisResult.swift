@@ -100,12 +100,44 @@ public struct Recommendation: Codable, Equatable, Sendable {
     public var message: String
     /// The edits that apply it; empty when it cannot be applied as a field change.
     public var change: [FieldChange]
+    /// Median power and cost before and after the change, from re-analysing the edited design
+    /// (nil for advice without a change, or when the edited design cannot be analysed).
+    public var effect: RecommendationEffect?
 
-    public init(id: String, message: String, change: [FieldChange]) {
+    public init(id: String, message: String, change: [FieldChange], effect: RecommendationEffect? = nil) {
         self.id = id
         self.message = message
         self.change = change
+        self.effect = effect
     }
+}
+
+/// What applying a recommendation does to the headline figures, so it is never a surprise.
+public struct RecommendationEffect: Codable, Equatable, Sendable {
+    public var median_power_before: Double
+    public var median_power_after: Double
+    /// Total cost before and after, in `currency`.
+    public var cost_before: Double
+    public var cost_after: Double
+    public var currency: String
+    /// `analysis.target_power` of the design.
+    public var target_power: Double
+
+    public init(median_power_before: Double, median_power_after: Double, cost_before: Double, cost_after: Double,
+                currency: String, target_power: Double) {
+        self.median_power_before = median_power_before
+        self.median_power_after = median_power_after
+        self.cost_before = cost_before
+        self.cost_after = cost_after
+        self.currency = currency
+        self.target_power = target_power
+    }
+
+    /// Whether the edited design reaches the target power.
+    public var meetsTarget: Bool { median_power_after >= target_power }
+
+    /// Whether the change takes the median power below the target (or further below it).
+    public var lowersPowerBelowTarget: Bool { median_power_after < target_power && median_power_after < median_power_before - 1e-9 }
 }
 
 /// The full analytical result for one design and layout.

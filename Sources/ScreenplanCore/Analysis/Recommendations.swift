@@ -173,6 +173,112 @@ public enum Recommendations {
                                 perLane, 100 * doublets, d.measurement.doublet_rate_per_cell, lanes, 100 * target),
                 change: [FieldChange(path: "batching.batches", value: String(lanes))]))
         }
+        return withEffects(out, of: e, analyzer: analyzer)
+    }
+}
+
+// MARK: - Every recommendation says what it does to power and cost before it is applied
+
+extension Recommendations {
+    /// The edited design of a recommendation, through the same validation as a file; nil with
+    /// the refusal when a change is refused.
+    static func edited(_ design: Design, _ change: [FieldChange]) -> (Design?, String?) {
+        var d = design
+        for c in change {
+            do { d = try d.setting(c.path, to: c.value) } catch { return (nil, "\(error)") }
+        }
+        return (d, nil)
+    }
+
+    /// The effect of applying `change` to the evaluated design, from re-analysing the edited design.
+    static func effect(of change: [FieldChange], on e: Evaluation, analyzer: Analyzer) -> RecommendationEffect? {
+        guard !change.isEmpty, let d = edited(e.design, change).0, let after = try? analyzer.evaluate(d) else { return nil }
+        return RecommendationEffect(median_power_before: e.medianPower, median_power_after: after.medianPower,
+                                    cost_before: e.cost.total, cost_after: after.cost.total, currency: e.cost.currency,
+                                    target_power: e.design.analysis.target_power)
+    }
+
+    /// One sentence stating a recommendation's effect, and saying so when it leaves the target.
+    public static func effectSentence(_ x: RecommendationEffect) -> String {
+        var s = String(format: "Applying it: median power %.2f → %.2f, cost %@ → %@.", x.median_power_before,
+                       x.median_power_after, formatMoney(x.cost_before, x.currency), formatMoney(x.cost_after, x.currency))
+        if x.lowersPowerBelowTarget {
+            s += String(format: " This lowers the median power below the target of %.2f.", x.target_power)
+        }
+        return s
+    }
+
+    /// The recommendations with their effects measured and stated in the message. A
+    /// sequencing cut that would leave the target is replaced by the fewest reads that keep it.
+    static func withEffects(_ recommendations: [Recommendation], of e: Evaluation, analyzer: Analyzer) -> [Recommendation] {
+        let measured = recommendations.map { r in
+            var r = r
+            guard !r.change.isEmpty else { return r }
+            if r.id == "sequencing-saturation", var x = effect(of: r.change, on: e, analyzer: analyzer),
+               x.median_power_after < x.target_power, e.medianPower >= x.target_power,
+               let reads = try? analyzer.fewestReads(e.design, power: x.target_power),
+               reads < e.design.measurement.reads_per_cell {
+                let change = [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]
+                if let kept = effect(of: change, on: e, analyzer: analyzer) {
+                    x = kept
+                    r.change = change
+                    r.message = String(format: "Sequence less deeply: %.0f reads per cell see %.0f%% of the captured molecules; %.0f reads per cell are the fewest that keep the median power at the target of %.2f.",
+                                       e.design.measurement.reads_per_cell, 100 * e.design.sequencingSaturation, reads, x.target_power)
+                }
+                r.effect = x
+            } else {
+                r.effect = effect(of: r.change, on: e, analyzer: analyzer)
+            }
+            if let x = r.effect { r.message += " " + effectSentence(x) }
+            return r
+        }
+        // Those that would lower the median power below the target come last.
+        return measured.filter { $0.effect?.lowersPowerBelowTarget != true }
+            + measured.filter { $0.effect?.lowersPowerBelowTarget == true }
+    }
+
+    /// The designs that reach `analysis.target_power` with one knob turned (fewest cells per
+    /// perturbation, fewest reads per cell) or at the lowest total cost (`Optimizer.cheapest`,
+    /// coarse grid), as recommendations that apply in one step. Batches are raised with cells
+    /// when the batches could not hold them. Slow (tens of analyses): run off the UI thread.
+    public static func reachTarget(_ design: Design, analyzer: Analyzer, progress: ProgressReporter? = nil) throws
+        -> [Recommendation] {
+        let e = try analyzer.evaluate(design)
+        let target = design.analysis.target_power
+        var out: [Recommendation] = []
+        func add(_ id: String, _ text: String, _ change: [FieldChange]) {
+            guard !change.isEmpty, let x = effect(of: change, on: e, analyzer: analyzer) else { return }
+            out.append(Recommendation(id: id, message: text + " " + effectSentence(x), change: change, effect: x))
+        }
+        if progress?.isCancelled == true { throw CancelledError() }
+        if let n = try analyzer.fewestCells(design, power: target), n != design.sampling.cells_per_perturbation {
+            var change = [FieldChange(path: "sampling.cells_per_perturbation", value: String(n))]
+            var d = design
+            d.sampling.cells_per_perturbation = n
+            if d.cellsLoaded > d.batchCapacity {
+                let lanes = Int((Double(d.cellsLoaded) / Double(max(1, d.batching.max_cells_per_batch))).rounded(.up))
+                change.insert(FieldChange(path: "batching.batches", value: String(lanes)), at: 0)
+            }
+            let more = n > design.sampling.cells_per_perturbation
+            add("reach-target-fewest-cells",
+                String(format: "%@: %d cells per perturbation are the fewest that give median power %.2f%@.",
+                       more ? "Reach the target power with more cells" : "Save cells and keep the target power",
+                       n, target, change.count > 1 ? " (with the batches to hold them)" : ""), change)
+        }
+        if progress?.isCancelled == true { throw CancelledError() }
+        if let r = try analyzer.fewestReads(design, power: target), r != design.measurement.reads_per_cell {
+            add("reach-target-fewest-reads",
+                String(format: "%@: %.0f reads per cell are the fewest that give median power %.2f.",
+                       r > design.measurement.reads_per_cell ? "Reach the target power by sequencing deeper" : "Sequence less and keep the target power",
+                       r, target), [FieldChange(path: "measurement.reads_per_cell", value: String(Int(r)))])
+        }
+        if progress?.isCancelled == true { throw CancelledError() }
+        if let best = try Optimizer.cheapest(design, power: target, analyzer: analyzer, coarse: true, progress: progress) {
+            let summary = best.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", ")
+            add("reach-target-lowest-cost",
+                String(format: "The cheapest design that gives median power %.2f (cells, reads, batches and controls together): %@.",
+                       target, summary), best.change)
+        }
         return out
     }
 }

@@ -17,6 +17,13 @@ public struct DesignField: Equatable, Sendable {
     public var value: String?
     public var depth: Int
 
+    public init(path: String, label: String, value: String?, depth: Int) {
+        self.path = path
+        self.label = label
+        self.value = value
+        self.depth = depth
+    }
+
     public var isEditable: Bool { value != nil }
 }
 
@@ -70,7 +77,25 @@ extension Design {
             }
         }
         walk(root, path: "", label: "", depth: 0)
-        return rows
+        return Design.addingNullFields(rows)
+    }
+
+    /// Optional fields left unset are absent from the written YAML; the docs list them ("or
+    /// null"), so the tree shows them as `null` under their section, where they can be found and set.
+    static func addingNullFields(_ rows: [DesignField]) -> [DesignField] {
+        var out = rows
+        let present = Set(rows.map(\.path))
+        for info in FieldCatalog.all where info.type.hasSuffix("or null") && !info.path.contains("[]") {
+            guard !present.contains(info.path), let dot = info.path.lastIndex(of: ".") else { continue }
+            let parent = String(info.path[..<dot])
+            guard let parentIndex = out.firstIndex(where: { $0.path == parent && $0.value == nil }) else { continue }
+            // After the parent's last direct child, so the field sits among its siblings.
+            var at = parentIndex + 1
+            while at < out.count, out[at].path.hasPrefix(parent + ".") { at += 1 }
+            let label = String(info.path[info.path.index(after: dot)...])
+            out.insert(DesignField(path: info.path, label: label, value: "null", depth: out[parentIndex].depth + 1), at: at)
+        }
+        return out
     }
 
     /// The design with the field at `path` set to `text` (YAML scalar or flow list), validated
@@ -113,6 +138,35 @@ extension Design {
             }
         }
         return parts
+    }
+
+    /// The node tree without the field at `path`; nil when there is no such field.
+    static func removing(in node: Node, path: [String]) -> Node? {
+        guard let head = path.first else { return nil }
+        let rest = Array(path.dropFirst())
+        switch node {
+        case .mapping(var mapping):
+            guard let child = mapping[head] else { return nil }
+            if rest.isEmpty {
+                mapping[head] = nil
+                return .mapping(mapping)
+            }
+            guard let updated = removing(in: child, path: rest) else { return nil }
+            mapping[head] = updated
+            return .mapping(mapping)
+        case .sequence(var sequence):
+            guard head.hasPrefix("["), let index = Int(head.dropFirst().dropLast()), sequence.indices.contains(index)
+            else { return nil }
+            if rest.isEmpty {
+                sequence.remove(at: index)
+                return .sequence(sequence)
+            }
+            guard let updated = removing(in: sequence[index], path: rest) else { return nil }
+            sequence[index] = updated
+            return .sequence(sequence)
+        default:
+            return nil
+        }
     }
 
     static func replace(in node: Node, path: [String], with value: Node) -> Node? {

@@ -11,16 +11,65 @@ public struct DesignDocument: Equatable, Sendable {
     public var path: String?
     /// The name shown to the user.
     public var displayName: String
+    /// The file's text as opened or last saved, and the design it reads as: saving edits this
+    /// text in place at the changed fields, so comments and layout survive.
+    public var originalText: String?
+    public var openedDesign: Design?
 
-    public init(design: Design, path: String?, displayName: String) {
+    public init(design: Design, path: String?, displayName: String, originalText: String? = nil,
+                openedDesign: Design? = nil) {
         self.design = design
         self.path = path
         self.displayName = displayName
+        self.originalText = originalText
+        self.openedDesign = openedDesign
     }
 
     public static func open(path: String) throws -> DesignDocument {
         let loaded = try DesignLoader.load(path: path)
-        return DesignDocument(design: loaded.design, path: path, displayName: path)
+        let text = try? String(contentsOfFile: path, encoding: .utf8)
+        return DesignDocument(design: loaded.design, path: path, displayName: path, originalText: text,
+                              openedDesign: text == nil ? nil : loaded.design)
+    }
+
+    /// Opens a design file even when it is invalid: each field a problem names is dropped (so it
+    /// takes its default) until the rest reads, and the problems are returned to be fixed. A file
+    /// that is not YAML, or whose problems remain after dropping their fields, still throws.
+    public static func openLeniently(path: String) throws -> (DesignDocument, [DesignIssue]) {
+        do {
+            return (try open(path: path), [])
+        } catch let error as DesignValidationError {
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            guard var node = try Yams.compose(yaml: text) else { throw error }
+            // The file's own problems (their lines are the file's); later rounds add any the
+            // dropped fields uncovered.
+            var issues = error.issues
+            for issue in error.issues {
+                if let smaller = Design.removing(in: node, path: Design.components(issue.path)) { node = smaller }
+            }
+            for _ in 0..<8 {
+                let yaml = try Yams.serialize(node: node)
+                let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+                do {
+                    let loaded = try DesignLoader.load(text: yaml, file: path, baseDirectory: base)
+                    // The text is kept: saving patches the original, the dropped fields included.
+                    var document = DesignDocument(design: loaded.design, path: path, displayName: path)
+                    document.originalText = nil
+                    return (document, issues)
+                } catch let again as DesignValidationError {
+                    var dropped = false
+                    for issue in again.issues {
+                        if !issues.contains(where: { $0.path == issue.path }) { issues.append(issue) }
+                        if let smaller = Design.removing(in: node, path: Design.components(issue.path)) {
+                            node = smaller
+                            dropped = true
+                        }
+                    }
+                    if !dropped { throw error }
+                }
+            }
+            throw error
+        }
     }
 
     public static func embeddedDefault() throws -> DesignDocument {

@@ -19,6 +19,16 @@ public enum Action: Equatable, Sendable {
     case editExportPath
     /// Compare: switch between layouts and another design (`:compare PATH`).
     case toggleCompareMode
+    /// Design: nudge the selected number up (+1) or down (−1), a small or a big step.
+    case nudge(Int, big: Bool)
+    /// Take the fix offered for the last refused edit.
+    case applyFix
+    /// Pin the current design (and its analysis) for the Compare screen.
+    case pin
+    /// Simulate: apply the changes a finished run proposes (the optimizer's design).
+    case applyResult
+    /// Analysis: sort the per-perturbation table by the next column, reverse it, show or hide it.
+    case sortTable, reverseSort, toggleTable
 }
 
 /// One row of a binding table.
@@ -48,6 +58,7 @@ public let globalBindings: [KeyBinding] = [
     KeyBinding([.character("u")], .undo, "undo the last change", bar: "undo"),
     KeyBinding([.control("r")], .redo, "redo"),
     KeyBinding([.character("s")], .save, "save (atomic write)", bar: "save"),
+    KeyBinding([.character("P")], .pin, "pin this design for Compare", bar: "pin"),
     KeyBinding([.character("q")], .quit, "quit (asks if unsaved)", bar: "quit"),
     KeyBinding([.escape], .cancel, "close prompt, clear message"),
 ]
@@ -66,8 +77,13 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
     switch screen {
     case .design:
         return [
-            KeyBinding([.enter], .activate, "edit the value in place", bar: "edit"),
-            KeyBinding([.character("/")], .search, "search field paths", bar: "search"),
+            KeyBinding([.enter], .activate, "edit the value in place (Enter on an error: go to its field)", bar: "edit"),
+            KeyBinding([.character("+"), .character("=")], .nudge(1, big: false), "raise the number (re-analyses)", bar: "+/-"),
+            KeyBinding([.character("-")], .nudge(-1, big: false), "lower the number (re-analyses)"),
+            KeyBinding([.character("]")], .nudge(1, big: true), "raise by a big step"),
+            KeyBinding([.character("[")], .nudge(-1, big: true), "lower by a big step"),
+            KeyBinding([.character("f")], .applyFix, "take the fix offered for a refused edit", bar: "fix"),
+            KeyBinding([.character("/")], .search, "search field paths and values", bar: "search"),
             KeyBinding([.character("n")], .searchNext, "next search match"),
             KeyBinding([.character("N")], .searchPrevious, "previous search match"),
         ] + listMoves
@@ -82,18 +98,26 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
         return [
             KeyBinding([.enter], .activate, "apply the recommendation", bar: "apply"),
             KeyBinding([.character("p")], .togglePlot, "plot vs cells / vs effect", bar: "plot"),
+            KeyBinding([.character("t")], .toggleTable, "per-perturbation table / overview", bar: "table"),
+            KeyBinding([.character("o")], .sortTable, "sort the table by the next column", bar: "sort"),
+            KeyBinding([.character("r")], .reverseSort, "reverse the table's order"),
         ] + listMoves
     case .compare:
         return [
             KeyBinding([.left, .character("h")], .left, "previous layout column"),
             KeyBinding([.right, .character("l")], .right, "next layout column"),
             KeyBinding([.enter], .activate, "use this layout", bar: "use"),
-            KeyBinding([.character("d")], .toggleCompareMode, "layouts / other design (:compare PATH)", bar: "designs"),
+            KeyBinding([.character("d")], .toggleCompareMode, "layouts / pinned designs (P, :compare PATH)", bar: "designs"),
         ]
     case .simulate:
         return [
             KeyBinding([.enter], .activate, "start the selected run", bar: "run"),
             KeyBinding([.escape], .cancel, "cancel the running job", bar: "cancel"),
+            KeyBinding([.character("a")], .applyResult, "apply the finished run's design (optimize)", bar: "apply"),
+            KeyBinding([.character("+"), .character("=")], .nudge(1, big: false), "raise the run's setting (Monte Carlo replicates)", bar: "+/-"),
+            KeyBinding([.character("-")], .nudge(-1, big: false), "lower the run's setting"),
+            KeyBinding([.character("]")], .nudge(1, big: true), "raise the run's setting by 10 steps"),
+            KeyBinding([.character("[")], .nudge(-1, big: true), "lower the run's setting by 10 steps"),
         ] + listMoves
     case .export:
         return [

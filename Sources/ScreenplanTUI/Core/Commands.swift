@@ -8,7 +8,9 @@ public let commandHelp: [(String, String)] = [
     (":wq  :x", "save, then quit"),
     (":q", "quit (asks when unsaved)"),
     (":q!", "quit, discarding changes"),
-    (":set PATH VALUE", "set a design field, e.g. :set batching.batches 32"),
+    (":set PATH VALUE", "set a design field (Tab completes the path)"),
+    (":e FILE  :e! FILE", "open another design (! discards unsaved changes)"),
+    (":messages", "every message of the session, refusals in full"),
     (":layout NAME", "switch layout strategy (pooled, sub-libraries, …)"),
     (":compare PATH", "compare the design with another design file (Compare screen)"),
     (":help", "show the keys"),
@@ -26,7 +28,7 @@ func runCommand(_ text: String, _ state: AppState) -> (AppState, [Effect]) {
             return (s, [])
         }
         s.quitAfterSave = verb == "wq" || verb == "x"
-        return (s, [.save(design: s.design, path: path)])
+        return (s, [.save(design: s.design, path: path, original: s.source)])
     case "q", "quit":
         return perform(.quit, s)
     case "q!", "quit!":
@@ -39,11 +41,28 @@ func runCommand(_ text: String, _ state: AppState) -> (AppState, [Effect]) {
         let path = rest.first!
         let value = rest.dropFirst().joined(separator: " ")
         let (next, effects, refused) = set(path, to: value, s)
-        if let refused {
-            s.say("refused: \(refused)", error: true)
+        if let refused { return (refuse(path, value, refused, s), []) }
+        return (next, effects)
+    case "messages", "mes":
+        s.showMessages = true
+        return (s, [])
+    case "e", "edit":
+        guard let path = rest.first else {
+            s.say(":e FILE opens another design file", error: true)
             return (s, [])
         }
-        return (next, effects)
+        if s.dirty && verb != "e!" {
+            s.say("unsaved changes: :w first, or :e! \(path) to discard them", error: true)
+            return (s, [])
+        }
+        s.say("opening \(path)…")
+        return (s, [.open(path: path)])
+    case "e!":
+        guard let path = rest.first else {
+            s.say(":e! FILE opens another design file, discarding changes", error: true)
+            return (s, [])
+        }
+        return (s, [.open(path: path)])
     case "layout":
         guard let name = rest.first else {
             let names = ScreenplanCore.LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")

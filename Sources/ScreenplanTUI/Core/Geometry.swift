@@ -20,7 +20,14 @@ enum Geometry {
 
     /// First row of the recommendations list on the Analysis screen, and how many fit.
     static func recommendationsTop(height: Int) -> Int { height >= 40 ? 21 : 13 }
-    static func recommendationRows(height: Int) -> Int { max(1, height - 3 - recommendationsTop(height: height)) }
+    /// Tall screens keep 12 rows (8 recommendations, the detail) and show the weakest
+    /// perturbations' table under them.
+    static func recommendationRows(height: Int) -> Int {
+        height >= 40 ? 12 : max(1, height - 3 - recommendationsTop(height: height))
+    }
+
+    /// Rows of the Analysis screen's per-perturbation table (from row 4).
+    static func tableRows(height: Int, top: Int = 2) -> Int { max(1, height - 3 - top - 2) }
 
     /// First row of the job list (Simulate) and of the format list (Export).
     static let jobsTop = 3

@@ -14,6 +14,11 @@ func editInput(_ key: Key, _ state: AppState) -> (AppState, [Effect]) {
     case .enter:
         s.input = nil
         return submit(line, s)
+    case .tab where line.kind == .command:
+        return (complete(line, s), [])
+    case .character("f") where line.error != nil && s.pendingFix != nil && line.cursor == chars.count:
+        // The refused editor offers the fix on f (typing goes on after any other key).
+        return applyFix(s)
     case .character(let c):
         chars.insert(c, at: line.cursor)
         line.cursor += 1
@@ -49,11 +54,11 @@ private func submit(_ line: InputLine, _ state: AppState) -> (AppState, [Effect]
     case .value(let path):
         let (next, effects, refused) = set(path, to: line.text, s)
         if let refused {
-            // Refused: the old value stays, the editor stays open with the reason.
+            // Refused: the old value stays, the editor stays open with the reason (and the fix).
             var again = line
             again.error = refused
+            s = refuse(path, line.text, refused, s)
             s.input = again
-            s.say("refused: \(refused)", error: true)
             return (s, [])
         }
         return (next, effects)
@@ -76,4 +81,40 @@ extension String {
         while sub.last == set { sub = sub.dropLast() }
         return String(sub)
     }
+}
+
+/// Tab on the `:` line: completes a field path after `set` (or a command name), to the longest
+/// common prefix of the matches, listing them when there are several.
+func complete(_ line: InputLine, _ state: AppState) -> AppState {
+    var s = state
+    var l = line
+    let text = l.text
+    let words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+    let candidates: [String]
+    let partial: String
+    if words.count == 2, words[0] == "set" {
+        partial = words[1]
+        candidates = s.allFields.filter { $0.value != nil && $0.path.hasPrefix(partial) }.map(\.path)
+    } else if words.count == 1 {
+        partial = words[0]
+        candidates = ["w", "wq", "q", "q!", "set", "layout", "compare", "e", "messages", "help"].filter { $0.hasPrefix(partial) }
+    } else {
+        return s
+    }
+    guard !candidates.isEmpty else {
+        s.say("no field starts with “\(partial)”", error: true)
+        return s
+    }
+    var common = candidates[0]
+    for c in candidates.dropFirst() {
+        while !c.hasPrefix(common) { common.removeLast() }
+    }
+    let head = words.count == 2 ? "set " : ""
+    l.text = head + common + (candidates.count == 1 ? " " : "")
+    l.cursor = l.text.count
+    s.input = l
+    if candidates.count > 1 {
+        s.say("\(candidates.count) matches: " + candidates.prefix(12).joined(separator: "  "))
+    }
+    return s
 }

@@ -10,7 +10,8 @@ public enum Msg: Equatable, Sendable {
     /// A mouse click at a cell (0-based column and row).
     case click(x: Int, y: Int)
     /// The design was written to `path`; `design` is what was written.
-    case saved(path: String, design: Design)
+    /// `text` is what was written, when it is the original file edited in place.
+    case saved(path: String, design: Design, text: String? = nil)
     case saveFailed(String)
     /// The autosave side file could not be written where it belongs (the reason and where the
     /// edits went instead), shown on the status line at once.
@@ -29,12 +30,20 @@ public enum Msg: Equatable, Sendable {
     /// Another design was read for the Compare screen (with the engine's summary, when available).
     case comparisonLoaded(path: String, design: Design, summary: AnalysisSummary?)
     case comparisonFailed(String)
+    /// The solver's designs that reach the target power, for one generation of the design.
+    case targetsSolved(generation: Int, recommendations: [Recommendation])
+    /// Another design file was opened (`:e FILE`): its document, with the issues of an invalid
+    /// file (the fields they name took their defaults) and its original text.
+    case opened(document: DesignDocument, issues: [DesignIssue])
+    case openFailed(String)
 }
 
 /// Work the shell carries out; results come back as messages. Nothing here blocks update.
 public enum Effect: Equatable, Sendable {
     /// Write the design to `path` atomically, then remove the autosave side file.
-    case save(design: Design, path: String)
+    /// `original` is the file's text as opened and the design it reads as: the save edits it in
+    /// place at the changed fields (comments and layout kept).
+    case save(design: Design, path: String, original: SourceText? = nil)
     /// Quit; a deliberate quit removes the autosave side file.
     case quit
     /// Evaluate the design with the engine off the UI thread; answers `.evaluated`.
@@ -44,7 +53,8 @@ public enum Effect: Equatable, Sendable {
     /// Remove the autosave side file (recovery declined).
     case removeAutosave(path: String)
     /// Start engine job number `job` (index into `EngineInfo.jobs`) as run `id`.
-    case startJob(id: Int, job: Int, design: Design)
+    /// `parameter` is the value of the job's setting (Monte Carlo replicates), when it has one.
+    case startJob(id: Int, job: Int, design: Design, parameter: Int? = nil)
     /// Ask run `id` to stop; it answers `.jobCancelled`.
     case cancelJob(id: Int)
     /// Write the design or a report with exporter number `exporter` to `path`.
@@ -52,4 +62,17 @@ public enum Effect: Equatable, Sendable {
     /// Read the design at `path` (relative to the working directory, like `:w`) and analyse it,
     /// to compare with; answers `.comparisonLoaded`.
     case loadComparison(path: String)
+    /// Open the design file at `path` in place of this one; answers `.opened` or `.openFailed`.
+    case open(path: String)
+}
+
+/// A design file's text and the design it reads as (what saving in place starts from).
+public struct SourceText: Equatable, Sendable {
+    public var text: String
+    public var design: Design
+
+    public init(text: String, design: Design) {
+        self.text = text
+        self.design = design
+    }
 }

@@ -20,6 +20,7 @@ public func render(_ state: AppState) -> Buffer {
         renderStatusLine(state, into: &buffer)
         renderKeyBar(state, into: &buffer)
         if state.showHelp { renderHelp(state, into: &buffer) }
+        if state.showMessages { renderMessages(state, into: &buffer) }
         if let recovered = state.recovery { renderRecovery(state, recovered, into: &buffer) }
     }
     if !state.capabilities.unicode { buffer.foldToASCII() }
@@ -65,10 +66,11 @@ func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
         return
     }
     if let input = state.input, case .value(let path) = input.kind, state.screen == .design {
-        let text =
-            input.error.map { "refused, old value kept: \($0)" }
-            ?? "editing \(path): Enter accepts, Esc keeps the old value"
-        buffer.put(" " + text, x: 0, y: y, role: input.error == nil ? .dim : .error, maxWidth: buffer.width)
+        if input.error != nil {
+            putWrapped(state.status, role: .error, bottom: y, into: &buffer)
+        } else {
+            buffer.put(" editing \(path): Enter accepts, Esc keeps the old value", x: 0, y: y, role: .dim, maxWidth: buffer.width)
+        }
         return
     }
     if let input = state.input {
@@ -86,7 +88,38 @@ func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
         if cursor < buffer.width { buffer[cursor, y].role = .selected }
         return
     }
-    buffer.put(" " + state.status, x: 0, y: y, role: state.statusIsError ? .error : .dim, maxWidth: buffer.width)
+    // Whole, wrapped above the key bar when long (an error in full; any message in :messages).
+    putWrapped(state.status, role: state.statusIsError ? .error : .dim, bottom: y, into: &buffer)
+}
+
+/// An error message whole: wrapped on as many lines above `bottom` as it needs (at most 6; the
+/// full text is always in `:messages`).
+func putWrapped(_ text: String, role: Role, bottom: Int, into buffer: inout Buffer) {
+    var lines = wrap(text, buffer.width - 2)
+    if lines.count > 6 {
+        lines = Array(lines.prefix(5)) + ["… the rest in :messages"]
+    }
+    let first = bottom - lines.count + 1
+    for (i, line) in lines.enumerated() where first + i >= 1 {
+        buffer.clear(x: 0, y: first + i, width: buffer.width, height: 1)
+        buffer.put(" " + line, x: 0, y: first + i, role: role, maxWidth: buffer.width)
+    }
+}
+
+/// The `:messages` overlay: the session's messages, newest last, wrapped.
+func renderMessages(_ state: AppState, into buffer: inout Buffer) {
+    let w = buffer.width - 4
+    let h = buffer.height - 4
+    let x0 = 2, y0 = 2
+    buffer.clear(x: x0, y: y0, width: w, height: h)
+    buffer.box(x: x0, y: y0, width: w, height: h, title: "Messages (any key closes)", glyphs: state.capabilities.glyphs)
+    var lines: [String] = []
+    for message in state.messages { lines += wrap(message, w - 4).enumerated().map { $0 == 0 ? "- " + $1 : "  " + $1 } }
+    if lines.isEmpty { lines = ["no messages yet"] }
+    let shown = lines.suffix(h - 2)
+    for (i, line) in shown.enumerated() {
+        buffer.put(line, x: x0 + 1, y: y0 + 1 + i, maxWidth: w - 2)
+    }
 }
 
 /// The bottom line: the key bar of the current screen, generated from the binding table.

@@ -31,10 +31,42 @@ private func designAction(_ action: Action, _ state: AppState) -> (AppState, [Ef
     let page = Geometry.treeRows(height: s.height)
     if let d = delta(action, page: page, count: s.rows.count, cursor: s.tree.cursor) {
         s.tree.move(by: d, count: s.rows.count, visible: page)
+    } else if case .nudge(let direction, let big) = action, s.rows.indices.contains(s.tree.cursor) {
+        let row = s.rows[s.tree.cursor]
+        guard !row.path.isEmpty else { return (s, []) }
+        let (value, why) = nudged(row.path, s.design, direction: direction, big: big)
+        guard let value else {
+            s.say(why ?? "cannot nudge \(row.path)", error: true)
+            return (s, [])
+        }
+        let (next, effects, refused) = set(row.path, to: value, s)
+        if let refused { return (refuse(row.path, value, refused, s), []) }
+        return (next, effects)
+    } else if action == .applyFix {
+        return applyFix(s)
     } else if action == .activate, s.rows.indices.contains(s.tree.cursor) {
         let row = s.rows[s.tree.cursor]
+        if row.path.isEmpty { return (s, []) }
+        if row.path.hasPrefix(issuePrefix) {
+            // Go to the field the problem names (its section when the field itself is gone).
+            var path = String(row.path.dropFirst(issuePrefix.count))
+            while !path.isEmpty {
+                if let i = s.rows.lastIndex(where: { $0.path == path }) {
+                    s.tree.cursor = i
+                    s.tree.reveal(visible: page)
+                    if let value = s.rows[i].value {
+                        s.input = InputLine(kind: .value(path: path), text: value == "null" ? "" : displayValue(value))
+                    }
+                    return (s, [])
+                }
+                guard let dot = path.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+                path = String(path[..<dot])
+            }
+            s.say("\(row.path.dropFirst()) is not in the tree", error: true)
+            return (s, [])
+        }
         if let value = row.value {
-            s.input = InputLine(kind: .value(path: row.path), text: displayValue(value))
+            s.input = InputLine(kind: .value(path: row.path), text: value == "null" ? "" : displayValue(value))
         } else {
             s.say("\(row.path) is a section: edit the values under it")
         }
@@ -77,7 +109,34 @@ private func layoutAction(_ action: Action, _ state: AppState) -> (AppState, [Ef
 
 private func analysisAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
     var s = state
-    let recommendations = s.evaluation?.analysis?.recommendations ?? []
+    switch action {
+    case .toggleTable:
+        s.showTable.toggle()
+        return (s, [])
+    case .sortTable:
+        s.tableSort = TableColumn(rawValue: (s.tableSort.rawValue + 1) % TableColumn.allCases.count)!
+        s.tableDescending = false
+        s.table = ListPosition()
+        s.sortTable()
+        s.say("table sorted by \(s.tableSort.title)")
+        return (s, [])
+    case .reverseSort:
+        s.tableDescending.toggle()
+        s.table = ListPosition()
+        s.sortTable()
+        return (s, [])
+    default:
+        break
+    }
+    if s.showTable {
+        let count = s.evaluation?.perturbations.count ?? 0
+        let page = Geometry.tableRows(height: s.height)
+        if let d = delta(action, page: page, count: count, cursor: s.table.cursor) {
+            s.table.move(by: d, count: count, visible: page)
+        }
+        return (s, [])
+    }
+    let recommendations = s.recommendations
     let page = Geometry.recommendationRows(height: s.height)
     if let d = delta(action, page: page, count: recommendations.count, cursor: s.recommendation) {
         s.recommendation = min(max(0, recommendations.count - 1), max(0, s.recommendation + d))
@@ -124,16 +183,21 @@ private func compareAction(_ action: Action, _ state: AppState) -> (AppState, [E
     var s = state
     let count = LayoutStrategy.allCases.count
     switch action {
+    case .left where s.compareDesigns: s.pinColumn = max(0, s.pinColumn - 1)
+    case .right where s.compareDesigns: s.pinColumn = min(max(0, s.pins.count - 1), s.pinColumn + 1)
     case .left: s.compareColumn = max(0, s.compareColumn - 1)
     case .right: s.compareColumn = min(count - 1, s.compareColumn + 1)
     case .toggleCompareMode:
-        guard s.otherDesign != nil else {
-            s.say(":compare PATH reads another design to compare with", error: true)
+        guard !s.pins.isEmpty else {
+            s.say("nothing pinned: P pins this design, :compare PATH reads another", error: true)
             return (s, [])
         }
+        s = refreshPins(s)
         s.compareDesigns.toggle()
     case .activate where s.compareDesigns:
-        s.say("Enter uses a layout: d goes back to the layouts")
+        guard s.pins.indices.contains(s.pinColumn) else { return (s, []) }
+        let pin = s.pins[s.pinColumn]
+        return commit(pin.design, "now using \(pin.path) (u undoes)", s)
     case .activate:
         let name = LayoutStrategy.allCases[s.compareColumn].rawValue
         let (next, effects, refused) = set("batching.layout", to: name, s)
@@ -154,9 +218,28 @@ private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [
         s.jobChoice = min(max(0, count - 1), max(0, s.jobChoice + d))
         return (s, [])
     }
+    if case .nudge(let direction, let big) = action {
+        guard s.engine.jobs.indices.contains(s.jobChoice), let p = s.engine.jobs[s.jobChoice].parameter,
+            let now = s.jobParameter(s.jobChoice)
+        else {
+            s.say("this run has no setting to change", error: true)
+            return (s, [])
+        }
+        let next = min(p.range.upperBound, max(p.range.lowerBound, now + direction * p.step * (big ? 10 : 1)))
+        s.jobParameters[s.jobChoice] = next
+        s.say("\(s.engine.jobs[s.jobChoice].title): \(p.name) = \(next) (range \(p.range.lowerBound)–\(p.range.upperBound))")
+        return (s, [])
+    }
+    if action == .applyResult {
+        guard case .finished(let result)? = s.job?.phase, !result.changes.isEmpty else {
+            s.say("no finished run proposes a design: run optimize first", error: true)
+            return (s, [])
+        }
+        return apply(Recommendation(id: result.title, message: result.title, change: result.changes), s)
+    }
     guard action == .activate else { return (s, []) }
     guard s.engine.jobs.indices.contains(s.jobChoice) else {
-        s.say("the simulator is not available in this build", error: true)
+        s.say("no long run to start: the engine offers none", error: true)
         return (s, [])
     }
     if let run = s.job, run.isRunning {
@@ -167,7 +250,7 @@ private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [
     s.nextJobID += 1
     s.job = JobRun(id: id, job: s.jobChoice, title: s.engine.jobs[s.jobChoice].title)
     s.say("started \(s.engine.jobs[s.jobChoice].title): Esc cancels")
-    return (s, [.startJob(id: id, job: s.jobChoice, design: s.design)])
+    return (s, [.startJob(id: id, job: s.jobChoice, design: s.design, parameter: s.jobParameter(s.jobChoice))])
 }
 
 private func exportAction(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
@@ -219,9 +302,11 @@ func click(x: Int, y: Int, _ state: AppState) -> (AppState, [Effect]) {
         }
     case .analysis:
         let top = Geometry.recommendationsTop(height: s.height) + 1
-        let count = s.evaluation?.analysis?.recommendations.count ?? 0
-        let first = max(0, s.recommendation - Geometry.recommendationRows(height: s.height) + 2)
-        if y >= top, first + y - top < count { s.recommendation = first + y - top }
+        guard !s.showTable else { break }
+        let count = s.recommendations.count
+        let rows = max(1, Geometry.recommendationRows(height: s.height) - 4)
+        let first = max(0, s.recommendation - rows + 1)
+        if y >= top, y < top + rows, first + y - top < count { s.recommendation = first + y - top }
     case .simulate:
         let row = y - Geometry.jobsTop
         if s.engine.jobs.indices.contains(row) { s.jobChoice = row }

@@ -103,8 +103,11 @@ public struct AppState: Equatable, Sendable {
     public var document: DesignDocument
     /// The design as last saved (or opened): `dirty` compares against it.
     public var savedDesign: Design
-    /// The design tree rows, cached: `Design.fields()` serialises YAML, too slow per frame.
+    /// The Design screen's rows (the Plan, then the fields that apply), cached: `Design.fields()`
+    /// serialises YAML, too slow per frame.
     public private(set) var rows: [DesignField]
+    /// Every field of the design (null ones included), in file order.
+    public private(set) var allFields: [DesignField]
     public var undoStack: [Design] = []
     public var redoStack: [Design] = []
     /// Bumped on every design change; evaluations of older generations are dropped.
@@ -127,6 +130,19 @@ public struct AppState: Equatable, Sendable {
     public var status = ""
     public var statusIsError = false
     public var search = ""
+    /// Every status message of the session, oldest first (`:messages`).
+    public var messages: [String] = []
+    /// Whether the `:messages` log is shown.
+    public var showMessages = false
+    /// Problems of the file as opened (an invalid design opens with them listed; their fields
+    /// took their defaults until fixed).
+    public var issues: [DesignIssue] = [] {
+        didSet { rows = designRows(document.design, fields: allFields, issues: issues) }
+    }
+    /// The fix offered for the last refused edit: `f` applies it.
+    public var pendingFix: PendingFix?
+    /// The solver's designs reaching the target power, for one generation of the design.
+    public var targetRecommendations: SolvedTargets?
     /// A design found in the autosave side file, offered for recovery at start.
     public var recovery: Design?
     public var autosavePath: String?
@@ -138,11 +154,35 @@ public struct AppState: Equatable, Sendable {
     public var recommendation = 0
     public var appliedRecommendations: Set<String> = []
     public var showEffectPlot = false
+    /// The Analysis screen shows the per-perturbation table instead of the plots (`t`).
+    public var showTable = false
+    public var table = ListPosition()
+    public var tableSort: TableColumn = .power
+    public var tableDescending = false
+    /// The table's row order for the current sort (see `tableOrder`).
+    public var tableRowOrder: [Int] = []
+
+    /// Recomputes the table's row order after the evaluation or the sort changed.
+    mutating func sortTable() {
+        tableRowOrder = tableOrder(evaluation?.perturbations ?? [], by: tableSort, descending: tableDescending)
+    }
     public var compareColumn = 0
     /// Another design to compare with (`:compare PATH`), and whether Compare shows it.
     public var otherDesign: ComparedDesign?
     public var compareDesigns = false
+    /// Designs pinned (`P`) or read (`:compare PATH`), compared side by side; `pinColumn` is the
+    /// one selected (Enter uses it).
+    public var pins: [ComparedDesign] = []
+    public var pinColumn = 0
     public var jobChoice = 0
+    /// Values of the jobs' settings the user changed (job index → value).
+    public var jobParameters: [Int: Int] = [:]
+
+    /// The value of job `index`'s setting: the user's, or its default.
+    public func jobParameter(_ index: Int) -> Int? {
+        guard engine.jobs.indices.contains(index), let p = engine.jobs[index].parameter else { return nil }
+        return jobParameters[index] ?? p.defaultValue
+    }
     public var job: JobRun?
     public var nextJobID = 1
     public var exportFormat = 0
@@ -153,21 +193,33 @@ public struct AppState: Equatable, Sendable {
         document: DesignDocument, width: Int = 80, height: Int = 24,
         capabilities: Capabilities = Capabilities(unicode: true, color: true),
         engine: EngineInfo = Engine.designOnly.info, autosavePath: String? = nil,
-        recovery: Design? = nil
+        recovery: Design? = nil, issues: [DesignIssue] = []
     ) {
         self.document = document
         self.savedDesign = document.design
-        self.rows = document.design.fields()
+        let fields = document.design.fields()
+        self.allFields = fields
+        self.rows = designRows(document.design, fields: fields, issues: issues)
         self.width = width
         self.height = height
         self.capabilities = capabilities
         self.engine = engine
         self.autosavePath = autosavePath
         self.recovery = recovery.flatMap { $0 == document.design ? nil : $0 }
+        self.issues = issues
+        // Start on the first Plan field: the one most people turn first.
+        // (or on the first problem of an invalid file).
+        tree.cursor = issues.isEmpty ? rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0 : 1
     }
 
     /// The design being edited.
     public var design: Design { document.design }
+
+    /// The file's text to edit in place on save, when the design came from a file.
+    public var source: SourceText? {
+        guard let text = document.originalText, let design = document.openedDesign else { return nil }
+        return SourceText(text: text, design: design)
+    }
 
     /// Whether the design differs from the file.
     public var dirty: Bool { document.design != savedDesign }
@@ -175,15 +227,34 @@ public struct AppState: Equatable, Sendable {
     /// Replaces the design (recomputing the cached rows); callers decide about undo.
     mutating func replaceDesign(_ design: Design) {
         document.design = design
-        rows = design.fields()
+        allFields = design.fields()
+        rows = designRows(design, fields: allFields, issues: issues)
+        // The pins' differences are from the design being edited.
+        for i in pins.indices {
+            pins[i].differences = differences(allFields, pins[i].design.fields()).map { (path: $0.0, mine: $0.1, theirs: $0.2) }
+        }
         generation += 1
         tree.cursor = min(tree.cursor, max(0, rows.count - 1))
     }
 
-    /// Sets a status line message.
+    /// Sets a status line message; every message is kept for `:messages`.
     mutating func say(_ text: String, error: Bool = false) {
         status = text
         statusIsError = error
+        if !text.isEmpty, messages.last != text {
+            messages.append(text)
+            if messages.count > 200 { messages.removeFirst(messages.count - 200) }
+        }
+    }
+
+    /// The recommendations shown on the Analysis screen: the analysis' own, then the solver's
+    /// designs that reach the target power (when they are for this design).
+    public var recommendations: [Recommendation] {
+        let own = evaluation?.analysis?.recommendations ?? []
+        guard let solved = targetRecommendations, solved.generation == generation else { return own }
+        // Those that would lower the median power below the target come after the rest.
+        let all = own + solved.recommendations
+        return all.filter { $0.effect?.lowersPowerBelowTarget != true } + all.filter { $0.effect?.lowersPowerBelowTarget == true }
     }
 
     /// Whether the terminal is too small for the screens.

@@ -14,8 +14,12 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         return (s, [])
     case .click(let x, let y):
         return click(x: x, y: y, s)
-    case .saved(let path, let design):
+    case .saved(let path, let design, let text):
         s.savedDesign = design
+        if let text {
+            s.document.originalText = text
+            s.document.openedDesign = design
+        }
         if s.document.path != path, s.autosavePath != nil {
             // The side file follows the design to its new file (a path needs no environment).
             s.document.path = path
@@ -23,7 +27,7 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         }
         s.document.path = path
         s.document.displayName = path
-        s.say("saved \(path)")
+        s.say(text != nil ? "saved \(path) (changed fields edited in place, comments kept)" : "saved \(path)")
         if s.quitAfterSave { return (s, [.quit]) }
         return (s, [])
     case .autosaveProblem(let why):
@@ -38,7 +42,8 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
             return (s, [])
         }
         s.evaluation = evaluation
-        let count = evaluation.analysis?.recommendations.count ?? 0
+        s.sortTable()
+        let count = s.recommendations.count
         s.recommendation = min(s.recommendation, max(0, count - 1))
         s.layoutRows.cursor = min(s.layoutRows.cursor, max(0, (evaluation.layout?.perturbations.count ?? 1) - 1))
         return (s, [])
@@ -66,12 +71,38 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
     case .comparisonLoaded(let path, let design, let summary):
         s.otherDesign = ComparedDesign(
             path: path, design: design, summary: summary,
-            differences: differences(s.rows, design.fields()))
+            differences: differences(s.allFields, design.fields()))
         s.compareDesigns = true
+        s.pins.append(s.otherDesign!)
+        s.pinColumn = s.pins.count - 1
         s.say("comparing with \(path): \(fieldsDiffer(s.otherDesign!.differences.count))")
         return (s, [])
     case .comparisonFailed(let why):
         s.say("cannot compare: \(why)", error: true)
+        return (s, [])
+    case .targetsSolved(let generation, let recommendations):
+        guard generation == s.generation else { return (s, []) }
+        s.targetRecommendations = SolvedTargets(generation: generation, recommendations: recommendations)
+        return (s, [])
+    case .opened(let document, let issues):
+        s.document = document
+        s.savedDesign = document.design
+        s.undoStack.removeAll()
+        s.redoStack.removeAll()
+        s.replaceDesign(document.design)
+        s.otherDesign = nil
+        s.issues = issues
+        s.tree = ListPosition()
+        s.tree.cursor = issues.isEmpty ? s.rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0 : 1
+        s.screen = .design
+        if issues.isEmpty {
+            s.say("opened \(document.displayName)")
+        } else {
+            s.say("\(document.displayName) has \(issues.count) problem\(issues.count == 1 ? "" : "s"): those fields took their defaults; Enter on one goes to it", error: true)
+        }
+        return (s, designChanged(s))
+    case .openFailed(let why):
+        s.say("cannot open: \(why)", error: true)
         return (s, [])
     case .key(let key):
         return handle(key, s)
@@ -102,8 +133,9 @@ private func handle(_ key: Key, _ state: AppState) -> (AppState, [Effect]) {
         s.say("quit cancelled")
         return (s, [])
     }
-    if s.showHelp {
+    if s.showHelp || s.showMessages {
         s.showHelp = false
+        s.showMessages = false
         return (s, [])
     }
     if s.input != nil { return editInput(key, s) }
@@ -145,8 +177,9 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
     case .command:
         s.input = InputLine(kind: .command)
     case .search:
+        // A new search starts empty; n and N repeat the last one.
         s.screen = .design
-        s.input = InputLine(kind: .search, text: s.search)
+        s.input = InputLine(kind: .search, text: "")
     case .searchNext:
         return (findMatch(s, forward: true, from: s.tree.cursor + 1), [])
     case .searchPrevious:
@@ -175,13 +208,22 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
             s.say("the embedded design has no file yet: type a path")
             return (s, [])
         }
-        return (s, [.save(design: s.design, path: path)])
+        return (s, [.save(design: s.design, path: path, original: s.source)])
     case .quit:
         if s.dirty {
             s.confirmingQuit = true
             return (s, [])
         }
         return (s, [.quit])
+    case .pin:
+        let summary = s.evaluation?.generation == s.generation ? s.evaluation?.analysis?.summary : nil
+        let label = "pin \(s.pins.filter { $0.path.hasPrefix("pin ") }.count + 1)"
+        s.pins.append(ComparedDesign(path: label, design: s.design, summary: summary, differences: []))
+        s = refreshPins(s)
+        s.pinColumn = s.pins.count - 1
+        let power = summary.map { ", median power \(fixed($0.median_power, 2))" } ?? ""
+        s.say("pinned this design as \(label)\(power): 4 Compare, d shows the pins")
+        return (s, [])
     case .cancel:
         if s.screen == .simulate, var run = s.job, run.phase == .running {
             run.phase = .cancelling
@@ -194,6 +236,17 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
         return screenAction(action, s)
     }
     return (s, [])
+}
+
+/// The pins' differences from the current design (recomputed when the design changes).
+func refreshPins(_ state: AppState) -> AppState {
+    var s = state
+    for i in s.pins.indices {
+        s.pins[i] = ComparedDesign(
+            path: s.pins[i].path, design: s.pins[i].design, summary: s.pins[i].summary,
+            differences: differences(s.allFields, s.pins[i].design.fields()))
+    }
+    return s
 }
 
 /// Effects that follow every change of the design: re-evaluate, and autosave.
@@ -222,11 +275,43 @@ func commit(_ design: Design, _ message: String, _ state: AppState) -> (AppState
 func set(_ path: String, to value: String, _ state: AppState) -> (AppState, [Effect], refused: String?) {
     do {
         let design = try state.design.setting(path, to: value)
-        let (s, effects) = commit(design, "\(path) = \(value)", state)
+        var (s, effects) = commit(design, "\(path) = \(value)", state)
+        s.pendingFix = nil
+        // A problem of the file is fixed once its field is set to a valid value.
+        if s.issues.contains(where: { $0.path == path }) { s.issues.removeAll { $0.path == path } }
         return (s, effects, nil)
     } catch {
         return (state, [], reason(error))
     }
+}
+
+/// Says why an edit was refused, whole, and offers the fix when one validates (`f` takes it).
+func refuse(_ path: String, _ value: String, _ refusal: String, _ state: AppState) -> AppState {
+    var s = state
+    s.pendingFix = fix(for: path, value: value, refusal: refusal, design: s.design)
+    let offer = s.pendingFix.map { " (f: \($0.summary))" } ?? ""
+    s.say("refused, old value kept: \(refusal)\(offer)", error: true)
+    return s
+}
+
+/// Applies the offered fix as one undoable step.
+func applyFix(_ state: AppState) -> (AppState, [Effect]) {
+    var s = state
+    guard let fix = s.pendingFix else {
+        s.say("no fix to take: f follows a refused edit that has one", error: true)
+        return (s, [])
+    }
+    var design = s.design
+    for change in fix.changes {
+        do { design = try design.setting(change.path, to: change.value) } catch {
+            s.pendingFix = nil
+            s.say("the fix no longer applies: \(reason(error))", error: true)
+            return (s, [])
+        }
+    }
+    s.input = nil
+    s.pendingFix = nil
+    return commit(design, "\(fix.summary) (u undoes)", s)
 }
 
 private func findMatch(_ state: AppState, forward: Bool, from start: Int) -> AppState {
@@ -240,6 +325,7 @@ private func findMatch(_ state: AppState, forward: Bool, from start: Int) -> App
     for step in 0..<n {
         let i = ((forward ? start + step : start - step) % n + n) % n
         let row = s.rows[i]
+        guard !row.path.isEmpty else { continue }
         if row.path.lowercased().contains(needle) || (row.value?.lowercased().contains(needle) ?? false) {
             s.tree.cursor = i
             let visible = Geometry.treeRows(height: s.height)

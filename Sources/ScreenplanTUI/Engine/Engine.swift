@@ -22,6 +22,14 @@ public struct Engine: Sendable {
     public var layout: @Sendable (Design) throws -> LayoutGrid
     /// Long runs offered on the Simulate screen (simulation, Monte Carlo, optimisation).
     public var jobs: [LongJob]
+    /// The solver's designs that reach `analysis.target_power` (fewest cells, fewest reads,
+    /// lowest cost) as recommendations; slow, so run after the analysis and cancelled by the
+    /// reporter when a newer edit waits. nil without the analysis.
+    public var reachTarget: (@Sendable (Design, ProgressReporter) throws -> [Recommendation])?
+    /// Per-perturbation rows with what the result contract leaves out (expected UMIs of the
+    /// target per control cell), for the Analysis screen's table. nil: the table uses the
+    /// analysis result's rows without UMIs.
+    public var perturbationRows: (@Sendable (Design) throws -> [PerturbationRow])?
     /// File formats offered on the Export screen, after the design YAML (always first).
     public var exporters: [Exporter]
 
@@ -30,8 +38,12 @@ public struct Engine: Sendable {
         powerVsCells: (@Sendable (Design, [Int]) throws -> [Double])? = nil,
         powerVsEffect: (@Sendable (Design, [Double]) throws -> [Double])? = nil,
         layout: @escaping @Sendable (Design) throws -> LayoutGrid = { try LayoutGrid.fromDesign($0) },
-        jobs: [LongJob] = [], exporters: [Exporter] = []
+        jobs: [LongJob] = [], exporters: [Exporter] = [],
+        reachTarget: (@Sendable (Design, ProgressReporter) throws -> [Recommendation])? = nil,
+        perturbationRows: (@Sendable (Design) throws -> [PerturbationRow])? = nil
     ) {
+        self.reachTarget = reachTarget
+        self.perturbationRows = perturbationRows
         self.analyze = analyze
         self.powerVsCells = powerVsCells
         self.powerVsEffect = powerVsEffect
@@ -51,7 +63,7 @@ public struct Engine: Sendable {
     public var info: EngineInfo {
         EngineInfo(
             analysisAvailable: analyze != nil,
-            jobs: jobs.map { JobInfo(title: $0.title, summary: $0.summary) },
+            jobs: jobs.map { JobInfo(title: $0.title, summary: $0.summary, parameter: $0.parameter) },
             exports: allExporters.map { ExportFormat(title: $0.title, fileExtension: $0.fileExtension) })
     }
 }
@@ -62,6 +74,10 @@ public struct LongJob: Sendable {
     /// One line saying what the run does.
     public var summary: String
     public var run: @Sendable (Design, ProgressReporter) async throws -> JobResult
+    /// A whole-number setting of the run the user can change (`+`/`-` on the Simulate screen),
+    /// e.g. Monte Carlo replicates; `runWith` is then called with its value.
+    public var parameter: JobParameter?
+    public var runWith: (@Sendable (Design, Int, ProgressReporter) async throws -> JobResult)?
 
     public init(
         title: String, summary: String,
@@ -70,6 +86,33 @@ public struct LongJob: Sendable {
         self.title = title
         self.summary = summary
         self.run = run
+    }
+
+    /// A run with a whole-number setting; `run` uses its default.
+    public init(
+        title: String, summary: String, parameter: JobParameter,
+        run: @escaping @Sendable (Design, Int, ProgressReporter) async throws -> JobResult
+    ) {
+        self.title = title
+        self.summary = summary
+        self.parameter = parameter
+        self.runWith = run
+        self.run = { design, progress in try await run(design, parameter.defaultValue, progress) }
+    }
+}
+
+/// A whole-number setting of a long run: its name, default, range and step.
+public struct JobParameter: Equatable, Sendable {
+    public var name: String
+    public var defaultValue: Int
+    public var range: ClosedRange<Int>
+    public var step: Int
+
+    public init(name: String, defaultValue: Int, range: ClosedRange<Int>, step: Int) {
+        self.name = name
+        self.defaultValue = defaultValue
+        self.range = range
+        self.step = step
     }
 }
 
@@ -111,10 +154,48 @@ public struct EngineInfo: Equatable, Sendable {
 public struct JobInfo: Equatable, Sendable {
     public var title: String
     public var summary: String
+    /// The run's whole-number setting, if it has one.
+    public var parameter: JobParameter? = nil
 }
 
 /// An export format as the Export screen lists it.
 public struct ExportFormat: Equatable, Sendable {
     public var title: String
     public var fileExtension: String
+}
+
+/// One row of the Analysis screen's per-perturbation table.
+public struct PerturbationRow: Equatable, Sendable {
+    public var name: String
+    public var target: String
+    /// Expected UMIs of the target gene per control cell; nil when the engine does not give it.
+    public var targetUMIs: Double?
+    public var cells: Int
+    public var batches: Int
+    /// Expected log2 fold change of the target.
+    public var effect: Double
+    /// Predicted standard error of its estimate (log2); nil when not finite.
+    public var sd: Double?
+    public var power: Double
+    public var flags: [String]
+
+    public init(name: String, target: String, targetUMIs: Double?, cells: Int, batches: Int, effect: Double,
+                sd: Double?, power: Double, flags: [String]) {
+        self.name = name
+        self.target = target
+        self.targetUMIs = targetUMIs
+        self.cells = cells
+        self.batches = batches
+        self.effect = effect
+        self.sd = sd
+        self.power = power
+        self.flags = flags
+    }
+
+    /// A row from the analysis result contract (no UMIs there).
+    public init(_ r: PerturbationReport) {
+        self.init(name: r.name, target: r.target, targetUMIs: nil, cells: r.cells, batches: r.batches,
+                  effect: r.target_effect, sd: r.target_sd >= 0 && r.target_sd.isFinite ? r.target_sd : nil,
+                  power: r.power, flags: r.flags)
+    }
 }

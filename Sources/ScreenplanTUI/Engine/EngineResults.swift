@@ -52,12 +52,18 @@ public struct JobResult: Equatable, Sendable {
     public var variance: [VarianceRow]
     /// A distribution to draw as bars (e.g. UMI counts per cell).
     public var histogram: Histogram?
+    /// Field edits the result proposes (the optimizer's design); `a` applies them in one step.
+    public var changes: [FieldChange]
 
-    public init(title: String, figures: [Figure] = [], variance: [VarianceRow] = [], histogram: Histogram? = nil) {
+    public init(
+        title: String, figures: [Figure] = [], variance: [VarianceRow] = [], histogram: Histogram? = nil,
+        changes: [FieldChange] = []
+    ) {
         self.title = title
         self.figures = figures
         self.variance = variance
         self.histogram = histogram
+        self.changes = changes
     }
 }
 

@@ -70,6 +70,8 @@ public struct ScreenEvaluation: Equatable, Sendable {
     public var powerVsCells: [CurvePoint]
     public var powerVsEffect: [CurvePoint]
     public var comparison: [LayoutComparison]
+    /// Every perturbation's row for the Analysis table (design order).
+    public var perturbations: [PerturbationRow] = []
 
     public init(
         generation: Int, analysis: AnalysisResult? = nil, analysisNote: String? = nil,
@@ -114,21 +116,40 @@ extension Engine {
     /// strategy. Blocking; the shell calls it off the UI thread.
     /// - Parameter comparison: also analyse every other layout strategy (the Compare screen);
     ///   the runner first posts an evaluation without it, so the headline updates sooner.
-    public func evaluate(_ design: Design, generation: Int, comparison: Bool = true) -> ScreenEvaluation {
+    /// - Parameter curves: also compute the power curves (the Analysis plots).
+    /// - Parameter reusing: an evaluation of the same design whose analysis, table and layout are
+    ///   taken instead of computed again (the runner's later, fuller phases).
+    public func evaluate(
+        _ design: Design, generation: Int, comparison: Bool = true, curves: Bool = true,
+        reusing: ScreenEvaluation? = nil
+    ) -> ScreenEvaluation {
         var e = ScreenEvaluation(generation: generation)
-        if let analyze {
-            do { e.analysis = try analyze(design) } catch { e.analysisNote = "analysis failed: \(reason(error))" }
+        if let reusing {
+            e.analysis = reusing.analysis
+            e.analysisNote = reusing.analysisNote
+            e.perturbations = reusing.perturbations
+            e.layout = reusing.layout
+            e.layoutNote = reusing.layoutNote
         } else {
-            e.analysisNote = "analysis not available in this build"
+            if let analyze {
+                do { e.analysis = try analyze(design) } catch { e.analysisNote = "analysis failed: \(reason(error))" }
+            } else {
+                e.analysisNote = "analysis not available in this build"
+            }
+            if let perturbationRows, let rows = try? perturbationRows(design) {
+                e.perturbations = rows
+            } else if let analysis = e.analysis {
+                e.perturbations = analysis.perturbations.map(PerturbationRow.init)
+            }
+            do { e.layout = try layout(design) } catch { e.layoutNote = reason(error) }
         }
-        do { e.layout = try layout(design) } catch { e.layoutNote = reason(error) }
-        if let powerVsCells {
+        if curves, let powerVsCells {
             let xs = Engine.cellsAxis(design)
             if let ys = try? powerVsCells(design, xs), ys.count == xs.count {
                 e.powerVsCells = zip(xs, ys).map { CurvePoint(x: Double($0), power: $1) }
             }
         }
-        if let powerVsEffect {
+        if curves, let powerVsEffect {
             let xs = Engine.effectAxis
             if let ys = try? powerVsEffect(design, xs), ys.count == xs.count {
                 e.powerVsEffect = zip(xs, ys).map { CurvePoint(x: $0, power: $1) }

@@ -24,6 +24,8 @@ public final class EffectRunner {
     private var confirmedOverwrite: String?
     /// The environment that names the state folder autosaves fall back to (XDG_STATE_HOME, HOME).
     public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Cancels the running search for the solver's designs when a newer edit waits.
+    private var solveReporter: ProgressReporter?
 
     public init(engine: Engine, autosavePath: String?) {
         self.engine = engine
@@ -37,15 +39,23 @@ public final class EffectRunner {
         switch effect {
         case .quit:
             break
-        case .save(let design, let path):
+        case .save(let design, let path, let original):
             do {
-                try writeAtomically(try design.yamlText(), to: path)
+                var text = try design.yamlText()
+                var inPlace = false
+                if let original,
+                    let patched = DesignPatch.patch(original.text, from: original.design, to: design, file: path)
+                {
+                    text = patched
+                    inPlace = true
+                }
+                try writeAtomically(text, to: path)
                 if let autosavePath { Autosave.remove(path: autosavePath) }
                 Autosave.remove(
                     path: Autosave.path(
                         for: DesignDocument(design: design, path: path, displayName: path),
                         environment: [:]))
-                mailbox.post(.saved(path: path, design: design))
+                mailbox.post(.saved(path: path, design: design, text: inPlace ? text : nil))
             } catch {
                 mailbox.post(.saveFailed("\(error)"))
             }
@@ -54,12 +64,28 @@ public final class EffectRunner {
             // typing never piles up analyses on the machine's cores.
             if evaluating {
                 pendingEvaluation = (design, generation)
+                solveReporter?.cancel()
                 return
             }
             evaluating = true
+            // The solver's designs come last and stop early when another edit is waiting.
+            let solving = ProgressReporter()
+            solveReporter = solving
             Task.detached {
-                mailbox.post(.evaluated(engine.evaluate(design, generation: generation, comparison: false)))
-                mailbox.post(.evaluated(engine.evaluate(design, generation: generation)))
+                // The headline first, then the power curves, then every layout compared.
+                let first = engine.evaluate(design, generation: generation, comparison: false, curves: false)
+                mailbox.post(.evaluated(first))
+                let plotted = engine.evaluate(design, generation: generation, comparison: false, reusing: first)
+                mailbox.post(.evaluated(plotted))
+                var full = engine.evaluate(design, generation: generation, curves: false, reusing: plotted)
+                full.powerVsCells = plotted.powerVsCells
+                full.powerVsEffect = plotted.powerVsEffect
+                mailbox.post(.evaluated(full))
+                if let reach = engine.reachTarget, !solving.isCancelled,
+                    let found = try? reach(design, solving), !solving.isCancelled
+                {
+                    mailbox.post(.targetsSolved(generation: generation, recommendations: found))
+                }
                 mailbox.post(.evaluationDone)
             }
         case .autosave(let design, let path):
@@ -78,14 +104,19 @@ public final class EffectRunner {
             }
         case .removeAutosave(let path):
             Autosave.remove(path: path)
-        case .startJob(let id, let job, let design):
+        case .startJob(let id, let job, let design, let parameter):
             guard engine.jobs.indices.contains(job) else {
                 mailbox.post(.jobFailed(id: id, reason: "no such job"))
                 return
             }
             let reporter = ProgressReporter()
             reporters[id] = reporter
-            let run = engine.jobs[job].run
+            let plain = engine.jobs[job].run
+            let withValue = engine.jobs[job].runWith
+            let run: @Sendable (Design, ProgressReporter) async throws -> JobResult = { design, progress in
+                if let withValue, let parameter { return try await withValue(design, parameter, progress) }
+                return try await plain(design, progress)
+            }
             tasks[id] = Task.detached {
                 do {
                     let result = try await run(design, reporter)
@@ -104,6 +135,15 @@ public final class EffectRunner {
                     mailbox.post(.comparisonLoaded(path: path, design: design, summary: summary))
                 } catch {
                     mailbox.post(.comparisonFailed("\(error)"))
+                }
+            }
+        case .open(let path):
+            Task.detached {
+                do {
+                    let (document, issues) = try DesignDocument.openLeniently(path: path)
+                    mailbox.post(.opened(document: document, issues: issues))
+                } catch {
+                    mailbox.post(.openFailed("\(error)"))
                 }
             }
         case .cancelJob(let id):

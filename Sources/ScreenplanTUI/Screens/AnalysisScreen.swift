@@ -8,12 +8,25 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     buffer.put("Analysis", x: 1, y: 1, role: .heading)
     let analysis = state.evaluation?.analysis
     if let summary = analysis?.summary {
-        let text =
-            "layout \(analysis!.layout)   median power \(fixed(summary.median_power, 2))   worst \(summary.worst_perturbation) (\(fixed(summary.worst_power, 2)))   \(money(summary.cost, summary.currency))"
-        buffer.put(text, x: 11, y: 1, maxWidth: buffer.width - 12)
+        let target = d.analysis.target_power
+        let meets = summary.median_power >= target
+        var x = 11
+        x += buffer.put("median power ", x: x, y: 1, role: .dim)
+        x += buffer.put(fixed(summary.median_power, 2), x: x, y: 1, role: meets ? .good : .warning)
+        x += buffer.put(
+            meets ? " meets target \(fixed(target, 2))" : " below target \(fixed(target, 2))", x: x, y: 1,
+            role: meets ? .good : .warning)
+        let rest = "  worst \(summary.worst_perturbation) \(fixed(summary.worst_power, 2))  \(money(summary.cost, summary.currency))"
+        x += buffer.put(rest, x: x, y: 1, maxWidth: buffer.width - x - 1)
+        let layout = "  layout \(analysis!.layout)"
+        if x + layout.count < buffer.width { buffer.put(layout, x: x, y: 1, role: .dim) }
     } else {
         let note = state.evaluation?.analysisNote ?? "computing\(g.ellipsis)"
         buffer.put(note, x: 11, y: 1, role: .dim, maxWidth: buffer.width - 12)
+    }
+    if state.showTable {
+        renderPerturbationTable(state, into: &buffer)
+        return
     }
     let top = Geometry.recommendationsTop(height: buffer.height)
     let leftWidth = buffer.width >= 120 ? 46 : buffer.width / 2 - 2
@@ -46,13 +59,14 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         buffer.put("Power vs cells per perturbation", x: x, y: 3, role: .heading, maxWidth: w)
         plot(
             cells, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "cells",
-            format: { grouped(Int($0)) }, marker: Double(d.sampling.cells_per_perturbation), glyphs: g)
+            format: { grouped(Int($0)) }, marker: Double(d.sampling.cells_per_perturbation),
+            target: d.analysis.target_power, glyphs: g)
     }
     let effectPlot = { (buffer: inout Buffer, x: Int, w: Int) in
         buffer.put("Power vs effect size", x: x, y: 3, role: .heading, maxWidth: w)
         plot(
             effects, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "|log2 FC|",
-            format: { fixed($0, 1) }, glyphs: g)
+            format: { fixed($0, 1) }, target: d.analysis.target_power, glyphs: g)
     }
     if plotWidth >= 90 {
         let half = plotWidth / 2 - 1
@@ -64,18 +78,30 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         cellsPlot(&buffer, plotX, plotWidth)
     }
 
-    // Recommendations.
-    let recommendations = analysis?.recommendations ?? []
+    // Recommendations, each with what it does to median power and cost.
+    let recommendations = state.recommendations
     buffer.put("Recommendations", x: 1, y: top, role: .heading)
-    buffer.put("Enter applies, u undoes", x: 18, y: top, role: .dim)
+    buffer.put("Enter applies, u undoes, t per-perturbation table", x: 18, y: top, role: .dim, maxWidth: buffer.width - 19)
     guard !recommendations.isEmpty else {
-        buffer.put(
-            g.missing + (analysis == nil ? " no analysis" : " none: the design meets its targets"), x: 1, y: top + 1,
-            role: .dim)
+        let text: String
+        if let summary = analysis?.summary {
+            text =
+                summary.median_power >= d.analysis.target_power
+                ? "none: median power \(fixed(summary.median_power, 2)) meets the target \(fixed(d.analysis.target_power, 2))"
+                : "none yet: median power \(fixed(summary.median_power, 2)) is below the target \(fixed(d.analysis.target_power, 2)); the solver's designs follow when found"
+        } else {
+            text = "no analysis"
+        }
+        for (i, line) in wrap(g.missing + " " + text, buffer.width - 2).prefix(2).enumerated() {
+            buffer.put(line, x: 1, y: top + 1 + i, role: .dim)
+        }
         return
     }
-    let rows = Geometry.recommendationRows(height: buffer.height) - 1
+    let detailLines = 3
+    let rows = max(1, Geometry.recommendationRows(height: buffer.height) - 1 - detailLines)
+    let tall = buffer.height >= 40
     let first = max(0, state.recommendation - rows + 1)
+    let effectWidth = 11
     for i in 0..<rows {
         let index = first + i
         guard index < recommendations.count else { break }
@@ -83,13 +109,120 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         let y = top + 1 + i
         let mark = state.appliedRecommendations.contains(r.id) ? g.check : (r.change.isEmpty ? " " : "+")
         buffer.put(mark, x: 1, y: y, role: .good)
-        buffer.put(r.message, x: 3, y: y, maxWidth: buffer.width - 4)
+        if let x = r.effect {
+            let role: Role = x.meetsTarget ? .good : (x.lowersPowerBelowTarget ? .error : .warning)
+            let arrow = state.capabilities.unicode ? "→" : ">"
+            buffer.put("\(fixed(x.median_power_before, 2))\(arrow)\(fixed(x.median_power_after, 2))", x: 3, y: y, role: role)
+        } else {
+            buffer.put(r.change.isEmpty ? "advice" : "n/a", x: 3, y: y, role: .dim)
+        }
+        buffer.put(r.message, x: 3 + effectWidth, y: y, maxWidth: buffer.width - 4 - effectWidth)
         if index == state.recommendation { buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected) }
     }
+    // The selected one in full: its effect (and whether it reaches the target), and the edit.
     let selected = recommendations[min(state.recommendation, recommendations.count - 1)]
-    let change =
-        selected.change.isEmpty
-        ? "advice only (no field change)"
-        : "applies " + selected.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", ")
-    buffer.put(change, x: 3, y: buffer.height - 3, role: .dim, maxWidth: buffer.width - 4)
+    var detail: [(String, Role)] = []
+    if let x = selected.effect {
+        let verdict =
+            x.meetsTarget
+            ? "reaches the target \(fixed(x.target_power, 2))"
+            : (x.lowersPowerBelowTarget ? "LOWERS POWER BELOW the target \(fixed(x.target_power, 2))" : "still below the target \(fixed(x.target_power, 2))")
+        detail.append(
+            ("median power \(fixed(x.median_power_before, 2)) → \(fixed(x.median_power_after, 2)), \(verdict); cost \(money(x.cost_before, x.currency)) → \(money(x.cost_after, x.currency))",
+             x.meetsTarget ? .good : .warning))
+    }
+    detail.append(
+        (selected.change.isEmpty
+            ? "advice only (no field change)"
+            : "Enter applies " + selected.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", "), .dim))
+    var lines: [(String, Role)] = []
+    for (text, role) in detail { lines += wrap(text, buffer.width - 4).map { ($0, role) } }
+    let bottom = tall ? top + Geometry.recommendationRows(height: buffer.height) : buffer.height - 3
+    let y0 = bottom - min(detailLines, lines.count) + 1
+    for (i, line) in lines.prefix(detailLines).enumerated() {
+        buffer.put(line.0, x: 3, y: y0 + i, role: line.1, maxWidth: buffer.width - 4)
+    }
+    if tall { renderPerturbationTable(state, into: &buffer, top: bottom + 1) }
+}
+
+/// Columns of the per-perturbation table, in the order `o` cycles through them.
+public enum TableColumn: Int, CaseIterable, Sendable {
+    case power, target, umis, cells, effect, sd
+
+    var title: String {
+        switch self {
+        case .power: return "power"
+        case .target: return "target"
+        case .umis: return "UMIs/ctrl cell"
+        case .cells: return "cells"
+        case .effect: return "effect log2"
+        case .sd: return "sd log2"
+        }
+    }
+}
+
+/// The table's row order (indices into the evaluation's rows) for a sort: power ascending
+/// first, so the weak perturbations are on top. Computed when the evaluation or the sort
+/// changes, not per frame (sorting thousands of rows would cost the keystroke budget).
+func tableOrder(_ rows: [PerturbationRow], by column: TableColumn, descending: Bool) -> [Int] {
+    let ascending: [Int]
+    let i = rows.indices
+    switch column {
+    case .power: ascending = i.sorted { (rows[$0].power, rows[$0].name) < (rows[$1].power, rows[$1].name) }
+    case .target: ascending = i.sorted { (rows[$0].target, rows[$0].name) < (rows[$1].target, rows[$1].name) }
+    case .umis:
+        ascending = i.sorted { (rows[$0].targetUMIs ?? -1, rows[$0].name) < (rows[$1].targetUMIs ?? -1, rows[$1].name) }
+    case .cells: ascending = i.sorted { (rows[$0].cells, rows[$0].name) < (rows[$1].cells, rows[$1].name) }
+    case .effect: ascending = i.sorted { (abs(rows[$0].effect), rows[$0].name) < (abs(rows[$1].effect), rows[$1].name) }
+    case .sd: ascending = i.sorted { (rows[$0].sd ?? .infinity, rows[$0].name) < (rows[$1].sd ?? .infinity, rows[$1].name) }
+    }
+    return descending ? ascending.reversed() : ascending
+}
+
+/// The per-perturbation table: target, expected UMIs per control cell, cells, effect, sd, power, flags.
+func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: Int = 2) {
+    let g = state.capabilities.glyphs
+    let all = state.evaluation?.perturbations ?? []
+    let rows = state.tableRowOrder.count == all.count ? state.tableRowOrder.map { all[$0] } : all
+    let order = state.tableDescending ? "descending" : "ascending"
+    buffer.put("Perturbations", x: 1, y: top, role: .heading)
+    buffer.put(
+        "\(rows.count) rows, by \(state.tableSort.title) \(order) (t table, o column, r reverse)", x: 15, y: top, role: .dim,
+        maxWidth: buffer.width - 16)
+    let header = [("name", 10), ("target", 8), ("UMIs/ctrl", 9), ("cells", 7), ("effect", 7), ("sd", 6), ("power", 5)]
+    var x = 1
+    for (i, (title, w)) in header.enumerated() {
+        let sorted = (i == 1 && state.tableSort == .target) || (i == 2 && state.tableSort == .umis)
+            || (i == 3 && state.tableSort == .cells) || (i == 4 && state.tableSort == .effect)
+            || (i == 5 && state.tableSort == .sd) || (i == 6 && state.tableSort == .power)
+        let text = i == 0 || i == 1 ? title : leftPad(title, w)
+        buffer.put(text, x: x, y: top + 1, role: sorted ? .accent : .heading, maxWidth: w)
+        x += w + 1
+    }
+    buffer.put("flags", x: x, y: top + 1, role: .heading)
+    let visible = Geometry.tableRows(height: buffer.height, top: top)
+    let target = state.design.analysis.target_power
+    for i in 0..<visible {
+        let index = state.table.scroll + i
+        guard index < rows.count else { break }
+        let r = rows[index]
+        let y = top + 2 + i
+        var x = 1
+        let cells: [(String, Int, Role)] = [
+            (clip(r.name, 10, ellipsis: g.ellipsis), 10, .normal),
+            (clip(r.target, 8, ellipsis: g.ellipsis), 8, .normal),
+            (leftPad(r.targetUMIs.map { fixed($0, $0 < 10 ? 2 : 0) } ?? "n/a", 9), 9, r.targetUMIs == nil ? .dim : .normal),
+            (leftPad(grouped(r.cells), 7), 7, .normal),
+            (leftPad(fixed(r.effect, 2), 7), 7, .normal),
+            (leftPad(r.sd.map { fixed($0, 3) } ?? "n/a", 6), 6, r.sd == nil ? .dim : .normal),
+            (leftPad(fixed(r.power, 2), 5), 5, r.power >= target ? .good : .warning),
+        ]
+        for (text, w, role) in cells {
+            buffer.put(text, x: x, y: y, role: role, maxWidth: w)
+            x += w + 1
+        }
+        buffer.put(r.flags.joined(separator: ", "), x: x, y: y, role: .dim, maxWidth: max(0, buffer.width - x - 1))
+        if state.showTable, index == state.table.cursor { buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected) }
+    }
+    if rows.isEmpty { buffer.put(g.missing + " no analysis", x: 1, y: top + 2, role: .dim) }
 }

@@ -13,8 +13,8 @@ private struct CompareRow {
 func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
     let g = state.capabilities.glyphs
     let d = state.design
-    if state.compareDesigns, let other = state.otherDesign {
-        renderDesignComparison(state, other, into: &buffer)
+    if state.compareDesigns, !state.pins.isEmpty {
+        renderDesignComparison(state, into: &buffer)
         return
     }
     buffer.put("Compare layouts", x: 1, y: 1, role: .heading)
@@ -120,52 +120,65 @@ func shortStrategyName(_ name: String) -> String {
 
 // MARK: - Two designs side by side (`:compare PATH`)
 
-func renderDesignComparison(_ state: AppState, _ other: ComparedDesign, into buffer: inout Buffer) {
+func renderDesignComparison(_ state: AppState, into buffer: inout Buffer) {
     let g = state.capabilities.glyphs
     let mine = state.design
-    let theirs = other.design
+    let pins = state.pins
     buffer.put("Compare designs", x: 1, y: 1, role: .heading)
-    buffer.put("d: back to layouts", x: 18, y: 1, role: .dim)
-    let labelWidth = 22
-    let columnWidth = max(16, (buffer.width - labelWidth - 2) / 3)
-    buffer.put("this design", x: labelWidth, y: 3, role: .heading)
     buffer.put(
-        clip(other.path, columnWidth - 1, ellipsis: g.ellipsis), x: labelWidth + columnWidth, y: 3, role: .heading)
-    buffer.put("difference", x: labelWidth + 2 * columnWidth, y: 3, role: .heading)
-    var rows: [(String, Double, Double, (Double) -> String, Bool?)] = [
-        ("perturbations", Double(mine.perturbationCount), Double(theirs.perturbationCount), { grouped(Int($0)) }, nil),
-        (
-            "cells / perturbation", Double(mine.sampling.cells_per_perturbation),
-            Double(theirs.sampling.cells_per_perturbation), { grouped(Int($0)) }, nil
-        ),
-        ("cells loaded", Double(mine.cellsLoaded), Double(theirs.cellsLoaded), { grouped(Int($0)) }, nil),
-        ("batches", Double(mine.batching.batches), Double(theirs.batching.batches), { grouped(Int($0)) }, nil),
-    ]
-    if let a = state.evaluation?.analysis?.summary, let b = other.summary {
-        rows.append(("median power", a.median_power, b.median_power, { fixed($0, 2) }, true))
-        rows.append(("worst power", a.worst_power, b.worst_power, { fixed($0, 2) }, true))
-        rows.append(("cost (\(a.currency))", a.cost, b.cost, { grouped(Int($0)) }, false))
-    } else {
-        rows.append(
-            (
-                "cost (est., \(mine.cost.currency))", estimatedCost(mine), estimatedCost(theirs),
-                { grouped(Int($0)) }, false
-            ))
+        "\(pins.count) pinned or read; ←→ choose, Enter uses it, d layouts, P pins this design", x: 18, y: 1,
+        role: .dim, maxWidth: buffer.width - 19)
+    let labelWidth = 22
+    let columnWidth = 18
+    let fit = max(1, (buffer.width - labelWidth - 1) / columnWidth - 1)
+    let selected = min(state.pinColumn, max(0, pins.count - 1))
+    let first = max(0, min(selected - fit + 1, pins.count - fit))
+    let shown = Array(pins.indices.dropFirst(first).prefix(fit))
+    buffer.put("this design", x: labelWidth, y: 3, role: .heading)
+    for (n, i) in shown.enumerated() {
+        let x = labelWidth + (n + 1) * columnWidth
+        buffer.put(clip(pins[i].path, columnWidth - 2, ellipsis: g.ellipsis), x: x, y: 3, role: .heading)
+        if i == selected { buffer.paint(x: x, y: 3, width: columnWidth - 1, height: 1, role: .selected) }
     }
+    typealias Row = (label: String, value: (Design, AnalysisSummary?) -> Double?, text: (Double) -> String, better: Bool?)
+    let currency = state.evaluation?.analysis?.summary.currency ?? mine.cost.currency
+    let rows: [Row] = [
+        ("median power", { $1?.median_power }, { fixed($0, 2) }, true),
+        ("worst power", { $1?.worst_power }, { fixed($0, 2) }, true),
+        ("cost (\(currency))", { d, s in s?.cost ?? estimatedCost(d) }, { grouped(Int($0)) }, false),
+        ("perturbations", { d, _ in Double(d.perturbationCount) }, { grouped(Int($0)) }, nil),
+        ("cells / perturbation", { d, _ in Double(d.sampling.cells_per_perturbation) }, { grouped(Int($0)) }, nil),
+        ("reads / cell", { d, _ in d.measurement.reads_per_cell }, { grouped(Int($0)) }, nil),
+        ("batches", { d, _ in Double(d.batching.batches) }, { grouped(Int($0)) }, nil),
+        ("cells loaded", { d, _ in Double(d.cellsLoaded) }, { grouped(Int($0)) }, nil),
+    ]
+    let own = state.evaluation?.generation == state.generation ? state.evaluation?.analysis?.summary : nil
     var y = 4
     for row in rows {
-        buffer.put(row.0, x: 1, y: y, role: .dim, maxWidth: labelWidth - 2)
-        buffer.put(row.3(row.1), x: labelWidth, y: y)
-        buffer.put(row.3(row.2), x: labelWidth + columnWidth, y: y)
-        let delta = row.2 - row.1
-        if delta != 0 {
-            let role: Role = row.4.map { ($0 == (delta > 0)) ? .good : .warning } ?? .accent
-            buffer.put((delta > 0 ? "+" : "-") + row.3(abs(delta)), x: labelWidth + 2 * columnWidth, y: y, role: role)
+        buffer.put(row.label, x: 1, y: y, role: .dim, maxWidth: labelWidth - 2)
+        let reference = row.value(mine, own)
+        buffer.put(reference.map(row.text) ?? g.missing, x: labelWidth, y: y, role: reference == nil ? .dim : .normal)
+        for (n, i) in shown.enumerated() {
+            let x = labelWidth + (n + 1) * columnWidth
+            guard let value = row.value(pins[i].design, pins[i].summary) else {
+                buffer.put(g.missing, x: x, y: y, role: .dim)
+                continue
+            }
+            var text = row.text(value)
+            var role = Role.normal
+            if let reference, value != reference {
+                let delta = value - reference
+                text += " (" + (delta > 0 ? "+" : "-") + row.text(abs(delta)) + ")"
+                role = row.better.map { ($0 == (delta > 0)) ? .good : .warning } ?? .accent
+            }
+            buffer.put(text, x: x, y: y, role: role, maxWidth: columnWidth - 1)
         }
         y += 1
     }
+    guard pins.indices.contains(selected) else { return }
+    let other = pins[selected]
     y += 1
-    buffer.put(fieldsDiffer(other.differences.count), x: 1, y: y, role: .heading)
+    buffer.put("\(other.path): " + fieldsDiffer(other.differences.count), x: 1, y: y, role: .heading, maxWidth: buffer.width - 2)
     y += 1
     for difference in other.differences where y < buffer.height - 3 {
         let x = min(labelWidth + columnWidth, 40)

@@ -8,13 +8,16 @@ func renderSimulateScreen(_ state: AppState, into buffer: inout Buffer) {
     buffer.put("Enter starts the selected run, Esc cancels it", x: 11, y: 1, role: .dim, maxWidth: buffer.width - 12)
     let jobs = state.engine.jobs
     if jobs.isEmpty {
-        buffer.put("the simulator is not available in this build", x: 2, y: Geometry.jobsTop, role: .dim)
+        buffer.put("no long runs: the engine offers none", x: 2, y: Geometry.jobsTop, role: .dim)
     }
     for (i, job) in jobs.enumerated() {
         let y = Geometry.jobsTop + i
         buffer.put(i == state.jobChoice ? String(g.pointer) : " ", x: 1, y: y, role: .accent)
         buffer.put(job.title, x: 3, y: y, role: .normal, maxWidth: 24)
-        buffer.put(job.summary, x: 28, y: y, role: .dim, maxWidth: buffer.width - 29)
+        // The run's setting (+/- changes it) before its summary.
+        let setting = state.jobParameter(i).map { "[\($0) \(job.parameter?.name ?? "")] " } ?? ""
+        let used = buffer.put(setting, x: 28, y: y, role: .accent, maxWidth: buffer.width - 29)
+        buffer.put(job.summary, x: 28 + used, y: y, role: .dim, maxWidth: buffer.width - 29 - used)
         if i == state.jobChoice { buffer.paint(x: 0, y: y, width: 27, height: 1, role: .selected) }
     }
     guard let run = state.job else { return }

@@ -1,36 +1,60 @@
 // MARK: - Terminal plots: braille line plots (2×4 dots per cell) with an ASCII twin
 
 /// Draws `points` (x ascending, y in [0, 1]) as a line in the rectangle, with y labels on the left
-/// and the x range underneath. `marker` draws a vertical tick at that x (the design's value).
+/// and ticked x values underneath. `marker` draws a vertical tick at that x (the design's value);
+/// `target` a dashed horizontal line at that power (the design's target power).
 ///
 /// Braille packs 2 × 4 dots into a cell, so a 40 × 8 plot has 80 × 32 dots of resolution; ASCII
 /// terminals get one `*` per column instead.
 func plot(
     _ points: [CurvePoint], into buffer: inout Buffer, x: Int, y: Int, width: Int, height: Int,
-    xLabel: String, format: (Double) -> String, marker: Double? = nil, glyphs: Glyphs
+    xLabel: String, format: (Double) -> String, marker: Double? = nil, target: Double? = nil, glyphs: Glyphs
 ) {
-    let labelWidth = 4
+    let labelWidth = 5
     let w = width - labelWidth - 1
     let h = height - 1
     guard w >= 4, h >= 2 else { return }
-    for (i, label) in ["1.0", "0.5", "0.0"].enumerated() {
-        let row = y + [0, h / 2, h - 1][i]
-        buffer.put(leftPad(label, labelWidth - 1), x: x, y: row, role: .dim)
+    func rowOf(_ power: Double) -> Int { Int(((1 - min(1, max(0, power))) * Double(h - 1)).rounded()) }
+    // y ticks: 0, 0.5, 1 and the target power (which wins a shared row).
+    var yTicks: [(Int, String, Role)] = [(rowOf(1), "1.0", .dim), (rowOf(0.5), "0.5", .dim), (rowOf(0), "0.0", .dim)]
+    if let target {
+        yTicks.removeAll { $0.0 == rowOf(target) }
+        yTicks.append((rowOf(target), fixed(target, 2), .warning))
+    }
+    for (row, label, role) in yTicks {
+        buffer.put(leftPad(label, labelWidth - 1), x: x, y: y + row, role: role)
     }
     for row in 0..<h { buffer.put(String(glyphs.vertical), x: x + labelWidth - 1, y: y + row, role: .border) }
     guard let first = points.first, let last = points.last, last.x > first.x else {
         buffer.put("no curve", x: x + labelWidth + 1, y: y + h / 2, role: .dim)
         return
     }
-    let left = format(first.x)
-    let right = format(last.x)
-    buffer.put(left, x: x + labelWidth, y: y + h, role: .dim)
-    buffer.put(right, x: x + width - right.count - 1, y: y + h, role: .dim)
-    let middle = xLabel
-    buffer.put(
-        middle, x: x + labelWidth + max(left.count + 1, (w - middle.count) / 2), y: y + h, role: .dim,
-        maxWidth: max(0, w - left.count - right.count - 2))
     let span = last.x - first.x
+    // x ticks: the ends and three between, each labelled where it does not touch its neighbour;
+    // the axis name goes at the right end when there is room.
+    var used = -1
+    let name = xLabel
+    let nameX = x + width - name.count - 1
+    for k in 0...4 {
+        let value = first.x + span * Double(k) / 4
+        let column = x + labelWidth + min(w - 1, Int(Double(k) / 4 * Double(w - 1) + 0.5))
+        let label = format(value)
+        var at = k == 4 ? column - label.count + 1 : (k == 0 ? column : column - label.count / 2)
+        at = max(x + labelWidth, at)
+        guard at > used + 1, at + label.count <= x + width else { continue }
+        buffer.put(glyphs.braille ? "┴" : "+", x: column, y: y + h - 1, role: .border)
+        buffer.put(label, x: at, y: y + h, role: .dim)
+        used = at + label.count
+    }
+    if nameX > used + 1 {
+        buffer.put(name, x: nameX, y: y + h, role: .dim)
+    }
+    if let target {
+        let row = y + rowOf(target)
+        for column in 0..<w where buffer[x + labelWidth + column, row].symbol == " " {
+            buffer.put(glyphs.braille ? "╌" : "-", x: x + labelWidth + column, y: row, role: .warning)
+        }
+    }
 
     if let marker, marker >= first.x, marker <= last.x {
         let column = x + labelWidth + min(w - 1, Int((marker - first.x) / span * Double(w - 1) + 0.5))

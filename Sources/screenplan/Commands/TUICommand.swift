@@ -16,9 +16,13 @@ struct TUICommand: ParsableCommand {
     var bench = false
 
     func run() throws {
-        let document: DesignDocument
-        if let design {
+        var document: DesignDocument
+        var issues: [DesignIssue] = []
+        if let design, bench {
             document = try DesignDocument.open(path: design)
+        } else if let design {
+            // An invalid design opens with its problems listed, to be fixed in place.
+            (document, issues) = try DesignDocument.openLeniently(path: design)
         } else {
             document = try DesignDocument.embeddedDefault()
         }
@@ -30,14 +34,14 @@ struct TUICommand: ParsableCommand {
                     "tui \(w)x\(h): first frame \(String(format: "%.2f", r.firstFrameMs)) ms, "
                         + "keystroke mean \(String(format: "%.2f", r.keystrokeMs)) ms, "
                         + "p95 \(String(format: "%.2f", r.keystrokeP95Ms)) ms, max \(String(format: "%.2f", r.keystrokeMaxMs)) ms "
-                        + "(\(r.keystrokes) keystrokes)")
+                        + "(\(r.keystrokes) keystrokes), nudge to analysed frame \(String(format: "%.1f", r.nudgeToAnalysedFrameMs)) ms")
             }
             return
         }
         guard isatty(0) != 0, isatty(1) != 0 else {
             throw CommandFailure.input("the terminal UI needs a terminal; use the subcommands in scripts (see --help)")
         }
-        let code = TerminalApp.run(document: document, engine: tuiEngine())
+        let code = TerminalApp.run(document: document, engine: tuiEngine(), issues: issues)
         if code != 0 { throw CommandFailure.runtime("the terminal UI stopped with an error") }
     }
 }

@@ -10,8 +10,13 @@ import ScreenplanTUI
 
 func tuiEngine() -> Engine {
     let analyzer = Analyzer()
+    let last = LastEvaluation()
     return Engine(
-        analyze: { design in try analyzer.analyze(design) },
+        analyze: { design in
+            let evaluation = try analyzer.evaluate(design)
+            last.store(design, evaluation)
+            return evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer))
+        },
         powerVsCells: { design, cells in
             try analyzer.powerVersusCells(design, cells: cells, layout: nil).map(\.power)
         },
@@ -24,7 +29,37 @@ func tuiEngine() -> Engine {
             Exporter(title: "report (\(format.rawValue))", fileExtension: format.rawValue) { design, path in
                 try ReportRenderer.write(try ReportModel.build(design: design, analyzer: analyzer), to: path)
             }
+        },
+        reachTarget: { design, progress in try Recommendations.reachTarget(design, analyzer: analyzer, progress: progress) },
+        perturbationRows: { design in
+            let evaluation = try last.evaluation(of: design) ?? analyzer.evaluate(design)
+            let times = design.timePoints
+            return evaluation.rows.map { r in
+                PerturbationRow(
+                    name: times.count > 1 ? "\(r.name) @\(Int(times[r.timeIndex]))h" : r.name, target: r.target,
+                    targetUMIs: r.targetUMIs, cells: r.cells, batches: r.batches, effect: r.targetEffect,
+                    sd: r.targetSD.isFinite ? r.targetSD : nil, power: r.power, flags: r.flags)
+            }
         })
+}
+
+/// The last design analysed and its evaluation, so the Analysis table reuses the analysis of
+/// the same keystroke instead of evaluating again.
+private final class LastEvaluation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var design: Design?
+    private var value: Evaluation?
+
+    func store(_ d: Design, _ e: Evaluation) {
+        lock.lock(); defer { lock.unlock() }
+        design = d
+        value = e
+    }
+
+    func evaluation(of d: Design) -> Evaluation? {
+        lock.lock(); defer { lock.unlock() }
+        return design == d ? value : nil
+    }
 }
 
 /// The analysis module's layout (cached by the analyzer) as the grid the Layout screen draws.
@@ -78,8 +113,9 @@ private func umiHistogram(_ sorted: [Int]) -> Histogram? {
 
 /// Monte Carlo check of the analytical variances on the design as written.
 private func monteCarloJob() -> LongJob {
-    LongJob(title: "Monte Carlo (20 reps)", summary: "simulate the design 20 times; empirical vs predicted variance") { design, progress in
-        let result = try MonteCarlo.run(design: design, replicates: 20, seed: 1, progress: progress)
+    LongJob(title: "Monte Carlo", summary: "simulate the design N times (+/- sets N); empirical vs predicted variance",
+            parameter: JobParameter(name: "replicates", defaultValue: 20, range: 2...1000, step: 5)) { design, replicates, progress in
+        let result = try MonteCarlo.run(design: design, replicates: replicates, seed: 1, progress: progress)
         return JobResult(
             title: "Monte Carlo, \(result.replicates) replicates",
             figures: [
@@ -110,8 +146,9 @@ private func optimizeJob(analyzer: Analyzer) -> LongJob {
                 Figure("reads per cell", "\(Int(design.measurement.reads_per_cell)) → \(Int(best.reads_per_cell)) reads"),
                 Figure("batches", "\(design.batching.batches) → \(best.batches) \(design.batching.unit.rawValue)s"),
                 Figure("controls per batch", "\(best.control_cells_per_batch) cells (\(String(format: "%.1f", best.control_ratio))× a perturbation; √K = \(String(format: "%.1f", best.sqrt_k)))"),
-                Figure("apply with", best.change.map { ":set \($0.path) \($0.value)" }.joined(separator: "; ")),
-            ])
+                Figure("a applies", best.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", ")),
+            ],
+            changes: best.change)
     }
 }
 

@@ -1,0 +1,61 @@
+import Foundation
+import ScreenplanCore
+import TestSupport
+import Testing
+
+// MARK: - Recommendations say what they do to power and cost, and never hide leaving the target
+
+@Suite struct RecommendationEffectTests {
+    /// The embedded default at 250 cells per perturbation, with the lanes to hold them (the
+    /// design the issue saw a "fewer cells per lane" advice lower power on).
+    static func design250() throws -> Design {
+        var d = try DesignDocument.embeddedDefault().design
+        d = try d.setting("batching.batches", to: "48")
+        return try d.setting("sampling.cells_per_perturbation", to: "250")
+    }
+
+    @Test func everyChangeStatesItsMeasuredEffectAndSaysWhenItLeavesTheTarget() throws {
+        let analyzer = Analyzer()
+        let design = try Self.design250()
+        let result = try analyzer.analyze(design)
+        let applicable = result.recommendations.filter { !$0.change.isEmpty }
+        #expect(!applicable.isEmpty)
+        for r in applicable {
+            let x = try #require(r.effect, "\(r.id) has no effect")
+            #expect(abs(x.median_power_before - result.summary.median_power) < 1e-12)
+            #expect(x.target_power == design.analysis.target_power)
+            // The stated effect is the edited design's analysis.
+            var edited = design
+            for c in r.change { edited = try edited.setting(c.path, to: c.value) }
+            let after = try analyzer.analyze(edited).summary
+            #expect(abs(after.median_power - x.median_power_after) < 1e-9, "\(r.id)")
+            #expect(abs(after.cost - x.cost_after) < 1e-6, "\(r.id)")
+            #expect(r.message.contains("median power"))
+            if x.lowersPowerBelowTarget {
+                #expect(r.message.contains("below the target"), "\(r.id) hides that it leaves the target: \(r.message)")
+            }
+            if !x.meetsTarget { #expect(!r.message.contains("meets")) }
+        }
+    }
+
+    @Test func theSolversDesignsReachTheTarget() throws {
+        var d = try DesignDocument.embeddedDefault().design
+        // A small screen, so the solver's searches stay quick.
+        d.perturbations.targets = 40
+        d.system.genes = 300
+        d.system.network.regulators = 40
+        d.measurement.measured_genes = 300
+        d.batching.batches = 4
+        d = try d.setting("batching.batches", to: "4")
+        let analyzer = Analyzer()
+        let found = try Recommendations.reachTarget(d, analyzer: analyzer)
+        #expect(found.contains { $0.id == "reach-target-fewest-cells" })
+        for r in found {
+            let x = try #require(r.effect)
+            #expect(x.meetsTarget, "\(r.id): \(r.message)")
+            var edited = d
+            for c in r.change { edited = try edited.setting(c.path, to: c.value) }
+            #expect(try analyzer.evaluate(edited).medianPower >= d.analysis.target_power)
+        }
+    }
+}
