@@ -42,6 +42,8 @@ import numpy as np
 
 LOW, HIGH, WIDTH = 1.75, 4.25, 1e-6
 DECAY = 0.8
+# Euler steps before the first sample (5 time units, 4 relaxation times 1/λ, at dt = 0.01).
+SAFETY = 500
 
 
 def ecoli_network(seed):
@@ -92,7 +94,7 @@ def run_sergio_rs(genes, edges, cells, seed, dt):
     grn.set_mrs()
     profile = sergio_rs.MrProfile.from_random(grn, 1, (LOW, LOW + WIDTH), (HIGH, HIGH + WIDTH), seed)
     t0, c0 = time.perf_counter(), time.process_time()
-    sim = sergio_rs.Sim(grn, cells, 150, 10, dt, 1, seed)
+    sim = sergio_rs.Sim(grn, cells, SAFETY, 10, dt, 1, seed)
     df = sim.simulate(profile)
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     names = df["Genes"].to_list()
@@ -135,7 +137,7 @@ def run_sergio(genes, edges, rates, types, cells_per_type, seed, dt):
     prof.init_ = True
     grn.init(prof, update_half_resp=True)
     sim = sergio(grn)
-    sim.simulate(nCells=cells_per_type, noise_s=1, safety_iter=150, scale_iter=10, dt=dt)
+    sim.simulate(nCells=cells_per_type, noise_s=1, safety_iter=SAFETY, scale_iter=10, dt=dt)
     expr = sim.getSimExpr()
     seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     return seconds, cpu, list(expr.index), expr.to_numpy()
@@ -179,8 +181,8 @@ measurement:
   measured_genes: {len(genes)}
 batching:
   unit: lane
-  batches: {max(1, -(-cells // 20000))}
-  max_cells_per_batch: 20000
+  batches: 1
+  max_cells_per_batch: {cells}
   layout: pooled
   batch_effect_sd: 0
 """
@@ -315,9 +317,9 @@ def main():
     p.add_argument("--genes", type=int, default=2000, help="genes of the generated network")
     p.add_argument("--sergio-cells", type=int, default=2000,
                    help="cells SERGIO (Python) simulates; its cost per cell grows with the cells of a trajectory")
-    p.add_argument("--sergio-types", type=int, default=20, help="independent SERGIO trajectories (identical cell types)")
+    p.add_argument("--sergio-types", type=int, default=200, help="independent SERGIO trajectories (identical cell types)")
     p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--dt", type=float, default=0.1, help="screenplan's time step (hours)")
+    p.add_argument("--dt", type=float, default=0.25, help="screenplan's time step (hours)")
     p.add_argument("--sergio-dt", type=float, default=0.01, help="SERGIO's and sergio-rs's Euler step")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--network-seed", type=int, default=0)
