@@ -5,8 +5,9 @@ import Foundation
 //
 // A cell of a non-differentiating system forgets where it started after a few relaxation times:
 // the deviation from its start decays like e^{−λ_min t}, with λ_min the slowest relaxation rate
-// of the regulators' dynamics, the smallest −Re(eigenvalue) of their Jacobian at the attractor
-// (downstream genes follow the regulators and have their own window). Integrating a cell from the
+// of the system: the Jacobian is block triangular (downstream genes do not feed back), so its
+// eigenvalues are those of the regulator block at the attractor and −γ of each downstream gene,
+// and λ_min is the smallest −Re(eigenvalue) among them. Integrating a cell from the
 // attractor before the burn-in through the whole protocol therefore does the same as integrating
 // it from the attractor over only the last `stationaryWindowRelaxations`/λ_min hours before its
 // sampling time, under the same protocol, guides and medium (both are functions of time), up to
@@ -18,14 +19,16 @@ import Foundation
 // (`sample_before_steady_state`, whose point is that they have not relaxed).
 
 extension SimulationModel {
-    /// The slowest relaxation rate (per hour) of the regulators at the initial attractors: the
-    /// smallest −Re(λ) over the eigenvalues λ of the regulator Jacobian (LAPACK dgeev), per animal.
-    /// nil when it cannot be computed or is not positive (no stable attractor to relax to).
+    /// The slowest relaxation rate (per hour) at the initial attractors: the smallest −Re(λ) over
+    /// the eigenvalues λ of the regulator Jacobian (LAPACK dgeev), per animal, and the decay rates
+    /// of the downstream genes (the other eigenvalues of the block-triangular whole). nil when it
+    /// cannot be computed or is not positive (no stable attractor to relax to).
     static func slowestRelaxationRate(kinetics k: Kinetics, attractors: [[Double]], inputs: [[Double]]) -> Double? {
         let gr = k.regulatorCount
-        guard gr > 0 else { return k.decay.min() }
-        let none = PerturbationAction.none(genes: k.geneCount)
         var slowest = Double.infinity
+        for i in 0..<k.geneCount where k.regulatorPosition[i] < 0 { slowest = min(slowest, k.decay[i]) }
+        guard gr > 0 else { return slowest.isFinite && slowest > 0 ? slowest : nil }
+        let none = PerturbationAction.none(genes: k.geneCount)
         for (a, xr) in attractors.enumerated() {
             let (_, jacobian) = k.regulatorField(xr, input: inputs[min(a, inputs.count - 1)], action: none)
             var data = jacobian.data
