@@ -326,7 +326,12 @@ def main():
     p.add_argument("--workdir", default=None)
     p.add_argument("--keep", action="store_true")
     args = p.parse_args()
-    results = [bench(args, n) for n in args.networks.split(",") if n]
+    results = []
+    for n in args.networks.split(","):
+        if n:
+            results.append(bench(args, n))
+            # Each network's result as soon as it is known (the generated network takes minutes).
+            print("peers: " + json.dumps(results[-1]), file=sys.stderr, flush=True)
     json.dump(results, sys.stdout, indent=2)
     print()
 
