@@ -61,6 +61,7 @@ test: test-deps python-deps
 bench: build python-deps
 	$(BIN) bench
 	$(BIN) bench --design
+	$(BIN) bench --peers --python $(PYTHON)
 
 ## embed: regenerate the embedded default design from its sample screen
 embed:

@@ -15,4 +15,13 @@ static inline screenplan_double4 screenplan_sqrt4(screenplan_double4 x) {
     return __builtin_elementwise_sqrt(x);
 }
 
+#include <stdio.h>
+
+/// `%.6g` of one double into `out` (at most `size` bytes, NUL included); returns the length.
+/// A C call: formatting from Swift through `withVaList` boxes each value as a CVarArg, whose
+/// dynamic casts cost more than the formatting itself (states.mtx.gz writes millions of values).
+static inline int screenplan_format_g6(char *out, int size, double value) {
+    return snprintf(out, (size_t)size, "%.6g", value);
+}
+
 #endif

@@ -1,3 +1,4 @@
+import CVectorMath
 import CZlib
 import Foundation
 
@@ -142,9 +143,7 @@ public final class ByteBuffer {
     /// A real number in C's `%.6g` form (deterministic, 6 significant digits).
     public func append(real value: Double) {
         reserve(32)
-        let n = withVaList([value]) { args in
-            (storage + count).withMemoryRebound(to: CChar.self, capacity: 32) { vsnprintf($0, 32, "%.6g", args) }
-        }
+        let n = (storage + count).withMemoryRebound(to: CChar.self, capacity: 32) { screenplan_format_g6($0, 32, value) }
         count += Int(min(31, max(0, n)))
     }
 }

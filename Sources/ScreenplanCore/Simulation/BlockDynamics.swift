@@ -56,6 +56,11 @@ extension SimulationModel {
     /// so a cell's numbers do not depend on the order (a test compares blocks of 64 and of 41).
     func integrate(_ cells: [CellSetup], streams: inout [RandomStream], options: SimulationOptions,
                    stats: inout BlockStats) -> Matrix {
+        var cells = cells
+        if let window = stationaryWindow(options: options) {
+            // Only the last `window` hours before sampling matter (StationaryStart.swift).
+            for j in cells.indices { cells[j].tStart = max(cells[j].tStart, cells[j].tSample - window) }
+        }
         let dt = design.system.time_step_h
         let steps = cells.map { cell -> (Int, Int) in
             let first = Int((cell.tStart / dt).rounded(.down))
@@ -172,6 +177,18 @@ extension SimulationModel {
         let animalOf = cells.map { nicheR.isEmpty ? 0 : $0.animal }
         let invHalf = chH.map { 1 / $0 }
         let hillRuns = StepKernels.hillRuns(chN)
+        // Sparse production over W_r's nonzeros when W_r is sparse (StepKernels.swift).
+        let density = Double(k.regulatorWeights.data.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }) / Double(max(1, gr * nc))
+        let sparse = options.sparseProduction && density < SparseRows.densityLimit ? SparseRows(k.regulatorWeights) : nil
+        let spStart = UnsafeMutablePointer<Int>.allocate(capacity: gr + 1)
+        let spColumn = UnsafeMutablePointer<Int>.allocate(capacity: max(1, sparse?.nonzeros ?? 0))
+        let spValue = UnsafeMutablePointer<Double>.allocate(capacity: max(1, sparse?.nonzeros ?? 0))
+        defer { spStart.deallocate(); spColumn.deallocate(); spValue.deallocate() }
+        if let sparse {
+            for i in 0...gr { spStart[i] = sparse.rowStart[i] }
+            for i in 0..<sparse.nonzeros { spColumn[i] = sparse.column[i]; spValue[i] = sparse.value[i] }
+        }
+        var productFlops = 0.0  // flops of the regulator production actually executed
         var active = [Bool](repeating: false, count: n)
         var rho = [Double](repeating: 0, count: n)
         var mediumOf = [Int](repeating: 0, count: n)
@@ -236,8 +253,17 @@ extension SimulationModel {
                 let g0 = monotonicSeconds()
                 let width = hi - lo
                 gemmColumns += Double(width)
-                BLAS.gemm(m: gr, n: width, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gr), b: H + lo * nc,
-                          ldb: max(1, nc), beta: 0, c: S + lo * gr, ldc: max(1, gr))
+                if let sparse {
+                    for j in lo..<hi where active[j] {
+                        SparseRows.product(rowStart: spStart, column: spColumn, value: spValue, rows: gr,
+                                           h: H + j * nc, s: S + j * gr)
+                        productFlops += 2 * Double(sparse.nonzeros)
+                    }
+                } else {
+                    BLAS.gemm(m: gr, n: width, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gr), b: H + lo * nc,
+                              ldb: max(1, nc), beta: 0, c: S + lo * gr, ldc: max(1, gr))
+                    productFlops += 2.0 * Double(gr) * Double(nc) * Double(width)
+                }
                 if fine && gd > 0 {
                     downstreamWeights.data.withUnsafeBufferPointer { wdb in
                         sd.data.withUnsafeMutableBufferPointer { sdb in
@@ -284,8 +310,8 @@ extension SimulationModel {
         }
         stats.stepSeconds += monotonicSeconds() - t0
         stats.stepCPUSeconds += threadCPUSeconds() - cpu0
-        stats.stepFlops += 2.0 * Double(gr) * Double(nc) * gemmColumns
-        stats.flops += 2.0 * Double(gr) * Double(nc) * gemmColumns
+        stats.stepFlops += productFlops
+        stats.flops += productFlops
         stats.cellSteps += gemmColumns
         for j in 0..<n { stats.activeCellSteps += Double(kEnd[j] - kStart[j]) }
         if fine { stats.flops += 2.0 * Double(gd) * Double(nc) * gemmColumns }

@@ -78,6 +78,9 @@ public struct SimulationModel: Sendable {
     public let blockSize: Int
     /// Seconds spent compiling the model (network, attractors, batch effects, plan).
     public let setupSeconds: Double
+    /// Slowest relaxation rate of the regulators at the initial attractors (per hour; nil when
+    /// no stable attractor): how long a cell takes to forget its start (StationaryStart.swift).
+    public let slowestRelaxationRate_per_h: Double?
 
     /// Compiles a design and its network for simulation with `seed`.
     public init(design: Design, network: Network, seed: UInt64, options: SimulationOptions = SimulationOptions()) throws {
@@ -170,6 +173,13 @@ public struct SimulationModel: Sendable {
         }
         initialRegulators = initR
         initialState = initS
+        var attractorInputs: [[Double]] = []
+        for a in 0..<animalCount {
+            var u = startInput
+            if !niche.isEmpty { for i in 0..<g { u[i] += niche[a][i] } }
+            attractorInputs.append(u)
+        }
+        slowestRelaxationRate_per_h = Self.slowestRelaxationRate(kinetics: k, attractors: initR, inputs: attractorInputs)
 
         // Measured genes: modelled first, then background genes at fixed levels.
         let measured = design.measurement.measured_genes

@@ -79,6 +79,16 @@ public struct SimulationOptions: Sendable, Equatable {
     public var truthNewtonLimit: Int = 400
     /// Ratio of a multiplet's reads to a singlet's (10x figure: about 1.8).
     public var doubletLibraryRatio: Double = 1.8
+    /// Start a cell of a non-differentiating system (not bistable, sampled at steady state) from
+    /// the attractor `stationaryWindowRelaxations` slowest relaxation times before its sampling
+    /// time instead of before the burn-in (StationaryStart.swift). Same distribution of outputs
+    /// (SimulationShortcutTests); false integrates the whole protocol (reference).
+    public var stationaryStart: Bool = true
+    /// Length of that window in slowest relaxation times 1/λ_min (the start's memory is e^{−10}).
+    public var stationaryWindowRelaxations: Double = 10
+    /// Compute the regulators' production over the nonzeros of W_r when it is sparser than
+    /// `SparseRows.densityLimit` (false: always the dense GEMM; same numbers up to rounding).
+    public var sparseProduction: Bool = true
 
     public init() {}
 }

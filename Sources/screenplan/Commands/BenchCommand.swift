@@ -43,9 +43,28 @@ struct BenchCommand: ParsableCommand {
         """)
     var design = false
 
+    @Flag(name: .long, help: """
+        Run the peer benchmark instead: screenplan, sergio-rs and SERGIO on SERGIO's E. coli network \
+        and a 2,000-gene generated network (bench/peers.py, run with --python).
+        """)
+    var peers = false
+
+    @Option(name: .long, help: """
+        Python of the peer benchmark (with sergio-rs and sergio-scSim); default $SCREENPLAN_PYTHON, \
+        then .venv/bin/python, then python3.
+        """)
+    var python: String?
+
+    @Option(name: .long, help: "Cells per network in the peer benchmark.")
+    var peerCells: Int = 21_000
+
+    @Option(name: .long, help: "Peer networks: ecoli, generated or both (comma-separated).")
+    var peerNetworks: String = "ecoli,generated"
+
     func run() throws {
         if cells < 1 { throw CommandFailure.input("--cells must be at least 1") }
         if design { return try runDesignWorkloads() }
+        if peers { return try runPeers() }
         if let workload {
             guard let w = BenchmarkWorkload(rawValue: workload) else {
                 throw CommandFailure.input("--workload: `\(workload)` is not a workload; valid: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -133,6 +152,56 @@ struct BenchCommand: ParsableCommand {
             result["speedup_vs_numpy_dense"] = numpy.dense * s.activeCellSteps / seconds
         }
         return result
+    }
+
+    /// The peer benchmark: bench/peers.py (an independent client) builds each network from the
+    /// peers' own code, runs sergio-rs, `screenplan simulate --states` (this executable) and SERGIO
+    /// on it, and compares their clean expression per gene.
+    func runPeers() throws {
+        if peerCells < 2 { throw CommandFailure.input("--peer-cells must be at least 2") }
+        let env = ProcessInfo.processInfo.environment
+        let fm = FileManager.default
+        let interpreter = python ?? env["SCREENPLAN_PYTHON"]
+            ?? (fm.isExecutableFile(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
+        let script = env["SCREENPLAN_PEERS_SCRIPT"] ?? "bench/peers.py"
+        guard fm.fileExists(atPath: script) else {
+            throw CommandFailure.runtime("bench --peers: no \(script) (run from the repository or set SCREENPLAN_PEERS_SCRIPT)")
+        }
+        let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+            : fm.currentDirectoryPath + "/" + CommandLine.arguments[0]
+        var args = [interpreter, script, "--screenplan", me, "--cells", String(peerCells), "--networks", peerNetworks]
+        if let threads { args += ["--threads", String(threads)] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = args
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let results = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw CommandFailure.runtime("bench --peers: \(script) failed (status \(process.terminationStatus)); it needs sergio-rs and sergio-scSim in \(interpreter) (make python-deps)")
+        }
+        if json { print(try Self.encode(results)); return }
+        func num(_ d: [String: Any]?, _ k: String, _ f: String) -> String {
+            guard let v = d?[k] as? Double ?? (d?[k] as? Int).map(Double.init) else { return "n/a" }
+            return String(format: f, v)
+        }
+        print("network     genes   simulator    cells   seconds  gene·cells/s  × this/peer  mean diff (median)  variance ratio (median)")
+        for r in results {
+            let name = (r["network"] as? String ?? "").padding(toLength: 10, withPad: " ", startingAt: 0)
+            let genes = num(r, "genes", "%6.0f")
+            for (key, label, speedup, agreement) in [("screenplan", "screenplan", nil, nil),
+                                                    ("sergio_rs", "sergio-rs", "speedup_vs_sergio_rs", "screenplan_vs_sergio_rs"),
+                                                    ("sergio", "SERGIO", "speedup_vs_sergio", "screenplan_vs_sergio")] {
+                let d = r[key] as? [String: Any]
+                let agree = agreement.flatMap { r[$0] as? [String: Any] }
+                print("\(name) \(genes)   \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(num(d, "cells", "%7.0f")) \(num(d, "seconds", "%9.2f")) \(num(d, "gene_cells_per_second", "%13.3g")) \(speedup.map { num(r, $0, "%11.1f") + "×" } ?? "           -") \(agree.map { num($0, "mean_relative_difference_median", "%18.3f") } ?? "                 -") \(agree.map { num($0, "variance_ratio_median", "%24.3f") } ?? "                       -")")
+            }
+        }
+        print("(mean diff and variance ratio: screenplan against that peer, per gene; × this/peer: screenplan's gene·cells/s over the peer's)")
+        fflush(nil)
     }
 
     /// GFLOP/s of `workers` threads each running single-threaded dgemm of m × k × n: flops per

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import ScreenplanCore
+
+// Each shortcut of the simulator against the path it replaces: the stationary start against
+// integrating the whole protocol (same distribution of states), the sparse production against
+// the dense GEMM (same numbers up to rounding).
+
+/// A non-differentiating screen whose protocol (120 h) is long against the slowest relaxation
+/// time, with enough noise that states have a visible distribution.
+private func longProtocolDesign() -> String {
+    """
+    name: shortcut screen
+    system:
+      genes: 40
+      network: {seed: 8, regulators: 10, mean_in_degree: 2}
+      time_step_h: 1.0
+      intrinsic_noise: 0.3
+    perturbations: {targets: 3, moi: 0.2}
+    protocol:
+      - {medium: growth, perturb: false, duration_h: 24}
+      - {medium: growth, perturb: true, duration_h: 96}
+    sampling: {cells_per_perturbation: 200, control_cells: 500}
+    measurement: {measured_genes: 40, mrna_per_cell: 20000, doublet_rate_per_cell: 0}
+    batching: {batches: 2}
+    """
+}
+
+/// Two-sample Kolmogorov–Smirnov statistic.
+private func ksStatistic(_ a: [Double], _ b: [Double]) -> Double {
+    let x = a.sorted(), y = b.sorted()
+    var i = 0, j = 0, d = 0.0
+    while i < x.count && j < y.count {
+        let v = min(x[i], y[j])
+        while i < x.count && x[i] <= v { i += 1 }
+        while j < y.count && y[j] <= v { j += 1 }
+        d = max(d, abs(Double(i) / Double(x.count) - Double(j) / Double(y.count)))
+    }
+    return d
+}
+
+/// Where two runs' state distributions differ, per group of cells (controls and each
+/// perturbation): genes whose means differ by more than 4.5 standard errors, whose variances
+/// differ by more than 4.5 standard errors of the log ratio, and KS tests at α ≈ 10⁻⁴ on the
+/// three most variable genes. Empty when the distributions agree.
+private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
+    var problems: [String] = []
+    let sa = a.states, sb = b.states
+    let groups = Set(a.cells.map(\.perturbation)).sorted()
+    for group in groups {
+        let ca = zip(a.cells, sa).filter { $0.0.perturbation == group && !$0.0.doublet }.map(\.1)
+        let cb = zip(b.cells, sb).filter { $0.0.perturbation == group && !$0.0.doublet }.map(\.1)
+        let na = Double(ca.count), nb = Double(cb.count)
+        var spread: [(Double, Int)] = []
+        for g in 0..<a.model.geneCount {
+            let xa = ca.map { $0[g] }, xb = cb.map { $0[g] }
+            let ma = mean(xa), mb = mean(xb), va = variance(xa), vb = variance(xb)
+            guard va > 0 && vb > 0 else { continue }
+            let z = abs(ma - mb) / (va / na + vb / nb).squareRoot()
+            if z > 4.5 { problems.append("group \(group) gene \(g): means \(ma) and \(mb) (z = \(z))") }
+            let zv = abs(Foundation.log(va / vb)) / (2 / (na - 1) + 2 / (nb - 1)).squareRoot()
+            if zv > 4.5 { problems.append("group \(group) gene \(g): variances \(va) and \(vb) (z = \(zv))") }
+            spread.append((va / max(1e-12, ma * ma), g))
+        }
+        for (_, g) in spread.sorted(by: { $0.0 > $1.0 }).prefix(3) {
+            let d = ksStatistic(ca.map { $0[g] }, cb.map { $0[g] })
+            let critical = 2.15 * ((na + nb) / (na * nb)).squareRoot()  // α ≈ 10⁻⁴
+            if d > critical { problems.append("group \(group) gene \(g): KS D = \(d) > \(critical)") }
+        }
+    }
+    return problems
+}
+
+@Test func stationaryStartHasTheDistributionOfTheFullPath() throws {
+    let loaded = try loadDesign(longProtocolDesign())
+    var full = SimulationOptions()
+    full.threads = 2
+    full.stationaryStart = false
+    var short = full
+    short.stationaryStart = true
+    let a = try simulate(loaded, options: full)
+    let b = try simulate(loaded, options: short)
+    let rate = try #require(b.model.slowestRelaxationRate_per_h)
+    let window = try #require(b.model.stationaryWindow(options: short))
+    // The shortcut is in force: the window is shorter than burn-in plus protocol (132 h).
+    #expect(window == 10 / rate && window < 132)
+    #expect(b.summary.activeCellSteps < 0.9 * a.summary.activeCellSteps)
+    let problems = distributionDifferences(a, b)
+    #expect(problems.isEmpty, "\(problems.prefix(5))")
+
+    // The comparison sees a window that is too short: cells started a fifth of a relaxation
+    // time before sampling still carry the start's zero spread.
+    var tooShort = short
+    tooShort.stationaryWindowRelaxations = 0.2
+    let c = try simulate(loaded, options: tooShort)
+    #expect(!distributionDifferences(a, c).isEmpty)
+}
+
+@Test func historyDependentSystemsKeepTheFullPath() throws {
+    let base = try loadDesign(longProtocolDesign())
+    let model = try Simulator.prepare(design: base.design, network: try Simulator.network(for: base), seed: 1)
+    let options = SimulationOptions()
+    #expect(model.stationaryWindow(options: options) != nil)
+    for change in ["bistable_perturbation", "sample_before_steady_state"] {
+        var design = base.design
+        if change == "bistable_perturbation" { design.system.assumptions.bistable_perturbation = true }
+        else { design.system.assumptions.sample_before_steady_state = true }
+        let m = try Simulator.prepare(design: design, network: NetworkGenerator.generate(design.system), seed: 1)
+        #expect(m.stationaryWindow(options: options) == nil, "\(change)")
+    }
+    var differentiating = base.design
+    differentiating.system.dynamics = .differentiating
+    let m = try Simulator.prepare(design: differentiating, network: NetworkGenerator.generate(differentiating.system), seed: 1)
+    #expect(m.stationaryWindow(options: options) == nil)
+}
+
+@Test func sparseProductionGivesTheDenseGEMMsNumbers() throws {
+    // 90 regulators with two regulators per gene: W_r is about 2% dense.
+    let loaded = try loadDesign(smallDesign(genes: 100, regulators: 90))
+    var dense = SimulationOptions()
+    dense.threads = 1
+    dense.sparseProduction = false
+    var sparse = dense
+    sparse.sparseProduction = true
+    let k = try Simulator.prepare(design: loaded.design, network: try Simulator.network(for: loaded), seed: 1).kinetics
+    let nonzeros = k.regulatorWeights.data.filter { $0 != 0 }.count
+    #expect(Double(nonzeros) < SparseRows.densityLimit * Double(k.regulatorCount * k.channelCount))
+    let a = try simulate(loaded, options: dense)
+    let b = try simulate(loaded, options: sparse)
+    #expect(a.summary.stepFlops > 10 * b.summary.stepFlops)  // the work the sparse form skips
+    var worst = 0.0
+    for (x, y) in zip(a.states, b.states) {
+        for (u, v) in zip(x, y) { worst = max(worst, abs(u - v) / max(1e-6, abs(u))) }
+    }
+    #expect(worst < 1e-6, "largest relative difference \(worst)")
+}
