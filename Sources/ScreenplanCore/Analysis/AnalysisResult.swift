@@ -15,17 +15,26 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
     public var batches: Int
     /// Expected log2 fold change of the targeted gene.
     public var target_effect: Double
-    /// Predicted standard error of the estimated target log2 fold change.
-    public var target_sd: Double
-    /// Power to detect the target effect at the design's alpha after multiple-testing correction.
+    /// Predicted standard error of the estimated target log2 fold change; nil (JSON null) when it
+    /// cannot be estimated (target below the expression threshold, no controls), with the reason
+    /// in `flags`.
+    public var target_sd: Double?
+    /// Power of `analysis.test` to detect the target effect at the design's alpha after
+    /// multiple-testing correction, averaged over guide libraries (sampling and guide quality).
     public var power: Double
+    /// Power given the library's guides (their effect equal to the gene's): sampling alone.
+    public var sampling_power: Double
+    /// Chance that the library's guides produce an effect at least the size sampling detects with
+    /// the target power: guide quality alone.
+    public var guide_effect_probability: Double
     /// Expected number of genes detected as changed (target included).
     public var de_genes: Double
     /// Problems specific to this perturbation (e.g. "confounded", "below expression threshold").
     public var flags: [String]
 
     public init(name: String, target: String, cells: Int, batches: Int, target_effect: Double,
-                target_sd: Double, power: Double, de_genes: Double, flags: [String]) {
+                target_sd: Double?, power: Double, de_genes: Double, flags: [String],
+                sampling_power: Double? = nil, guide_effect_probability: Double? = nil) {
         self.name = name
         self.target = target
         self.cells = cells
@@ -33,6 +42,8 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
         self.target_effect = target_effect
         self.target_sd = target_sd
         self.power = power
+        self.sampling_power = sampling_power ?? power
+        self.guide_effect_probability = guide_effect_probability ?? (power > 0 ? 1 : 0)
         self.de_genes = de_genes
         self.flags = flags
     }
@@ -41,6 +52,11 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
 /// Design-level figures.
 public struct AnalysisSummary: Codable, Equatable, Sendable {
     public var median_power: Double
+    /// Median over perturbations of `sampling_power` and `guide_effect_probability`.
+    public var median_sampling_power: Double = 0
+    public var median_guide_effect_probability: Double = 0
+    /// The test the power is for (`analysis.test`).
+    public var test: String = DifferentialTest.glm.rawValue
     /// Total cost in `currency`.
     public var cost: Double
     public var currency: String

@@ -32,6 +32,7 @@ public enum AnalysisText {
         out.append("\(r.design) — layout \(r.layout)")
         out.append("  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cells_loaded))) · testable genes \(e.testableGenes)")
         out.append("  median power \(f(s.median_power, 2)) · worst \(s.worst_perturbation) (power \(f(s.worst_power, 2))) · cost \(formatMoney(s.cost, s.currency))")
+        out.append("  test \(s.test) · median sampling power \(f(s.median_sampling_power, 2)) (guides as the gene) · median guide-effect probability \(f(s.median_guide_effect_probability, 2)) (guides reach the detectable size)")
         if let c = r.cost_breakdown {
             out.append("  cost: batches \(formatMoney(c.batch_cost, c.currency)) + cells \(formatMoney(c.cell_cost, c.currency)) + sequencing \(formatMoney(c.sequencing_cost, c.currency)) (\(formatThousands(c.reads / 1e6)) M reads)")
             out.append("  order: \(c.kits) kit(s) of \(e.design.cost.lanes_per_kit) lanes, \(c.flow_cells) flow cell(s)")
@@ -43,11 +44,13 @@ public enum AnalysisText {
                    ? "Perturbations (the \(limit) with the lowest power of \(r.perturbations.count)):"
                    : "Perturbations:")
         out.append(table(
-            ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "DE genes", "flags"],
+            ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "sampling power", "guide prob.",
+             "DE genes", "flags"],
             sorted.map { _, p in
-                [p.name, p.target, String(p.cells), String(p.batches), f(p.target_effect), p.target_sd < 0 ? "∞" : f(p.target_sd),
-                 f(p.power, 2), f(p.de_genes, 1), p.flags.joined(separator: "; ")]
-            }, rightAligned: [2, 3, 4, 5, 6, 7]))
+                [p.name, p.target, String(p.cells), String(p.batches), f(p.target_effect), p.target_sd.map { f($0) } ?? "n/a",
+                 f(p.power, 2), f(p.sampling_power, 2), f(p.guide_effect_probability, 2), f(p.de_genes, 1),
+                 p.flags.joined(separator: "; ")]
+            }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9]))
         out.append("")
         out.append("Error budget of the typical perturbation (variance of its target log2 fold change):")
         out.append(table(["source", "variance (log2²)", "share"],
@@ -127,7 +130,7 @@ public struct CompareEntry: Codable, Equatable, Sendable {
         design = result.design
         layout = result.layout
         summary = result.summary
-        median_sd = median(result.perturbations.map(\.target_sd).filter { $0 >= 0 })
+        median_sd = median(result.perturbations.compactMap(\.target_sd))
         confounded = result.perturbations.filter { $0.flags.contains { $0.hasPrefix("confounded") } }.count
         error_budget = result.error_budget
         recommendations = result.recommendations

@@ -57,14 +57,33 @@ public struct PerturbationEvaluation: Sendable {
     /// Mean UMIs per control cell of the target gene.
     public var targetUMIs: Double
     public var flags: [String]
+    /// The test the power is for (`analysis.test`).
+    public var test: DifferentialTest = .pseudobulk
+    /// The target's effect on the test's scale (log2; for wilcoxon and t-test the log2-equivalent
+    /// z/slope of the standardised statistic, section 2.6 of docs/batching.md).
+    public var testEffect: Double = 0
+    /// The sampling variance the test sees (log2²): pseudobulk everything but the guide spread;
+    /// glm, wilcoxon and t-test the perturbed and control cells only.
+    public var testVariance: Double = .infinity
+    /// Variance of the shifts of the true effect the test does not see (log2²): the guide spread,
+    /// and for glm/wilcoxon/t-test also the interaction, batch confounding and time mismatch.
+    public var spreadVariance: Double = 0
+    /// Power given the library's guides (their effect = the gene's): no guide spread.
+    public var samplingPower: Double = 0
+    /// Chance that the library's guides produce an effect at least the size the sampling detects
+    /// with the target power (`analysis.target_power`).
+    public var guideEffectProbability: Double = 0
 
     /// Predicted standard error of the target estimate (log2): its root mean squared error
     /// against the gene's effect, guide-to-guide spread included.
     public var targetSD: Double { components.total.squareRoot() }
-    /// The standard error the test sees (everything but the guide spread, log2).
-    public var testSD: Double { (components.total - components.guides).squareRoot() }
+    /// The standard error the test sees (log2).
+    public var testSD: Double { testVariance.squareRoot() }
     /// The guide-to-guide spread of the library's effect around the gene's (log2).
     public var guideSpread: Double { components.guides.squareRoot() }
+    /// Spread of the true effect the test does not see (log2): guides, and for glm/wilcoxon/t-test
+    /// batch shifts.
+    public var spreadSD: Double { spreadVariance.squareRoot() }
 }
 
 /// Everything the analysis computed for one design and layout: the detailed rows behind the
@@ -199,12 +218,18 @@ public final class Analyzer: @unchecked Sendable {
             m.dropout == .zeroInflation ? m.dropout_rate * Foundation.exp(-mean / max(1e-12, m.dropout_midpoint)) : 0
         }
 
+        let test = design.analysis.test
+        let nodes = LibraryNodes(sd: m.library_size_sd, count: TestModels.smoothNodes)
+        // Counts per 10k: scale of log1p(10⁴·y/N_c) with N_c = U·L.
+        let normScale = 1e4 / max(umis, 1e-12)
         var rows: [PerturbationEvaluation] = []
         var testableTotal = 0
         var guideVarianceByResponse: [Double: Double] = [:]
         var timingByResponse: [Double: Double] = [:]
         for (t, slice) in effects.slices.enumerated() {
             let weights = ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI)
+            let contrasts = test == .pseudobulk ? []
+                : ContrastCells.compute(layout, design: design, time: t, complementControls: highMOI)
             let shareSquares = slice.share.reduce(0) { $0 + $1 * $1 }
             let g = slice.share.count
             var mean0 = [Double](repeating: 0, count: g)
@@ -230,6 +255,8 @@ public final class Analyzer: @unchecked Sendable {
                 if mean0[i] >= threshold { testable += 1 }
             }
             testableTotal = max(testableTotal, testable)
+            // Per control cell GLM information of each gene (computed when first needed).
+            var glmControlWeight = [Double](repeating: -1, count: test == .glm ? g : 0)
             for (p, w) in weights.enumerated() {
                 let gs = slice.genes[p]
                 var flags: [String] = []
@@ -237,6 +264,7 @@ public final class Analyzer: @unchecked Sendable {
                 var sds: [Double] = []
                 var spreads: [Double] = []
                 var targetComponents = VarianceComponents()
+                var targetTest = (effect: 0.0, variance: Double.infinity, spread: 0.0)
                 var observedTarget = 0.0
                 let target = slice.targetEffect[p]
                 let logKappa = guideModel.log2MeanKappa
@@ -304,15 +332,64 @@ public final class Analyzer: @unchecked Sendable {
                     c.guides = relative * relative * targetGuideVariance / ln2sq
                     let bias = slice.drift_log2_per_h[i] * w.mismatch_h
                     c.timeMismatch = bias * bias
+                    // The test's own model (TestModels.swift): what it sees and what shifts it.
+                    var testEffect = observed
+                    var testVariance = c.total - c.guides
+                    var spreadVariance = c.guides
+                    if test != .pseudobulk && w.batches > 0 && mean0[i] >= threshold {
+                        let cc = contrasts[p]
+                        let foldSeen = contamination > 0 ? (1 - contamination) * fold + contamination : fold
+                        var gp = CellGroup(mean: mean0[i] * foldSeen,
+                                           mixing: CellGroup.mixing(dispersion: m.dispersion, biological: vp),
+                                           zeroInflation: pi0p)
+                        var g0 = CellGroup(mean: mean0[i], mixing: CellGroup.mixing(dispersion: m.dispersion, biological: bio[i]),
+                                           zeroInflation: pi00)
+                        let normalisation = max(0, 1 - 2 * slice.share[i] + shareSquares)
+                        if test == .glm {
+                            if glmControlWeight[i] < 0 { glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes) }
+                            let ap = TestModels.glmWeight(gp, nodes: nodes) * assigned
+                            let a0 = glmControlWeight[i] * controlAssigned
+                            if !cc.paired.isEmpty {
+                                // Batches with their own controls; the others add nothing.
+                                let v = TestModels.glmVariance(cc.paired, ap: ap, a0: a0)
+                                c.perturbedCells = v.perturbed / ln2sq
+                                c.controlCells = v.control / ln2sq
+                                c.interaction = omega2 * v.shareSquares / ln2sq
+                                c.confounding = 0
+                                c.timeMismatch = 0
+                            } else {
+                                // No batch with controls: pooled against the reference controls,
+                                // the batch effects (and any time drift) stay (pseudobulk's terms).
+                                c.perturbedCells = cc.perturbed > 0 && ap > 0 ? 1 / (cc.perturbed * ap) / ln2sq : .infinity
+                                c.controlCells = cc.controls > 0 && a0 > 0 ? 1 / (cc.controls * a0) / ln2sq : .infinity
+                            }
+                        } else {
+                            // scanpy pools cells over batches: batch effects are per-cell variation
+                            // within each group, and a shift when the groups' batch shares differ.
+                            let within = Foundation.exp(cc.withinShift * normalisation)
+                            gp.mixing = (1 + gp.mixing) * within - 1
+                            g0.mixing = (1 + g0.mixing) * within - 1
+                            let r = TestModels.scanpyModel(test, perturbed: gp, control: g0, observedLog2: observed,
+                                                           np: cc.perturbed * assigned, n0: cc.controls * controlAssigned,
+                                                           librarySD: m.library_size_sd, scale: normScale)
+                            testEffect = r.effect
+                            c.perturbedCells = r.variance * r.perturbedShare
+                            c.controlCells = r.variance * (1 - r.perturbedShare)
+                            c.confounding = cc.pooledShift * normalisation / ln2sq
+                        }
+                        testVariance = c.perturbedCells + c.controlCells
+                        spreadVariance = c.guides + c.interaction + c.confounding + c.timeMismatch
+                    }
                     if j == 0 {
                         targetComponents = c
                         observedTarget = observed
+                        targetTest = (testEffect, testVariance, spreadVariance)
                     }
                     // Genes below the expression threshold are not tested.
                     if mean0[i] >= threshold && w.batches > 0 {
-                        effectsObs.append(observed)
-                        sds.append((c.total - c.guides).squareRoot())
-                        spreads.append(c.guides.squareRoot())
+                        effectsObs.append(testEffect)
+                        sds.append(testVariance.squareRoot())
+                        spreads.append(spreadVariance.squareRoot())
                     } else if j == 0 {
                         effectsObs.append(0)
                         sds.append(.infinity)
@@ -324,11 +401,34 @@ public final class Analyzer: @unchecked Sendable {
                                                         method: design.analysis.multiple_testing)
                 let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
                 let power = solved.powers.first ?? 0
+                // Sampling apart from guide quality (docs/batching.md, section 4).
+                let zCrit = Normal.quantile(1 - solved.level / 2)
+                let targetTestable = targetUMIs >= threshold && w.batches > 0
+                let sdSeen = targetTestable ? targetTest.variance.squareRoot() : .infinity
+                let nonGuide = max(0, targetTest.spread - targetComponents.guides).squareRoot()
+                let samplingPower = targetTestable
+                    ? Normal.power(effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide) : 0
+                let detectable = Normal.detectable(power: design.analysis.target_power, sd: sdSeen, critical: zCrit,
+                                                   spread: nonGuide)
+                let guideProbability = targetTestable
+                    ? Normal.exceedance(effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
+                                        size: detectable) : 0
                 if w.batches == 0 { flags.append("not sampled at this time point") }
-                if targetUMIs < threshold { flags.append("target below expression threshold") }
+                if targetUMIs < threshold {
+                    flags.append("target below expression threshold")
+                    flags.append(String(format: "target_sd not estimable: %.3g UMIs per control cell < expression_threshold %.3g",
+                                        targetUMIs, threshold))
+                } else if w.batches > 0 && !targetComponents.total.isFinite {
+                    flags.append("no control cells to compare with: target_sd not estimable")
+                }
                 if w.uncontrolledBatches > 0 {
-                    flags.append(String(format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
-                                        w.uncontrolledBatches, w.batches, confounding))
+                    if test == .glm && w.uncontrolledBatches < w.batches && !highMOI {
+                        flags.append(String(format: "%d of %d batches have no controls: the GLM with batch covariates learns nothing from their cells",
+                                            w.uncontrolledBatches, w.batches))
+                    } else {
+                        flags.append(String(format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
+                                            w.uncontrolledBatches, w.batches, targetComponents.confounding))
+                    }
                 }
                 if w.mismatch_h > 0 { flags.append(String(format: "controls %.0f h away", w.mismatch_h)) }
                 if w.batches == 1 { flags.append("in a single batch") }
@@ -342,7 +442,9 @@ public final class Analyzer: @unchecked Sendable {
                     cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
                     targetEffect: target, observedEffect: observedTarget, components: targetComponents,
                     power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
-                    targetUMIs: targetUMIs, flags: flags))
+                    targetUMIs: targetUMIs, flags: flags, test: test, testEffect: targetTest.effect,
+                    testVariance: targetTest.variance, spreadVariance: targetTest.spread,
+                    samplingPower: samplingPower, guideEffectProbability: guideProbability))
             }
         }
         return Evaluation(design: design, layout: layout, rows: rows, testableGenes: testableTotal,
