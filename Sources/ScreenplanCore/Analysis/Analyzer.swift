@@ -257,6 +257,13 @@ public final class Analyzer: @unchecked Sendable {
             testableTotal = max(testableTotal, testable)
             // Per control cell GLM information of each gene (computed when first needed).
             var glmControlWeight = [Double](repeating: -1, count: test == .glm ? g : 0)
+            // The GLM has batch covariates when every batch of this time point that holds
+            // perturbed cells also holds controls (always at high MOI: complement controls);
+            // otherwise the lab must pool batches, and batch effects come back (section 2.6).
+            let perturbedPerBatch = layout.perturbedCellsPerBatch
+            let glmBatchCovariates = highMOI || (0..<layout.batchCount).allSatisfy {
+                layout.batchTime[$0] != t || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
+            }
             for (p, w) in weights.enumerated() {
                 let gs = slice.genes[p]
                 var flags: [String] = []
@@ -346,11 +353,17 @@ public final class Analyzer: @unchecked Sendable {
                                            zeroInflation: pi00)
                         let normalisation = max(0, 1 - 2 * slice.share[i] + shareSquares)
                         if test == .glm {
+                            if !glmBatchCovariates {
+                                // Pooled fit: batch effects are per-cell variation within each group.
+                                let within = Foundation.exp(cc.withinShift * normalisation)
+                                gp.mixing = (1 + gp.mixing) * within - 1
+                                g0.mixing = (1 + g0.mixing) * within - 1
+                            }
                             if glmControlWeight[i] < 0 { glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes) }
                             let ap = TestModels.glmWeight(gp, nodes: nodes) * assigned
                             let a0 = glmControlWeight[i] * controlAssigned
-                            if !cc.paired.isEmpty {
-                                // Batches with their own controls; the others add nothing.
+                            if glmBatchCovariates {
+                                // α_b profiled out batch by batch (Σ_b I_pb I_0b/(I_pb + I_0b)).
                                 let v = TestModels.glmVariance(cc.paired, ap: ap, a0: a0)
                                 c.perturbedCells = v.perturbed / ln2sq
                                 c.controlCells = v.control / ln2sq
@@ -358,10 +371,11 @@ public final class Analyzer: @unchecked Sendable {
                                 c.confounding = 0
                                 c.timeMismatch = 0
                             } else {
-                                // No batch with controls: pooled against the reference controls,
-                                // the batch effects (and any time drift) stay (pseudobulk's terms).
+                                // All its cells against the pooled reference controls; the batch
+                                // effects shift the estimate by Σ_b (f_pb − f_0b) β_b.
                                 c.perturbedCells = cc.perturbed > 0 && ap > 0 ? 1 / (cc.perturbed * ap) / ln2sq : .infinity
                                 c.controlCells = cc.controls > 0 && a0 > 0 ? 1 / (cc.controls * a0) / ln2sq : .infinity
+                                c.confounding = cc.pooledShift * normalisation / ln2sq
                             }
                         } else {
                             // scanpy pools cells over batches: batch effects are per-cell variation
@@ -422,13 +436,11 @@ public final class Analyzer: @unchecked Sendable {
                     flags.append("no control cells to compare with: target_sd not estimable")
                 }
                 if w.uncontrolledBatches > 0 {
-                    if test == .glm && w.uncontrolledBatches < w.batches && !highMOI {
-                        flags.append(String(format: "%d of %d batches have no controls: the GLM with batch covariates learns nothing from their cells",
-                                            w.uncontrolledBatches, w.batches))
-                    } else {
-                        flags.append(String(format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
-                                            w.uncontrolledBatches, w.batches, targetComponents.confounding))
-                    }
+                    flags.append(String(format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
+                                        w.uncontrolledBatches, w.batches, targetComponents.confounding))
+                }
+                if test == .glm && !glmBatchCovariates && w.batches > 0 {
+                    flags.append("some batches hold no controls: the GLM is fitted without batch covariates, so batch effects shift the estimate")
                 }
                 if w.mismatch_h > 0 { flags.append(String(format: "controls %.0f h away", w.mismatch_h)) }
                 if w.batches == 1 { flags.append("in a single batch") }
