@@ -223,3 +223,39 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
         }
     }
 }
+
+// MARK: - One definition of a design's cells
+
+@Test func atHighMOIValidateAndAnalyzeAgreeOnCellsLoaded() throws {
+    // The issue's case: a moi-10 design whose cells fit in its lanes only when each cell is
+    // counted with its ~10 guides (3,000 slots / 10 + 300 controls = 600 cells, 750 loaded;
+    // one guide per cell would need 4,125 loaded for a capacity of 2,000).
+    let text = """
+        name: moi ten
+        system:
+          genes: 200
+          network: {seed: 3, regulators: 40}
+        perturbations:
+          targets: 100
+          moi: 10
+        sampling:
+          cells_per_perturbation: 30
+        measurement:
+          measured_genes: 500
+        batching:
+          batches: 2
+          max_cells_per_batch: 1000
+        """
+    let loaded = try DesignLoader.load(text: text, file: "moi10.yaml")
+    #expect(!DesignValidator.validate(loaded).contains { $0.path == "batching.batches" })
+    let d = loaded.design
+    let e = try Analyzer().evaluate(d)
+    #expect(d.cellsLoaded == e.cost.cells_loaded)
+    #expect(d.cellsLoaded == CellBudget(d, layout: e.layout).loaded)
+    #expect(d.cellsLoaded == 750)
+    // Low MOI: the same agreement.
+    var low = d
+    low.perturbations.moi = 0.3
+    low.batching.max_cells_per_batch = 100_000
+    #expect(low.cellsLoaded == (try Analyzer().evaluate(low)).cost.cells_loaded)
+}

@@ -198,19 +198,18 @@ public final class Analyzer: @unchecked Sendable {
         let highMOI = design.perturbations.moi > 1
         let omega2 = design.batching.interaction_sd * design.batching.interaction_sd
         let guideModel = GuideVariation(design)
-        let perturbedTotal = layout.cells.reduce(0, +), controlTotal = layout.controls.reduce(0, +)
-        let cellsPerBatch = Double(perturbedTotal + controlTotal)
-            / Double(max(1, layout.batchCount)) / (highMOI ? max(1, design.perturbations.moi) : 1)
-        let perturbedShare = Double(perturbedTotal) / max(1, Double(perturbedTotal + controlTotal))
+        // The cells (CellBudget: one definition with validate, cost and the TUI).
+        let budget = CellBudget(design, layout: layout)
+        let perturbedShare = budget.perturbedShare
         // Multiplets: a share d of the cells loaded on a lane. A multiplet whose partner's
         // targeting guide is detected is ambiguous and dropped; one whose partner is a control or
         // an undetected perturbed cell stays and mixes the two cells' molecules half and half.
-        let doublet = min(0.5, m.doublet_rate_per_cell * cellsPerBatch / design.sampling.qc_pass_fraction)
+        let doublet = budget.multipletRate(design)
         let q = m.guide_capture
         let contamination = doublet * ((1 - perturbedShare) + perturbedShare * (1 - q)) / 2
         // Cells an analysis can assign: guide detected (guide_capture) and not ambiguous.
-        let assigned = highMOI ? q : q * (1 - doublet * perturbedShare * q)
-        let controlAssigned = highMOI ? 1 : assigned
+        let assigned = budget.assignableFraction(design)
+        let controlAssigned = budget.controlAssignableFraction(design)
         let threshold = design.analysis.expression_threshold
         let libraryFactor = Foundation.exp(m.library_size_sd * m.library_size_sd / 2)
         let zeroInflated = m.dropout == .zeroInflation && m.dropout_rate > 0
