@@ -110,7 +110,9 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 }
 
 @Test func confoundedLayoutIsFlaggedWithItsExtraVariance() throws {
+    // The pseudo-bulk estimator's confounding (the GLM's is in TestModelTests).
     let d = smallDesign {
+        $0.analysis.test = .pseudobulk
         $0.batching.batches = 8
         $0.batching.layout = .confounded
         $0.batching.controls_in_fraction = 0.25
@@ -257,7 +259,7 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let e = try analyzer.evaluate(d)
     let mde = Analyzer.minimumDetectable(e, power: 0.8)
     let row = e.medianRow!
-    #expect(abs(Normal.power(effect: mde, sd: row.testSD, critical: Normal.quantile(1 - row.level / 2), spread: row.spreadSD) - 0.8) < 1e-6)
+    #expect(abs(Normal.power(effect: mde, sd: row.testSD, critical: Normal.quantile(1 - row.level / 2), spread: row.spreadSD, nullSD: row.testNullSD) - 0.8) < 1e-6)
     let cheapest = try #require(try Optimizer.cheapest(d, power: 0.8, analyzer: analyzer))
     #expect(cheapest.median_power >= 0.8)
 }

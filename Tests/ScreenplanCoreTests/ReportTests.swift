@@ -226,12 +226,24 @@ import TestSupport
         #expect(model.order.line("flow_cells")?.quantity == Double(breakdown.flow_cells))
         #expect(model.layout.rows.count == 20)
         #expect(model.layout.control_cells.filter { $0 > 0 }.count == 2)
-        #expect(model.powerCurves.map(\.id) == ["power-vs-cells", "power-vs-effect"])
+        #expect(model.powerCurves.map(\.id) == ["power-vs-cells", "power-vs-effect", "downstream-power"])
         let cellsCurve = model.powerCurves[0].series[0].points
         #expect(cellsCurve.map(\.x) == [25, 50, 75, 100, 150, 200, 300, 400])
         // More cells never lose power.
         #expect(zip(cellsCurve, cellsCurve.dropFirst()).allSatisfy { $0.power <= $1.power + 1e-12 })
         #expect(cellsCurve.first { $0.x == 100 }?.power == model.analysis.summary.median_power)
+        // The downstream gene: one series per depth, more cells and more reads never lose power,
+        // and each label names the target-power contour.
+        let downstream = model.powerCurves[2]
+        #expect(downstream.series.count == ReportModel.downstreamReadFactors.count)
+        for series in downstream.series {
+            #expect(zip(series.points, series.points.dropFirst()).allSatisfy { $0.power <= $1.power + 1e-12 })
+            #expect(series.label.contains("reads per cell"))
+        }
+        for (shallow, deep) in zip(downstream.series, downstream.series.dropFirst()) {
+            #expect(zip(shallow.points, deep.points).allSatisfy { $0.power <= $1.power + 1e-9 })
+        }
+        #expect(model.analysis.mde_by_expression_decile?.count == 10)
     }
 
     @Test func writeDesignPicksTheFormatFromTheExtension() throws {

@@ -74,43 +74,71 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
 
 // MARK: - The GLM's information
 
-@Test func glmVarianceIsTheInverseFisherInformationOfAnExplicitCellSet() throws {
-    // Two batches, each with perturbed and control cells at explicit library sizes (quantiles of
-    // LogNormal(0, 0.4²)). Brute force: the NB working-weight Fisher matrix of (α₁, α₂, β),
-    // inverted; compared with Σ_b I_pb I_0b/(I_pb + I_0b) from the quadrature weight.
-    let s = 0.4, theta = 1.5, m = 3.0, fold = 0.5
+@Test func glmScoreMatchesTheFisherInformationOfAnExplicitCellSet() throws {
+    // Two batches with perturbed and control cells at explicit library sizes (quantiles of
+    // LogNormal(0, 0.4²)). Brute force: the NB working-weight Fisher matrix of (α₁, α₂, β) at
+    // β = 0, inverted. The score test's variance for small effects, 1/zPerFold², equals it when
+    // each batch has the same perturbed-to-control ratio, and exceeds it otherwise (the score
+    // weights batches by their perturbed cells, not by the efficient I_p I_0/(I_p + I_0)).
+    let s = 0.4, theta = 1.5, m = 3.0
     let cellsPerGroup = 4000
     let libraries = (0..<cellsPerGroup).map { i in
         Foundation.exp(s * Normal.quantile((Double(i) + 0.5) / Double(cellsPerGroup)))
     }
-    // (batch, perturbed?, cell count share): batch 1 holds 1 share of perturbed, 3 of controls;
-    // batch 2 holds 2 and 1.
-    let groups: [(batch: Int, perturbed: Bool, copies: Double)] = [(0, true, 1), (0, false, 3), (1, true, 2), (1, false, 1)]
-    var info = [[Double]](repeating: [Double](repeating: 0, count: 3), count: 3)
-    for g in groups {
-        for l in libraries {
-            let mu = m * l * (g.perturbed ? fold : 1)
-            let w = g.copies * mu / (1 + mu / theta)
-            let x = [g.batch == 0 ? 1.0 : 0, g.batch == 1 ? 1.0 : 0, g.perturbed ? 1.0 : 0]
-            for a in 0..<3 { for b in 0..<3 { info[a][b] += w * x[a] * x[b] } }
+    func bruteForce(_ groups: [(batch: Int, perturbed: Bool, copies: Double)]) -> Double {
+        var info = [[Double]](repeating: [Double](repeating: 0, count: 3), count: 3)
+        for g in groups {
+            for l in libraries {
+                let mu = m * l
+                let w = g.copies * mu / (1 + mu / theta)
+                let x = [g.batch == 0 ? 1.0 : 0, g.batch == 1 ? 1.0 : 0, g.perturbed ? 1.0 : 0]
+                for a in 0..<3 { for b in 0..<3 { info[a][b] += w * x[a] * x[b] } }
+            }
         }
+        let i = info
+        let det = i[0][0] * (i[1][1] * i[2][2] - i[1][2] * i[2][1]) - i[0][1] * (i[1][0] * i[2][2] - i[1][2] * i[2][0])
+            + i[0][2] * (i[1][0] * i[2][1] - i[1][1] * i[2][0])
+        return (i[0][0] * i[1][1] - i[0][1] * i[1][0]) / det   // [I⁻¹]_ββ
     }
-    // [I⁻¹]_ββ by the cofactor formula.
-    let i = info
-    let det = i[0][0] * (i[1][1] * i[2][2] - i[1][2] * i[2][1]) - i[0][1] * (i[1][0] * i[2][2] - i[1][2] * i[2][0])
-        + i[0][2] * (i[1][0] * i[2][1] - i[1][1] * i[2][0])
-    let bruteForce = (i[0][0] * i[1][1] - i[0][1] * i[1][0]) / det
-
     let nodes = LibraryNodes(sd: s, count: TestModels.smoothNodes)
-    let wp = TestModels.glmWeight(CellGroup(mean: m * fold, mixing: 1 / theta), nodes: nodes)
-    let w0 = TestModels.glmWeight(CellGroup(mean: m, mixing: 1 / theta), nodes: nodes)
+    let g = CellGroup(mean: m, mixing: 1 / theta)
+    let w0 = TestModels.glmWeight(g, nodes: nodes)
+    let v1 = TestModels.glmScoreVariance(g, null: g, nodes: nodes)
     let n = Double(cellsPerGroup)
-    let v = TestModels.glmVariance([(n * 1, n * 3, 1), (n * 2, n * 1, 1)], ap: wp, a0: w0)
+    // Same ratio (1:3) in both batches.
+    let equal = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 6, 1)], nullInfo: w0, perturbedAssigned: 1,
+                                    controlAssigned: 1, alternativeVariance: v1)
+    let fisher = bruteForce([(0, true, 1), (0, false, 3), (1, true, 2), (1, false, 6)])
     // The quantile grid of 4,000 cells integrates the smooth weight to ~1e-4.
-    #expect(abs((v.perturbed + v.control) / bruteForce - 1) < 1e-3, "\(v.perturbed + v.control) vs \(bruteForce)")
-    // A batch without controls adds nothing: the same variance with a third, perturbed-only batch.
-    let withExtra = TestModels.glmVariance([(n * 1, n * 3, 1), (n * 2, n * 1, 1), (n * 5, 0, 1)], ap: wp, a0: w0)
-    #expect(abs(withExtra.perturbed + withExtra.control - v.perturbed - v.control) < 1e-15)
+    #expect(abs(1 / (equal.zPerFold * equal.zPerFold) / fisher - 1) < 1e-3, "\(1 / (equal.zPerFold * equal.zPerFold)) vs \(fisher)")
+    // Under the null the alternative variance is the null variance.
+    #expect(abs(equal.varianceRatio - 1) < 1e-12)
+    // Different ratios: the score is less efficient than the profiled information.
+    let unequal = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 1, 1)], nullInfo: w0, perturbedAssigned: 1,
+                                      controlAssigned: 1, alternativeVariance: v1)
+    let fisherUnequal = bruteForce([(0, true, 1), (0, false, 3), (1, true, 2), (1, false, 1)])
+    #expect(1 / (unequal.zPerFold * unequal.zPerFold) >= fisherUnequal * (1 - 1e-3))
+    // A batch without controls adds nothing.
+    let extra = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 6, 1), (n * 5, 0, 1)], nullInfo: w0,
+                                    perturbedAssigned: 1, controlAssigned: 1, alternativeVariance: v1)
+    #expect(extra.zPerFold == equal.zPerFold)
+}
+
+@Test func glmScorePowerGrowsWithTheKnockdownUpToCompleteLoss() throws {
+    // A Wald test with the information at the alternative loses power as the knockdown nears
+    // 100% (the Hauck–Donner effect); the score test SCEPTRE computes does not.
+    let d = glmDesign { $0.analysis.effect = .fixed }
+    let e = try Analyzer().evaluate(d)
+    let p = Analyzer.typicalPerturbation(e.layout)
+    let level = e.rows[p].level
+    let umis = e.testableUMIs[e.testableUMIs.count / 2]
+    var last = 0.0
+    for effect in [-0.25, -0.5, -1, -2, -4, -8] {
+        let power = Analyzer.genePower(d, layout: e.layout, perturbation: p, umis: umis, effect: effect, level: level)
+        #expect(power >= last - 1e-12, "\(effect): \(power) < \(last)")
+        last = power
+    }
+    #expect(last > 0.5)
 }
 
 // MARK: - scanpy's tests against a direct simulation of NB cells

@@ -136,6 +136,9 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     public var cost_breakdown: CostBreakdown?
     /// Solutions for the target power for the design as written (computed on request).
     public var solutions: PowerSolutions?
+    /// Minimal detectable log2 fold change of a downstream gene per expression decile of the
+    /// testable genes (typical perturbation's cells, target power, `analysis.test`).
+    public var mde_by_expression_decile: [ExpressionDecileMDE]?
 
     public init(design: String, layout: String, perturbations: [PerturbationReport], summary: AnalysisSummary,
                 error_budget: [ErrorBudgetItem], recommendations: [Recommendation],

@@ -56,6 +56,15 @@ public enum AnalysisText {
         out.append(table(["source", "variance (log2²)", "share"],
                          r.error_budget.map { [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)] },
                          rightAligned: [1, 2]))
+        if let deciles = r.mde_by_expression_decile, !deciles.isEmpty {
+            out.append("")
+            out.append("Smallest detectable change of a downstream gene (typical perturbation's cells, power \(f(e.design.analysis.target_power, 2)), \(s.test)):")
+            out.append(table(["expression decile", "UMIs per cell", "down (log2)", "up (log2)"],
+                             deciles.map { [String($0.decile), String(format: "%.3g", $0.umis_per_cell),
+                                            $0.mde_log2_down.map { f($0, 2) } ?? "n/a (> 10)",
+                                            $0.mde_log2_up.map { f($0, 2) } ?? "n/a (> 10)"] },
+                             rightAligned: [0, 1, 2, 3]))
+        }
         if let sol = r.solutions {
             out.append("")
             out.append("For a median power of \(f(sol.target_power, 2)), everything else as written:")

@@ -65,6 +65,9 @@ public struct PerturbationEvaluation: Sendable {
     /// The sampling variance the test sees (log2²): pseudobulk everything but the guide spread;
     /// glm, wilcoxon and t-test the perturbed and control cells only.
     public var testVariance: Double = .infinity
+    /// The statistic's variance under the null (log2²), which sets the rejection threshold: the
+    /// GLM's score test is standardised by it; the other tests use `testVariance`.
+    public var testNullVariance: Double = .infinity
     /// Variance of the shifts of the true effect the test does not see (log2²): the guide spread,
     /// and for glm/wilcoxon/t-test also the interaction, batch confounding and time mismatch.
     public var spreadVariance: Double = 0
@@ -79,6 +82,8 @@ public struct PerturbationEvaluation: Sendable {
     public var targetSD: Double { components.total.squareRoot() }
     /// The standard error the test sees (log2).
     public var testSD: Double { testVariance.squareRoot() }
+    /// The standard error under the null (log2): the rejection threshold is z × this.
+    public var testNullSD: Double { testNullVariance.squareRoot() }
     /// The guide-to-guide spread of the library's effect around the gene's (log2).
     public var guideSpread: Double { components.guides.squareRoot() }
     /// Spread of the true effect the test does not see (log2): guides, and for glm/wilcoxon/t-test
@@ -95,6 +100,9 @@ public struct Evaluation: Sendable {
     /// Testable genes (mean UMIs per control cell ≥ analysis.expression_threshold).
     public var testableGenes: Int
     public var cost: CostBreakdown
+    /// Mean UMIs per control cell of the testable genes at the first time point, ascending (for
+    /// the minimal detectable effect per expression decile).
+    public var testableUMIs: [Double] = []
     /// Median power over perturbations (and time points).
     public let medianPower: Double
     /// Median over perturbations of the target estimate's variance (log2²).
@@ -223,6 +231,7 @@ public final class Analyzer: @unchecked Sendable {
         let normScale = 1e4 / max(umis, 1e-12)
         var rows: [PerturbationEvaluation] = []
         var testableTotal = 0
+        var testableUMIs: [Double] = []
         var guideVarianceByResponse: [Double: Double] = [:]
         var timingByResponse: [Double: Double] = [:]
         for (t, slice) in effects.slices.enumerated() {
@@ -254,6 +263,7 @@ public final class Analyzer: @unchecked Sendable {
                 if mean0[i] >= threshold { testable += 1 }
             }
             testableTotal = max(testableTotal, testable)
+            if t == 0 { testableUMIs = mean0.filter { $0 >= threshold }.sorted() }
             // Per control cell GLM information of each gene (computed when first needed).
             var glmControlWeight = [Double](repeating: -1, count: test == .glm ? g : 0)
             // The GLM has batch covariates when every batch of this time point that holds
@@ -271,6 +281,8 @@ public final class Analyzer: @unchecked Sendable {
                 var spreads: [Double] = []
                 var targetComponents = VarianceComponents()
                 var targetTest = (effect: 0.0, variance: Double.infinity, spread: 0.0)
+                var targetNull = Double.infinity
+                var nullSDs: [Double] = []
                 var observedTarget = 0.0
                 let target = slice.targetEffect[p]
                 let logKappa = guideModel.log2MeanKappa
@@ -340,6 +352,7 @@ public final class Analyzer: @unchecked Sendable {
                     c.timeMismatch = bias * bias
                     // The test's own model (TestModels.swift): what it sees and what shifts it.
                     var testEffect = observed
+                    var testNullVariance = -1.0   // < 0: the same as testVariance
                     var testVariance = c.total - c.guides
                     var spreadVariance = c.guides
                     if test != .pseudobulk && w.batches > 0 && mean0[i] >= threshold {
@@ -359,21 +372,26 @@ public final class Analyzer: @unchecked Sendable {
                                 g0.mixing = (1 + g0.mixing) * within - 1
                             }
                             if glmControlWeight[i] < 0 { glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes) }
-                            let ap = TestModels.glmWeight(gp, nodes: nodes) * assigned
-                            let a0 = glmControlWeight[i] * controlAssigned
+                            let v1 = TestModels.glmScoreVariance(gp, null: g0, nodes: nodes)
+                            // With batch covariates α_b is fitted batch by batch on its controls;
+                            // a pooled fit is one "batch" of all cells against all reference controls.
+                            let pairs = glmBatchCovariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
+                            let score = TestModels.glmScore(pairs, nullInfo: glmControlWeight[i], perturbedAssigned: assigned,
+                                                            controlAssigned: controlAssigned, alternativeVariance: v1)
+                            let z = (Foundation.exp2(observed) - 1) * score.zPerFold
+                            // log2-scale null sd: the secant δ/z (the local slope for tiny effects).
+                            let nullSD = score.zPerFold <= 0 ? Double.infinity
+                                : (abs(observed) > 1e-9 && z != 0 ? abs(observed / z) : 1 / (M_LN2 * score.zPerFold))
+                            testNullVariance = nullSD * nullSD
+                            let alternative = testNullVariance * score.varianceRatio
+                            c.perturbedCells = alternative * score.perturbedShare
+                            c.controlCells = alternative * (1 - score.perturbedShare)
                             if glmBatchCovariates {
-                                // α_b profiled out batch by batch (Σ_b I_pb I_0b/(I_pb + I_0b)).
-                                let v = TestModels.glmVariance(cc.paired, ap: ap, a0: a0)
-                                c.perturbedCells = v.perturbed / ln2sq
-                                c.controlCells = v.control / ln2sq
-                                c.interaction = omega2 * v.shareSquares / ln2sq
+                                c.interaction = omega2 * score.shareSquares / ln2sq
                                 c.confounding = 0
                                 c.timeMismatch = 0
                             } else {
-                                // All its cells against the pooled reference controls; the batch
-                                // effects shift the estimate by Σ_b (f_pb − f_0b) β_b.
-                                c.perturbedCells = cc.perturbed > 0 && ap > 0 ? 1 / (cc.perturbed * ap) / ln2sq : .infinity
-                                c.controlCells = cc.controls > 0 && a0 > 0 ? 1 / (cc.controls * a0) / ln2sq : .infinity
+                                // The batch effects shift the estimate by Σ_b (f_pb − f_0b) β_b.
                                 c.confounding = cc.pooledShift * normalisation / ln2sq
                             }
                         } else {
@@ -397,19 +415,23 @@ public final class Analyzer: @unchecked Sendable {
                         targetComponents = c
                         observedTarget = observed
                         targetTest = (testEffect, testVariance, spreadVariance)
+                        targetNull = testNullVariance < 0 ? testVariance : testNullVariance
                     }
                     // Genes below the expression threshold are not tested.
                     if mean0[i] >= threshold && w.batches > 0 {
                         effectsObs.append(testEffect)
                         sds.append(testVariance.squareRoot())
                         spreads.append(spreadVariance.squareRoot())
+                        nullSDs.append((testNullVariance < 0 ? testVariance : testNullVariance).squareRoot())
                     } else if j == 0 {
                         effectsObs.append(0)
                         sds.append(.infinity)
                         spreads.append(0)
+                        nullSDs.append(.infinity)
                     }
                 }
-                let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, spreads: spreads, testable: testable,
+                let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, spreads: spreads, nullSDs: nullSDs,
+                                                        testable: testable,
                                                         alpha: design.analysis.alpha,
                                                         method: design.analysis.multiple_testing)
                 let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
@@ -419,10 +441,11 @@ public final class Analyzer: @unchecked Sendable {
                 let targetTestable = targetUMIs >= threshold && w.batches > 0
                 let sdSeen = targetTestable ? targetTest.variance.squareRoot() : .infinity
                 let nonGuide = max(0, targetTest.spread - targetComponents.guides).squareRoot()
+                let nullSeen = targetTestable ? targetNull.squareRoot() : .infinity
                 let samplingPower = targetTestable
-                    ? Normal.power(effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide) : 0
+                    ? Normal.power(effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen) : 0
                 let detectable = Normal.detectable(power: design.analysis.target_power, sd: sdSeen, critical: zCrit,
-                                                   spread: nonGuide)
+                                                   spread: nonGuide, nullSD: nullSeen)
                 let guideProbability = targetTestable
                     ? Normal.exceedance(effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
                                         size: detectable) : 0
@@ -454,12 +477,14 @@ public final class Analyzer: @unchecked Sendable {
                     targetEffect: target, observedEffect: observedTarget, components: targetComponents,
                     power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
                     targetUMIs: targetUMIs, flags: flags, test: test, testEffect: targetTest.effect,
-                    testVariance: targetTest.variance, spreadVariance: targetTest.spread,
+                    testVariance: targetTest.variance, testNullVariance: targetNull, spreadVariance: targetTest.spread,
                     samplingPower: samplingPower, guideEffectProbability: guideProbability))
             }
         }
-        return Evaluation(design: design, layout: layout, rows: rows, testableGenes: testableTotal,
-                          cost: CostBreakdown(design, layout: layout))
+        var evaluation = Evaluation(design: design, layout: layout, rows: rows, testableGenes: testableTotal,
+                                    cost: CostBreakdown(design, layout: layout))
+        evaluation.testableUMIs = testableUMIs
+        return evaluation
     }
 }
 

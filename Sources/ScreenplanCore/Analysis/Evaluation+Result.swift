@@ -30,8 +30,10 @@ extension Evaluation {
         summary.median_sampling_power = median(rows.map(\.samplingPower))
         summary.median_guide_effect_probability = median(rows.map(\.guideEffectProbability))
         summary.test = design.analysis.test.rawValue
-        return AnalysisResult(design: design.name, layout: layout.strategy.rawValue, perturbations: reports,
-                              summary: summary, error_budget: errorBudget, recommendations: recommendations,
-                              cost_breakdown: cost, solutions: solutions)
+        var result = AnalysisResult(design: design.name, layout: layout.strategy.rawValue, perturbations: reports,
+                                    summary: summary, error_budget: errorBudget, recommendations: recommendations,
+                                    cost_breakdown: cost, solutions: solutions)
+        result.mde_by_expression_decile = Analyzer.mdeByExpressionDecile(self)
+        return result
     }
 }

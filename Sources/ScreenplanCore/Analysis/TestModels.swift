@@ -135,6 +135,51 @@ public enum TestModels {
         return sum
     }
 
+    /// E_L[Var(y)/(1 + μ₀L·c₀)²] of a perturbed cell (group `p`) scored against the null model
+    /// (group `null`, the controls' mean and dispersion): the alternative variance of one cell's
+    /// contribution to the GLM score for β. Zero inflation folded in as in `glmWeight`.
+    public static func glmScoreVariance(_ p: CellGroup, null g0: CellGroup, nodes: LibraryNodes) -> Double {
+        let kp = 1 - min(p.zeroInflation, 0.999), k0 = 1 - min(g0.zeroInflation, 0.999)
+        let mp = p.mean * kp, cp = (1 + p.mixing) / kp - 1
+        let m0 = g0.mean * k0, c0 = (1 + g0.mixing) / k0 - 1
+        var sum = 0.0
+        for k in 0..<nodes.size.count {
+            let l = nodes.size[k]
+            let mu = mp * l, d = 1 + m0 * l * c0
+            sum += nodes.weight[k] * (mu + mu * mu * cp) / (d * d)
+        }
+        return sum
+    }
+
+    /// The GLM score test as SCEPTRE computes it: the null model (α_b, θ) fitted on the controls,
+    /// the score for β summed over the perturbed cells, standardised by its null variance.
+    /// Per batch with I_pb = n_pb·w̄₀ (perturbed cells' information at the null) and
+    /// I_0b = n_0b·w̄₀: E U_b = (F − 1)·I_pb (F the observed fold), Var₀ U_b = I_pb(1 + I_pb/I_0b)
+    /// (the controls' estimate of α_b adds I_pb²/I_0b), Var₁ U_b = n_pb·v₁ + I_pb²/I_0b (v₁ from
+    /// `glmScoreVariance`). For small effects z → δ·√(Σ I_pb I_0b/(I_pb + I_0b)) when I_pb/I_0b is
+    /// the same in every batch: the profiled Fisher information. Unlike a Wald test with the
+    /// information at the alternative, the score does not lose power for strong knockdowns.
+    /// Returns the mean z per unit (F − 1), the ratio of alternative to null variance, the
+    /// perturbed cells' share of the alternative variance and Σ s_b² (s_b = I_pb/Σ I_pb, the weights on
+    /// per-batch shifts).
+    public static func glmScore(_ pairs: [(n: Double, n0: Double, count: Int)], nullInfo w0: Double, perturbedAssigned ap: Double,
+                                controlAssigned a0: Double, alternativeVariance v1: Double)
+        -> (zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double) {
+        var info = 0.0, v0 = 0.0, valt = 0.0, vp = 0.0, s2 = 0.0
+        for q in pairs {
+            let ip = q.n * ap * w0, i0 = q.n0 * a0 * w0
+            guard ip > 0 && i0 > 0 else { continue }
+            let m = Double(q.count)
+            info += m * ip
+            v0 += m * (ip + ip * ip / i0)
+            vp += m * q.n * ap * v1
+            valt += m * (q.n * ap * v1 + ip * ip / i0)
+            s2 += m * ip * ip
+        }
+        guard info > 0, v0 > 0 else { return (0, 1, 0.5, 0) }
+        return (info / v0.squareRoot(), valt / v0, valt > 0 ? vp / valt : 0.5, s2 / (info * info))
+    }
+
     /// Mean, variance and zero probability of x = log1p(scale·y/L) (scale = 10⁴/U: counts per 10k
     /// with the cell's total U·L), by exact sums over y and quadrature over L.
     public static func logNormalisedMoments(_ g: CellGroup, librarySD s: Double, scale: Double)
@@ -271,32 +316,6 @@ public enum TestModels {
         let slope = (z2.z - z.z) / (h / M_LN2)   // per log2 unit
         guard abs(slope) > 1e-9, slope.isFinite else { return (0, .infinity, z.perturbedShare) }
         return (z.z / slope, 1 / (slope * slope), z.perturbedShare)
-    }
-
-    /// The GLM's sampling variance (natural log²) of β̂ over batches with their own controls,
-    /// I_pb = n_pb·a_p and I_0b = n_0b·a_0. Var = 1/H with H = Σ_b h_b, h_b = I_pb I_0b/(I_pb + I_0b);
-    /// as an inverse-variance-weighted mean of per-batch estimates with weights s_b = h_b/H it splits
-    /// exactly into Σ s_b²/I_pb (perturbed), Σ s_b²/I_0b (controls); Σ s_b² multiplies ω².
-    /// `pairs` hold cell counts; `ap` and `a0` the information per perturbed and control cell.
-    public static func glmVariance(_ pairs: [(n: Double, n0: Double, count: Int)], ap: Double, a0: Double)
-        -> (perturbed: Double, control: Double, shareSquares: Double) {
-        var h = 0.0
-        for q in pairs {
-            let ip = q.n * ap, i0 = q.n0 * a0
-            if ip > 0 && i0 > 0 { h += Double(q.count) * ip * i0 / (ip + i0) }
-        }
-        guard h > 0 else { return (.infinity, 0, 0) }
-        var vp = 0.0, v0 = 0.0, s2 = 0.0
-        for q in pairs {
-            let ip = q.n * ap, i0 = q.n0 * a0
-            guard ip > 0 && i0 > 0 else { continue }
-            let s = ip * i0 / (ip + i0) / h
-            let m = Double(q.count)
-            vp += m * s * s / ip
-            v0 += m * s * s / i0
-            s2 += m * s * s
-        }
-        return (vp, v0, s2)
     }
 }
 
@@ -444,13 +463,14 @@ final class TestModelCache: @unchecked Sendable {
 extension Normal {
     /// The smallest |effect| detected with probability `power` at standard error `sd`, critical
     /// value `z` and effect spread `spread` (bisection; ∞ when sd is not finite).
-    public static func detectable(power: Double, sd: Double, critical z: Double, spread: Double = 0) -> Double {
+    public static func detectable(power: Double, sd: Double, critical z: Double, spread: Double = 0,
+                                  nullSD: Double? = nil) -> Double {
         guard sd > 0, sd.isFinite else { return .infinity }
         var lo = 0.0, hi = max(sd, 1e-9)
-        while Normal.power(effect: hi, sd: sd, critical: z, spread: spread) < power && hi < 1e6 { hi *= 2 }
+        while Normal.power(effect: hi, sd: sd, critical: z, spread: spread, nullSD: nullSD) < power && hi < 1e6 { hi *= 2 }
         for _ in 0..<60 {
             let mid = 0.5 * (lo + hi)
-            if Normal.power(effect: mid, sd: sd, critical: z, spread: spread) >= power { hi = mid } else { lo = mid }
+            if Normal.power(effect: mid, sd: sd, critical: z, spread: spread, nullSD: nullSD) >= power { hi = mid } else { lo = mid }
         }
         return hi
     }
