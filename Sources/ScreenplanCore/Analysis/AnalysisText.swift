@@ -71,7 +71,11 @@ public enum AnalysisText {
             out.append("  fewest cells per perturbation: \(sol.cells_per_perturbation.map { String($0) } ?? "not reachable (> 100,000)")")
             out.append("  fewest reads per cell: \(sol.reads_per_cell.map { formatThousands($0) } ?? "not reachable (> 1,000,000)")")
             out.append("  lowest total cost: \(sol.lowest_cost.map { formatMoney($0, sol.currency) } ?? "not reachable")")
-            out.append("  smallest detectable fold change: \(f(sol.min_detectable_log2_fc)) log2 (×\(f(Foundation.exp2(-sol.min_detectable_log2_fc), 2)) down / ×\(f(Foundation.exp2(sol.min_detectable_log2_fc), 2)) up)")
+            if let mde = sol.min_detectable_log2_fc {
+                out.append("  smallest detectable fold change: \(f(mde)) log2 (×\(f(Foundation.exp2(-mde), 2)) down / ×\(f(Foundation.exp2(mde), 2)) up)")
+            } else {
+                out.append("  smallest detectable fold change: n/a (no target effect below 1,000 log2 reaches the target power)")
+            }
         }
         out.append("")
         if r.recommendations.isEmpty {

@@ -68,23 +68,26 @@ extension Analyzer {
             layout.batchTime[$0] != 0 || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
         }
         let nodes = LibraryNodes(sd: design.measurement.library_size_sd, count: TestModels.smoothNodes)
+        let budget = CellBudget(design, layout: layout)
+        let q = design.measurement.guide_capture, f = budget.perturbedShare
+        let contamination = budget.multipletRate(design) * ((1 - f) + f * (1 - q)) / 2
+        let cells = (assigned: budget.assignableFraction(design), control: budget.controlAssignableFraction(design),
+                     contamination: contamination)
         return { m0, effect, level in
-            genePower(design, layout: layout, w: w, cc: cc, covariates: covariates, nodes: nodes,
+            genePower(design, w: w, cc: cc, covariates: covariates, nodes: nodes, cells: cells,
                       umis: m0, effect: effect, level: level)
         }
     }
 
-    private static func genePower(_ design: Design, layout: Layout, w: ContrastWeights, cc: ContrastCells,
-                                  covariates: Bool, nodes: LibraryNodes, umis m0: Double, effect: Double,
-                                  level: Double) -> Double {
+    private static func genePower(_ design: Design, w: ContrastWeights, cc: ContrastCells, covariates: Bool,
+                                  nodes: LibraryNodes,
+                                  cells: (assigned: Double, control: Double, contamination: Double),
+                                  umis m0: Double, effect: Double, level: Double) -> Double {
         let m = design.measurement
         let ln2sq = M_LN2 * M_LN2
         guard m0 > 0 else { return 0 }
-        let budget = CellBudget(design, layout: layout)
-        let q = m.guide_capture, f = budget.perturbedShare
-        let doublet = budget.multipletRate(design)
-        let contamination = doublet * ((1 - f) + f * (1 - q)) / 2
-        let assigned = budget.assignableFraction(design), controlAssigned = budget.controlAssignableFraction(design)
+        let contamination = cells.contamination
+        let assigned = cells.assigned, controlAssigned = cells.control
         let fold = Foundation.exp2(effect)
         let foldSeen = (1 - contamination) * fold + contamination
         func zi(_ mean: Double) -> Double {

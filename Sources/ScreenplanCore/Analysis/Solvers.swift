@@ -17,8 +17,9 @@ public struct PowerSolutions: Codable, Equatable, Sendable {
     public var lowest_cost: Double?
     public var currency: String
     /// Smallest |log2 fold change| of the target detected with the target power by the typical
-    /// (median-sd) perturbation, at its multiple-testing level.
-    public var min_detectable_log2_fc: Double
+    /// (median-sd) perturbation, at its multiple-testing level; nil when no effect up to 1,000
+    /// log2 reaches it (no sentinel).
+    public var min_detectable_log2_fc: Double?
 }
 
 extension Analyzer {
@@ -34,7 +35,8 @@ extension Analyzer {
             : nil
         return PowerSolutions(target_power: target, cells_per_perturbation: cells, reads_per_cell: reads,
                               lowest_cost: cheapest?.cost.total, currency: design.cost.currency,
-                              min_detectable_log2_fc: Analyzer.minimumDetectable(base, power: target))
+                              min_detectable_log2_fc: Optional(Analyzer.minimumDetectable(base, power: target))
+                                  .flatMap { $0.isFinite && $0 < 1e3 ? $0 : nil })
     }
 
     /// Fewest cells per perturbation giving median power ≥ `power` (bisection; nil if > 100,000).

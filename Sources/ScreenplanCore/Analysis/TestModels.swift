@@ -368,6 +368,7 @@ public struct ContrastCells: Sendable {
         let timeBatches = (0..<bCount).filter { layout.batchTime[$0] == t }
         let timeCells = timeBatches.reduce(0.0) { $0 + cellsInBatch[$1] }
         var diff = [Double](repeating: 0, count: bCount)
+        var seen = [Bool](repeating: false, count: bCount)
         var unitSum: [[Double]] = levels.indices.map { l in
             [Double](repeating: 0, count: (layout.batchUnits[l].max() ?? 0) + 1)
         }
@@ -403,7 +404,9 @@ public struct ContrastCells: Sendable {
                 }
                 for b in refBatches { diff[b] -= refShare[b]; touched.append(b) }
             }
-            let unique = Array(Set(touched))
+            var unique: [Int] = []
+            for b in touched where !seen[b] { seen[b] = true; unique.append(b) }
+            for b in unique { seen[b] = false }
             var shift = 0.0
             for b in unique { shift += tauInner * tauInner * diff[b] * diff[b] }
             for (l, tau) in levels.enumerated() {
