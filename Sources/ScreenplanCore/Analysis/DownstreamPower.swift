@@ -61,8 +61,8 @@ extension Analyzer {
         -> (Double, Double, Double) -> Double {
         let highMOI = design.perturbations.moi > 1
         guard p < layout.perturbationCount else { return { _, _, _ in 0 } }
-        let w = ContrastWeights.compute(layout, design: design, time: 0, complementControls: highMOI)[p]
-        let cc = ContrastCells.compute(layout, design: design, time: 0, complementControls: highMOI)[p]
+        let w = ContrastWeights.compute(layout, design: design, time: 0, complementControls: highMOI, only: [p])[0]
+        let cc = ContrastCells.compute(layout, design: design, time: 0, complementControls: highMOI, only: [p])[0]
         let perturbedPerBatch = layout.perturbedCellsPerBatch
         let covariates = highMOI || (0..<layout.batchCount).allSatisfy {
             layout.batchTime[$0] != 0 || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0

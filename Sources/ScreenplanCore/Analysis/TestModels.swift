@@ -340,9 +340,9 @@ public struct ContrastCells: Sendable {
     public var withinShift: Double = 0
 
     /// Every perturbation's contrast cells at time index `t` (same reference rules as
-    /// `ContrastWeights.compute`). Complexity O(K·B).
+    /// `ContrastWeights.compute`); `only` restricts it to some perturbations. Complexity O(K·B).
     public static func compute(_ layout: Layout, design: Design, time t: Int,
-                               complementControls: Bool) -> [ContrastCells] {
+                               complementControls: Bool, only: [Int]? = nil) -> [ContrastCells] {
         let bCount = layout.batchCount
         let times = design.timePoints
         var refBatches = (0..<bCount).filter { layout.batchTime[$0] == t && layout.controls[$0] > 0 }
@@ -374,7 +374,8 @@ public struct ContrastCells: Sendable {
         }
         var out: [ContrastCells] = []
         out.reserveCapacity(layout.perturbationCount)
-        for p in 0..<layout.perturbationCount {
+        var touched: [Int] = [], unique: [Int] = []
+        for p in only ?? Array(0..<layout.perturbationCount) {
             var c = ContrastCells()
             c.withinShift = within
             var np = 0.0
@@ -385,7 +386,7 @@ public struct ContrastCells: Sendable {
                 if let i = c.paired.firstIndex(where: { $0.n == n && $0.n0 == n0 }) { c.paired[i].count += 1 }
                 else { c.paired.append((n, n0, 1)) }
             }
-            var touched: [Int] = []
+            touched.removeAll(keepingCapacity: true)
             if complementControls {
                 c.controls = max(0, timeCells - np)
                 for b in timeBatches {
@@ -404,7 +405,7 @@ public struct ContrastCells: Sendable {
                 }
                 for b in refBatches { diff[b] -= refShare[b]; touched.append(b) }
             }
-            var unique: [Int] = []
+            unique.removeAll(keepingCapacity: true)
             for b in touched where !seen[b] { seen[b] = true; unique.append(b) }
             for b in unique { seen[b] = false }
             var shift = 0.0
