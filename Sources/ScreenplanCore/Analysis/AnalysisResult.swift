@@ -47,6 +47,26 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
         self.de_genes = de_genes
         self.flags = flags
     }
+
+    // `target_sd` is written as null when it cannot be estimated, so the key is always there.
+    enum CodingKeys: String, CodingKey {
+        case name, target, cells, batches, target_effect, target_sd, power, sampling_power,
+             guide_effect_probability, de_genes, flags
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(target, forKey: .target)
+        try c.encode(cells, forKey: .cells)
+        try c.encode(batches, forKey: .batches)
+        try c.encode(target_effect, forKey: .target_effect)
+        try c.encode(target_sd, forKey: .target_sd)
+        try c.encode(power, forKey: .power)
+        try c.encode(sampling_power, forKey: .sampling_power)
+        try c.encode(guide_effect_probability, forKey: .guide_effect_probability)
+        try c.encode(de_genes, forKey: .de_genes)
+        try c.encode(flags, forKey: .flags)
+    }
 }
 
 /// Design-level figures.

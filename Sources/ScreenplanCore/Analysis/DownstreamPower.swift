@@ -46,6 +46,16 @@ public struct ExpressionDecileMDE: Codable, Equatable, Sendable {
     public var mde_log2_down: Double?
     /// Smallest up-regulation (log2 FC) detected with the target power; nil beyond 10 log2.
     public var mde_log2_up: Double?
+
+    // Unreached values are written as null, so the keys are always there.
+    enum CodingKeys: String, CodingKey { case decile, umis_per_cell, mde_log2_down, mde_log2_up }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(decile, forKey: .decile)
+        try c.encode(umis_per_cell, forKey: .umis_per_cell)
+        try c.encode(mde_log2_down, forKey: .mde_log2_down)
+        try c.encode(mde_log2_up, forKey: .mde_log2_up)
+    }
 }
 
 extension Analyzer {

@@ -20,6 +20,20 @@ public struct PowerSolutions: Codable, Equatable, Sendable {
     /// (median-sd) perturbation, at its multiple-testing level; nil when no effect up to 1,000
     /// log2 reaches it (no sentinel).
     public var min_detectable_log2_fc: Double?
+
+    // Unreachable answers are written as null (not left out), as docs/batching.md says.
+    enum CodingKeys: String, CodingKey {
+        case target_power, cells_per_perturbation, reads_per_cell, lowest_cost, currency, min_detectable_log2_fc
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(target_power, forKey: .target_power)
+        try c.encode(cells_per_perturbation, forKey: .cells_per_perturbation)
+        try c.encode(reads_per_cell, forKey: .reads_per_cell)
+        try c.encode(lowest_cost, forKey: .lowest_cost)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(min_detectable_log2_fc, forKey: .min_detectable_log2_fc)
+    }
 }
 
 extension Analyzer {

@@ -466,10 +466,15 @@ final class TestModelCache: @unchecked Sendable {
 
 extension Normal {
     /// The smallest |effect| detected with probability `power` at standard error `sd`, critical
-    /// value `z` and effect spread `spread` (bisection; ∞ when sd is not finite).
+    /// value `z` and effect spread `spread` (∞ when sd is not finite). Closed form
+    /// d = z·σ₀ + Φ⁻¹(power)·τ when the wrong-sign tail is below 10⁻⁹ there (always at
+    /// usual levels), else bisection.
     public static func detectable(power: Double, sd: Double, critical z: Double, spread: Double = 0,
                                   nullSD: Double? = nil) -> Double {
         guard sd > 0, sd.isFinite else { return .infinity }
+        let tau = (sd * sd + spread * spread).squareRoot(), zs = z * (nullSD ?? sd)
+        let closed = zs + Normal.quantile(power) * tau
+        if closed > 0 && Normal.cdf((-closed - zs) / tau) < 1e-9 { return closed }
         var lo = 0.0, hi = max(sd, 1e-9)
         while Normal.power(effect: hi, sd: sd, critical: z, spread: spread, nullSD: nullSD) < power && hi < 1e6 { hi *= 2 }
         for _ in 0..<60 {
