@@ -110,7 +110,9 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 }
 
 @Test func confoundedLayoutIsFlaggedWithItsExtraVariance() throws {
+    // The pseudo-bulk estimator's confounding (the GLM's is in TestModelTests).
     let d = smallDesign {
+        $0.analysis.test = .pseudobulk
         $0.batching.batches = 8
         $0.batching.layout = .confounded
         $0.batching.controls_in_fraction = 0.25
@@ -152,7 +154,9 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let (few, fewTotal) = try confounding(100)
     let (many, manyTotal) = try confounding(100_000)
     #expect(few > 0)
-    #expect(abs(few - many) < 1e-12)
+    // The confounding depends only on how the cells are shared over batches (integer counts:
+    // the shares differ by rounding between 100 and 100,000 cells).
+    #expect(abs(few - many) < 1e-3 * few)
     // More cells shrink the total towards the floor the confounding sets, never below it.
     #expect(manyTotal < fewTotal && manyTotal >= many)
 }
@@ -255,7 +259,7 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let e = try analyzer.evaluate(d)
     let mde = Analyzer.minimumDetectable(e, power: 0.8)
     let row = e.medianRow!
-    #expect(abs(Normal.power(effect: mde, sd: row.testSD, critical: Normal.quantile(1 - row.level / 2), spread: row.guideSpread) - 0.8) < 1e-6)
+    #expect(abs(Normal.power(effect: mde, sd: row.testSD, critical: Normal.quantile(1 - row.level / 2), spread: row.spreadSD, nullSD: row.testNullSD) - 0.8) < 1e-6)
     let cheapest = try #require(try Optimizer.cheapest(d, power: 0.8, analyzer: analyzer))
     #expect(cheapest.median_power >= 0.8)
 }
@@ -366,9 +370,12 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let guide = GuideVariation(e.design)
     #expect(abs(guide.meanLogVariance - 0.1197) < 0.002)
     #expect(row.components.guides > 0)
-    #expect(abs(row.testSD * row.testSD + row.guideSpread * row.guideSpread - row.targetSD * row.targetSD) < 1e-12)
+    // The test sees the sampling noise; guides (and, for the GLM, the interaction and batch
+    // shifts) spread the true effect: together they are the mean squared error.
+    #expect(abs(row.testSD * row.testSD + row.spreadSD * row.spreadSD - row.targetSD * row.targetSD) < 1e-12)
+    #expect(row.spreadSD >= row.guideSpread)
     // Power with the spread lies between no spread and spread counted as test noise.
     let z = Normal.quantile(1 - row.level / 2)
-    let withSpread = Normal.power(effect: row.observedEffect, sd: row.testSD, critical: z, spread: row.guideSpread)
+    let withSpread = Normal.power(effect: row.observedEffect, sd: row.testSD, critical: z, spread: row.spreadSD)
     #expect(withSpread <= Normal.power(effect: row.observedEffect, sd: row.testSD, critical: z) + 1e-12)
 }

@@ -55,15 +55,15 @@ import TestSupport
         let csv = try ReportRenderer.render(model, as: .csv)
         let lines = csv.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == design.perturbationCount + 1)
-        #expect(lines[0] == "perturbation,target,cells,batches,target_effect_log2,target_sd_log2,power,de_genes,flags")
+        #expect(lines[0] == "perturbation,target,cells,batches,target_effect_log2,target_sd_log2,power,sampling_power,guide_effect_probability,de_genes,flags")
         // Perturbation 3 carries a flag with a comma and quotes (fixture), which CSV must quote.
         #expect(lines[4].hasSuffix(",\"few cells, \"\"QC\"\", loss\""))
         let p = model.analysis.perturbations[0]
-        #expect(lines[1] == "\(p.name),\(p.target),\(p.cells),\(p.batches),-0.400000,0.120000,\(String(format: "%.6f", p.power)),1.00,")
+        #expect(lines[1] == "\(p.name),\(p.target),\(p.cells),\(p.batches),-0.400000,0.120000,\(String(format: "%.6f", p.power)),\(String(format: "%.6f", p.sampling_power)),\(String(format: "%.6f", p.guide_effect_probability)),1.00,")
         let tsv = try ReportRenderer.render(model, as: .tsv)
         let tsvLines = tsv.split(separator: "\n")
         #expect(tsvLines.count == design.perturbationCount + 1)
-        #expect(tsvLines.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 9 })
+        #expect(tsvLines.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 11 })
     }
 
     @Test func markdownHasEverySectionAndWellFormedTables() throws {
@@ -216,20 +216,34 @@ import TestSupport
         let design = try DesignLoader.load(text: Self.small, file: "small.yaml").design
         let model = try ReportModel.build(design: design, solve: false)
         let breakdown = try #require(model.analysis.cost_breakdown)
-        // High MOI: the analysis loads fewer cells than one per perturbed cell; the order follows it.
+        // High MOI: a cell carries ~MOI guides, so fewer cells than perturbed slots are loaded;
+        // the design's count, the analysis's and the order agree (CellBudget).
         #expect(model.order.line("cells")?.quantity == Double(breakdown.cells_loaded))
-        #expect(breakdown.cells_loaded < design.cellsLoaded)
+        #expect(breakdown.cells_loaded == design.cellsLoaded)
+        #expect(Double(breakdown.cells_loaded) < Double(design.perturbedCells) / design.sampling.qc_pass_fraction)
         #expect(abs(model.order.model_total - model.analysis.summary.cost) < 1e-9 * model.analysis.summary.cost)
         #expect(model.order.line("kits")?.quantity == Double(breakdown.kits))
         #expect(model.order.line("flow_cells")?.quantity == Double(breakdown.flow_cells))
         #expect(model.layout.rows.count == 20)
         #expect(model.layout.control_cells.filter { $0 > 0 }.count == 2)
-        #expect(model.powerCurves.map(\.id) == ["power-vs-cells", "power-vs-effect"])
+        #expect(model.powerCurves.map(\.id) == ["power-vs-cells", "power-vs-effect", "downstream-power"])
         let cellsCurve = model.powerCurves[0].series[0].points
         #expect(cellsCurve.map(\.x) == [25, 50, 75, 100, 150, 200, 300, 400])
         // More cells never lose power.
         #expect(zip(cellsCurve, cellsCurve.dropFirst()).allSatisfy { $0.power <= $1.power + 1e-12 })
         #expect(cellsCurve.first { $0.x == 100 }?.power == model.analysis.summary.median_power)
+        // The downstream gene: one series per depth, more cells and more reads never lose power,
+        // and each label names the target-power contour.
+        let downstream = model.powerCurves[2]
+        #expect(downstream.series.count == ReportModel.downstreamReadFactors.count)
+        for series in downstream.series {
+            #expect(zip(series.points, series.points.dropFirst()).allSatisfy { $0.power <= $1.power + 1e-12 })
+            #expect(series.label.contains("reads per cell"))
+        }
+        for (shallow, deep) in zip(downstream.series, downstream.series.dropFirst()) {
+            #expect(zip(shallow.points, deep.points).allSatisfy { $0.power <= $1.power + 1e-9 })
+        }
+        #expect(model.analysis.mde_by_expression_decile?.count == 10)
     }
 
     @Test func writeDesignPicksTheFormatFromTheExtension() throws {

@@ -67,8 +67,8 @@ import Testing
     let detected = Double(perturbed.filter { !$0.detectedGuides.isEmpty }.count) / Double(perturbed.count)
     // Binomial(360, 0.7): sd 0.024.
     #expect(abs(detected - 0.7) < 0.08)
-    // Undetected guides make a perturbed cell look like a control.
-    #expect(perturbed.filter { $0.detectedGuides.isEmpty }.allSatisfy { $0.observedPerturbation == -1 })
+    // A perturbed cell whose guides all went undetected is unassigned (pipelines drop it), not a control.
+    #expect(perturbed.filter { $0.detectedGuides.isEmpty }.allSatisfy { $0.observedPerturbation == CellRecord.unassigned })
 }
 
 @Test func doubletsGrowWithCellsPerLaneAndCarryBothGuides() throws {
@@ -241,4 +241,29 @@ import Testing
     #expect(correlation(beta(0), beta(1)) > 0.9)
     #expect(correlation(beta(2), beta(3)) > 0.9)
     #expect(abs(correlation(beta(0), beta(2))) < 0.35)
+}
+
+@Test func aCellWithNoDetectedGuideIsUnassignedNotAControl() throws {
+    // Guide capture 0.6: many cells lose their only guide. Pipelines drop those (unassigned);
+    // only a detected non-targeting guide makes a control.
+    let text = smallDesign().replacingOccurrences(of: "doublet_rate_per_cell: 0}",
+                                                  with: "doublet_rate_per_cell: 0, guide_capture: 0.6}")
+    let run = try simulate(try loadDesign(text), states: false)
+    var unassigned = 0, controls = 0
+    for cell in run.cells {
+        let targeting = cell.detectedGuides.filter { !$0.hasPrefix("non-targeting") }
+        if cell.detectedGuides.isEmpty {
+            #expect(cell.observedPerturbation == CellRecord.unassigned)
+            unassigned += 1
+        } else if targeting.isEmpty {
+            #expect(cell.observedPerturbation == -1)
+            controls += 1
+        } else {
+            #expect(cell.observedPerturbation >= 0 || cell.observedPerturbation == -2)
+        }
+    }
+    #expect(unassigned > 0 && controls > 0)
+    // The 10x writer and the h5ad obs name it.
+    let h5 = SimulationH5AD.block(run.blocks[0], model: run.model)
+    #expect(h5.categorical["observed_perturbation"]?.contains(SimulationH5AD.unassignedLabel) == true)
 }

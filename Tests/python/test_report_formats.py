@@ -44,7 +44,12 @@ def test_tables_match_json(reports):
                 assert row["perturbation"] == p["name"]
                 assert int(row["cells"]) == p["cells"] and int(row["batches"]) == p["batches"]
                 assert abs(float(row["power"]) - p["power"]) <= 5e-7
-                assert abs(float(row["target_sd_log2"]) - p["target_sd"]) <= 5e-7
+                if p["target_sd"] is None:  # not estimable: the reason is in the flags
+                    assert row["target_sd_log2"] == "n/a" and any("not estimable" in f for f in p["flags"])
+                else:
+                    assert abs(float(row["target_sd_log2"]) - p["target_sd"]) <= 5e-7
+                assert abs(float(row["sampling_power"]) - p["sampling_power"]) <= 5e-7
+                assert abs(float(row["guide_effect_probability"]) - p["guide_effect_probability"]) <= 5e-7
                 assert abs(float(row["target_effect_log2"]) - p["target_effect"]) <= 5e-7
                 assert row["flags"] == ";".join(p["flags"])
 

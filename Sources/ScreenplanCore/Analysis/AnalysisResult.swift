@@ -15,17 +15,26 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
     public var batches: Int
     /// Expected log2 fold change of the targeted gene.
     public var target_effect: Double
-    /// Predicted standard error of the estimated target log2 fold change.
-    public var target_sd: Double
-    /// Power to detect the target effect at the design's alpha after multiple-testing correction.
+    /// Predicted standard error of the estimated target log2 fold change; nil (JSON null) when it
+    /// cannot be estimated (target below the expression threshold, no controls), with the reason
+    /// in `flags`.
+    public var target_sd: Double?
+    /// Power of `analysis.test` to detect the target effect at the design's alpha after
+    /// multiple-testing correction, averaged over guide libraries (sampling and guide quality).
     public var power: Double
+    /// Power given the library's guides (their effect equal to the gene's): sampling alone.
+    public var sampling_power: Double
+    /// Chance that the library's guides produce an effect at least the size sampling detects with
+    /// the target power: guide quality alone.
+    public var guide_effect_probability: Double
     /// Expected number of genes detected as changed (target included).
     public var de_genes: Double
     /// Problems specific to this perturbation (e.g. "confounded", "below expression threshold").
     public var flags: [String]
 
     public init(name: String, target: String, cells: Int, batches: Int, target_effect: Double,
-                target_sd: Double, power: Double, de_genes: Double, flags: [String]) {
+                target_sd: Double?, power: Double, de_genes: Double, flags: [String],
+                sampling_power: Double? = nil, guide_effect_probability: Double? = nil) {
         self.name = name
         self.target = target
         self.cells = cells
@@ -33,14 +42,41 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
         self.target_effect = target_effect
         self.target_sd = target_sd
         self.power = power
+        self.sampling_power = sampling_power ?? power
+        self.guide_effect_probability = guide_effect_probability ?? (power > 0 ? 1 : 0)
         self.de_genes = de_genes
         self.flags = flags
+    }
+
+    // `target_sd` is written as null when it cannot be estimated, so the key is always there.
+    enum CodingKeys: String, CodingKey {
+        case name, target, cells, batches, target_effect, target_sd, power, sampling_power,
+             guide_effect_probability, de_genes, flags
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(target, forKey: .target)
+        try c.encode(cells, forKey: .cells)
+        try c.encode(batches, forKey: .batches)
+        try c.encode(target_effect, forKey: .target_effect)
+        try c.encode(target_sd, forKey: .target_sd)
+        try c.encode(power, forKey: .power)
+        try c.encode(sampling_power, forKey: .sampling_power)
+        try c.encode(guide_effect_probability, forKey: .guide_effect_probability)
+        try c.encode(de_genes, forKey: .de_genes)
+        try c.encode(flags, forKey: .flags)
     }
 }
 
 /// Design-level figures.
 public struct AnalysisSummary: Codable, Equatable, Sendable {
     public var median_power: Double
+    /// Median over perturbations of `sampling_power` and `guide_effect_probability`.
+    public var median_sampling_power: Double = 0
+    public var median_guide_effect_probability: Double = 0
+    /// The test the power is for (`analysis.test`).
+    public var test: String = DifferentialTest.glm.rawValue
     /// Total cost in `currency`.
     public var cost: Double
     public var currency: String
@@ -154,6 +190,9 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     public var solutions: PowerSolutions?
     /// Genetic interactions of the combinations (`GeneticInteractions`); nil without combinations.
     public var interactions: [InteractionResult]? = nil
+    /// Minimal detectable log2 fold change of a downstream gene per expression decile of the
+    /// testable genes (typical perturbation's cells, target power, `analysis.test`).
+    public var mde_by_expression_decile: [ExpressionDecileMDE]?
 
     public init(design: String, layout: String, perturbations: [PerturbationReport], summary: AnalysisSummary,
                 error_budget: [ErrorBudgetItem], recommendations: [Recommendation],

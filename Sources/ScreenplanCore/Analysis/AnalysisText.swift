@@ -34,6 +34,7 @@ public enum AnalysisText {
         out.append("\(TerminalText.escaped(r.design)) — layout \(r.layout)")
         out.append("  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cells_loaded))) · testable genes \(e.testableGenes)")
         out.append("  median power \(f(s.median_power, 2)) · worst \(s.worst_perturbation) (power \(f(s.worst_power, 2))) · cost \(formatMoney(s.cost, s.currency))")
+        out.append("  test \(s.test) · median sampling power \(f(s.median_sampling_power, 2)) (guides as the gene) · median guide-effect probability \(f(s.median_guide_effect_probability, 2)) (guides reach the detectable size)")
         if let c = r.cost_breakdown {
             out.append("  cost: batches \(formatMoney(c.batch_cost, c.currency))"
                 + (c.animal_cost > 0 ? " + animals \(formatMoney(c.animal_cost, c.currency)) (\(c.animals))" : "")
@@ -47,23 +48,38 @@ public enum AnalysisText {
                    ? "Perturbations (the \(limit) with the lowest power of \(r.perturbations.count)):"
                    : "Perturbations:")
         out.append(table(
-            ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "DE genes", "flags"],
+            ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "sampling power", "guide prob.",
+             "DE genes", "flags"],
             sorted.map { _, p in
-                [p.name, p.target, String(p.cells), String(p.batches), f(p.target_effect), p.target_sd < 0 ? "∞" : f(p.target_sd),
-                 f(p.power, 2), f(p.de_genes, 1), p.flags.joined(separator: "; ")]
-            }, rightAligned: [2, 3, 4, 5, 6, 7]))
+                [p.name, p.target, String(p.cells), String(p.batches), f(p.target_effect), p.target_sd.map { f($0) } ?? "n/a",
+                 f(p.power, 2), f(p.sampling_power, 2), f(p.guide_effect_probability, 2), f(p.de_genes, 1),
+                 p.flags.joined(separator: "; ")]
+            }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9]))
         out.append("")
         out.append("Error budget of the typical perturbation (variance of its target log2 fold change):")
         out.append(table(["source", "variance (log2²)", "share"],
                          r.error_budget.map { [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)] },
                          rightAligned: [1, 2]))
+        if let deciles = r.mde_by_expression_decile, !deciles.isEmpty {
+            out.append("")
+            out.append("Smallest detectable change of a downstream gene (typical perturbation's cells, power \(f(e.design.analysis.target_power, 2)), \(s.test)):")
+            out.append(table(["expression decile", "UMIs per cell", "down (log2)", "up (log2)"],
+                             deciles.map { [String($0.decile), String(format: "%.3g", $0.umis_per_cell),
+                                            $0.mde_log2_down.map { f($0, 2) } ?? "n/a (> 10)",
+                                            $0.mde_log2_up.map { f($0, 2) } ?? "n/a (> 10)"] },
+                             rightAligned: [0, 1, 2, 3]))
+        }
         if let sol = r.solutions {
             out.append("")
             out.append("For a median power of \(f(sol.target_power, 2)), everything else as written:")
             out.append("  fewest cells per perturbation: \(sol.cells_per_perturbation.map { String($0) } ?? "not reachable (> 100,000)")")
             out.append("  fewest reads per cell: \(sol.reads_per_cell.map { formatThousands($0) } ?? "not reachable (> 1,000,000)")")
             out.append("  lowest total cost: \(sol.lowest_cost.map { formatMoney($0, sol.currency) } ?? "not reachable")")
-            out.append("  smallest detectable fold change: \(f(sol.min_detectable_log2_fc)) log2 (×\(f(Foundation.exp2(-sol.min_detectable_log2_fc), 2)) down / ×\(f(Foundation.exp2(sol.min_detectable_log2_fc), 2)) up)")
+            if let mde = sol.min_detectable_log2_fc {
+                out.append("  smallest detectable fold change: \(f(mde)) log2 (×\(f(Foundation.exp2(-mde), 2)) down / ×\(f(Foundation.exp2(mde), 2)) up)")
+            } else {
+                out.append("  smallest detectable fold change: n/a (no target effect below 1,000 log2 reaches the target power)")
+            }
         }
         out.append("")
         if r.recommendations.isEmpty {
@@ -131,7 +147,7 @@ public struct CompareEntry: Codable, Equatable, Sendable {
         design = result.design
         layout = result.layout
         summary = result.summary
-        median_sd = median(result.perturbations.map(\.target_sd).filter { $0 >= 0 })
+        median_sd = median(result.perturbations.compactMap(\.target_sd))
         confounded = result.perturbations.filter { $0.flags.contains { $0.hasPrefix("confounded") } }.count
         error_budget = result.error_budget
         recommendations = result.recommendations

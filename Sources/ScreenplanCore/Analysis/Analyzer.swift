@@ -57,14 +57,38 @@ public struct PerturbationEvaluation: Sendable {
     /// Mean UMIs per control cell of the target gene.
     public var targetUMIs: Double
     public var flags: [String]
+    /// The test the power is for (`analysis.test`).
+    public var test: DifferentialTest = .pseudobulk
+    /// The target's effect on the test's scale (log2; for wilcoxon and t-test the log2-equivalent
+    /// z/slope of the standardised statistic, section 2.6 of docs/batching.md).
+    public var testEffect: Double = 0
+    /// The sampling variance the test sees (log2²): pseudobulk everything but the guide spread;
+    /// glm, wilcoxon and t-test the perturbed and control cells only.
+    public var testVariance: Double = .infinity
+    /// The statistic's variance under the null (log2²), which sets the rejection threshold: the
+    /// GLM's score test is standardised by it; the other tests use `testVariance`.
+    public var testNullVariance: Double = .infinity
+    /// Variance of the shifts of the true effect the test does not see (log2²): the guide spread,
+    /// and for glm/wilcoxon/t-test also the interaction, batch confounding and time mismatch.
+    public var spreadVariance: Double = 0
+    /// Power given the library's guides (their effect = the gene's): no guide spread.
+    public var samplingPower: Double = 0
+    /// Chance that the library's guides produce an effect at least the size the sampling detects
+    /// with the target power (`analysis.target_power`).
+    public var guideEffectProbability: Double = 0
 
     /// Predicted standard error of the target estimate (log2): its root mean squared error
     /// against the gene's effect, guide-to-guide spread included.
     public var targetSD: Double { components.total.squareRoot() }
-    /// The standard error the test sees (everything but the guide spread, log2).
-    public var testSD: Double { (components.total - components.guides).squareRoot() }
+    /// The standard error the test sees (log2).
+    public var testSD: Double { testVariance.squareRoot() }
+    /// The standard error under the null (log2): the rejection threshold is z × this.
+    public var testNullSD: Double { testNullVariance.squareRoot() }
     /// The guide-to-guide spread of the library's effect around the gene's (log2).
     public var guideSpread: Double { components.guides.squareRoot() }
+    /// Spread of the true effect the test does not see (log2): guides, and for glm/wilcoxon/t-test
+    /// batch shifts.
+    public var spreadSD: Double { spreadVariance.squareRoot() }
 }
 
 /// Everything the analysis computed for one design and layout: the detailed rows behind the
@@ -76,6 +100,9 @@ public struct Evaluation: Sendable {
     /// Testable genes (mean UMIs per control cell ≥ analysis.expression_threshold).
     public var testableGenes: Int
     public var cost: CostBreakdown
+    /// Mean UMIs per control cell of the testable genes at the first time point, ascending (for
+    /// the minimal detectable effect per expression decile).
+    public var testableUMIs: [Double] = []
     /// Median power over perturbations (and time points).
     public let medianPower: Double
     /// Median over perturbations of the target estimate's variance (log2²).
@@ -179,19 +206,18 @@ public final class Analyzer: @unchecked Sendable {
         let highMOI = design.perturbations.moi > 1
         let omega2 = design.batching.interaction_sd * design.batching.interaction_sd
         let guideModel = GuideVariation(design)
-        let perturbedTotal = layout.cells.reduce(0, +), controlTotal = layout.controls.reduce(0, +)
-        let cellsPerBatch = Double(perturbedTotal + controlTotal)
-            / Double(max(1, layout.batchCount)) / (highMOI ? max(1, design.perturbations.moi) : 1)
-        let perturbedShare = Double(perturbedTotal) / max(1, Double(perturbedTotal + controlTotal))
+        // The cells (CellBudget: one definition with validate, cost and the TUI).
+        let budget = CellBudget(design, layout: layout)
+        let perturbedShare = budget.perturbedShare
         // Multiplets: a share d of the cells loaded on a lane. A multiplet whose partner's
         // targeting guide is detected is ambiguous and dropped; one whose partner is a control or
         // an undetected perturbed cell stays and mixes the two cells' molecules half and half.
-        let doublet = min(0.5, m.doublet_rate_per_cell * cellsPerBatch / design.sampling.qc_pass_fraction)
+        let doublet = budget.multipletRate(design)
         let q = m.guide_capture
         let contamination = doublet * ((1 - perturbedShare) + perturbedShare * (1 - q)) / 2
         // Cells an analysis can assign: guide detected (guide_capture) and not ambiguous.
-        let assigned = highMOI ? q : q * (1 - doublet * perturbedShare * q)
-        let controlAssigned = highMOI ? 1 : assigned
+        let assigned = budget.assignableFraction(design)
+        let controlAssigned = budget.controlAssignableFraction(design)
         let threshold = design.analysis.expression_threshold
         let libraryFactor = Foundation.exp(m.library_size_sd * m.library_size_sd / 2)
         let zeroInflated = m.dropout == .zeroInflation && m.dropout_rate > 0
@@ -199,12 +225,19 @@ public final class Analyzer: @unchecked Sendable {
             m.dropout == .zeroInflation ? m.dropout_rate * Foundation.exp(-mean / max(1e-12, m.dropout_midpoint)) : 0
         }
 
+        let test = design.analysis.test
+        let nodes = LibraryNodes(sd: m.library_size_sd, count: TestModels.smoothNodes)
+        // Counts per 10k: scale of log1p(10⁴·y/N_c) with N_c = U·L.
+        let normScale = 1e4 / max(umis, 1e-12)
         var rows: [PerturbationEvaluation] = []
         var testableTotal = 0
+        var testableUMIs: [Double] = []
         var guideVarianceByResponse: [Double: Double] = [:]
         var timingByResponse: [Double: Double] = [:]
         for (t, slice) in effects.slices.enumerated() {
             let weights = ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI)
+            let contrasts = test == .pseudobulk ? []
+                : ContrastCells.compute(layout, design: design, time: t, complementControls: highMOI)
             let shareSquares = slice.share.reduce(0) { $0 + $1 * $1 }
             let g = slice.share.count
             var mean0 = [Double](repeating: 0, count: g)
@@ -230,6 +263,16 @@ public final class Analyzer: @unchecked Sendable {
                 if mean0[i] >= threshold { testable += 1 }
             }
             testableTotal = max(testableTotal, testable)
+            if t == 0 { testableUMIs = mean0.filter { $0 >= threshold }.sorted() }
+            // Per control cell GLM information of each gene (computed when first needed).
+            var glmControlWeight = [Double](repeating: -1, count: test == .glm ? g : 0)
+            // The GLM has batch covariates when every batch of this time point that holds
+            // perturbed cells also holds controls (always at high MOI: complement controls);
+            // otherwise the lab must pool batches, and batch effects come back (section 2.6).
+            let perturbedPerBatch = layout.perturbedCellsPerBatch
+            let glmBatchCovariates = highMOI || (0..<layout.batchCount).allSatisfy {
+                layout.batchTime[$0] != t || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
+            }
             for (p, w) in weights.enumerated() {
                 let gs = slice.genes[p]
                 var flags: [String] = []
@@ -237,6 +280,9 @@ public final class Analyzer: @unchecked Sendable {
                 var sds: [Double] = []
                 var spreads: [Double] = []
                 var targetComponents = VarianceComponents()
+                var targetTest = (effect: 0.0, variance: Double.infinity, spread: 0.0)
+                var targetNull = Double.infinity
+                var nullSDs: [Double] = []
                 var observedTarget = 0.0
                 let target = slice.targetEffect[p]
                 let logKappa = guideModel.log2MeanKappa
@@ -304,31 +350,119 @@ public final class Analyzer: @unchecked Sendable {
                     c.guides = relative * relative * targetGuideVariance / ln2sq
                     let bias = slice.drift_log2_per_h[i] * w.mismatch_h
                     c.timeMismatch = bias * bias
+                    // The test's own model (TestModels.swift): what it sees and what shifts it.
+                    var testEffect = observed
+                    var testNullVariance = -1.0   // < 0: the same as testVariance
+                    var testVariance = c.total - c.guides
+                    var spreadVariance = c.guides
+                    if test != .pseudobulk && w.batches > 0 && mean0[i] >= threshold {
+                        let cc = contrasts[p]
+                        let foldSeen = contamination > 0 ? (1 - contamination) * fold + contamination : fold
+                        var gp = CellGroup(mean: mean0[i] * foldSeen,
+                                           mixing: CellGroup.mixing(dispersion: m.dispersion, biological: vp),
+                                           zeroInflation: pi0p)
+                        var g0 = CellGroup(mean: mean0[i], mixing: CellGroup.mixing(dispersion: m.dispersion, biological: bio[i]),
+                                           zeroInflation: pi00)
+                        let normalisation = max(0, 1 - 2 * slice.share[i] + shareSquares)
+                        if test == .glm {
+                            if !glmBatchCovariates {
+                                // Pooled fit: batch effects are per-cell variation within each group.
+                                let within = Foundation.exp(cc.withinShift * normalisation)
+                                gp.mixing = (1 + gp.mixing) * within - 1
+                                g0.mixing = (1 + g0.mixing) * within - 1
+                            }
+                            if glmControlWeight[i] < 0 { glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes) }
+                            let v1 = TestModels.glmScoreVariance(gp, null: g0, nodes: nodes)
+                            // With batch covariates α_b is fitted batch by batch on its controls;
+                            // a pooled fit is one "batch" of all cells against all reference controls.
+                            let pairs = glmBatchCovariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
+                            let score = TestModels.glmScore(pairs, nullInfo: glmControlWeight[i], perturbedAssigned: assigned,
+                                                            controlAssigned: controlAssigned, alternativeVariance: v1)
+                            let z = (Foundation.exp2(observed) - 1) * score.zPerFold
+                            // log2-scale null sd: the secant δ/z (the local slope for tiny effects).
+                            let nullSD = score.zPerFold <= 0 ? Double.infinity
+                                : (abs(observed) > 1e-9 && z != 0 ? abs(observed / z) : 1 / (M_LN2 * score.zPerFold))
+                            testNullVariance = nullSD * nullSD
+                            let alternative = testNullVariance * score.varianceRatio
+                            c.perturbedCells = alternative * score.perturbedShare
+                            c.controlCells = alternative * (1 - score.perturbedShare)
+                            if glmBatchCovariates {
+                                c.interaction = omega2 * score.shareSquares / ln2sq
+                                c.confounding = 0
+                                c.timeMismatch = 0
+                            } else {
+                                // The batch effects shift the estimate by Σ_b (f_pb − f_0b) β_b.
+                                c.confounding = cc.pooledShift * normalisation / ln2sq
+                            }
+                        } else {
+                            // scanpy pools cells over batches: batch effects are per-cell variation
+                            // within each group, and a shift when the groups' batch shares differ.
+                            let within = Foundation.exp(cc.withinShift * normalisation)
+                            gp.mixing = (1 + gp.mixing) * within - 1
+                            g0.mixing = (1 + g0.mixing) * within - 1
+                            let r = TestModels.scanpyModel(test, perturbed: gp, control: g0, observedLog2: observed,
+                                                           np: cc.perturbed * assigned, n0: cc.controls * controlAssigned,
+                                                           librarySD: m.library_size_sd, scale: normScale)
+                            testEffect = r.effect
+                            c.perturbedCells = r.variance * r.perturbedShare
+                            c.controlCells = r.variance * (1 - r.perturbedShare)
+                            c.confounding = cc.pooledShift * normalisation / ln2sq
+                        }
+                        testVariance = c.perturbedCells + c.controlCells
+                        spreadVariance = c.guides + c.interaction + c.confounding + c.timeMismatch
+                    }
                     if j == 0 {
                         targetComponents = c
                         observedTarget = observed
+                        targetTest = (testEffect, testVariance, spreadVariance)
+                        targetNull = testNullVariance < 0 ? testVariance : testNullVariance
                     }
                     // Genes below the expression threshold are not tested.
                     if mean0[i] >= threshold && w.batches > 0 {
-                        effectsObs.append(observed)
-                        sds.append((c.total - c.guides).squareRoot())
-                        spreads.append(c.guides.squareRoot())
+                        effectsObs.append(testEffect)
+                        sds.append(testVariance.squareRoot())
+                        spreads.append(spreadVariance.squareRoot())
+                        nullSDs.append((testNullVariance < 0 ? testVariance : testNullVariance).squareRoot())
                     } else if j == 0 {
                         effectsObs.append(0)
                         sds.append(.infinity)
                         spreads.append(0)
+                        nullSDs.append(.infinity)
                     }
                 }
-                let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, spreads: spreads, testable: testable,
+                let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, spreads: spreads, nullSDs: nullSDs,
+                                                        testable: testable,
                                                         alpha: design.analysis.alpha,
                                                         method: design.analysis.multiple_testing)
                 let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
                 let power = solved.powers.first ?? 0
+                // Sampling apart from guide quality (docs/batching.md, section 4).
+                let zCrit = Normal.quantile(1 - solved.level / 2)
+                let targetTestable = targetUMIs >= threshold && w.batches > 0
+                let sdSeen = targetTestable ? targetTest.variance.squareRoot() : .infinity
+                let nonGuide = max(0, targetTest.spread - targetComponents.guides).squareRoot()
+                let nullSeen = targetTestable ? targetNull.squareRoot() : .infinity
+                let samplingPower = targetTestable
+                    ? Normal.power(effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen) : 0
+                let detectable = Normal.detectable(power: design.analysis.target_power, sd: sdSeen, critical: zCrit,
+                                                   spread: nonGuide, nullSD: nullSeen)
+                let guideProbability = targetTestable
+                    ? Normal.exceedance(effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
+                                        size: detectable) : 0
                 if w.batches == 0 { flags.append("not sampled at this time point") }
-                if targetUMIs < threshold { flags.append("target below expression threshold") }
+                if targetUMIs < threshold {
+                    flags.append("target below expression threshold")
+                    flags.append(String(format: "target_sd not estimable: %.3g UMIs per control cell < expression_threshold %.3g",
+                                        targetUMIs, threshold))
+                } else if w.batches > 0 && !targetComponents.total.isFinite {
+                    flags.append("no control cells to compare with: target_sd not estimable")
+                }
                 if w.uncontrolledBatches > 0 {
                     flags.append(String(format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
-                                        w.uncontrolledBatches, w.batches, confounding))
+                                        w.uncontrolledBatches, w.batches, targetComponents.confounding))
+                }
+                if test == .glm && !glmBatchCovariates && w.batches > 0 {
+                    flags.append("some batches hold no controls: the GLM is fitted without batch covariates, so batch effects shift the estimate")
                 }
                 if w.mismatch_h > 0 { flags.append(String(format: "controls %.0f h away", w.mismatch_h)) }
                 if w.batches == 1 { flags.append("in a single batch") }
@@ -342,11 +476,15 @@ public final class Analyzer: @unchecked Sendable {
                     cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
                     targetEffect: target, observedEffect: observedTarget, components: targetComponents,
                     power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
-                    targetUMIs: targetUMIs, flags: flags))
+                    targetUMIs: targetUMIs, flags: flags, test: test, testEffect: targetTest.effect,
+                    testVariance: targetTest.variance, testNullVariance: targetNull, spreadVariance: targetTest.spread,
+                    samplingPower: samplingPower, guideEffectProbability: guideProbability))
             }
         }
-        return Evaluation(design: design, layout: layout, rows: rows, testableGenes: testableTotal,
-                          cost: CostBreakdown(design, layout: layout))
+        var evaluation = Evaluation(design: design, layout: layout, rows: rows, testableGenes: testableTotal,
+                                    cost: CostBreakdown(design, layout: layout))
+        evaluation.testableUMIs = testableUMIs
+        return evaluation
     }
 }
 

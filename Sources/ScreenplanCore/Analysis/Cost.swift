@@ -25,10 +25,7 @@ public struct CostBreakdown: Codable, Equatable, Sendable {
 
     public init(_ design: Design, layout: Layout) {
         let c = design.cost
-        let moi = design.perturbations.moi > 1 ? design.perturbations.moi : 1
-        let perturbed = Double(layout.cells.reduce(0, +)) / moi
-        let controls = Double(layout.controls.reduce(0, +))
-        let loaded = ((perturbed + controls) / max(1e-9, design.sampling.qc_pass_fraction)).rounded(.up)
+        let loaded = Double(CellBudget(design, layout: layout).loaded)
         currency = c.currency
         cells_loaded = Int(loaded)
         batches = layout.batchCount

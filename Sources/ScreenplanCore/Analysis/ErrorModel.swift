@@ -46,9 +46,10 @@ extension ContrastWeights {
     ///
     /// - Parameter complementControls: MOI > 1: every cell lacking the perturbation's guide is a
     ///   control, so each batch's controls are its cells minus the perturbation's.
+    /// - Parameter only: the perturbations to compute (all when nil), in that order.
     /// Complexity O(K·B).
     public static func compute(_ layout: Layout, design: Design, time t: Int,
-                               complementControls: Bool) -> [ContrastWeights] {
+                               complementControls: Bool, only: [Int]? = nil) -> [ContrastWeights] {
         let bCount = layout.batchCount
         let times = design.timePoints
         // Control batches of this time point, or of the nearest one that has any.
@@ -76,7 +77,7 @@ extension ContrastWeights {
         var unitSum: [[Double]] = levels.indices.map { l in
             [Double](repeating: 0, count: (layout.batchUnits[l].max() ?? 0) + 1)
         }
-        for p in 0..<layout.perturbationCount {
+        for p in only ?? Array(0..<layout.perturbationCount) {
             var bp: [Int] = []
             var cells = 0
             for b in 0..<bCount where layout.batchTime[b] == t {

@@ -17,16 +17,23 @@ extension Evaluation {
         let reports = rows.map { r in
             PerturbationReport(name: r.name, target: r.target, cells: r.cells, batches: r.batches,
                                target_effect: r.targetEffect,
-                               target_sd: r.targetSD.isFinite ? r.targetSD : -1,
-                               power: r.power, de_genes: r.deGenes, flags: r.flags)
+                               target_sd: r.targetSD.isFinite && r.targetUMIs >= design.analysis.expression_threshold
+                                   ? r.targetSD : nil,
+                               power: r.power, de_genes: r.deGenes, flags: r.flags,
+                               sampling_power: r.samplingPower, guide_effect_probability: r.guideEffectProbability)
         }
         let worst = rows.min { $0.power < $1.power }
-        let summary = AnalysisSummary(
+        var summary = AnalysisSummary(
             median_power: medianPower, cost: cost.total, currency: cost.currency,
             cells_loaded: cost.cells_loaded, batches: layout.batchCount, perturbations: layout.perturbationCount,
             worst_perturbation: worst?.name ?? "", worst_power: worst?.power ?? 0)
-        return AnalysisResult(design: design.name, layout: layout.strategy.rawValue, perturbations: reports,
-                              summary: summary, error_budget: errorBudget, recommendations: recommendations,
-                              cost_breakdown: cost, solutions: solutions)
+        summary.median_sampling_power = median(rows.map(\.samplingPower))
+        summary.median_guide_effect_probability = median(rows.map(\.guideEffectProbability))
+        summary.test = design.analysis.test.rawValue
+        var result = AnalysisResult(design: design.name, layout: layout.strategy.rawValue, perturbations: reports,
+                                    summary: summary, error_budget: errorBudget, recommendations: recommendations,
+                                    cost_breakdown: cost, solutions: solutions)
+        result.mde_by_expression_decile = Analyzer.mdeByExpressionDecile(self)
+        return result
     }
 }

@@ -93,7 +93,10 @@ public enum MonteCarlo {
         let network = try ExpectedEffects.loadNetwork(design)
         let effects = try ExpectedEffects.compute(design, network: network)
         let (layout, analysed) = layout(for: design)
-        let evaluation = Analyzer.evaluate(analysed, layout: layout, effects: effects)
+        // The variance check is of the pseudo-bulk estimator computed below, whatever the test.
+        var pseudobulk = analysed
+        pseudobulk.analysis.test = .pseudobulk
+        let evaluation = Analyzer.evaluate(pseudobulk, layout: layout, effects: effects)
         let k = layout.perturbationCount, units = layout.batchCount
         let times = design.timePoints.count
         let highMOI = design.perturbations.moi > 1

@@ -46,11 +46,17 @@ public enum Normal {
     /// of the effect itself (guide-to-guide: the library's effect differs from the gene's, but
     /// the test does not see it). δ + u + ε ~ N(δ, σ² + s²), so power is
     /// Φ((|δ| − zσ)/τ) + Φ((−|δ| − zσ)/τ) with τ = √(σ² + s²); s = 0 is the usual formula.
+    ///
+    /// `nullSD` (when given) is the statistic's standard error under the null, which sets the
+    /// rejection threshold z·nullSD, while `sd` is its standard error under the alternative (a
+    /// score test standardised with the null variance: the GLM, docs/batching.md section 2.6).
     @inline(__always)
-    public static func power(effect: Double, sd: Double, critical z: Double, spread: Double = 0) -> Double {
+    public static func power(effect: Double, sd: Double, critical z: Double, spread: Double = 0,
+                             nullSD: Double? = nil) -> Double {
         guard sd > 0, sd.isFinite else { return 0 }
         let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
-        let a = abs(effect), zs = z * sd
+        let a = abs(effect), zs = z * (nullSD ?? sd)
+        guard zs.isFinite else { return 0 }
         // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
         let far = (a + zs) / tau
         return far > 8 ? cdf((a - zs) / tau) : cdf((a - zs) / tau) + cdf(-far)
@@ -67,8 +73,8 @@ public enum MultipleTestingLevel {
     ///   R(t) = Σ_affected power_g(t) + (m − m₁)·t, t is the fixed point of t = α·max(1, R(t))/m,
     ///   found by iterating from the Bonferroni level (monotone, so it converges upwards).
     /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes.
-    public static func solve(effects: [Double], sds: [Double], spreads: [Double]? = nil, testable m: Int,
-                             alpha: Double, method: MultipleTesting) -> (level: Double, powers: [Double]) {
+    public static func solve(effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
+                             testable m: Int, alpha: Double, method: MultipleTesting) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
         var t: Double
         switch method {
@@ -79,7 +85,8 @@ public enum MultipleTestingLevel {
             let z = Normal.quantile(1 - t / 2)
             var out = [Double](repeating: 0, count: effects.count)
             for i in 0..<effects.count {
-                out[i] = Normal.power(effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0)
+                out[i] = Normal.power(effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0,
+                                      nullSD: nullSDs?[i])
             }
             return out
         }

@@ -17,8 +17,23 @@ public struct PowerSolutions: Codable, Equatable, Sendable {
     public var lowest_cost: Double?
     public var currency: String
     /// Smallest |log2 fold change| of the target detected with the target power by the typical
-    /// (median-sd) perturbation, at its multiple-testing level.
-    public var min_detectable_log2_fc: Double
+    /// (median-sd) perturbation, at its multiple-testing level; nil when no effect up to 1,000
+    /// log2 reaches it (no sentinel).
+    public var min_detectable_log2_fc: Double?
+
+    // Unreachable answers are written as null (not left out), as docs/batching.md says.
+    enum CodingKeys: String, CodingKey {
+        case target_power, cells_per_perturbation, reads_per_cell, lowest_cost, currency, min_detectable_log2_fc
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(target_power, forKey: .target_power)
+        try c.encode(cells_per_perturbation, forKey: .cells_per_perturbation)
+        try c.encode(reads_per_cell, forKey: .reads_per_cell)
+        try c.encode(lowest_cost, forKey: .lowest_cost)
+        try c.encode(currency, forKey: .currency)
+        try c.encode(min_detectable_log2_fc, forKey: .min_detectable_log2_fc)
+    }
 }
 
 extension Analyzer {
@@ -34,7 +49,8 @@ extension Analyzer {
             : nil
         return PowerSolutions(target_power: target, cells_per_perturbation: cells, reads_per_cell: reads,
                               lowest_cost: cheapest?.cost.total, currency: design.cost.currency,
-                              min_detectable_log2_fc: Analyzer.minimumDetectable(base, power: target))
+                              min_detectable_log2_fc: Optional(Analyzer.minimumDetectable(base, power: target))
+                                  .flatMap { $0.isFinite && $0 < 1e3 ? $0 : nil })
     }
 
     /// Fewest cells per perturbation giving median power ≥ `power` (bisection; nil if > 100,000).
@@ -62,10 +78,10 @@ extension Analyzer {
         guard let row = e.medianRow, row.testSD.isFinite else { return .infinity }
         let z = Normal.quantile(1 - row.level / 2)
         var lo = 0.0, hi = 1.0
-        while Normal.power(effect: hi, sd: row.testSD, critical: z, spread: row.guideSpread) < power && hi < 1e3 { hi *= 2 }
+        while Normal.power(effect: hi, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD) < power && hi < 1e3 { hi *= 2 }
         for _ in 0..<60 {
             let mid = 0.5 * (lo + hi)
-            if Normal.power(effect: mid, sd: row.testSD, critical: z, spread: row.guideSpread) >= power { hi = mid } else { lo = mid }
+            if Normal.power(effect: mid, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD) >= power { hi = mid } else { lo = mid }
         }
         return hi
     }
@@ -88,7 +104,7 @@ extension Analyzer {
         let e = try evaluate(design, layout: layout)
         guard let row = e.medianRow else { return effects.map { ($0, 0) } }
         let z = Normal.quantile(1 - row.level / 2)
-        return effects.map { ($0, Normal.power(effect: $0, sd: row.testSD, critical: z, spread: row.guideSpread)) }
+        return effects.map { ($0, Normal.power(effect: $0, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD)) }
     }
 }
 

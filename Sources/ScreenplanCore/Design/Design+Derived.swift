@@ -65,13 +65,11 @@ extension Design {
         return saturatingInt((k.squareRoot() * Double(sampling.cells_per_perturbation)).rounded() * Double(t))
     }
 
-    /// Cells to keep after QC.
-    public var cellsAfterQC: Int { saturatingInt(Double(perturbedCells) + Double(controlCells)) }
+    /// Cells to keep after QC (`CellBudget.recovered`: at MOI > 1 a cell carries ~MOI guides).
+    public var cellsAfterQC: Int { saturatingInt(CellBudget(self).recovered.rounded()) }
 
-    /// Cells to load so that `cellsAfterQC` pass QC.
-    public var cellsLoaded: Int {
-        saturatingInt((Double(cellsAfterQC) / sampling.qc_pass_fraction).rounded(.up))
-    }
+    /// Cells to load so that `cellsAfterQC` pass QC (`CellBudget.loaded`).
+    public var cellsLoaded: Int { CellBudget(self).loaded }
 
     /// Cells that the batches can hold.
     public var batchCapacity: Int { saturatingInt(Double(batching.batches) * Double(batching.max_cells_per_batch)) }

@@ -201,7 +201,7 @@ public enum DesignValidator {
         if d.cellsLoaded > d.batchCapacity {
             let needed = Int((Double(d.cellsLoaded) / Double(b.max_cells_per_batch)).rounded(.up))
             issue("batching.batches",
-                  "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cells_per_perturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s") + \(d.controlCells) controls, at \(Int(d.sampling.qc_pass_fraction * 100))% QC pass), but \(b.batches) batches × \(b.max_cells_per_batch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
+                  "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cells_per_perturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s")\(d.perturbations.moi > 1 ? " / MOI \(formatCount(d.perturbations.moi))" : "") + \(d.controlCells) controls, at \(Int(d.sampling.qc_pass_fraction * 100))% QC pass), but \(b.batches) batches × \(b.max_cells_per_batch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
         }
 
         return issues
@@ -228,4 +228,9 @@ public enum DesignValidator {
         if path.hasPrefix("/") || base.isEmpty || base == "." { return path }
         return (base as NSString).appendingPathComponent(path)
     }
+}
+
+/// "10", "2.5": an MOI in a message.
+private func formatCount(_ x: Double) -> String {
+    x == x.rounded() ? String(format: "%.0f", x) : String(format: "%g", x)
 }

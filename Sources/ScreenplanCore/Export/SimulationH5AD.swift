@@ -11,6 +11,8 @@ public enum SimulationH5AD {
     public static let controlLabel = "control"
     /// Label in obs.observed_perturbation of cells whose detected guides name several perturbations.
     public static let ambiguousLabel = "ambiguous"
+    /// Label in obs.observed_perturbation of cells with no detected guide (pipelines drop them).
+    public static let unassignedLabel = "unassigned"
 
     /// The obs columns written for every cell, in order.
     public static func columns(_ model: SimulationModel) -> [H5ADColumn] {
@@ -19,7 +21,7 @@ public enum SimulationH5AD {
         let perturbations = [controlLabel] + model.perturbations.map(\.name)
         var columns: [H5ADColumn] = [
             .categorical("perturbation", categories: perturbations),
-            .categorical("observed_perturbation", categories: perturbations + [ambiguousLabel]),
+            .categorical("observed_perturbation", categories: perturbations + [ambiguousLabel, unassignedLabel]),
             .string("guides"),
             .string("detected_guides"),
             .categorical("batch", categories: batches),
@@ -48,7 +50,8 @@ public enum SimulationH5AD {
     public static func block(_ b: SimulatedBlock, model: SimulationModel) -> H5ADBlock {
         let names = model.perturbations.map(\.name)
         func label(_ p: Int) -> String {
-            p >= 0 && p < names.count ? names[p] : (p == -2 ? ambiguousLabel : controlLabel)
+            p >= 0 && p < names.count ? names[p]
+                : (p == -2 ? ambiguousLabel : (p == CellRecord.unassigned ? unassignedLabel : controlLabel))
         }
         let cells = b.cells
         var categorical: [String: [String]] = [

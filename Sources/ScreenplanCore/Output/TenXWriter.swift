@@ -85,7 +85,9 @@ public enum TenXWriter {
     static func encode(_ block: SimulatedBlock, model: SimulationModel) throws -> Encoded {
         let bc = ByteBuffer(capacity: block.cellCount * 20)
         let cl = ByteBuffer(capacity: block.cellCount * 120)
-        func name(_ p: Int) -> String { p >= 0 ? model.perturbations[p].name : (p == -1 ? "control" : "ambiguous") }
+        func name(_ p: Int) -> String {
+            p >= 0 ? model.perturbations[p].name : (p == -1 ? "control" : (p == CellRecord.unassigned ? "unassigned" : "ambiguous"))
+        }
         let matrixText = formatEntries(block)
         for cell in block.cells {
             bc.append(cell.barcode)

@@ -3,11 +3,12 @@ import Foundation
 // MARK: - Per-perturbation table (CSV or TSV)
 
 /// The per-perturbation table: one row per perturbation with cells, batches, the predicted
-/// target effect and its sd (log2), power, expected DE genes and flags (joined by ";").
+/// target effect and its sd (log2; "n/a" when not estimable), power, sampling power, guide-effect
+/// probability, expected DE genes and flags (joined by ";").
 public enum PerturbationTable {
     /// Column names, in order.
     public static let columns = ["perturbation", "target", "cells", "batches", "target_effect_log2",
-                                 "target_sd_log2", "power", "de_genes", "flags"]
+                                 "target_sd_log2", "power", "sampling_power", "guide_effect_probability", "de_genes", "flags"]
 
     /// The table with `separator` ("," gives RFC 4180 CSV with quoting; "\t" gives TSV, where tabs
     /// and line breaks inside fields become spaces). Numbers use fixed decimals, so the output
@@ -18,8 +19,9 @@ public enum PerturbationTable {
         for p in rows {
             let values = [
                 p.name, p.target, String(p.cells), String(p.batches),
-                String(format: "%.6f", p.target_effect), String(format: "%.6f", p.target_sd),
-                String(format: "%.6f", p.power), String(format: "%.2f", p.de_genes),
+                String(format: "%.6f", p.target_effect), p.target_sd.map { String(format: "%.6f", $0) } ?? "n/a",
+                String(format: "%.6f", p.power), String(format: "%.6f", p.sampling_power),
+                String(format: "%.6f", p.guide_effect_probability), String(format: "%.2f", p.de_genes),
                 p.flags.joined(separator: ";"),
             ]
             out += values.map { csv ? csvField($0) : tsvField($0) }.joined(separator: separator) + "\n"

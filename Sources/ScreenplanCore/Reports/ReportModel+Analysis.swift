@@ -7,6 +7,11 @@ extension ReportModel {
     public static let powerCurveCellFactors: [Double] = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4]
     /// True |log2 fold changes| at which the effect-size power curve is evaluated.
     public static let powerCurveEffects: [Double] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0]
+    /// Effect of the downstream gene in the report's downstream plot (log2; a typical secondary
+    /// effect, weaker than a knockdown).
+    public static let downstreamEffect = -0.5
+    /// Reads per cell of the downstream plot's series, as multiples of the design's.
+    public static let downstreamReadFactors: [Double] = [0.5, 1, 2]
 
     /// Analyses `design` under `layout` (its own when nil) and gathers everything a report shows:
     /// the result with recommendations and target-power solutions, the layout grid, power curves
@@ -47,8 +52,27 @@ extension ReportModel {
                        series: [PowerSeries(label: "typical perturbation (median sd)",
                                             points: byEffect.map { PowerPoint(x: $0.effect, power: $0.power) })]),
         ]
+        // A downstream gene at the median testable expression: power over cells and depth, each
+        // series labelled with the target-power contour (fewest cells reaching it at that depth).
+        var allCurves = curves
+        if !evaluation.testableUMIs.isEmpty {
+            let umis = evaluation.testableUMIs[evaluation.testableUMIs.count / 2]
+            let reads = downstreamReadFactors.map { design.measurement.reads_per_cell * $0 }
+            let grid = try analyzer.downstreamPowerGrid(design, umis: umis, effect: downstreamEffect, cells: cellPoints,
+                                                        reads: reads, layout: strategy)
+            let target = ReportNumber.percent(grid.target_power)
+            allCurves.append(PowerCurve(
+                id: "downstream-power",
+                title: "Power for a downstream gene (\(ReportNumber.short(umis)) UMIs per cell, \(ReportNumber.short(downstreamEffect)) log2) against cells per perturbation",
+                x_label: "cells per perturbation", current_x: Double(n0),
+                series: zip(grid.reads_per_cell, zip(grid.power, grid.contour_cells)).map { r, pc in
+                    let reach = pc.1.map { "\(target) at \(ReportNumber.integer($0)) cells" } ?? "\(target) not reached"
+                    return PowerSeries(label: "\(ReportNumber.integer(Int(r.rounded()))) reads per cell (\(reach))",
+                                       points: zip(grid.cells_per_perturbation, pc.0).map { PowerPoint(x: Double($0), power: $1) })
+                }))
+        }
         let order = OrderList(design: design, cellsLoaded: evaluation.cost.cells_loaded, batches: layout.batchCount)
-        return ReportModel(design: design, analysis: result, layout: summary, powerCurves: curves, order: order)
+        return ReportModel(design: design, analysis: result, layout: summary, powerCurves: allCurves, order: order)
     }
 }
 

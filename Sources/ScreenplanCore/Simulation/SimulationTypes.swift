@@ -95,6 +95,8 @@ public struct SimulationOptions: Sendable, Equatable {
 
 /// Metadata of one simulated cell.
 public struct CellRecord: Equatable, Sendable {
+    /// `observedPerturbation` of a cell with no detected guide (unassigned; dropped by pipelines).
+    public static let unassigned = -3
     /// Index of the cell in the whole run (0-based), the column of the count matrix.
     public var index: Int
     public var barcode: String
@@ -114,8 +116,9 @@ public struct CellRecord: Equatable, Sendable {
     public var guides: [String]
     /// Guides detected by guide capture (what an analysis sees).
     public var detectedGuides: [String]
-    /// Perturbation an analysis would assign from the detected guides (-1 = looks like a control,
-    /// -2 = ambiguous: guides of several perturbations).
+    /// Perturbation an analysis would assign from the detected guides (-1 = control: only
+    /// non-targeting guides detected, -2 = ambiguous: guides of several perturbations,
+    /// `CellRecord.unassigned` (-3): no guide detected, which pipelines drop).
     public var observedPerturbation: Int
     /// Multiplet: the cell's library holds a second cell (with its guides).
     public var doublet: Bool

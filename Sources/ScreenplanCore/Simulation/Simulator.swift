@@ -194,7 +194,8 @@ extension SimulationModel {
             if let pc = partnerColumn[j] { allGuides += cells[pc].guides }
             let detected = allGuides.filter { _ in rng.uniform() < q }
             let perts = Set(detected.map(\.perturbation).filter { $0 >= 0 })
-            let observed = perts.isEmpty ? -1 : (perts.count == 1 ? perts.first! : -2)
+            // No guide detected: unassigned (not a control); only non-targeting guides: control.
+            let observed = perts.isEmpty ? (detected.isEmpty ? CellRecord.unassigned : -1) : (perts.count == 1 ? perts.first! : -2)
             let size = measure(cell: cell, state: state, column: j, partnerColumn: partnerColumn[j], options: options,
                                rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts)
             offsets.append(counts.count)

@@ -77,7 +77,7 @@ private func simulationJob() -> LongJob {
             cells += block.cellCount
             entries += block.entryCount
             for c in 0..<block.cellCount {
-                if block.cells[c].observedPerturbation < 0 { controls += 1 }
+                if block.cells[c].observedPerturbation == -1 { controls += 1 }
                 var total = 0
                 for e in block.offsets[c]..<block.offsets[c + 1] { total += Int(block.counts[e]) }
                 umis.append(total)

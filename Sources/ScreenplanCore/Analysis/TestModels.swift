@@ -1,0 +1,495 @@
+import Foundation
+
+// MARK: - The test the lab runs (`analysis.test`): one analytical model per test
+//
+// The pseudo-bulk estimator's variance is ErrorModel.swift's. This file holds the others, called
+// from the per-gene loop of `Analyzer.evaluate` (docs/batching.md, section 2.6):
+//
+// * glm: per-cell NB GLM log μ_c = log L_c + α_b + β·x_c. With α_b profiled out the information
+//   for β is Σ_b I_pb·I_0b/(I_pb + I_0b), I = Σ_c w_c, w_c = μ_c/(1 + μ_c/θ) averaged over the
+//   library-size distribution and the cells' biological variation (a gamma mixing of the NB mean).
+//   A batch without its own controls adds nothing; a perturbation with no controlled batch is
+//   compared with the pooled reference controls and carries the batch effect τ² as today.
+// * wilcoxon / t-test: scanpy's rank_genes_groups on log1p(10⁴·y/N_c), cells pooled over batches.
+//   t-test from the mean and variance of log1p(10⁴·y/(U·L)) (U the median total UMIs); Wilcoxon
+//   from P = Pr(X_p > X_0) + ½Pr(X_p = X_0) and the tie-corrected null variance (ties are the
+//   zeros: L is continuous, so nonzero normalised values almost never tie).
+//
+// Every model returns its sampling variance on the log2 scale (for the rank tests the variance of
+// the log2-equivalent: 1/slope², slope = d z/d log2 effect) and the effect on the test's scale.
+
+/// The counts of one gene in one group of cells: y | L ~ NB(mean·L, θ_eff) with 1/θ_eff = `mixing`
+/// (the NB's own dispersion and the cells' biological variation combined as one gamma mixing,
+/// CV²_mix = (1 + v)(1 + 1/θ) − 1), then set to zero with probability `zeroInflation`.
+/// L ~ LogNormal(0, s²) is the cell's library size relative to the batch median.
+public struct CellGroup: Hashable, Sendable {
+    /// Mean UMIs of the gene in a median-library cell (before zero inflation).
+    public var mean: Double
+    /// Squared CV of the gamma mixing of the NB mean (1/θ_eff).
+    public var mixing: Double
+    /// Extra zero-inflation probability π₀.
+    public var zeroInflation: Double
+
+    public init(mean: Double, mixing: Double, zeroInflation: Double = 0) {
+        self.mean = mean
+        self.mixing = mixing
+        self.zeroInflation = zeroInflation
+    }
+
+    /// The gamma mixing of NB(θ) with biological relative variance v: (1 + v)(1 + 1/θ) − 1.
+    public static func mixing(dispersion theta: Double, biological v: Double) -> Double {
+        (1 + v) * (1 + 1 / max(theta, 1e-12)) - 1
+    }
+
+    /// Quantised copy used as a cache key (0.1% in mean and mixing, 10⁻⁵ in π₀): moves power by
+    /// far less than 10⁻³.
+    var key: CellGroup {
+        func q(_ x: Double) -> Double { x > 0 ? Foundation.exp((Foundation.log(x) * 1000).rounded() / 1000) : 0 }
+        return CellGroup(mean: q(mean), mixing: q(mixing), zeroInflation: (zeroInflation * 1e5).rounded() / 1e5)
+    }
+}
+
+/// Nodes of the library-size distribution: a trapezoid rule on log L over ±4.5 sd with normal
+/// weights (exponentially accurate for smooth integrands, and robust for the step functions of
+/// rank comparisons).
+public struct LibraryNodes: Sendable {
+    /// Relative library sizes L_k.
+    public let size: [Double]
+    /// Their probabilities (sum 1).
+    public let weight: [Double]
+
+    public init(sd: Double, count: Int) {
+        guard sd > 0, count > 1 else { size = [1]; weight = [1]; return }
+        let half = 4.5, h = 2 * half / Double(count - 1)
+        var s: [Double] = [], w: [Double] = []
+        for i in 0..<count {
+            let z = -half + Double(i) * h
+            s.append(Foundation.exp(sd * z))
+            w.append(Foundation.exp(-z * z / 2))
+        }
+        let total = w.reduce(0, +)
+        size = s
+        weight = w.map { $0 / total }
+    }
+}
+
+/// Negative-binomial probabilities.
+enum NegativeBinomial {
+    /// pmf of NB(mean μ, size θ) for y = 0 … until the upper tail is below 1e-10 (at most `cap`);
+    /// θ = ∞ (mixing 0) is Poisson.
+    static func pmf(mean mu: Double, mixing c: Double, cap: Int = 200_000) -> [Double] {
+        guard mu > 0 else { return [1] }
+        let theta = c > 1e-10 ? 1 / c : 1e10
+        let ratio = mu / (mu + theta)
+        var p = Foundation.exp(theta * Foundation.log1p(-ratio))
+        if !(p > 0) {
+            // Far from zero: start from the mode on the log scale.
+            p = 0
+        }
+        var out: [Double] = []
+        out.reserveCapacity(Int(mu * 3) + 16)
+        var cumulative = 0.0
+        var y = 0
+        if p == 0 {
+            // Underflow at zero (huge means): fall back to lgamma per term.
+            while y < cap {
+                let l = Foundation.lgamma(Double(y) + theta) - Foundation.lgamma(theta) - Foundation.lgamma(Double(y) + 1)
+                    + theta * Foundation.log(theta / (theta + mu)) + Double(y) * Foundation.log(ratio)
+                let v = Foundation.exp(l)
+                out.append(v)
+                cumulative += v
+                if Double(y) > mu && 1 - cumulative < 1e-10 { break }
+                y += 1
+            }
+            return out
+        }
+        while y < cap {
+            out.append(p)
+            cumulative += p
+            if Double(y) > mu && 1 - cumulative < 1e-10 { break }
+            p *= (Double(y) + theta) / Double(y + 1) * ratio
+            y += 1
+        }
+        return out
+    }
+}
+
+/// Per-cell statistics of one group of cells under the test models.
+public enum TestModels {
+    /// Library-size nodes for the GLM weight and the t-test moments.
+    static let smoothNodes = 33
+    /// Library-size nodes for the Wilcoxon comparison (nodes² work per pair).
+    static let rankNodes = 25
+
+    /// Mean NB working weight E[w_c] = E_L[μL/(1 + μL·c)] of one cell (the per-cell Fisher
+    /// information for β in a log-link NB GLM with the gene's dispersion), zero inflation folded
+    /// into the mixing (mean (1 − π₀)μ, CV² (1 + c)/(1 − π₀) − 1).
+    public static func glmWeight(_ g: CellGroup, nodes: LibraryNodes) -> Double {
+        let keep = 1 - min(g.zeroInflation, 0.999)
+        let mu = g.mean * keep, c = (1 + g.mixing) / keep - 1
+        var sum = 0.0
+        for k in 0..<nodes.size.count {
+            let m = mu * nodes.size[k]
+            sum += nodes.weight[k] * m / (1 + m * c)
+        }
+        return sum
+    }
+
+    /// E_L[Var(y)/(1 + μ₀L·c₀)²] of a perturbed cell (group `p`) scored against the null model
+    /// (group `null`, the controls' mean and dispersion): the alternative variance of one cell's
+    /// contribution to the GLM score for β. Zero inflation folded in as in `glmWeight`.
+    public static func glmScoreVariance(_ p: CellGroup, null g0: CellGroup, nodes: LibraryNodes) -> Double {
+        let kp = 1 - min(p.zeroInflation, 0.999), k0 = 1 - min(g0.zeroInflation, 0.999)
+        let mp = p.mean * kp, cp = (1 + p.mixing) / kp - 1
+        let m0 = g0.mean * k0, c0 = (1 + g0.mixing) / k0 - 1
+        var sum = 0.0
+        for k in 0..<nodes.size.count {
+            let l = nodes.size[k]
+            let mu = mp * l, d = 1 + m0 * l * c0
+            sum += nodes.weight[k] * (mu + mu * mu * cp) / (d * d)
+        }
+        return sum
+    }
+
+    /// The GLM score test as SCEPTRE computes it: the null model (α_b, θ) fitted on the controls,
+    /// the score for β summed over the perturbed cells, standardised by its null variance.
+    /// Per batch with I_pb = n_pb·w̄₀ (perturbed cells' information at the null) and
+    /// I_0b = n_0b·w̄₀: E U_b = (F − 1)·I_pb (F the observed fold), Var₀ U_b = I_pb(1 + I_pb/I_0b)
+    /// (the controls' estimate of α_b adds I_pb²/I_0b), Var₁ U_b = n_pb·v₁ + I_pb²/I_0b (v₁ from
+    /// `glmScoreVariance`). For small effects z → δ·√(Σ I_pb I_0b/(I_pb + I_0b)) when I_pb/I_0b is
+    /// the same in every batch: the profiled Fisher information. Unlike a Wald test with the
+    /// information at the alternative, the score does not lose power for strong knockdowns.
+    /// Returns the mean z per unit (F − 1), the ratio of alternative to null variance, the
+    /// perturbed cells' share of the alternative variance and Σ s_b² (s_b = I_pb/Σ I_pb, the weights on
+    /// per-batch shifts).
+    public static func glmScore(_ pairs: [(n: Double, n0: Double, count: Int)], nullInfo w0: Double, perturbedAssigned ap: Double,
+                                controlAssigned a0: Double, alternativeVariance v1: Double)
+        -> (zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double) {
+        var info = 0.0, v0 = 0.0, valt = 0.0, vp = 0.0, s2 = 0.0
+        for q in pairs {
+            let ip = q.n * ap * w0, i0 = q.n0 * a0 * w0
+            guard ip > 0 && i0 > 0 else { continue }
+            let m = Double(q.count)
+            info += m * ip
+            v0 += m * (ip + ip * ip / i0)
+            vp += m * q.n * ap * v1
+            valt += m * (q.n * ap * v1 + ip * ip / i0)
+            s2 += m * ip * ip
+        }
+        guard info > 0, v0 > 0 else { return (0, 1, 0.5, 0) }
+        return (info / v0.squareRoot(), valt / v0, valt > 0 ? vp / valt : 0.5, s2 / (info * info))
+    }
+
+    /// Mean, variance and zero probability of x = log1p(scale·y/L) (scale = 10⁴/U: counts per 10k
+    /// with the cell's total U·L), by exact sums over y and quadrature over L.
+    public static func logNormalisedMoments(_ g: CellGroup, librarySD s: Double, scale: Double)
+        -> (mean: Double, variance: Double, zero: Double) {
+        let key = MomentKey(group: g.key, sd: s, scale: scale)
+        if let hit = TestModelCache.shared.moments(key) { return hit }
+        let g = key.group   // compute on the key, so results never depend on call order
+        let nodes = LibraryNodes(sd: s, count: smoothNodes)
+        let pi0 = min(max(g.zeroInflation, 0), 1)
+        var m1 = 0.0, m2 = 0.0, zero = 0.0
+        for k in 0..<nodes.size.count {
+            let l = nodes.size[k]
+            let pmf = NegativeBinomial.pmf(mean: g.mean * l, mixing: g.mixing)
+            var a = 0.0, b = 0.0
+            for y in 1..<max(1, pmf.count) {
+                let x = Foundation.log1p(scale * Double(y) / l)
+                a += pmf[y] * x
+                b += pmf[y] * x * x
+            }
+            m1 += nodes.weight[k] * (1 - pi0) * a
+            m2 += nodes.weight[k] * (1 - pi0) * b
+            zero += nodes.weight[k] * (pi0 + (1 - pi0) * pmf[0])
+        }
+        let out = (m1, max(0, m2 - m1 * m1), zero)
+        TestModelCache.shared.store(key, out)
+        return out
+    }
+
+    /// P = Pr(X_p > X_0) + ½Pr(X_p = X_0) for one perturbed and one control cell (the ranks use
+    /// only y/L, so the normalisation's scale does not matter): exact sums over the counts,
+    /// quadrature over both cells' library sizes. Returns P and both zero probabilities.
+    public static func rankProbability(_ p: CellGroup, _ c: CellGroup, librarySD s: Double)
+        -> (p: Double, zeroP: Double, zeroC: Double) {
+        let key = RankKey(p: p.key, c: c.key, sd: s)
+        if let hit = TestModelCache.shared.rank(key) { return hit }
+        let p = key.p, c = key.c   // compute on the key, so results never depend on call order
+        let nodes = LibraryNodes(sd: s, count: rankNodes)
+        let n = nodes.size.count
+        let pi0p = min(max(p.zeroInflation, 0), 1), pi0c = min(max(c.zeroInflation, 0), 1)
+        // Per node: pmf and cdf of the perturbed cell's count, pmf of the control's.
+        var pp: [[Double]] = [], pcdf: [[Double]] = [], pc: [[Double]] = []
+        for k in 0..<n {
+            var a = NegativeBinomial.pmf(mean: p.mean * nodes.size[k], mixing: p.mixing)
+            for y in 0..<a.count { a[y] *= (1 - pi0p) }
+            a[0] += pi0p
+            var cdf = a
+            for y in 1..<max(1, cdf.count) { cdf[y] += cdf[y - 1] }
+            pp.append(a)
+            pcdf.append(cdf)
+            var b = NegativeBinomial.pmf(mean: c.mean * nodes.size[k], mixing: c.mixing)
+            for y in 0..<b.count { b[y] *= (1 - pi0c) }
+            b[0] += pi0c
+            pc.append(b)
+        }
+        var total = 0.0, zeroP = 0.0, zeroC = 0.0
+        for k in 0..<n {
+            zeroP += nodes.weight[k] * pp[k][0]
+            zeroC += nodes.weight[k] * pc[k][0]
+        }
+        for k in 0..<n {           // perturbed cell's library node
+            let lk = nodes.size[k]
+            let cdf = pcdf[k], pmf = pp[k]
+            let top = cdf.count - 1
+            for j in 0..<n {       // control cell's library node
+                let ratio = lk / nodes.size[j]
+                let pcj = pc[j]
+                var sum = 0.0
+                for y0 in 0..<pcj.count {
+                    // Pr(y_p/L_k > y0/L_j) + ½ Pr(=): y_p > y0·L_k/L_j.
+                    let t = Double(y0) * ratio
+                    let f = t.rounded(.down)
+                    var above: Double
+                    if f >= Double(top) { above = 0 } else { above = 1 - cdf[Int(f)] }
+                    if abs(t - f) < 1e-9 && Int(f) <= top { above += 0.5 * pmf[Int(f)] }
+                    sum += pcj[y0] * max(0, above)
+                }
+                total += nodes.weight[k] * nodes.weight[j] * sum
+            }
+        }
+        let out = (min(1, max(0, total)), zeroP, zeroC)
+        TestModelCache.shared.store(key, out)
+        return out
+    }
+
+    /// The standardised statistic (its expected value in null standard deviations) of the
+    /// scanpy tests for n_p perturbed and n_0 control cells.
+    /// - t-test (Welch): (E x_p − E x_0)/√(Var x_p/n_p + Var x_0/n_0).
+    /// - wilcoxon: U − n_p n_0/2 over the tie-corrected null sd, E U = n_p n_0 P,
+    ///   Var₀ U = n_p n_0 (N + 1)/12 · (1 − Σ(t³ − t)/(N³ − N)), the ties being the zeros:
+    ///   Σ(t³ − t)/(N³ − N) ≈ π_z³ with π_z the pooled zero share.
+    /// Also returns the share of the statistic's variance from the perturbed cells.
+    public static func standardisedStatistic(_ test: DifferentialTest, perturbed: CellGroup, control: CellGroup,
+                                             np: Double, n0: Double, librarySD s: Double, scale: Double)
+        -> (z: Double, perturbedShare: Double) {
+        guard np > 0, n0 > 0 else { return (0, 0.5) }
+        switch test {
+        case .wilcoxon:
+            let r = rankProbability(perturbed, control, librarySD: s)
+            let n = np + n0
+            let zero = (np * r.zeroP + n0 * r.zeroC) / n
+            let v0 = np * n0 * (n + 1) / 12 * max(1e-12, 1 - zero * zero * zero)
+            return (np * n0 * (r.p - 0.5) / v0.squareRoot(), n0 / n)
+        default:
+            let a = logNormalisedMoments(perturbed, librarySD: s, scale: scale)
+            let b = logNormalisedMoments(control, librarySD: s, scale: scale)
+            let vp = a.variance / np, v0 = b.variance / n0
+            let v = vp + v0
+            guard v > 0 else { return (0, 0.5) }
+            return ((a.mean - b.mean) / v.squareRoot(), vp / v)
+        }
+    }
+
+    /// The rank and t tests as a log2-scale model. The statistic z(δ) is a nonlinear function of
+    /// the log2 effect δ with z(0) = 0; it is represented by its secant z(δ)/δ (the effect δ with
+    /// standard error δ/z), so that the power code adds the spreads (guides, batch shifts) on the
+    /// log2 scale as for the GLM. The secant is exact at the effect and, z being concave in |δ|,
+    /// errs on the conservative side for weaker guides. Below |δ| = 0.05 log2 the local slope at
+    /// δ (a 0.05 ln forward difference) takes its place. Returns (effect, variance, perturbed share).
+    public static func scanpyModel(_ test: DifferentialTest, perturbed: CellGroup, control: CellGroup,
+                                   observedLog2 delta: Double, np: Double, n0: Double, librarySD s: Double,
+                                   scale: Double) -> (effect: Double, variance: Double, perturbedShare: Double) {
+        let z = standardisedStatistic(test, perturbed: perturbed, control: control, np: np, n0: n0,
+                                      librarySD: s, scale: scale)
+        if abs(delta) >= 0.05 {
+            guard abs(z.z) > 1e-12 else { return (delta, .infinity, z.perturbedShare) }
+            let sd = abs(delta / z.z)
+            return (z.z * sd, sd * sd, z.perturbedShare)
+        }
+        let h = 0.05 // natural log
+        var moved = perturbed
+        moved.mean *= Foundation.exp(h)
+        let z2 = standardisedStatistic(test, perturbed: moved, control: control, np: np, n0: n0,
+                                       librarySD: s, scale: scale)
+        let slope = (z2.z - z.z) / (h / M_LN2)   // per log2 unit
+        guard abs(slope) > 1e-9, slope.isFinite else { return (0, .infinity, z.perturbedShare) }
+        return (z.z / slope, 1 / (slope * slope), z.perturbedShare)
+    }
+}
+
+// MARK: - The cells of one contrast as the GLM and the pooled tests see them
+
+/// Per perturbation (at one time point): its cells and controls batch by batch (for the GLM) and
+/// pooled over batches (for the scanpy tests), with the batch-effect variance of the pooled
+/// comparison.
+public struct ContrastCells: Sendable {
+    /// Batches of B_p with their own controls: (perturbed cells, control cells, how many batches).
+    public var paired: [(n: Double, n0: Double, count: Int)] = []
+    /// All its cells at this time point (after QC).
+    public var perturbed: Double = 0
+    /// The pooled control cells it is compared with (reference batches; complement at high MOI).
+    public var controls: Double = 0
+    /// Batch-effect variance of the pooled comparison (natural log²):
+    /// Σ_levels τ_l² Σ_units (f_p,unit − f_0,unit)², f the share of each group's cells in the unit.
+    public var pooledShift: Double = 0
+    /// Batch-effect variance that stays in the pooled shift even with the same cell shares:
+    /// cells within one batch share its effect, which a pooled test sees as per-cell variation
+    /// (Σ τ_l², natural log²).
+    public var withinShift: Double = 0
+
+    /// Every perturbation's contrast cells at time index `t` (same reference rules as
+    /// `ContrastWeights.compute`); `only` restricts it to some perturbations. Complexity O(K·B).
+    public static func compute(_ layout: Layout, design: Design, time t: Int,
+                               complementControls: Bool, only: [Int]? = nil) -> [ContrastCells] {
+        let bCount = layout.batchCount
+        let times = design.timePoints
+        var refBatches = (0..<bCount).filter { layout.batchTime[$0] == t && layout.controls[$0] > 0 }
+        var refTime = t
+        if refBatches.isEmpty {
+            let candidates = Set(layout.controlledBatches.map { layout.batchTime[$0] })
+            if let nearest = candidates.min(by: { abs(times[$0] - times[t]) < abs(times[$1] - times[t]) }) {
+                refTime = nearest
+                refBatches = (0..<bCount).filter { layout.batchTime[$0] == nearest && layout.controls[$0] > 0 }
+            }
+        }
+        let moi = max(1, design.perturbations.moi)
+        let cellsInBatch: [Double] = zip(layout.perturbedCellsPerBatch, layout.controls).map {
+            complementControls ? Double($0) / moi + Double($1) : Double($1)
+        }
+        let levels = design.batching.nested.map(\.effect_sd)
+        let tauInner = design.batching.batch_effect_sd
+        let within = tauInner * tauInner + levels.reduce(0) { $0 + $1 * $1 }
+        // Reference control shares (low MOI).
+        var refShare = [Double](repeating: 0, count: bCount)
+        let refTotal = refBatches.reduce(0.0) { $0 + Double(layout.controls[$1]) }
+        if refTotal > 0 { for b in refBatches { refShare[b] = Double(layout.controls[b]) / refTotal } }
+        let timeBatches = (0..<bCount).filter { layout.batchTime[$0] == t }
+        let timeCells = timeBatches.reduce(0.0) { $0 + cellsInBatch[$1] }
+        var diff = [Double](repeating: 0, count: bCount)
+        var seen = [Bool](repeating: false, count: bCount)
+        var unitSum: [[Double]] = levels.indices.map { l in
+            [Double](repeating: 0, count: (layout.batchUnits[l].max() ?? 0) + 1)
+        }
+        var out: [ContrastCells] = []
+        out.reserveCapacity(layout.perturbationCount)
+        var touched: [Int] = [], unique: [Int] = []
+        for p in only ?? Array(0..<layout.perturbationCount) {
+            var c = ContrastCells()
+            c.withinShift = within
+            var np = 0.0
+            for b in timeBatches { np += Double(layout.cells[p * bCount + b]) }
+            c.perturbed = np
+            guard np > 0 else { out.append(c); continue }
+            func addPair(_ n: Double, _ n0: Double) {
+                if let i = c.paired.firstIndex(where: { $0.n == n && $0.n0 == n0 }) { c.paired[i].count += 1 }
+                else { c.paired.append((n, n0, 1)) }
+            }
+            touched.removeAll(keepingCapacity: true)
+            if complementControls {
+                c.controls = max(0, timeCells - np)
+                for b in timeBatches {
+                    let n = Double(layout.cells[p * bCount + b])
+                    let n0 = max(0, cellsInBatch[b] - n)
+                    if n > 0 && n0 > 0 { addPair(n, n0) }
+                    diff[b] = n / np - (c.controls > 0 ? n0 / c.controls : 0)
+                    touched.append(b)
+                }
+            } else {
+                c.controls = refTotal
+                for b in timeBatches {
+                    let n = Double(layout.cells[p * bCount + b])
+                    if n > 0 && layout.controls[b] > 0 && refTime == t { addPair(n, Double(layout.controls[b])) }
+                    if n > 0 { diff[b] += n / np; touched.append(b) }
+                }
+                for b in refBatches { diff[b] -= refShare[b]; touched.append(b) }
+            }
+            unique.removeAll(keepingCapacity: true)
+            for b in touched where !seen[b] { seen[b] = true; unique.append(b) }
+            for b in unique { seen[b] = false }
+            var shift = 0.0
+            for b in unique { shift += tauInner * tauInner * diff[b] * diff[b] }
+            for (l, tau) in levels.enumerated() {
+                for b in unique { unitSum[l][layout.batchUnits[l][b]] += diff[b] }
+                var s = 0.0
+                for b in unique {
+                    let u = layout.batchUnits[l][b]
+                    s += unitSum[l][u] * unitSum[l][u]
+                    unitSum[l][u] = 0
+                }
+                shift += tau * tau * s
+            }
+            for b in unique { diff[b] = 0 }
+            c.pooledShift = shift
+            out.append(c)
+        }
+        return out
+    }
+}
+
+// MARK: - Caches
+
+struct MomentKey: Hashable { var group: CellGroup; var sd: Double; var scale: Double }
+struct RankKey: Hashable { var p: CellGroup; var c: CellGroup; var sd: Double }
+
+/// Thread-safe caches of the per-group moments and per-pair rank probabilities (bounded: cleared
+/// beyond 500,000 entries).
+final class TestModelCache: @unchecked Sendable {
+    static let shared = TestModelCache()
+    private let lock = NSLock()
+    private var momentEntries: [MomentKey: (mean: Double, variance: Double, zero: Double)] = [:]
+    private var rankEntries: [RankKey: (p: Double, zeroP: Double, zeroC: Double)] = [:]
+
+    func moments(_ k: MomentKey) -> (mean: Double, variance: Double, zero: Double)? {
+        lock.lock(); defer { lock.unlock() }
+        return momentEntries[k]
+    }
+
+    func store(_ k: MomentKey, _ v: (mean: Double, variance: Double, zero: Double)) {
+        lock.lock(); defer { lock.unlock() }
+        if momentEntries.count > 500_000 { momentEntries.removeAll() }
+        momentEntries[k] = v
+    }
+
+    func rank(_ k: RankKey) -> (p: Double, zeroP: Double, zeroC: Double)? {
+        lock.lock(); defer { lock.unlock() }
+        return rankEntries[k]
+    }
+
+    func store(_ k: RankKey, _ v: (p: Double, zeroP: Double, zeroC: Double)) {
+        lock.lock(); defer { lock.unlock() }
+        if rankEntries.count > 500_000 { rankEntries.removeAll() }
+        rankEntries[k] = v
+    }
+}
+
+extension Normal {
+    /// The smallest |effect| detected with probability `power` at standard error `sd`, critical
+    /// value `z` and effect spread `spread` (∞ when sd is not finite). Closed form
+    /// d = z·σ₀ + Φ⁻¹(power)·τ when the wrong-sign tail is below 10⁻⁹ there (always at
+    /// usual levels), else bisection.
+    public static func detectable(power: Double, sd: Double, critical z: Double, spread: Double = 0,
+                                  nullSD: Double? = nil) -> Double {
+        guard sd > 0, sd.isFinite else { return .infinity }
+        let tau = (sd * sd + spread * spread).squareRoot(), zs = z * (nullSD ?? sd)
+        let closed = zs + Normal.quantile(power) * tau
+        if closed > 0 && Normal.cdf((-closed - zs) / tau) < 1e-9 { return closed }
+        var lo = 0.0, hi = max(sd, 1e-9)
+        while Normal.power(effect: hi, sd: sd, critical: z, spread: spread, nullSD: nullSD) < power && hi < 1e6 { hi *= 2 }
+        for _ in 0..<60 {
+            let mid = 0.5 * (lo + hi)
+            if Normal.power(effect: mid, sd: sd, critical: z, spread: spread, nullSD: nullSD) >= power { hi = mid } else { lo = mid }
+        }
+        return hi
+    }
+
+    /// Chance that a library's effect δ + u, u ~ N(0, s²) (guide-to-guide), is at least `size`
+    /// in magnitude (1 or 0 when the guides do not vary).
+    public static func exceedance(effect: Double, spread s: Double, size: Double) -> Double {
+        guard size.isFinite else { return 0 }
+        let a = abs(effect)
+        guard s > 0 else { return a >= size ? 1 : 0 }
+        return cdf((a - size) / s) + cdf((-a - size) / s)
+    }
+}

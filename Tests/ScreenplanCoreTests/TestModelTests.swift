@@ -1,0 +1,289 @@
+import Foundation
+import Testing
+@_spi(Testing) @testable import ScreenplanCore
+import TestSupport
+
+// The per-test power models (analysis.test): the GLM's information, the scanpy tests' statistics,
+// and the layout behaviour a lab's test has (docs/batching.md, section 2.6).
+
+private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
+    smallDesign {
+        $0.analysis.test = .glm
+        $0.batching.max_cells_per_batch = 10_000_000
+        edit(&$0)
+    }
+}
+
+// MARK: - Layout behaviour of the GLM
+
+@Test func spreadingTheSameCellsOverMoreLanesKeepsGLMPower() throws {
+    // Same cells per perturbation and the same control total (√K rule), controls in every lane.
+    // Multiplets are switched off: more cells per lane means more multiplets, a real loss the
+    // doublet model counts, which is not the point here.
+    func powers(_ lanes: Int) throws -> [Double] {
+        let d = glmDesign {
+            $0.batching.batches = lanes
+            $0.measurement.doublet_rate_per_cell = 0
+        }
+        return try Analyzer().evaluate(d).rows.map(\.power)
+    }
+    let two = try powers(2), eight = try powers(8), many = try powers(32)
+    #expect(two.count == eight.count && two.count == many.count)
+    for i in two.indices {
+        #expect(abs(two[i] - eight[i]) <= 0.02 && abs(two[i] - many[i]) <= 0.02, "perturbation \(i): \(two[i]) \(eight[i]) \(many[i])")
+    }
+    // Some power is neither 0 nor 1, so the comparison means something.
+    #expect(two.contains { $0 > 0.05 && $0 < 0.95 })
+}
+
+@Test func confoundedNeverBeatsPooledAtEqualCells() throws {
+    var designs: [Design] = [
+        glmDesign(),
+        glmDesign { $0.batching.batches = 8 },
+        glmDesign { $0.batching.batches = 8; $0.batching.controls_in_fraction = 0.5 },
+        glmDesign { $0.batching.batches = 6; $0.sampling.cells_per_perturbation = 30 },
+    ]
+    var k562 = try DesignLoader.load(path: sampleScreen("k562-essential-crispri.yaml")).design
+    k562.batching.batches = 83
+    k562.analysis.test = .glm
+    designs.append(k562)
+    for d in designs {
+        let analyzer = Analyzer()
+        let pooled = try analyzer.evaluate(d, layout: .pooled)
+        let confounded = try analyzer.evaluate(d, layout: .confounded)
+        let sub = try analyzer.evaluate(d, layout: .subLibraries)
+        #expect(pooled.layout.perturbedCellsPerBatch.reduce(0, +) == confounded.layout.perturbedCellsPerBatch.reduce(0, +))
+        #expect(confounded.medianPower <= pooled.medianPower + 1e-9, "\(d.name) \(d.batching.batches) lanes")
+        #expect(sub.medianPower <= pooled.medianPower + 1e-9, "\(d.name) \(d.batching.batches) lanes")
+    }
+}
+
+@Test func removingControlsFromHalfTheLanesLowersGLMPower() throws {
+    let everywhere = try Analyzer().evaluate(glmDesign { $0.batching.batches = 8 })
+    let half = try Analyzer().evaluate(glmDesign { $0.batching.batches = 8; $0.batching.controls_in_fraction = 0.5 })
+    #expect(half.medianPower < everywhere.medianPower)
+    for (a, b) in zip(everywhere.rows, half.rows) where a.power > 1e-6 && a.power < 1 - 1e-6 {
+        #expect(b.power < a.power)
+        #expect(b.components.total > a.components.total)
+    }
+    // Lanes without controls force a pooled fit: flagged, and the batch effects come back.
+    #expect(half.rows.allSatisfy { $0.flags.contains { $0.contains("fitted without batch covariates") } })
+    #expect(half.rows.allSatisfy { $0.components.confounding > 0 })
+    #expect(everywhere.rows.allSatisfy { $0.components.confounding == 0 })
+}
+
+// MARK: - The GLM's information
+
+@Test func glmScoreMatchesTheFisherInformationOfAnExplicitCellSet() throws {
+    // Two batches with perturbed and control cells at explicit library sizes (quantiles of
+    // LogNormal(0, 0.4²)). Brute force: the NB working-weight Fisher matrix of (α₁, α₂, β) at
+    // β = 0, inverted. The score test's variance for small effects, 1/zPerFold², equals it when
+    // each batch has the same perturbed-to-control ratio, and exceeds it otherwise (the score
+    // weights batches by their perturbed cells, not by the efficient I_p I_0/(I_p + I_0)).
+    let s = 0.4, theta = 1.5, m = 3.0
+    let cellsPerGroup = 4000
+    let libraries = (0..<cellsPerGroup).map { i in
+        Foundation.exp(s * Normal.quantile((Double(i) + 0.5) / Double(cellsPerGroup)))
+    }
+    func bruteForce(_ groups: [(batch: Int, perturbed: Bool, copies: Double)]) -> Double {
+        var info = [[Double]](repeating: [Double](repeating: 0, count: 3), count: 3)
+        for g in groups {
+            for l in libraries {
+                let mu = m * l
+                let w = g.copies * mu / (1 + mu / theta)
+                let x = [g.batch == 0 ? 1.0 : 0, g.batch == 1 ? 1.0 : 0, g.perturbed ? 1.0 : 0]
+                for a in 0..<3 { for b in 0..<3 { info[a][b] += w * x[a] * x[b] } }
+            }
+        }
+        let i = info
+        let det = i[0][0] * (i[1][1] * i[2][2] - i[1][2] * i[2][1]) - i[0][1] * (i[1][0] * i[2][2] - i[1][2] * i[2][0])
+            + i[0][2] * (i[1][0] * i[2][1] - i[1][1] * i[2][0])
+        return (i[0][0] * i[1][1] - i[0][1] * i[1][0]) / det   // [I⁻¹]_ββ
+    }
+    let nodes = LibraryNodes(sd: s, count: TestModels.smoothNodes)
+    let g = CellGroup(mean: m, mixing: 1 / theta)
+    let w0 = TestModels.glmWeight(g, nodes: nodes)
+    let v1 = TestModels.glmScoreVariance(g, null: g, nodes: nodes)
+    let n = Double(cellsPerGroup)
+    // Same ratio (1:3) in both batches.
+    let equal = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 6, 1)], nullInfo: w0, perturbedAssigned: 1,
+                                    controlAssigned: 1, alternativeVariance: v1)
+    let fisher = bruteForce([(0, true, 1), (0, false, 3), (1, true, 2), (1, false, 6)])
+    // The quantile grid of 4,000 cells integrates the smooth weight to ~1e-4.
+    #expect(abs(1 / (equal.zPerFold * equal.zPerFold) / fisher - 1) < 1e-3, "\(1 / (equal.zPerFold * equal.zPerFold)) vs \(fisher)")
+    // Under the null the alternative variance is the null variance.
+    #expect(abs(equal.varianceRatio - 1) < 1e-12)
+    // Different ratios: the score is less efficient than the profiled information.
+    let unequal = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 1, 1)], nullInfo: w0, perturbedAssigned: 1,
+                                      controlAssigned: 1, alternativeVariance: v1)
+    let fisherUnequal = bruteForce([(0, true, 1), (0, false, 3), (1, true, 2), (1, false, 1)])
+    #expect(1 / (unequal.zPerFold * unequal.zPerFold) >= fisherUnequal * (1 - 1e-3))
+    // A batch without controls adds nothing.
+    let extra = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 6, 1), (n * 5, 0, 1)], nullInfo: w0,
+                                    perturbedAssigned: 1, controlAssigned: 1, alternativeVariance: v1)
+    #expect(extra.zPerFold == equal.zPerFold)
+}
+
+@Test func glmScorePowerGrowsWithTheKnockdownUpToCompleteLoss() throws {
+    // A Wald test with the information at the alternative loses power as the knockdown nears
+    // 100% (the Hauck–Donner effect); the score test SCEPTRE computes does not.
+    let d = glmDesign { $0.analysis.effect = .fixed }
+    let e = try Analyzer().evaluate(d)
+    let p = Analyzer.typicalPerturbation(e.layout)
+    let level = e.rows[p].level
+    let umis = e.testableUMIs[e.testableUMIs.count / 2]
+    var last = 0.0
+    for effect in [-0.25, -0.5, -1, -2, -4, -8] {
+        let power = Analyzer.genePower(d, layout: e.layout, perturbation: p, umis: umis, effect: effect, level: level)
+        #expect(power >= last - 1e-12, "\(effect): \(power) < \(last)")
+        last = power
+    }
+    #expect(last > 0.5)
+}
+
+// MARK: - scanpy's tests against a direct simulation of NB cells
+
+/// Cells y | L ~ NB(mean·L, θ) with L ~ LogNormal(0, s²), zero-inflated with π₀; returns (y, L).
+private func simulateCells(_ g: CellGroup, count: Int, librarySD s: Double, stream: UInt64) -> [(Int, Double)] {
+    var rng = RandomStream(seed: 2026, domain: .measurement, stream)
+    return (0..<count).map { _ in
+        let l = Foundation.exp(s * rng.normal())
+        var y = rng.negativeBinomial(mean: g.mean * l, size: 1 / g.mixing)
+        if g.zeroInflation > 0 && rng.uniform() < g.zeroInflation { y = 0 }
+        return (y, l)
+    }
+}
+
+@Test(arguments: [(2.0, 0.5, 0.0), (0.4, 2.0, 0.0), (6.0, 0.7, 0.2)])
+func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Double, zi: Double)) throws {
+    let s = 0.4, theta = 1.5, scale = 1e4 / 8000
+    let control = CellGroup(mean: c.mean, mixing: 1 / theta, zeroInflation: c.zi)
+    let perturbed = CellGroup(mean: c.mean * c.fold, mixing: 1 / theta, zeroInflation: c.zi)
+    let n = 200_000
+    let xp = simulateCells(perturbed, count: n, librarySD: s, stream: 1).map { Double($0.0) / $0.1 }
+    let x0 = simulateCells(control, count: n, librarySD: s, stream: 2).map { Double($0.0) / $0.1 }
+    // P = Pr(X_p > X_0) + ½Pr(=) over independent pairs; its standard error is ≤ 0.5/√n = 0.0011,
+    // so 0.005 (4.5 SE) leaves room for the quadrature's own error.
+    var wins = 0.0
+    for k in 0..<n { wins += xp[k] > x0[k] ? 1 : (xp[k] == x0[k] ? 0.5 : 0) }
+    let r = TestModels.rankProbability(perturbed, control, librarySD: s)
+    #expect(abs(wins / Double(n) - r.p) < 0.005, "P \(wins / Double(n)) vs \(r.p)")
+    let zeros = Double(x0.filter { $0 == 0 }.count) / Double(n)
+    #expect(abs(zeros - r.zeroC) < 0.005)
+    // log1p(scale·y/L): mean within 5 standard errors, variance within 5 of its standard errors.
+    let v = x0.map { Foundation.log1p(scale * $0) }
+    let mean = v.reduce(0, +) / Double(n)
+    let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
+    let fourth = v.reduce(0) { $0 + pow($1 - mean, 4) } / Double(n)
+    let analytic = TestModels.logNormalisedMoments(control, librarySD: s, scale: scale)
+    #expect(abs(mean - analytic.mean) < 5 * (variance / Double(n)).squareRoot(), "mean \(mean) vs \(analytic.mean)")
+    #expect(abs(variance - analytic.variance) < 5 * ((fourth - variance * variance) / Double(n)).squareRoot(),
+            "variance \(variance) vs \(analytic.variance)")
+}
+
+@Test func scanpyStatisticsMatchSimulatedScreens() throws {
+    // 1,500 simulated two-group experiments (60 perturbed, 300 control cells): the mean of the
+    // tie-corrected Wilcoxon z and of Welch's t against the analytical standardised statistic,
+    // and the null variance of the rank sum against the tie-corrected formula. One z has sd ≈ 1,
+    // so the mean of 1,500 has SE ≈ 0.026: tolerance 0.12 (≈ 4.5 SE). The null variance of
+    // 1,500 draws has relative SE √(2/1500) = 3.7%: tolerance 15%.
+    let s = 0.4, theta = 1.5, scale = 1e4 / 8000
+    let control = CellGroup(mean: 1.5, mixing: 1 / theta)
+    let perturbed = CellGroup(mean: 1.5 * 0.6, mixing: 1 / theta)
+    let np = 60, n0 = 300, reps = 1500
+    func rankSum(_ a: [Double], _ b: [Double]) -> (u: Double, tieFactor: Double) {
+        let all = (a.map { ($0, true) } + b.map { ($0, false) }).sorted { $0.0 < $1.0 }
+        var rankP = 0.0, ties = 0.0, i = 0
+        let nTotal = Double(all.count)
+        while i < all.count {
+            var j = i
+            while j + 1 < all.count && all[j + 1].0 == all[i].0 { j += 1 }
+            let rank = Double(i + j + 2) / 2
+            for k in i...j where all[k].1 { rankP += rank }
+            let t = Double(j - i + 1)
+            ties += t * t * t - t
+            i = j + 1
+        }
+        return (rankP - Double(a.count) * Double(a.count + 1) / 2, 1 - ties / (nTotal * nTotal * nTotal - nTotal))
+    }
+    var zW = 0.0, zT = 0.0, nullU: [Double] = []
+    for r in 0..<reps {
+        let p = simulateCells(perturbed, count: np, librarySD: s, stream: UInt64(10 + 3 * r)).map { Double($0.0) / $0.1 }
+        let c = simulateCells(control, count: n0, librarySD: s, stream: UInt64(11 + 3 * r)).map { Double($0.0) / $0.1 }
+        let nullP = simulateCells(control, count: np, librarySD: s, stream: UInt64(12 + 3 * r)).map { Double($0.0) / $0.1 }
+        let w = rankSum(p, c)
+        let n = Double(np + n0)
+        let sd = (Double(np * n0) * (n + 1) / 12 * w.tieFactor).squareRoot()
+        zW += (w.u - Double(np * n0) / 2) / sd
+        nullU.append(rankSum(nullP, c).u)
+        let lp = p.map { Foundation.log1p(scale * $0) }, lc = c.map { Foundation.log1p(scale * $0) }
+        func mv(_ x: [Double]) -> (Double, Double) {
+            let m = x.reduce(0, +) / Double(x.count)
+            return (m, x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1))
+        }
+        let (mp, vp) = mv(lp), (mc, vc) = mv(lc)
+        zT += (mp - mc) / (vp / Double(np) + vc / Double(n0)).squareRoot()
+    }
+    let wilcoxon = TestModels.standardisedStatistic(.wilcoxon, perturbed: perturbed, control: control,
+                                                    np: Double(np), n0: Double(n0), librarySD: s, scale: scale)
+    let welch = TestModels.standardisedStatistic(.tTest, perturbed: perturbed, control: control,
+                                                 np: Double(np), n0: Double(n0), librarySD: s, scale: scale)
+    #expect(abs(zW / Double(reps) - wilcoxon.z) < 0.12, "wilcoxon \(zW / Double(reps)) vs \(wilcoxon.z)")
+    #expect(abs(zT / Double(reps) - welch.z) < 0.12, "t-test \(zT / Double(reps)) vs \(welch.z)")
+    // Null variance of U with the zeros' ties.
+    let meanU = nullU.reduce(0, +) / Double(reps)
+    let varU = nullU.reduce(0) { $0 + ($1 - meanU) * ($1 - meanU) } / Double(reps - 1)
+    let r = TestModels.rankProbability(control, control, librarySD: s)
+    let n = Double(np + n0)
+    let analytic = Double(np * n0) * (n + 1) / 12 * (1 - r.zeroC * r.zeroC * r.zeroC)
+    #expect(abs(varU / analytic - 1) < 0.15, "null variance \(varU) vs \(analytic)")
+    #expect(abs(r.p - 0.5) < 1e-9)
+}
+
+@Test func everyTestGivesItsOwnPowerAndSamplingPowerBoundsIt() throws {
+    for test in DifferentialTest.allCases {
+        let e = try Analyzer().evaluate(smallDesign { $0.analysis.test = test })
+        #expect(e.rows.allSatisfy { $0.test == test })
+        for row in e.rows where row.targetUMIs >= e.design.analysis.expression_threshold {
+            // Beyond the critical value a spread of the effect can only lose power.
+            if row.samplingPower > 0.6 { #expect(row.samplingPower >= row.power - 1e-9, "\(test) \(row.name)") }
+            #expect(row.guideEffectProbability >= 0 && row.guideEffectProbability <= 1)
+        }
+    }
+}
+
+// MARK: - One definition of a design's cells
+
+@Test func atHighMOIValidateAndAnalyzeAgreeOnCellsLoaded() throws {
+    // The issue's case: a moi-10 design whose cells fit in its lanes only when each cell is
+    // counted with its ~10 guides (3,000 slots / 10 + 300 controls = 600 cells, 750 loaded;
+    // one guide per cell would need 4,125 loaded for a capacity of 2,000).
+    let text = """
+        name: moi ten
+        system:
+          genes: 200
+          network: {seed: 3, regulators: 40}
+        perturbations:
+          targets: 100
+          moi: 10
+        sampling:
+          cells_per_perturbation: 30
+        measurement:
+          measured_genes: 500
+        batching:
+          batches: 2
+          max_cells_per_batch: 1000
+        """
+    let loaded = try DesignLoader.load(text: text, file: "moi10.yaml")
+    #expect(!DesignValidator.validate(loaded).contains { $0.path == "batching.batches" })
+    let d = loaded.design
+    let e = try Analyzer().evaluate(d)
+    #expect(d.cellsLoaded == e.cost.cells_loaded)
+    #expect(d.cellsLoaded == CellBudget(d, layout: e.layout).loaded)
+    #expect(d.cellsLoaded == 750)
+    // Low MOI: the same agreement.
+    var low = d
+    low.perturbations.moi = 0.3
+    low.batching.max_cells_per_batch = 100_000
+    #expect(low.cellsLoaded == (try Analyzer().evaluate(low)).cost.cells_loaded)
+}
