@@ -34,6 +34,14 @@ public enum DesignValidator {
                 issue("system.network.file", "cannot be read: \(error)")
                 return issues
             }
+        } else if d.measurement.expression_profile != nil {
+            // Real genes: the profile's rows are the network (no edges).
+            do {
+                geneNames = try ExpressionProfile.of(d)?.genes ?? []
+            } catch {
+                issue("measurement.expression_profile", "cannot be used: \(error)")
+                return issues
+            }
         } else {
             if d.system.network.genes_file != nil {
                 issue("system.network.genes_file", "a genes table needs an edge list in `system.network.file`")
