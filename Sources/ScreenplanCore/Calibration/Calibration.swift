@@ -61,6 +61,8 @@ public struct GeneCalibration: Codable, Sendable {
     /// Mean UMIs per cell at the pilot's depth.
     public var mean_umis: Double
     public var mean_se: Double
+    /// Variance of the raw UMI count per cell (UMIs²).
+    public var variance: Double
     /// Gene-wise moment estimate of α = 1/θ (nil when not above Poisson).
     public var alpha_raw: Double?
     /// The trend's α at this mean.
@@ -80,6 +82,7 @@ public struct GeneCalibration: Codable, Sendable {
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(gene, forKey: .gene); try c.encode(mean_umis, forKey: .mean_umis); try c.encode(mean_se, forKey: .mean_se)
+        try c.encode(variance, forKey: .variance)
         try c.encode(alpha_raw, forKey: .alpha_raw); try c.encode(alpha_trend, forKey: .alpha_trend); try c.encode(theta, forKey: .theta)
         try c.encode(theta_log_se, forKey: .theta_log_se); try c.encode(zero_fraction, forKey: .zero_fraction)
         try c.encode(zero_fraction_nb, forKey: .zero_fraction_nb); try c.encode(zero_excess_flag, forKey: .zero_excess_flag)
@@ -296,7 +299,7 @@ extension Calibration {
                 byType.append(TypeCalibration(mean_umis: m.mean, theta: s.theta, zero_fraction: 1 - Double(t.nonzero[g]) / Double(max(1, t.cells))))
             }
             genesOut.append(GeneCalibration(
-                gene: geneNames[g], mean_umis: r.mean, mean_se: (variance / n).squareRoot(), alpha_raw: r.alpha,
+                gene: geneNames[g], mean_umis: r.mean, mean_se: (variance / n).squareRoot(), variance: variance * n / max(1, n - 1), alpha_raw: r.alpha,
                 alpha_trend: sh.trend, theta: sh.theta, theta_log_se: sh.logSE, zero_fraction: z,
                 zero_fraction_nb: z0, zero_excess_flag: flag, by_type: byType))
         }
