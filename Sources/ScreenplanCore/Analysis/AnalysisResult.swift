@@ -23,9 +23,12 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
     public var de_genes: Double
     /// Problems specific to this perturbation (e.g. "confounded", "below expression threshold").
     public var flags: [String]
+    /// Expected UMIs of the target gene per control cell (what sets its counting noise).
+    public var target_umis: Double = 0
 
     public init(name: String, target: String, cells: Int, batches: Int, target_effect: Double,
-                target_sd: Double, power: Double, de_genes: Double, flags: [String]) {
+                target_sd: Double, power: Double, de_genes: Double, flags: [String], target_umis: Double = 0) {
+        self.target_umis = target_umis
         self.name = name
         self.target = target
         self.cells = cells

@@ -43,11 +43,11 @@ public enum AnalysisText {
                    ? "Perturbations (the \(limit) with the lowest power of \(r.perturbations.count)):"
                    : "Perturbations:")
         out.append(table(
-            ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "DE genes", "flags"],
+            ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "DE genes", "UMIs/control cell", "flags"],
             sorted.map { _, p in
                 [p.name, p.target, String(p.cells), String(p.batches), f(p.target_effect), p.target_sd < 0 ? "∞" : f(p.target_sd),
-                 f(p.power, 2), f(p.de_genes, 1), p.flags.joined(separator: "; ")]
-            }, rightAligned: [2, 3, 4, 5, 6, 7]))
+                 f(p.power, 2), f(p.de_genes, 1), String(format: "%.3g", p.target_umis), p.flags.joined(separator: "; ")]
+            }, rightAligned: [2, 3, 4, 5, 6, 7, 8]))
         out.append("")
         out.append("Error budget of the typical perturbation (variance of its target log2 fold change):")
         out.append(table(["source", "variance (log2²)", "share"],

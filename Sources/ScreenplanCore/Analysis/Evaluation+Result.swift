@@ -18,7 +18,7 @@ extension Evaluation {
             PerturbationReport(name: r.name, target: r.target, cells: r.cells, batches: r.batches,
                                target_effect: r.targetEffect,
                                target_sd: r.targetSD.isFinite ? r.targetSD : -1,
-                               power: r.power, de_genes: r.deGenes, flags: r.flags)
+                               power: r.power, de_genes: r.deGenes, flags: r.flags, target_umis: r.targetUMIs)
         }
         let worst = rows.min { $0.power < $1.power }
         let summary = AnalysisSummary(

@@ -3,11 +3,12 @@ import Foundation
 // MARK: - Per-perturbation table (CSV or TSV)
 
 /// The per-perturbation table: one row per perturbation with cells, batches, the predicted
-/// target effect and its sd (log2), power, expected DE genes and flags (joined by ";").
+/// target effect and its sd (log2), power, expected DE genes, flags (joined by ";") and the
+/// target's expected UMIs per control cell.
 public enum PerturbationTable {
     /// Column names, in order.
     public static let columns = ["perturbation", "target", "cells", "batches", "target_effect_log2",
-                                 "target_sd_log2", "power", "de_genes", "flags"]
+                                 "target_sd_log2", "power", "de_genes", "flags", "target_umis_per_control_cell"]
 
     /// The table with `separator` ("," gives RFC 4180 CSV with quoting; "\t" gives TSV, where tabs
     /// and line breaks inside fields become spaces). Numbers use fixed decimals, so the output
@@ -20,7 +21,7 @@ public enum PerturbationTable {
                 p.name, p.target, String(p.cells), String(p.batches),
                 String(format: "%.6f", p.target_effect), String(format: "%.6f", p.target_sd),
                 String(format: "%.6f", p.power), String(format: "%.2f", p.de_genes),
-                p.flags.joined(separator: ";"),
+                p.flags.joined(separator: ";"), String(format: "%.4f", p.target_umis),
             ]
             out += values.map { csv ? csvField($0) : tsvField($0) }.joined(separator: separator) + "\n"
         }

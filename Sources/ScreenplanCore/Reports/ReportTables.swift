@@ -139,10 +139,10 @@ public enum ReportTables {
         let rows = sorted.prefix(lowestPowerLimit).map { p -> [String] in
             [p.name, p.target, ReportNumber.integer(p.cells), String(p.batches), ReportNumber.short(p.target_effect),
              p.target_sd >= 0 ? ReportNumber.short(p.target_sd) : "n/a", ReportNumber.percent(p.power), ReportNumber.fixed(p.de_genes, 1),
-             p.flags.isEmpty ? "–" : p.flags.joined(separator: ", ")]
+             ReportNumber.short(p.target_umis), p.flags.isEmpty ? "–" : p.flags.joined(separator: ", ")]
         }
         return ReportTable(header: ["Perturbation", "Target", "Cells", "Batches", "Effect (log2)", "sd (log2)",
-                                    "Power", "DE genes", "Flags"], rows: rows, numeric: [2, 3, 4, 5, 6, 7])
+                                    "Power", "DE genes", "UMIs per control cell", "Flags"], rows: rows, numeric: [2, 3, 4, 5, 6, 7, 8])
     }
 
     /// Most distinct flags listed (flags can carry numbers, so they need not repeat).
