@@ -18,10 +18,16 @@ struct CalibrateCommand: ParsableCommand {
             """)
 
     @Argument(help: "Gene counts: 10x directory, .h5ad, or Matrix Market (.mtx[.gz]).")
-    var counts: String
+    var counts: String?
 
     @Option(name: [.short, .customLong("output")], help: "Design file to write (YAML).")
-    var output: String
+    var output: String?
+
+    @Flag(help: "Benchmark: time calibrate on synthetic pilots (20,000 × 300 and 100,000 × 20,000) and the real THP-1 data when found.")
+    var bench = false
+
+    @Option(help: .hidden)
+    var benchLargeCells: Int = 100_000
 
     @Option(help: "Expression profile to write (default: the design's name with .profile.tsv).")
     var profile: String?
@@ -66,6 +72,9 @@ struct CalibrateCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        if bench { return try runBench() }
+        guard let counts else { throw CommandFailure.input("give the gene counts (10x directory, .h5ad or Matrix Market)") }
+        guard let output else { throw CommandFailure.input("give the design to write with -o DESIGN.yaml") }
         guard let mod = Modality(rawValue: modality) else {
             throw CommandFailure.input("--modality `\(modality)`: valid are \(Modality.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -145,6 +154,62 @@ struct CalibrateCommand: ParsableCommand {
         } else {
             print(calibration.summaryText())
             print("Wrote \(designPath) and \(profilePath).")
+        }
+    }
+
+    /// `--bench`: synthetic pilots written by the bench, timed end to end (read, estimate, write).
+    func runBench() throws {
+        let dir = NSTemporaryDirectory() + "screenplan-calibrate-bench-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var rows: [[String: Any]] = []
+        func peakMB() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return Double(usage.ru_maxrss) / 1024
+        }
+        func time(_ name: String, cells: Int, genes: Int, entries: Int, target: Double, _ work: () throws -> Calibration) throws {
+            let start = Date()
+            let c = try work()
+            try ExpressionProfile.write(c, to: dir + "/bench.profile.tsv")
+            try c.designYAML(profilePath: "bench.profile.tsv", options: CalibrationOptions(), name: name)
+                .write(toFile: dir + "/bench.yaml", atomically: true, encoding: .utf8)
+            let seconds = Date().timeIntervalSince(start)
+            rows.append(["workload": name, "cells": cells, "genes": genes, "entries": entries, "seconds": seconds,
+                         "target_seconds": target, "peak_rss_mb": peakMB(), "one_pass": c.one_pass])
+            if !json { FileHandle.standardError.write(Data("bench: \(name) \(String(format: "%.2f", seconds)) s\n".utf8)) }
+        }
+        let small = try CalibrationBenchmark.writePilot(dir: dir + "/small", cells: 20_000, genes: 300, medianUMIs: 200)
+        try time("synthetic 20,000 × 300", cells: 20_000, genes: 300, entries: small.1, target: 5) {
+            try Calibration.estimate(genes: try CountMatrixReader.open(small.0), guides: nil, cellTable: nil)
+        }
+        let real = "../shared/data/papalexi-thp1-lowmoi"
+        if FileManager.default.fileExists(atPath: real + "/gene_counts.mtx.gz") {
+            try time("Papalexi THP-1 with guides", cells: 20_729, genes: 299, entries: 1_390_126, target: 5) {
+                let m = try CountMatrixReader.open(real + "/gene_counts.mtx.gz")
+                let g = try CountMatrixReader.open(real + "/grna_counts.mtx.gz", role: "guides")
+                let t = try GuideAssignment.targets(path: real + "/grna_targets.tsv", guides: g.features, guideListPath: real + "/grnas.txt")
+                let a = try GuideAssignment.fromCounts(g, targets: t, cellCount: m.cellCount, cellOrder: nil)
+                let cells = try CellTable.read(path: real + "/cells.tsv.gz", batchColumn: "bio_rep", typeColumn: nil, countCells: nil, cellCount: m.cellCount)
+                var o = CalibrationOptions()
+                o.modality = .knockout
+                return try Calibration.estimate(genes: m, guides: a, cellTable: cells, options: o)
+            }
+        }
+        if benchLargeCells > 0 {
+            if !json { FileHandle.standardError.write(Data("bench: writing \(benchLargeCells) × 20,000 synthetic counts…\n".utf8)) }
+            let large = try CalibrationBenchmark.writePilot(dir: dir + "/large", cells: benchLargeCells, genes: 20_000, medianUMIs: 1500)
+            try time("synthetic \(benchLargeCells) × 20,000", cells: benchLargeCells, genes: 20_000, entries: large.1, target: 60) {
+                try Calibration.estimate(genes: try CountMatrixReader.open(large.0), guides: nil, cellTable: nil)
+            }
+        }
+        if json {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+        } else {
+            print("workload                         cells    genes      entries   seconds  target s  peak RSS MB")
+            for r in rows {
+                print((r["workload"] as! String).padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %7d  %7d  %11d  %8.2f  %8.0f  %11.0f", r["cells"] as! Int, r["genes"] as! Int,
+                             r["entries"] as! Int, r["seconds"] as! Double, r["target_seconds"] as! Double, r["peak_rss_mb"] as! Double))
+            }
         }
     }
 
