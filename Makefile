@@ -59,6 +59,7 @@ test: test-deps python-deps
 bench: build python-deps
 	$(BIN) bench
 	$(BIN) bench --design
+	$(BIN) calibrate --bench
 
 ## embed: regenerate the embedded default design from its sample screen
 embed:
