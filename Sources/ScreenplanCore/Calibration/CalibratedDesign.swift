@@ -89,12 +89,14 @@ extension Calibration {
         y += "\n"
         line("sampling:")
         let cpp = cells_per_target_median.value.map { max(1, Int($0.rounded())) }
-        let controlsPerBatch = max(1, Int((Double(control_cells) / Double(batchCount)).rounded()))
+        var controlsPerBatch = max(1, Int((Double(control_cells) / Double(batchCount)).rounded()))
         if let cpp {
             line("  cells_per_perturbation: \(cpp)", "median cells per measured target of the pilot")
             line("  control_cells: \(controlsPerBatch)", "the pilot's \(control_cells) non-targeting cells over \(batchCount) batch\(batchCount == 1 ? "" : "es")")
         } else {
+            controlsPerBatch = max(1, (cells - max(1, cells / 10)) / batchCount)
             line("  cells_per_perturbation: \(max(1, cells / 10))", "no guides given: a tenth of the pilot's cells")
+            line("  control_cells: \(controlsPerBatch)", "no guides given: the other cells of the pilot, per batch")
         }
         line("  qc_pass_fraction: 0.8", "not estimable from post-QC cells: screenplan default")
         y += "\n"
