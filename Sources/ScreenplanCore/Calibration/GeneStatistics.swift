@@ -34,6 +34,32 @@ struct GroupSums {
         nonzero[g] += 1
     }
 
+    /// One cell's entries at once (the hot path of the one-pass read): raw pointers, no
+    /// per-entry bounds or exclusivity checks.
+    mutating func add(genes: UnsafePointer<Int32>, counts: UnsafePointer<Int32>, count n: Int, library l: Double) {
+        let inverse = 1 / l
+        y.withUnsafeMutableBufferPointer { y in
+        y2.withUnsafeMutableBufferPointer { y2 in
+        ly.withUnsafeMutableBufferPointer { ly in
+        yOverL.withUnsafeMutableBufferPointer { yl in
+        y2OverL2.withUnsafeMutableBufferPointer { y2l in
+        nonzero.withUnsafeMutableBufferPointer { nz in
+            let py = y.baseAddress!, py2 = y2.baseAddress!, ply = ly.baseAddress!
+            let pyl = yl.baseAddress!, py2l = y2l.baseAddress!, pnz = nz.baseAddress!
+            for k in 0..<n {
+                let g = Int(genes[k])
+                let v = Double(counts[k])
+                py[g] += v
+                py2[g] += v * v
+                ply[g] += l * v
+                let r = v * inverse
+                pyl[g] += r
+                py2l[g] += r * r
+                pnz[g] += 1
+            }
+        }}}}}}
+    }
+
     mutating func addCell(library l: Double) {
         cells += 1
         sumL += l
@@ -46,6 +72,53 @@ struct GroupSums {
             y[g] += o.y[g]; y2[g] += o.y2[g]; ly[g] += o.ly[g]
             yOverL[g] += o.yOverL[g]; y2OverL2[g] += o.y2OverL2[g]; nonzero[g] += o.nonzero[g]
         }
+    }
+}
+
+/// The entries of the cell being read, in raw storage (the per-entry path of the pass).
+final class CellBuffer {
+    var genes: UnsafeMutablePointer<Int32>
+    var counts: UnsafeMutablePointer<Int32>
+    var capacity = 4096
+    var count = 0
+    var current = -1
+    private var seen: [Bool]
+
+    init(cells: Int) {
+        genes = .allocate(capacity: capacity)
+        counts = .allocate(capacity: capacity)
+        seen = [Bool](repeating: false, count: cells)
+    }
+
+    deinit {
+        genes.deallocate()
+        counts.deallocate()
+    }
+
+    /// Starts cell `c`; false when its entries were seen before (cells not contiguous).
+    func start(_ c: Int) -> Bool {
+        if seen[c] { return false }
+        seen[c] = true
+        current = c
+        count = 0
+        return true
+    }
+
+    @inline(__always)
+    func append(_ g: Int32, _ v: Int32) {
+        if count == capacity { grow() }
+        genes[count] = g
+        counts[count] = v
+        count += 1
+    }
+
+    private func grow() {
+        let n = capacity * 2
+        let g = UnsafeMutablePointer<Int32>.allocate(capacity: n), c = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        g.update(from: genes, count: count)
+        c.update(from: counts, count: count)
+        genes.deallocate(); counts.deallocate()
+        genes = g; counts = c; capacity = n
     }
 }
 
@@ -92,32 +165,40 @@ struct CountPass {
         }
         // One pass, one cell at a time; falls back when a cell's entries are not contiguous.
         struct NotContiguous: Error {}
-        var seen = [Bool](repeating: false, count: cells)
-        var current = -1
-        var bufferGene: [Int32] = [], bufferCount: [Int32] = []
+        let buffer = CellBuffer(cells: cells)
         func flush() {
+            let current = buffer.current
             guard current >= 0 else { return }
+            let n = buffer.count
             var l = 0
-            for v in bufferCount { l += Int(v) }
+            for k in 0..<n { l += Int(buffer.counts[k]) }
             pass.library[current] = Int32(clamping: l)
             if l > 0 {
                 let ld = Double(l)
-                for (g, v) in zip(bufferGene, bufferCount) { accumulate(current, Int(g), Double(v), ld) }
+                pass.all.add(genes: buffer.genes, counts: buffer.counts, count: n, library: ld)
+                let b = Int(batch[current])
+                if b >= 0 && isControl[current] { pass.batchControls[b].add(genes: buffer.genes, counts: buffer.counts, count: n, library: ld) }
+                let t = Int(cellType[current])
+                if t >= 0 { pass.types[t].add(genes: buffer.genes, counts: buffer.counts, count: n, library: ld) }
+                let k = Int(cellGuide[current])
+                if k >= 0, guideTargetGene[k] >= 0 {
+                    let target = guideTargetGene[k]
+                    for e in 0..<n where buffer.genes[e] == target {
+                        let r = Double(buffer.counts[e]) / ld
+                        pass.guideTargets[k].yOverL += r
+                        pass.guideTargets[k].y2OverL2 += r * r
+                    }
+                }
             }
-            bufferGene.removeAll(keepingCapacity: true)
-            bufferCount.removeAll(keepingCapacity: true)
+            buffer.count = 0
         }
         do {
             try matrix.forEachEntry { g, c, v in
-                let cell = Int(c)
-                if cell != current {
+                if Int(c) != buffer.current {
                     flush()
-                    if seen[cell] { throw NotContiguous() }
-                    seen[cell] = true
-                    current = cell
+                    if !buffer.start(Int(c)) { throw NotContiguous() }
                 }
-                bufferGene.append(g)
-                bufferCount.append(v)
+                buffer.append(g, v)
             }
             flush()
         } catch is NotContiguous {

@@ -28,6 +28,12 @@ public enum DesignValidator {
                 let network = try loadNetwork(loaded)
                 geneNames = network.genes
                 _ = file
+                // A profile beside a network file supplies dispersions: it must read.
+                if d.measurement.expression_profile != nil {
+                    do { _ = try ExpressionProfile.of(d) } catch {
+                        issue("measurement.expression_profile", "cannot be used: \(error)")
+                    }
+                }
             } catch let error as DesignValidationError {
                 return issues + error.issues
             } catch {
