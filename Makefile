@@ -62,6 +62,7 @@ bench: build python-deps
 	$(BIN) bench
 	$(BIN) bench --design
 	$(BIN) bench --peers --python $(PYTHON)
+	$(BIN) calibrate --bench
 
 ## embed: regenerate the embedded default design from its sample screen
 embed:

@@ -15,7 +15,7 @@ struct Screenplan: ParsableCommand {
         subcommands: [
             TUICommand.self, ValidateCommand.self, AnalyzeCommand.self, CompareCommand.self,
             OptimizeCommand.self, MonteCarloCommand.self, SimulateCommand.self, MergeCommand.self,
-            FitCommand.self, ReportCommand.self, BenchCommand.self,
+            FitCommand.self, ReportCommand.self, BenchCommand.self, CalibrateCommand.self,
         ],
         defaultSubcommand: TUICommand.self
     )

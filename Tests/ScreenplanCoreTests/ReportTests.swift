@@ -55,15 +55,15 @@ import TestSupport
         let csv = try ReportRenderer.render(model, as: .csv)
         let lines = csv.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == design.perturbationCount + 1)
-        #expect(lines[0] == "perturbation,target,cells,batches,target_effect_log2,target_sd_log2,power,sampling_power,guide_effect_probability,de_genes,flags")
+        #expect(lines[0] == "perturbation,target,cells,batches,target_effect_log2,target_sd_log2,power,sampling_power,guide_effect_probability,de_genes,flags,target_umis_per_control_cell")
         // Perturbation 3 carries a flag with a comma and quotes (fixture), which CSV must quote.
-        #expect(lines[4].hasSuffix(",\"few cells, \"\"QC\"\", loss\""))
+        #expect(lines[4].hasSuffix(",\"few cells, \"\"QC\"\", loss\",\(String(format: "%.4f", model.analysis.perturbations[3].target_umis))"))
         let p = model.analysis.perturbations[0]
-        #expect(lines[1] == "\(p.name),\(p.target),\(p.cells),\(p.batches),-0.400000,0.120000,\(String(format: "%.6f", p.power)),\(String(format: "%.6f", p.sampling_power)),\(String(format: "%.6f", p.guide_effect_probability)),1.00,")
+        #expect(lines[1] == "\(p.name),\(p.target),\(p.cells),\(p.batches),-0.400000,0.120000,\(String(format: "%.6f", p.power)),\(String(format: "%.6f", p.sampling_power)),\(String(format: "%.6f", p.guide_effect_probability)),1.00,,\(String(format: "%.4f", p.target_umis))")
         let tsv = try ReportRenderer.render(model, as: .tsv)
         let tsvLines = tsv.split(separator: "\n")
         #expect(tsvLines.count == design.perturbationCount + 1)
-        #expect(tsvLines.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 11 })
+        #expect(tsvLines.allSatisfy { $0.split(separator: "\t", omittingEmptySubsequences: false).count == 12 })
     }
 
     @Test func markdownHasEverySectionAndWellFormedTables() throws {

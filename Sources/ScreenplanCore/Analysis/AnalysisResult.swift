@@ -31,10 +31,13 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
     public var de_genes: Double
     /// Problems specific to this perturbation (e.g. "confounded", "below expression threshold").
     public var flags: [String]
+    /// Expected UMIs of the target gene per control cell (what sets its counting noise).
+    public var target_umis: Double = 0
 
     public init(name: String, target: String, cells: Int, batches: Int, target_effect: Double,
                 target_sd: Double?, power: Double, de_genes: Double, flags: [String],
-                sampling_power: Double? = nil, guide_effect_probability: Double? = nil) {
+                sampling_power: Double? = nil, guide_effect_probability: Double? = nil, target_umis: Double = 0) {
+        self.target_umis = target_umis
         self.name = name
         self.target = target
         self.cells = cells
@@ -51,7 +54,7 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
     // `target_sd` is written as null when it cannot be estimated, so the key is always there.
     enum CodingKeys: String, CodingKey {
         case name, target, cells, batches, target_effect, target_sd, power, sampling_power,
-             guide_effect_probability, de_genes, flags
+             guide_effect_probability, de_genes, flags, target_umis
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -66,6 +69,7 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
         try c.encode(guide_effect_probability, forKey: .guide_effect_probability)
         try c.encode(de_genes, forKey: .de_genes)
         try c.encode(flags, forKey: .flags)
+        try c.encode(target_umis, forKey: .target_umis)
     }
 }
 

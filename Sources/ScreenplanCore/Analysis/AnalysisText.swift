@@ -49,12 +49,12 @@ public enum AnalysisText {
                    : "Perturbations:")
         out.append(table(
             ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "sampling power", "guide prob.",
-             "DE genes", "flags"],
+             "DE genes", "UMIs/control cell", "flags"],
             sorted.map { _, p in
                 [p.name, p.target, String(p.cells), String(p.batches), f(p.target_effect), p.target_sd.map { f($0) } ?? "n/a",
                  f(p.power, 2), f(p.sampling_power, 2), f(p.guide_effect_probability, 2), f(p.de_genes, 1),
-                 p.flags.joined(separator: "; ")]
-            }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9]))
+                 String(format: "%.3g", p.target_umis), p.flags.joined(separator: "; ")]
+            }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9, 10]))
         out.append("")
         out.append("Error budget of the typical perturbation (variance of its target log2 fold change):")
         out.append(table(["source", "variance (log2²)", "share"],

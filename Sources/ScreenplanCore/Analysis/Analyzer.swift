@@ -258,7 +258,7 @@ public final class Analyzer: @unchecked Sendable {
             var testable = 0
             for i in 0..<g {
                 mean0[i] = umis * slice.share[i]
-                cv0[i] = CellNoise.cv2(meanUMIs: mean0[i], librarySD: m.library_size_sd, dispersion: m.dispersion,
+                cv0[i] = CellNoise.cv2(meanUMIs: mean0[i], librarySD: m.library_size_sd, dispersion: slice.dispersion?[i] ?? m.dispersion,
                                        biological: bio[i], zeroInflation: zeroInflation(mean0[i]))
                 if mean0[i] >= threshold { testable += 1 }
             }
@@ -333,7 +333,7 @@ public final class Analyzer: @unchecked Sendable {
                     // E[1/κ]·E[κ] > 1: cells of weaker-expressed guides count less, so the counting
                     // noise of perturbed cells grows by about 1 + ε²·CV²(κ).
                     let counting = 1 + e2 * (guideModel.perCellCV2 + guideModel.betweenGuidesCV2 / guideModel.guides)
-                    let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor * counting, dispersion: m.dispersion,
+                    let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor * counting, dispersion: slice.dispersion?[i] ?? m.dispersion,
                                             biological: vp, zeroInflation: pi0p)
                     var c = VarianceComponents()
                     let vp1 = cvp / assigned, v01 = cv0[i] / controlAssigned
@@ -505,6 +505,7 @@ struct EffectsKey: Equatable {
     var effect: EffectSource
     var effectSize: Double
     var baseDirectory: String
+    var expressionProfile: String?
 
     init(_ d: Design) {
         system = d.system
@@ -520,6 +521,7 @@ struct EffectsKey: Equatable {
         effect = d.analysis.effect
         effectSize = d.analysis.effect_size_log2
         baseDirectory = d.baseDirectory
+        expressionProfile = d.measurement.expression_profile
     }
 }
 

@@ -20,7 +20,8 @@ extension Evaluation {
                                target_sd: r.targetSD.isFinite && r.targetUMIs >= design.analysis.expression_threshold
                                    ? r.targetSD : nil,
                                power: r.power, de_genes: r.deGenes, flags: r.flags,
-                               sampling_power: r.samplingPower, guide_effect_probability: r.guideEffectProbability)
+                               sampling_power: r.samplingPower, guide_effect_probability: r.guideEffectProbability,
+                               target_umis: r.targetUMIs)
         }
         let worst = rows.min { $0.power < $1.power }
         var summary = AnalysisSummary(

@@ -34,6 +34,9 @@ public struct EffectSlice: Sendable {
     /// acted long enough). A cell's fold change is 1 + (2^Δ − 1)·r.
     public var responseMean: [Double] = []
     public var responseVariance: [Double] = []
+    /// NB size θ of every measured gene when the design has an expression profile (nil: the
+    /// scalar `measurement.dispersion` for all).
+    public var dispersion: [Double]? = nil
 
     /// Smallest |log2 fold change| kept in the sparse effect lists (0.5% change): smaller effects
     /// cannot reach power above the test level at any realistic cell count.
@@ -78,6 +81,7 @@ extension ExpectedEffects {
         // A differentiating network file: the network's own attractors (as the simulator finds
         // them) and the fate fractions of control cells.
         let landscape = try fateLandscape(design, kinetics)
+        let profileDispersion = try ExpressionProfile.dispersions(design, genes: geneNames)
         for t in design.timePoints {
             let u = kinetics.mediumInput(medium(of: design, at: t).spec, index: medium(of: design, at: t).index,
                                          system: design.system)
@@ -198,7 +202,8 @@ extension ExpectedEffects {
             slices.append(EffectSlice(time_h: t, share: share, biologicalCV2: bio, drift_log2_per_h: drift,
                                       genes: genes, effects: effects, targetEffect: targetEffect,
                                       folds: effects.map { $0.map { Foundation.exp2($0) } },
-                                      responseMean: response.map(\.mean), responseVariance: response.map(\.variance)))
+                                      responseMean: response.map(\.mean), responseVariance: response.map(\.variance),
+                                      dispersion: profileDispersion))
         }
         return ExpectedEffects(
             names: perturbations.map(\.name),
@@ -208,6 +213,7 @@ extension ExpectedEffects {
 
     /// The design's network: generated from its seed, or read from its file.
     public static func loadNetwork(_ design: Design) throws -> Network {
+        if let profiled = try ExpressionProfile.network(for: design) { return profiled }
         guard let file = design.system.network.file else { return NetworkGenerator.generate(design.system) }
         return try NetworkFile.read(
             edgesPath: DesignValidator.resolve(file, against: design.baseDirectory),

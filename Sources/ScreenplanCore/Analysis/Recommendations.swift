@@ -137,7 +137,10 @@ public enum Recommendations {
         let captured = d.capturedMoleculesPerCell
         let mapping = max(1e-9, d.measurement.mapping_efficiency)
         if saturation > Threshold.saturationHigh {
-            let reads = (-captured * Foundation.log(1 - 0.8) / mapping / 1000).rounded() * 1000
+            // To 1,000 reads; below 10,000 to two significant digits (small libraries would round to 0).
+            let exact = -captured * Foundation.log(1 - 0.8) / mapping
+            let step = exact >= 10_000 ? 1000 : Foundation.pow(10, max(0, Foundation.floor(Foundation.log10(max(exact, 1))) - 1))
+            let reads = max(step, (exact / step).rounded() * step)
             var edited = d
             edited.measurement.reads_per_cell = reads
             let after = (try? analyzer.evaluate(edited))

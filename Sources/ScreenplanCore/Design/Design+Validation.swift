@@ -28,10 +28,24 @@ public enum DesignValidator {
                 let network = try loadNetwork(loaded)
                 geneNames = network.genes
                 _ = file
+                // A profile beside a network file supplies dispersions: it must read.
+                if d.measurement.expression_profile != nil {
+                    do { _ = try ExpressionProfile.of(d) } catch {
+                        issue("measurement.expression_profile", "cannot be used: \(error)")
+                    }
+                }
             } catch let error as DesignValidationError {
                 return issues + error.issues
             } catch {
                 issue("system.network.file", "cannot be read: \(error)")
+                return issues
+            }
+        } else if d.measurement.expression_profile != nil {
+            // Real genes: the profile's rows are the network (no edges).
+            do {
+                geneNames = try ExpressionProfile.of(d)?.genes ?? []
+            } catch {
+                issue("measurement.expression_profile", "cannot be used: \(error)")
                 return issues
             }
         } else {

@@ -255,6 +255,9 @@ public struct MeasurementSpec: Equatable, Sendable, Codable {
     public var reads_per_cell: Double = 20000
     /// Fraction of reads that map to the transcriptome.
     public var mapping_efficiency: Double = 0.7
+    /// Expression profile TSV (from `screenplan calibrate`; relative to the design's folder):
+    /// real measured genes with their mean UMIs per cell and NB dispersion.
+    public var expression_profile: String? = nil
 
     public init() {}
 }

@@ -315,6 +315,7 @@ final class DesignReader {
         f.double("doublet_rate_per_cell", &m.doublet_rate_per_cell, Check.within(0, 1e-3))
         f.double("reads_per_cell", &m.reads_per_cell, Check.within(1, 100_000_000))
         f.double("mapping_efficiency", &m.mapping_efficiency, Check.within(0.001, 1))
+        f.optionalString("expression_profile", &m.expression_profile)
         f.finish()
     }
 

@@ -4,11 +4,13 @@ import Foundation
 
 /// The per-perturbation table: one row per perturbation with cells, batches, the predicted
 /// target effect and its sd (log2; "n/a" when not estimable), power, sampling power, guide-effect
-/// probability, expected DE genes and flags (joined by ";").
+/// probability, expected DE genes, flags (joined by ";") and the target's expected UMIs per
+/// control cell.
 public enum PerturbationTable {
     /// Column names, in order.
     public static let columns = ["perturbation", "target", "cells", "batches", "target_effect_log2",
-                                 "target_sd_log2", "power", "sampling_power", "guide_effect_probability", "de_genes", "flags"]
+                                 "target_sd_log2", "power", "sampling_power", "guide_effect_probability", "de_genes", "flags",
+                                 "target_umis_per_control_cell"]
 
     /// The table with `separator` ("," gives RFC 4180 CSV with quoting; "\t" gives TSV, where tabs
     /// and line breaks inside fields become spaces). Numbers use fixed decimals, so the output
@@ -22,7 +24,7 @@ public enum PerturbationTable {
                 String(format: "%.6f", p.target_effect), p.target_sd.map { String(format: "%.6f", $0) } ?? "n/a",
                 String(format: "%.6f", p.power), String(format: "%.6f", p.sampling_power),
                 String(format: "%.6f", p.guide_effect_probability), String(format: "%.2f", p.de_genes),
-                p.flags.joined(separator: ";"),
+                p.flags.joined(separator: ";"), String(format: "%.4f", p.target_umis),
             ]
             out += values.map { csv ? csvField($0) : tsvField($0) }.joined(separator: separator) + "\n"
         }

@@ -140,11 +140,13 @@ public enum ReportTables {
             [p.name, p.target, ReportNumber.integer(p.cells), String(p.batches), ReportNumber.short(p.target_effect),
              p.target_sd.map { ReportNumber.short($0) } ?? "n/a", ReportNumber.percent(p.power),
              ReportNumber.percent(p.sampling_power), ReportNumber.percent(p.guide_effect_probability),
-             ReportNumber.fixed(p.de_genes, 1), p.flags.isEmpty ? "–" : p.flags.joined(separator: ", ")]
+             ReportNumber.fixed(p.de_genes, 1), ReportNumber.short(p.target_umis),
+             p.flags.isEmpty ? "–" : p.flags.joined(separator: ", ")]
         }
         return ReportTable(header: ["Perturbation", "Target", "Cells", "Batches", "Effect (log2)", "sd (log2)",
-                                    "Power", "Sampling power", "Guide-effect probability", "DE genes", "Flags"],
-                           rows: rows, numeric: [2, 3, 4, 5, 6, 7, 8, 9])
+                                    "Power", "Sampling power", "Guide-effect probability", "DE genes",
+                                    "UMIs per control cell", "Flags"],
+                           rows: rows, numeric: [2, 3, 4, 5, 6, 7, 8, 9, 10])
     }
 
     /// Most distinct flags listed (flags can carry numbers, so they need not repeat).

@@ -39,13 +39,13 @@ extension SimulationModel {
         var library = batchLibrary[cell.batch] * Foundation.exp(m.library_size_sd * rng.zigguratNormal())
         if partnerColumn != nil { library *= options.doubletLibraryRatio }
         let scale = total > 0 ? library * m.capture_efficiency / total : 0
-        let theta = m.dispersion
+        let theta = measuredDispersion
         let zeroInflation = m.dropout == .zeroInflation && m.dropout_rate > 0
         var size = 0
         for i in 0..<gm {
             let lambda = weights[i] * scale
             if lambda <= 0 { continue }
-            var y = rng.fastNegativeBinomial(mean: lambda, size: theta)
+            var y = rng.fastNegativeBinomial(mean: lambda, size: theta[i])
             if y > 0 && zeroInflation && rng.uniform() < m.dropout_rate * Foundation.exp(-lambda / m.dropout_midpoint) { y = 0 }
             if y > 0 {
                 geneIndices.append(Int32(i))

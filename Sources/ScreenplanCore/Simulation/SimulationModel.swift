@@ -45,6 +45,8 @@ public struct SimulationModel: Sendable {
     /// Measured genes: modelled genes first, then background genes with fixed levels.
     public let measuredGeneNames: [String]
     let backgroundLevels: [Double]
+    /// NB size θ per measured gene: the expression profile's, else `measurement.dispersion`.
+    let measuredDispersion: [Double]
     /// exp(β_bg) per batch, per measured gene.
     let batchFactor: [[Double]]
     /// Median library size (molecules before capture, times saturation) per batch.
@@ -197,6 +199,8 @@ public struct SimulationModel: Sendable {
         }
         measuredGeneNames = names
         backgroundLevels = background
+        measuredDispersion = try ExpressionProfile.dispersions(design, genes: names)
+            ?? [Double](repeating: design.measurement.dispersion, count: names.count)
         let gm = names.count
 
         // Gene-wise batch effects: the innermost level (τ = batch_effect_sd) plus nested levels.

@@ -43,6 +43,7 @@ public enum Simulator {
     /// The network a design describes: generated from its seed, or read from its file.
     public static func network(for loaded: LoadedDesign) throws -> Network {
         if loaded.design.system.network.file != nil { return try DesignValidator.loadNetwork(loaded) }
+        if let profiled = try ExpressionProfile.network(for: loaded.design) { return profiled }
         return NetworkGenerator.generate(loaded.design.system)
     }
 
