@@ -96,8 +96,12 @@ public struct MonteCarloResult: Codable, Equatable, Sendable {
     public var bias_median: Double? = nil
     /// Quantiles of the variance ratio over perturbations (null without perturbations).
     public var variance_ratio_quantiles: RatioQuantiles? = nil
-    /// Truth-null genes tested per perturbation (at most) and how many genes the null pool holds.
+    /// Truth-null genes tested per perturbation (at most).
     public var null_genes_per_perturbation: Int = 0
+    /// Seconds spent in the simulator (blocks and their hand-over) and in the tests and
+    /// accumulation, over all replicates (wall clock; `seconds` is the total).
+    public var simulation_seconds: Double = 0
+    public var test_seconds: Double = 0
 }
 
 public enum MonteCarlo {
@@ -216,6 +220,7 @@ public enum MonteCarlo {
         var brierSum = 0.0, brierCount = 0
         var nullTests = 0, nullRejections = 0, nullRejectionsAtAlpha = 0
         var nullLevelSum = 0.0
+        var simulationSeconds = 0.0, testSeconds = 0.0
         let testedRows = evaluation.rows.indices.filter { row in
             let ev = evaluation.rows[row]
             return ev.batches > 0 && ev.targetUMIs >= threshold
@@ -227,6 +232,7 @@ public enum MonteCarlo {
             if progress?.isCancelled == true { throw CancelledError() }
             var seeder = RandomStream(seed: seed, domain: .montecarlo, UInt64(r))
             let repSeed = seeder.next()
+            let simStart = DispatchTime.now().uptimeNanoseconds
             let model = try Simulator.prepare(design: design, network: network, seed: repSeed, options: options)
             var kept = KeptCells(slots: slots)
             _ = try Simulator.run(model: model, options: options, transform: { block in
@@ -234,6 +240,9 @@ public enum MonteCarlo {
                           perturbationIndex: guideIndex, unitOf: unitOf)
             }, sink: { kept.append($0) })
             let members = kept.members(perturbations: k)
+            let testStart = DispatchTime.now().uptimeNanoseconds
+            simulationSeconds += Double(testStart - simStart) / 1e9
+            defer { testSeconds += Double(DispatchTime.now().uptimeNanoseconds - testStart) / 1e9 }
 
             let timesH = design.timePoints
             for t in 0..<times {
@@ -384,6 +393,8 @@ public enum MonteCarlo {
                                                              q75: quantile(0.75), q95: quantile(0.95))
         }
         result.null_genes_per_perturbation = nullGenesPerPerturbation
+        result.simulation_seconds = simulationSeconds
+        result.test_seconds = testSeconds
         return result
     }
 }

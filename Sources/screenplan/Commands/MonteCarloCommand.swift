@@ -37,7 +37,7 @@ struct MonteCarloCommand: ParsableCommand {
             print(try jsonText(result))
             return
         }
-        print("\(result.design) — layout \(result.layout), \(result.regime); \(result.replicates) replicates in \(String(format: "%.1f", result.seconds)) s")
+        print("\(result.design) — layout \(result.layout), \(result.regime); \(result.replicates) replicates in \(String(format: "%.1f", result.seconds)) s (simulation \(String(format: "%.1f", result.simulation_seconds)) s, tests \(String(format: "%.1f", result.test_seconds)) s)")
         print(String(format: "median variance ratio (empirical / analytical): %.3f  (sampling error of one ratio ≈ %.0f%%)",
                      result.median_variance_ratio, 100 * result.sampling_error))
         print(Self.summary(result))
