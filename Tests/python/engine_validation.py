@@ -61,7 +61,7 @@ system:
   cells_per_perturbation: {cells}
 {times}measurement:
   measured_genes: 300
-  mrna_per_cell: 40000
+  mrna_per_cell: 10000
 batching:
   unit: {unit}
   batches: {batches}
@@ -74,7 +74,7 @@ analysis:
 
 REGIMES = {
     "in-vitro": dict(regime="in-vitro", dynamics="non-differentiating", media="", moi=0.1, protocol="",
-                     times="", unit="lane", batches=2, layout="pooled"),
+                     times="", unit="lane", batches=4, layout="pooled"),
     "in-vitro-differentiating": dict(
         regime="in-vitro", dynamics="differentiating",
         media="  media: [{name: growth}, {name: differentiation}]\n", moi=0.1,
@@ -113,7 +113,7 @@ def run(bin_path, *args):
     return result.stdout
 
 
-def design_text(regime, test, targets=30, cells=40):
+def design_text(regime, test, targets=40, cells=25):
     return BASE.format(name="validation " + regime, test=test, alpha=ALPHA, targets=targets, cells=cells,
                        **REGIMES[regime])
 
@@ -331,7 +331,7 @@ def calibration(records):
     return bins, gap, se
 
 
-def validate(regimes, engines, seeds, targets=30, cells=40, log=print):
+def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_records=False):
     """Simulate every regime × seed once, run the engines, compare with the predicted power."""
     sim_bin = binary()
     results = []
@@ -366,7 +366,7 @@ def validate(regimes, engines, seeds, targets=30, cells=40, log=print):
                                     null_rate=float(np.mean(np.array(nulls[e]) < ALPHA)) if nulls[e] else float("nan"),
                                     mean_predicted=float(np.mean([r[0] for r in records[e]])) if records[e] else float("nan"),
                                     mean_empirical=float(np.mean([r[1] for r in records[e]])) if records[e] else float("nan"),
-                                    seconds=seconds[e]))
+                                    seconds=seconds[e], **({"records": records[e]} if keep_records else {})))
     return results
 
 
@@ -387,8 +387,8 @@ def main():
     ap.add_argument("--regimes", default=",".join(REGIMES))
     ap.add_argument("--engines", default=",".join(ENGINE_TEST))
     ap.add_argument("--seeds", type=int, default=10)
-    ap.add_argument("--targets", type=int, default=30)
-    ap.add_argument("--cells", type=int, default=40)
+    ap.add_argument("--targets", type=int, default=40)
+    ap.add_argument("--cells", type=int, default=25)
     ap.add_argument("--out", help="also write the markdown table here")
     args = ap.parse_args()
     start = time.time()
