@@ -13,7 +13,7 @@ BIN := .build/release/screenplan
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: run test build bench clean deps test-deps embed python-deps
+.PHONY: run test build bench clean deps test-deps embed python-deps validate
 
 # Installs the packages in $(1) that dpkg does not list as installed (apt-get; sudo when not root).
 define apt_install
@@ -59,6 +59,14 @@ test: test-deps python-deps
 bench: build python-deps
 	$(BIN) bench
 	$(BIN) bench --design
+
+## validate: predicted power against pysceptre, scanpy (wilcoxon, t-test) and PyDESeq2 on
+## simulated replicates of small designs in every regime; prints the markdown table of
+## docs/batching.md §8.1 and writes it to .build/validation.md. VALIDATE_SEEDS sets the
+## replicates; SCREENPLAN_ANALYZE_BIN=path checks another build's power model.
+VALIDATE_SEEDS ?= 10
+validate: build python-deps
+	SCREENPLAN_BIN=$(CURDIR)/$(BIN) $(PYTHON) Tests/python/engine_validation.py --seeds $(VALIDATE_SEEDS) --out .build/validation.md
 
 ## embed: regenerate the embedded default design from its sample screen
 embed:
