@@ -214,14 +214,16 @@ public enum DifferentialTests {
     // MARK: Pseudo-bulk z-test
 
     /// One unit's pseudo-bulk: log of the mean of y/L and the delta-method variance of that log,
-    /// s²/(n·m²) (nil when the unit has no cells or no counts).
+    /// s²/(n·m²) (nil when the unit has no cells; −∞ when it has no counts).
     static func logMean(_ cells: GeneCells, unit u: Int) -> (Double, Double)? {
         var n = 0.0, s = 0.0, s2 = 0.0
         for c in 0..<cells.count where cells.unit[c] == u {
             let x = cells.counts[c] / cells.library[c]
             n += 1; s += x; s2 += x * x
         }
-        guard n >= 1, s > 0 else { return nil }
+        guard n >= 1 else { return nil }
+        // No counts: log 0, which makes the whole estimate non-finite (as the §8 check has it).
+        guard s > 0 else { return (-.infinity, .infinity) }
         let m = s / n
         let v = n > 1 ? max(0, (s2 - n * m * m) / (n - 1)) : 0
         return (Foundation.log(m), v / (n * m * m))
@@ -241,7 +243,7 @@ public enum DifferentialTests {
         for (k, u) in units.enumerated() {
             guard let lp = logMean(perturbed, unit: u) else { continue }
             if own[k] {
-                guard let l0 = logMean(reference, unit: u) else { continue }
+                guard let l0 = logMean(reference, unit: u) else { return .untestable } // controls planned, none realised
                 total += lp.0 - l0.0
                 terms.append((lp.1, l0.1))
             } else {
