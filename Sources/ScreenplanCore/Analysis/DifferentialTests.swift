@@ -27,8 +27,11 @@ import Foundation
 
 /// One group of cells for one gene: counts, library sizes and batch (layout unit) of each cell.
 public struct GeneCells: Sendable, Equatable {
+    /// UMIs of the gene per cell.
     public var counts: [Double]
+    /// Library size (UMIs over all measured genes) per cell: the offset and the normaliser.
     public var library: [Double]
+    /// Layout unit (batch × time point) per cell, the GLM's batch covariate.
     public var unit: [Int]
 
     public init(counts: [Double] = [], library: [Double] = [], unit: [Int] = []) {
@@ -47,7 +50,9 @@ public struct GeneCells: Sendable, Equatable {
 
 /// A test's statistic (z, t or W standardised) and two-sided p-value.
 public struct TestOutcome: Sendable, Equatable {
+    /// z (glm, wilcoxon, pseudobulk) or t (t-test); its sign is the direction of the effect.
     public var statistic: Double
+    /// Two-sided p-value.
     public var p: Double
     /// The estimate behind it where the test has one (pseudobulk: Δ̂ in log2; otherwise nil).
     public var estimate: Double?
@@ -62,6 +67,8 @@ public struct TestOutcome: Sendable, Equatable {
     public static let untestable = TestOutcome(statistic: 0, p: 1)
 }
 
+/// The tests `montecarlo` runs on simulated counts, one (perturbation, gene) at a time, so that the
+/// analysis's predicted power can be checked against the test a lab will run.
 public enum DifferentialTests {
     /// Two-sided normal p-value 2·Φ(−|z|).
     @inline(__always)

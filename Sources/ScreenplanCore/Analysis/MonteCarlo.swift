@@ -52,6 +52,7 @@ public struct PowerCalibrationBin: Codable, Equatable, Sendable {
 
 /// The 5, 25, 50, 75 and 95% quantiles of the per-perturbation variance ratios.
 public struct RatioQuantiles: Codable, Equatable, Sendable {
+    /// Quantile qNN is the NN% point (linear interpolation between order statistics).
     public var q05: Double
     public var q25: Double
     public var q50: Double
@@ -148,6 +149,7 @@ public enum MonteCarlo {
     /// testable genes (the same every replicate), to keep the test cheap: the target and these
     /// genes are tested, not every testable gene.
     public static let nullGenesPerPerturbation = 8
+    /// Testable non-target genes the null genes are drawn from (drawn once per run from the seed).
     public static let nullPoolSize = 48
 
     /// Runs `replicates` simulations of `design`, runs `design.analysis.test` on every replicate
