@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 # Swift tests and benchmarks run the clients with this interpreter.
 export SCREENPLAN_PYTHON := $(abspath $(PYTHON))
 
-.PHONY: run test build bench clean deps test-deps embed python-deps
+.PHONY: run test build bench clean deps test-deps embed python-deps validate
 
 # Installs the packages in $(1) that dpkg does not list as installed (apt-get; sudo when not root).
 define apt_install
@@ -63,6 +63,14 @@ bench: build python-deps
 	$(BIN) bench --design
 	$(BIN) bench --peers --python $(PYTHON)
 	$(BIN) calibrate --bench
+
+## validate: predicted power against pysceptre, scanpy (wilcoxon, t-test) and PyDESeq2 on
+## simulated replicates of small designs in every regime; prints the markdown table of
+## docs/batching.md §8.1 and writes it to .build/validation.md. VALIDATE_SEEDS sets the
+## replicates; SCREENPLAN_ANALYZE_BIN=path checks another build's power model.
+VALIDATE_SEEDS ?= 10
+validate: build python-deps
+	SCREENPLAN_BIN=$(CURDIR)/$(BIN) $(PYTHON) Tests/python/engine_validation.py --seeds $(VALIDATE_SEEDS) --out .build/validation.md
 
 ## embed: regenerate the embedded default design from its sample screen
 embed:

@@ -152,6 +152,13 @@ private func json(_ text: String) throws -> [String: Any] {
     #expect(object["median_variance_ratio"] is Double)
     let rows = try #require(object["perturbations"] as? [[String: Any]])
     for key in ["name", "analytical_variance", "empirical_variance", "ratio"] { #expect(rows.first?[key] != nil, "\(key)") }
+    // The design's test ran on every replicate: calibration, Brier score, null rejections, bias.
+    #expect(object["test"] as? String == "glm")
+    #expect((object["power_calibration"] as? [[String: Any]])?.isEmpty == false)
+    for key in ["brier", "null_rejection_rate", "bias_median", "variance_ratio_quantiles"] { #expect(object[key] != nil, "\(key)") }
+    let text = try runScreenplan(["montecarlo", path, "--reps", "3"])
+    #expect(text.status == 0)
+    #expect(text.stdout.contains("Brier score") && text.stdout.contains("truth-null genes") && text.stdout.contains("predicted power bin"))
     #expect(try runScreenplan(["montecarlo", path, "--reps", "1"]).status == 2)
     #expect(try runScreenplan(["montecarlo", dir + "/missing.yaml"]).status == 2)
 }

@@ -97,3 +97,40 @@ private func ratio(_ d: Design) throws -> MonteCarloResult {
     #expect(analysed.batching.batch_effect_sd == 0)
     #expect(analysed.batching.nested.last?.effect_sd == d.batching.batch_effect_sd)
 }
+
+@Test func monteCarloRunsTheDesignsTestAndReportsCalibration() throws {
+    for test in [DifferentialTest.glm, .wilcoxon] {
+        let d = tinyDesign { $0.analysis.test = test; $0.analysis.multiple_testing = .none; $0.analysis.alpha = 0.01 }
+        let r = try MonteCarlo.run(design: d, replicates: 8, seed: 2)
+        #expect(r.test == test.rawValue)
+        // Every perturbation's target is tested on every replicate and lands in one bin.
+        #expect(r.power_calibration.reduce(0) { $0 + $1.n } == 20)
+        #expect(r.power_calibration.reduce(0) { $0 + $1.tests } == 20 * 8)
+        for bin in r.power_calibration {
+            #expect(bin.predicted >= bin.low && bin.predicted <= bin.high)
+            #expect((0...1).contains(bin.empirical))
+        }
+        // Pooled, the predicted power is close to the test's rejection rate (sampling error of
+        // 160 tests at power ≈ 0.9 is about 0.025).
+        let predicted = r.power_calibration.reduce(0) { $0 + $1.predicted * Double($1.n) } / 20
+        let empirical = r.power_calibration.reduce(0) { $0 + $1.empirical * Double($1.n) } / 20
+        #expect(abs(predicted - empirical) < 0.1, "\(test): predicted \(predicted), rejected \(empirical)")
+        let brier = try #require(r.brier)
+        #expect(brier > 0 && brier < 0.2)
+        // Truth-null genes: per-test level α (no correction), and the test holds it within 2×.
+        #expect(r.null_tests >= 20 * 8 * 4)
+        #expect(abs(try #require(r.null_level) - 0.01) < 1e-12)
+        let fpr = try #require(r.null_rejection_rate_at_alpha)
+        #expect(fpr < 0.02, "\(test): null rejection rate \(fpr)")
+        let q = try #require(r.variance_ratio_quantiles)
+        #expect(q.q05 <= q.q25 && q.q25 <= q.q50 && q.q50 <= q.q75 && q.q75 <= q.q95)
+        #expect(abs(q.q50 - r.median_variance_ratio) < 1e-12)
+        #expect(abs(try #require(r.bias_median)) < 0.5)
+        // The JSON contract: the new keys next to the old ones.
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as! [String: Any]
+        for key in ["power_calibration", "brier", "null_rejection_rate", "bias_median", "variance_ratio_quantiles",
+                    "median_variance_ratio", "perturbations", "error_budget"] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+    }
+}

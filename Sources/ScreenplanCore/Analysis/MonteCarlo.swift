@@ -25,6 +25,39 @@ public struct MonteCarloPerturbation: Codable, Equatable, Sendable {
     public var expected_effect: Double
     /// Replicates in which the estimate was finite (a pseudo-bulk with no counts is not).
     public var replicates: Int
+    /// The analysis's power for the design's test (`analysis.test`) at this perturbation.
+    public var predicted_power: Double? = nil
+    /// Share of replicates in which the test rejected the target at the analysis's per-test level.
+    public var empirical_power: Double? = nil
+    /// Replicates in which the target was tested.
+    public var tests: Int = 0
+}
+
+/// Predicted against empirical power over the perturbations whose predicted power falls in one
+/// bin of width 0.1.
+public struct PowerCalibrationBin: Codable, Equatable, Sendable {
+    /// Lower and upper edge of the bin of predicted power.
+    public var low: Double
+    public var high: Double
+    /// Mean predicted power of the perturbations in the bin.
+    public var predicted: Double
+    /// Mean rejection rate of the test over those perturbations and the replicates.
+    public var empirical: Double
+    /// Perturbations in the bin.
+    public var n: Int
+    /// Tests (perturbations × replicates) behind `empirical`; its binomial standard error is
+    /// at most √(0.25/tests).
+    public var tests: Int
+}
+
+/// The 5, 25, 50, 75 and 95% quantiles of the per-perturbation variance ratios.
+public struct RatioQuantiles: Codable, Equatable, Sendable {
+    /// Quantile qNN is the NN% point (linear interpolation between order statistics).
+    public var q05: Double
+    public var q25: Double
+    public var q50: Double
+    public var q75: Double
+    public var q95: Double
 }
 
 /// The result of `screenplan montecarlo`.
@@ -43,6 +76,33 @@ public struct MonteCarloResult: Codable, Equatable, Sendable {
     public var median_analytical_variance: Double
     public var error_budget: [ErrorBudgetItem]
     public var seconds: Double
+    /// The test run on every replicate (`analysis.test`).
+    public var test: String = DifferentialTest.glm.rawValue
+    /// Predicted against empirical power by bin of predicted power (bins without perturbations
+    /// are left out).
+    public var power_calibration: [PowerCalibrationBin] = []
+    /// Mean over perturbations and replicates of (predicted power − rejected)², rejected ∈ {0, 1};
+    /// null without tests.
+    public var brier: Double? = nil
+    /// Share of tests on truth-null genes that rejected at the perturbation's per-test level;
+    /// compare with `null_level` (its mean). Null without tests.
+    public var null_rejection_rate: Double? = nil
+    /// Mean per-test level of those tests (the false-positive rate a calibrated test has).
+    public var null_level: Double? = nil
+    /// Share of the same tests with p < analysis.alpha (unadjusted; a calibrated test gives α).
+    public var null_rejection_rate_at_alpha: Double? = nil
+    /// Tests on truth-null genes (perturbations × null genes × replicates).
+    public var null_tests: Int = 0
+    /// Median over perturbations of mean estimate − expected effect (log2).
+    public var bias_median: Double? = nil
+    /// Quantiles of the variance ratio over perturbations (null without perturbations).
+    public var variance_ratio_quantiles: RatioQuantiles? = nil
+    /// Truth-null genes tested per perturbation (at most).
+    public var null_genes_per_perturbation: Int = 0
+    /// Seconds spent in the simulator (blocks and their hand-over) and in the tests and
+    /// accumulation, over all replicates (wall clock; `seconds` is the total).
+    public var simulation_seconds: Double = 0
+    public var test_seconds: Double = 0
 }
 
 public enum MonteCarlo {
@@ -85,7 +145,15 @@ public enum MonteCarlo {
         return (layout, analysed)
     }
 
-    /// Runs `replicates` simulations of `design` and compares variances.
+    /// Truth-null genes tested per perturbation, drawn from a shared pool of `nullPoolSize`
+    /// testable genes (the same every replicate), to keep the test cheap: the target and these
+    /// genes are tested, not every testable gene.
+    public static let nullGenesPerPerturbation = 8
+    /// Testable non-target genes the null genes are drawn from (drawn once per run from the seed).
+    public static let nullPoolSize = 48
+
+    /// Runs `replicates` simulations of `design`, runs `design.analysis.test` on every replicate
+    /// and compares variances, power and null rejections with the analysis.
     public static func run(design: Design, replicates: Int, seed: UInt64 = 1,
                            options: SimulationOptions = SimulationOptions(),
                            progress: ProgressReporter? = nil) throws -> MonteCarloResult {
@@ -100,8 +168,14 @@ public enum MonteCarlo {
         let k = layout.perturbationCount, units = layout.batchCount
         let times = design.timePoints.count
         let highMOI = design.perturbations.moi > 1
+        let test = design.analysis.test
+        let alpha = design.analysis.alpha
+        let threshold = design.analysis.expression_threshold
+        let umis = design.expectedUMIsPerCell
 
-        // Target genes and their accumulator slots.
+        // Tested genes and their slots: every target, then a pool of testable genes from which
+        // each perturbation takes its truth-null genes (not in its affected-gene list, so
+        // |expected effect| < 0.007 log2, below truth.tsv's threshold).
         let measured = effects.geneNames.count
         var slotOf = [Int](repeating: -1, count: measured)
         var slotGene: [Int] = []
@@ -110,108 +184,152 @@ public enum MonteCarlo {
             slotOf[g] = slotGene.count
             slotGene.append(g)
         }
+        let testable: (Int, Int) -> Bool = { t, g in umis * effects.slices[t].share[g] >= threshold }
+        var candidates = (0..<measured).filter { g in slotOf[g] < 0 && (0..<times).allSatisfy { testable($0, g) } }
+        var poolRNG = RandomStream(seed: seed, domain: .montecarlo, UInt64.max)
+        var pool: [Int] = []
+        while pool.count < nullPoolSize && !candidates.isEmpty {
+            let j = Int(poolRNG.next() % UInt64(candidates.count))
+            candidates.swapAt(j, candidates.count - 1)
+            pool.append(candidates.removeLast())
+        }
+        for g in pool { slotOf[g] = slotGene.count; slotGene.append(g) }
         let slots = slotGene.count
+        // Per row (t, p): the null genes' slots.
+        var nullSlots = [[Int]](repeating: [], count: k * times)
+        for t in 0..<times {
+            for p in 0..<k {
+                let affected = Set(effects.slices[t].genes[p].map(Int.init))
+                var order = pool
+                var rng = RandomStream(seed: seed, domain: .montecarlo, UInt64.max - 1, UInt64(p))
+                order.shuffle(using: &rng)
+                nullSlots[t * k + p] = Array(order.filter { !affected.contains($0) && !effects.targets[p].contains($0) }
+                    .prefix(nullGenesPerPerturbation).map { slotOf[$0] })
+            }
+        }
         var perturbationIndex: [String: Int] = [:]
         for (p, name) in effects.names.enumerated() { perturbationIndex[name] = p }
         // Unit of a cell: (batch, time point) → layout unit.
-        func unit(_ batch: Int, _ t: Int) -> Int { times == 1 ? batch : batch * times + t }
+        let unitOf: @Sendable (Int, Int) -> Int = { batch, t in times == 1 ? batch : batch * times + t }
+        let slotTable = slotOf
+        let guideIndex = perturbationIndex
 
-        // Welford accumulators per row (perturbation × time).
+        // Welford accumulators per row (perturbation × time) of the pseudo-bulk estimate.
         let rowsCount = k * times
         var count = [Int](repeating: 0, count: rowsCount)
         var mean = [Double](repeating: 0, count: rowsCount)
         var m2 = [Double](repeating: 0, count: rowsCount)
+        // Target tests and rejections per row; truth-null tests.
+        var targetTests = [Int](repeating: 0, count: rowsCount)
+        var targetRejections = [Int](repeating: 0, count: rowsCount)
+        var brierSum = 0.0, brierCount = 0
+        var nullTests = 0, nullRejections = 0, nullRejectionsAtAlpha = 0
+        var nullLevelSum = 0.0
+        var simulationSeconds = 0.0, testSeconds = 0.0
+        let testedRows = evaluation.rows.indices.filter { row in
+            let ev = evaluation.rows[row]
+            return ev.batches > 0 && ev.targetUMIs >= threshold
+        }
+        var isTested = [Bool](repeating: false, count: rowsCount)
+        for row in testedRows { isTested[row] = true }
 
         for r in 0..<max(2, replicates) {
             if progress?.isCancelled == true { throw CancelledError() }
             var seeder = RandomStream(seed: seed, domain: .montecarlo, UInt64(r))
             let repSeed = seeder.next()
-            var sumP = [Double](repeating: 0, count: k * units)
-            var nP = [Int](repeating: 0, count: k * units)
-            var sumC = [Double](repeating: 0, count: units * slots)
-            var nC = [Int](repeating: 0, count: units)
-            var values = [Double](repeating: 0, count: slots)
-            _ = try Simulator.run(design: design, network: network, seed: repSeed, options: options) { block in
-                for (j, cell) in block.cells.enumerated() {
-                    guard cell.librarySize > 0 else { continue }
-                    let lib = Double(cell.librarySize)
-                    for s in 0..<slots { values[s] = 0 }
-                    for e in block.offsets[j]..<block.offsets[j + 1] {
-                        let s = slotOf[Int(block.geneIndices[e])]
-                        if s >= 0 { values[s] = Double(block.counts[e]) / lib }
-                    }
-                    let u = unit(cell.batch, cell.timePointIndex)
-                    // Perturbations an analysis assigns this cell to, from its detected guides.
-                    var assigned: [Int] = []
-                    var control = false
-                    if highMOI {
-                        for guide in cell.detectedGuides {
-                            if guide.hasPrefix("non-targeting") { continue }
-                            if let cut = guide.range(of: "_g", options: .backwards),
-                               let p = perturbationIndex[String(guide[..<cut.lowerBound])], !assigned.contains(p) {
-                                assigned.append(p)
-                            }
-                        }
-                        control = true // complement controls: every cell, minus p's own below
-                    } else if cell.observedPerturbation >= 0 {
-                        assigned = [cell.observedPerturbation]
-                    } else if cell.observedPerturbation == -1 && cell.detectedGuides.contains(where: { $0.hasPrefix("non-targeting") }) {
-                        control = true
-                    }
-                    for p in assigned {
-                        sumP[p * units + u] += values[slotOf[targetOf[p]]]
-                        nP[p * units + u] += 1
-                    }
-                    if control {
-                        for s in 0..<slots { sumC[u * slots + s] += values[s] }
-                        nC[u] += 1
-                    }
-                }
-            }
-            // Estimates, exactly as the analysis assumes (ContrastWeights): within-batch contrasts
-            // where the unit holds controls, else the mean over the control units of the time point
-            // (or the nearest time point with controls).
+            let simStart = DispatchTime.now().uptimeNanoseconds
+            let model = try Simulator.prepare(design: design, network: network, seed: repSeed, options: options)
+            var kept = KeptCells(slots: slots)
+            _ = try Simulator.run(model: model, options: options, transform: { block in
+                KeptCells(block: block, slots: slots, slotOf: slotTable, highMOI: highMOI,
+                          perturbationIndex: guideIndex, unitOf: unitOf)
+            }, sink: { kept.append($0) })
+            let members = kept.members(perturbations: k)
+            let testStart = DispatchTime.now().uptimeNanoseconds
+            simulationSeconds += Double(testStart - simStart) / 1e9
+            defer { testSeconds += Double(DispatchTime.now().uptimeNanoseconds - testStart) / 1e9 }
+
             let timesH = design.timePoints
             for t in 0..<times {
+                let atT = { (c: Int) in layout.batchTime[Int(kept.unit[c])] == t }
                 var refUnits = (0..<units).filter { layout.batchTime[$0] == t && layout.controls[$0] > 0 }
                 var refTime = t
-                if refUnits.isEmpty {
-                    let candidates = Set(layout.controlledBatches.map { layout.batchTime[$0] })
-                    if let nearest = candidates.min(by: { abs(timesH[$0] - timesH[t]) < abs(timesH[$1] - timesH[t]) }) {
+                if refUnits.isEmpty && !highMOI {
+                    let times = Set(layout.controlledBatches.map { layout.batchTime[$0] })
+                    if let nearest = times.min(by: { abs(timesH[$0] - timesH[t]) < abs(timesH[$1] - timesH[t]) }) {
                         refTime = nearest
                         refUnits = (0..<units).filter { layout.batchTime[$0] == nearest && layout.controls[$0] > 0 }
                     }
                 }
+                // Reference cells: controls (time-matched, else the nearest time's) at low MOI;
+                // every cell of the time point at high MOI (p's own cells are removed per p).
+                let reference: [Int] = highMOI
+                    ? (0..<kept.count).filter(atT)
+                    : (0..<kept.count).filter { kept.control[$0] && layout.batchTime[Int(kept.unit[$0])] == refTime }
+                var inP = [Bool](repeating: false, count: kept.count)
+                // θ per gene, once per time point, from every cell the analysis keeps there.
+                let everyCell = (0..<kept.count).filter(atT)
+                var thetaCache: [Int: Double] = [:]
                 for p in 0..<k {
-                    let s = slotOf[targetOf[p]]
-                    func controlLog(_ u: Int) -> Double {
-                        if highMOI {
-                            // Complement: all cells of the unit minus p's.
-                            let n = nC[u] - nP[p * units + u]
-                            let sum = sumC[u * slots + s] - sumP[p * units + u]
-                            return n > 0 && sum > 0 ? Foundation.log(sum / Double(n)) : -.infinity
-                        }
-                        return nC[u] > 0 && sumC[u * slots + s] > 0 ? Foundation.log(sumC[u * slots + s] / Double(nC[u])) : -.infinity
-                    }
-                    var reference = 0.0
-                    if !highMOI && !refUnits.isEmpty {
-                        reference = refUnits.map(controlLog).reduce(0, +) / Double(refUnits.count)
-                    }
-                    var total = 0.0, used = 0
-                    for u in 0..<units where layout.batchTime[u] == t && layout.cells[p * units + u] > 0 {
-                        guard nP[p * units + u] > 0 else { continue }
-                        let lp = sumP[p * units + u] > 0 ? Foundation.log(sumP[p * units + u] / Double(nP[p * units + u])) : -.infinity
-                        let own = highMOI || (layout.controls[u] > 0 && refTime == t)
-                        total += lp - (own ? controlLog(u) : reference)
-                        used += 1
-                    }
-                    let estimate = used > 0 ? total / Double(used) / M_LN2 : .nan
-                    guard estimate.isFinite else { continue }
                     let row = t * k + p
-                    count[row] += 1
-                    let delta = estimate - mean[row]
-                    mean[row] += delta / Double(count[row])
-                    m2[row] += delta * (estimate - mean[row])
+                    let ev = evaluation.rows[row]
+                    guard ev.batches > 0 else { continue }
+                    let own = members[p].filter(atT)
+                    for c in own { inP[c] = true }
+                    defer { for c in own { inP[c] = false } }
+                    let ref = highMOI ? reference.filter { !inP[$0] } : reference
+                    let pUnits = (0..<units).filter { layout.batchTime[$0] == t && layout.cells[p * units + $0] > 0 }
+                    let ownControls = pUnits.map { highMOI || (layout.controls[$0] > 0 && refTime == t) }
+                    let level = ev.level
+                    let tested = [slotOf[targetOf[p]]] + nullSlots[row]
+                    for (j, s) in tested.enumerated() {
+                        if j > 0 && !isTested[row] { break }
+                        let pc = kept.gene(s, cells: own), rc = kept.gene(s, cells: ref)
+                        // The pseudo-bulk estimate of the target, for the variance check.
+                        var outcome: TestOutcome? = nil
+                        if j == 0 || test == .pseudobulk {
+                            let pb = DifferentialTests.pseudobulk(perturbed: pc, reference: rc, units: pUnits, own: ownControls,
+                                                                  referenceUnits: refUnits)
+                            if j == 0, let estimate = pb.estimate, estimate.isFinite {
+                                count[row] += 1
+                                let delta = estimate - mean[row]
+                                mean[row] += delta / Double(count[row])
+                                m2[row] += delta * (estimate - mean[row])
+                            }
+                            if test == .pseudobulk { outcome = pb }
+                        }
+                        if outcome == nil {
+                            switch test {
+                            case .glm:
+                                let theta: Double
+                                if let cached = thetaCache[s] { theta = cached } else {
+                                    theta = DifferentialTests.momentTheta(kept.gene(s, cells: everyCell), units: units)
+                                    thetaCache[s] = theta
+                                }
+                                outcome = DifferentialTests.nbScore(perturbed: pc, reference: rc, theta: theta, units: units)
+                            case .wilcoxon:
+                                outcome = DifferentialTests.wilcoxon(perturbed: pc.logNormalised, reference: rc.logNormalised)
+                            case .tTest:
+                                outcome = DifferentialTests.welch(perturbed: pc.logNormalised, reference: rc.logNormalised)
+                            case .pseudobulk:
+                                outcome = .untestable
+                            }
+                        }
+                        let rejected = outcome!.p < level
+                        if j == 0 {
+                            guard isTested[row] else { continue }
+                            targetTests[row] += 1
+                            if rejected { targetRejections[row] += 1 }
+                            let miss = ev.power - (rejected ? 1 : 0)
+                            brierSum += miss * miss
+                            brierCount += 1
+                        } else {
+                            nullTests += 1
+                            nullLevelSum += level
+                            if rejected { nullRejections += 1 }
+                            if outcome!.p < alpha { nullRejectionsAtAlpha += 1 }
+                        }
+                    }
                 }
             }
             progress?.report(done: Double(r + 1), total: Double(replicates), message: "replicate \(r + 1)/\(replicates)")
@@ -223,14 +341,41 @@ public enum MonteCarlo {
             guard count[row] >= needed else { continue }
             let empirical = m2[row] / Double(count[row] - 1)
             let analytical = ev.components.total
-            out.append(MonteCarloPerturbation(
+            var item = MonteCarloPerturbation(
                 name: ev.name, target: ev.target, time_h: design.timePoints[ev.timeIndex],
                 analytical_variance: analytical, empirical_variance: empirical,
                 ratio: analytical > 0 ? empirical / analytical : .infinity,
-                mean_estimate: mean[row], expected_effect: ev.observedEffect, replicates: count[row]))
+                mean_estimate: mean[row], expected_effect: ev.observedEffect, replicates: count[row])
+            if targetTests[row] > 0 {
+                item.predicted_power = ev.power
+                item.empirical_power = Double(targetRejections[row]) / Double(targetTests[row])
+                item.tests = targetTests[row]
+            }
+            out.append(item)
+        }
+        // Calibration by bin of predicted power, over every tested row.
+        var bins: [PowerCalibrationBin] = []
+        for b in 0..<10 {
+            let low = Double(b) / 10, high = Double(b + 1) / 10
+            let rows = testedRows.filter { row in
+                let p = evaluation.rows[row].power
+                return targetTests[row] > 0 && p >= low && (p < high || (b == 9 && p <= 1))
+            }
+            guard !rows.isEmpty else { continue }
+            let predicted = rows.reduce(0) { $0 + evaluation.rows[$1].power } / Double(rows.count)
+            let empirical = rows.reduce(0) { $0 + Double(targetRejections[$1]) / Double(targetTests[$1]) } / Double(rows.count)
+            bins.append(PowerCalibrationBin(low: low, high: high, predicted: predicted, empirical: empirical, n: rows.count,
+                                            tests: rows.reduce(0) { $0 + targetTests[$1] }))
+        }
+        let ratios = out.map(\.ratio).filter(\.isFinite).sorted()
+        func quantile(_ q: Double) -> Double {
+            // Linear interpolation between order statistics (type 7, as numpy's default).
+            let h = q * Double(ratios.count - 1)
+            let lo = Int(h.rounded(.down)), hi = min(ratios.count - 1, lo + 1)
+            return ratios[lo] + (h - Double(lo)) * (ratios[hi] - ratios[lo])
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return MonteCarloResult(
+        var result = MonteCarloResult(
             design: design.name, layout: design.batching.layout.rawValue,
             regime: "\(design.system.regime.rawValue), \(design.system.dynamics.rawValue)",
             replicates: replicates, seed: seed, perturbations: out,
@@ -238,5 +383,114 @@ public enum MonteCarlo {
             sampling_error: (2 / Double(max(1, replicates - 1))).squareRoot(),
             median_analytical_variance: evaluation.medianVariance, error_budget: evaluation.errorBudget,
             seconds: seconds)
+        result.test = test.rawValue
+        result.power_calibration = bins
+        result.brier = brierCount > 0 ? brierSum / Double(brierCount) : nil
+        result.null_tests = nullTests
+        if nullTests > 0 {
+            result.null_rejection_rate = Double(nullRejections) / Double(nullTests)
+            result.null_level = nullLevelSum / Double(nullTests)
+            result.null_rejection_rate_at_alpha = Double(nullRejectionsAtAlpha) / Double(nullTests)
+        }
+        result.bias_median = out.isEmpty ? nil : median(out.map { $0.mean_estimate - $0.expected_effect })
+        if !ratios.isEmpty {
+            result.variance_ratio_quantiles = RatioQuantiles(q05: quantile(0.05), q25: quantile(0.25), q50: quantile(0.5),
+                                                             q75: quantile(0.75), q95: quantile(0.95))
+        }
+        result.null_genes_per_perturbation = nullGenesPerPerturbation
+        result.simulation_seconds = simulationSeconds
+        result.test_seconds = testSeconds
+        return result
+    }
+}
+
+/// What the Monte Carlo keeps of the cells an analysis uses (assigned to a perturbation, or a
+/// control; every cell at high MOI): layout unit, library size, assignment and the counts of the
+/// tested genes only (cells × tested genes, never the whole matrix).
+struct KeptCells: Sendable {
+    let slots: Int
+    var unit: [Int32] = []
+    var library: [Double] = []
+    var control: [Bool] = []
+    /// Perturbations each cell is assigned to, CSR: `assigned[assignedOffsets[c]..<assignedOffsets[c+1]]`.
+    var assigned: [Int32] = []
+    var assignedOffsets: [Int] = [0]
+    /// Counts of the tested genes, cell-major (`counts[c·slots + s]`).
+    var counts: [Int32] = []
+
+    var count: Int { unit.count }
+
+    init(slots: Int) { self.slots = slots }
+
+    init(block: SimulatedBlock, slots: Int, slotOf: [Int], highMOI: Bool, perturbationIndex: [String: Int],
+         unitOf: (Int, Int) -> Int) {
+        self.slots = slots
+        var row = [Int32](repeating: 0, count: slots)
+        for (j, cell) in block.cells.enumerated() {
+            guard cell.librarySize > 0 else { continue }
+            // Perturbations an analysis assigns this cell to, from its detected guides.
+            var perts: [Int32] = []
+            var isControl = false
+            if highMOI {
+                for guide in cell.detectedGuides {
+                    if guide.hasPrefix("non-targeting") { continue }
+                    if let cut = guide.range(of: "_g", options: .backwards),
+                       let p = perturbationIndex[String(guide[..<cut.lowerBound])], !perts.contains(Int32(p)) {
+                        perts.append(Int32(p))
+                    }
+                }
+                isControl = true // complement controls: every cell, minus p's own
+            } else if cell.observedPerturbation >= 0 {
+                perts = [Int32(cell.observedPerturbation)]
+            } else if cell.observedPerturbation == -1 && cell.detectedGuides.contains(where: { $0.hasPrefix("non-targeting") }) {
+                isControl = true
+            } else {
+                continue // unassigned (no guide detected) or ambiguous: dropped
+            }
+            for s in 0..<slots { row[s] = 0 }
+            for e in block.offsets[j]..<block.offsets[j + 1] {
+                let s = slotOf[Int(block.geneIndices[e])]
+                if s >= 0 { row[s] = block.counts[e] }
+            }
+            unit.append(Int32(unitOf(cell.batch, cell.timePointIndex)))
+            library.append(Double(cell.librarySize))
+            control.append(isControl)
+            assigned += perts
+            assignedOffsets.append(assigned.count)
+            counts += row
+        }
+    }
+
+    mutating func append(_ other: KeptCells) {
+        unit += other.unit
+        library += other.library
+        control += other.control
+        let base = assigned.count
+        assigned += other.assigned
+        assignedOffsets += other.assignedOffsets.dropFirst().map { $0 + base }
+        counts += other.counts
+    }
+
+    /// The cells assigned to each perturbation.
+    func members(perturbations k: Int) -> [[Int]] {
+        var out = [[Int]](repeating: [], count: k)
+        for c in 0..<count {
+            for e in assignedOffsets[c]..<assignedOffsets[c + 1] { out[Int(assigned[e])].append(c) }
+        }
+        return out
+    }
+
+    /// Slot `s`'s counts in `cells`, with their library sizes and units.
+    func gene(_ s: Int, cells: [Int]) -> GeneCells {
+        var g = GeneCells()
+        g.counts.reserveCapacity(cells.count)
+        g.library.reserveCapacity(cells.count)
+        g.unit.reserveCapacity(cells.count)
+        for c in cells {
+            g.counts.append(Double(counts[c * slots + s]))
+            g.library.append(library[c])
+            g.unit.append(Int(unit[c]))
+        }
+        return g
     }
 }

@@ -61,6 +61,15 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Peer networks: ecoli, generated or both (comma-separated).")
     var peerNetworks: String = "ecoli,generated"
 
+    @Option(name: .long, help: "With --design: the design `montecarlo` is timed on (the liver sample by default).")
+    var montecarloDesign = "sample-screens/liver-invivo-crispr.yaml"
+
+    @Option(name: .long, help: "With --design: montecarlo replicates (0 skips the workload).")
+    var montecarloReps = 30
+
+    @Option(name: .long, help: "With --design: montecarlo runs; the median is reported.")
+    var montecarloRepeats = 3
+
     func run() throws {
         if cells < 1 { throw CommandFailure.input("--cells must be at least 1") }
         if design { return try runDesignWorkloads() }
@@ -305,7 +314,13 @@ struct BenchCommand: ParsableCommand {
                     "nudge_to_analysed_frame_ms": r.nudgeToAnalysedFrameMs]
         }
         let fit = try LearnabilityBenchmark.run(design: document.design)
-        let result: [String: Any] = ["analysis": analysis, "tui": tui, "fit": fit.mapValues { $0.isFinite ? $0 : -1 }]
+        var montecarlo: [String: Double] = [:]
+        if montecarloReps > 0 {
+            montecarlo = try MonteCarloBenchmark.run(design: try loadDesign(montecarloDesign), replicates: max(2, montecarloReps),
+                                                     repeats: montecarloRepeats)
+        }
+        var result: [String: Any] = ["analysis": analysis, "tui": tui, "fit": fit.mapValues { $0.isFinite ? $0 : -1 }]
+        if !montecarlo.isEmpty { result["montecarlo"] = montecarlo }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -316,5 +331,8 @@ struct BenchCommand: ParsableCommand {
             print("tui \(row["size"]!): first frame \(String(format: "%.1f", row["first_frame_ms"] as! Double)) ms, keystroke mean \(String(format: "%.2f", row["keystroke_mean_ms"] as! Double)) ms, p95 \(String(format: "%.2f", row["keystroke_p95_ms"] as! Double)) ms, nudge to analysed frame \(String(format: "%.1f", row["nudge_to_analysed_frame_ms"] as! Double)) ms")
         }
         for (key, value) in fit.sorted(by: { $0.key < $1.key }) { print("fit \(key): \(String(format: "%.4g", value))") }
+        for (key, value) in montecarlo.sorted(by: { $0.key < $1.key }) {
+            print("montecarlo \(key): \(String(format: "%.4g", value))\(key.hasSuffix("_s") ? " s" : "")")
+        }
     }
 }

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+@testable import ScreenplanCore
+
+// The differential tests montecarlo runs: p-values uniform under the null (Kolmogorov–Smirnov on
+// simulated null data: NB counts with library-size spread and batch effects, no perturbation
+// effect), power against a real effect, and the GLM score statistic against a brute-force IRLS
+// fit of the full null model with a dense LAPACK solve.
+
+/// Kolmogorov–Smirnov p-value of `p` against U(0, 1) (asymptotic Kolmogorov distribution with
+/// Stephens' small-sample correction).
+func ksUniformP(_ p: [Double]) -> Double {
+    let s = p.sorted(), n = Double(s.count)
+    var d = 0.0
+    for (i, x) in s.enumerated() { d = max(d, Double(i + 1) / n - x, x - Double(i) / n) }
+    let lambda = (n.squareRoot() + 0.12 + 0.11 / n.squareRoot()) * d
+    var sum = 0.0
+    for j in 1...100 {
+        let jd = Double(j)
+        sum += (j % 2 == 1 ? 2 : -2) * Foundation.exp(-2 * jd * jd * lambda * lambda)
+    }
+    return min(1, max(0, sum))
+}
+
+/// One synthetic comparison: `np` perturbed and `n0` reference cells over `units` batches, NB
+/// counts with size `theta`, mean L·π·e^{β_b}·fold for perturbed cells.
+private func synthetic(_ rng: inout RandomStream, np: Int, n0: Int, units: Int, share: Double, theta: Double,
+                       fold: Double = 1) -> (GeneCells, GeneCells) {
+    let batch = (0..<units).map { _ in 0.3 * rng.normal() }
+    func cells(_ n: Int, _ f: Double) -> GeneCells {
+        var g = GeneCells()
+        for c in 0..<n {
+            let u = c % units
+            let lib = (5000 * Foundation.exp(0.5 * rng.normal())).rounded()
+            g.counts.append(Double(rng.negativeBinomial(mean: lib * share * Foundation.exp(batch[u]) * f, size: theta)))
+            g.library.append(lib)
+            g.unit.append(u)
+        }
+        return g
+    }
+    return (cells(np, fold), cells(n0, 1))
+}
+
+private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: Double = 1e-3, np: Int = 40) -> [Double] {
+    var rng = RandomStream(seed: 11, domain: .montecarlo, 7)
+    return (0..<1500).map { _ in
+        let (p, r) = synthetic(&rng, np: np, n0: 400, units: 4, share: share, theta: 2)
+        return test(p, r).p
+    }
+}
+
+@Test func glmScoreTestIsUniformUnderTheNull() {
+    for share in [1e-4, 1e-3] {
+        let p = nullPValues({ p, r in
+            DifferentialTests.nbScore(perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4)
+        }, share: share)
+        #expect(ksUniformP(p) > 0.01, "share \(share): KS p \(ksUniformP(p))")
+    }
+}
+
+@Test func wilcoxonIsUniformUnderTheNull() {
+    for share in [1e-4, 1e-3] {
+        let p = nullPValues({ p, r in DifferentialTests.wilcoxon(perturbed: p.logNormalised, reference: r.logNormalised) },
+                            share: share)
+        #expect(ksUniformP(p) > 0.01, "share \(share): KS p \(ksUniformP(p))")
+    }
+}
+
+@Test func welchIsUniformUnderTheNull() {
+    let p = nullPValues({ p, r in DifferentialTests.welch(perturbed: p.logNormalised, reference: r.logNormalised) })
+    #expect(ksUniformP(p) > 0.01, "KS p \(ksUniformP(p))")
+}
+
+@Test func pseudobulkIsUniformUnderTheNull() {
+    let p = nullPValues({ p, r in
+        DifferentialTests.pseudobulk(perturbed: p, reference: r, units: [0, 1, 2, 3], own: [true, true, true, true],
+                                     referenceUnits: [0, 1, 2, 3])
+    }, np: 200)
+    #expect(ksUniformP(p) > 0.01, "KS p \(ksUniformP(p))")
+}
+
+@Test func kolmogorovSmirnovRejectsNonUniformPValues() {
+    // The check above can fail: p-values of a test with a real effect are far from uniform.
+    var rng = RandomStream(seed: 3, domain: .montecarlo, 1)
+    let p = (0..<300).map { _ -> Double in
+        let (a, b) = synthetic(&rng, np: 40, n0: 400, units: 4, share: 1e-3, theta: 2, fold: 0.7)
+        return DifferentialTests.wilcoxon(perturbed: a.logNormalised, reference: b.logNormalised).p
+    }
+    #expect(ksUniformP(p) < 1e-6)
+}
+
+@Test func studentTTailMatchesKnownValues() {
+    // t(10) at 2.228: two-sided 0.05; t(3) at 3.182: 0.05; large df → normal.
+    #expect(abs(StudentT.twoSidedP(2.228139, df: 10) - 0.05) < 1e-5)
+    #expect(abs(StudentT.twoSidedP(3.182446, df: 3) - 0.05) < 1e-5)
+    #expect(abs(StudentT.twoSidedP(1.959964, df: 1e9) - 0.05) < 1e-6)
+}
+
+@Test func glmScoreMatchesBruteForceIRLS() throws {
+    var rng = RandomStream(seed: 5, domain: .montecarlo, 2)
+    let units = 3
+    let (p, r) = synthetic(&rng, np: 30, n0: 90, units: units, share: 2e-3, theta: 1.5, fold: 0.8)
+    let theta = 1.5
+    let fast = DifferentialTests.nbScore(perturbed: p, reference: r, theta: theta, units: units)
+
+    // Brute force: X = [batch dummies | x], IRLS for the null (batch dummies only, offset log L),
+    // then U = X_xᵀ(y − μ)/(1 + μ/θ) and the efficient information I_xx − I_xa I_aa⁻¹ I_ax from
+    // the dense Fisher information XᵀWX.
+    let y = p.counts + r.counts, lib = p.library + r.library, unit = p.unit + r.unit
+    let x = [Double](repeating: 1, count: p.count) + [Double](repeating: 0, count: r.count)
+    let n = y.count
+    var beta = [Double](repeating: 0, count: units)
+    for _ in 0..<100 {
+        var xtwx = Matrix(rows: units, cols: units), xtwz = [Double](repeating: 0, count: units)
+        for c in 0..<n {
+            let mu = lib[c] * Foundation.exp(beta[unit[c]])
+            let w = mu / (1 + mu / theta)
+            let z = beta[unit[c]] + (y[c] - mu) / mu // working response without the offset
+            xtwx.data[unit[c] * units + unit[c]] += w
+            xtwz[unit[c]] += w * z
+        }
+        let next = try LUFactorization(xtwx).solve(xtwz)
+        let change = zip(next, beta).map { abs($0 - $1) }.max() ?? 0
+        beta = next
+        if change < 1e-12 { break }
+    }
+    var info = Matrix(rows: units + 1, cols: units + 1)
+    var score = 0.0
+    for c in 0..<n {
+        let mu = lib[c] * Foundation.exp(beta[unit[c]])
+        let w = mu / (1 + mu / theta)
+        let row = [Double]((0..<units).map { $0 == unit[c] ? 1 : 0 }) + [x[c]]
+        for i in 0...units { for j in 0...units { info.data[j * (units + 1) + i] += w * row[i] * row[j] } }
+        score += x[c] * (y[c] - mu) / (1 + mu / theta)
+    }
+    let inverse = try LUFactorization(info).solve(Matrix.identity(units + 1))
+    let z = score * inverse[units, units].squareRoot() // U·√((I⁻¹)_ββ) = U/√(efficient information)
+    #expect(abs(fast.statistic - z) < 1e-6 * max(1, abs(z)), "fast \(fast.statistic) brute force \(z)")
+    #expect(abs(fast.statistic) > 1) // the effect is visible, so the comparison is not at z ≈ 0
+}
+
+@Test func testsHavePowerAgainstARealEffect() {
+    var rng = RandomStream(seed: 9, domain: .montecarlo, 3)
+    var rejections = [0, 0, 0, 0]
+    for _ in 0..<100 {
+        let (p, r) = synthetic(&rng, np: 60, n0: 400, units: 4, share: 2e-3, theta: 2, fold: 0.5)
+        let outcomes = [
+            DifferentialTests.nbScore(perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4),
+            DifferentialTests.wilcoxon(perturbed: p.logNormalised, reference: r.logNormalised),
+            DifferentialTests.welch(perturbed: p.logNormalised, reference: r.logNormalised),
+            DifferentialTests.pseudobulk(perturbed: p, reference: r, units: [0, 1, 2, 3], own: [true, true, true, true],
+                                         referenceUnits: [0, 1, 2, 3]),
+        ]
+        for (i, o) in outcomes.enumerated() where o.p < 0.01 { rejections[i] += 1 }
+    }
+    for (i, count) in rejections.enumerated() { #expect(count > 80, "test \(i): \(count) of 100") }
+}
+
+@Test func glmSkewCorrectionHoldsEachTailAtLowCounts() {
+    // About one UMI per cell: the score is bounded below, so the normal tail is conservative for
+    // knockdowns. The Edgeworth-corrected p-value holds each tail near α/2 (6,000 null draws:
+    // binomial se of one tail's rate at 0.01 is 0.0013).
+    var rng = RandomStream(seed: 21, domain: .montecarlo, 9)
+    var lower = 0, upper = 0, lowerNormal = 0
+    let n = 6000
+    for _ in 0..<n {
+        let (p, r) = synthetic(&rng, np: 40, n0: 400, units: 4, share: 2e-4, theta: 2)
+        let o = DifferentialTests.nbScore(perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4)
+        if o.p < 0.02 { if o.statistic < 0 { lower += 1 } else { upper += 1 } }
+        if o.statistic < 0 && DifferentialTests.normalP(o.statistic) < 0.02 { lowerNormal += 1 }
+    }
+    let lo = Double(lower) / Double(n), hi = Double(upper) / Double(n)
+    #expect((0.006...0.015).contains(lo), "lower tail \(lo) (normal tail \(Double(lowerNormal) / Double(n)))")
+    #expect((0.006...0.015).contains(hi), "upper tail \(hi)")
+    // The correction matters here: the plain normal lower tail rejects less often.
+    #expect(Double(lowerNormal) / Double(n) < lo - 0.001, "normal lower tail \(Double(lowerNormal) / Double(n)), corrected \(lo)")
+}
