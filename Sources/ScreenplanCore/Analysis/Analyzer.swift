@@ -68,6 +68,9 @@ public struct PerturbationEvaluation: Sendable {
     /// The statistic's variance under the null (log2²), which sets the rejection threshold: the
     /// GLM's score test is standardised by it; the other tests use `testVariance`.
     public var testNullVariance: Double = .infinity
+    /// Skewness of the statistic under the null (the GLM score at low counts; 0 for the others):
+    /// it moves the rejection thresholds (Cornish–Fisher, `Normal.power`).
+    public var testNullSkewness: Double = 0
     /// Variance of the shifts of the true effect the test does not see (log2²): the guide spread,
     /// and for glm/wilcoxon/t-test also the interaction, batch confounding and time mismatch.
     public var spreadVariance: Double = 0
@@ -266,6 +269,7 @@ public final class Analyzer: @unchecked Sendable {
             if t == 0 { testableUMIs = mean0.filter { $0 >= threshold }.sorted() }
             // Per control cell GLM information of each gene (computed when first needed).
             var glmControlWeight = [Double](repeating: -1, count: test == .glm ? g : 0)
+            var glmControlThird = [Double](repeating: -1, count: test == .glm ? g : 0)
             // The GLM has batch covariates when every batch of this time point that holds
             // perturbed cells also holds controls (always at high MOI: complement controls);
             // otherwise the lab must pool batches, and batch effects come back (section 2.6).
@@ -282,7 +286,9 @@ public final class Analyzer: @unchecked Sendable {
                 var targetComponents = VarianceComponents()
                 var targetTest = (effect: 0.0, variance: Double.infinity, spread: 0.0)
                 var targetNull = Double.infinity
+                var targetSkew = 0.0
                 var nullSDs: [Double] = []
+                var nullSkews: [Double] = []
                 var observedTarget = 0.0
                 let target = slice.targetEffect[p]
                 let logKappa = guideModel.log2MeanKappa
@@ -353,6 +359,7 @@ public final class Analyzer: @unchecked Sendable {
                     // The test's own model (TestModels.swift): what it sees and what shifts it.
                     var testEffect = observed
                     var testNullVariance = -1.0   // < 0: the same as testVariance
+                    var testNullSkewness = 0.0
                     var testVariance = c.total - c.guides
                     var spreadVariance = c.guides
                     if test != .pseudobulk && w.batches > 0 && mean0[i] >= threshold {
@@ -372,17 +379,20 @@ public final class Analyzer: @unchecked Sendable {
                                 g0.mixing = (1 + g0.mixing) * within - 1
                             }
                             if glmControlWeight[i] < 0 { glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes) }
+                            if glmControlThird[i] < 0 { glmControlThird[i] = TestModels.glmThirdCumulant(g0, nodes: nodes) }
                             let v1 = TestModels.glmScoreVariance(gp, null: g0, nodes: nodes)
                             // With batch covariates α_b is fitted batch by batch on its controls;
                             // a pooled fit is one "batch" of all cells against all reference controls.
                             let pairs = glmBatchCovariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
                             let score = TestModels.glmScore(pairs, nullInfo: glmControlWeight[i], perturbedAssigned: assigned,
-                                                            controlAssigned: controlAssigned, alternativeVariance: v1)
+                                                            controlAssigned: controlAssigned, alternativeVariance: v1,
+                                                            nullThird: glmControlThird[i])
                             let z = (Foundation.exp2(observed) - 1) * score.zPerFold
                             // log2-scale null sd: the secant δ/z (the local slope for tiny effects).
                             let nullSD = score.zPerFold <= 0 ? Double.infinity
                                 : (abs(observed) > 1e-9 && z != 0 ? abs(observed / z) : 1 / (M_LN2 * score.zPerFold))
                             testNullVariance = nullSD * nullSD
+                            testNullSkewness = score.skewness
                             let alternative = testNullVariance * score.varianceRatio
                             c.perturbedCells = alternative * score.perturbedShare
                             c.controlCells = alternative * (1 - score.perturbedShare)
@@ -416,6 +426,7 @@ public final class Analyzer: @unchecked Sendable {
                         observedTarget = observed
                         targetTest = (testEffect, testVariance, spreadVariance)
                         targetNull = testNullVariance < 0 ? testVariance : testNullVariance
+                        targetSkew = testNullSkewness
                     }
                     // Genes below the expression threshold are not tested.
                     if mean0[i] >= threshold && w.batches > 0 {
@@ -423,14 +434,17 @@ public final class Analyzer: @unchecked Sendable {
                         sds.append(testVariance.squareRoot())
                         spreads.append(spreadVariance.squareRoot())
                         nullSDs.append((testNullVariance < 0 ? testVariance : testNullVariance).squareRoot())
+                        nullSkews.append(testNullSkewness)
                     } else if j == 0 {
                         effectsObs.append(0)
                         sds.append(.infinity)
                         spreads.append(0)
                         nullSDs.append(.infinity)
+                        nullSkews.append(0)
                     }
                 }
                 let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, spreads: spreads, nullSDs: nullSDs,
+                                                        nullSkews: nullSkews,
                                                         testable: testable,
                                                         alpha: design.analysis.alpha,
                                                         method: design.analysis.multiple_testing)
@@ -443,9 +457,11 @@ public final class Analyzer: @unchecked Sendable {
                 let nonGuide = max(0, targetTest.spread - targetComponents.guides).squareRoot()
                 let nullSeen = targetTestable ? targetNull.squareRoot() : .infinity
                 let samplingPower = targetTestable
-                    ? Normal.power(effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen) : 0
+                    ? Normal.power(effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
+                                   nullSkewness: targetSkew) : 0
                 let detectable = Normal.detectable(power: design.analysis.target_power, sd: sdSeen, critical: zCrit,
-                                                   spread: nonGuide, nullSD: nullSeen)
+                                                   spread: nonGuide, nullSD: nullSeen,
+                                                   nullSkewness: targetEffectIsDecrease(targetTest.effect) ? targetSkew : -targetSkew)
                 let guideProbability = targetTestable
                     ? Normal.exceedance(effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
                                         size: detectable) : 0
@@ -477,7 +493,7 @@ public final class Analyzer: @unchecked Sendable {
                     targetEffect: target, observedEffect: observedTarget, components: targetComponents,
                     power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
                     targetUMIs: targetUMIs, flags: flags, test: test, testEffect: targetTest.effect,
-                    testVariance: targetTest.variance, testNullVariance: targetNull, spreadVariance: targetTest.spread,
+                    testVariance: targetTest.variance, testNullVariance: targetNull, testNullSkewness: targetSkew, spreadVariance: targetTest.spread,
                     samplingPower: samplingPower, guideEffectProbability: guideProbability))
             }
         }
@@ -487,6 +503,10 @@ public final class Analyzer: @unchecked Sendable {
         return evaluation
     }
 }
+
+/// Whether a perturbation's effect is a decrease (the side a right-skewed null favours).
+@inline(__always)
+func targetEffectIsDecrease(_ effect: Double) -> Bool { effect < 0 }
 
 /// "48 h", "7.5 h".
 func formatHours(_ h: Double) -> String {

@@ -50,16 +50,30 @@ public enum Normal {
     /// `nullSD` (when given) is the statistic's standard error under the null, which sets the
     /// rejection threshold z·nullSD, while `sd` is its standard error under the alternative (a
     /// score test standardised with the null variance: the GLM, docs/batching.md section 2.6).
+    ///
+    /// `nullSkewness` γ is the skewness of the statistic under the null (the GLM score at low
+    /// counts is right-skewed). The test then rejects beyond the Cornish–Fisher quantiles
+    /// ±z + γ(z² − 1)/6 of the null (the inverse of the one-term Edgeworth tail that the score
+    /// test uses, and the skew SCEPTRE captures by fitting a skew-normal to its resampled
+    /// statistics): a decrease is easier to detect than an increase of the same size. The
+    /// shift is capped at z/2, where the expansion stops being a distribution.
     @inline(__always)
     public static func power(effect: Double, sd: Double, critical z: Double, spread: Double = 0,
-                             nullSD: Double? = nil) -> Double {
+                             nullSD: Double? = nil, nullSkewness: Double = 0) -> Double {
         guard sd > 0, sd.isFinite else { return 0 }
         let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
-        let a = abs(effect), zs = z * (nullSD ?? sd)
-        guard zs.isFinite else { return 0 }
+        let a = abs(effect), s0 = nullSD ?? sd
+        guard (z * s0).isFinite else { return 0 }
+        var shift = 0.0
+        if nullSkewness != 0 && nullSkewness.isFinite {
+            shift = max(-z / 2, min(z / 2, nullSkewness * (z * z - 1) / 6))
+        }
+        // Same-sign critical value: below zero the null's lower quantile −z + shift, above it z + shift.
+        let sign: Double = effect < 0 ? -1 : 1
+        let zsSame = (z + sign * shift) * s0, zsOpposite = (z - sign * shift) * s0
         // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
-        let far = (a + zs) / tau
-        return far > 8 ? cdf((a - zs) / tau) : cdf((a - zs) / tau) + cdf(-far)
+        let far = (a + zsOpposite) / tau
+        return far > 8 ? cdf((a - zsSame) / tau) : cdf((a - zsSame) / tau) + cdf(-far)
     }
 }
 
@@ -74,6 +88,7 @@ public enum MultipleTestingLevel {
     ///   found by iterating from the Bonferroni level (monotone, so it converges upwards).
     /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes.
     public static func solve(effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
+                             nullSkews: [Double]? = nil,
                              testable m: Int, alpha: Double, method: MultipleTesting) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
         var t: Double
@@ -86,7 +101,7 @@ public enum MultipleTestingLevel {
             var out = [Double](repeating: 0, count: effects.count)
             for i in 0..<effects.count {
                 out[i] = Normal.power(effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0,
-                                      nullSD: nullSDs?[i])
+                                      nullSD: nullSDs?[i], nullSkewness: nullSkews?[i] ?? 0)
             }
             return out
         }

@@ -78,10 +78,12 @@ extension Analyzer {
         guard let row = e.medianRow, row.testSD.isFinite else { return .infinity }
         let z = Normal.quantile(1 - row.level / 2)
         var lo = 0.0, hi = 1.0
-        while Normal.power(effect: hi, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD) < power && hi < 1e3 { hi *= 2 }
+        while Normal.power(effect: row.targetEffect < 0 ? -hi : hi, sd: row.testSD, critical: z, spread: row.spreadSD,
+                                  nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) < power && hi < 1e3 { hi *= 2 }
         for _ in 0..<60 {
             let mid = 0.5 * (lo + hi)
-            if Normal.power(effect: mid, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD) >= power { hi = mid } else { lo = mid }
+            if Normal.power(effect: row.targetEffect < 0 ? -mid : mid, sd: row.testSD, critical: z, spread: row.spreadSD,
+                            nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) >= power { hi = mid } else { lo = mid }
         }
         return hi
     }
@@ -104,7 +106,8 @@ extension Analyzer {
         let e = try evaluate(design, layout: layout)
         guard let row = e.medianRow else { return effects.map { ($0, 0) } }
         let z = Normal.quantile(1 - row.level / 2)
-        return effects.map { ($0, Normal.power(effect: $0, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD)) }
+        return effects.map { ($0, Normal.power(effect: $0, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD,
+                                               nullSkewness: row.testNullSkewness)) }
     }
 }
 

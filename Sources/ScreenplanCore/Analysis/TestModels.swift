@@ -151,6 +151,22 @@ public enum TestModels {
         return sum
     }
 
+    /// E_L[μL(1 + 2μL·c)/(1 + μL·c)²] of one cell at the null: the NB third cumulant of its
+    /// score contribution (the Gamma–Poisson κ₃ = m(1 + mc)(1 + 2mc) over the cube of the working
+    /// denominator 1 + mc), which makes the score right-skewed at low counts. Zero inflation
+    /// folded into the mean and mixing as in `glmWeight` (an approximation for the third moment).
+    public static func glmThirdCumulant(_ g: CellGroup, nodes: LibraryNodes) -> Double {
+        let keep = 1 - min(g.zeroInflation, 0.999)
+        let mu = g.mean * keep, c = (1 + g.mixing) / keep - 1
+        var sum = 0.0
+        for k in 0..<nodes.size.count {
+            let m = mu * nodes.size[k]
+            let d = 1 + m * c
+            sum += nodes.weight[k] * m * (1 + 2 * m * c) / (d * d)
+        }
+        return sum
+    }
+
     /// The GLM score test as SCEPTRE computes it: the null model (α_b, θ) fitted on the controls,
     /// the score for β summed over the perturbed cells, standardised by its null variance.
     /// Per batch with I_pb = n_pb·w̄₀ (perturbed cells' information at the null) and
@@ -162,10 +178,14 @@ public enum TestModels {
     /// Returns the mean z per unit (F − 1), the ratio of alternative to null variance, the
     /// perturbed cells' share of the alternative variance and Σ s_b² (s_b = I_pb/Σ I_pb, the weights on
     /// per-batch shifts).
+    ///
+    /// `nullThird` (from `glmThirdCumulant`) gives the skewness of U under the null,
+    /// γ = Σ_b [n_pb − n_0b (I_pb/I_0b)³]·κ₃ / Var₀(U)^{3/2}: the perturbed cells' counts enter U
+    /// with weight 1 and the controls' (through α̂_b) with −I_pb/I_0b.
     public static func glmScore(_ pairs: [(n: Double, n0: Double, count: Int)], nullInfo w0: Double, perturbedAssigned ap: Double,
-                                controlAssigned a0: Double, alternativeVariance v1: Double)
-        -> (zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double) {
-        var info = 0.0, v0 = 0.0, valt = 0.0, vp = 0.0, s2 = 0.0
+                                controlAssigned a0: Double, alternativeVariance v1: Double, nullThird k3: Double = 0)
+        -> (zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double, skewness: Double) {
+        var info = 0.0, v0 = 0.0, valt = 0.0, vp = 0.0, s2 = 0.0, third = 0.0
         for q in pairs {
             let ip = q.n * ap * w0, i0 = q.n0 * a0 * w0
             guard ip > 0 && i0 > 0 else { continue }
@@ -175,9 +195,12 @@ public enum TestModels {
             vp += m * q.n * ap * v1
             valt += m * (q.n * ap * v1 + ip * ip / i0)
             s2 += m * ip * ip
+            let r = ip / i0
+            third += m * (q.n * ap - q.n0 * a0 * r * r * r) * k3
         }
-        guard info > 0, v0 > 0 else { return (0, 1, 0.5, 0) }
-        return (info / v0.squareRoot(), valt / v0, valt > 0 ? vp / valt : 0.5, s2 / (info * info))
+        guard info > 0, v0 > 0 else { return (0, 1, 0.5, 0, 0) }
+        let skew = third / (v0 * v0.squareRoot())
+        return (info / v0.squareRoot(), valt / v0, valt > 0 ? vp / valt : 0.5, s2 / (info * info), skew.isFinite ? skew : 0)
     }
 
     /// Mean, variance and zero probability of x = log1p(scale·y/L) (scale = 10⁴/U: counts per 10k
@@ -469,17 +492,24 @@ extension Normal {
     /// value `z` and effect spread `spread` (∞ when sd is not finite). Closed form
     /// d = z·σ₀ + Φ⁻¹(power)·τ when the wrong-sign tail is below 10⁻⁹ there (always at
     /// usual levels), else bisection.
+    /// With `nullSkewness` γ the detectable size is that of a decrease (the direction a right-
+    /// skewed null favours, as knockdowns and knockouts are); a skew-free test is symmetric.
     public static func detectable(power: Double, sd: Double, critical z: Double, spread: Double = 0,
-                                  nullSD: Double? = nil) -> Double {
+                                  nullSD: Double? = nil, nullSkewness: Double = 0) -> Double {
         guard sd > 0, sd.isFinite else { return .infinity }
         let tau = (sd * sd + spread * spread).squareRoot(), zs = z * (nullSD ?? sd)
-        let closed = zs + Normal.quantile(power) * tau
-        if closed > 0 && Normal.cdf((-closed - zs) / tau) < 1e-9 { return closed }
+        if nullSkewness == 0 {
+            let closed = zs + Normal.quantile(power) * tau
+            if closed > 0 && Normal.cdf((-closed - zs) / tau) < 1e-9 { return closed }
+        }
+        func reaches(_ d: Double) -> Bool {
+            Normal.power(effect: -d, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness) >= power
+        }
         var lo = 0.0, hi = max(sd, 1e-9)
-        while Normal.power(effect: hi, sd: sd, critical: z, spread: spread, nullSD: nullSD) < power && hi < 1e6 { hi *= 2 }
+        while !reaches(hi) && hi < 1e6 { hi *= 2 }
         for _ in 0..<60 {
             let mid = 0.5 * (lo + hi)
-            if Normal.power(effect: mid, sd: sd, critical: z, spread: spread, nullSD: nullSD) >= power { hi = mid } else { lo = mid }
+            if reaches(mid) { hi = mid } else { lo = mid }
         }
         return hi
     }

@@ -192,10 +192,10 @@ public struct PerturbationRow: Equatable, Sendable {
         self.flags = flags
     }
 
-    /// A row from the analysis result contract (no UMIs there).
+    /// A row from the analysis result contract.
     public init(_ r: PerturbationReport) {
-        self.init(name: r.name, target: r.target, targetUMIs: nil, cells: r.cells, batches: r.batches,
-                  effect: r.target_effect, sd: r.target_sd >= 0 && r.target_sd.isFinite ? r.target_sd : nil,
+        self.init(name: r.name, target: r.target, targetUMIs: r.target_umis, cells: r.cells, batches: r.batches,
+                  effect: r.target_effect, sd: r.target_sd.flatMap { $0.isFinite ? $0 : nil },
                   power: r.power, flags: r.flags)
     }
 }
