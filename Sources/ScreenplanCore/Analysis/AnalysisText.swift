@@ -57,9 +57,13 @@ public enum AnalysisText {
             }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9, 10]))
         out.append("")
         out.append("Error budget of the typical perturbation (variance of its target log2 fold change):")
-        out.append(table(["source", "variance (log2²)", "share"],
-                         r.error_budget.map { [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)] },
-                         rightAligned: [1, 2]))
+        if r.error_budget.isEmpty {
+            out.append("  n/a: no perturbation has a finite error (no control cells to compare with)")
+        } else {
+            out.append(table(["source", "variance (log2²)", "share"],
+                             r.error_budget.map { [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)] },
+                             rightAligned: [1, 2]))
+        }
         if let deciles = r.mde_by_expression_decile, !deciles.isEmpty {
             out.append("")
             out.append("Smallest detectable change of a downstream gene (typical perturbation's cells, power \(f(e.design.analysis.target_power, 2)), \(s.test)):")

@@ -5,7 +5,8 @@ import Foundation
 extension Evaluation {
     /// The error budget of the typical (median-sd) perturbation's target estimate.
     public var errorBudget: [ErrorBudgetItem] {
-        guard let row = medianRow else { return [] }
+        // No finite error (e.g. no control cells anywhere): no budget rather than inf shares.
+        guard let row = medianRow, row.components.total.isFinite else { return [] }
         let total = row.components.total
         return row.components.items.map { name, v in
             ErrorBudgetItem(source: name, share: total > 0 && total.isFinite ? v / total : 0, variance: v)
