@@ -287,3 +287,47 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
     low.batching.max_cells_per_batch = 100_000
     #expect(low.cellsLoaded == (try Analyzer().evaluate(low)).cost.cells_loaded)
 }
+
+// MARK: - Skewness of the GLM score
+
+/// The null skewness the power model gives the score (`glmScore(nullThird:)`) is the skewness of
+/// U = Σ_p r_c − (I_p/I_0) Σ_0 r_c, r_c = (y_c − μL_c)/(1 + μL_c/θ), over simulated null cells:
+/// low counts make it clearly right-skewed, which is what moves the rejection thresholds.
+@Test func glmScoreSkewnessMatchesSimulatedNullCells() throws {
+    let s = 0.4, theta = 1.5, mean = 0.3
+    let np = 30, n0 = 300
+    let g = CellGroup(mean: mean, mixing: 1 / theta, zeroInflation: 0)
+    let nodes = LibraryNodes(sd: s, count: 33)
+    let w = TestModels.glmWeight(g, nodes: nodes)
+    let score = TestModels.glmScore([(n: Double(np), n0: Double(n0), count: 1)], nullInfo: w, perturbedAssigned: 1,
+                                    controlAssigned: 1, alternativeVariance: TestModels.glmScoreVariance(g, null: g, nodes: nodes),
+                                    nullThird: TestModels.glmThirdCumulant(g, nodes: nodes))
+    let replicates = 20_000
+    var rng = RandomStream(seed: 2026, domain: .measurement, 77)
+    let ratio = Double(np) / Double(n0)
+    var u = [Double](repeating: 0, count: replicates)
+    for r in 0..<replicates {
+        var sp = 0.0, s0 = 0.0
+        for c in 0..<(np + n0) {
+            let l = Foundation.exp(s * rng.normal())
+            let mu = mean * l
+            let y = Double(rng.negativeBinomial(mean: mu, size: theta))
+            let contribution = (y - mu) / (1 + mu / theta)
+            if c < np { sp += contribution } else { s0 += contribution }
+        }
+        u[r] = sp - ratio * s0
+    }
+    let m = u.reduce(0, +) / Double(replicates)
+    let m2 = u.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(replicates)
+    let m3 = u.reduce(0) { $0 + pow($1 - m, 3) } / Double(replicates)
+    let empirical = m3 / pow(m2, 1.5)
+    // The sample skewness of 20,000 draws has a standard error of about √(6/20,000) = 0.017;
+    // 0.07 is four of them.
+    #expect(score.skewness > 0.2, "a low-count score is right-skewed: \(score.skewness)")
+    #expect(abs(empirical - score.skewness) < 0.07, "skewness simulated \(empirical) vs model \(score.skewness)")
+    // A right-skewed null makes a decrease easier to detect than an increase of the same size.
+    let z = Normal.quantile(1 - 0.001 / 2)
+    let down = Normal.power(effect: -0.5, sd: 0.2, critical: z, nullSD: 0.2, nullSkewness: score.skewness)
+    let up = Normal.power(effect: 0.5, sd: 0.2, critical: z, nullSD: 0.2, nullSkewness: score.skewness)
+    #expect(down > Normal.power(effect: -0.5, sd: 0.2, critical: z, nullSD: 0.2) && up < down)
+}
