@@ -461,7 +461,7 @@ public final class Analyzer: @unchecked Sendable {
                                    nullSkewness: targetSkew) : 0
                 let detectable = Normal.detectable(power: design.analysis.target_power, sd: sdSeen, critical: zCrit,
                                                    spread: nonGuide, nullSD: nullSeen,
-                                                   nullSkewness: targetEffectIsDecrease(targetTest.effect) ? targetSkew : -targetSkew)
+                                                   nullSkewness: targetTest.effect < 0 ? targetSkew : -targetSkew)
                 let guideProbability = targetTestable
                     ? Normal.exceedance(effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
                                         size: detectable) : 0
@@ -503,10 +503,6 @@ public final class Analyzer: @unchecked Sendable {
         return evaluation
     }
 }
-
-/// Whether a perturbation's effect is a decrease (the side a right-skewed null favours).
-@inline(__always)
-func targetEffectIsDecrease(_ effect: Double) -> Bool { effect < 0 }
 
 /// "48 h", "7.5 h".
 func formatHours(_ h: Double) -> String {

@@ -144,19 +144,8 @@ extension ContrastWeights {
                 for b in uncontrolled { coef[b] += 1 / nb; touched.append(b) }
                 for r in refBatches { coef[r] -= w / c; touched.append(r) }
                 let unique = Array(Set(touched))
-                var inner = 0.0
-                for b in unique { inner += coef[b] * coef[b] }
-                confounding += tauInner * tauInner * inner
-                for (l, tau) in levels.enumerated() {
-                    for b in unique { unitSum[l][layout.batchUnits[l][b]] += coef[b] }
-                    var s = 0.0
-                    for b in unique {
-                        let u = layout.batchUnits[l][b]
-                        s += unitSum[l][u] * unitSum[l][u]
-                        unitSum[l][u] = 0
-                    }
-                    confounding += tau * tau * s
-                }
+                confounding += ContrastWeights.batchEffectVariance(coef, over: unique, innerSD: tauInner, levels: levels,
+                                                                   batchUnits: layout.batchUnits, scratch: &unitSum)
                 for b in unique { coef[b] = 0 }
             }
             out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: uncontrolled.count,
@@ -166,6 +155,30 @@ extension ContrastWeights {
                                        controlSecond: controlSecond))
         }
         return out
+    }
+}
+
+extension ContrastWeights {
+    /// The variance of Σ_b k_b·β_b when every batch has its own effect (sd `innerSD`) and each
+    /// nested level adds one shared by the batches of a unit (sd `levels[l]`):
+    /// τ²·Σ_b k_b² + Σ_l τ_l²·Σ_units (Σ_{b ∈ unit} k_b)². `batches` lists the b with k_b ≠ 0, each
+    /// once; `scratch` holds one zeroed sum per unit and level and is left zeroed.
+    static func batchEffectVariance(_ k: [Double], over batches: [Int], innerSD: Double, levels: [Double],
+                                    batchUnits: [[Int]], scratch: inout [[Double]]) -> Double {
+        var inner = 0.0
+        for b in batches { inner += k[b] * k[b] }
+        var variance = innerSD * innerSD * inner
+        for (l, tau) in levels.enumerated() {
+            for b in batches { scratch[l][batchUnits[l][b]] += k[b] }
+            var s = 0.0
+            for b in batches {
+                let u = batchUnits[l][b]
+                s += scratch[l][u] * scratch[l][u]
+                scratch[l][u] = 0
+            }
+            variance += tau * tau * s
+        }
+        return variance
     }
 }
 

@@ -431,20 +431,9 @@ public struct ContrastCells: Sendable {
             unique.removeAll(keepingCapacity: true)
             for b in touched where !seen[b] { seen[b] = true; unique.append(b) }
             for b in unique { seen[b] = false }
-            var shift = 0.0
-            for b in unique { shift += tauInner * tauInner * diff[b] * diff[b] }
-            for (l, tau) in levels.enumerated() {
-                for b in unique { unitSum[l][layout.batchUnits[l][b]] += diff[b] }
-                var s = 0.0
-                for b in unique {
-                    let u = layout.batchUnits[l][b]
-                    s += unitSum[l][u] * unitSum[l][u]
-                    unitSum[l][u] = 0
-                }
-                shift += tau * tau * s
-            }
+            c.pooledShift = ContrastWeights.batchEffectVariance(diff, over: unique, innerSD: tauInner, levels: levels,
+                                                                batchUnits: layout.batchUnits, scratch: &unitSum)
             for b in unique { diff[b] = 0 }
-            c.pooledShift = shift
             out.append(c)
         }
         return out
