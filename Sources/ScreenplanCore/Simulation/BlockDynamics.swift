@@ -249,6 +249,11 @@ extension SimulationModel {
                     }
                 }
                 guard hi > lo else { continue }
+                // A cancelled run stops here (its block is discarded); else count the work.
+                if let monitor = options.monitor {
+                    if monitor.isCancelled { break }
+                    monitor.advance(hi - lo)
+                }
                 // 2. One GEMM over the regulator rows and the living columns.
                 let g0 = monotonicSeconds()
                 let width = hi - lo

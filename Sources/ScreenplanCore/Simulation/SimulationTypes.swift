@@ -89,6 +89,9 @@ public struct SimulationOptions: Sendable, Equatable {
     /// Compute the regulators' production over the nonzeros of W_r when it is sparser than
     /// `SparseRows.densityLimit` (false: always the dense GEMM; same numbers up to rounding).
     public var sparseProduction: Bool = true
+    /// Progress and cancellation inside blocks (SimulationProgress.swift); set by `Simulator.run`
+    /// when it is given a progress reporter. Not a setting: results never depend on it.
+    public var monitor: SimulationMonitor? = nil
 
     public init() {}
 }

@@ -28,17 +28,6 @@ final class WaveSlots<V>: @unchecked Sendable {
     }
 }
 
-/// Blocks finished so far, for progress reports from the workers.
-final class BlockCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func increment() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        value += 1
-        return value
-    }
-}
-
 public enum Simulator {
     /// The network a design describes: generated from its seed, or read from its file.
     public static func network(for loaded: LoadedDesign) throws -> Network {
@@ -85,13 +74,23 @@ public enum Simulator {
         BLAS.setThreads(1)
         defer { BLAS.setThreads(previousThreads) }
         let wave = workers * 2
+        // Progress in estimated work and cancellation inside blocks (SimulationProgress.swift).
+        var options = options
+        let blockSteps = progress == nil ? [] : range.map { model.estimatedCellSteps(block: $0, options: options) }
+        if let progress {
+            let monitor = SimulationMonitor(reporter: progress, totalSteps: blockSteps.reduce(0, +),
+                                            totalCells: Double(model.cells(inBlocks: range)))
+            options.monitor = monitor
+            progress.report(done: 0, total: 1, message: "simulating")
+            progress.beginWork()
+        }
+        let blockOptions = options
         var summary = SimulationSummary(
             seed: model.seed, cells: 0, totalCells: model.totalCells, genes: model.measuredGeneCount, entries: 0,
             blocks: range.count, firstBlock: range.lowerBound, setupSeconds: 0, dynamicsSeconds: 0,
             measurementSeconds: 0, sinkSeconds: 0, seconds: 0, dynamicsFlops: 0, dynamicsThreadSeconds: 0,
             gemmThreadSeconds: 0, measurementThreadSeconds: 0)
         var blockIndex = range.lowerBound
-        let counter = BlockCounter()
         while blockIndex < range.upperBound {
             if progress?.isCancelled == true { throw CancelledError() }
             let count = min(wave, range.upperBound - blockIndex)
@@ -102,12 +101,15 @@ public enum Simulator {
             DispatchQueue.concurrentPerform(iterations: min(workers, count)) { w in
                 for i in stride(from: w, to: count, by: workers) {
                     do {
-                        let (block, stats) = model.simulateBlock(first + i, options: options, stats: ())
+                        let b0 = monotonicSeconds()
+                        let (block, stats) = model.simulateBlock(first + i, options: blockOptions, stats: ())
+                        if blockOptions.monitor?.isCancelled == true { continue }
                         let value = try transform(block)
                         slots.values[i] = (value, stats, block.cellCount, block.entryCount)
-                        if let progress {
-                            let finished = counter.increment()
-                            progress.report(done: Double(finished), total: Double(range.count), message: "simulating")
+                        if let monitor = blockOptions.monitor {
+                            monitor.finish(estimatedSteps: blockSteps[first + i - range.lowerBound],
+                                           countedSteps: stats.cellSteps, cells: block.cellCount,
+                                           blockSeconds: monotonicSeconds() - b0, stepSeconds: stats.stepSeconds)
                         }
                     } catch {
                         slots.errors[i] = error
@@ -115,6 +117,8 @@ public enum Simulator {
                 }
             }
             let wall = monotonicSeconds() - wallStart
+            // A cancel during the wave: its blocks are incomplete, none reaches the sink.
+            if progress?.isCancelled == true { throw CancelledError() }
             var threadDynamics = 0.0
             for i in 0..<count {
                 if let error = slots.errors[i] { throw error }
@@ -177,6 +181,10 @@ extension SimulationModel {
         }
         var streams = cells.map { $0.dynamicsStream(seed: seed, part: 0) }
         let state = integrate(cells, streams: &streams, options: options, stats: &stats)
+        // A cancelled run's block is discarded by `run`: skip its measurement.
+        if options.monitor?.isCancelled == true {
+            return (SimulatedBlock(index: b, cells: [], offsets: [0], geneIndices: [], counts: [], states: nil), stats)
+        }
 
         let m0 = monotonicSeconds()
         var records: [CellRecord] = []
@@ -189,6 +197,7 @@ extension SimulationModel {
         var weights = [Double](repeating: 0, count: measuredGeneCount)
         let q = design.measurement.guide_capture
         for j in 0..<n {
+            if j % 64 == 0, options.monitor?.isCancelled == true { break }
             let cell = cells[j]
             var rng = RandomStream(seed: seed, domain: .measurement, UInt64(cell.index))
             var allGuides = cell.guides

@@ -11,6 +11,9 @@ public final class ProgressReporter: @unchecked Sendable {
     private var _message: String = ""
     private var _cancelled = false
     private let started = Date()
+    /// When the measured work began (`beginWork`); the ETA's rate is taken from here.
+    private var workStarted: Date?
+    private var workDoneAtStart: Double = 0
 
     public init() {}
 
@@ -36,11 +39,33 @@ public final class ProgressReporter: @unchecked Sendable {
     /// Seconds since the work started.
     public var elapsed: Double { Date().timeIntervalSince(started) }
 
-    /// Estimated seconds left, from the rate so far; nil until there is a rate.
+    /// Marks the start of the work the fractions measure, after any set-up: the ETA's rate is
+    /// taken from here, so seconds of set-up spread over the first reported block do not turn
+    /// into a 40-minute ETA (issue 16). Without it the rate is taken from creation.
+    public func beginWork() {
+        lock.lock()
+        workStarted = Date()
+        workDoneAtStart = _done / _total
+        lock.unlock()
+    }
+
+    /// Estimated seconds left: the work left at the rate measured since the work began
+    /// (`beginWork`), in the units the worker reports (cost-weighted for simulations, see
+    /// `SimulationMonitor`); nil until there is a rate.
     public var eta: Double? {
-        let f = fraction
-        guard f > 0.001 else { return nil }
-        return elapsed * (1 - f) / f
+        lock.lock()
+        let f = min(1, max(0, _done / _total))
+        let since = workStarted ?? started
+        let f0 = workStarted == nil ? 0 : workDoneAtStart
+        lock.unlock()
+        return Self.eta(fraction: f, startFraction: f0, seconds: Date().timeIntervalSince(since))
+    }
+
+    /// The estimate itself: `seconds` after the work began at `startFraction` it stands at
+    /// `fraction`; the rest takes (1 − fraction) at the same rate. nil before 0.1% is done.
+    public static func eta(fraction f: Double, startFraction f0: Double = 0, seconds: Double) -> Double? {
+        guard f - f0 > 0.001, seconds > 0 else { return nil }
+        return seconds * (1 - f) / (f - f0)
     }
 
     public func cancel() {

@@ -1,0 +1,113 @@
+import Foundation
+
+// MARK: - Progress and cancellation inside a simulation's blocks
+//
+// A block of 1,024 cells of a genome-scale design takes seconds (K562: ~5 s on a loaded two-core
+// machine), so progress counted in blocks moves in jumps and a cancel checked between waves of
+// blocks took ~15 s (issue 16). The monitor is handed to the integrator through
+// `SimulationOptions.monitor`: the step loop adds the cell-steps it just did and stops at the
+// next step once the run is cancelled, and the measurement loop stops between cells.
+//
+// Blocks do not cost the same: in a time course the cells of early time points integrate fewer
+// steps than the late ones (cells are in batch, then time point order, so the first blocks are
+// the cheap ones), and in vivo ages differ. So progress is reported in estimated work, not in
+// blocks: each block's cell-steps estimated up front from a sample of its cells' set-up (exact
+// integration bounds, as `integrate` computes them), plus what a cell costs besides its steps
+// (set-up, downstream window, measurement) in step-equivalents, measured on the blocks finished so
+// far.
+
+/// Counts the work of a running simulation and carries its cancellation into the blocks.
+/// Shared by the worker threads; equal only to itself (it is a handle, not a setting).
+public final class SimulationMonitor: @unchecked Sendable, Equatable {
+    private let lock = NSLock()
+    let reporter: ProgressReporter
+    /// Estimated cell-steps and cells of the whole run.
+    private let totalSteps: Double
+    private let totalCells: Double
+    /// Estimated cell-steps of the finished blocks, steps done by the blocks still running.
+    private var finishedSteps = 0.0
+    private var runningSteps = 0.0
+    private var finishedCells = 0.0
+    /// Seconds the finished blocks spent in the step loop and in everything else (set-up of the
+    /// cells, the downstream window, measurement), and their cell-steps: what a cell costs
+    /// besides its steps, in step-equivalents.
+    private var stepSeconds = 0.0, otherSeconds = 0.0, measuredSteps = 0.0
+    /// The largest fraction reported: a refined estimate never moves the bar back.
+    private var reported = 0.0
+
+    init(reporter: ProgressReporter, totalSteps: Double, totalCells: Double) {
+        self.reporter = reporter
+        self.totalSteps = max(1, totalSteps)
+        self.totalCells = totalCells
+    }
+
+    public static func == (a: SimulationMonitor, b: SimulationMonitor) -> Bool { a === b }
+
+    /// Whether the run was cancelled: the step loop stops at the next step.
+    public var isCancelled: Bool { reporter.isCancelled }
+
+    /// `cellSteps` more cell-steps were integrated by a running block.
+    func advance(_ cellSteps: Int) {
+        lock.lock()
+        runningSteps += Double(cellSteps)
+        let (done, total) = work()
+        lock.unlock()
+        reporter.report(done: done, total: total, message: "simulating")
+    }
+
+    /// A block finished: its estimate replaces the steps it counted while running.
+    func finish(estimatedSteps: Double, countedSteps: Double, cells: Int, blockSeconds: Double, stepSeconds steps: Double) {
+        lock.lock()
+        runningSteps = max(0, runningSteps - countedSteps)
+        finishedSteps += estimatedSteps
+        finishedCells += Double(cells)
+        stepSeconds += steps
+        otherSeconds += max(0, blockSeconds - steps)
+        measuredSteps += countedSteps
+        let (done, total) = work()
+        lock.unlock()
+        reporter.report(done: done, total: total, message: "simulating")
+    }
+
+    /// Work done and in all, in cell-steps (call with the lock held).
+    private func work() -> (Double, Double) {
+        // Seconds per cell besides its steps over seconds per cell-step; 0 until measured.
+        let perCell = stepSeconds > 0 && finishedCells > 0
+            ? (otherSeconds / finishedCells) / (stepSeconds / max(1, measuredSteps)) : 0
+        let total = totalSteps + perCell * totalCells
+        let done = min(total, finishedSteps + runningSteps + perCell * finishedCells)
+        reported = max(reported, done / total)
+        return (reported * total, total)
+    }
+}
+
+extension SimulationModel {
+    /// Estimated cell-steps of block `b`: the integration bounds of up to `sample` of its cells,
+    /// evenly spaced, from their set-up exactly as `integrate` computes them (the stationary
+    /// window included), scaled to the block; a multiplet's second cell adds its steps.
+    func estimatedCellSteps(block b: Int, options: SimulationOptions, sample: Int = 16) -> Double {
+        let lo = b * blockSize, hi = min(totalCells, lo + blockSize)
+        guard hi > lo else { return 0 }
+        let n = hi - lo
+        let picks = min(n, sample)
+        let dt = design.system.time_step_h
+        let window = stationaryWindow(options: options)
+        var steps = 0.0
+        for i in 0..<picks {
+            let cell = setupCell(lo + i * n / picks, options: options)
+            var start = cell.tStart
+            if let window { start = max(start, cell.tSample - window) }
+            let first = Int((start / dt).rounded(.down))
+            let last = max(first, Int((cell.tSample / dt).rounded()))
+            steps += Double(last - first) * (cell.doublet ? 2 : 1)
+        }
+        return steps * Double(n) / Double(picks)
+    }
+}
+
+extension SimulationModel {
+    /// Cells in the blocks of `range` (the last block may be short).
+    func cells(inBlocks range: Range<Int>) -> Int {
+        max(0, min(totalCells, range.upperBound * blockSize) - range.lowerBound * blockSize)
+    }
+}
