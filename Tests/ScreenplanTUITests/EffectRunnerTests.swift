@@ -31,6 +31,35 @@ func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) ->
         #expect(messages.contains { if case .jobProgress(7, let f, _, _) = $0 { return f > 0 } else { return false } })
     }
 
+    @Test func writingARunsOutputAsksBeforeReplacingIt() async throws {
+        let folder = temporaryDirectory("screenplan-runner-write")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let runner = EffectRunner(engine: fixtureEngine, autosavePath: nil)
+        let design = defaultDocument().design
+        let out = folder + "/counts"
+        func finished(_ m: Msg) -> Bool {
+            switch m { case .jobFinished, .jobFailed, .jobCancelled: return true
+            default: return false }
+        }
+        runner.carryOut(.writeRun(id: 1, job: 0, design: design, format: 0, path: out))
+        var messages = await collect(runner, until: finished)
+        #expect(messages.last == .jobFinished(id: 1, result: JobResult(title: "counts written", figures: [Figure("folder", out)])))
+        #expect(try String(contentsOfFile: out + "/counts.txt", encoding: .utf8).contains("format 0"))
+        // It exists now: the first ask is refused with the question, the second replaces it.
+        runner.carryOut(.writeRun(id: 2, job: 0, design: design, format: 1, path: out))
+        messages = await collect(runner, until: finished)
+        guard case .jobFailed(2, let why)? = messages.last else {
+            Issue.record("expected a refusal, got \(messages)")
+            return
+        }
+        #expect(why.contains("exists: w and Enter again replace it"))
+        #expect(try String(contentsOfFile: out + "/counts.txt", encoding: .utf8).contains("format 0"))
+        runner.carryOut(.writeRun(id: 3, job: 0, design: design, format: 1, path: out))
+        messages = await collect(runner, until: finished)
+        #expect(messages.last == .jobFinished(id: 3, result: JobResult(title: "counts written", figures: [Figure("folder", out)])))
+        #expect(try String(contentsOfFile: out + "/counts.txt", encoding: .utf8).contains("format 1"))
+    }
+
     @Test func cancellingAJobAnswersCancelled() async {
         let runner = EffectRunner(engine: fixtureEngine, autosavePath: nil)
         runner.carryOut(.startJob(id: 1, job: 0, design: defaultDocument().design))

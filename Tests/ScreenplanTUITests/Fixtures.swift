@@ -61,14 +61,7 @@ let fixtureEngine = Engine(
     powerVsCells: { _, cells in cells.map(fixturePower) },
     powerVsEffect: { _, effects in effects.map { 1 / (1 + exp(-6 * ($0 - 0.6))) } },
     jobs: [
-        LongJob(title: "simulate", summary: "counts of the whole design under the model") { _, progress in
-            for i in 0..<20 {
-                if progress.isCancelled { throw CancelledError() }
-                progress.report(done: Double(i), total: 20, message: "batch \(i + 1) of 20")
-                try await Task.sleep(nanoseconds: 5_000_000)
-            }
-            return fixtureResult
-        },
+        fixtureSimulateJob,
         LongJob(title: "monte carlo", summary: "empirical vs predicted variance, 200 replicates") { _, _ in
             fixtureResult
         },
@@ -78,6 +71,34 @@ let fixtureEngine = Engine(
             try writeAtomically("# \(design.name)\n", to: path)
         }
     ])
+
+/// The fixture's simulation: 20 steps of progress, then its result; `w` writes a marker file in
+/// a folder (refusing an existing one unless told to replace it).
+let fixtureSimulateJob: LongJob = {
+    var job = LongJob(title: "simulate", summary: "counts of the whole design under the model") { _, progress in
+        for i in 0..<20 {
+            if progress.isCancelled { throw CancelledError() }
+            progress.report(done: Double(i), total: 20, message: "batch \(i + 1) of 20")
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        return fixtureResult
+    }
+    job.writer = JobWriter(formats: [ExportFormat(title: "10x", fileExtension: ""), ExportFormat(title: "h5ad", fileExtension: "h5ad")]) {
+        design, format, path, replace, _ in
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path) {
+            guard replace else { throw FixtureOutputExists() }
+            try fm.removeItem(atPath: path)
+        }
+        try fm.createDirectory(atPath: path, withIntermediateDirectories: false)
+        try writeAtomically("\(design.name) format \(format)\n", to: path + "/counts.txt")
+        return JobResult(title: "counts written", figures: [Figure("folder", path)])
+    }
+    return job
+}()
+
+/// The fixture writer's refusal of an existing folder it was not told to replace.
+struct FixtureOutputExists: Error {}
 
 let fixtureResult = JobResult(
     title: "simulation",

@@ -282,6 +282,30 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         #expect(render(s).text.contains("cells simulated"))
     }
 
+    @Test func wWritesTheFinishedRunsCountsAskingPathAndFormat() {
+        var s = evaluatedState(.simulate)
+        // Nothing finished yet: refused, with what to do.
+        var (t, effects) = press(s, [.character("w")])
+        #expect(effects.isEmpty && t.statusIsError && t.input == nil && t.status.contains("run simulate first"))
+        s = press(s, [.enter]).0
+        s = update(s, .jobFinished(id: 1, result: fixtureResult)).0
+        (t, effects) = press(s, [.character("w")])
+        #expect(t.input?.kind == .runOutputPath && t.input?.text == "k562-essential-crispri-counts")
+        #expect(render(t).text.contains("write 10x (Tab format) to: k562-essential-crispri-counts"))
+        // Tab: the next format, and the default path follows it.
+        t = press(t, [.tab]).0
+        #expect(t.input?.text == "k562-essential-crispri-counts-h5ad" && render(t).text.contains("write h5ad"))
+        (t, effects) = press(t, [.enter])
+        #expect(effects == [.writeRun(id: 2, job: 0, design: t.design, format: 1, path: "k562-essential-crispri-counts-h5ad")])
+        #expect(t.job?.isRunning == true && t.job?.title == "write h5ad to k562-essential-crispri-counts-h5ad")
+        // The write is a run like any other: progress, then Esc cancels it.
+        (t, effects) = press(t, [.escape])
+        #expect(effects == [.cancelJob(id: 2)])
+        // A typed path is kept when the format changes.
+        t = press(s, [.character("w"), .control("u")] + typing("/tmp/x") + [.tab]).0
+        #expect(t.input?.text == "/tmp/x")
+    }
+
     @Test func withoutJobsNothingStarts() {
         let (s, effects) = press(evaluatedState(.simulate, engine: .designOnly), [.enter])
         #expect(effects.isEmpty && s.statusIsError)

@@ -27,6 +27,8 @@ public enum Action: Equatable, Sendable {
     case pin
     /// Simulate: apply the changes a finished run proposes (the optimizer's design).
     case applyResult
+    /// Simulate: write the finished run's counts (asks for the path; Tab chooses the format).
+    case writeResult
     /// Analysis: sort the per-perturbation table by the next column, reverse it, show or hide it.
     case sortTable, reverseSort, toggleTable
 }
@@ -114,6 +116,7 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
             KeyBinding([.enter], .activate, "start the selected run", bar: "run"),
             KeyBinding([.escape], .cancel, "cancel the running job", bar: "cancel"),
             KeyBinding([.character("a")], .applyResult, "apply the finished run's design (optimize)", bar: "apply"),
+            KeyBinding([.character("w")], .writeResult, "write the finished simulation's counts (Tab: 10x / h5ad)", bar: "write"),
             KeyBinding([.character("+"), .character("=")], .nudge(1, big: false), "raise the run's setting (Monte Carlo replicates)", bar: "+/-"),
             KeyBinding([.character("-")], .nudge(-1, big: false), "lower the run's setting"),
             KeyBinding([.character("]")], .nudge(1, big: true), "raise the run's setting by 10 steps"),

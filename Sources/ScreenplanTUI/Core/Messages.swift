@@ -57,6 +57,9 @@ public enum Effect: Equatable, Sendable {
     case startJob(id: Int, job: Int, design: Design, parameter: Int? = nil)
     /// Ask run `id` to stop; it answers `.jobCancelled`.
     case cancelJob(id: Int)
+    /// Write what engine job `job` makes (the simulation's counts) with its writer in format
+    /// `format` to `path`, as run `id` (progress, ETA, cancel as for `startJob`).
+    case writeRun(id: Int, job: Int, design: Design, format: Int, path: String)
     /// Write the design or a report with exporter number `exporter` to `path`.
     case export(exporter: Int, design: Design, path: String)
     /// Read the design at `path` (relative to the working directory, like `:w`) and analyse it,

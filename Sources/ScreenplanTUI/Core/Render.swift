@@ -79,6 +79,10 @@ func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
         case .command: prompt = ":"
         case .search: prompt = "/"
         case .exportPath: prompt = "path: "
+        case .runOutputPath:
+            let formats = state.writableJob.map { state.engine.jobs[$0].writeFormats } ?? []
+            let format = formats.indices.contains(state.runOutputFormat) ? formats[state.runOutputFormat].title : ""
+            prompt = "write \(format) (Tab format) to: "
         case .value(let path): prompt = path + " = "
         }
         buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .edit)

@@ -230,6 +230,18 @@ private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [
         s.say("\(s.engine.jobs[s.jobChoice].title): \(p.name) = \(next) (range \(p.range.lowerBound)–\(p.range.upperBound))")
         return (s, [])
     }
+    if action == .writeResult {
+        guard let job = s.writableJob, s.engine.jobs.indices.contains(job) else {
+            s.say("w writes a finished simulation's counts: run simulate first (Enter)", error: true)
+            return (s, [])
+        }
+        if let run = s.job, run.isRunning {
+            s.say("\(run.title) is still running: Esc cancels it", error: true)
+            return (s, [])
+        }
+        s.input = InputLine(kind: .runOutputPath, text: s.defaultRunOutputPath(format: s.runOutputFormat))
+        return (s, [])
+    }
     if action == .applyResult {
         guard case .finished(let result)? = s.job?.phase, !result.changes.isEmpty else {
             s.say("no finished run proposes a design: run optimize first", error: true)

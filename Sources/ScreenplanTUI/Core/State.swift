@@ -28,6 +28,8 @@ public enum InputKind: Equatable, Sendable {
     case search
     /// The path of the Export screen.
     case exportPath
+    /// Where `w` on the Simulate screen writes a finished run's counts (Tab: the format).
+    case runOutputPath
 }
 
 /// A line being typed: its text, the cursor (in characters) and the reason it was refused.
@@ -185,6 +187,9 @@ public struct AppState: Equatable, Sendable {
     }
     public var job: JobRun?
     public var nextJobID = 1
+    /// The job whose last run finished and can be written (`w`), and the format chosen (Tab).
+    public var writableJob: Int?
+    public var runOutputFormat = 0
     public var exportFormat = 0
     /// The export path typed by the user; nil = derived from the design's name and the format.
     public var exportPath: String?
@@ -259,6 +264,15 @@ public struct AppState: Equatable, Sendable {
 
     /// Whether the terminal is too small for the screens.
     public var tooSmall: Bool { width < minimumSize.width || height < minimumSize.height }
+
+    /// Where `w` writes a finished run's output by default: the design's name (file or slug)
+    /// with the format's extension (`-counts` for a folder format such as 10x).
+    public func defaultRunOutputPath(format: Int) -> String {
+        let formats = writableJob.map { engine.jobs[$0].writeFormats } ?? []
+        let ext = formats.indices.contains(format) ? formats[format].fileExtension : ""
+        let base = document.path.map(deletingExtension) ?? slug(document.design.name)
+        return base + "-counts" + (ext.isEmpty ? "" : "-" + ext)
+    }
 
     /// The export path shown: the typed one, or the design's name with the format's extension.
     public var effectiveExportPath: String {

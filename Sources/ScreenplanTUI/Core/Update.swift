@@ -116,7 +116,11 @@ private func finishJob(
     var s = state
     guard var run = s.job, run.id == id else { return (s, []) }
     run.phase = phase
-    if case .finished = phase { run.fraction = 1 }
+    if case .finished = phase {
+        run.fraction = 1
+        // A finished run whose output can be written: `w` offers it.
+        if s.engine.jobs.indices.contains(run.job), !s.engine.jobs[run.job].writeFormats.isEmpty { s.writableJob = run.job }
+    }
     s.job = run
     s.say(message, error: error)
     return (s, [])

@@ -63,7 +63,10 @@ public struct Engine: Sendable {
     public var info: EngineInfo {
         EngineInfo(
             analysisAvailable: analyze != nil,
-            jobs: jobs.map { JobInfo(title: $0.title, summary: $0.summary, parameter: $0.parameter) },
+            jobs: jobs.map {
+                JobInfo(title: $0.title, summary: $0.summary, parameter: $0.parameter,
+                        writeFormats: $0.writer?.formats ?? [])
+            },
             exports: allExporters.map { ExportFormat(title: $0.title, fileExtension: $0.fileExtension) })
     }
 }
@@ -78,6 +81,9 @@ public struct LongJob: Sendable {
     /// e.g. Monte Carlo replicates; `runWith` is then called with its value.
     public var parameter: JobParameter?
     public var runWith: (@Sendable (Design, Int, ProgressReporter) async throws -> JobResult)?
+    /// Writes what a finished run made (the simulation's counts) to disk, in one of its formats
+    /// (`w` on the Simulate screen); nil when the run's result is figures only.
+    public var writer: JobWriter?
 
     public init(
         title: String, summary: String,
@@ -98,6 +104,20 @@ public struct LongJob: Sendable {
         self.parameter = parameter
         self.runWith = run
         self.run = { design, progress in try await run(design, parameter.defaultValue, progress) }
+    }
+}
+
+/// Writes a finished run's output: the formats offered (the first is the default) and the
+/// writer, called off the UI thread with the format's index, the path, whether an existing
+/// output may be replaced (asked first), and a reporter for progress and cancel.
+public struct JobWriter: Sendable {
+    public var formats: [ExportFormat]
+    public var write: @Sendable (Design, Int, String, Bool, ProgressReporter) throws -> JobResult
+
+    public init(formats: [ExportFormat],
+                write: @escaping @Sendable (Design, Int, String, Bool, ProgressReporter) throws -> JobResult) {
+        self.formats = formats
+        self.write = write
     }
 }
 
@@ -156,12 +176,19 @@ public struct JobInfo: Equatable, Sendable {
     public var summary: String
     /// The run's whole-number setting, if it has one.
     public var parameter: JobParameter? = nil
+    /// Formats its finished output can be written in (`w`); empty: nothing to write.
+    public var writeFormats: [ExportFormat] = []
 }
 
 /// An export format as the Export screen lists it.
 public struct ExportFormat: Equatable, Sendable {
     public var title: String
     public var fileExtension: String
+
+    public init(title: String, fileExtension: String) {
+        self.title = title
+        self.fileExtension = fileExtension
+    }
 }
 
 /// One row of the Analysis screen's per-perturbation table.

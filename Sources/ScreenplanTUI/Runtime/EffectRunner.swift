@@ -22,6 +22,8 @@ public final class EffectRunner {
     private var lastAutosaveOutcome: Autosave.Outcome = .written
     /// The export path the user was asked about; exporting to it again replaces the file.
     private var confirmedOverwrite: String?
+    /// The same for a run's output folder (`w` on the Simulate screen).
+    private var confirmedRunOutput: String?
     /// The environment that names the state folder autosaves fall back to (XDG_STATE_HOME, HOME).
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Cancels the running search for the solver's designs when a newer edit waits.
@@ -149,6 +151,35 @@ public final class EffectRunner {
         case .cancelJob(let id):
             reporters[id]?.cancel()
             tasks[id]?.cancel()
+        case .writeRun(let id, let job, let design, let format, let path):
+            guard engine.jobs.indices.contains(job), let writer = engine.jobs[job].writer else {
+                mailbox.post(.jobFailed(id: id, reason: "this run writes nothing"))
+                return
+            }
+            // An existing output is replaced only when asked for twice in a row (and then only
+            // a previous screenplan output: OutputSafety refuses anything else).
+            var replace = false
+            if FileManager.default.fileExists(atPath: path) {
+                guard confirmedRunOutput == path else {
+                    confirmedRunOutput = path
+                    mailbox.post(.jobFailed(id: id, reason: "\(path) exists: w and Enter again replace it (only a previous screenplan output), or type another path"))
+                    return
+                }
+                replace = true
+            }
+            confirmedRunOutput = nil
+            let reporter = ProgressReporter()
+            reporters[id] = reporter
+            tasks[id] = Task.detached {
+                do {
+                    let result = try writer.write(design, format, path, replace, reporter)
+                    mailbox.post(reporter.isCancelled ? .jobCancelled(id: id) : .jobFinished(id: id, result: result))
+                } catch is CancelledError {
+                    mailbox.post(.jobCancelled(id: id))
+                } catch {
+                    mailbox.post(reporter.isCancelled ? .jobCancelled(id: id) : .jobFailed(id: id, reason: "\(error)"))
+                }
+            }
         case .export(let index, let design, let path):
             let exporters = engine.allExporters
             guard exporters.indices.contains(index) else { return }

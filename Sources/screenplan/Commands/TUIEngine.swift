@@ -69,7 +69,7 @@ private func layoutGrid(_ design: Design, analyzer: Analyzer) throws -> LayoutGr
 
 /// Simulates the whole design in memory and summarises what a sequencing run would give.
 private func simulationJob() -> LongJob {
-    LongJob(title: "simulate", summary: "simulate every cell of the design (counts stay in memory)") { design, progress in
+    var job = LongJob(title: "simulate", summary: "simulate every cell of the design (w writes the counts)") { design, progress in
         let network = try ExpectedEffects.loadNetwork(design)
         var cells = 0, entries = 0, controls = 0
         var umis: [Int] = []
@@ -94,6 +94,33 @@ private func simulationJob() -> LongJob {
                 Figure("time", String(format: "%.1f s", summary.seconds)),
             ],
             histogram: umiHistogram(umis))
+    }
+    job.writer = simulationWriter()
+    return job
+}
+
+/// `w` after a simulation: the same run (seed 1, so the same counts, cell for cell) written as
+/// `screenplan simulate` writes it, 10x folder or h5ad, through the same atomic writers (a
+/// temporary sibling renamed at the end; an existing folder replaced only when it is a previous
+/// screenplan output and the user asked twice). The counts are simulated again while writing:
+/// a genome-scale run's counts do not fit in memory.
+private func simulationWriter() -> JobWriter {
+    JobWriter(formats: [ExportFormat(title: "10x (matrix.mtx.gz …)", fileExtension: ""),
+                        ExportFormat(title: "h5ad", fileExtension: "h5ad")]) { design, format, path, replace, progress in
+        let network = try ExpectedEffects.loadNetwork(design)
+        let options = SimulationOptions()
+        let model = try Simulator.prepare(design: design, network: network, seed: 1, options: options)
+        let info = format == 1
+            ? try SimulationH5AD.writeRun(model: model, to: path, shard: nil, options: options, force: replace, progress: progress)
+            : try TenXWriter.write(model: model, to: path, shard: nil, options: options, force: replace, progress: progress)
+        let s = info.summary
+        return JobResult(
+            title: "counts written (seed 1)",
+            figures: [
+                Figure("folder", path), Figure("format", format == 1 ? "h5ad (simulation.h5ad, truth.tsv, run.json)" : "10x (matrix.mtx.gz, barcodes.tsv.gz, features.tsv.gz, cells.tsv, truth.tsv, run.json)"),
+                Figure("cells × genes", "\(s.cells) cells × \(s.genes) genes"), Figure("non-zero counts", "\(s.entries)"),
+                Figure("time", String(format: "%.1f s", info.totalSeconds)),
+            ])
     }
 }
 
