@@ -60,6 +60,44 @@ func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) ->
         #expect(try String(contentsOfFile: out + "/counts.txt", encoding: .utf8).contains("format 1"))
     }
 
+    @Test func aRealSimulationCancelsWithinOneSecond() async throws {
+        // A real simulation through the runner (a time course of one 8,000-cell block, seconds
+        // long): Esc's cancel is answered within 1 s, from inside the block.
+        let text = """
+            name: cancel test
+            system:
+              genes: 100
+              network: {seed: 5, regulators: 30, mean_in_degree: 2}
+              time_step_h: 0.25
+            perturbations: {targets: 6, moi: 0.2}
+            protocol:
+              - {medium: growth, perturb: false, duration_h: 12}
+              - {medium: growth, perturb: true, duration_h: 200}
+            sampling: {time_points_h: [12, 60, 200], cells_per_perturbation: 300, control_cells: 300}
+            measurement: {measured_genes: 100, mrna_per_cell: 20000, reads_per_cell: 50000, doublet_rate_per_cell: 0}
+            batching: {batches: 3}
+            """
+        let design = try DesignLoader.load(text: text, file: "cancel.yaml").design
+        let job = LongJob(title: "simulate", summary: "real") { design, progress in
+            let network = try ExpectedEffects.loadNetwork(design)
+            var options = SimulationOptions()
+            options.blockSize = 8192
+            options.stationaryStart = false
+            let model = try Simulator.prepare(design: design, network: network, seed: 1, options: options)
+            _ = try Simulator.run(model: model, options: options, progress: progress, transform: { $0.cellCount }) { _ in }
+            return JobResult(title: "done", figures: [])
+        }
+        let runner = EffectRunner(engine: Engine(jobs: [job]), autosavePath: nil)
+        runner.carryOut(.startJob(id: 1, job: 0, design: design))
+        _ = await collect(runner, timeout: 60) { if case .jobProgress(1, let f, _, _) = $0 { return f > 0.005 } else { return false } }
+        let pressed = Date()
+        runner.carryOut(.cancelJob(id: 1))
+        let messages = await collect(runner, timeout: 30) { if case .jobCancelled = $0 { return true } else { return false } }
+        let latency = Date().timeIntervalSince(pressed)
+        #expect(messages.last == .jobCancelled(id: 1))
+        #expect(latency < 1.0, "cancelled \(latency) s after the request")
+    }
+
     @Test func cancellingAJobAnswersCancelled() async {
         let runner = EffectRunner(engine: fixtureEngine, autosavePath: nil)
         runner.carryOut(.startJob(id: 1, job: 0, design: defaultDocument().design))

@@ -253,4 +253,70 @@ struct TmuxError: Error, CustomStringConvertible {
         let exported = try String(contentsOfFile: folder + "/design-export.yaml", encoding: .utf8)
         #expect(exported.contains("cells_per_perturbation: 160"))
     }
+
+    /// A small screen, simulated in a second or two even by a debug build.
+    private static let smallScreen = """
+        name: small screen
+        system:
+          genes: 80
+          network: {seed: 5, regulators: 15, mean_in_degree: 2}
+          time_step_h: 1.0
+        perturbations: {targets: 6, moi: 0.2}
+        protocol:
+          - {medium: growth, perturb: false, duration_h: 12}
+          - {medium: growth, perturb: true, duration_h: 48}
+        sampling: {cells_per_perturbation: 60, control_cells: 60}
+        measurement: {measured_genes: 100, mrna_per_cell: 20000, reads_per_cell: 50000}
+        batching: {batches: 2}
+        """
+
+    @Test(.enabled(if: tmuxPath != nil, "tmux is not installed"), .timeLimit(.minutes(3)))
+    func simulateCancelAndWriteTheCountsInTheRealBinary() throws {
+        let binary = screenplanBinary()
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build screenplan first (swift build)")
+        // Cancel: the K562 sample's simulation (minutes long) stops within 1 s of Esc, measured
+        // from the key to the screen saying so.
+        let (tmux, folder) = try openSampleInTmux()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try tmux.send("5")
+        try tmux.waitFor(text: "Enter starts the selected run")
+        try tmux.send("Enter")
+        try tmux.waitFor("the simulation's blocks under way", timeout: 60) { $0.contains("simulating") && $0.contains("running") }
+        Thread.sleep(forTimeInterval: 1)  // inside the first blocks (seconds each)
+        let pressed = Date()
+        try tmux.send("Escape")
+        try tmux.waitFor("the run cancelled", timeout: 10) { $0.contains("simulate cancelled") }
+        let latency = Date().timeIntervalSince(pressed)
+        #expect(latency < 1.0, "cancelled \(latency) s after Esc")
+        try tmux.send(":q!", literal: true)
+        try tmux.send("Enter")
+        try tmux.waitFor("the shell prompt") { _ in (try? tmux.alternateScreenOn()) == false }
+
+        // Write: a small screen simulated, then `w` writes its counts (10x, then h5ad with Tab);
+        // writing again over the same folder asks first.
+        try Self.smallScreen.write(toFile: folder + "/small.yaml", atomically: true, encoding: .utf8)
+        try tmux.send("clear && \(binary) small.yaml", literal: true)
+        try tmux.send("Enter")
+        try tmux.waitFor(text: "1 Design")
+        try tmux.send("5")
+        try tmux.send("Enter")
+        try tmux.waitFor("the simulation finished", timeout: 60) { $0.contains("simulate finished") }
+        try tmux.send("w")
+        try tmux.waitFor(text: "write 10x (matrix.mtx.gz …) (Tab format) to: small-counts")
+        try tmux.send("Enter")
+        try tmux.waitFor("the counts written", timeout: 60) { $0.contains("to small-counts  finished") && $0.contains("non-zero counts") }
+        #expect(FileManager.default.fileExists(atPath: folder + "/small-counts/matrix.mtx.gz"))
+        try tmux.send("w")
+        try tmux.send("Enter")
+        try tmux.waitFor(text: "small-counts exists: w and Enter again")
+        try tmux.send("w")
+        try tmux.send("Tab")
+        try tmux.waitFor(text: "write h5ad (Tab format) to: small-counts-h5ad")
+        try tmux.send("Enter")
+        try tmux.waitFor("the h5ad written", timeout: 60) { $0.contains("small-counts-h5ad  finished") && $0.contains("h5ad (simulation.h5ad") }
+        #expect(FileManager.default.fileExists(atPath: folder + "/small-counts-h5ad/simulation.h5ad"))
+        try tmux.send(":q!", literal: true)
+        try tmux.send("Enter")
+        try tmux.waitFor("the shell prompt") { _ in (try? tmux.alternateScreenOn()) == false }
+    }
 }

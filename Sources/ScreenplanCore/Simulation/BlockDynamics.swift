@@ -73,6 +73,7 @@ extension SimulationModel {
         var orderedStreams = order.map { streams[$0] }
         let ordered = integrateInStartOrder(order.map { cells[$0] }, streams: &orderedStreams, options: options,
                                             stats: &stats)
+        if options.monitor?.isCancelled == true { return ordered }  // discarded
         var state = Matrix(rows: ordered.rows, cols: ordered.cols)
         for (position, j) in order.enumerated() {
             streams[j] = orderedStreams[position]
@@ -321,6 +322,8 @@ extension SimulationModel {
         for j in 0..<n { stats.activeCellSteps += Double(kEnd[j] - kStart[j]) }
         if fine { stats.flops += 2.0 * Double(gd) * Double(nc) * gemmColumns }
 
+        // A cancelled run's block is discarded: no downstream window.
+        if options.monitor?.isCancelled == true { return Matrix(rows: g, cols: n) }
         // Complete states.
         var state = Matrix(rows: g, cols: n)
         for j in 0..<n {

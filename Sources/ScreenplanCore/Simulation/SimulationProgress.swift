@@ -82,26 +82,45 @@ public final class SimulationMonitor: @unchecked Sendable, Equatable {
 }
 
 extension SimulationModel {
-    /// Estimated cell-steps of block `b`: the integration bounds of up to `sample` of its cells,
-    /// evenly spaced, from their set-up exactly as `integrate` computes them (the stationary
-    /// window included), scaled to the block; a multiplet's second cell adds its steps.
-    func estimatedCellSteps(block b: Int, options: SimulationOptions, sample: Int = 16) -> Double {
-        let lo = b * blockSize, hi = min(totalCells, lo + blockSize)
-        guard hi > lo else { return 0 }
-        let n = hi - lo
-        let picks = min(n, sample)
+    /// Estimated cell-steps of each block of `range`. A cell's steps depend on its time point
+    /// (and, in vivo, on its random age): the mean over up to `sample` cells of each time point,
+    /// spread over its groups, from their set-up exactly as `integrate` bounds them (the
+    /// stationary window included); a lane's multiplets add their second cells' steps. A few
+    /// dozen set-ups per time point, not one per block: set-up is slow in debug builds.
+    func estimatedCellSteps(blocks range: Range<Int>, options: SimulationOptions, sample: Int = 32) -> [Double] {
+        let times = plan.timePoints.count
+        let groups = plan.groupStart.count
         let dt = design.system.time_step_h
         let window = stationaryWindow(options: options)
-        var steps = 0.0
-        for i in 0..<picks {
-            let cell = setupCell(lo + i * n / picks, options: options)
-            var start = cell.tStart
-            if let window { start = max(start, cell.tSample - window) }
-            let first = Int((start / dt).rounded(.down))
-            let last = max(first, Int((cell.tSample / dt).rounded()))
-            steps += Double(last - first) * (cell.doublet ? 2 : 1)
+        var meanSteps = [Double](repeating: 0, count: times)
+        for t in 0..<times {
+            let of = (0..<groups).filter { plan.groupKey[$0].time == t }
+            guard !of.isEmpty else { continue }
+            let picks = min(of.count, sample)
+            var steps = 0.0
+            for i in 0..<picks {
+                let cell = setupCell(plan.groupStart[of[i * of.count / picks]], options: options)
+                var start = cell.tStart
+                if let window { start = max(start, cell.tSample - window) }
+                let first = Int((start / dt).rounded(.down))
+                steps += Double(max(first, Int((cell.tSample / dt).rounded())) - first)
+            }
+            meanSteps[t] = steps / Double(picks)
         }
-        return steps * Double(n) / Double(picks)
+        var out = [Double](repeating: 0, count: range.count)
+        for g in 0..<groups {
+            let lo = plan.groupStart[g], hi = g + 1 < groups ? plan.groupStart[g + 1] : totalCells
+            let key = plan.groupKey[g]
+            let perCell = meanSteps[key.time] * (1 + doubletProbability[key.batch])
+            var cell = max(lo, range.lowerBound * blockSize)
+            while cell < min(hi, range.upperBound * blockSize) {
+                let b = cell / blockSize
+                let end = min(hi, (b + 1) * blockSize)
+                out[b - range.lowerBound] += Double(end - cell) * perCell
+                cell = end
+            }
+        }
+        return out
     }
 }
 
@@ -109,5 +128,12 @@ extension SimulationModel {
     /// Cells in the blocks of `range` (the last block may be short).
     func cells(inBlocks range: Range<Int>) -> Int {
         max(0, min(totalCells, range.upperBound * blockSize) - range.lowerBound * blockSize)
+    }
+}
+
+extension SimulatedBlock {
+    /// The empty stand-in a cancelled run's block returns (`run` throws before any sink sees it).
+    static func cancelled(_ b: Int) -> SimulatedBlock {
+        SimulatedBlock(index: b, cells: [], offsets: [0], geneIndices: [], counts: [], states: nil)
     }
 }

@@ -76,7 +76,7 @@ public enum Simulator {
         let wave = workers * 2
         // Progress in estimated work and cancellation inside blocks (SimulationProgress.swift).
         var options = options
-        let blockSteps = progress == nil ? [] : range.map { model.estimatedCellSteps(block: $0, options: options) }
+        let blockSteps = progress == nil ? [] : model.estimatedCellSteps(blocks: range, options: options)
         if let progress {
             let monitor = SimulationMonitor(reporter: progress, totalSteps: blockSteps.reduce(0, +),
                                             totalCells: Double(model.cells(inBlocks: range)))
@@ -101,6 +101,7 @@ public enum Simulator {
             DispatchQueue.concurrentPerform(iterations: min(workers, count)) { w in
                 for i in stride(from: w, to: count, by: workers) {
                     do {
+                        if blockOptions.monitor?.isCancelled == true { continue }
                         let b0 = monotonicSeconds()
                         let (block, stats) = model.simulateBlock(first + i, options: blockOptions, stats: ())
                         if blockOptions.monitor?.isCancelled == true { continue }
@@ -167,7 +168,13 @@ extension SimulationModel {
     func simulateBlock(_ b: Int, options: SimulationOptions, stats _: Void = ()) -> (SimulatedBlock, BlockStats) {
         var stats = BlockStats()
         let lo = b * blockSize, hi = min(totalCells, lo + blockSize)
-        var cells = (lo..<hi).map { setupCell($0, options: options) }
+        var cells: [CellSetup] = []
+        cells.reserveCapacity(hi - lo)
+        for index in lo..<hi {
+            // A cancelled run's block is discarded by `run`: stop as soon as possible.
+            if options.monitor?.isCancelled == true { return (SimulatedBlock.cancelled(b), stats) }
+            cells.append(setupCell(index, options: options))
+        }
         let n = cells.count
         // Second cells of multiplets, as extra columns sampled with their owner.
         var partnerColumn = [Int?](repeating: nil, count: n)
@@ -181,10 +188,7 @@ extension SimulationModel {
         }
         var streams = cells.map { $0.dynamicsStream(seed: seed, part: 0) }
         let state = integrate(cells, streams: &streams, options: options, stats: &stats)
-        // A cancelled run's block is discarded by `run`: skip its measurement.
-        if options.monitor?.isCancelled == true {
-            return (SimulatedBlock(index: b, cells: [], offsets: [0], geneIndices: [], counts: [], states: nil), stats)
-        }
+        if options.monitor?.isCancelled == true { return (SimulatedBlock.cancelled(b), stats) }
 
         let m0 = monotonicSeconds()
         var records: [CellRecord] = []
@@ -197,7 +201,7 @@ extension SimulationModel {
         var weights = [Double](repeating: 0, count: measuredGeneCount)
         let q = design.measurement.guide_capture
         for j in 0..<n {
-            if j % 64 == 0, options.monitor?.isCancelled == true { break }
+            if options.monitor?.isCancelled == true { break }
             let cell = cells[j]
             var rng = RandomStream(seed: seed, domain: .measurement, UInt64(cell.index))
             var allGuides = cell.guides

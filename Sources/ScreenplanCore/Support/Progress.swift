@@ -62,9 +62,10 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     /// The estimate itself: `seconds` after the work began at `startFraction` it stands at
-    /// `fraction`; the rest takes (1 − fraction) at the same rate. nil before 0.1% is done.
+    /// `fraction`; the rest takes (1 − fraction) at the same rate. nil before 1% is done: earlier
+    /// rates are mostly start-up noise.
     public static func eta(fraction f: Double, startFraction f0: Double = 0, seconds: Double) -> Double? {
-        guard f - f0 > 0.001, seconds > 0 else { return nil }
+        guard f - f0 >= 0.01, seconds > 0 else { return nil }
         return seconds * (1 - f) / (f - f0)
     }
 
