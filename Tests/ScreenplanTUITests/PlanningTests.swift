@@ -215,10 +215,13 @@ func folded(_ text: String) -> String {
         #expect(descending.first! > ascending.first!)
         s = press(s, [.character("o")]).0
         #expect(s.tableSort == .target)
+        // Sampling power and the guide-effect probability (issue 12) sort like the others.
+        s = press(s, Array(repeating: .character("o"), count: 5)).0
+        #expect(s.tableSort == .sampling && render(s).text.contains("by sampling power"))
         for (w, h) in [(80, 24), (160, 48)] {
             let sized = update(press(evaluatedState(.analysis), [.character("t")]).0, .resized(width: w, height: h)).0
             let text = render(sized).text
-            #expect(text.contains("UMIs/ctrl"))
+            #expect(text.contains("UMIs/ctrl") && text.contains("sampl guide"))
             let failure = checkSnapshot("analysis-table-\(w)x\(h)", text)
             #expect(failure == nil, Comment(rawValue: failure ?? ""))
         }
@@ -227,7 +230,8 @@ func folded(_ text: String) -> String {
     /// The power column of the first five table rows on screen.
     func shownPowers(_ s: AppState) -> [Double] {
         render(s).lines.dropFirst(4).prefix(5).compactMap { line in
-            line.split(separator: " ").compactMap { Double($0) }.last
+            // The numbers are UMIs, cells, effect, sd, power, sampling power, guide-effect probability.
+            line.split(separator: " ").compactMap { Double($0) }.dropLast(2).last
         }
     }
 }

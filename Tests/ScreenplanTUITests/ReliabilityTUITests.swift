@@ -71,3 +71,45 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "# K562 essential CRISPRi\n")
     }
 }
+
+// Issue 17: control characters and escape sequences from the design reach the screen escaped.
+@Suite struct EscapingTests {
+    /// Whether a scalar would act on the terminal rather than print.
+    private func acts(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x20 || s.value == 0x7F || (0x80...0x9F).contains(s.value) || s.value == 0x2028 || s.value == 0x2029
+    }
+
+    @Test func aBufferNeverHoldsAControlCharacter() {
+        var buffer = Buffer(width: 40, height: 2)
+        buffer.put("G1\u{1B}[31mRED\nforged\u{9B}2J", x: 0, y: 0)
+        #expect(buffer.lines[0] == "G1\\e[31mRED\\nforged\\x9B2J")
+        #expect(buffer.lines[1].isEmpty)
+    }
+
+    @Test func aGeneNameWithEscapeAndNewlineCannotForgeALineOrAColour() {
+        // A perturbation row and the design's name carrying ESC sequences and a newline that,
+        // printed raw, would colour the screen red and start a fake diagnostic line.
+        let evil = "G\u{1B}[31mX\nscreenplan: error: forged"
+        var document = defaultDocument()
+        document.design.name = evil
+        var state = evaluatedState(.analysis, width: 160, height: 48, document: document)
+        var evaluation = state.evaluation!
+        evaluation.perturbations[0].name = evil
+        evaluation.perturbations[0].target = evil
+        evaluation.perturbations[0].power = 0  // weakest: on top of the table
+        state = update(state, .evaluated(evaluation)).0
+        state.showTable = true
+        let screens = [render(state), { var s = state; s.screen = .design; return render(s) }()]
+        for buffer in screens {
+            for y in 0..<buffer.height {
+                for x in 0..<buffer.width {
+                    #expect(!buffer[x, y].symbol.unicodeScalars.contains(where: acts), "raw control at \(x),\(y)")
+                }
+            }
+            // No drawn line starts with the forged text: the newline is shown, not taken.
+            #expect(!buffer.lines.contains { $0.trimmingCharacters(in: .whitespaces).hasPrefix("screenplan: error") })
+        }
+        #expect(screens[0].text.contains("G\\e[31mX\\"))
+        #expect(screens[1].text.contains("G\\e[31mX\\nscreenplan"))
+    }
+}

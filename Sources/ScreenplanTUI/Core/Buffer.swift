@@ -1,3 +1,5 @@
+import ScreenplanCore
+
 // MARK: - The text buffer every screen renders into
 
 /// What a cell means, not how it looks: the backend maps roles to colours or, on monochrome
@@ -42,12 +44,13 @@ public struct Buffer: Equatable, Sendable {
         guard y >= 0, y < height, x < width else { return 0 }
         let limit = min(width, x + (maxWidth ?? width))
         var column = x
-        for character in text {
+        // Control characters and escape sequences from the design (a gene name, a path, a
+        // message) would move the cursor, recolour or forge a line: they are shown escaped
+        // (`\e`, `\n`, `\x9B`; TerminalText, as on stderr), so a cell always holds something
+        // printable (issue 17).
+        for character in TerminalText.escaped(text) {
             if column >= limit { break }
-            // Control characters (a description's newline) would move the terminal's cursor:
-            // a cell always holds something printable.
-            let printable = character.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f }
-            if column >= 0 { self[column, y] = Cell(printable ? character : " ", role: role) }
+            if column >= 0 { self[column, y] = Cell(character, role: role) }
             column += 1
         }
         return column - x

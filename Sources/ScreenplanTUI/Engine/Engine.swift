@@ -205,9 +205,17 @@ public struct PerturbationRow: Equatable, Sendable {
     public var sd: Double?
     public var power: Double
     public var flags: [String]
+    /// Power given the library's guides (sampling alone) and the chance that its guides produce
+    /// an effect of at least the detectable size (issue 12: guide quality apart from sampling);
+    /// nil when the engine does not give them.
+    public var samplingPower: Double?
+    public var guideEffectProbability: Double?
 
     public init(name: String, target: String, targetUMIs: Double?, cells: Int, batches: Int, effect: Double,
-                sd: Double?, power: Double, flags: [String]) {
+                sd: Double?, power: Double, flags: [String], samplingPower: Double? = nil,
+                guideEffectProbability: Double? = nil) {
+        self.samplingPower = samplingPower
+        self.guideEffectProbability = guideEffectProbability
         self.name = name
         self.target = target
         self.targetUMIs = targetUMIs
@@ -223,6 +231,7 @@ public struct PerturbationRow: Equatable, Sendable {
     public init(_ r: PerturbationReport) {
         self.init(name: r.name, target: r.target, targetUMIs: r.target_umis, cells: r.cells, batches: r.batches,
                   effect: r.target_effect, sd: r.target_sd.flatMap { $0.isFinite ? $0 : nil },
-                  power: r.power, flags: r.flags)
+                  power: r.power, flags: r.flags, samplingPower: r.sampling_power,
+                  guideEffectProbability: r.guide_effect_probability)
     }
 }

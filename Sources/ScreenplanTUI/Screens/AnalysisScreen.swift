@@ -147,7 +147,7 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
 
 /// Columns of the per-perturbation table, in the order `o` cycles through them.
 public enum TableColumn: Int, CaseIterable, Sendable {
-    case power, target, umis, cells, effect, sd
+    case power, target, umis, cells, effect, sd, sampling, guide
 
     var title: String {
         switch self {
@@ -157,6 +157,8 @@ public enum TableColumn: Int, CaseIterable, Sendable {
         case .cells: return "cells"
         case .effect: return "effect log2"
         case .sd: return "sd log2"
+        case .sampling: return "sampling power"
+        case .guide: return "guide-effect probability"
         }
     }
 }
@@ -175,11 +177,19 @@ func tableOrder(_ rows: [PerturbationRow], by column: TableColumn, descending: B
     case .cells: ascending = i.sorted { (rows[$0].cells, rows[$0].name) < (rows[$1].cells, rows[$1].name) }
     case .effect: ascending = i.sorted { (abs(rows[$0].effect), rows[$0].name) < (abs(rows[$1].effect), rows[$1].name) }
     case .sd: ascending = i.sorted { (rows[$0].sd ?? .infinity, rows[$0].name) < (rows[$1].sd ?? .infinity, rows[$1].name) }
+    case .sampling:
+        ascending = i.sorted { (rows[$0].samplingPower ?? -1, rows[$0].name) < (rows[$1].samplingPower ?? -1, rows[$1].name) }
+    case .guide:
+        ascending = i.sorted {
+            (rows[$0].guideEffectProbability ?? -1, rows[$0].name) < (rows[$1].guideEffectProbability ?? -1, rows[$1].name)
+        }
     }
     return descending ? ascending.reversed() : ascending
 }
 
-/// The per-perturbation table: target, expected UMIs per control cell, cells, effect, sd, power, flags.
+/// The per-perturbation table: target, expected UMIs per control cell, cells, effect, sd, power,
+/// then power from sampling alone and the chance the guides give a detectable effect (power
+/// combines the two), flags.
 func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: Int = 2) {
     let g = state.capabilities.glyphs
     let all = state.evaluation?.perturbations ?? []
@@ -189,12 +199,12 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
     buffer.put(
         "\(rows.count) rows, by \(state.tableSort.title) \(order) (t table, o column, r reverse)", x: 15, y: top, role: .dim,
         maxWidth: buffer.width - 16)
-    let header = [("name", 10), ("target", 8), ("UMIs/ctrl", 9), ("cells", 7), ("effect", 7), ("sd", 6), ("power", 5)]
+    let header = [("name", 10), ("target", 8), ("UMIs/ctrl", 9), ("cells", 7), ("effect", 7), ("sd", 6), ("power", 5),
+                  ("sampl", 5), ("guide", 5)]
+    let columns: [TableColumn?] = [nil, .target, .umis, .cells, .effect, .sd, .power, .sampling, .guide]
     var x = 1
     for (i, (title, w)) in header.enumerated() {
-        let sorted = (i == 1 && state.tableSort == .target) || (i == 2 && state.tableSort == .umis)
-            || (i == 3 && state.tableSort == .cells) || (i == 4 && state.tableSort == .effect)
-            || (i == 5 && state.tableSort == .sd) || (i == 6 && state.tableSort == .power)
+        let sorted = columns[i] == state.tableSort
         let text = i == 0 || i == 1 ? title : leftPad(title, w)
         buffer.put(text, x: x, y: top + 1, role: sorted ? .accent : .heading, maxWidth: w)
         x += w + 1
@@ -216,6 +226,9 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
             (leftPad(fixed(r.effect, 2), 7), 7, .normal),
             (leftPad(r.sd.map { fixed($0, 3) } ?? "n/a", 6), 6, r.sd == nil ? .dim : .normal),
             (leftPad(fixed(r.power, 2), 5), 5, r.power >= target ? .good : .warning),
+            (leftPad(r.samplingPower.map { fixed($0, 2) } ?? "n/a", 5), 5, r.samplingPower == nil ? .dim : .normal),
+            (leftPad(r.guideEffectProbability.map { fixed($0, 2) } ?? "n/a", 5), 5,
+             r.guideEffectProbability == nil ? .dim : .normal),
         ]
         for (text, w, role) in cells {
             buffer.put(text, x: x, y: y, role: role, maxWidth: w)

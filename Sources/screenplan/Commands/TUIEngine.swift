@@ -38,7 +38,8 @@ func tuiEngine() -> Engine {
                 PerturbationRow(
                     name: times.count > 1 ? "\(r.name) @\(Int(times[r.timeIndex]))h" : r.name, target: r.target,
                     targetUMIs: r.targetUMIs, cells: r.cells, batches: r.batches, effect: r.targetEffect,
-                    sd: r.targetSD.isFinite ? r.targetSD : nil, power: r.power, flags: r.flags)
+                    sd: r.targetSD.isFinite ? r.targetSD : nil, power: r.power, flags: r.flags,
+                    samplingPower: r.samplingPower, guideEffectProbability: r.guideEffectProbability)
             }
         })
 }
