@@ -371,3 +371,51 @@ func folded(_ text: String) -> String {
         #expect(messages.contains(.jobFinished(id: 1, result: JobResult(title: "ran 7 replicates"))))
     }
 }
+
+// Issue 12: the downstream gene's power over cells × reads with the target-power contour.
+@Suite struct DownstreamPanelTests {
+    /// A grid as the engine returns it (decoded from the JSON the report writes).
+    static let grid = try! JSONDecoder().decode(DownstreamPowerGrid.self, from: Data("""
+        {"test": "glm", "umis_per_cell": 1.2, "effect_log2": -0.5, "level": 0.001, "target_power": 0.8,
+         "cells_per_perturbation": [38, 75, 112, 150, 225, 300, 450, 600],
+         "reads_per_cell": [6250, 12500, 25000, 50000, 100000],
+         "power": [[0.01, 0.03, 0.06, 0.1, 0.2, 0.3, 0.5, 0.65],
+                   [0.02, 0.05, 0.1, 0.17, 0.33, 0.48, 0.7, 0.84],
+                   [0.03, 0.08, 0.16, 0.26, 0.47, 0.64, 0.85, 0.95],
+                   [0.04, 0.11, 0.21, 0.33, 0.57, 0.74, 0.92, 0.98],
+                   [0.05, 0.12, 0.24, 0.38, 0.62, 0.79, 0.94, 0.99]],
+         "contour_cells": [null, 570, 410, 352, 304]}
+        """.utf8))
+
+    @Test func dAsksForTheGridAndDrawsItWithTheContour() {
+        var (s, effects) = press(evaluatedState(.analysis), [.character("d")])
+        #expect(s.showDownstream && effects == [.downstreamPower(design: s.design, generation: s.generation)])
+        #expect(render(s).text.contains("computing"))
+        s = update(s, .downstreamComputed(generation: s.generation, grid: Self.grid, note: nil)).0
+        for (w, h) in [(80, 24), (160, 48)] {
+            let sized = update(s, .resized(width: w, height: h)).0
+            let text = render(sized).text
+            #expect(text.contains("Downstream gene power") && text.contains("0.80 reached at"))
+            #expect(text.contains("410 cells") && text.contains("not reached"))
+            let failure = checkSnapshot("analysis-downstream-\(w)x\(h)", text)
+            #expect(failure == nil, Comment(rawValue: failure ?? ""))
+        }
+        // Green where the target is reached, yellow where not.
+        let buffer = render(s)
+        let (x, y) = locate("0.84", in: buffer)!
+        #expect(buffer[x, y].role == .good)
+        let (x2, y2) = locate("0.65", in: buffer)!
+        #expect(buffer[x2, y2].role == .warning)
+        // An edit makes the grid stale: the next analysis asks again; an older answer is dropped.
+        let edited = press(evaluatedState(.design), [.character("+")]).0
+        var shown = edited
+        shown.showDownstream = true
+        shown.downstreamGeneration = 0
+        var fresh = evaluation(of: shown.design, with: fixtureEngine)
+        fresh.generation = shown.generation
+        let next = update(shown, .evaluated(fresh))
+        #expect(next.1.contains(.downstreamPower(design: shown.design, generation: shown.generation)))
+        // d again: the plots.
+        #expect(!press(s, [.character("d")]).0.showDownstream)
+    }
+}

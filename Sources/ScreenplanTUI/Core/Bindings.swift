@@ -31,6 +31,8 @@ public enum Action: Equatable, Sendable {
     case writeResult
     /// Analysis: sort the per-perturbation table by the next column, reverse it, show or hide it.
     case sortTable, reverseSort, toggleTable
+    /// Analysis: the downstream-gene power grid (cells × reads, target-power contour) / the plots.
+    case toggleDownstream
 }
 
 /// One row of a binding table.
@@ -103,6 +105,7 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
             KeyBinding([.character("t")], .toggleTable, "per-perturbation table / overview", bar: "table"),
             KeyBinding([.character("o")], .sortTable, "sort the table by the next column", bar: "sort"),
             KeyBinding([.character("r")], .reverseSort, "reverse the table's order"),
+            KeyBinding([.character("d")], .toggleDownstream, "downstream-gene power: cells × reads grid / plots", bar: "downstream"),
         ] + listMoves
     case .compare:
         return [

@@ -25,6 +25,9 @@ public enum Msg: Equatable, Sendable {
     case jobFinished(id: Int, result: JobResult)
     case jobFailed(id: Int, reason: String)
     case jobCancelled(id: Int)
+    /// The downstream-gene power grid of design generation `generation` (nil grid: none, with
+    /// the reason in `note`).
+    case downstreamComputed(generation: Int, grid: DownstreamPowerGrid?, note: String?)
     case exported(path: String, format: String)
     case exportFailed(String)
     /// Another design was read for the Compare screen (with the engine's summary, when available).
@@ -57,6 +60,8 @@ public enum Effect: Equatable, Sendable {
     case startJob(id: Int, job: Int, design: Design, parameter: Int? = nil)
     /// Ask run `id` to stop; it answers `.jobCancelled`.
     case cancelJob(id: Int)
+    /// Compute the downstream-gene power grid of the design (generation `generation`).
+    case downstreamPower(design: Design, generation: Int)
     /// Write what engine job `job` makes (the simulation's counts) with its writer in format
     /// `format` to `path`, as run `id` (progress, ETA, cancel as for `startJob`).
     case writeRun(id: Int, job: Int, design: Design, format: Int, path: String)

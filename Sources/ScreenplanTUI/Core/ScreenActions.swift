@@ -113,6 +113,10 @@ private func analysisAction(_ action: Action, _ state: AppState) -> (AppState, [
     case .toggleTable:
         s.showTable.toggle()
         return (s, [])
+    case .toggleDownstream:
+        s.showDownstream.toggle()
+        s.showTable = false
+        return (s, s.showDownstream ? downstreamRequest(s) : [])
     case .sortTable:
         s.tableSort = TableColumn(rawValue: (s.tableSort.rawValue + 1) % TableColumn.allCases.count)!
         s.tableDescending = false
@@ -349,4 +353,10 @@ func tabLabel(_ screen: Screen) -> String { " \(screen.rawValue + 1) \(screen.ti
 enum CompareGeometry {
     static let labelWidth = 22
     static func columnWidth(width: Int) -> Int { max(8, (width - labelWidth - 1) / LayoutStrategy.allCases.count) }
+}
+
+/// Asks for the downstream grid of the current design when the panel shows an older one.
+func downstreamRequest(_ s: AppState) -> [Effect] {
+    guard s.showDownstream, s.engine.analysisAvailable, s.downstreamGeneration != s.generation else { return [] }
+    return [.downstreamPower(design: s.design, generation: s.generation)]
 }

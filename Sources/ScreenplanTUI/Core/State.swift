@@ -159,6 +159,12 @@ public struct AppState: Equatable, Sendable {
     /// The Analysis screen shows the per-perturbation table instead of the plots (`t`).
     public var showTable = false
     public var table = ListPosition()
+    /// The Analysis screen shows the downstream-gene power grid instead of the plots (`d`),
+    /// and the last grid computed (for `downstreamGeneration`; note: why there is none).
+    public var showDownstream = false
+    public var downstream: DownstreamPowerGrid?
+    public var downstreamNote: String?
+    public var downstreamGeneration = -1
     public var tableSort: TableColumn = .power
     public var tableDescending = false
     /// The table's row order for the current sort (see `tableOrder`).

@@ -46,6 +46,13 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         let count = s.recommendations.count
         s.recommendation = min(s.recommendation, max(0, count - 1))
         s.layoutRows.cursor = min(s.layoutRows.cursor, max(0, (evaluation.layout?.perturbations.count ?? 1) - 1))
+        // The downstream panel follows the design once its analysis is in.
+        return (s, evaluation.analysis != nil && evaluation.generation == s.generation ? downstreamRequest(s) : [])
+    case .downstreamComputed(let generation, let grid, let note):
+        guard generation <= s.generation, generation >= s.downstreamGeneration else { return (s, []) }
+        s.downstream = grid
+        s.downstreamNote = note
+        s.downstreamGeneration = generation
         return (s, [])
     case .evaluationDone:
         return (s, [])

@@ -32,6 +32,10 @@ public struct Engine: Sendable {
     public var perturbationRows: (@Sendable (Design) throws -> [PerturbationRow])?
     /// File formats offered on the Export screen, after the design YAML (always first).
     public var exporters: [Exporter]
+    /// Power for a downstream gene over cells per perturbation × reads per cell, with the
+    /// target-power contour (the Analysis screen's `d` panel, issue 12); nil result: no gene is
+    /// testable. Asked for only when the panel is shown.
+    public var downstreamPower: (@Sendable (Design) throws -> DownstreamPowerGrid?)?
 
     public init(
         analyze: (@Sendable (Design) throws -> AnalysisResult)? = nil,
@@ -40,8 +44,10 @@ public struct Engine: Sendable {
         layout: @escaping @Sendable (Design) throws -> LayoutGrid = { try LayoutGrid.fromDesign($0) },
         jobs: [LongJob] = [], exporters: [Exporter] = [],
         reachTarget: (@Sendable (Design, ProgressReporter) throws -> [Recommendation])? = nil,
-        perturbationRows: (@Sendable (Design) throws -> [PerturbationRow])? = nil
+        perturbationRows: (@Sendable (Design) throws -> [PerturbationRow])? = nil,
+        downstreamPower: (@Sendable (Design) throws -> DownstreamPowerGrid?)? = nil
     ) {
+        self.downstreamPower = downstreamPower
         self.reachTarget = reachTarget
         self.perturbationRows = perturbationRows
         self.analyze = analyze

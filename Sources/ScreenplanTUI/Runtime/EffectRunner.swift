@@ -151,6 +151,20 @@ public final class EffectRunner {
         case .cancelJob(let id):
             reporters[id]?.cancel()
             tasks[id]?.cancel()
+        case .downstreamPower(let design, let generation):
+            guard let downstream = engine.downstreamPower else {
+                mailbox.post(.downstreamComputed(generation: generation, grid: nil, note: "not available in this build"))
+                return
+            }
+            Task.detached {
+                do {
+                    let grid = try downstream(design)
+                    mailbox.post(.downstreamComputed(generation: generation, grid: grid,
+                                                     note: grid == nil ? "no gene is above the expression threshold" : nil))
+                } catch {
+                    mailbox.post(.downstreamComputed(generation: generation, grid: nil, note: "\(error)"))
+                }
+            }
         case .writeRun(let id, let job, let design, let format, let path):
             guard engine.jobs.indices.contains(job), let writer = engine.jobs[job].writer else {
                 mailbox.post(.jobFailed(id: id, reason: "this run writes nothing"))

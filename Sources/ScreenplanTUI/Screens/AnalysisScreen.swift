@@ -31,7 +31,9 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     let top = Geometry.recommendationsTop(height: buffer.height)
     let leftWidth = buffer.width >= 120 ? 46 : buffer.width / 2 - 2
 
-    // Error budget: share of the median perturbation's variance from each source.
+    // Error budget: share of the median perturbation's variance from each source (the
+    // downstream grid takes the whole width).
+    if !state.showDownstream {
     buffer.put("Error budget", x: 1, y: 3, role: .heading)
     buffer.put("share of variance", x: 14, y: 3, role: .dim, maxWidth: leftWidth - 14)
     if let budget = analysis?.error_budget, !budget.isEmpty {
@@ -47,6 +49,7 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         }
     } else {
         buffer.put(g.missing + " no analysis", x: 1, y: 4, role: .dim)
+    }
     }
 
     // Power curves: one at a time when narrow (p switches), both side by side when wide.
@@ -68,7 +71,9 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
             effects, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "|log2 FC|",
             format: { fixed($0, 1) }, target: d.analysis.target_power, glyphs: g)
     }
-    if plotWidth >= 90 {
+    if state.showDownstream {
+        renderDownstreamGrid(state, into: &buffer, top: 3, bottom: top - 1)
+    } else if plotWidth >= 90 {
         let half = plotWidth / 2 - 1
         cellsPlot(&buffer, plotX, half)
         effectPlot(&buffer, plotX + half + 2, plotWidth - half - 2)
@@ -238,4 +243,52 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
         if state.showTable, index == state.table.cursor { buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected) }
     }
     if rows.isEmpty { buffer.put(g.missing + " no analysis", x: 1, y: top + 2, role: .dim) }
+}
+
+/// The downstream gene's power over cells per perturbation (columns) × reads per cell (rows),
+/// green where it reaches the target, with the target-power contour per depth (the fewest cells
+/// that reach it) and the design's own cells and depth marked: `d` on the Analysis screen.
+func renderDownstreamGrid(_ state: AppState, into buffer: inout Buffer, top: Int, bottom: Int) {
+    let g = state.capabilities.glyphs
+    guard let grid = state.downstream, state.downstreamGeneration == state.generation else {
+        buffer.put("Downstream gene power", x: 1, y: top, role: .heading)
+        let note = state.downstreamGeneration == state.generation ? (state.downstreamNote ?? "none") : "computing\(g.ellipsis)"
+        buffer.put(g.missing + " " + note, x: 1, y: top + 1, role: .dim, maxWidth: buffer.width - 2)
+        return
+    }
+    let d = state.design
+    buffer.put("Downstream gene power", x: 1, y: top, role: .heading)
+    buffer.put(
+        "\(fixed(grid.umis_per_cell, grid.umis_per_cell < 10 ? 2 : 0)) UMIs per control cell, \(fixed(grid.effect_log2, 1)) log2, \(grid.test); d: plots",
+        x: 24, y: top, role: .dim, maxWidth: buffer.width - 25)
+    let labelWidth = 13
+    let contourWidth = 16
+    let columns = grid.cells_per_perturbation.count
+    let cellWidth = max(5, min(8, (buffer.width - 2 - labelWidth - contourWidth) / max(1, columns)))
+    buffer.put("reads/cell", x: 1, y: top + 1, role: .dim)
+    for (j, n) in grid.cells_per_perturbation.enumerated() {
+        let mine = n == d.sampling.cells_per_perturbation
+        buffer.put(leftPad(grouped(n), cellWidth - 1), x: 1 + labelWidth + j * cellWidth, y: top + 1,
+                   role: mine ? .accent : .heading, maxWidth: cellWidth)
+    }
+    let contourX = 1 + labelWidth + columns * cellWidth + 1
+    buffer.put("\(fixed(grid.target_power, 2)) reached at", x: contourX, y: top + 1, role: .heading,
+               maxWidth: buffer.width - contourX - 1)
+    for (i, reads) in grid.reads_per_cell.enumerated() where top + 2 + i < bottom {
+        let y = top + 2 + i
+        let mine = abs(reads - d.measurement.reads_per_cell) < 0.5
+        buffer.put(leftPad(grouped(Int(reads.rounded())), labelWidth - 2), x: 1, y: y, role: mine ? .accent : .normal)
+        for (j, p) in grid.power[i].enumerated() {
+            buffer.put(leftPad(fixed(p, 2), cellWidth - 1), x: 1 + labelWidth + j * cellWidth, y: y,
+                       role: p >= grid.target_power ? .good : .warning, maxWidth: cellWidth)
+        }
+        let contour = grid.contour_cells[i].map { "\(grouped($0)) cells" } ?? "not reached"
+        buffer.put(contour, x: contourX, y: y, role: grid.contour_cells[i] == nil ? .dim : .normal,
+                   maxWidth: buffer.width - contourX - 1)
+    }
+    let legend = top + 2 + grid.reads_per_cell.count
+    if legend < bottom {
+        buffer.put("columns: cells per perturbation; green: reaches the target; yours highlighted",
+                   x: 1, y: legend, role: .dim, maxWidth: buffer.width - 2)
+    }
 }

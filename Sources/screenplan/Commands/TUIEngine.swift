@@ -41,6 +41,18 @@ func tuiEngine() -> Engine {
                     sd: r.targetSD.isFinite ? r.targetSD : nil, power: r.power, flags: r.flags,
                     samplingPower: r.samplingPower, guideEffectProbability: r.guideEffectProbability)
             }
+        },
+        downstreamPower: { design in
+            // The report's downstream gene (median testable expression, −0.5 log2) over the
+            // report's cells and five depths around the design's.
+            let evaluation = try last.evaluation(of: design) ?? analyzer.evaluate(design)
+            guard !evaluation.testableUMIs.isEmpty else { return nil }
+            let umis = evaluation.testableUMIs[evaluation.testableUMIs.count / 2]
+            let n0 = design.sampling.cells_per_perturbation
+            let cells = Array(Set(ReportModel.powerCurveCellFactors.map { max(1, Int((Double(n0) * $0).rounded())) })).sorted()
+            let reads = [0.25, 0.5, 1, 2, 4].map { design.measurement.reads_per_cell * $0 }
+            return try analyzer.downstreamPowerGrid(design, umis: umis, effect: ReportModel.downstreamEffect, cells: cells,
+                                                    reads: reads)
         })
 }
 
