@@ -29,7 +29,8 @@ t send-keys -t c u; wait_for "undone"; wait_gone "updating"
 t send-keys -t c 2; wait_for "perturbations ×"; snap layout
 t send-keys -t c 3; wait_for "Error budget"; wait_for "Recommendations"; wait_for "Reach the target"; snap analysis
 t send-keys -t c t; wait_for "UMIs/ctrl"; snap analysis-table
-t send-keys -t c t 4; wait_for "Compare layouts"; wait_for "cells/batch"; snap compare
+t send-keys -t c d; wait_for "reached at"; snap analysis-downstream
+t send-keys -t c d 4; wait_for "Compare layouts"; wait_for "cells/batch"; snap compare
 # Pins: the design as written, then with 160 cells per perturbation, side by side.
 t send-keys -t c 1 P; wait_for "pinned this design as pin 1"; t send-keys -t c +; wait_for "= 160"; wait_gone "updating"
 t send-keys -t c P; wait_for "as pin 2"; t send-keys -t c 4 d; wait_for "Compare designs"; wait_for "pin 2"; snap compare-pins

@@ -65,9 +65,6 @@ private final class Recorder: @unchecked Sendable {
     recorder.lock.unlock()
 
     #expect(reporter.fraction > 0.999)
-    if ProcessInfo.processInfo.environment["TRACE"] != nil {
-        for (i, x) in trace.enumerated() where i % 10 == 0 { print("TRACE", x.t, x.fraction, x.eta ?? -1, end - x.t) }
-    }
     let sample = try #require(trace.first { $0.fraction >= 0.05 && $0.eta != nil })
     let eta = try #require(sample.eta)
     let remaining = end - sample.t
