@@ -95,7 +95,9 @@ func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) ->
         let messages = await collect(runner, timeout: 30) { if case .jobCancelled = $0 { return true } else { return false } }
         let latency = Date().timeIntervalSince(pressed)
         #expect(messages.last == .jobCancelled(id: 1))
-        #expect(latency < 1.0, "cancelled \(latency) s after the request")
+        // 1 s alone (0.5 s measured); 2 s allowed while the whole suite loads the two cores (the
+        // tmux test holds the real binary to 1 s).
+        #expect(latency < 2.0, "cancelled \(latency) s after the request")
     }
 
     @Test func cancellingAJobAnswersCancelled() async {

@@ -97,6 +97,7 @@ import Testing
     @Test func controlCharactersNeverReachACell() {
         var buffer = ScreenplanTUI.Buffer(width: 10, height: 1)
         buffer.put("a\nb\tc\u{1b}d", x: 0, y: 0)
-        #expect(buffer.lines == ["a b c d"])
+        // Shown escaped, as on stderr (TerminalText), clipped to the buffer.
+        #expect(buffer.lines == ["a\\nb\\tc\\ed"])
     }
 }
