@@ -11,8 +11,9 @@ import Foundation
 //   - tests that pool cells over batches (glm, wilcoxon, t-test) estimate from Σ_u n_u p_u
 //     cells: CV² = Var(p̄)/f² = (1 − f)/(f (c + 1) B), with B the units holding the
 //     perturbation (equal cells per unit);
-//   - the pseudo-bulk estimator averages per-batch estimates, each with variance ∝ 1/p_b:
-//     CV² = (1 − f)/(f (c + 1)), whatever B.
+//   - the pseudo-bulk estimator averages per-batch estimates, each with variance ∝ 1/p_b, so the
+//     effective fraction is 1/E[1/p] = (cf − 1)/(c − 1) exactly (p is Beta(cf, c(1 − f))) when
+//     cf > 1, else the delta method's f/(1 + CV²) with CV² = (1 − f)/(f (c + 1)), whatever B.
 // The error model then runs with every perturbed and control cell count scaled by the effective
 // fraction (`Analyzer.evaluate(cellFraction:)`) on the type's expression (baseline shares times
 // the profile's factors, renormalised, and the profile's θ; CellTypeProfile.swift). Effects (the
@@ -90,6 +91,10 @@ public enum CellTypePower {
     public static func effectiveFraction(_ f: Double, concentration c: Double, units: Int, test: DifferentialTest) -> Double {
         guard f > 0 else { return 0 }
         guard f < 1 else { return 1 }
+        // Pseudo-bulk: p_b ~ Beta(cf, c(1 − f)) has E[1/p] = (c − 1)/(cf − 1) exactly when cf > 1
+        // (below, an animal may hold almost none of the type and the expectation diverges; the
+        // delta method is then the optimistic answer).
+        if test == .pseudobulk && c * f > 1 { return (c * f - 1) / (c - 1) }
         var cv2 = (1 - f) / (f * (c + 1))
         if test != .pseudobulk { cv2 /= Double(max(1, units)) }
         return f / (1 + cv2)
