@@ -70,7 +70,8 @@ struct OptimizeCommand: ParsableCommand {
                                 : "No design\(floor) in the searched range reaches median power \(power!).")
             throw CommandFailure(message: "no feasible design", code: 1)
         }
-        print(budget != nil ? "Best design for \(formatMoney(budget!, cur)):" : "Cheapest design with median power ≥ \(power!):")
+        let floorNote = minBatches > 1 ? ", every perturbation in ≥ \(minBatches) \(d.system.regime == .inVivo ? "animals" : "batches")" : ""
+        print(budget != nil ? "Best design for \(formatMoney(budget!, cur))\(floorNote):" : "Cheapest design with median power ≥ \(power!)\(floorNote):")
         print(AnalysisText.table(["", "value"], [
             ["cells per perturbation", formatThousands(Double(b.cells_per_perturbation))],
             ["reads per cell", formatThousands(b.reads_per_cell)],
