@@ -81,9 +81,9 @@ public enum CellTypePower {
         return layout.batchUnits[level]
     }
 
-    /// Sampling units holding perturbation `p`.
-    public static func units(of p: Int, layout: Layout, unitOfBatch: [Int]) -> Int {
-        Set(layout.batches(of: p).map { unitOfBatch[$0] }).count
+    /// Sampling units holding perturbation `p` (at time point `time` when given).
+    public static func units(of p: Int, layout: Layout, unitOfBatch: [Int], time: Int? = nil) -> Int {
+        Set(layout.batches(of: p).filter { time == nil || layout.batchTime[$0] == time }.map { unitOfBatch[$0] }).count
     }
 
     /// The effective fraction f / (1 + CV²) of a type with mean fraction `f` under Dirichlet
@@ -123,6 +123,7 @@ public enum CellTypePower {
         var spec: CellTypeSpec
         var expression: CellTypeExpression
         var byUnits: [Int: (fraction: Double, evaluation: Evaluation)]
+        /// Units of each evaluation row (time point t, perturbation p: row t·K + p).
         var unitsOf: [Int]
     }
 
@@ -134,7 +135,10 @@ public enum CellTypePower {
             ?? [Double](repeating: design.measurement.dispersion, count: effects.geneNames.count)
         let expressions = try expressionCache.expressions(design, genes: effects.geneNames, pooledDispersion: theta)
         let units = unitOfBatch(design, layout: layout)
-        let unitsOf = (0..<layout.perturbationCount).map { Self.units(of: $0, layout: layout, unitOfBatch: units) }
+        let k = layout.perturbationCount
+        let unitsOf = (0..<(effects.slices.count * k)).map { r in
+            Self.units(of: r % max(1, k), layout: layout, unitOfBatch: units, time: r / max(1, k))
+        }
         let distinct = Array(Set(unitsOf)).sorted()
         let total = spec.types.reduce(0) { $0 + $1.fraction }
         var out: [TypeEvaluations] = []
@@ -159,8 +163,8 @@ public enum CellTypePower {
               let first = typed.byUnits.values.first?.evaluation else { return nil }
         var evaluation = first
         evaluation.rows = evaluation.rows.indices.map { r in
-            let p = r % max(1, typed.unitsOf.count)
-            return typed.byUnits[typed.unitsOf[p]]?.evaluation.rows[r] ?? first.rows[r]
+            guard r < typed.unitsOf.count else { return first.rows[r] }
+            return typed.byUnits[typed.unitsOf[r]]?.evaluation.rows[r] ?? first.rows[r]
         }
         return evaluation
     }
@@ -178,10 +182,9 @@ public enum CellTypePower {
             var testable = 0
             var fractions: [Double] = []
             if let any = typed.byUnits.values.first?.evaluation { testable = any.testableGenes; rows.reserveCapacity(any.rows.count) }
-            let k = max(1, typed.unitsOf.count)
-            let count = typed.byUnits.values.first?.evaluation.rows.count ?? 0
+            let count = min(typed.byUnits.values.first?.evaluation.rows.count ?? 0, typed.unitsOf.count)
             for r in 0..<count {
-                let units = typed.unitsOf[r % k]
+                let units = typed.unitsOf[r]
                 guard let (fe, e) = typed.byUnits[units] else { continue }
                 let row = e.rows[r]
                 let sd = row.targetSD.isFinite && row.targetUMIs >= design.analysis.expression_threshold ? row.targetSD : nil
