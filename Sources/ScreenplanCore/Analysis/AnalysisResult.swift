@@ -194,6 +194,11 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     public var solutions: PowerSolutions?
     /// Genetic interactions of the combinations (`GeneticInteractions`); nil without combinations.
     public var interactions: [InteractionResult]? = nil
+    /// Power per cell type (`CellTypePower`); nil without `system.cell_types`.
+    public var cell_types: [CellTypeResult]? = nil
+    /// The cell type the headline figures (summary, perturbations) are for
+    /// (`analysis.cell_type`); nil = all cells pooled.
+    public var cell_type: String? = nil
     /// Minimal detectable log2 fold change of a downstream gene per expression decile of the
     /// testable genes (typical perturbation's cells, target power, `analysis.test`).
     public var mde_by_expression_decile: [ExpressionDecileMDE]?

@@ -198,11 +198,18 @@ public final class Analyzer: @unchecked Sendable {
     public func evaluate(_ design: Design, layout strategy: LayoutStrategy? = nil) throws -> Evaluation {
         let effects = try effects(for: design)
         let layout = layout(for: design, strategy: strategy)
+        // `analysis.cell_type`: the headline figures are that type's (CellTypes.swift).
+        if design.analysis.cell_type != nil, let typed = try CellTypePower.headline(design, layout: layout, effects: effects) {
+            return typed
+        }
         return Analyzer.evaluate(design, layout: layout, effects: effects)
     }
 
     /// The error model on a given layout and effects (no caching; pure).
-    public static func evaluate(_ design: Design, layout: Layout, effects: ExpectedEffects) -> Evaluation {
+    /// - Parameter cellFraction: the share of every perturbation's and control's cells that are
+    ///   analysed (one cell type's effective fraction, CellTypes.swift); 1 = all cells.
+    public static func evaluate(_ design: Design, layout: Layout, effects: ExpectedEffects,
+                                cellFraction: Double = 1) -> Evaluation {
         let m = design.measurement
         let ln2sq = M_LN2 * M_LN2
         let umis = design.expectedUMIsPerCell
@@ -219,8 +226,8 @@ public final class Analyzer: @unchecked Sendable {
         let q = m.guide_capture
         let contamination = doublet * ((1 - perturbedShare) + perturbedShare * (1 - q)) / 2
         // Cells an analysis can assign: guide detected (guide_capture) and not ambiguous.
-        let assigned = budget.assignableFraction(design)
-        let controlAssigned = budget.controlAssignableFraction(design)
+        let assigned = budget.assignableFraction(design) * cellFraction
+        let controlAssigned = budget.controlAssignableFraction(design) * cellFraction
         let threshold = design.analysis.expression_threshold
         let libraryFactor = Foundation.exp(m.library_size_sd * m.library_size_sd / 2)
         let zeroInflated = m.dropout == .zeroInflation && m.dropout_rate > 0

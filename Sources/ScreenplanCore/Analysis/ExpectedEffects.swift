@@ -63,7 +63,9 @@ extension ExpectedEffects {
     /// Complexity: one steady state (Newton, LAPACK) per time point and state, and one LU
     /// factorisation with all K perturbations as right-hand sides, in chunks of 1,024 columns
     /// so memory stays O(G·1024).
-    public static func compute(_ design: Design, network given: Network? = nil) throws -> ExpectedEffects {
+    /// - Parameter fateShift: include the change of fate fractions a fate regulator's perturbation
+    ///   causes (FateShift.swift); false keeps the control weights (the within-state response).
+    public static func compute(_ design: Design, network given: Network? = nil, fateShift: Bool = true) throws -> ExpectedEffects {
         let network = try given ?? loadNetwork(design)
         let kinetics = Kinetics(network)
         let perturbations = design.perturbations(in: network)
@@ -165,11 +167,17 @@ extension ExpectedEffects {
                     for (s, x) in states.enumerated() {
                         lfcs.append(try LinearResponse.log2FoldChanges(kinetics, baseline: x, input: inputs[s], actions: actions))
                     }
+                    // A fate regulator's perturbation moves the fate weights too (FateShift.swift).
+                    let shifted = !fateShift ? nil : landscape.map { land in
+                        fateShiftedWeights(design, kinetics, land.0, startInput: land.1, triggerInput: u, at: t,
+                                           states: states, weights: weights, actions: actions)
+                    }
                     func effect(_ i: Int, _ q: Int) -> Double {
                         if states.count == 1 { return lfcs[0][i, q] }
                         guard mean[i] > 0 else { return 0 }
+                        let w = shifted?[q] ?? weights
                         var sum = 0.0
-                        for (s, x) in states.enumerated() where x[i] > 0 { sum += weights[s] * x[i] * Foundation.exp2(lfcs[s][i, q]) }
+                        for (s, x) in states.enumerated() where x[i] > 0 { sum += w[s] * x[i] * Foundation.exp2(lfcs[s][i, q]) }
                         return Foundation.log2(max(sum, 1e-300) / mean[i])
                     }
                     for (q, p) in columns.enumerated() {

@@ -40,8 +40,12 @@ public enum Optimizer {
     }
 
     /// The design with n, R, B and ρ applied.
-    static func candidate(_ design: Design, n: Int, reads: Double, batches: Int, ratio: Double) -> Design {
+    static func candidate(_ design: Design, n: Int, reads: Double, batches: Int, ratio: Double,
+                          minBatches: Int = 1) -> Design {
         var d = design
+        if [.subLibraries, .balancedIncomplete].contains(d.batching.layout) {
+            d.batching.replicates = max(d.batching.replicates, minBatches)
+        }
         d.sampling.cells_per_perturbation = max(1, n)
         d.measurement.reads_per_cell = reads
         d.batching.batches = batches
@@ -90,11 +94,12 @@ public enum Optimizer {
     }
 
     /// Candidate batch counts: around the design's, within [minimum, 4×].
-    static func batchGrid(_ design: Design) -> [Int] {
+    static func batchGrid(_ design: Design, minBatches: Int = 1) -> [Int] {
         let b0 = design.batching.batches
         let minimum = max(1, design.timePoints.count, design.batching.replicates,
                           design.batching.nested.map(\.count).max() ?? 1)
-        let raw = [b0 / 4, b0 / 2, (2 * b0) / 3, b0, (3 * b0) / 2, 2 * b0, 3 * b0, 4 * b0]
+        let floor = minBatches * max(1, design.timePoints.count)
+        let raw = [b0 / 4, b0 / 2, (2 * b0) / 3, b0, (3 * b0) / 2, 2 * b0, 3 * b0, 4 * b0] + (minBatches > 1 ? [floor, 2 * floor] : [])
         var out: [Int] = []
         for b in raw where b >= minimum && !out.contains(b) {
             // Nested levels need batches divisible by their counts.
@@ -111,18 +116,21 @@ public enum Optimizer {
 
     /// Best median power for a budget: cells per perturbation, reads per cell, batches and control
     /// cells. Nil when no grid point is affordable.
+    /// - Parameter minBatches: fewest animals (batches in vitro) each perturbation must be in at
+    ///   each time point (`optimize --min-batches`; MinimumBatches.swift).
     public static func maximizePower(_ design: Design, budget: Double, analyzer: Analyzer,
-                                     progress: ProgressReporter? = nil) throws -> OptimizedDesign? {
+                                     progress: ProgressReporter? = nil, minBatches: Int = 1) throws -> OptimizedDesign? {
         let sqrtK = Double(design.perturbationCount).squareRoot()
         let ratios = [0.5, 1, 2].map { $0 * sqrtK }
-        let batches = batchGrid(design), reads = readGrid(design)
+        let batches = batchGrid(design, minBatches: minBatches), reads = readGrid(design)
         var best: Point?
         var done = 0.0
         let total = Double(batches.count * reads.count * ratios.count)
         func evaluate(_ b: Int, _ r: Double, _ rho: Double) throws -> Point? {
             let n = affordableCells(design, reads: r, batches: b, ratio: rho, budget: budget, analyzer: analyzer)
             guard n >= 1 else { return nil }
-            let d = candidate(design, n: n, reads: r, batches: b, ratio: rho)
+            let d = candidate(design, n: n, reads: r, batches: b, ratio: rho, minBatches: minBatches)
+            guard meetsMinimumBatches(d, minBatches) else { return nil }
             return Point(design: d, evaluation: try analyzer.evaluate(d), ratio: rho)
         }
         for b in batches {
@@ -187,12 +195,12 @@ public enum Optimizer {
     /// - Parameter coarse: a smaller grid (½×, 1×, 2× the batches; 5k, 10k, 20k, 40k and the
     ///   design's reads), as `analyze` uses for its `lowest_cost` answer.
     public static func cheapest(_ design: Design, power: Double, analyzer: Analyzer, layout: LayoutStrategy? = nil,
-                                coarse: Bool = false, progress: ProgressReporter? = nil) throws -> OptimizedDesign? {
+                                coarse: Bool = false, progress: ProgressReporter? = nil, minBatches: Int = 1) throws -> OptimizedDesign? {
         let sqrtK = Double(design.perturbationCount).squareRoot()
         var base = design
         if let layout { base.batching.layout = layout }
         var best: Point?
-        var batches = batchGrid(base), reads = readGrid(base)
+        var batches = batchGrid(base, minBatches: minBatches), reads = readGrid(base)
         if coarse {
             let b0 = base.batching.batches
             batches = batches.filter { $0 == b0 || $0 == b0 / 2 || $0 == 2 * b0 }
@@ -203,13 +211,18 @@ public enum Optimizer {
         for b in batches {
             for r in reads {
                 if progress?.isCancelled == true { throw CancelledError() }
+                guard meetsMinimumBatches(candidate(base, n: 100, reads: r, batches: b, ratio: sqrtK, minBatches: minBatches),
+                                          minBatches) else {
+                    done += 1
+                    continue
+                }
                 let found = try bisect(low: 1, high: 20_000) { n in
-                    try analyzer.evaluate(candidate(base, n: n, reads: r, batches: b, ratio: sqrtK)).medianPower >= power
+                    try analyzer.evaluate(candidate(base, n: n, reads: r, batches: b, ratio: sqrtK, minBatches: minBatches)).medianPower >= power
                 }
                 done += 1
                 progress?.report(done: done, total: total, message: "searching")
                 guard let n = found else { continue }
-                let d = candidate(base, n: n, reads: r, batches: b, ratio: sqrtK)
+                let d = candidate(base, n: n, reads: r, batches: b, ratio: sqrtK, minBatches: minBatches)
                 let e = try analyzer.evaluate(d)
                 if e.cost.cells_loaded > b * base.batching.max_cells_per_batch { continue }
                 let p = Point(design: d, evaluation: e, ratio: sqrtK)
@@ -236,6 +249,9 @@ public enum Optimizer {
         }
         if d.sampling.control_cells != design.sampling.control_cells {
             change.append(FieldChange(path: "sampling.control_cells", value: String(d.sampling.control_cells ?? 0)))
+        }
+        if d.batching.replicates != design.batching.replicates {
+            change.append(FieldChange(path: "batching.replicates", value: String(d.batching.replicates)))
         }
         if d.batching.layout != design.batching.layout {
             change.append(FieldChange(path: "batching.layout", value: d.batching.layout.rawValue))

@@ -218,6 +218,8 @@ public enum DesignValidator {
                   "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cells_per_perturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s")\(d.perturbations.moi > 1 ? " / MOI \(formatCount(d.perturbations.moi))" : "") + \(d.controlCells) controls, at \(Int(d.sampling.qc_pass_fraction * 100))% QC pass), but \(b.batches) batches × \(b.max_cells_per_batch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
         }
 
+        issues += validateCellTypes(loaded)
+
         return issues
     }
 

@@ -65,8 +65,42 @@ public struct SystemSpec: Equatable, Sendable, Codable {
     public var in_vivo = InVivoSpec()
     /// Switches that violate, one at a time, the assumptions published ML methods make.
     public var assumptions = AssumptionSwitches()
+    /// Cell types of the tissue or culture (hepatocytes, Kupffer cells, …) and their fractions;
+    /// empty = one population (CellTypes.swift, docs/cell-types.md).
+    public var cell_types = CellTypesSpec()
 
     public init() {}
+}
+
+/// The cell types cells are labelled with: in vivo screens are analysed per type, and a
+/// perturbation's effective cells in a type are that type's share of its cells.
+public struct CellTypesSpec: Equatable, Sendable, Codable {
+    /// The types, their mean fractions (summing to 1) and optional expression profiles.
+    public var types: [CellTypeSpec] = []
+    /// Dirichlet concentration c of the animal-to-animal (or batch-to-batch) spread of the
+    /// fractions: each animal draws its fractions from Dirichlet(c × fractions), so a type's
+    /// fraction f varies with variance f(1 − f)/(c + 1). Larger is tighter.
+    public var concentration: Double = 100
+
+    public init() {}
+}
+
+/// One cell type: a name, its mean fraction of the cells, and optionally its own expression.
+public struct CellTypeSpec: Equatable, Sendable, Codable {
+    public var name: String
+    /// Mean fraction of all cells that are of this type, in (0, 1].
+    public var fraction: Double
+    /// Expression profile TSV of this type (as `screenplan calibrate` writes; relative to the
+    /// design's folder): its genes' mean UMIs per cell and NB θ. A profile with per-type columns
+    /// (`mean_umis_per_cell:NAME`, from `calibrate --cell-type-column`) gives this type's
+    /// columns when one is named after the type. nil = the design's expression.
+    public var profile: String? = nil
+
+    public init(name: String, fraction: Double, profile: String? = nil) {
+        self.name = name
+        self.fraction = fraction
+        self.profile = profile
+    }
 }
 
 /// Where the network comes from: generated with a seed, or an edge-list file.
@@ -386,6 +420,9 @@ public struct AnalysisSpec: Equatable, Sendable, Codable {
     /// Steady-state loss weights for learnability (λ₀ controls, λ₁ late perturbed).
     public var lambda_control: Double = 1.0
     public var lambda_perturbed: Double = 1.0
+    /// The cell type (`system.cell_types`) the headline figures (median power, solvers,
+    /// optimizer) use; nil = all cells pooled.
+    public var cell_type: String? = nil
 
     public init() {}
 }

@@ -97,7 +97,7 @@ extension Design {
     /// Fields whose values are text even when they look like numbers (a gene named `1e5`).
     private static let textKeys: Set<String> = [
         "name", "description", "currency", "medium", "file", "genes_file", "trigger_medium",
-        "target_genes", "combinations", "expression_profile",
+        "target_genes", "combinations", "expression_profile", "profile", "cell_type",
     ]
 
     /// Rewrites the encoder's exponent-form numbers as shortest round-trip decimals.

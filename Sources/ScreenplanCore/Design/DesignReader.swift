@@ -243,6 +243,23 @@ final class DesignReader {
             a.double("perturbation_ramp_h", &s.assumptions.perturbation_ramp_h, Check.within(0, 100_000))
             a.finish()
         }
+        if let c = f.section("cell_types") { readCellTypes(c, &s.cell_types) }
+        f.finish()
+    }
+
+    private func readCellTypes(_ f: Fields, _ c: inout CellTypesSpec) {
+        f.double("concentration", &c.concentration, Check.within(1e-6, 1e9))
+        if let list = f.sequence("types") {
+            c.types = list.items.enumerated().compactMap { index, node in
+                guard let t = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
+                var type = CellTypeSpec(name: "", fraction: 0)
+                t.string("name", &type.name)
+                t.double("fraction", &type.fraction, Check.fraction)
+                t.optionalString("profile", &type.profile)
+                t.finish()
+                return type
+            }
+        }
         f.finish()
     }
 
@@ -383,6 +400,7 @@ final class DesignReader {
         f.double("expression_threshold", &a.expression_threshold, Check.within(0, 1_000_000))
         f.double("lambda_control", &a.lambda_control, Check.within(0, 1_000_000))
         f.double("lambda_perturbed", &a.lambda_perturbed, Check.within(0, 1_000_000))
+        f.optionalString("cell_type", &a.cell_type)
         f.finish()
     }
 }

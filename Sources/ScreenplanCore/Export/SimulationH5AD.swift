@@ -34,6 +34,7 @@ public enum SimulationH5AD {
             .number("age_h"),
             .categorical("medium", categories: model.mediumNames),
             .categorical("state"),
+            .categorical("cell_type", categories: model.cellTypes.names),
             .boolean("doublet"),
             .number("library_size"),
         ]
@@ -62,6 +63,7 @@ public enum SimulationH5AD {
             "batch": cells.map { batchLabel(model.design, $0.batch) },
             "medium": cells.map(\.medium),
             "state": cells.map(\.state),
+            "cell_type": cells.map(\.cellType),
         ]
         if hasAnimals(model) { categorical["animal"] = cells.map { "animal \($0.animal + 1)" } }
         return H5ADBlock(

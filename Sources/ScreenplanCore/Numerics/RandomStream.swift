@@ -18,7 +18,7 @@ func mix64(_ value: UInt64) -> UInt64 {
 /// Named purposes of randomness; each gets its own family of streams.
 public enum RandomDomain: UInt64, Sendable {
     case network = 1, guides, cellAssignment, dynamics, measurement, batchEffects, libraryLayout,
-        animals, doublets, learning, montecarlo, layout, fates
+        animals, doublets, learning, montecarlo, layout, fates, cellTypes
 }
 
 /// xoshiro256** seeded from a hashed address. Not thread-safe: one stream per unit of work.

@@ -80,7 +80,7 @@ public enum TenXWriter {
         var stateEntries: Int
     }
 
-    static let cellsHeader = "cell\tindex\tbatch\tanimal\ttime_h\tage_h\tmedium\tperturbation\tperturbation_index\tguides\tdetected_guides\tobserved_perturbation\tdoublet\tstate\tlibrary_size\n"
+    static let cellsHeader = "cell\tindex\tbatch\tanimal\ttime_h\tage_h\tmedium\tperturbation\tperturbation_index\tguides\tdetected_guides\tobserved_perturbation\tdoublet\tstate\tlibrary_size\tcell_type\n"
 
     static func encode(_ block: SimulatedBlock, model: SimulationModel) throws -> Encoded {
         let bc = ByteBuffer(capacity: block.cellCount * 20)
@@ -106,7 +106,8 @@ public enum TenXWriter {
             cl.append(name(cell.observedPerturbation)); cl.append(byte: 9)
             cl.append(cell.doublet ? 1 : 0); cl.append(byte: 9)
             cl.append(cell.state); cl.append(byte: 9)
-            cl.append(cell.librarySize); cl.append(byte: 10)
+            cl.append(cell.librarySize); cl.append(byte: 9)
+            cl.append(cell.cellType); cl.append(byte: 10)
         }
         var statesMember: [UInt8]? = nil
         var stateEntries = 0

@@ -65,6 +65,10 @@ public enum HTMLReport {
         let flags = ReportTables.flags(m)
         if !flags.rows.isEmpty { power += "<h3>Flags</h3>" + table(flags) }
         b.append(section("power", "Power", power))
+        if let types = ReportTables.cellTypes(m) {
+            b.append(section("cell-types", "Power per cell type",
+                             "<p>" + SVGPlots.escape(ReportTables.cellTypesCaption(m)) + "</p>" + table(types)))
+        }
 
         var recs = ""
         if a.recommendations.isEmpty { recs = "<p>No changes recommended for this design.</p>" } else {

@@ -78,6 +78,13 @@ public enum MarkdownReport {
             out.append(table(flags))
         }
 
+        if let types = ReportTables.cellTypes(m) {
+            section(&out, "Power per cell type")
+            out.append(ReportTables.cellTypesCaption(m))
+            out.append("")
+            out.append(table(types))
+        }
+
         if let interactions = a.interactions, !interactions.isEmpty {
             section(&out, "Genetic interactions")
             out.append("I = Δ_AB − Δ_A − Δ_B on each gene the network moves (log2), with the standard error and power of its estimate (docs/batching.md §4.1); the five largest per combination.")

@@ -29,6 +29,8 @@ extension ReportModel {
         if !design.perturbations.combinations.isEmpty {
             result.interactions = try GeneticInteractions.compute(design, layout: evaluation.layout)
         }
+        result.cell_types = try CellTypePower.compute(design, layout: evaluation.layout, analyzer: analyzer)
+        result.cell_type = design.analysis.cell_type
         let names = try analyzer.effects(for: design).names
         let layout = evaluation.layout
         let grid = (0..<layout.perturbationCount).map { p in (0..<layout.batchCount).map { layout.cells(p, $0) } }

@@ -18,6 +18,9 @@ extension SimulationModel {
         let gm = measuredGeneCount
         let bf = batchFactor[cell.batch]
         let modelled = min(g, gm)
+        // The cell's type scales its genes' expression shares and sets their θ (CellTypeAssignment).
+        let type = cellTypes.hasProfiles ? cellTypes.type(ofCell: cell.index, batch: cell.batch, seed: seed) : 0
+        let typeFactor = cellTypes.factor[type]
         var total = 0.0
         state.data.withUnsafeBufferPointer { sb in
             let c = sb.baseAddress! + j * g
@@ -36,10 +39,17 @@ extension SimulationModel {
             weights[i] = w
             total += w
         }
+        if let typeFactor {
+            total = 0
+            for i in 0..<gm {
+                weights[i] *= typeFactor[i]
+                total += weights[i]
+            }
+        }
         var library = batchLibrary[cell.batch] * Foundation.exp(m.library_size_sd * rng.zigguratNormal())
         if partnerColumn != nil { library *= options.doubletLibraryRatio }
         let scale = total > 0 ? library * m.capture_efficiency / total : 0
-        let theta = measuredDispersion
+        let theta = cellTypes.dispersion[type] ?? measuredDispersion
         let zeroInflation = m.dropout == .zeroInflation && m.dropout_rate > 0
         var size = 0
         for i in 0..<gm {

@@ -47,6 +47,8 @@ public struct SimulationModel: Sendable {
     let backgroundLevels: [Double]
     /// NB size θ per measured gene: the expression profile's, else `measurement.dispersion`.
     let measuredDispersion: [Double]
+    /// Cell types: fractions per animal (or batch), each cell's type, per-type expression.
+    public let cellTypes: CellTypeAssignment
     /// exp(β_bg) per batch, per measured gene.
     let batchFactor: [[Double]]
     /// Median library size (molecules before capture, times saturation) per batch.
@@ -201,6 +203,9 @@ public struct SimulationModel: Sendable {
         backgroundLevels = background
         measuredDispersion = try ExpressionProfile.dispersions(design, genes: names)
             ?? [Double](repeating: design.measurement.dispersion, count: names.count)
+        cellTypes = try CellTypeAssignment(design: design, seed: seed,
+                                           unitOfBatch: system.regime == .inVivo ? animalOfBatch : Array(0..<batches),
+                                           genes: names, pooledDispersion: measuredDispersion)
         let gm = names.count
 
         // Gene-wise batch effects: the innermost level (τ = batch_effect_sd) plus nested levels.

@@ -129,6 +129,8 @@ public struct CellRecord: Equatable, Sendable {
     public var state: String
     /// UMIs counted in the cell (library size).
     public var librarySize: Int
+    /// Cell type (`system.cell_types`; `all` when the design has none).
+    public var cellType: String = CellTypeAssignment.pooledName
 }
 
 /// One block of simulated cells, as handed to a sink.

@@ -221,7 +221,8 @@ extension SimulationModel {
                 timePointIndex: cell.timePoint, time_h: cell.tSample, age_h: cell.age,
                 medium: mediumName, perturbation: cell.perturbation, guides: allGuides.map(\.name),
                 detectedGuides: detected.map(\.name), observedPerturbation: observed, doublet: cell.doublet,
-                state: label, librarySize: size))
+                state: label, librarySize: size,
+                cellType: cellTypes.names[cellTypes.type(ofCell: cell.index, batch: cell.batch, seed: seed)]))
         }
         stats.measurementSeconds += monotonicSeconds() - m0
         var states: Matrix? = nil

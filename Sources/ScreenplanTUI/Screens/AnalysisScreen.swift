@@ -30,6 +30,7 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     }
     let top = Geometry.recommendationsTop(height: buffer.height)
     let leftWidth = buffer.width >= 120 ? 46 : buffer.width / 2 - 2
+    renderCellTypeLine(analysis, into: &buffer)
 
     // Error budget: share of the median perturbation's variance from each source (the
     // downstream grid takes the whole width).
@@ -290,5 +291,19 @@ func renderDownstreamGrid(_ state: AppState, into buffer: inout Buffer, top: Int
     if legend < bottom {
         buffer.put("columns: cells per perturbation; green: reaches the target; yours highlighted",
                    x: 1, y: legend, role: .dim, maxWidth: buffer.width - 2)
+    }
+}
+
+/// One line under the summary with the median power of each cell type (docs/cell-types.md); the
+/// headline type is marked `*`.
+private func renderCellTypeLine(_ analysis: AnalysisResult?, into buffer: inout Buffer) {
+    guard let types = analysis?.cell_types, !types.isEmpty else { return }
+    var x = 1
+    x += buffer.put(analysis?.cell_type == nil ? "per cell type (headline: all cells) " : "per cell type ", x: x, y: 2, role: .dim)
+    for t in types {
+        let mark = analysis?.cell_type == t.name ? "*" : ""
+        let text = "\(mark)\(t.name) \(fixed(t.median_power, 2))  "
+        guard x + text.count < buffer.width else { break }
+        x += buffer.put(text, x: x, y: 2, role: .normal)
     }
 }

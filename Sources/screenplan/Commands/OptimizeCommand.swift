@@ -20,10 +20,14 @@ struct OptimizeCommand: ParsableCommand {
     @Flag(help: "Print JSON (schema in docs/batching.md).")
     var json = false
 
+    @Option(help: "Fewest animals (in vitro: batches) each perturbation must be in at each time point.")
+    var minBatches: Int = 1
+
     func validate() throws {
         if (budget == nil) == (power == nil) { throw ValidationError("give exactly one of --budget AMOUNT or --power P") }
         if let budget, !(budget > 0 && budget.isFinite) { throw ValidationError("--budget must be a finite amount > 0 (got \(budget))") }
         if let power, !(power > 0 && power < 1) { throw ValidationError("--power must be in (0, 1)") }
+        if minBatches < 1 { throw ValidationError("--min-batches must be a whole number ≥ 1 (got \(minBatches))") }
     }
 
     struct Output: Codable {
@@ -33,6 +37,8 @@ struct OptimizeCommand: ParsableCommand {
         var currency: String
         var current: AnalysisSummary
         var best: OptimizedDesign?
+        /// `--min-batches`: fewest animals (batches) per perturbation and time point.
+        var min_batches: Int = 1
     }
 
     func run() throws {
@@ -44,13 +50,14 @@ struct OptimizeCommand: ParsableCommand {
         let current = try runtime { try analyzer.analyze(d) }
         let best: OptimizedDesign?
         if let budget {
-            best = try runtime { try Optimizer.maximizePower(d, budget: budget, analyzer: analyzer, progress: progress) }
+            best = try runtime { try Optimizer.maximizePower(d, budget: budget, analyzer: analyzer, progress: progress, minBatches: minBatches) }
         } else {
-            best = try runtime { try Optimizer.cheapest(d, power: power!, analyzer: analyzer, progress: progress) }
+            best = try runtime { try Optimizer.cheapest(d, power: power!, analyzer: analyzer, progress: progress, minBatches: minBatches) }
         }
         bar.finish()
         let output = Output(objective: budget != nil ? "max-median-power" : "min-cost", budget: budget,
-                            target_power: power, currency: d.cost.currency, current: current.summary, best: best)
+                            target_power: power, currency: d.cost.currency, current: current.summary, best: best,
+                            min_batches: minBatches)
         if json {
             print(try jsonText(output))
             return
@@ -58,11 +65,13 @@ struct OptimizeCommand: ParsableCommand {
         let cur = d.cost.currency
         print(terminalSafe(d.name) + ": now median power \(String(format: "%.2f", current.summary.median_power)) for \(formatMoney(current.summary.cost, cur))")
         guard let b = best else {
-            print(budget != nil ? "No design fits \(formatMoney(budget!, cur)): even one cell per perturbation costs more."
-                                : "No design in the searched range reaches median power \(power!).")
+            let floor = minBatches > 1 ? " with every perturbation in ≥ \(minBatches) \(d.system.regime == .inVivo ? "animals" : "batches")" : ""
+            print(budget != nil ? "No design\(floor) fits \(formatMoney(budget!, cur))\(minBatches > 1 ? "" : ": even one cell per perturbation costs more")."
+                                : "No design\(floor) in the searched range reaches median power \(power!).")
             throw CommandFailure(message: "no feasible design", code: 1)
         }
-        print(budget != nil ? "Best design for \(formatMoney(budget!, cur)):" : "Cheapest design with median power ≥ \(power!):")
+        let floorNote = minBatches > 1 ? ", every perturbation in ≥ \(minBatches) \(d.system.regime == .inVivo ? "animals" : "batches")" : ""
+        print(budget != nil ? "Best design for \(formatMoney(budget!, cur))\(floorNote):" : "Cheapest design with median power ≥ \(power!)\(floorNote):")
         print(AnalysisText.table(["", "value"], [
             ["cells per perturbation", formatThousands(Double(b.cells_per_perturbation))],
             ["reads per cell", formatThousands(b.reads_per_cell)],

@@ -15,7 +15,10 @@ func tuiEngine() -> Engine {
         analyze: { design in
             let evaluation = try analyzer.evaluate(design)
             last.store(design, evaluation)
-            return evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer))
+            var result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer))
+            result.cell_types = try CellTypePower.compute(design, layout: evaluation.layout, analyzer: analyzer)
+            result.cell_type = design.analysis.cell_type
+            return result
         },
         powerVsCells: { design, cells in
             try analyzer.powerVersusCells(design, cells: cells, layout: nil).map(\.power)
