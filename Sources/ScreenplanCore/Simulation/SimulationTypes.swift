@@ -86,9 +86,18 @@ public struct SimulationOptions: Sendable, Equatable {
     public var stationaryStart: Bool = true
     /// Length of that window in slowest relaxation times 1/λ_min (the start's memory is e^{−10}).
     public var stationaryWindowRelaxations: Double = 10
+    /// The stationary start in vivo too (non-differentiating tissue).
+    public var stationaryStartInVivo: Bool = false
     /// Compute the regulators' production over the nonzeros of W_r when it is sparser than
     /// `SparseRows.densityLimit` (false: always the dense GEMM; same numbers up to rounding).
     public var sparseProduction: Bool = true
+    /// Measured genes (indices into the measured genes) whose counts are drawn; nil draws all.
+    /// The other genes' counts are not drawn one by one: their sum, which the library size needs,
+    /// is one Gamma–Poisson draw with the same mean and variance as the sum of their negative
+    /// binomials. For Monte Carlo, which tests a few genes of thousands (SimulationShortcutTests
+    /// compares library sizes and the counted genes with the full path). A block then holds only
+    /// these genes' counts. Ignored with zero inflation (which acts gene by gene).
+    public var countedGenes: [Int]? = nil
 
     public init() {}
 }

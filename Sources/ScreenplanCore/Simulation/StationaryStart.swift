@@ -51,7 +51,8 @@ extension SimulationModel {
         // In vivo keeps the full path for now: with the shortcut, the in vivo non-differentiating
         // Monte Carlo check (monteCarloAgreesInVivoNonDifferentiating) gave a median variance
         // ratio of 1.14 against 0.9–1.1 with the full path, and the cause is not yet understood.
-        guard options.stationaryStart, system.regime == .inVitro, system.dynamics == .nonDifferentiating,
+        guard options.stationaryStart, system.regime == .inVitro || options.stationaryStartInVivo,
+              system.dynamics == .nonDifferentiating,
               !system.assumptions.bistable_perturbation, !system.assumptions.sample_before_steady_state,
               let rate = slowestRelaxationRate_per_h else { return nil }
         return options.stationaryWindowRelaxations / rate
