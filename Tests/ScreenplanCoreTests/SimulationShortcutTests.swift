@@ -212,7 +212,6 @@ private func sampleDifferences(_ x: [Double], _ y: [Double], _ what: String) -> 
     full.stationaryStart = false
     var short = full
     short.stationaryStart = true
-    short.stationaryStartInVivo = true
     let a = try simulate(loaded, options: full)
     let b = try simulate(loaded, options: short)
     #expect(b.model.stationaryWindow(options: short) != nil)

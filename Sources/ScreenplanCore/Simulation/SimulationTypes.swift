@@ -86,8 +86,6 @@ public struct SimulationOptions: Sendable, Equatable {
     public var stationaryStart: Bool = true
     /// Length of that window in slowest relaxation times 1/λ_min (the start's memory is e^{−10}).
     public var stationaryWindowRelaxations: Double = 10
-    /// The stationary start in vivo too (non-differentiating tissue).
-    public var stationaryStartInVivo: Bool = false
     /// Compute the regulators' production over the nonzeros of W_r when it is sparser than
     /// `SparseRows.densityLimit` (false: always the dense GEMM; same numbers up to rounding).
     public var sparseProduction: Bool = true
