@@ -127,7 +127,7 @@ public enum TenXWriter {
     }
 
     /// Decimal texts of 1…count followed by a separator (`"12 "`), 16 bytes apart, with their
-    /// lengths: a matrix line is then two 16-byte copies and a count, not three divisions loops.
+    /// lengths: a matrix line is then two 16-byte copies and a count, not three loops of divisions.
     /// Values of more than 15 digits do not occur (gene and cell numbers are far below 10¹⁵).
     struct DecimalTexts: Sendable {
         let text: [UInt64]  // two words per value
