@@ -76,8 +76,17 @@ private func ratio(_ d: Design) throws -> MonteCarloResult {
 }
 
 @Test func monteCarloAgreesInVivoNonDifferentiating() throws {
-    let r = try ratio(tinyDesign { inVivo(&$0) })
-    #expect((0.9...1.1).contains(r.median_variance_ratio), "median ratio \(r.median_variance_ratio)")
+    // The mean over two replicate seeds (sampling error ≈ 5%/√2): with the stationary start, one
+    // seed's median ranges over 0.89–1.14 across seeds 1–4 (docs/simulate.md), as the full path's
+    // does over 0.94–1.05, so a single seed sits too close to the ±10% window.
+    let d = tinyDesign { inVivo(&$0) }
+    let ratios = try [UInt64(1), 2].map { seed -> Double in
+        let r = try MonteCarlo.run(design: d, replicates: 60, seed: seed)
+        #expect(r.perturbations.count >= 15)
+        return r.median_variance_ratio
+    }
+    let mean = ratios.reduce(0, +) / 2
+    #expect((0.9...1.1).contains(mean), "median ratios \(ratios)")
 }
 
 @Test func monteCarloAgreesInVivoDifferentiating() throws {

@@ -134,3 +134,88 @@ private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
     }
     #expect(worst < 1e-6, "largest relative difference \(worst)")
 }
+
+/// A screen with many background genes and no library-size spread, so that the library size's
+/// variance is the counts' own (the part the counted-genes shortcut replaces by one draw).
+private func countedGenesDesign(dispersion: Double = 1.5) -> String {
+    """
+    name: counted genes
+    system:
+      genes: 40
+      network: {seed: 8, regulators: 10, mean_in_degree: 2}
+      time_step_h: 1.0
+      intrinsic_noise: 0.3
+    perturbations: {targets: 3, moi: 0.2}
+    protocol:
+      - {medium: growth, perturb: false, duration_h: 12}
+      - {medium: growth, perturb: true, duration_h: 36}
+    sampling: {cells_per_perturbation: 300, control_cells: 600}
+    measurement: {measured_genes: 400, mrna_per_cell: 30000, library_size_sd: 0, dispersion: \(dispersion),
+                  doublet_rate_per_cell: 0.0008}
+    batching: {batches: 2}
+    """
+}
+
+/// Where two samples differ: means (z > 4.5), variances (z of the log ratio > 4.5) and a KS
+/// test at α ≈ 10⁻⁴. Empty when they agree.
+private func sampleDifferences(_ x: [Double], _ y: [Double], _ what: String) -> [String] {
+    let nx = Double(x.count), ny = Double(y.count)
+    let mx = mean(x), my = mean(y), vx = variance(x), vy = variance(y)
+    var problems: [String] = []
+    let z = abs(mx - my) / (vx / nx + vy / ny).squareRoot()
+    if z > 4.5 { problems.append("\(what): means \(mx) and \(my) (z = \(z))") }
+    if vx > 0 && vy > 0 {
+        let zv = abs(Foundation.log(vx / vy)) / (2 / (nx - 1) + 2 / (ny - 1)).squareRoot()
+        if zv > 4.5 { problems.append("\(what): variances \(vx) and \(vy) (z = \(zv))") }
+    }
+    let d = ksStatistic(x, y), critical = 2.15 * ((nx + ny) / (nx * ny)).squareRoot()
+    if d > critical { problems.append("\(what): KS D = \(d) > \(critical)") }
+    return problems
+}
+
+@Test func countedGenesGiveTheFullPathsLibrarySizesAndCounts() throws {
+    let loaded = try loadDesign(countedGenesDesign())
+    var full = SimulationOptions()
+    full.threads = 2
+    var short = full
+    // Modelled genes (regulators and downstream) and background genes.
+    let counted = [0, 3, 12, 35, 41, 200, 399]
+    short.countedGenes = counted
+    let a = try simulate(loaded, options: full, states: false)
+    // The same seed: the same cells and states, measured along the two paths.
+    let b = try simulate(loaded, options: short, states: false)
+    // Only the counted genes are in the shortcut's blocks.
+    #expect(Set(b.blocks.flatMap(\.geneIndices).map(Int.init)).isSubset(of: Set(counted)))
+    #expect(b.summary.entries < a.summary.entries / 20)
+    var problems = sampleDifferences(a.cells.map { Double($0.librarySize) }, b.cells.map { Double($0.librarySize) },
+                                     "library size")
+    let ca = a.counts, cb = b.counts
+    for g in counted {
+        problems += sampleDifferences(ca.map { Double($0[g]) }, cb.map { Double($0[g]) }, "gene \(g)")
+    }
+    #expect(problems.isEmpty, "\(problems)")
+
+    // The comparison sees a library size whose count noise is off by the overdispersion's share:
+    // the full path with θ = 6 instead of 1.5.
+    let c = try simulate(try loadDesign(countedGenesDesign(dispersion: 6)), options: full, states: false)
+    #expect(!sampleDifferences(a.cells.map { Double($0.librarySize) }, c.cells.map { Double($0.librarySize) },
+                               "library size").isEmpty)
+}
+
+@Test func stationaryStartInVivoHasTheDistributionOfTheFullPath() throws {
+    var text = longProtocolDesign()
+    text = text.replacingOccurrences(of: "system:\n", with: "system:\n  regime: in-vivo\n")
+    text = text.replacingOccurrences(of: "batching: {batches: 2}", with: "batching: {batches: 2, unit: animal, layout: per-animal}")
+    let loaded = try loadDesign(text)
+    var full = SimulationOptions()
+    full.threads = 2
+    full.stationaryStart = false
+    var short = full
+    short.stationaryStart = true
+    let a = try simulate(loaded, options: full)
+    let b = try simulate(loaded, options: short)
+    #expect(b.model.stationaryWindow(options: short) != nil)
+    #expect(b.summary.activeCellSteps < 0.9 * a.summary.activeCellSteps)
+    let problems = distributionDifferences(a, b)
+    #expect(problems.isEmpty, "\(problems.count): \(problems.prefix(8))")
+}

@@ -233,20 +233,52 @@ public enum MonteCarlo {
         var isTested = [Bool](repeating: false, count: rowsCount)
         for row in testedRows { isTested[row] = true }
 
-        for r in 0..<max(2, replicates) {
+        // Replicates are simulated `workers` at a time, one worker each (a replicate of a few
+        // blocks cannot keep two workers busy through its set-up and its waves), and tested in
+        // replicate order, so the result does not depend on the thread count. Only the tested
+        // genes' counts are drawn; the rest enter the library size as one draw
+        // (`SimulationOptions.countedGenes`).
+        let workers = max(1, options.threads)
+        let total = max(2, replicates)
+        var replicateOptions = options
+        replicateOptions.countedGenes = slotGene
+        let previousBLASThreads = BLAS.threads
+        BLAS.setThreads(1)
+        defer { BLAS.setThreads(previousBLASThreads) }
+        var pending: [KeptCells] = []
+        var pendingFirst = 0
+        for r in 0..<total {
             if progress?.isCancelled == true { throw CancelledError() }
-            var seeder = RandomStream(seed: seed, domain: .montecarlo, UInt64(r))
-            let repSeed = seeder.next()
-            let simStart = DispatchTime.now().uptimeNanoseconds
-            let model = try Simulator.prepare(design: design, network: network, seed: repSeed, options: options)
-            var kept = KeptCells(slots: slots)
-            _ = try Simulator.run(model: model, options: options, transform: { block in
-                KeptCells(block: block, slots: slots, slotOf: slotTable, highMOI: highMOI,
-                          perturbationIndex: guideIndex, unitOf: unitOf)
-            }, sink: { kept.append($0) })
+            if r - pendingFirst >= pending.count {
+                let simStart = DispatchTime.now().uptimeNanoseconds
+                let batch = min(workers, total - r)
+                var perReplicate = replicateOptions
+                perReplicate.threads = max(1, workers / batch)
+                let batchOptions = perReplicate
+                let results = WaveSlots<KeptCells>(batch)
+                DispatchQueue.concurrentPerform(iterations: batch) { i in
+                    do {
+                        var seeder = RandomStream(seed: seed, domain: .montecarlo, UInt64(r + i))
+                        let repSeed = seeder.next()
+                        let model = try Simulator.prepare(design: design, network: network, seed: repSeed, options: batchOptions)
+                        var kept = KeptCells(slots: slots)
+                        _ = try Simulator.run(model: model, options: batchOptions, transform: { block in
+                            KeptCells(block: block, slots: slots, slotOf: slotTable, highMOI: highMOI,
+                                      perturbationIndex: guideIndex, unitOf: unitOf)
+                        }, sink: { kept.append($0) })
+                        results.values[i] = kept
+                    } catch {
+                        results.errors[i] = error
+                    }
+                }
+                for i in 0..<batch { if let error = results.errors[i] { throw error } }
+                pending = (0..<batch).map { results.values[$0]! }
+                pendingFirst = r
+                simulationSeconds += Double(DispatchTime.now().uptimeNanoseconds - simStart) / 1e9
+            }
+            let kept = pending[r - pendingFirst]
             let members = kept.members(perturbations: k)
             let testStart = DispatchTime.now().uptimeNanoseconds
-            simulationSeconds += Double(testStart - simStart) / 1e9
             defer { testSeconds += Double(DispatchTime.now().uptimeNanoseconds - testStart) / 1e9 }
 
             let timesH = design.timePoints

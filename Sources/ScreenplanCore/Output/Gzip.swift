@@ -77,6 +77,79 @@ public enum Gzip {
     }
 }
 
+/// One gzip member compressed incrementally: text is formatted into a small staging buffer that
+/// stays in cache and is handed to deflate whenever it fills, instead of formatting a block's
+/// whole text (hundreds of MB for 1,024 cells × 2,000 genes) and compressing it afterwards. zlib's
+/// output does not depend on how its input is split between `deflate(Z_NO_FLUSH)` calls, so the
+/// member's bytes are those of `Gzip.member` on the whole text. The z_stream lives at a fixed
+/// address (zlib's state points back to it).
+final class GzipMemberStream {
+    private let stream: UnsafeMutablePointer<z_stream>
+    private var out: UnsafeMutablePointer<UInt8>
+    private var outCapacity: Int
+    private var produced = 0
+    private var finished = false
+
+    /// `expectedOutput`: a guess of the compressed size (the buffer doubles when it is exceeded).
+    init(level: Int32 = 1, expectedOutput: Int) throws {
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        outCapacity = max(4096, expectedOutput)
+        out = .allocate(capacity: outCapacity)
+        let status = deflateInit2_(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+                                   Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else {
+            stream.deallocate(); out.deallocate()
+            throw GzipError(message: "deflateInit2 failed (\(status))")
+        }
+    }
+
+    deinit {
+        deflateEnd(stream)
+        stream.deallocate()
+        out.deallocate()
+    }
+
+    private func run(_ bytes: UnsafePointer<UInt8>?, count: Int, flush: Int32) throws {
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: bytes)
+        stream.pointee.avail_in = uInt(count)
+        while true {
+            if produced == outCapacity {
+                let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: outCapacity * 2)
+                grown.update(from: out, count: produced)
+                out.deallocate()
+                out = grown
+                outCapacity *= 2
+            }
+            stream.pointee.next_out = out + produced
+            stream.pointee.avail_out = uInt(outCapacity - produced)
+            let status = deflate(stream, flush)
+            produced = outCapacity - Int(stream.pointee.avail_out)
+            if flush == Z_FINISH {
+                if status == Z_STREAM_END { return }
+                guard status == Z_OK || status == Z_BUF_ERROR else { throw GzipError(message: "deflate failed (\(status))") }
+            } else {
+                guard status == Z_OK || status == Z_BUF_ERROR else { throw GzipError(message: "deflate failed (\(status))") }
+                if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { return }
+            }
+        }
+    }
+
+    /// Compresses `count` bytes (no flush: deflate keeps what it needs for matching).
+    func compress(_ bytes: UnsafePointer<UInt8>, count: Int) throws {
+        precondition(!finished)
+        if count > 0 { try run(bytes, count: count, flush: Z_NO_FLUSH) }
+    }
+
+    /// Ends the member and returns its bytes.
+    func finish() throws -> [UInt8] {
+        precondition(!finished)
+        finished = true
+        try run(nil, count: 0, flush: Z_FINISH)
+        return Array(UnsafeBufferPointer(start: out, count: produced))
+    }
+}
+
 /// A growable byte buffer with fast decimal formatting, for the text formats. A class holding raw
 /// storage, so appending a digit is a store and a bounds check, not an array append.
 public final class ByteBuffer {

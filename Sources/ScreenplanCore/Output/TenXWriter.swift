@@ -82,13 +82,13 @@ public enum TenXWriter {
 
     static let cellsHeader = "cell\tindex\tbatch\tanimal\ttime_h\tage_h\tmedium\tperturbation\tperturbation_index\tguides\tdetected_guides\tobserved_perturbation\tdoublet\tstate\tlibrary_size\tcell_type\n"
 
-    static func encode(_ block: SimulatedBlock, model: SimulationModel) throws -> Encoded {
+    static func encode(_ block: SimulatedBlock, model: SimulationModel, genes: DecimalTexts? = nil) throws -> Encoded {
         let bc = ByteBuffer(capacity: block.cellCount * 20)
         let cl = ByteBuffer(capacity: block.cellCount * 120)
         func name(_ p: Int) -> String {
             p >= 0 ? model.perturbations[p].name : (p == -1 ? "control" : (p == CellRecord.unassigned ? "unassigned" : "ambiguous"))
         }
-        let matrixText = formatEntries(block)
+        let matrixMember = try compressedEntries(block, genes: genes ?? DecimalTexts(count: model.measuredGeneCount))
         for cell in block.cells {
             bc.append(cell.barcode)
             bc.append(byte: 10)
@@ -123,45 +123,104 @@ public enum TenXWriter {
             }
             statesMember = try Gzip.member(s)
         }
-        let matrixMember = try matrixText.withUnsafeBufferPointer { try Gzip.member($0) }
         return Encoded(matrix: matrixMember, barcodes: try Gzip.member(bc), cells: cl.bytes,
                        states: statesMember, stateEntries: stateEntries)
     }
 
-    /// The Matrix Market lines `gene cell count` of a block (1-based), formatted with a raw cursor
-    /// into storage sized for the widest possible line.
-    static func formatEntries(_ block: SimulatedBlock) -> [UInt8] {
-        let widest = 3 * 11 + 3
-        var out = [UInt8](repeating: 0, count: max(1, block.entryCount * widest))
-        let used: Int = out.withUnsafeMutableBufferPointer { ob in
-            var p = ob.baseAddress!
-            @inline(__always) func put(_ value: Int) {
-                var v = value, digits = 1
-                var t = v / 10
-                while t > 0 { digits += 1; t /= 10 }
-                var q = p + digits - 1
-                repeat { q.pointee = UInt8(48 + v % 10); v /= 10; q -= 1 } while v > 0
-                p += digits
+    /// Decimal texts of 1…count followed by a separator (`"12 "`), 16 bytes apart, with their
+    /// lengths: a matrix line is then two 16-byte copies and a count, not three loops of divisions.
+    /// Values of more than 15 digits do not occur (gene and cell numbers are far below 10¹⁵).
+    struct DecimalTexts: Sendable {
+        let text: [UInt64]  // two words per value
+        let length: [UInt8]
+
+        init(count: Int, first: Int = 1, separator: UInt8 = 32) {
+            var text = [UInt64](repeating: 0, count: 2 * max(0, count))
+            var length = [UInt8](repeating: 0, count: max(0, count))
+            text.withUnsafeMutableBytes { raw in
+                let bytes = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                for i in 0..<count {
+                    var digits = [UInt8](String(first + i).utf8)
+                    digits.append(separator)
+                    precondition(digits.count <= 16)
+                    for (k, d) in digits.enumerated() { bytes[16 * i + k] = d }
+                    length[i] = UInt8(digits.count)
+                }
             }
-            block.geneIndices.withUnsafeBufferPointer { gi in
-                block.counts.withUnsafeBufferPointer { ct in
-                    for (j, cell) in block.cells.enumerated() {
-                        let col = cell.index + 1
-                        for e in block.offsets[j]..<block.offsets[j + 1] {
-                            put(Int(gi[e]) + 1)
-                            p.pointee = 32; p += 1
-                            put(col)
-                            p.pointee = 32; p += 1
-                            put(Int(ct[e]))
-                            p.pointee = 10; p += 1
+            self.text = text
+            self.length = length
+        }
+    }
+
+    /// Bytes of staging text handed to deflate at a time (stays in L2 with deflate's window).
+    static let stagingBytes = 1 << 17
+
+    /// The block's Matrix Market lines `gene cell count` (1-based), as one gzip member. Each line
+    /// is formatted into a small staging buffer that deflate consumes as it fills, so the text of
+    /// a block is never materialised; the bytes are those of compressing the whole text at once.
+    /// `genes` holds the texts of the gene numbers 1…G.
+    static func compressedEntries(_ block: SimulatedBlock, genes: DecimalTexts) throws -> [UInt8] {
+        let gz = try GzipMemberStream(level: 1, expectedOutput: block.entryCount * 4 + 1024)
+        let slack = 64
+        let staging = UnsafeMutablePointer<UInt8>.allocate(capacity: stagingBytes + slack)
+        defer { staging.deallocate() }
+        let limit = staging + stagingBytes
+        var p = staging
+        // Cell numbers of the block: the column text once per cell (" 1025 " minus the leading space).
+        var cellText = (UInt64(0), UInt64(0))
+        var cellLength = 0
+        try genes.text.withUnsafeBufferPointer { gt in
+            try genes.length.withUnsafeBufferPointer { gl in
+                try block.geneIndices.withUnsafeBufferPointer { gi in
+                    try block.counts.withUnsafeBufferPointer { ct in
+                        for (j, cell) in block.cells.enumerated() {
+                            let e0 = block.offsets[j], e1 = block.offsets[j + 1]
+                            guard e1 > e0 else { continue }
+                            withUnsafeMutableBytes(of: &cellText) { raw in
+                                let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                                var v = cell.index + 1, digits = 1
+                                var t = v / 10
+                                while t > 0 { digits += 1; t /= 10 }
+                                for k in stride(from: digits - 1, through: 0, by: -1) { b[k] = UInt8(48 + v % 10); v /= 10 }
+                                b[digits] = 32
+                                cellLength = digits + 1
+                            }
+                            for e in e0..<e1 {
+                                if p >= limit {
+                                    try gz.compress(staging, count: p - staging)
+                                    p = staging
+                                }
+                                let g = Int(gi[e])
+                                let raw = UnsafeMutableRawPointer(p)
+                                raw.storeBytes(of: gt[2 * g], as: UInt64.self)
+                                raw.storeBytes(of: gt[2 * g + 1], toByteOffset: 8, as: UInt64.self)
+                                p += Int(gl[g])
+                                let rawCell = UnsafeMutableRawPointer(p)
+                                rawCell.storeBytes(of: cellText.0, as: UInt64.self)
+                                rawCell.storeBytes(of: cellText.1, toByteOffset: 8, as: UInt64.self)
+                                p += cellLength
+                                var v = Int(ct[e])
+                                if v < 10 {
+                                    p[0] = UInt8(48 + v); p[1] = 10; p += 2
+                                } else if v < 100 {
+                                    p[0] = UInt8(48 + v / 10); p[1] = UInt8(48 + v % 10); p[2] = 10; p += 3
+                                } else {
+                                    var digits = 1
+                                    var t = v / 10
+                                    while t > 0 { digits += 1; t /= 10 }
+                                    var q = p + digits - 1
+                                    repeat { q.pointee = UInt8(48 + v % 10); v /= 10; q -= 1 } while v > 0
+                                    p[digits] = 10
+                                    p += digits + 1
+                                }
+                            }
                         }
                     }
                 }
             }
-            return p - ob.baseAddress!
         }
-        out.removeLast(out.count - used)
-        return out
+        try gz.compress(staging, count: p - staging)
+        return try gz.finish()
     }
 
     /// Simulates and writes a run (or one shard of it) into `directory`.
@@ -197,8 +256,9 @@ public enum TenXWriter {
             try statesFile!.write([UInt8](repeating: 0, count: statesHeaderLength))
         }
         var stateEntries = 0
+        let geneTexts = DecimalTexts(count: g)
         let summary = try Simulator.run(model: model, shard: shard, options: options, progress: progress,
-                                        transform: { try encode($0, model: model) }) { encoded in
+                                        transform: { try encode($0, model: model, genes: geneTexts) }) { encoded in
             try matrix.write(encoded.matrix)
             try barcodes.write(encoded.barcodes)
             try cellsFile.write(encoded.cells)

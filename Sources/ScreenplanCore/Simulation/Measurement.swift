@@ -11,8 +11,13 @@ import Foundation
 
 extension SimulationModel {
     /// Counts of one real cell, appended to the CSR arrays; returns the library size.
+    ///
+    /// `counted`: when given, only the measured genes it marks get counts (see
+    /// `SimulationOptions.countedGenes`); the other genes' sum enters the library size as one
+    /// negative-binomial draw with the sum's mean and variance.
     func measure(cell: CellSetup, state: Matrix, column j: Int, partnerColumn: Int?, options: SimulationOptions,
-                 rng: inout RandomStream, weights: inout [Double], geneIndices: inout [Int32], counts: inout [Int32]) -> Int {
+                 rng: inout RandomStream, weights: inout [Double], geneIndices: inout [Int32], counts: inout [Int32],
+                 counted: UnsafePointer<Bool>? = nil) -> Int {
         let m = design.measurement
         let g = geneCount
         let gm = measuredGeneCount
@@ -52,9 +57,18 @@ extension SimulationModel {
         let theta = cellTypes.dispersion[type] ?? measuredDispersion
         let zeroInflation = m.dropout == .zeroInflation && m.dropout_rate > 0
         var size = 0
+        // Zero inflation acts gene by gene, so a zero-inflated measurement draws every gene.
+        let counted = zeroInflation ? nil : counted
+        var restMean = 0.0, restExcessVariance = 0.0
         for i in 0..<gm {
             let lambda = weights[i] * scale
             if lambda <= 0 { continue }
+            if let counted, !counted[i] {
+                // NB(λ, θ): variance λ + λ²/θ; the sum of independent ones adds both parts.
+                restMean += lambda
+                if theta[i].isFinite { restExcessVariance += lambda * lambda / theta[i] }
+                continue
+            }
             var y = rng.fastNegativeBinomial(mean: lambda, size: theta[i])
             if y > 0 && zeroInflation && rng.uniform() < m.dropout_rate * Foundation.exp(-lambda / m.dropout_midpoint) { y = 0 }
             if y > 0 {
@@ -62,6 +76,12 @@ extension SimulationModel {
                 counts.append(Int32(clamping: y))
                 size += y
             }
+        }
+        if restMean > 0 {
+            // Gamma–Poisson with the sum's mean and variance (Poisson when no gene is overdispersed,
+            // which is then exact: a sum of Poissons is Poisson).
+            size += rng.fastNegativeBinomial(mean: restMean,
+                                             size: restExcessVariance > 0 ? restMean * restMean / restExcessVariance : .infinity)
         }
         return size
     }

@@ -92,6 +92,13 @@ public struct SimulationOptions: Sendable, Equatable {
     /// Progress and cancellation inside blocks (SimulationProgress.swift); set by `Simulator.run`
     /// when it is given a progress reporter. Not a setting: results never depend on it.
     public var monitor: SimulationMonitor? = nil
+    /// Measured genes (indices into the measured genes) whose counts are drawn; nil draws all.
+    /// The other genes' counts are not drawn one by one: their sum, which the library size needs,
+    /// is one Gamma–Poisson draw with the same mean and variance as the sum of their negative
+    /// binomials. For Monte Carlo, which tests a few genes of thousands (SimulationShortcutTests
+    /// compares library sizes and the counted genes with the full path). A block then holds only
+    /// these genes' counts. Ignored with zero inflation (which acts gene by gene).
+    public var countedGenes: [Int]? = nil
 
     public init() {}
 }

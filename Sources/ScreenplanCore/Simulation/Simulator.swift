@@ -196,10 +196,17 @@ extension SimulationModel {
         var offsets = [0]
         offsets.reserveCapacity(n + 1)
         var geneIndices: [Int32] = [], counts: [Int32] = []
-        geneIndices.reserveCapacity(n * measuredGeneCount / 2)
-        counts.reserveCapacity(n * measuredGeneCount / 2)
+        let countedGenes = options.countedGenes.map { min($0.count, measuredGeneCount) } ?? measuredGeneCount
+        geneIndices.reserveCapacity(n * countedGenes / 2)
+        counts.reserveCapacity(n * countedGenes / 2)
         var weights = [Double](repeating: 0, count: measuredGeneCount)
         let q = design.measurement.guide_capture
+        var countedMask: [Bool]? = nil
+        if let genes = options.countedGenes {
+            var mask = [Bool](repeating: false, count: measuredGeneCount)
+            for g in genes where g >= 0 && g < measuredGeneCount { mask[g] = true }
+            countedMask = mask
+        }
         for j in 0..<n {
             if options.monitor?.isCancelled == true { break }
             let cell = cells[j]
@@ -210,8 +217,10 @@ extension SimulationModel {
             let perts = Set(detected.map(\.perturbation).filter { $0 >= 0 })
             // No guide detected: unassigned (not a control); only non-targeting guides: control.
             let observed = perts.isEmpty ? (detected.isEmpty ? CellRecord.unassigned : -1) : (perts.count == 1 ? perts.first! : -2)
-            let size = measure(cell: cell, state: state, column: j, partnerColumn: partnerColumn[j], options: options,
-                               rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts)
+            let size = countedMask.withUnsafeBufferPointerOrNil { mask in
+                measure(cell: cell, state: state, column: j, partnerColumn: partnerColumn[j], options: options,
+                        rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts, counted: mask)
+            }
             offsets.append(counts.count)
             let label = state.data.withUnsafeBufferPointer { stateLabel($0.baseAddress! + j * geneCount, perturbation: cell.perturbation) }
             let mediumName = mediumNames[cell.frozenMedium ? startMedium : medium(at: cell.tSample)]
@@ -231,5 +240,15 @@ extension SimulationModel {
         }
         return (SimulatedBlock(index: b, cells: records, offsets: offsets, geneIndices: geneIndices, counts: counts,
                                states: states), stats)
+    }
+}
+
+extension Optional where Wrapped == [Bool] {
+    /// The array's base address, or nil for nil.
+    func withUnsafeBufferPointerOrNil<R>(_ body: (UnsafePointer<Bool>?) throws -> R) rethrows -> R {
+        switch self {
+        case .some(let array): return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
+        case .none: return try body(nil)
+        }
     }
 }
