@@ -1,7 +1,7 @@
 """The fast subset of the engine validation (engine_validation.py; `make validate` runs all of it):
 predicted power against the rejection rate of scanpy's wilcoxon and t-test and of pysceptre on
-screenplan's simulated counts of a small in vitro design (40 perturbations, 2 seeds), and uniform
-p-values on truth-null genes.
+screenplan's simulated counts of a small in vitro design (40 perturbations, 2 seeds), of pysceptre on
+the high-MOI design (complement controls, 2 seeds), and uniform p-values on truth-null genes.
 
 With 80 target tests a bin of width 0.1 holds too few tests for the 0.05 per-bin target (that is
 the full table's job), so the check here pools the tests into two halves of predicted power and
@@ -13,18 +13,24 @@ import pytest
 import engine_validation as ev
 
 ENGINES = ["wilcoxon", "t-test", "pysceptre"]
+# (regime, engine): the in vitro design with every engine, and the high-MOI design (complement
+# controls) with pysceptre, where the simulator once sampled MOI times the analysis's cells.
+CASES = [("in-vitro", e) for e in ENGINES] + [("high-moi", "pysceptre")]
 
 
 @pytest.fixture(scope="module")
 def results(screenplan):
     # The `screenplan` fixture fails early when no binary is built.
-    return {r["engine"]: r for r in ev.validate(["in-vitro"], ENGINES, seeds=2, log=lambda m: None,
-                                                 keep_records=True)}
+    out = {("in-vitro", r["engine"]): r for r in ev.validate(["in-vitro"], ENGINES, seeds=2, log=lambda m: None,
+                                                             keep_records=True)}
+    out.update({("high-moi", r["engine"]): r for r in ev.validate(["high-moi"], ["pysceptre"], seeds=2,
+                                                                  log=lambda m: None, keep_records=True)})
+    return out
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_predicted_power_matches_the_engine(results, engine):
-    r = results[engine]
+@pytest.mark.parametrize("regime,engine", CASES)
+def test_predicted_power_matches_the_engine(results, regime, engine):
+    r = results[(regime, engine)]
     assert r["tests"] >= 60, "too few perturbations tested: %d" % r["tests"]
     predicted = np.array([p for p, _ in r["records"]])
     rejected = np.array([x for _, x in r["records"]], dtype=float)
@@ -38,8 +44,8 @@ def test_predicted_power_matches_the_engine(results, engine):
             % (engine, name, predicted[sel].mean(), rejected[sel].mean(), sel.sum(), se, ev.markdown([r])))
 
 
-@pytest.mark.parametrize("engine", ENGINES)
-def test_engine_p_values_are_uniform_on_truth_null_genes(results, engine):
-    r = results[engine]
+@pytest.mark.parametrize("regime,engine", CASES)
+def test_engine_p_values_are_uniform_on_truth_null_genes(results, regime, engine):
+    r = results[(regime, engine)]
     assert r["null_tests"] >= 200
     assert r["ks_p"] > 0.01, ev.markdown([r])

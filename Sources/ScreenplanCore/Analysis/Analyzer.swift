@@ -244,6 +244,7 @@ public final class Analyzer: @unchecked Sendable {
         var testableUMIs: [Double] = []
         var guideVarianceByResponse: [Double: Double] = [:]
         var timingByResponse: [Double: Double] = [:]
+        var offsetsByResponse: [Double: [Double]] = [:]
         for (t, slice) in effects.slices.enumerated() {
             let weights = ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI)
             let contrasts = test == .pseudobulk ? []
@@ -294,6 +295,9 @@ public final class Analyzer: @unchecked Sendable {
                 var targetTest = (effect: 0.0, variance: Double.infinity, spread: 0.0)
                 var targetNull = Double.infinity
                 var targetSkew = 0.0
+                // How the test's mean statistic bends with the target's effect (Normal.power(…curvature:)):
+                // the GLM score is linear in F − 1; the scanpy tests are measured at δ/2 and δ.
+                var targetCurvature = test == .glm ? 1.0 : 0.0
                 var nullSDs: [Double] = []
                 var nullSkews: [Double] = []
                 var observedTarget = 0.0
@@ -306,6 +310,9 @@ public final class Analyzer: @unchecked Sendable {
                     guideVarianceByResponse[rMean] = guideModel.logVariance(response: rMean)
                 }
                 let targetGuideVariance = guideVarianceByResponse[rMean]!
+                if offsetsByResponse[rMean] == nil {
+                    offsetsByResponse[rMean] = guideModel.log2Offsets(response: rMean, variance: targetGuideVariance)
+                }
                 var targetElasticity = 0.0
                 let rVar = slice.responseVariance.isEmpty ? 0 : slice.responseVariance[p]
                 for (j, gene32) in gs.enumerated() {
@@ -421,9 +428,29 @@ public final class Analyzer: @unchecked Sendable {
                                                            np: cc.perturbed * assigned, n0: cc.controls * controlAssigned,
                                                            librarySD: m.library_size_sd, scale: normScale)
                             testEffect = r.effect
+                            if j == 0 && abs(observed) >= 0.1 {
+                                var half = gp
+                                half.mean *= Foundation.exp2(-observed / 2)
+                                let np = cc.perturbed * assigned, n0 = cc.controls * controlAssigned
+                                let zFull = TestModels.standardisedStatistic(test, perturbed: gp, control: g0, np: np, n0: n0,
+                                                                             librarySD: m.library_size_sd, scale: normScale).z
+                                let zHalf = TestModels.standardisedStatistic(test, perturbed: half, control: g0, np: np, n0: n0,
+                                                                             librarySD: m.library_size_sd, scale: normScale).z
+                                targetCurvature = zFull != 0 ? Normal.curvature(effect: observed, halfRatio: zHalf / zFull) : 0
+                            }
                             c.perturbedCells = r.variance * r.perturbedShare
                             c.controlCells = r.variance * (1 - r.perturbedShare)
                             c.confounding = cc.pooledShift * normalisation / ln2sq
+                            if test == .tTest {
+                                // Welch's statistic is compared with Student t (Welch–Satterthwaite df),
+                                // not the normal: its critical value is t_df/z times wider.
+                                let np = cc.perturbed * assigned, n0 = cc.controls * controlAssigned
+                                let sp = r.perturbedShare
+                                let df = 1 / (sp * sp / max(1, np - 1) + (1 - sp) * (1 - sp) / max(1, n0 - 1))
+                                let zc = Normal.quantile(1 - design.analysis.alpha / 2)
+                                let ratio = Normal.studentQuantileRatio(z: zc, df: df)
+                                testNullVariance = r.variance * ratio * ratio
+                            }
                         }
                         testVariance = c.perturbedCells + c.controlCells
                         spreadVariance = c.guides + c.interaction + c.confounding + c.timeMismatch
@@ -451,7 +478,9 @@ public final class Analyzer: @unchecked Sendable {
                     }
                 }
                 let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, spreads: spreads, nullSDs: nullSDs,
-                                                        nullSkews: nullSkews,
+                                                        nullSkews: nullSkews, targetCurvature: targetCurvature,
+                                                        targetGuideOffsets: offsetsByResponse[rMean] ?? [],
+                                                        targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
                                                         testable: testable,
                                                         alpha: design.analysis.alpha,
                                                         method: design.analysis.multiple_testing)

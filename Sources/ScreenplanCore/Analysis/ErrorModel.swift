@@ -256,6 +256,26 @@ public struct GuideVariation: Equatable, Sendable {
         return full > 0 ? meanLogVariance * sampleVariance(r) / full : 0
     }
 
+    /// The guide term of a target as 64 equally likely draws (log2): quantile midpoints of
+    /// log2(1 + (κ̄ − 1)·r) − log2(1 + (κ_mean − 1)·r) over the library sample, scaled to
+    /// standard deviation √`variance`/ln 2 (the model's guide variance at this response, natural
+    /// log²) and keeping the sample's mean (log κ̄ sits below log κ_mean: Jensen). Empty when
+    /// guides do not vary or there is no sample (knockouts: the normal spread is used).
+    public func log2Offsets(response r: Double, variance: Double) -> [Double] {
+        guard !librarySamples.isEmpty, variance > 0 else { return [] }
+        let center = Foundation.log2(max(1 + (Foundation.exp2(log2MeanKappa) - 1) * r, 1e-12))
+        let values = librarySamples.map { Foundation.log2(max(1 + ($0 - 1) * r, 1e-12)) - center }.sorted()
+        let n = Double(values.count)
+        let mean = values.reduce(0, +) / n
+        let sd = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        guard sd > 0 else { return [] }
+        let scale = variance.squareRoot() / M_LN2 / sd
+        return (0..<64).map { i in
+            let v = values[min(values.count - 1, Int((Double(i) + 0.5) / 64 * n))]
+            return mean + (v - mean) * scale
+        }
+    }
+
     /// Per-cell CV² from response timing for the target: a cell's fold is 1 + (κ − 1)·r, so over
     /// cells Var/mean² = (κ − 1)²·Var(r)/(1 + (κ − 1)·r̄)², which grows steeply for strong guides
     /// (a few unresponded cells dominate a strongly knocked-down pseudo-bulk); averaged over the

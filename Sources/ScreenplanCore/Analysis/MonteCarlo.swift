@@ -112,7 +112,11 @@ public enum MonteCarlo {
     /// layout unit per (batch, time point) and models the shared batch effect as an outer nested
     /// level with the batch's τ (the innermost unit gets τ = 0).
     public static func layout(for design: Design) -> (layout: Layout, design: Design) {
-        let plan = SimulationPlan(design: design)
+        let simulated = SimulationPlan(design: design)
+        // At high MOI the analysis counts the cells carrying each guide, not the plan's rows.
+        let plan = (counts: simulated.counts.map { SimulationPlan.guideCells($0, moi: design.perturbations.moi) },
+                    perturbationCount: simulated.perturbationCount, batchCount: simulated.batchCount,
+                    timePoints: simulated.timePoints)
         let k = plan.perturbationCount, b = plan.batchCount, times = plan.timePoints.count
         let outer = Layout.nestedUnits(design, batches: b)
         if times == 1 {

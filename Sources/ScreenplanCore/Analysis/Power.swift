@@ -75,6 +75,71 @@ public enum Normal {
         let far = (a + zsOpposite) / tau
         return far > 8 ? cdf((a - zsSame) / tau) : cdf((a - zsSame) / tau) + cdf(-far)
     }
+
+    /// Standard normal quantiles at the midpoints of 64 equal-probability slices: the nodes of
+    /// `power(effect:…curvature:)`'s average over the spread (each slice weighs 1/64, so a step
+    /// in the integrand costs at most 1/128 of power).
+    static let spreadNodes: [Double] = (0..<64).map { quantile((Double($0) + 0.5) / 64) }
+
+    /// `power` when the test's statistic is not linear in the log2 effect: its mean at a library
+    /// effect δ' is proportional to h(δ') = (2^{κδ'} − 1)/κ (κ = `curvature`; κ = 0 is linear in
+    /// log2, κ = 1 is linear in the fold F − 1, the GLM score's E U = (F − 1)·I). The test noise
+    /// (`sd`, `nullSD`, `nullSkewness`) is the one at δ, the spread u ~ N(0, s²) is on the log2
+    /// scale (guides act multiplicatively), and power = E_u power(δ·h(δ + u)/h(δ), s = 0),
+    /// averaged over `spreadNodes`. The linear form (the secant δ/σ through 0, κ = 0) under-states
+    /// a concave statistic's power for weaker draws of the spread and over-states it for
+    /// stronger ones; for a knockdown's saturating score the first wins (docs/batching.md, 2.6).
+    ///
+    /// `offsets` (when not empty) replace the normal spread by equally likely draws of it (log2;
+    /// the guide library's own distribution, `GuideVariation.log2Offsets`: skewed, with the
+    /// Jensen shift of log κ̄), and `spread` is then the normal rest (batch shifts), added to the
+    /// test noise as in `power`.
+    public static func power(effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
+                             nullSkewness: Double, curvature kappa: Double, offsets: [Double] = []) -> Double {
+        let linear = kappa == 0 || !kappa.isFinite
+        guard (spread > 0 && !linear) || !offsets.isEmpty, abs(effect) > 1e-9 else {
+            return power(effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
+        }
+        func h(_ x: Double) -> Double { linear ? x : Foundation.expm1(kappa * x * M_LN2) / kappa }
+        let h0 = h(effect)
+        guard h0 != 0, h0.isFinite else {
+            return power(effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
+        }
+        var sum = 0.0
+        if offsets.isEmpty {
+            for x in spreadNodes {
+                let e = effect * h(effect + spread * x) / h0
+                sum += power(effect: e, sd: sd, critical: z, spread: 0, nullSD: nullSD, nullSkewness: nullSkewness)
+            }
+            return sum / Double(spreadNodes.count)
+        }
+        for o in offsets {
+            let e = effect * h(effect + o) / h0
+            sum += power(effect: e, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
+        }
+        return sum / Double(offsets.count)
+    }
+
+    /// t_df(p)/z for the normal quantile z = Φ⁻¹(p): the Cornish–Fisher (Fisher 1925) expansion
+    /// of Student's quantile, t ≈ z + (z³ + z)/4ν + (5z⁵ + 16z³ + 3z)/96ν² + (3z⁷ + 19z⁵ + 17z³ − 15z)/384ν³
+    /// (ν ≥ 3: within 0.5% at z = 3.3, the α = 0.001 critical value; 1 for ν = ∞).
+    public static func studentQuantileRatio(z: Double, df nu: Double) -> Double {
+        guard nu.isFinite, nu > 0, z > 0 else { return 1 }
+        let v = max(3, nu), z2 = z * z
+        let t = z + (z2 * z + z) / (4 * v) + (5 * z2 * z2 * z + 16 * z2 * z + 3 * z) / (96 * v * v)
+            + (3 * z2 * z2 * z2 * z + 19 * z2 * z2 * z + 17 * z2 * z - 15 * z) / (384 * v * v * v)
+        return t / z
+    }
+
+    /// The curvature κ of `power(effect:…curvature:)` for which h(δ/2)/h(δ) = `halfRatio`, the
+    /// ratio of a test's mean statistic at half the effect to that at the effect: with
+    /// y = 2^{κδ/2}, h(δ/2)/h(δ) = 1/(1 + y), so κ = 2·log2(1/r − 1)/δ (0 when r = ½, linear).
+    /// Clamped to [−4, 4].
+    public static func curvature(effect delta: Double, halfRatio r: Double) -> Double {
+        guard abs(delta) > 1e-9, r > 0, r < 1, r.isFinite else { return 0 }
+        let k = 2 * Foundation.log2(1 / r - 1) / delta
+        return k.isFinite ? max(-4, min(4, k)) : 0
+    }
 }
 
 /// Per-test levels under multiple testing over the testable genes of one perturbation.
@@ -86,9 +151,12 @@ public enum MultipleTestingLevel {
     ///   t = α·R/m, where R is the number of rejections; with R replaced by its expectation
     ///   R(t) = Σ_affected power_g(t) + (m − m₁)·t, t is the fixed point of t = α·max(1, R(t))/m,
     ///   found by iterating from the Bonferroni level (monotone, so it converges upwards).
-    /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes.
+    /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes;
+    ///   `targetCurvature` the test's κ for gene 0, the target (`Normal.power(…curvature:)`), with
+    ///   its guide spread as draws `targetGuideOffsets` (log2) and the rest `targetOtherSpread`.
     public static func solve(effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
-                             nullSkews: [Double]? = nil,
+                             nullSkews: [Double]? = nil, targetCurvature: Double = 0,
+                             targetGuideOffsets: [Double] = [], targetOtherSpread: Double = 0,
                              testable m: Int, alpha: Double, method: MultipleTesting) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
         var t: Double
@@ -102,6 +170,13 @@ public enum MultipleTestingLevel {
             for i in 0..<effects.count {
                 out[i] = Normal.power(effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0,
                                       nullSD: nullSDs?[i], nullSkewness: nullSkews?[i] ?? 0)
+            }
+            // The target (gene 0) with the test's curvature over its spread.
+            if (targetCurvature != 0 || !targetGuideOffsets.isEmpty) && !effects.isEmpty {
+                let rest = targetGuideOffsets.isEmpty ? (spreads?[0] ?? 0) : targetOtherSpread
+                out[0] = Normal.power(effect: effects[0], sd: sds[0], critical: z, spread: rest,
+                                      nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, curvature: targetCurvature,
+                                      offsets: targetGuideOffsets)
             }
             return out
         }

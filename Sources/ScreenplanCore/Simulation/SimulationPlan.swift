@@ -46,7 +46,43 @@ extension SimulationPlan {
                 for p in 0..<k { counts[p][batch] = Int((Double(counts[p][batch]) * factor).rounded()) }
             }
         }
+        // High MOI: the layout's cells of p are cell–guide slots (CellBudget: recovered cells =
+        // slots/MOI + controls). A cell of row p carries p's guide plus Poisson(moi − 1) guides
+        // of the library, so each row holds slots/MOI cells and p's guide still reaches about
+        // its slots (own row + other rows' extra guides). Rounded with the remainder carried over
+        // the perturbations (started at a batch-dependent row), so batch totals are exact.
+        let moi = design.perturbations.moi
+        if moi > 1 && k > 0 {
+            for batch in 0..<b {
+                var carry = 0.0
+                for step in 0..<k {
+                    let p = (step + batch * 7) % k
+                    let x = Double(counts[p][batch]) / moi + carry
+                    let n = Int(x.rounded(.down) + (x - x.rounded(.down) >= 0.5 ? 1 : 0))
+                    carry = x - Double(n)
+                    counts[p][batch] = max(0, n)
+                }
+            }
+        }
         return counts
+    }
+
+    /// The cells that carry each perturbation's guide (rows 0..<K; row K, the controls, as is) for
+    /// one time point's plan counts: at MOI > 1 a row's own cells plus the expected share of the
+    /// batch's Poisson(moi − 1) extra guides, c_pb + (moi − 1)·Σ_q c_qb/K, rounded. This is the
+    /// analysis's layout of a plan (cell–guide slots, as `Layout.make` counts them); at MOI ≤ 1 the
+    /// counts themselves.
+    public static func guideCells(_ counts: [[Int]], moi: Double) -> [[Int]] {
+        let k = counts.count - 1
+        guard moi > 1, k > 0 else { return counts }
+        var out = counts
+        for batch in 0..<(counts.first?.count ?? 0) {
+            var primary = 0
+            for p in 0..<k { primary += counts[p][batch] }
+            let extra = (moi - 1) * Double(primary) / Double(k)
+            for p in 0..<k { out[p][batch] = Int((Double(counts[p][batch]) + extra).rounded()) }
+        }
+        return out
     }
 }
 
