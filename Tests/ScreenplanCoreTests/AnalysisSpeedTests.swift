@@ -92,3 +92,19 @@ func cachedEvaluationsEqualFreshOnes(test: DifferentialTest) throws {
     cache.store(3, "c")              // evicts 2
     #expect(cache.value(2) == nil && cache.value(1) == "a" && cache.value(3) == "c" && cache.count == 2)
 }
+
+@Test func chunkedYAMLOfLongListsIsTheWholeEncoding() throws {
+    // Names a YAML reader would take for numbers, booleans or null are quoted the same way.
+    let awkward = ["1e5", "true", "null", "007", "a: b", "#x", "-", "NO", "1.5", "x y", "Ü", "~"]
+    var d = smallDesign()
+    d.perturbations.combinations = (0..<700).map { i in [awkward[i % awkward.count] + (i % 3 == 0 ? "" : "\(i)"), "G\(i)"] }
+    d.perturbations.target_genes = (0..<300).map { awkward[$0 % awkward.count] + "\($0 / awkward.count)" }
+    let chunked = try d.yamlText()
+    #expect(chunked == (try d.yamlTextEncodedWhole()))
+    let (read, _) = DesignLoader.decode(text: chunked, file: "(test)")
+    #expect(read.perturbations.combinations == d.perturbations.combinations)
+    #expect(read.perturbations.target_genes == d.perturbations.target_genes)
+    // Only one long list.
+    d.perturbations.target_genes = []
+    #expect(try d.yamlText() == d.yamlTextEncodedWhole())
+}
