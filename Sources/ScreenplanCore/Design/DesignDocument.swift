@@ -86,7 +86,7 @@ extension Design {
     /// readers such as PyYAML would take for text.
     ///
     /// The long lists of names (`perturbations.combinations`, `perturbations.target_genes`) are
-    /// encoded in chunks and spliced in: Yams' encoder copies a list's nodes on every append, so
+    /// represented item by item and spliced in: Yams' encoder copies a list's nodes on every append, so
     /// 8,000 combinations took seconds (every TUI edit and recommendation of a genome-scale design
     /// writes the design). The text is the same as encoding the whole design at once.
     public func yamlText() throws -> String {
@@ -127,22 +127,24 @@ extension Design {
     /// Items per encoded chunk of a long list.
     static let encodedChunk = 256
 
-    /// The node of a list as the encoder writes it, encoded `encodedChunk` items at a time; nil
+    /// The node of a list as the encoder writes it (its first `encodedChunk` items encoded for the
+    /// list's tag and style, every item represented as the encoder represents it); nil
     /// when the list is empty (the encoded empty list stays).
     static func encodedInChunks<T: Encodable>(_ items: [T], _ encoder: YAMLEncoder) throws -> Node? {
         guard !items.isEmpty else { return nil }
         var nodes: [Node] = []
         nodes.reserveCapacity(items.count)
         var shape: Node.Sequence?
-        var start = 0
-        while start < items.count {
-            let chunk = Array(items[start..<min(items.count, start + encodedChunk)])
-            guard case .sequence(let sequence)? = try Yams.compose(yaml: encoder.encode(chunk)) else {
-                throw DesignValidationError(issues: [])
-            }
-            if shape == nil { shape = sequence }
-            nodes.append(contentsOf: sequence)
-            start += encodedChunk
+        // The first chunk through the encoder gives the list's tag and style; the items are
+        // represented as the encoder represents them (no text round trip).
+        let chunk = Array(items[0..<min(items.count, encodedChunk)])
+        guard case .sequence(let sequence)? = try Yams.compose(yaml: encoder.encode(chunk)) else {
+            throw DesignValidationError(issues: [])
+        }
+        shape = sequence
+        for item in items {
+            guard let representable = item as? NodeRepresentable else { throw DesignValidationError(issues: []) }
+            nodes.append(try representable.represented())
         }
         return .sequence(Node.Sequence(nodes, shape!.tag, shape!.style))
     }
