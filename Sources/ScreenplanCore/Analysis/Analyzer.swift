@@ -142,8 +142,9 @@ public final class Analyzer: @unchecked Sendable {
     private let lock = NSLock()
     private var effectsKey: EffectsKey?
     private var cachedEffects: ExpectedEffects?
-    private var layoutKey: LayoutKey?
-    private var cachedLayout: Layout?
+    private let layouts = RecentCache<LayoutKey, Layout>(capacity: 8)
+    private let contrastCache = ContrastCache()
+    private let evaluations = RecentCache<EvaluationKey, Evaluation>(capacity: 8)
     private var effectComputations = 0
 
     public init() {}
@@ -183,26 +184,27 @@ public final class Analyzer: @unchecked Sendable {
     /// The layout of `design` under `strategy`, cached.
     public func layout(for design: Design, strategy: LayoutStrategy? = nil) -> Layout {
         let key = LayoutKey(design, strategy ?? design.batching.layout)
-        lock.lock()
-        if let cached = cachedLayout, key == layoutKey { lock.unlock(); return cached }
-        lock.unlock()
+        if let cached = layouts.value(key) { return cached }
         let made = Layout.make(design, strategy: strategy)
-        lock.lock()
-        layoutKey = key
-        cachedLayout = made
-        lock.unlock()
+        layouts.store(key, made)
         return made
     }
 
     /// The detailed analysis: every perturbation's variance components, power and DE genes.
+    /// The last few distinct designs' evaluations are kept (AnalyzerCaches.swift).
     public func evaluate(_ design: Design, layout strategy: LayoutStrategy? = nil) throws -> Evaluation {
+        let key = EvaluationKey(design: design, strategy: strategy)
+        if let cached = evaluations.value(key) { return cached }
         let effects = try effects(for: design)
         let layout = layout(for: design, strategy: strategy)
         // `analysis.cell_type`: the headline figures are that type's (CellTypes.swift).
         if design.analysis.cell_type != nil, let typed = try CellTypePower.headline(design, layout: layout, effects: effects) {
+            evaluations.store(key, typed)
             return typed
         }
-        return Analyzer.evaluate(design, layout: layout, effects: effects)
+        let evaluation = Analyzer.evaluate(design, layout: layout, effects: effects, contrasts: contrastCache)
+        evaluations.store(key, evaluation)
+        return evaluation
     }
 
     /// The error model on a given layout and effects (no caching; pure).
@@ -210,6 +212,12 @@ public final class Analyzer: @unchecked Sendable {
     ///   analysed (one cell type's effective fraction, CellTypes.swift); 1 = all cells.
     public static func evaluate(_ design: Design, layout: Layout, effects: ExpectedEffects,
                                 cellFraction: Double = 1) -> Evaluation {
+        evaluate(design, layout: layout, effects: effects, cellFraction: cellFraction, contrasts: nil)
+    }
+
+    /// The same, with the contrast weights and cells from `contrasts` when it holds them.
+    static func evaluate(_ design: Design, layout: Layout, effects: ExpectedEffects, cellFraction: Double = 1,
+                         contrasts contrastCache: ContrastCache?) -> Evaluation {
         let m = design.measurement
         let ln2sq = M_LN2 * M_LN2
         let umis = design.expectedUMIsPerCell
@@ -246,9 +254,11 @@ public final class Analyzer: @unchecked Sendable {
         var timingByResponse: [Double: Double] = [:]
         var offsetsByResponse: [Double: [Double]] = [:]
         for (t, slice) in effects.slices.enumerated() {
-            let weights = ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI)
-            let contrasts = test == .pseudobulk ? []
-                : ContrastCells.compute(layout, design: design, time: t, complementControls: highMOI)
+            let (weights, contrasts) = contrastCache?.contrasts(layout, design: design, time: t, complementControls: highMOI,
+                                                                withCells: test != .pseudobulk)
+                ?? (ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI),
+                    test == .pseudobulk ? []
+                        : ContrastCells.compute(layout, design: design, time: t, complementControls: highMOI))
             let shareSquares = slice.share.reduce(0) { $0 + $1 * $1 }
             let g = slice.share.count
             var mean0 = [Double](repeating: 0, count: g)

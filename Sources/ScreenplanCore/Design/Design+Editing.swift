@@ -28,14 +28,22 @@ public struct DesignField: Equatable, Sendable {
 }
 
 extension Design {
-    /// The node tree of the whole design, every field present.
+    /// The node tree of the whole design, every field present. The last few designs' trees are
+    /// kept: a TUI edit reads the tree of the design it edits (`setting`) and of the result
+    /// (`fields`), and each recommendation edits the same design again; writing a genome-scale
+    /// design (thousands of combinations) to YAML and reading it back took tens of milliseconds.
     func node() throws -> Node {
+        if let cached = Design.recentNodes.value(self) { return cached }
         let text = try yamlText()
         guard let node = try Yams.compose(yaml: text) else {
             throw DesignValidationError(issues: [])
         }
+        Design.recentNodes.store(self, node)
         return node
     }
+
+    /// Node trees of recently edited designs (a pure function of the design).
+    static let recentNodes = RecentCache<Design, Node>(capacity: 4)
 
     /// Every field as a flat list of rows in file order.
     public func fields() -> [DesignField] {

@@ -84,7 +84,37 @@ extension Design {
     /// Numbers are written the way a person would (`0.1`, `48`, `7.7e-06`), not in the exponent
     /// form Yams' encoder produces (`1e-1`, `4.8e+1`, `7.7000000000000008e-06`), which YAML 1.1
     /// readers such as PyYAML would take for text.
+    ///
+    /// The long lists of names (`perturbations.combinations`, `perturbations.target_genes`) are
+    /// represented item by item and spliced in: Yams' encoder copies a list's nodes on every append, so
+    /// 8,000 combinations took seconds (every TUI edit and recommendation of a genome-scale design
+    /// writes the design). The text is the same as encoding the whole design at once.
     public func yamlText() throws -> String {
+        let encoder = YAMLEncoder()
+        encoder.options.sortKeys = false
+        let chunked = perturbations.combinations.count + perturbations.target_genes.count > Design.encodedChunk
+        var light = self
+        if chunked {
+            light.perturbations.combinations = []
+            light.perturbations.target_genes = []
+        }
+        var body = try encoder.encode(light)
+        if let root = try Yams.compose(yaml: body) {
+            var tidy = Design.tidyNumbers(root, key: nil)
+            if chunked {
+                tidy = try Design.splice(
+                    [("combinations", Design.encodedInChunks(perturbations.combinations, encoder)),
+                     ("target_genes", Design.encodedInChunks(perturbations.target_genes, encoder))],
+                    into: tidy)
+            }
+            body = try Yams.serialize(node: tidy, sortKeys: false)
+        }
+        return "# screenplan design (written by screenplan \(ScreenplanVersion.string))\n" + body
+    }
+
+    /// `yamlText` by encoding the whole design at once (the reference the chunked path is tested
+    /// against).
+    func yamlTextEncodedWhole() throws -> String {
         let encoder = YAMLEncoder()
         encoder.options.sortKeys = false
         var body = try encoder.encode(self)
@@ -92,6 +122,39 @@ extension Design {
             body = try Yams.serialize(node: Design.tidyNumbers(root, key: nil), sortKeys: false)
         }
         return "# screenplan design (written by screenplan \(ScreenplanVersion.string))\n" + body
+    }
+
+    /// Items per encoded chunk of a long list.
+    static let encodedChunk = 256
+
+    /// The node of a list as the encoder writes it (its first `encodedChunk` items encoded for the
+    /// list's tag and style, every item represented as the encoder represents it); nil
+    /// when the list is empty (the encoded empty list stays).
+    static func encodedInChunks<T: Encodable>(_ items: [T], _ encoder: YAMLEncoder) throws -> Node? {
+        guard !items.isEmpty else { return nil }
+        var nodes: [Node] = []
+        nodes.reserveCapacity(items.count)
+        var shape: Node.Sequence?
+        // The first chunk through the encoder gives the list's tag and style; the items are
+        // represented as the encoder represents them (no text round trip).
+        let chunk = Array(items[0..<min(items.count, encodedChunk)])
+        guard case .sequence(let sequence)? = try Yams.compose(yaml: encoder.encode(chunk)) else {
+            throw DesignValidationError(issues: [])
+        }
+        shape = sequence
+        for item in items {
+            guard let representable = item as? NodeRepresentable else { throw DesignValidationError(issues: []) }
+            nodes.append(try representable.represented())
+        }
+        return .sequence(Node.Sequence(nodes, shape!.tag, shape!.style))
+    }
+
+    /// `root` with the values of `perturbations.<key>` replaced by the given nodes (nil: kept).
+    static func splice(_ lists: [(String, Node?)], into root: Node) throws -> Node {
+        guard case .mapping(var top) = root, case .mapping(var section)? = top["perturbations"] else { return root }
+        for (key, node) in lists { if let node { section[key] = node } }
+        top["perturbations"] = .mapping(section)
+        return .mapping(top)
     }
 
     /// Fields whose values are text even when they look like numbers (a gene named `1e5`).

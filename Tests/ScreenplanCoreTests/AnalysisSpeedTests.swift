@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@_spi(Testing) @testable import ScreenplanCore
+
+// The speed work of the analysis changes no number: closed forms agree with the bisection they
+// replace, and every cache returns what computing again returns (docs/batching.md, section 11).
+
+@Test func skewedDetectableClosedFormMatchesTheBisection() {
+    var closedUsed = 0, cases = 0
+    for sd in [0.02, 0.1, 0.4, 1.5] {
+        for spread in [0.0, 0.05, 0.3] {
+            for nullRatio in [0.7, 1.0, 1.3] {
+                for skew in [-0.8, -0.1, 0.05, 0.3, 1.2, 4.0] {
+                    for level in [0.05, 1e-3, 1e-6] {
+                        for power in [0.5, 0.8, 0.95] {
+                            let z = Normal.quantile(1 - level / 2)
+                            let nullSD = sd * nullRatio
+                            let exact = Normal.detectableByBisection(power: power, sd: sd, critical: z, spread: spread,
+                                                                     nullSD: nullSD, nullSkewness: skew)
+                            let fast = Normal.detectable(power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+                                                         nullSkewness: skew)
+                            cases += 1
+                            let closed = Normal.skewedClosedForm(power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+                                                                 nullSkewness: skew)
+                            #expect(abs(fast - exact) <= 1e-9 * exact, "sd \(sd) spread \(spread) skew \(skew) level \(level) power \(power)")
+                            if let closed {
+                                closedUsed += 1
+                                // It is the size the power function says.
+                                let p = Normal.power(effect: -closed, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+                                                     nullSkewness: skew)
+                                #expect(abs(p - power) < 1e-9)
+                            }
+                            // The analysis' usual case (multiple-testing levels, target power 0.8, sampling noise at
+                            // least the guide spread) takes it; where the spread dominates, power exceeds
+                            // the target at d = 0 and the bisection answers.
+                            if level <= 1e-3 && power == 0.8 && abs(skew) <= 0.3 && spread <= sd { #expect(closed != nil, "sd \(sd) spread \(spread) null \(nullRatio) skew \(skew) level \(level)") }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    #expect(closedUsed > cases / 5)
+}
+
+/// Every field an evaluation's cached parts could miss: layout, contrast and model fields.
+private func variants(_ d: Design) -> [Design] {
+    var out = [d]
+    var e = d; e.sampling.cells_per_perturbation += 17; out.append(e)
+    e = d; e.batching.batch_effect_sd = 0.3; out.append(e)                 // contrasts, same layout key
+    e = d; e.batching.interaction_sd = 0.08; out.append(e)                 // error model only
+    e = d; e.measurement.reads_per_cell *= 0.5; out.append(e)              // every gene's mean
+    e = d; e.batching.controls_in_fraction = 0.5; out.append(e)            // some lanes without controls
+    out.append(d)                                                          // back to the first (cache hit)
+    return out
+}
+
+@Test(arguments: [DifferentialTest.glm, .pseudobulk])
+func cachedEvaluationsEqualFreshOnes(test: DifferentialTest) throws {
+    let shared = Analyzer()
+    let designs = variants(smallDesign { $0.analysis.test = test })
+    for (i, d) in (designs + designs.reversed()).enumerated() {
+        let cached = try shared.evaluate(d)
+        let fresh = try Analyzer().evaluate(d)
+        #expect(cached.rows.count == fresh.rows.count)
+        for (a, b) in zip(cached.rows, fresh.rows) {
+            #expect(a.power == b.power && a.components == b.components && a.testNullSkewness == b.testNullSkewness
+                    && a.flags == b.flags, "variant \(i % designs.count): \(a.name)")
+        }
+        #expect(cached.medianPower == fresh.medianPower && cached.cost == fresh.cost && cached.layout == fresh.layout)
+    }
+}
+
+@Test func editingAnEditedDesignStartsFromItsOwnFields() throws {
+    var d = smallDesign()
+    let first = try d.setting("measurement.reads_per_cell", to: "12000")
+    #expect(first.measurement.reads_per_cell == 12000)
+    // A struct edit after a cached tree: the next edit must see it, not the cached tree.
+    d.sampling.cells_per_perturbation = 77
+    let second = try d.setting("measurement.reads_per_cell", to: "12000")
+    #expect(second.sampling.cells_per_perturbation == 77 && second.measurement.reads_per_cell == 12000)
+    #expect(d.fields().first { $0.path == "sampling.cells_per_perturbation" }?.value == "77")
+    // The same edit twice gives the same design.
+    #expect(try d.setting("batching.batches", to: "6") == d.setting("batching.batches", to: "6"))
+}
+
+@Test func recentCacheKeepsTheMostRecentlyUsed() {
+    let cache = RecentCache<Int, String>(capacity: 2)
+    cache.store(1, "a")
+    cache.store(2, "b")
+    #expect(cache.value(1) == "a")   // 1 is now the most recent
+    cache.store(3, "c")              // evicts 2
+    #expect(cache.value(2) == nil && cache.value(1) == "a" && cache.value(3) == "c" && cache.count == 2)
+}
+
+@Test func chunkedYAMLOfLongListsIsTheWholeEncoding() throws {
+    // Names a YAML reader would take for numbers, booleans or null are quoted the same way.
+    let awkward = ["1e5", "true", "null", "007", "a: b", "#x", "-", "NO", "1.5", "x y", "Ü", "~"]
+    var d = smallDesign()
+    d.perturbations.combinations = (0..<700).map { i in [awkward[i % awkward.count] + (i % 3 == 0 ? "" : "\(i)"), "G\(i)"] }
+    d.perturbations.target_genes = (0..<300).map { awkward[$0 % awkward.count] + "\($0 / awkward.count)" }
+    let chunked = try d.yamlText()
+    #expect(chunked == (try d.yamlTextEncodedWhole()))
+    let (read, _) = DesignLoader.decode(text: chunked, file: "(test)")
+    #expect(read.perturbations.combinations == d.perturbations.combinations)
+    #expect(read.perturbations.target_genes == d.perturbations.target_genes)
+    // Only one long list.
+    d.perturbations.target_genes = []
+    #expect(try d.yamlText() == d.yamlTextEncodedWhole())
+}
