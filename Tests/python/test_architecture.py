@@ -20,6 +20,8 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+from swiftsource import lex, masked  # noqa: E402
 
 LINE = re.compile(r"^- `(Sources/[^`]+?)/?`\s+—\s+(.*)$")
 LIST = {"Imports": re.compile(r"\bImports:\s*([^.]*)\."), "Uses": re.compile(r"\bUses:\s*([^.]*)\.")}
@@ -48,64 +50,9 @@ def parse_doc(text):
 
 
 def strip_comments_and_strings(src):
-    """The code of a Swift file without comments and string literals; interpolations are kept
-    (`"\\(x.y)"` names `x`)."""
-    out, i, n = [], 0, len(src)
-    while i < n:
-        if src.startswith("//", i):
-            j = src.find("\n", i)
-            i = n if j < 0 else j
-        elif src.startswith("/*", i):
-            depth, i = 1, i + 2
-            while i < n and depth:
-                if src.startswith("/*", i):
-                    depth, i = depth + 1, i + 2
-                elif src.startswith("*/", i):
-                    depth, i = depth - 1, i + 2
-                else:
-                    i += 1
-        elif src[i] == '"' or src.startswith('#"', i):
-            i = skip_string(src, i, out)
-        else:
-            out.append(src[i])
-            i += 1
-    return "".join(out)
-
-
-def skip_string(src, i, out):
-    """Skips the string literal at i (plain, multi-line, raw), appending its interpolations."""
-    hashes = 0
-    while src[i] == "#":
-        hashes, i = hashes + 1, i + 1
-    triple = src.startswith('"""', i)
-    quote = '"""' if triple else '"'
-    close = quote + "#" * hashes
-    escape = "\\" + "#" * hashes
-    i += len(quote)
-    n = len(src)
-    while i < n:
-        if src.startswith(close, i):
-            return i + len(close)
-        if src.startswith(escape + "(", i):
-            i += len(escape) + 1
-            depth, start = 1, i
-            while i < n and depth:
-                if src[i] == "(":
-                    depth += 1
-                elif src[i] == ")":
-                    depth -= 1
-                elif src[i] == '"':
-                    i = skip_string(src, i, []) - 1
-                i += 1
-            out.append(" " + src[start:i - 1] + " ")
-            continue
-        if src.startswith(escape, i):
-            i += len(escape) + 1
-            continue
-        if not triple and src[i] == "\n":
-            return i
-        i += 1
-    return n
+    """The code of a Swift file with comments and string literals blanked; interpolations are
+    kept (`"\\(x.y)"` names `x`)."""
+    return masked(src, lex(src))
 
 
 def target_of(folder):
