@@ -7,7 +7,8 @@ gives the properties Swift names and keeps the keys where they are read and writ
 
 1. Discovers every snake_case `var`/`let` declared as a member of a type (struct, class, enum,
    actor, protocol, extension) in Sources/ and Tests/, plus `protocol_` (→ `protocolSteps`), so
-   fields added since it was written are covered.
+   fields added since it was written are covered. A snake_case `@Option`/`@Flag`/`@Argument`
+   property keeps its name everywhere (argument-parser derives the flag from it).
 2. Keeps the keys: a `CodingKeys` case that is renamed gets its old name as raw value
    (`case log2Fc = "log2_fc"`), as does a renamed case of any String-valued enum; a type with
    synthesized Codable (declared `Codable`/`Encodable`/`Decodable`, on the type or an extension)
@@ -71,6 +72,7 @@ class TypeFrame:
         self.members = []  # (name, stored, static, position)
         self.cases = []  # (name, end of name, has raw value)
         self.functions = set()
+        self.cli = set()  # properties that are command-line options (their name is the flag)
         self.body_start = self.body_end = None
         self.nested = []
 
@@ -138,6 +140,11 @@ def parse(text, path):
             line_start = text.rfind("\n", 0, m.start()) + 1
             prefix = text[line_start:m.start()]
             static = bool(re.search(r"\b(static|class)\b", prefix))
+            # An argument-parser property: its name is the command-line flag (`--min_batches`).
+            since = max([top.body_start] + [pos for *_, pos in top.members])
+            if re.search(r"@(?:Option|Flag|Argument|OptionGroup)\b", text[since:m.start()]):
+                for name, _ in declared_names(text, decl.start(1)):
+                    top.cli.add(name)
             for name, stored in declared_names(text, decl.start(1)):
                 top.members.append((name, stored, static, decl.start(1)))
             i = decl.end()
@@ -243,12 +250,16 @@ def plan(sources):
     for path, src in sources.items():
         spans = lex(src)
         parsed[path] = (spans, parse(masked(src, spans), path))
-    renames = {}
+    renames, kept = {}, set()
     for path, (spans, frames) in parsed.items():
         for f in frames:
             for name, _, _, _ in f.members:
                 if is_snake(name):
                     renames[name] = camel(name)
+            kept |= {name for name in f.cli if is_snake(name)}
+    # A snake_case command-line property keeps its name (and so its flag) everywhere.
+    for name in kept:
+        renames.pop(name, None)
     # Codable conformance declared on the type or on an extension.
     codable_names = set()
     for path, (spans, frames) in parsed.items():
@@ -256,7 +267,7 @@ def plan(sources):
             if CODABLE.search(f.inheritance()):
                 codable_names.add(f.qualified)
                 codable_names.add(f.name)
-    problems, notes = [], []
+    problems, notes = [], [f"kept (a command-line flag): {name}" for name in sorted(kept)]
     insertions = {path: [] for path in sources}
     file_keys = set()
     for path, (spans, frames) in parsed.items():
@@ -371,7 +382,9 @@ def main():
         return 0
     for path, new in changed.items():
         pathlib.Path(path).write_text(new, encoding="utf-8")
-    print(f"{len(renames)} names renamed, {sum(1 for n in notes)} CodingKeys added, {len(changed)} files changed")
+    keys = sum(1 for n in notes if "CodingKeys for" in n) if changed else 0
+    print("\n".join(n for n in notes if n.startswith("kept")))
+    print(f"{len(renames)} names renamed, {keys} CodingKeys added, {len(changed)} files changed")
     return 0
 
 
