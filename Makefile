@@ -15,7 +15,7 @@ PYTHON := $(VENV)/bin/python
 # Swift tests and benchmarks run the clients with this interpreter.
 export SCREENPLAN_PYTHON := $(abspath $(PYTHON))
 
-.PHONY: run test build bench clean deps test-deps embed python-deps validate
+.PHONY: run test build bench clean deps test-deps embed python-deps validate check format lint
 
 # Installs the packages in $(1) that dpkg does not list as installed (apt-get; sudo when not root).
 define apt_install
@@ -57,6 +57,27 @@ test: test-deps python-deps
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) swift test $(SWIFT_BUILD_FLAGS)
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) $(PYTHON) -m pytest -q Tests/python
 	SCREENPLAN_BIN=$(CURDIR)/$(BIN) $(PYTHON) Tests/python/test_read_10x.py
+
+## check: the inner loop while editing: a debug build, the Swift tests and the architecture check
+## (ARCHITECTURE.md against every file's imports). No apt, no browser, no R, no virtual
+## environment; `make test` stays the full suite. SWIFT_TEST_FLAGS narrows it, e.g.
+## `make check SWIFT_TEST_FLAGS="--filter DesignReaderTests"`.
+SWIFT_TEST_FLAGS ?=
+# The Swift tests that hand files to the Python clients (jsonschema, anndata) or to Chromium;
+# `make test` runs them.
+CHECK_SKIP := reportWritesEveryFormatForEverySampleScreen|jsonValidatesAgainstTheDocumentedSchema|htmlRendersInHeadlessChromium|simulatedH5ADMatchesTheSimulatorsBlocks|anndataReadsWhatTheWriterStreams
+check:
+	swift build $(SWIFT_BUILD_FLAGS)
+	swift test $(SWIFT_BUILD_FLAGS) --skip "$(CHECK_SKIP)" $(SWIFT_TEST_FLAGS)
+	python3 Tests/python/test_architecture.py
+
+## format: rewrite Sources and Tests in the layout of .swift-format (the toolchain's swift-format)
+format:
+	swift format format --in-place --recursive --parallel Sources Tests
+
+## lint: what `make format` would change, and the rules it cannot fix, as errors
+lint:
+	swift format lint --strict --recursive --parallel Sources Tests
 
 bench: build python-deps
 	$(BIN) bench

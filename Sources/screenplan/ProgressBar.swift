@@ -1,33 +1,43 @@
 import Foundation
 import ScreenplanCore
 
-/// A progress bar with ETA on standard error, drawn only when standard error is a terminal
-/// (pipes, files and JSON output see nothing of it).
-final class TerminalProgressBar: @unchecked Sendable {
+/// The one progress bar of the commands: a bar with ETA on standard error, drawn only when it is
+/// enabled and standard error is a terminal (pipes, files and JSON output see nothing of it).
+final class TerminalProgressBar: Sendable {
     let reporter: ProgressReporter
     private let label: String
-    private let lock = NSLock()
-    private var finished = false
-    private var thread: Thread?
+    private let enabled: Bool
+    /// Set by `finish`; the drawing thread stops when it sees it. Also says whether it started.
+    private let state = Locked((finished: false, started: false))
 
-    init(label: String, reporter: ProgressReporter = ProgressReporter()) {
+    init(label: String, reporter: ProgressReporter = ProgressReporter(), enabled: Bool = true) {
         self.label = label
         self.reporter = reporter
+        self.enabled = enabled
     }
 
-    /// Starts drawing (a no-op when stderr is not a TTY).
+    /// A bar that is already drawing (when `enabled` and stderr is a terminal).
+    static func started(label: String, reporter: ProgressReporter, enabled: Bool) -> TerminalProgressBar {
+        let bar = TerminalProgressBar(label: label, reporter: reporter, enabled: enabled)
+        bar.start()
+        return bar
+    }
+
+    /// Starts drawing (a no-op when disabled or stderr is not a TTY).
     func start() {
-        guard isatty(2) != 0 else { return }
-        let t = Thread { [self] in
-            while true {
-                lock.lock(); let done = finished; lock.unlock()
-                if done { break }
+        guard enabled, isatty(2) != 0 else { return }
+        let starts = state.withLock { s -> Bool in
+            guard !s.finished && !s.started else { return false }
+            s.started = true
+            return true
+        }
+        guard starts else { return }
+        Thread.detachNewThread { [self] in
+            while !state.current.finished {
                 draw()
                 Thread.sleep(forTimeInterval: 0.2)
             }
         }
-        thread = t
-        t.start()
     }
 
     private func draw() {
@@ -40,9 +50,12 @@ final class TerminalProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data(line.utf8))
     }
 
-    /// Stops drawing and clears the line.
+    /// Stops drawing and clears the line (once; later calls do nothing).
     func finish() {
-        lock.lock(); let wasRunning = !finished && thread != nil; finished = true; lock.unlock()
+        let wasRunning = state.withLock { s -> Bool in
+            defer { s.finished = true }
+            return s.started && !s.finished
+        }
         if wasRunning {
             Thread.sleep(forTimeInterval: 0.25)
             FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))

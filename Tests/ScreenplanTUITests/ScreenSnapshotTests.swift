@@ -21,13 +21,7 @@ import Testing
         }
     }
 
-    @Test func withoutTheAnalysisScreensSaySo() {
-        for screen in [Screen.design, .analysis, .compare, .simulate] {
-            let state = evaluatedState(screen, engine: .designOnly)
-            let text = render(state).text
-            let failure = checkSnapshot("designonly-\(screen.title.lowercased())-80x24", text)
-            #expect(failure == nil, Comment(rawValue: failure ?? ""))
-        }
+    @Test func withoutTheAnalysisTheAnalysisScreenSaysSo() {
         #expect(render(evaluatedState(.analysis, engine: .designOnly)).text.contains("analysis not available"))
     }
 

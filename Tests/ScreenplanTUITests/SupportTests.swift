@@ -76,7 +76,7 @@ import Testing
         #expect(e.analysis == nil && e.analysisNote == "analysis not available in this build")
         #expect(e.powerVsCells.isEmpty && e.layout != nil)
         #expect(e.comparison.count == LayoutStrategy.allCases.count)
-        #expect(e.comparison.first { $0.strategy == "explicit" }?.refused != nil)
+        #expect(e.comparison.first { $0.strategy == .explicit }?.refused != nil)
     }
 }
 

@@ -283,7 +283,8 @@ public enum DifferentialTests {
         for (k, u) in units.enumerated() {
             guard let lp = logMean(perturbed, unit: u) else { continue }
             if own[k] {
-                guard let l0 = logMean(reference, unit: u) else { return .untestable } // controls planned, none realised
+                // Controls planned, none realised.
+                guard let l0 = logMean(reference, unit: u) else { return .untestable }
                 total += lp.0 - l0.0
                 terms.append((lp.1, l0.1))
             } else {

@@ -77,14 +77,11 @@ public enum Recommendations {
                     return cells.isEmpty ? 0 : Double(cells.reduce(0, +)) / Double(cells.count)
                 })
                 let wanted = max(1, Int((sqrtK * perPert).rounded()))
-                var edited = d
-                edited.sampling.control_cells = wanted
-                edited.sampling.controls_fraction = nil
-                let after = (try? analyzer.evaluate(edited))?.medianVariance ?? e.medianVariance
                 var change = [FieldChange(path: "sampling.control_cells", value: String(wanted))]
                 if d.sampling.controls_fraction != nil {
                     change.insert(FieldChange(path: "sampling.controls_fraction", value: "null"), at: 0)
                 }
+                let after = evaluation(of: change, on: d, analyzer: analyzer)?.medianVariance ?? e.medianVariance
                 out.append(Recommendation(
                     id: "control-cells-sqrt-k",
                     message: String(format: "Give controls √K = %.1f times one perturbation's cells per batch (Dunnett's rule): they have %.1f times now; %d control cells per batch change the typical variance from %.3g to %.3g log2².",
@@ -96,18 +93,14 @@ public enum Recommendations {
         // Replicate every perturbation over ≥ 2 batches.
         let single = rows.filter { $0.batches == 1 }
         if !single.isEmpty && d.batching.batches >= 2 {
-            var edited = d
             let change: [FieldChange]
             if d.batching.layout == .subLibraries || d.batching.layout == .balancedIncomplete {
-                edited.batching.replicates = 2
                 change = [FieldChange(path: "batching.replicates", value: "2")]
             } else {
-                edited.batching.layout = .balancedIncomplete
-                edited.batching.replicates = 2
                 change = [FieldChange(path: "batching.layout", value: "balanced-incomplete"),
                           FieldChange(path: "batching.replicates", value: "2")]
             }
-            let after = (try? analyzer.evaluate(edited))
+            let after = evaluation(of: change, on: d, analyzer: analyzer)
             out.append(Recommendation(
                 id: "replicate-over-batches",
                 message: String(format: "Spread each perturbation over at least 2 batches: %d perturbations sit in one batch, so their batch × perturbation term (ω² = %.3g log2²) is not averaged and cannot be told apart from the effect; with 2 replicates the median power goes from %.2f to %.2f.",
@@ -121,15 +114,14 @@ public enum Recommendations {
         let share = typical.components.interaction / max(1e-300, typical.components.total)
         if share > Threshold.interactionShare && typical.components.interaction > cellsVar {
             let b = d.batching.batches * 2
-            var edited = d
-            edited.batching.batches = b
-            let after = (try? analyzer.evaluate(edited))
+            let change = [FieldChange(path: "batching.batches", value: String(b))]
+            let after = evaluation(of: change, on: d, analyzer: analyzer)
             out.append(Recommendation(
                 id: "more-batches-not-cells",
                 message: String(format: "Add batches rather than cells: the batch × perturbation interaction is %.0f%% of the typical error (%.3g vs %.3g log2² from cell noise), and only more batches per perturbation shrink it; %d batches give median power %.2f (now %.2f).",
                                 100 * share, typical.components.interaction, cellsVar, b,
                                 after?.medianPower ?? e.medianPower, e.medianPower),
-                change: [FieldChange(path: "batching.batches", value: String(b))]))
+                change: change))
         }
 
         // Sequencing depth against library complexity.
@@ -141,27 +133,25 @@ public enum Recommendations {
             let exact = -captured * Foundation.log(1 - 0.8) / mapping
             let step = exact >= 10_000 ? 1000 : Foundation.pow(10, max(0, Foundation.floor(Foundation.log10(max(exact, 1))) - 1))
             let reads = max(step, (exact / step).rounded() * step)
-            var edited = d
-            edited.measurement.reads_per_cell = reads
-            let after = (try? analyzer.evaluate(edited))
+            let change = [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]
+            let after = evaluation(of: change, on: d, analyzer: analyzer)
             let saved = e.cost.sequencing_cost - (after?.cost.sequencing_cost ?? e.cost.sequencing_cost)
             out.append(Recommendation(
                 id: "sequencing-saturation",
                 message: String(format: "Sequence less deeply: %.0f reads per cell already see %.0f%% of the %.0f captured molecules; %.0f reads (80%% saturation) save %@ for a median power of %.2f (now %.2f).",
                                 d.measurement.reads_per_cell, 100 * saturation, captured, reads,
                                 formatMoney(saved, d.cost.currency), after?.medianPower ?? e.medianPower, e.medianPower),
-                change: [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]))
+                change: change))
         } else if saturation < Threshold.saturationLow && cellsVar > 0.5 * typical.components.total {
             let reads = (-captured * Foundation.log(1 - 0.7) / mapping / 1000).rounded() * 1000
-            var edited = d
-            edited.measurement.reads_per_cell = reads
-            let after = (try? analyzer.evaluate(edited))
+            let change = [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]
+            let after = evaluation(of: change, on: d, analyzer: analyzer)
             out.append(Recommendation(
                 id: "sequencing-saturation",
                 message: String(format: "Sequence more deeply: %.0f reads per cell see only %.0f%% of the %.0f captured molecules and cell noise dominates the error; %.0f reads (70%% saturation) give median power %.2f (now %.2f).",
                                 d.measurement.reads_per_cell, 100 * saturation, captured, reads,
                                 after?.medianPower ?? e.medianPower, e.medianPower),
-                change: [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]))
+                change: change))
         }
 
         // Doublets per lane.
@@ -193,9 +183,16 @@ extension Recommendations {
         return (d, nil)
     }
 
+    /// The evaluation of `design` with `change` applied: the very edit a recommendation
+    /// advertises is the one its numbers come from. nil when the edit is refused or fails.
+    static func evaluation(of change: [FieldChange], on design: Design, analyzer: Analyzer) -> Evaluation? {
+        guard let d = edited(design, change).0 else { return nil }
+        return try? analyzer.evaluate(d)
+    }
+
     /// The effect of applying `change` to the evaluated design, from re-analysing the edited design.
     static func effect(of change: [FieldChange], on e: Evaluation, analyzer: Analyzer) -> RecommendationEffect? {
-        guard !change.isEmpty, let d = edited(e.design, change).0, let after = try? analyzer.evaluate(d) else { return nil }
+        guard !change.isEmpty, let after = evaluation(of: change, on: e.design, analyzer: analyzer) else { return nil }
         return RecommendationEffect(median_power_before: e.medianPower, median_power_after: after.medianPower,
                                     cost_before: e.cost.total, cost_after: after.cost.total, currency: e.cost.currency,
                                     target_power: e.design.analysis.target_power)

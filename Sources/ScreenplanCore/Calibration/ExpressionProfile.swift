@@ -125,19 +125,14 @@ public struct ExpressionProfile: Equatable, Sendable {
 }
 
 /// Thread-safe cache of parsed profiles keyed by path and modification time.
-final class ProfileCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [String: (Date?, ExpressionProfile)] = [:]
+final class ProfileCache: Sendable {
+    private let entries = Locked([String: (Date?, ExpressionProfile)]())
 
     func profile(_ path: String) throws -> ExpressionProfile {
         let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-        lock.lock()
-        if let e = entries[path], e.0 == date { lock.unlock(); return e.1 }
-        lock.unlock()
+        if let e = entries.withLock({ $0[path] }), e.0 == date { return e.1 }
         let p = try ExpressionProfile.read(path: path)
-        lock.lock()
-        entries[path] = (date, p)
-        lock.unlock()
+        entries.withLock { $0[path] = (date, p) }
         return p
     }
 }

@@ -84,10 +84,11 @@ public enum Learnability {
             data.effects.indices.contains { data.effects[$0][0, p].isFinite }
         }
         if data.timesSinceOnset.isEmpty {
-            throw LearnabilityError("no sampling time lies after the perturbation onset (sampling.time_points_h)")
+            throw LearnabilityError.noSamplingAfterOnset
         }
         if usable.count < 2 * max(2, options.folds) {
-            throw LearnabilityError("only \(usable.count) perturbations have cells; \(options.folds) folds need at least \(2 * max(2, options.folds))")
+            throw LearnabilityError.tooFewPerturbations(withCells: usable.count, folds: options.folds,
+                                                        needed: 2 * max(2, options.folds))
         }
         let split = PerturbationSplit(count: usable.count, folds: options.folds,
                                       validationFraction: options.validationFraction, seed: options.seed)
@@ -105,12 +106,7 @@ public enum Learnability {
         // One job per (fold, loss), run in parallel with single-threaded BLAS.
         struct Job: Sendable { let fold: Int; let loss: LossKind }
         let jobs = folds.indices.flatMap { f in options.losses.map { Job(fold: f, loss: $0) } }
-        final class Results: @unchecked Sendable {
-            let lock = NSLock()
-            var models: [Int: (NeuralODE, TrainingCurve)] = [:]
-            var epochs = 0
-        }
-        let results = Results()
+        let results = Locked((models: [Int: (NeuralODE, TrainingCurve)](), epochs: 0))
         let totalEpochs = Double(jobs.count * options.training.maxEpochs)
         let threads = BLAS.threads
         let parallel = max(1, min(jobs.count, options.parallelJobs ?? ProcessInfo.processInfo.activeProcessorCount))
@@ -129,28 +125,27 @@ public enum Learnability {
                                         media: mediaCount, decay: gammaRef, outputScale: trainingOptions.outputScale, rng: &rng)
                 let trained = trainModel(initial, objective: objective, validation: validation, options: trainingOptions,
                                          decayReference: gammaRef) { _ in
-                    results.lock.lock()
-                    results.epochs += 1
-                    let done = results.epochs
-                    results.lock.unlock()
+                    let done = results.withLock { r -> Int in
+                        r.epochs += 1
+                        return r.epochs
+                    }
                     progress?.report(done: Double(done), total: totalEpochs, message: "training neural ODEs")
                     return progress?.isCancelled != true
                 }
-                results.lock.lock()
-                results.models[j] = (trained.model, trained.curve)
-                results.lock.unlock()
+                results.withLock { $0.models[j] = (trained.model, trained.curve) }
             }
         }
         if progress?.isCancelled == true { throw CancelledError() }
 
         // Evaluation per fold.
         var perFold: [FoldResult] = []
+        let models = results.current.models
         for (f, fold) in folds.enumerated() {
             var predictions: [String: [Matrix]] = [:]
             var curves: [String: TrainingCurve] = [:]
             var strengths: [String: Double] = [:]
             for (j, job) in jobs.enumerated() where job.fold == f {
-                guard let (model, curve) = results.models[j] else { continue }
+                guard let (model, curve) = models[j] else { continue }
                 predictions[job.loss.jsonKey] = builder.predictEffects(model, for: fold.heldOut)
                 curves[job.loss.jsonKey] = curve
                 strengths[job.loss.jsonKey] = model.strengths[modality]
@@ -206,10 +201,20 @@ public enum Learnability {
 }
 
 /// The design cannot support a learnability fit (e.g. nothing is sampled after onset).
-public struct LearnabilityError: Error, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
+public enum LearnabilityError: Error, Equatable, CustomStringConvertible {
+    /// Every sampling time precedes the perturbation onset, so there is no perturbed state to learn.
+    case noSamplingAfterOnset
+    /// Too few perturbations with cells to hold out each fold (at least two per fold, two folds).
+    case tooFewPerturbations(withCells: Int, folds: Int, needed: Int)
+
+    public var description: String {
+        switch self {
+        case .noSamplingAfterOnset:
+            return "no sampling time lies after the perturbation onset (sampling.time_points_h)"
+        case .tooFewPerturbations(let withCells, let folds, let needed):
+            return "only \(withCells) perturbations have cells; \(folds) folds need at least \(needed)"
+        }
+    }
 }
 
 // MARK: - Building objectives and predictions from the data

@@ -6,9 +6,17 @@ import Foundation
 // G_r × G_r Jacobian, LU by dgetrf/dgetrs); every other gene then follows in closed form,
 // x_i = P_i(x_reg)/γ_i.
 
-public struct SteadyStateError: Error, CustomStringConvertible {
-    public var reason: String
-    public var description: String { "steady state not found: \(reason)" }
+/// The steady state of a network could not be found (the model, not the input, failed: exit 1).
+public enum SteadyStateError: Error, Equatable, CustomStringConvertible {
+    /// Newton's iteration ended with this largest residual of the regulator field (not finite,
+    /// or above the relative tolerance 1e-6).
+    case newtonStalled(residual: Double)
+
+    public var description: String {
+        switch self {
+        case .newtonStalled(let residual): return "steady state not found: Newton stopped with residual \(residual)"
+        }
+    }
 }
 
 extension Kinetics {
@@ -92,7 +100,7 @@ extension Kinetics {
         let (f, _) = regulatorField(xr, input: u, action: action)
         let residual = f.map(abs).max() ?? 0
         if !residual.isFinite || residual > 1e-6 * max(1, xr.map(abs).max() ?? 1) {
-            throw SteadyStateError(reason: "Newton stopped with residual \(residual)")
+            throw SteadyStateError.newtonStalled(residual: residual)
         }
         return completeState(regulatorLevels: xr, input: u, action: action)
     }

@@ -7,7 +7,9 @@ import COpenBLAS
 public struct Matrix: Equatable, Sendable {
     public let rows: Int
     public let cols: Int
-    public var data: [Double]
+    /// The storage, read-only outside the module: writes go through the subscript, the BLAS and
+    /// LAPACK wrappers and the simulator kernels, which keep its size equal to rows × cols.
+    public internal(set) var data: [Double]
 
     public init(rows: Int, cols: Int, repeating value: Double = 0) {
         precondition(rows >= 0 && cols >= 0)

@@ -2,11 +2,11 @@ import ScreenplanCore
 
 // MARK: - The engine seam: everything the TUI asks of the analysis, simulator and reports
 //
-// The TUI does not import the analysis or the simulator directly: the executable hands it an
-// `Engine` value. That keeps screens testable with hand-built fixture engines, and lets the
-// analysis, simulator and report modules land without touching screen code. Every member is
-// optional or has an honest fallback (`Engine.designOnly`), so a build without the analysis shows
-// "analysis not available" instead of made-up numbers.
+// The TUI does not call the analysis or the simulator directly: the executable hands it an
+// `Engine` value (TUIEngine.swift builds it from ScreenplanCore). That keeps screens testable with
+// hand-built fixture engines and keeps the screens' code independent of how a number is computed.
+// Every member is optional or has an honest fallback, so an engine without an analysis (a test
+// fixture, `Engine.designOnly`) shows "analysis not available" instead of made-up numbers.
 
 /// What the TUI needs from the modelling code. All closures are called off the UI thread.
 public struct Engine: Sendable {
@@ -58,8 +58,8 @@ public struct Engine: Sendable {
         self.exporters = exporters
     }
 
-    /// The engine of a build without the analysis: layouts from the design's own counts, no
-    /// analysis, no long jobs, the design YAML as the only export.
+    /// An engine without the model, for tests of the screens and the runner: layouts from the
+    /// design's own counts, no analysis, no long jobs, the design YAML as the only export.
     public static let designOnly = Engine()
 
     /// The exporters shown, design YAML first.

@@ -9,13 +9,13 @@ import ScreenplanCore
 /// Summary of one layout strategy for the Compare screen: grid statistics always, the analysis'
 /// summary when it is available.
 public struct LayoutComparison: Equatable, Sendable {
-    public var strategy: String
+    public var strategy: LayoutStrategy
     /// Why this strategy cannot be used for the design (validation or layout), if it cannot.
     public var refused: String?
     public var stats: LayoutStats?
     public var summary: AnalysisSummary?
 
-    public init(strategy: String, refused: String? = nil, stats: LayoutStats? = nil, summary: AnalysisSummary? = nil) {
+    public init(strategy: LayoutStrategy, refused: String? = nil, stats: LayoutStats? = nil, summary: AnalysisSummary? = nil) {
         self.strategy = strategy
         self.refused = refused
         self.stats = stats
@@ -48,17 +48,6 @@ public struct LayoutStats: Equatable, Sendable {
     }
 }
 
-/// A point of a power curve.
-public struct CurvePoint: Equatable, Sendable {
-    public var x: Double
-    public var power: Double
-
-    public init(x: Double, power: Double) {
-        self.x = x
-        self.power = power
-    }
-}
-
 /// The engine's view of one design generation.
 public struct ScreenEvaluation: Equatable, Sendable {
     public var generation: Int
@@ -67,16 +56,16 @@ public struct ScreenEvaluation: Equatable, Sendable {
     public var analysisNote: String?
     public var layout: LayoutGrid?
     public var layoutNote: String?
-    public var powerVsCells: [CurvePoint]
-    public var powerVsEffect: [CurvePoint]
+    public var powerVsCells: [PowerPoint]
+    public var powerVsEffect: [PowerPoint]
     public var comparison: [LayoutComparison]
     /// Every perturbation's row for the Analysis table (design order).
     public var perturbations: [PerturbationRow] = []
 
     public init(
         generation: Int, analysis: AnalysisResult? = nil, analysisNote: String? = nil,
-        layout: LayoutGrid? = nil, layoutNote: String? = nil, powerVsCells: [CurvePoint] = [],
-        powerVsEffect: [CurvePoint] = [], comparison: [LayoutComparison] = []
+        layout: LayoutGrid? = nil, layoutNote: String? = nil, powerVsCells: [PowerPoint] = [],
+        powerVsEffect: [PowerPoint] = [], comparison: [LayoutComparison] = []
     ) {
         self.generation = generation
         self.analysis = analysis
@@ -146,29 +135,29 @@ extension Engine {
         if curves, let powerVsCells {
             let xs = Engine.cellsAxis(design)
             if let ys = try? powerVsCells(design, xs), ys.count == xs.count {
-                e.powerVsCells = zip(xs, ys).map { CurvePoint(x: Double($0), power: $1) }
+                e.powerVsCells = zip(xs, ys).map { PowerPoint(x: Double($0), power: $1) }
             }
         }
         if curves, let powerVsEffect {
             let xs = Engine.effectAxis
             if let ys = try? powerVsEffect(design, xs), ys.count == xs.count {
-                e.powerVsEffect = zip(xs, ys).map { CurvePoint(x: $0, power: $1) }
+                e.powerVsEffect = zip(xs, ys).map { PowerPoint(x: $0, power: $1) }
             }
         }
         guard comparison else { return e }
         e.comparison = LayoutStrategy.allCases.map { strategy in
             if strategy == design.batching.layout {
                 return LayoutComparison(
-                    strategy: strategy.rawValue, stats: e.layout.map(LayoutStats.init),
+                    strategy: strategy, stats: e.layout.map(LayoutStats.init),
                     summary: e.analysis?.summary)
             }
             do {
                 let variant = try design.setting("batching.layout", to: strategy.rawValue)
                 let grid = try layout(variant)
                 let summary = try analyze.map { try $0(variant).summary }
-                return LayoutComparison(strategy: strategy.rawValue, stats: LayoutStats(grid), summary: summary)
+                return LayoutComparison(strategy: strategy, stats: LayoutStats(grid), summary: summary)
             } catch {
-                return LayoutComparison(strategy: strategy.rawValue, refused: reason(error))
+                return LayoutComparison(strategy: strategy, refused: reason(error))
             }
         }
         return e

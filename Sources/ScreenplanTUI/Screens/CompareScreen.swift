@@ -27,11 +27,11 @@ func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
     }
     let labelWidth = CompareGeometry.labelWidth
     let columnWidth = CompareGeometry.columnWidth(width: buffer.width)
-    let current = comparison.firstIndex { $0.strategy == d.batching.layout.rawValue } ?? 0
+    let current = comparison.firstIndex { $0.strategy == d.batching.layout } ?? 0
     for (i, column) in comparison.enumerated() {
         let x = labelWidth + i * columnWidth
         let name = clip(
-            columnWidth < 14 ? shortStrategyName(column.strategy) : column.strategy, columnWidth - 1,
+            columnWidth < 14 ? shortStrategyName(column.strategy.rawValue) : column.strategy.rawValue, columnWidth - 1,
             ellipsis: g.ellipsis)
         buffer.put(name, x: x, y: 3, role: i == current ? .heading : .normal)
         if i == current { buffer.put(columnWidth >= 10 ? "(current)" : "(cur.)", x: x, y: 4, role: .dim) }
@@ -99,7 +99,7 @@ func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
     }
     for column in comparison {
         guard let refused = column.refused, y < buffer.height - 3 else { continue }
-        buffer.put("\(column.strategy): \(refused)", x: 1, y: y, role: .dim, maxWidth: buffer.width - 2)
+        buffer.put("\(column.strategy.rawValue): \(refused)", x: 1, y: y, role: .dim, maxWidth: buffer.width - 2)
         let x = labelWidth + (comparison.firstIndex { $0.strategy == column.strategy } ?? 0) * columnWidth
         buffer.put("n/a", x: x, y: 6, role: .dim)
         y += 1

@@ -1,3 +1,5 @@
+import ScreenplanCore
+
 // MARK: - Terminal plots: braille line plots (2×4 dots per cell) with an ASCII twin
 
 /// Draws `points` (x ascending, y in [0, 1]) as a line in the rectangle, with y labels on the left
@@ -7,7 +9,7 @@
 /// Braille packs 2 × 4 dots into a cell, so a 40 × 8 plot has 80 × 32 dots of resolution; ASCII
 /// terminals get one `*` per column instead.
 func plot(
-    _ points: [CurvePoint], into buffer: inout Buffer, x: Int, y: Int, width: Int, height: Int,
+    _ points: [PowerPoint], into buffer: inout Buffer, x: Int, y: Int, width: Int, height: Int,
     xLabel: String, format: (Double) -> String, marker: Double? = nil, target: Double? = nil, glyphs: Glyphs
 ) {
     let labelWidth = 5
@@ -67,7 +69,7 @@ func plot(
         let dotsW = w * 2
         let dotsH = h * 4
         var dots = [[Bool]](repeating: [Bool](repeating: false, count: dotsW), count: dotsH)
-        func pixel(_ p: CurvePoint) -> (Int, Int) {
+        func pixel(_ p: PowerPoint) -> (Int, Int) {
             let px = Int(((p.x - first.x) / span * Double(dotsW - 1)).rounded())
             let py = Int(((1 - min(1, max(0, p.power))) * Double(dotsH - 1)).rounded())
             return (px, py)
@@ -104,7 +106,7 @@ func plot(
 }
 
 /// Linear interpolation of the curve at `x`.
-func interpolate(_ points: [CurvePoint], at x: Double) -> Double {
+func interpolate(_ points: [PowerPoint], at x: Double) -> Double {
     guard let upper = points.firstIndex(where: { $0.x >= x }) else { return points.last?.power ?? 0 }
     if upper == 0 { return points[0].power }
     let a = points[upper - 1]

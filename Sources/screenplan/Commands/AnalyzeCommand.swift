@@ -38,7 +38,7 @@ struct AnalyzeCommand: ParsableCommand {
         let analyzer = Analyzer()
         let evaluation = try runtime { try analyzer.evaluate(d, layout: strategy) }
         let progress = ProgressReporter()
-        let bar = TerminalProgress(progress, enabled: !json && !noSolve)
+        let bar = TerminalProgressBar.started(label: "analyze", reporter: progress, enabled: !json && !noSolve)
         let solutions = noSolve ? nil : try runtime { try analyzer.solve(d, layout: strategy, progress: progress) }
         bar.finish()
         var result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),

@@ -34,7 +34,7 @@ struct MonteCarloCommand: ParsableCommand {
         let progress = ProgressReporter()
         SignalGuard.install("montecarlo", cancelling: progress)
         let d = try loadDesign(design)
-        let bar = TerminalProgress(progress, enabled: !json)
+        let bar = TerminalProgressBar.started(label: "montecarlo", reporter: progress, enabled: !json)
         if interactions {
             let check = try runtime { try MonteCarlo.interactions(design: d, replicates: reps, seed: seed, progress: progress) }
             bar.finish()

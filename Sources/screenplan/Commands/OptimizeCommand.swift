@@ -45,7 +45,7 @@ struct OptimizeCommand: ParsableCommand {
         let d = try loadDesign(design)
         let analyzer = Analyzer()
         let progress = ProgressReporter()
-        let bar = TerminalProgress(progress, enabled: !json)
+        let bar = TerminalProgressBar.started(label: "optimize", reporter: progress, enabled: !json)
         defer { bar.finish() }
         let current = try runtime { try analyzer.analyze(d) }
         let best: OptimizedDesign?
@@ -85,48 +85,5 @@ struct OptimizeCommand: ParsableCommand {
         if !b.change.isEmpty {
             print("apply: " + b.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", "))
         }
-    }
-}
-
-/// A progress bar with ETA on stderr, only when stderr is a terminal (nothing in pipes or JSON).
-final class TerminalProgress: @unchecked Sendable {
-    private let reporter: ProgressReporter
-    private let enabled: Bool
-    private var thread: Thread?
-    private let lock = NSLock()
-    private var stopped = false
-
-    init(_ reporter: ProgressReporter, enabled: Bool) {
-        self.reporter = reporter
-        self.enabled = enabled && isatty(2) != 0
-        guard self.enabled else { return }
-        let t = Thread { [weak self] in
-            while let self, !self.isStopped {
-                self.draw()
-                Thread.sleep(forTimeInterval: 0.2)
-            }
-        }
-        thread = t
-        t.start()
-    }
-
-    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
-
-    private func draw() {
-        let f = reporter.fraction
-        let width = 30
-        let filled = Int(Double(width) * f)
-        let eta = reporter.eta.map { String(format: " ETA %.0f s", $0) } ?? ""
-        let line = "\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-            + String(format: "] %3.0f%%", 100 * f) + eta + " " + reporter.message + "\u{1B}[K"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    func finish() {
-        lock.lock()
-        let was = stopped
-        stopped = true
-        lock.unlock()
-        if enabled && !was { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
