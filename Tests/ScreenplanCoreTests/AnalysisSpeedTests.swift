@@ -46,11 +46,11 @@ import Testing
 /// Every field an evaluation's cached parts could miss: layout, contrast and model fields.
 private func variants(_ d: Design) -> [Design] {
     var out = [d]
-    var e = d; e.sampling.cells_per_perturbation += 17; out.append(e)
-    e = d; e.batching.batch_effect_sd = 0.3; out.append(e)                 // contrasts, same layout key
-    e = d; e.batching.interaction_sd = 0.08; out.append(e)                 // error model only
-    e = d; e.measurement.reads_per_cell *= 0.5; out.append(e)              // every gene's mean
-    e = d; e.batching.controls_in_fraction = 0.5; out.append(e)            // some lanes without controls
+    var e = d; e.sampling.cellsPerPerturbation += 17; out.append(e)
+    e = d; e.batching.batchEffectSd = 0.3; out.append(e)                 // contrasts, same layout key
+    e = d; e.batching.interactionSd = 0.08; out.append(e)                 // error model only
+    e = d; e.measurement.readsPerCell *= 0.5; out.append(e)              // every gene's mean
+    e = d; e.batching.controlsInFraction = 0.5; out.append(e)            // some lanes without controls
     out.append(d)                                                          // back to the first (cache hit)
     return out
 }
@@ -74,11 +74,11 @@ func cachedEvaluationsEqualFreshOnes(test: DifferentialTest) throws {
 @Test func editingAnEditedDesignStartsFromItsOwnFields() throws {
     var d = smallDesign()
     let first = try d.setting("measurement.reads_per_cell", to: "12000")
-    #expect(first.measurement.reads_per_cell == 12000)
+    #expect(first.measurement.readsPerCell == 12000)
     // A struct edit after a cached tree: the next edit must see it, not the cached tree.
-    d.sampling.cells_per_perturbation = 77
+    d.sampling.cellsPerPerturbation = 77
     let second = try d.setting("measurement.reads_per_cell", to: "12000")
-    #expect(second.sampling.cells_per_perturbation == 77 && second.measurement.reads_per_cell == 12000)
+    #expect(second.sampling.cellsPerPerturbation == 77 && second.measurement.readsPerCell == 12000)
     #expect(d.fields().first { $0.path == "sampling.cells_per_perturbation" }?.value == "77")
     // The same edit twice gives the same design.
     #expect(try d.setting("batching.batches", to: "6") == d.setting("batching.batches", to: "6"))
@@ -98,13 +98,13 @@ func cachedEvaluationsEqualFreshOnes(test: DifferentialTest) throws {
     let awkward = ["1e5", "true", "null", "007", "a: b", "#x", "-", "NO", "1.5", "x y", "Ü", "~"]
     var d = smallDesign()
     d.perturbations.combinations = (0..<700).map { i in [awkward[i % awkward.count] + (i % 3 == 0 ? "" : "\(i)"), "G\(i)"] }
-    d.perturbations.target_genes = (0..<300).map { awkward[$0 % awkward.count] + "\($0 / awkward.count)" }
+    d.perturbations.targetGenes = (0..<300).map { awkward[$0 % awkward.count] + "\($0 / awkward.count)" }
     let chunked = try d.yamlText()
     #expect(chunked == (try d.yamlTextEncodedWhole()))
     let (read, _) = DesignLoader.decode(text: chunked, file: "(test)")
     #expect(read.perturbations.combinations == d.perturbations.combinations)
-    #expect(read.perturbations.target_genes == d.perturbations.target_genes)
+    #expect(read.perturbations.targetGenes == d.perturbations.targetGenes)
     // Only one long list.
-    d.perturbations.target_genes = []
+    d.perturbations.targetGenes = []
     #expect(try d.yamlText() == d.yamlTextEncodedWhole())
 }

@@ -12,8 +12,8 @@ func smallDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
     d.system.network.regulators = 40
     d.system.network.seed = 3
     d.perturbations.targets = 20
-    d.measurement.measured_genes = 500
-    d.sampling.cells_per_perturbation = 100
+    d.measurement.measuredGenes = 500
+    d.sampling.cellsPerPerturbation = 100
     d.batching.batches = 4
     edit(&d)
     return d
@@ -23,7 +23,7 @@ func smallDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
 
 @Test(arguments: [LayoutStrategy.pooled, .subLibraries, .confounded, .balancedIncomplete, .perTimePoint, .perAnimal])
 func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
-    let d = smallDesign { $0.batching.batches = 8; $0.batching.replicates = 2; $0.sampling.cells_per_perturbation = 101 }
+    let d = smallDesign { $0.batching.batches = 8; $0.batching.replicates = 2; $0.sampling.cellsPerPerturbation = 101 }
     let layout = Layout.make(d, strategy: strategy)
     #expect(layout.perturbationCount == 20 && layout.batchCount == 8)
     let expectedBatches: Int
@@ -57,12 +57,12 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 }
 
 @Test func controlsInSomeBatchesAndPerTimePointLayouts() {
-    let some = Layout.make(smallDesign { $0.batching.batches = 8; $0.batching.controls_in_fraction = 0.25 })
+    let some = Layout.make(smallDesign { $0.batching.batches = 8; $0.batching.controlsInFraction = 0.25 })
     #expect(some.controlledBatches.count == 2)
     let timed = smallDesign {
         $0.batching.batches = 6
-        $0.sampling.time_points_h = [48, 96, 120]
-        $0.batching.controls_in_fraction = 0.2
+        $0.sampling.timePointsH = [48, 96, 120]
+        $0.batching.controlsInFraction = 0.2
     }
     // 0.2 × 6 rounds to one control batch; per-time-point puts one at every time point.
     #expect(Layout.make(timed, strategy: .pooled).controlledBatches.count == 1)
@@ -78,7 +78,7 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 @Test func explicitLayoutIsTheUsersMatrix() throws {
     var d = smallDesign { $0.perturbations.targets = 2; $0.batching.batches = 3 }
     d.batching.layout = .explicit
-    d.batching.explicit_cells = [[50, 0, 50], [0, 100, 0]]
+    d.batching.explicitCells = [[50, 0, 50], [0, 100, 0]]
     let layout = Layout.make(d)
     #expect(layout.cells == [50, 0, 50, 0, 100, 0])
     let rows = try Analyzer().evaluate(d).rows
@@ -93,13 +93,13 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     // one control batch, so the confounding variance is exactly 2τ² (natural log), in log2².
     var d = smallDesign { $0.perturbations.targets = 2; $0.batching.batches = 2 }
     d.batching.layout = .explicit
-    d.batching.explicit_cells = [[100, 0], [100, 0]]
-    d.batching.controls_in_fraction = 0.5
+    d.batching.explicitCells = [[100, 0], [100, 0]]
+    d.batching.controlsInFraction = 0.5
     let layout = Layout.make(d)
     #expect(layout.controls[0] == 0 && layout.controls[1] > 0)
     let analyzer = Analyzer()
     let row = try analyzer.evaluate(d).rows[0]
-    let tau = d.batching.batch_effect_sd
+    let tau = d.batching.batchEffectSd
     // Exact up to floating point: the coefficients are ±1; library-size normalisation scales the
     // gene's effective batch effect by (1 − 2π_g + Σπ²).
     let share = try analyzer.effects(for: d).slices[0].share
@@ -115,7 +115,7 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
         $0.analysis.test = .pseudobulk
         $0.batching.batches = 8
         $0.batching.layout = .confounded
-        $0.batching.controls_in_fraction = 0.25
+        $0.batching.controlsInFraction = 0.25
     }
     let analyzer = Analyzer()
     let e = try analyzer.evaluate(d)
@@ -144,9 +144,9 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     func confounding(_ n: Int) throws -> (Double, Double) {
         let d = smallDesign {
             $0.batching.batches = 8
-            $0.batching.controls_in_fraction = 0.25
-            $0.sampling.cells_per_perturbation = n
-            $0.batching.max_cells_per_batch = 10_000_000
+            $0.batching.controlsInFraction = 0.25
+            $0.sampling.cellsPerPerturbation = n
+            $0.batching.maxCellsPerBatch = 10_000_000
         }
         let row = try Analyzer().evaluate(d).rows.first { $0.uncontrolledBatches > 0 }!
         return (row.components.confounding, row.components.total)
@@ -164,21 +164,21 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 @Test func powerRisesWithCellsAndFallsWithDropoutAndCapture() throws {
     let analyzer = Analyzer()
     // A modest fixed effect so power is away from 0 and 1.
-    let base = smallDesign { $0.analysis.effect = .fixed; $0.analysis.effect_size_log2 = -0.3; $0.sampling.cells_per_perturbation = 60 }
+    let base = smallDesign { $0.analysis.effect = .fixed; $0.analysis.effectSizeLog2 = -0.3; $0.sampling.cellsPerPerturbation = 60 }
     let curve = try analyzer.powerVersusCells(base, cells: [20, 60, 200, 600])
     for (a, b) in zip(curve, curve.dropFirst()) { #expect(b.power > a.power) }
     let p0 = try analyzer.evaluate(base).medianPower
     var dropout = base
     dropout.measurement.dropout = .zeroInflation
-    dropout.measurement.dropout_rate = 0.5
+    dropout.measurement.dropoutRate = 0.5
     // A midpoint far above every mean: π₀ ≈ 0.5 for all genes, so the effect is not distorted.
-    dropout.measurement.dropout_midpoint = 1e9
+    dropout.measurement.dropoutMidpoint = 1e9
     #expect(try analyzer.evaluate(dropout).medianPower < p0)
     var capture = base
-    capture.measurement.capture_efficiency = 0.02
+    capture.measurement.captureEfficiency = 0.02
     #expect(try analyzer.evaluate(capture).medianPower < p0)
     var shallow = base
-    shallow.measurement.reads_per_cell = 1000
+    shallow.measurement.readsPerCell = 1000
     #expect(try analyzer.evaluate(shallow).medianPower < p0)
     // Power against effect size rises with |Δ|.
     let vsEffect = try analyzer.powerVersusEffect(base, effects: [0.05, 0.2, 0.5, 1])
@@ -212,14 +212,14 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 }
 
 @Test func moreBatchesBeatMoreCellsWhenTheInteractionDominates() throws {
-    let d = smallDesign { $0.batching.interaction_sd = 0.4; $0.sampling.cells_per_perturbation = 400; $0.batching.max_cells_per_batch = 100_000 }
+    let d = smallDesign { $0.batching.interactionSd = 0.4; $0.sampling.cellsPerPerturbation = 400; $0.batching.maxCellsPerBatch = 100_000 }
     let analyzer = Analyzer()
     let result = try analyzer.analyze(d)
     let rec = try #require(result.recommendations.first { $0.id == "more-batches-not-cells" })
     var applied = d
     for c in rec.change { applied = try applied.setting(c.path, to: c.value) }
     var moreCells = d
-    moreCells.sampling.cells_per_perturbation *= 2
+    moreCells.sampling.cellsPerPerturbation *= 2
     #expect(try analyzer.evaluate(applied).medianVariance < analyzer.evaluate(moreCells).medianVariance)
 }
 
@@ -231,30 +231,30 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let d = smallDesign {
         $0.perturbations.targets = 36
         $0.analysis.effect = .fixed
-        $0.analysis.effect_size_log2 = -0.05
-        $0.perturbations.guide_effect_sd = 0
-        $0.sampling.control_cells = 500
-        $0.batching.max_cells_per_batch = 1_000_000
+        $0.analysis.effectSizeLog2 = -0.05
+        $0.perturbations.guideEffectSd = 0
+        $0.sampling.controlCells = 500
+        $0.batching.maxCellsPerBatch = 1_000_000
     }
     let best = try #require(try Optimizer.bestControlRatio(d, budget: 20_000, analyzer: Analyzer()))
     let sqrtK = 6.0
-    #expect(abs(best.sqrt_k - sqrtK) < 1e-12)
+    #expect(abs(best.sqrtK - sqrtK) < 1e-12)
     // Golden-section on a flat optimum, with integer cells: within 15% of √K.
-    #expect(abs(best.control_ratio / sqrtK - 1) < 0.15, "ratio \(best.control_ratio)")
+    #expect(abs(best.controlRatio / sqrtK - 1) < 0.15, "ratio \(best.controlRatio)")
     // The full optimizer spends the budget and keeps controls near √K too.
     let full = try #require(try Optimizer.maximizePower(d, budget: 20_000, analyzer: Analyzer()))
     #expect(full.cost.total <= 20_000)
-    #expect(abs(full.control_ratio / sqrtK - 1) < 0.5)
+    #expect(abs(full.controlRatio / sqrtK - 1) < 0.5)
 }
 
 @Test func solversHitTheTargetPower() throws {
     let analyzer = Analyzer()
-    let d = smallDesign { $0.analysis.effect = .fixed; $0.analysis.effect_size_log2 = -0.7 }
+    let d = smallDesign { $0.analysis.effect = .fixed; $0.analysis.effectSizeLog2 = -0.7 }
     let cells = try #require(try analyzer.fewestCells(d, power: 0.8))
     var at = d
-    at.sampling.cells_per_perturbation = cells
+    at.sampling.cellsPerPerturbation = cells
     #expect(try analyzer.evaluate(at).medianPower >= 0.8)
-    at.sampling.cells_per_perturbation = cells - 1
+    at.sampling.cellsPerPerturbation = cells - 1
     #expect(try analyzer.evaluate(at).medianPower < 0.8)
     let e = try analyzer.evaluate(d)
     let mde = Analyzer.minimumDetectable(e, power: 0.8)
@@ -264,7 +264,7 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     #expect(abs(Normal.power(effect: signed, sd: row.testSD, critical: Normal.quantile(1 - row.level / 2), spread: row.spreadSD,
                              nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) - 0.8) < 1e-6)
     let cheapest = try #require(try Optimizer.cheapest(d, power: 0.8, analyzer: analyzer))
-    #expect(cheapest.median_power >= 0.8)
+    #expect(cheapest.medianPower >= 0.8)
 }
 
 // MARK: - Caching, contract, recommendations
@@ -273,18 +273,18 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let analyzer = Analyzer()
     var d = smallDesign()
     _ = try analyzer.analyze(d)
-    d.sampling.cells_per_perturbation = 300
-    d.batching.interaction_sd = 0.1
-    d.measurement.reads_per_cell = 5000
+    d.sampling.cellsPerPerturbation = 300
+    d.batching.interactionSd = 0.1
+    d.measurement.readsPerCell = 5000
     _ = try analyzer.analyze(d)
     #expect(analyzer.effectsComputed == 1)
-    d.perturbations.knockdown_mean = 0.5
+    d.perturbations.knockdownMean = 0.5
     _ = try analyzer.analyze(d)
     #expect(analyzer.effectsComputed == 2)
 }
 
 @Test func analysisJSONHasTheContractKeys() throws {
-    let result = try Analyzer.analyze(smallDesign { $0.batching.controls_in_fraction = 0.5 })
+    let result = try Analyzer.analyze(smallDesign { $0.batching.controlsInFraction = 0.5 })
     let data = try JSONEncoder().encode(result)
     let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     for key in ["perturbations", "summary", "error_budget", "recommendations"] { #expect(object[key] != nil, "\(key)") }
@@ -302,13 +302,13 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 @Test func everyRecommendationAppliesThroughTheEditor() throws {
     // Designs that trigger each rule.
     let designs: [Design] = [
-        smallDesign { $0.batching.controls_in_fraction = 0.5 },
-        smallDesign { $0.sampling.controls_fraction = 0.02 },
+        smallDesign { $0.batching.controlsInFraction = 0.5 },
+        smallDesign { $0.sampling.controlsFraction = 0.02 },
         smallDesign { $0.batching.layout = .confounded },
-        smallDesign { $0.batching.interaction_sd = 0.4; $0.sampling.cells_per_perturbation = 400; $0.batching.max_cells_per_batch = 100_000 },
-        smallDesign { $0.measurement.reads_per_cell = 200_000 },
-        smallDesign { $0.measurement.reads_per_cell = 1000 },
-        smallDesign { $0.sampling.cells_per_perturbation = 2000; $0.batching.max_cells_per_batch = 100_000 },
+        smallDesign { $0.batching.interactionSd = 0.4; $0.sampling.cellsPerPerturbation = 400; $0.batching.maxCellsPerBatch = 100_000 },
+        smallDesign { $0.measurement.readsPerCell = 200_000 },
+        smallDesign { $0.measurement.readsPerCell = 1000 },
+        smallDesign { $0.sampling.cellsPerPerturbation = 2000; $0.batching.maxCellsPerBatch = 100_000 },
     ]
     var seen = Set<String>()
     for d in designs {
@@ -333,11 +333,11 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     var diff = MediumSpec(name: "differentiation")
     diff.inputs = [:]
     d.system.media = [MediumSpec(), diff]
-    d.protocol_ = [ProtocolStep(medium: "growth", perturb: true, duration_h: 24),
-                   ProtocolStep(medium: "differentiation", perturb: true, duration_h: 96)]
-    d.sampling.time_points_h = [48, 120]
+    d.protocolSteps = [ProtocolStep(medium: "growth", perturb: true, durationH: 24),
+                   ProtocolStep(medium: "differentiation", perturb: true, durationH: 96)]
+    d.sampling.timePointsH = [48, 120]
     d.batching.batches = 4
-    d.batching.controls_in_fraction = 0.25
+    d.batching.controlsInFraction = 0.25
     let result = try Analyzer.analyze(d)
     #expect(result.perturbations.count == 40)
     #expect(result.recommendations.contains { $0.id == "time-matched-controls" })
@@ -346,21 +346,21 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 }
 
 @Test func highMOIUsesComplementControls() throws {
-    let low = try Analyzer().evaluate(smallDesign { $0.batching.controls_in_fraction = 0.5 })
-    let high = try Analyzer().evaluate(smallDesign { $0.batching.controls_in_fraction = 0.5; $0.perturbations.moi = 10 })
+    let low = try Analyzer().evaluate(smallDesign { $0.batching.controlsInFraction = 0.5 })
+    let high = try Analyzer().evaluate(smallDesign { $0.batching.controlsInFraction = 0.5; $0.perturbations.moi = 10 })
     // Complement controls are in every batch: nothing is confounded, and far more controls.
     #expect(low.rows.contains { $0.components.confounding > 0 })
     #expect(high.rows.allSatisfy { $0.components.confounding == 0 && $0.uncontrolledBatches == 0 })
     #expect(high.rows.allSatisfy { $0.components.controlCells > 0 && $0.components.controlCells.isFinite })
     // Each loaded cell carries ~MOI guides, so far fewer cells are loaded.
-    #expect(high.cost.cells_loaded < low.cost.cells_loaded / 3)
+    #expect(high.cost.cellsLoaded < low.cost.cellsLoaded / 3)
 }
 
 @Test func expressionThresholdRemovesTargetsFromTesting() throws {
     let d = smallDesign()
     let base = try Analyzer().evaluate(d)
     var strict = d
-    strict.analysis.expression_threshold = 1e6
+    strict.analysis.expressionThreshold = 1e6
     let e = try Analyzer().evaluate(strict)
     #expect(e.testableGenes == 0 && base.testableGenes > 0)
     #expect(e.rows.allSatisfy { $0.power == 0 && $0.flags.contains("target below expression threshold") })

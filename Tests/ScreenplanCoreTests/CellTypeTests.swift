@@ -46,16 +46,16 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
     let base = try typePower(typedDesign(types: "[{name: a, fraction: 0.4}, {name: b, fraction: 0.6}]"), "a")
     let halfFraction = try typePower(typedDesign(types: "[{name: a, fraction: 0.2}, {name: b, fraction: 0.8}]"), "a")
     let halfCells = try typePower(typedDesign(types: "[{name: a, fraction: 0.4}, {name: b, fraction: 0.6}]", cells: 100), "a")
-    #expect(halfFraction.median_power < base.median_power - 0.02, "\(halfFraction.median_power) vs \(base.median_power)")
+    #expect(halfFraction.medianPower < base.medianPower - 0.02, "\(halfFraction.medianPower) vs \(base.medianPower)")
     for (x, y) in zip(halfFraction.perturbations, halfCells.perturbations) {
         #expect(abs(x.power - y.power) < 0.01, "\(x.perturbation): fraction halved \(x.power), cells halved \(y.power)")
-        #expect(abs(x.effective_cells - y.effective_cells) < 0.5)
+        #expect(abs(x.effectiveCells - y.effectiveCells) < 0.5)
     }
     // All cells pooled is the sum: a type never has more power than all cells together.
     let d = try DesignLoader.load(text: typedDesign(types: "[{name: a, fraction: 0.4}, {name: b, fraction: 0.6}]"),
                                   file: "typed.yaml").design
-    let pooled = try Analyzer.analyze(d).summary.median_power
-    #expect(base.median_power <= pooled + 1e-9)
+    let pooled = try Analyzer.analyze(d).summary.medianPower
+    #expect(base.medianPower <= pooled + 1e-9)
 }
 
 @Test func analysisCellTypePicksTheHeadlineFigures() throws {
@@ -64,7 +64,7 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
     let d = try DesignLoader.load(text: text, file: "typed.yaml").design
     let headline = try Analyzer.analyze(d)
     let a = try typePower(text, "a")
-    #expect(abs(headline.summary.median_power - a.median_power) < 1e-9)
+    #expect(abs(headline.summary.medianPower - a.medianPower) < 1e-9)
     for (row, typed) in zip(headline.perturbations, a.perturbations) { #expect(abs(row.power - typed.power) < 1e-9) }
 }
 
@@ -93,8 +93,8 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
     let tight = try typePower(typedDesign(types: "[{name: a, fraction: 0.2}, {name: b, fraction: 0.8}]", test: "pseudobulk"), "a")
     let loose = try typePower(typedDesign(types: "[{name: a, fraction: 0.2}, {name: b, fraction: 0.8}]", concentration: 5,
                                           test: "pseudobulk"), "a")
-    #expect(loose.effective_fraction < tight.effective_fraction - 0.02)
-    #expect(loose.median_power < tight.median_power)
+    #expect(loose.effectiveFraction < tight.effectiveFraction - 0.02)
+    #expect(loose.medianPower < tight.medianPower)
 }
 
 @Test func simulatedCellTypesFollowTheFractionsAndTheirSpreadBetweenAnimals() throws {

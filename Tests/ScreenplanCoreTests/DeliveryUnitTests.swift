@@ -59,7 +59,7 @@ private func splits(_ d: Design, _ layout: Layout) -> [(Int, Int, Int)] {
             #expect(l.deliveryViolations(d).isEmpty)
             // Every perturbation keeps its cells at every time point.
             for p in 0..<l.perturbationCount {
-                #expect(l.totalCells(of: p) == d.sampling.cells_per_perturbation * d.timePoints.count)
+                #expect(l.totalCells(of: p) == d.sampling.cellsPerPerturbation * d.timePoints.count)
             }
             checked += 1
         }
@@ -105,10 +105,10 @@ private func splits(_ d: Design, _ layout: Layout) -> [(Int, Int, Int)] {
     let layout = Layout.make(d)
     let cost = CostBreakdown(d, layout: layout)
     #expect(cost.animals == 4)
-    #expect(cost.animal_cost == 10_000)
-    #expect(abs(cost.total - (cost.batch_cost + cost.cell_cost + cost.sequencing_cost + 10_000)) < 1e-9)
-    #expect(cost.batch_cost == 8 * 700)
-    let order = OrderList(design: d, cellsLoaded: cost.cells_loaded, batches: layout.batchCount)
+    #expect(cost.animalCost == 10_000)
+    #expect(abs(cost.total - (cost.batchCost + cost.cellCost + cost.sequencingCost + 10_000)) < 1e-9)
+    #expect(cost.batchCost == 8 * 700)
+    let order = OrderList(design: d, cellsLoaded: cost.cellsLoaded, batches: layout.batchCount)
     #expect(order.lines.contains { $0.id == "animals" && $0.quantity == 4 && $0.cost == 10_000 })
-    #expect(abs(order.model_total - cost.total) < 1e-6 * cost.total)
+    #expect(abs(order.modelTotal - cost.total) < 1e-6 * cost.total)
 }

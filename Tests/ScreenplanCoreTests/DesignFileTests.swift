@@ -113,8 +113,8 @@ private func expectIssue(
         let (issues, _) = problems(text)
         #expect(issues.map(\.path) == ["sampling.cells_per_perturbation", "batching.batches"])
         var design = Design()
-        design.sampling.cells_per_perturbation = Int.max / 2
-        design.sampling.controls_fraction = 0.9999999999999999
+        design.sampling.cellsPerPerturbation = Int.max / 2
+        design.sampling.controlsFraction = 0.9999999999999999
         #expect(design.cellsLoaded > design.batchCapacity)
     }
 
@@ -138,8 +138,8 @@ private func expectIssue(
     @Test func optionalFieldsAcceptNullTildeNothingAndAuto() throws {
         let text = "system:\n  network:\n    file:\n    genes_file: ~\nsampling:\n  control_cells: auto\n  controls_fraction: null\n"
         let design = try DesignLoader.load(text: text, file: "nulls.yaml").design
-        #expect(design.system.network.file == nil && design.system.network.genes_file == nil)
-        #expect(design.sampling.control_cells == nil && design.sampling.controls_fraction == nil)
+        #expect(design.system.network.file == nil && design.system.network.genesFile == nil)
+        #expect(design.sampling.controlCells == nil && design.sampling.controlsFraction == nil)
     }
 
     @Test func keyGivenTwiceIsLocatedAtTheRepeat() {
@@ -359,7 +359,7 @@ private func expectIssue(
     @Test func writtenNumbersReadAsNumbersElsewhereToo() throws {
         var design = Design()
         design.name = "1e5"  // text that looks like a number stays text
-        design.sampling.time_points_h = [48, 120]
+        design.sampling.timePointsH = [48, 120]
         let text = try design.yamlText()
         #expect(!text.contains("e+"), "exponent form that YAML 1.1 readers take for text:\n\(text)")
         #expect(text.contains("  capture_efficiency: 0.1\n"))
@@ -399,9 +399,9 @@ private func expectIssue(
         let edited = try design.setting("batching.batches", to: "12")
         #expect(edited.batching.batches == 12)
         let listEdit = try design.setting("sampling.time_points_h", to: "[48, 96]")
-        #expect(listEdit.sampling.time_points_h == [48, 96])
+        #expect(listEdit.sampling.timePointsH == [48, 96])
         let stepEdit = try design.setting("protocol[1].duration_h", to: "72")
-        #expect(stepEdit.protocol_[1].duration_h == 72)
+        #expect(stepEdit.protocolSteps[1].durationH == 72)
     }
 
     @Test func refusesAnOutOfRangeEditWithTheReason() {

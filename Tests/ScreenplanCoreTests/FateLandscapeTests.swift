@@ -88,11 +88,11 @@ private func fractions(_ cells: [CellRecord], where keep: (CellRecord) -> Bool) 
 private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
     let loaded = try DesignLoader.load(path: sampleScreen("haematopoiesis-invivo.yaml"))
     var d = loaded.design
-    d.perturbations.target_genes = targets
-    d.sampling.cells_per_perturbation = 200
-    d.measurement.measured_genes = 33
+    d.perturbations.targetGenes = targets
+    d.sampling.cellsPerPerturbation = 200
+    d.measurement.measuredGenes = 33
     d.batching.batches = 2
-    d.batching.max_cells_per_batch = 100_000
+    d.batching.maxCellsPerBatch = 100_000
     var small = loaded
     small.design = d
     return small
@@ -134,7 +134,7 @@ private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
     #expect(landscape.attractors.map(\.name) == run.model.landscape?.attractors.map(\.name))
     let late = loaded.design.timePoints.last!
     let mix = landscape.mixture(loaded.design, kinetics: k, at: late)
-    let simulatedLate = fractions(cells) { $0.perturbation < 0 && $0.time_h == late }
+    let simulatedLate = fractions(cells) { $0.perturbation < 0 && $0.timeH == late }
     for (label, f) in zip(mix.labels, mix.fractions) {
         #expect(abs(f - (simulatedLate[label] ?? 0)) < 0.1, "\(label): mixture \(f), simulated \(simulatedLate[label] ?? 0)")
     }
@@ -144,17 +144,17 @@ private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
     let loaded = try DesignLoader.load(path: sampleScreen("ipsc-neuron-crispri.yaml"))
     var d = loaded.design
     d.perturbations.targets = 4
-    d.sampling.cells_per_perturbation = 30
-    d.sampling.control_cells = 60
-    d.measurement.measured_genes = d.system.genes
+    d.sampling.cellsPerPerturbation = 30
+    d.sampling.controlCells = 60
+    d.measurement.measuredGenes = d.system.genes
     var small = loaded
     small.design = d
     let run = try simulate(small, seed: 7)
     let cells = run.cells, states = run.states
     // Day 0: progenitors; day 7: both lineages, each with its own regulator far above the other.
-    let day0 = fractions(cells) { $0.perturbation < 0 && $0.time_h == 72 }
+    let day0 = fractions(cells) { $0.perturbation < 0 && $0.timeH == 72 }
     #expect((day0["progenitor"] ?? 0) > 0.9, "day 0: \(day0)")
-    let day7 = fractions(cells) { $0.perturbation < 0 && $0.time_h == 240 }
+    let day7 = fractions(cells) { $0.perturbation < 0 && $0.timeH == 240 }
     #expect((day7["lineage_1"] ?? 0) >= 0.2 && (day7["lineage_2"] ?? 0) >= 0.2, "day 7: \(day7)")
     for l in 1...2 {
         let own = mean(cells.indices.filter { cells[$0].state == "lineage_\(l)" }.map { states[$0][l] })

@@ -11,11 +11,11 @@ import TestSupport
 @Test func expectedEffectsOfFateRegulatorsIncludeTheFateShift() throws {
     let loaded = try DesignLoader.load(path: sampleScreen("haematopoiesis-invivo.yaml"))
     var d = loaded.design
-    d.perturbations.target_genes = ["GATA1", "SPI1"]
-    d.sampling.cells_per_perturbation = 200
-    d.measurement.measured_genes = 33
+    d.perturbations.targetGenes = ["GATA1", "SPI1"]
+    d.sampling.cellsPerPerturbation = 200
+    d.measurement.measuredGenes = 33
     d.batching.batches = 2
-    d.batching.max_cells_per_batch = 100_000
+    d.batching.maxCellsPerBatch = 100_000
     var small = loaded
     small.design = d
     let run = try simulate(small, seed: 42)
@@ -31,8 +31,8 @@ import TestSupport
     for (p, genes) in [(0, ["KLF1", "HBB", "GYPA"]), (1, ["CSF1R", "MPO"])] {
         for gene in genes {
             let i = try #require(names[gene])
-            let knockout = meanState(run, gene: i) { $0.perturbation == p && $0.time_h == late }
-            let control = meanState(run, gene: i) { $0.perturbation < 0 && $0.time_h == late }
+            let knockout = meanState(run, gene: i) { $0.perturbation == p && $0.timeH == late }
+            let control = meanState(run, gene: i) { $0.perturbation < 0 && $0.timeH == late }
             let simulated = Foundation.log2(knockout / control)
             let a = effect(shifted, p, i), b = effect(within, p, i)
             #expect(a <= b + 1e-9, "\(gene): the lost fate lowers its marker (shifted \(a), within-state \(b))")

@@ -29,11 +29,11 @@ import Testing
         for p in cell.guides.compactMap({ owner[$0] }) { carriers[p] += 1 }
     }
     let meanCarriers = Double(carriers.reduce(0, +)) / Double(carriers.count)
-    #expect(abs(meanCarriers - Double(design.sampling.cells_per_perturbation)) < 6,
+    #expect(abs(meanCarriers - Double(design.sampling.cellsPerPerturbation)) < 6,
             "cells carrying a perturbation's guide: \(carriers)")
     // The Monte Carlo layout of the plan counts the same carriers (the analysis's slots).
     let mc = MonteCarlo.layout(for: design).layout
     for p in 0..<mc.perturbationCount {
-        #expect(abs(mc.totalCells(of: p) - design.sampling.cells_per_perturbation) <= 2)
+        #expect(abs(mc.totalCells(of: p) - design.sampling.cellsPerPerturbation) <= 2)
     }
 }

@@ -35,7 +35,7 @@ private let interactionDesign = """
     #expect(results.contains { $0.genes.contains { abs($0.interaction) > 0.1 } })
     let mc = try MonteCarlo.interactions(design: d, replicates: 60, seed: 1)
     #expect(mc.rows.count >= 8)
-    #expect(mc.median_variance_ratio >= 0.9 && mc.median_variance_ratio <= 1.1, "median ratio \(mc.median_variance_ratio)")
+    #expect(mc.medianVarianceRatio >= 0.9 && mc.medianVarianceRatio <= 1.1, "median ratio \(mc.medianVarianceRatio)")
 }
 
 @Test func truthGivesTheTrueInteraction() throws {

@@ -102,9 +102,9 @@ private func tinyOptions(_ data: LearnabilityData = .kinetics) -> LearnabilityOp
     #expect(folds?.count == 2)
     let curves = folds?.first?["curves"] as? [String: Any]
     #expect(Set(curves?.keys ?? [:].keys) == ["standard", "steady_state"])
-    #expect(result.mse_ratio_steady_state_to_standard?.per_fold.count == 2)
+    #expect(result.mseRatioSteadyStateToStandard?.perFold.count == 2)
     // No change scores the effects' own size; the mean of squares of the truth is that MSE.
-    #expect(result.heldout_mse["no_change"]! > 0)
+    #expect(result.heldoutMse["no_change"]! > 0)
     #expect(result.text.contains("held-out MSE steady-state / standard"))
 }
 
@@ -114,8 +114,8 @@ private func tinyOptions(_ data: LearnabilityData = .kinetics) -> LearnabilityOp
     options.losses = [.steadyState]
     let a = try Learnability.fit(design: design, options: options)
     let b = try Learnability.fit(design: design, options: options)
-    #expect(a.heldout_mse == b.heldout_mse)
-    #expect(a.per_fold.map(\.curves) == b.per_fold.map(\.curves))
+    #expect(a.heldoutMse == b.heldoutMse)
+    #expect(a.perFold.map(\.curves) == b.perFold.map(\.curves))
 }
 
 @Test func quickEstimateGivesTheRatio() throws {

@@ -17,9 +17,9 @@ private func k562() throws -> (Design, Kinetics) {
     #expect(k.regulatorCount > design.system.network.regulators * 9 / 10)
     let meanDegree = Double(k.network.edges.count) / Double(k.geneCount)
     // Poisson in-degree truncated by the regulator count: within 10% of the requested mean.
-    #expect(abs(meanDegree - design.system.network.mean_in_degree) < 0.1 * design.system.network.mean_in_degree)
+    #expect(abs(meanDegree - design.system.network.meanInDegree) < 0.1 * design.system.network.meanInDegree)
     let activating = Double(k.network.edges.filter { $0.weight > 0 }.count) / Double(k.network.edges.count)
-    #expect(abs(activating - design.system.network.activation_fraction) < 0.05)
+    #expect(abs(activating - design.system.network.activationFraction) < 0.05)
     // Same seed, same network; another seed, another network.
     #expect(NetworkGenerator.generate(design.system) == k.network)
     var other = design.system

@@ -22,14 +22,14 @@ import Testing
         #expect(!applicable.isEmpty)
         for r in applicable {
             let x = try #require(r.effect, "\(r.id) has no effect")
-            #expect(abs(x.median_power_before - result.summary.median_power) < 1e-12)
-            #expect(x.target_power == design.analysis.target_power)
+            #expect(abs(x.medianPowerBefore - result.summary.medianPower) < 1e-12)
+            #expect(x.targetPower == design.analysis.targetPower)
             // The stated effect is the edited design's analysis.
             var edited = design
             for c in r.change { edited = try edited.setting(c.path, to: c.value) }
             let after = try analyzer.analyze(edited).summary
-            #expect(abs(after.median_power - x.median_power_after) < 1e-9, "\(r.id)")
-            #expect(abs(after.cost - x.cost_after) < 1e-6, "\(r.id)")
+            #expect(abs(after.medianPower - x.medianPowerAfter) < 1e-9, "\(r.id)")
+            #expect(abs(after.cost - x.costAfter) < 1e-6, "\(r.id)")
             #expect(r.message.contains("median power"))
             if x.lowersPowerBelowTarget {
                 #expect(r.message.contains("below the target"), "\(r.id) hides that it leaves the target: \(r.message)")
@@ -44,7 +44,7 @@ import Testing
         d.perturbations.targets = 40
         d.system.genes = 300
         d.system.network.regulators = 40
-        d.measurement.measured_genes = 300
+        d.measurement.measuredGenes = 300
         d.batching.batches = 4
         d = try d.setting("batching.batches", to: "4")
         let analyzer = Analyzer()
@@ -55,7 +55,7 @@ import Testing
             #expect(x.meetsTarget, "\(r.id): \(r.message)")
             var edited = d
             for c in r.change { edited = try edited.setting(c.path, to: c.value) }
-            #expect(try analyzer.evaluate(edited).medianPower >= d.analysis.target_power)
+            #expect(try analyzer.evaluate(edited).medianPower >= d.analysis.targetPower)
         }
     }
 }

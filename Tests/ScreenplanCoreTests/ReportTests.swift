@@ -57,9 +57,9 @@ import TestSupport
         #expect(lines.count == design.perturbationCount + 1)
         #expect(lines[0] == "perturbation,target,cells,batches,target_effect_log2,target_sd_log2,power,sampling_power,guide_effect_probability,de_genes,flags,target_umis_per_control_cell")
         // Perturbation 3 carries a flag with a comma and quotes (fixture), which CSV must quote.
-        #expect(lines[4].hasSuffix(",\"few cells, \"\"QC\"\", loss\",\(String(format: "%.4f", model.analysis.perturbations[3].target_umis))"))
+        #expect(lines[4].hasSuffix(",\"few cells, \"\"QC\"\", loss\",\(String(format: "%.4f", model.analysis.perturbations[3].targetUmis))"))
         let p = model.analysis.perturbations[0]
-        #expect(lines[1] == "\(p.name),\(p.target),\(p.cells),\(p.batches),-0.400000,0.120000,\(String(format: "%.6f", p.power)),\(String(format: "%.6f", p.sampling_power)),\(String(format: "%.6f", p.guide_effect_probability)),1.00,,\(String(format: "%.4f", p.target_umis))")
+        #expect(lines[1] == "\(p.name),\(p.target),\(p.cells),\(p.batches),-0.400000,0.120000,\(String(format: "%.6f", p.power)),\(String(format: "%.6f", p.samplingPower)),\(String(format: "%.6f", p.guideEffectProbability)),1.00,,\(String(format: "%.4f", p.targetUmis))")
         let tsv = try ReportRenderer.render(model, as: .tsv)
         let tsvLines = tsv.split(separator: "\n")
         #expect(tsvLines.count == design.perturbationCount + 1)
@@ -138,8 +138,8 @@ import TestSupport
         #expect(abs((o.line("reads")?.quantity ?? 0) - 9_584.625) < 1e-9)
         #expect(o.line("flow_cells")?.quantity == 3)
         // Model: 19,600 + 34,504.65 + 32,683.571_25 = 86,788.221_25 USD; purchase: 22,400 + 34,504.65 + 42,000.
-        #expect(abs(o.model_total - 86_788.221_25) < 1e-6)
-        #expect(abs(o.purchase_total - 98_904.65) < 1e-6)
+        #expect(abs(o.modelTotal - 86_788.221_25) < 1e-6)
+        #expect(abs(o.purchaseTotal - 98_904.65) < 1e-6)
         #expect(o.currency == "USD")
     }
 
@@ -148,7 +148,7 @@ import TestSupport
         design.batching.unit = .animal
         design.batching.batches = 6
         let o = OrderList(design: design)
-        #expect(o.line("batches")?.cost == 6 * design.cost.per_batch)
+        #expect(o.line("batches")?.cost == 6 * design.cost.perBatch)
         // 383,385 / 6 = 63,898 cells per animal → 4 lanes of 20,000 each → 24 lanes, 3 kits.
         #expect(o.line("lanes")?.quantity == 24)
         #expect(o.line("lanes")?.cost == nil)
@@ -181,11 +181,11 @@ import TestSupport
         #expect(l.rows.allSatisfy { $0.perturbations == 50 })
         #expect(l.rows[0].label == "P0…P49")
         let total: Int = cells.reduce(0) { $0 + $1.reduce(0, +) }
-        let perturbed: Int = l.perturbed_cells.reduce(0, +)
+        let perturbed: Int = l.perturbedCells.reduce(0, +)
         #expect(perturbed == total)
-        let fromRows: Double = l.rows.reduce(0.0) { $0 + $1.mean_cells.reduce(0, +) * Double($1.perturbations) }
+        let fromRows: Double = l.rows.reduce(0.0) { $0 + $1.meanCells.reduce(0, +) * Double($1.perturbations) }
         #expect(abs(fromRows - Double(total)) < 1e-6)
-        #expect(l.batch_labels == (1...7).map { "lane \($0)" })
+        #expect(l.batchLabels == (1...7).map { "lane \($0)" })
     }
 
     @Test func niceTicksAreRound() {
@@ -215,23 +215,23 @@ import TestSupport
     @Test func theOrderListPricesWhatTheAnalysisCosts() throws {
         let design = try DesignLoader.load(text: Self.small, file: "small.yaml").design
         let model = try ReportModel.build(design: design, solve: false)
-        let breakdown = try #require(model.analysis.cost_breakdown)
+        let breakdown = try #require(model.analysis.costBreakdown)
         // High MOI: a cell carries ~MOI guides, so fewer cells than perturbed slots are loaded;
         // the design's count, the analysis's and the order agree (CellBudget).
-        #expect(model.order.line("cells")?.quantity == Double(breakdown.cells_loaded))
-        #expect(breakdown.cells_loaded == design.cellsLoaded)
-        #expect(Double(breakdown.cells_loaded) < Double(design.perturbedCells) / design.sampling.qc_pass_fraction)
-        #expect(abs(model.order.model_total - model.analysis.summary.cost) < 1e-9 * model.analysis.summary.cost)
+        #expect(model.order.line("cells")?.quantity == Double(breakdown.cellsLoaded))
+        #expect(breakdown.cellsLoaded == design.cellsLoaded)
+        #expect(Double(breakdown.cellsLoaded) < Double(design.perturbedCells) / design.sampling.qcPassFraction)
+        #expect(abs(model.order.modelTotal - model.analysis.summary.cost) < 1e-9 * model.analysis.summary.cost)
         #expect(model.order.line("kits")?.quantity == Double(breakdown.kits))
-        #expect(model.order.line("flow_cells")?.quantity == Double(breakdown.flow_cells))
+        #expect(model.order.line("flow_cells")?.quantity == Double(breakdown.flowCells))
         #expect(model.layout.rows.count == 20)
-        #expect(model.layout.control_cells.filter { $0 > 0 }.count == 2)
+        #expect(model.layout.controlCells.filter { $0 > 0 }.count == 2)
         #expect(model.powerCurves.map(\.id) == ["power-vs-cells", "power-vs-effect", "downstream-power"])
         let cellsCurve = model.powerCurves[0].series[0].points
         #expect(cellsCurve.map(\.x) == [25, 50, 75, 100, 150, 200, 300, 400])
         // More cells never lose power.
         #expect(zip(cellsCurve, cellsCurve.dropFirst()).allSatisfy { $0.power <= $1.power + 1e-12 })
-        #expect(cellsCurve.first { $0.x == 100 }?.power == model.analysis.summary.median_power)
+        #expect(cellsCurve.first { $0.x == 100 }?.power == model.analysis.summary.medianPower)
         // The downstream gene: one series per depth, more cells and more reads never lose power,
         // and each label names the target-power contour.
         let downstream = model.powerCurves[2]
@@ -243,7 +243,7 @@ import TestSupport
         for (shallow, deep) in zip(downstream.series, downstream.series.dropFirst()) {
             #expect(zip(shallow.points, deep.points).allSatisfy { $0.power <= $1.power + 1e-9 })
         }
-        #expect(model.analysis.mde_by_expression_decile?.count == 10)
+        #expect(model.analysis.mdeByExpressionDecile?.count == 10)
     }
 
     @Test func writeDesignPicksTheFormatFromTheExtension() throws {

@@ -182,7 +182,7 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
     let b = try simulate(loaded, options: three)
     #expect(sameBlocks(a.blocks, b.blocks))
     // Ages spread over days, so blocks really mix start steps (the reordered path runs).
-    let ages = a.cells.map(\.age_h)
+    let ages = a.cells.map(\.ageH)
     #expect(ages.min()! < 5 && ages.max()! > 40)
     // Other blocks (41 cells, not aligned with 64): every cell keeps its state. The GEMM sums each
     // column in the same order whatever the columns around it, so states agree to rounding

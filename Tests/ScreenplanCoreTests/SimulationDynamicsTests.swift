@@ -97,8 +97,8 @@ import Testing
     batching: {batches: 1}
     """
     let run = try simulate(try loadDesign(text))
-    let early = run.cells.filter { $0.time_h < 20 && $0.perturbation == -1 }
-    let late = run.cells.filter { $0.time_h > 100 && $0.perturbation == -1 }
+    let early = run.cells.filter { $0.timeH < 20 && $0.perturbation == -1 }
+    let late = run.cells.filter { $0.timeH > 100 && $0.perturbation == -1 }
     #expect(early.allSatisfy { $0.state == "progenitor" }, "\(Set(early.map(\.state)))")
     let counts = Dictionary(grouping: late, by: \.state).mapValues(\.count)
     let lineages = counts.filter { $0.key.hasPrefix("lineage_") && $0.value >= late.count / 10 }

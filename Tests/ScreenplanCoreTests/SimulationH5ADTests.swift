@@ -60,7 +60,7 @@ private let smallDesign = """
             "obs_categorical": ["perturbation": perturbation,
                                 "batch": cells.map { "lane \($0.batch + 1)" },
                                 "state": cells.map(\.state)],
-            "obs_numeric": ["time_h": cells.map(\.time_h), "library_size": cells.map { Double($0.librarySize) }],
+            "obs_numeric": ["time_h": cells.map(\.timeH), "library_size": cells.map { Double($0.librarySize) }],
             "counts": samples,
             "row_sums": rowSums,
             "uns": ["seed": 11, "screenplan_version": ScreenplanVersion.string, "shard": "1/1", "block_size": 128],

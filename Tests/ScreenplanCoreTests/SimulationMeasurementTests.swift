@@ -119,7 +119,7 @@ import Testing
     d.batching.batches = 4
     let pooled = SimulationPlan.cellCounts(d)
     #expect(pooled.count == d.perturbationCount + 1)
-    #expect(pooled.dropLast().allSatisfy { $0.reduce(0, +) == d.sampling.cells_per_perturbation && $0.allSatisfy { $0 > 0 } })
+    #expect(pooled.dropLast().allSatisfy { $0.reduce(0, +) == d.sampling.cellsPerPerturbation && $0.allSatisfy { $0 > 0 } })
     #expect(pooled.last! == [60, 60, 60, 60])
     d.batching.layout = .confounded
     #expect(SimulationPlan.cellCounts(d).dropLast().allSatisfy { $0.filter { $0 > 0 }.count == 1 })
@@ -127,12 +127,12 @@ import Testing
     d.batching.replicates = 2
     #expect(SimulationPlan.cellCounts(d).dropLast().allSatisfy { $0.filter { $0 > 0 }.count == 2 })
     d.batching.layout = .perTimePoint
-    d.sampling.time_points_h = [30, 60]
+    d.sampling.timePointsH = [30, 60]
     // Batches split over time points in contiguous blocks (Layout.make): batches 2 and 3 sample
     // the second time point, batches 0 and 1 hold none of its cells.
     let perTime = SimulationPlan.cellCounts(d, timePoint: 1)
     #expect(perTime.allSatisfy { $0[0] == 0 && $0[1] == 0 })
-    #expect(perTime.dropLast().allSatisfy { $0[2] + $0[3] == d.sampling.cells_per_perturbation })
+    #expect(perTime.dropLast().allSatisfy { $0[2] + $0[3] == d.sampling.cellsPerPerturbation })
     let plan = SimulationPlan(design: d)
     #expect(plan.totalCells == SimulationPlan.cellCounts(d).flatMap { $0 }.reduce(0, +))
 }
@@ -146,7 +146,7 @@ import Testing
     func controlMean(_ respond: Bool) throws -> Double {
         let text = stim + "\n" + "" 
         var loaded = try loadDesign(text)
-        loaded.design.system.assumptions.controls_respond_to_medium = respond
+        loaded.design.system.assumptions.controlsRespondToMedium = respond
         let run = try simulate(loaded)
         #expect(run.cells.filter { $0.perturbation == -1 }.allSatisfy { $0.medium == (respond ? "stim" : "growth") })
         return meanState(run, gene: 2) { $0.perturbation == -1 }
@@ -158,8 +158,8 @@ import Testing
     // about a quarter of the way; without the delay it is complete.
     func targetRatio(_ delayed: Bool) throws -> Double {
         var loaded = try loadDesign(smallDesign().replacingOccurrences(of: "duration_h: 48}", with: "duration_h: 12}"))
-        loaded.design.system.assumptions.delayed_perturbation = delayed
-        loaded.design.system.assumptions.perturbation_ramp_h = 48
+        loaded.design.system.assumptions.delayedPerturbation = delayed
+        loaded.design.system.assumptions.perturbationRampH = 48
         let run = try simulate(loaded)
         let g = run.model.perturbations[0].targets[0]
         return meanState(run, gene: g) { $0.perturbation == 0 } / meanState(run, gene: g) { $0.perturbation == -1 }
@@ -170,14 +170,14 @@ import Testing
     // Sampling before steady state: cells are taken a fraction of a relaxation time after the
     // last protocol change.
     var early = try loadDesign(smallDesign())
-    early.design.system.assumptions.sample_before_steady_state = true
+    early.design.system.assumptions.sampleBeforeSteadyState = true
     let run = try simulate(early, states: false)
-    #expect(run.cells.allSatisfy { $0.time_h < 60 && $0.time_h >= 12 })
+    #expect(run.cells.allSatisfy { $0.timeH < 60 && $0.timeH >= 12 })
 
     // Bistable response: one perturbation splits its cells between two attractors.
     // (96 h of guides: the symmetric choice takes a day or two once T is down.)
     var bi = try loadDesign(smallDesign().replacingOccurrences(of: "duration_h: 48}", with: "duration_h: 96}"))
-    bi.design.system.assumptions.bistable_perturbation = true
+    bi.design.system.assumptions.bistablePerturbation = true
     let biRun = try simulate(bi, states: false)
     let target = biRun.cells.filter { $0.perturbation == 0 }
     let a = Double(target.filter { $0.state == "attractor_A" }.count) / Double(target.count)
@@ -208,7 +208,7 @@ import Testing
     #expect(Set(run.cells.map(\.animal)) == [0, 1, 2])
     // Exponential ages (mean 1/0.02 = 50 h, truncated; non-differentiating cells older than the
     // burn-in start at their attractor): spread from hours to days.
-    let ages = run.cells.map(\.age_h)
+    let ages = run.cells.map(\.ageH)
     #expect(ages.min()! < 5 && ages.max()! > 40)
     // Niche: control means differ between animals far beyond their sampling error.
     let k = run.model.kinetics

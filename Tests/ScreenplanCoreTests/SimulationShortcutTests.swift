@@ -103,8 +103,8 @@ private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
     #expect(model.stationaryWindow(options: options) != nil)
     for change in ["bistable_perturbation", "sample_before_steady_state"] {
         var design = base.design
-        if change == "bistable_perturbation" { design.system.assumptions.bistable_perturbation = true }
-        else { design.system.assumptions.sample_before_steady_state = true }
+        if change == "bistable_perturbation" { design.system.assumptions.bistablePerturbation = true }
+        else { design.system.assumptions.sampleBeforeSteadyState = true }
         let m = try Simulator.prepare(design: design, network: NetworkGenerator.generate(design.system), seed: 1)
         #expect(m.stationaryWindow(options: options) == nil, "\(change)")
     }

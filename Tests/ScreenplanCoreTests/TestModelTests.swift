@@ -9,7 +9,7 @@ import TestSupport
 private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
     smallDesign {
         $0.analysis.test = .glm
-        $0.batching.max_cells_per_batch = 10_000_000
+        $0.batching.maxCellsPerBatch = 10_000_000
         edit(&$0)
     }
 }
@@ -23,7 +23,7 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
     func powers(_ lanes: Int) throws -> [Double] {
         let d = glmDesign {
             $0.batching.batches = lanes
-            $0.measurement.doublet_rate_per_cell = 0
+            $0.measurement.doubletRatePerCell = 0
         }
         return try Analyzer().evaluate(d).rows.map(\.power)
     }
@@ -40,8 +40,8 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
     var designs: [Design] = [
         glmDesign(),
         glmDesign { $0.batching.batches = 8 },
-        glmDesign { $0.batching.batches = 8; $0.batching.controls_in_fraction = 0.5 },
-        glmDesign { $0.batching.batches = 6; $0.sampling.cells_per_perturbation = 30 },
+        glmDesign { $0.batching.batches = 8; $0.batching.controlsInFraction = 0.5 },
+        glmDesign { $0.batching.batches = 6; $0.sampling.cellsPerPerturbation = 30 },
     ]
     var k562 = try DesignLoader.load(path: sampleScreen("k562-essential-crispri.yaml")).design
     k562.batching.batches = 83
@@ -60,7 +60,7 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
 
 @Test func removingControlsFromHalfTheLanesLowersGLMPower() throws {
     let everywhere = try Analyzer().evaluate(glmDesign { $0.batching.batches = 8 })
-    let half = try Analyzer().evaluate(glmDesign { $0.batching.batches = 8; $0.batching.controls_in_fraction = 0.5 })
+    let half = try Analyzer().evaluate(glmDesign { $0.batching.batches = 8; $0.batching.controlsInFraction = 0.5 })
     #expect(half.medianPower < everywhere.medianPower)
     for (a, b) in zip(everywhere.rows, half.rows) where a.power > 1e-6 && a.power < 1 - 1e-6 {
         #expect(b.power < a.power)
@@ -244,7 +244,7 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
     for test in DifferentialTest.allCases {
         let e = try Analyzer().evaluate(smallDesign { $0.analysis.test = test })
         #expect(e.rows.allSatisfy { $0.test == test })
-        for row in e.rows where row.targetUMIs >= e.design.analysis.expression_threshold {
+        for row in e.rows where row.targetUMIs >= e.design.analysis.expressionThreshold {
             // Beyond the critical value a spread of the effect can only lose power.
             if row.samplingPower > 0.6 { #expect(row.samplingPower >= row.power - 1e-9, "\(test) \(row.name)") }
             #expect(row.guideEffectProbability >= 0 && row.guideEffectProbability <= 1)
@@ -278,14 +278,14 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
     #expect(!DesignValidator.validate(loaded).contains { $0.path == "batching.batches" })
     let d = loaded.design
     let e = try Analyzer().evaluate(d)
-    #expect(d.cellsLoaded == e.cost.cells_loaded)
+    #expect(d.cellsLoaded == e.cost.cellsLoaded)
     #expect(d.cellsLoaded == CellBudget(d, layout: e.layout).loaded)
     #expect(d.cellsLoaded == 750)
     // Low MOI: the same agreement.
     var low = d
     low.perturbations.moi = 0.3
-    low.batching.max_cells_per_batch = 100_000
-    #expect(low.cellsLoaded == (try Analyzer().evaluate(low)).cost.cells_loaded)
+    low.batching.maxCellsPerBatch = 100_000
+    #expect(low.cellsLoaded == (try Analyzer().evaluate(low)).cost.cellsLoaded)
 }
 
 // MARK: - Skewness of the GLM score

@@ -14,22 +14,22 @@ func fixturePower(_ cells: Int) -> Double { 1 - exp(-Double(cells) / 100) }
 
 let fixtureEngine = Engine(
     analyze: { design in
-        let cells = design.sampling.cells_per_perturbation
+        let cells = design.sampling.cellsPerPerturbation
         let names = LayoutGrid.perturbationNames(design)
         let reports = names.enumerated().map { i, name in
             let c = cells - (i % 7) * 10
             return PerturbationReport(
                 name: name, target: name, cells: c, batches: design.batching.batches,
-                target_effect: -1, target_sd: 0.2, power: fixturePower(c), de_genes: 3, flags: [])
+                targetEffect: -1, targetSd: 0.2, power: fixturePower(c), deGenes: 3, flags: [])
         }
         let worst = reports.min { $0.power < $1.power }!
         return AnalysisResult(
             design: design.name, layout: design.batching.layout.rawValue, perturbations: reports,
             summary: AnalysisSummary(
-                median_power: fixturePower(cells - 30), cost: 123_456, currency: design.cost.currency,
-                cells_loaded: design.cellsLoaded, batches: design.batching.batches,
-                perturbations: names.count, worst_perturbation: worst.name, worst_power: worst.power),
-            error_budget: [
+                medianPower: fixturePower(cells - 30), cost: 123_456, currency: design.cost.currency,
+                cellsLoaded: design.cellsLoaded, batches: design.batching.batches,
+                perturbations: names.count, worstPerturbation: worst.name, worstPower: worst.power),
+            errorBudget: [
                 ErrorBudgetItem(source: "perturbed cells", share: 0.55, variance: 0.011),
                 ErrorBudgetItem(source: "control cells", share: 0.2, variance: 0.004),
                 ErrorBudgetItem(source: "batch × perturbation", share: 0.15, variance: 0.003),
@@ -40,9 +40,9 @@ let fixtureEngine = Engine(
                     id: "more-cells", message: "Raise cells per perturbation to 160: worst power 0.72 → 0.86",
                     change: [FieldChange(path: "sampling.cells_per_perturbation", value: "160")],
                     effect: RecommendationEffect(
-                        median_power_before: fixturePower(cells - 30), median_power_after: fixturePower(130),
-                        cost_before: 123_456, cost_after: 140_000, currency: design.cost.currency,
-                        target_power: design.analysis.target_power)),
+                        medianPowerBefore: fixturePower(cells - 30), medianPowerAfter: fixturePower(130),
+                        costBefore: 123_456, costAfter: 140_000, currency: design.cost.currency,
+                        targetPower: design.analysis.targetPower)),
                 Recommendation(
                     id: "more-lanes", message: "Use 32 lanes and 12,000 cells per lane to cut the doublet rate",
                     change: [
@@ -50,9 +50,9 @@ let fixtureEngine = Engine(
                         FieldChange(path: "batching.max_cells_per_batch", value: "12000"),
                     ],
                     effect: RecommendationEffect(
-                        median_power_before: fixturePower(cells - 30), median_power_after: 0.65,
-                        cost_before: 123_456, cost_after: 170_080, currency: design.cost.currency,
-                        target_power: design.analysis.target_power)),
+                        medianPowerBefore: fixturePower(cells - 30), medianPowerAfter: 0.65,
+                        costBefore: 123_456, costAfter: 170_080, currency: design.cost.currency,
+                        targetPower: design.analysis.targetPower)),
                 Recommendation(
                     id: "sequence-deeper", message: "Sequencing beyond 25,000 reads per cell gains little power",
                     change: []),

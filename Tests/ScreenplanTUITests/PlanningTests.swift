@@ -27,15 +27,15 @@ func folded(_ text: String) -> String {
     @Test func plusAndMinusNudgeAndReanalyse() {
         let s = evaluatedState()
         let (up, effects) = press(s, [.character("+")])
-        #expect(up.design.sampling.cells_per_perturbation == 160)
+        #expect(up.design.sampling.cellsPerPerturbation == 160)
         #expect(effects.contains(.evaluate(design: up.design, generation: up.generation)))
-        #expect(press(s, [.character("-")]).0.design.sampling.cells_per_perturbation == 140)
-        #expect(press(s, [.character("[")]).0.design.sampling.cells_per_perturbation == 100)
+        #expect(press(s, [.character("-")]).0.design.sampling.cellsPerPerturbation == 140)
+        #expect(press(s, [.character("[")]).0.design.sampling.cellsPerPerturbation == 100)
         // Reads per cell move in steps of 1,000 and 10,000.
         let reads = goTo("measurement.reads_per_cell", s)
-        #expect(press(reads, [.character("]")]).0.design.measurement.reads_per_cell == 30000)
+        #expect(press(reads, [.character("]")]).0.design.measurement.readsPerCell == 30000)
         // u undoes a nudge like any edit.
-        #expect(press(up, [.character("u")]).0.design.sampling.cells_per_perturbation == 150)
+        #expect(press(up, [.character("u")]).0.design.sampling.cellsPerPerturbation == 150)
         // The layout row cycles strategies.
         let layout = goTo("batching.layout", s)
         #expect(press(layout, [.character("+")]).0.design.batching.layout != s.design.batching.layout)
@@ -55,7 +55,7 @@ func folded(_ text: String) -> String {
         var s = goTo("sampling.controls_fraction", invitro)
         #expect(s.rows[s.tree.cursor].path == "sampling.controls_fraction")
         s = press(s, [.enter] + typing("0.05") + [.enter]).0
-        #expect(s.design.sampling.controls_fraction == 0.05)
+        #expect(s.design.sampling.controlsFraction == 0.05)
     }
 
     @Test func selectedPaneShowsUnitRangeDefaultAndSource() {
@@ -78,7 +78,7 @@ func folded(_ text: String) -> String {
         var s = press(evaluatedState(), [.character(":")] + typing("set sampling.cells") + [.tab]).0
         #expect(s.input?.text == "set sampling.cells_per_perturbation ")
         s = press(s, typing("170") + [.enter]).0
-        #expect(s.design.sampling.cells_per_perturbation == 170)
+        #expect(s.design.sampling.cellsPerPerturbation == 170)
         // Several matches: completed to their common prefix, and listed.
         let many = press(evaluatedState(), [.character(":")] + typing("set sampling.con") + [.tab]).0
         #expect(many.input?.text == "set sampling.control")
@@ -119,7 +119,7 @@ func folded(_ text: String) -> String {
         let s = Self.refusedCells(width: 80, height: 24)
         let (fixed, effects) = press(s, [.character("f")])
         #expect(fixed.input == nil)
-        #expect(fixed.design.sampling.cells_per_perturbation == 400)
+        #expect(fixed.design.sampling.cellsPerPerturbation == 400)
         #expect(fixed.design.cellsLoaded <= fixed.design.batchCapacity)
         #expect(fixed.design.batching.batches > 28)
         #expect(effects.contains(.evaluate(design: fixed.design, generation: fixed.generation)))
@@ -129,12 +129,12 @@ func folded(_ text: String) -> String {
     @Test func aNudgeRefusedForCapacityOffersTheFixToo() throws {
         var s = evaluatedState()
         s = press(s, [.character(":")] + typing("set sampling.cells_per_perturbation 170") + [.enter]).0
-        #expect(s.design.sampling.cells_per_perturbation == 170)
+        #expect(s.design.sampling.cellsPerPerturbation == 170)
         s = press(s, [.character("]")]).0
-        #expect(s.design.sampling.cells_per_perturbation == 170)
+        #expect(s.design.sampling.cellsPerPerturbation == 170)
         #expect(s.statusIsError)
         #expect(s.pendingFix != nil)
-        #expect(press(s, [.character("f")]).0.design.sampling.cells_per_perturbation == 200)
+        #expect(press(s, [.character("f")]).0.design.sampling.cellsPerPerturbation == 200)
     }
 
     @Test func messagesKeepsEveryMessageWhole() throws {
@@ -187,8 +187,8 @@ func folded(_ text: String) -> String {
         let reach = Recommendation(
             id: "reach-target-fewest-cells", message: "Reach the target power with more cells: 170 cells.",
             change: [FieldChange(path: "sampling.cells_per_perturbation", value: "170")],
-            effect: RecommendationEffect(median_power_before: 0.7, median_power_after: 0.81, cost_before: 1, cost_after: 2,
-                                         currency: "USD", target_power: 0.8))
+            effect: RecommendationEffect(medianPowerBefore: 0.7, medianPowerAfter: 0.81, costBefore: 1, costAfter: 2,
+                                         currency: "USD", targetPower: 0.8))
         // A result for an older generation is dropped.
         #expect(update(s, .targetsSolved(generation: s.generation + 1, recommendations: [reach])).0.recommendations.count == own)
         s = update(s, .targetsSolved(generation: s.generation, recommendations: [reach])).0
@@ -198,7 +198,7 @@ func folded(_ text: String) -> String {
         #expect(index < s.recommendations.firstIndex { $0.effect?.lowersPowerBelowTarget == true }!)
         s.recommendation = index
         let applied = press(s, [.enter]).0
-        #expect(applied.design.sampling.cells_per_perturbation == 170)
+        #expect(applied.design.sampling.cellsPerPerturbation == 170)
         #expect(render(s).text.contains("reaches the target 0.80"))
     }
 }
@@ -267,9 +267,9 @@ func folded(_ text: String) -> String {
         // One field was added (control_cells, unset before); nothing else spelled out.
         #expect(written.split(separator: "\n").count == original.split(separator: "\n").count + 1)
         let reread = try DesignDocument.open(path: path).design
-        #expect(reread.sampling.cells_per_perturbation == 160)
-        #expect(reread.sampling.control_cells == 500)
-        #expect(reread.measurement.reads_per_cell == 30000)
+        #expect(reread.sampling.cellsPerPerturbation == 160)
+        #expect(reread.sampling.controlCells == 500)
+        #expect(reread.measurement.readsPerCell == 30000)
     }
 
     @Test func anInvalidDesignOpensWithItsProblemsListedAndJumpable() throws {
@@ -293,7 +293,7 @@ func folded(_ text: String) -> String {
         s = press(s, [.enter]).0
         #expect(s.input?.kind == .value(path: "sampling.qc_pass_fraction"))
         s = press(s, [.control("u")] + typing("0.75") + [.enter]).0
-        #expect(s.design.sampling.qc_pass_fraction == 0.75)
+        #expect(s.design.sampling.qcPassFraction == 0.75)
         #expect(s.issues.isEmpty)
     }
 
@@ -335,8 +335,8 @@ func folded(_ text: String) -> String {
         }
         // Enter uses the selected pin (the last one pinned); ← selects the first.
         s = press(s, [.left, .enter]).0
-        #expect(s.design.sampling.cells_per_perturbation == 150)
-        #expect(press(s, [.character("u")]).0.design.sampling.cells_per_perturbation == 170)
+        #expect(s.design.sampling.cellsPerPerturbation == 150)
+        #expect(press(s, [.character("u")]).0.design.sampling.cellsPerPerturbation == 170)
     }
 
     @Test func anOptimizerResultAppliesInOneKey() {
@@ -344,7 +344,7 @@ func folded(_ text: String) -> String {
         let result = JobResult(title: "optimize", changes: [FieldChange(path: "sampling.cells_per_perturbation", value: "170")])
         s.job = JobRun(id: 1, job: 0, title: "optimize", fraction: 1, phase: .finished(result))
         let applied = press(s, [.character("a")]).0
-        #expect(applied.design.sampling.cells_per_perturbation == 170)
+        #expect(applied.design.sampling.cellsPerPerturbation == 170)
     }
 }
 

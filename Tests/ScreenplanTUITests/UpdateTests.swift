@@ -52,7 +52,7 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
             [.enter, .control("u")] + typing("lots") + [.enter]
         ).0
         #expect(s.input?.error != nil)
-        #expect(s.design.sampling.cells_per_perturbation == 150)
+        #expect(s.design.sampling.cellsPerPerturbation == 150)
     }
 
     @Test func sectionsAreNotEditable() {
@@ -65,16 +65,16 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         var s = evaluatedState()
         s = press(s, [.character(":")] + typing("set batching.batches 30") + [.enter]).0
         s = press(s, [.character(":")] + typing("set sampling.cells_per_perturbation 160") + [.enter]).0
-        #expect(s.design.batching.batches == 30 && s.design.sampling.cells_per_perturbation == 160)
+        #expect(s.design.batching.batches == 30 && s.design.sampling.cellsPerPerturbation == 160)
         s = press(s, [.character("u")]).0
-        #expect(s.design.sampling.cells_per_perturbation == 150 && s.design.batching.batches == 30)
+        #expect(s.design.sampling.cellsPerPerturbation == 150 && s.design.batching.batches == 30)
         s = press(s, [.character("u")]).0
         #expect(s.design == defaultDocument().design)
         #expect(!s.dirty)
         let (again, effects) = press(s, [.character("u")])
         #expect(again.status == "nothing to undo" && effects.isEmpty)
         s = press(s, [.control("r"), .control("r")]).0
-        #expect(s.design.sampling.cells_per_perturbation == 160 && s.design.batching.batches == 30)
+        #expect(s.design.sampling.cellsPerPerturbation == 160 && s.design.batching.batches == 30)
         // A new edit clears the redo history.
         s = press(s, [.character("u"), .character(":")] + typing("set batching.batches 29") + [.enter]).0
         #expect(s.redoStack.isEmpty)
@@ -92,7 +92,7 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
     @Test func enterAppliesARecommendationAndUUndoesIt() {
         let s = evaluatedState(.analysis)
         let (applied, effects) = press(s, [.enter])
-        #expect(applied.design.sampling.cells_per_perturbation == 160)
+        #expect(applied.design.sampling.cellsPerPerturbation == 160)
         #expect(applied.appliedRecommendations == ["more-cells"])
         #expect(effects.contains(.evaluate(design: applied.design, generation: applied.generation)))
         let undone = press(applied, [.character("u")]).0
@@ -101,7 +101,7 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
 
     @Test func aRecommendationWithSeveralChangesIsOneStep() {
         let s = press(evaluatedState(.analysis), [.down, .enter]).0
-        #expect(s.design.batching.batches == 32 && s.design.batching.max_cells_per_batch == 12000)
+        #expect(s.design.batching.batches == 32 && s.design.batching.maxCellsPerBatch == 12000)
         #expect(s.undoStack.count == 1)
     }
 

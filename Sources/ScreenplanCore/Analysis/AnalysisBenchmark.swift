@@ -14,7 +14,7 @@ public enum AnalysisBenchmark {
         d.name = "genome-scale analysis benchmark"
         d.system.genes = 2000
         d.system.network.regulators = 200
-        d.measurement.measured_genes = 2000
+        d.measurement.measuredGenes = 2000
         d.perturbations.targets = 2000
         var pairs: [[String]] = []
         var rng = RandomStream(seed: 42, domain: .layout, 99)
@@ -23,9 +23,9 @@ public enum AnalysisBenchmark {
             if a != b { pairs.append([Design.generatedGeneName(a, of: 2000), Design.generatedGeneName(b, of: 2000)]) }
         }
         d.perturbations.combinations = pairs
-        d.sampling.cells_per_perturbation = 100
+        d.sampling.cellsPerPerturbation = 100
         d.batching.batches = 48
-        d.batching.max_cells_per_batch = 100_000
+        d.batching.maxCellsPerBatch = 100_000
         return d
     }
 
@@ -45,8 +45,8 @@ public enum AnalysisBenchmark {
         var result: AnalysisResult?
         let full = try time { result = try analyzer.analyze(d) }
         var out: [String: Double] = ["full_analysis_s": full, "perturbations": Double(d.perturbationCount),
-                                     "genes": Double(d.measurement.measured_genes), "batches": Double(d.batching.batches),
-                                     "median_power": result?.summary.median_power ?? 0]
+                                     "genes": Double(d.measurement.measuredGenes), "batches": Double(d.batching.batches),
+                                     "median_power": result?.summary.medianPower ?? 0]
         func best(_ edit: (inout Design, Int) -> Void) throws -> Double {
             var fastest = Double.infinity
             for i in 0..<max(1, repeats) {
@@ -56,9 +56,9 @@ public enum AnalysisBenchmark {
             }
             return fastest
         }
-        out["reanalysis_cells_s"] = try best { e, i in e.sampling.cells_per_perturbation = 120 + i }
-        out["reanalysis_interaction_s"] = try best { e, i in e.batching.interaction_sd = 0.05 + 0.01 * Double(i) }
-        out["reanalysis_reads_s"] = try best { e, i in e.measurement.reads_per_cell = 30000 + 1000 * Double(i) }
+        out["reanalysis_cells_s"] = try best { e, i in e.sampling.cellsPerPerturbation = 120 + i }
+        out["reanalysis_interaction_s"] = try best { e, i in e.batching.interactionSd = 0.05 + 0.01 * Double(i) }
+        out["reanalysis_reads_s"] = try best { e, i in e.measurement.readsPerCell = 30000 + 1000 * Double(i) }
         return out
     }
 }

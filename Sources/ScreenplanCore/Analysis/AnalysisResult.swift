@@ -14,47 +14,47 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
     /// Batches it appears in.
     public var batches: Int
     /// Expected log2 fold change of the targeted gene.
-    public var target_effect: Double
+    public var targetEffect: Double
     /// Predicted standard error of the estimated target log2 fold change; nil (JSON null) when it
     /// cannot be estimated (target below the expression threshold, no controls), with the reason
     /// in `flags`.
-    public var target_sd: Double?
+    public var targetSd: Double?
     /// Power of `analysis.test` to detect the target effect at the design's alpha after
     /// multiple-testing correction, averaged over guide libraries (sampling and guide quality).
     public var power: Double
     /// Power given the library's guides (their effect equal to the gene's): sampling alone.
-    public var sampling_power: Double
+    public var samplingPower: Double
     /// Chance that the library's guides produce an effect at least the size sampling detects with
     /// the target power: guide quality alone.
-    public var guide_effect_probability: Double
+    public var guideEffectProbability: Double
     /// Expected number of genes detected as changed (target included).
-    public var de_genes: Double
+    public var deGenes: Double
     /// Problems specific to this perturbation (e.g. "confounded", "below expression threshold").
     public var flags: [String]
     /// Expected UMIs of the target gene per control cell (what sets its counting noise).
-    public var target_umis: Double = 0
+    public var targetUmis: Double = 0
 
-    public init(name: String, target: String, cells: Int, batches: Int, target_effect: Double,
-                target_sd: Double?, power: Double, de_genes: Double, flags: [String],
-                sampling_power: Double? = nil, guide_effect_probability: Double? = nil, target_umis: Double = 0) {
-        self.target_umis = target_umis
+    public init(name: String, target: String, cells: Int, batches: Int, targetEffect: Double,
+                targetSd: Double?, power: Double, deGenes: Double, flags: [String],
+                samplingPower: Double? = nil, guideEffectProbability: Double? = nil, targetUmis: Double = 0) {
+        self.targetUmis = targetUmis
         self.name = name
         self.target = target
         self.cells = cells
         self.batches = batches
-        self.target_effect = target_effect
-        self.target_sd = target_sd
+        self.targetEffect = targetEffect
+        self.targetSd = targetSd
         self.power = power
-        self.sampling_power = sampling_power ?? power
-        self.guide_effect_probability = guide_effect_probability ?? (power > 0 ? 1 : 0)
-        self.de_genes = de_genes
+        self.samplingPower = samplingPower ?? power
+        self.guideEffectProbability = guideEffectProbability ?? (power > 0 ? 1 : 0)
+        self.deGenes = deGenes
         self.flags = flags
     }
 
     // `target_sd` is written as null when it cannot be estimated, so the key is always there.
     enum CodingKeys: String, CodingKey {
-        case name, target, cells, batches, target_effect, target_sd, power, sampling_power,
-             guide_effect_probability, de_genes, flags, target_umis
+        case name, target, cells, batches, targetEffect = "target_effect", targetSd = "target_sd", power, samplingPower = "sampling_power",
+             guideEffectProbability = "guide_effect_probability", deGenes = "de_genes", flags, targetUmis = "target_umis"
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -62,45 +62,60 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
         try c.encode(target, forKey: .target)
         try c.encode(cells, forKey: .cells)
         try c.encode(batches, forKey: .batches)
-        try c.encode(target_effect, forKey: .target_effect)
-        try c.encode(target_sd, forKey: .target_sd)
+        try c.encode(targetEffect, forKey: .targetEffect)
+        try c.encode(targetSd, forKey: .targetSd)
         try c.encode(power, forKey: .power)
-        try c.encode(sampling_power, forKey: .sampling_power)
-        try c.encode(guide_effect_probability, forKey: .guide_effect_probability)
-        try c.encode(de_genes, forKey: .de_genes)
+        try c.encode(samplingPower, forKey: .samplingPower)
+        try c.encode(guideEffectProbability, forKey: .guideEffectProbability)
+        try c.encode(deGenes, forKey: .deGenes)
         try c.encode(flags, forKey: .flags)
-        try c.encode(target_umis, forKey: .target_umis)
+        try c.encode(targetUmis, forKey: .targetUmis)
     }
 }
 
 /// Design-level figures.
 public struct AnalysisSummary: Codable, Equatable, Sendable {
-    public var median_power: Double
+    public var medianPower: Double
     /// Median over perturbations of `sampling_power` and `guide_effect_probability`.
-    public var median_sampling_power: Double = 0
-    public var median_guide_effect_probability: Double = 0
+    public var medianSamplingPower: Double = 0
+    public var medianGuideEffectProbability: Double = 0
     /// The test the power is for (`analysis.test`).
     public var test: String = DifferentialTest.glm.rawValue
     /// Total cost in `currency`.
     public var cost: Double
     public var currency: String
-    public var cells_loaded: Int
+    public var cellsLoaded: Int
     public var batches: Int
     public var perturbations: Int
     /// Name of the perturbation with the lowest power.
-    public var worst_perturbation: String
-    public var worst_power: Double
+    public var worstPerturbation: String
+    public var worstPower: Double
 
-    public init(median_power: Double, cost: Double, currency: String, cells_loaded: Int, batches: Int,
-                perturbations: Int, worst_perturbation: String, worst_power: Double) {
-        self.median_power = median_power
+    public init(medianPower: Double, cost: Double, currency: String, cellsLoaded: Int, batches: Int,
+                perturbations: Int, worstPerturbation: String, worstPower: Double) {
+        self.medianPower = medianPower
         self.cost = cost
         self.currency = currency
-        self.cells_loaded = cells_loaded
+        self.cellsLoaded = cellsLoaded
         self.batches = batches
         self.perturbations = perturbations
-        self.worst_perturbation = worst_perturbation
-        self.worst_power = worst_power
+        self.worstPerturbation = worstPerturbation
+        self.worstPower = worstPower
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case medianPower = "median_power"
+        case medianSamplingPower = "median_sampling_power"
+        case medianGuideEffectProbability = "median_guide_effect_probability"
+        case test
+        case cost
+        case currency
+        case cellsLoaded = "cells_loaded"
+        case batches
+        case perturbations
+        case worstPerturbation = "worst_perturbation"
+        case worstPower = "worst_power"
     }
 }
 
@@ -154,30 +169,40 @@ public struct Recommendation: Codable, Equatable, Sendable {
 
 /// What applying a recommendation does to the headline figures, so it is never a surprise.
 public struct RecommendationEffect: Codable, Equatable, Sendable {
-    public var median_power_before: Double
-    public var median_power_after: Double
+    public var medianPowerBefore: Double
+    public var medianPowerAfter: Double
     /// Total cost before and after, in `currency`.
-    public var cost_before: Double
-    public var cost_after: Double
+    public var costBefore: Double
+    public var costAfter: Double
     public var currency: String
     /// `analysis.target_power` of the design.
-    public var target_power: Double
+    public var targetPower: Double
 
-    public init(median_power_before: Double, median_power_after: Double, cost_before: Double, cost_after: Double,
-                currency: String, target_power: Double) {
-        self.median_power_before = median_power_before
-        self.median_power_after = median_power_after
-        self.cost_before = cost_before
-        self.cost_after = cost_after
+    public init(medianPowerBefore: Double, medianPowerAfter: Double, costBefore: Double, costAfter: Double,
+                currency: String, targetPower: Double) {
+        self.medianPowerBefore = medianPowerBefore
+        self.medianPowerAfter = medianPowerAfter
+        self.costBefore = costBefore
+        self.costAfter = costAfter
         self.currency = currency
-        self.target_power = target_power
+        self.targetPower = targetPower
     }
 
     /// Whether the edited design reaches the target power.
-    public var meetsTarget: Bool { median_power_after >= target_power }
+    public var meetsTarget: Bool { medianPowerAfter >= targetPower }
 
     /// Whether the change takes the median power below the target (or further below it).
-    public var lowersPowerBelowTarget: Bool { median_power_after < target_power && median_power_after < median_power_before - 1e-9 }
+    public var lowersPowerBelowTarget: Bool { medianPowerAfter < targetPower && medianPowerAfter < medianPowerBefore - 1e-9 }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case medianPowerBefore = "median_power_before"
+        case medianPowerAfter = "median_power_after"
+        case costBefore = "cost_before"
+        case costAfter = "cost_after"
+        case currency
+        case targetPower = "target_power"
+    }
 }
 
 /// The full analytical result for one design and layout.
@@ -186,33 +211,49 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     public var layout: String
     public var perturbations: [PerturbationReport]
     public var summary: AnalysisSummary
-    public var error_budget: [ErrorBudgetItem]
+    public var errorBudget: [ErrorBudgetItem]
     public var recommendations: [Recommendation]
     /// Cost by item and the order list (kits, flow cells), in `summary.currency`.
-    public var cost_breakdown: CostBreakdown?
+    public var costBreakdown: CostBreakdown?
     /// Solutions for the target power for the design as written (computed on request).
     public var solutions: PowerSolutions?
     /// Genetic interactions of the combinations (`GeneticInteractions`); nil without combinations.
     public var interactions: [InteractionResult]? = nil
     /// Power per cell type (`CellTypePower`); nil without `system.cell_types`.
-    public var cell_types: [CellTypeResult]? = nil
+    public var cellTypes: [CellTypeResult]? = nil
     /// The cell type the headline figures (summary, perturbations) are for
     /// (`analysis.cell_type`); nil = all cells pooled.
-    public var cell_type: String? = nil
+    public var cellType: String? = nil
     /// Minimal detectable log2 fold change of a downstream gene per expression decile of the
     /// testable genes (typical perturbation's cells, target power, `analysis.test`).
-    public var mde_by_expression_decile: [ExpressionDecileMDE]?
+    public var mdeByExpressionDecile: [ExpressionDecileMDE]?
 
     public init(design: String, layout: String, perturbations: [PerturbationReport], summary: AnalysisSummary,
-                error_budget: [ErrorBudgetItem], recommendations: [Recommendation],
-                cost_breakdown: CostBreakdown? = nil, solutions: PowerSolutions? = nil) {
+                errorBudget: [ErrorBudgetItem], recommendations: [Recommendation],
+                costBreakdown: CostBreakdown? = nil, solutions: PowerSolutions? = nil) {
         self.design = design
         self.layout = layout
         self.perturbations = perturbations
         self.summary = summary
-        self.error_budget = error_budget
+        self.errorBudget = errorBudget
         self.recommendations = recommendations
-        self.cost_breakdown = cost_breakdown
+        self.costBreakdown = costBreakdown
         self.solutions = solutions
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case design
+        case layout
+        case perturbations
+        case summary
+        case errorBudget = "error_budget"
+        case recommendations
+        case costBreakdown = "cost_breakdown"
+        case solutions
+        case interactions
+        case cellTypes = "cell_types"
+        case cellType = "cell_type"
+        case mdeByExpressionDecile = "mde_by_expression_decile"
     }
 }

@@ -32,14 +32,14 @@ public enum AnalysisText {
         var out: [String] = []
         let s = r.summary
         out.append("\(TerminalText.escaped(r.design)) — layout \(r.layout)")
-        out.append("  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cells_loaded))) · testable genes \(e.testableGenes)")
-        out.append("  median power \(f(s.median_power, 2)) · worst \(s.worst_perturbation) (power \(f(s.worst_power, 2))) · cost \(formatMoney(s.cost, s.currency))")
-        out.append("  test \(s.test) · median sampling power \(f(s.median_sampling_power, 2)) (guides as the gene) · median guide-effect probability \(f(s.median_guide_effect_probability, 2)) (guides reach the detectable size)")
-        if let c = r.cost_breakdown {
-            out.append("  cost: batches \(formatMoney(c.batch_cost, c.currency))"
-                + (c.animal_cost > 0 ? " + animals \(formatMoney(c.animal_cost, c.currency)) (\(c.animals))" : "")
-                + " + cells \(formatMoney(c.cell_cost, c.currency)) + sequencing \(formatMoney(c.sequencing_cost, c.currency)) (\(formatThousands(c.reads / 1e6)) M reads)")
-            out.append("  order: \(c.kits) kit(s) of \(e.design.cost.lanes_per_kit) lanes, \(c.flow_cells) flow cell(s)")
+        out.append("  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cellsLoaded))) · testable genes \(e.testableGenes)")
+        out.append("  median power \(f(s.medianPower, 2)) · worst \(s.worstPerturbation) (power \(f(s.worstPower, 2))) · cost \(formatMoney(s.cost, s.currency))")
+        out.append("  test \(s.test) · median sampling power \(f(s.medianSamplingPower, 2)) (guides as the gene) · median guide-effect probability \(f(s.medianGuideEffectProbability, 2)) (guides reach the detectable size)")
+        if let c = r.costBreakdown {
+            out.append("  cost: batches \(formatMoney(c.batchCost, c.currency))"
+                + (c.animalCost > 0 ? " + animals \(formatMoney(c.animalCost, c.currency)) (\(c.animals))" : "")
+                + " + cells \(formatMoney(c.cellCost, c.currency)) + sequencing \(formatMoney(c.sequencingCost, c.currency)) (\(formatThousands(c.reads / 1e6)) M reads)")
+            out.append("  order: \(c.kits) kit(s) of \(e.design.cost.lanesPerKit) lanes, \(c.flowCells) flow cell(s)")
         }
         out.append("")
         var sorted = r.perturbations.enumerated().sorted { $0.element.power < $1.element.power }
@@ -51,35 +51,35 @@ public enum AnalysisText {
             ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "sampling power", "guide prob.",
              "DE genes", "UMIs/control cell", "flags"],
             sorted.map { _, p in
-                [p.name, p.target, String(p.cells), String(p.batches), f(p.target_effect), p.target_sd.map { f($0) } ?? "n/a",
-                 f(p.power, 2), f(p.sampling_power, 2), f(p.guide_effect_probability, 2), f(p.de_genes, 1),
-                 String(format: "%.3g", p.target_umis), p.flags.joined(separator: "; ")]
+                [p.name, p.target, String(p.cells), String(p.batches), f(p.targetEffect), p.targetSd.map { f($0) } ?? "n/a",
+                 f(p.power, 2), f(p.samplingPower, 2), f(p.guideEffectProbability, 2), f(p.deGenes, 1),
+                 String(format: "%.3g", p.targetUmis), p.flags.joined(separator: "; ")]
             }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9, 10]))
         out.append("")
         out.append("Error budget of the typical perturbation (variance of its target log2 fold change):")
-        if r.error_budget.isEmpty {
+        if r.errorBudget.isEmpty {
             out.append("  n/a: no perturbation has a finite error (no control cells to compare with)")
         } else {
             out.append(table(["source", "variance (log2²)", "share"],
-                             r.error_budget.map { [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)] },
+                             r.errorBudget.map { [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)] },
                              rightAligned: [1, 2]))
         }
-        if let deciles = r.mde_by_expression_decile, !deciles.isEmpty {
+        if let deciles = r.mdeByExpressionDecile, !deciles.isEmpty {
             out.append("")
-            out.append("Smallest detectable change of a downstream gene (typical perturbation's cells, power \(f(e.design.analysis.target_power, 2)), \(s.test)):")
+            out.append("Smallest detectable change of a downstream gene (typical perturbation's cells, power \(f(e.design.analysis.targetPower, 2)), \(s.test)):")
             out.append(table(["expression decile", "UMIs per cell", "down (log2)", "up (log2)"],
-                             deciles.map { [String($0.decile), String(format: "%.3g", $0.umis_per_cell),
-                                            $0.mde_log2_down.map { f($0, 2) } ?? "n/a (> 10)",
-                                            $0.mde_log2_up.map { f($0, 2) } ?? "n/a (> 10)"] },
+                             deciles.map { [String($0.decile), String(format: "%.3g", $0.umisPerCell),
+                                            $0.mdeLog2Down.map { f($0, 2) } ?? "n/a (> 10)",
+                                            $0.mdeLog2Up.map { f($0, 2) } ?? "n/a (> 10)"] },
                              rightAligned: [0, 1, 2, 3]))
         }
         if let sol = r.solutions {
             out.append("")
-            out.append("For a median power of \(f(sol.target_power, 2)), everything else as written:")
-            out.append("  fewest cells per perturbation: \(sol.cells_per_perturbation.map { String($0) } ?? "not reachable (> 100,000)")")
-            out.append("  fewest reads per cell: \(sol.reads_per_cell.map { formatThousands($0) } ?? "not reachable (> 1,000,000)")")
-            out.append("  lowest total cost: \(sol.lowest_cost.map { formatMoney($0, sol.currency) } ?? "not reachable")")
-            if let mde = sol.min_detectable_log2_fc {
+            out.append("For a median power of \(f(sol.targetPower, 2)), everything else as written:")
+            out.append("  fewest cells per perturbation: \(sol.cellsPerPerturbation.map { String($0) } ?? "not reachable (> 100,000)")")
+            out.append("  fewest reads per cell: \(sol.readsPerCell.map { formatThousands($0) } ?? "not reachable (> 1,000,000)")")
+            out.append("  lowest total cost: \(sol.lowestCost.map { formatMoney($0, sol.currency) } ?? "not reachable")")
+            if let mde = sol.minDetectableLog2Fc {
                 out.append("  smallest detectable fold change: \(f(mde)) log2 (×\(f(Foundation.exp2(-mde), 2)) down / ×\(f(Foundation.exp2(mde), 2)) up)")
             } else {
                 out.append("  smallest detectable fold change: n/a (no target effect below 1,000 log2 reaches the target power)")
@@ -112,17 +112,17 @@ public enum AnalysisText {
             header,
             entries.map { e in
                 (byLayout ? [e.label] : [e.label + " " + e.design, e.layout]) + [
-                    f(e.summary.median_power, 2), signed(e.summary.median_power - first.summary.median_power, 2),
-                    f(e.summary.worst_power, 2), f(e.median_sd), formatMoney(e.summary.cost, e.summary.currency),
+                    f(e.summary.medianPower, 2), signed(e.summary.medianPower - first.summary.medianPower, 2),
+                    f(e.summary.worstPower, 2), f(e.medianSd), formatMoney(e.summary.cost, e.summary.currency),
                     signedMoney(e.summary.cost - first.summary.cost, e.summary.currency),
-                    formatThousands(Double(e.summary.cells_loaded)), String(e.confounded)]
+                    formatThousands(Double(e.summary.cellsLoaded)), String(e.confounded)]
             }, rightAligned: Set(lead..<(lead + 8))))
         out.append("")
         out.append("Error budget (share of the typical variance):")
-        let sources = first.error_budget.map(\.source)
+        let sources = first.errorBudget.map(\.source)
         out.append(table(["source"] + entries.map(\.label),
                          sources.map { src in [src] + entries.map { e in
-                             let item = e.error_budget.first { $0.source == src }
+                             let item = e.errorBudget.first { $0.source == src }
                              return String(format: "%.1f%%", 100 * (item?.share ?? 0))
                          } }, rightAligned: Set(1...entries.count)))
         return out.joined(separator: "\n")
@@ -140,10 +140,10 @@ public struct CompareEntry: Codable, Equatable, Sendable {
     public var layout: String
     public var summary: AnalysisSummary
     /// Median predicted sd of the target log2 fold changes.
-    public var median_sd: Double
+    public var medianSd: Double
     /// Perturbations compared with controls from other batches.
     public var confounded: Int
-    public var error_budget: [ErrorBudgetItem]
+    public var errorBudget: [ErrorBudgetItem]
     public var recommendations: [Recommendation]
 
     public init(label: String, result: AnalysisResult) {
@@ -151,9 +151,21 @@ public struct CompareEntry: Codable, Equatable, Sendable {
         design = result.design
         layout = result.layout
         summary = result.summary
-        median_sd = median(result.perturbations.compactMap(\.target_sd))
+        medianSd = median(result.perturbations.compactMap(\.targetSd))
         confounded = result.perturbations.filter { $0.flags.contains { $0.hasPrefix("confounded") } }.count
-        error_budget = result.error_budget
+        errorBudget = result.errorBudget
         recommendations = result.recommendations
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case label
+        case design
+        case layout
+        case summary
+        case medianSd = "median_sd"
+        case confounded
+        case errorBudget = "error_budget"
+        case recommendations
     }
 }

@@ -198,7 +198,7 @@ public final class Analyzer: @unchecked Sendable {
         let effects = try effects(for: design)
         let layout = layout(for: design, strategy: strategy)
         // `analysis.cell_type`: the headline figures are that type's (CellTypes.swift).
-        if design.analysis.cell_type != nil, let typed = try CellTypePower.headline(design, layout: layout, effects: effects) {
+        if design.analysis.cellType != nil, let typed = try CellTypePower.headline(design, layout: layout, effects: effects) {
             evaluations.store(key, typed)
             return typed
         }
@@ -222,7 +222,7 @@ public final class Analyzer: @unchecked Sendable {
         let ln2sq = M_LN2 * M_LN2
         let umis = design.expectedUMIsPerCell
         let highMOI = design.perturbations.moi > 1
-        let omega2 = design.batching.interaction_sd * design.batching.interaction_sd
+        let omega2 = design.batching.interactionSd * design.batching.interactionSd
         let guideModel = GuideVariation(design)
         // The cells (CellBudget: one definition with validate, cost and the TUI).
         let budget = CellBudget(design, layout: layout)
@@ -231,20 +231,20 @@ public final class Analyzer: @unchecked Sendable {
         // targeting guide is detected is ambiguous and dropped; one whose partner is a control or
         // an undetected perturbed cell stays and mixes the two cells' molecules half and half.
         let doublet = budget.multipletRate(design)
-        let q = m.guide_capture
+        let q = m.guideCapture
         let contamination = doublet * ((1 - perturbedShare) + perturbedShare * (1 - q)) / 2
         // Cells an analysis can assign: guide detected (guide_capture) and not ambiguous.
         let assigned = budget.assignableFraction(design) * cellFraction
         let controlAssigned = budget.controlAssignableFraction(design) * cellFraction
-        let threshold = design.analysis.expression_threshold
-        let libraryFactor = Foundation.exp(m.library_size_sd * m.library_size_sd / 2)
-        let zeroInflated = m.dropout == .zeroInflation && m.dropout_rate > 0
+        let threshold = design.analysis.expressionThreshold
+        let libraryFactor = Foundation.exp(m.librarySizeSd * m.librarySizeSd / 2)
+        let zeroInflated = m.dropout == .zeroInflation && m.dropoutRate > 0
         func zeroInflation(_ mean: Double) -> Double {
-            m.dropout == .zeroInflation ? m.dropout_rate * Foundation.exp(-mean / max(1e-12, m.dropout_midpoint)) : 0
+            m.dropout == .zeroInflation ? m.dropoutRate * Foundation.exp(-mean / max(1e-12, m.dropoutMidpoint)) : 0
         }
 
         let test = design.analysis.test
-        let nodes = LibraryNodes(sd: m.library_size_sd, count: TestModels.smoothNodes)
+        let nodes = LibraryNodes(sd: m.librarySizeSd, count: TestModels.smoothNodes)
         // Counts per 10k: scale of log1p(10⁴·y/N_c) with N_c = U·L.
         let normScale = 1e4 / max(umis, 1e-12)
         var rows: [PerturbationEvaluation] = []
@@ -279,7 +279,7 @@ public final class Analyzer: @unchecked Sendable {
             var testable = 0
             for i in 0..<g {
                 mean0[i] = umis * slice.share[i]
-                cv0[i] = CellNoise.cv2(meanUMIs: mean0[i], librarySD: m.library_size_sd, dispersion: slice.dispersion?[i] ?? m.dispersion,
+                cv0[i] = CellNoise.cv2(meanUMIs: mean0[i], librarySD: m.librarySizeSd, dispersion: slice.dispersion?[i] ?? m.dispersion,
                                        biological: bio[i], zeroInflation: zeroInflation(mean0[i]))
                 if mean0[i] >= threshold { testable += 1 }
             }
@@ -378,7 +378,7 @@ public final class Analyzer: @unchecked Sendable {
                     if j == 0 { targetElasticity = elasticity }
                     let relative = targetElasticity != 0 ? elasticity / targetElasticity : 0
                     c.guides = relative * relative * targetGuideVariance / ln2sq
-                    let bias = slice.drift_log2_per_h[i] * w.mismatch_h
+                    let bias = slice.driftLog2PerH[i] * w.mismatchH
                     c.timeMismatch = bias * bias
                     // The test's own model (TestModels.swift): what it sees and what shifts it.
                     var testEffect = observed
@@ -436,16 +436,16 @@ public final class Analyzer: @unchecked Sendable {
                             g0.mixing = (1 + g0.mixing) * within - 1
                             let r = TestModels.scanpyModel(test, perturbed: gp, control: g0, observedLog2: observed,
                                                            np: cc.perturbed * assigned, n0: cc.controls * controlAssigned,
-                                                           librarySD: m.library_size_sd, scale: normScale)
+                                                           librarySD: m.librarySizeSd, scale: normScale)
                             testEffect = r.effect
                             if j == 0 && abs(observed) >= 0.1 {
                                 var half = gp
                                 half.mean *= Foundation.exp2(-observed / 2)
                                 let np = cc.perturbed * assigned, n0 = cc.controls * controlAssigned
                                 let zFull = TestModels.standardisedStatistic(test, perturbed: gp, control: g0, np: np, n0: n0,
-                                                                             librarySD: m.library_size_sd, scale: normScale).z
+                                                                             librarySD: m.librarySizeSd, scale: normScale).z
                                 let zHalf = TestModels.standardisedStatistic(test, perturbed: half, control: g0, np: np, n0: n0,
-                                                                             librarySD: m.library_size_sd, scale: normScale).z
+                                                                             librarySD: m.librarySizeSd, scale: normScale).z
                                 targetCurvature = zFull != 0 ? Normal.curvature(effect: observed, halfRatio: zHalf / zFull) : 0
                             }
                             c.perturbedCells = r.variance * r.perturbedShare
@@ -493,7 +493,7 @@ public final class Analyzer: @unchecked Sendable {
                                                         targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
                                                         testable: testable,
                                                         alpha: design.analysis.alpha,
-                                                        method: design.analysis.multiple_testing)
+                                                        method: design.analysis.multipleTesting)
                 let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
                 let power = solved.powers.first ?? 0
                 // Sampling apart from guide quality (docs/batching.md, section 4).
@@ -505,7 +505,7 @@ public final class Analyzer: @unchecked Sendable {
                 let samplingPower = targetTestable
                     ? Normal.power(effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
                                    nullSkewness: targetSkew) : 0
-                let detectable = Normal.detectable(power: design.analysis.target_power, sd: sdSeen, critical: zCrit,
+                let detectable = Normal.detectable(power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
                                                    spread: nonGuide, nullSD: nullSeen,
                                                    nullSkewness: targetTest.effect < 0 ? targetSkew : -targetSkew)
                 let guideProbability = targetTestable
@@ -526,13 +526,13 @@ public final class Analyzer: @unchecked Sendable {
                 if test == .glm && !glmBatchCovariates && w.batches > 0 {
                     flags.append("some batches hold no controls: the GLM is fitted without batch covariates, so batch effects shift the estimate")
                 }
-                if w.mismatch_h > 0 { flags.append(String(format: "controls %.0f h away", w.mismatch_h)) }
+                if w.mismatchH > 0 { flags.append(String(format: "controls %.0f h away", w.mismatchH)) }
                 if w.batches == 1 { flags.append("in a single batch") }
                 if rMean < 0.95 && w.batches > 0 {
                     flags.append(String(format: "cells reached %.0f%% of the full response when sampled", 100 * rMean))
                 }
                 let name = effects.slices.count > 1
-                    ? "\(effects.names[p]) @ \(formatHours(slice.time_h))" : effects.names[p]
+                    ? "\(effects.names[p]) @ \(formatHours(slice.timeH))" : effects.names[p]
                 rows.append(PerturbationEvaluation(
                     name: name, target: effects.targetNames[p].joined(separator: "+"), timeIndex: t,
                     cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
@@ -561,7 +561,7 @@ func formatHours(_ h: Double) -> String {
 struct EffectsKey: Equatable {
     var system: SystemSpec
     var perturbations: PerturbationSpec
-    var protocol_: [ProtocolStep]
+    var protocolSteps: [ProtocolStep]
     var times: [Double]
     var measuredGenes: Int
     var effect: EffectSource
@@ -573,17 +573,17 @@ struct EffectsKey: Equatable {
         system = d.system
         var p = d.perturbations
         // Fields the expected effects do not read.
-        p.guide_effect_sd = 0
+        p.guideEffectSd = 0
         p.moi = 0
-        p.guides_per_target = 0
+        p.guidesPerTarget = 0
         perturbations = p
-        protocol_ = d.protocol_
+        protocolSteps = d.protocolSteps
         times = d.timePoints
-        measuredGenes = d.measurement.measured_genes
+        measuredGenes = d.measurement.measuredGenes
         effect = d.analysis.effect
-        effectSize = d.analysis.effect_size_log2
+        effectSize = d.analysis.effectSizeLog2
         baseDirectory = d.baseDirectory
-        expressionProfile = d.measurement.expression_profile
+        expressionProfile = d.measurement.expressionProfile
     }
 }
 
@@ -598,11 +598,11 @@ struct LayoutKey: Equatable {
 
     init(_ d: Design, _ strategy: LayoutStrategy) {
         var b = d.batching
-        b.batch_effect_sd = 0
-        b.interaction_sd = 0
+        b.batchEffectSd = 0
+        b.interactionSd = 0
         batching = b
         var s = d.sampling
-        s.qc_pass_fraction = 0
+        s.qcPassFraction = 0
         sampling = s
         perturbations = d.perturbationCount
         times = d.timePoints.count

@@ -60,8 +60,8 @@ struct ContrastKey: Equatable {
     init(_ layout: Layout, design: Design, time: Int, complementControls: Bool, withCells: Bool) {
         self.layout = layout
         times = design.timePoints
-        batchEffectSD = design.batching.batch_effect_sd
-        nestedSDs = design.batching.nested.map(\.effect_sd)
+        batchEffectSD = design.batching.batchEffectSd
+        nestedSDs = design.batching.nested.map(\.effectSd)
         moi = design.perturbations.moi
         self.time = time
         self.complementControls = complementControls

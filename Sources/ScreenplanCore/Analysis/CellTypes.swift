@@ -27,27 +27,27 @@ public struct CellTypePerturbationPower: Codable, Equatable, Sendable {
     /// Sampling units (animals in vivo, else batches) holding the perturbation.
     public var units: Int
     /// Effective cells of the type: the perturbation's cells × the effective fraction.
-    public var effective_cells: Double
+    public var effectiveCells: Double
     /// Predicted standard error of the target log2 fold change in this type; nil (JSON null)
     /// when not estimable (target below the expression threshold in the type, no controls).
-    public var target_sd: Double?
+    public var targetSd: Double?
 
-    public init(perturbation: String, power: Double, units: Int, effective_cells: Double, target_sd: Double?) {
+    public init(perturbation: String, power: Double, units: Int, effectiveCells: Double, targetSd: Double?) {
         self.perturbation = perturbation
         self.power = power
         self.units = units
-        self.effective_cells = effective_cells
-        self.target_sd = target_sd
+        self.effectiveCells = effectiveCells
+        self.targetSd = targetSd
     }
 
-    enum CodingKeys: String, CodingKey { case perturbation, power, units, effective_cells, target_sd }
+    enum CodingKeys: String, CodingKey { case perturbation, power, units, effectiveCells = "effective_cells", targetSd = "target_sd" }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(perturbation, forKey: .perturbation)
         try c.encode(power, forKey: .power)
         try c.encode(units, forKey: .units)
-        try c.encode(effective_cells, forKey: .effective_cells)
-        try c.encode(target_sd, forKey: .target_sd)
+        try c.encode(effectiveCells, forKey: .effectiveCells)
+        try c.encode(targetSd, forKey: .targetSd)
     }
 }
 
@@ -57,17 +57,31 @@ public struct CellTypeResult: Codable, Equatable, Sendable {
     /// Mean fraction of the cells (`system.cell_types.types[].fraction`).
     public var fraction: Double
     /// sd of the type's fraction between sampling units, √(f(1 − f)/(c + 1)).
-    public var fraction_sd: Double
+    public var fractionSd: Double
     /// The fraction the power is computed with (median over perturbations): f / (1 + CV²).
-    public var effective_fraction: Double
+    public var effectiveFraction: Double
     /// Whether the type has its own expression profile.
-    public var has_profile: Bool
-    public var median_power: Double
-    public var worst_perturbation: String
-    public var worst_power: Double
+    public var hasProfile: Bool
+    public var medianPower: Double
+    public var worstPerturbation: String
+    public var worstPower: Double
     /// Genes testable in the type (mean UMIs per control cell ≥ expression_threshold).
-    public var testable_genes: Int
+    public var testableGenes: Int
     public var perturbations: [CellTypePerturbationPower]
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case name
+        case fraction
+        case fractionSd = "fraction_sd"
+        case effectiveFraction = "effective_fraction"
+        case hasProfile = "has_profile"
+        case medianPower = "median_power"
+        case worstPerturbation = "worst_perturbation"
+        case worstPower = "worst_power"
+        case testableGenes = "testable_genes"
+        case perturbations
+    }
 }
 
 public enum CellTypePower {
@@ -129,7 +143,7 @@ public enum CellTypePower {
 
     static func evaluations(_ design: Design, layout: Layout, effects: ExpectedEffects,
                             only: String? = nil) throws -> [TypeEvaluations] {
-        let spec = design.system.cell_types
+        let spec = design.system.cellTypes
         guard !spec.types.isEmpty else { return [] }
         let theta = effects.slices.first?.dispersion
             ?? [Double](repeating: design.measurement.dispersion, count: effects.geneNames.count)
@@ -158,7 +172,7 @@ public enum CellTypePower {
     /// The evaluation of `analysis.cell_type` (rows from the evaluation of each perturbation's
     /// number of units), or nil when the design names no type.
     static func headline(_ design: Design, layout: Layout, effects: ExpectedEffects) throws -> Evaluation? {
-        guard let name = design.analysis.cell_type,
+        guard let name = design.analysis.cellType,
               let typed = try evaluations(design, layout: layout, effects: effects, only: name).first,
               let first = typed.byUnits.values.first?.evaluation else { return nil }
         var evaluation = first
@@ -172,11 +186,11 @@ public enum CellTypePower {
     /// Power per perturbation and cell type of `design` on `layout` (its own when nil); nil
     /// when the design has no cell types.
     public static func compute(_ design: Design, layout given: Layout? = nil, analyzer: Analyzer = Analyzer()) throws -> [CellTypeResult]? {
-        guard !design.system.cell_types.types.isEmpty else { return nil }
+        guard !design.system.cellTypes.types.isEmpty else { return nil }
         let effects = try analyzer.effects(for: design)
         let layout = given ?? analyzer.layout(for: design)
-        let total = design.system.cell_types.types.reduce(0) { $0 + $1.fraction }
-        let c = design.system.cell_types.concentration
+        let total = design.system.cellTypes.types.reduce(0) { $0 + $1.fraction }
+        let c = design.system.cellTypes.concentration
         return try evaluations(design, layout: layout, effects: effects).map { typed in
             var rows: [CellTypePerturbationPower] = []
             var testable = 0
@@ -187,17 +201,17 @@ public enum CellTypePower {
                 let units = typed.unitsOf[r]
                 guard let (fe, e) = typed.byUnits[units] else { continue }
                 let row = e.rows[r]
-                let sd = row.targetSD.isFinite && row.targetUMIs >= design.analysis.expression_threshold ? row.targetSD : nil
+                let sd = row.targetSD.isFinite && row.targetUMIs >= design.analysis.expressionThreshold ? row.targetSD : nil
                 rows.append(CellTypePerturbationPower(perturbation: row.name, power: row.power, units: units,
-                                                      effective_cells: Double(row.cells) * fe, target_sd: sd))
+                                                      effectiveCells: Double(row.cells) * fe, targetSd: sd))
                 fractions.append(fe)
             }
             let f = typed.spec.fraction / max(total, 1e-300)
             let worst = rows.min { $0.power < $1.power }
-            return CellTypeResult(name: typed.spec.name, fraction: f, fraction_sd: (f * (1 - f) / (c + 1)).squareRoot(),
-                                  effective_fraction: median(fractions), has_profile: typed.expression.factor != nil,
-                                  median_power: median(rows.map(\.power)), worst_perturbation: worst?.perturbation ?? "",
-                                  worst_power: worst?.power ?? 0, testable_genes: testable, perturbations: rows)
+            return CellTypeResult(name: typed.spec.name, fraction: f, fractionSd: (f * (1 - f) / (c + 1)).squareRoot(),
+                                  effectiveFraction: median(fractions), hasProfile: typed.expression.factor != nil,
+                                  medianPower: median(rows.map(\.power)), worstPerturbation: worst?.perturbation ?? "",
+                                  worstPower: worst?.power ?? 0, testableGenes: testable, perturbations: rows)
         }
     }
 
@@ -208,10 +222,10 @@ public enum CellTypePower {
         let table = AnalysisText.table(
             ["cell type", "fraction", "± sd", "effective", "median power", "worst", "profile"],
             results.map { r in
-                [r.name, String(format: "%.3f", r.fraction), String(format: "%.3f", r.fraction_sd),
-                 String(format: "%.3f", r.effective_fraction), String(format: "%.2f", r.median_power),
-                 r.worst_perturbation.isEmpty ? "n/a" : "\(r.worst_perturbation) \(String(format: "%.2f", r.worst_power))",
-                 r.has_profile ? "own" : "pooled"]
+                [r.name, String(format: "%.3f", r.fraction), String(format: "%.3f", r.fractionSd),
+                 String(format: "%.3f", r.effectiveFraction), String(format: "%.2f", r.medianPower),
+                 r.worstPerturbation.isEmpty ? "n/a" : "\(r.worstPerturbation) \(String(format: "%.2f", r.worstPower))",
+                 r.hasProfile ? "own" : "pooled"]
             }, rightAligned: [1, 2, 3, 4])
         lines.append(table)
         return lines
@@ -228,9 +242,9 @@ final class ExpressionCache: @unchecked Sendable {
     private var value: [CellTypeExpression] = []
 
     func expressions(_ design: Design, genes: [String], pooledDispersion: [Double]) throws -> [CellTypeExpression] {
-        var k = [design.baseDirectory, design.measurement.expression_profile ?? "", String(genes.count),
+        var k = [design.baseDirectory, design.measurement.expressionProfile ?? "", String(genes.count),
                  genes.first ?? "", genes.last ?? "", String(pooledDispersion.reduce(0, +))]
-        for t in design.system.cell_types.types {
+        for t in design.system.cellTypes.types {
             k += [t.name, t.profile ?? ""]
             if let p = t.profile {
                 let path = DesignValidator.resolve(p, against: design.baseDirectory)

@@ -7,37 +7,53 @@ public struct CostBreakdown: Codable, Equatable, Sendable {
     public var currency: String
     /// Cells to load (so that the layout's cells pass QC). At MOI > 1 a cell carries several
     /// guides, so perturbed cells count 1/MOI each.
-    public var cells_loaded: Int
+    public var cellsLoaded: Int
     public var batches: Int
     /// Reads to sequence (cells loaded × reads per cell).
     public var reads: Double
-    public var batch_cost: Double
-    public var cell_cost: Double
-    public var sequencing_cost: Double
+    public var batchCost: Double
+    public var cellCost: Double
+    public var sequencingCost: Double
     public var total: Double
     /// Order list: kits (batches / lanes per kit, rounded up) and flow cells (reads / reads per
     /// flow cell, rounded up).
     public var kits: Int
-    public var flow_cells: Int
+    public var flowCells: Int
     /// Animals charged `cost.per_animal` each (`Design.animalCount`), and what they cost.
     public var animals: Int = 0
-    public var animal_cost: Double = 0
+    public var animalCost: Double = 0
 
     public init(_ design: Design, layout: Layout) {
         let c = design.cost
         let loaded = Double(CellBudget(design, layout: layout).loaded)
         currency = c.currency
-        cells_loaded = Int(loaded)
+        cellsLoaded = Int(loaded)
         batches = layout.batchCount
-        reads = loaded * design.measurement.reads_per_cell
-        batch_cost = Double(batches) * c.per_batch
-        cell_cost = loaded * c.per_cell
-        sequencing_cost = reads / 1e6 * c.per_million_reads
+        reads = loaded * design.measurement.readsPerCell
+        batchCost = Double(batches) * c.perBatch
+        cellCost = loaded * c.perCell
+        sequencingCost = reads / 1e6 * c.perMillionReads
         animals = design.animalCount(batches: batches)
-        animal_cost = Double(animals) * c.per_animal
-        total = batch_cost + cell_cost + sequencing_cost + animal_cost
-        kits = Int((Double(batches) / Double(max(1, c.lanes_per_kit))).rounded(.up))
-        flow_cells = Int((reads / max(1, c.reads_per_flow_cell)).rounded(.up))
+        animalCost = Double(animals) * c.perAnimal
+        total = batchCost + cellCost + sequencingCost + animalCost
+        kits = Int((Double(batches) / Double(max(1, c.lanesPerKit))).rounded(.up))
+        flowCells = Int((reads / max(1, c.readsPerFlowCell)).rounded(.up))
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case currency
+        case cellsLoaded = "cells_loaded"
+        case batches
+        case reads
+        case batchCost = "batch_cost"
+        case cellCost = "cell_cost"
+        case sequencingCost = "sequencing_cost"
+        case total
+        case kits
+        case flowCells = "flow_cells"
+        case animals
+        case animalCost = "animal_cost"
     }
 }
 

@@ -18,22 +18,35 @@ public struct DownstreamPowerGrid: Codable, Equatable, Sendable {
     public var test: String
     /// Mean UMIs per control cell of the gene at the design's sequencing depth (it scales with
     /// the UMIs per cell at other depths).
-    public var umis_per_cell: Double
+    public var umisPerCell: Double
     /// The gene's log2 fold change in the perturbed cells.
-    public var effect_log2: Double
+    public var effectLog2: Double
     /// Per-test level used (after multiple testing at the design as written).
     public var level: Double
     /// The power whose contour `contour_cells` traces (`analysis.target_power`).
-    public var target_power: Double
+    public var targetPower: Double
     /// Cells per perturbation (columns).
-    public var cells_per_perturbation: [Int]
+    public var cellsPerPerturbation: [Int]
     /// Reads per cell (rows).
-    public var reads_per_cell: [Double]
+    public var readsPerCell: [Double]
     /// power[r][c] at reads_per_cell[r] and cells_per_perturbation[c].
     public var power: [[Double]]
     /// For each reads_per_cell, the fewest cells per perturbation reaching `target_power`
     /// (bisection up to 100,000; nil when not reached).
-    public var contour_cells: [Int?]
+    public var contourCells: [Int?]
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case test
+        case umisPerCell = "umis_per_cell"
+        case effectLog2 = "effect_log2"
+        case level
+        case targetPower = "target_power"
+        case cellsPerPerturbation = "cells_per_perturbation"
+        case readsPerCell = "reads_per_cell"
+        case power
+        case contourCells = "contour_cells"
+    }
 }
 
 /// The minimal detectable effect of one expression decile of the testable genes.
@@ -41,20 +54,20 @@ public struct ExpressionDecileMDE: Codable, Equatable, Sendable {
     /// 1 … 10 (lowest to highest expression).
     public var decile: Int
     /// Mean UMIs per control cell at the decile's middle (its 5th, 15th, … percentile).
-    public var umis_per_cell: Double
+    public var umisPerCell: Double
     /// Smallest down-regulation (|log2 FC|) detected with the target power; nil beyond 10 log2.
-    public var mde_log2_down: Double?
+    public var mdeLog2Down: Double?
     /// Smallest up-regulation (log2 FC) detected with the target power; nil beyond 10 log2.
-    public var mde_log2_up: Double?
+    public var mdeLog2Up: Double?
 
     // Unreached values are written as null, so the keys are always there.
-    enum CodingKeys: String, CodingKey { case decile, umis_per_cell, mde_log2_down, mde_log2_up }
+    enum CodingKeys: String, CodingKey { case decile, umisPerCell = "umis_per_cell", mdeLog2Down = "mde_log2_down", mdeLog2Up = "mde_log2_up" }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(decile, forKey: .decile)
-        try c.encode(umis_per_cell, forKey: .umis_per_cell)
-        try c.encode(mde_log2_down, forKey: .mde_log2_down)
-        try c.encode(mde_log2_up, forKey: .mde_log2_up)
+        try c.encode(umisPerCell, forKey: .umisPerCell)
+        try c.encode(mdeLog2Down, forKey: .mdeLog2Down)
+        try c.encode(mdeLog2Up, forKey: .mdeLog2Up)
     }
 }
 
@@ -77,9 +90,9 @@ extension Analyzer {
         let covariates = highMOI || (0..<layout.batchCount).allSatisfy {
             layout.batchTime[$0] != 0 || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
         }
-        let nodes = LibraryNodes(sd: design.measurement.library_size_sd, count: TestModels.smoothNodes)
+        let nodes = LibraryNodes(sd: design.measurement.librarySizeSd, count: TestModels.smoothNodes)
         let budget = CellBudget(design, layout: layout)
-        let q = design.measurement.guide_capture, f = budget.perturbedShare
+        let q = design.measurement.guideCapture, f = budget.perturbedShare
         let contamination = budget.multipletRate(design) * ((1 - f) + f * (1 - q)) / 2
         let cells = (assigned: budget.assignableFraction(design), control: budget.controlAssignableFraction(design),
                      contamination: contamination)
@@ -101,18 +114,18 @@ extension Analyzer {
         let fold = Foundation.exp2(effect)
         let foldSeen = (1 - contamination) * fold + contamination
         func zi(_ mean: Double) -> Double {
-            m.dropout == .zeroInflation ? m.dropout_rate * Foundation.exp(-mean / max(1e-12, m.dropout_midpoint)) : 0
+            m.dropout == .zeroInflation ? m.dropoutRate * Foundation.exp(-mean / max(1e-12, m.dropoutMidpoint)) : 0
         }
         let pi0p = zi(m0 * fold), pi00 = zi(m0)
         var observed = Foundation.log2(foldSeen)
-        if m.dropout == .zeroInflation && m.dropout_rate > 0 { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
+        if m.dropout == .zeroInflation && m.dropoutRate > 0 { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
         guard w.batches > 0 else { return 0 }
-        let omega2 = design.batching.interaction_sd * design.batching.interaction_sd
+        let omega2 = design.batching.interactionSd * design.batching.interactionSd
         let z = Normal.quantile(1 - level / 2)
         var effectSeen = observed, sd = Double.infinity, spread = 0.0
         switch design.analysis.test {
         case .pseudobulk:
-            let lib = Foundation.exp(m.library_size_sd * m.library_size_sd / 2)
+            let lib = Foundation.exp(m.librarySizeSd * m.librarySizeSd / 2)
             let cvp = CellNoise.cv2(meanUMIs: m0 * fold, libraryFactor: lib, dispersion: m.dispersion, biological: 0,
                                     zeroInflation: pi0p) / assigned
             let cv0 = CellNoise.cv2(meanUMIs: m0, libraryFactor: lib, dispersion: m.dispersion, biological: 0,
@@ -144,7 +157,7 @@ extension Analyzer {
                                            perturbed: CellGroup(mean: m0 * foldSeen, mixing: mix, zeroInflation: pi0p),
                                            control: CellGroup(mean: m0, mixing: mix, zeroInflation: pi00),
                                            observedLog2: observed, np: cc.perturbed * assigned,
-                                           n0: cc.controls * controlAssigned, librarySD: m.library_size_sd,
+                                           n0: cc.controls * controlAssigned, librarySD: m.librarySizeSd,
                                            scale: 1e4 / max(1e-12, design.expectedUMIsPerCell))
             effectSeen = r.effect
             sd = r.variance.squareRoot()
@@ -171,20 +184,20 @@ extension Analyzer {
         let baseUMIs = max(1e-12, design.expectedUMIsPerCell)
         func power(_ n: Int, _ r: Double) -> Double {
             var d = design
-            d.sampling.cells_per_perturbation = max(1, n)
-            d.measurement.reads_per_cell = r
-            d.batching.max_cells_per_batch = Int.max / 4
+            d.sampling.cellsPerPerturbation = max(1, n)
+            d.measurement.readsPerCell = r
+            d.batching.maxCellsPerBatch = Int.max / 4
             let layout = Layout.make(d, strategy: strategy)
             return Analyzer.genePower(d, layout: layout, perturbation: Analyzer.typicalPerturbation(layout),
                                       umis: umis * d.expectedUMIsPerCell / baseUMIs, effect: effect, level: level)
             // (one layout per point: the cells change it)
         }
         let grid = reads.map { r in cells.map { power($0, r) } }
-        let target = design.analysis.target_power
+        let target = design.analysis.targetPower
         let contour = reads.map { r in bisect(low: 1, high: 100_000) { power($0, r) >= target } }
-        return DownstreamPowerGrid(test: design.analysis.test.rawValue, umis_per_cell: umis, effect_log2: effect,
-                                   level: level, target_power: target, cells_per_perturbation: cells,
-                                   reads_per_cell: reads, power: grid, contour_cells: contour)
+        return DownstreamPowerGrid(test: design.analysis.test.rawValue, umisPerCell: umis, effectLog2: effect,
+                                   level: level, targetPower: target, cellsPerPerturbation: cells,
+                                   readsPerCell: reads, power: grid, contourCells: contour)
     }
 
     /// The minimal detectable |log2 fold change| (down and up) of a gene at the middle of each
@@ -196,7 +209,7 @@ extension Analyzer {
         let expressed = e.testableUMIs
         guard !expressed.isEmpty else { return [] }
         let power = genePowerFunction(d, layout: e.layout, perturbation: typicalPerturbation(e.layout))
-        let target = d.analysis.target_power
+        let target = d.analysis.targetPower
         return (0..<10).map { k in
             let idx = min(expressed.count - 1, Int((Double(k) + 0.5) / 10 * Double(expressed.count)))
             let m0 = expressed[idx]
@@ -212,7 +225,7 @@ extension Analyzer {
                 }
                 return hi
             }
-            return ExpressionDecileMDE(decile: k + 1, umis_per_cell: m0, mde_log2_down: mde(-1), mde_log2_up: mde(1))
+            return ExpressionDecileMDE(decile: k + 1, umisPerCell: m0, mdeLog2Down: mde(-1), mdeLog2Up: mde(1))
         }
     }
 }

@@ -32,7 +32,7 @@ public struct ContrastWeights: Equatable, Sendable {
     /// Batch-effect variance that does not cancel (natural-log units²).
     public var confounding: Double
     /// |t − t_ref| of the controls used when none are at the perturbation's time point (hours).
-    public var mismatch_h: Double
+    public var mismatchH: Double
     /// Control cells the contrast uses.
     public var controlCells: Int
     /// Σ_b 1/(|B|² n_pb²) and Σ_c a_c²/n_0c²: the second-order terms of the delta method,
@@ -63,8 +63,8 @@ extension ContrastWeights {
             }
         }
         let mismatch = abs(times[min(refTime, times.count - 1)] - times[t])
-        let tauInner = design.batching.batch_effect_sd
-        let levels = design.batching.nested.map(\.effect_sd)
+        let tauInner = design.batching.batchEffectSd
+        let levels = design.batching.nested.map(\.effectSd)
         let moi = max(1, design.perturbations.moi)
         let cellsInBatch: [Double] = complementControls
             ? zip(layout.perturbedCellsPerBatch, layout.controls).map { Double($0) / moi + Double($1) }
@@ -86,7 +86,7 @@ extension ContrastWeights {
             }
             guard !bp.isEmpty else {
                 out.append(ContrastWeights(batches: 0, cells: 0, uncontrolledBatches: 0, perturbed: .infinity,
-                                           control: 0, interaction: 0, confounding: 0, mismatch_h: 0,
+                                           control: 0, interaction: 0, confounding: 0, mismatchH: 0,
                                            controlCells: 0))
                 continue
             }
@@ -108,7 +108,7 @@ extension ContrastWeights {
                 }
                 out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: 0,
                                            perturbed: perturbed, control: control, interaction: 1 / nb,
-                                           confounding: 0, mismatch_h: 0, controlCells: used,
+                                           confounding: 0, mismatchH: 0, controlCells: used,
                                            perturbedSecond: perturbedSecond, controlSecond: controlSecond))
                 continue
             }
@@ -150,7 +150,7 @@ extension ContrastWeights {
             }
             out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: uncontrolled.count,
                                        perturbed: perturbed, control: control, interaction: 1 / nb,
-                                       confounding: confounding, mismatch_h: w > 0 ? mismatch : 0,
+                                       confounding: confounding, mismatchH: w > 0 ? mismatch : 0,
                                        controlCells: used, perturbedSecond: perturbedSecond,
                                        controlSecond: controlSecond))
         }
@@ -297,12 +297,12 @@ public struct GuideVariation: Equatable, Sendable {
 
     public init(_ design: Design) {
         let p = design.perturbations
-        let mu = min(max(p.knockdown_mean, 1e-9), 1 - 1e-9)
-        let c = p.knockdown_concentration
+        let mu = min(max(p.knockdownMean, 1e-9), 1 - 1e-9)
+        let c = p.knockdownConcentration
         let cc = GuideVariation.cellEfficiencyConcentration
         let varBetween = c > 0 && c.isFinite ? mu * (1 - mu) / (c + 1) : 0
         let varWithin = cc > 0 ? mu * (1 - mu) / (cc + 1) : 0
-        guides = Double(max(1, p.guides_per_target))
+        guides = Double(max(1, p.guidesPerTarget))
         switch p.modality {
         case .crispri:
             let k = 1 - mu
@@ -316,7 +316,7 @@ public struct GuideVariation: Equatable, Sendable {
             betweenGuidesCV2 = slope * slope * varBetween / (k * k)
             withinGuideCV2 = slope * slope * varWithin / (k * k)
         case .knockout:
-            log2MeanKappa = Foundation.log2(max(p.ko_transcript_retention, 0.01))
+            log2MeanKappa = Foundation.log2(max(p.koTranscriptRetention, 0.01))
             betweenGuidesCV2 = 0
             withinGuideCV2 = 0
         }
@@ -327,14 +327,14 @@ public struct GuideVariation: Equatable, Sendable {
         var logVar = Foundation.log(1 + betweenGuidesCV2 / guides)
         var samples: [Double] = []
         if p.modality != .knockout && c > 0 && c.isFinite && varBetween > 0 {
-            let key = GuideLibraryKey(modality: p.modality, mu: mu, c: c, guides: max(1, p.guides_per_target),
+            let key = GuideLibraryKey(modality: p.modality, mu: mu, c: c, guides: max(1, p.guidesPerTarget),
                                       activation: p.activation)
             let library = GuideLibraryCache.shared.library(key)
             logVar = library.logVariance
             samples = library.samples
         }
         if p.modality == .knockout && log2MeanKappa != 0 {
-            let sd = p.guide_effect_sd * M_LN2
+            let sd = p.guideEffectSd * M_LN2
             logVar += sd * sd / guides
         }
         meanLogVariance = logVar

@@ -17,25 +17,25 @@ extension Evaluation {
     public func result(recommendations: [Recommendation], solutions: PowerSolutions? = nil) -> AnalysisResult {
         let reports = rows.map { r in
             PerturbationReport(name: r.name, target: r.target, cells: r.cells, batches: r.batches,
-                               target_effect: r.targetEffect,
-                               target_sd: r.targetSD.isFinite && r.targetUMIs >= design.analysis.expression_threshold
+                               targetEffect: r.targetEffect,
+                               targetSd: r.targetSD.isFinite && r.targetUMIs >= design.analysis.expressionThreshold
                                    ? r.targetSD : nil,
-                               power: r.power, de_genes: r.deGenes, flags: r.flags,
-                               sampling_power: r.samplingPower, guide_effect_probability: r.guideEffectProbability,
-                               target_umis: r.targetUMIs)
+                               power: r.power, deGenes: r.deGenes, flags: r.flags,
+                               samplingPower: r.samplingPower, guideEffectProbability: r.guideEffectProbability,
+                               targetUmis: r.targetUMIs)
         }
         let worst = rows.min { $0.power < $1.power }
         var summary = AnalysisSummary(
-            median_power: medianPower, cost: cost.total, currency: cost.currency,
-            cells_loaded: cost.cells_loaded, batches: layout.batchCount, perturbations: layout.perturbationCount,
-            worst_perturbation: worst?.name ?? "", worst_power: worst?.power ?? 0)
-        summary.median_sampling_power = median(rows.map(\.samplingPower))
-        summary.median_guide_effect_probability = median(rows.map(\.guideEffectProbability))
+            medianPower: medianPower, cost: cost.total, currency: cost.currency,
+            cellsLoaded: cost.cellsLoaded, batches: layout.batchCount, perturbations: layout.perturbationCount,
+            worstPerturbation: worst?.name ?? "", worstPower: worst?.power ?? 0)
+        summary.medianSamplingPower = median(rows.map(\.samplingPower))
+        summary.medianGuideEffectProbability = median(rows.map(\.guideEffectProbability))
         summary.test = design.analysis.test.rawValue
         var result = AnalysisResult(design: design.name, layout: layout.strategy.rawValue, perturbations: reports,
-                                    summary: summary, error_budget: errorBudget, recommendations: recommendations,
-                                    cost_breakdown: cost, solutions: solutions)
-        result.mde_by_expression_decile = Analyzer.mdeByExpressionDecile(self)
+                                    summary: summary, errorBudget: errorBudget, recommendations: recommendations,
+                                    costBreakdown: cost, solutions: solutions)
+        result.mdeByExpressionDecile = Analyzer.mdeByExpressionDecile(self)
         return result
     }
 }

@@ -12,14 +12,14 @@ import Foundation
 /// Expected effects and baseline expression at one sampling time.
 public struct EffectSlice: Sendable {
     /// Sampling time (hours from protocol start).
-    public var time_h: Double
+    public var timeH: Double
     /// Baseline expression share π_g of every measured gene in control cells (sums to 1).
     public var share: [Double]
     /// Biological squared coefficient of variation of each gene between control cells (intrinsic
     /// noise and spread over cell states), on top of the NB counting noise.
     public var biologicalCV2: [Double]
     /// Drift of each gene's control mean (log2 units per hour): the time-mismatch bias rate.
-    public var drift_log2_per_h: [Double]
+    public var driftLog2PerH: [Double]
     /// Per perturbation: indices of the genes it changes (|Δ| ≥ `EffectSlice.threshold`), the
     /// targeted genes first.
     public var genes: [[Int32]]
@@ -70,7 +70,7 @@ extension ExpectedEffects {
         let kinetics = Kinetics(network)
         let perturbations = design.perturbations(in: network)
         let gModel = network.geneCount
-        let gMeasured = max(design.measurement.measured_genes, gModel)
+        let gMeasured = max(design.measurement.measuredGenes, gModel)
         let background = backgroundLevels(design, modelled: gModel, measured: gMeasured)
         var geneNames = network.genes
         let width = max(5, String(gMeasured).count)
@@ -119,7 +119,7 @@ extension ExpectedEffects {
             }
             let total = mean.reduce(0, +)
             let share = mean.map { total > 0 ? $0 / total : 1 / Double(gMeasured) }
-            let s = design.system.intrinsic_noise
+            let s = design.system.intrinsicNoise
             var bio = [Double](repeating: 0, count: gMeasured)
             var drift = [Double](repeating: 0, count: gMeasured)
             for i in 0..<gMeasured where mean[i] > 0 {
@@ -137,8 +137,8 @@ extension ExpectedEffects {
             case .fixed:
                 for (p, pert) in perturbations.enumerated() {
                     genes[p] = pert.targets.map { Int32($0) }
-                    effects[p] = pert.targets.map { _ in design.analysis.effect_size_log2 }
-                    targetEffect[p] = design.analysis.effect_size_log2
+                    effects[p] = pert.targets.map { _ in design.analysis.effectSizeLog2 }
+                    targetEffect[p] = design.analysis.effectSizeLog2
                 }
             case .network:
                 // Actions that touch no regulator (CRISPRi/a or knockout of genes without
@@ -201,13 +201,13 @@ extension ExpectedEffects {
             // Response reached at sampling, per perturbation (by the decay of its first target).
             var byDecay: [Double: (mean: Double, variance: Double)] = [:]
             let response = perturbations.map { pert -> (mean: Double, variance: Double) in
-                let gamma = pert.targets.first.map { kinetics.decay[$0] } ?? design.system.network.decay_per_h
+                let gamma = pert.targets.first.map { kinetics.decay[$0] } ?? design.system.network.decayPerH
                 if let known = byDecay[gamma] { return known }
                 let r = ResponseTiming.moments(design, at: t, decay: gamma)
                 byDecay[gamma] = r
                 return r
             }
-            slices.append(EffectSlice(time_h: t, share: share, biologicalCV2: bio, drift_log2_per_h: drift,
+            slices.append(EffectSlice(timeH: t, share: share, biologicalCV2: bio, driftLog2PerH: drift,
                                       genes: genes, effects: effects, targetEffect: targetEffect,
                                       folds: effects.map { $0.map { Foundation.exp2($0) } },
                                       responseMean: response.map(\.mean), responseVariance: response.map(\.variance),
@@ -225,7 +225,7 @@ extension ExpectedEffects {
         guard let file = design.system.network.file else { return NetworkGenerator.generate(design.system) }
         return try NetworkFile.read(
             edgesPath: DesignValidator.resolve(file, against: design.baseDirectory),
-            genesPath: design.system.network.genes_file.map { DesignValidator.resolve($0, against: design.baseDirectory) },
+            genesPath: design.system.network.genesFile.map { DesignValidator.resolve($0, against: design.baseDirectory) },
             defaults: NetworkFile.Defaults(design.system.network))
     }
 
@@ -236,17 +236,17 @@ extension ExpectedEffects {
         let spec = design.system.network
         var rng = RandomStream(seed: spec.seed, domain: .network, 5000)
         return (modelled..<max(modelled, measured)).map { _ in
-            spec.basal * Foundation.exp(spec.basal_log_sd * rng.normal()) / spec.decay_per_h
+            spec.basal * Foundation.exp(spec.basalLogSd * rng.normal()) / spec.decayPerH
         }
     }
 
     /// The medium in force at time `t` (hours from protocol start) and its index in system.media.
     static func medium(of design: Design, at t: Double) -> (spec: MediumSpec, index: Int) {
         var elapsed = 0.0
-        var name = design.protocol_.first?.medium ?? design.system.media.first?.name ?? "growth"
-        for step in design.protocol_ {
+        var name = design.protocolSteps.first?.medium ?? design.system.media.first?.name ?? "growth"
+        for step in design.protocolSteps {
             name = step.medium
-            elapsed += step.duration_h
+            elapsed += step.durationH
             if elapsed >= t { break }
         }
         let index = design.system.media.firstIndex { $0.name == name } ?? 0
@@ -260,10 +260,10 @@ extension ExpectedEffects {
         let system = design.system
         guard system.dynamics == .differentiating, system.network.file != nil,
               k.regulatorCount <= FateLandscape.regulatorLimit,
-              let trigger = system.media.firstIndex(where: { $0.name == system.differentiation.trigger_medium })
+              let trigger = system.media.firstIndex(where: { $0.name == system.differentiation.triggerMedium })
         else { return nil }
         let first = medium(of: design, at: 0)
-        let startInput = first.spec.name == system.differentiation.trigger_medium
+        let startInput = first.spec.name == system.differentiation.triggerMedium
             ? [Double](repeating: 0, count: k.geneCount)
             : k.mediumInput(first.spec, index: first.index, system: system)
         let triggerInput = k.mediumInput(system.media[trigger], index: trigger, system: system)
@@ -313,18 +313,18 @@ extension ExpectedEffects {
             var elapsed = 0.0
             var nudged = false
             var u = u0
-            for step in design.protocol_ where elapsed < t {
-                let hours = min(step.duration_h, t - elapsed)
+            for step in design.protocolSteps where elapsed < t {
+                let hours = min(step.durationH, t - elapsed)
                 let index = design.system.media.firstIndex { $0.name == step.medium } ?? 0
                 let spec = design.system.media.isEmpty ? MediumSpec() : design.system.media[index]
                 u = k.mediumInput(spec, index: index, system: design.system)
-                if !nudged && step.medium == design.system.differentiation.trigger_medium {
+                if !nudged && step.medium == design.system.differentiation.triggerMedium {
                     let p = k.regulatorPosition[lineage]
                     if p >= 0 { xr[p] += k.basal[lineage] / k.decay[lineage] * 5 + 1 }
                     nudged = true
                 }
                 if hours > 0 { xr = k.relax(regulatorLevels: xr, input: u, action: none, hours: hours) }
-                elapsed += step.duration_h
+                elapsed += step.durationH
             }
             states.append(k.completeState(regulatorLevels: xr, input: u, action: none))
         }
@@ -341,9 +341,9 @@ extension Design {
             let hits = p.targets.filter { $0 == t }.count
             let one: Double
             switch perturbations.modality {
-            case .crispri: one = 1 - perturbations.knockdown_mean
+            case .crispri: one = 1 - perturbations.knockdownMean
             case .crispra: one = 1 + perturbations.activation
-            case .knockout: one = perturbations.ko_transcript_retention
+            case .knockout: one = perturbations.koTranscriptRetention
             }
             return Foundation.pow(one, Double(hits))
         }
@@ -362,14 +362,14 @@ public enum ResponseTiming {
     public static func moments(_ design: Design, at t: Double, decay gamma: Double) -> (mean: Double, variance: Double) {
         var elapsed = 0.0
         var firstOn: Double? = nil
-        for step in design.protocol_ {
+        for step in design.protocolSteps {
             if step.perturb && firstOn == nil { firstOn = elapsed }
-            elapsed += step.duration_h
+            elapsed += step.durationH
         }
         guard let on = firstOn, t > on else { return (0, 0) }
         let system = design.system
         let options = SimulationOptions()
-        let ramp = system.assumptions.delayed_perturbation ? max(0, system.assumptions.perturbation_ramp_h) : 0
+        let ramp = system.assumptions.delayedPerturbation ? max(0, system.assumptions.perturbationRampH) : 0
         func reached(_ d: Double) -> Double {
             guard d > 0 else { return 0 }
             // A linear ramp of the guide's strength over `ramp` hours, then first-order relaxation.
@@ -393,8 +393,8 @@ public enum ResponseTiming {
         var rng = RandomStream(seed: 0x5EED_0DE1, domain: .animals, 424_242)
         let draws = 4096
         var sum = 0.0, sumSq = 0.0
-        let meanDelay = system.in_vivo.delivery_delay_h
-        let influx = system.in_vivo.influx_per_h
+        let meanDelay = system.inVivo.deliveryDelayH
+        let influx = system.inVivo.influxPerH
         for _ in 0..<draws {
             var onset = on
             if meanDelay > 0 { onset += rng.gamma(shape: 4) * meanDelay / 4 }

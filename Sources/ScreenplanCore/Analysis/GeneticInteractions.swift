@@ -24,24 +24,43 @@ public struct InteractionGene: Codable, Equatable, Sendable {
     /// Expected interaction I_g (log2).
     public var interaction: Double
     /// Expected log2 fold changes of the combination and of each component on this gene.
-    public var combination_effect: Double
-    public var component_effects: [Double]
+    public var combinationEffect: Double
+    public var componentEffects: [Double]
     /// Standard error of the interaction estimate (log2); nil with `note` when not estimable.
     public var sd: Double?
     /// Power of the two-sided z-test at α/m (Bonferroni over the combination's reported genes).
     public var power: Double?
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case gene
+        case interaction
+        case combinationEffect = "combination_effect"
+        case componentEffects = "component_effects"
+        case sd
+        case power
+    }
 }
 
 /// The interactions of one combination at one sampling time.
 public struct InteractionResult: Codable, Equatable, Sendable {
     public var combination: String
     public var components: [String]
-    public var time_h: Double
+    public var timeH: Double
     /// Genes the network moves (|Δ| ≥ 0.007 log2 in the combination or a component, and
     /// |I| ≥ 0.007 log2), largest |I| first, the combination's targets always included.
     public var genes: [InteractionGene]
     /// Why `sd`/`power` are missing, when they are.
     public var note: String?
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case combination
+        case components
+        case timeH = "time_h"
+        case genes
+        case note
+    }
 }
 
 public enum GeneticInteractions {
@@ -105,7 +124,7 @@ public enum GeneticInteractions {
                     Foundation.log2(max(x[i], 1e-12) / max(control[i], 1e-12))
                 }
                 var rows: [(gene: Int, i: Double, dc: Double, ds: [Double])] = []
-                for i in 0..<min(g, design.measurement.measured_genes) where control[i] > 0 {
+                for i in 0..<min(g, design.measurement.measuredGenes) where control[i] > 0 {
                     let dc = lfc(xc, i), ds = xs.map { lfc($0, i) }
                     let moved = abs(dc) >= EffectSlice.threshold || ds.contains { abs($0) >= EffectSlice.threshold }
                     let inter = dc - ds.reduce(0, +)
@@ -125,11 +144,11 @@ public enum GeneticInteractions {
                 } else if members.contains(where: { p in !batches.contains { layout.cells(p, $0) > 0 } }) {
                     note = "a component is in no batch of this time point"
                 }
-                let q = design.measurement.guide_capture
+                let q = design.measurement.guideCapture
                 let umis = design.expectedUMIsPerCell
-                let sLib = design.measurement.library_size_sd, theta = design.measurement.dispersion
-                let noise = design.system.intrinsic_noise
-                let omega2 = design.batching.interaction_sd * design.batching.interaction_sd
+                let sLib = design.measurement.librarySizeSd, theta = design.measurement.dispersion
+                let noise = design.system.intrinsicNoise
+                let omega2 = design.batching.interactionSd * design.batching.interactionSd
                 func cv2(_ i: Int, level: Double, fold: Double) -> Double {
                     let m = umis * slice[i] * fold
                     let v = (1 + stateSpread[i]) * (1 + (level > 0 ? noise * noise / level : 0)) - 1
@@ -163,11 +182,11 @@ public enum GeneticInteractions {
                             power = Normal.power(effect: row.i, sd: s, critical: z)
                         }
                     }
-                    genes.append(InteractionGene(gene: network.genes[row.gene], interaction: row.i, combination_effect: row.dc,
-                                                 component_effects: row.ds, sd: sd, power: power))
+                    genes.append(InteractionGene(gene: network.genes[row.gene], interaction: row.i, combinationEffect: row.dc,
+                                                 componentEffects: row.ds, sd: sd, power: power))
                 }
                 out.append(InteractionResult(combination: perturbations[c].name, components: parts.map { perturbations[$0].name },
-                                             time_h: t, genes: genes, note: note))
+                                             timeH: t, genes: genes, note: note))
             }
         }
         return out
@@ -178,12 +197,12 @@ public enum GeneticInteractions {
         guard !results.isEmpty else { return [] }
         var lines = ["", "Genetic interactions (I = Δ_AB − Δ_A − Δ_B, log2; sd and power of its estimate):"]
         for r in results {
-            lines.append("  \(r.combination) @ \(Int(r.time_h)) h" + (r.note.map { " — \($0)" } ?? ""))
+            lines.append("  \(r.combination) @ \(Int(r.timeH)) h" + (r.note.map { " — \($0)" } ?? ""))
             for gene in r.genes.prefix(shown) {
                 let sd = gene.sd.map { String(format: "%.3f", $0) } ?? "n/a"
                 let power = gene.power.map { String(format: "%.2f", $0) } ?? "n/a"
                 lines.append(String(format: "    %-10@ I %+.3f log2 (A+B %+.3f)  sd %@ log2  power %@",
-                                    gene.gene as NSString, gene.interaction, gene.combination_effect, sd as NSString, power as NSString))
+                                    gene.gene as NSString, gene.interaction, gene.combinationEffect, sd as NSString, power as NSString))
             }
             if r.genes.count > shown { lines.append("    … \(r.genes.count - shown) more genes") }
         }
@@ -196,7 +215,7 @@ extension ExpectedEffects {
     /// the background genes drawn as the simulator draws them.
     static func shares(_ design: Design, network: Network, control: [Double]) throws -> [Double] {
         let gModel = network.geneCount
-        let gMeasured = max(design.measurement.measured_genes, gModel)
+        let gMeasured = max(design.measurement.measuredGenes, gModel)
         let background = backgroundLevels(design, modelled: gModel, measured: gMeasured)
         let all = control + background
         let total = all.reduce(0, +)

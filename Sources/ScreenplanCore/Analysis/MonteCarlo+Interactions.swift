@@ -12,16 +12,29 @@ import Foundation
 public struct InteractionMonteCarloRow: Codable, Equatable, Sendable {
     public var combination: String
     public var gene: String
-    public var time_h: Double
+    public var timeH: Double
     /// Analytical variance of the interaction estimate (log2²).
-    public var analytical_variance: Double
+    public var analyticalVariance: Double
     /// Variance over replicates (log2², unbiased).
-    public var empirical_variance: Double
+    public var empiricalVariance: Double
     public var ratio: Double
     /// Mean estimate over replicates and the expected interaction (log2).
-    public var mean_estimate: Double
-    public var expected_interaction: Double
+    public var meanEstimate: Double
+    public var expectedInteraction: Double
     public var replicates: Int
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case combination
+        case gene
+        case timeH = "time_h"
+        case analyticalVariance = "analytical_variance"
+        case empiricalVariance = "empirical_variance"
+        case ratio
+        case meanEstimate = "mean_estimate"
+        case expectedInteraction = "expected_interaction"
+        case replicates
+    }
 }
 
 /// The result of the interaction check.
@@ -31,8 +44,18 @@ public struct InteractionMonteCarloResult: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var rows: [InteractionMonteCarloRow]
     /// Median over rows of empirical / analytical variance.
-    public var median_variance_ratio: Double
+    public var medianVarianceRatio: Double
     public var seconds: Double
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case design
+        case replicates
+        case seed
+        case rows
+        case medianVarianceRatio = "median_variance_ratio"
+        case seconds
+    }
 }
 
 extension MonteCarlo {
@@ -56,7 +79,7 @@ extension MonteCarlo {
         struct Row { var result: Int; var gene: Int; var members: [Int]; var time: Int; var variance: Double; var expected: Double; var name: String; var geneName: String }
         var rows: [Row] = []
         for (r, result) in analytical.enumerated() {
-            guard let t = design.timePoints.firstIndex(of: result.time_h) else { continue }
+            guard let t = design.timePoints.firstIndex(of: result.timeH) else { continue }
             let members = ([result.combination] + result.components).compactMap { index[$0] }
             for gene in result.genes {
                 guard let sd = gene.sd, let gi = geneIndex[gene.gene] else { continue }
@@ -131,13 +154,13 @@ extension MonteCarlo {
         for (ri, row) in rows.enumerated() where count[ri] >= needed {
             let empirical = m2[ri] / Double(count[ri] - 1)
             out.append(InteractionMonteCarloRow(
-                combination: row.name, gene: row.geneName, time_h: design.timePoints[row.time],
-                analytical_variance: row.variance, empirical_variance: empirical,
+                combination: row.name, gene: row.geneName, timeH: design.timePoints[row.time],
+                analyticalVariance: row.variance, empiricalVariance: empirical,
                 ratio: row.variance > 0 ? empirical / row.variance : .infinity,
-                mean_estimate: mean[ri], expected_interaction: row.expected, replicates: count[ri]))
+                meanEstimate: mean[ri], expectedInteraction: row.expected, replicates: count[ri]))
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         return InteractionMonteCarloResult(design: design.name, replicates: replicates, seed: seed, rows: out,
-                                           median_variance_ratio: median(out.map(\.ratio)), seconds: seconds)
+                                           medianVarianceRatio: median(out.map(\.ratio)), seconds: seconds)
     }
 }

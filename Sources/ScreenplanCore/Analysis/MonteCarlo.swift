@@ -13,24 +13,40 @@ import Foundation
 public struct MonteCarloPerturbation: Codable, Equatable, Sendable {
     public var name: String
     public var target: String
-    public var time_h: Double
+    public var timeH: Double
     /// Analytical variance of the target log2 fold change (log2²).
-    public var analytical_variance: Double
+    public var analyticalVariance: Double
     /// Variance over replicates of the estimate (log2², unbiased).
-    public var empirical_variance: Double
+    public var empiricalVariance: Double
     /// empirical / analytical.
     public var ratio: Double
     /// Mean estimate over replicates and the expected (observed) effect (log2).
-    public var mean_estimate: Double
-    public var expected_effect: Double
+    public var meanEstimate: Double
+    public var expectedEffect: Double
     /// Replicates in which the estimate was finite (a pseudo-bulk with no counts is not).
     public var replicates: Int
     /// The analysis's power for the design's test (`analysis.test`) at this perturbation.
-    public var predicted_power: Double? = nil
+    public var predictedPower: Double? = nil
     /// Share of replicates in which the test rejected the target at the analysis's per-test level.
-    public var empirical_power: Double? = nil
+    public var empiricalPower: Double? = nil
     /// Replicates in which the target was tested.
     public var tests: Int = 0
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case name
+        case target
+        case timeH = "time_h"
+        case analyticalVariance = "analytical_variance"
+        case empiricalVariance = "empirical_variance"
+        case ratio
+        case meanEstimate = "mean_estimate"
+        case expectedEffect = "expected_effect"
+        case replicates
+        case predictedPower = "predicted_power"
+        case empiricalPower = "empirical_power"
+        case tests
+    }
 }
 
 /// Predicted against empirical power over the perturbations whose predicted power falls in one
@@ -69,40 +85,67 @@ public struct MonteCarloResult: Codable, Equatable, Sendable {
     public var seed: UInt64
     public var perturbations: [MonteCarloPerturbation]
     /// Median over perturbations of empirical / analytical variance.
-    public var median_variance_ratio: Double
+    public var medianVarianceRatio: Double
     /// Relative standard error of one empirical variance from N replicates: √(2/(N − 1)).
-    public var sampling_error: Double
+    public var samplingError: Double
     /// Median analytical variance (log2²) and its error budget.
-    public var median_analytical_variance: Double
-    public var error_budget: [ErrorBudgetItem]
+    public var medianAnalyticalVariance: Double
+    public var errorBudget: [ErrorBudgetItem]
     public var seconds: Double
     /// The test run on every replicate (`analysis.test`).
     public var test: String = DifferentialTest.glm.rawValue
     /// Predicted against empirical power by bin of predicted power (bins without perturbations
     /// are left out).
-    public var power_calibration: [PowerCalibrationBin] = []
+    public var powerCalibration: [PowerCalibrationBin] = []
     /// Mean over perturbations and replicates of (predicted power − rejected)², rejected ∈ {0, 1};
     /// null without tests.
     public var brier: Double? = nil
     /// Share of tests on truth-null genes that rejected at the perturbation's per-test level;
     /// compare with `null_level` (its mean). Null without tests.
-    public var null_rejection_rate: Double? = nil
+    public var nullRejectionRate: Double? = nil
     /// Mean per-test level of those tests (the false-positive rate a calibrated test has).
-    public var null_level: Double? = nil
+    public var nullLevel: Double? = nil
     /// Share of the same tests with p < analysis.alpha (unadjusted; a calibrated test gives α).
-    public var null_rejection_rate_at_alpha: Double? = nil
+    public var nullRejectionRateAtAlpha: Double? = nil
     /// Tests on truth-null genes (perturbations × null genes × replicates).
-    public var null_tests: Int = 0
+    public var nullTests: Int = 0
     /// Median over perturbations of mean estimate − expected effect (log2).
-    public var bias_median: Double? = nil
+    public var biasMedian: Double? = nil
     /// Quantiles of the variance ratio over perturbations (null without perturbations).
-    public var variance_ratio_quantiles: RatioQuantiles? = nil
+    public var varianceRatioQuantiles: RatioQuantiles? = nil
     /// Truth-null genes tested per perturbation (at most).
-    public var null_genes_per_perturbation: Int = 0
+    public var nullGenesPerPerturbation: Int = 0
     /// Seconds spent in the simulator (blocks and their hand-over) and in the tests and
     /// accumulation, over all replicates (wall clock; `seconds` is the total).
-    public var simulation_seconds: Double = 0
-    public var test_seconds: Double = 0
+    public var simulationSeconds: Double = 0
+    public var testSeconds: Double = 0
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case design
+        case layout
+        case regime
+        case replicates
+        case seed
+        case perturbations
+        case medianVarianceRatio = "median_variance_ratio"
+        case samplingError = "sampling_error"
+        case medianAnalyticalVariance = "median_analytical_variance"
+        case errorBudget = "error_budget"
+        case seconds
+        case test
+        case powerCalibration = "power_calibration"
+        case brier
+        case nullRejectionRate = "null_rejection_rate"
+        case nullLevel = "null_level"
+        case nullRejectionRateAtAlpha = "null_rejection_rate_at_alpha"
+        case nullTests = "null_tests"
+        case biasMedian = "bias_median"
+        case varianceRatioQuantiles = "variance_ratio_quantiles"
+        case nullGenesPerPerturbation = "null_genes_per_perturbation"
+        case simulationSeconds = "simulation_seconds"
+        case testSeconds = "test_seconds"
+    }
 }
 
 public enum MonteCarlo {
@@ -142,8 +185,8 @@ public enum MonteCarlo {
         var levels = outer.map { level in (0..<units).map { level[$0 / times] } }
         levels.append((0..<units).map { $0 / times })
         var analysed = design
-        analysed.batching.nested.append(BatchLevel(unit: design.batching.unit, count: b, effect_sd: design.batching.batch_effect_sd))
-        analysed.batching.batch_effect_sd = 0
+        analysed.batching.nested.append(BatchLevel(unit: design.batching.unit, count: b, effectSd: design.batching.batchEffectSd))
+        analysed.batching.batchEffectSd = 0
         let layout = Layout(strategy: design.batching.layout, perturbationCount: k, batchCount: units, cells: cells,
                             controls: controls, batchTime: unitTime, batchUnits: levels)
         return (layout, analysed)
@@ -174,7 +217,7 @@ public enum MonteCarlo {
         let highMOI = design.perturbations.moi > 1
         let test = design.analysis.test
         let alpha = design.analysis.alpha
-        let threshold = design.analysis.expression_threshold
+        let threshold = design.analysis.expressionThreshold
         let umis = design.expectedUMIsPerCell
 
         // Tested genes and their slots: every target, then a pool of testable genes from which
@@ -378,13 +421,13 @@ public enum MonteCarlo {
             let empirical = m2[row] / Double(count[row] - 1)
             let analytical = ev.components.total
             var item = MonteCarloPerturbation(
-                name: ev.name, target: ev.target, time_h: design.timePoints[ev.timeIndex],
-                analytical_variance: analytical, empirical_variance: empirical,
+                name: ev.name, target: ev.target, timeH: design.timePoints[ev.timeIndex],
+                analyticalVariance: analytical, empiricalVariance: empirical,
                 ratio: analytical > 0 ? empirical / analytical : .infinity,
-                mean_estimate: mean[row], expected_effect: ev.observedEffect, replicates: count[row])
+                meanEstimate: mean[row], expectedEffect: ev.observedEffect, replicates: count[row])
             if targetTests[row] > 0 {
-                item.predicted_power = ev.power
-                item.empirical_power = Double(targetRejections[row]) / Double(targetTests[row])
+                item.predictedPower = ev.power
+                item.empiricalPower = Double(targetRejections[row]) / Double(targetTests[row])
                 item.tests = targetTests[row]
             }
             out.append(item)
@@ -415,27 +458,27 @@ public enum MonteCarlo {
             design: design.name, layout: design.batching.layout.rawValue,
             regime: "\(design.system.regime.rawValue), \(design.system.dynamics.rawValue)",
             replicates: replicates, seed: seed, perturbations: out,
-            median_variance_ratio: median(out.map(\.ratio)),
-            sampling_error: (2 / Double(max(1, replicates - 1))).squareRoot(),
-            median_analytical_variance: evaluation.medianVariance, error_budget: evaluation.errorBudget,
+            medianVarianceRatio: median(out.map(\.ratio)),
+            samplingError: (2 / Double(max(1, replicates - 1))).squareRoot(),
+            medianAnalyticalVariance: evaluation.medianVariance, errorBudget: evaluation.errorBudget,
             seconds: seconds)
         result.test = test.rawValue
-        result.power_calibration = bins
+        result.powerCalibration = bins
         result.brier = brierCount > 0 ? brierSum / Double(brierCount) : nil
-        result.null_tests = nullTests
+        result.nullTests = nullTests
         if nullTests > 0 {
-            result.null_rejection_rate = Double(nullRejections) / Double(nullTests)
-            result.null_level = nullLevelSum / Double(nullTests)
-            result.null_rejection_rate_at_alpha = Double(nullRejectionsAtAlpha) / Double(nullTests)
+            result.nullRejectionRate = Double(nullRejections) / Double(nullTests)
+            result.nullLevel = nullLevelSum / Double(nullTests)
+            result.nullRejectionRateAtAlpha = Double(nullRejectionsAtAlpha) / Double(nullTests)
         }
-        result.bias_median = out.isEmpty ? nil : median(out.map { $0.mean_estimate - $0.expected_effect })
+        result.biasMedian = out.isEmpty ? nil : median(out.map { $0.meanEstimate - $0.expectedEffect })
         if !ratios.isEmpty {
-            result.variance_ratio_quantiles = RatioQuantiles(q05: quantile(0.05), q25: quantile(0.25), q50: quantile(0.5),
+            result.varianceRatioQuantiles = RatioQuantiles(q05: quantile(0.05), q25: quantile(0.25), q50: quantile(0.5),
                                                              q75: quantile(0.75), q95: quantile(0.95))
         }
-        result.null_genes_per_perturbation = nullGenesPerPerturbation
-        result.simulation_seconds = simulationSeconds
-        result.test_seconds = testSeconds
+        result.nullGenesPerPerturbation = nullGenesPerPerturbation
+        result.simulationSeconds = simulationSeconds
+        result.testSeconds = testSeconds
         return result
     }
 }

@@ -11,20 +11,34 @@ import Foundation
 
 /// A design the optimizer proposes.
 public struct OptimizedDesign: Codable, Equatable, Sendable {
-    public var cells_per_perturbation: Int
-    public var reads_per_cell: Double
+    public var cellsPerPerturbation: Int
+    public var readsPerCell: Double
     public var batches: Int
     /// Control cells per batch that holds controls (after QC).
-    public var control_cells_per_batch: Int
+    public var controlCellsPerBatch: Int
     /// Control cells per batch over one perturbation's cells per batch; Dunnett's rule is √K.
-    public var control_ratio: Double
-    public var sqrt_k: Double
-    public var median_power: Double
+    public var controlRatio: Double
+    public var sqrtK: Double
+    public var medianPower: Double
     /// Median variance of the target estimates (log2²).
-    public var median_variance: Double
+    public var medianVariance: Double
     public var cost: CostBreakdown
     /// The field edits that turn the input design into this one.
     public var change: [FieldChange]
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case cellsPerPerturbation = "cells_per_perturbation"
+        case readsPerCell = "reads_per_cell"
+        case batches
+        case controlCellsPerBatch = "control_cells_per_batch"
+        case controlRatio = "control_ratio"
+        case sqrtK = "sqrt_k"
+        case medianPower = "median_power"
+        case medianVariance = "median_variance"
+        case cost
+        case change
+    }
 }
 
 public enum Optimizer {
@@ -46,12 +60,12 @@ public enum Optimizer {
         if [.subLibraries, .balancedIncomplete].contains(d.batching.layout) {
             d.batching.replicates = max(d.batching.replicates, minBatches)
         }
-        d.sampling.cells_per_perturbation = max(1, n)
-        d.measurement.reads_per_cell = reads
+        d.sampling.cellsPerPerturbation = max(1, n)
+        d.measurement.readsPerCell = reads
         d.batching.batches = batches
-        d.sampling.controls_fraction = nil
+        d.sampling.controlsFraction = nil
         let perBatch = Double(max(1, n)) / batchesPerPerturbation(d, strategy: d.batching.layout)
-        d.sampling.control_cells = max(1, Int((ratio * perBatch).rounded()))
+        d.sampling.controlCells = max(1, Int((ratio * perBatch).rounded()))
         return d
     }
 
@@ -68,7 +82,7 @@ public enum Optimizer {
             let d = candidate(design, n: n, reads: reads, batches: batches, ratio: ratio)
             let layout = Layout.make(d)
             let c = CostBreakdown(d, layout: layout)
-            return (c.total, c.cells_loaded)
+            return (c.total, c.cellsLoaded)
         }
         let (c1, l1) = cost(100), (c2, l2) = cost(200)
         let slope = (c2 - c1) / 100, fixed = c1 - 100 * slope
@@ -76,7 +90,7 @@ public enum Optimizer {
         var n = Int(((budget - fixed) / slope).rounded(.down))
         let perCell = Double(l2 - l1) / 100
         if perCell > 0 {
-            let capacity = Double(batches * design.batching.max_cells_per_batch)
+            let capacity = Double(batches * design.batching.maxCellsPerBatch)
             n = min(n, Int(((capacity - (Double(l1) - 100 * perCell)) / perCell).rounded(.down)))
         }
         // Rounding of control cells can overshoot by a little: step down until it fits.
@@ -110,7 +124,7 @@ public enum Optimizer {
 
     static func readGrid(_ design: Design) -> [Double] {
         var grid: [Double] = [5000, 10000, 15000, 20000, 30000, 40000, 60000]
-        if !grid.contains(design.measurement.reads_per_cell) { grid.append(design.measurement.reads_per_cell) }
+        if !grid.contains(design.measurement.readsPerCell) { grid.append(design.measurement.readsPerCell) }
         return grid.sorted()
     }
 
@@ -145,7 +159,7 @@ public enum Optimizer {
         }
         guard let coarse = best else { return nil }
         // Refine the control ratio (golden section on log ρ) at the best B and R.
-        let b = coarse.design.batching.batches, r = coarse.design.measurement.reads_per_cell
+        let b = coarse.design.batching.batches, r = coarse.design.measurement.readsPerCell
         if let refined = try refineRatio(around: coarse.ratio, { try evaluate(b, r, $0) }), better(refined, than: best) {
             best = refined
         }
@@ -179,7 +193,7 @@ public enum Optimizer {
     /// (the optimizer's answer to "how many control cells?"; Dunnett's rule predicts √K).
     public static func bestControlRatio(_ design: Design, budget: Double, analyzer: Analyzer) throws -> OptimizedDesign? {
         let sqrtK = Double(design.perturbationCount).squareRoot()
-        let b = design.batching.batches, r = design.measurement.reads_per_cell
+        let b = design.batching.batches, r = design.measurement.readsPerCell
         let point = try refineRatio(around: sqrtK) { rho in
             let n = affordableCells(design, reads: r, batches: b, ratio: rho, budget: budget, analyzer: analyzer)
             guard n >= 1 else { return nil }
@@ -204,7 +218,7 @@ public enum Optimizer {
         if coarse {
             let b0 = base.batching.batches
             batches = batches.filter { $0 == b0 || $0 == b0 / 2 || $0 == 2 * b0 }
-            reads = reads.filter { [5000, 10000, 20000, 40000, base.measurement.reads_per_cell].contains($0) }
+            reads = reads.filter { [5000, 10000, 20000, 40000, base.measurement.readsPerCell].contains($0) }
         }
         var done = 0.0
         let total = Double(batches.count * reads.count)
@@ -224,7 +238,7 @@ public enum Optimizer {
                 guard let n = found else { continue }
                 let d = candidate(base, n: n, reads: r, batches: b, ratio: sqrtK, minBatches: minBatches)
                 let e = try analyzer.evaluate(d)
-                if e.cost.cells_loaded > b * base.batching.max_cells_per_batch { continue }
+                if e.cost.cellsLoaded > b * base.batching.maxCellsPerBatch { continue }
                 let p = Point(design: d, evaluation: e, ratio: sqrtK)
                 if best == nil || e.cost.total < best!.evaluation.cost.total { best = p }
             }
@@ -235,20 +249,20 @@ public enum Optimizer {
     static func describe(_ p: Point, from design: Design) -> OptimizedDesign {
         let d = p.design
         var change: [FieldChange] = []
-        if d.sampling.cells_per_perturbation != design.sampling.cells_per_perturbation {
-            change.append(FieldChange(path: "sampling.cells_per_perturbation", value: String(d.sampling.cells_per_perturbation)))
+        if d.sampling.cellsPerPerturbation != design.sampling.cellsPerPerturbation {
+            change.append(FieldChange(path: "sampling.cells_per_perturbation", value: String(d.sampling.cellsPerPerturbation)))
         }
-        if d.measurement.reads_per_cell != design.measurement.reads_per_cell {
-            change.append(FieldChange(path: "measurement.reads_per_cell", value: String(Int(d.measurement.reads_per_cell))))
+        if d.measurement.readsPerCell != design.measurement.readsPerCell {
+            change.append(FieldChange(path: "measurement.reads_per_cell", value: String(Int(d.measurement.readsPerCell))))
         }
         if d.batching.batches != design.batching.batches {
             change.append(FieldChange(path: "batching.batches", value: String(d.batching.batches)))
         }
-        if design.sampling.controls_fraction != nil {
+        if design.sampling.controlsFraction != nil {
             change.append(FieldChange(path: "sampling.controls_fraction", value: "null"))
         }
-        if d.sampling.control_cells != design.sampling.control_cells {
-            change.append(FieldChange(path: "sampling.control_cells", value: String(d.sampling.control_cells ?? 0)))
+        if d.sampling.controlCells != design.sampling.controlCells {
+            change.append(FieldChange(path: "sampling.control_cells", value: String(d.sampling.controlCells ?? 0)))
         }
         if d.batching.replicates != design.batching.replicates {
             change.append(FieldChange(path: "batching.replicates", value: String(d.batching.replicates)))
@@ -257,10 +271,10 @@ public enum Optimizer {
             change.append(FieldChange(path: "batching.layout", value: d.batching.layout.rawValue))
         }
         return OptimizedDesign(
-            cells_per_perturbation: d.sampling.cells_per_perturbation, reads_per_cell: d.measurement.reads_per_cell,
-            batches: d.batching.batches, control_cells_per_batch: d.sampling.control_cells ?? 0,
-            control_ratio: p.ratio, sqrt_k: Double(d.perturbationCount).squareRoot(),
-            median_power: p.evaluation.medianPower, median_variance: p.evaluation.medianVariance,
+            cellsPerPerturbation: d.sampling.cellsPerPerturbation, readsPerCell: d.measurement.readsPerCell,
+            batches: d.batching.batches, controlCellsPerBatch: d.sampling.controlCells ?? 0,
+            controlRatio: p.ratio, sqrtK: Double(d.perturbationCount).squareRoot(),
+            medianPower: p.evaluation.medianPower, medianVariance: p.evaluation.medianVariance,
             cost: p.evaluation.cost, change: change)
     }
 }

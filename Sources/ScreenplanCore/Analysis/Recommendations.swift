@@ -78,7 +78,7 @@ public enum Recommendations {
                 })
                 let wanted = max(1, Int((sqrtK * perPert).rounded()))
                 var change = [FieldChange(path: "sampling.control_cells", value: String(wanted))]
-                if d.sampling.controls_fraction != nil {
+                if d.sampling.controlsFraction != nil {
                     change.insert(FieldChange(path: "sampling.controls_fraction", value: "null"), at: 0)
                 }
                 let after = evaluation(of: change, on: d, analyzer: analyzer)?.medianVariance ?? e.medianVariance
@@ -127,7 +127,7 @@ public enum Recommendations {
         // Sequencing depth against library complexity.
         let saturation = d.sequencingSaturation
         let captured = d.capturedMoleculesPerCell
-        let mapping = max(1e-9, d.measurement.mapping_efficiency)
+        let mapping = max(1e-9, d.measurement.mappingEfficiency)
         if saturation > Threshold.saturationHigh {
             // To 1,000 reads; below 10,000 to two significant digits (small libraries would round to 0).
             let exact = -captured * Foundation.log(1 - 0.8) / mapping
@@ -135,11 +135,11 @@ public enum Recommendations {
             let reads = max(step, (exact / step).rounded() * step)
             let change = [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]
             let after = evaluation(of: change, on: d, analyzer: analyzer)
-            let saved = e.cost.sequencing_cost - (after?.cost.sequencing_cost ?? e.cost.sequencing_cost)
+            let saved = e.cost.sequencingCost - (after?.cost.sequencingCost ?? e.cost.sequencingCost)
             out.append(Recommendation(
                 id: "sequencing-saturation",
                 message: String(format: "Sequence less deeply: %.0f reads per cell already see %.0f%% of the %.0f captured molecules; %.0f reads (80%% saturation) save %@ for a median power of %.2f (now %.2f).",
-                                d.measurement.reads_per_cell, 100 * saturation, captured, reads,
+                                d.measurement.readsPerCell, 100 * saturation, captured, reads,
                                 formatMoney(saved, d.cost.currency), after?.medianPower ?? e.medianPower, e.medianPower),
                 change: change))
         } else if saturation < Threshold.saturationLow && cellsVar > 0.5 * typical.components.total {
@@ -149,21 +149,21 @@ public enum Recommendations {
             out.append(Recommendation(
                 id: "sequencing-saturation",
                 message: String(format: "Sequence more deeply: %.0f reads per cell see only %.0f%% of the %.0f captured molecules and cell noise dominates the error; %.0f reads (70%% saturation) give median power %.2f (now %.2f).",
-                                d.measurement.reads_per_cell, 100 * saturation, captured, reads,
+                                d.measurement.readsPerCell, 100 * saturation, captured, reads,
                                 after?.medianPower ?? e.medianPower, e.medianPower),
                 change: change))
         }
 
         // Doublets per lane.
-        let perLane = Double(e.cost.cells_loaded) / Double(max(1, e.layout.batchCount))
-        let doublets = d.measurement.doublet_rate_per_cell * perLane
+        let perLane = Double(e.cost.cellsLoaded) / Double(max(1, e.layout.batchCount))
+        let doublets = d.measurement.doubletRatePerCell * perLane
         if doublets > Threshold.doubletRate && d.batching.unit == .lane {
             let target = Threshold.doubletRate * 0.75
-            let lanes = Int((Double(e.cost.cells_loaded) * d.measurement.doublet_rate_per_cell / target).rounded(.up))
+            let lanes = Int((Double(e.cost.cellsLoaded) * d.measurement.doubletRatePerCell / target).rounded(.up))
             out.append(Recommendation(
                 id: "doublet-rate",
                 message: String(format: "Load fewer cells per lane: %.0f cells per lane give about %.1f%% multiplets (%.1e per cell loaded); %d lanes bring it to %.1f%%.",
-                                perLane, 100 * doublets, d.measurement.doublet_rate_per_cell, lanes, 100 * target),
+                                perLane, 100 * doublets, d.measurement.doubletRatePerCell, lanes, 100 * target),
                 change: [FieldChange(path: "batching.batches", value: String(lanes))]))
         }
         return withEffects(out, of: e, analyzer: analyzer)
@@ -193,17 +193,17 @@ extension Recommendations {
     /// The effect of applying `change` to the evaluated design, from re-analysing the edited design.
     static func effect(of change: [FieldChange], on e: Evaluation, analyzer: Analyzer) -> RecommendationEffect? {
         guard !change.isEmpty, let after = evaluation(of: change, on: e.design, analyzer: analyzer) else { return nil }
-        return RecommendationEffect(median_power_before: e.medianPower, median_power_after: after.medianPower,
-                                    cost_before: e.cost.total, cost_after: after.cost.total, currency: e.cost.currency,
-                                    target_power: e.design.analysis.target_power)
+        return RecommendationEffect(medianPowerBefore: e.medianPower, medianPowerAfter: after.medianPower,
+                                    costBefore: e.cost.total, costAfter: after.cost.total, currency: e.cost.currency,
+                                    targetPower: e.design.analysis.targetPower)
     }
 
     /// One sentence stating a recommendation's effect, and saying so when it leaves the target.
     public static func effectSentence(_ x: RecommendationEffect) -> String {
-        var s = String(format: "Applying it: median power %.2f → %.2f, cost %@ → %@.", x.median_power_before,
-                       x.median_power_after, formatMoney(x.cost_before, x.currency), formatMoney(x.cost_after, x.currency))
+        var s = String(format: "Applying it: median power %.2f → %.2f, cost %@ → %@.", x.medianPowerBefore,
+                       x.medianPowerAfter, formatMoney(x.costBefore, x.currency), formatMoney(x.costAfter, x.currency))
         if x.lowersPowerBelowTarget {
-            s += String(format: " This lowers the median power below the target of %.2f.", x.target_power)
+            s += String(format: " This lowers the median power below the target of %.2f.", x.targetPower)
         }
         return s
     }
@@ -215,15 +215,15 @@ extension Recommendations {
             var r = r
             guard !r.change.isEmpty else { return r }
             if r.id == "sequencing-saturation", var x = effect(of: r.change, on: e, analyzer: analyzer),
-               x.median_power_after < x.target_power, e.medianPower >= x.target_power,
-               let reads = try? analyzer.fewestReads(e.design, power: x.target_power),
-               reads < e.design.measurement.reads_per_cell {
+               x.medianPowerAfter < x.targetPower, e.medianPower >= x.targetPower,
+               let reads = try? analyzer.fewestReads(e.design, power: x.targetPower),
+               reads < e.design.measurement.readsPerCell {
                 let change = [FieldChange(path: "measurement.reads_per_cell", value: String(Int(reads)))]
                 if let kept = effect(of: change, on: e, analyzer: analyzer) {
                     x = kept
                     r.change = change
                     r.message = String(format: "Sequence less deeply: %.0f reads per cell see %.0f%% of the captured molecules; %.0f reads per cell are the fewest that keep the median power at the target of %.2f.",
-                                       e.design.measurement.reads_per_cell, 100 * e.design.sequencingSaturation, reads, x.target_power)
+                                       e.design.measurement.readsPerCell, 100 * e.design.sequencingSaturation, reads, x.targetPower)
                 }
                 r.effect = x
             } else {
@@ -244,32 +244,32 @@ extension Recommendations {
     public static func reachTarget(_ design: Design, analyzer: Analyzer, progress: ProgressReporter? = nil) throws
         -> [Recommendation] {
         let e = try analyzer.evaluate(design)
-        let target = design.analysis.target_power
+        let target = design.analysis.targetPower
         var out: [Recommendation] = []
         func add(_ id: String, _ text: String, _ change: [FieldChange]) {
             guard !change.isEmpty, let x = effect(of: change, on: e, analyzer: analyzer) else { return }
             out.append(Recommendation(id: id, message: text + " " + effectSentence(x), change: change, effect: x))
         }
         if progress?.isCancelled == true { throw CancelledError() }
-        if let n = try analyzer.fewestCells(design, power: target), n != design.sampling.cells_per_perturbation {
+        if let n = try analyzer.fewestCells(design, power: target), n != design.sampling.cellsPerPerturbation {
             var change = [FieldChange(path: "sampling.cells_per_perturbation", value: String(n))]
             var d = design
-            d.sampling.cells_per_perturbation = n
+            d.sampling.cellsPerPerturbation = n
             if d.cellsLoaded > d.batchCapacity {
-                let lanes = Int((Double(d.cellsLoaded) / Double(max(1, d.batching.max_cells_per_batch))).rounded(.up))
+                let lanes = Int((Double(d.cellsLoaded) / Double(max(1, d.batching.maxCellsPerBatch))).rounded(.up))
                 change.insert(FieldChange(path: "batching.batches", value: String(lanes)), at: 0)
             }
-            let more = n > design.sampling.cells_per_perturbation
+            let more = n > design.sampling.cellsPerPerturbation
             add("reach-target-fewest-cells",
                 String(format: "%@: %d cells per perturbation are the fewest that give median power %.2f%@.",
                        more ? "Reach the target power with more cells" : "Save cells and keep the target power",
                        n, target, change.count > 1 ? " (with the batches to hold them)" : ""), change)
         }
         if progress?.isCancelled == true { throw CancelledError() }
-        if let r = try analyzer.fewestReads(design, power: target), r != design.measurement.reads_per_cell {
+        if let r = try analyzer.fewestReads(design, power: target), r != design.measurement.readsPerCell {
             add("reach-target-fewest-reads",
                 String(format: "%@: %.0f reads per cell are the fewest that give median power %.2f.",
-                       r > design.measurement.reads_per_cell ? "Reach the target power by sequencing deeper" : "Sequence less and keep the target power",
+                       r > design.measurement.readsPerCell ? "Reach the target power by sequencing deeper" : "Sequence less and keep the target power",
                        r, target), [FieldChange(path: "measurement.reads_per_cell", value: String(Int(r)))])
         }
         if progress?.isCancelled == true { throw CancelledError() }

@@ -8,31 +8,31 @@ import Foundation
 
 /// Answers for a target power. Nil where the target cannot be reached in the searched range.
 public struct PowerSolutions: Codable, Equatable, Sendable {
-    public var target_power: Double
+    public var targetPower: Double
     /// Fewest cells per perturbation (per time point, after QC); searched up to 100,000.
-    public var cells_per_perturbation: Int?
+    public var cellsPerPerturbation: Int?
     /// Fewest reads per cell; searched up to 1,000,000.
-    public var reads_per_cell: Double?
+    public var readsPerCell: Double?
     /// The cheapest design reaching the target (see `Optimizer.cheapest`), in `currency`.
-    public var lowest_cost: Double?
+    public var lowestCost: Double?
     public var currency: String
     /// Smallest |log2 fold change| of the target detected with the target power by the typical
     /// (median-sd) perturbation, at its multiple-testing level; nil when no effect up to 1,000
     /// log2 reaches it (no sentinel).
-    public var min_detectable_log2_fc: Double?
+    public var minDetectableLog2Fc: Double?
 
     // Unreachable answers are written as null (not left out), as docs/batching.md says.
     enum CodingKeys: String, CodingKey {
-        case target_power, cells_per_perturbation, reads_per_cell, lowest_cost, currency, min_detectable_log2_fc
+        case targetPower = "target_power", cellsPerPerturbation = "cells_per_perturbation", readsPerCell = "reads_per_cell", lowestCost = "lowest_cost", currency, minDetectableLog2Fc = "min_detectable_log2_fc"
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(target_power, forKey: .target_power)
-        try c.encode(cells_per_perturbation, forKey: .cells_per_perturbation)
-        try c.encode(reads_per_cell, forKey: .reads_per_cell)
-        try c.encode(lowest_cost, forKey: .lowest_cost)
+        try c.encode(targetPower, forKey: .targetPower)
+        try c.encode(cellsPerPerturbation, forKey: .cellsPerPerturbation)
+        try c.encode(readsPerCell, forKey: .readsPerCell)
+        try c.encode(lowestCost, forKey: .lowestCost)
         try c.encode(currency, forKey: .currency)
-        try c.encode(min_detectable_log2_fc, forKey: .min_detectable_log2_fc)
+        try c.encode(minDetectableLog2Fc, forKey: .minDetectableLog2Fc)
     }
 }
 
@@ -40,16 +40,16 @@ extension Analyzer {
     /// All four solutions for `design` (the cheapest-design search is the slowest part).
     public func solve(_ design: Design, layout: LayoutStrategy? = nil, includeCost: Bool = true,
                       progress: ProgressReporter? = nil) throws -> PowerSolutions {
-        let target = design.analysis.target_power
+        let target = design.analysis.targetPower
         let base = try evaluate(design, layout: layout)
         let cells = try fewestCells(design, layout: layout, power: target)
         let reads = try fewestReads(design, layout: layout, power: target)
         let cheapest = includeCost
             ? try Optimizer.cheapest(design, power: target, analyzer: self, layout: layout, coarse: true, progress: progress)
             : nil
-        return PowerSolutions(target_power: target, cells_per_perturbation: cells, reads_per_cell: reads,
-                              lowest_cost: cheapest?.cost.total, currency: design.cost.currency,
-                              min_detectable_log2_fc: Optional(Analyzer.minimumDetectable(base, power: target))
+        return PowerSolutions(targetPower: target, cellsPerPerturbation: cells, readsPerCell: reads,
+                              lowestCost: cheapest?.cost.total, currency: design.cost.currency,
+                              minDetectableLog2Fc: Optional(Analyzer.minimumDetectable(base, power: target))
                                   .flatMap { $0.isFinite && $0 < 1e3 ? $0 : nil })
     }
 
@@ -57,7 +57,7 @@ extension Analyzer {
     public func fewestCells(_ design: Design, layout: LayoutStrategy? = nil, power: Double) throws -> Int? {
         func ok(_ n: Int) throws -> Bool {
             var d = design
-            d.sampling.cells_per_perturbation = n
+            d.sampling.cellsPerPerturbation = n
             return try evaluate(d, layout: layout).medianPower >= power
         }
         return try bisect(low: 1, high: 100_000, ok)
@@ -67,7 +67,7 @@ extension Analyzer {
     public func fewestReads(_ design: Design, layout: LayoutStrategy? = nil, power: Double) throws -> Double? {
         func ok(_ r: Int) throws -> Bool {
             var d = design
-            d.measurement.reads_per_cell = Double(r * 100)
+            d.measurement.readsPerCell = Double(r * 100)
             return try evaluate(d, layout: layout).medianPower >= power
         }
         return try bisect(low: 1, high: 10_000, ok).map { Double($0 * 100) }
@@ -94,7 +94,7 @@ extension Analyzer {
         -> [(cells: Int, power: Double)] {
         try cells.map { n in
             var d = design
-            d.sampling.cells_per_perturbation = max(1, n)
+            d.sampling.cellsPerPerturbation = max(1, n)
             return (n, try evaluate(d, layout: layout).medianPower)
         }
     }

@@ -381,8 +381,8 @@ public struct ContrastCells: Sendable {
         let cellsInBatch: [Double] = zip(layout.perturbedCellsPerBatch, layout.controls).map {
             complementControls ? Double($0) / moi + Double($1) : Double($1)
         }
-        let levels = design.batching.nested.map(\.effect_sd)
-        let tauInner = design.batching.batch_effect_sd
+        let levels = design.batching.nested.map(\.effectSd)
+        let tauInner = design.batching.batchEffectSd
         let within = tauInner * tauInner + levels.reduce(0) { $0 + $1 * $1 }
         // Reference control shares (low MOI).
         var refShare = [Double](repeating: 0, count: bCount)

@@ -10,7 +10,7 @@ import Foundation
 
 extension Calibration {
     /// Zero-inflation is suggested when more than 10% of the genes have zeros beyond the NB's.
-    public var zeroInflationSuggested: Bool { Double(zero_excess_genes) > 0.1 * Double(genes) }
+    public var zeroInflationSuggested: Bool { Double(zeroExcessGenes) > 0.1 * Double(genes) }
 
     /// `value # estimate v ± se (note)` comment text.
     static func comment(_ e: Estimate, unit: String = "", digits: Int = 3) -> String {
@@ -43,17 +43,17 @@ extension Calibration {
         }
         let measuredTargets = targets.filter(\.measured).map(\.target)
         let batchCount = max(1, batches.count)
-        let medianTheta = gene_estimates.map(\.theta).sorted()[gene_estimates.count / 2]
+        let medianTheta = geneEstimates.map(\.theta).sorted()[geneEstimates.count / 2]
         y += "# Calibrated by `screenplan calibrate` (\(ScreenplanVersion.string)) from \(source):\n"
         y += "# \(cells) cells × \(genes) genes"
         if !guides.isEmpty {
-            y += "; \(guides.count) gRNAs, \(targets.count) targets (\(measuredTargets.count) measured), \(control_cells) non-targeting cells"
+            y += "; \(guides.count) gRNAs, \(targets.count) targets (\(measuredTargets.count) measured), \(controlCells) non-targeting cells"
         }
         y += ".\n# Simulating this design as it is reproduces the pilot (genes, depth, guides, composition);\n"
         y += "# edit cells, batches and depth to plan. Estimates are ± one standard error (docs/calibrate.md).\n"
-        if !not_estimable_targets.isEmpty {
+        if !notEstimableTargets.isEmpty {
             y += "# Targets not among the measured genes (knockdown not estimable; their cells count for capture,\n"
-            y += "# MOI and spread but are not simulated): \(not_estimable_targets.joined(separator: ", ")).\n"
+            y += "# MOI and spread but are not simulated): \(notEstimableTargets.joined(separator: ", ")).\n"
         }
         line("name: \(yamlQuote(name))")
         line("description: \(yamlQuote("Calibrated from \((source as NSString).lastPathComponent): real genes, depth and library of the pilot"))")
@@ -73,8 +73,8 @@ extension Calibration {
         } else {
             line("  target_genes: [\(measuredTargets.map(yamlQuote).joined(separator: ", "))]", "the measured targets")
         }
-        let gpt = guides_per_target_median.value.map { max(1, Int($0.rounded())) } ?? 2
-        line("  guides_per_target: \(gpt)", guides_per_target_median.value != nil ? "median gRNAs per target of the pilot" : "no guides given: screenplan default")
+        let gpt = guidesPerTargetMedian.value.map { max(1, Int($0.rounded())) } ?? 2
+        line("  guides_per_target: \(gpt)", guidesPerTargetMedian.value != nil ? "median gRNAs per target of the pilot" : "no guides given: screenplan default")
         for key in ["ko_transcript_retention", "knockdown_mean", "knockdown_concentration", "activation", "guide_effect_sd"] {
             guard let e = knockdown[key], let v = e.value else { continue }
             line("  \(key): \(Calibration.sig(v, 3))", Calibration.comment(e))
@@ -88,11 +88,11 @@ extension Calibration {
         line("  - {medium: growth, perturb: true, duration_h: 96}")
         y += "\n"
         line("sampling:")
-        let cpp = cells_per_target_median.value.map { max(1, Int($0.rounded())) }
-        var controlsPerBatch = max(1, Int((Double(control_cells) / Double(batchCount)).rounded()))
+        let cpp = cellsPerTargetMedian.value.map { max(1, Int($0.rounded())) }
+        var controlsPerBatch = max(1, Int((Double(controlCells) / Double(batchCount)).rounded()))
         if let cpp {
             line("  cells_per_perturbation: \(cpp)", "median cells per measured target of the pilot")
-            line("  control_cells: \(controlsPerBatch)", "the pilot's \(control_cells) non-targeting cells over \(batchCount) batch\(batchCount == 1 ? "" : "es")")
+            line("  control_cells: \(controlsPerBatch)", "the pilot's \(controlCells) non-targeting cells over \(batchCount) batch\(batchCount == 1 ? "" : "es")")
         } else {
             controlsPerBatch = max(1, (cells - max(1, cells / 10)) / batchCount)
             line("  cells_per_perturbation: \(max(1, cells / 10))", "no guides given: a tenth of the pilot's cells")
@@ -104,19 +104,19 @@ extension Calibration {
         line("  measured_genes: \(genes)")
         line("  expression_profile: \(yamlQuote(profilePath))", "per-gene mean UMIs per cell and NB θ at the pilot's depth")
         let mrna = mrnaPerCell(options)
-        let med = library.first?.median_umis ?? Estimate(nil)
-        line("  mrna_per_cell: \(Calibration.sig(mrna, 4))", "gives \(Calibration.sig(design_umis_per_cell, 4)) UMIs per cell over the measured genes (pilot median \(Calibration.comment(med, unit: " UMIs")))")
-        let logSD = library.first?.log_sd ?? Estimate(nil)
-        line("  library_size_sd: \(Calibration.sig(design_library_size_sd, 3))", "latent log sd (observed \(Calibration.comment(logSD)) minus NB counting noise, within batches)")
-        line("  batch_library_sd: \(Calibration.sig(batch_library_sd.value ?? 0, 3))", Calibration.comment(batch_library_sd))
+        let med = library.first?.medianUmis ?? Estimate(nil)
+        line("  mrna_per_cell: \(Calibration.sig(mrna, 4))", "gives \(Calibration.sig(designUmisPerCell, 4)) UMIs per cell over the measured genes (pilot median \(Calibration.comment(med, unit: " UMIs")))")
+        let logSD = library.first?.logSd ?? Estimate(nil)
+        line("  library_size_sd: \(Calibration.sig(designLibrarySizeSd, 3))", "latent log sd (observed \(Calibration.comment(logSD)) minus NB counting noise, within batches)")
+        line("  batch_library_sd: \(Calibration.sig(batchLibrarySd.value ?? 0, 3))", Calibration.comment(batchLibrarySd))
         line("  capture_efficiency: \(Calibration.sig(options.captureEfficiency, 3))", "not identifiable from counts (only UMIs per cell are): screenplan default")
         line("  dispersion: \(Calibration.sig(medianTheta, 3))", "median θ of the profile; each profiled gene uses its own")
         let zeroNote = zeroInflationSuggested
-            ? "zeros exceed the NB in \(zero_excess_genes) of \(genes) genes (median excess \(Calibration.sig(median_zero_excess, 2))): consider zero-inflation"
-            : "zeros exceed the NB in \(zero_excess_genes) of \(genes) genes (median excess \(Calibration.sig(median_zero_excess, 2))), below the 10% that calls for zero-inflation"
+            ? "zeros exceed the NB in \(zeroExcessGenes) of \(genes) genes (median excess \(Calibration.sig(medianZeroExcess, 2))): consider zero-inflation"
+            : "zeros exceed the NB in \(zeroExcessGenes) of \(genes) genes (median excess \(Calibration.sig(medianZeroExcess, 2))), below the 10% that calls for zero-inflation"
         line("  dropout: none", zeroNote)
-        if let v = guide_capture.value {
-            line("  guide_capture: \(Calibration.sig(min(1, max(0.01, v)), 3))", Calibration.comment(guide_capture))
+        if let v = guideCapture.value {
+            line("  guide_capture: \(Calibration.sig(min(1, max(0.01, v)), 3))", Calibration.comment(guideCapture))
         }
         line("  doublet_rate_per_cell: 0", "the pilot's cells are after doublet removal; set your lanes' rate to plan")
         line("  reads_per_cell: \(Calibration.sig(options.readsPerCell, 4))", "the pilot's reads per cell (--reads-per-cell)")
@@ -130,7 +130,7 @@ extension Calibration {
         line("  max_cells_per_batch: \(Int((loaded / Double(batchCount) * 1.05).rounded(.up)) + 1)", "room for the pilot's cells")
         line("  layout: pooled")
         line("  controls_in_fraction: 1.0")
-        line("  batch_effect_sd: \(Calibration.sig(batch_effect_sd.value ?? 0, 3))", Calibration.comment(batch_effect_sd))
+        line("  batch_effect_sd: \(Calibration.sig(batchEffectSd.value ?? 0, 3))", Calibration.comment(batchEffectSd))
         y += "\n"
         line("analysis:")
         line("  effect: network")
@@ -144,37 +144,37 @@ extension Calibration {
             rows.append([name, e.value.map { Calibration.sig($0, 4) } ?? "n/a", e.se.map { "± " + Calibration.sig($0, 2) } ?? (e.value == nil ? (e.note ?? "") : ""), unit, field])
         }
         for l in library {
-            add("median library, \(l.batch)", l.median_umis, "UMIs/cell", l.batch == "all cells" ? "mrna_per_cell" : "")
-            add("log library sd, \(l.batch)", l.log_sd, "log units", "")
+            add("median library, \(l.batch)", l.medianUmis, "UMIs/cell", l.batch == "all cells" ? "mrna_per_cell" : "")
+            add("log library sd, \(l.batch)", l.logSd, "log units", "")
         }
-        rows.append(["latent log library sd", Calibration.sig(design_library_size_sd, 3), "", "log units", "library_size_sd"])
-        add("batch library sd", batch_library_sd, "log units", "batch_library_sd")
-        add("gene-wise batch effect sd", batch_effect_sd, "log units", "batch_effect_sd")
-        add("dispersion trend a0", trend_a0, "1/θ", "profile")
-        add("dispersion trend a1", trend_a1, "UMIs/θ", "profile")
-        let thetas = gene_estimates.map(\.theta).sorted()
+        rows.append(["latent log library sd", Calibration.sig(designLibrarySizeSd, 3), "", "log units", "library_size_sd"])
+        add("batch library sd", batchLibrarySd, "log units", "batch_library_sd")
+        add("gene-wise batch effect sd", batchEffectSd, "log units", "batch_effect_sd")
+        add("dispersion trend a0", trendA0, "1/θ", "profile")
+        add("dispersion trend a1", trendA1, "UMIs/θ", "profile")
+        let thetas = geneEstimates.map(\.theta).sorted()
         rows.append(["median θ (shrunk)", Calibration.sig(thetas[thetas.count / 2], 3), "", "NB size", "dispersion"])
-        rows.append(["genes with zero excess", "\(zero_excess_genes)", "of \(genes)", "genes", "dropout"])
+        rows.append(["genes with zero excess", "\(zeroExcessGenes)", "of \(genes)", "genes", "dropout"])
         if !guides.isEmpty {
-            add("guide capture", guide_capture, "fraction", "guide_capture")
+            add("guide capture", guideCapture, "fraction", "guide_capture")
             add("MOI", moi, "gRNAs/cell", "moi")
-            add("cells per targeting gRNA", cells_per_guide_median, "cells", "")
-            add("gRNA spread 90/10", guide_spread_90_10, "ratio", "")
-            add("cells per measured target", cells_per_target_median, "cells", "cells_per_perturbation")
-            rows.append(["non-targeting cells", "\(control_cells)", "", "cells", "control_cells"])
-            rows.append(["unassigned / multiple", "\(unassigned_cells) / \(multiple_cells)", "", "cells", ""])
+            add("cells per targeting gRNA", cellsPerGuideMedian, "cells", "")
+            add("gRNA spread 90/10", guideSpread9010, "ratio", "")
+            add("cells per measured target", cellsPerTargetMedian, "cells", "cells_per_perturbation")
+            rows.append(["non-targeting cells", "\(controlCells)", "", "cells", "control_cells"])
+            rows.append(["unassigned / multiple", "\(unassignedCells) / \(multipleCells)", "", "cells", ""])
             for (k, e) in knockdown.sorted(by: { $0.key < $1.key }) { add(k, e, k == "guide_effect_sd" ? "log2 units" : "fraction", k) }
         }
-        var out = "Calibration of \(source): \(cells) cells × \(genes) genes (\(one_pass ? "one pass" : "two passes"))\n"
+        var out = "Calibration of \(source): \(cells) cells × \(genes) genes (\(onePass ? "one pass" : "two passes"))\n"
         out += textTable(["estimate", "value", "uncertainty", "unit", "design field"], rows)
         if !targets.isEmpty {
             out += "\nOn-target log2 fold change against non-targeting cells:\n"
             out += textTable(["target", "gRNAs", "cells", "log2 FC", "SE"], targets.map { t in
-                [t.target, "\(t.guides)", "\(t.cells)", t.log2_fc.value.map { String(format: "%.3f", $0) } ?? "n/a",
-                 t.log2_fc.se.map { String(format: "%.3f", $0) } ?? (t.measured ? "n/a" : "not measured")]
+                [t.target, "\(t.guides)", "\(t.cells)", t.log2Fc.value.map { String(format: "%.3f", $0) } ?? "n/a",
+                 t.log2Fc.se.map { String(format: "%.3f", $0) } ?? (t.measured ? "n/a" : "not measured")]
             })
-            if !not_estimable_targets.isEmpty {
-                out += "Not estimable (target not measured): \(not_estimable_targets.joined(separator: ", "))\n"
+            if !notEstimableTargets.isEmpty {
+                out += "Not estimable (target not measured): \(notEstimableTargets.joined(separator: ", "))\n"
             }
         }
         return out

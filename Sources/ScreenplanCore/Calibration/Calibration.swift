@@ -59,42 +59,65 @@ public struct CalibrationOptions: Sendable {
 public struct GeneCalibration: Codable, Sendable {
     public var gene: String
     /// Mean UMIs per cell at the pilot's depth.
-    public var mean_umis: Double
-    public var mean_se: Double
+    public var meanUmis: Double
+    public var meanSe: Double
     /// Variance of the raw UMI count per cell (UMIs²).
     public var variance: Double
     /// Gene-wise moment estimate of α = 1/θ (nil when not above Poisson).
-    public var alpha_raw: Double?
+    public var alphaRaw: Double?
     /// The trend's α at this mean.
-    public var alpha_trend: Double
+    public var alphaTrend: Double
     /// NB size θ after shrinkage (what the profile gives the design).
     public var theta: Double
     /// Standard error of log θ after shrinkage.
-    public var theta_log_se: Double
-    public var zero_fraction: Double
+    public var thetaLogSe: Double
+    public var zeroFraction: Double
     /// Zero fraction the NB predicts over the pilot's size factors.
-    public var zero_fraction_nb: Double
-    public var zero_excess_flag: Bool
+    public var zeroFractionNb: Double
+    public var zeroExcessFlag: Bool
     /// Per cell type: mean UMIs, θ and zero fraction, in `Calibration.cellTypes` order.
-    public var by_type: [TypeCalibration]
+    public var byType: [TypeCalibration]
 
     /// Encodes `alpha_raw` as `null` when the gene is not above Poisson.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(gene, forKey: .gene); try c.encode(mean_umis, forKey: .mean_umis); try c.encode(mean_se, forKey: .mean_se)
+        try c.encode(gene, forKey: .gene); try c.encode(meanUmis, forKey: .meanUmis); try c.encode(meanSe, forKey: .meanSe)
         try c.encode(variance, forKey: .variance)
-        try c.encode(alpha_raw, forKey: .alpha_raw); try c.encode(alpha_trend, forKey: .alpha_trend); try c.encode(theta, forKey: .theta)
-        try c.encode(theta_log_se, forKey: .theta_log_se); try c.encode(zero_fraction, forKey: .zero_fraction)
-        try c.encode(zero_fraction_nb, forKey: .zero_fraction_nb); try c.encode(zero_excess_flag, forKey: .zero_excess_flag)
-        try c.encode(by_type, forKey: .by_type)
+        try c.encode(alphaRaw, forKey: .alphaRaw); try c.encode(alphaTrend, forKey: .alphaTrend); try c.encode(theta, forKey: .theta)
+        try c.encode(thetaLogSe, forKey: .thetaLogSe); try c.encode(zeroFraction, forKey: .zeroFraction)
+        try c.encode(zeroFractionNb, forKey: .zeroFractionNb); try c.encode(zeroExcessFlag, forKey: .zeroExcessFlag)
+        try c.encode(byType, forKey: .byType)
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case gene
+        case meanUmis = "mean_umis"
+        case meanSe = "mean_se"
+        case variance
+        case alphaRaw = "alpha_raw"
+        case alphaTrend = "alpha_trend"
+        case theta
+        case thetaLogSe = "theta_log_se"
+        case zeroFraction = "zero_fraction"
+        case zeroFractionNb = "zero_fraction_nb"
+        case zeroExcessFlag = "zero_excess_flag"
+        case byType = "by_type"
     }
 }
 
 /// A gene's estimates within one cell type.
 public struct TypeCalibration: Codable, Sendable {
-    public var mean_umis: Double
+    public var meanUmis: Double
     public var theta: Double
-    public var zero_fraction: Double
+    public var zeroFraction: Double
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case meanUmis = "mean_umis"
+        case theta
+        case zeroFraction = "zero_fraction"
+    }
 }
 
 /// Library size of one batch (or of all cells).
@@ -102,11 +125,20 @@ public struct LibraryCalibration: Codable, Sendable {
     public var batch: String
     public var cells: Int
     /// Median UMIs per cell over the measured genes.
-    public var median_umis: Estimate
+    public var medianUmis: Estimate
     /// sd of log library size as observed.
-    public var log_sd: Estimate
+    public var logSd: Estimate
     /// sd of the latent log library size (observed minus the NB counting noise).
-    public var latent_log_sd: Estimate
+    public var latentLogSd: Estimate
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case batch
+        case cells
+        case medianUmis = "median_umis"
+        case logSd = "log_sd"
+        case latentLogSd = "latent_log_sd"
+    }
 }
 
 /// One gRNA of the pilot.
@@ -116,14 +148,14 @@ public struct GuideCalibration: Codable, Sendable {
     public var target: String?
     public var cells: Int
     /// On-target log2 fold change against non-targeting cells (nil when the target is not measured).
-    public var log2_fc: Estimate
+    public var log2Fc: Estimate
 
-    enum CodingKeys: String, CodingKey { case guide, target, cells, log2_fc }
+    enum CodingKeys: String, CodingKey { case guide, target, cells, log2Fc = "log2_fc" }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(guide, forKey: .guide); try c.encode(target, forKey: .target)
-        try c.encode(cells, forKey: .cells); try c.encode(log2_fc, forKey: .log2_fc)
+        try c.encode(cells, forKey: .cells); try c.encode(log2Fc, forKey: .log2Fc)
     }
 }
 
@@ -133,7 +165,16 @@ public struct TargetCalibration: Codable, Sendable {
     public var guides: Int
     public var cells: Int
     public var measured: Bool
-    public var log2_fc: Estimate
+    public var log2Fc: Estimate
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case target
+        case guides
+        case cells
+        case measured
+        case log2Fc = "log2_fc"
+    }
 }
 
 /// Everything a calibration estimated.
@@ -141,48 +182,48 @@ public struct Calibration: Codable, Sendable {
     public var source: String
     public var cells: Int
     public var genes: Int
-    public var one_pass: Bool
+    public var onePass: Bool
     public var cellTypes: [String]
-    public var gene_estimates: [GeneCalibration]
+    public var geneEstimates: [GeneCalibration]
     /// All cells first, then each batch.
     public var library: [LibraryCalibration]
     /// Dispersion trend α(μ) = a0 + a1/μ.
-    public var trend_a0: Estimate
-    public var trend_a1: Estimate
+    public var trendA0: Estimate
+    public var trendA1: Estimate
     /// Variance of the shrinkage prior on log α (log units²).
-    public var prior_log_variance: Double
+    public var priorLogVariance: Double
     /// Genes whose zeros exceed the NB's (3 SE and 0.02).
-    public var zero_excess_genes: Int
-    public var median_zero_excess: Double
-    public var batch_library_sd: Estimate
-    public var batch_effect_sd: Estimate
+    public var zeroExcessGenes: Int
+    public var medianZeroExcess: Double
+    public var batchLibrarySd: Estimate
+    public var batchEffectSd: Estimate
     public var batches: [String]
     // Guides.
-    public var guide_threshold: Estimate
+    public var guideThreshold: Estimate
     public var guides: [GuideCalibration]
     public var targets: [TargetCalibration]
-    public var control_cells: Int
-    public var unassigned_cells: Int
-    public var multiple_cells: Int
-    public var guide_capture: Estimate
+    public var controlCells: Int
+    public var unassignedCells: Int
+    public var multipleCells: Int
+    public var guideCapture: Estimate
     public var moi: Estimate
-    public var cells_per_guide_median: Estimate
-    public var guide_spread_90_10: Estimate
-    public var cells_per_target_median: Estimate
-    public var guides_per_target_median: Estimate
+    public var cellsPerGuideMedian: Estimate
+    public var guideSpread9010: Estimate
+    public var cellsPerTargetMedian: Estimate
+    public var guidesPerTargetMedian: Estimate
     public var modality: Modality
     /// Design knockdown fields: ko_transcript_retention (knockout), knockdown_mean and
     /// knockdown_concentration (CRISPRi), activation (CRISPRa); guide_effect_sd.
     public var knockdown: [String: Estimate]
-    public var not_estimable_targets: [String]
+    public var notEstimableTargets: [String]
     /// Latent median UMIs per cell (the design's observed UMIs per cell).
-    public var design_umis_per_cell: Double
-    public var design_library_size_sd: Double
+    public var designUmisPerCell: Double
+    public var designLibrarySizeSd: Double
 
     /// The design's `mrna_per_cell` that gives `design_umis_per_cell` observed UMIs at the
     /// options' capture and reads (inverts M(1 − e^(−R/M)) by bisection).
     public func mrnaPerCell(_ o: CalibrationOptions) -> Double {
-        let target = design_umis_per_cell
+        let target = designUmisPerCell
         let r = o.readsPerCell * o.mappingEfficiency
         guard target < r else { return target / o.captureEfficiency * 100 }
         var lo = target, hi = target * 1e6
@@ -191,6 +232,42 @@ public struct Calibration: Codable, Sendable {
             if m * (1 - Foundation.exp(-r / m)) < target { lo = m } else { hi = m }
         }
         return 0.5 * (lo + hi) / o.captureEfficiency
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case source
+        case cells
+        case genes
+        case onePass = "one_pass"
+        case cellTypes
+        case geneEstimates = "gene_estimates"
+        case library
+        case trendA0 = "trend_a0"
+        case trendA1 = "trend_a1"
+        case priorLogVariance = "prior_log_variance"
+        case zeroExcessGenes = "zero_excess_genes"
+        case medianZeroExcess = "median_zero_excess"
+        case batchLibrarySd = "batch_library_sd"
+        case batchEffectSd = "batch_effect_sd"
+        case batches
+        case guideThreshold = "guide_threshold"
+        case guides
+        case targets
+        case controlCells = "control_cells"
+        case unassignedCells = "unassigned_cells"
+        case multipleCells = "multiple_cells"
+        case guideCapture = "guide_capture"
+        case moi
+        case cellsPerGuideMedian = "cells_per_guide_median"
+        case guideSpread9010 = "guide_spread_90_10"
+        case cellsPerTargetMedian = "cells_per_target_median"
+        case guidesPerTargetMedian = "guides_per_target_median"
+        case modality
+        case knockdown
+        case notEstimableTargets = "not_estimable_targets"
+        case designUmisPerCell = "design_umis_per_cell"
+        case designLibrarySizeSd = "design_library_size_sd"
     }
 }
 
@@ -296,26 +373,26 @@ extension Calibration {
             for t in pass.types {
                 let m = moments(t, g)
                 let s = shrink(m)
-                byType.append(TypeCalibration(mean_umis: m.mean, theta: s.theta, zero_fraction: 1 - Double(t.nonzero[g]) / Double(max(1, t.cells))))
+                byType.append(TypeCalibration(meanUmis: m.mean, theta: s.theta, zeroFraction: 1 - Double(t.nonzero[g]) / Double(max(1, t.cells))))
             }
             genesOut.append(GeneCalibration(
-                gene: geneNames[g], mean_umis: r.mean, mean_se: (variance / n).squareRoot(), variance: variance * n / max(1, n - 1), alpha_raw: r.alpha,
-                alpha_trend: sh.trend, theta: sh.theta, theta_log_se: sh.logSE, zero_fraction: z,
-                zero_fraction_nb: z0, zero_excess_flag: flag, by_type: byType))
+                gene: geneNames[g], meanUmis: r.mean, meanSe: (variance / n).squareRoot(), variance: variance * n / max(1, n - 1), alphaRaw: r.alpha,
+                alphaTrend: sh.trend, theta: sh.theta, thetaLogSe: sh.logSE, zeroFraction: z,
+                zeroFractionNb: z0, zeroExcessFlag: flag, byType: byType))
         }
         raw.removeAll()
 
         // Library sizes: observed and latent log spread per batch.
-        let totalMean = genesOut.reduce(0) { $0 + $1.mean_umis }
+        let totalMean = genesOut.reduce(0) { $0 + $1.meanUmis }
         let countingCV2Genes = genesOut.reduce(0.0) { acc, g in
-            let p = g.mean_umis / max(1e-300, totalMean)
+            let p = g.meanUmis / max(1e-300, totalMean)
             return acc + p * p / g.theta
         }
         func library(_ name: String, _ values: [Double]) -> (LibraryCalibration, meanLog: Double, varLog: Double, n: Int) {
             let n = values.count
             guard n > 1 else {
-                return (LibraryCalibration(batch: name, cells: n, median_umis: Estimate(nil, note: "fewer than two cells"),
-                                           log_sd: Estimate(nil, note: "fewer than two cells"), latent_log_sd: Estimate(nil, note: "fewer than two cells")), 0, 0, n)
+                return (LibraryCalibration(batch: name, cells: n, medianUmis: Estimate(nil, note: "fewer than two cells"),
+                                           logSd: Estimate(nil, note: "fewer than two cells"), latentLogSd: Estimate(nil, note: "fewer than two cells")), 0, 0, n)
             }
             let sorted = values.sorted()
             let med = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
@@ -327,9 +404,9 @@ extension Calibration {
             let sd = v.squareRoot()
             return (LibraryCalibration(
                 batch: name, cells: n,
-                median_umis: Estimate(med, se: 1.2533 * sd * med / Double(n).squareRoot()),
-                log_sd: Estimate(sd, se: sd / (2 * Double(n - 1)).squareRoot()),
-                latent_log_sd: Estimate(latent.squareRoot(), se: v / max(1e-12, latent.squareRoot()) / (2 * Double(n - 1)).squareRoot())),
+                medianUmis: Estimate(med, se: 1.2533 * sd * med / Double(n).squareRoot()),
+                logSd: Estimate(sd, se: sd / (2 * Double(n - 1)).squareRoot()),
+                latentLogSd: Estimate(latent.squareRoot(), se: v / max(1e-12, latent.squareRoot()) / (2 * Double(n - 1)).squareRoot())),
                 m, v, n)
         }
         var libraryRows: [LibraryCalibration] = []
@@ -359,14 +436,14 @@ extension Calibration {
         let invAll = libs.reduce(0) { $0 + 1 / $1 } / Double(libs.count)
         let designSD = max(0, withinLog - invAll - countingCV2Genes).squareRoot()
         // Observed median ≈ latent median × e^(−counting CV²/2) (log of a noisy library).
-        let designUMIs = (overall.0.median_umis.value ?? Foundation.exp(overall.meanLog)) * Foundation.exp((invAll + countingCV2Genes) / 2)
+        let designUMIs = (overall.0.medianUmis.value ?? Foundation.exp(overall.meanLog)) * Foundation.exp((invAll + countingCV2Genes) / 2)
 
         // Gene-wise batch effects from the control cells of each batch.
         var batchEffect = Estimate(nil, note: "one batch")
         let usable = pass.batchControls.filter { $0.cells >= 20 }
         if usable.count > 1 {
             var tau2: [Double] = []
-            for g in 0..<G where genesOut[g].mean_umis >= 0.5 {
+            for g in 0..<G where genesOut[g].meanUmis >= 0.5 {
                 var logs: [Double] = [], noise: [Double] = []
                 for s in usable {
                     let n = Double(s.cells)
@@ -396,17 +473,17 @@ extension Calibration {
         }
 
         var result = Calibration(
-            source: matrix.path, cells: cells, genes: G, one_pass: pass.onePass, cellTypes: typeNames,
-            gene_estimates: genesOut, library: libraryRows,
-            trend_a0: Estimate(trend.a0, se: trend.seA0), trend_a1: Estimate(trend.a1, se: trend.seA1),
-            prior_log_variance: prior, zero_excess_genes: excessCount,
-            median_zero_excess: excesses.isEmpty ? 0 : excesses.sorted()[excesses.count / 2],
-            batch_library_sd: batchLibrarySD, batch_effect_sd: batchEffect, batches: batchNames,
-            guide_threshold: Estimate(nil, note: "no guides given"), guides: [], targets: [], control_cells: 0, unassigned_cells: 0, multiple_cells: 0,
-            guide_capture: Estimate(nil, note: "no guides given"), moi: Estimate(nil, note: "no guides given"),
-            cells_per_guide_median: Estimate(nil, note: "no guides given"), guide_spread_90_10: Estimate(nil, note: "no guides given"),
-            cells_per_target_median: Estimate(nil, note: "no guides given"), guides_per_target_median: Estimate(nil, note: "no guides given"), modality: options.modality,
-            knockdown: [:], not_estimable_targets: [], design_umis_per_cell: designUMIs, design_library_size_sd: designSD)
+            source: matrix.path, cells: cells, genes: G, onePass: pass.onePass, cellTypes: typeNames,
+            geneEstimates: genesOut, library: libraryRows,
+            trendA0: Estimate(trend.a0, se: trend.seA0), trendA1: Estimate(trend.a1, se: trend.seA1),
+            priorLogVariance: prior, zeroExcessGenes: excessCount,
+            medianZeroExcess: excesses.isEmpty ? 0 : excesses.sorted()[excesses.count / 2],
+            batchLibrarySd: batchLibrarySD, batchEffectSd: batchEffect, batches: batchNames,
+            guideThreshold: Estimate(nil, note: "no guides given"), guides: [], targets: [], controlCells: 0, unassignedCells: 0, multipleCells: 0,
+            guideCapture: Estimate(nil, note: "no guides given"), moi: Estimate(nil, note: "no guides given"),
+            cellsPerGuideMedian: Estimate(nil, note: "no guides given"), guideSpread9010: Estimate(nil, note: "no guides given"),
+            cellsPerTargetMedian: Estimate(nil, note: "no guides given"), guidesPerTargetMedian: Estimate(nil, note: "no guides given"), modality: options.modality,
+            knockdown: [:], notEstimableTargets: [], designUmisPerCell: designUMIs, designLibrarySizeSd: designSD)
         if let guides {
             result.addGuides(guides, pass: pass, meanL: meanL, geneIndex: geneIndex, options: options)
         }
@@ -415,18 +492,18 @@ extension Calibration {
 
     /// Guide capture, MOI, composition and knockdowns.
     mutating func addGuides(_ a: GuideAssignment, pass: CountPass, meanL: Double, geneIndex: [String: Int], options: CalibrationOptions) {
-        guide_threshold = Estimate(Double(a.threshold), note: "UMIs (and ≥ \(Int(a.minimumShare * 100))% of the top gRNA)")
+        guideThreshold = Estimate(Double(a.threshold), note: "UMIs (and ≥ \(Int(a.minimumShare * 100))% of the top gRNA)")
         let n = a.cellGuide.count
         var perGuide = [Int](repeating: 0, count: a.guides.count)
         for k in a.cellGuide where k >= 0 { perGuide[Int(k)] += 1 }
-        control_cells = a.cellGuide.filter { $0 >= 0 && a.targets[Int($0)] == nil }.count
-        unassigned_cells = a.cellGuide.filter { $0 == -1 }.count
-        multiple_cells = a.cellGuide.filter { $0 == -2 }.count
+        controlCells = a.cellGuide.filter { $0 >= 0 && a.targets[Int($0)] == nil }.count
+        unassignedCells = a.cellGuide.filter { $0 == -1 }.count
+        multipleCells = a.cellGuide.filter { $0 == -2 }.count
         // Capture and MOI: detected guides per cell ~ Poisson(λ = moi·capture); the fraction of
         // the pilot's cells with a guide is the capture, λ from the cells with at least one.
         let withGuide = a.detected.filter { $0 > 0 }
         let f = Double(withGuide.count) / Double(max(1, n))
-        guide_capture = Estimate(f, se: max((f * (1 - f) / Double(max(1, n))).squareRoot(), 1 / Double(max(1, n))),
+        guideCapture = Estimate(f, se: max((f * (1 - f) / Double(max(1, n))).squareRoot(), 1 / Double(max(1, n))),
                                  note: "share of the pilot's cells with a detected gRNA (binomial SE, at least 1/cells)")
         if !withGuide.isEmpty {
             let k = withGuide.map(Double.init)
@@ -462,14 +539,14 @@ extension Calibration {
             let lo = Int(x), hi = min(s.count - 1, lo + 1)
             return s[lo] + (x - Double(lo)) * (s[hi] - s[lo])
         }
-        cells_per_guide_median = targeting.isEmpty ? Estimate(nil, note: "no targeting gRNA") : Estimate(quantile(targeting, 0.5))
+        cellsPerGuideMedian = targeting.isEmpty ? Estimate(nil, note: "no targeting gRNA") : Estimate(quantile(targeting, 0.5))
         if targeting.count >= 10 {
             let q10 = quantile(targeting, 0.1), q90 = quantile(targeting, 0.9)
             // SE of the log ratio by the delta method on two order statistics (normal approx).
-            guide_spread_90_10 = q10 > 0 ? Estimate(q90 / q10, se: q90 / q10 * (2 * 0.9 * 0.1 / Double(targeting.count)).squareRoot() * 2.5,
+            guideSpread9010 = q10 > 0 ? Estimate(q90 / q10, se: q90 / q10 * (2 * 0.9 * 0.1 / Double(targeting.count)).squareRoot() * 2.5,
                                                     note: "90th over 10th percentile of cells per targeting gRNA") : Estimate(nil, note: "a gRNA with no cells")
         } else {
-            guide_spread_90_10 = Estimate(nil, note: "fewer than 10 targeting gRNAs")
+            guideSpread9010 = Estimate(nil, note: "fewer than 10 targeting gRNAs")
         }
         // Knockdowns against the non-targeting cells.
         var nt = GroupSums(genes: 0)
@@ -494,31 +571,31 @@ extension Calibration {
             let t = a.targets[k]
             let g = t.flatMap { geneIndex[$0] }
             return GuideCalibration(guide: a.guides[k], target: t, cells: perGuide[k],
-                                    log2_fc: g.map { lfc(pass.guideTargets[k], gene: $0) } ?? Estimate(nil, note: t == nil ? "non-targeting" : "target not measured"))
+                                    log2Fc: g.map { lfc(pass.guideTargets[k], gene: $0) } ?? Estimate(nil, note: t == nil ? "non-targeting" : "target not measured"))
         }
         var spreadTerms: [Double] = []
         targets = targetNames.map { t in
             let gs = targetGuides[t]!
             let cells = gs.reduce(0) { $0 + perGuide[$1] }
             guard let g = geneIndex[t] else {
-                return TargetCalibration(target: t, guides: gs.count, cells: cells, measured: false, log2_fc: Estimate(nil, note: "target not measured"))
+                return TargetCalibration(target: t, guides: gs.count, cells: cells, measured: false, log2Fc: Estimate(nil, note: "target not measured"))
             }
             var pooled = TargetSums()
             for k in gs { pooled.cells += pass.guideTargets[k].cells; pooled.yOverL += pass.guideTargets[k].yOverL; pooled.y2OverL2 += pass.guideTargets[k].y2OverL2 }
             let e = lfc(pooled, gene: g)
-            let per = gs.compactMap { k -> (Double, Double)? in guides[k].log2_fc.value.map { ($0, guides[k].log2_fc.se ?? 0) } }
+            let per = gs.compactMap { k -> (Double, Double)? in guides[k].log2Fc.value.map { ($0, guides[k].log2Fc.se ?? 0) } }
             if per.count >= 2 {
                 let m = per.reduce(0) { $0 + $1.0 } / Double(per.count)
                 let between = per.reduce(0) { $0 + ($1.0 - m) * ($1.0 - m) } / Double(per.count - 1)
                 spreadTerms.append(between - per.reduce(0) { $0 + $1.1 * $1.1 } / Double(per.count))
             }
-            return TargetCalibration(target: t, guides: gs.count, cells: cells, measured: true, log2_fc: e)
+            return TargetCalibration(target: t, guides: gs.count, cells: cells, measured: true, log2Fc: e)
         }
-        not_estimable_targets = targets.filter { !$0.measured }.map(\.target)
+        notEstimableTargets = targets.filter { !$0.measured }.map(\.target)
         let measured = targets.filter(\.measured)
-        cells_per_target_median = measured.isEmpty ? Estimate(nil, note: "no measured target") : Estimate(quantile(measured.map { Double($0.cells) }.sorted(), 0.5), note: "median over measured targets")
-        guides_per_target_median = targets.isEmpty ? Estimate(nil, note: "no target") : Estimate(quantile(targets.map { Double($0.guides) }.sorted(), 0.5))
-        let effects = measured.compactMap(\.log2_fc.value)
+        cellsPerTargetMedian = measured.isEmpty ? Estimate(nil, note: "no measured target") : Estimate(quantile(measured.map { Double($0.cells) }.sorted(), 0.5), note: "median over measured targets")
+        guidesPerTargetMedian = targets.isEmpty ? Estimate(nil, note: "no target") : Estimate(quantile(targets.map { Double($0.guides) }.sorted(), 0.5))
+        let effects = measured.compactMap(\.log2Fc.value)
         if !effects.isEmpty {
             let m = effects.reduce(0, +) / Double(effects.count)
             let sd = effects.count > 1 ? (effects.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(effects.count - 1)).squareRoot() : .nan
@@ -529,7 +606,7 @@ extension Calibration {
                 let r = min(1, Foundation.exp2(m))
                 knockdown["ko_transcript_retention"] = Estimate(r, se: r * ln2 * se, note: note)
             case .crispri:
-                let eff = a.guides.indices.compactMap { k in guides[k].log2_fc.value.map { 1 - Foundation.exp2($0) } }
+                let eff = a.guides.indices.compactMap { k in guides[k].log2Fc.value.map { 1 - Foundation.exp2($0) } }
                 let km = min(0.99, max(0.01, 1 - Foundation.exp2(m)))
                 knockdown["knockdown_mean"] = Estimate(km, se: Foundation.exp2(m) * ln2 * se, note: note)
                 if eff.count > 2 {

@@ -32,7 +32,7 @@ public struct CellTypeExpression: Equatable, Sendable {
     /// - Throws: `CalibrationInputError` (file:line) when a profile cannot be read or has no
     ///   reference to compare with.
     public static func of(_ design: Design, genes: [String], pooledDispersion: [Double]) throws -> [CellTypeExpression] {
-        try design.system.cell_types.types.map { type in
+        try design.system.cellTypes.types.map { type in
             guard let file = type.profile else { return CellTypeExpression(name: type.name, factor: nil, dispersion: nil) }
             let path = DesignValidator.resolve(file, against: design.baseDirectory)
             let (own, reference) = try profiles(path: path, type: type.name, design: design)

@@ -77,7 +77,7 @@ public struct ExpressionProfile: Equatable, Sendable {
 
     /// The profile a design names, or nil when it names none.
     public static func of(_ design: Design) throws -> ExpressionProfile? {
-        guard let file = design.measurement.expression_profile else { return nil }
+        guard let file = design.measurement.expressionProfile else { return nil }
         return try cache.profile(DesignValidator.resolve(file, against: design.baseDirectory))
     }
 
@@ -95,7 +95,7 @@ public struct ExpressionProfile: Equatable, Sendable {
     /// The design's network when it has a profile and no network file; nil otherwise.
     public static func network(for design: Design) throws -> Network? {
         guard design.system.network.file == nil, let p = try of(design) else { return nil }
-        return p.network(decay: design.system.network.decay_per_h)
+        return p.network(decay: design.system.network.decayPerH)
     }
 
     /// Per measured gene θ when the design has a profile (nil otherwise).
@@ -108,14 +108,14 @@ public struct ExpressionProfile: Equatable, Sendable {
         var out = "# screenplan expression profile (written by screenplan calibrate \(ScreenplanVersion.string))\n"
         out += "# source: \(c.source)\n"
         out += "# cells: \(c.cells)\n"
-        if let med = c.library.first?.median_umis.value { out += "# median_umis_per_cell: \(fmt(med))\n" }
-        out += "# dispersion: NB size theta, moment estimate shrunk toward the trend 1/theta = \(fmt(c.trend_a0.value ?? 0)) + \(fmt(c.trend_a1.value ?? 0))/mean\n"
+        if let med = c.library.first?.medianUmis.value { out += "# median_umis_per_cell: \(fmt(med))\n" }
+        out += "# dispersion: NB size theta, moment estimate shrunk toward the trend 1/theta = \(fmt(c.trendA0.value ?? 0)) + \(fmt(c.trendA1.value ?? 0))/mean\n"
         var header = columns
         for t in c.cellTypes { header += ["mean_umis_per_cell:\(t)", "dispersion_theta:\(t)", "zero_fraction:\(t)"] }
         out += header.joined(separator: "\t") + "\n"
-        for g in c.gene_estimates {
-            var row = [g.gene, fmt(g.mean_umis), fmt(g.mean_se), fmt(g.theta), fmt(g.theta_log_se), fmt(g.zero_fraction), fmt(g.zero_fraction_nb)]
-            for t in g.by_type { row += [fmt(t.mean_umis), fmt(t.theta), fmt(t.zero_fraction)] }
+        for g in c.geneEstimates {
+            var row = [g.gene, fmt(g.meanUmis), fmt(g.meanSe), fmt(g.theta), fmt(g.thetaLogSe), fmt(g.zeroFraction), fmt(g.zeroFractionNb)]
+            for t in g.byType { row += [fmt(t.meanUmis), fmt(t.theta), fmt(t.zeroFraction)] }
             out += row.joined(separator: "\t") + "\n"
         }
         try out.write(toFile: path, atomically: true, encoding: .utf8)

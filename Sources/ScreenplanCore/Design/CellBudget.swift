@@ -37,7 +37,7 @@ public struct CellBudget: Equatable, Sendable {
         self.perturbedSlots = perturbedSlots
         self.controlCells = controlCells
         guidesPerCell = d.perturbations.moi > 1 ? d.perturbations.moi : 1
-        qcPassFraction = d.sampling.qc_pass_fraction
+        qcPassFraction = d.sampling.qcPassFraction
         self.batches = batches ?? d.batching.batches
     }
 
@@ -58,7 +58,7 @@ public struct CellBudget: Equatable, Sendable {
 
     /// Multiplet rate of a lane: `doublet_rate_per_cell` × cells loaded per lane (at most 0.5).
     public func multipletRate(_ d: Design) -> Double {
-        min(0.5, d.measurement.doublet_rate_per_cell * loadedPerBatch)
+        min(0.5, d.measurement.doubletRatePerCell * loadedPerBatch)
     }
 
     /// Share of a perturbation's cells an analysis can assign to it: its guide detected
@@ -66,7 +66,7 @@ public struct CellBudget: Equatable, Sendable {
     /// detected too (ambiguous, dropped): q·(1 − d·f·q). At high MOI every cell with p's guide
     /// detected is p's (q).
     public func assignableFraction(_ d: Design) -> Double {
-        let q = d.measurement.guide_capture
+        let q = d.measurement.guideCapture
         return d.perturbations.moi > 1 ? q : q * (1 - multipletRate(d) * perturbedShare * q)
     }
 

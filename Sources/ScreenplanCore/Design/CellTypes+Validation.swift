@@ -14,7 +14,7 @@ extension DesignValidator {
         func issue(_ path: String, _ message: String) {
             issues.append(DesignIssue(location: loaded.location(of: path), path: path, message: message))
         }
-        let types = d.system.cell_types.types
+        let types = d.system.cellTypes.types
         var seen = Set<String>()
         for (i, t) in types.enumerated() {
             let path = "system.cell_types.types[\(i)]"
@@ -48,10 +48,10 @@ extension DesignValidator {
                       String(format: "the fractions sum to %.4g; they must sum to 1 (within %.2g)", sum, cellTypeFractionTolerance))
             }
         }
-        if !(d.system.cell_types.concentration > 0) {
+        if !(d.system.cellTypes.concentration > 0) {
             issue("system.cell_types.concentration", "must be > 0")
         }
-        if let chosen = d.analysis.cell_type, !types.contains(where: { $0.name == chosen }) {
+        if let chosen = d.analysis.cellType, !types.contains(where: { $0.name == chosen }) {
             var message = types.isEmpty
                 ? "names cell type `\(chosen)` but system.cell_types lists none"
                 : "unknown cell type `\(chosen)`; system.cell_types lists \(types.map(\.name).joined(separator: ", "))"

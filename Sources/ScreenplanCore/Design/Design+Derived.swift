@@ -8,11 +8,11 @@ import Foundation
 extension Design {
     /// Sampling times (hours from protocol start); the protocol's end when none are given.
     public var timePoints: [Double] {
-        sampling.time_points_h.isEmpty ? [protocolDuration_h] : sampling.time_points_h
+        sampling.timePointsH.isEmpty ? [protocolDuration_h] : sampling.timePointsH
     }
 
     /// Total protocol duration (hours).
-    public var protocolDuration_h: Double { protocol_.reduce(0) { $0 + $1.duration_h } }
+    public var protocolDuration_h: Double { protocolSteps.reduce(0) { $0 + $1.durationH } }
 
     /// Names of the generated genes (when no network file is given): G0001 … Gnnnn, regulators
     /// first, so that targets taken "from the regulators first" are G0001, G0002, …
@@ -24,18 +24,18 @@ extension Design {
 
     /// Number of distinct perturbations K (single targets plus explicit combinations).
     public var perturbationCount: Int {
-        (perturbations.target_genes.isEmpty ? perturbations.targets : perturbations.target_genes.count)
+        (perturbations.targetGenes.isEmpty ? perturbations.targets : perturbations.targetGenes.count)
             + perturbations.combinations.count
     }
 
     /// Number of guides in the library (controls excluded).
     public var guideCount: Int {
-        perturbationCount * perturbations.guides_per_target
+        perturbationCount * perturbations.guidesPerTarget
     }
 
     /// Batches that hold control cells (at least one when the fraction is > 0).
     public var batchesWithControls: Int {
-        let f = batching.controls_in_fraction
+        let f = batching.controlsInFraction
         if f <= 0 { return 0 }
         return min(batching.batches, max(1, Int((f * Double(batching.batches)).rounded())))
     }
@@ -44,25 +44,25 @@ extension Design {
     public var perturbedCells: Int {
         // With `layout: explicit` the matrix the user wrote is the plan (issue 17: validate
         // reported the formula's cells for an explicit matrix of 10¹² cells).
-        if batching.layout == .explicit && !batching.explicit_cells.isEmpty {
-            return saturatingInt(batching.explicit_cells.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1) } })
+        if batching.layout == .explicit && !batching.explicitCells.isEmpty {
+            return saturatingInt(batching.explicitCells.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1) } })
         }
-        return saturatingInt(Double(perturbationCount) * Double(sampling.cells_per_perturbation) * Double(timePoints.count))
+        return saturatingInt(Double(perturbationCount) * Double(sampling.cellsPerPerturbation) * Double(timePoints.count))
     }
 
     /// Control cells (after QC) over all batches and time points: the explicit count per batch,
     /// the explicit fraction, or Dunnett's rule (√K × cells per perturbation).
     public var controlCells: Int {
         let t = timePoints.count
-        if let perBatch = sampling.control_cells {
+        if let perBatch = sampling.controlCells {
             return saturatingInt(Double(perBatch) * Double(batchesWithControls) * Double(t))
         }
-        if let fraction = sampling.controls_fraction {
+        if let fraction = sampling.controlsFraction {
             return saturatingInt((Double(perturbedCells) * fraction / (1 - fraction)).rounded())
         }
         if batchesWithControls == 0 { return 0 }
         let k = Double(perturbationCount)
-        return saturatingInt((k.squareRoot() * Double(sampling.cells_per_perturbation)).rounded() * Double(t))
+        return saturatingInt((k.squareRoot() * Double(sampling.cellsPerPerturbation)).rounded() * Double(t))
     }
 
     /// Cells to keep after QC (`CellBudget.recovered`: at MOI > 1 a cell carries ~MOI guides).
@@ -72,13 +72,13 @@ extension Design {
     public var cellsLoaded: Int { CellBudget(self).loaded }
 
     /// Cells that the batches can hold.
-    public var batchCapacity: Int { saturatingInt(Double(batching.batches) * Double(batching.max_cells_per_batch)) }
+    public var batchCapacity: Int { saturatingInt(Double(batching.batches) * Double(batching.maxCellsPerBatch)) }
 
     /// Estimated peak memory (bytes) of the largest step screenplan runs on this design: the
     /// network Jacobian factorisation for the linear response (G × G), the effects table
     /// (K × G), the dense regulator matrix (G × G_r) and one simulation block.
     public var memoryNeedBytes: Double {
-        let g = Double(max(system.genes, measurement.measured_genes))
+        let g = Double(max(system.genes, measurement.measuredGenes))
         let gr = Double(system.network.regulators)
         let k = Double(perturbationCount)
         let blockCells = 4096.0
@@ -90,13 +90,13 @@ extension Design {
     }
 
     /// Molecules captured per cell at the median library size (before sequencing).
-    public var capturedMoleculesPerCell: Double { measurement.mrna_per_cell * measurement.capture_efficiency }
+    public var capturedMoleculesPerCell: Double { measurement.mrnaPerCell * measurement.captureEfficiency }
 
     /// Fraction of captured molecules seen at the design's sequencing depth: Poisson sampling of
     /// R mapped reads over M captured molecules sees M(1 − e^(−R/M)) of them (library complexity).
     public var sequencingSaturation: Double {
         let m = capturedMoleculesPerCell
-        let r = measurement.reads_per_cell * measurement.mapping_efficiency
+        let r = measurement.readsPerCell * measurement.mappingEfficiency
         guard m > 0 else { return 0 }
         return (1 - Foundation.exp(-r / m))
     }

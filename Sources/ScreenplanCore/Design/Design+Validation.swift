@@ -17,7 +17,7 @@ public enum DesignValidator {
         let need = d.memoryNeedBytes
         if need > Design.memoryLimitBytes {
             issue(d.system.network.file == nil ? "system.genes" : "system.network.file",
-                  "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measured_genes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))")
+                  "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measuredGenes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))")
             return issues
         }
 
@@ -29,7 +29,7 @@ public enum DesignValidator {
                 geneNames = network.genes
                 _ = file
                 // A profile beside a network file supplies dispersions: it must read.
-                if d.measurement.expression_profile != nil {
+                if d.measurement.expressionProfile != nil {
                     do { _ = try ExpressionProfile.of(d) } catch {
                         issue("measurement.expression_profile", "cannot be used: \(error)")
                     }
@@ -40,7 +40,7 @@ public enum DesignValidator {
                 issue("system.network.file", "cannot be read: \(error)")
                 return issues
             }
-        } else if d.measurement.expression_profile != nil {
+        } else if d.measurement.expressionProfile != nil {
             // Real genes: the profile's rows are the network (no edges).
             do {
                 geneNames = try ExpressionProfile.of(d)?.genes ?? []
@@ -49,7 +49,7 @@ public enum DesignValidator {
                 return issues
             }
         } else {
-            if d.system.network.genes_file != nil {
+            if d.system.network.genesFile != nil {
                 issue("system.network.genes_file", "a genes table needs an edge list in `system.network.file`")
             }
             if d.system.network.regulators > d.system.genes {
@@ -61,14 +61,14 @@ public enum DesignValidator {
         let known = Set(geneNames)
 
         // Perturbation targets.
-        if d.perturbations.target_genes.isEmpty {
+        if d.perturbations.targetGenes.isEmpty {
             if d.perturbations.targets > geneNames.count {
                 issue("perturbations.targets",
                       "\(d.perturbations.targets) targets but the network has only \(geneNames.count) genes")
             }
         } else {
             var seen = Set<String>()
-            for (index, gene) in d.perturbations.target_genes.enumerated() {
+            for (index, gene) in d.perturbations.targetGenes.enumerated() {
                 let path = "perturbations.target_genes[\(index)]"
                 if !known.contains(gene) {
                     var message = "unknown gene `\(gene)`: not in the network"
@@ -98,32 +98,32 @@ public enum DesignValidator {
                 issue("system.media[\(index)].inputs.\(gene)", "unknown gene `\(gene)`: not in the network")
             }
         }
-        for (index, step) in d.protocol_.enumerated() where !mediumNames.contains(step.medium) {
+        for (index, step) in d.protocolSteps.enumerated() where !mediumNames.contains(step.medium) {
             var message = "medium `\(step.medium)` is not defined in system.media (\(mediumNames.joined(separator: ", ")))"
             if let guess = suggestion(for: step.medium, among: mediumNames) { message += "; did you mean `\(guess)`?" }
             issue("protocol[\(index)].medium", message)
         }
         // Integration steps: the protocol's length over the time step, bounded so that a
         // simulation always ends (documented in docs/design-file.md and docs/reliability.md).
-        let integrationSteps = d.protocolDuration_h / d.system.time_step_h
+        let integrationSteps = d.protocolDuration_h / d.system.timeStepH
         if integrationSteps > Design.maxIntegrationSteps {
             issue("system.time_step_h",
-                  "the protocol's \(Check.format(d.protocolDuration_h)) h at \(Check.format(d.system.time_step_h)) h per step are \(saturatingInt(integrationSteps)) steps; the limit is \(Int(Design.maxIntegrationSteps)): use a longer time step or a shorter protocol")
+                  "the protocol's \(Check.format(d.protocolDuration_h)) h at \(Check.format(d.system.timeStepH)) h per step are \(saturatingInt(integrationSteps)) steps; the limit is \(Int(Design.maxIntegrationSteps)): use a longer time step or a shorter protocol")
         }
-        if !d.protocol_.contains(where: \.perturb) {
+        if !d.protocolSteps.contains(where: \.perturb) {
             issue("protocol", "no step has `perturb: true`, so no guide ever acts")
         }
         let duration = d.protocolDuration_h
-        for (index, t) in d.sampling.time_points_h.enumerated() where t > duration {
+        for (index, t) in d.sampling.timePointsH.enumerated() where t > duration {
             issue("sampling.time_points_h[\(index)]",
                   "time point \(Check.format(t)) h is after the protocol ends (\(Check.format(duration)) h)")
         }
         if d.system.dynamics == .differentiating {
-            let trigger = d.system.differentiation.trigger_medium
+            let trigger = d.system.differentiation.triggerMedium
             if !mediumNames.contains(trigger) {
                 issue("system.differentiation.trigger_medium",
                       "medium `\(trigger)` is not defined in system.media")
-            } else if !d.protocol_.contains(where: { $0.medium == trigger }) {
+            } else if !d.protocolSteps.contains(where: { $0.medium == trigger }) {
                 issue("system.differentiation.trigger_medium",
                       "no protocol step uses `\(trigger)`, so cells never differentiate")
             }
@@ -134,7 +134,7 @@ public enum DesignValidator {
         }
 
         // Controls.
-        if d.sampling.control_cells != nil && d.sampling.controls_fraction != nil {
+        if d.sampling.controlCells != nil && d.sampling.controlsFraction != nil {
             issue("sampling.controls_fraction", "give either sampling.control_cells or sampling.controls_fraction, not both")
         }
         if d.batchesWithControls == 0 {
@@ -148,30 +148,30 @@ public enum DesignValidator {
             issue("batching.replicates", "\(b.replicates) replicates need at least as many batches (have \(b.batches))")
         }
         if b.layout == .explicit {
-            if b.explicit_cells.count != d.perturbationCount {
+            if b.explicitCells.count != d.perturbationCount {
                 issue("batching.explicit_cells",
-                      "has \(b.explicit_cells.count) rows; the design has \(d.perturbationCount) perturbations")
+                      "has \(b.explicitCells.count) rows; the design has \(d.perturbationCount) perturbations")
             }
-            for (index, row) in b.explicit_cells.enumerated() where row.count != b.batches {
+            for (index, row) in b.explicitCells.enumerated() where row.count != b.batches {
                 issue("batching.explicit_cells[\(index)]", "has \(row.count) entries; the design has \(b.batches) batches")
             }
             // Each batch holds at most max_cells_per_batch cells (sums in Double: no overflow).
             for batch in 0..<b.batches {
-                let total = b.explicit_cells.reduce(0.0) { $0 + (batch < $1.count ? Double($1[batch]) : 0) }
-                if total > Double(b.max_cells_per_batch) {
+                let total = b.explicitCells.reduce(0.0) { $0 + (batch < $1.count ? Double($1[batch]) : 0) }
+                if total > Double(b.maxCellsPerBatch) {
                     issue("batching.explicit_cells",
-                          "batch \(batch + 1) holds \(Int(total)) perturbed cells; batching.max_cells_per_batch is \(b.max_cells_per_batch)")
+                          "batch \(batch + 1) holds \(Int(total)) perturbed cells; batching.max_cells_per_batch is \(b.maxCellsPerBatch)")
                     break
                 }
             }
-        } else if !b.explicit_cells.isEmpty {
+        } else if !b.explicitCells.isEmpty {
             issue("batching.explicit_cells", "is only used with `layout: explicit`")
         }
         for (index, level) in b.nested.enumerated() where b.batches % level.count != 0 {
             issue("batching.nested[\(index)].count",
                   "\(b.batches) batches cannot be split evenly over \(level.count) \(level.unit.rawValue)s")
         }
-        if let delivery = b.delivery_unit {
+        if let delivery = b.deliveryUnit {
             if delivery != b.unit && !b.nested.contains(where: { $0.unit == delivery }) {
                 let levels = ([b.unit] + b.nested.map(\.unit)).map(\.rawValue).joined(separator: ", ")
                 issue("batching.delivery_unit", "`\(delivery.rawValue)` is not a batching level of this design (\(levels))")
@@ -202,20 +202,20 @@ public enum DesignValidator {
                   "mrna_per_cell × capture_efficiency is \(String(format: "%.3g", d.capturedMoleculesPerCell)) molecules captured per cell; at least 1 is needed")
         } else if d.expectedUMIsPerCell < 1 {
             issue("measurement.reads_per_cell",
-                  "at \(Check.format(d.measurement.reads_per_cell)) reads per cell (× mapping_efficiency) a cell shows \(String(format: "%.3g", d.expectedUMIsPerCell)) UMIs; at least 1 is needed")
+                  "at \(Check.format(d.measurement.readsPerCell)) reads per cell (× mapping_efficiency) a cell shows \(String(format: "%.3g", d.expectedUMIsPerCell)) UMIs; at least 1 is needed")
         }
 
         // Genes measured.
-        if d.measurement.measured_genes < geneNames.count {
+        if d.measurement.measuredGenes < geneNames.count {
             issue("measurement.measured_genes",
-                  "\(d.measurement.measured_genes) measured genes is fewer than the \(geneNames.count) modelled genes")
+                  "\(d.measurement.measuredGenes) measured genes is fewer than the \(geneNames.count) modelled genes")
         }
 
         // Capacity: more perturbations than the cells of the batches can hold.
         if d.cellsLoaded > d.batchCapacity {
-            let needed = Int((Double(d.cellsLoaded) / Double(b.max_cells_per_batch)).rounded(.up))
+            let needed = Int((Double(d.cellsLoaded) / Double(b.maxCellsPerBatch)).rounded(.up))
             issue("batching.batches",
-                  "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cells_per_perturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s")\(d.perturbations.moi > 1 ? " / MOI \(formatCount(d.perturbations.moi))" : "") + \(d.controlCells) controls, at \(Int(d.sampling.qc_pass_fraction * 100))% QC pass), but \(b.batches) batches × \(b.max_cells_per_batch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
+                  "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cellsPerPerturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s")\(d.perturbations.moi > 1 ? " / MOI \(formatCount(d.perturbations.moi))" : "") + \(d.controlCells) controls, at \(Int(d.sampling.qcPassFraction * 100))% QC pass), but \(b.batches) batches × \(b.maxCellsPerBatch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
         }
 
         issues += validateCellTypes(loaded)
@@ -233,7 +233,7 @@ public enum DesignValidator {
         }
         return try NetworkFile.read(
             edgesPath: resolve(file, against: d.baseDirectory),
-            genesPath: d.system.network.genes_file.map { resolve($0, against: d.baseDirectory) },
+            genesPath: d.system.network.genesFile.map { resolve($0, against: d.baseDirectory) },
             defaults: NetworkFile.Defaults(d.system.network),
             fieldPath: "system.network.file",
             referencedAt: loaded.location(of: "system.network.file"))

@@ -26,7 +26,7 @@ extension DesignValidator {
             for key in ["regulators", "mean_in_degree", "activation_fraction", "weight_mean"] {
                 warn("system.network.\(key)", "\(reason) (it shapes generated networks only)")
             }
-            if d.system.network.genes_file != nil {
+            if d.system.network.genesFile != nil {
                 warn("system.genes", "has no effect: the genes table lists the modelled genes")
             }
             warn("system.assumptions.bistable_perturbation", "\(reason): the bistable module is added to generated networks only")
@@ -48,10 +48,10 @@ extension DesignValidator {
         if ![.subLibraries, .balancedIncomplete].contains(d.batching.layout) {
             warn("batching.replicates", "has no effect with `layout: \(d.batching.layout.rawValue)` (only sub-libraries and balanced-incomplete use it)")
         }
-        if d.cost.per_animal > 0 && d.animalCount(batches: d.batching.batches) == 0 {
+        if d.cost.perAnimal > 0 && d.animalCount(batches: d.batching.batches) == 0 {
             warn("cost.per_animal", "has no effect: the design has no animals (neither `batching.unit: animal` nor a nested animal level)")
         }
-        if !d.assumptions_delayed { warn("system.assumptions.perturbation_ramp_h", "has no effect unless `delayed_perturbation: true`") }
+        if !d.assumptionsDelayed { warn("system.assumptions.perturbation_ramp_h", "has no effect unless `delayed_perturbation: true`") }
 
         // A differentiating network file must branch under its trigger medium.
         if file && d.system.dynamics == .differentiating, let network = try? loadNetwork(loaded) {
@@ -60,7 +60,7 @@ extension DesignValidator {
                 let path = "system.differentiation.trigger_medium"
                 let names = landscape.attractors.map(\.name).joined(separator: ", ")
                 out.append(DesignIssue(location: loaded.location(of: path), path: path,
-                    message: "warning: under `\(d.system.differentiation.trigger_medium)` the network has \(landscape.attractors.count) attractor\(landscape.attractors.count == 1 ? "" : "s") apart from the progenitor\(names.isEmpty ? "" : " (\(names))"), so cells cannot branch; fates need self-activating regulators that repress each other"))
+                    message: "warning: under `\(d.system.differentiation.triggerMedium)` the network has \(landscape.attractors.count) attractor\(landscape.attractors.count == 1 ? "" : "s") apart from the progenitor\(names.isEmpty ? "" : " (\(names))"), so cells cannot branch; fates need self-activating regulators that repress each other"))
             }
         }
         return out
@@ -68,5 +68,5 @@ extension DesignValidator {
 }
 
 private extension Design {
-    var assumptions_delayed: Bool { system.assumptions.delayed_perturbation }
+    var assumptionsDelayed: Bool { system.assumptions.delayedPerturbation }
 }

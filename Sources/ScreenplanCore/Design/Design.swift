@@ -11,7 +11,7 @@ public struct Design: Equatable, Sendable, Codable {
     public var description: String = ""
     public var system = SystemSpec()
     public var perturbations = PerturbationSpec()
-    public var protocol_: [ProtocolStep] = Design.defaultProtocol
+    public var protocolSteps: [ProtocolStep] = Design.defaultProtocol
     public var sampling = SamplingSpec()
     public var measurement = MeasurementSpec()
     public var batching = BatchingSpec()
@@ -23,14 +23,14 @@ public struct Design: Equatable, Sendable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case name, description, system, perturbations, protocol_ = "protocol", sampling,
+        case name, description, system, perturbations, protocolSteps = "protocol", sampling,
             measurement, batching, cost, analysis
     }
 
     /// Grow in the starting medium, then switch guides on and let the perturbation act.
     public static let defaultProtocol: [ProtocolStep] = [
-        ProtocolStep(medium: "growth", perturb: false, duration_h: 24),
-        ProtocolStep(medium: "growth", perturb: true, duration_h: 96),
+        ProtocolStep(medium: "growth", perturb: false, durationH: 24),
+        ProtocolStep(medium: "growth", perturb: true, durationH: 96),
     ]
 }
 
@@ -56,20 +56,35 @@ public struct SystemSpec: Equatable, Sendable, Codable {
     public var network = NetworkSpec()
     public var media: [MediumSpec] = [MediumSpec()]
     /// Intrinsic noise scale s of the chemical Langevin equation (dimensionless); 0 is the ODE.
-    public var intrinsic_noise: Double = 0.05
+    public var intrinsicNoise: Double = 0.05
     /// Euler–Maruyama step (hours).
-    public var time_step_h: Double = 0.5
+    public var timeStepH: Double = 0.5
     /// Branching differentiation program (differentiating dynamics only).
     public var differentiation = DifferentiationSpec()
     /// Animals, niche variation, influx (in vivo only).
-    public var in_vivo = InVivoSpec()
+    public var inVivo = InVivoSpec()
     /// Switches that violate, one at a time, the assumptions published ML methods make.
     public var assumptions = AssumptionSwitches()
     /// Cell types of the tissue or culture (hepatocytes, Kupffer cells, …) and their fractions;
     /// empty = one population (CellTypes.swift, docs/cell-types.md).
-    public var cell_types = CellTypesSpec()
+    public var cellTypes = CellTypesSpec()
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case regime
+        case dynamics
+        case genes
+        case network
+        case media
+        case intrinsicNoise = "intrinsic_noise"
+        case timeStepH = "time_step_h"
+        case differentiation
+        case inVivo = "in_vivo"
+        case assumptions
+        case cellTypes = "cell_types"
+    }
 }
 
 /// The cell types cells are labelled with: in vivo screens are analysed per type, and a
@@ -108,28 +123,44 @@ public struct NetworkSpec: Equatable, Sendable, Codable {
     /// Tab-separated edge list `regulator target weight [hill_n half_response]`; nil = generate.
     public var file: String? = nil
     /// Optional genes table `gene basal decay` (tab-separated).
-    public var genes_file: String? = nil
+    public var genesFile: String? = nil
     public var seed: UInt64 = 1
     /// Number of regulators G_r (genes with outgoing edges) when generated.
     public var regulators: Int = 200
     /// Mean number of regulators acting on each gene (in-degree) when generated.
-    public var mean_in_degree: Double = 3
+    public var meanInDegree: Double = 3
     /// Fraction of edges that activate (the rest repress).
-    public var activation_fraction: Double = 0.6
+    public var activationFraction: Double = 0.6
     /// Mean absolute edge weight (production units per hour; basal = 1 scale).
-    public var weight_mean: Double = 1.0
+    public var weightMean: Double = 1.0
     /// Hill coefficient n of every edge unless the file says otherwise.
-    public var hill_n: Double = 2
+    public var hillN: Double = 2
     /// Half-response concentration h as a multiple of the regulator's basal steady state.
-    public var half_response: Double = 1.0
+    public var halfResponse: Double = 1.0
     /// Basal production b (concentration units per hour).
     public var basal: Double = 1.0
     /// Decay rate γ (per hour); 0.2/h ≈ 3.5 h half-life, typical of mRNA.
-    public var decay_per_h: Double = 0.2
+    public var decayPerH: Double = 0.2
     /// Spread (sd on the log scale) of basal production between genes, so expression spans decades.
-    public var basal_log_sd: Double = 1.0
+    public var basalLogSd: Double = 1.0
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case file
+        case genesFile = "genes_file"
+        case seed
+        case regulators
+        case meanInDegree = "mean_in_degree"
+        case activationFraction = "activation_fraction"
+        case weightMean = "weight_mean"
+        case hillN = "hill_n"
+        case halfResponse = "half_response"
+        case basal
+        case decayPerH = "decay_per_h"
+        case basalLogSd = "basal_log_sd"
+    }
 }
 
 /// A culture medium or niche: an input vector u_m that raises or lowers some genes' production.
@@ -138,11 +169,19 @@ public struct MediumSpec: Equatable, Sendable, Codable {
     /// Explicit inputs per gene name (production units per hour).
     public var inputs: [String: Double] = [:]
     /// Number of genes that receive a generated input (seeded), in addition to `inputs`.
-    public var random_inputs: Int = 0
+    public var randomInputs: Int = 0
     /// Size (production units per hour, signed at random) of each generated input.
-    public var input_strength: Double = 1.0
+    public var inputStrength: Double = 1.0
 
     public init(name: String = "growth") { self.name = name }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case name
+        case inputs
+        case randomInputs = "random_inputs"
+        case inputStrength = "input_strength"
+    }
 }
 
 /// The differentiation program for differentiating dynamics: lineage regulators that repress each
@@ -151,41 +190,65 @@ public struct DifferentiationSpec: Equatable, Sendable, Codable {
     /// Number of terminal lineages (mutually repressing lineage regulators).
     public var lineages: Int = 3
     /// Strength of self-activation and cross-repression of lineage regulators.
-    public var lineage_strength: Double = 4.0
+    public var lineageStrength: Double = 4.0
     /// The medium that releases the program; cells stay progenitors before it.
-    public var trigger_medium: String = "differentiation"
+    public var triggerMedium: String = "differentiation"
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case lineages
+        case lineageStrength = "lineage_strength"
+        case triggerMedium = "trigger_medium"
+    }
 }
 
 /// In vivo specifics: animals are batches, the niche varies by animal, cells flow in.
 public struct InVivoSpec: Equatable, Sendable, Codable {
     /// Animal-to-animal spread of the niche input (sd, production units per hour).
-    public var niche_sd: Double = 0.2
+    public var nicheSd: Double = 0.2
     /// Mean delay between guide delivery and the start of the perturbation (hours).
-    public var delivery_delay_h: Double = 48
+    public var deliveryDelayH: Double = 48
     /// Animal-to-animal spread of the fraction of cells that receive a guide (sd of a fraction).
-    public var delivery_sd: Double = 0.1
+    public var deliverySd: Double = 0.1
     /// Fraction of the population replaced per hour by progenitor influx (per hour).
-    public var influx_per_h: Double = 0.01
+    public var influxPerH: Double = 0.01
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case nicheSd = "niche_sd"
+        case deliveryDelayH = "delivery_delay_h"
+        case deliverySd = "delivery_sd"
+        case influxPerH = "influx_per_h"
+    }
 }
 
 /// One switch per assumption of published methods (model reference, claim 4).
 public struct AssumptionSwitches: Equatable, Sendable, Codable {
     /// Controls respond to the medium (media shift the baseline of control cells too).
-    public var controls_respond_to_medium: Bool = true
+    public var controlsRespondToMedium: Bool = true
     /// One perturbation has two attractors (bistable response), drawn per cell.
-    public var bistable_perturbation: Bool = false
+    public var bistablePerturbation: Bool = false
     /// Cells are sampled before they reach steady state (a fraction of the relaxation time).
-    public var sample_before_steady_state: Bool = false
+    public var sampleBeforeSteadyState: Bool = false
     /// Perturbations ramp up with a delay instead of acting instantly.
-    public var delayed_perturbation: Bool = false
+    public var delayedPerturbation: Bool = false
     /// Ramp time of the perturbation when delayed (hours).
-    public var perturbation_ramp_h: Double = 24
+    public var perturbationRampH: Double = 24
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case controlsRespondToMedium = "controls_respond_to_medium"
+        case bistablePerturbation = "bistable_perturbation"
+        case sampleBeforeSteadyState = "sample_before_steady_state"
+        case delayedPerturbation = "delayed_perturbation"
+        case perturbationRampH = "perturbation_ramp_h"
+    }
 }
 
 // MARK: - Perturbations
@@ -200,25 +263,40 @@ public struct PerturbationSpec: Equatable, Sendable, Codable {
     /// Number of targeted genes, taken from the regulators first (used when `target_genes` is empty).
     public var targets: Int = 100
     /// Explicit gene names to target; overrides `targets`.
-    public var target_genes: [String] = []
+    public var targetGenes: [String] = []
     /// Guides per target (dual-guide libraries: 2).
-    public var guides_per_target: Int = 2
+    public var guidesPerTarget: Int = 2
     /// Mean per-guide CRISPRi knockdown efficiency e (fraction), Beta-distributed.
-    public var knockdown_mean: Double = 0.67
+    public var knockdownMean: Double = 0.67
     /// Concentration (α+β) of the Beta distribution of knockdown (Beta(6,3) → 9).
-    public var knockdown_concentration: Double = 9
+    public var knockdownConcentration: Double = 9
     /// CRISPRa fold activation a (κ = 1 + a).
     public var activation: Double = 2.0
     /// Fraction of a knocked-out gene's transcript kept (nonsense-mediated decay leaves some).
-    public var ko_transcript_retention: Double = 0.3
+    public var koTranscriptRetention: Double = 0.3
     /// Guide-to-guide spread of effect around the gene's (sd, log2 units).
-    public var guide_effect_sd: Double = 0.13
+    public var guideEffectSd: Double = 0.13
     /// Multiplicity of infection (mean guides per cell, Poisson).
     public var moi: Double = 0.2
     /// Explicit combinations of targets delivered together (gene names per combination).
     public var combinations: [[String]] = []
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case modality
+        case targets
+        case targetGenes = "target_genes"
+        case guidesPerTarget = "guides_per_target"
+        case knockdownMean = "knockdown_mean"
+        case knockdownConcentration = "knockdown_concentration"
+        case activation
+        case koTranscriptRetention = "ko_transcript_retention"
+        case guideEffectSd = "guide_effect_sd"
+        case moi
+        case combinations
+    }
 }
 
 // MARK: - Protocol
@@ -227,12 +305,19 @@ public struct PerturbationSpec: Equatable, Sendable, Codable {
 public struct ProtocolStep: Equatable, Sendable, Codable {
     public var medium: String
     public var perturb: Bool
-    public var duration_h: Double
+    public var durationH: Double
 
-    public init(medium: String, perturb: Bool, duration_h: Double) {
+    public init(medium: String, perturb: Bool, durationH: Double) {
         self.medium = medium
         self.perturb = perturb
-        self.duration_h = duration_h
+        self.durationH = durationH
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case medium
+        case perturb
+        case durationH = "duration_h"
     }
 }
 
@@ -241,17 +326,26 @@ public struct ProtocolStep: Equatable, Sendable, Codable {
 /// When cells are sampled and how many of each perturbation.
 public struct SamplingSpec: Equatable, Sendable, Codable {
     /// Sampling times counted from protocol start (hours); default is the protocol's end.
-    public var time_points_h: [Double] = []
+    public var timePointsH: [Double] = []
     /// Cells per perturbation (per time point), after QC.
-    public var cells_per_perturbation: Int = 150
+    public var cellsPerPerturbation: Int = 150
     /// Control cells per batch and time point; nil = Dunnett's rule √K × cells per perturbation.
-    public var control_cells: Int? = nil
+    public var controlCells: Int? = nil
     /// Alternative to `control_cells`: the fraction of all cells that are controls, in [0, 1).
-    public var controls_fraction: Double? = nil
+    public var controlsFraction: Double? = nil
     /// Fraction of recovered cells that pass QC.
-    public var qc_pass_fraction: Double = 0.8
+    public var qcPassFraction: Double = 0.8
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case timePointsH = "time_points_h"
+        case cellsPerPerturbation = "cells_per_perturbation"
+        case controlCells = "control_cells"
+        case controlsFraction = "controls_fraction"
+        case qcPassFraction = "qc_pass_fraction"
+    }
 }
 
 // MARK: - Measurement
@@ -264,36 +358,54 @@ public enum DropoutModel: String, Codable, Sendable, CaseIterable {
 /// The measurement operator M_b (model reference section 3).
 public struct MeasurementSpec: Equatable, Sendable, Codable {
     /// Measured genes; the modelled genes come first, the rest are non-regulated background.
-    public var measured_genes: Int = 2000
+    public var measuredGenes: Int = 2000
     /// Median mRNA molecules per cell (before capture). Observed UMIs per cell are
     /// mrna_per_cell × capture_efficiency × saturation(reads), see `expectedUMIsPerCell`.
-    public var mrna_per_cell: Double = 100000
+    public var mrnaPerCell: Double = 100000
     /// Library-size spread (sd of log library size).
-    public var library_size_sd: Double = 0.4
+    public var librarySizeSd: Double = 0.4
     /// Spread of batch median library size around the design's (sd on the log scale).
-    public var batch_library_sd: Double = 0.1
+    public var batchLibrarySd: Double = 0.1
     /// Capture efficiency q (fraction of molecules captured), in (0, 1].
-    public var capture_efficiency: Double = 0.1
+    public var captureEfficiency: Double = 0.1
     /// Negative binomial size θ (dispersion; larger is closer to Poisson).
     public var dispersion: Double = 1.5
     /// Extra dropout beyond the NB.
     public var dropout: DropoutModel = .none
     /// Zero-inflation scale: π₀(λ) = dropout_rate · exp(−λ / dropout_midpoint).
-    public var dropout_rate: Double = 0.0
-    public var dropout_midpoint: Double = 1.0
+    public var dropoutRate: Double = 0.0
+    public var dropoutMidpoint: Double = 1.0
     /// Probability that each guide is detected in its cell.
-    public var guide_capture: Double = 0.9
+    public var guideCapture: Double = 0.9
     /// Multiplet rate per cell loaded (0.8% per 1,000 cells ≈ 7.7e-6 per cell).
-    public var doublet_rate_per_cell: Double = 7.7e-6
+    public var doubletRatePerCell: Double = 7.7e-6
     /// Reads sequenced per cell.
-    public var reads_per_cell: Double = 20000
+    public var readsPerCell: Double = 20000
     /// Fraction of reads that map to the transcriptome.
-    public var mapping_efficiency: Double = 0.7
+    public var mappingEfficiency: Double = 0.7
     /// Expression profile TSV (from `screenplan calibrate`; relative to the design's folder):
     /// real measured genes with their mean UMIs per cell and NB dispersion.
-    public var expression_profile: String? = nil
+    public var expressionProfile: String? = nil
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case measuredGenes = "measured_genes"
+        case mrnaPerCell = "mrna_per_cell"
+        case librarySizeSd = "library_size_sd"
+        case batchLibrarySd = "batch_library_sd"
+        case captureEfficiency = "capture_efficiency"
+        case dispersion
+        case dropout
+        case dropoutRate = "dropout_rate"
+        case dropoutMidpoint = "dropout_midpoint"
+        case guideCapture = "guide_capture"
+        case doubletRatePerCell = "doublet_rate_per_cell"
+        case readsPerCell = "reads_per_cell"
+        case mappingEfficiency = "mapping_efficiency"
+        case expressionProfile = "expression_profile"
+    }
 }
 
 // MARK: - Batching
@@ -317,12 +429,19 @@ public struct BatchLevel: Equatable, Sendable, Codable {
     public var unit: BatchUnit
     public var count: Int
     /// Gene-wise batch effect sd of this level (log scale).
-    public var effect_sd: Double
+    public var effectSd: Double
 
-    public init(unit: BatchUnit, count: Int, effect_sd: Double) {
+    public init(unit: BatchUnit, count: Int, effectSd: Double) {
         self.unit = unit
         self.count = count
-        self.effect_sd = effect_sd
+        self.effectSd = effectSd
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case unit
+        case count
+        case effectSd = "effect_sd"
     }
 }
 
@@ -332,27 +451,42 @@ public struct BatchingSpec: Equatable, Sendable, Codable {
     /// Number of batches (innermost units).
     public var batches: Int = 8
     /// Maximum cells loaded per batch (10x Chromium lane: ~20,000 with superloading).
-    public var max_cells_per_batch: Int = 20000
+    public var maxCellsPerBatch: Int = 20000
     public var layout: LayoutStrategy = .pooled
     /// Batches each perturbation appears in (sub-libraries, balanced-incomplete).
     public var replicates: Int = 2
     /// Fraction of batches that hold controls (1 = every batch).
-    public var controls_in_fraction: Double = 1.0
+    public var controlsInFraction: Double = 1.0
     /// Gene-wise batch effect sd τ (log scale) of the innermost level.
-    public var batch_effect_sd: Double = 0.1
+    public var batchEffectSd: Double = 0.1
     /// Batch × perturbation interaction sd ω (log scale).
-    public var interaction_sd: Double = 0.03
+    public var interactionSd: Double = 0.03
     /// Outer nested levels (e.g. animal > day); the innermost level is `unit` × `batches`.
     public var nested: [BatchLevel] = []
     /// Explicit perturbation × batch cell counts (layout: explicit); rows follow the targets.
-    public var explicit_cells: [[Int]] = []
+    public var explicitCells: [[Int]] = []
     /// The level that receives one pool of guides (e.g. `animal`: each animal is transduced or
     /// transplanted with one pool), the innermost `unit` or a `nested` level. Layouts never split a
     /// sub-library below it: a perturbation is in every batch of a delivery unit or in none.
     /// nil = the innermost unit (each batch gets its own pool).
-    public var delivery_unit: BatchUnit? = nil
+    public var deliveryUnit: BatchUnit? = nil
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case unit
+        case batches
+        case maxCellsPerBatch = "max_cells_per_batch"
+        case layout
+        case replicates
+        case controlsInFraction = "controls_in_fraction"
+        case batchEffectSd = "batch_effect_sd"
+        case interactionSd = "interaction_sd"
+        case nested
+        case explicitCells = "explicit_cells"
+        case deliveryUnit = "delivery_unit"
+    }
 }
 
 // MARK: - Cost
@@ -361,22 +495,34 @@ public struct BatchingSpec: Equatable, Sendable, Codable {
 public struct CostSpec: Equatable, Sendable, Codable {
     public var currency: String = "USD"
     /// Cost per batch unit (10x lane share of a kit, or an animal).
-    public var per_batch: Double = 700
+    public var perBatch: Double = 700
     /// Cost per cell captured (reagent share).
-    public var per_cell: Double = 0.09
+    public var perCell: Double = 0.09
     /// Sequencing cost per million reads (14,000 per 4.1e9 reads ≈ 3.41).
-    public var per_million_reads: Double = 3.41
+    public var perMillionReads: Double = 3.41
     /// Reads per flow cell, for the order list.
-    public var reads_per_flow_cell: Double = 4.1e9
+    public var readsPerFlowCell: Double = 4.1e9
     /// Cost of one flow cell (for the order list).
-    public var flow_cell: Double = 14000
+    public var flowCell: Double = 14000
     /// Lanes per kit (for the order list).
-    public var lanes_per_kit: Int = 8
+    public var lanesPerKit: Int = 8
     /// Cost per animal (recipient, conditioning, housing, sorting), charged for every animal on top
     /// of `per_batch`: animals are the innermost batches (`unit: animal`) or a nested animal level.
-    public var per_animal: Double = 0
+    public var perAnimal: Double = 0
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case currency
+        case perBatch = "per_batch"
+        case perCell = "per_cell"
+        case perMillionReads = "per_million_reads"
+        case readsPerFlowCell = "reads_per_flow_cell"
+        case flowCell = "flow_cell"
+        case lanesPerKit = "lanes_per_kit"
+        case perAnimal = "per_animal"
+    }
 }
 
 // MARK: - Analysis
@@ -409,20 +555,34 @@ public struct AnalysisSpec: Equatable, Sendable, Codable {
     /// Expected effects from the network's linear response, or one fixed size.
     public var effect: EffectSource = .network
     /// Fixed effect size of the target (log2 fold change) when `effect: fixed`.
-    public var effect_size_log2: Double = -1.0
+    public var effectSizeLog2: Double = -1.0
     /// Family-wise or false-discovery level.
     public var alpha: Double = 0.05
-    public var multiple_testing: MultipleTesting = .bh
+    public var multipleTesting: MultipleTesting = .bh
     /// Target power for the solvers.
-    public var target_power: Double = 0.8
+    public var targetPower: Double = 0.8
     /// Minimum mean UMIs per cell below which a gene is not testable.
-    public var expression_threshold: Double = 0.1
+    public var expressionThreshold: Double = 0.1
     /// Steady-state loss weights for learnability (λ₀ controls, λ₁ late perturbed).
-    public var lambda_control: Double = 1.0
-    public var lambda_perturbed: Double = 1.0
+    public var lambdaControl: Double = 1.0
+    public var lambdaPerturbed: Double = 1.0
     /// The cell type (`system.cell_types`) the headline figures (median power, solvers,
     /// optimizer) use; nil = all cells pooled.
-    public var cell_type: String? = nil
+    public var cellType: String? = nil
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case test
+        case effect
+        case effectSizeLog2 = "effect_size_log2"
+        case alpha
+        case multipleTesting = "multiple_testing"
+        case targetPower = "target_power"
+        case expressionThreshold = "expression_threshold"
+        case lambdaControl = "lambda_control"
+        case lambdaPerturbed = "lambda_perturbed"
+        case cellType = "cell_type"
+    }
 }

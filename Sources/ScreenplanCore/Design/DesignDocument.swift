@@ -92,11 +92,11 @@ extension Design {
     public func yamlText() throws -> String {
         let encoder = YAMLEncoder()
         encoder.options.sortKeys = false
-        let chunked = perturbations.combinations.count + perturbations.target_genes.count > Design.encodedChunk
+        let chunked = perturbations.combinations.count + perturbations.targetGenes.count > Design.encodedChunk
         var light = self
         if chunked {
             light.perturbations.combinations = []
-            light.perturbations.target_genes = []
+            light.perturbations.targetGenes = []
         }
         var body = try encoder.encode(light)
         if let root = try Yams.compose(yaml: body) {
@@ -104,7 +104,7 @@ extension Design {
             if chunked {
                 tidy = try Design.splice(
                     [("combinations", Design.encodedInChunks(perturbations.combinations, encoder)),
-                     ("target_genes", Design.encodedInChunks(perturbations.target_genes, encoder))],
+                     ("target_genes", Design.encodedInChunks(perturbations.targetGenes, encoder))],
                     into: tidy)
             }
             body = try Yams.serialize(node: tidy, sortKeys: false)

@@ -124,7 +124,7 @@ final class DesignReader {
         top.string("description", &design.description)
         if let s = top.section("system") { readSystem(s, &design.system) }
         if let s = top.section("perturbations") { readPerturbations(s, &design.perturbations) }
-        if let list = top.sequence("protocol") { design.protocol_ = readProtocol(list) }
+        if let list = top.sequence("protocol") { design.protocolSteps = readProtocol(list) }
         if let s = top.section("sampling") { readSampling(s, &design.sampling) }
         if let s = top.section("measurement") { readMeasurement(s, &design.measurement) }
         if let s = top.section("batching") { readBatching(s, &design.batching) }
@@ -190,21 +190,21 @@ final class DesignReader {
         f.enumeration("regime", &s.regime)
         f.enumeration("dynamics", &s.dynamics)
         f.int("genes", &s.genes, Check.atLeast(2))
-        f.double("intrinsic_noise", &s.intrinsic_noise, Check.within(0, 10))
-        f.double("time_step_h", &s.time_step_h, Check.within(0.001, 24))
+        f.double("intrinsic_noise", &s.intrinsicNoise, Check.within(0, 10))
+        f.double("time_step_h", &s.timeStepH, Check.within(0.001, 24))
         if let n = f.section("network") {
             n.optionalString("file", &s.network.file)
-            n.optionalString("genes_file", &s.network.genes_file)
+            n.optionalString("genes_file", &s.network.genesFile)
             n.uint64("seed", &s.network.seed)
             n.int("regulators", &s.network.regulators, Check.atLeast(1))
-            n.double("mean_in_degree", &s.network.mean_in_degree, Check.positive(atMost: 100))
-            n.double("activation_fraction", &s.network.activation_fraction, Check.fraction)
-            n.double("weight_mean", &s.network.weight_mean, Check.positive(atMost: 1000))
-            n.double("hill_n", &s.network.hill_n, Check.within(0.5, 10))
-            n.double("half_response", &s.network.half_response, Check.within(0.001, 1000))
+            n.double("mean_in_degree", &s.network.meanInDegree, Check.positive(atMost: 100))
+            n.double("activation_fraction", &s.network.activationFraction, Check.fraction)
+            n.double("weight_mean", &s.network.weightMean, Check.positive(atMost: 1000))
+            n.double("hill_n", &s.network.hillN, Check.within(0.5, 10))
+            n.double("half_response", &s.network.halfResponse, Check.within(0.001, 1000))
             n.double("basal", &s.network.basal, Check.within(0.0001, 10_000))
-            n.double("decay_per_h", &s.network.decay_per_h, Check.within(0.001, 100))
-            n.double("basal_log_sd", &s.network.basal_log_sd, Check.within(0, 3))
+            n.double("decay_per_h", &s.network.decayPerH, Check.within(0.001, 100))
+            n.double("basal_log_sd", &s.network.basalLogSd, Check.within(0, 3))
             n.finish()
         }
         if let list = f.sequence("media") {
@@ -216,34 +216,34 @@ final class DesignReader {
                 var medium = MediumSpec()
                 m.string("name", &medium.name)
                 m.numberMap("inputs", &medium.inputs, Check.within(-10_000, 10_000))
-                m.int("random_inputs", &medium.random_inputs, Check.within(0, 1_000_000))
-                m.double("input_strength", &medium.input_strength, Check.within(0, 1000))
+                m.int("random_inputs", &medium.randomInputs, Check.within(0, 1_000_000))
+                m.double("input_strength", &medium.inputStrength, Check.within(0, 1000))
                 m.finish()
                 return medium
             }
         }
         if let d = f.section("differentiation") {
             d.int("lineages", &s.differentiation.lineages, Check.within(2, 12))
-            d.double("lineage_strength", &s.differentiation.lineage_strength, Check.positive(atMost: 1000))
-            d.string("trigger_medium", &s.differentiation.trigger_medium)
+            d.double("lineage_strength", &s.differentiation.lineageStrength, Check.positive(atMost: 1000))
+            d.string("trigger_medium", &s.differentiation.triggerMedium)
             d.finish()
         }
         if let v = f.section("in_vivo") {
-            v.double("niche_sd", &s.in_vivo.niche_sd, Check.within(0, 10))
-            v.double("delivery_delay_h", &s.in_vivo.delivery_delay_h, Check.within(0, 100_000))
-            v.double("delivery_sd", &s.in_vivo.delivery_sd, Check.within(0, 0.5))
-            v.double("influx_per_h", &s.in_vivo.influx_per_h, Check.within(0, 1))
+            v.double("niche_sd", &s.inVivo.nicheSd, Check.within(0, 10))
+            v.double("delivery_delay_h", &s.inVivo.deliveryDelayH, Check.within(0, 100_000))
+            v.double("delivery_sd", &s.inVivo.deliverySd, Check.within(0, 0.5))
+            v.double("influx_per_h", &s.inVivo.influxPerH, Check.within(0, 1))
             v.finish()
         }
         if let a = f.section("assumptions") {
-            a.bool("controls_respond_to_medium", &s.assumptions.controls_respond_to_medium)
-            a.bool("bistable_perturbation", &s.assumptions.bistable_perturbation)
-            a.bool("sample_before_steady_state", &s.assumptions.sample_before_steady_state)
-            a.bool("delayed_perturbation", &s.assumptions.delayed_perturbation)
-            a.double("perturbation_ramp_h", &s.assumptions.perturbation_ramp_h, Check.within(0, 100_000))
+            a.bool("controls_respond_to_medium", &s.assumptions.controlsRespondToMedium)
+            a.bool("bistable_perturbation", &s.assumptions.bistablePerturbation)
+            a.bool("sample_before_steady_state", &s.assumptions.sampleBeforeSteadyState)
+            a.bool("delayed_perturbation", &s.assumptions.delayedPerturbation)
+            a.double("perturbation_ramp_h", &s.assumptions.perturbationRampH, Check.within(0, 100_000))
             a.finish()
         }
-        if let c = f.section("cell_types") { readCellTypes(c, &s.cell_types) }
+        if let c = f.section("cell_types") { readCellTypes(c, &s.cellTypes) }
         f.finish()
     }
 
@@ -266,13 +266,13 @@ final class DesignReader {
     private func readPerturbations(_ f: Fields, _ p: inout PerturbationSpec) {
         f.enumeration("modality", &p.modality)
         f.int("targets", &p.targets, Check.atLeast(1))
-        f.stringList("target_genes", &p.target_genes)
-        f.int("guides_per_target", &p.guides_per_target, Check.within(1, 20))
-        f.double("knockdown_mean", &p.knockdown_mean, Check.within(0.001, 1))
-        f.double("knockdown_concentration", &p.knockdown_concentration, Check.within(0.01, 10_000))
+        f.stringList("target_genes", &p.targetGenes)
+        f.int("guides_per_target", &p.guidesPerTarget, Check.within(1, 20))
+        f.double("knockdown_mean", &p.knockdownMean, Check.within(0.001, 1))
+        f.double("knockdown_concentration", &p.knockdownConcentration, Check.within(0.01, 10_000))
         f.double("activation", &p.activation, Check.positive(atMost: 1000))
-        f.double("ko_transcript_retention", &p.ko_transcript_retention, Check.fraction)
-        f.double("guide_effect_sd", &p.guide_effect_sd, Check.within(0, 2))
+        f.double("ko_transcript_retention", &p.koTranscriptRetention, Check.fraction)
+        f.double("guide_effect_sd", &p.guideEffectSd, Check.within(0, 2))
         f.double("moi", &p.moi, Check.within(0.01, 50))
         if let list = f.sequence("combinations") {
             p.combinations = list.items.enumerated().compactMap { index, node in
@@ -300,65 +300,65 @@ final class DesignReader {
         }
         return list.items.enumerated().compactMap { index, node in
             guard let s = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
-            var step = ProtocolStep(medium: "growth", perturb: false, duration_h: 24)
+            var step = ProtocolStep(medium: "growth", perturb: false, durationH: 24)
             s.string("medium", &step.medium)
             s.bool("perturb", &step.perturb)
-            s.double("duration_h", &step.duration_h, Check.positive(atMost: 100_000))
+            s.double("duration_h", &step.durationH, Check.positive(atMost: 100_000))
             s.finish()
             return step
         }
     }
 
     private func readSampling(_ f: Fields, _ s: inout SamplingSpec) {
-        f.doubleList("time_points_h", &s.time_points_h, Check.nonNegative)
-        f.int("cells_per_perturbation", &s.cells_per_perturbation, Check.within(1, 1_000_000))
-        f.optionalInt("control_cells", &s.control_cells, Check.within(0, 100_000_000))
-        f.optionalDouble("controls_fraction", &s.controls_fraction, Check.controlsFraction)
-        f.double("qc_pass_fraction", &s.qc_pass_fraction, Check.within(0.01, 1))
+        f.doubleList("time_points_h", &s.timePointsH, Check.nonNegative)
+        f.int("cells_per_perturbation", &s.cellsPerPerturbation, Check.within(1, 1_000_000))
+        f.optionalInt("control_cells", &s.controlCells, Check.within(0, 100_000_000))
+        f.optionalDouble("controls_fraction", &s.controlsFraction, Check.controlsFraction)
+        f.double("qc_pass_fraction", &s.qcPassFraction, Check.within(0.01, 1))
         f.finish()
     }
 
     private func readMeasurement(_ f: Fields, _ m: inout MeasurementSpec) {
-        f.int("measured_genes", &m.measured_genes, Check.atLeast(1))
-        f.double("mrna_per_cell", &m.mrna_per_cell, Check.within(1, 100_000_000))
-        f.double("library_size_sd", &m.library_size_sd, Check.within(0, 3))
-        f.double("batch_library_sd", &m.batch_library_sd, Check.within(0, 3))
-        f.double("capture_efficiency", &m.capture_efficiency, Check.openFraction)
+        f.int("measured_genes", &m.measuredGenes, Check.atLeast(1))
+        f.double("mrna_per_cell", &m.mrnaPerCell, Check.within(1, 100_000_000))
+        f.double("library_size_sd", &m.librarySizeSd, Check.within(0, 3))
+        f.double("batch_library_sd", &m.batchLibrarySd, Check.within(0, 3))
+        f.double("capture_efficiency", &m.captureEfficiency, Check.openFraction)
         f.double("dispersion", &m.dispersion, Check.within(0.000001, 1000))
         f.enumeration("dropout", &m.dropout)
-        f.double("dropout_rate", &m.dropout_rate, Check.fraction)
-        f.double("dropout_midpoint", &m.dropout_midpoint, Check.within(0.000001, 1_000_000))
-        f.double("guide_capture", &m.guide_capture, Check.within(0.001, 1))
-        f.double("doublet_rate_per_cell", &m.doublet_rate_per_cell, Check.within(0, 1e-3))
-        f.double("reads_per_cell", &m.reads_per_cell, Check.within(1, 100_000_000))
-        f.double("mapping_efficiency", &m.mapping_efficiency, Check.within(0.001, 1))
-        f.optionalString("expression_profile", &m.expression_profile)
+        f.double("dropout_rate", &m.dropoutRate, Check.fraction)
+        f.double("dropout_midpoint", &m.dropoutMidpoint, Check.within(0.000001, 1_000_000))
+        f.double("guide_capture", &m.guideCapture, Check.within(0.001, 1))
+        f.double("doublet_rate_per_cell", &m.doubletRatePerCell, Check.within(0, 1e-3))
+        f.double("reads_per_cell", &m.readsPerCell, Check.within(1, 100_000_000))
+        f.double("mapping_efficiency", &m.mappingEfficiency, Check.within(0.001, 1))
+        f.optionalString("expression_profile", &m.expressionProfile)
         f.finish()
     }
 
     private func readBatching(_ f: Fields, _ b: inout BatchingSpec) {
         f.enumeration("unit", &b.unit)
         f.int("batches", &b.batches, Check.within(1, 10_000))
-        f.int("max_cells_per_batch", &b.max_cells_per_batch, Check.within(1, 10_000_000))
+        f.int("max_cells_per_batch", &b.maxCellsPerBatch, Check.within(1, 10_000_000))
         f.enumeration("layout", &b.layout)
         f.int("replicates", &b.replicates, Check.within(1, 10_000))
-        f.double("controls_in_fraction", &b.controls_in_fraction, Check.fraction)
-        f.double("batch_effect_sd", &b.batch_effect_sd, Check.within(0, 3))
-        f.double("interaction_sd", &b.interaction_sd, Check.within(0, 3))
+        f.double("controls_in_fraction", &b.controlsInFraction, Check.fraction)
+        f.double("batch_effect_sd", &b.batchEffectSd, Check.within(0, 3))
+        f.double("interaction_sd", &b.interactionSd, Check.within(0, 3))
         if let list = f.sequence("nested") {
             b.nested = list.items.enumerated().compactMap { index, node in
                 guard let l = Fields(self, node, path: "\(list.path)[\(index)]") else { return nil }
-                var level = BatchLevel(unit: .animal, count: 2, effect_sd: 0.2)
+                var level = BatchLevel(unit: .animal, count: 2, effectSd: 0.2)
                 l.enumeration("unit", &level.unit)
                 l.int("count", &level.count, Check.within(1, 10_000))
-                l.double("effect_sd", &level.effect_sd, Check.within(0, 3))
+                l.double("effect_sd", &level.effectSd, Check.within(0, 3))
                 l.finish()
                 return level
             }
         }
-        f.optionalEnumeration("delivery_unit", &b.delivery_unit)
+        f.optionalEnumeration("delivery_unit", &b.deliveryUnit)
         if let list = f.sequence("explicit_cells") {
-            b.explicit_cells = list.items.enumerated().map { index, node in
+            b.explicitCells = list.items.enumerated().map { index, node in
                 let path = "\(list.path)[\(index)]"
                 guard case .sequence(let row) = node else {
                     report(node, path, "must be a list of cell counts, one per batch")
@@ -380,27 +380,27 @@ final class DesignReader {
 
     private func readCost(_ f: Fields, _ c: inout CostSpec) {
         f.string("currency", &c.currency)
-        f.double("per_batch", &c.per_batch, Check.within(0, 1_000_000_000))
-        f.double("per_cell", &c.per_cell, Check.within(0, 1_000_000))
-        f.double("per_million_reads", &c.per_million_reads, Check.within(0, 1_000_000))
-        f.double("reads_per_flow_cell", &c.reads_per_flow_cell, Check.within(1000, 1e13))
-        f.double("flow_cell", &c.flow_cell, Check.within(0, 1_000_000_000))
-        f.int("lanes_per_kit", &c.lanes_per_kit, Check.within(1, 1000))
-        f.double("per_animal", &c.per_animal, Check.within(0, 1_000_000_000))
+        f.double("per_batch", &c.perBatch, Check.within(0, 1_000_000_000))
+        f.double("per_cell", &c.perCell, Check.within(0, 1_000_000))
+        f.double("per_million_reads", &c.perMillionReads, Check.within(0, 1_000_000))
+        f.double("reads_per_flow_cell", &c.readsPerFlowCell, Check.within(1000, 1e13))
+        f.double("flow_cell", &c.flowCell, Check.within(0, 1_000_000_000))
+        f.int("lanes_per_kit", &c.lanesPerKit, Check.within(1, 1000))
+        f.double("per_animal", &c.perAnimal, Check.within(0, 1_000_000_000))
         f.finish()
     }
 
     private func readAnalysis(_ f: Fields, _ a: inout AnalysisSpec) {
         f.enumeration("test", &a.test)
         f.enumeration("effect", &a.effect)
-        f.double("effect_size_log2", &a.effect_size_log2, Check.within(-20, 20))
+        f.double("effect_size_log2", &a.effectSizeLog2, Check.within(-20, 20))
         f.double("alpha", &a.alpha, Check.within(1e-12, 1))
-        f.enumeration("multiple_testing", &a.multiple_testing)
-        f.double("target_power", &a.target_power, Check.openFraction)
-        f.double("expression_threshold", &a.expression_threshold, Check.within(0, 1_000_000))
-        f.double("lambda_control", &a.lambda_control, Check.within(0, 1_000_000))
-        f.double("lambda_perturbed", &a.lambda_perturbed, Check.within(0, 1_000_000))
-        f.optionalString("cell_type", &a.cell_type)
+        f.enumeration("multiple_testing", &a.multipleTesting)
+        f.double("target_power", &a.targetPower, Check.openFraction)
+        f.double("expression_threshold", &a.expressionThreshold, Check.within(0, 1_000_000))
+        f.double("lambda_control", &a.lambdaControl, Check.within(0, 1_000_000))
+        f.double("lambda_perturbed", &a.lambdaPerturbed, Check.within(0, 1_000_000))
+        f.optionalString("cell_type", &a.cellType)
         f.finish()
     }
 }

@@ -80,7 +80,7 @@ extension Layout {
         let k = design.perturbationCount
         let bCount = max(1, design.batching.batches)
         let times = design.timePoints.count
-        let n = design.sampling.cells_per_perturbation
+        let n = design.sampling.cellsPerPerturbation
         let r = max(1, min(design.batching.replicates, bCount))
         var cells = [Int](repeating: 0, count: k * bCount)
         let batchTime = (0..<bCount).map { min(times - 1, $0 * times / bCount) }
@@ -106,7 +106,7 @@ extension Layout {
         }
 
         if strategy == .explicit {
-            let rows = design.batching.explicit_cells
+            let rows = design.batching.explicitCells
             for p in 0..<min(k, rows.count) {
                 for b in 0..<min(bCount, rows[p].count) { cells[p * bCount + b] = max(0, rows[p][b]) }
             }
@@ -164,7 +164,7 @@ extension Layout {
     /// The delivery unit of every batch (`batching.delivery_unit`): its unit at that nested level,
     /// or the batch itself when the delivery unit is the innermost unit or not given.
     static func deliveryUnits(_ design: Design, units: [[Int]], batches: Int) -> [Int] {
-        if let unit = design.batching.delivery_unit, unit != design.batching.unit,
+        if let unit = design.batching.deliveryUnit, unit != design.batching.unit,
            let level = design.batching.nested.firstIndex(where: { $0.unit == unit }), level < units.count {
             return units[level]
         }
@@ -227,7 +227,7 @@ extension Layout {
         }
         var controls = [Int](repeating: 0, count: batches)
         let times = max(1, timeBatches.count)
-        if let perBatch = design.sampling.control_cells {
+        if let perBatch = design.sampling.controlCells {
             for b in 0..<batches where holds[b] { controls[b] = perBatch }
             return controls
         }
@@ -260,12 +260,12 @@ extension Design {
     /// `Design.controlCells`, except that an explicit per-batch count follows the batches that
     /// actually hold controls in the layout.
     func controlCellsTotal(holding: Int) -> Int {
-        if let perBatch = sampling.control_cells { return perBatch * holding * timePoints.count }
+        if let perBatch = sampling.controlCells { return perBatch * holding * timePoints.count }
         if holding == 0 { return 0 }
-        if let fraction = sampling.controls_fraction {
+        if let fraction = sampling.controlsFraction {
             return Int((Double(perturbedCells) * fraction / (1 - fraction)).rounded())
         }
         let k = Double(perturbationCount)
-        return Int((k.squareRoot() * Double(sampling.cells_per_perturbation)).rounded()) * timePoints.count
+        return Int((k.squareRoot() * Double(sampling.cellsPerPerturbation)).rounded()) * timePoints.count
     }
 }

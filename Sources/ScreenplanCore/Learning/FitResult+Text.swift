@@ -27,32 +27,32 @@ extension FitResult {
     public var text: String {
         var lines: [String] = []
         lines.append("Learnability of \(design) (\(regime), \(dynamics))")
-        lines.append("data: \(data_source)")
-        lines.append("\(perturbations_fitted) of \(perturbations_in_design) perturbations fitted on \(genes) regulators; "
-                     + "\(folds) folds, seed \(seed); λ₀ = \(Self.number(lambda_control, 2)), λ₁ = \(Self.number(lambda_perturbed, 2))")
+        lines.append("data: \(dataSource)")
+        lines.append("\(perturbationsFitted) of \(perturbationsInDesign) perturbations fitted on \(genes) regulators; "
+                     + "\(folds) folds, seed \(seed); λ₀ = \(Self.number(lambdaControl, 2)), λ₁ = \(Self.number(lambdaPerturbed, 2))")
         lines.append("")
         lines.append("held-out effects (log2 fold change of the regulators), mean ± sd over folds")
         let header = "  " + "method".padding(toLength: 32, withPad: " ", startingAt: 0)
             + "MSE".padding(toLength: 22, withPad: " ", startingAt: 0)
             + "MSE downstream".padding(toLength: 16, withPad: " ", startingAt: 0) + "Pearson r"
         lines.append(header)
-        for key in Self.methodOrder where heldout_mse[key] != nil {
-            let mse = Self.number(heldout_mse[key]) + " ± " + Self.number(heldout_mse_sd[key])
-            let r = Self.number(heldout_pearson[key], 3) + " ± " + Self.number(heldout_pearson_sd[key], 3)
+        for key in Self.methodOrder where heldoutMse[key] != nil {
+            let mse = Self.number(heldoutMse[key]) + " ± " + Self.number(heldoutMseSd[key])
+            let r = Self.number(heldoutPearson[key], 3) + " ± " + Self.number(heldoutPearsonSd[key], 3)
             lines.append("  " + Self.label(key).padding(toLength: 32, withPad: " ", startingAt: 0)
                          + mse.padding(toLength: 22, withPad: " ", startingAt: 0)
-                         + Self.number(heldout_mse_downstream[key]).padding(toLength: 16, withPad: " ", startingAt: 0) + r)
+                         + Self.number(heldoutMseDownstream[key]).padding(toLength: 16, withPad: " ", startingAt: 0) + r)
         }
-        if let ratio = mse_ratio_steady_state_to_standard {
+        if let ratio = mseRatioSteadyStateToStandard {
             lines.append("")
             let verdict = ratio.mean < 1 ? "lowers" : "does not lower"
             lines.append("held-out MSE steady-state / standard: \(Self.number(ratio.mean, 3)) ± \(Self.number(ratio.sd, 3)) "
-                         + "(folds: " + ratio.per_fold.map { Self.number($0, 3) }.joined(separator: ", ") + ")")
+                         + "(folds: " + ratio.perFold.map { Self.number($0, 3) }.joined(separator: ", ") + ")")
             lines.append("the steady-state loss \(verdict) the held-out error on this design")
         }
         lines.append("")
         lines.append("training curves (training objective / validation endpoint MSE, natural-log units)")
-        for fold in per_fold {
+        for fold in perFold {
             for key in ["standard", "steady_state"] {
                 guard let curve = fold.curves[key], !curve.epochs.isEmpty else { continue }
                 let picks = Self.samplePoints(curve.epochs.count, 6)
@@ -64,7 +64,7 @@ extension FitResult {
             }
         }
         lines.append("")
-        lines.append(String(format: "time: %.1f s data, %.1f s fitting", seconds_data, seconds_fit))
+        lines.append(String(format: "time: %.1f s data, %.1f s fitting", secondsData, secondsFit))
         return lines.joined(separator: "\n")
     }
 

@@ -6,32 +6,45 @@
 /// Results of one fold.
 public struct FoldResult: Codable, Equatable, Sendable {
     public var fold: Int
-    public var training_perturbations: Int
-    public var validation_perturbations: Int
-    public var heldout_perturbations: Int
+    public var trainingPerturbations: Int
+    public var validationPerturbations: Int
+    public var heldoutPerturbations: Int
     /// Held-out MSE per method (`standard`, `steady_state`, `no_change`, `mean_effect`, `linear`).
-    public var heldout_mse: [String: Double]
+    public var heldoutMse: [String: Double]
     /// Held-out MSE on the genes a perturbation does not target (its downstream effects).
-    public var heldout_mse_downstream: [String: Double]
+    public var heldoutMseDownstream: [String: Double]
     /// Held-out Pearson correlation of predicted against true effects per method.
-    public var heldout_pearson: [String: Double]
+    public var heldoutPearson: [String: Double]
     /// Training curves per loss.
     public var curves: [String: TrainingCurve]
     /// Learned modality strength per loss.
     public var strengths: [String: Double]
 
-    public init(fold: Int, training_perturbations: Int, validation_perturbations: Int, heldout_perturbations: Int,
-                heldout_mse: [String: Double], heldout_mse_downstream: [String: Double],
-                heldout_pearson: [String: Double], curves: [String: TrainingCurve], strengths: [String: Double]) {
+    public init(fold: Int, trainingPerturbations: Int, validationPerturbations: Int, heldoutPerturbations: Int,
+                heldoutMse: [String: Double], heldoutMseDownstream: [String: Double],
+                heldoutPearson: [String: Double], curves: [String: TrainingCurve], strengths: [String: Double]) {
         self.fold = fold
-        self.training_perturbations = training_perturbations
-        self.validation_perturbations = validation_perturbations
-        self.heldout_perturbations = heldout_perturbations
-        self.heldout_mse = heldout_mse
-        self.heldout_mse_downstream = heldout_mse_downstream
-        self.heldout_pearson = heldout_pearson
+        self.trainingPerturbations = trainingPerturbations
+        self.validationPerturbations = validationPerturbations
+        self.heldoutPerturbations = heldoutPerturbations
+        self.heldoutMse = heldoutMse
+        self.heldoutMseDownstream = heldoutMseDownstream
+        self.heldoutPearson = heldoutPearson
         self.curves = curves
         self.strengths = strengths
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case fold
+        case trainingPerturbations = "training_perturbations"
+        case validationPerturbations = "validation_perturbations"
+        case heldoutPerturbations = "heldout_perturbations"
+        case heldoutMse = "heldout_mse"
+        case heldoutMseDownstream = "heldout_mse_downstream"
+        case heldoutPearson = "heldout_pearson"
+        case curves
+        case strengths
     }
 }
 
@@ -39,39 +52,71 @@ public struct FoldResult: Codable, Equatable, Sendable {
 public struct FitResult: Codable, Equatable, Sendable {
     public var design: String
     /// Where the pseudo-bulk data came from (the simulator, or its deterministic stand-in).
-    public var data_source: String
+    public var dataSource: String
     public var regime: String
     public var dynamics: String
-    public var perturbations_in_design: Int
-    public var perturbations_fitted: Int
+    public var perturbationsInDesign: Int
+    public var perturbationsFitted: Int
     /// Modelled genes d (regulators).
     public var genes: Int
     public var folds: Int
     public var seed: UInt64
-    public var lambda_control: Double
-    public var lambda_perturbed: Double
+    public var lambdaControl: Double
+    public var lambdaPerturbed: Double
     public var losses: [String]
     /// Mean held-out MSE over folds per method.
-    public var heldout_mse: [String: Double]
+    public var heldoutMse: [String: Double]
     /// Standard deviation over folds of the held-out MSE per method.
-    public var heldout_mse_sd: [String: Double]
+    public var heldoutMseSd: [String: Double]
     /// Mean held-out MSE of downstream (non-targeted) genes per method.
-    public var heldout_mse_downstream: [String: Double]
+    public var heldoutMseDownstream: [String: Double]
     /// Mean held-out Pearson correlation over folds per method.
-    public var heldout_pearson: [String: Double]
-    public var heldout_pearson_sd: [String: Double]
+    public var heldoutPearson: [String: Double]
+    public var heldoutPearsonSd: [String: Double]
     /// Held-out MSE of the steady-state loss divided by the standard loss's, per fold, with its
     /// mean and sd (nil unless both losses were fitted).
-    public var mse_ratio_steady_state_to_standard: RatioSummary?
-    public var per_fold: [FoldResult]
+    public var mseRatioSteadyStateToStandard: RatioSummary?
+    public var perFold: [FoldResult]
     /// Wall-clock seconds of the data simulation and of the fits.
-    public var seconds_data: Double
-    public var seconds_fit: Double
+    public var secondsData: Double
+    public var secondsFit: Double
 
     public struct RatioSummary: Codable, Equatable, Sendable {
         public var mean: Double
         public var sd: Double
-        public var per_fold: [Double]
+        public var perFold: [Double]
+
+        /// The keys of the file format (snake_case), kept when the properties were renamed.
+        enum CodingKeys: String, CodingKey {
+            case mean
+            case sd
+            case perFold = "per_fold"
+        }
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case design
+        case dataSource = "data_source"
+        case regime
+        case dynamics
+        case perturbationsInDesign = "perturbations_in_design"
+        case perturbationsFitted = "perturbations_fitted"
+        case genes
+        case folds
+        case seed
+        case lambdaControl = "lambda_control"
+        case lambdaPerturbed = "lambda_perturbed"
+        case losses
+        case heldoutMse = "heldout_mse"
+        case heldoutMseSd = "heldout_mse_sd"
+        case heldoutMseDownstream = "heldout_mse_downstream"
+        case heldoutPearson = "heldout_pearson"
+        case heldoutPearsonSd = "heldout_pearson_sd"
+        case mseRatioSteadyStateToStandard = "mse_ratio_steady_state_to_standard"
+        case perFold = "per_fold"
+        case secondsData = "seconds_data"
+        case secondsFit = "seconds_fit"
     }
 }
 

@@ -31,12 +31,12 @@ extension Learnability {
         let start = Date()
         let result = try fit(design: design, network: network, options: options, progress: progress)
         return LearnabilitySummary(
-            mseRatio: result.mse_ratio_steady_state_to_standard?.mean ?? .nan,
-            standardMSE: result.heldout_mse["standard"] ?? .nan,
-            steadyStateMSE: result.heldout_mse["steady_state"] ?? .nan,
-            noChangeMSE: result.heldout_mse["no_change"] ?? .nan,
-            steadyStatePearson: result.heldout_pearson["steady_state"] ?? .nan,
-            perturbationsFitted: result.perturbations_fitted,
+            mseRatio: result.mseRatioSteadyStateToStandard?.mean ?? .nan,
+            standardMSE: result.heldoutMse["standard"] ?? .nan,
+            steadyStateMSE: result.heldoutMse["steady_state"] ?? .nan,
+            noChangeMSE: result.heldoutMse["no_change"] ?? .nan,
+            steadyStatePearson: result.heldoutPearson["steady_state"] ?? .nan,
+            perturbationsFitted: result.perturbationsFitted,
             seconds: Date().timeIntervalSince(start))
     }
 }
@@ -51,9 +51,9 @@ public enum LearnabilityBenchmark {
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try Learnability.fit(design: design, network: network, options: options)
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return ["fit_total_s": total, "fit_data_s": result.seconds_data, "fit_training_s": result.seconds_fit,
-                "mse_ratio": result.mse_ratio_steady_state_to_standard?.mean ?? .nan,
-                "mse_ratio_sd": result.mse_ratio_steady_state_to_standard?.sd ?? .nan,
-                "perturbations": Double(result.perturbations_fitted), "genes": Double(result.genes)]
+        return ["fit_total_s": total, "fit_data_s": result.secondsData, "fit_training_s": result.secondsFit,
+                "mse_ratio": result.mseRatioSteadyStateToStandard?.mean ?? .nan,
+                "mse_ratio_sd": result.mseRatioSteadyStateToStandard?.sd ?? .nan,
+                "perturbations": Double(result.perturbationsFitted), "genes": Double(result.genes)]
     }
 }

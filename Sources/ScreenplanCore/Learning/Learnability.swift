@@ -53,8 +53,8 @@ public enum Learnability {
         let data = LearningData(bulk)
         let dataSeconds = Date().timeIntervalSince(start)
         var result = try fit(data: data, design: design, options: options, progress: progress)
-        result.perturbations_in_design = all.count
-        result.seconds_data = dataSeconds
+        result.perturbationsInDesign = all.count
+        result.secondsData = dataSeconds
         return result
     }
 
@@ -62,10 +62,10 @@ public enum Learnability {
     public static func mediumSchedule(_ design: Design, onset: Double) -> [(start: Double, medium: Int)] {
         var t = 0.0
         var schedule: [(start: Double, medium: Int)] = []
-        for step in design.protocol_ {
+        for step in design.protocolSteps {
             let m = design.system.media.firstIndex { $0.name == step.medium } ?? 0
             schedule.append((t - onset, m))
-            t += step.duration_h
+            t += step.durationH
         }
         return schedule
     }
@@ -75,9 +75,9 @@ public enum Learnability {
                            progress: ProgressReporter? = nil) throws -> FitResult {
         let start = Date()
         let d = data.dimension
-        let lambda0 = options.lambdaControl ?? design.analysis.lambda_control
-        let lambda1 = options.lambdaPerturbed ?? design.analysis.lambda_perturbed
-        let gammaRef = design.system.network.decay_per_h
+        let lambda0 = options.lambdaControl ?? design.analysis.lambdaControl
+        let lambda1 = options.lambdaPerturbed ?? design.analysis.lambdaPerturbed
+        let gammaRef = design.system.network.decayPerH
         let differentiating = design.system.dynamics == .differentiating
         let modality = Modality.allCases.firstIndex(of: design.perturbations.modality) ?? 0
         let usable = (0..<data.perturbations.count).filter { p in
@@ -163,10 +163,10 @@ public enum Learnability {
                 downstream[name] = FitMetrics.mse(off.predicted, off.truth)
                 pearson[name] = FitMetrics.pearson(all.predicted, all.truth)
             }
-            perFold.append(FoldResult(fold: f, training_perturbations: fold.training.count,
-                                      validation_perturbations: fold.validation.count,
-                                      heldout_perturbations: fold.heldOut.count, heldout_mse: mse,
-                                      heldout_mse_downstream: downstream, heldout_pearson: pearson, curves: curves,
+            perFold.append(FoldResult(fold: f, trainingPerturbations: fold.training.count,
+                                      validationPerturbations: fold.validation.count,
+                                      heldoutPerturbations: fold.heldOut.count, heldoutMse: mse,
+                                      heldoutMseDownstream: downstream, heldoutPearson: pearson, curves: curves,
                                       strengths: strengths))
         }
 
@@ -180,23 +180,23 @@ public enum Learnability {
             }
             return (mean, sd)
         }
-        let (mseMean, mseSD) = summarise(\.heldout_mse)
-        let (downstreamMean, _) = summarise(\.heldout_mse_downstream)
-        let (pearsonMean, pearsonSD) = summarise(\.heldout_pearson)
+        let (mseMean, mseSD) = summarise(\.heldoutMse)
+        let (downstreamMean, _) = summarise(\.heldoutMseDownstream)
+        let (pearsonMean, pearsonSD) = summarise(\.heldoutPearson)
         var ratio: FitResult.RatioSummary? = nil
         if options.losses.contains(.standard) && options.losses.contains(.steadyState) {
-            let perFoldRatio = perFold.map { ($0.heldout_mse["steady_state"] ?? .nan) / ($0.heldout_mse["standard"] ?? .nan) }
+            let perFoldRatio = perFold.map { ($0.heldoutMse["steady_state"] ?? .nan) / ($0.heldoutMse["standard"] ?? .nan) }
             let s = FitMetrics.meanAndSD(perFoldRatio)
-            ratio = FitResult.RatioSummary(mean: s.mean, sd: s.sd, per_fold: perFoldRatio)
+            ratio = FitResult.RatioSummary(mean: s.mean, sd: s.sd, perFold: perFoldRatio)
         }
-        return FitResult(design: design.name, data_source: data.source, regime: design.system.regime.rawValue,
-                         dynamics: design.system.dynamics.rawValue, perturbations_in_design: data.perturbations.count,
-                         perturbations_fitted: usable.count, genes: d, folds: folds.count, seed: options.seed,
-                         lambda_control: lambda0, lambda_perturbed: lambda1,
-                         losses: options.losses.map(\.jsonKey), heldout_mse: mseMean, heldout_mse_sd: mseSD,
-                         heldout_mse_downstream: downstreamMean, heldout_pearson: pearsonMean,
-                         heldout_pearson_sd: pearsonSD, mse_ratio_steady_state_to_standard: ratio, per_fold: perFold,
-                         seconds_data: 0, seconds_fit: Date().timeIntervalSince(start))
+        return FitResult(design: design.name, dataSource: data.source, regime: design.system.regime.rawValue,
+                         dynamics: design.system.dynamics.rawValue, perturbationsInDesign: data.perturbations.count,
+                         perturbationsFitted: usable.count, genes: d, folds: folds.count, seed: options.seed,
+                         lambdaControl: lambda0, lambdaPerturbed: lambda1,
+                         losses: options.losses.map(\.jsonKey), heldoutMse: mseMean, heldoutMseSd: mseSD,
+                         heldoutMseDownstream: downstreamMean, heldoutPearson: pearsonMean,
+                         heldoutPearsonSd: pearsonSD, mseRatioSteadyStateToStandard: ratio, perFold: perFold,
+                         secondsData: 0, secondsFit: Date().timeIntervalSince(start))
     }
 }
 

@@ -34,7 +34,7 @@ extension PseudoBulk {
         let none = PerturbationAction.none(genes: g)
         let baseline = try k.steadyState(input: u, action: none)
         let baselineRegulators = genes.map { baseline[$0] }
-        let gammaRef = design.system.network.decay_per_h
+        let gammaRef = design.system.network.decayPerH
 
         // State of every modelled gene for a guide's action, τ hours after onset.
         func state(_ action: PerturbationAction, hoursSinceOnset tau: Double) throws -> [Double] {
@@ -49,25 +49,25 @@ extension PseudoBulk {
         // Measurement: the share of counts of each gene is c_g e^β / Z. Genes outside the model
         // (measured background) are taken to carry the modelled genes' mean expression each.
         let modelledTotal = baseline.reduce(0, +)
-        let measured = max(design.measurement.measured_genes, g)
+        let measured = max(design.measurement.measuredGenes, g)
         let total = modelledTotal * Double(measured) / Double(g)
-        let tau = design.batching.batch_effect_sd, omega = design.batching.interaction_sd
+        let tau = design.batching.batchEffectSd, omega = design.batching.interactionSd
         var batchEffect = Matrix(rows: d, cols: b)
         var batchLibrary = [Double](repeating: 0, count: b)
         for batch in 0..<b {
             var rng = RandomStream(seed: seed, domain: .batchEffects, UInt64(batch))
-            batchLibrary[batch] = design.expectedUMIsPerCell * Foundation.exp(design.measurement.batch_library_sd * rng.normal())
+            batchLibrary[batch] = design.expectedUMIsPerCell * Foundation.exp(design.measurement.batchLibrarySd * rng.normal())
             for i in 0..<d { batchEffect[i, batch] = tau * rng.normal() }
         }
         let theta = design.measurement.dispersion
-        let librarySD = design.measurement.library_size_sd
+        let librarySD = design.measurement.librarySizeSd
 
         // Cells per group and batch.
         let perBatchControls = max(1, design.controlCells / max(1, times.count) / max(1, design.batchesWithControls))
         let controlBatches = max(1, design.batchesWithControls)
-        let cellsPerPerturbation = design.sampling.cells_per_perturbation
-        let guides = max(1, design.perturbations.guides_per_target)
-        let meanE = design.perturbations.knockdown_mean, conc = design.perturbations.knockdown_concentration
+        let cellsPerPerturbation = design.sampling.cellsPerPerturbation
+        let guides = max(1, design.perturbations.guidesPerTarget)
+        let meanE = design.perturbations.knockdownMean, conc = design.perturbations.knockdownConcentration
 
         var done = 0.0
         let work = Double(times.count * (perturbations.count + 1))
@@ -130,9 +130,9 @@ extension PseudoBulk {
     /// the delay, so it shows up as error.
     public static func onset(of design: Design) -> Double {
         var t = 0.0
-        for step in design.protocol_ {
+        for step in design.protocolSteps {
             if step.perturb { break }
-            t += step.duration_h
+            t += step.durationH
         }
         return t
     }

@@ -22,16 +22,16 @@ extension PseudoBulk {
         let perBatchControls = design.controlCells / times / controlBatches
         let singles = chosen.filter { !$0.name.contains("+") }
         let combos = chosen.filter { $0.name.contains("+") }
-        sub.perturbations.target_genes = singles.map(\.name)
+        sub.perturbations.targetGenes = singles.map(\.name)
         sub.perturbations.combinations = combos.map { $0.targets.map { network.genes[$0] } }
-        sub.sampling.control_cells = max(1, perBatchControls)
-        sub.sampling.controls_fraction = nil
+        sub.sampling.controlCells = max(1, perBatchControls)
+        sub.sampling.controlsFraction = nil
         if sub.batching.layout == .explicit {
             // Explicit rows follow the full design's targets: keep the chosen ones' rows.
             let full = design.perturbations(in: network)
             let index = Dictionary(full.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-            sub.batching.explicit_cells = chosen.map { p in
-                index[p.name].flatMap { $0 < design.batching.explicit_cells.count ? design.batching.explicit_cells[$0] : nil } ?? []
+            sub.batching.explicitCells = chosen.map { p in
+                index[p.name].flatMap { $0 < design.batching.explicitCells.count ? design.batching.explicitCells[$0] : nil } ?? []
             }
         }
         return sub

@@ -36,22 +36,22 @@ extension FateLandscape {
         // Media over time: the protocol's steps, the first medium before it.
         var steps: [(start: Double, end: Double, input: [Double], perturb: Bool)] = []
         var elapsed = 0.0
-        for step in design.protocol_ {
+        for step in design.protocolSteps {
             let index = system.media.firstIndex { $0.name == step.medium } ?? 0
             let spec = system.media.isEmpty ? MediumSpec() : system.media[index]
-            steps.append((elapsed, elapsed + step.duration_h, k.mediumInput(spec, index: index, system: system), step.perturb))
-            elapsed += step.duration_h
+            steps.append((elapsed, elapsed + step.durationH, k.mediumInput(spec, index: index, system: system), step.perturb))
+            elapsed += step.durationH
         }
         let firstOn = steps.first(where: \.perturb)?.start ?? .infinity
-        let triggerFirst = design.protocol_.first?.medium == system.differentiation.trigger_medium
+        let triggerFirst = design.protocolSteps.first?.medium == system.differentiation.triggerMedium
         let before = triggerFirst ? [Double](repeating: 0, count: k.geneCount) : (steps.first?.input ?? [Double](repeating: 0, count: k.geneCount))
         func input(at time: Double) -> (u: [Double], perturb: Bool) {
             if time < 0 || steps.isEmpty { return (before, false) }
             for s in steps where time < s.end { return (s.input, s.perturb) }
             return (steps[steps.count - 1].input, steps[steps.count - 1].perturb)
         }
-        let dt = max(1e-3, system.time_step_h)
-        let noise = system.intrinsic_noise
+        let dt = max(1e-3, system.timeStepH)
+        let noise = system.intrinsicNoise
         let gr = k.regulatorCount, c = k.channelCount
         var counts = [Double](repeating: 0, count: labels.count + 1)
         var x = [Double](repeating: 0, count: k.geneCount)
@@ -59,8 +59,8 @@ extension FateLandscape {
         for cell in 0..<max(1, cells) {
             var rng = RandomStream(seed: system.network.seed, domain: .fates, 1, UInt64(cell))
             var tStart = -options.burnIn_h
-            if system.regime == .inVivo && system.in_vivo.influx_per_h > 0 {
-                let influx = system.in_vivo.influx_per_h
+            if system.regime == .inVivo && system.inVivo.influxPerH > 0 {
+                let influx = system.inVivo.influxPerH
                 let cap = min(options.maxAgeInfluxTimes / influx, options.maxAge_h)
                 let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
                 tStart = max(tStart, t - age)

@@ -105,16 +105,16 @@ public struct Kinetics: Sendable {
         var u = [Double](repeating: 0, count: geneCount)
         let names = network.index
         for (gene, value) in medium.inputs { if let i = names[gene] { u[i] += value } }
-        if medium.random_inputs > 0 {
+        if medium.randomInputs > 0 {
             var rng = RandomStream(seed: system.network.seed, domain: .network, 1000 + UInt64(index))
-            for _ in 0..<medium.random_inputs {
+            for _ in 0..<medium.randomInputs {
                 let i = Int(rng.next() % UInt64(geneCount))
                 let sign: Double = rng.uniform() < 0.5 ? -1 : 1
-                u[i] += sign * medium.input_strength * basal[i]
+                u[i] += sign * medium.inputStrength * basal[i]
             }
         }
         if system.dynamics == .differentiating && system.network.file == nil
-            && medium.name == system.differentiation.trigger_medium && geneCount > 0 {
+            && medium.name == system.differentiation.triggerMedium && geneCount > 0 {
             u[0] -= basal[0] + repressionOffset[0] + 10 * abs(basal[0])
         }
         return u

@@ -21,8 +21,8 @@ public enum NetworkFile {
         }
 
         public init(_ spec: NetworkSpec) {
-            self.init(hillN: spec.hill_n, halfResponse: spec.half_response, basal: spec.basal,
-                      decay: spec.decay_per_h)
+            self.init(hillN: spec.hillN, halfResponse: spec.halfResponse, basal: spec.basal,
+                      decay: spec.decayPerH)
         }
     }
 

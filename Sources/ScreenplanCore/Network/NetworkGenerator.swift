@@ -15,12 +15,12 @@ public enum NetworkGenerator {
         var rng = RandomStream(seed: spec.seed, domain: .network, 0)
         let names = (0..<g).map { Design.generatedGeneName($0, of: g) }
         // Basal production spans decades (log-normal), so expression does too.
-        var basal = (0..<g).map { _ in spec.basal * Foundation.exp(spec.basal_log_sd * rng.normal()) }
-        let decay = [Double](repeating: spec.decay_per_h, count: g)
+        var basal = (0..<g).map { _ in spec.basal * Foundation.exp(spec.basalLogSd * rng.normal()) }
+        let decay = [Double](repeating: spec.decayPerH, count: g)
         var edges: [Edge] = []
         // Half-response at a multiple of the regulator's basal steady state, so regulators work
         // in the sensitive part of their Hill curve.
-        func half(_ j: Int) -> Double { spec.half_response * basal[j] / decay[j] }
+        func half(_ j: Int) -> Double { spec.halfResponse * basal[j] / decay[j] }
 
         let lineageCount = system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
         var program = lineageCount > 0 ? Set(0...lineageCount) : Set<Int>()
@@ -28,7 +28,7 @@ public enum NetworkGenerator {
         if let module = bistable { program.insert(module.target); program.formUnion(module.switches) }
 
         for target in 0..<g {
-            let degree = poissonDegree(spec.mean_in_degree, &rng)
+            let degree = poissonDegree(spec.meanInDegree, &rng)
             var chosen = Set<Int>()
             var attempts = 0
             while chosen.count < min(degree, gr - 1) && attempts < degree * 20 {
@@ -40,10 +40,10 @@ public enum NetworkGenerator {
                 chosen.insert(j)
             }
             for j in chosen.sorted() {
-                let sign: Double = rng.uniform() < spec.activation_fraction ? 1 : -1
-                let magnitude = spec.weight_mean * basal[target] * Foundation.exp(0.5 * rng.normal())
+                let sign: Double = rng.uniform() < spec.activationFraction ? 1 : -1
+                let magnitude = spec.weightMean * basal[target] * Foundation.exp(0.5 * rng.normal())
                 edges.append(Edge(regulator: j, target: target, weight: sign * magnitude,
-                                  hillN: spec.hill_n, halfResponse: half(j)))
+                                  hillN: spec.hillN, halfResponse: half(j)))
             }
         }
 
@@ -66,12 +66,12 @@ public enum NetworkGenerator {
     /// first regulator after the differentiation program (gene 0 in non-differentiating systems),
     /// so it is also the first perturbation when targets are taken from the regulators.
     public static func bistableModule(_ system: SystemSpec) -> (target: Int, switches: [Int], threshold: Double)? {
-        guard system.assumptions.bistable_perturbation, system.network.file == nil else { return nil }
+        guard system.assumptions.bistablePerturbation, system.network.file == nil else { return nil }
         let gr = min(system.network.regulators, system.genes)
         let lineageCount = system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
         let first = lineageCount > 0 ? lineageCount + 1 : 0
         guard first + 2 < gr else { return nil }
-        return (first, [first + 1, first + 2], system.network.basal / system.network.decay_per_h)
+        return (first, [first + 1, first + 2], system.network.basal / system.network.decayPerH)
     }
 
     static func bistableProgram(
@@ -124,7 +124,7 @@ public enum NetworkGenerator {
         _ system: SystemSpec, lineages: Int, genes g: Int, regulators gr: Int,
         basal: inout [Double], decay: [Double], rng: inout RandomStream
     ) -> [Edge] {
-        let s = system.differentiation.lineage_strength
+        let s = system.differentiation.lineageStrength
         let unit = system.network.basal
         var edges: [Edge] = []
         let progenitor = 0

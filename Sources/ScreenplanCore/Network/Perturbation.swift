@@ -30,11 +30,11 @@ extension Design {
     public func perturbations(in network: Network) -> [Perturbation] {
         let index = network.index
         var result: [Perturbation] = []
-        if perturbations.target_genes.isEmpty {
+        if perturbations.targetGenes.isEmpty {
             let count = min(perturbations.targets, network.geneCount)
             result = (0..<count).map { Perturbation(name: network.genes[$0], targets: [$0]) }
         } else {
-            result = perturbations.target_genes.compactMap { name in
+            result = perturbations.targetGenes.compactMap { name in
                 index[name].map { Perturbation(name: name, targets: [$0]) }
             }
         }
@@ -55,9 +55,9 @@ extension Design {
                 a.kappa[t] *= 1 - efficiency[k]
             case .crispra:
                 // Activation strength scales with the guide's efficiency relative to the mean.
-                a.kappa[t] *= 1 + perturbations.activation * efficiency[k] / perturbations.knockdown_mean
+                a.kappa[t] *= 1 + perturbations.activation * efficiency[k] / perturbations.knockdownMean
             case .knockout:
-                a.kappa[t] *= perturbations.ko_transcript_retention
+                a.kappa[t] *= perturbations.koTranscriptRetention
                 a.activity[t] = 0
             }
         }
@@ -66,7 +66,7 @@ extension Design {
 
     /// The mean action of a perturbation (every guide at the mean efficiency).
     public func meanAction(_ p: Perturbation, genes: Int) -> PerturbationAction {
-        action(targets: p.targets, efficiency: [Double](repeating: perturbations.knockdown_mean, count: p.targets.count),
+        action(targets: p.targets, efficiency: [Double](repeating: perturbations.knockdownMean, count: p.targets.count),
                genes: genes)
     }
 }

@@ -42,20 +42,20 @@ public enum HTMLReport {
         let l = m.layout
         let grouped = l.rows.contains { $0.perturbations > 1 }
         b.append(section("layout", "Layout",
-                         "<p>Layout <code>\(e(l.name))</code> over \(l.batch_labels.count) \(e(l.unit))s. "
+                         "<p>Layout <code>\(e(l.name))</code> over \(l.batchLabels.count) \(e(l.unit))s. "
                          + (grouped ? "Each row groups consecutive perturbations and shows their mean cells per \(e(l.unit))." : "Each row is one perturbation.")
                          + "</p>" + figure(SVGPlots.heatMap(l), "Cells per perturbation in each batch; controls on top.")
                          + "<details open><summary>Cells per batch</summary>" + table(ReportTables.batches(m)) + "</details>"))
 
         b.append(section("error-budget", "Error budget",
                          "<p>Share of the variance of the median perturbation's target estimate from each source.</p>"
-                         + figure(SVGPlots.errorBudget(a.error_budget), "Error budget.")
+                         + figure(SVGPlots.errorBudget(a.errorBudget), "Error budget.")
                          + table(ReportTables.errorBudget(m))))
 
         var power = ""
         for curve in m.powerCurves {
             power += "<h3>\(e(curve.title))</h3>"
-            power += figure(SVGPlots.powerCurve(curve, targetPower: m.design.analysis.target_power), e(curve.title))
+            power += figure(SVGPlots.powerCurve(curve, targetPower: m.design.analysis.targetPower), e(curve.title))
             power += "<details open><summary>Values</summary>" + table(ReportTables.powerCurve(curve)) + "</details>"
         }
         power += "<h3>Power across perturbations</h3>" + table(ReportTables.powerDistribution(m))

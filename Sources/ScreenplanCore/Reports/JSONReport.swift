@@ -6,15 +6,28 @@ import Foundation
 public enum JSONReport {
     /// The document written, field for field (docs/report-schema.json describes each).
     struct Document: Encodable {
-        var schema_version: String
+        var schemaVersion: String
         var generator: Generator
         var design: Design
-        var design_figures: DesignFigures
+        var designFigures: DesignFigures
         var analysis: AnalysisResult
         var layout: LayoutSummary
-        var power_curves: [PowerCurve]
+        var powerCurves: [PowerCurve]
         var order: OrderList
         var assumptions: [Assumption]
+
+        /// The keys of the file format (snake_case), kept when the properties were renamed.
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version"
+            case generator
+            case design
+            case designFigures = "design_figures"
+            case analysis
+            case layout
+            case powerCurves = "power_curves"
+            case order
+            case assumptions
+        }
     }
 
     struct Generator: Encodable {
@@ -26,10 +39,10 @@ public enum JSONReport {
     /// - Throws: `EncodingError.invalidValue` for a non-finite number.
     public static func render(_ model: ReportModel) throws -> String {
         let doc = Document(
-            schema_version: ReportModel.schemaVersion,
+            schemaVersion: ReportModel.schemaVersion,
             generator: Generator(name: "screenplan", version: model.version),
-            design: model.design, design_figures: DesignFigures(model.design), analysis: model.analysis,
-            layout: model.layout, power_curves: model.powerCurves, order: model.order,
+            design: model.design, designFigures: DesignFigures(model.design), analysis: model.analysis,
+            layout: model.layout, powerCurves: model.powerCurves, order: model.order,
             assumptions: model.assumptions)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

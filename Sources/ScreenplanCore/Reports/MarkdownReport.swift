@@ -30,7 +30,7 @@ public enum MarkdownReport {
         section(&out, "Layout")
         let l = m.layout
         let grouped = l.rows.contains { $0.perturbations > 1 }
-        out.append("Layout `\(l.name)` over \(l.batch_labels.count) \(l.unit)s. "
+        out.append("Layout `\(l.name)` over \(l.batchLabels.count) \(l.unit)s. "
                    + (grouped ? "Each heat-map row groups consecutive perturbations and shows their mean cells per \(l.unit)." : "Each heat-map row is one perturbation."))
         out.append("")
         out.append(heatMap(l))
@@ -43,8 +43,8 @@ public enum MarkdownReport {
         out.append(table(ReportTables.errorBudget(m)))
         out.append("")
         out.append("```")
-        let width = a.error_budget.map(\.source.count).max() ?? 0
-        for item in a.error_budget {
+        let width = a.errorBudget.map(\.source.count).max() ?? 0
+        for item in a.errorBudget {
             let bar = String(repeating: "#", count: Int((max(0, min(1, item.share)) * 40).rounded()))
             out.append(item.source.padding(toLength: width, withPad: " ", startingAt: 0) + " | " + bar + " " + ReportNumber.percent(item.share))
         }
@@ -54,8 +54,8 @@ public enum MarkdownReport {
         for curve in m.powerCurves {
             out.append("### \(inline(curve.title))")
             out.append("")
-            if let x = curve.current_x {
-                out.append("The design's value: \(ReportNumber.quantity(x)) \(inline(curve.x_label)).")
+            if let x = curve.currentX {
+                out.append("The design's value: \(ReportNumber.quantity(x)) \(inline(curve.xLabel)).")
                 out.append("")
             }
             out.append(table(ReportTables.powerCurve(curve)))
@@ -92,11 +92,11 @@ public enum MarkdownReport {
             var rows: [[String]] = []
             for r in interactions {
                 for g in r.genes.prefix(5) {
-                    rows.append(["\(r.combination) @ \(ReportNumber.quantity(r.time_h)) h", g.gene,
-                                 String(format: "%+.3f", g.interaction), String(format: "%+.3f", g.combination_effect),
+                    rows.append(["\(r.combination) @ \(ReportNumber.quantity(r.timeH)) h", g.gene,
+                                 String(format: "%+.3f", g.interaction), String(format: "%+.3f", g.combinationEffect),
                                  g.sd.map { String(format: "%.3f", $0) } ?? "n/a", g.power.map { String(format: "%.2f", $0) } ?? "n/a"])
                 }
-                if let note = r.note { rows.append(["\(r.combination) @ \(ReportNumber.quantity(r.time_h)) h", "—", "", "", "n/a: \(note)", ""]) }
+                if let note = r.note { rows.append(["\(r.combination) @ \(ReportNumber.quantity(r.timeH)) h", "—", "", "", "n/a: \(note)", ""]) }
             }
             out.append(table(ReportTable(header: ["combination", "gene", "interaction (log2)", "A+B effect (log2)", "sd (log2)", "power"], rows: rows, numeric: [2, 3, 4, 5])))
         }
@@ -154,16 +154,16 @@ public enum MarkdownReport {
         let top = l.maxMeanCells
         let labelWidth = min(28, max(8, l.rows.map(\.label.count).max() ?? 8))
         var lines = ["```"]
-        lines.append(String(repeating: " ", count: labelWidth) + " " + l.unit + "s 1…\(l.batch_labels.count) →")
+        lines.append(String(repeating: " ", count: labelWidth) + " " + l.unit + "s 1…\(l.batchLabels.count) →")
         func glyph(_ v: Double, _ scale: Double) -> Character {
             guard scale > 0, v > 0 else { return ramp[0] }
             let i = Int((v / scale * Double(ramp.count - 1)).rounded(.up))
             return ramp[min(ramp.count - 1, max(1, i))]
         }
-        let controlTop = Double(l.control_cells.max() ?? 0)
-        lines.append(pad("controls", labelWidth) + " " + String(l.control_cells.map { glyph(Double($0), controlTop) }))
+        let controlTop = Double(l.controlCells.max() ?? 0)
+        lines.append(pad("controls", labelWidth) + " " + String(l.controlCells.map { glyph(Double($0), controlTop) }))
         for row in l.rows {
-            lines.append(pad(row.label, labelWidth) + " " + String(row.mean_cells.map { glyph($0, top) }))
+            lines.append(pad(row.label, labelWidth) + " " + String(row.meanCells.map { glyph($0, top) }))
         }
         lines.append("scale: ' ' none … '@' \(ReportNumber.fixed(top, 1)) cells per perturbation (controls: '@' \(ReportNumber.integer(Int(controlTop))) cells)")
         lines.append("```")

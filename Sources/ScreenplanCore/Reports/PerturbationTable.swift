@@ -21,10 +21,10 @@ public enum PerturbationTable {
         for p in rows {
             let values = [
                 p.name, p.target, String(p.cells), String(p.batches),
-                String(format: "%.6f", p.target_effect), p.target_sd.map { String(format: "%.6f", $0) } ?? "n/a",
-                String(format: "%.6f", p.power), String(format: "%.6f", p.sampling_power),
-                String(format: "%.6f", p.guide_effect_probability), String(format: "%.2f", p.de_genes),
-                p.flags.joined(separator: ";"), String(format: "%.4f", p.target_umis),
+                String(format: "%.6f", p.targetEffect), p.targetSd.map { String(format: "%.6f", $0) } ?? "n/a",
+                String(format: "%.6f", p.power), String(format: "%.6f", p.samplingPower),
+                String(format: "%.6f", p.guideEffectProbability), String(format: "%.2f", p.deGenes),
+                p.flags.joined(separator: ";"), String(format: "%.4f", p.targetUmis),
             ]
             out += values.map { csv ? csvField($0) : tsvField($0) }.joined(separator: separator) + "\n"
         }

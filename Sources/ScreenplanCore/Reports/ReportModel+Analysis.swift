@@ -29,8 +29,8 @@ extension ReportModel {
         if !design.perturbations.combinations.isEmpty {
             result.interactions = try GeneticInteractions.compute(design, layout: evaluation.layout)
         }
-        result.cell_types = try CellTypePower.compute(design, layout: evaluation.layout, analyzer: analyzer)
-        result.cell_type = design.analysis.cell_type
+        result.cellTypes = try CellTypePower.compute(design, layout: evaluation.layout, analyzer: analyzer)
+        result.cellType = design.analysis.cellType
         let names = try analyzer.effects(for: design).names
         let layout = evaluation.layout
         let grid = (0..<layout.perturbationCount).map { p in (0..<layout.batchCount).map { layout.cells(p, $0) } }
@@ -38,7 +38,7 @@ extension ReportModel {
         let summary = LayoutSummary.grouping(name: layout.strategy.rawValue, unit: design.batching.unit.rawValue,
                                              perturbations: rowNames, cells: grid, controls: layout.controls)
 
-        let n0 = design.sampling.cells_per_perturbation
+        let n0 = design.sampling.cellsPerPerturbation
         var cellPoints = powerCurveCellFactors.map { max(1, Int((Double(n0) * $0).rounded())) }
         cellPoints = Array(Set(cellPoints)).sorted()
         let byCells = try analyzer.powerVersusCells(design, cells: cellPoints, layout: strategy)
@@ -46,11 +46,11 @@ extension ReportModel {
         let typicalEffect = evaluation.medianRow.map { abs($0.targetEffect) }
         let curves = [
             PowerCurve(id: "power-vs-cells", title: "Median power against cells per perturbation",
-                       x_label: "cells per perturbation", current_x: Double(n0),
+                       xLabel: "cells per perturbation", currentX: Double(n0),
                        series: [PowerSeries(label: "median power",
                                             points: byCells.map { PowerPoint(x: Double($0.cells), power: $0.power) })]),
             PowerCurve(id: "power-vs-effect", title: "Power of the typical perturbation against effect size",
-                       x_label: "true |log2 fold change| of the target", current_x: typicalEffect,
+                       xLabel: "true |log2 fold change| of the target", currentX: typicalEffect,
                        series: [PowerSeries(label: "typical perturbation (median sd)",
                                             points: byEffect.map { PowerPoint(x: $0.effect, power: $0.power) })]),
         ]
@@ -59,21 +59,21 @@ extension ReportModel {
         var allCurves = curves
         if !evaluation.testableUMIs.isEmpty {
             let umis = evaluation.testableUMIs[evaluation.testableUMIs.count / 2]
-            let reads = downstreamReadFactors.map { design.measurement.reads_per_cell * $0 }
+            let reads = downstreamReadFactors.map { design.measurement.readsPerCell * $0 }
             let grid = try analyzer.downstreamPowerGrid(design, umis: umis, effect: downstreamEffect, cells: cellPoints,
                                                         reads: reads, layout: strategy)
-            let target = ReportNumber.percent(grid.target_power)
+            let target = ReportNumber.percent(grid.targetPower)
             allCurves.append(PowerCurve(
                 id: "downstream-power",
                 title: "Power for a downstream gene (\(ReportNumber.short(umis)) UMIs per cell, \(ReportNumber.short(downstreamEffect)) log2) against cells per perturbation",
-                x_label: "cells per perturbation", current_x: Double(n0),
-                series: zip(grid.reads_per_cell, zip(grid.power, grid.contour_cells)).map { r, pc in
+                xLabel: "cells per perturbation", currentX: Double(n0),
+                series: zip(grid.readsPerCell, zip(grid.power, grid.contourCells)).map { r, pc in
                     let reach = pc.1.map { "\(target) at \(ReportNumber.integer($0)) cells" } ?? "\(target) not reached"
                     return PowerSeries(label: "\(ReportNumber.integer(Int(r.rounded()))) reads per cell (\(reach))",
-                                       points: zip(grid.cells_per_perturbation, pc.0).map { PowerPoint(x: Double($0), power: $1) })
+                                       points: zip(grid.cellsPerPerturbation, pc.0).map { PowerPoint(x: Double($0), power: $1) })
                 }))
         }
-        let order = OrderList(design: design, cellsLoaded: evaluation.cost.cells_loaded, batches: layout.batchCount)
+        let order = OrderList(design: design, cellsLoaded: evaluation.cost.cellsLoaded, batches: layout.batchCount)
         return ReportModel(design: design, analysis: result, layout: summary, powerCurves: allCurves, order: order)
     }
 }

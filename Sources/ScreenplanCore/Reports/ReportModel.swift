@@ -50,21 +50,21 @@ public struct LayoutSummary: Codable, Equatable, Sendable {
     /// What a batch is ("lane", "day", "animal", …).
     public var unit: String
     /// One label per batch ("lane 1", …).
-    public var batch_labels: [String]
+    public var batchLabels: [String]
     /// Control cells (after QC) in each batch.
-    public var control_cells: [Int]
+    public var controlCells: [Int]
     /// Perturbed cells (after QC) in each batch.
-    public var perturbed_cells: [Int]
+    public var perturbedCells: [Int]
     /// Rows of the heat map, in perturbation order.
     public var rows: [LayoutRow]
 
-    public init(name: String, unit: String, batch_labels: [String], control_cells: [Int], perturbed_cells: [Int],
+    public init(name: String, unit: String, batchLabels: [String], controlCells: [Int], perturbedCells: [Int],
                 rows: [LayoutRow]) {
         self.name = name
         self.unit = unit
-        self.batch_labels = batch_labels
-        self.control_cells = control_cells
-        self.perturbed_cells = perturbed_cells
+        self.batchLabels = batchLabels
+        self.controlCells = controlCells
+        self.perturbedCells = perturbedCells
         self.rows = rows
     }
 
@@ -95,17 +95,27 @@ public struct LayoutSummary: Codable, Equatable, Sendable {
             }
             let n = Double(end - start)
             let label = end - start == 1 ? perturbations[start] : "\(perturbations[start])…\(perturbations[end - 1])"
-            rows.append(LayoutRow(label: label, perturbations: end - start, mean_cells: sums.map { $0 / n }))
+            rows.append(LayoutRow(label: label, perturbations: end - start, meanCells: sums.map { $0 / n }))
             start = end
         }
         let labels = (0..<batches).map { "\(unit) \($0 + 1)" }
-        return LayoutSummary(name: name, unit: unit, batch_labels: labels, control_cells: controls,
-                             perturbed_cells: perturbedPerBatch, rows: rows)
+        return LayoutSummary(name: name, unit: unit, batchLabels: labels, controlCells: controls,
+                             perturbedCells: perturbedPerBatch, rows: rows)
     }
 
     /// The largest mean cell count of any row in any batch (the top of the heat-map scale).
     public var maxMeanCells: Double {
-        rows.flatMap(\.mean_cells).max() ?? 0
+        rows.flatMap(\.meanCells).max() ?? 0
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case name
+        case unit
+        case batchLabels = "batch_labels"
+        case controlCells = "control_cells"
+        case perturbedCells = "perturbed_cells"
+        case rows
     }
 }
 
@@ -116,12 +126,19 @@ public struct LayoutRow: Codable, Equatable, Sendable {
     /// Perturbations in the row.
     public var perturbations: Int
     /// Mean cells (after QC) per perturbation of the row, per batch.
-    public var mean_cells: [Double]
+    public var meanCells: [Double]
 
-    public init(label: String, perturbations: Int, mean_cells: [Double]) {
+    public init(label: String, perturbations: Int, meanCells: [Double]) {
         self.label = label
         self.perturbations = perturbations
-        self.mean_cells = mean_cells
+        self.meanCells = meanCells
+    }
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case label
+        case perturbations
+        case meanCells = "mean_cells"
     }
 }
 
@@ -133,27 +150,27 @@ public struct PowerCurve: Codable, Equatable, Sendable {
     public var id: String
     public var title: String
     /// What varies along x, with its unit (e.g. "cells per perturbation").
-    public var x_label: String
+    public var xLabel: String
     /// The design's current value of x (marked on the plot), if it is on the curve's axis.
-    public var current_x: Double?
+    public var currentX: Double?
     public var series: [PowerSeries]
 
-    public init(id: String, title: String, x_label: String, current_x: Double?, series: [PowerSeries]) {
+    public init(id: String, title: String, xLabel: String, currentX: Double?, series: [PowerSeries]) {
         self.id = id
         self.title = title
-        self.x_label = x_label
-        self.current_x = current_x
+        self.xLabel = xLabel
+        self.currentX = currentX
         self.series = series
     }
 
     // `current_x` is written as null when absent, so the JSON always has the key.
-    enum CodingKeys: String, CodingKey { case id, title, x_label, current_x, series }
+    enum CodingKeys: String, CodingKey { case id, title, xLabel = "x_label", currentX = "current_x", series }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(title, forKey: .title)
-        try c.encode(x_label, forKey: .x_label)
-        try c.encode(current_x, forKey: .current_x)
+        try c.encode(xLabel, forKey: .xLabel)
+        try c.encode(currentX, forKey: .currentX)
         try c.encode(series, forKey: .series)
     }
 }

@@ -21,7 +21,7 @@ public enum SVGPlots {
         let h = legendTop + Double(c.series.count) * 20 + 6
         let pw = w - left - right
         var xs = c.series.flatMap { $0.points.map(\.x) }
-        if let cx = c.current_x { xs.append(cx) }
+        if let cx = c.currentX { xs.append(cx) }
         let lo = xs.min() ?? 0, hi0 = xs.max() ?? 1
         let hi = hi0 > lo ? hi0 : lo + 1
         func px(_ x: Double) -> Double { left + (x - lo) / (hi - lo) * pw }
@@ -37,10 +37,10 @@ public enum SVGPlots {
         }
         s += line(left, top + ph, left + pw, top + ph, stroke: "#333")
         s += line(left, top, left, top + ph, stroke: "#333")
-        s += text(left + pw / 2, top + ph + 36, c.x_label, anchor: "middle")
+        s += text(left + pw / 2, top + ph + 36, c.xLabel, anchor: "middle")
         s += line(left, py(targetPower), left + pw, py(targetPower), stroke: "#555", dash: "6 4")
         s += text(left + pw - 4, py(targetPower) - 4, "target \(ReportNumber.percent(targetPower, 0))", anchor: "end", size: 11)
-        if let cx = c.current_x {
+        if let cx = c.currentX {
             s += line(px(cx), top, px(cx), top + ph, stroke: "#555", dash: "2 3")
             s += text(px(cx) + 4, top + 12, "this design", size: 11)
         }
@@ -81,11 +81,11 @@ public enum SVGPlots {
     /// Batches across, perturbation rows down, darker blue is more cells per perturbation; the
     /// control row on top has its own (orange) scale.
     public static func heatMap(_ l: LayoutSummary) -> String {
-        let b = max(1, l.batch_labels.count), r = l.rows.count + 1
+        let b = max(1, l.batchLabels.count), r = l.rows.count + 1
         let labelW = 170.0, cellW = max(4, min(26, 540 / Double(b))), cellH = max(5, min(18, 460 / Double(r)))
         let top = 30.0, legendH = 46.0
         let w = labelW + cellW * Double(b) + 20, h = top + cellH * Double(r) + legendH
-        let maxCells = l.maxMeanCells, maxControls = Double(l.control_cells.max() ?? 0)
+        let maxCells = l.maxMeanCells, maxControls = Double(l.controlCells.max() ?? 0)
         var s = open(w, h, label: "Layout heat map")
         s += "<defs><linearGradient id=\"sp-heat-blue\"><stop offset=\"0\" stop-color=\"#f7fbff\"/><stop offset=\"1\" stop-color=\"#08306b\"/></linearGradient></defs>"
         let labelEvery = max(1, Int((12 / cellW).rounded(.up)))
@@ -97,14 +97,14 @@ public enum SVGPlots {
         func row(_ y: Double, _ label: String, _ values: [Double], _ top: Double, _ colour: (Double) -> String, showLabel: Bool) -> String {
             var out = showLabel ? text(labelW - 6, y + cellH / 2 + 4, shorten(label, 26), anchor: "end", size: 10) : ""
             for (i, v) in values.prefix(b).enumerated() {
-                out += "<rect x=\"\(f(labelW + Double(i) * cellW))\" y=\"\(f(y))\" width=\"\(f(cellW))\" height=\"\(f(cellH))\" fill=\"\(colour(top > 0 ? v / top : 0))\"><title>\(escape(label)), \(escape(i < l.batch_labels.count ? l.batch_labels[i] : "")): \(ReportNumber.fixed(v, 1))</title></rect>"
+                out += "<rect x=\"\(f(labelW + Double(i) * cellW))\" y=\"\(f(y))\" width=\"\(f(cellW))\" height=\"\(f(cellH))\" fill=\"\(colour(top > 0 ? v / top : 0))\"><title>\(escape(label)), \(escape(i < l.batchLabels.count ? l.batchLabels[i] : "")): \(ReportNumber.fixed(v, 1))</title></rect>"
             }
             return out
         }
-        s += row(top, "controls", l.control_cells.map(Double.init), maxControls, { ramp($0, from: (255, 245, 235), to: (166, 54, 3)) }, showLabel: true)
+        s += row(top, "controls", l.controlCells.map(Double.init), maxControls, { ramp($0, from: (255, 245, 235), to: (166, 54, 3)) }, showLabel: true)
         for (j, item) in l.rows.enumerated() {
             let y = top + cellH * Double(j + 1)
-            s += row(y, item.label, item.mean_cells, maxCells, { ramp($0, from: (247, 251, 255), to: (8, 48, 107)) },
+            s += row(y, item.label, item.meanCells, maxCells, { ramp($0, from: (247, 251, 255), to: (8, 48, 107)) },
                      showLabel: j % rowLabelEvery == 0)
         }
         let ly = top + cellH * Double(r) + 14
@@ -119,11 +119,11 @@ public enum SVGPlots {
 
     /// Two stacked bars: the model cost and the purchase cost, split by order line.
     public static func costBreakdown(_ o: OrderList) -> String {
-        let priced = o.lines.filter { $0.cost != nil && ($0.in_model_total || $0.in_purchase_total) }
+        let priced = o.lines.filter { $0.cost != nil && ($0.inModelTotal || $0.inPurchaseTotal) }
         let labelW = 120.0, barW = 420.0, w = labelW + barW + 150
         let legendRows = Double(priced.count)
         let h = 2 * 40 + 20 + legendRows * 20
-        let scale = max(o.model_total, o.purchase_total, 1)
+        let scale = max(o.modelTotal, o.purchaseTotal, 1)
         var s = open(w, h, label: "Cost breakdown")
         func bar(_ y: Double, _ label: String, _ total: Double, _ keep: (OrderLine) -> Bool) -> String {
             var out = text(labelW - 8, y + 18, label, anchor: "end")
@@ -135,8 +135,8 @@ public enum SVGPlots {
             }
             return out + text(x + 6, y + 18, ReportNumber.money(total, o.currency))
         }
-        s += bar(6, "model cost", o.model_total) { $0.in_model_total }
-        s += bar(46, "purchase cost", o.purchase_total) { $0.in_purchase_total }
+        s += bar(6, "model cost", o.modelTotal) { $0.inModelTotal }
+        s += bar(46, "purchase cost", o.purchaseTotal) { $0.inPurchaseTotal }
         for (i, l) in priced.enumerated() {
             let y = 96 + Double(i) * 20
             s += "<rect x=\"\(f(labelW))\" y=\"\(f(y))\" width=\"12\" height=\"12\" fill=\"\(palette[i % palette.count])\"/>"

@@ -19,46 +19,46 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
         d.system.genes = 2000
         d.system.network.regulators = 200
         d.system.network.seed = 11
-        d.system.time_step_h = 1.0
-        d.measurement.measured_genes = 2000
-        d.measurement.mrna_per_cell = 200_000
-        d.measurement.capture_efficiency = 0.1
-        d.measurement.reads_per_cell = 200_000
+        d.system.timeStepH = 1.0
+        d.measurement.measuredGenes = 2000
+        d.measurement.mrnaPerCell = 200_000
+        d.measurement.captureEfficiency = 0.1
+        d.measurement.readsPerCell = 200_000
         d.perturbations.targets = 400
         d.batching.batches = 8
-        d.batching.max_cells_per_batch = 20_000
+        d.batching.maxCellsPerBatch = 20_000
         var timePoints = 1
         switch self {
         case .inVitroStatic:
             d.system.media = [MediumSpec(name: "growth")]
-            d.protocol_ = [ProtocolStep(medium: "growth", perturb: false, duration_h: 24),
-                           ProtocolStep(medium: "growth", perturb: true, duration_h: 96)]
+            d.protocolSteps = [ProtocolStep(medium: "growth", perturb: false, durationH: 24),
+                           ProtocolStep(medium: "growth", perturb: true, durationH: 96)]
         case .inVitroDifferentiating:
             d.system.dynamics = .differentiating
             d.system.media = [MediumSpec(name: "maintenance"), MediumSpec(name: "differentiation")]
-            d.protocol_ = [ProtocolStep(medium: "maintenance", perturb: true, duration_h: 48),
-                           ProtocolStep(medium: "differentiation", perturb: true, duration_h: 72)]
-            d.sampling.time_points_h = [84, 120]
+            d.protocolSteps = [ProtocolStep(medium: "maintenance", perturb: true, durationH: 48),
+                           ProtocolStep(medium: "differentiation", perturb: true, durationH: 72)]
+            d.sampling.timePointsH = [84, 120]
             timePoints = 2
         case .inVivoStatic:
             d.system.regime = .inVivo
             d.batching.unit = .animal
             d.batching.layout = .perAnimal
             d.system.media = [MediumSpec(name: "niche")]
-            d.protocol_ = [ProtocolStep(medium: "niche", perturb: true, duration_h: 120)]
+            d.protocolSteps = [ProtocolStep(medium: "niche", perturb: true, durationH: 120)]
         case .inVivoDifferentiating:
             d.system.regime = .inVivo
             d.system.dynamics = .differentiating
-            d.system.differentiation.trigger_medium = "niche"
-            d.system.in_vivo.influx_per_h = 0.02
+            d.system.differentiation.triggerMedium = "niche"
+            d.system.inVivo.influxPerH = 0.02
             d.batching.unit = .animal
             d.batching.layout = .perAnimal
             d.system.media = [MediumSpec(name: "niche")]
-            d.protocol_ = [ProtocolStep(medium: "niche", perturb: true, duration_h: 120)]
+            d.protocolSteps = [ProtocolStep(medium: "niche", perturb: true, durationH: 120)]
         }
         // cells ≈ n·T·(K + √K) with Dunnett's controls.
         let k = Double(d.perturbations.targets)
-        d.sampling.cells_per_perturbation = max(1, Int((Double(cells) / Double(timePoints) / (k + k.squareRoot())).rounded()))
+        d.sampling.cellsPerPerturbation = max(1, Int((Double(cells) / Double(timePoints) / (k + k.squareRoot())).rounded()))
         return d
     }
 }

@@ -61,7 +61,7 @@ extension SimulationModel {
             // Only the last `window` hours before sampling matter (StationaryStart.swift).
             for j in cells.indices { cells[j].tStart = max(cells[j].tStart, cells[j].tSample - window) }
         }
-        let dt = design.system.time_step_h
+        let dt = design.system.timeStepH
         let steps = cells.map { cell -> (Int, Int) in
             let first = Int((cell.tStart / dt).rounded(.down))
             return (first, max(first, Int((cell.tSample / dt).rounded())))
@@ -88,8 +88,8 @@ extension SimulationModel {
         let k = kinetics
         let g = k.geneCount, gr = k.regulatorCount, nc = k.channelCount
         let n = cells.count
-        let dt = design.system.time_step_h
-        let sNoise = design.system.intrinsic_noise
+        let dt = design.system.timeStepH
+        let sNoise = design.system.intrinsicNoise
         let media = mediumInputs.count
         let fine = options.downstream == .fine
         let pieces = max(1, options.downstreamPieces)
@@ -137,7 +137,7 @@ extension SimulationModel {
                 }
             }
         }
-        let ramp = design.system.assumptions.delayed_perturbation ? max(1e-9, design.system.assumptions.perturbation_ramp_h) : 0
+        let ramp = design.system.assumptions.delayedPerturbation ? max(1e-9, design.system.assumptions.perturbationRampH) : 0
 
         // State.
         var x = Matrix(rows: gr, cols: n)
@@ -363,7 +363,7 @@ extension SimulationModel {
                                     stream: inout RandomStream) {
         let k = kinetics
         let gd = downstreamGenes.count
-        let sNoise = design.system.intrinsic_noise
+        let sNoise = design.system.intrinsicNoise
         let u = mediumInputs[medium]
         stream.fillZigguratNormals(noise, count: gd)
         for (q, gene) in downstreamGenes.enumerated() {
@@ -390,7 +390,7 @@ extension SimulationModel {
         let n = cells.count, nc = k.channelCount, gd = downstreamGenes.count
         let media = mediumInputs.count
         let pieces = slots - 1
-        let sNoise = design.system.intrinsic_noise
+        let sNoise = design.system.intrinsicNoise
         // Averages.
         hAcc.data.withUnsafeMutableBufferPointer { ab in
             for col in 0..<(n * slots) where cnt[col] > 0 {

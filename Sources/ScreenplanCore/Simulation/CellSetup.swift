@@ -80,9 +80,9 @@ extension SimulationModel {
                 var kappa = 1.0, activity = 1.0
                 switch pspec.modality {
                 case .crispri: kappa = 1 - e
-                case .crispra: kappa = 1 + pspec.activation * e / max(1e-9, pspec.knockdown_mean)
+                case .crispra: kappa = 1 + pspec.activation * e / max(1e-9, pspec.knockdownMean)
                 case .knockout:
-                    kappa = pspec.ko_transcript_retention
+                    kappa = pspec.koTranscriptRetention
                     activity = 0
                 }
                 if let i = actions.firstIndex(where: { $0.gene == gene }) {
@@ -97,7 +97,7 @@ extension SimulationModel {
         // Timing.
         let timePoint = plan.timePoints[where_.timePoint]
         var tSample = timePoint
-        if system.assumptions.sample_before_steady_state {
+        if system.assumptions.sampleBeforeSteadyState {
             let decays = kinetics.decay.sorted()
             let tau = 1 / max(1e-9, decays[decays.count / 2])
             let u = 0.25 + 1.25 * rng.uniform()
@@ -108,9 +108,9 @@ extension SimulationModel {
         let firstOn = steps.first(where: \.perturb)?.start ?? 0
         var onset = firstOn
         if system.regime == .inVivo {
-            let mean = system.in_vivo.delivery_delay_h
+            let mean = system.inVivo.deliveryDelayH
             if mean > 0 { onset += rng.gamma(shape: 4) * mean / 4 }
-            let influx = system.in_vivo.influx_per_h
+            let influx = system.inVivo.influxPerH
             if influx > 0 {
                 let cap = min(options.maxAgeInfluxTimes / influx, options.maxAge_h)
                 // Exponential ages (homeostatic turnover), truncated at `cap`.
@@ -124,7 +124,7 @@ extension SimulationModel {
                 if born > onset { onset = -Double.infinity }
             }
         }
-        let frozen = p < 0 && !system.assumptions.controls_respond_to_medium
+        let frozen = p < 0 && !system.assumptions.controlsRespondToMedium
         let doubletP = doubletProbability[where_.batch]
         var doublet = false, partner = -1
         if doubletP > 0 && rng.uniform() < doubletP {

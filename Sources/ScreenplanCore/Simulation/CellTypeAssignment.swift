@@ -32,7 +32,7 @@ public struct CellTypeAssignment: Sendable, Equatable {
     ///   - unitOfBatch: the sampling unit of each batch (the animal of each batch in vivo).
     ///   - genes: measured gene names; `pooledDispersion` their θ.
     public init(design: Design, seed: UInt64, unitOfBatch: [Int], genes: [String], pooledDispersion: [Double]) throws {
-        let types = design.system.cell_types.types
+        let types = design.system.cellTypes.types
         self.unitOfBatch = unitOfBatch
         guard !types.isEmpty else {
             names = [Self.pooledName]
@@ -45,7 +45,7 @@ public struct CellTypeAssignment: Sendable, Equatable {
         names = types.map(\.name)
         let total = types.reduce(0) { $0 + $1.fraction }
         let mean = types.map { $0.fraction / max(total, 1e-300) }
-        let c = design.system.cell_types.concentration
+        let c = design.system.cellTypes.concentration
         let units = (unitOfBatch.max() ?? 0) + 1
         var rows: [[Double]] = []
         for u in 0..<units {

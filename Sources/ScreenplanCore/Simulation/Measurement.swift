@@ -51,11 +51,11 @@ extension SimulationModel {
                 total += weights[i]
             }
         }
-        var library = batchLibrary[cell.batch] * Foundation.exp(m.library_size_sd * rng.zigguratNormal())
+        var library = batchLibrary[cell.batch] * Foundation.exp(m.librarySizeSd * rng.zigguratNormal())
         if partnerColumn != nil { library *= options.doubletLibraryRatio }
-        let scale = total > 0 ? library * m.capture_efficiency / total : 0
+        let scale = total > 0 ? library * m.captureEfficiency / total : 0
         let theta = cellTypes.dispersion[type] ?? measuredDispersion
-        let zeroInflation = m.dropout == .zeroInflation && m.dropout_rate > 0
+        let zeroInflation = m.dropout == .zeroInflation && m.dropoutRate > 0
         var size = 0
         // Zero inflation acts gene by gene, so a zero-inflated measurement draws every gene.
         let counted = zeroInflation ? nil : counted
@@ -70,7 +70,7 @@ extension SimulationModel {
                 continue
             }
             var y = rng.fastNegativeBinomial(mean: lambda, size: theta[i])
-            if y > 0 && zeroInflation && rng.uniform() < m.dropout_rate * Foundation.exp(-lambda / m.dropout_midpoint) { y = 0 }
+            if y > 0 && zeroInflation && rng.uniform() < m.dropoutRate * Foundation.exp(-lambda / m.dropoutMidpoint) { y = 0 }
             if y > 0 {
                 geneIndices.append(Int32(i))
                 counts.append(Int32(clamping: y))

@@ -104,14 +104,14 @@ public struct SimulationModel: Sendable {
 
         // Guide library: per-guide efficiency ~ Beta(mean·c, (1 − mean)·c) per target.
         let pspec = design.perturbations
-        let alpha = pspec.knockdown_mean * pspec.knockdown_concentration
-        let betaB = (1 - pspec.knockdown_mean) * pspec.knockdown_concentration
-        let perGuide = max(1, pspec.guides_per_target)
+        let alpha = pspec.knockdownMean * pspec.knockdownConcentration
+        let betaB = (1 - pspec.knockdownMean) * pspec.knockdownConcentration
+        let perGuide = max(1, pspec.guidesPerTarget)
         guides = perturbations.enumerated().map { p, pert in
             (0..<perGuide).map { gi in
                 let eff = pert.targets.indices.map { t -> Double in
                     var rng = RandomStream(seed: seed, domain: .guides, UInt64(p), UInt64(gi), UInt64(t))
-                    return alpha > 0 && betaB > 0 ? rng.beta(alpha, betaB) : pspec.knockdown_mean
+                    return alpha > 0 && betaB > 0 ? rng.beta(alpha, betaB) : pspec.knockdownMean
                 }
                 return GuideInfo(name: "\(pert.name)_g\(gi + 1)", perturbation: p, efficiency: eff)
             }
@@ -124,18 +124,18 @@ public struct SimulationModel: Sendable {
         mediumInputs = system.media.enumerated().map { i, m in k.mediumInput(m, index: i, system: system) }
         var t = 0.0
         var steps: [(start: Double, end: Double, medium: Int, perturb: Bool)] = []
-        for step in design.protocol_ {
+        for step in design.protocolSteps {
             guard let m = mediumNames.firstIndex(of: step.medium) else {
                 throw SimulationError("protocol medium `\(step.medium)` is not in system.media")
             }
-            steps.append((t, t + step.duration_h, m, step.perturb))
-            t += step.duration_h
+            steps.append((t, t + step.durationH, m, step.perturb))
+            t += step.durationH
         }
         if steps.isEmpty { steps = [(0, 0, 0, false)] }
         self.steps = steps
         startMedium = steps[0].medium
         let differentiating = system.dynamics == .differentiating
-        let triggerIndex = mediumNames.firstIndex(of: system.differentiation.trigger_medium)
+        let triggerIndex = mediumNames.firstIndex(of: system.differentiation.triggerMedium)
         // Progenitors are made outside the trigger: if the protocol starts in it (in vivo niches),
         // the initial state is computed without medium input.
         if differentiating && startMedium == triggerIndex {
@@ -157,7 +157,7 @@ public struct SimulationModel: Sendable {
                 var rng = RandomStream(seed: seed, domain: .animals, UInt64(a))
                 // Relative to each gene's basal production; genes with a threshold (negative)
                 // basal, the lineage regulators, get none, so the niche cannot pick a lineage.
-                return (0..<g).map { i in system.in_vivo.niche_sd * max(0, k.basal[i]) * rng.normal() }
+                return (0..<g).map { i in system.inVivo.nicheSd * max(0, k.basal[i]) * rng.normal() }
             }
         } else {
             animalOfBatch = [Int](repeating: 0, count: batches)
@@ -186,7 +186,7 @@ public struct SimulationModel: Sendable {
         slowestRelaxationRate_per_h = Self.slowestRelaxationRate(kinetics: k, attractors: initR, inputs: attractorInputs)
 
         // Measured genes: modelled first, then background genes at fixed levels.
-        let measured = design.measurement.measured_genes
+        let measured = design.measurement.measuredGenes
         var names = Array(network.genes.prefix(measured))
         var background: [Double] = []
         if measured > g {
@@ -195,8 +195,8 @@ public struct SimulationModel: Sendable {
             for i in 0..<(measured - g) {
                 let digits = String(i + 1)
                 names.append("BG" + String(repeating: "0", count: max(0, width - digits.count)) + digits)
-                let b = system.network.basal * Foundation.exp(system.network.basal_log_sd * rng.normal())
-                background.append(b / system.network.decay_per_h)
+                let b = system.network.basal * Foundation.exp(system.network.basalLogSd * rng.normal())
+                background.append(b / system.network.decayPerH)
             }
         }
         measuredGeneNames = names
@@ -212,15 +212,15 @@ public struct SimulationModel: Sendable {
         var beta = [[Double]](repeating: [Double](repeating: 0, count: gm), count: batches)
         for b in 0..<batches {
             var rng = RandomStream(seed: seed, domain: .batchEffects, 0, UInt64(b))
-            let sd = design.batching.batch_effect_sd
+            let sd = design.batching.batchEffectSd
             for i in 0..<gm { beta[b][i] += sd * rng.normal() }
         }
-        for (l, level) in design.batching.nested.enumerated() where level.effect_sd > 0 {
+        for (l, level) in design.batching.nested.enumerated() where level.effectSd > 0 {
             let count = max(1, level.count)
             var effects: [[Double]] = []
             for index in 0..<count {
                 var rng = RandomStream(seed: seed, domain: .batchEffects, UInt64(1 + l), UInt64(index))
-                effects.append((0..<gm).map { _ in level.effect_sd * rng.normal() })
+                effects.append((0..<gm).map { _ in level.effectSd * rng.normal() })
             }
             for b in 0..<batches {
                 let idx = min(count - 1, b * count / batches)
@@ -228,16 +228,16 @@ public struct SimulationModel: Sendable {
             }
         }
         batchFactor = beta.map { $0.map { Foundation.exp($0) } }
-        let median = design.measurement.mrna_per_cell * design.sequencingSaturation
+        let median = design.measurement.mrnaPerCell * design.sequencingSaturation
         batchLibrary = (0..<batches).map { b in
             var rng = RandomStream(seed: seed, domain: .batchEffects, 999, UInt64(b))
-            return median * Foundation.exp(design.measurement.batch_library_sd * rng.normal())
+            return median * Foundation.exp(design.measurement.batchLibrarySd * rng.normal())
         }
-        let loaded = plan.cellsPerBatch.map { Double($0) / max(0.01, design.sampling.qc_pass_fraction) }
+        let loaded = plan.cellsPerBatch.map { Double($0) / max(0.01, design.sampling.qcPassFraction) }
         var starts: [Int] = [], running = 0
         for n in plan.cellsPerBatch { starts.append(running); running += n }
         batchStart = starts
-        doubletProbability = loaded.map { min(0.5, design.measurement.doublet_rate_per_cell * $0) }
+        doubletProbability = loaded.map { min(0.5, design.measurement.doubletRatePerCell * $0) }
 
         // Downstream genes: modelled genes that regulate nothing.
         var down: [Int] = []
@@ -261,14 +261,14 @@ public struct SimulationModel: Sendable {
         if differentiating && system.network.file == nil {
             let lineages = min(system.differentiation.lineages, max(0, min(system.network.regulators, g) - 1))
             lineageGenes = Array(1..<(lineages + 1))
-            lineageThreshold = system.network.basal / system.network.decay_per_h
+            lineageThreshold = system.network.basal / system.network.decayPerH
             progenitorLevel = initialState[0][0]
         } else {
             lineageGenes = []
             lineageThreshold = 0
             progenitorLevel = 0
         }
-        if system.assumptions.bistable_perturbation && system.network.file == nil,
+        if system.assumptions.bistablePerturbation && system.network.file == nil,
            let module = NetworkGenerator.bistableModule(system) {
             switchGenes = module.switches
             switchThreshold = module.threshold

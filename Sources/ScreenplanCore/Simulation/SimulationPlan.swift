@@ -29,7 +29,7 @@ extension SimulationPlan {
         // each time point alone over all batches.
         let sharing = design.batching.batches < times.count
         var single = design
-        if sharing { single.sampling.time_points_h = [times[t]] }
+        if sharing { single.sampling.timePointsH = [times[t]] }
         let layout = Layout.make(single)
         let k = layout.perturbationCount
         let b = layout.batchCount
@@ -39,10 +39,10 @@ extension SimulationPlan {
             counts[k][batch] = layout.controls[batch]
         }
         // In vivo, animals differ in the fraction of cells that received a guide.
-        if design.system.regime == .inVivo && design.system.in_vivo.delivery_sd > 0 && design.batching.layout != .explicit {
+        if design.system.regime == .inVivo && design.system.inVivo.deliverySd > 0 && design.batching.layout != .explicit {
             for batch in 0..<b {
                 var rng = RandomStream(seed: design.system.network.seed, domain: .animals, 7, UInt64(batch))
-                let factor = max(0.05, 1 + design.system.in_vivo.delivery_sd * rng.normal())
+                let factor = max(0.05, 1 + design.system.inVivo.deliverySd * rng.normal())
                 for p in 0..<k { counts[p][batch] = Int((Double(counts[p][batch]) * factor).rounded()) }
             }
         }

@@ -90,7 +90,7 @@ extension SimulationModel {
     func estimatedCellSteps(blocks range: Range<Int>, options: SimulationOptions, sample: Int = 32) -> [Double] {
         let times = plan.timePoints.count
         let groups = plan.groupStart.count
-        let dt = design.system.time_step_h
+        let dt = design.system.timeStepH
         let window = stationaryWindow(options: options)
         var meanSteps = [Double](repeating: 0, count: times)
         for t in 0..<times {

@@ -115,9 +115,9 @@ public struct CellRecord: Equatable, Sendable {
     public var animal: Int
     public var timePointIndex: Int
     /// Sampling time (hours from protocol start).
-    public var time_h: Double
+    public var timeH: Double
     /// Age of the cell at sampling (hours since it entered; protocol time plus burn-in in vitro).
-    public var age_h: Double
+    public var ageH: Double
     /// Medium at sampling.
     public var medium: String
     /// Perturbation index in `Design.perturbations(in:)`, or -1 for a control.

@@ -200,7 +200,7 @@ extension SimulationModel {
         geneIndices.reserveCapacity(n * countedGenes / 2)
         counts.reserveCapacity(n * countedGenes / 2)
         var weights = [Double](repeating: 0, count: measuredGeneCount)
-        let q = design.measurement.guide_capture
+        let q = design.measurement.guideCapture
         var countedMask: [Bool]? = nil
         if let genes = options.countedGenes {
             var mask = [Bool](repeating: false, count: measuredGeneCount)
@@ -227,7 +227,7 @@ extension SimulationModel {
             records.append(CellRecord(
                 index: cell.index, barcode: cellBarcode(cell.index, batch: cell.batch),
                 batch: cell.batch, animal: design.system.regime == .inVivo ? cell.animal : -1,
-                timePointIndex: cell.timePoint, time_h: cell.tSample, age_h: cell.age,
+                timePointIndex: cell.timePoint, timeH: cell.tSample, ageH: cell.age,
                 medium: mediumName, perturbation: cell.perturbation, guides: allGuides.map(\.name),
                 detectedGuides: detected.map(\.name), observedPerturbation: observed, doublet: cell.doublet,
                 state: label, librarySize: size,

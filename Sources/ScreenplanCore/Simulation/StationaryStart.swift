@@ -54,7 +54,7 @@ extension SimulationModel {
         // 1.14; over four seeds the shortcut and the full path give 0.89–1.14 and 0.94–1.05,
         // means 0.99 and 0.99: seed-to-seed sampling error of the median, not a bias; docs/simulate.md.)
         guard options.stationaryStart, system.dynamics == .nonDifferentiating,
-              !system.assumptions.bistable_perturbation, !system.assumptions.sample_before_steady_state,
+              !system.assumptions.bistablePerturbation, !system.assumptions.sampleBeforeSteadyState,
               let rate = slowestRelaxationRate_per_h else { return nil }
         return options.stationaryWindowRelaxations / rate
     }

@@ -68,7 +68,7 @@ public enum SimulationH5AD {
         if hasAnimals(model) { categorical["animal"] = cells.map { "animal \($0.animal + 1)" } }
         return H5ADBlock(
             obsNames: cells.map(\.barcode), categorical: categorical,
-            numeric: ["time_h": cells.map(\.time_h), "age_h": cells.map(\.age_h),
+            numeric: ["time_h": cells.map(\.timeH), "age_h": cells.map(\.ageH),
                       "library_size": cells.map { Double($0.librarySize) }],
             boolean: ["doublet": cells.map(\.doublet)],
             indptr: b.offsets, indices: b.geneIndices, data: b.counts.map { Float($0) })

@@ -24,7 +24,7 @@ func planFields(_ d: Design) -> [PlanField] {
         PlanField(path: "sampling.control_cells", label: "control cells", step: 100, bigStep: 1000),
         PlanField(path: "sampling.time_points_h", label: "time points (h)", step: nil, bigStep: nil),
     ]
-    if d.perturbations.target_genes.isEmpty {
+    if d.perturbations.targetGenes.isEmpty {
         out.append(PlanField(path: "perturbations.targets", label: "targets", step: 10, bigStep: 100))
     } else {
         out.append(PlanField(path: "perturbations.target_genes", label: "target genes", step: nil, bigStep: nil))
@@ -85,7 +85,7 @@ func nudged(_ path: String, _ d: Design, direction: Int, big: Bool) -> (String?,
     let plan = planFields(d).first { $0.path == path }
     if path == "sampling.control_cells" {
         // null means Dunnett's rule: nudge from the number of control cells it gives.
-        let now = d.sampling.control_cells ?? d.controlCells / max(1, d.batchesWithControls * d.timePoints.count)
+        let now = d.sampling.controlCells ?? d.controlCells / max(1, d.batchesWithControls * d.timePoints.count)
         let step = big ? 1000 : 100
         return (String(max(0, (now / step + direction) * step)), nil)
     }

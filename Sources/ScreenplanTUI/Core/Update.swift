@@ -232,7 +232,7 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
         s.pins.append(ComparedDesign(path: label, design: s.design, summary: summary, differences: []))
         s = refreshPins(s)
         s.pinColumn = s.pins.count - 1
-        let power = summary.map { ", median power \(fixed($0.median_power, 2))" } ?? ""
+        let power = summary.map { ", median power \(fixed($0.medianPower, 2))" } ?? ""
         s.say("pinned this design as \(label)\(power): 4 Compare, d shows the pins")
         return (s, [])
     case .cancel:

@@ -17,9 +17,9 @@ extension LayoutGrid {
     public static func perturbationNames(_ design: Design) -> [String] {
         let p = design.perturbations
         let singles =
-            p.target_genes.isEmpty
+            p.targetGenes.isEmpty
             ? (0..<p.targets).map { Design.generatedGeneName($0, of: design.system.genes) }
-            : p.target_genes
+            : p.targetGenes
         return singles + p.combinations.map { $0.joined(separator: "+") }
     }
 
@@ -34,9 +34,9 @@ extension LayoutGrid {
     public init(_ layout: Layout, design: Design) throws {
         guard layout.batchCount > 0 else { throw LayoutUnavailable(reason: "the design has no batches") }
         let b = design.batching
-        if b.layout == .explicit && b.explicit_cells.count != layout.perturbationCount {
+        if b.layout == .explicit && b.explicitCells.count != layout.perturbationCount {
             throw LayoutUnavailable(
-                reason: "batching.explicit_cells has \(b.explicit_cells.count) rows for \(layout.perturbationCount) perturbations")
+                reason: "batching.explicit_cells has \(b.explicitCells.count) rows for \(layout.perturbationCount) perturbations")
         }
         let names = LayoutGrid.perturbationNames(design)
         let cells = (0..<layout.perturbationCount).map { p in (0..<layout.batchCount).map { layout.cells(p, $0) } }

@@ -235,9 +235,9 @@ public struct PerturbationRow: Equatable, Sendable {
 
     /// A row from the analysis result contract.
     public init(_ r: PerturbationReport) {
-        self.init(name: r.name, target: r.target, targetUMIs: r.target_umis, cells: r.cells, batches: r.batches,
-                  effect: r.target_effect, sd: r.target_sd.flatMap { $0.isFinite ? $0 : nil },
-                  power: r.power, flags: r.flags, samplingPower: r.sampling_power,
-                  guideEffectProbability: r.guide_effect_probability)
+        self.init(name: r.name, target: r.target, targetUMIs: r.targetUmis, cells: r.cells, batches: r.batches,
+                  effect: r.targetEffect, sd: r.targetSd.flatMap { $0.isFinite ? $0 : nil },
+                  power: r.power, flags: r.flags, samplingPower: r.samplingPower,
+                  guideEffectProbability: r.guideEffectProbability)
     }
 }

@@ -89,7 +89,7 @@ func reason(_ error: Error) -> String {
 extension Engine {
     /// Cells-per-perturbation values of the power curve: from a sixth to four times the design's.
     public static func cellsAxis(_ design: Design) -> [Int] {
-        let c = Double(max(1, design.sampling.cells_per_perturbation))
+        let c = Double(max(1, design.sampling.cellsPerPerturbation))
         var values: [Int] = []
         for i in 0..<24 {
             let v = Int((c / 6 * pow(24, Double(i) / 23)).rounded())

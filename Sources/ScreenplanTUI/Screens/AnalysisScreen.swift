@@ -8,15 +8,15 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     buffer.put("Analysis", x: 1, y: 1, role: .heading)
     let analysis = state.evaluation?.analysis
     if let summary = analysis?.summary {
-        let target = d.analysis.target_power
-        let meets = summary.median_power >= target
+        let target = d.analysis.targetPower
+        let meets = summary.medianPower >= target
         var x = 11
         x += buffer.put("median power ", x: x, y: 1, role: .dim)
-        x += buffer.put(fixed(summary.median_power, 2), x: x, y: 1, role: meets ? .good : .warning)
+        x += buffer.put(fixed(summary.medianPower, 2), x: x, y: 1, role: meets ? .good : .warning)
         x += buffer.put(
             meets ? " meets target \(fixed(target, 2))" : " below target \(fixed(target, 2))", x: x, y: 1,
             role: meets ? .good : .warning)
-        let rest = "  worst \(summary.worst_perturbation) \(fixed(summary.worst_power, 2))  \(money(summary.cost, summary.currency))"
+        let rest = "  worst \(summary.worstPerturbation) \(fixed(summary.worstPower, 2))  \(money(summary.cost, summary.currency))"
         x += buffer.put(rest, x: x, y: 1, maxWidth: buffer.width - x - 1)
         let layout = "  layout \(analysis!.layout)"
         if x + layout.count < buffer.width { buffer.put(layout, x: x, y: 1, role: .dim) }
@@ -37,7 +37,7 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     if !state.showDownstream {
     buffer.put("Error budget", x: 1, y: 3, role: .heading)
     buffer.put("share of variance", x: 14, y: 3, role: .dim, maxWidth: leftWidth - 14)
-    if let budget = analysis?.error_budget, !budget.isEmpty {
+    if let budget = analysis?.errorBudget, !budget.isEmpty {
         let labelWidth = min(20, leftWidth / 2 - 1)
         let barWidth = leftWidth - labelWidth - 6
         for (i, item) in budget.prefix(top - 6).enumerated() {
@@ -63,14 +63,14 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         buffer.put("Power vs cells per perturbation", x: x, y: 3, role: .heading, maxWidth: w)
         plot(
             cells, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "cells",
-            format: { grouped(Int($0)) }, marker: Double(d.sampling.cells_per_perturbation),
-            target: d.analysis.target_power, glyphs: g)
+            format: { grouped(Int($0)) }, marker: Double(d.sampling.cellsPerPerturbation),
+            target: d.analysis.targetPower, glyphs: g)
     }
     let effectPlot = { (buffer: inout Buffer, x: Int, w: Int) in
         buffer.put("Power vs effect size", x: x, y: 3, role: .heading, maxWidth: w)
         plot(
             effects, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "|log2 FC|",
-            format: { fixed($0, 1) }, target: d.analysis.target_power, glyphs: g)
+            format: { fixed($0, 1) }, target: d.analysis.targetPower, glyphs: g)
     }
     if state.showDownstream {
         renderDownstreamGrid(state, into: &buffer, top: 3, bottom: top - 1)
@@ -92,9 +92,9 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         let text: String
         if let summary = analysis?.summary {
             text =
-                summary.median_power >= d.analysis.target_power
-                ? "none: median power \(fixed(summary.median_power, 2)) meets the target \(fixed(d.analysis.target_power, 2))"
-                : "none yet: median power \(fixed(summary.median_power, 2)) is below the target \(fixed(d.analysis.target_power, 2)); the solver's designs follow when found"
+                summary.medianPower >= d.analysis.targetPower
+                ? "none: median power \(fixed(summary.medianPower, 2)) meets the target \(fixed(d.analysis.targetPower, 2))"
+                : "none yet: median power \(fixed(summary.medianPower, 2)) is below the target \(fixed(d.analysis.targetPower, 2)); the solver's designs follow when found"
         } else {
             text = "no analysis"
         }
@@ -118,7 +118,7 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         if let x = r.effect {
             let role: Role = x.meetsTarget ? .good : (x.lowersPowerBelowTarget ? .error : .warning)
             let arrow = state.capabilities.unicode ? "→" : ">"
-            buffer.put("\(fixed(x.median_power_before, 2))\(arrow)\(fixed(x.median_power_after, 2))", x: 3, y: y, role: role)
+            buffer.put("\(fixed(x.medianPowerBefore, 2))\(arrow)\(fixed(x.medianPowerAfter, 2))", x: 3, y: y, role: role)
         } else {
             buffer.put(r.change.isEmpty ? "advice" : "n/a", x: 3, y: y, role: .dim)
         }
@@ -131,10 +131,10 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     if let x = selected.effect {
         let verdict =
             x.meetsTarget
-            ? "reaches the target \(fixed(x.target_power, 2))"
-            : (x.lowersPowerBelowTarget ? "LOWERS POWER BELOW the target \(fixed(x.target_power, 2))" : "still below the target \(fixed(x.target_power, 2))")
+            ? "reaches the target \(fixed(x.targetPower, 2))"
+            : (x.lowersPowerBelowTarget ? "LOWERS POWER BELOW the target \(fixed(x.targetPower, 2))" : "still below the target \(fixed(x.targetPower, 2))")
         detail.append(
-            ("median power \(fixed(x.median_power_before, 2)) → \(fixed(x.median_power_after, 2)), \(verdict); cost \(money(x.cost_before, x.currency)) → \(money(x.cost_after, x.currency))",
+            ("median power \(fixed(x.medianPowerBefore, 2)) → \(fixed(x.medianPowerAfter, 2)), \(verdict); cost \(money(x.costBefore, x.currency)) → \(money(x.costAfter, x.currency))",
              x.meetsTarget ? .good : .warning))
     }
     detail.append(
@@ -217,7 +217,7 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
     }
     buffer.put("flags", x: x, y: top + 1, role: .heading)
     let visible = Geometry.tableRows(height: buffer.height, top: top)
-    let target = state.design.analysis.target_power
+    let target = state.design.analysis.targetPower
     for i in 0..<visible {
         let index = state.table.scroll + i
         guard index < rows.count else { break }
@@ -260,34 +260,34 @@ func renderDownstreamGrid(_ state: AppState, into buffer: inout Buffer, top: Int
     let d = state.design
     buffer.put("Downstream gene power", x: 1, y: top, role: .heading)
     buffer.put(
-        "\(fixed(grid.umis_per_cell, grid.umis_per_cell < 10 ? 2 : 0)) UMIs per control cell, \(fixed(grid.effect_log2, 1)) log2, \(grid.test); d: plots",
+        "\(fixed(grid.umisPerCell, grid.umisPerCell < 10 ? 2 : 0)) UMIs per control cell, \(fixed(grid.effectLog2, 1)) log2, \(grid.test); d: plots",
         x: 24, y: top, role: .dim, maxWidth: buffer.width - 25)
     let labelWidth = 13
     let contourWidth = 16
-    let columns = grid.cells_per_perturbation.count
+    let columns = grid.cellsPerPerturbation.count
     let cellWidth = max(5, min(8, (buffer.width - 2 - labelWidth - contourWidth) / max(1, columns)))
     buffer.put("reads/cell", x: 1, y: top + 1, role: .dim)
-    for (j, n) in grid.cells_per_perturbation.enumerated() {
-        let mine = n == d.sampling.cells_per_perturbation
+    for (j, n) in grid.cellsPerPerturbation.enumerated() {
+        let mine = n == d.sampling.cellsPerPerturbation
         buffer.put(leftPad(grouped(n), cellWidth - 1), x: 1 + labelWidth + j * cellWidth, y: top + 1,
                    role: mine ? .accent : .heading, maxWidth: cellWidth)
     }
     let contourX = 1 + labelWidth + columns * cellWidth + 1
-    buffer.put("\(fixed(grid.target_power, 2)) reached at", x: contourX, y: top + 1, role: .heading,
+    buffer.put("\(fixed(grid.targetPower, 2)) reached at", x: contourX, y: top + 1, role: .heading,
                maxWidth: buffer.width - contourX - 1)
-    for (i, reads) in grid.reads_per_cell.enumerated() where top + 2 + i < bottom {
+    for (i, reads) in grid.readsPerCell.enumerated() where top + 2 + i < bottom {
         let y = top + 2 + i
-        let mine = abs(reads - d.measurement.reads_per_cell) < 0.5
+        let mine = abs(reads - d.measurement.readsPerCell) < 0.5
         buffer.put(leftPad(grouped(Int(reads.rounded())), labelWidth - 2), x: 1, y: y, role: mine ? .accent : .normal)
         for (j, p) in grid.power[i].enumerated() {
             buffer.put(leftPad(fixed(p, 2), cellWidth - 1), x: 1 + labelWidth + j * cellWidth, y: y,
-                       role: p >= grid.target_power ? .good : .warning, maxWidth: cellWidth)
+                       role: p >= grid.targetPower ? .good : .warning, maxWidth: cellWidth)
         }
-        let contour = grid.contour_cells[i].map { "\(grouped($0)) cells" } ?? "not reached"
-        buffer.put(contour, x: contourX, y: y, role: grid.contour_cells[i] == nil ? .dim : .normal,
+        let contour = grid.contourCells[i].map { "\(grouped($0)) cells" } ?? "not reached"
+        buffer.put(contour, x: contourX, y: y, role: grid.contourCells[i] == nil ? .dim : .normal,
                    maxWidth: buffer.width - contourX - 1)
     }
-    let legend = top + 2 + grid.reads_per_cell.count
+    let legend = top + 2 + grid.readsPerCell.count
     if legend < bottom {
         buffer.put("columns: cells per perturbation; green: reaches the target; yours highlighted",
                    x: 1, y: legend, role: .dim, maxWidth: buffer.width - 2)
@@ -297,12 +297,12 @@ func renderDownstreamGrid(_ state: AppState, into buffer: inout Buffer, top: Int
 /// One line under the summary with the median power of each cell type (docs/cell-types.md); the
 /// headline type is marked `*`.
 private func renderCellTypeLine(_ analysis: AnalysisResult?, into buffer: inout Buffer) {
-    guard let types = analysis?.cell_types, !types.isEmpty else { return }
+    guard let types = analysis?.cellTypes, !types.isEmpty else { return }
     var x = 1
-    x += buffer.put(analysis?.cell_type == nil ? "per cell type (headline: all cells) " : "per cell type ", x: x, y: 2, role: .dim)
+    x += buffer.put(analysis?.cellType == nil ? "per cell type (headline: all cells) " : "per cell type ", x: x, y: 2, role: .dim)
     for t in types {
-        let mark = analysis?.cell_type == t.name ? "*" : ""
-        let text = "\(mark)\(t.name) \(fixed(t.median_power, 2))  "
+        let mark = analysis?.cellType == t.name ? "*" : ""
+        let text = "\(mark)\(t.name) \(fixed(t.medianPower, 2))  "
         guard x + text.count < buffer.width else { break }
         x += buffer.put(text, x: x, y: 2, role: .normal)
     }

@@ -41,10 +41,10 @@ func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
     let stats = comparison.map(\.stats)
     var rows: [CompareRow] = [
         CompareRow(
-            label: "median power", values: summaries.map { $0?.median_power }, text: { fixed($0, 2) },
+            label: "median power", values: summaries.map { $0?.medianPower }, text: { fixed($0, 2) },
             higherIsBetter: true),
         CompareRow(
-            label: "worst power", values: summaries.map { $0?.worst_power }, text: { fixed($0, 2) },
+            label: "worst power", values: summaries.map { $0?.worstPower }, text: { fixed($0, 2) },
             higherIsBetter: true),
         CompareRow(
             label: "cost (\(d.cost.currency))", values: summaries.map { $0?.cost }, text: { grouped(Int($0)) },
@@ -143,12 +143,12 @@ func renderDesignComparison(_ state: AppState, into buffer: inout Buffer) {
     typealias Row = (label: String, value: (Design, AnalysisSummary?) -> Double?, text: (Double) -> String, better: Bool?)
     let currency = state.evaluation?.analysis?.summary.currency ?? mine.cost.currency
     let rows: [Row] = [
-        ("median power", { $1?.median_power }, { fixed($0, 2) }, true),
-        ("worst power", { $1?.worst_power }, { fixed($0, 2) }, true),
+        ("median power", { $1?.medianPower }, { fixed($0, 2) }, true),
+        ("worst power", { $1?.worstPower }, { fixed($0, 2) }, true),
         ("cost (\(currency))", { d, s in s?.cost ?? estimatedCost(d) }, { grouped(Int($0)) }, false),
         ("perturbations", { d, _ in Double(d.perturbationCount) }, { grouped(Int($0)) }, nil),
-        ("cells / perturbation", { d, _ in Double(d.sampling.cells_per_perturbation) }, { grouped(Int($0)) }, nil),
-        ("reads / cell", { d, _ in d.measurement.reads_per_cell }, { grouped(Int($0)) }, nil),
+        ("cells / perturbation", { d, _ in Double(d.sampling.cellsPerPerturbation) }, { grouped(Int($0)) }, nil),
+        ("reads / cell", { d, _ in d.measurement.readsPerCell }, { grouped(Int($0)) }, nil),
         ("batches", { d, _ in Double(d.batching.batches) }, { grouped(Int($0)) }, nil),
         ("cells loaded", { d, _ in Double(d.cellsLoaded) }, { grouped(Int($0)) }, nil),
     ]

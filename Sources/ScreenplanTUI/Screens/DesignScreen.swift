@@ -82,8 +82,8 @@ func editedRowIndex(_ state: AppState) -> Int? {
 /// Shown (marked as an estimate) only until the analysis supplies its own cost.
 public func estimatedCost(_ d: Design) -> Double {
     let cells = Double(d.cellsLoaded)
-    return d.cost.per_batch * Double(d.batching.batches) + d.cost.per_cell * cells
-        + cells * d.measurement.reads_per_cell / 1e6 * d.cost.per_million_reads
+    return d.cost.perBatch * Double(d.batching.batches) + d.cost.perCell * cells
+        + cells * d.measurement.readsPerCell / 1e6 * d.cost.perMillionReads
 }
 
 /// Headline figures, each with its unit: they follow every edit.
@@ -100,17 +100,17 @@ func renderHeadline(_ state: AppState, into buffer: inout Buffer, x: Int, y: Int
     ]
     if let summary = analysis?.summary {
         lines.append(("cost", money(summary.cost, summary.currency), .normal))
-        let target = d.analysis.target_power
-        let meets = summary.median_power >= target
+        let target = d.analysis.targetPower
+        let meets = summary.medianPower >= target
         lines.append(
             (
-                "median power", "\(fixed(summary.median_power, 2)) (\(meets ? ">=" : "<") \(fixed(target, 2)))",
+                "median power", "\(fixed(summary.medianPower, 2)) (\(meets ? ">=" : "<") \(fixed(target, 2)))",
                 meets ? .good : .warning
             ))
         lines.append(
             (
-                "worst", "\(summary.worst_perturbation) (\(fixed(summary.worst_power, 2)))",
-                summary.worst_power >= d.analysis.target_power ? .good : .warning
+                "worst", "\(summary.worstPerturbation) (\(fixed(summary.worstPower, 2)))",
+                summary.worstPower >= d.analysis.targetPower ? .good : .warning
             ))
     } else {
         lines.append(("cost (est.)", money(estimatedCost(d), d.cost.currency), .normal))
@@ -129,7 +129,7 @@ func renderHeadline(_ state: AppState, into buffer: inout Buffer, x: Int, y: Int
     var row = y + 2 + lines.count
     if d.cellsLoaded > d.batchCapacity {
         for text in wrap(
-            "more cells than \(d.batching.batches) batches of \(grouped(d.batching.max_cells_per_batch)) hold", width)
+            "more cells than \(d.batching.batches) batches of \(grouped(d.batching.maxCellsPerBatch)) hold", width)
         {
             buffer.put(text, x: x, y: row, role: .error)
             row += 1

@@ -69,7 +69,7 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
     // Nesting: a vertical rule where a unit of the outer level starts (the delivery level when
     // `batching.delivery_unit` names one, else the outermost nested level), labelled in the header.
     let levels = d.batching.nested
-    if let level = levels.first(where: { $0.unit == d.batching.delivery_unit }) ?? levels.first,
+    if let level = levels.first(where: { $0.unit == d.batching.deliveryUnit }) ?? levels.first,
        level.count > 1, grid.batches.count > 1 {
         let count = grid.batches.count
         func unit(_ b: Int) -> Int { min(level.count - 1, b * level.count / count) }

@@ -48,14 +48,14 @@ struct AnalyzeCommand: ParsableCommand {
             result.interactions = try runtime { try GeneticInteractions.compute(d, layout: evaluation.layout) }
         }
         // Cell types: power per perturbation and type.
-        result.cell_types = try runtime { try CellTypePower.compute(d, layout: evaluation.layout, analyzer: analyzer) }
-        result.cell_type = d.analysis.cell_type
+        result.cellTypes = try runtime { try CellTypePower.compute(d, layout: evaluation.layout, analyzer: analyzer) }
+        result.cellType = d.analysis.cellType
         if json {
             print(try jsonText(result))
         } else {
             print(terminalSafe(AnalysisText.render(result, evaluation: evaluation, rows: rows)))
             for line in GeneticInteractions.text(result.interactions ?? []) { print(terminalSafe(line)) }
-            for line in CellTypePower.text(result.cell_types ?? [], headline: d.analysis.cell_type) { print(terminalSafe(line)) }
+            for line in CellTypePower.text(result.cellTypes ?? [], headline: d.analysis.cellType) { print(terminalSafe(line)) }
         }
     }
 }

@@ -253,8 +253,8 @@ struct BenchCommand: ParsableCommand {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", script, "--edges", dir + "/edges.tsv", "--genes", dir + "/genes.tsv",
-                                 "--cells", String(cells), "--steps", "50", "--dt", String(design.system.time_step_h),
-                                 "--noise", String(design.system.intrinsic_noise), "--form", form]
+                                 "--cells", String(cells), "--steps", "50", "--dt", String(design.system.timeStepH),
+                                 "--noise", String(design.system.intrinsicNoise), "--form", form]
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice

@@ -175,7 +175,7 @@ struct CalibrateCommand: ParsableCommand {
                 .write(toFile: dir + "/bench.yaml", atomically: true, encoding: .utf8)
             let seconds = Date().timeIntervalSince(start)
             rows.append(["workload": name, "cells": cells, "genes": genes, "entries": entries, "seconds": seconds,
-                         "target_seconds": target, "peak_rss_mb": peakMB(), "one_pass": c.one_pass])
+                         "target_seconds": target, "peak_rss_mb": peakMB(), "one_pass": c.onePass])
             if !json { FileHandle.standardError.write(Data("bench: \(name) \(String(format: "%.2f", seconds)) s\n".utf8)) }
         }
         let small = try CalibrationBenchmark.writePilot(dir: dir + "/small", cells: 20_000, genes: 300, medianUMIs: 200)

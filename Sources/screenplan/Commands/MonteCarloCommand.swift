@@ -42,15 +42,15 @@ struct MonteCarloCommand: ParsableCommand {
             print("\(check.design) — genetic interactions; \(check.replicates) replicates in \(String(format: "%.1f", check.seconds)) s")
             print(check.rows.isEmpty ? "no combination × gene has an analytical error (see `screenplan analyze`)"
                   : String(format: "median variance ratio (empirical / analytical): %.3f over %d combination × gene rows",
-                           check.median_variance_ratio, check.rows.count))
+                           check.medianVarianceRatio, check.rows.count))
             var sorted = check.rows.sorted { abs(Foundation.log($0.ratio)) > abs(Foundation.log($1.ratio)) }
             if rows > 0 && sorted.count > rows { sorted = Array(sorted.prefix(rows)) }
             print("")
             print(AnalysisText.table(
                 ["combination", "gene", "analytical var (log2²)", "empirical var (log2²)", "ratio", "mean estimate (log2)", "expected (log2)"],
                 sorted.map { r in
-                    [r.combination, r.gene, String(format: "%.4g", r.analytical_variance), String(format: "%.4g", r.empirical_variance),
-                     String(format: "%.3f", r.ratio), String(format: "%.3f", r.mean_estimate), String(format: "%.3f", r.expected_interaction)]
+                    [r.combination, r.gene, String(format: "%.4g", r.analyticalVariance), String(format: "%.4g", r.empiricalVariance),
+                     String(format: "%.3f", r.ratio), String(format: "%.3f", r.meanEstimate), String(format: "%.3f", r.expectedInteraction)]
                 }, rightAligned: [2, 3, 4, 5, 6]))
             return
         }
@@ -60,9 +60,9 @@ struct MonteCarloCommand: ParsableCommand {
             print(try jsonText(result))
             return
         }
-        print(terminalSafe(result.design) + " — layout \(result.layout), \(result.regime); \(result.replicates) replicates in \(String(format: "%.1f", result.seconds)) s (simulation \(String(format: "%.1f", result.simulation_seconds)) s, tests \(String(format: "%.1f", result.test_seconds)) s)")
+        print(terminalSafe(result.design) + " — layout \(result.layout), \(result.regime); \(result.replicates) replicates in \(String(format: "%.1f", result.seconds)) s (simulation \(String(format: "%.1f", result.simulationSeconds)) s, tests \(String(format: "%.1f", result.testSeconds)) s)")
         print(String(format: "median variance ratio (empirical / analytical): %.3f  (sampling error of one ratio ≈ %.0f%%)",
-                     result.median_variance_ratio, 100 * result.sampling_error))
+                     result.medianVarianceRatio, 100 * result.samplingError))
         print(Self.summary(result))
         var sorted = result.perturbations.sorted { abs(Foundation.log($0.ratio)) > abs(Foundation.log($1.ratio)) }
         if rows > 0 && sorted.count > rows { sorted = Array(sorted.prefix(rows)) }
@@ -71,10 +71,10 @@ struct MonteCarloCommand: ParsableCommand {
             ["name", "target", "analytical var (log2²)", "empirical var (log2²)", "ratio", "mean estimate (log2)", "expected (log2)",
              "predicted power", "rejection rate"],
             sorted.map { p in
-                [p.name, p.target, String(format: "%.4g", p.analytical_variance), String(format: "%.4g", p.empirical_variance),
-                 String(format: "%.3f", p.ratio), String(format: "%.3f", p.mean_estimate), String(format: "%.3f", p.expected_effect),
-                 p.predicted_power.map { String(format: "%.3f", $0) } ?? "n/a",
-                 p.empirical_power.map { String(format: "%.3f (%d)", $0, p.tests) } ?? "n/a"]
+                [p.name, p.target, String(format: "%.4g", p.analyticalVariance), String(format: "%.4g", p.empiricalVariance),
+                 String(format: "%.3f", p.ratio), String(format: "%.3f", p.meanEstimate), String(format: "%.3f", p.expectedEffect),
+                 p.predictedPower.map { String(format: "%.3f", $0) } ?? "n/a",
+                 p.empiricalPower.map { String(format: "%.3f (%d)", $0, p.tests) } ?? "n/a"]
             }, rightAligned: [2, 3, 4, 5, 6, 7, 8])))
     }
 
@@ -82,29 +82,29 @@ struct MonteCarloCommand: ParsableCommand {
     static func summary(_ r: MonteCarloResult) -> String {
         func f(_ v: Double?, _ format: String, _ reason: String) -> String { v.map { String(format: format, $0) } ?? "n/a (\(reason))" }
         var lines: [String] = []
-        if let q = r.variance_ratio_quantiles {
+        if let q = r.varianceRatioQuantiles {
             lines.append(String(format: "variance ratio quantiles 5/25/50/75/95%%: %.3f / %.3f / %.3f / %.3f / %.3f", q.q05, q.q25, q.q50, q.q75, q.q95))
         } else {
             lines.append("variance ratio quantiles: n/a (no perturbation with finite estimates)")
         }
-        lines.append("bias of the mean estimate (median of mean − expected): " + f(r.bias_median, "%+.3f log2", "no perturbation"))
+        lines.append("bias of the mean estimate (median of mean − expected): " + f(r.biasMedian, "%+.3f log2", "no perturbation"))
         lines.append("")
         lines.append("test: \(r.test) on every replicate; power by bin of predicted power:")
-        if r.power_calibration.isEmpty {
+        if r.powerCalibration.isEmpty {
             lines.append("  n/a (no perturbation with a testable target)")
         } else {
             lines.append(AnalysisText.table(
                 ["predicted power bin", "perturbations", "tests", "mean predicted", "rejection rate", "± (binomial se)"],
-                r.power_calibration.map { b in
+                r.powerCalibration.map { b in
                     let se = (b.empirical * (1 - b.empirical) / Double(max(1, b.tests))).squareRoot()
                     return [String(format: "%.1f–%.1f", b.low, b.high), "\(b.n)", "\(b.tests)", String(format: "%.3f", b.predicted),
                             String(format: "%.3f", b.empirical), String(format: "%.3f", se)]
                 }, rightAligned: [1, 2, 3, 4, 5]))
         }
         lines.append("Brier score (predicted power against rejected 0/1): " + f(r.brier, "%.4f", "no tests"))
-        lines.append("truth-null genes (\(r.null_genes_per_perturbation) per perturbation, \(r.null_tests) tests): rejection rate "
-            + f(r.null_rejection_rate, "%.2e", "no null genes tested") + " at the per-test level (mean " + f(r.null_level, "%.2e", "no tests")
-            + "), " + f(r.null_rejection_rate_at_alpha, "%.4f", "no tests") + " at p < α unadjusted")
+        lines.append("truth-null genes (\(r.nullGenesPerPerturbation) per perturbation, \(r.nullTests) tests): rejection rate "
+            + f(r.nullRejectionRate, "%.2e", "no null genes tested") + " at the per-test level (mean " + f(r.nullLevel, "%.2e", "no tests")
+            + "), " + f(r.nullRejectionRateAtAlpha, "%.4f", "no tests") + " at p < α unadjusted")
         return lines.joined(separator: "\n")
     }
 }

@@ -33,12 +33,23 @@ struct OptimizeCommand: ParsableCommand {
     struct Output: Codable {
         var objective: String
         var budget: Double?
-        var target_power: Double?
+        var targetPower: Double?
         var currency: String
         var current: AnalysisSummary
         var best: OptimizedDesign?
         /// `--min-batches`: fewest animals (batches) per perturbation and time point.
-        var min_batches: Int = 1
+        var minBatches: Int = 1
+
+        /// The keys of the file format (snake_case), kept when the properties were renamed.
+        enum CodingKeys: String, CodingKey {
+            case objective
+            case budget
+            case targetPower = "target_power"
+            case currency
+            case current
+            case best
+            case minBatches = "min_batches"
+        }
     }
 
     func run() throws {
@@ -56,14 +67,14 @@ struct OptimizeCommand: ParsableCommand {
         }
         bar.finish()
         let output = Output(objective: budget != nil ? "max-median-power" : "min-cost", budget: budget,
-                            target_power: power, currency: d.cost.currency, current: current.summary, best: best,
-                            min_batches: minBatches)
+                            targetPower: power, currency: d.cost.currency, current: current.summary, best: best,
+                            minBatches: minBatches)
         if json {
             print(try jsonText(output))
             return
         }
         let cur = d.cost.currency
-        print(terminalSafe(d.name) + ": now median power \(String(format: "%.2f", current.summary.median_power)) for \(formatMoney(current.summary.cost, cur))")
+        print(terminalSafe(d.name) + ": now median power \(String(format: "%.2f", current.summary.medianPower)) for \(formatMoney(current.summary.cost, cur))")
         guard let b = best else {
             let floor = minBatches > 1 ? " with every perturbation in ≥ \(minBatches) \(d.system.regime == .inVivo ? "animals" : "batches")" : ""
             print(budget != nil ? "No design\(floor) fits \(formatMoney(budget!, cur))\(minBatches > 1 ? "" : ": even one cell per perturbation costs more")."
@@ -73,14 +84,14 @@ struct OptimizeCommand: ParsableCommand {
         let floorNote = minBatches > 1 ? ", every perturbation in ≥ \(minBatches) \(d.system.regime == .inVivo ? "animals" : "batches")" : ""
         print(budget != nil ? "Best design for \(formatMoney(budget!, cur))\(floorNote):" : "Cheapest design with median power ≥ \(power!)\(floorNote):")
         print(AnalysisText.table(["", "value"], [
-            ["cells per perturbation", formatThousands(Double(b.cells_per_perturbation))],
-            ["reads per cell", formatThousands(b.reads_per_cell)],
+            ["cells per perturbation", formatThousands(Double(b.cellsPerPerturbation))],
+            ["reads per cell", formatThousands(b.readsPerCell)],
             ["batches", String(b.batches)],
-            ["control cells per batch", formatThousands(Double(b.control_cells_per_batch)) + String(format: " (%.1f × one perturbation's; √K = %.1f)", b.control_ratio, b.sqrt_k)],
-            ["median power", String(format: "%.3f", b.median_power)],
-            ["cells loaded", formatThousands(Double(b.cost.cells_loaded))],
-            ["cost", formatMoney(b.cost.total, cur) + " (batches " + formatMoney(b.cost.batch_cost, cur) + ", cells " + formatMoney(b.cost.cell_cost, cur) + ", sequencing " + formatMoney(b.cost.sequencing_cost, cur) + ")"],
-            ["order", "\(b.cost.kits) kit(s), \(b.cost.flow_cells) flow cell(s)"],
+            ["control cells per batch", formatThousands(Double(b.controlCellsPerBatch)) + String(format: " (%.1f × one perturbation's; √K = %.1f)", b.controlRatio, b.sqrtK)],
+            ["median power", String(format: "%.3f", b.medianPower)],
+            ["cells loaded", formatThousands(Double(b.cost.cellsLoaded))],
+            ["cost", formatMoney(b.cost.total, cur) + " (batches " + formatMoney(b.cost.batchCost, cur) + ", cells " + formatMoney(b.cost.cellCost, cur) + ", sequencing " + formatMoney(b.cost.sequencingCost, cur) + ")"],
+            ["order", "\(b.cost.kits) kit(s), \(b.cost.flowCells) flow cell(s)"],
         ], rightAligned: []))
         if !b.change.isEmpty {
             print("apply: " + b.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", "))

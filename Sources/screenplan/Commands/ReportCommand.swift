@@ -41,7 +41,7 @@ struct ReportCommand: ParsableCommand {
         }
         let d = try loadDesign(design)
         // No report replaces the design it is made from (`report screen.json -o screen.json`).
-        let inputs = [design] + [d.system.network.file, d.system.network.genes_file].compactMap { $0 }
+        let inputs = [design] + [d.system.network.file, d.system.network.genesFile].compactMap { $0 }
             .map { DesignValidator.resolve($0, against: d.baseDirectory) }
         for path in output {
             do { try OutputSafety.checkFileTarget(path, inputs: inputs) } catch let error as UnsafeOutputError {

@@ -16,8 +16,8 @@ func tuiEngine() -> Engine {
             let evaluation = try analyzer.evaluate(design)
             last.store(design, evaluation)
             var result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer))
-            result.cell_types = try CellTypePower.compute(design, layout: evaluation.layout, analyzer: analyzer)
-            result.cell_type = design.analysis.cell_type
+            result.cellTypes = try CellTypePower.compute(design, layout: evaluation.layout, analyzer: analyzer)
+            result.cellType = design.analysis.cellType
             return result
         },
         powerVsCells: { design, cells in
@@ -51,9 +51,9 @@ func tuiEngine() -> Engine {
             let evaluation = try last.evaluation(of: design) ?? analyzer.evaluate(design)
             guard !evaluation.testableUMIs.isEmpty else { return nil }
             let umis = evaluation.testableUMIs[evaluation.testableUMIs.count / 2]
-            let n0 = design.sampling.cells_per_perturbation
+            let n0 = design.sampling.cellsPerPerturbation
             let cells = Array(Set(ReportModel.powerCurveCellFactors.map { max(1, Int((Double(n0) * $0).rounded())) })).sorted()
-            let reads = [0.25, 0.5, 1, 2, 4].map { design.measurement.reads_per_cell * $0 }
+            let reads = [0.25, 0.5, 1, 2, 4].map { design.measurement.readsPerCell * $0 }
             return try analyzer.downstreamPowerGrid(design, umis: umis, effect: ReportModel.downstreamEffect, cells: cells,
                                                     reads: reads)
         })
@@ -162,12 +162,12 @@ private func monteCarloJob() -> LongJob {
         return JobResult(
             title: "Monte Carlo, \(result.replicates) replicates",
             figures: [
-                Figure("median variance ratio", String(format: "%.2f (empirical / predicted)", result.median_variance_ratio)),
-                Figure("sampling error of the ratio", String(format: "± %.2f", result.sampling_error)),
+                Figure("median variance ratio", String(format: "%.2f (empirical / predicted)", result.medianVarianceRatio)),
+                Figure("sampling error of the ratio", String(format: "± %.2f", result.samplingError)),
                 Figure("time", String(format: "%.1f s", result.seconds)),
             ],
             variance: result.perturbations.prefix(200).map {
-                VarianceRow(name: $0.name, empirical: $0.empirical_variance, predicted: $0.analytical_variance)
+                VarianceRow(name: $0.name, empirical: $0.empiricalVariance, predicted: $0.analyticalVariance)
             })
     }
 }
@@ -184,11 +184,11 @@ private func optimizeJob(analyzer: Analyzer) -> LongJob {
         return JobResult(
             title: "optimize at \(Int(current.summary.cost)) \(currency)",
             figures: [
-                Figure("median power", String(format: "%.2f → %.2f", current.summary.median_power, best.median_power)),
-                Figure("cells per perturbation", "\(design.sampling.cells_per_perturbation) → \(best.cells_per_perturbation) cells"),
-                Figure("reads per cell", "\(Int(design.measurement.reads_per_cell)) → \(Int(best.reads_per_cell)) reads"),
+                Figure("median power", String(format: "%.2f → %.2f", current.summary.medianPower, best.medianPower)),
+                Figure("cells per perturbation", "\(design.sampling.cellsPerPerturbation) → \(best.cellsPerPerturbation) cells"),
+                Figure("reads per cell", "\(Int(design.measurement.readsPerCell)) → \(Int(best.readsPerCell)) reads"),
                 Figure("batches", "\(design.batching.batches) → \(best.batches) \(design.batching.unit.rawValue)s"),
-                Figure("controls per batch", "\(best.control_cells_per_batch) cells (\(String(format: "%.1f", best.control_ratio))× a perturbation; √K = \(String(format: "%.1f", best.sqrt_k)))"),
+                Figure("controls per batch", "\(best.controlCellsPerBatch) cells (\(String(format: "%.1f", best.controlRatio))× a perturbation; √K = \(String(format: "%.1f", best.sqrtK)))"),
                 Figure("a applies", best.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", ")),
             ],
             changes: best.change)
