@@ -34,8 +34,9 @@ public enum TerminalApp {
         setlocale(sp_lc_all(), "")
         let codeset = String(cString: sp_codeset())
         let autosavePath = Autosave.path(for: document, environment: environment)
-        let recovered = Autosave.load(path: autosavePath, baseDirectory: document.design.baseDirectory,
-                                      environment: environment)
+        let recovered = Autosave.load(
+            path: autosavePath, baseDirectory: document.design.baseDirectory,
+            environment: environment)
 
         let heldStderr = StderrHold()
         guard initscr() != nil else {

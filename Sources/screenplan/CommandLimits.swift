@@ -20,7 +20,8 @@ func checkOutputFolder(_ out: String, force: Bool, inputs: [String]) throws {
 /// The files a run reads: the design and the network files it names.
 func runInputs(_ design: String, _ loaded: LoadedDesign) -> [String] {
     let d = loaded.design
-    return [design] + [d.system.network.file, d.system.network.genesFile].compactMap { $0 }
+    return [design]
+        + [d.system.network.file, d.system.network.genesFile].compactMap { $0 }
         .map { DesignValidator.resolve($0, against: d.baseDirectory) }
 }
 

@@ -46,7 +46,8 @@ final class TerminalProgressBar: Sendable {
         let filled = Int((f * Double(width)).rounded(.down))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let eta = reporter.eta.map { "ETA \(Self.format($0))" } ?? "ETA --"
-        let line = "\r\(label) [\(bar)] \(String(format: "%3.0f", f * 100))% \(Self.format(reporter.elapsed)) \(eta) \(reporter.message)\u{1B}[K"
+        let line =
+            "\r\(label) [\(bar)] \(String(format: "%3.0f", f * 100))% \(Self.format(reporter.elapsed)) \(eta) \(reporter.message)\u{1B}[K"
         FileHandle.standardError.write(Data(line.utf8))
     }
 

@@ -22,7 +22,8 @@ enum SignalGuard {
                     TemporaryOutputs.removeAllAndHold()
                     let name = sig == SIGINT ? "SIGINT" : "SIGTERM"
                     let clear = isatty(2) != 0 ? "\r\u{1B}[K" : ""
-                    FileHandle.standardError.write(Data("\(clear)screenplan: \(label) stopped by \(name); nothing was written\n".utf8))
+                    FileHandle.standardError.write(
+                        Data("\(clear)screenplan: \(label) stopped by \(name); nothing was written\n".utf8))
                     _exit(128 + sig)
                 }
             }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 // analyze, compare and optimize through the real binary: exit codes, JSON keys, units in text.
 
@@ -93,8 +93,9 @@ private func json(_ text: String) throws -> [String: Any] {
     let dir = temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let a = try writeDesign(smallYAML, in: dir)
-    let b = try writeDesign(smallYAML.replacingOccurrences(of: "controls_in_fraction: 0.5", with: "controls_in_fraction: 1"),
-                            in: dir, name: "b.yaml")
+    let b = try writeDesign(
+        smallYAML.replacingOccurrences(of: "controls_in_fraction: 0.5", with: "controls_in_fraction: 1"),
+        in: dir, name: "b.yaml")
     let layouts = try runScreenplan(["compare", a, "--layouts", "pooled,confounded", "--json"])
     #expect(layouts.status == 0, "\(layouts.stderr)")
     let entries = try #require(try json(layouts.stdout)["layouts"] as? [[String: Any]])
@@ -105,7 +106,8 @@ private func json(_ text: String) throws -> [String: Any] {
     let pair = try #require(try json(designs.stdout)["layouts"] as? [[String: Any]])
     #expect(pair.count == 2)
     // Controls in every batch remove the confounding: B has the lower median sd.
-    let sdA = try #require(pair[0]["median_sd"] as? Double), sdB = try #require(pair[1]["median_sd"] as? Double)
+    let sdA = try #require(pair[0]["median_sd"] as? Double)
+    let sdB = try #require(pair[1]["median_sd"] as? Double)
     #expect(sdB < sdA)
     let text = try runScreenplan(["compare", a, b])
     #expect(text.status == 0 && text.stdout.contains("Δ power"))
@@ -120,7 +122,9 @@ private func json(_ text: String) throws -> [String: Any] {
     let best = try #require(try json(r.stdout)["best"] as? [String: Any])
     let cost = try #require((best["cost"] as? [String: Any])?["total"] as? Double)
     #expect(cost <= 8000)
-    for key in ["cells_per_perturbation", "reads_per_cell", "batches", "control_cells_per_batch", "median_power", "change"] {
+    for key in [
+        "cells_per_perturbation", "reads_per_cell", "batches", "control_cells_per_batch", "median_power", "change",
+    ] {
         #expect(best[key] != nil, "missing best.\(key)")
     }
     let p = try runScreenplan(["optimize", path, "--power", "0.9", "--json"])
@@ -132,7 +136,8 @@ private func json(_ text: String) throws -> [String: Any] {
 @Test func montecarloReportsTheMedianVarianceRatio() throws {
     let dir = temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let path = try writeDesign("""
+    let path = try writeDesign(
+        """
         name: tiny
         system:
           genes: 40
@@ -151,14 +156,20 @@ private func json(_ text: String) throws -> [String: Any] {
     let object = try json(r.stdout)
     #expect(object["median_variance_ratio"] is Double)
     let rows = try #require(object["perturbations"] as? [[String: Any]])
-    for key in ["name", "analytical_variance", "empirical_variance", "ratio"] { #expect(rows.first?[key] != nil, "\(key)") }
+    for key in ["name", "analytical_variance", "empirical_variance", "ratio"] {
+        #expect(rows.first?[key] != nil, "\(key)")
+    }
     // The design's test ran on every replicate: calibration, Brier score, null rejections, bias.
     #expect(object["test"] as? String == "glm")
     #expect((object["power_calibration"] as? [[String: Any]])?.isEmpty == false)
-    for key in ["brier", "null_rejection_rate", "bias_median", "variance_ratio_quantiles"] { #expect(object[key] != nil, "\(key)") }
+    for key in ["brier", "null_rejection_rate", "bias_median", "variance_ratio_quantiles"] {
+        #expect(object[key] != nil, "\(key)")
+    }
     let text = try runScreenplan(["montecarlo", path, "--reps", "3"])
     #expect(text.status == 0)
-    #expect(text.stdout.contains("Brier score") && text.stdout.contains("truth-null genes") && text.stdout.contains("predicted power bin"))
+    #expect(
+        text.stdout.contains("Brier score") && text.stdout.contains("truth-null genes")
+            && text.stdout.contains("predicted power bin"))
     #expect(try runScreenplan(["montecarlo", path, "--reps", "1"]).status == 2)
     #expect(try runScreenplan(["montecarlo", dir + "/missing.yaml"]).status == 2)
 }

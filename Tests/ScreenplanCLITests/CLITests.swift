@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 // The built binary is run as a user would: exit codes, stdout and stderr.
 
@@ -37,11 +37,12 @@ private func expectNoCrashText(_ result: CommandResult, sourceLocation: SourceLo
         let result = try runScreenplan(["validate", path])
         #expect(result.status == 2)
         #expect(result.stdout.isEmpty)
-        #expect(result.stderr == """
-            \(path):3:12: batching.batches: must be in [1, 10000] (got 0)
-            \(path):5:3: measurement.capture_efficency: unknown key `capture_efficency`; did you mean `capture_efficiency`?
+        #expect(
+            result.stderr == """
+                \(path):3:12: batching.batches: must be in [1, 10000] (got 0)
+                \(path):5:3: measurement.capture_efficency: unknown key `capture_efficency`; did you mean `capture_efficiency`?
 
-            """)
+                """)
         expectNoCrashText(result)
     }
 

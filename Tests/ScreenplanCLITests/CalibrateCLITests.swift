@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 // `screenplan calibrate` on the real Papalexi 2021 THP-1 screen (../shared/data, as CI lays it
 // out): calibrate, simulate the written design as it is, calibrate the simulation, and compare
@@ -29,14 +29,16 @@ private func genes(_ json: [String: Any]) -> [String: [String: Any]] {
 private func value(_ any: Any?) -> Double? { (any as? [String: Any])?["value"] as? Double }
 
 @Test func calibratedPapalexiDesignReproducesTheRealScreen() throws {
-    try #require(FileManager.default.fileExists(atPath: papalexi + "/gene_counts.mtx.gz"),
-                 "the real THP-1 data must be at \(papalexi) (../shared/data next to the repository)")
+    try #require(
+        FileManager.default.fileExists(atPath: papalexi + "/gene_counts.mtx.gz"),
+        "the real THP-1 data must be at \(papalexi) (../shared/data next to the repository)")
     let dir = temporaryDirectory("calibrate-papalexi")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let (real, r) = try calibrate([
         papalexi + "/gene_counts.mtx.gz", "--guides", papalexi + "/grna_counts.mtx.gz",
         "--guide-targets", papalexi + "/grna_targets.tsv", "--cells", papalexi + "/cells.tsv.gz",
-        "--batch-column", "bio_rep", "--modality", "knockout", "-o", dir + "/thp1.yaml"])
+        "--batch-column", "bio_rep", "--modality", "knockout", "-o", dir + "/thp1.yaml",
+    ])
     #expect(real.status == 0, "\(real.stderr)")
     #expect(r["cells"] as? Int == 20729 && r["genes"] as? Int == 299)
     // 26 targets, 17 of them outside the 299 measured genes: listed as not estimable.
@@ -53,8 +55,10 @@ private func value(_ any: Any?) -> Double? { (any as? [String: Any])?["value"] a
     // The simulation's guides as a cell → gRNA table, and its gRNA → target map.
     let cellsTSV = try String(contentsOfFile: dir + "/sim/cells.tsv", encoding: .utf8).split(separator: "\n")
     let header = cellsTSV[0].split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-    let cellColumn = header.firstIndex(of: "cell")!, detectedColumn = header.firstIndex(of: "detected_guides")!
-    var table = "cell\tgrna\n", guideNames = Set<String>()
+    let cellColumn = header.firstIndex(of: "cell")!
+    let detectedColumn = header.firstIndex(of: "detected_guides")!
+    var table = "cell\tgrna\n"
+    var guideNames = Set<String>()
     for line in cellsTSV.dropFirst() {
         let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
         for g in f[detectedColumn].split(whereSeparator: { ";,|".contains($0) }) where !g.isEmpty && g != "-" {
@@ -68,13 +72,18 @@ private func value(_ any: Any?) -> Double? { (any as? [String: Any])?["value"] a
         return "\(g)\t\(t == "non-targeting" ? "non-targeting" : t)"
     }.joined(separator: "\n")
     try targets.write(toFile: dir + "/sim-targets.tsv", atomically: true, encoding: .utf8)
-    let (simCal, s) = try calibrate([dir + "/sim", "--guides", dir + "/sim-guides.tsv", "--guide-targets", dir + "/sim-targets.tsv",
-                                     "--modality", "knockout", "-o", dir + "/sim-cal.yaml"])
+    let (simCal, s) = try calibrate([
+        dir + "/sim", "--guides", dir + "/sim-guides.tsv", "--guide-targets", dir + "/sim-targets.tsv",
+        "--modality", "knockout", "-o", dir + "/sim-cal.yaml",
+    ])
     #expect(simCal.status == 0, "\(simCal.stderr)")
 
     // Per gene: mean, variance at matched mean (same gene), zero fraction.
-    let rg = genes(r), sg = genes(s)
-    var meanError: [Double] = [], varianceRatio: [Double] = [], zeroDiff: [Double] = []
+    let rg = genes(r)
+    let sg = genes(s)
+    var meanError: [Double] = []
+    var varianceRatio: [Double] = []
+    var zeroDiff: [Double] = []
     for (gene, row) in rg {
         guard let sim = sg[gene], let m = row["mean_umis"] as? Double, m > 0 else { continue }
         meanError.append(abs((sim["mean_umis"] as! Double) - m) / m)
@@ -86,10 +95,13 @@ private func value(_ any: Any?) -> Double? { (any as? [String: Any])?["value"] a
     #expect((0.8...1.25).contains(median(varianceRatio)), "median variance ratio \(median(varianceRatio))")
     #expect(median(zeroDiff) <= 0.03, "median zero-fraction difference \(median(zeroDiff))")
     // Library size: median ±10% and log sd ±0.05.
-    let rl = (r["library"] as! [[String: Any]])[0], sl = (s["library"] as! [[String: Any]])[0]
-    let rMedian = value(rl["median_umis"])!, sMedian = value(sl["median_umis"])!
+    let rl = (r["library"] as! [[String: Any]])[0]
+    let sl = (s["library"] as! [[String: Any]])[0]
+    let rMedian = value(rl["median_umis"])!
+    let sMedian = value(sl["median_umis"])!
     #expect(abs(sMedian / rMedian - 1) <= 0.10, "library median \(sMedian) vs \(rMedian)")
-    let rSD = value(rl["log_sd"])!, sSD = value(sl["log_sd"])!
+    let rSD = value(rl["log_sd"])!
+    let sSD = value(sl["log_sd"])!
     #expect(abs(sSD - rSD) <= 0.05, "log library sd \(sSD) vs \(rSD)")
     // Composition: the measured targets with the pilot's median cells, the pilot's controls.
     let simTargets = (s["targets"] as! [[String: Any]])
@@ -104,11 +116,13 @@ private func value(_ any: Any?) -> Double? { (any as? [String: Any])?["value"] a
     let realLFC = (r["targets"] as! [[String: Any]]).compactMap { value($0["log2_fc"]) }
     let simLFC = simTargets.compactMap { value($0["log2_fc"]) }
     #expect(realLFC.count == 9 && simLFC.count == 9)
-    let realMean = realLFC.reduce(0, +) / 9, simMean = simLFC.reduce(0, +) / 9
+    let realMean = realLFC.reduce(0, +) / 9
+    let simMean = simLFC.reduce(0, +) / 9
     #expect(abs(simMean - realMean) < 0.15, "mean on-target log2 FC: simulated \(simMean), real \(realMean)")
     for t in simTargets {
         let e = t["log2_fc"] as! [String: Any]
-        let v = e["value"] as! Double, se = e["se"] as! Double
+        let v = e["value"] as! Double
+        let se = e["se"] as! Double
         #expect(abs(v - realMean) < 4 * se + 0.1, "\(t["target"]!): simulated \(v) ± \(se), design \(realMean)")
     }
 }
@@ -148,7 +162,8 @@ private func writeMatrix(_ dir: String, _ name: String, _ body: String) throws -
     #expect(r.status == 2 && r.stderr.contains("empty"), "\(r.stderr)")
     // A gRNA without a row in --guide-targets, named with its line in the gRNA list.
     try "gA\ngB\n".write(toFile: dir + "/grnas.txt", atomically: true, encoding: .utf8)
-    let guides = try writeMatrix(dir, "g.mtx", "%%MatrixMarket matrix coordinate integer general\n2 4 4\n1 1 9\n2 2 9\n1 3 9\n2 4 9\n")
+    let guides = try writeMatrix(
+        dir, "g.mtx", "%%MatrixMarket matrix coordinate integer general\n2 4 4\n1 1 9\n2 2 9\n1 3 9\n2 4 9\n")
     try "grna_id\tgrna_target\ngA\tG1\n".write(toFile: dir + "/targets.tsv", atomically: true, encoding: .utf8)
     r = try run([ok, "--guides", guides, "--guide-names", dir + "/grnas.txt", "--guide-targets", dir + "/targets.tsv"])
     #expect(r.status == 2 && r.stderr.contains("grnas.txt:2:") && r.stderr.contains("`gB`"), "\(r.stderr)")
@@ -171,16 +186,22 @@ private func writeMatrix(_ dir: String, _ name: String, _ body: String) throws -
 @Test func aDesignWithABadProfileIsRefusedWithTheProfileLine() throws {
     let dir = temporaryDirectory("calibrate-profile")
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    try "gene\tmean_umis_per_cell\tdispersion_theta\nA\t1.5\t2\nB\t-1\t2\n".write(toFile: dir + "/p.tsv", atomically: true, encoding: .utf8)
-    try "name: p\nsystem: {genes: 2}\nperturbations: {target_genes: [A]}\nmeasurement: {measured_genes: 2, expression_profile: p.tsv}\nbatching: {batches: 1}\n"
+    try "gene\tmean_umis_per_cell\tdispersion_theta\nA\t1.5\t2\nB\t-1\t2\n".write(
+        toFile: dir + "/p.tsv", atomically: true, encoding: .utf8)
+    try
+        "name: p\nsystem: {genes: 2}\nperturbations: {target_genes: [A]}\nmeasurement: {measured_genes: 2, expression_profile: p.tsv}\nbatching: {batches: 1}\n"
         .write(toFile: dir + "/d.yaml", atomically: true, encoding: .utf8)
     var r = try runScreenplan(["validate", dir + "/d.yaml"])
-    #expect(r.status == 2 && r.stderr.contains("measurement.expression_profile") && r.stderr.contains("p.tsv:3:"), "\(r.stderr)")
-    try "gene\tmean_umis_per_cell\tdispersion_theta\nA\t1.5\t2\nB\t3\t2\n".write(toFile: dir + "/p.tsv", atomically: true, encoding: .utf8)
+    #expect(
+        r.status == 2 && r.stderr.contains("measurement.expression_profile") && r.stderr.contains("p.tsv:3:"),
+        "\(r.stderr)")
+    try "gene\tmean_umis_per_cell\tdispersion_theta\nA\t1.5\t2\nB\t3\t2\n".write(
+        toFile: dir + "/p.tsv", atomically: true, encoding: .utf8)
     r = try runScreenplan(["validate", dir + "/d.yaml"])
     #expect(r.status == 0, "\(r.stderr)")
     // A target must be one of the profile's genes.
-    try "name: p\nsystem: {genes: 2}\nperturbations: {target_genes: [MAPT]}\nmeasurement: {measured_genes: 2, expression_profile: p.tsv}\nbatching: {batches: 1}\n"
+    try
+        "name: p\nsystem: {genes: 2}\nperturbations: {target_genes: [MAPT]}\nmeasurement: {measured_genes: 2, expression_profile: p.tsv}\nbatching: {batches: 1}\n"
         .write(toFile: dir + "/d.yaml", atomically: true, encoding: .utf8)
     r = try runScreenplan(["validate", dir + "/d.yaml"])
     #expect(r.status == 2 && r.stderr.contains("unknown gene `MAPT`"), "\(r.stderr)")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 // Cell types through the real binary: analyze shows per-type power, bad cell types exit 2 with
 // file:line, and optimize honours --min-batches.
@@ -38,22 +38,28 @@ private func write(_ text: String, _ dir: String) throws -> String {
     let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
     let types = try #require(object["cell_types"] as? [[String: Any]])
     #expect(types.compactMap { $0["name"] as? String } == ["hepatocyte", "kupffer"])
-    let hep = try #require(types[0]["median_power"] as? Double), kup = try #require(types[1]["median_power"] as? Double)
+    let hep = try #require(types[0]["median_power"] as? Double)
+    let kup = try #require(types[1]["median_power"] as? Double)
     #expect(hep >= kup)
     let rows = try #require(types[1]["perturbations"] as? [[String: Any]])
     #expect(rows.count == 12 && rows.allSatisfy { ($0["units"] as? Int) == 2 })
     let text = try runScreenplan(["analyze", path, "--no-solve"])
-    #expect(text.status == 0 && text.stdout.contains("Power per cell type") && text.stdout.contains("kupffer"), "\(text.stdout)")
+    #expect(
+        text.status == 0 && text.stdout.contains("Power per cell type") && text.stdout.contains("kupffer"),
+        "\(text.stdout)")
 }
 
 @Test func badCellTypesExitTwoNamingFileFieldAndLine() throws {
     let dir = temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let path = try write(typedYAML(types: "[{name: a, fraction: 0.7}, {name: a, fraction: 0.2, profile: missing.tsv}]"), dir)
+    let path = try write(
+        typedYAML(types: "[{name: a, fraction: 0.7}, {name: a, fraction: 0.2, profile: missing.tsv}]"), dir)
     let r = try runScreenplan(["validate", path])
     #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
     let out = r.stdout + r.stderr
-    #expect(out.contains("typed.yaml:8:") && out.contains("system.cell_types.types") && out.contains("sum to 0.9"), "\(out)")
+    #expect(
+        out.contains("typed.yaml:8:") && out.contains("system.cell_types.types") && out.contains("sum to 0.9"), "\(out)"
+    )
     #expect(out.contains("system.cell_types.types[1].name") && out.contains("twice"), "\(out)")
     #expect(out.contains("system.cell_types.types[1].profile") && out.contains("missing.tsv"), "\(out)")
 }

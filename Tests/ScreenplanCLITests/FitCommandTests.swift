@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 // `screenplan fit` as a user runs it: JSON contract, exit codes, nothing on stderr in a pipe.
 
@@ -10,8 +10,10 @@ import TestSupport
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/tiny.yaml"
         try tinyLearnabilityScreen.write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try runScreenplan(["fit", path, "--json", "--folds", "2", "--epochs", "6", "--hidden", "4",
-                                        "--seed", "3"])
+        let result = try runScreenplan([
+            "fit", path, "--json", "--folds", "2", "--epochs", "6", "--hidden", "4",
+            "--seed", "3",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         // Progress goes to stderr only on a terminal; this is a pipe.
         #expect(result.stderr.isEmpty, "\(result.stderr)")
@@ -32,8 +34,10 @@ import TestSupport
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/tiny.yaml"
         try tinyLearnabilityScreen.write(toFile: path, atomically: true, encoding: .utf8)
-        let result = try runScreenplan(["fit", path, "--loss", "standard", "--folds", "2", "--epochs", "3",
-                                        "--hidden", "4", "--data", "kinetics"])
+        let result = try runScreenplan([
+            "fit", path, "--loss", "standard", "--folds", "2", "--epochs", "3",
+            "--hidden", "4", "--data", "kinetics",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("neural ODE, standard loss"))
         #expect(!result.stdout.contains("neural ODE, steady-state loss"))

@@ -1,24 +1,24 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 // `screenplan simulate` and `screenplan merge` through the real binary: exit codes, refusal to
 // overwrite, and shards merged into the unsharded bytes.
 
 private let tinyDesign = """
-name: cli screen
-system:
-  genes: 40
-  network: {seed: 2, regulators: 8, mean_in_degree: 2}
-  time_step_h: 1.0
-perturbations: {targets: 3}
-protocol:
-  - {medium: growth, perturb: false, duration_h: 6}
-  - {medium: growth, perturb: true, duration_h: 24}
-sampling: {cells_per_perturbation: 300, control_cells: 300}
-measurement: {measured_genes: 50, mrna_per_cell: 20000}
-batching: {batches: 2}
-"""
+    name: cli screen
+    system:
+      genes: 40
+      network: {seed: 2, regulators: 8, mean_in_degree: 2}
+      time_step_h: 1.0
+    perturbations: {targets: 3}
+    protocol:
+      - {medium: growth, perturb: false, duration_h: 6}
+      - {medium: growth, perturb: true, duration_h: 24}
+    sampling: {cells_per_perturbation: 300, control_cells: 300}
+    measurement: {measured_genes: 50, mrna_per_cell: 20000}
+    batching: {batches: 2}
+    """
 
 private func writeTinyDesign(in dir: String) throws -> String {
     let path = dir + "/design.yaml"
@@ -60,9 +60,12 @@ private func writeTinyDesign(in dir: String) throws -> String {
     let dir = temporaryDirectory("cli-merge")
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let design = try writeTinyDesign(in: dir)
-    #expect(try runScreenplan(["simulate", design, "--out", dir + "/full", "--seed", "5", "--threads", "2"]).status == 0)
+    #expect(
+        try runScreenplan(["simulate", design, "--out", dir + "/full", "--seed", "5", "--threads", "2"]).status == 0)
     for i in 1...2 {
-        let r = try runScreenplan(["simulate", design, "--out", dir + "/part\(i)", "--seed", "5", "--shard", "\(i)/2", "--threads", "1"])
+        let r = try runScreenplan([
+            "simulate", design, "--out", dir + "/part\(i)", "--seed", "5", "--shard", "\(i)/2", "--threads", "1",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
     }
     let missing = try runScreenplan(["merge", dir + "/part1", "--out", dir + "/bad"])

@@ -1,12 +1,14 @@
 import Foundation
 import Testing
+
 @_spi(Testing) @testable import ScreenplanCore
 
 // The speed work of the analysis changes no number: closed forms agree with the bisection they
 // replace, and every cache returns what computing again returns (docs/batching.md, section 11).
 
 @Test func skewedDetectableClosedFormMatchesTheBisection() {
-    var closedUsed = 0, cases = 0
+    var closedUsed = 0
+    var cases = 0
     for sd in [0.02, 0.1, 0.4, 1.5] {
         for spread in [0.0, 0.05, 0.3] {
             for nullRatio in [0.7, 1.0, 1.3] {
@@ -15,25 +17,35 @@ import Testing
                         for power in [0.5, 0.8, 0.95] {
                             let z = Normal.quantile(1 - level / 2)
                             let nullSD = sd * nullRatio
-                            let exact = Normal.detectableByBisection(power: power, sd: sd, critical: z, spread: spread,
-                                                                     nullSD: nullSD, nullSkewness: skew)
-                            let fast = Normal.detectable(power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
-                                                         nullSkewness: skew)
+                            let exact = Normal.detectableByBisection(
+                                power: power, sd: sd, critical: z, spread: spread,
+                                nullSD: nullSD, nullSkewness: skew)
+                            let fast = Normal.detectable(
+                                power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+                                nullSkewness: skew)
                             cases += 1
-                            let closed = Normal.skewedClosedForm(power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
-                                                                 nullSkewness: skew)
-                            #expect(abs(fast - exact) <= 1e-9 * exact, "sd \(sd) spread \(spread) skew \(skew) level \(level) power \(power)")
+                            let closed = Normal.skewedClosedForm(
+                                power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+                                nullSkewness: skew)
+                            #expect(
+                                abs(fast - exact) <= 1e-9 * exact,
+                                "sd \(sd) spread \(spread) skew \(skew) level \(level) power \(power)")
                             if let closed {
                                 closedUsed += 1
                                 // It is the size the power function says.
-                                let p = Normal.power(effect: -closed, sd: sd, critical: z, spread: spread, nullSD: nullSD,
-                                                     nullSkewness: skew)
+                                let p = Normal.power(
+                                    effect: -closed, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+                                    nullSkewness: skew)
                                 #expect(abs(p - power) < 1e-9)
                             }
                             // The analysis' usual case (multiple-testing levels, target power 0.8, sampling noise at
                             // least the guide spread) takes it; where the spread dominates, power exceeds
                             // the target at d = 0 and the bisection answers.
-                            if level <= 1e-3 && power == 0.8 && abs(skew) <= 0.3 && spread <= sd { #expect(closed != nil, "sd \(sd) spread \(spread) null \(nullRatio) skew \(skew) level \(level)") }
+                            if level <= 1e-3 && power == 0.8 && abs(skew) <= 0.3 && spread <= sd {
+                                #expect(
+                                    closed != nil,
+                                    "sd \(sd) spread \(spread) null \(nullRatio) skew \(skew) level \(level)")
+                            }
                         }
                     }
                 }
@@ -46,12 +58,22 @@ import Testing
 /// Every field an evaluation's cached parts could miss: layout, contrast and model fields.
 private func variants(_ d: Design) -> [Design] {
     var out = [d]
-    var e = d; e.sampling.cellsPerPerturbation += 17; out.append(e)
-    e = d; e.batching.batchEffectSd = 0.3; out.append(e)                 // contrasts, same layout key
-    e = d; e.batching.interactionSd = 0.08; out.append(e)                 // error model only
-    e = d; e.measurement.readsPerCell *= 0.5; out.append(e)              // every gene's mean
-    e = d; e.batching.controlsInFraction = 0.5; out.append(e)            // some lanes without controls
-    out.append(d)                                                          // back to the first (cache hit)
+    var e = d
+    e.sampling.cellsPerPerturbation += 17
+    out.append(e)
+    e = d
+    e.batching.batchEffectSd = 0.3
+    out.append(e)  // contrasts, same layout key
+    e = d
+    e.batching.interactionSd = 0.08
+    out.append(e)  // error model only
+    e = d
+    e.measurement.readsPerCell *= 0.5
+    out.append(e)  // every gene's mean
+    e = d
+    e.batching.controlsInFraction = 0.5
+    out.append(e)  // some lanes without controls
+    out.append(d)  // back to the first (cache hit)
     return out
 }
 
@@ -64,7 +86,8 @@ func cachedEvaluationsEqualFreshOnes(test: DifferentialTest) throws {
         let fresh = try Analyzer().evaluate(d)
         #expect(cached.rows.count == fresh.rows.count)
         for (a, b) in zip(cached.rows, fresh.rows) {
-            #expect(a.power == b.power && a.components == b.components && a.testNullSkewness == b.testNullSkewness
+            #expect(
+                a.power == b.power && a.components == b.components && a.testNullSkewness == b.testNullSkewness
                     && a.flags == b.flags, "variant \(i % designs.count): \(a.name)")
         }
         #expect(cached.medianPower == fresh.medianPower && cached.cost == fresh.cost && cached.layout == fresh.layout)
@@ -88,8 +111,8 @@ func cachedEvaluationsEqualFreshOnes(test: DifferentialTest) throws {
     let cache = RecentCache<Int, String>(capacity: 2)
     cache.store(1, "a")
     cache.store(2, "b")
-    #expect(cache.value(1) == "a")   // 1 is now the most recent
-    cache.store(3, "c")              // evicts 2
+    #expect(cache.value(1) == "a")  // 1 is now the most recent
+    cache.store(3, "c")  // evicts 2
     #expect(cache.value(2) == nil && cache.value(1) == "a" && cache.value(3) == "c" && cache.count == 2)
 }
 
@@ -97,7 +120,9 @@ func cachedEvaluationsEqualFreshOnes(test: DifferentialTest) throws {
     // Names a YAML reader would take for numbers, booleans or null are quoted the same way.
     let awkward = ["1e5", "true", "null", "007", "a: b", "#x", "-", "NO", "1.5", "x y", "Ü", "~"]
     var d = smallDesign()
-    d.perturbations.combinations = (0..<700).map { i in [awkward[i % awkward.count] + (i % 3 == 0 ? "" : "\(i)"), "G\(i)"] }
+    d.perturbations.combinations = (0..<700).map { i in
+        [awkward[i % awkward.count] + (i % 3 == 0 ? "" : "\(i)"), "G\(i)"]
+    }
     d.perturbations.targetGenes = (0..<300).map { awkward[$0 % awkward.count] + "\($0 / awkward.count)" }
     let chunked = try d.yamlText()
     #expect(chunked == (try d.yamlTextEncodedWhole()))

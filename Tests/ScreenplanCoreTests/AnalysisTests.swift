@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @_spi(Testing) @testable import ScreenplanCore
 
 // The analytical error model, layouts, power, solvers, optimizer and recommendations.
@@ -23,7 +24,11 @@ func smallDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
 
 @Test(arguments: [LayoutStrategy.pooled, .subLibraries, .confounded, .balancedIncomplete, .perTimePoint, .perAnimal])
 func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
-    let d = smallDesign { $0.batching.batches = 8; $0.batching.replicates = 2; $0.sampling.cellsPerPerturbation = 101 }
+    let d = smallDesign {
+        $0.batching.batches = 8
+        $0.batching.replicates = 2
+        $0.sampling.cellsPerPerturbation = 101
+    }
     let layout = Layout.make(d, strategy: strategy)
     #expect(layout.perturbationCount == 20 && layout.batchCount == 8)
     let expectedBatches: Int
@@ -46,7 +51,11 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 }
 
 @Test func balancedIncompleteBlocksAreSeededAndBalanced() {
-    let d = smallDesign { $0.batching.batches = 6; $0.batching.replicates = 3; $0.perturbations.targets = 60 }
+    let d = smallDesign {
+        $0.batching.batches = 6
+        $0.batching.replicates = 3
+        $0.perturbations.targets = 60
+    }
     let a = Layout.make(d, strategy: .balancedIncomplete)
     #expect(a == Layout.make(d, strategy: .balancedIncomplete))
     var other = d
@@ -57,7 +66,11 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 }
 
 @Test func controlsInSomeBatchesAndPerTimePointLayouts() {
-    let some = Layout.make(smallDesign { $0.batching.batches = 8; $0.batching.controlsInFraction = 0.25 })
+    let some = Layout.make(
+        smallDesign {
+            $0.batching.batches = 8
+            $0.batching.controlsInFraction = 0.25
+        })
     #expect(some.controlledBatches.count == 2)
     let timed = smallDesign {
         $0.batching.batches = 6
@@ -76,7 +89,10 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 }
 
 @Test func explicitLayoutIsTheUsersMatrix() throws {
-    var d = smallDesign { $0.perturbations.targets = 2; $0.batching.batches = 3 }
+    var d = smallDesign {
+        $0.perturbations.targets = 2
+        $0.batching.batches = 3
+    }
     d.batching.layout = .explicit
     d.batching.explicitCells = [[50, 0, 50], [0, 100, 0]]
     let layout = Layout.make(d)
@@ -91,7 +107,10 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 @Test func controlsInAnotherBatchAddTwoTauSquared() throws {
     // Two batches, perturbations in batch 2 only, controls in batch 1 only: one contrast against
     // one control batch, so the confounding variance is exactly 2τ² (natural log), in log2².
-    var d = smallDesign { $0.perturbations.targets = 2; $0.batching.batches = 2 }
+    var d = smallDesign {
+        $0.perturbations.targets = 2
+        $0.batching.batches = 2
+    }
     d.batching.layout = .explicit
     d.batching.explicitCells = [[100, 0], [100, 0]]
     d.batching.controlsInFraction = 0.5
@@ -164,7 +183,11 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 @Test func powerRisesWithCellsAndFallsWithDropoutAndCapture() throws {
     let analyzer = Analyzer()
     // A modest fixed effect so power is away from 0 and 1.
-    let base = smallDesign { $0.analysis.effect = .fixed; $0.analysis.effectSizeLog2 = -0.3; $0.sampling.cellsPerPerturbation = 60 }
+    let base = smallDesign {
+        $0.analysis.effect = .fixed
+        $0.analysis.effectSizeLog2 = -0.3
+        $0.sampling.cellsPerPerturbation = 60
+    }
     let curve = try analyzer.powerVersusCells(base, cells: [20, 60, 200, 600])
     for (a, b) in zip(curve, curve.dropFirst()) { #expect(b.power > a.power) }
     let p0 = try analyzer.evaluate(base).medianPower
@@ -189,15 +212,22 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     // Poisson limit with no library spread: CV² = 1/m.
     #expect(abs(CellNoise.cv2(meanUMIs: 4, librarySD: 0, dispersion: .infinity, biological: 0) - 0.25) < 1e-15)
     // NB with library spread: e^{s²/2}/m + 1/θ.
-    let s = 0.4, m = 2.0, theta = 1.5
-    #expect(abs(CellNoise.cv2(meanUMIs: m, librarySD: s, dispersion: theta, biological: 0)
+    let s = 0.4
+    let m = 2.0
+    let theta = 1.5
+    #expect(
+        abs(
+            CellNoise.cv2(meanUMIs: m, librarySD: s, dispersion: theta, biological: 0)
                 - (Foundation.exp(s * s / 2) / m + 1 / theta)) < 1e-15)
     // Zero inflation π₀ = 1/2 of a constant (CV² = 0) gives CV² = 1.
-    #expect(abs(CellNoise.cv2(meanUMIs: 1e300, librarySD: 0, dispersion: .infinity, biological: 0, zeroInflation: 0.5) - 1) < 1e-12)
+    #expect(
+        abs(CellNoise.cv2(meanUMIs: 1e300, librarySD: 0, dispersion: .infinity, biological: 0, zeroInflation: 0.5) - 1)
+            < 1e-12)
 }
 
 @Test func multipleTestingOrdersTheLevels() {
-    let effects = [1.5, 1.2, 1.0, 0.8], sds = [0.2, 0.2, 0.2, 0.2]
+    let effects = [1.5, 1.2, 1.0, 0.8]
+    let sds = [0.2, 0.2, 0.2, 0.2]
     let none = MultipleTestingLevel.solve(effects: effects, sds: sds, testable: 1000, alpha: 0.05, method: .none)
     let bh = MultipleTestingLevel.solve(effects: effects, sds: sds, testable: 1000, alpha: 0.05, method: .bh)
     let bonf = MultipleTestingLevel.solve(effects: effects, sds: sds, testable: 1000, alpha: 0.05, method: .bonferroni)
@@ -208,11 +238,17 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     #expect(r > 1)
     #expect(abs(bh.level - 0.05 * r / 1000) < 2e-3 * bh.level)
     // Normal quantile inverts the CDF.
-    for p in [1e-8, 0.01, 0.3, 0.5, 0.9, 0.999] { #expect(abs(Normal.cdf(Normal.quantile(p)) - p) < 1e-9 * max(1, p / 1e-8)) }
+    for p in [1e-8, 0.01, 0.3, 0.5, 0.9, 0.999] {
+        #expect(abs(Normal.cdf(Normal.quantile(p)) - p) < 1e-9 * max(1, p / 1e-8))
+    }
 }
 
 @Test func moreBatchesBeatMoreCellsWhenTheInteractionDominates() throws {
-    let d = smallDesign { $0.batching.interactionSd = 0.4; $0.sampling.cellsPerPerturbation = 400; $0.batching.maxCellsPerBatch = 100_000 }
+    let d = smallDesign {
+        $0.batching.interactionSd = 0.4
+        $0.sampling.cellsPerPerturbation = 400
+        $0.batching.maxCellsPerBatch = 100_000
+    }
     let analyzer = Analyzer()
     let result = try analyzer.analyze(d)
     let rec = try #require(result.recommendations.first { $0.id == "more-batches-not-cells" })
@@ -249,7 +285,10 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 
 @Test func solversHitTheTargetPower() throws {
     let analyzer = Analyzer()
-    let d = smallDesign { $0.analysis.effect = .fixed; $0.analysis.effectSizeLog2 = -0.7 }
+    let d = smallDesign {
+        $0.analysis.effect = .fixed
+        $0.analysis.effectSizeLog2 = -0.7
+    }
     let cells = try #require(try analyzer.fewestCells(d, power: 0.8))
     var at = d
     at.sampling.cellsPerPerturbation = cells
@@ -261,8 +300,11 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let row = e.medianRow!
     // The detectable size is a change in the target's own direction (a skewed null favours one).
     let signed = row.targetEffect < 0 ? -mde : mde
-    #expect(abs(Normal.power(effect: signed, sd: row.testSD, critical: Normal.quantile(1 - row.level / 2), spread: row.spreadSD,
-                             nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) - 0.8) < 1e-6)
+    #expect(
+        abs(
+            Normal.power(
+                effect: signed, sd: row.testSD, critical: Normal.quantile(1 - row.level / 2), spread: row.spreadSD,
+                nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) - 0.8) < 1e-6)
     let cheapest = try #require(try Optimizer.cheapest(d, power: 0.8, analyzer: analyzer))
     #expect(cheapest.medianPower >= 0.8)
 }
@@ -305,10 +347,17 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
         smallDesign { $0.batching.controlsInFraction = 0.5 },
         smallDesign { $0.sampling.controlsFraction = 0.02 },
         smallDesign { $0.batching.layout = .confounded },
-        smallDesign { $0.batching.interactionSd = 0.4; $0.sampling.cellsPerPerturbation = 400; $0.batching.maxCellsPerBatch = 100_000 },
+        smallDesign {
+            $0.batching.interactionSd = 0.4
+            $0.sampling.cellsPerPerturbation = 400
+            $0.batching.maxCellsPerBatch = 100_000
+        },
         smallDesign { $0.measurement.readsPerCell = 200_000 },
         smallDesign { $0.measurement.readsPerCell = 1000 },
-        smallDesign { $0.sampling.cellsPerPerturbation = 2000; $0.batching.maxCellsPerBatch = 100_000 },
+        smallDesign {
+            $0.sampling.cellsPerPerturbation = 2000
+            $0.batching.maxCellsPerBatch = 100_000
+        },
     ]
     var seen = Set<String>()
     for d in designs {
@@ -321,8 +370,10 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
             #expect(applied != d, "\(rec.id) changed nothing")
         }
     }
-    for id in ["controls-in-every-batch", "control-cells-sqrt-k", "replicate-over-batches", "more-batches-not-cells",
-               "sequencing-saturation", "doublet-rate"] {
+    for id in [
+        "controls-in-every-batch", "control-cells-sqrt-k", "replicate-over-batches", "more-batches-not-cells",
+        "sequencing-saturation", "doublet-rate",
+    ] {
         #expect(seen.contains(id), "\(id) never fired")
     }
 }
@@ -333,8 +384,10 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     var diff = MediumSpec(name: "differentiation")
     diff.inputs = [:]
     d.system.media = [MediumSpec(), diff]
-    d.protocolSteps = [ProtocolStep(medium: "growth", perturb: true, durationH: 24),
-                   ProtocolStep(medium: "differentiation", perturb: true, durationH: 96)]
+    d.protocolSteps = [
+        ProtocolStep(medium: "growth", perturb: true, durationH: 24),
+        ProtocolStep(medium: "differentiation", perturb: true, durationH: 96),
+    ]
     d.sampling.timePointsH = [48, 120]
     d.batching.batches = 4
     d.batching.controlsInFraction = 0.25
@@ -347,7 +400,11 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
 
 @Test func highMOIUsesComplementControls() throws {
     let low = try Analyzer().evaluate(smallDesign { $0.batching.controlsInFraction = 0.5 })
-    let high = try Analyzer().evaluate(smallDesign { $0.batching.controlsInFraction = 0.5; $0.perturbations.moi = 10 })
+    let high = try Analyzer().evaluate(
+        smallDesign {
+            $0.batching.controlsInFraction = 0.5
+            $0.perturbations.moi = 10
+        })
     // Complement controls are in every batch: nothing is confounded, and far more controls.
     #expect(low.rows.contains { $0.components.confounding > 0 })
     #expect(high.rows.allSatisfy { $0.components.confounding == 0 && $0.uncontrolledBatches == 0 })

@@ -1,16 +1,19 @@
 import Foundation
-import Testing
-@testable import ScreenplanCore
 import TestSupport
+import Testing
+
+@testable import ScreenplanCore
 
 // Cell types (system.cell_types): per-type power uses the type's cells and expression, the
 // simulator labels cells with the design's fractions and the Dirichlet spread between animals,
 // a per-type profile changes the type's expressed means, and validation names file:field:line.
 
 /// A small in vivo design with cell types; `types` is the YAML list of types.
-private func typedDesign(types: String, concentration: Double = 1e6, cells: Int = 200, animals: Int = 6,
-                         test: String = "glm", extraSystem: String = "", extra: String = "",
-                         network: String = "network: {seed: 5, regulators: 15, mean_in_degree: 2}") -> String {
+private func typedDesign(
+    types: String, concentration: Double = 1e6, cells: Int = 200, animals: Int = 6,
+    test: String = "glm", extraSystem: String = "", extra: String = "",
+    network: String = "network: {seed: 5, regulators: 15, mean_in_degree: 2}"
+) -> String {
     """
     name: typed screen
     system:
@@ -45,15 +48,18 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
     // No spread (c → ∞): the type's effective cells are fraction × cells, whatever splits them.
     let base = try typePower(typedDesign(types: "[{name: a, fraction: 0.4}, {name: b, fraction: 0.6}]"), "a")
     let halfFraction = try typePower(typedDesign(types: "[{name: a, fraction: 0.2}, {name: b, fraction: 0.8}]"), "a")
-    let halfCells = try typePower(typedDesign(types: "[{name: a, fraction: 0.4}, {name: b, fraction: 0.6}]", cells: 100), "a")
+    let halfCells = try typePower(
+        typedDesign(types: "[{name: a, fraction: 0.4}, {name: b, fraction: 0.6}]", cells: 100), "a")
     #expect(halfFraction.medianPower < base.medianPower - 0.02, "\(halfFraction.medianPower) vs \(base.medianPower)")
     for (x, y) in zip(halfFraction.perturbations, halfCells.perturbations) {
         #expect(abs(x.power - y.power) < 0.01, "\(x.perturbation): fraction halved \(x.power), cells halved \(y.power)")
         #expect(abs(x.effectiveCells - y.effectiveCells) < 0.5)
     }
     // All cells pooled is the sum: a type never has more power than all cells together.
-    let d = try DesignLoader.load(text: typedDesign(types: "[{name: a, fraction: 0.4}, {name: b, fraction: 0.6}]"),
-                                  file: "typed.yaml").design
+    let d = try DesignLoader.load(
+        text: typedDesign(types: "[{name: a, fraction: 0.4}, {name: b, fraction: 0.6}]"),
+        file: "typed.yaml"
+    ).design
     let pooled = try Analyzer.analyze(d).summary.medianPower
     #expect(base.medianPower <= pooled + 1e-9)
 }
@@ -70,14 +76,18 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
 
 @Test func spreadBetweenAnimalsLowersTheEffectiveFractionAsTheDirichletDoes() throws {
     // The delta-method effective fraction against a Monte Carlo of E[1/p̄] over Dirichlet draws.
-    for (f, c, units, test) in [(0.3, 20.0, 4, DifferentialTest.glm), (0.1, 50.0, 1, .pseudobulk), (0.5, 10.0, 8, .glm)] {
+    for (f, c, units, test) in [
+        (0.3, 20.0, 4, DifferentialTest.glm), (0.1, 50.0, 1, .pseudobulk), (0.5, 10.0, 8, .glm),
+    ] {
         var rng = RandomStream(seed: 9, domain: .cellTypes, 7, UInt64(units))
         var inverse = 0.0
         let draws = 40_000
         for _ in 0..<draws {
-            var sum = 0.0, perBatchInverse = 0.0
+            var sum = 0.0
+            var perBatchInverse = 0.0
             for _ in 0..<units {
-                let x = rng.gamma(shape: c * f), y = rng.gamma(shape: c * (1 - f))
+                let x = rng.gamma(shape: c * f)
+                let y = rng.gamma(shape: c * (1 - f))
                 let p = x / (x + y)
                 sum += p
                 perBatchInverse += 1 / p
@@ -87,22 +97,30 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
         }
         let exact = 1 / (inverse / Double(draws))
         let shortcut = CellTypePower.effectiveFraction(f, concentration: c, units: units, test: test)
-        #expect(abs(shortcut - exact) / exact < 0.03, "f \(f) c \(c) B \(units): delta \(shortcut), Monte Carlo \(exact)")
+        #expect(
+            abs(shortcut - exact) / exact < 0.03, "f \(f) c \(c) B \(units): delta \(shortcut), Monte Carlo \(exact)")
         #expect(shortcut < f)
     }
-    let tight = try typePower(typedDesign(types: "[{name: a, fraction: 0.2}, {name: b, fraction: 0.8}]", test: "pseudobulk"), "a")
-    let loose = try typePower(typedDesign(types: "[{name: a, fraction: 0.2}, {name: b, fraction: 0.8}]", concentration: 5,
-                                          test: "pseudobulk"), "a")
+    let tight = try typePower(
+        typedDesign(types: "[{name: a, fraction: 0.2}, {name: b, fraction: 0.8}]", test: "pseudobulk"), "a")
+    let loose = try typePower(
+        typedDesign(
+            types: "[{name: a, fraction: 0.2}, {name: b, fraction: 0.8}]", concentration: 5,
+            test: "pseudobulk"), "a")
     #expect(loose.effectiveFraction < tight.effectiveFraction - 0.02)
     #expect(loose.medianPower < tight.medianPower)
 }
 
 @Test func simulatedCellTypesFollowTheFractionsAndTheirSpreadBetweenAnimals() throws {
     // Dirichlet spread over many animals: mean and variance of each type's fraction.
-    let d = try DesignLoader.load(text: typedDesign(types: "[{name: a, fraction: 0.5}, {name: b, fraction: 0.3}, {name: c, fraction: 0.2}]",
-                                                    concentration: 20), file: "typed.yaml").design
+    let d = try DesignLoader.load(
+        text: typedDesign(
+            types: "[{name: a, fraction: 0.5}, {name: b, fraction: 0.3}, {name: c, fraction: 0.2}]",
+            concentration: 20), file: "typed.yaml"
+    ).design
     let units = 2000
-    let assignment = try CellTypeAssignment(design: d, seed: 3, unitOfBatch: Array(0..<units), genes: [], pooledDispersion: [])
+    let assignment = try CellTypeAssignment(
+        design: d, seed: 3, unitOfBatch: Array(0..<units), genes: [], pooledDispersion: [])
     for (t, f) in [0.5, 0.3, 0.2].enumerated() {
         let xs = assignment.fractions.map { $0[t] }
         let mean = xs.reduce(0, +) / Double(units)
@@ -112,8 +130,10 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
         #expect(abs(variance / expected - 1) < 0.15, "type \(t): variance \(variance), Dirichlet \(expected)")
     }
     // Simulated cells carry the labels in those proportions, per animal.
-    let loaded = try DesignLoader.load(text: typedDesign(types: "[{name: a, fraction: 0.7}, {name: b, fraction: 0.3}]",
-                                                         concentration: 1e6, cells: 40, animals: 2), file: "typed.yaml")
+    let loaded = try DesignLoader.load(
+        text: typedDesign(
+            types: "[{name: a, fraction: 0.7}, {name: b, fraction: 0.3}]",
+            concentration: 1e6, cells: 40, animals: 2), file: "typed.yaml")
     let run = try simulate(loaded, states: false)
     let cells = run.cells
     #expect(Set(cells.map(\.cellType)) == ["a", "b"])
@@ -150,19 +170,22 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
     try text.write(toFile: dir + "/d.yaml", atomically: true, encoding: .utf8)
     let loaded = try DesignLoader.load(path: dir + "/d.yaml")
     let run = try simulate(loaded, states: false)
-    let counts = run.counts, cells = run.cells
+    let counts = run.counts
+    let cells = run.cells
     func mean(_ gene: Int, _ type: String) -> Double {
         let rows = cells.indices.filter { cells[$0].cellType == type }
         let libraries = rows.map { Double(cells[$0].librarySize) }
         let norm = libraries.reduce(0, +) / Double(rows.count)
         var sum = 0.0
         for r in rows {
-            let y = Double(counts[r][gene]), size = Double(cells[r].librarySize)
+            let y = Double(counts[r][gene])
+            let size = Double(cells[r].librarySize)
             sum += y / size * norm
         }
         return sum / Double(rows.count)
     }
-    let up = mean(1, "liver") / mean(1, "other"), down = mean(2, "liver") / mean(2, "other")
+    let up = mean(1, "liver") / mean(1, "other")
+    let down = mean(2, "liver") / mean(2, "other")
     let same = mean(5, "liver") / mean(5, "other")
     // Shares: liver's G2 share is 16/(16+0.5+18·2) over 2/40 → ×6.1, G3 ×0.19, the rest ×0.76.
     #expect(abs(up / 6.1 - 1) < 0.15, "G2 liver/other \(up)")
@@ -171,7 +194,8 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
     // The analysis sees the same expression: the liver type's G2 share is ×6.1 the pooled one.
     let d = loaded.design
     let effects = try ExpectedEffects.compute(d)
-    let expression = try CellTypeExpression.of(d, genes: effects.geneNames, pooledDispersion: [Double](repeating: 5, count: 20))
+    let expression = try CellTypeExpression.of(
+        d, genes: effects.geneNames, pooledDispersion: [Double](repeating: 5, count: 20))
     let typed = CellTypePower.effects(effects, expression: expression[0])
     #expect(abs(typed.slices[0].share[1] / effects.slices[0].share[1] / 6.1 - 1) < 0.01)
 }
@@ -179,19 +203,25 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
 @Test func cellTypeProblemsNameFileFieldAndLine() throws {
     func issues(_ types: String, concentration: Double = 50, extra: String = "") -> [DesignIssue] {
         do {
-            _ = try DesignLoader.load(text: typedDesign(types: types, concentration: concentration, extra: extra), file: "bad.yaml")
+            _ = try DesignLoader.load(
+                text: typedDesign(types: types, concentration: concentration, extra: extra), file: "bad.yaml")
             return []
         } catch let e as DesignValidationError { return e.issues } catch { return [] }
     }
     let sum = issues("[{name: a, fraction: 0.5}, {name: b, fraction: 0.3}]")
-    #expect(sum.contains { $0.path == "system.cell_types.types" && $0.message.contains("sum to 0.8") && $0.location.line == 10 },
-            "\(sum)")
+    #expect(
+        sum.contains {
+            $0.path == "system.cell_types.types" && $0.message.contains("sum to 0.8") && $0.location.line == 10
+        },
+        "\(sum)")
     let twice = issues("[{name: a, fraction: 0.5}, {name: a, fraction: 0.5}]")
     #expect(twice.contains { $0.path == "system.cell_types.types[1].name" && $0.message.contains("twice") }, "\(twice)")
     let conc = issues("[{name: a, fraction: 1}]", concentration: 0)
     #expect(conc.contains { $0.path == "system.cell_types.concentration" && $0.location.line == 9 }, "\(conc)")
     let missing = issues("[{name: a, fraction: 1, profile: nowhere.tsv}]")
-    #expect(missing.contains { $0.path == "system.cell_types.types[0].profile" && $0.message.contains("nowhere.tsv") }, "\(missing)")
+    #expect(
+        missing.contains { $0.path == "system.cell_types.types[0].profile" && $0.message.contains("nowhere.tsv") },
+        "\(missing)")
     let unknown = issues("[{name: hepatocyte, fraction: 1}]", extra: "").isEmpty
     #expect(unknown)
     var text = typedDesign(types: "[{name: hepatocyte, fraction: 1}]")
@@ -200,14 +230,19 @@ private func typePower(_ text: String, _ name: String) throws -> CellTypeResult 
         _ = try DesignLoader.load(text: text, file: "bad.yaml")
         Issue.record("an unknown analysis.cell_type was accepted")
     } catch let e as DesignValidationError {
-        #expect(e.issues.contains { $0.path == "analysis.cell_type" && $0.message.contains("did you mean `hepatocyte`") }, "\(e.issues)")
+        #expect(
+            e.issues.contains { $0.path == "analysis.cell_type" && $0.message.contains("did you mean `hepatocyte`") },
+            "\(e.issues)")
     }
 }
 
 @Test func minBatchesIsHonouredByBothSolvers() throws {
     let text = typedDesign(types: "[{name: a, fraction: 1}]", cells: 60, animals: 4)
-        .replacingOccurrences(of: "batching: {unit: animal, batches: 4}",
-                              with: "batching: {unit: animal, batches: 4, layout: sub-libraries, replicates: 2, max_cells_per_batch: 100000}")
+        .replacingOccurrences(
+            of: "batching: {unit: animal, batches: 4}",
+            with:
+                "batching: {unit: animal, batches: 4, layout: sub-libraries, replicates: 2, max_cells_per_batch: 100000}"
+        )
     let d = try DesignLoader.load(text: text, file: "typed.yaml").design
     #expect(Optimizer.fewestUnitsPerPerturbation(d) == 2)
     let analyzer = Analyzer()

@@ -1,12 +1,15 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // Valid nesting: the delivery unit (`batching.delivery_unit`, e.g. the animal) receives one pool
 // of guides, so no layout may put a perturbation in some of its batches and not in others.
 
-private func nestedDesign(layout: String, targets: Int, animals: Int, lanesPerAnimal: Int, times: Int,
-                          replicates: Int, delivery: Bool = true, extra: String = "") throws -> LoadedDesign {
+private func nestedDesign(
+    layout: String, targets: Int, animals: Int, lanesPerAnimal: Int, times: Int,
+    replicates: Int, delivery: Bool = true, extra: String = ""
+) throws -> LoadedDesign {
     let points = times == 1 ? "[72]" : "[48, 72]"
     let text = """
         name: nested
@@ -38,7 +41,9 @@ private func splits(_ d: Design, _ layout: Layout) -> [(Int, Int, Int)] {
     for p in 0..<layout.perturbationCount {
         for a in 0..<animals {
             for t in 0..<d.timePoints.count {
-                let batches = (0..<layout.batchCount).filter { $0 * animals / layout.batchCount == a && layout.batchTime[$0] == t }
+                let batches = (0..<layout.batchCount).filter {
+                    $0 * animals / layout.batchCount == a && layout.batchTime[$0] == t
+                }
                 let held = batches.filter { layout.cells(p, $0) > 0 }.count
                 if held > 0 && held < batches.count { out.append((p, a, t)) }
             }
@@ -50,12 +55,18 @@ private func splits(_ d: Design, _ layout: Layout) -> [(Int, Int, Int)] {
 @Test func noLayoutSplitsADeliveryUnit() throws {
     var checked = 0
     for layout in ["sub-libraries", "confounded", "balanced-incomplete", "pooled", "per-animal"] {
-        for (targets, animals, lanes, times, replicates) in [(7, 4, 2, 1, 2), (20, 6, 3, 2, 1), (13, 6, 2, 2, 2), (30, 8, 3, 1, 3)] {
-            let loaded = try nestedDesign(layout: layout, targets: targets, animals: animals, lanesPerAnimal: lanes,
-                                          times: times, replicates: replicates)
+        for (targets, animals, lanes, times, replicates) in [
+            (7, 4, 2, 1, 2), (20, 6, 3, 2, 1), (13, 6, 2, 2, 2), (30, 8, 3, 1, 3),
+        ] {
+            let loaded = try nestedDesign(
+                layout: layout, targets: targets, animals: animals, lanesPerAnimal: lanes,
+                times: times, replicates: replicates)
             let d = loaded.design
             let l = Layout.make(d)
-            #expect(splits(d, l).isEmpty, "\(layout) K=\(targets) animals=\(animals)×\(lanes) T=\(times) r=\(replicates): \(splits(d, l).prefix(3))")
+            #expect(
+                splits(d, l).isEmpty,
+                "\(layout) K=\(targets) animals=\(animals)×\(lanes) T=\(times) r=\(replicates): \(splits(d, l).prefix(3))"
+            )
             #expect(l.deliveryViolations(d).isEmpty)
             // Every perturbation keeps its cells at every time point.
             for p in 0..<l.perturbationCount {
@@ -66,8 +77,9 @@ private func splits(_ d: Design, _ layout: Layout) -> [(Int, Int, Int)] {
     }
     #expect(checked == 20)
     // Without a delivery unit, sub-libraries of lanes do split animals: the constraint matters.
-    let free = try nestedDesign(layout: "sub-libraries", targets: 7, animals: 4, lanesPerAnimal: 2, times: 1,
-                                replicates: 1, delivery: false)
+    let free = try nestedDesign(
+        layout: "sub-libraries", targets: 7, animals: 4, lanesPerAnimal: 2, times: 1,
+        replicates: 1, delivery: false)
     #expect(!splits(free.design, Layout.make(free.design)).isEmpty)
 }
 
@@ -90,17 +102,21 @@ private func splits(_ d: Design, _ layout: Layout) -> [(Int, Int, Int)] {
     do {
         _ = try DesignLoader.load(text: text, file: "e.yaml")
     } catch let error as DesignValidationError {
-        #expect(error.issues.contains { $0.path == "batching.explicit_cells[1]" && $0.message.contains("animal 1") }, "\(error)")
+        #expect(
+            error.issues.contains { $0.path == "batching.explicit_cells[1]" && $0.message.contains("animal 1") },
+            "\(error)")
     }
     // A delivery unit that is not a level of the design is refused.
     #expect(throws: DesignValidationError.self) {
-        try DesignLoader.load(text: text.replacingOccurrences(of: "delivery_unit: animal", with: "delivery_unit: day"), file: "e.yaml")
+        try DesignLoader.load(
+            text: text.replacingOccurrences(of: "delivery_unit: animal", with: "delivery_unit: day"), file: "e.yaml")
     }
 }
 
 @Test func animalsHaveTheirOwnCost() throws {
-    let loaded = try nestedDesign(layout: "sub-libraries", targets: 7, animals: 4, lanesPerAnimal: 2, times: 1,
-                                  replicates: 2, extra: "cost: {per_batch: 700, per_animal: 2500}")
+    let loaded = try nestedDesign(
+        layout: "sub-libraries", targets: 7, animals: 4, lanesPerAnimal: 2, times: 1,
+        replicates: 2, extra: "cost: {per_batch: 700, per_animal: 2500}")
     let d = loaded.design
     let layout = Layout.make(d)
     let cost = CostBreakdown(d, layout: layout)

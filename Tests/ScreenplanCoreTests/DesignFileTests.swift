@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import ScreenplanCore
 
 // MARK: - Helpers
@@ -52,39 +53,46 @@ private func expectIssue(
 
 @Suite struct FieldErrors {
     @Test func unknownKeySuggestsTheClosestField() {
-        expectIssue("name: x\nmeasurement:\n  capture_efficency: 0.2\n", line: 3, column: 3,
-                    path: "measurement.capture_efficency", contains: "did you mean `capture_efficiency`?")
+        expectIssue(
+            "name: x\nmeasurement:\n  capture_efficency: 0.2\n", line: 3, column: 3,
+            path: "measurement.capture_efficency", contains: "did you mean `capture_efficiency`?")
     }
 
     @Test func unknownTopLevelKeyListsValidKeysWhenNothingIsClose() {
-        expectIssue("name: x\nzzzzzzzz: 1\n", line: 2, column: 1, path: "zzzzzzzz",
-                    contains: "valid keys here: name, description, system")
+        expectIssue(
+            "name: x\nzzzzzzzz: 1\n", line: 2, column: 1, path: "zzzzzzzz",
+            contains: "valid keys here: name, description, system")
     }
 
     @Test func wrongTypeNumberGivenAsText() {
-        expectIssue("batching:\n  batches: ten\n", line: 2, column: 12, path: "batching.batches",
-                    contains: "must be a number, not `ten`")
+        expectIssue(
+            "batching:\n  batches: ten\n", line: 2, column: 12, path: "batching.batches",
+            contains: "must be a number, not `ten`")
     }
 
     @Test func wrongTypeSectionGivenAsScalar() {
-        expectIssue("name: x\nmeasurement: 5\n", line: 2, column: 14, path: "measurement",
-                    contains: "must be a mapping")
+        expectIssue(
+            "name: x\nmeasurement: 5\n", line: 2, column: 14, path: "measurement",
+            contains: "must be a mapping")
     }
 
     @Test func wholeNumberRequired() {
-        expectIssue("batching:\n  batches: 2.5\n", line: 2, column: 12, path: "batching.batches",
-                    contains: "must be a whole number")
+        expectIssue(
+            "batching:\n  batches: 2.5\n", line: 2, column: 12, path: "batching.batches",
+            contains: "must be a whole number")
     }
 
     @Test func enumerationSuggestsTheClosestValue() {
-        expectIssue("batching:\n  unit: lanes\n", line: 2, column: 9, path: "batching.unit",
-                    contains: "did you mean `lane`?")
+        expectIssue(
+            "batching:\n  unit: lanes\n", line: 2, column: 9, path: "batching.unit",
+            contains: "did you mean `lane`?")
     }
 
     @Test(arguments: ["0", "1.5", "-0.1"])
     func captureEfficiencyOutsideOpenUnitInterval(value: String) {
-        expectIssue("measurement:\n  capture_efficiency: \(value)\n", line: 2, column: 23,
-                    path: "measurement.capture_efficiency", contains: "must be in (0, 1] (got \(value))")
+        expectIssue(
+            "measurement:\n  capture_efficiency: \(value)\n", line: 2, column: 23,
+            path: "measurement.capture_efficiency", contains: "must be in (0, 1] (got \(value))")
     }
 
     @Test func captureEfficiencyOfOneIsValid() {
@@ -92,23 +100,27 @@ private func expectIssue(
     }
 
     @Test func zeroBatches() {
-        expectIssue("batching:\n  batches: 0\n", line: 2, column: 12, path: "batching.batches",
-                    contains: "must be in [1, 10000] (got 0)")
+        expectIssue(
+            "batching:\n  batches: 0\n", line: 2, column: 12, path: "batching.batches",
+            contains: "must be in [1, 10000] (got 0)")
     }
 
     @Test func negativeCells() {
-        expectIssue("sampling:\n  cells_per_perturbation: -5\n", line: 2, column: 27,
-                    path: "sampling.cells_per_perturbation", contains: "must be in [1, 1000000] (got -5)")
+        expectIssue(
+            "sampling:\n  cells_per_perturbation: -5\n", line: 2, column: 27,
+            path: "sampling.cells_per_perturbation", contains: "must be in [1, 1000000] (got -5)")
     }
 
     @Test func negativeControlCells() {
-        expectIssue("sampling:\n  control_cells: -1\n", line: 2, column: 18,
-                    path: "sampling.control_cells", contains: "must be in [0, 100000000] (got -1)")
+        expectIssue(
+            "sampling:\n  control_cells: -1\n", line: 2, column: 18,
+            path: "sampling.control_cells", contains: "must be in [0, 100000000] (got -1)")
     }
 
     /// Counts so large that cell arithmetic would overflow are refused, never a crash.
     @Test func absurdCountsAreRefusedWithoutOverflow() {
-        let text = "sampling:\n  cells_per_perturbation: 900000000000000\n  controls_fraction: 0.9999999999999999\n"
+        let text =
+            "sampling:\n  cells_per_perturbation: 900000000000000\n  controls_fraction: 0.9999999999999999\n"
             + "batching:\n  batches: 900000000000000\n"
         let (issues, _) = problems(text)
         #expect(issues.map(\.path) == ["sampling.cells_per_perturbation", "batching.batches"])
@@ -120,36 +132,42 @@ private func expectIssue(
 
     @Test(arguments: [".nan", ".NaN", ".inf", "-.inf", ".Inf"])
     func notFinite(value: String) {
-        expectIssue("measurement:\n  mrna_per_cell: \(value)\n", line: 2, column: 18,
-                    path: "measurement.mrna_per_cell", contains: "must be a finite number, not `\(value)`")
+        expectIssue(
+            "measurement:\n  mrna_per_cell: \(value)\n", line: 2, column: 18,
+            path: "measurement.mrna_per_cell", contains: "must be a finite number, not `\(value)`")
     }
 
     @Test func overflowingNumberIsNotFinite() {
-        expectIssue("measurement:\n  reads_per_cell: 1e400\n", line: 2, column: 19,
-                    path: "measurement.reads_per_cell", contains: "finite")
+        expectIssue(
+            "measurement:\n  reads_per_cell: 1e400\n", line: 2, column: 19,
+            path: "measurement.reads_per_cell", contains: "finite")
     }
 
     @Test(arguments: ["1", "1.5"])
     func controlsFractionOfOneOrMore(value: String) {
-        expectIssue("sampling:\n  controls_fraction: \(value)\n", line: 2, column: 22,
-                    path: "sampling.controls_fraction", contains: "must be in [0, 1)")
+        expectIssue(
+            "sampling:\n  controls_fraction: \(value)\n", line: 2, column: 22,
+            path: "sampling.controls_fraction", contains: "must be in [0, 1)")
     }
 
     @Test func optionalFieldsAcceptNullTildeNothingAndAuto() throws {
-        let text = "system:\n  network:\n    file:\n    genes_file: ~\nsampling:\n  control_cells: auto\n  controls_fraction: null\n"
+        let text =
+            "system:\n  network:\n    file:\n    genes_file: ~\nsampling:\n  control_cells: auto\n  controls_fraction: null\n"
         let design = try DesignLoader.load(text: text, file: "nulls.yaml").design
         #expect(design.system.network.file == nil && design.system.network.genesFile == nil)
         #expect(design.sampling.controlCells == nil && design.sampling.controlsFraction == nil)
     }
 
     @Test func keyGivenTwiceIsLocatedAtTheRepeat() {
-        expectIssue("name: a\nbatching:\n  batches: 4\n  unit: lane\n  batches: 5\n", line: 5, column: 3,
-                    path: "(syntax)", contains: "key `batches` is given twice in the same mapping (first on line 3)")
+        expectIssue(
+            "name: a\nbatching:\n  batches: 4\n  unit: lane\n  batches: 5\n", line: 5, column: 3,
+            path: "(syntax)", contains: "key `batches` is given twice in the same mapping (first on line 3)")
     }
 
     @Test func listItemErrorsNameTheItem() {
-        expectIssue("sampling:\n  time_points_h: [24, -3]\n", line: 2, column: 23,
-                    path: "sampling.time_points_h[1]", contains: "must be ≥ 0")
+        expectIssue(
+            "sampling:\n  time_points_h: [24, -3]\n", line: 2, column: 23,
+            path: "sampling.time_points_h[1]", contains: "must be ≥ 0")
     }
 
     @Test func everyProblemIsReportedInOnePass() {
@@ -175,44 +193,52 @@ private func expectIssue(
 
 @Suite struct DesignErrors {
     @Test func morePerturbationsThanCellsCanHold() {
-        expectIssue("name: x\nbatching:\n  batches: 1\n", line: 3, column: 12, path: "batching.batches",
-                    contains: "hold only 20000; use at least 2 batches")
+        expectIssue(
+            "name: x\nbatching:\n  batches: 1\n", line: 3, column: 12, path: "batching.batches",
+            contains: "hold only 20000; use at least 2 batches")
     }
 
     @Test func absurdMemoryNeedSaysWhatItWouldNeed() {
-        expectIssue("system:\n  genes: 200000\nmeasurement:\n  measured_genes: 200000\n", line: 2, column: 10,
-                    path: "system.genes", contains: "would need about 633.7 GiB of memory")
+        expectIssue(
+            "system:\n  genes: 200000\nmeasurement:\n  measured_genes: 200000\n", line: 2, column: 10,
+            path: "system.genes", contains: "would need about 633.7 GiB of memory")
     }
 
     @Test func hugeGeneCountIsRefusedBeforeAnythingIsAllocated() {
-        expectIssue("system:\n  genes: 100000000000\n", line: 2, column: 10, path: "system.genes",
-                    contains: "would need about")
+        expectIssue(
+            "system:\n  genes: 100000000000\n", line: 2, column: 10, path: "system.genes",
+            contains: "would need about")
     }
 
     @Test func mediaCannotBeEmpty() {
-        expectIssue("system:\n  media: []\n", line: 2, column: 10, path: "system.media",
-                    contains: "needs at least one medium")
+        expectIssue(
+            "system:\n  media: []\n", line: 2, column: 10, path: "system.media",
+            contains: "needs at least one medium")
     }
 
     @Test func protocolMediumMustBeDefined() {
-        expectIssue("protocol:\n  - {medium: grwth, perturb: true, duration_h: 24}\n", line: 2, column: 14,
-                    path: "protocol[0].medium", contains: "did you mean `growth`?")
+        expectIssue(
+            "protocol:\n  - {medium: grwth, perturb: true, duration_h: 24}\n", line: 2, column: 14,
+            path: "protocol[0].medium", contains: "did you mean `growth`?")
     }
 
     @Test func timePointAfterTheProtocolEnds() {
-        expectIssue("sampling:\n  time_points_h: [24, 500]\n", line: 2, column: 23,
-                    path: "sampling.time_points_h[1]", contains: "after the protocol ends (120 h)")
+        expectIssue(
+            "sampling:\n  time_points_h: [24, 500]\n", line: 2, column: 23,
+            path: "sampling.time_points_h[1]", contains: "after the protocol ends (120 h)")
     }
 
     @Test func inVivoNeedsAnimals() {
-        expectIssue("system:\n  regime: in-vivo\n", line: 1, column: 1, path: "batching.unit",
-                    contains: "needs animals as batches")
+        expectIssue(
+            "system:\n  regime: in-vivo\n", line: 1, column: 1, path: "batching.unit",
+            contains: "needs animals as batches")
     }
 
     @Test func differentiationTriggerMustBeAMedium() {
         // Located at the enclosing section that was written (`system`, whose mapping starts at 2:3).
-        expectIssue("system:\n  dynamics: differentiating\n", line: 2, column: 3,
-                    path: "system.differentiation.trigger_medium", contains: "not defined in system.media")
+        expectIssue(
+            "system:\n  dynamics: differentiating\n", line: 2, column: 3,
+            path: "system.differentiation.trigger_medium", contains: "not defined in system.media")
     }
 }
 
@@ -304,8 +330,9 @@ private func expectIssue(
         #expect(designs.count >= 4)
         for regime in Regime.allCases {
             for dynamics in DynamicsKind.allCases {
-                #expect(designs.contains { $0.system.regime == regime && $0.system.dynamics == dynamics },
-                        "no sample screen is \(regime.rawValue), \(dynamics.rawValue)")
+                #expect(
+                    designs.contains { $0.system.regime == regime && $0.system.dynamics == dynamics },
+                    "no sample screen is \(regime.rawValue), \(dynamics.rawValue)")
             }
         }
         #expect(designs.contains { $0.system.network.file != nil }, "no sample screen uses a network file")
@@ -325,8 +352,9 @@ private func expectIssue(
     func yamlRoundTrip(name: String) throws {
         let loaded = try DesignLoader.load(path: sampleScreen(name))
         let text = try loaded.design.yamlText()
-        let again = try DesignLoader.load(text: text, file: "round-trip.yaml",
-                                          baseDirectory: loaded.design.baseDirectory)
+        let again = try DesignLoader.load(
+            text: text, file: "round-trip.yaml",
+            baseDirectory: loaded.design.baseDirectory)
         #expect(again.design == loaded.design)
     }
 
@@ -334,8 +362,9 @@ private func expectIssue(
     func jsonRoundTrip(name: String) throws {
         let loaded = try DesignLoader.load(path: sampleScreen(name))
         let data = try JSONEncoder().encode(loaded.design)
-        let again = try DesignLoader.load(text: String(decoding: data, as: UTF8.self), file: "design.json",
-                                          baseDirectory: loaded.design.baseDirectory)
+        let again = try DesignLoader.load(
+            text: String(decoding: data, as: UTF8.self), file: "design.json",
+            baseDirectory: loaded.design.baseDirectory)
         #expect(again.design == loaded.design)
     }
 
@@ -353,7 +382,9 @@ private func expectIssue(
 
     @Test func jsonErrorsAreLocatedToo() {
         let (issues, _) = problems("{\"name\": \"x\",\n \"batching\": {\"batches\": 0}}\n", name: "design.json")
-        #expect(issues.map(\.description).first?.hasSuffix("design.json:2:26: batching.batches: must be in [1, 10000] (got 0)") == true)
+        #expect(
+            issues.map(\.description).first?.hasSuffix(
+                "design.json:2:26: batching.batches: must be in [1, 10000] (got 0)") == true)
     }
 
     @Test func writtenNumbersReadAsNumbersElsewhereToo() throws {

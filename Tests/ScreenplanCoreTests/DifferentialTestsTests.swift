@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // The differential tests montecarlo runs: p-values uniform under the null (Kolmogorov–Smirnov on
@@ -10,7 +11,8 @@ import Testing
 /// Kolmogorov–Smirnov p-value of `p` against U(0, 1) (asymptotic Kolmogorov distribution with
 /// Stephens' small-sample correction).
 func ksUniformP(_ p: [Double]) -> Double {
-    let s = p.sorted(), n = Double(s.count)
+    let s = p.sorted()
+    let n = Double(s.count)
     var d = 0.0
     for (i, x) in s.enumerated() { d = max(d, Double(i + 1) / n - x, x - Double(i) / n) }
     let lambda = (n.squareRoot() + 0.12 + 0.11 / n.squareRoot()) * d
@@ -24,8 +26,10 @@ func ksUniformP(_ p: [Double]) -> Double {
 
 /// One synthetic comparison: `np` perturbed and `n0` reference cells over `units` batches, NB
 /// counts with size `theta`, mean L·π·e^{β_b}·fold for perturbed cells.
-private func synthetic(_ rng: inout RandomStream, np: Int, n0: Int, units: Int, share: Double, theta: Double,
-                       fold: Double = 1) -> (GeneCells, GeneCells) {
+private func synthetic(
+    _ rng: inout RandomStream, np: Int, n0: Int, units: Int, share: Double, theta: Double,
+    fold: Double = 1
+) -> (GeneCells, GeneCells) {
     let batch = (0..<units).map { _ in 0.3 * rng.normal() }
     func cells(_ n: Int, _ f: Double) -> GeneCells {
         var g = GeneCells()
@@ -41,7 +45,8 @@ private func synthetic(_ rng: inout RandomStream, np: Int, n0: Int, units: Int, 
     return (cells(np, fold), cells(n0, 1))
 }
 
-private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: Double = 1e-3, np: Int = 40) -> [Double] {
+private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: Double = 1e-3, np: Int = 40) -> [Double]
+{
     var rng = RandomStream(seed: 11, domain: .montecarlo, 7)
     return (0..<1500).map { _ in
         let (p, r) = synthetic(&rng, np: np, n0: 400, units: 4, share: share, theta: 2)
@@ -51,17 +56,20 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
 
 @Test func glmScoreTestIsUniformUnderTheNull() {
     for share in [1e-4, 1e-3] {
-        let p = nullPValues({ p, r in
-            DifferentialTests.nbScore(perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4)
-        }, share: share)
+        let p = nullPValues(
+            { p, r in
+                DifferentialTests.nbScore(
+                    perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4)
+            }, share: share)
         #expect(ksUniformP(p) > 0.01, "share \(share): KS p \(ksUniformP(p))")
     }
 }
 
 @Test func wilcoxonIsUniformUnderTheNull() {
     for share in [1e-4, 1e-3] {
-        let p = nullPValues({ p, r in DifferentialTests.wilcoxon(perturbed: p.logNormalised, reference: r.logNormalised) },
-                            share: share)
+        let p = nullPValues(
+            { p, r in DifferentialTests.wilcoxon(perturbed: p.logNormalised, reference: r.logNormalised) },
+            share: share)
         #expect(ksUniformP(p) > 0.01, "share \(share): KS p \(ksUniformP(p))")
     }
 }
@@ -72,10 +80,12 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
 }
 
 @Test func pseudobulkIsUniformUnderTheNull() {
-    let p = nullPValues({ p, r in
-        DifferentialTests.pseudobulk(perturbed: p, reference: r, units: [0, 1, 2, 3], own: [true, true, true, true],
-                                     referenceUnits: [0, 1, 2, 3])
-    }, np: 200)
+    let p = nullPValues(
+        { p, r in
+            DifferentialTests.pseudobulk(
+                perturbed: p, reference: r, units: [0, 1, 2, 3], own: [true, true, true, true],
+                referenceUnits: [0, 1, 2, 3])
+        }, np: 200)
     #expect(ksUniformP(p) > 0.01, "KS p \(ksUniformP(p))")
 }
 
@@ -106,16 +116,19 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
     // Brute force: X = [batch dummies | x], IRLS for the null (batch dummies only, offset log L),
     // then U = X_xᵀ(y − μ)/(1 + μ/θ) and the efficient information I_xx − I_xa I_aa⁻¹ I_ax from
     // the dense Fisher information XᵀWX.
-    let y = p.counts + r.counts, lib = p.library + r.library, unit = p.unit + r.unit
+    let y = p.counts + r.counts
+    let lib = p.library + r.library
+    let unit = p.unit + r.unit
     let x = [Double](repeating: 1, count: p.count) + [Double](repeating: 0, count: r.count)
     let n = y.count
     var beta = [Double](repeating: 0, count: units)
     for _ in 0..<100 {
-        var xtwx = Matrix(rows: units, cols: units), xtwz = [Double](repeating: 0, count: units)
+        var xtwx = Matrix(rows: units, cols: units)
+        var xtwz = [Double](repeating: 0, count: units)
         for c in 0..<n {
             let mu = lib[c] * Foundation.exp(beta[unit[c]])
             let w = mu / (1 + mu / theta)
-            let z = beta[unit[c]] + (y[c] - mu) / mu // working response without the offset
+            let z = beta[unit[c]] + (y[c] - mu) / mu  // working response without the offset
             xtwx.data[unit[c] * units + unit[c]] += w
             xtwz[unit[c]] += w * z
         }
@@ -134,9 +147,9 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
         score += x[c] * (y[c] - mu) / (1 + mu / theta)
     }
     let inverse = try LUFactorization(info).solve(Matrix.identity(units + 1))
-    let z = score * inverse[units, units].squareRoot() // U·√((I⁻¹)_ββ) = U/√(efficient information)
+    let z = score * inverse[units, units].squareRoot()  // U·√((I⁻¹)_ββ) = U/√(efficient information)
     #expect(abs(fast.statistic - z) < 1e-6 * max(1, abs(z)), "fast \(fast.statistic) brute force \(z)")
-    #expect(abs(fast.statistic) > 1) // the effect is visible, so the comparison is not at z ≈ 0
+    #expect(abs(fast.statistic) > 1)  // the effect is visible, so the comparison is not at z ≈ 0
 }
 
 @Test func testsHavePowerAgainstARealEffect() {
@@ -145,11 +158,13 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
     for _ in 0..<100 {
         let (p, r) = synthetic(&rng, np: 60, n0: 400, units: 4, share: 2e-3, theta: 2, fold: 0.5)
         let outcomes = [
-            DifferentialTests.nbScore(perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4),
+            DifferentialTests.nbScore(
+                perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4),
             DifferentialTests.wilcoxon(perturbed: p.logNormalised, reference: r.logNormalised),
             DifferentialTests.welch(perturbed: p.logNormalised, reference: r.logNormalised),
-            DifferentialTests.pseudobulk(perturbed: p, reference: r, units: [0, 1, 2, 3], own: [true, true, true, true],
-                                         referenceUnits: [0, 1, 2, 3]),
+            DifferentialTests.pseudobulk(
+                perturbed: p, reference: r, units: [0, 1, 2, 3], own: [true, true, true, true],
+                referenceUnits: [0, 1, 2, 3]),
         ]
         for (i, o) in outcomes.enumerated() where o.p < 0.01 { rejections[i] += 1 }
     }
@@ -161,17 +176,23 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
     // knockdowns. The Edgeworth-corrected p-value holds each tail near α/2 (6,000 null draws:
     // binomial se of one tail's rate at 0.01 is 0.0013).
     var rng = RandomStream(seed: 21, domain: .montecarlo, 9)
-    var lower = 0, upper = 0, lowerNormal = 0
+    var lower = 0
+    var upper = 0
+    var lowerNormal = 0
     let n = 6000
     for _ in 0..<n {
         let (p, r) = synthetic(&rng, np: 40, n0: 400, units: 4, share: 2e-4, theta: 2)
-        let o = DifferentialTests.nbScore(perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4)
+        let o = DifferentialTests.nbScore(
+            perturbed: p, reference: r, theta: DifferentialTests.momentTheta(r, units: 4), units: 4)
         if o.p < 0.02 { if o.statistic < 0 { lower += 1 } else { upper += 1 } }
         if o.statistic < 0 && DifferentialTests.normalP(o.statistic) < 0.02 { lowerNormal += 1 }
     }
-    let lo = Double(lower) / Double(n), hi = Double(upper) / Double(n)
+    let lo = Double(lower) / Double(n)
+    let hi = Double(upper) / Double(n)
     #expect((0.006...0.015).contains(lo), "lower tail \(lo) (normal tail \(Double(lowerNormal) / Double(n)))")
     #expect((0.006...0.015).contains(hi), "upper tail \(hi)")
     // The correction matters here: the plain normal lower tail rejects less often.
-    #expect(Double(lowerNormal) / Double(n) < lo - 0.001, "normal lower tail \(Double(lowerNormal) / Double(n)), corrected \(lo)")
+    #expect(
+        Double(lowerNormal) / Double(n) < lo - 0.001,
+        "normal lower tail \(Double(lowerNormal) / Double(n)), corrected \(lo)")
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import ScreenplanCore
 
 // Fates from a network file's own attractors (docs/model.md, "Fates from the network's own
@@ -42,10 +43,12 @@ private func fractions(_ cells: [CellRecord], where keep: (CellRecord) -> Bool) 
 }
 
 @Test func huangToggleHasItsKnownAttractors() throws {
-    let network = try NetworkFile.read(edgesPath: huangEdges, genesPath: huangGenes,
-                                       defaults: NetworkFile.Defaults(NetworkSpec()))
+    let network = try NetworkFile.read(
+        edgesPath: huangEdges, genesPath: huangGenes,
+        defaults: NetworkFile.Defaults(NetworkSpec()))
     let k = Kinetics(network)
-    let gata1 = network.index["GATA1"]!, pu1 = network.index["SPI1"]!
+    let gata1 = network.index["GATA1"]!
+    let pu1 = network.index["SPI1"]!
     let zero = [Double](repeating: 0, count: k.geneCount)
     // Their parameter set: tristable. The primed progenitor (both at 1) is stable, and so are
     // the two committed states.
@@ -58,7 +61,8 @@ private func fractions(_ cells: [CellRecord], where keep: (CellRecord) -> Bool) 
     commit[pu1] = -0.5
     let fates = FateLandscape.find(k, input: commit, progenitor: stem.progenitor, seed: 1)
     #expect(fates.attractors.map(\.name) == ["GATA1-high", "SPI1-high"])
-    let g = fates.attractors[0], p = fates.attractors[1]
+    let g = fates.attractors[0]
+    let p = fates.attractors[1]
     // GATA1-high: x = 0.5 + H(x) with PU.1 clipped to 0; the mirror image for PU.1.
     #expect(g.state[gata1] > 1.3 && g.state[pu1] < 0.05, "\(g.state)")
     #expect(abs(g.state[gata1] - p.state[pu1]) < 1e-6 && abs(g.state[pu1] - p.state[gata1]) < 1e-6)
@@ -76,7 +80,8 @@ private func fractions(_ cells: [CellRecord], where keep: (CellRecord) -> Bool) 
     #expect((knockout["GATA1-high"] ?? 0) < 0.02, "\(knockout)")
     #expect((knockout["SPI1-high"] ?? 0) > 0.9, "\(knockout)")
     // The read-outs follow the fate in the true states.
-    let klf1 = run.model.kinetics.network.index["KLF1"]!, cebpa = run.model.kinetics.network.index["CEBPA"]!
+    let klf1 = run.model.kinetics.network.index["KLF1"]!
+    let cebpa = run.model.kinetics.network.index["CEBPA"]!
     let states = run.states
     for (j, cell) in run.cells.enumerated() where cell.perturbation < 0 && cell.state == "GATA1-high" {
         #expect(states[j][klf1] > states[j][cebpa])
@@ -103,20 +108,27 @@ private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
     let run = try simulate(loaded, seed: 42)
     let names = run.model.kinetics.network.index
     #expect(run.model.landscape?.attractors.map(\.name) == ["EBF1-high", "GATA1-high", "SPI1-high"])
-    let cells = run.cells, states = run.states
+    let cells = run.cells
+    let states = run.states
     let control = fractions(cells) { $0.perturbation < 0 }
     for fate in ["GATA1-high", "SPI1-high", "EBF1-high"] {
         #expect((control[fate] ?? 0) >= 0.05, "controls: \(control)")
     }
     // Markers from the true states: each fate's program is on in its cells and off elsewhere.
-    let markers = ["GATA1-high": ["GATA1", "KLF1", "HBB", "GYPA"], "SPI1-high": ["SPI1", "CEBPA", "CSF1R", "MPO"],
-                   "EBF1-high": ["EBF1", "PAX5", "CD19"]]
+    let markers = [
+        "GATA1-high": ["GATA1", "KLF1", "HBB", "GYPA"], "SPI1-high": ["SPI1", "CEBPA", "CSF1R", "MPO"],
+        "EBF1-high": ["EBF1", "PAX5", "CD19"],
+    ]
     for (fate, genes) in markers {
         for gene in genes {
             let i = names[gene]!
-            let inside = mean(cells.indices.filter { cells[$0].state == fate && cells[$0].perturbation < 0 }.map { states[$0][i] })
-            let outside = mean(cells.indices.filter { cells[$0].state != fate && cells[$0].state != "intermediate"
-                && cells[$0].state != "progenitor" && cells[$0].perturbation < 0 }.map { states[$0][i] })
+            let inside = mean(
+                cells.indices.filter { cells[$0].state == fate && cells[$0].perturbation < 0 }.map { states[$0][i] })
+            let outside = mean(
+                cells.indices.filter {
+                    cells[$0].state != fate && cells[$0].state != "intermediate"
+                        && cells[$0].state != "progenitor" && cells[$0].perturbation < 0
+                }.map { states[$0][i] })
             #expect(inside > 3 * outside, "\(gene) in \(fate): \(inside) vs \(outside)")
         }
     }
@@ -124,8 +136,11 @@ private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
     let gata1 = fractions(cells) { $0.perturbation == 0 }
     let spi1 = fractions(cells) { $0.perturbation == 1 }
     let cebpa = fractions(cells) { $0.perturbation == 2 }
-    #expect((gata1["GATA1-high"] ?? 0) < 0.02 && (gata1["SPI1-high"] ?? 0) > (control["SPI1-high"] ?? 0), "GATA1 KO: \(gata1)")
-    #expect((spi1["SPI1-high"] ?? 0) < 0.02 && (spi1["GATA1-high"] ?? 0) > (control["GATA1-high"] ?? 0), "SPI1 KO: \(spi1)")
+    #expect(
+        (gata1["GATA1-high"] ?? 0) < 0.02 && (gata1["SPI1-high"] ?? 0) > (control["SPI1-high"] ?? 0),
+        "GATA1 KO: \(gata1)")
+    #expect(
+        (spi1["SPI1-high"] ?? 0) < 0.02 && (spi1["GATA1-high"] ?? 0) > (control["GATA1-high"] ?? 0), "SPI1 KO: \(spi1)")
     #expect((cebpa["SPI1-high"] ?? 0) < (control["SPI1-high"] ?? 0) - 0.03, "CEBPA KO: \(cebpa) vs \(control)")
 
     // The analysis mixes the same attractors with the same fractions as the simulated controls.
@@ -136,7 +151,9 @@ private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
     let mix = landscape.mixture(loaded.design, kinetics: k, at: late)
     let simulatedLate = fractions(cells) { $0.perturbation < 0 && $0.timeH == late }
     for (label, f) in zip(mix.labels, mix.fractions) {
-        #expect(abs(f - (simulatedLate[label] ?? 0)) < 0.1, "\(label): mixture \(f), simulated \(simulatedLate[label] ?? 0)")
+        #expect(
+            abs(f - (simulatedLate[label] ?? 0)) < 0.1, "\(label): mixture \(f), simulated \(simulatedLate[label] ?? 0)"
+        )
     }
 }
 
@@ -150,7 +167,8 @@ private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
     var small = loaded
     small.design = d
     let run = try simulate(small, seed: 7)
-    let cells = run.cells, states = run.states
+    let cells = run.cells
+    let states = run.states
     // Day 0: progenitors; day 7: both lineages, each with its own regulator far above the other.
     let day0 = fractions(cells) { $0.perturbation < 0 && $0.timeH == 72 }
     #expect((day0["progenitor"] ?? 0) > 0.9, "day 0: \(day0)")
@@ -164,12 +182,15 @@ private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
 }
 
 @Test func validateWarnsAboutFieldsWithNoEffect() throws {
-    let text = huangDesign() + "\n" + """
-        """
+    let text =
+        huangDesign() + "\n" + """
+            """
     // `lineages` with a network file, in vivo settings in vitro, replicates with pooled.
-    let extra = text.replacingOccurrences(of: "differentiation: {trigger_medium: commit}",
-                                          with: "differentiation: {trigger_medium: commit, lineages: 3}\n  in_vivo: {niche_sd: 0.3}")
-        .replacingOccurrences(of: "batching: {batches: 1}", with: "batching: {batches: 1, replicates: 2}")
+    let extra = text.replacingOccurrences(
+        of: "differentiation: {trigger_medium: commit}",
+        with: "differentiation: {trigger_medium: commit, lineages: 3}\n  in_vivo: {niche_sd: 0.3}"
+    )
+    .replacingOccurrences(of: "batching: {batches: 1}", with: "batching: {batches: 1, replicates: 2}")
     let loaded = try loadDesign(extra)
     let warnings = DesignValidator.warnings(loaded).map(\.path)
     #expect(warnings.contains("system.differentiation.lineages"))
@@ -179,5 +200,7 @@ private func haematopoiesis(targets: [String]) throws -> LoadedDesign {
     // A trigger that leaves a single attractor cannot branch.
     let flat = huangDesign().replacingOccurrences(of: "inputs: {GATA1: -0.5, SPI1: -0.5}", with: "inputs: {SPI1: -2}")
     let single = DesignValidator.warnings(try loadDesign(flat))
-    #expect(single.contains { $0.path == "system.differentiation.trigger_medium" && $0.message.contains("cannot branch") }, "\(single)")
+    #expect(
+        single.contains { $0.path == "system.differentiation.trigger_medium" && $0.message.contains("cannot branch") },
+        "\(single)")
 }

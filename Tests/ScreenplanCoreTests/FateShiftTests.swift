@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ScreenplanCore
 import TestSupport
+import Testing
+
+@testable import ScreenplanCore
 
 // The fate shift in expected effects (FateShift.swift): a knockout of a fate regulator removes
 // its fate, so the population mean of that fate's markers falls more than the within-state
@@ -27,14 +28,16 @@ import TestSupport
         slice.genes[p].firstIndex(of: Int32(i)).map { slice.effects[p][$0] } ?? 0
     }
     // Markers of the fate each knockout removes (GATA1: erythroid, SPI1: myeloid).
-    var errorShifted: [Double] = [], errorWithin: [Double] = []
+    var errorShifted: [Double] = []
+    var errorWithin: [Double] = []
     for (p, genes) in [(0, ["KLF1", "HBB", "GYPA"]), (1, ["CSF1R", "MPO"])] {
         for gene in genes {
             let i = try #require(names[gene])
             let knockout = meanState(run, gene: i) { $0.perturbation == p && $0.timeH == late }
             let control = meanState(run, gene: i) { $0.perturbation < 0 && $0.timeH == late }
             let simulated = Foundation.log2(knockout / control)
-            let a = effect(shifted, p, i), b = effect(within, p, i)
+            let a = effect(shifted, p, i)
+            let b = effect(within, p, i)
             #expect(a <= b + 1e-9, "\(gene): the lost fate lowers its marker (shifted \(a), within-state \(b))")
             errorShifted.append(abs(a - simulated))
             errorWithin.append(abs(b - simulated))
@@ -48,8 +51,11 @@ import TestSupport
     let k = run.model.kinetics
     let (landscape, start) = try #require(try ExpectedEffects.fateLandscape(d, k))
     let u = k.mediumInput(d.system.media[1], index: 1, system: d.system)
-    let (states, _, weights) = ExpectedEffects.fateMixture(d, k, landscape, startInput: start, triggerInput: u, at: late)
+    let (states, _, weights) = ExpectedEffects.fateMixture(
+        d, k, landscape, startInput: start, triggerInput: u, at: late)
     let none = PerturbationAction.none(genes: k.geneCount)
-    #expect(ExpectedEffects.fateShiftedWeights(d, k, landscape, startInput: start, triggerInput: u, at: late,
-                                               states: states, weights: weights, actions: [none])[0] == nil)
+    #expect(
+        ExpectedEffects.fateShiftedWeights(
+            d, k, landscape, startInput: start, triggerInput: u, at: late,
+            states: states, weights: weights, actions: [none])[0] == nil)
 }

@@ -19,9 +19,13 @@ import Testing
             let line = String(raw)
             if line.hasPrefix("#") {
                 inTable = false
-                if line.contains("Top level") { prefix = "" }
-                else if let path = backticked(line) { prefix = path == "protocol" ? "protocol[]" : path }
-                else { prefix = "-" }
+                if line.contains("Top level") {
+                    prefix = ""
+                } else if let path = backticked(line) {
+                    prefix = path == "protocol" ? "protocol[]" : path
+                } else {
+                    prefix = "-"
+                }
                 continue
             }
             if !line.hasPrefix("|") {
@@ -34,12 +38,17 @@ import Testing
             let cells = line.replacingOccurrences(of: "\\|", with: "\u{1}")
                 .split(separator: "|", omittingEmptySubsequences: false).dropFirst().dropLast()
                 .map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "\u{1}", with: "|") }
-            if cells.first == "field" { inTable = cells.count == 6; continue }
+            if cells.first == "field" {
+                inTable = cells.count == 6
+                continue
+            }
             if cells.first?.hasPrefix("---") == true || cells.first?.hasPrefix("|-") == true { continue }
             guard inTable, prefix != "-", cells.count == 6, let name = backticked(cells[0]) else { continue }
             let path = prefix.isEmpty ? name : prefix + "." + name
-            out.append(FieldInfo(path: path, type: cells[1],
-                                 unit: cells[2], defaultValue: cells[3], valid: cells[4], source: cells[5]))
+            out.append(
+                FieldInfo(
+                    path: path, type: cells[1],
+                    unit: cells[2], defaultValue: cells[3], valid: cells[4], source: cells[5]))
         }
         return out
     }
@@ -80,8 +89,10 @@ import Testing
             try Self.swiftSource(documented).write(toFile: file, atomically: true, encoding: .utf8)
             return
         }
-        #expect(FieldCatalog.all == documented,
-                "docs/design-file.md and FieldCatalog+Table.swift disagree: run FIELD_CATALOG_RECORD=1 swift test --filter FieldCatalogTests")
+        #expect(
+            FieldCatalog.all == documented,
+            "docs/design-file.md and FieldCatalog+Table.swift disagree: run FIELD_CATALOG_RECORD=1 swift test --filter FieldCatalogTests"
+        )
     }
 
     @Test func everyFieldOfTheDefaultDesignIsDocumented() throws {

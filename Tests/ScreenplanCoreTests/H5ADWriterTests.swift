@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ScreenplanCore
 import TestSupport
+import Testing
+
+@testable import ScreenplanCore
 
 // The AnnData writer on synthetic blocks, read back independently by anndata and scanpy.
 
@@ -12,7 +13,9 @@ private struct SyntheticCells {
 
     static func hash(_ a: Int, _ b: Int) -> UInt64 {
         var x = UInt64(truncatingIfNeeded: a &* 0x9E37_79B9) ^ (UInt64(truncatingIfNeeded: b) &* 0xBF58_476D_1CE4_E5B9)
-        x ^= x >> 31; x = x &* 0x94D0_49BB_1331_11EB; x ^= x >> 29
+        x ^= x >> 31
+        x = x &* 0x94D0_49BB_1331_11EB
+        x ^= x >> 29
         return x
     }
 
@@ -25,16 +28,23 @@ private struct SyntheticCells {
     }
 
     func block(from start: Int, count: Int) -> H5ADBlock {
-        var indptr = [0], indices: [Int32] = [], data: [Float] = []
+        var indptr = [0]
+        var indices: [Int32] = []
+        var data: [Float] = []
         for c in start..<(start + count) {
-            for (g, v) in row(c) { indices.append(g); data.append(v) }
+            for (g, v) in row(c) {
+                indices.append(g)
+                data.append(v)
+            }
             indptr.append(data.count)
         }
         let cells = Array(start..<(start + count))
         return H5ADBlock(
             obsNames: cells.map { String(format: "CELL%06d-1", $0) },
-            categorical: ["perturbation": cells.map { perturbations[$0 % perturbations.count] },
-                          "batch": cells.map { "lane \($0 % 3 + 1)" }],
+            categorical: [
+                "perturbation": cells.map { perturbations[$0 % perturbations.count] },
+                "batch": cells.map { "lane \($0 % 3 + 1)" },
+            ],
             numeric: ["time_h": cells.map { Double(24 * ($0 % 2 + 1)) }],
             indptr: indptr, indices: indices, data: data)
     }
@@ -48,15 +58,18 @@ private struct SyntheticCells {
 
 @Suite struct H5ADWriterTests {
     private func write(_ path: String, cells: SyntheticCells, blocks: [Int]) throws {
-        let w = try H5ADWriter(path: path, genes: cells.geneNames, isRegulator: cells.regulators, columns: cells.columns,
-                               chunk: 1024)
+        let w = try H5ADWriter(
+            path: path, genes: cells.geneNames, isRegulator: cells.regulators, columns: cells.columns,
+            chunk: 1024)
         var start = 0
         for n in blocks {
             try w.append(cells.block(from: start, count: n))
             start += n
         }
-        try w.finish(uns: [("design", .string("name: synthetic\nbatching:\n  batches: 3\n")), ("seed", .unsigned(42)),
-                           ("screenplan_version", .string(ScreenplanVersion.string))])
+        try w.finish(uns: [
+            ("design", .string("name: synthetic\nbatching:\n  batches: 3\n")), ("seed", .unsigned(42)),
+            ("screenplan_version", .string(ScreenplanVersion.string)),
+        ])
     }
 
     @Test func anndataReadsWhatTheWriterStreams() throws {
@@ -86,7 +99,10 @@ private struct SyntheticCells {
             "obs_numeric": ["time_h": all.numeric["time_h"]!],
             "counts": samples,
             "row_sums": rows.map { $0.map { Double($0.1) }.reduce(0, +) },
-            "uns": ["design": "name: synthetic\nbatching:\n  batches: 3\n", "seed": 42, "screenplan_version": ScreenplanVersion.string],
+            "uns": [
+                "design": "name: synthetic\nbatching:\n  batches: 3\n", "seed": 42,
+                "screenplan_version": ScreenplanVersion.string,
+            ],
         ]
         try JSONSerialization.data(withJSONObject: expect).write(to: URL(fileURLWithPath: "\(dir)/expect.json"))
         let check = try runPythonCheck(["h5ad", "\(dir)/sim.h5ad", "\(dir)/expect.json"])
@@ -112,8 +128,9 @@ private struct SyntheticCells {
         let dir = temporaryDirectory("screenplan-h5ad")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cells = SyntheticCells(genes: 10)
-        let w = try H5ADWriter(path: "\(dir)/x.h5ad", genes: cells.geneNames, isRegulator: cells.regulators,
-                               columns: cells.columns)
+        let w = try H5ADWriter(
+            path: "\(dir)/x.h5ad", genes: cells.geneNames, isRegulator: cells.regulators,
+            columns: cells.columns)
         var bad = cells.block(from: 0, count: 5)
         bad.indices[0] = 10
         #expect(throws: H5ADError.self) { try w.append(bad) }

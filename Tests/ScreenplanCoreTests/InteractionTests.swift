@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // Genetic interactions I = Δ_AB − Δ_A − Δ_B: expected values from the network's steady states,
@@ -47,7 +48,9 @@ private let interactionDesign = """
     var compared = 0
     for result in expected {
         for gene in result.genes {
-            guard let row = truth.first(where: { $0.perturbation == result.combination && $0.gene == gene.gene }) else { continue }
+            guard let row = truth.first(where: { $0.perturbation == result.combination && $0.gene == gene.gene }) else {
+                continue
+            }
             // Knockouts have no guide spread, so the truth is the expected interaction.
             #expect(abs((row.interaction ?? .nan) - gene.interaction) < 0.01, "\(result.combination) \(gene.gene)")
             compared += 1

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ScreenplanCore
 import TestSupport
+import Testing
+
+@testable import ScreenplanCore
 
 // The learnability pipeline on small designs: data layer, split, baselines, fit contract.
 
@@ -77,7 +78,8 @@ private func tinyOptions(_ data: LearnabilityData = .kinetics) -> LearnabilityOp
     #expect(bulk.cells[0][bulk.controlGroup].allSatisfy { $0 > 0 })
     // CRISPRi lowers a targeted regulator (truth), and the estimate agrees in sign on average.
     let data = LearningData(bulk)
-    var truthSum = 0.0, estimateSum = 0.0
+    var truthSum = 0.0
+    var estimateSum = 0.0
     for (p, targets) in data.targetsInSpace.enumerated() {
         for i in targets {
             #expect(data.truth[0][i, p] < 0)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // The neural ODE, its RK4 integrator, the hand-written reverse pass and the two losses.
@@ -8,9 +9,11 @@ import Testing
 /// media with a switch between the observations, and steady-state terms on a control and on
 /// each perturbation.
 private func smallProblem(d: Int = 5, hidden: Int = 4, p: Int = 3, seed: UInt64 = 11)
-    -> (NeuralODE, Objective) {
+    -> (NeuralODE, Objective)
+{
     var rng = RandomStream(seed: seed, domain: .learning, 999)
-    var model = NeuralODE(dimension: d, hidden: hidden, modalities: 2, media: 2, decay: 0.2, outputScale: 0.5, rng: &rng)
+    var model = NeuralODE(
+        dimension: d, hidden: hidden, modalities: 2, media: 2, decay: 0.2, outputScale: 0.5, rng: &rng)
     // Non-zero biases, decays and strengths so that every parameter block gets a gradient.
     for i in model.b1Offset..<model.w2Offset { model.parameters[i] = 0.3 * rng.normal() }
     for i in model.b2Offset..<model.rhoOffset { model.parameters[i] = 0.05 * rng.normal() }
@@ -30,8 +33,9 @@ private func smallProblem(d: Int = 5, hidden: Int = 4, p: Int = 3, seed: UInt64 
         inputs: PerturbationInputs(dimension: d, targets: steadyTargets, modality: (0..<(p + 1)).map { $0 % 2 }),
         weights: (0..<(p + 1)).map { _ in 1 + rng.uniform() }, media: (0..<(p + 1)).map { $0 % 2 })
     let initial = Matrix(rows: d, cols: p, data: (0..<(d * p)).map { _ in 0.1 * rng.normal() })
-    let objective = Objective(trajectories: TrajectoryTargets(times: times, inputs: inputs, states: states, weights: weights),
-                              steady: steady, initial: initial, maxStep: 3, schedule: [(-5, 0), (10.5, 1)])
+    let objective = Objective(
+        trajectories: TrajectoryTargets(times: times, inputs: inputs, states: states, weights: weights),
+        steady: steady, initial: initial, maxStep: 3, schedule: [(-5, 0), (10.5, 1)])
     return (model, objective)
 }
 
@@ -45,7 +49,8 @@ private func worstFiniteDifferenceError(_ objective: Objective, _ model: NeuralO
         // u = 1.1e-16; ε ≈ (3u)^(1/3) ≈ 7e-6 (relative to the parameter's size) balances them at
         // ~1e-10 of the loss scale, far below the 1e-5 tolerance.
         let epsilon = 7e-6 * max(1, abs(model.parameters[i]))
-        var plus = model, minus = model
+        var plus = model
+        var minus = model
         plus.parameters[i] += epsilon
         minus.parameters[i] -= epsilon
         let fd = (objective.value(plus).total - objective.value(minus).total) / (2 * epsilon)
@@ -70,8 +75,9 @@ private func worstFiniteDifferenceError(_ objective: Objective, _ model: NeuralO
     let (model, full) = smallProblem(d: 4, hidden: 3, p: 2, seed: 5)
     var noTrajectory = full.trajectories
     noTrajectory.weights = noTrajectory.weights.map { $0.map { _ in 0 } }
-    let objective = Objective(trajectories: noTrajectory, steady: full.steady, initial: full.initial, maxStep: 3,
-                              schedule: [(0, 0), (10.5, 1)])
+    let objective = Objective(
+        trajectories: noTrajectory, steady: full.steady, initial: full.initial, maxStep: 3,
+        schedule: [(0, 0), (10.5, 1)])
     let (value, gradient) = objective.valueAndGradient(model)
     #expect(value.trajectory == 0 && value.steady > 0)
     #expect(worstFiniteDifferenceError(objective, model, gradient) < 1e-5)
@@ -103,7 +109,9 @@ private func linearModel(d: Int, gammas: [Double], b2: [Double], strength: Doubl
 
 @Test func rk4SolvesALinearODEToFourthOrder() {
     let d = 3
-    let gammas = [0.1, 0.25, 0.6], b2 = [0.2, -0.1, 0.05], strength = -0.4
+    let gammas = [0.1, 0.25, 0.6]
+    let b2 = [0.2, -0.1, 0.05]
+    let strength = -0.4
     let model = linearModel(d: d, gammas: gammas, b2: b2, strength: strength)
     let inputs = PerturbationInputs(dimension: d, targets: [[1], []], modality: [0, 0])
     let initial = Matrix(rows: d, cols: 2, data: [0.5, -0.2, 0.1, 0, 0.3, -0.4])
@@ -115,9 +123,11 @@ private func linearModel(d: Int, gammas: [Double], b2: [Double], strength: Doubl
     }
     func maxError(step: Double) -> Double {
         let zero = times.map { _ in Matrix(rows: d, cols: 2) }
-        let objective = Objective(trajectories: TrajectoryTargets(times: times, inputs: inputs, states: zero,
-                                                                  weights: times.map { _ in [1, 1] }),
-                                  steady: .empty(dimension: d), initial: initial, maxStep: step)
+        let objective = Objective(
+            trajectories: TrajectoryTargets(
+                times: times, inputs: inputs, states: zero,
+                weights: times.map { _ in [1, 1] }),
+            steady: .empty(dimension: d), initial: initial, maxStep: step)
         let predicted = objective.predictions(model)
         var worst = 0.0
         for (k, t) in times.enumerated() {
@@ -125,7 +135,8 @@ private func linearModel(d: Int, gammas: [Double], b2: [Double], strength: Doubl
         }
         return worst
     }
-    let coarse = maxError(step: 0.25), fine = maxError(step: 0.125)
+    let coarse = maxError(step: 0.25)
+    let fine = maxError(step: 0.125)
     // RK4's one-step error on z' = −γz is about (γh)⁵/120 of the distance to z*: with γh ≤ 0.15,
     // |z₀ − z*| < 0.6 and 40 steps the global error stays below 2e-6 (closed form: 8.4e-7).
     // Halving h divides it by 2⁴ = 16 (order 4) times 1 + O(γh), which approaches 16 from above
@@ -144,21 +155,29 @@ private func linearModel(d: Int, gammas: [Double], b2: [Double], strength: Doubl
     columns.append([])
     let inputs = PerturbationInputs(dimension: d, targets: columns, modality: [0, 1, 0, 0])
     let start = Matrix(rows: d, cols: 4)
-    let relax = Objective(trajectories: TrajectoryTargets(times: [600], inputs: inputs, states: [start],
-                                                          weights: [[1, 1, 1, 1]]),
-                          steady: .empty(dimension: d), initial: start, maxStep: 1)
+    let relax = Objective(
+        trajectories: TrajectoryTargets(
+            times: [600], inputs: inputs, states: [start],
+            weights: [[1, 1, 1, 1]]),
+        steady: .empty(dimension: d), initial: start, maxStep: 1)
     let fixed = relax.predictions(model)[0]
-    let atFixed = Objective(trajectories: relax.trajectories, steady: SteadyStateTargets(states: fixed, inputs: inputs,
-                                                                                         weights: [1, 1, 1, 1]),
-                            initial: start, maxStep: 1)
+    let atFixed = Objective(
+        trajectories: relax.trajectories,
+        steady: SteadyStateTargets(
+            states: fixed, inputs: inputs,
+            weights: [1, 1, 1, 1]),
+        initial: start, maxStep: 1)
     // At the fixed points the field's residual is at the level of rounding (the relaxation
     // converged geometrically), so the squared terms are ~1e-20 or below.
     #expect(atFixed.value(model).steady < 1e-18)
     // Away from them the same terms are clearly positive.
-    let away = Objective(trajectories: relax.trajectories, steady: SteadyStateTargets(states: problem.steady.states,
-                                                                                      inputs: inputs,
-                                                                                      weights: [1, 1, 1, 1]),
-                         initial: start, maxStep: 1)
+    let away = Objective(
+        trajectories: relax.trajectories,
+        steady: SteadyStateTargets(
+            states: problem.steady.states,
+            inputs: inputs,
+            weights: [1, 1, 1, 1]),
+        initial: start, maxStep: 1)
     #expect(away.value(model).steady > 1e-6)
 }
 
@@ -169,8 +188,9 @@ private func linearModel(d: Int, gammas: [Double], b2: [Double], strength: Doubl
     options.patience = 1000
     options.learningRate = 0.02
     let before = objective.value(model).total
-    let (trained, curve) = trainModel(model, objective: objective, validation: nil, options: options,
-                                      decayReference: 0.2)
+    let (trained, curve) = trainModel(
+        model, objective: objective, validation: nil, options: options,
+        decayReference: 0.2)
     let after = objective.value(trained).total
     #expect(after < 0.5 * before, "loss \(before) → \(after)")
     #expect(curve.training.first! > curve.training.last!)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // The analytical variance against Monte Carlo with the simulator core, on small designs: 20
@@ -14,8 +15,10 @@ private func tinyDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
     d.system.network.seed = 5
     d.system.timeStepH = 1
     d.perturbations.targets = 20
-    d.protocolSteps = [ProtocolStep(medium: "growth", perturb: false, durationH: 6),
-                   ProtocolStep(medium: "growth", perturb: true, durationH: 36)]
+    d.protocolSteps = [
+        ProtocolStep(medium: "growth", perturb: false, durationH: 6),
+        ProtocolStep(medium: "growth", perturb: true, durationH: 36),
+    ]
     d.sampling.cellsPerPerturbation = 40
     d.measurement.measuredGenes = 60
     d.measurement.mrnaPerCell = 50_000
@@ -31,8 +34,10 @@ private func differentiating(_ d: inout Design, inVivo: Bool) {
         d.protocolSteps = [ProtocolStep(medium: "differentiation", perturb: true, durationH: 96)]
     } else {
         d.system.media = [MediumSpec(name: "growth"), MediumSpec(name: "differentiation")]
-        d.protocolSteps = [ProtocolStep(medium: "growth", perturb: true, durationH: 24),
-                       ProtocolStep(medium: "differentiation", perturb: true, durationH: 36)]
+        d.protocolSteps = [
+            ProtocolStep(medium: "growth", perturb: true, durationH: 24),
+            ProtocolStep(medium: "differentiation", perturb: true, durationH: 36),
+        ]
         d.sampling.timePointsH = [36, 60]
         d.batching.layout = .perTimePoint
     }
@@ -42,8 +47,10 @@ private func inVivo(_ d: inout Design) {
     d.system.regime = .inVivo
     d.batching.unit = .animal
     d.batching.layout = .perAnimal
-    d.protocolSteps = [ProtocolStep(medium: "growth", perturb: false, durationH: 6),
-                   ProtocolStep(medium: "growth", perturb: true, durationH: 96)]
+    d.protocolSteps = [
+        ProtocolStep(medium: "growth", perturb: false, durationH: 6),
+        ProtocolStep(medium: "growth", perturb: true, durationH: 96),
+    ]
 }
 
 private func ratio(_ d: Design) throws -> MonteCarloResult {
@@ -90,7 +97,11 @@ private func ratio(_ d: Design) throws -> MonteCarloResult {
 }
 
 @Test func monteCarloAgreesInVivoDifferentiating() throws {
-    let r = try ratio(tinyDesign { inVivo(&$0); differentiating(&$0, inVivo: true) })
+    let r = try ratio(
+        tinyDesign {
+            inVivo(&$0)
+            differentiating(&$0, inVivo: true)
+        })
     #expect((0.9...1.1).contains(r.medianVarianceRatio), "median ratio \(r.medianVarianceRatio)")
 }
 
@@ -109,7 +120,11 @@ private func ratio(_ d: Design) throws -> MonteCarloResult {
 
 @Test func monteCarloRunsTheDesignsTestAndReportsCalibration() throws {
     for test in [DifferentialTest.glm, .wilcoxon] {
-        let d = tinyDesign { $0.analysis.test = test; $0.analysis.multipleTesting = .none; $0.analysis.alpha = 0.01 }
+        let d = tinyDesign {
+            $0.analysis.test = test
+            $0.analysis.multipleTesting = .none
+            $0.analysis.alpha = 0.01
+        }
         let r = try MonteCarlo.run(design: d, replicates: 8, seed: 2)
         #expect(r.test == test.rawValue)
         // Every perturbation's target is tested on every replicate and lands in one bin.
@@ -137,8 +152,10 @@ private func ratio(_ d: Design) throws -> MonteCarloResult {
         #expect(abs(try #require(r.biasMedian)) < 0.5)
         // The JSON contract: the new keys next to the old ones.
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as! [String: Any]
-        for key in ["power_calibration", "brier", "null_rejection_rate", "bias_median", "variance_ratio_quantiles",
-                    "median_variance_ratio", "perturbations", "error_budget"] {
+        for key in [
+            "power_calibration", "brier", "null_rejection_rate", "bias_median", "variance_ratio_quantiles",
+            "median_variance_ratio", "perturbations", "error_budget",
+        ] {
             #expect(json[key] != nil, "missing \(key)")
         }
     }

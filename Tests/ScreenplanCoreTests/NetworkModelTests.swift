@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // Network generation, steady states and the linear response against exact Newton solves.

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ScreenplanCore
 import TestSupport
+import Testing
+
+@testable import ScreenplanCore
 
 // Report renderers against hand-built analysis results (ReportFixtures.swift).
 
@@ -43,10 +44,12 @@ import TestSupport
         let check = try runPythonCheck(["json", repositoryRoot + "/docs/report-schema.json"] + files)
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
 
-        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as! [String: Any]
+        let doc =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: files[0]))) as! [String: Any]
         #expect(doc["schema_version"] as? String == ReportModel.schemaVersion)
         let analysis = doc["analysis"] as! [String: Any]
-        #expect((analysis["perturbations"] as! [Any]).count == (try ReportFixture.sampleDesigns()[0].1.perturbationCount))
+        #expect(
+            (analysis["perturbations"] as! [Any]).count == (try ReportFixture.sampleDesigns()[0].1.perturbationCount))
     }
 
     @Test func perturbationTableQuotesFieldsAndHasOneRowPerPerturbation() throws {
@@ -55,11 +58,20 @@ import TestSupport
         let csv = try ReportRenderer.render(model, as: .csv)
         let lines = csv.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         #expect(lines.count == design.perturbationCount + 1)
-        #expect(lines[0] == "perturbation,target,cells,batches,target_effect_log2,target_sd_log2,power,sampling_power,guide_effect_probability,de_genes,flags,target_umis_per_control_cell")
+        #expect(
+            lines[0]
+                == "perturbation,target,cells,batches,target_effect_log2,target_sd_log2,power,sampling_power,guide_effect_probability,de_genes,flags,target_umis_per_control_cell"
+        )
         // Perturbation 3 carries a flag with a comma and quotes (fixture), which CSV must quote.
-        #expect(lines[4].hasSuffix(",\"few cells, \"\"QC\"\", loss\",\(String(format: "%.4f", model.analysis.perturbations[3].targetUmis))"))
+        #expect(
+            lines[4].hasSuffix(
+                ",\"few cells, \"\"QC\"\", loss\",\(String(format: "%.4f", model.analysis.perturbations[3].targetUmis))"
+            ))
         let p = model.analysis.perturbations[0]
-        #expect(lines[1] == "\(p.name),\(p.target),\(p.cells),\(p.batches),-0.400000,0.120000,\(String(format: "%.6f", p.power)),\(String(format: "%.6f", p.samplingPower)),\(String(format: "%.6f", p.guideEffectProbability)),1.00,,\(String(format: "%.4f", p.targetUmis))")
+        #expect(
+            lines[1]
+                == "\(p.name),\(p.target),\(p.cells),\(p.batches),-0.400000,0.120000,\(String(format: "%.6f", p.power)),\(String(format: "%.6f", p.samplingPower)),\(String(format: "%.6f", p.guideEffectProbability)),1.00,,\(String(format: "%.4f", p.targetUmis))"
+        )
         let tsv = try ReportRenderer.render(model, as: .tsv)
         let tsvLines = tsv.split(separator: "\n")
         #expect(tsvLines.count == design.perturbationCount + 1)
@@ -70,15 +82,20 @@ import TestSupport
         var design = try ReportFixture.sampleDesigns()[0].1
         design.name = "pipe | test"
         let md = MarkdownReport.render(ReportFixture.model(design))
-        for heading in ["# Screen design report: pipe | test", "## Summary", "## What to order", "## Design", "## Layout",
-                        "## Error budget", "## Power", "### Lowest-power perturbations", "## Recommendations",
-                        "## Model assumptions"] {
+        for heading in [
+            "# Screen design report: pipe | test", "## Summary", "## What to order", "## Design", "## Layout",
+            "## Error budget", "## Power", "### Lowest-power perturbations", "## Recommendations",
+            "## Model assumptions",
+        ] {
             #expect(md.contains("\n\(heading)\n") || md.hasPrefix(heading + "\n"), "\(heading)")
         }
         // In each table every row has as many unescaped pipes as its header.
         var expected: Int? = nil
         for line in md.split(separator: "\n", omittingEmptySubsequences: false) {
-            guard line.hasPrefix("|") else { expected = nil; continue }
+            guard line.hasPrefix("|") else {
+                expected = nil
+                continue
+            }
             let pipes = line.replacingOccurrences(of: "\\|", with: "").filter { $0 == "|" }.count
             if let e = expected { #expect(pipes == e, "\(line)") } else { expected = pipes }
         }
@@ -175,8 +192,9 @@ import TestSupport
     @Test func layoutGroupingKeepsEveryCell() {
         let names = (0..<2000).map { "P\($0)" }
         let cells = names.indices.map { p in (0..<7).map { ($0 + p) % 3 } }
-        let l = LayoutSummary.grouping(name: "pooled", unit: "lane", perturbations: names, cells: cells,
-                                       controls: Array(repeating: 10, count: 7), maxRows: 40)
+        let l = LayoutSummary.grouping(
+            name: "pooled", unit: "lane", perturbations: names, cells: cells,
+            controls: Array(repeating: 10, count: 7), maxRows: 40)
         #expect(l.rows.count == 40)
         #expect(l.rows.allSatisfy { $0.perturbations == 50 })
         #expect(l.rows[0].label == "P0…P49")

@@ -1,19 +1,24 @@
 import Foundation
-import Testing
-@testable import ScreenplanCore
 import TestSupport
+import Testing
+
+@testable import ScreenplanCore
 
 // Same seed, same bytes: whatever the thread count, and shards merged equal the unsharded run.
 
 private func determinismDesign() throws -> LoadedDesign {
-    try loadDesign(smallDesign().replacingOccurrences(of: "doublet_rate_per_cell: 0", with: "doublet_rate_per_cell: 1e-4"))
+    try loadDesign(
+        smallDesign().replacingOccurrences(of: "doublet_rate_per_cell: 0", with: "doublet_rate_per_cell: 1e-4"))
 }
 
 private func sameBlocks(_ a: [SimulatedBlock], _ b: [SimulatedBlock]) -> Bool {
     guard a.count == b.count else { return false }
     for (x, y) in zip(a, b) {
         if x.index != y.index || x.cells != y.cells || x.offsets != y.offsets || x.geneIndices != y.geneIndices
-            || x.counts != y.counts || x.states != y.states { return false }
+            || x.counts != y.counts || x.states != y.states
+        {
+            return false
+        }
     }
     return true
 }
@@ -28,7 +33,8 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
 
 @Test func sameSeedSameResultWhateverTheThreadCount() throws {
     let loaded = try determinismDesign()
-    let one = blockOptions(threads: 1), three = blockOptions(threads: 3)
+    let one = blockOptions(threads: 1)
+    let three = blockOptions(threads: 3)
     let a = try simulate(loaded, options: one)
     let b = try simulate(loaded, options: three)
     #expect(a.blocks.count > 4)
@@ -57,7 +63,8 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
             let dir = root + "/shard-\(count)-\(i + 1)"
             var threaded = options
             threaded.threads = 1 + i % 2
-            _ = try TenXWriter.write(model: model, to: dir, shard: ShardSpec(index: i, count: count), options: threaded, force: false)
+            _ = try TenXWriter.write(
+                model: model, to: dir, shard: ShardSpec(index: i, count: count), options: threaded, force: false)
             dirs.append(dir)
         }
         try TenXWriter.merge(shards: dirs.reversed(), into: root + "/merged-\(count)", force: false)
@@ -68,8 +75,9 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
         }
     }
     // The merged matrix is a valid (multi-member) gzip whose size line counts its entries.
-    let text = String(decoding: try Gzip.decompress([UInt8](FileManager.default.contents(atPath: root + "/merged-3/matrix.mtx.gz")!)),
-                      as: UTF8.self)
+    let text = String(
+        decoding: try Gzip.decompress([UInt8](FileManager.default.contents(atPath: root + "/merged-3/matrix.mtx.gz")!)),
+        as: UTF8.self)
     let lines = text.split(separator: "\n")
     let size = lines[1].split(separator: " ").map { Int($0)! }
     #expect(size[0] == model.measuredGeneCount && size[1] == model.totalCells)
@@ -84,14 +92,16 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
     defer { try? FileManager.default.removeItem(atPath: root) }
     try FileManager.default.createDirectory(atPath: root + "/out", withIntermediateDirectories: true)
     #expect(throws: OutputExistsError.self) {
-        _ = try TenXWriter.write(model: model, to: root + "/out", shard: nil, options: SimulationOptions(), force: false)
+        _ = try TenXWriter.write(
+            model: model, to: root + "/out", shard: nil, options: SimulationOptions(), force: false)
     }
     // A cancelled run leaves neither the output nor its temporary directory.
     let progress = ProgressReporter()
     progress.cancel()
     #expect(throws: CancelledError.self) {
-        _ = try TenXWriter.write(model: model, to: root + "/cancelled", shard: nil, options: SimulationOptions(),
-                                 force: false, progress: progress)
+        _ = try TenXWriter.write(
+            model: model, to: root + "/cancelled", shard: nil, options: SimulationOptions(),
+            force: false, progress: progress)
     }
     let left = try FileManager.default.contentsOfDirectory(atPath: root)
     #expect(left == ["out"], "left behind: \(left)")
@@ -100,8 +110,10 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
     #expect(throws: UnsafeOutputError.self) {
         _ = try TenXWriter.write(model: model, to: root + "/out", shard: nil, options: SimulationOptions(), force: true)
     }
-    _ = try TenXWriter.write(model: model, to: root + "/previous", shard: nil, options: SimulationOptions(), force: false)
-    _ = try TenXWriter.write(model: model, to: root + "/previous", shard: nil, options: SimulationOptions(), force: true)
+    _ = try TenXWriter.write(
+        model: model, to: root + "/previous", shard: nil, options: SimulationOptions(), force: false)
+    _ = try TenXWriter.write(
+        model: model, to: root + "/previous", shard: nil, options: SimulationOptions(), force: true)
     #expect(FileManager.default.fileExists(atPath: root + "/previous/matrix.mtx.gz"))
 }
 
@@ -160,24 +172,25 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
     // them in start order and each step's GEMM covers only the living columns. A cell's state must
     // not depend on that: not on the thread count, nor on which cells share its block.
     let text = """
-    name: in vivo influx
-    system:
-      regime: in-vivo
-      dynamics: differentiating
-      genes: 60
-      network: {seed: 5, regulators: 12, mean_in_degree: 2}
-      time_step_h: 1.0
-      differentiation: {trigger_medium: niche}
-      media: [{name: niche}]
-      in_vivo: {niche_sd: 0.3, delivery_delay_h: 12, influx_per_h: 0.03}
-    perturbations: {targets: 4}
-    protocol: [{medium: niche, perturb: true, duration_h: 72}]
-    sampling: {cells_per_perturbation: 30, control_cells: 60}
-    measurement: {measured_genes: 60, mrna_per_cell: 20000, doublet_rate_per_cell: 1e-4}
-    batching: {unit: animal, batches: 2, layout: per-animal}
-    """
+        name: in vivo influx
+        system:
+          regime: in-vivo
+          dynamics: differentiating
+          genes: 60
+          network: {seed: 5, regulators: 12, mean_in_degree: 2}
+          time_step_h: 1.0
+          differentiation: {trigger_medium: niche}
+          media: [{name: niche}]
+          in_vivo: {niche_sd: 0.3, delivery_delay_h: 12, influx_per_h: 0.03}
+        perturbations: {targets: 4}
+        protocol: [{medium: niche, perturb: true, duration_h: 72}]
+        sampling: {cells_per_perturbation: 30, control_cells: 60}
+        measurement: {measured_genes: 60, mrna_per_cell: 20000, doublet_rate_per_cell: 1e-4}
+        batching: {unit: animal, batches: 2, layout: per-animal}
+        """
     let loaded = try loadDesign(text)
-    let one = blockOptions(threads: 1), three = blockOptions(threads: 3)
+    let one = blockOptions(threads: 1)
+    let three = blockOptions(threads: 3)
     let a = try simulate(loaded, options: one)
     let b = try simulate(loaded, options: three)
     #expect(sameBlocks(a.blocks, b.blocks))
@@ -200,6 +213,7 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
     #expect(differingCounts == 0, "\(differingCounts) cells' counts differ")
     // The GEMMs cover the living columns, not every column for the block's whole time span (which
     // here would be about three times as many).
-    #expect(a.summary.cellSteps <= 1.1 * a.summary.activeCellSteps,
-            "GEMM columns \(a.summary.cellSteps), living cell-steps \(a.summary.activeCellSteps)")
+    #expect(
+        a.summary.cellSteps <= 1.1 * a.summary.activeCellSteps,
+        "GEMM columns \(a.summary.cellSteps), living cell-steps \(a.summary.activeCellSteps)")
 }

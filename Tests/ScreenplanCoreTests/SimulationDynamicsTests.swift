@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // Statistical tests of the dynamics: each compares a simulated population with what the model
@@ -26,8 +27,9 @@ import Testing
     let network = try Simulator.network(for: probe)
     let k = Kinetics(network)
     let target = network.genes[(0..<k.geneCount).first { k.regulatorPosition[$0] < 0 && k.basal[$0] > 0.5 }!]
-    let text = smallDesign().replacingOccurrences(of: "perturbations: {targets: 6, moi: 0.2}",
-                                                  with: "perturbations: {target_genes: [\(target)], moi: 0.2}")
+    let text = smallDesign().replacingOccurrences(
+        of: "perturbations: {targets: 6, moi: 0.2}",
+        with: "perturbations: {target_genes: [\(target)], moi: 0.2}")
     let run = try simulate(try loadDesign(text))
     let g = network.index[target]!
     let ctrl = meanState(run, gene: g) { $0.perturbation == -1 }
@@ -57,8 +59,9 @@ import Testing
     let k = Kinetics(network)
     let outDegree = Dictionary(grouping: network.edges, by: \.regulator).mapValues(\.count)
     let hub = outDegree.max { $0.value < $1.value }!.key
-    let text = smallDesign().replacingOccurrences(of: "perturbations: {targets: 6, moi: 0.2}",
-                                                  with: "perturbations: {target_genes: [\(network.genes[hub])], modality: knockout}")
+    let text = smallDesign().replacingOccurrences(
+        of: "perturbations: {targets: 6, moi: 0.2}",
+        with: "perturbations: {target_genes: [\(network.genes[hub])], modality: knockout}")
     let loaded = try loadDesign(text)
     let run = try simulate(loaded)
     let none = PerturbationAction.none(genes: k.geneCount)
@@ -66,7 +69,8 @@ import Testing
     let x = try k.steadyState(input: u, action: none)
     let action = loaded.design.action(targets: [hub], efficiency: [1], genes: k.geneCount)
     let predicted = try LinearResponse.log2FoldChanges(k, baseline: x, input: u, actions: [action])
-    var agree = 0, total = 0
+    var agree = 0
+    var total = 0
     for g in 0..<k.geneCount where g != hub && abs(predicted[g, 0]) > 0.3 {
         let ctrl = meanState(run, gene: g) { $0.perturbation == -1 }
         let pert = meanState(run, gene: g) { $0.perturbation == 0 }
@@ -80,22 +84,22 @@ import Testing
 
 @Test func differentiatingRegimeGivesDistinctTerminalStates() throws {
     let text = """
-    name: diff
-    system:
-      dynamics: differentiating
-      genes: 80
-      network: {seed: 5, regulators: 15, mean_in_degree: 2}
-      time_step_h: 1.0
-      media: [{name: maintenance}, {name: differentiation}]
-      differentiation: {lineages: 3, trigger_medium: differentiation}
-    perturbations: {targets: 2}
-    protocol:
-      - {medium: maintenance, perturb: true, duration_h: 12}
-      - {medium: differentiation, perturb: true, duration_h: 96}
-    sampling: {time_points_h: [10, 108], cells_per_perturbation: 30, control_cells: 150}
-    measurement: {measured_genes: 80, mrna_per_cell: 20000, doublet_rate_per_cell: 0}
-    batching: {batches: 1}
-    """
+        name: diff
+        system:
+          dynamics: differentiating
+          genes: 80
+          network: {seed: 5, regulators: 15, mean_in_degree: 2}
+          time_step_h: 1.0
+          media: [{name: maintenance}, {name: differentiation}]
+          differentiation: {lineages: 3, trigger_medium: differentiation}
+        perturbations: {targets: 2}
+        protocol:
+          - {medium: maintenance, perturb: true, duration_h: 12}
+          - {medium: differentiation, perturb: true, duration_h: 96}
+        sampling: {time_points_h: [10, 108], cells_per_perturbation: 30, control_cells: 150}
+        measurement: {measured_genes: 80, mrna_per_cell: 20000, doublet_rate_per_cell: 0}
+        batching: {batches: 1}
+        """
     let run = try simulate(try loadDesign(text))
     let early = run.cells.filter { $0.timeH < 20 && $0.perturbation == -1 }
     let late = run.cells.filter { $0.timeH > 100 && $0.perturbation == -1 }
@@ -136,19 +140,26 @@ import Testing
         batching: {batches: 1}
         """
     }
-    let perturbFirst = try simulate(try loadDesign(design("""
-          - {medium: maintenance, perturb: true, duration_h: 24}
-          - {medium: differentiation, perturb: true, duration_h: 96}
-        """)))
-    let mediaFirst = try simulate(try loadDesign(design("""
-          - {medium: differentiation, perturb: false, duration_h: 72}
-          - {medium: differentiation, perturb: true, duration_h: 48}
-        """)))
+    let perturbFirst = try simulate(
+        try loadDesign(
+            design(
+                """
+                  - {medium: maintenance, perturb: true, duration_h: 24}
+                  - {medium: differentiation, perturb: true, duration_h: 96}
+                """)))
+    let mediaFirst = try simulate(
+        try loadDesign(
+            design(
+                """
+                  - {medium: differentiation, perturb: false, duration_h: 72}
+                  - {medium: differentiation, perturb: true, duration_h: 48}
+                """)))
     func composition(_ run: SimRun) -> [String: Double] {
         let cells = run.cells.filter { $0.perturbation == 0 }
         return Dictionary(grouping: cells, by: \.state).mapValues { Double($0.count) / Double(cells.count) }
     }
-    let a = composition(perturbFirst), b = composition(mediaFirst)
+    let a = composition(perturbFirst)
+    let b = composition(mediaFirst)
     let labels = Set(a.keys).union(b.keys)
     let distance = 0.5 * labels.reduce(0) { $0 + abs((a[$1] ?? 0) - (b[$1] ?? 0)) }
     print("protocol order: perturb-then-media \(a), media-then-perturb \(b), distance \(distance)")
@@ -169,7 +180,8 @@ import Testing
     fine.downstream = .fine
     let a = try simulate(loaded, options: window)
     let b = try simulate(loaded, options: fine)
-    let sa = a.states, sb = b.states
+    let sa = a.states
+    let sb = b.states
     // Regulators are integrated identically in both modes (same streams, same steps).
     for g in a.model.kinetics.regulators { #expect(sa[0][g] == sb[0][g]) }
     var checked = 0
@@ -182,7 +194,8 @@ import Testing
             #expect(abs(mean(xa) - mean(xb)) < 0.04 * mean(xb), "gene \(g) p \(p): \(mean(xa)) vs \(mean(xb))")
             // Spread: same order (the window uses the exact OU variance; sampling error of an
             // sd from 60 cells is ~9%, and the two schemes differ at O(dt)).
-            let va = variance(xa).squareRoot(), vb = variance(xb).squareRoot()
+            let va = variance(xa).squareRoot()
+            let vb = variance(xb).squareRoot()
             #expect(va < 2 * vb + 0.01 * mean(xb) && vb < 2 * va + 0.01 * mean(xb), "gene \(g): sd \(va) vs \(vb)")
             checked += 1
         }
@@ -202,7 +215,8 @@ import Testing
     fine.downstream = .fine
     let a = try simulate(loaded, options: window)
     let b = try simulate(loaded, options: fine)
-    let sa = a.states, sb = b.states
+    let sa = a.states
+    let sb = b.states
     var worst = 0.0
     for g in a.model.downstreamGenes where a.model.initialState[0][g] > 0.5 {
         for p in 0..<a.model.perturbations.count {

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import ScreenplanCore
 import TestSupport
+import Testing
+
+@testable import ScreenplanCore
 
 // The simulator streamed into an .h5ad, read back by anndata and scanpy and compared with the
 // blocks the simulator hands out for the same seed.
@@ -37,17 +38,19 @@ private let smallDesign = """
         var rowSums: [Double] = []
         var samples: [[Double]] = []
         var nnz = 0
-        _ = try Simulator.run(model: model, options: options, transform: { $0 }, sink: { (b: SimulatedBlock) in
-            for j in 0..<b.cellCount {
-                let range = b.offsets[j]..<b.offsets[j + 1]
-                rowSums.append(range.reduce(0.0) { $0 + Double(b.counts[$1]) })
-                if (cells.count + j) % 97 == 0, let first = range.first {
-                    samples.append([Double(cells.count + j), Double(b.geneIndices[first]), Double(b.counts[first])])
+        _ = try Simulator.run(
+            model: model, options: options, transform: { $0 },
+            sink: { (b: SimulatedBlock) in
+                for j in 0..<b.cellCount {
+                    let range = b.offsets[j]..<b.offsets[j + 1]
+                    rowSums.append(range.reduce(0.0) { $0 + Double(b.counts[$1]) })
+                    if (cells.count + j) % 97 == 0, let first = range.first {
+                        samples.append([Double(cells.count + j), Double(b.geneIndices[first]), Double(b.counts[first])])
+                    }
                 }
-            }
-            nnz += b.entryCount
-            cells += b.cells
-        })
+                nnz += b.entryCount
+                cells += b.cells
+            })
         #expect(summary.cells == cells.count)
         let names = model.perturbations.map(\.name)
         let perturbation = cells.map { $0.perturbation >= 0 ? names[$0.perturbation] : SimulationH5AD.controlLabel }
@@ -57,9 +60,11 @@ private let smallDesign = """
             "obs_names_head": cells.prefix(3).map(\.barcode),
             "var_names": model.measuredGeneNames,
             "is_regulator": SimulationH5AD.isRegulator(model),
-            "obs_categorical": ["perturbation": perturbation,
-                                "batch": cells.map { "lane \($0.batch + 1)" },
-                                "state": cells.map(\.state)],
+            "obs_categorical": [
+                "perturbation": perturbation,
+                "batch": cells.map { "lane \($0.batch + 1)" },
+                "state": cells.map(\.state),
+            ],
             "obs_numeric": ["time_h": cells.map(\.timeH), "library_size": cells.map { Double($0.librarySize) }],
             "counts": samples,
             "row_sums": rowSums,

@@ -1,13 +1,16 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // The measurement operator, the plan, and the regime and assumption switches.
 
 @Test func batchEffectsShowAsBatchWiseShifts() throws {
-    let text = smallDesign().replacingOccurrences(of: "batching: {batches: 2}",
-                                                  with: "batching: {batches: 2, batch_effect_sd: 0.5}")
-        .replacingOccurrences(of: "control_cells: 60", with: "control_cells: 300")
+    let text = smallDesign().replacingOccurrences(
+        of: "batching: {batches: 2}",
+        with: "batching: {batches: 2, batch_effect_sd: 0.5}"
+    )
+    .replacingOccurrences(of: "control_cells: 60", with: "control_cells: 300")
     let run = try simulate(try loadDesign(text), states: false)
     let counts = run.counts
     let m = run.model
@@ -21,8 +24,10 @@ import Testing
         }
         return sum.map { $0 / Double(rows.count) }
     }
-    let b0 = bulk(0), b1 = bulk(1)
-    var observed: [Double] = [], truth: [Double] = []
+    let b0 = bulk(0)
+    let b1 = bulk(1)
+    var observed: [Double] = []
+    var truth: [Double] = []
     for g in 0..<m.measuredGeneCount where b0[g] > 2e-3 && b1[g] > 2e-3 {
         observed.append(Foundation.log(b1[g] / b0[g]))
         truth.append(Foundation.log(m.batchFactor[1][g] / m.batchFactor[0][g]))
@@ -35,28 +40,35 @@ import Testing
 
 @Test func dropoutRisesAsCaptureFalls() throws {
     func zeroFraction(_ capture: Double) throws -> Double {
-        let text = smallDesign().replacingOccurrences(of: "measurement: {measured_genes: 100,",
-                                                      with: "measurement: {measured_genes: 100, capture_efficiency: \(capture),")
+        let text = smallDesign().replacingOccurrences(
+            of: "measurement: {measured_genes: 100,",
+            with: "measurement: {measured_genes: 100, capture_efficiency: \(capture),")
         let run = try simulate(try loadDesign(text), states: false)
         let entries = run.blocks.reduce(0) { $0 + $1.entryCount }
         return 1 - Double(entries) / Double(run.cells.count * run.model.measuredGeneCount)
     }
-    let high = try zeroFraction(0.2), mid = try zeroFraction(0.05), low = try zeroFraction(0.01)
+    let high = try zeroFraction(0.2)
+    let mid = try zeroFraction(0.05)
+    let low = try zeroFraction(0.01)
     // NB zeros: P(0) = (θ/(θ+λ))^θ grows as λ ∝ capture falls; thousands of entries per run make
     // the fractions precise to ~0.01.
     #expect(high < mid - 0.03 && mid < low - 0.03, "zero fractions \(high), \(mid), \(low)")
     // Extra zero-inflation adds zeros on top of the NB.
     let zi = smallDesign().replacingOccurrences(
         of: "measurement: {measured_genes: 100,",
-        with: "measurement: {measured_genes: 100, capture_efficiency: 0.05, dropout: zero-inflation, dropout_rate: 0.5, dropout_midpoint: 5,")
+        with:
+            "measurement: {measured_genes: 100, capture_efficiency: 0.05, dropout: zero-inflation, dropout_rate: 0.5, dropout_midpoint: 5,"
+    )
     let run = try simulate(try loadDesign(zi), states: false)
-    let ziZeros = 1 - Double(run.blocks.reduce(0) { $0 + $1.entryCount }) / Double(run.cells.count * run.model.measuredGeneCount)
+    let ziZeros =
+        1 - Double(run.blocks.reduce(0) { $0 + $1.entryCount }) / Double(run.cells.count * run.model.measuredGeneCount)
     #expect(ziZeros > mid + 0.03, "zero-inflation \(ziZeros) vs NB alone \(mid)")
 }
 
 @Test func libraryAndGuideCaptureFollowTheDesign() throws {
-    let text = smallDesign().replacingOccurrences(of: "measurement: {measured_genes: 100,",
-                                                  with: "measurement: {measured_genes: 100, guide_capture: 0.7,")
+    let text = smallDesign().replacingOccurrences(
+        of: "measurement: {measured_genes: 100,",
+        with: "measurement: {measured_genes: 100, guide_capture: 0.7,")
     let run = try simulate(try loadDesign(text), states: false)
     let sizes = run.cells.map { Double($0.librarySize) }.sorted()
     let median = sizes[sizes.count / 2]
@@ -68,15 +80,19 @@ import Testing
     // Binomial(360, 0.7): sd 0.024.
     #expect(abs(detected - 0.7) < 0.08)
     // A perturbed cell whose guides all went undetected is unassigned (pipelines drop it), not a control.
-    #expect(perturbed.filter { $0.detectedGuides.isEmpty }.allSatisfy { $0.observedPerturbation == CellRecord.unassigned })
+    #expect(
+        perturbed.filter { $0.detectedGuides.isEmpty }.allSatisfy { $0.observedPerturbation == CellRecord.unassigned })
 }
 
 @Test func doubletsGrowWithCellsPerLaneAndCarryBothGuides() throws {
     func doublets(_ cellsPerPerturbation: Int) throws -> (Double, SimRun) {
         let text = smallDesign()
             .replacingOccurrences(of: "doublet_rate_per_cell: 0", with: "doublet_rate_per_cell: 2e-4")
-            .replacingOccurrences(of: "cells_per_perturbation: 60", with: "cells_per_perturbation: \(cellsPerPerturbation)")
-            .replacingOccurrences(of: "perturbations: {targets: 6, moi: 0.2}", with: "perturbations: {targets: 20, moi: 0.2}")
+            .replacingOccurrences(
+                of: "cells_per_perturbation: 60", with: "cells_per_perturbation: \(cellsPerPerturbation)"
+            )
+            .replacingOccurrences(
+                of: "perturbations: {targets: 6, moi: 0.2}", with: "perturbations: {targets: 20, moi: 0.2}")
         let run = try simulate(try loadDesign(text), states: false)
         return (Double(run.cells.filter(\.doublet).count) / Double(run.cells.count), run)
     }
@@ -97,17 +113,22 @@ import Testing
     let probe = try loadDesign(smallDesign())
     let network = try Simulator.network(for: probe)
     let k = Kinetics(network)
-    let leaves = (0..<k.geneCount).filter { k.regulatorPosition[$0] < 0 && k.basal[$0] > 0.5 }.prefix(2).map { network.genes[$0] }
+    let leaves = (0..<k.geneCount).filter { k.regulatorPosition[$0] < 0 && k.basal[$0] > 0.5 }.prefix(2).map {
+        network.genes[$0]
+    }
     let text = smallDesign().replacingOccurrences(
         of: "perturbations: {targets: 6, moi: 0.2}",
-        with: "perturbations: {target_genes: [\(leaves[0]), \(leaves[1])], combinations: [[\(leaves[0]), \(leaves[1])]], moi: 3}")
+        with:
+            "perturbations: {target_genes: [\(leaves[0]), \(leaves[1])], combinations: [[\(leaves[0]), \(leaves[1])]], moi: 3}"
+    )
     let run = try simulate(try loadDesign(text))
     // MOI 3: perturbed cells carry 1 + Poisson(2) guides.
     let perturbed = run.cells.filter { $0.perturbation >= 0 }
     let meanGuides = mean(perturbed.map { Double($0.guides.count) })
     #expect(abs(meanGuides - 3) < 0.3, "mean guides \(meanGuides)")
     // The combination knocks both targets down.
-    let g0 = network.index[leaves[0]]!, g1 = network.index[leaves[1]]!
+    let g0 = network.index[leaves[0]]!
+    let g1 = network.index[leaves[1]]!
     for g in [g0, g1] {
         let ratio = meanState(run, gene: g) { $0.perturbation == 2 } / meanState(run, gene: g) { $0.perturbation == -1 }
         #expect(ratio < 0.6, "combination target \(g): ratio \(ratio)")
@@ -119,7 +140,8 @@ import Testing
     d.batching.batches = 4
     let pooled = SimulationPlan.cellCounts(d)
     #expect(pooled.count == d.perturbationCount + 1)
-    #expect(pooled.dropLast().allSatisfy { $0.reduce(0, +) == d.sampling.cellsPerPerturbation && $0.allSatisfy { $0 > 0 } })
+    #expect(
+        pooled.dropLast().allSatisfy { $0.reduce(0, +) == d.sampling.cellsPerPerturbation && $0.allSatisfy { $0 > 0 } })
     #expect(pooled.last! == [60, 60, 60, 60])
     d.batching.layout = .confounded
     #expect(SimulationPlan.cellCounts(d).dropLast().allSatisfy { $0.filter { $0 > 0 }.count == 1 })
@@ -140,18 +162,25 @@ import Testing
 @Test func assumptionSwitchesViolateTheirAssumption() throws {
     // A stimulus medium that raises two regulators; controls sampled after the switch.
     let stim = smallDesign()
-        .replacingOccurrences(of: "  time_step_h: 1.0", with: "  time_step_h: 1.0\n  media: [{name: growth}, {name: stim, inputs: {G0003: 3, G0004: 3}}]")
-        .replacingOccurrences(of: "  - {medium: growth, perturb: true, duration_h: 48}",
-                              with: "  - {medium: growth, perturb: true, duration_h: 24}\n  - {medium: stim, perturb: true, duration_h: 36}")
+        .replacingOccurrences(
+            of: "  time_step_h: 1.0",
+            with: "  time_step_h: 1.0\n  media: [{name: growth}, {name: stim, inputs: {G0003: 3, G0004: 3}}]"
+        )
+        .replacingOccurrences(
+            of: "  - {medium: growth, perturb: true, duration_h: 48}",
+            with:
+                "  - {medium: growth, perturb: true, duration_h: 24}\n  - {medium: stim, perturb: true, duration_h: 36}"
+        )
     func controlMean(_ respond: Bool) throws -> Double {
-        let text = stim + "\n" + "" 
+        let text = stim + "\n" + ""
         var loaded = try loadDesign(text)
         loaded.design.system.assumptions.controlsRespondToMedium = respond
         let run = try simulate(loaded)
         #expect(run.cells.filter { $0.perturbation == -1 }.allSatisfy { $0.medium == (respond ? "stim" : "growth") })
         return meanState(run, gene: 2) { $0.perturbation == -1 }
     }
-    let responding = try controlMean(true), frozen = try controlMean(false)
+    let responding = try controlMean(true)
+    let frozen = try controlMean(false)
     #expect(responding > 1.3 * frozen, "controls: responding \(responding), held \(frozen)")
 
     // Delayed perturbation: sampled 12 h after guides start with a 24 h ramp, the knockdown is
@@ -164,7 +193,8 @@ import Testing
         let g = run.model.perturbations[0].targets[0]
         return meanState(run, gene: g) { $0.perturbation == 0 } / meanState(run, gene: g) { $0.perturbation == -1 }
     }
-    let instant = try targetRatio(false), delayed = try targetRatio(true)
+    let instant = try targetRatio(false)
+    let delayed = try targetRatio(true)
     #expect(delayed > instant + 0.15, "target ratio instant \(instant), delayed \(delayed)")
 
     // Sampling before steady state: cells are taken a fraction of a relaxation time after the
@@ -190,20 +220,20 @@ import Testing
 
 @Test func inVivoAnimalsAreBatchesWithNicheVariationAndMixedAges() throws {
     let text = """
-    name: in vivo
-    system:
-      regime: in-vivo
-      genes: 80
-      network: {seed: 5, regulators: 15, mean_in_degree: 2}
-      time_step_h: 1.0
-      media: [{name: niche}]
-      in_vivo: {niche_sd: 0.3, delivery_delay_h: 12, influx_per_h: 0.02}
-    perturbations: {targets: 4}
-    protocol: [{medium: niche, perturb: true, duration_h: 72}]
-    sampling: {cells_per_perturbation: 40, control_cells: 80}
-    measurement: {measured_genes: 80, mrna_per_cell: 20000, doublet_rate_per_cell: 0}
-    batching: {unit: animal, batches: 3, layout: per-animal}
-    """
+        name: in vivo
+        system:
+          regime: in-vivo
+          genes: 80
+          network: {seed: 5, regulators: 15, mean_in_degree: 2}
+          time_step_h: 1.0
+          media: [{name: niche}]
+          in_vivo: {niche_sd: 0.3, delivery_delay_h: 12, influx_per_h: 0.02}
+        perturbations: {targets: 4}
+        protocol: [{medium: niche, perturb: true, duration_h: 72}]
+        sampling: {cells_per_perturbation: 40, control_cells: 80}
+        measurement: {measured_genes: 80, mrna_per_cell: 20000, doublet_rate_per_cell: 0}
+        batching: {unit: animal, batches: 3, layout: per-animal}
+        """
     let run = try simulate(try loadDesign(text))
     #expect(Set(run.cells.map(\.animal)) == [0, 1, 2])
     // Exponential ages (mean 1/0.02 = 50 h, truncated; non-differentiating cells older than the
@@ -220,7 +250,9 @@ import Testing
     }
     #expect(differing > 5)
     // In vivo differentiating: influx of progenitors gives a mixture of states at one time.
-    let diff = text.replacingOccurrences(of: "  time_step_h: 1.0", with: "  dynamics: differentiating\n  time_step_h: 1.0\n  differentiation: {trigger_medium: niche}")
+    let diff = text.replacingOccurrences(
+        of: "  time_step_h: 1.0",
+        with: "  dynamics: differentiating\n  time_step_h: 1.0\n  differentiation: {trigger_medium: niche}")
     let dRun = try simulate(try loadDesign(diff), states: false)
     let states = Set(dRun.cells.filter { $0.perturbation == -1 }.map(\.state))
     #expect(states.contains("progenitor") || states.contains("intermediate"))
@@ -246,10 +278,12 @@ import Testing
 @Test func aCellWithNoDetectedGuideIsUnassignedNotAControl() throws {
     // Guide capture 0.6: many cells lose their only guide. Pipelines drop those (unassigned);
     // only a detected non-targeting guide makes a control.
-    let text = smallDesign().replacingOccurrences(of: "doublet_rate_per_cell: 0}",
-                                                  with: "doublet_rate_per_cell: 0, guide_capture: 0.6}")
+    let text = smallDesign().replacingOccurrences(
+        of: "doublet_rate_per_cell: 0}",
+        with: "doublet_rate_per_cell: 0, guide_capture: 0.6}")
     let run = try simulate(try loadDesign(text), states: false)
-    var unassigned = 0, controls = 0
+    var unassigned = 0
+    var controls = 0
     for cell in run.cells {
         let targeting = cell.detectedGuides.filter { !$0.hasPrefix("non-targeting") }
         if cell.detectedGuides.isEmpty {

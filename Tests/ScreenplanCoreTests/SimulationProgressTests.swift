@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // Issue 16: the Simulate screen's ETA and cancel. The ETA after 5% of the work must be within a
@@ -11,12 +12,15 @@ import Testing
 /// Three time points in three lanes; the full path integrated (no stationary window), so late
 /// cells cost ~9× early ones.
 private func timeCourse(cells: Int, blockSize: Int) throws -> (SimulationModel, SimulationOptions) {
-    let loaded = try loadDesign(smallDesign("", genes: 100, regulators: 30)
-        .replacingOccurrences(of: "time_step_h: 1.0", with: "time_step_h: 0.5")
-        .replacingOccurrences(of: "duration_h: 48", with: "duration_h: 200")
-        .replacingOccurrences(of: "sampling: {cells_per_perturbation: 60, control_cells: 60}",
-                              with: "sampling: {time_points_h: [12, 60, 200], cells_per_perturbation: \(cells), control_cells: 200}")
-        .replacingOccurrences(of: "batching: {batches: 2}", with: "batching: {batches: 3}"))
+    let loaded = try loadDesign(
+        smallDesign("", genes: 100, regulators: 30)
+            .replacingOccurrences(of: "time_step_h: 1.0", with: "time_step_h: 0.5")
+            .replacingOccurrences(of: "duration_h: 48", with: "duration_h: 200")
+            .replacingOccurrences(
+                of: "sampling: {cells_per_perturbation: 60, control_cells: 60}",
+                with: "sampling: {time_points_h: [12, 60, 200], cells_per_perturbation: \(cells), control_cells: 200}"
+            )
+            .replacingOccurrences(of: "batching: {batches: 2}", with: "batching: {batches: 3}"))
     var options = SimulationOptions()
     options.stationaryStart = false
     options.threads = 2
@@ -68,8 +72,9 @@ private final class Recorder: @unchecked Sendable {
     let sample = try #require(trace.first { $0.fraction >= 0.05 && $0.eta != nil })
     let eta = try #require(sample.eta)
     let remaining = end - sample.t
-    #expect(eta >= remaining / 2 && eta <= remaining * 2,
-            "ETA at \(Int(sample.fraction * 100))%: \(eta) s, the rest took \(remaining) s (run \(end) s)")
+    #expect(
+        eta >= remaining / 2 && eta <= remaining * 2,
+        "ETA at \(Int(sample.fraction * 100))%: \(eta) s, the rest took \(remaining) s (run \(end) s)")
     // Fractions only grow (work is never un-done).
     let fractions = trace.map(\.fraction)
     #expect(zip(fractions, fractions.dropFirst()).allSatisfy { $0 <= $1 + 1e-9 })
@@ -106,8 +111,16 @@ private final class LockedValue<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: T
     init(_ v: T) { value = v }
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ v: T) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
+    func get() -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
 }
 
 @Test func etaFromTheWorkStartIgnoresSetUp() {

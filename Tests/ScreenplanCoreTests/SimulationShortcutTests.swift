@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // Each shortcut of the simulator against the path it replaces: the stationary start against
@@ -28,8 +29,11 @@ private func longProtocolDesign() -> String {
 
 /// Two-sample Kolmogorov–Smirnov statistic.
 private func ksStatistic(_ a: [Double], _ b: [Double]) -> Double {
-    let x = a.sorted(), y = b.sorted()
-    var i = 0, j = 0, d = 0.0
+    let x = a.sorted()
+    let y = b.sorted()
+    var i = 0
+    var j = 0
+    var d = 0.0
     while i < x.count && j < y.count {
         let v = min(x[i], y[j])
         while i < x.count && x[i] <= v { i += 1 }
@@ -45,16 +49,22 @@ private func ksStatistic(_ a: [Double], _ b: [Double]) -> Double {
 /// three most variable genes. Empty when the distributions agree.
 private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
     var problems: [String] = []
-    let sa = a.states, sb = b.states
+    let sa = a.states
+    let sb = b.states
     let groups = Set(a.cells.map(\.perturbation)).sorted()
     for group in groups {
         let ca = zip(a.cells, sa).filter { $0.0.perturbation == group && !$0.0.doublet }.map(\.1)
         let cb = zip(b.cells, sb).filter { $0.0.perturbation == group && !$0.0.doublet }.map(\.1)
-        let na = Double(ca.count), nb = Double(cb.count)
+        let na = Double(ca.count)
+        let nb = Double(cb.count)
         var spread: [(Double, Int)] = []
         for g in 0..<a.model.geneCount {
-            let xa = ca.map { $0[g] }, xb = cb.map { $0[g] }
-            let ma = mean(xa), mb = mean(xb), va = variance(xa), vb = variance(xb)
+            let xa = ca.map { $0[g] }
+            let xb = cb.map { $0[g] }
+            let ma = mean(xa)
+            let mb = mean(xb)
+            let va = variance(xa)
+            let vb = variance(xb)
             guard va > 0 && vb > 0 else { continue }
             let z = abs(ma - mb) / (va / na + vb / nb).squareRoot()
             if z > 4.5 { problems.append("group \(group) gene \(g): means \(ma) and \(mb) (z = \(z))") }
@@ -103,14 +113,18 @@ private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
     #expect(model.stationaryWindow(options: options) != nil)
     for change in ["bistable_perturbation", "sample_before_steady_state"] {
         var design = base.design
-        if change == "bistable_perturbation" { design.system.assumptions.bistablePerturbation = true }
-        else { design.system.assumptions.sampleBeforeSteadyState = true }
+        if change == "bistable_perturbation" {
+            design.system.assumptions.bistablePerturbation = true
+        } else {
+            design.system.assumptions.sampleBeforeSteadyState = true
+        }
         let m = try Simulator.prepare(design: design, network: NetworkGenerator.generate(design.system), seed: 1)
         #expect(m.stationaryWindow(options: options) == nil, "\(change)")
     }
     var differentiating = base.design
     differentiating.system.dynamics = .differentiating
-    let m = try Simulator.prepare(design: differentiating, network: NetworkGenerator.generate(differentiating.system), seed: 1)
+    let m = try Simulator.prepare(
+        design: differentiating, network: NetworkGenerator.generate(differentiating.system), seed: 1)
     #expect(m.stationaryWindow(options: options) == nil)
 }
 
@@ -159,8 +173,12 @@ private func countedGenesDesign(dispersion: Double = 1.5) -> String {
 /// Where two samples differ: means (z > 4.5), variances (z of the log ratio > 4.5) and a KS
 /// test at α ≈ 10⁻⁴. Empty when they agree.
 private func sampleDifferences(_ x: [Double], _ y: [Double], _ what: String) -> [String] {
-    let nx = Double(x.count), ny = Double(y.count)
-    let mx = mean(x), my = mean(y), vx = variance(x), vy = variance(y)
+    let nx = Double(x.count)
+    let ny = Double(y.count)
+    let mx = mean(x)
+    let my = mean(y)
+    let vx = variance(x)
+    let vy = variance(y)
     var problems: [String] = []
     let z = abs(mx - my) / (vx / nx + vy / ny).squareRoot()
     if z > 4.5 { problems.append("\(what): means \(mx) and \(my) (z = \(z))") }
@@ -168,7 +186,8 @@ private func sampleDifferences(_ x: [Double], _ y: [Double], _ what: String) -> 
         let zv = abs(Foundation.log(vx / vy)) / (2 / (nx - 1) + 2 / (ny - 1)).squareRoot()
         if zv > 4.5 { problems.append("\(what): variances \(vx) and \(vy) (z = \(zv))") }
     }
-    let d = ksStatistic(x, y), critical = 2.15 * ((nx + ny) / (nx * ny)).squareRoot()
+    let d = ksStatistic(x, y)
+    let critical = 2.15 * ((nx + ny) / (nx * ny)).squareRoot()
     if d > critical { problems.append("\(what): KS D = \(d) > \(critical)") }
     return problems
 }
@@ -187,9 +206,11 @@ private func sampleDifferences(_ x: [Double], _ y: [Double], _ what: String) -> 
     // Only the counted genes are in the shortcut's blocks.
     #expect(Set(b.blocks.flatMap(\.geneIndices).map(Int.init)).isSubset(of: Set(counted)))
     #expect(b.summary.entries < a.summary.entries / 20)
-    var problems = sampleDifferences(a.cells.map { Double($0.librarySize) }, b.cells.map { Double($0.librarySize) },
-                                     "library size")
-    let ca = a.counts, cb = b.counts
+    var problems = sampleDifferences(
+        a.cells.map { Double($0.librarySize) }, b.cells.map { Double($0.librarySize) },
+        "library size")
+    let ca = a.counts
+    let cb = b.counts
     for g in counted {
         problems += sampleDifferences(ca.map { Double($0[g]) }, cb.map { Double($0[g]) }, "gene \(g)")
     }
@@ -198,14 +219,18 @@ private func sampleDifferences(_ x: [Double], _ y: [Double], _ what: String) -> 
     // The comparison sees a library size whose count noise is off by the overdispersion's share:
     // the full path with θ = 6 instead of 1.5.
     let c = try simulate(try loadDesign(countedGenesDesign(dispersion: 6)), options: full, states: false)
-    #expect(!sampleDifferences(a.cells.map { Double($0.librarySize) }, c.cells.map { Double($0.librarySize) },
-                               "library size").isEmpty)
+    #expect(
+        !sampleDifferences(
+            a.cells.map { Double($0.librarySize) }, c.cells.map { Double($0.librarySize) },
+            "library size"
+        ).isEmpty)
 }
 
 @Test func stationaryStartInVivoHasTheDistributionOfTheFullPath() throws {
     var text = longProtocolDesign()
     text = text.replacingOccurrences(of: "system:\n", with: "system:\n  regime: in-vivo\n")
-    text = text.replacingOccurrences(of: "batching: {batches: 2}", with: "batching: {batches: 2, unit: animal, layout: per-animal}")
+    text = text.replacingOccurrences(
+        of: "batching: {batches: 2}", with: "batching: {batches: 2, unit: animal, layout: per-animal}")
     let loaded = try loadDesign(text)
     var full = SimulationOptions()
     full.threads = 2

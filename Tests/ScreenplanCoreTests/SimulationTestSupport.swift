@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // Small designs and helpers shared by the simulation tests. Designs are tiny (tens of genes, a
@@ -55,7 +56,9 @@ func loadDesign(_ text: String) throws -> LoadedDesign {
 }
 
 /// Simulates a design fully in memory.
-func simulate(_ loaded: LoadedDesign, seed: UInt64 = 1, options: SimulationOptions? = nil, states: Bool = true) throws -> SimRun {
+func simulate(_ loaded: LoadedDesign, seed: UInt64 = 1, options: SimulationOptions? = nil, states: Bool = true) throws
+    -> SimRun
+{
     var opts = options ?? SimulationOptions()
     opts.keepStates = states
     let network = try Simulator.network(for: loaded)
@@ -73,8 +76,11 @@ func variance(_ xs: [Double]) -> Double {
 }
 
 func correlation(_ a: [Double], _ b: [Double]) -> Double {
-    let ma = mean(a), mb = mean(b)
-    var sab = 0.0, saa = 0.0, sbb = 0.0
+    let ma = mean(a)
+    let mb = mean(b)
+    var sab = 0.0
+    var saa = 0.0
+    var sbb = 0.0
     for i in 0..<a.count {
         sab += (a[i] - ma) * (b[i] - mb)
         saa += (a[i] - ma) * (a[i] - ma)

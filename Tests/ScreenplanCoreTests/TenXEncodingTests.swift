@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 
 // The matrix member is formatted into a staging buffer that deflate consumes as it fills: its

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@_spi(Testing) @testable import ScreenplanCore
 import TestSupport
+import Testing
+
+@_spi(Testing) @testable import ScreenplanCore
 
 // The per-test power models (analysis.test): the GLM's information, the scanpy tests' statistics,
 // and the layout behaviour a lab's test has (docs/batching.md, section 2.6).
@@ -27,10 +28,14 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
         }
         return try Analyzer().evaluate(d).rows.map(\.power)
     }
-    let two = try powers(2), eight = try powers(8), many = try powers(32)
+    let two = try powers(2)
+    let eight = try powers(8)
+    let many = try powers(32)
     #expect(two.count == eight.count && two.count == many.count)
     for i in two.indices {
-        #expect(abs(two[i] - eight[i]) <= 0.02 && abs(two[i] - many[i]) <= 0.02, "perturbation \(i): \(two[i]) \(eight[i]) \(many[i])")
+        #expect(
+            abs(two[i] - eight[i]) <= 0.02 && abs(two[i] - many[i]) <= 0.02,
+            "perturbation \(i): \(two[i]) \(eight[i]) \(many[i])")
     }
     // Some power is neither 0 nor 1, so the comparison means something.
     #expect(two.contains { $0 > 0.05 && $0 < 0.95 })
@@ -40,8 +45,14 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
     var designs: [Design] = [
         glmDesign(),
         glmDesign { $0.batching.batches = 8 },
-        glmDesign { $0.batching.batches = 8; $0.batching.controlsInFraction = 0.5 },
-        glmDesign { $0.batching.batches = 6; $0.sampling.cellsPerPerturbation = 30 },
+        glmDesign {
+            $0.batching.batches = 8
+            $0.batching.controlsInFraction = 0.5
+        },
+        glmDesign {
+            $0.batching.batches = 6
+            $0.sampling.cellsPerPerturbation = 30
+        },
     ]
     var k562 = try DesignLoader.load(path: sampleScreen("k562-essential-crispri.yaml")).design
     k562.batching.batches = 83
@@ -52,7 +63,8 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
         let pooled = try analyzer.evaluate(d, layout: .pooled)
         let confounded = try analyzer.evaluate(d, layout: .confounded)
         let sub = try analyzer.evaluate(d, layout: .subLibraries)
-        #expect(pooled.layout.perturbedCellsPerBatch.reduce(0, +) == confounded.layout.perturbedCellsPerBatch.reduce(0, +))
+        #expect(
+            pooled.layout.perturbedCellsPerBatch.reduce(0, +) == confounded.layout.perturbedCellsPerBatch.reduce(0, +))
         #expect(confounded.medianPower <= pooled.medianPower + 1e-9, "\(d.name) \(d.batching.batches) lanes")
         #expect(sub.medianPower <= pooled.medianPower + 1e-9, "\(d.name) \(d.batching.batches) lanes")
     }
@@ -60,7 +72,11 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
 
 @Test func removingControlsFromHalfTheLanesLowersGLMPower() throws {
     let everywhere = try Analyzer().evaluate(glmDesign { $0.batching.batches = 8 })
-    let half = try Analyzer().evaluate(glmDesign { $0.batching.batches = 8; $0.batching.controlsInFraction = 0.5 })
+    let half = try Analyzer().evaluate(
+        glmDesign {
+            $0.batching.batches = 8
+            $0.batching.controlsInFraction = 0.5
+        })
     #expect(half.medianPower < everywhere.medianPower)
     for (a, b) in zip(everywhere.rows, half.rows) where a.power > 1e-6 && a.power < 1 - 1e-6 {
         #expect(b.power < a.power)
@@ -80,7 +96,9 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
     // β = 0, inverted. The score test's variance for small effects, 1/zPerFold², equals it when
     // each batch has the same perturbed-to-control ratio, and exceeds it otherwise (the score
     // weights batches by their perturbed cells, not by the efficient I_p I_0/(I_p + I_0)).
-    let s = 0.4, theta = 1.5, m = 3.0
+    let s = 0.4
+    let theta = 1.5
+    let m = 3.0
     let cellsPerGroup = 4000
     let libraries = (0..<cellsPerGroup).map { i in
         Foundation.exp(s * Normal.quantile((Double(i) + 0.5) / Double(cellsPerGroup)))
@@ -96,9 +114,10 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
             }
         }
         let i = info
-        let det = i[0][0] * (i[1][1] * i[2][2] - i[1][2] * i[2][1]) - i[0][1] * (i[1][0] * i[2][2] - i[1][2] * i[2][0])
+        let det =
+            i[0][0] * (i[1][1] * i[2][2] - i[1][2] * i[2][1]) - i[0][1] * (i[1][0] * i[2][2] - i[1][2] * i[2][0])
             + i[0][2] * (i[1][0] * i[2][1] - i[1][1] * i[2][0])
-        return (i[0][0] * i[1][1] - i[0][1] * i[1][0]) / det   // [I⁻¹]_ββ
+        return (i[0][0] * i[1][1] - i[0][1] * i[1][0]) / det  // [I⁻¹]_ββ
     }
     let nodes = LibraryNodes(sd: s, count: TestModels.smoothNodes)
     let g = CellGroup(mean: m, mixing: 1 / theta)
@@ -106,21 +125,26 @@ private func glmDesign(_ edit: (inout Design) -> Void = { _ in }) -> Design {
     let v1 = TestModels.glmScoreVariance(g, null: g, nodes: nodes)
     let n = Double(cellsPerGroup)
     // Same ratio (1:3) in both batches.
-    let equal = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 6, 1)], nullInfo: w0, perturbedAssigned: 1,
-                                    controlAssigned: 1, alternativeVariance: v1)
+    let equal = TestModels.glmScore(
+        [(n * 1, n * 3, 1), (n * 2, n * 6, 1)], nullInfo: w0, perturbedAssigned: 1,
+        controlAssigned: 1, alternativeVariance: v1)
     let fisher = bruteForce([(0, true, 1), (0, false, 3), (1, true, 2), (1, false, 6)])
     // The quantile grid of 4,000 cells integrates the smooth weight to ~1e-4.
-    #expect(abs(1 / (equal.zPerFold * equal.zPerFold) / fisher - 1) < 1e-3, "\(1 / (equal.zPerFold * equal.zPerFold)) vs \(fisher)")
+    #expect(
+        abs(1 / (equal.zPerFold * equal.zPerFold) / fisher - 1) < 1e-3,
+        "\(1 / (equal.zPerFold * equal.zPerFold)) vs \(fisher)")
     // Under the null the alternative variance is the null variance.
     #expect(abs(equal.varianceRatio - 1) < 1e-12)
     // Different ratios: the score is less efficient than the profiled information.
-    let unequal = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 1, 1)], nullInfo: w0, perturbedAssigned: 1,
-                                      controlAssigned: 1, alternativeVariance: v1)
+    let unequal = TestModels.glmScore(
+        [(n * 1, n * 3, 1), (n * 2, n * 1, 1)], nullInfo: w0, perturbedAssigned: 1,
+        controlAssigned: 1, alternativeVariance: v1)
     let fisherUnequal = bruteForce([(0, true, 1), (0, false, 3), (1, true, 2), (1, false, 1)])
     #expect(1 / (unequal.zPerFold * unequal.zPerFold) >= fisherUnequal * (1 - 1e-3))
     // A batch without controls adds nothing.
-    let extra = TestModels.glmScore([(n * 1, n * 3, 1), (n * 2, n * 6, 1), (n * 5, 0, 1)], nullInfo: w0,
-                                    perturbedAssigned: 1, controlAssigned: 1, alternativeVariance: v1)
+    let extra = TestModels.glmScore(
+        [(n * 1, n * 3, 1), (n * 2, n * 6, 1), (n * 5, 0, 1)], nullInfo: w0,
+        perturbedAssigned: 1, controlAssigned: 1, alternativeVariance: v1)
     #expect(extra.zPerFold == equal.zPerFold)
 }
 
@@ -156,7 +180,9 @@ private func simulateCells(_ g: CellGroup, count: Int, librarySD s: Double, stre
 
 @Test(arguments: [(2.0, 0.5, 0.0), (0.4, 2.0, 0.0), (6.0, 0.7, 0.2)])
 func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Double, zi: Double)) throws {
-    let s = 0.4, theta = 1.5, scale = 1e4 / 8000
+    let s = 0.4
+    let theta = 1.5
+    let scale = 1e4 / 8000
     let control = CellGroup(mean: c.mean, mixing: 1 / theta, zeroInflation: c.zi)
     let perturbed = CellGroup(mean: c.mean * c.fold, mixing: 1 / theta, zeroInflation: c.zi)
     let n = 200_000
@@ -177,8 +203,9 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
     let fourth = v.reduce(0) { $0 + pow($1 - mean, 4) } / Double(n)
     let analytic = TestModels.logNormalisedMoments(control, librarySD: s, scale: scale)
     #expect(abs(mean - analytic.mean) < 5 * (variance / Double(n)).squareRoot(), "mean \(mean) vs \(analytic.mean)")
-    #expect(abs(variance - analytic.variance) < 5 * ((fourth - variance * variance) / Double(n)).squareRoot(),
-            "variance \(variance) vs \(analytic.variance)")
+    #expect(
+        abs(variance - analytic.variance) < 5 * ((fourth - variance * variance) / Double(n)).squareRoot(),
+        "variance \(variance) vs \(analytic.variance)")
 }
 
 @Test func scanpyStatisticsMatchSimulatedScreens() throws {
@@ -187,13 +214,19 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
     // and the null variance of the rank sum against the tie-corrected formula. One z has sd ≈ 1,
     // so the mean of 1,500 has SE ≈ 0.026: tolerance 0.12 (≈ 4.5 SE). The null variance of
     // 1,500 draws has relative SE √(2/1500) = 3.7%: tolerance 15%.
-    let s = 0.4, theta = 1.5, scale = 1e4 / 8000
+    let s = 0.4
+    let theta = 1.5
+    let scale = 1e4 / 8000
     let control = CellGroup(mean: 1.5, mixing: 1 / theta)
     let perturbed = CellGroup(mean: 1.5 * 0.6, mixing: 1 / theta)
-    let np = 60, n0 = 300, reps = 1500
+    let np = 60
+    let n0 = 300
+    let reps = 1500
     func rankSum(_ a: [Double], _ b: [Double]) -> (u: Double, tieFactor: Double) {
         let all = (a.map { ($0, true) } + b.map { ($0, false) }).sorted { $0.0 < $1.0 }
-        var rankP = 0.0, ties = 0.0, i = 0
+        var rankP = 0.0
+        var ties = 0.0
+        var i = 0
         let nTotal = Double(all.count)
         while i < all.count {
             var j = i
@@ -206,28 +239,38 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
         }
         return (rankP - Double(a.count) * Double(a.count + 1) / 2, 1 - ties / (nTotal * nTotal * nTotal - nTotal))
     }
-    var zW = 0.0, zT = 0.0, nullU: [Double] = []
+    var zW = 0.0
+    var zT = 0.0
+    var nullU: [Double] = []
     for r in 0..<reps {
-        let p = simulateCells(perturbed, count: np, librarySD: s, stream: UInt64(10 + 3 * r)).map { Double($0.0) / $0.1 }
+        let p = simulateCells(perturbed, count: np, librarySD: s, stream: UInt64(10 + 3 * r)).map {
+            Double($0.0) / $0.1
+        }
         let c = simulateCells(control, count: n0, librarySD: s, stream: UInt64(11 + 3 * r)).map { Double($0.0) / $0.1 }
-        let nullP = simulateCells(control, count: np, librarySD: s, stream: UInt64(12 + 3 * r)).map { Double($0.0) / $0.1 }
+        let nullP = simulateCells(control, count: np, librarySD: s, stream: UInt64(12 + 3 * r)).map {
+            Double($0.0) / $0.1
+        }
         let w = rankSum(p, c)
         let n = Double(np + n0)
         let sd = (Double(np * n0) * (n + 1) / 12 * w.tieFactor).squareRoot()
         zW += (w.u - Double(np * n0) / 2) / sd
         nullU.append(rankSum(nullP, c).u)
-        let lp = p.map { Foundation.log1p(scale * $0) }, lc = c.map { Foundation.log1p(scale * $0) }
+        let lp = p.map { Foundation.log1p(scale * $0) }
+        let lc = c.map { Foundation.log1p(scale * $0) }
         func mv(_ x: [Double]) -> (Double, Double) {
             let m = x.reduce(0, +) / Double(x.count)
             return (m, x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(x.count - 1))
         }
-        let (mp, vp) = mv(lp), (mc, vc) = mv(lc)
+        let (mp, vp) = mv(lp)
+        let (mc, vc) = mv(lc)
         zT += (mp - mc) / (vp / Double(np) + vc / Double(n0)).squareRoot()
     }
-    let wilcoxon = TestModels.standardisedStatistic(.wilcoxon, perturbed: perturbed, control: control,
-                                                    np: Double(np), n0: Double(n0), librarySD: s, scale: scale)
-    let welch = TestModels.standardisedStatistic(.tTest, perturbed: perturbed, control: control,
-                                                 np: Double(np), n0: Double(n0), librarySD: s, scale: scale)
+    let wilcoxon = TestModels.standardisedStatistic(
+        .wilcoxon, perturbed: perturbed, control: control,
+        np: Double(np), n0: Double(n0), librarySD: s, scale: scale)
+    let welch = TestModels.standardisedStatistic(
+        .tTest, perturbed: perturbed, control: control,
+        np: Double(np), n0: Double(n0), librarySD: s, scale: scale)
     #expect(abs(zW / Double(reps) - wilcoxon.z) < 0.12, "wilcoxon \(zW / Double(reps)) vs \(wilcoxon.z)")
     #expect(abs(zT / Double(reps) - welch.z) < 0.12, "t-test \(zT / Double(reps)) vs \(welch.z)")
     // Null variance of U with the zeros' ties.
@@ -294,20 +337,25 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
 /// U = Σ_p r_c − (I_p/I_0) Σ_0 r_c, r_c = (y_c − μL_c)/(1 + μL_c/θ), over simulated null cells:
 /// low counts make it clearly right-skewed, which is what moves the rejection thresholds.
 @Test func glmScoreSkewnessMatchesSimulatedNullCells() throws {
-    let s = 0.4, theta = 1.5, mean = 0.3
-    let np = 30, n0 = 300
+    let s = 0.4
+    let theta = 1.5
+    let mean = 0.3
+    let np = 30
+    let n0 = 300
     let g = CellGroup(mean: mean, mixing: 1 / theta, zeroInflation: 0)
     let nodes = LibraryNodes(sd: s, count: 33)
     let w = TestModels.glmWeight(g, nodes: nodes)
-    let score = TestModels.glmScore([(n: Double(np), n0: Double(n0), count: 1)], nullInfo: w, perturbedAssigned: 1,
-                                    controlAssigned: 1, alternativeVariance: TestModels.glmScoreVariance(g, null: g, nodes: nodes),
-                                    nullThird: TestModels.glmThirdCumulant(g, nodes: nodes))
+    let score = TestModels.glmScore(
+        [(n: Double(np), n0: Double(n0), count: 1)], nullInfo: w, perturbedAssigned: 1,
+        controlAssigned: 1, alternativeVariance: TestModels.glmScoreVariance(g, null: g, nodes: nodes),
+        nullThird: TestModels.glmThirdCumulant(g, nodes: nodes))
     let replicates = 20_000
     var rng = RandomStream(seed: 2026, domain: .measurement, 77)
     let ratio = Double(np) / Double(n0)
     var u = [Double](repeating: 0, count: replicates)
     for r in 0..<replicates {
-        var sp = 0.0, s0 = 0.0
+        var sp = 0.0
+        var s0 = 0.0
         for c in 0..<(np + n0) {
             let l = Foundation.exp(s * rng.normal())
             let mu = mean * l

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ScreenplanCore
 @testable import ScreenplanTUI
 
@@ -8,16 +9,18 @@ import Testing
 
 @Test func analysisScreenShowsPowerPerCellType() {
     func type(_ name: String, _ power: Double) -> CellTypeResult {
-        CellTypeResult(name: name, fraction: 0.5, fractionSd: 0.05, effectiveFraction: 0.49, hasProfile: false,
-                       medianPower: power, worstPerturbation: "G0001", worstPower: 0.1, testableGenes: 10,
-                       perturbations: [])
+        CellTypeResult(
+            name: name, fraction: 0.5, fractionSd: 0.05, effectiveFraction: 0.49, hasProfile: false,
+            medianPower: power, worstPerturbation: "G0001", worstPower: 0.1, testableGenes: 10,
+            perturbations: [])
     }
     var state = evaluatedState(.analysis)
     var evaluation = state.evaluation!
     evaluation.analysis?.cellTypes = [type("hepatocyte", 0.76), type("kupffer", 0.12)]
     state.evaluation = evaluation
     let pooled = render(state).lines[2]
-    #expect(pooled.contains("per cell type (headline: all cells)") && pooled.contains("hepatocyte 0.76")
+    #expect(
+        pooled.contains("per cell type (headline: all cells)") && pooled.contains("hepatocyte 0.76")
             && pooled.contains("kupffer 0.12"), "\(pooled)")
     evaluation.analysis?.cellType = "kupffer"
     state.evaluation = evaluation

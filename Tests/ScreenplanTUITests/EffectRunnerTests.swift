@@ -38,12 +38,16 @@ func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) ->
         let design = defaultDocument().design
         let out = folder + "/counts"
         func finished(_ m: Msg) -> Bool {
-            switch m { case .jobFinished, .jobFailed, .jobCancelled: return true
-            default: return false }
+            switch m {
+            case .jobFinished, .jobFailed, .jobCancelled: return true
+            default: return false
+            }
         }
         runner.carryOut(.writeRun(id: 1, job: 0, design: design, format: 0, path: out))
         var messages = await collect(runner, until: finished)
-        #expect(messages.last == .jobFinished(id: 1, result: JobResult(title: "counts written", figures: [Figure("folder", out)])))
+        #expect(
+            messages.last
+                == .jobFinished(id: 1, result: JobResult(title: "counts written", figures: [Figure("folder", out)])))
         #expect(try String(contentsOfFile: out + "/counts.txt", encoding: .utf8).contains("format 0"))
         // It exists now: the first ask is refused with the question, the second replaces it.
         runner.carryOut(.writeRun(id: 2, job: 0, design: design, format: 1, path: out))
@@ -56,7 +60,9 @@ func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) ->
         #expect(try String(contentsOfFile: out + "/counts.txt", encoding: .utf8).contains("format 0"))
         runner.carryOut(.writeRun(id: 3, job: 0, design: design, format: 1, path: out))
         messages = await collect(runner, until: finished)
-        #expect(messages.last == .jobFinished(id: 3, result: JobResult(title: "counts written", figures: [Figure("folder", out)])))
+        #expect(
+            messages.last
+                == .jobFinished(id: 3, result: JobResult(title: "counts written", figures: [Figure("folder", out)])))
         #expect(try String(contentsOfFile: out + "/counts.txt", encoding: .utf8).contains("format 1"))
     }
 
@@ -84,15 +90,21 @@ func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) ->
             options.blockSize = 8192
             options.stationaryStart = false
             let model = try Simulator.prepare(design: design, network: network, seed: 1, options: options)
-            _ = try Simulator.run(model: model, options: options, progress: progress, transform: { $0.cellCount }) { _ in }
+            _ = try Simulator.run(model: model, options: options, progress: progress, transform: { $0.cellCount }) {
+                _ in
+            }
             return JobResult(title: "done", figures: [])
         }
         let runner = EffectRunner(engine: Engine(jobs: [job]), autosavePath: nil)
         runner.carryOut(.startJob(id: 1, job: 0, design: design))
-        _ = await collect(runner, timeout: 60) { if case .jobProgress(1, let f, _, _) = $0 { return f > 0.005 } else { return false } }
+        _ = await collect(runner, timeout: 60) {
+            if case .jobProgress(1, let f, _, _) = $0 { return f > 0.005 } else { return false }
+        }
         let pressed = Date()
         runner.carryOut(.cancelJob(id: 1))
-        let messages = await collect(runner, timeout: 30) { if case .jobCancelled = $0 { return true } else { return false } }
+        let messages = await collect(runner, timeout: 30) {
+            if case .jobCancelled = $0 { return true } else { return false }
+        }
         let latency = Date().timeIntervalSince(pressed)
         #expect(messages.last == .jobCancelled(id: 1))
         // 1 s alone (0.5 s measured); 2 s allowed while the whole suite loads the two cores (the

@@ -110,7 +110,8 @@ struct TmuxError: Error, CustomStringConvertible {
         let binary = screenplanBinary()
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build screenplan first (swift build)")
         let folder = temporaryDirectory("screenplan-e2e")
-        try FileManager.default.copyItem(atPath: sampleScreen("k562-essential-crispri.yaml"), toPath: folder + "/design.yaml")
+        try FileManager.default.copyItem(
+            atPath: sampleScreen("k562-essential-crispri.yaml"), toPath: folder + "/design.yaml")
         let tmux = try TmuxSession(tmux: tmuxPath!, width: 100, height: 30, home: folder)
         try tmux.waitFor(text: "PROMPT$")
         try tmux.send("cd \(folder) && \(binary) design.yaml", literal: true)
@@ -281,7 +282,9 @@ struct TmuxError: Error, CustomStringConvertible {
         try tmux.send("5")
         try tmux.waitFor(text: "Enter starts the selected run")
         try tmux.send("Enter")
-        try tmux.waitFor("the simulation's blocks under way", timeout: 60) { $0.contains("simulating") && $0.contains("running") }
+        try tmux.waitFor("the simulation's blocks under way", timeout: 60) {
+            $0.contains("simulating") && $0.contains("running")
+        }
         Thread.sleep(forTimeInterval: 1)  // inside the first blocks (seconds each)
         let pressed = Date()
         try tmux.send("Escape")
@@ -304,7 +307,9 @@ struct TmuxError: Error, CustomStringConvertible {
         try tmux.send("w")
         try tmux.waitFor(text: "write 10x (matrix.mtx.gz …) (Tab format) to: small-counts")
         try tmux.send("Enter")
-        try tmux.waitFor("the counts written", timeout: 60) { $0.contains("to small-counts  finished") && $0.contains("non-zero counts") }
+        try tmux.waitFor("the counts written", timeout: 60) {
+            $0.contains("to small-counts  finished") && $0.contains("non-zero counts")
+        }
         #expect(FileManager.default.fileExists(atPath: folder + "/small-counts/matrix.mtx.gz"))
         try tmux.send("w")
         try tmux.send("Enter")
@@ -313,7 +318,9 @@ struct TmuxError: Error, CustomStringConvertible {
         try tmux.send("Tab")
         try tmux.waitFor(text: "write h5ad (Tab format) to: small-counts-h5ad")
         try tmux.send("Enter")
-        try tmux.waitFor("the h5ad written", timeout: 60) { $0.contains("small-counts-h5ad  finished") && $0.contains("h5ad (simulation.h5ad") }
+        try tmux.waitFor("the h5ad written", timeout: 60) {
+            $0.contains("small-counts-h5ad  finished") && $0.contains("h5ad (simulation.h5ad")
+        }
         #expect(FileManager.default.fileExists(atPath: folder + "/small-counts-h5ad/simulation.h5ad"))
         try tmux.send(":q!", literal: true)
         try tmux.send("Enter")

@@ -83,7 +83,9 @@ let fixtureSimulateJob: LongJob = {
         }
         return fixtureResult
     }
-    job.writer = JobWriter(formats: [ExportFormat(title: "10x", fileExtension: ""), ExportFormat(title: "h5ad", fileExtension: "h5ad")]) {
+    job.writer = JobWriter(formats: [
+        ExportFormat(title: "10x", fileExtension: ""), ExportFormat(title: "h5ad", fileExtension: "h5ad"),
+    ]) {
         design, format, path, replace, _ in
         let fm = FileManager.default
         if fm.fileExists(atPath: path) {

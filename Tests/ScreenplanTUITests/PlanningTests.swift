@@ -17,8 +17,10 @@ func folded(_ text: String) -> String {
     @Test func thePlanComesFirstAndTheCursorStartsOnCells() {
         let s = evaluatedState()
         let plan = s.rows.prefix(10).map(\.path)
-        for path in ["sampling.cells_per_perturbation", "measurement.reads_per_cell", "batching.batches",
-                     "sampling.control_cells", "sampling.time_points_h", "perturbations.targets", "batching.layout"] {
+        for path in [
+            "sampling.cells_per_perturbation", "measurement.reads_per_cell", "batching.batches",
+            "sampling.control_cells", "sampling.time_points_h", "perturbations.targets", "batching.layout",
+        ] {
             #expect(plan.contains(path), "the Plan lacks \(path)")
         }
         #expect(s.rows[s.tree.cursor].path == "sampling.cells_per_perturbation")
@@ -187,10 +189,13 @@ func folded(_ text: String) -> String {
         let reach = Recommendation(
             id: "reach-target-fewest-cells", message: "Reach the target power with more cells: 170 cells.",
             change: [FieldChange(path: "sampling.cells_per_perturbation", value: "170")],
-            effect: RecommendationEffect(medianPowerBefore: 0.7, medianPowerAfter: 0.81, costBefore: 1, costAfter: 2,
-                                         currency: "USD", targetPower: 0.8))
+            effect: RecommendationEffect(
+                medianPowerBefore: 0.7, medianPowerAfter: 0.81, costBefore: 1, costAfter: 2,
+                currency: "USD", targetPower: 0.8))
         // A result for an older generation is dropped.
-        #expect(update(s, .targetsSolved(generation: s.generation + 1, recommendations: [reach])).0.recommendations.count == own)
+        #expect(
+            update(s, .targetsSolved(generation: s.generation + 1, recommendations: [reach])).0.recommendations.count
+                == own)
         s = update(s, .targetsSolved(generation: s.generation, recommendations: [reach])).0
         #expect(s.recommendations.count == own + 1)
         // It is listed before the one that lowers power below the target.
@@ -283,7 +288,8 @@ func folded(_ text: String) -> String {
         #expect(issues.map(\.path) == ["sampling.qc_pass_fraction"])
         var s = AppState(document: document, width: 80, height: 24, issues: issues)
         #expect(s.rows[1].path == "!sampling.qc_pass_fraction")
-        let line = 1 + text.split(separator: "\n", omittingEmptySubsequences: false)
+        let line =
+            1 + text.split(separator: "\n", omittingEmptySubsequences: false)
             .firstIndex { $0.contains("qc_pass_fraction") }!
         #expect(issues[0].location.line == line)
         #expect(render(s).text.contains("line \(line) sampling.qc_pass_fraction"))
@@ -341,7 +347,8 @@ func folded(_ text: String) -> String {
 
     @Test func anOptimizerResultAppliesInOneKey() {
         var s = evaluatedState(.simulate)
-        let result = JobResult(title: "optimize", changes: [FieldChange(path: "sampling.cells_per_perturbation", value: "170")])
+        let result = JobResult(
+            title: "optimize", changes: [FieldChange(path: "sampling.cells_per_perturbation", value: "170")])
         s.job = JobRun(id: 1, job: 0, title: "optimize", fraction: 1, phase: .finished(result))
         let applied = press(s, [.character("a")]).0
         #expect(applied.design.sampling.cellsPerPerturbation == 170)
@@ -351,8 +358,10 @@ func folded(_ text: String) -> String {
 @Suite struct JobSettingTests {
     @Test func monteCarloReplicatesAreEditedAndPassedToTheRun() async throws {
         let engine = Engine(jobs: [
-            LongJob(title: "Monte Carlo", summary: "replicates",
-                    parameter: JobParameter(name: "replicates", defaultValue: 20, range: 2...1000, step: 5)) { _, n, _ in
+            LongJob(
+                title: "Monte Carlo", summary: "replicates",
+                parameter: JobParameter(name: "replicates", defaultValue: 20, range: 2...1000, step: 5)
+            ) { _, n, _ in
                 JobResult(title: "ran \(n) replicates")
             }
         ])
@@ -375,17 +384,20 @@ func folded(_ text: String) -> String {
 // Issue 12: the downstream gene's power over cells × reads with the target-power contour.
 @Suite struct DownstreamPanelTests {
     /// A grid as the engine returns it (decoded from the JSON the report writes).
-    static let grid = try! JSONDecoder().decode(DownstreamPowerGrid.self, from: Data("""
-        {"test": "glm", "umis_per_cell": 1.2, "effect_log2": -0.5, "level": 0.001, "target_power": 0.8,
-         "cells_per_perturbation": [38, 75, 112, 150, 225, 300, 450, 600],
-         "reads_per_cell": [6250, 12500, 25000, 50000, 100000],
-         "power": [[0.01, 0.03, 0.06, 0.1, 0.2, 0.3, 0.5, 0.65],
-                   [0.02, 0.05, 0.1, 0.17, 0.33, 0.48, 0.7, 0.84],
-                   [0.03, 0.08, 0.16, 0.26, 0.47, 0.64, 0.85, 0.95],
-                   [0.04, 0.11, 0.21, 0.33, 0.57, 0.74, 0.92, 0.98],
-                   [0.05, 0.12, 0.24, 0.38, 0.62, 0.79, 0.94, 0.99]],
-         "contour_cells": [null, 570, 410, 352, 304]}
-        """.utf8))
+    static let grid = try! JSONDecoder().decode(
+        DownstreamPowerGrid.self,
+        from: Data(
+            """
+            {"test": "glm", "umis_per_cell": 1.2, "effect_log2": -0.5, "level": 0.001, "target_power": 0.8,
+             "cells_per_perturbation": [38, 75, 112, 150, 225, 300, 450, 600],
+             "reads_per_cell": [6250, 12500, 25000, 50000, 100000],
+             "power": [[0.01, 0.03, 0.06, 0.1, 0.2, 0.3, 0.5, 0.65],
+                       [0.02, 0.05, 0.1, 0.17, 0.33, 0.48, 0.7, 0.84],
+                       [0.03, 0.08, 0.16, 0.26, 0.47, 0.64, 0.85, 0.95],
+                       [0.04, 0.11, 0.21, 0.33, 0.57, 0.74, 0.92, 0.98],
+                       [0.05, 0.12, 0.24, 0.38, 0.62, 0.79, 0.94, 0.99]],
+             "contour_cells": [null, 570, 410, 352, 304]}
+            """.utf8))
 
     @Test func dAsksForTheGridAndDrawsItWithTheContour() {
         var (s, effects) = press(evaluatedState(.analysis), [.character("d")])

@@ -49,7 +49,9 @@ import Testing
         let a = Autosave.fallbackPath(for: "/a/x/.d.yaml.screenplan-autosave", environment: environment)
         let b = Autosave.fallbackPath(for: "/a/y/.d.yaml.screenplan-autosave", environment: environment)
         #expect(a != nil && a != b)
-        #expect(Autosave.fallbackPath(for: "/state/screenplan/embedded.screenplan-autosave", environment: environment) == nil)
+        #expect(
+            Autosave.fallbackPath(for: "/state/screenplan/embedded.screenplan-autosave", environment: environment)
+                == nil)
     }
 }
 
@@ -99,7 +101,14 @@ import Testing
         evaluation.perturbations[0].power = 0  // weakest: on top of the table
         state = update(state, .evaluated(evaluation)).0
         state.showTable = true
-        let screens = [render(state), { var s = state; s.screen = .design; return render(s) }()]
+        let screens = [
+            render(state),
+            {
+                var s = state
+                s.screen = .design
+                return render(s)
+            }(),
+        ]
         for buffer in screens {
             for y in 0..<buffer.height {
                 for x in 0..<buffer.width {

@@ -296,7 +296,10 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         t = press(t, [.tab]).0
         #expect(t.input?.text == "k562-essential-crispri-counts-h5ad" && render(t).text.contains("write h5ad"))
         (t, effects) = press(t, [.enter])
-        #expect(effects == [.writeRun(id: 2, job: 0, design: t.design, format: 1, path: "k562-essential-crispri-counts-h5ad")])
+        #expect(
+            effects == [
+                .writeRun(id: 2, job: 0, design: t.design, format: 1, path: "k562-essential-crispri-counts-h5ad")
+            ])
         #expect(t.job?.isRunning == true && t.job?.title == "write h5ad to k562-essential-crispri-counts-h5ad")
         // The write is a run like any other: progress, then Esc cancels it.
         (t, effects) = press(t, [.escape])

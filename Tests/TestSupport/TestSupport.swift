@@ -45,10 +45,12 @@ public func temporaryDirectory(_ label: String = "screenplan-test") -> String {
 
 /// Line-by-line diff of two multi-line strings, for readable snapshot failures.
 public func snapshotDiff(expected: String, actual: String) -> String? {
-    let e = expected.components(separatedBy: "\n"), a = actual.components(separatedBy: "\n")
+    let e = expected.components(separatedBy: "\n")
+    let a = actual.components(separatedBy: "\n")
     var out: [String] = []
     for i in 0..<max(e.count, a.count) {
-        let el = i < e.count ? e[i] : "<none>", al = i < a.count ? a[i] : "<none>"
+        let el = i < e.count ? e[i] : "<none>"
+        let al = i < a.count ? a[i] : "<none>"
         if el != al { out.append("line \(i + 1):\n  expected: |\(el)|\n  actual:   |\(al)|") }
     }
     return out.isEmpty ? nil : out.joined(separator: "\n")
@@ -77,14 +79,18 @@ public struct CommandResult {
 
 /// Runs the screenplan binary with arguments, capturing both streams.
 @discardableResult
-public func runScreenplan(_ arguments: [String], environment: [String: String]? = nil,
-                          currentDirectory: String? = nil) throws -> CommandResult {
+public func runScreenplan(
+    _ arguments: [String], environment: [String: String]? = nil,
+    currentDirectory: String? = nil
+) throws -> CommandResult {
     try runProcess(screenplanBinary(), arguments, environment: environment, currentDirectory: currentDirectory)
 }
 
 /// Runs any executable, capturing both streams (read concurrently so large output cannot block).
-public func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                       currentDirectory: String? = nil) throws -> CommandResult {
+public func runProcess(
+    _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+    currentDirectory: String? = nil
+) throws -> CommandResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -92,7 +98,8 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     }
     if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    let out = Pipe(), err = Pipe()
+    let out = Pipe()
+    let err = Pipe()
     process.standardOutput = out
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
@@ -103,13 +110,17 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     let group = DispatchGroup()
     group.enter()
     let errHandle = err.fileHandleForReading
-    DispatchQueue.global().async { errSink.data = errHandle.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async {
+        errSink.data = errHandle.readDataToEndOfFile()
+        group.leave()
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     let errData = errSink.data
     process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// The Python of the independent clients: SCREENPLAN_PYTHON (`make test` sets it to the virtual

@@ -19,7 +19,8 @@ public enum AnalysisBenchmark {
         var pairs: [[String]] = []
         var rng = RandomStream(seed: 42, domain: .layout, 99)
         while pairs.count < 8000 {
-            let a = Int(rng.next() % 2000), b = Int(rng.next() % 2000)
+            let a = Int(rng.next() % 2000)
+            let b = Int(rng.next() % 2000)
             if a != b { pairs.append([Design.generatedGeneName(a, of: 2000), Design.generatedGeneName(b, of: 2000)]) }
         }
         d.perturbations.combinations = pairs
@@ -44,9 +45,11 @@ public enum AnalysisBenchmark {
         let analyzer = Analyzer()
         var result: AnalysisResult?
         let full = try time { result = try analyzer.analyze(d) }
-        var out: [String: Double] = ["full_analysis_s": full, "perturbations": Double(d.perturbationCount),
-                                     "genes": Double(d.measurement.measuredGenes), "batches": Double(d.batching.batches),
-                                     "median_power": result?.summary.medianPower ?? 0]
+        var out: [String: Double] = [
+            "full_analysis_s": full, "perturbations": Double(d.perturbationCount),
+            "genes": Double(d.measurement.measuredGenes), "batches": Double(d.batching.batches),
+            "median_power": result?.summary.medianPower ?? 0,
+        ]
         func best(_ edit: (inout Design, Int) -> Void) throws -> Double {
             var fastest = Double.infinity
             for i in 0..<max(1, repeats) {

@@ -34,9 +34,11 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
     /// Expected UMIs of the target gene per control cell (what sets its counting noise).
     public var targetUmis: Double = 0
 
-    public init(name: String, target: String, cells: Int, batches: Int, targetEffect: Double,
-                targetSd: Double?, power: Double, deGenes: Double, flags: [String],
-                samplingPower: Double? = nil, guideEffectProbability: Double? = nil, targetUmis: Double = 0) {
+    public init(
+        name: String, target: String, cells: Int, batches: Int, targetEffect: Double,
+        targetSd: Double?, power: Double, deGenes: Double, flags: [String],
+        samplingPower: Double? = nil, guideEffectProbability: Double? = nil, targetUmis: Double = 0
+    ) {
         self.targetUmis = targetUmis
         self.name = name
         self.target = target
@@ -53,8 +55,16 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
 
     // `target_sd` is written as null when it cannot be estimated, so the key is always there.
     enum CodingKeys: String, CodingKey {
-        case name, target, cells, batches, targetEffect = "target_effect", targetSd = "target_sd", power, samplingPower = "sampling_power",
-             guideEffectProbability = "guide_effect_probability", deGenes = "de_genes", flags, targetUmis = "target_umis"
+        case name, target, cells, batches
+        case targetEffect = "target_effect"
+        case targetSd = "target_sd"
+        case power
+        case samplingPower = "sampling_power"
+        case
+            guideEffectProbability = "guide_effect_probability"
+        case deGenes = "de_genes"
+        case flags
+        case targetUmis = "target_umis"
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -91,8 +101,10 @@ public struct AnalysisSummary: Codable, Equatable, Sendable {
     public var worstPerturbation: String
     public var worstPower: Double
 
-    public init(medianPower: Double, cost: Double, currency: String, cellsLoaded: Int, batches: Int,
-                perturbations: Int, worstPerturbation: String, worstPower: Double) {
+    public init(
+        medianPower: Double, cost: Double, currency: String, cellsLoaded: Int, batches: Int,
+        perturbations: Int, worstPerturbation: String, worstPower: Double
+    ) {
         self.medianPower = medianPower
         self.cost = cost
         self.currency = currency
@@ -178,8 +190,10 @@ public struct RecommendationEffect: Codable, Equatable, Sendable {
     /// `analysis.target_power` of the design.
     public var targetPower: Double
 
-    public init(medianPowerBefore: Double, medianPowerAfter: Double, costBefore: Double, costAfter: Double,
-                currency: String, targetPower: Double) {
+    public init(
+        medianPowerBefore: Double, medianPowerAfter: Double, costBefore: Double, costAfter: Double,
+        currency: String, targetPower: Double
+    ) {
         self.medianPowerBefore = medianPowerBefore
         self.medianPowerAfter = medianPowerAfter
         self.costBefore = costBefore
@@ -192,7 +206,9 @@ public struct RecommendationEffect: Codable, Equatable, Sendable {
     public var meetsTarget: Bool { medianPowerAfter >= targetPower }
 
     /// Whether the change takes the median power below the target (or further below it).
-    public var lowersPowerBelowTarget: Bool { medianPowerAfter < targetPower && medianPowerAfter < medianPowerBefore - 1e-9 }
+    public var lowersPowerBelowTarget: Bool {
+        medianPowerAfter < targetPower && medianPowerAfter < medianPowerBefore - 1e-9
+    }
 
     /// The keys of the file format (snake_case), kept when the properties were renamed.
     enum CodingKeys: String, CodingKey {
@@ -228,9 +244,11 @@ public struct AnalysisResult: Codable, Equatable, Sendable {
     /// testable genes (typical perturbation's cells, target power, `analysis.test`).
     public var mdeByExpressionDecile: [ExpressionDecileMDE]?
 
-    public init(design: String, layout: String, perturbations: [PerturbationReport], summary: AnalysisSummary,
-                errorBudget: [ErrorBudgetItem], recommendations: [Recommendation],
-                costBreakdown: CostBreakdown? = nil, solutions: PowerSolutions? = nil) {
+    public init(
+        design: String, layout: String, perturbations: [PerturbationReport], summary: AnalysisSummary,
+        errorBudget: [ErrorBudgetItem], recommendations: [Recommendation],
+        costBreakdown: CostBreakdown? = nil, solutions: PowerSolutions? = nil
+    ) {
         self.design = design
         self.layout = layout
         self.perturbations = perturbations

@@ -11,7 +11,9 @@ public enum AnalysisText {
         // Cells hold names from the design: control characters are shown escaped (`\n`, `\e`).
         let rows = rows.map { $0.map(TerminalText.escaped) }
         var widths = header.map(\.count)
-        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { i, c in
                 let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
@@ -32,57 +34,94 @@ public enum AnalysisText {
         var out: [String] = []
         let s = r.summary
         out.append("\(TerminalText.escaped(r.design)) — layout \(r.layout)")
-        out.append("  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cellsLoaded))) · testable genes \(e.testableGenes)")
-        out.append("  median power \(f(s.medianPower, 2)) · worst \(s.worstPerturbation) (power \(f(s.worstPower, 2))) · cost \(formatMoney(s.cost, s.currency))")
-        out.append("  test \(s.test) · median sampling power \(f(s.medianSamplingPower, 2)) (guides as the gene) · median guide-effect probability \(f(s.medianGuideEffectProbability, 2)) (guides reach the detectable size)")
+        out.append(
+            "  perturbations \(s.perturbations) · batches \(s.batches) · cells loaded \(formatThousands(Double(s.cellsLoaded))) · testable genes \(e.testableGenes)"
+        )
+        out.append(
+            "  median power \(f(s.medianPower, 2)) · worst \(s.worstPerturbation) (power \(f(s.worstPower, 2))) · cost \(formatMoney(s.cost, s.currency))"
+        )
+        out.append(
+            "  test \(s.test) · median sampling power \(f(s.medianSamplingPower, 2)) (guides as the gene) · median guide-effect probability \(f(s.medianGuideEffectProbability, 2)) (guides reach the detectable size)"
+        )
         if let c = r.costBreakdown {
-            out.append("  cost: batches \(formatMoney(c.batchCost, c.currency))"
-                + (c.animalCost > 0 ? " + animals \(formatMoney(c.animalCost, c.currency)) (\(c.animals))" : "")
-                + " + cells \(formatMoney(c.cellCost, c.currency)) + sequencing \(formatMoney(c.sequencingCost, c.currency)) (\(formatThousands(c.reads / 1e6)) M reads)")
+            out.append(
+                "  cost: batches \(formatMoney(c.batchCost, c.currency))"
+                    + (c.animalCost > 0 ? " + animals \(formatMoney(c.animalCost, c.currency)) (\(c.animals))" : "")
+                    + " + cells \(formatMoney(c.cellCost, c.currency)) + sequencing \(formatMoney(c.sequencingCost, c.currency)) (\(formatThousands(c.reads / 1e6)) M reads)"
+            )
             out.append("  order: \(c.kits) kit(s) of \(e.design.cost.lanesPerKit) lanes, \(c.flowCells) flow cell(s)")
         }
         out.append("")
         var sorted = r.perturbations.enumerated().sorted { $0.element.power < $1.element.power }
         if limit > 0 && sorted.count > limit { sorted = Array(sorted.prefix(limit)) }
-        out.append(limit > 0 && r.perturbations.count > limit
-                   ? "Perturbations (the \(limit) with the lowest power of \(r.perturbations.count)):"
-                   : "Perturbations:")
-        out.append(table(
-            ["name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "sampling power", "guide prob.",
-             "DE genes", "UMIs/control cell", "flags"],
-            sorted.map { _, p in
-                [p.name, p.target, String(p.cells), String(p.batches), f(p.targetEffect), p.targetSd.map { f($0) } ?? "n/a",
-                 f(p.power, 2), f(p.samplingPower, 2), f(p.guideEffectProbability, 2), f(p.deGenes, 1),
-                 String(format: "%.3g", p.targetUmis), p.flags.joined(separator: "; ")]
-            }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9, 10]))
+        out.append(
+            limit > 0 && r.perturbations.count > limit
+                ? "Perturbations (the \(limit) with the lowest power of \(r.perturbations.count)):"
+                : "Perturbations:")
+        out.append(
+            table(
+                [
+                    "name", "target", "cells", "batches", "effect (log2)", "sd (log2)", "power", "sampling power",
+                    "guide prob.",
+                    "DE genes", "UMIs/control cell", "flags",
+                ],
+                sorted.map { _, p in
+                    [
+                        p.name, p.target, String(p.cells), String(p.batches), f(p.targetEffect),
+                        p.targetSd.map { f($0) } ?? "n/a",
+                        f(p.power, 2), f(p.samplingPower, 2), f(p.guideEffectProbability, 2), f(p.deGenes, 1),
+                        String(format: "%.3g", p.targetUmis), p.flags.joined(separator: "; "),
+                    ]
+                }, rightAligned: [2, 3, 4, 5, 6, 7, 8, 9, 10]))
         out.append("")
         out.append("Error budget of the typical perturbation (variance of its target log2 fold change):")
         if r.errorBudget.isEmpty {
             out.append("  n/a: no perturbation has a finite error (no control cells to compare with)")
         } else {
-            out.append(table(["source", "variance (log2²)", "share"],
-                             r.errorBudget.map { [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)] },
-                             rightAligned: [1, 2]))
+            out.append(
+                table(
+                    ["source", "variance (log2²)", "share"],
+                    r.errorBudget.map {
+                        [$0.source, String(format: "%.3g", $0.variance), String(format: "%.1f%%", 100 * $0.share)]
+                    },
+                    rightAligned: [1, 2]))
         }
         if let deciles = r.mdeByExpressionDecile, !deciles.isEmpty {
             out.append("")
-            out.append("Smallest detectable change of a downstream gene (typical perturbation's cells, power \(f(e.design.analysis.targetPower, 2)), \(s.test)):")
-            out.append(table(["expression decile", "UMIs per cell", "down (log2)", "up (log2)"],
-                             deciles.map { [String($0.decile), String(format: "%.3g", $0.umisPerCell),
-                                            $0.mdeLog2Down.map { f($0, 2) } ?? "n/a (> 10)",
-                                            $0.mdeLog2Up.map { f($0, 2) } ?? "n/a (> 10)"] },
-                             rightAligned: [0, 1, 2, 3]))
+            out.append(
+                "Smallest detectable change of a downstream gene (typical perturbation's cells, power \(f(e.design.analysis.targetPower, 2)), \(s.test)):"
+            )
+            out.append(
+                table(
+                    ["expression decile", "UMIs per cell", "down (log2)", "up (log2)"],
+                    deciles.map {
+                        [
+                            String($0.decile), String(format: "%.3g", $0.umisPerCell),
+                            $0.mdeLog2Down.map { f($0, 2) } ?? "n/a (> 10)",
+                            $0.mdeLog2Up.map { f($0, 2) } ?? "n/a (> 10)",
+                        ]
+                    },
+                    rightAligned: [0, 1, 2, 3]))
         }
         if let sol = r.solutions {
             out.append("")
             out.append("For a median power of \(f(sol.targetPower, 2)), everything else as written:")
-            out.append("  fewest cells per perturbation: \(sol.cellsPerPerturbation.map { String($0) } ?? "not reachable (> 100,000)")")
-            out.append("  fewest reads per cell: \(sol.readsPerCell.map { formatThousands($0) } ?? "not reachable (> 1,000,000)")")
-            out.append("  lowest total cost: \(sol.lowestCost.map { formatMoney($0, sol.currency) } ?? "not reachable")")
+            out.append(
+                "  fewest cells per perturbation: \(sol.cellsPerPerturbation.map { String($0) } ?? "not reachable (> 100,000)")"
+            )
+            out.append(
+                "  fewest reads per cell: \(sol.readsPerCell.map { formatThousands($0) } ?? "not reachable (> 1,000,000)")"
+            )
+            out.append(
+                "  lowest total cost: \(sol.lowestCost.map { formatMoney($0, sol.currency) } ?? "not reachable")")
             if let mde = sol.minDetectableLog2Fc {
-                out.append("  smallest detectable fold change: \(f(mde)) log2 (×\(f(Foundation.exp2(-mde), 2)) down / ×\(f(Foundation.exp2(mde), 2)) up)")
+                out.append(
+                    "  smallest detectable fold change: \(f(mde)) log2 (×\(f(Foundation.exp2(-mde), 2)) down / ×\(f(Foundation.exp2(mde), 2)) up)"
+                )
             } else {
-                out.append("  smallest detectable fold change: n/a (no target effect below 1,000 log2 reaches the target power)")
+                out.append(
+                    "  smallest detectable fold change: n/a (no target effect below 1,000 log2 reaches the target power)"
+                )
             }
         }
         out.append("")
@@ -105,31 +144,43 @@ public enum AnalysisText {
         guard let first = entries.first else { return "" }
         var out: [String] = []
         let byLayout = entries.allSatisfy { $0.label == $0.layout }
-        var header = ["median power", "Δ power", "worst power", "median sd (log2)", "cost", "Δ cost", "cells loaded", "confounded"]
+        var header = [
+            "median power", "Δ power", "worst power", "median sd (log2)", "cost", "Δ cost", "cells loaded",
+            "confounded",
+        ]
         header.insert(contentsOf: byLayout ? ["layout"] : ["design", "layout"], at: 0)
         let lead = byLayout ? 1 : 2
-        out.append(table(
-            header,
-            entries.map { e in
-                (byLayout ? [e.label] : [e.label + " " + e.design, e.layout]) + [
-                    f(e.summary.medianPower, 2), signed(e.summary.medianPower - first.summary.medianPower, 2),
-                    f(e.summary.worstPower, 2), f(e.medianSd), formatMoney(e.summary.cost, e.summary.currency),
-                    signedMoney(e.summary.cost - first.summary.cost, e.summary.currency),
-                    formatThousands(Double(e.summary.cellsLoaded)), String(e.confounded)]
-            }, rightAligned: Set(lead..<(lead + 8))))
+        out.append(
+            table(
+                header,
+                entries.map { e in
+                    (byLayout ? [e.label] : [e.label + " " + e.design, e.layout]) + [
+                        f(e.summary.medianPower, 2), signed(e.summary.medianPower - first.summary.medianPower, 2),
+                        f(e.summary.worstPower, 2), f(e.medianSd), formatMoney(e.summary.cost, e.summary.currency),
+                        signedMoney(e.summary.cost - first.summary.cost, e.summary.currency),
+                        formatThousands(Double(e.summary.cellsLoaded)), String(e.confounded),
+                    ]
+                }, rightAligned: Set(lead..<(lead + 8))))
         out.append("")
         out.append("Error budget (share of the typical variance):")
         let sources = first.errorBudget.map(\.source)
-        out.append(table(["source"] + entries.map(\.label),
-                         sources.map { src in [src] + entries.map { e in
-                             let item = e.errorBudget.first { $0.source == src }
-                             return String(format: "%.1f%%", 100 * (item?.share ?? 0))
-                         } }, rightAligned: Set(1...entries.count)))
+        out.append(
+            table(
+                ["source"] + entries.map(\.label),
+                sources.map { src in
+                    [src]
+                        + entries.map { e in
+                            let item = e.errorBudget.first { $0.source == src }
+                            return String(format: "%.1f%%", 100 * (item?.share ?? 0))
+                        }
+                }, rightAligned: Set(1...entries.count)))
         return out.joined(separator: "\n")
     }
 
     static func signed(_ x: Double, _ digits: Int) -> String { (x >= 0 ? "+" : "") + f(x, digits) }
-    static func signedMoney(_ x: Double, _ currency: String) -> String { (x >= 0 ? "+" : "-") + formatMoney(abs(x), currency) }
+    static func signedMoney(_ x: Double, _ currency: String) -> String {
+        (x >= 0 ? "+" : "-") + formatMoney(abs(x), currency)
+    }
 }
 
 /// One column of a comparison: an analyze-like summary of a layout or a design.

@@ -29,9 +29,11 @@ public struct VarianceComponents: Equatable, Sendable {
 
     /// (name, value) pairs in budget order.
     public var items: [(String, Double)] {
-        [("perturbed cells", perturbedCells), ("control cells", controlCells),
-         ("batch × perturbation", interaction), ("batch confounding", confounding),
-         ("guide-to-guide", guides), ("time mismatch", timeMismatch)]
+        [
+            ("perturbed cells", perturbedCells), ("control cells", controlCells),
+            ("batch × perturbation", interaction), ("batch confounding", confounding),
+            ("guide-to-guide", guides), ("time mismatch", timeMismatch),
+        ]
     }
 }
 
@@ -112,7 +114,8 @@ public struct Evaluation: Sendable {
     public let medianVariance: Double
     private let medianIndex: Int?
 
-    public init(design: Design, layout: Layout, rows: [PerturbationEvaluation], testableGenes: Int, cost: CostBreakdown) {
+    public init(design: Design, layout: Layout, rows: [PerturbationEvaluation], testableGenes: Int, cost: CostBreakdown)
+    {
         self.design = design
         self.layout = layout
         self.rows = rows
@@ -151,7 +154,8 @@ public final class Analyzer: @unchecked Sendable {
 
     /// How many times the expected effects were computed (not taken from the cache).
     @_spi(Testing) public var effectsComputed: Int {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return effectComputations
     }
 
@@ -170,7 +174,10 @@ public final class Analyzer: @unchecked Sendable {
     public func effects(for design: Design) throws -> ExpectedEffects {
         let key = EffectsKey(design)
         lock.lock()
-        if let cached = cachedEffects, key == effectsKey { lock.unlock(); return cached }
+        if let cached = cachedEffects, key == effectsKey {
+            lock.unlock()
+            return cached
+        }
         lock.unlock()
         let computed = try ExpectedEffects.compute(design)
         lock.lock()
@@ -198,7 +205,9 @@ public final class Analyzer: @unchecked Sendable {
         let effects = try effects(for: design)
         let layout = layout(for: design, strategy: strategy)
         // `analysis.cell_type`: the headline figures are that type's (CellTypes.swift).
-        if design.analysis.cellType != nil, let typed = try CellTypePower.headline(design, layout: layout, effects: effects) {
+        if design.analysis.cellType != nil,
+            let typed = try CellTypePower.headline(design, layout: layout, effects: effects)
+        {
             evaluations.store(key, typed)
             return typed
         }
@@ -210,14 +219,18 @@ public final class Analyzer: @unchecked Sendable {
     /// The error model on a given layout and effects (no caching; pure).
     /// - Parameter cellFraction: the share of every perturbation's and control's cells that are
     ///   analysed (one cell type's effective fraction, CellTypes.swift); 1 = all cells.
-    public static func evaluate(_ design: Design, layout: Layout, effects: ExpectedEffects,
-                                cellFraction: Double = 1) -> Evaluation {
+    public static func evaluate(
+        _ design: Design, layout: Layout, effects: ExpectedEffects,
+        cellFraction: Double = 1
+    ) -> Evaluation {
         evaluate(design, layout: layout, effects: effects, cellFraction: cellFraction, contrasts: nil)
     }
 
     /// The same, with the contrast weights and cells from `contrasts` when it holds them.
-    static func evaluate(_ design: Design, layout: Layout, effects: ExpectedEffects, cellFraction: Double = 1,
-                         contrasts contrastCache: ContrastCache?) -> Evaluation {
+    static func evaluate(
+        _ design: Design, layout: Layout, effects: ExpectedEffects, cellFraction: Double = 1,
+        contrasts contrastCache: ContrastCache?
+    ) -> Evaluation {
         let m = design.measurement
         let ln2sq = M_LN2 * M_LN2
         let umis = design.expectedUMIsPerCell
@@ -254,11 +267,16 @@ public final class Analyzer: @unchecked Sendable {
         var timingByResponse: [Double: Double] = [:]
         var offsetsByResponse: [Double: [Double]] = [:]
         for (t, slice) in effects.slices.enumerated() {
-            let (weights, contrasts) = contrastCache?.contrasts(layout, design: design, time: t, complementControls: highMOI,
-                                                                withCells: test != .pseudobulk)
-                ?? (ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI),
-                    test == .pseudobulk ? []
-                        : ContrastCells.compute(layout, design: design, time: t, complementControls: highMOI))
+            let (weights, contrasts) =
+                contrastCache?.contrasts(
+                    layout, design: design, time: t, complementControls: highMOI,
+                    withCells: test != .pseudobulk)
+                ?? (
+                    ContrastWeights.compute(layout, design: design, time: t, complementControls: highMOI),
+                    test == .pseudobulk
+                        ? []
+                        : ContrastCells.compute(layout, design: design, time: t, complementControls: highMOI)
+                )
             let shareSquares = slice.share.reduce(0) { $0 + $1 * $1 }
             let g = slice.share.count
             var mean0 = [Double](repeating: 0, count: g)
@@ -279,8 +297,9 @@ public final class Analyzer: @unchecked Sendable {
             var testable = 0
             for i in 0..<g {
                 mean0[i] = umis * slice.share[i]
-                cv0[i] = CellNoise.cv2(meanUMIs: mean0[i], librarySD: m.librarySizeSd, dispersion: slice.dispersion?[i] ?? m.dispersion,
-                                       biological: bio[i], zeroInflation: zeroInflation(mean0[i]))
+                cv0[i] = CellNoise.cv2(
+                    meanUMIs: mean0[i], librarySD: m.librarySizeSd, dispersion: slice.dispersion?[i] ?? m.dispersion,
+                    biological: bio[i], zeroInflation: zeroInflation(mean0[i]))
                 if mean0[i] >= threshold { testable += 1 }
             }
             testableTotal = max(testableTotal, testable)
@@ -292,9 +311,11 @@ public final class Analyzer: @unchecked Sendable {
             // perturbed cells also holds controls (always at high MOI: complement controls);
             // otherwise the lab must pool batches, and batch effects come back (section 2.6).
             let perturbedPerBatch = layout.perturbedCellsPerBatch
-            let glmBatchCovariates = highMOI || (0..<layout.batchCount).allSatisfy {
-                layout.batchTime[$0] != t || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
-            }
+            let glmBatchCovariates =
+                highMOI
+                || (0..<layout.batchCount).allSatisfy {
+                    layout.batchTime[$0] != t || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
+                }
             for (p, w) in weights.enumerated() {
                 let gs = slice.genes[p]
                 var flags: [String] = []
@@ -338,8 +359,9 @@ public final class Analyzer: @unchecked Sendable {
                         timingCV2 = 0
                     } else if j == 0 {
                         if timingByResponse[rMean] == nil {
-                            timingByResponse[rMean] = guideModel.timingCV2(responseMean: rMean, responseVariance: rVar,
-                                                                           fallbackKappa: full)
+                            timingByResponse[rMean] = guideModel.timingCV2(
+                                responseMean: rMean, responseVariance: rVar,
+                                fallbackKappa: full)
                         }
                         let kappaFold = Foundation.exp2(guideModel.log2MeanKappa)
                         // Scale the κ-based value to this target's own full fold (feedback).
@@ -349,24 +371,30 @@ public final class Analyzer: @unchecked Sendable {
                         timingCV2 = (full - 1) * (full - 1) * rVar / (fold * fold)
                     }
                     let mp = mean0[i] * fold
-                    let pi0p = zeroInflated ? zeroInflation(mp) : 0, pi00 = zeroInflated ? zeroInflation(mean0[i]) : 0
+                    let pi0p = zeroInflated ? zeroInflation(mp) : 0
+                    let pi00 = zeroInflated ? zeroInflation(mean0[i]) : 0
                     // What the pseudo-bulk sees: contaminated by doublets, attenuated by dropout.
-                    var observed = contamination > 0 ? Foundation.log2((1 - contamination) * fold + contamination) : delta
+                    var observed =
+                        contamination > 0 ? Foundation.log2((1 - contamination) * fold + contamination) : delta
                     if zeroInflated { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
                     // Guides act through κ: a gene moves by its elasticity ε = Δ_g / log2 κ̄ times
                     // the guide's (and the cell's) relative change of κ.
                     // Elasticity of the pseudo-bulk's mean with respect to log κ; partial responses
                     // scale it by r·F/fold.
-                    let elasticity = logKappa != 0 ? slice.effects[p][j] / logKappa * (rMean == 1 ? 1 : rMean * full / fold) : 0
+                    let elasticity =
+                        logKappa != 0 ? slice.effects[p][j] / logKappa * (rMean == 1 ? 1 : rMean * full / fold) : 0
                     let e2 = elasticity * elasticity
                     let vp = (1 + bio[i]) * (1 + e2 * guideModel.perCellCV2) * (1 + timingCV2) - 1
                     // E[1/κ]·E[κ] > 1: cells of weaker-expressed guides count less, so the counting
                     // noise of perturbed cells grows by about 1 + ε²·CV²(κ).
                     let counting = 1 + e2 * (guideModel.perCellCV2 + guideModel.betweenGuidesCV2 / guideModel.guides)
-                    let cvp = CellNoise.cv2(meanUMIs: mp, libraryFactor: libraryFactor * counting, dispersion: slice.dispersion?[i] ?? m.dispersion,
-                                            biological: vp, zeroInflation: pi0p)
+                    let cvp = CellNoise.cv2(
+                        meanUMIs: mp, libraryFactor: libraryFactor * counting,
+                        dispersion: slice.dispersion?[i] ?? m.dispersion,
+                        biological: vp, zeroInflation: pi0p)
                     var c = VarianceComponents()
-                    let vp1 = cvp / assigned, v01 = cv0[i] / controlAssigned
+                    let vp1 = cvp / assigned
+                    let v01 = cv0[i] / controlAssigned
                     c.perturbedCells = (w.perturbed * vp1 + 0.5 * w.perturbedSecond * vp1 * vp1) / ln2sq
                     c.controlCells = (w.control * v01 + 0.5 * w.controlSecond * v01 * v01) / ln2sq
                     c.interaction = interaction
@@ -382,18 +410,20 @@ public final class Analyzer: @unchecked Sendable {
                     c.timeMismatch = bias * bias
                     // The test's own model (TestModels.swift): what it sees and what shifts it.
                     var testEffect = observed
-                    var testNullVariance = -1.0   // < 0: the same as testVariance
+                    var testNullVariance = -1.0  // < 0: the same as testVariance
                     var testNullSkewness = 0.0
                     var testVariance = c.total - c.guides
                     var spreadVariance = c.guides
                     if test != .pseudobulk && w.batches > 0 && mean0[i] >= threshold {
                         let cc = contrasts[p]
                         let foldSeen = contamination > 0 ? (1 - contamination) * fold + contamination : fold
-                        var gp = CellGroup(mean: mean0[i] * foldSeen,
-                                           mixing: CellGroup.mixing(dispersion: m.dispersion, biological: vp),
-                                           zeroInflation: pi0p)
-                        var g0 = CellGroup(mean: mean0[i], mixing: CellGroup.mixing(dispersion: m.dispersion, biological: bio[i]),
-                                           zeroInflation: pi00)
+                        var gp = CellGroup(
+                            mean: mean0[i] * foldSeen,
+                            mixing: CellGroup.mixing(dispersion: m.dispersion, biological: vp),
+                            zeroInflation: pi0p)
+                        var g0 = CellGroup(
+                            mean: mean0[i], mixing: CellGroup.mixing(dispersion: m.dispersion, biological: bio[i]),
+                            zeroInflation: pi00)
                         let normalisation = max(0, 1 - 2 * slice.share[i] + shareSquares)
                         if test == .glm {
                             if !glmBatchCovariates {
@@ -403,17 +433,22 @@ public final class Analyzer: @unchecked Sendable {
                                 g0.mixing = (1 + g0.mixing) * within - 1
                             }
                             if glmControlWeight[i] < 0 { glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes) }
-                            if glmControlThird[i] < 0 { glmControlThird[i] = TestModels.glmThirdCumulant(g0, nodes: nodes) }
+                            if glmControlThird[i] < 0 {
+                                glmControlThird[i] = TestModels.glmThirdCumulant(g0, nodes: nodes)
+                            }
                             let v1 = TestModels.glmScoreVariance(gp, null: g0, nodes: nodes)
                             // With batch covariates α_b is fitted batch by batch on its controls;
                             // a pooled fit is one "batch" of all cells against all reference controls.
                             let pairs = glmBatchCovariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
-                            let score = TestModels.glmScore(pairs, nullInfo: glmControlWeight[i], perturbedAssigned: assigned,
-                                                            controlAssigned: controlAssigned, alternativeVariance: v1,
-                                                            nullThird: glmControlThird[i])
+                            let score = TestModels.glmScore(
+                                pairs, nullInfo: glmControlWeight[i], perturbedAssigned: assigned,
+                                controlAssigned: controlAssigned, alternativeVariance: v1,
+                                nullThird: glmControlThird[i])
                             let z = (Foundation.exp2(observed) - 1) * score.zPerFold
                             // log2-scale null sd: the secant δ/z (the local slope for tiny effects).
-                            let nullSD = score.zPerFold <= 0 ? Double.infinity
+                            let nullSD =
+                                score.zPerFold <= 0
+                                ? Double.infinity
                                 : (abs(observed) > 1e-9 && z != 0 ? abs(observed / z) : 1 / (M_LN2 * score.zPerFold))
                             testNullVariance = nullSD * nullSD
                             testNullSkewness = score.skewness
@@ -434,19 +469,26 @@ public final class Analyzer: @unchecked Sendable {
                             let within = Foundation.exp(cc.withinShift * normalisation)
                             gp.mixing = (1 + gp.mixing) * within - 1
                             g0.mixing = (1 + g0.mixing) * within - 1
-                            let r = TestModels.scanpyModel(test, perturbed: gp, control: g0, observedLog2: observed,
-                                                           np: cc.perturbed * assigned, n0: cc.controls * controlAssigned,
-                                                           librarySD: m.librarySizeSd, scale: normScale)
+                            let r = TestModels.scanpyModel(
+                                test, perturbed: gp, control: g0, observedLog2: observed,
+                                np: cc.perturbed * assigned, n0: cc.controls * controlAssigned,
+                                librarySD: m.librarySizeSd, scale: normScale)
                             testEffect = r.effect
                             if j == 0 && abs(observed) >= 0.1 {
                                 var half = gp
                                 half.mean *= Foundation.exp2(-observed / 2)
-                                let np = cc.perturbed * assigned, n0 = cc.controls * controlAssigned
-                                let zFull = TestModels.standardisedStatistic(test, perturbed: gp, control: g0, np: np, n0: n0,
-                                                                             librarySD: m.librarySizeSd, scale: normScale).z
-                                let zHalf = TestModels.standardisedStatistic(test, perturbed: half, control: g0, np: np, n0: n0,
-                                                                             librarySD: m.librarySizeSd, scale: normScale).z
-                                targetCurvature = zFull != 0 ? Normal.curvature(effect: observed, halfRatio: zHalf / zFull) : 0
+                                let np = cc.perturbed * assigned
+                                let n0 = cc.controls * controlAssigned
+                                let zFull = TestModels.standardisedStatistic(
+                                    test, perturbed: gp, control: g0, np: np, n0: n0,
+                                    librarySD: m.librarySizeSd, scale: normScale
+                                ).z
+                                let zHalf = TestModels.standardisedStatistic(
+                                    test, perturbed: half, control: g0, np: np, n0: n0,
+                                    librarySD: m.librarySizeSd, scale: normScale
+                                ).z
+                                targetCurvature =
+                                    zFull != 0 ? Normal.curvature(effect: observed, halfRatio: zHalf / zFull) : 0
                             }
                             c.perturbedCells = r.variance * r.perturbedShare
                             c.controlCells = r.variance * (1 - r.perturbedShare)
@@ -454,7 +496,8 @@ public final class Analyzer: @unchecked Sendable {
                             if test == .tTest {
                                 // Welch's statistic is compared with Student t (Welch–Satterthwaite df),
                                 // not the normal: its critical value is t_df/z times wider.
-                                let np = cc.perturbed * assigned, n0 = cc.controls * controlAssigned
+                                let np = cc.perturbed * assigned
+                                let n0 = cc.controls * controlAssigned
                                 let sp = r.perturbedShare
                                 let df = 1 / (sp * sp / max(1, np - 1) + (1 - sp) * (1 - sp) / max(1, n0 - 1))
                                 let zc = Normal.quantile(1 - design.analysis.alpha / 2)
@@ -487,13 +530,14 @@ public final class Analyzer: @unchecked Sendable {
                         nullSkews.append(0)
                     }
                 }
-                let solved = MultipleTestingLevel.solve(effects: effectsObs, sds: sds, spreads: spreads, nullSDs: nullSDs,
-                                                        nullSkews: nullSkews, targetCurvature: targetCurvature,
-                                                        targetGuideOffsets: offsetsByResponse[rMean] ?? [],
-                                                        targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
-                                                        testable: testable,
-                                                        alpha: design.analysis.alpha,
-                                                        method: design.analysis.multipleTesting)
+                let solved = MultipleTestingLevel.solve(
+                    effects: effectsObs, sds: sds, spreads: spreads, nullSDs: nullSDs,
+                    nullSkews: nullSkews, targetCurvature: targetCurvature,
+                    targetGuideOffsets: offsetsByResponse[rMean] ?? [],
+                    targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
+                    testable: testable,
+                    alpha: design.analysis.alpha,
+                    method: design.analysis.multipleTesting)
                 let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
                 let power = solved.powers.first ?? 0
                 // Sampling apart from guide quality (docs/batching.md, section 4).
@@ -502,49 +546,64 @@ public final class Analyzer: @unchecked Sendable {
                 let sdSeen = targetTestable ? targetTest.variance.squareRoot() : .infinity
                 let nonGuide = max(0, targetTest.spread - targetComponents.guides).squareRoot()
                 let nullSeen = targetTestable ? targetNull.squareRoot() : .infinity
-                let samplingPower = targetTestable
-                    ? Normal.power(effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
-                                   nullSkewness: targetSkew) : 0
-                let detectable = Normal.detectable(power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
-                                                   spread: nonGuide, nullSD: nullSeen,
-                                                   nullSkewness: targetTest.effect < 0 ? targetSkew : -targetSkew)
-                let guideProbability = targetTestable
-                    ? Normal.exceedance(effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
-                                        size: detectable) : 0
+                let samplingPower =
+                    targetTestable
+                    ? Normal.power(
+                        effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
+                        nullSkewness: targetSkew) : 0
+                let detectable = Normal.detectable(
+                    power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
+                    spread: nonGuide, nullSD: nullSeen,
+                    nullSkewness: targetTest.effect < 0 ? targetSkew : -targetSkew)
+                let guideProbability =
+                    targetTestable
+                    ? Normal.exceedance(
+                        effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
+                        size: detectable) : 0
                 if w.batches == 0 { flags.append("not sampled at this time point") }
                 if targetUMIs < threshold {
                     flags.append("target below expression threshold")
-                    flags.append(String(format: "target_sd not estimable: %.3g UMIs per control cell < expression_threshold %.3g",
-                                        targetUMIs, threshold))
+                    flags.append(
+                        String(
+                            format: "target_sd not estimable: %.3g UMIs per control cell < expression_threshold %.3g",
+                            targetUMIs, threshold))
                 } else if w.batches > 0 && !targetComponents.total.isFinite {
                     flags.append("no control cells to compare with: target_sd not estimable")
                 }
                 if w.uncontrolledBatches > 0 {
-                    flags.append(String(format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
-                                        w.uncontrolledBatches, w.batches, targetComponents.confounding))
+                    flags.append(
+                        String(
+                            format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
+                            w.uncontrolledBatches, w.batches, targetComponents.confounding))
                 }
                 if test == .glm && !glmBatchCovariates && w.batches > 0 {
-                    flags.append("some batches hold no controls: the GLM is fitted without batch covariates, so batch effects shift the estimate")
+                    flags.append(
+                        "some batches hold no controls: the GLM is fitted without batch covariates, so batch effects shift the estimate"
+                    )
                 }
                 if w.mismatchH > 0 { flags.append(String(format: "controls %.0f h away", w.mismatchH)) }
                 if w.batches == 1 { flags.append("in a single batch") }
                 if rMean < 0.95 && w.batches > 0 {
                     flags.append(String(format: "cells reached %.0f%% of the full response when sampled", 100 * rMean))
                 }
-                let name = effects.slices.count > 1
+                let name =
+                    effects.slices.count > 1
                     ? "\(effects.names[p]) @ \(formatHours(slice.timeH))" : effects.names[p]
-                rows.append(PerturbationEvaluation(
-                    name: name, target: effects.targetNames[p].joined(separator: "+"), timeIndex: t,
-                    cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
-                    targetEffect: target, observedEffect: observedTarget, components: targetComponents,
-                    power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
-                    targetUMIs: targetUMIs, flags: flags, test: test, testEffect: targetTest.effect,
-                    testVariance: targetTest.variance, testNullVariance: targetNull, testNullSkewness: targetSkew, spreadVariance: targetTest.spread,
-                    samplingPower: samplingPower, guideEffectProbability: guideProbability))
+                rows.append(
+                    PerturbationEvaluation(
+                        name: name, target: effects.targetNames[p].joined(separator: "+"), timeIndex: t,
+                        cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
+                        targetEffect: target, observedEffect: observedTarget, components: targetComponents,
+                        power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
+                        targetUMIs: targetUMIs, flags: flags, test: test, testEffect: targetTest.effect,
+                        testVariance: targetTest.variance, testNullVariance: targetNull, testNullSkewness: targetSkew,
+                        spreadVariance: targetTest.spread,
+                        samplingPower: samplingPower, guideEffectProbability: guideProbability))
             }
         }
-        var evaluation = Evaluation(design: design, layout: layout, rows: rows, testableGenes: testableTotal,
-                                    cost: CostBreakdown(design, layout: layout))
+        var evaluation = Evaluation(
+            design: design, layout: layout, rows: rows, testableGenes: testableTotal,
+            cost: CostBreakdown(design, layout: layout))
         evaluation.testableUMIs = testableUMIs
         return evaluation
     }

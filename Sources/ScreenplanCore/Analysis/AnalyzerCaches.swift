@@ -22,7 +22,8 @@ final class RecentCache<Key: Equatable, Value>: @unchecked Sendable {
 
     /// The value stored under `key`, made the most recent; nil when absent.
     func value(_ key: Key) -> Value? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard let i = entries.firstIndex(where: { $0.key == key }) else { return nil }
         let hit = entries.remove(at: i)
         entries.insert(hit, at: 0)
@@ -31,7 +32,8 @@ final class RecentCache<Key: Equatable, Value>: @unchecked Sendable {
 
     /// Stores `value` under `key` as the most recent entry.
     func store(_ key: Key, _ value: Value) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         entries.removeAll { $0.key == key }
         entries.insert((key, value), at: 0)
         if entries.count > capacity { entries.removeLast(entries.count - capacity) }
@@ -39,7 +41,8 @@ final class RecentCache<Key: Equatable, Value>: @unchecked Sendable {
 
     /// Entries held (for tests).
     var count: Int {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return entries.count
     }
 }
@@ -75,11 +78,15 @@ final class ContrastCache: @unchecked Sendable {
 
     /// The weights and (when `withCells`) the per-batch contrast cells, computed when not cached.
     func contrasts(_ layout: Layout, design: Design, time t: Int, complementControls: Bool, withCells: Bool)
-        -> (weights: [ContrastWeights], cells: [ContrastCells]) {
-        let key = ContrastKey(layout, design: design, time: t, complementControls: complementControls, withCells: withCells)
+        -> (weights: [ContrastWeights], cells: [ContrastCells])
+    {
+        let key = ContrastKey(
+            layout, design: design, time: t, complementControls: complementControls, withCells: withCells)
         if let hit = recent.value(key) { return hit }
         let weights = ContrastWeights.compute(layout, design: design, time: t, complementControls: complementControls)
-        let cells = withCells ? ContrastCells.compute(layout, design: design, time: t, complementControls: complementControls) : []
+        let cells =
+            withCells
+            ? ContrastCells.compute(layout, design: design, time: t, complementControls: complementControls) : []
         recent.store(key, (weights, cells))
         return (weights, cells)
     }

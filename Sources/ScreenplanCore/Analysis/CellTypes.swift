@@ -40,7 +40,11 @@ public struct CellTypePerturbationPower: Codable, Equatable, Sendable {
         self.targetSd = targetSd
     }
 
-    enum CodingKeys: String, CodingKey { case perturbation, power, units, effectiveCells = "effective_cells", targetSd = "target_sd" }
+    enum CodingKeys: String, CodingKey {
+        case perturbation, power, units
+        case effectiveCells = "effective_cells"
+        case targetSd = "target_sd"
+    }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(perturbation, forKey: .perturbation)
@@ -90,8 +94,9 @@ public enum CellTypePower {
     public static func unitOfBatch(_ design: Design, layout: Layout) -> [Int] {
         let batches = Array(0..<layout.batchCount)
         guard design.system.regime == .inVivo, design.batching.unit != .animal,
-              let level = design.batching.nested.firstIndex(where: { $0.unit == .animal }),
-              level < layout.batchUnits.count else { return batches }
+            let level = design.batching.nested.firstIndex(where: { $0.unit == .animal }),
+            level < layout.batchUnits.count
+        else { return batches }
         return layout.batchUnits[level]
     }
 
@@ -102,7 +107,9 @@ public enum CellTypePower {
 
     /// The effective fraction f / (1 + CV²) of a type with mean fraction `f` under Dirichlet
     /// concentration `c`, for a perturbation in `units` sampling units (file comment).
-    public static func effectiveFraction(_ f: Double, concentration c: Double, units: Int, test: DifferentialTest) -> Double {
+    public static func effectiveFraction(_ f: Double, concentration c: Double, units: Int, test: DifferentialTest)
+        -> Double
+    {
         guard f > 0 else { return 0 }
         guard f < 1 else { return 1 }
         // Pseudo-bulk: p_b ~ Beta(cf, c(1 − f)) has E[1/p] = (c − 1)/(cf − 1) exactly when cf > 1
@@ -141,11 +148,14 @@ public enum CellTypePower {
         var unitsOf: [Int]
     }
 
-    static func evaluations(_ design: Design, layout: Layout, effects: ExpectedEffects,
-                            only: String? = nil) throws -> [TypeEvaluations] {
+    static func evaluations(
+        _ design: Design, layout: Layout, effects: ExpectedEffects,
+        only: String? = nil
+    ) throws -> [TypeEvaluations] {
         let spec = design.system.cellTypes
         guard !spec.types.isEmpty else { return [] }
-        let theta = effects.slices.first?.dispersion
+        let theta =
+            effects.slices.first?.dispersion
             ?? [Double](repeating: design.measurement.dispersion, count: effects.geneNames.count)
         let expressions = try expressionCache.expressions(design, genes: effects.geneNames, pooledDispersion: theta)
         let units = unitOfBatch(design, layout: layout)
@@ -173,8 +183,9 @@ public enum CellTypePower {
     /// number of units), or nil when the design names no type.
     static func headline(_ design: Design, layout: Layout, effects: ExpectedEffects) throws -> Evaluation? {
         guard let name = design.analysis.cellType,
-              let typed = try evaluations(design, layout: layout, effects: effects, only: name).first,
-              let first = typed.byUnits.values.first?.evaluation else { return nil }
+            let typed = try evaluations(design, layout: layout, effects: effects, only: name).first,
+            let first = typed.byUnits.values.first?.evaluation
+        else { return nil }
         var evaluation = first
         evaluation.rows = evaluation.rows.indices.map { r in
             guard r < typed.unitsOf.count else { return first.rows[r] }
@@ -185,7 +196,9 @@ public enum CellTypePower {
 
     /// Power per perturbation and cell type of `design` on `layout` (its own when nil); nil
     /// when the design has no cell types.
-    public static func compute(_ design: Design, layout given: Layout? = nil, analyzer: Analyzer = Analyzer()) throws -> [CellTypeResult]? {
+    public static func compute(_ design: Design, layout given: Layout? = nil, analyzer: Analyzer = Analyzer()) throws
+        -> [CellTypeResult]?
+    {
         guard !design.system.cellTypes.types.isEmpty else { return nil }
         let effects = try analyzer.effects(for: design)
         let layout = given ?? analyzer.layout(for: design)
@@ -195,37 +208,50 @@ public enum CellTypePower {
             var rows: [CellTypePerturbationPower] = []
             var testable = 0
             var fractions: [Double] = []
-            if let any = typed.byUnits.values.first?.evaluation { testable = any.testableGenes; rows.reserveCapacity(any.rows.count) }
+            if let any = typed.byUnits.values.first?.evaluation {
+                testable = any.testableGenes
+                rows.reserveCapacity(any.rows.count)
+            }
             let count = min(typed.byUnits.values.first?.evaluation.rows.count ?? 0, typed.unitsOf.count)
             for r in 0..<count {
                 let units = typed.unitsOf[r]
                 guard let (fe, e) = typed.byUnits[units] else { continue }
                 let row = e.rows[r]
-                let sd = row.targetSD.isFinite && row.targetUMIs >= design.analysis.expressionThreshold ? row.targetSD : nil
-                rows.append(CellTypePerturbationPower(perturbation: row.name, power: row.power, units: units,
-                                                      effectiveCells: Double(row.cells) * fe, targetSd: sd))
+                let sd =
+                    row.targetSD.isFinite && row.targetUMIs >= design.analysis.expressionThreshold ? row.targetSD : nil
+                rows.append(
+                    CellTypePerturbationPower(
+                        perturbation: row.name, power: row.power, units: units,
+                        effectiveCells: Double(row.cells) * fe, targetSd: sd))
                 fractions.append(fe)
             }
             let f = typed.spec.fraction / max(total, 1e-300)
             let worst = rows.min { $0.power < $1.power }
-            return CellTypeResult(name: typed.spec.name, fraction: f, fractionSd: (f * (1 - f) / (c + 1)).squareRoot(),
-                                  effectiveFraction: median(fractions), hasProfile: typed.expression.factor != nil,
-                                  medianPower: median(rows.map(\.power)), worstPerturbation: worst?.perturbation ?? "",
-                                  worstPower: worst?.power ?? 0, testableGenes: testable, perturbations: rows)
+            return CellTypeResult(
+                name: typed.spec.name, fraction: f, fractionSd: (f * (1 - f) / (c + 1)).squareRoot(),
+                effectiveFraction: median(fractions), hasProfile: typed.expression.factor != nil,
+                medianPower: median(rows.map(\.power)), worstPerturbation: worst?.perturbation ?? "",
+                worstPower: worst?.power ?? 0, testableGenes: testable, perturbations: rows)
         }
     }
 
     /// The compact per-type table of `analyze` (one line per type).
     public static func text(_ results: [CellTypeResult], headline: String?) -> [String] {
         guard !results.isEmpty else { return [] }
-        var lines = ["", "Power per cell type (\(headline.map { "headline figures: \($0)" } ?? "headline figures: all cells pooled")):"]
+        var lines = [
+            "",
+            "Power per cell type (\(headline.map { "headline figures: \($0)" } ?? "headline figures: all cells pooled")):",
+        ]
         let table = AnalysisText.table(
             ["cell type", "fraction", "± sd", "effective", "median power", "worst", "profile"],
             results.map { r in
-                [r.name, String(format: "%.3f", r.fraction), String(format: "%.3f", r.fractionSd),
-                 String(format: "%.3f", r.effectiveFraction), String(format: "%.2f", r.medianPower),
-                 r.worstPerturbation.isEmpty ? "n/a" : "\(r.worstPerturbation) \(String(format: "%.2f", r.worstPower))",
-                 r.hasProfile ? "own" : "pooled"]
+                [
+                    r.name, String(format: "%.3f", r.fraction), String(format: "%.3f", r.fractionSd),
+                    String(format: "%.3f", r.effectiveFraction), String(format: "%.2f", r.medianPower),
+                    r.worstPerturbation.isEmpty
+                        ? "n/a" : "\(r.worstPerturbation) \(String(format: "%.2f", r.worstPower))",
+                    r.hasProfile ? "own" : "pooled",
+                ]
             }, rightAligned: [1, 2, 3, 4])
         lines.append(table)
         return lines
@@ -242,8 +268,10 @@ final class ExpressionCache: @unchecked Sendable {
     private var value: [CellTypeExpression] = []
 
     func expressions(_ design: Design, genes: [String], pooledDispersion: [Double]) throws -> [CellTypeExpression] {
-        var k = [design.baseDirectory, design.measurement.expressionProfile ?? "", String(genes.count),
-                 genes.first ?? "", genes.last ?? "", String(pooledDispersion.reduce(0, +))]
+        var k = [
+            design.baseDirectory, design.measurement.expressionProfile ?? "", String(genes.count),
+            genes.first ?? "", genes.last ?? "", String(pooledDispersion.reduce(0, +)),
+        ]
         for t in design.system.cellTypes.types {
             k += [t.name, t.profile ?? ""]
             if let p = t.profile {
@@ -253,7 +281,11 @@ final class ExpressionCache: @unchecked Sendable {
             }
         }
         lock.lock()
-        if key == k { let v = value; lock.unlock(); return v }
+        if key == k {
+            let v = value
+            lock.unlock()
+            return v
+        }
         lock.unlock()
         let computed = try CellTypeExpression.of(design, genes: genes, pooledDispersion: pooledDispersion)
         lock.lock()

@@ -80,12 +80,14 @@ public enum DifferentialTests {
     /// θ̂ = Σμ² / Σ[(y − μ)² − μ], since Var(y) = μ + μ²/θ. Over-dispersion at or below Poisson
     /// gives θ = 10⁸ (a Poisson test); θ is kept at least 10⁻².
     public static func momentTheta(_ cells: GeneCells, units: Int) -> Double {
-        var sy = [Double](repeating: 0, count: units), sl = [Double](repeating: 0, count: units)
+        var sy = [Double](repeating: 0, count: units)
+        var sl = [Double](repeating: 0, count: units)
         for c in 0..<cells.count {
             sy[cells.unit[c]] += cells.counts[c]
             sl[cells.unit[c]] += cells.library[c]
         }
-        var num = 0.0, den = 0.0
+        var num = 0.0
+        var den = 0.0
         for c in 0..<cells.count {
             let u = cells.unit[c]
             guard sl[u] > 0 else { continue }
@@ -104,8 +106,10 @@ public enum DifferentialTests {
     /// the null fit on both groups. Batches without reference cells carry no information.
     public static func nbScore(perturbed: GeneCells, reference: GeneCells, theta: Double, units: Int) -> TestOutcome {
         // Null fit per unit: Fisher scoring for α_b, from the Poisson estimate.
-        var sy = [Double](repeating: 0, count: units), sl = [Double](repeating: 0, count: units)
-        var hasRef = [Bool](repeating: false, count: units), hasP = [Bool](repeating: false, count: units)
+        var sy = [Double](repeating: 0, count: units)
+        var sl = [Double](repeating: 0, count: units)
+        var hasRef = [Bool](repeating: false, count: units)
+        var hasP = [Bool](repeating: false, count: units)
         for c in 0..<reference.count {
             sy[reference.unit[c]] += reference.counts[c]
             sl[reference.unit[c]] += reference.library[c]
@@ -124,10 +128,15 @@ public enum DifferentialTests {
             active[u] = true
         }
         // All units at once: each α_b has its own score equation, one pass over the cells per step.
-        var s = [Double](repeating: 0, count: units), w = [Double](repeating: 0, count: units)
+        var s = [Double](repeating: 0, count: units)
+        var w = [Double](repeating: 0, count: units)
         var ea = [Double](repeating: 0, count: units)
         for _ in 0..<50 {
-            for u in 0..<units { s[u] = 0; w[u] = 0; ea[u] = active[u] ? Foundation.exp(alpha[u]) : 0 }
+            for u in 0..<units {
+                s[u] = 0
+                w[u] = 0
+                ea[u] = active[u] ? Foundation.exp(alpha[u]) : 0
+            }
             for g in [reference, perturbed] {
                 for c in 0..<g.count {
                     let u = g.unit[c]
@@ -147,7 +156,8 @@ public enum DifferentialTests {
             if largest < 1e-10 { break }
         }
         var score = 0.0
-        var ip = [Double](repeating: 0, count: units), i0 = [Double](repeating: 0, count: units)
+        var ip = [Double](repeating: 0, count: units)
+        var i0 = [Double](repeating: 0, count: units)
         for c in 0..<perturbed.count {
             let u = perturbed.unit[c]
             guard alpha[u].isFinite else { continue }
@@ -207,16 +217,30 @@ public enum DifferentialTests {
     /// Rank-sum test of `perturbed` against `reference` values: z = (R − n_p(n + 1)/2)/σ with
     /// σ² = n_p·n_0·(n + 1)/12 · (1 − Σ(t³ − t)/(n³ − n)) over tie groups of size t.
     public static func wilcoxon(perturbed: [Double], reference: [Double]) -> TestOutcome {
-        let np = perturbed.count, n0 = reference.count, n = np + n0
+        let np = perturbed.count
+        let n0 = reference.count
+        let n = np + n0
         guard np > 0, n0 > 0 else { return .untestable }
         // Sort both; walk the merged order tie group by tie group.
-        let a = perturbed.sorted(), b = reference.sorted()
-        var i = 0, j = 0, rank = 0.0, rankSum = 0.0, ties = 0.0
+        let a = perturbed.sorted()
+        let b = reference.sorted()
+        var i = 0
+        var j = 0
+        var rank = 0.0
+        var rankSum = 0.0
+        var ties = 0.0
         while i < np || j < n0 {
             let v = i < np && (j >= n0 || a[i] <= b[j]) ? a[i] : b[j]
-            var inA = 0, inB = 0
-            while i < np && a[i] == v { inA += 1; i += 1 }
-            while j < n0 && b[j] == v { inB += 1; j += 1 }
+            var inA = 0
+            var inB = 0
+            while i < np && a[i] == v {
+                inA += 1
+                i += 1
+            }
+            while j < n0 && b[j] == v {
+                inB += 1
+                j += 1
+            }
             let t = Double(inA + inB)
             let mid = rank + (t + 1) / 2
             rankSum += Double(inA) * mid
@@ -243,8 +267,10 @@ public enum DifferentialTests {
             return (m, v)
         }
         guard perturbed.count >= 2, reference.count >= 2 else { return .untestable }
-        let (m1, v1) = moments(perturbed), (m0, v0) = moments(reference)
-        let a = v1 / Double(perturbed.count), b = v0 / Double(reference.count)
+        let (m1, v1) = moments(perturbed)
+        let (m0, v0) = moments(reference)
+        let a = v1 / Double(perturbed.count)
+        let b = v0 / Double(reference.count)
         guard a + b > 0 else { return .untestable }
         let t = (m1 - m0) / (a + b).squareRoot()
         let df = (a + b) * (a + b) / (a * a / Double(perturbed.count - 1) + b * b / Double(reference.count - 1))
@@ -256,10 +282,14 @@ public enum DifferentialTests {
     /// One unit's pseudo-bulk: log of the mean of y/L and the delta-method variance of that log,
     /// s²/(n·m²) (nil when the unit has no cells; −∞ when it has no counts).
     static func logMean(_ cells: GeneCells, unit u: Int) -> (Double, Double)? {
-        var n = 0.0, s = 0.0, s2 = 0.0
+        var n = 0.0
+        var s = 0.0
+        var s2 = 0.0
         for c in 0..<cells.count where cells.unit[c] == u {
             let x = cells.counts[c] / cells.library[c]
-            n += 1; s += x; s2 += x * x
+            n += 1
+            s += x
+            s2 += x * x
         }
         guard n >= 1 else { return nil }
         // No counts: log 0, which makes the whole estimate non-finite (as the §8 check has it).
@@ -273,9 +303,12 @@ public enum DifferentialTests {
     /// point) with `own[u]` true where the unit's own reference cells are used, otherwise the
     /// mean over `referenceUnits` of their log means; z = Δ̂/SE with the delta-method variance of
     /// that linear combination of independent log means.
-    public static func pseudobulk(perturbed: GeneCells, reference: GeneCells, units: [Int], own: [Bool],
-                                  referenceUnits: [Int]) -> TestOutcome {
-        var total = 0.0, used = 0
+    public static func pseudobulk(
+        perturbed: GeneCells, reference: GeneCells, units: [Int], own: [Bool],
+        referenceUnits: [Int]
+    ) -> TestOutcome {
+        var total = 0.0
+        var used = 0
         var variance = 0.0
         var refLogs: [(Double, Double)] = []
         var refNeeded = 0
@@ -308,7 +341,9 @@ public enum DifferentialTests {
         let n = Double(used)
         let estimate = total / n / M_LN2
         let se = variance.squareRoot() / n / M_LN2
-        guard se > 0, estimate.isFinite else { return TestOutcome(statistic: 0, p: 1, estimate: estimate.isFinite ? estimate : nil) }
+        guard se > 0, estimate.isFinite else {
+            return TestOutcome(statistic: 0, p: 1, estimate: estimate.isFinite ? estimate : nil)
+        }
         let z = estimate / se
         return TestOutcome(statistic: z, p: normalP(z), estimate: estimate)
     }
@@ -330,24 +365,30 @@ public enum StudentT {
     public static func regularizedBeta(_ x: Double, _ a: Double, _ b: Double) -> Double {
         if x <= 0 { return 0 }
         if x >= 1 { return 1 }
-        let lnFront = Foundation.lgamma(a + b) - Foundation.lgamma(a) - Foundation.lgamma(b)
+        let lnFront =
+            Foundation.lgamma(a + b) - Foundation.lgamma(a) - Foundation.lgamma(b)
             + a * Foundation.log(x) + b * Foundation.log1p(-x)
         if x > (a + 1) / (a + b + 2) { return 1 - regularizedBeta(1 - x, b, a) }
         let tiny = 1e-300
-        var c = 1.0, d = 1 - (a + b) * x / (a + 1)
+        var c = 1.0
+        var d = 1 - (a + b) * x / (a + 1)
         if abs(d) < tiny { d = tiny }
         d = 1 / d
         var f = d
         for m in 1...300 {
             let md = Double(m)
             var num = md * (b - md) * x / ((a + 2 * md - 1) * (a + 2 * md))
-            d = 1 + num * d; if abs(d) < tiny { d = tiny }
-            c = 1 + num / c; if abs(c) < tiny { c = tiny }
+            d = 1 + num * d
+            if abs(d) < tiny { d = tiny }
+            c = 1 + num / c
+            if abs(c) < tiny { c = tiny }
             d = 1 / d
             f *= d * c
             num = -(a + md) * (a + b + md) * x / ((a + 2 * md) * (a + 2 * md + 1))
-            d = 1 + num * d; if abs(d) < tiny { d = tiny }
-            c = 1 + num / c; if abs(c) < tiny { c = tiny }
+            d = 1 + num * d
+            if abs(d) < tiny { d = tiny }
+            c = 1 + num / c
+            if abs(c) < tiny { c = tiny }
             d = 1 / d
             let delta = d * c
             f *= delta

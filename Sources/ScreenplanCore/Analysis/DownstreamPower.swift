@@ -61,7 +61,12 @@ public struct ExpressionDecileMDE: Codable, Equatable, Sendable {
     public var mdeLog2Up: Double?
 
     // Unreached values are written as null, so the keys are always there.
-    enum CodingKeys: String, CodingKey { case decile, umisPerCell = "umis_per_cell", mdeLog2Down = "mde_log2_down", mdeLog2Up = "mde_log2_up" }
+    enum CodingKeys: String, CodingKey {
+        case decile
+        case umisPerCell = "umis_per_cell"
+        case mdeLog2Down = "mde_log2_down"
+        case mdeLog2Up = "mde_log2_up"
+    }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(decile, forKey: .decile)
@@ -74,63 +79,83 @@ public struct ExpressionDecileMDE: Codable, Equatable, Sendable {
 extension Analyzer {
     /// Sampling power of `analysis.test` for one gene (mean `umis` per control cell, log2 fold
     /// change `effect`) in the cells of perturbation `p` of `layout`, at per-test level `level`.
-    public static func genePower(_ design: Design, layout: Layout, perturbation p: Int, umis m0: Double,
-                                 effect: Double, level: Double) -> Double {
+    public static func genePower(
+        _ design: Design, layout: Layout, perturbation p: Int, umis m0: Double,
+        effect: Double, level: Double
+    ) -> Double {
         genePowerFunction(design, layout: layout, perturbation: p)(m0, effect, level)
     }
 
     /// `genePower` with the layout's contrasts computed once: (umis, effect, level) → power.
     static func genePowerFunction(_ design: Design, layout: Layout, perturbation p: Int)
-        -> (Double, Double, Double) -> Double {
+        -> (Double, Double, Double) -> Double
+    {
         let highMOI = design.perturbations.moi > 1
         guard p < layout.perturbationCount else { return { _, _, _ in 0 } }
         let w = ContrastWeights.compute(layout, design: design, time: 0, complementControls: highMOI, only: [p])[0]
         let cc = ContrastCells.compute(layout, design: design, time: 0, complementControls: highMOI, only: [p])[0]
         let perturbedPerBatch = layout.perturbedCellsPerBatch
-        let covariates = highMOI || (0..<layout.batchCount).allSatisfy {
-            layout.batchTime[$0] != 0 || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
-        }
+        let covariates =
+            highMOI
+            || (0..<layout.batchCount).allSatisfy {
+                layout.batchTime[$0] != 0 || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
+            }
         let nodes = LibraryNodes(sd: design.measurement.librarySizeSd, count: TestModels.smoothNodes)
         let budget = CellBudget(design, layout: layout)
-        let q = design.measurement.guideCapture, f = budget.perturbedShare
+        let q = design.measurement.guideCapture
+        let f = budget.perturbedShare
         let contamination = budget.multipletRate(design) * ((1 - f) + f * (1 - q)) / 2
-        let cells = (assigned: budget.assignableFraction(design), control: budget.controlAssignableFraction(design),
-                     contamination: contamination)
+        let cells = (
+            assigned: budget.assignableFraction(design), control: budget.controlAssignableFraction(design),
+            contamination: contamination
+        )
         return { m0, effect, level in
-            genePower(design, w: w, cc: cc, covariates: covariates, nodes: nodes, cells: cells,
-                      umis: m0, effect: effect, level: level)
+            genePower(
+                design, w: w, cc: cc, covariates: covariates, nodes: nodes, cells: cells,
+                umis: m0, effect: effect, level: level)
         }
     }
 
-    private static func genePower(_ design: Design, w: ContrastWeights, cc: ContrastCells, covariates: Bool,
-                                  nodes: LibraryNodes,
-                                  cells: (assigned: Double, control: Double, contamination: Double),
-                                  umis m0: Double, effect: Double, level: Double) -> Double {
+    private static func genePower(
+        _ design: Design, w: ContrastWeights, cc: ContrastCells, covariates: Bool,
+        nodes: LibraryNodes,
+        cells: (assigned: Double, control: Double, contamination: Double),
+        umis m0: Double, effect: Double, level: Double
+    ) -> Double {
         let m = design.measurement
         let ln2sq = M_LN2 * M_LN2
         guard m0 > 0 else { return 0 }
         let contamination = cells.contamination
-        let assigned = cells.assigned, controlAssigned = cells.control
+        let assigned = cells.assigned
+        let controlAssigned = cells.control
         let fold = Foundation.exp2(effect)
         let foldSeen = (1 - contamination) * fold + contamination
         func zi(_ mean: Double) -> Double {
             m.dropout == .zeroInflation ? m.dropoutRate * Foundation.exp(-mean / max(1e-12, m.dropoutMidpoint)) : 0
         }
-        let pi0p = zi(m0 * fold), pi00 = zi(m0)
+        let pi0p = zi(m0 * fold)
+        let pi00 = zi(m0)
         var observed = Foundation.log2(foldSeen)
         if m.dropout == .zeroInflation && m.dropoutRate > 0 { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
         guard w.batches > 0 else { return 0 }
         let omega2 = design.batching.interactionSd * design.batching.interactionSd
         let z = Normal.quantile(1 - level / 2)
-        var effectSeen = observed, sd = Double.infinity, spread = 0.0
+        var effectSeen = observed
+        var sd = Double.infinity
+        var spread = 0.0
         switch design.analysis.test {
         case .pseudobulk:
             let lib = Foundation.exp(m.librarySizeSd * m.librarySizeSd / 2)
-            let cvp = CellNoise.cv2(meanUMIs: m0 * fold, libraryFactor: lib, dispersion: m.dispersion, biological: 0,
-                                    zeroInflation: pi0p) / assigned
-            let cv0 = CellNoise.cv2(meanUMIs: m0, libraryFactor: lib, dispersion: m.dispersion, biological: 0,
-                                    zeroInflation: pi00) / controlAssigned
-            let v = w.perturbed * cvp + 0.5 * w.perturbedSecond * cvp * cvp + w.control * cv0
+            let cvp =
+                CellNoise.cv2(
+                    meanUMIs: m0 * fold, libraryFactor: lib, dispersion: m.dispersion, biological: 0,
+                    zeroInflation: pi0p) / assigned
+            let cv0 =
+                CellNoise.cv2(
+                    meanUMIs: m0, libraryFactor: lib, dispersion: m.dispersion, biological: 0,
+                    zeroInflation: pi00) / controlAssigned
+            let v =
+                w.perturbed * cvp + 0.5 * w.perturbedSecond * cvp * cvp + w.control * cv0
                 + 0.5 * w.controlSecond * cv0 * cv0 + w.interaction * omega2 + w.confounding
             sd = (v / ln2sq).squareRoot()
         case .glm:
@@ -139,26 +164,32 @@ extension Analyzer {
             let gp = CellGroup(mean: m0 * foldSeen, mixing: mix, zeroInflation: pi0p)
             let g0 = CellGroup(mean: m0, mixing: mix, zeroInflation: pi00)
             let pairs = covariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
-            let score = TestModels.glmScore(pairs, nullInfo: TestModels.glmWeight(g0, nodes: nodes),
-                                            perturbedAssigned: assigned, controlAssigned: controlAssigned,
-                                            alternativeVariance: TestModels.glmScoreVariance(gp, null: g0, nodes: nodes),
-                                            nullThird: TestModels.glmThirdCumulant(g0, nodes: nodes))
+            let score = TestModels.glmScore(
+                pairs, nullInfo: TestModels.glmWeight(g0, nodes: nodes),
+                perturbedAssigned: assigned, controlAssigned: controlAssigned,
+                alternativeVariance: TestModels.glmScoreVariance(gp, null: g0, nodes: nodes),
+                nullThird: TestModels.glmThirdCumulant(g0, nodes: nodes))
             guard score.zPerFold > 0 else { return 0 }
             let zMean = (Foundation.exp2(observed) - 1) * score.zPerFold
             let nullSD = abs(observed) > 1e-9 && zMean != 0 ? abs(observed / zMean) : 1 / (M_LN2 * score.zPerFold)
             sd = nullSD * score.varianceRatio.squareRoot()
-            spread = covariates ? (omega2 * score.shareSquares / ln2sq).squareRoot()
+            spread =
+                covariates
+                ? (omega2 * score.shareSquares / ln2sq).squareRoot()
                 : ((w.interaction * omega2 + cc.pooledShift) / ln2sq).squareRoot()
-            return Normal.power(effect: effectSeen, sd: sd, critical: z, spread: spread, nullSD: nullSD,
-                                nullSkewness: score.skewness)
+            return Normal.power(
+                effect: effectSeen, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+                nullSkewness: score.skewness)
         case .wilcoxon, .tTest:
-            let mix = (1 + CellGroup.mixing(dispersion: m.dispersion, biological: 0)) * Foundation.exp(cc.withinShift) - 1
-            let r = TestModels.scanpyModel(design.analysis.test,
-                                           perturbed: CellGroup(mean: m0 * foldSeen, mixing: mix, zeroInflation: pi0p),
-                                           control: CellGroup(mean: m0, mixing: mix, zeroInflation: pi00),
-                                           observedLog2: observed, np: cc.perturbed * assigned,
-                                           n0: cc.controls * controlAssigned, librarySD: m.librarySizeSd,
-                                           scale: 1e4 / max(1e-12, design.expectedUMIsPerCell))
+            let mix =
+                (1 + CellGroup.mixing(dispersion: m.dispersion, biological: 0)) * Foundation.exp(cc.withinShift) - 1
+            let r = TestModels.scanpyModel(
+                design.analysis.test,
+                perturbed: CellGroup(mean: m0 * foldSeen, mixing: mix, zeroInflation: pi0p),
+                control: CellGroup(mean: m0, mixing: mix, zeroInflation: pi00),
+                observedLog2: observed, np: cc.perturbed * assigned,
+                n0: cc.controls * controlAssigned, librarySD: m.librarySizeSd,
+                scale: 1e4 / max(1e-12, design.expectedUMIsPerCell))
             effectSeen = r.effect
             sd = r.variance.squareRoot()
             spread = ((w.interaction * omega2 + cc.pooledShift) / ln2sq).squareRoot()
@@ -177,8 +208,10 @@ extension Analyzer {
     /// fold change `effect`) over `cells` per perturbation × `reads` per cell, with the target-power
     /// contour: the data behind the report's downstream plot and the TUI's.
     /// - Complexity: one layout per grid point (no network solve) plus one bisection per depth.
-    public func downstreamPowerGrid(_ design: Design, umis: Double, effect: Double, cells: [Int], reads: [Double],
-                                    layout strategy: LayoutStrategy? = nil) throws -> DownstreamPowerGrid {
+    public func downstreamPowerGrid(
+        _ design: Design, umis: Double, effect: Double, cells: [Int], reads: [Double],
+        layout strategy: LayoutStrategy? = nil
+    ) throws -> DownstreamPowerGrid {
         let base = try evaluate(design, layout: strategy)
         let level = base.medianRow?.level ?? design.analysis.alpha
         let baseUMIs = max(1e-12, design.expectedUMIsPerCell)
@@ -188,16 +221,18 @@ extension Analyzer {
             d.measurement.readsPerCell = r
             d.batching.maxCellsPerBatch = Int.max / 4
             let layout = Layout.make(d, strategy: strategy)
-            return Analyzer.genePower(d, layout: layout, perturbation: Analyzer.typicalPerturbation(layout),
-                                      umis: umis * d.expectedUMIsPerCell / baseUMIs, effect: effect, level: level)
+            return Analyzer.genePower(
+                d, layout: layout, perturbation: Analyzer.typicalPerturbation(layout),
+                umis: umis * d.expectedUMIsPerCell / baseUMIs, effect: effect, level: level)
             // (one layout per point: the cells change it)
         }
         let grid = reads.map { r in cells.map { power($0, r) } }
         let target = design.analysis.targetPower
         let contour = reads.map { r in bisect(low: 1, high: 100_000) { power($0, r) >= target } }
-        return DownstreamPowerGrid(test: design.analysis.test.rawValue, umisPerCell: umis, effectLog2: effect,
-                                   level: level, targetPower: target, cellsPerPerturbation: cells,
-                                   readsPerCell: reads, power: grid, contourCells: contour)
+        return DownstreamPowerGrid(
+            test: design.analysis.test.rawValue, umisPerCell: umis, effectLog2: effect,
+            level: level, targetPower: target, cellsPerPerturbation: cells,
+            readsPerCell: reads, power: grid, contourCells: contour)
     }
 
     /// The minimal detectable |log2 fold change| (down and up) of a gene at the middle of each
@@ -218,7 +253,8 @@ extension Analyzer {
                     power(m0, sign * x, row.level) >= target
                 }
                 guard ok(10) else { return nil }
-                var lo = 0.0, hi = 10.0
+                var lo = 0.0
+                var hi = 10.0
                 for _ in 0..<40 {
                     let mid = 0.5 * (lo + hi)
                     if ok(mid) { hi = mid } else { lo = mid }

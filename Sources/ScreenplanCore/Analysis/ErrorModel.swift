@@ -48,8 +48,10 @@ extension ContrastWeights {
     ///   control, so each batch's controls are its cells minus the perturbation's.
     /// - Parameter only: the perturbations to compute (all when nil), in that order.
     /// Complexity O(K·B).
-    public static func compute(_ layout: Layout, design: Design, time t: Int,
-                               complementControls: Bool, only: [Int]? = nil) -> [ContrastWeights] {
+    public static func compute(
+        _ layout: Layout, design: Design, time t: Int,
+        complementControls: Bool, only: [Int]? = nil
+    ) -> [ContrastWeights] {
         let bCount = layout.batchCount
         let times = design.timePoints
         // Control batches of this time point, or of the nearest one that has any.
@@ -66,7 +68,8 @@ extension ContrastWeights {
         let tauInner = design.batching.batchEffectSd
         let levels = design.batching.nested.map(\.effectSd)
         let moi = max(1, design.perturbations.moi)
-        let cellsInBatch: [Double] = complementControls
+        let cellsInBatch: [Double] =
+            complementControls
             ? zip(layout.perturbedCellsPerBatch, layout.controls).map { Double($0) / moi + Double($1) }
             : []
 
@@ -82,23 +85,30 @@ extension ContrastWeights {
             var cells = 0
             for b in 0..<bCount where layout.batchTime[b] == t {
                 let n = layout.cells[p * bCount + b]
-                if n > 0 { bp.append(b); cells += n }
+                if n > 0 {
+                    bp.append(b)
+                    cells += n
+                }
             }
             guard !bp.isEmpty else {
-                out.append(ContrastWeights(batches: 0, cells: 0, uncontrolledBatches: 0, perturbed: .infinity,
-                                           control: 0, interaction: 0, confounding: 0, mismatchH: 0,
-                                           controlCells: 0))
+                out.append(
+                    ContrastWeights(
+                        batches: 0, cells: 0, uncontrolledBatches: 0, perturbed: .infinity,
+                        control: 0, interaction: 0, confounding: 0, mismatchH: 0,
+                        controlCells: 0))
                 continue
             }
             let nb = Double(bp.count)
-            var perturbed = 0.0, perturbedSecond = 0.0
+            var perturbed = 0.0
+            var perturbedSecond = 0.0
             for b in bp {
                 let n = Double(layout.cells[p * bCount + b])
                 perturbed += 1 / (nb * nb * n)
                 perturbedSecond += 1 / (nb * nb * n * n)
             }
             if complementControls {
-                var control = 0.0, controlSecond = 0.0
+                var control = 0.0
+                var controlSecond = 0.0
                 var used = 0
                 for b in bp {
                     let n0 = max(1, cellsInBatch[b] - Double(layout.cells[p * bCount + b]))
@@ -106,10 +116,12 @@ extension ContrastWeights {
                     controlSecond += 1 / (nb * nb * n0 * n0)
                     used += Int(n0)
                 }
-                out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: 0,
-                                           perturbed: perturbed, control: control, interaction: 1 / nb,
-                                           confounding: 0, mismatchH: 0, controlCells: used,
-                                           perturbedSecond: perturbedSecond, controlSecond: controlSecond))
+                out.append(
+                    ContrastWeights(
+                        batches: bp.count, cells: cells, uncontrolledBatches: 0,
+                        perturbed: perturbed, control: control, interaction: 1 / nb,
+                        confounding: 0, mismatchH: 0, controlCells: used,
+                        perturbedSecond: perturbedSecond, controlSecond: controlSecond))
                 continue
             }
             let uncontrolled = bp.filter { layout.controls[$0] == 0 || refTime != t }
@@ -119,7 +131,10 @@ extension ContrastWeights {
             var control = 0.0
             var used = 0
             var touched: [Int] = []
-            for b in bp where layout.controls[b] > 0 && refTime == t { coef[b] = 0; touched.append(b) }
+            for b in bp where layout.controls[b] > 0 && refTime == t {
+                coef[b] = 0
+                touched.append(b)
+            }
             var controlTouched: [Int] = []
             for b in bp where layout.controls[b] > 0 && refTime == t {
                 if controlCoef[b] == 0 { controlTouched.append(b) }
@@ -141,18 +156,27 @@ extension ContrastWeights {
             }
             var confounding = 0.0
             if w > 0 {
-                for b in uncontrolled { coef[b] += 1 / nb; touched.append(b) }
-                for r in refBatches { coef[r] -= w / c; touched.append(r) }
+                for b in uncontrolled {
+                    coef[b] += 1 / nb
+                    touched.append(b)
+                }
+                for r in refBatches {
+                    coef[r] -= w / c
+                    touched.append(r)
+                }
                 let unique = Array(Set(touched))
-                confounding += ContrastWeights.batchEffectVariance(coef, over: unique, innerSD: tauInner, levels: levels,
-                                                                   batchUnits: layout.batchUnits, scratch: &unitSum)
+                confounding += ContrastWeights.batchEffectVariance(
+                    coef, over: unique, innerSD: tauInner, levels: levels,
+                    batchUnits: layout.batchUnits, scratch: &unitSum)
                 for b in unique { coef[b] = 0 }
             }
-            out.append(ContrastWeights(batches: bp.count, cells: cells, uncontrolledBatches: uncontrolled.count,
-                                       perturbed: perturbed, control: control, interaction: 1 / nb,
-                                       confounding: confounding, mismatchH: w > 0 ? mismatch : 0,
-                                       controlCells: used, perturbedSecond: perturbedSecond,
-                                       controlSecond: controlSecond))
+            out.append(
+                ContrastWeights(
+                    batches: bp.count, cells: cells, uncontrolledBatches: uncontrolled.count,
+                    perturbed: perturbed, control: control, interaction: 1 / nb,
+                    confounding: confounding, mismatchH: w > 0 ? mismatch : 0,
+                    controlCells: used, perturbedSecond: perturbedSecond,
+                    controlSecond: controlSecond))
         }
         return out
     }
@@ -163,8 +187,10 @@ extension ContrastWeights {
     /// nested level adds one shared by the batches of a unit (sd `levels[l]`):
     /// τ²·Σ_b k_b² + Σ_l τ_l²·Σ_units (Σ_{b ∈ unit} k_b)². `batches` lists the b with k_b ≠ 0, each
     /// once; `scratch` holds one zeroed sum per unit and level and is left zeroed.
-    static func batchEffectVariance(_ k: [Double], over batches: [Int], innerSD: Double, levels: [Double],
-                                    batchUnits: [[Int]], scratch: inout [[Double]]) -> Double {
+    static func batchEffectVariance(
+        _ k: [Double], over batches: [Int], innerSD: Double, levels: [Double],
+        batchUnits: [[Int]], scratch: inout [[Double]]
+    ) -> Double {
         var inner = 0.0
         for b in batches { inner += k[b] * k[b] }
         var variance = innerSD * innerSD * inner
@@ -192,15 +218,19 @@ public enum CellNoise {
     /// (Var(x) = E[Var(x | L, r)] + Var(E[x | L, r]) = m·E[1/L] + m²(1+v)/θ + m²·v, with
     /// E[1/L] = e^{s²/2}; zero inflation keeps a fraction 1 − π₀ of the cells' counts.)
     @inline(__always)
-    public static func cv2(meanUMIs m: Double, librarySD s: Double, dispersion theta: Double,
-                           biological v: Double, zeroInflation pi0: Double = 0) -> Double {
+    public static func cv2(
+        meanUMIs m: Double, librarySD s: Double, dispersion theta: Double,
+        biological v: Double, zeroInflation pi0: Double = 0
+    ) -> Double {
         cv2(meanUMIs: m, libraryFactor: Foundation.exp(s * s / 2), dispersion: theta, biological: v, zeroInflation: pi0)
     }
 
     /// The same with E[1/L] = e^{s²/2} precomputed (the inner loop of the analysis).
     @inline(__always)
-    static func cv2(meanUMIs m: Double, libraryFactor: Double, dispersion theta: Double,
-                    biological v: Double, zeroInflation pi0: Double) -> Double {
+    static func cv2(
+        meanUMIs m: Double, libraryFactor: Double, dispersion theta: Double,
+        biological v: Double, zeroInflation pi0: Double
+    ) -> Double {
         guard m > 0 else { return .infinity }
         let base = libraryFactor / m + (1 + v) / theta + v
         if pi0 <= 0 { return base }
@@ -242,7 +272,8 @@ public struct GuideVariation: Equatable, Sendable {
         guard r < 0.999, !librarySamples.isEmpty else { return meanLogVariance }
         // The small sample gives the shape of the r-dependence; the large one the level.
         func sampleVariance(_ r: Double) -> Double {
-            var sum = 0.0, sumSq = 0.0
+            var sum = 0.0
+            var sumSq = 0.0
             for k in librarySamples {
                 let l = Foundation.log(max(1 + (k - 1) * r, 1e-12))
                 sum += l
@@ -327,8 +358,9 @@ public struct GuideVariation: Equatable, Sendable {
         var logVar = Foundation.log(1 + betweenGuidesCV2 / guides)
         var samples: [Double] = []
         if p.modality != .knockout && c > 0 && c.isFinite && varBetween > 0 {
-            let key = GuideLibraryKey(modality: p.modality, mu: mu, c: c, guides: max(1, p.guidesPerTarget),
-                                      activation: p.activation)
+            let key = GuideLibraryKey(
+                modality: p.modality, mu: mu, c: c, guides: max(1, p.guidesPerTarget),
+                activation: p.activation)
             let library = GuideLibraryCache.shared.library(key)
             logVar = library.logVariance
             samples = library.samples
@@ -361,12 +393,18 @@ final class GuideLibraryCache: @unchecked Sendable {
     /// Var(log κ̄) from 2²⁰ libraries, and the first 8,192 κ̄ for the per-response terms.
     func library(_ key: GuideLibraryKey) -> (logVariance: Double, samples: [Double]) {
         lock.lock()
-        if let hit = entries[key] { lock.unlock(); return hit }
+        if let hit = entries[key] {
+            lock.unlock()
+            return hit
+        }
         lock.unlock()
         var rng = RandomStream(seed: 0x5EED_A11A, domain: .guides, 999_999)
-        let a = key.mu * key.c, b = (1 - key.mu) * key.c
-        let draws = 1 << 20, kept = 8192
-        var sum = 0.0, sumSq = 0.0
+        let a = key.mu * key.c
+        let b = (1 - key.mu) * key.c
+        let draws = 1 << 20
+        let kept = 8192
+        var sum = 0.0
+        var sumSq = 0.0
         var samples: [Double] = []
         samples.reserveCapacity(kept)
         for d in 0..<draws {

@@ -16,13 +16,14 @@ extension Evaluation {
     /// The analysis result contract (`analyze --json`).
     public func result(recommendations: [Recommendation], solutions: PowerSolutions? = nil) -> AnalysisResult {
         let reports = rows.map { r in
-            PerturbationReport(name: r.name, target: r.target, cells: r.cells, batches: r.batches,
-                               targetEffect: r.targetEffect,
-                               targetSd: r.targetSD.isFinite && r.targetUMIs >= design.analysis.expressionThreshold
-                                   ? r.targetSD : nil,
-                               power: r.power, deGenes: r.deGenes, flags: r.flags,
-                               samplingPower: r.samplingPower, guideEffectProbability: r.guideEffectProbability,
-                               targetUmis: r.targetUMIs)
+            PerturbationReport(
+                name: r.name, target: r.target, cells: r.cells, batches: r.batches,
+                targetEffect: r.targetEffect,
+                targetSd: r.targetSD.isFinite && r.targetUMIs >= design.analysis.expressionThreshold
+                    ? r.targetSD : nil,
+                power: r.power, deGenes: r.deGenes, flags: r.flags,
+                samplingPower: r.samplingPower, guideEffectProbability: r.guideEffectProbability,
+                targetUmis: r.targetUMIs)
         }
         let worst = rows.min { $0.power < $1.power }
         var summary = AnalysisSummary(
@@ -32,9 +33,10 @@ extension Evaluation {
         summary.medianSamplingPower = median(rows.map(\.samplingPower))
         summary.medianGuideEffectProbability = median(rows.map(\.guideEffectProbability))
         summary.test = design.analysis.test.rawValue
-        var result = AnalysisResult(design: design.name, layout: layout.strategy.rawValue, perturbations: reports,
-                                    summary: summary, errorBudget: errorBudget, recommendations: recommendations,
-                                    costBreakdown: cost, solutions: solutions)
+        var result = AnalysisResult(
+            design: design.name, layout: layout.strategy.rawValue, perturbations: reports,
+            summary: summary, errorBudget: errorBudget, recommendations: recommendations,
+            costBreakdown: cost, solutions: solutions)
         result.mdeByExpressionDecile = Analyzer.mdeByExpressionDecile(self)
         return result
     }

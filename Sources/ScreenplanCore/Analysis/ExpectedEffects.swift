@@ -65,7 +65,9 @@ extension ExpectedEffects {
     /// so memory stays O(G·1024).
     /// - Parameter fateShift: include the change of fate fractions a fate regulator's perturbation
     ///   causes (FateShift.swift); false keeps the control weights (the within-state response).
-    public static func compute(_ design: Design, network given: Network? = nil, fateShift: Bool = true) throws -> ExpectedEffects {
+    public static func compute(_ design: Design, network given: Network? = nil, fateShift: Bool = true) throws
+        -> ExpectedEffects
+    {
         let network = try given ?? loadNetwork(design)
         let kinetics = Kinetics(network)
         let perturbations = design.perturbations(in: network)
@@ -85,17 +87,22 @@ extension ExpectedEffects {
         let landscape = try fateLandscape(design, kinetics)
         let profileDispersion = try ExpressionProfile.dispersions(design, genes: geneNames)
         for t in design.timePoints {
-            let u = kinetics.mediumInput(medium(of: design, at: t).spec, index: medium(of: design, at: t).index,
-                                         system: design.system)
-            var states: [[Double]], statesLater: [[Double]]
+            let u = kinetics.mediumInput(
+                medium(of: design, at: t).spec, index: medium(of: design, at: t).index,
+                system: design.system)
+            var states: [[Double]]
+            var statesLater: [[Double]]
             var inputs: [[Double]]
             var weights: [Double]
             if let (landscape, startInput) = landscape {
-                (states, inputs, weights) = fateMixture(design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t)
-                statesLater = fateMixture(design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t + 1).states
+                (states, inputs, weights) = fateMixture(
+                    design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t)
+                statesLater =
+                    fateMixture(design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t + 1).states
             } else {
                 states = try baselineStates(design, kinetics, at: t)
-                statesLater = design.system.dynamics == .differentiating
+                statesLater =
+                    design.system.dynamics == .differentiating
                     ? try baselineStates(design, kinetics, at: t + 1) : states
                 inputs = states.map { _ in u }
                 weights = states.map { _ in 1 / Double(states.count) }
@@ -165,19 +172,27 @@ extension ExpectedEffects {
                     // state that is the state's own log2 fold change.
                     var lfcs: [Matrix] = []
                     for (s, x) in states.enumerated() {
-                        lfcs.append(try LinearResponse.log2FoldChanges(kinetics, baseline: x, input: inputs[s], actions: actions))
+                        lfcs.append(
+                            try LinearResponse.log2FoldChanges(
+                                kinetics, baseline: x, input: inputs[s], actions: actions))
                     }
                     // A fate regulator's perturbation moves the fate weights too (FateShift.swift).
-                    let shifted = !fateShift ? nil : landscape.map { land in
-                        fateShiftedWeights(design, kinetics, land.0, startInput: land.1, triggerInput: u, at: t,
-                                           states: states, weights: weights, actions: actions)
-                    }
+                    let shifted =
+                        !fateShift
+                        ? nil
+                        : landscape.map { land in
+                            fateShiftedWeights(
+                                design, kinetics, land.0, startInput: land.1, triggerInput: u, at: t,
+                                states: states, weights: weights, actions: actions)
+                        }
                     func effect(_ i: Int, _ q: Int) -> Double {
                         if states.count == 1 { return lfcs[0][i, q] }
                         guard mean[i] > 0 else { return 0 }
                         let w = shifted?[q] ?? weights
                         var sum = 0.0
-                        for (s, x) in states.enumerated() where x[i] > 0 { sum += w[s] * x[i] * Foundation.exp2(lfcs[s][i, q]) }
+                        for (s, x) in states.enumerated() where x[i] > 0 {
+                            sum += w[s] * x[i] * Foundation.exp2(lfcs[s][i, q])
+                        }
                         return Foundation.log2(max(sum, 1e-300) / mean[i])
                     }
                     for (q, p) in columns.enumerated() {
@@ -207,11 +222,13 @@ extension ExpectedEffects {
                 byDecay[gamma] = r
                 return r
             }
-            slices.append(EffectSlice(timeH: t, share: share, biologicalCV2: bio, driftLog2PerH: drift,
-                                      genes: genes, effects: effects, targetEffect: targetEffect,
-                                      folds: effects.map { $0.map { Foundation.exp2($0) } },
-                                      responseMean: response.map(\.mean), responseVariance: response.map(\.variance),
-                                      dispersion: profileDispersion))
+            slices.append(
+                EffectSlice(
+                    timeH: t, share: share, biologicalCV2: bio, driftLog2PerH: drift,
+                    genes: genes, effects: effects, targetEffect: targetEffect,
+                    folds: effects.map { $0.map { Foundation.exp2($0) } },
+                    responseMean: response.map(\.mean), responseVariance: response.map(\.variance),
+                    dispersion: profileDispersion))
         }
         return ExpectedEffects(
             names: perturbations.map(\.name),
@@ -225,7 +242,9 @@ extension ExpectedEffects {
         guard let file = design.system.network.file else { return NetworkGenerator.generate(design.system) }
         return try NetworkFile.read(
             edgesPath: DesignValidator.resolve(file, against: design.baseDirectory),
-            genesPath: design.system.network.genesFile.map { DesignValidator.resolve($0, against: design.baseDirectory) },
+            genesPath: design.system.network.genesFile.map {
+                DesignValidator.resolve($0, against: design.baseDirectory)
+            },
             defaults: NetworkFile.Defaults(design.system.network))
     }
 
@@ -259,27 +278,35 @@ extension ExpectedEffects {
     static func fateLandscape(_ design: Design, _ k: Kinetics) throws -> (FateLandscape, [Double])? {
         let system = design.system
         guard system.dynamics == .differentiating, system.network.file != nil,
-              k.regulatorCount <= FateLandscape.regulatorLimit,
-              let trigger = system.media.firstIndex(where: { $0.name == system.differentiation.triggerMedium })
+            k.regulatorCount <= FateLandscape.regulatorLimit,
+            let trigger = system.media.firstIndex(where: { $0.name == system.differentiation.triggerMedium })
         else { return nil }
         let first = medium(of: design, at: 0)
-        let startInput = first.spec.name == system.differentiation.triggerMedium
+        let startInput =
+            first.spec.name == system.differentiation.triggerMedium
             ? [Double](repeating: 0, count: k.geneCount)
             : k.mediumInput(first.spec, index: first.index, system: system)
         let triggerInput = k.mediumInput(system.media[trigger], index: trigger, system: system)
-        return (try FateLandscape.compute(kinetics: k, startInput: startInput, triggerInput: triggerInput,
-                                          seed: system.network.seed), startInput)
+        return (
+            try FateLandscape.compute(
+                kinetics: k, startInput: startInput, triggerInput: triggerInput,
+                seed: system.network.seed), startInput
+        )
     }
 
     /// Control cells at time t as a mixture over a network file's own fates: each attractor with
     /// the fraction of control cells labelled by it (`FateLandscape.mixture`), and the progenitor
     /// state (linearised in its own starting input, where it is a steady state) with the share of
     /// progenitor and intermediate cells. Before the trigger medium, only the progenitor.
-    static func fateMixture(_ design: Design, _ k: Kinetics, _ landscape: FateLandscape, startInput: [Double],
-                            triggerInput: [Double], at t: Double)
-        -> (states: [[Double]], inputs: [[Double]], weights: [Double]) {
+    static func fateMixture(
+        _ design: Design, _ k: Kinetics, _ landscape: FateLandscape, startInput: [Double],
+        triggerInput: [Double], at t: Double
+    )
+        -> (states: [[Double]], inputs: [[Double]], weights: [Double])
+    {
         let mix = landscape.mixture(design, kinetics: k, at: t)
-        var states = [landscape.progenitor], inputs = [startInput]
+        var states = [landscape.progenitor]
+        var inputs = [startInput]
         var weights = [mix.fractions[0] + mix.fractions[mix.fractions.count - 1]]
         for (a, attractor) in landscape.attractors.enumerated() where mix.fractions[a + 1] > 0 {
             states.append(attractor.state)
@@ -287,7 +314,9 @@ extension ExpectedEffects {
             weights.append(mix.fractions[a + 1])
         }
         if weights[0] == 0 && states.count > 1 {
-            states.removeFirst(); inputs.removeFirst(); weights.removeFirst()
+            states.removeFirst()
+            inputs.removeFirst()
+            weights.removeFirst()
         }
         return (states, inputs, weights)
     }
@@ -359,7 +388,8 @@ extension Design {
 /// simulator truncates it) descends from a transduced progenitor and has fully responded. Moments from a fixed, seeded sample of 4,096
 /// cells (the same on every run).
 public enum ResponseTiming {
-    public static func moments(_ design: Design, at t: Double, decay gamma: Double) -> (mean: Double, variance: Double) {
+    public static func moments(_ design: Design, at t: Double, decay gamma: Double) -> (mean: Double, variance: Double)
+    {
         var elapsed = 0.0
         var firstOn: Double? = nil
         for step in design.protocolSteps {
@@ -392,7 +422,8 @@ public enum ResponseTiming {
         }
         var rng = RandomStream(seed: 0x5EED_0DE1, domain: .animals, 424_242)
         let draws = 4096
-        var sum = 0.0, sumSq = 0.0
+        var sum = 0.0
+        var sumSq = 0.0
         let meanDelay = system.inVivo.deliveryDelayH
         let influx = system.inVivo.influxPerH
         for _ in 0..<draws {

@@ -18,9 +18,11 @@ import Foundation
 extension ExpectedEffects {
     /// Per action: the perturbed cells' weights over `states` (the control mixture's states, the
     /// progenitor and/or attractors of `landscape`), or nil when they equal the controls'.
-    static func fateShiftedWeights(_ design: Design, _ k: Kinetics, _ landscape: FateLandscape, startInput: [Double],
-                                   triggerInput: [Double], at t: Double, states: [[Double]], weights: [Double],
-                                   actions: [PerturbationAction]) -> [[Double]?] {
+    static func fateShiftedWeights(
+        _ design: Design, _ k: Kinetics, _ landscape: FateLandscape, startInput: [Double],
+        triggerInput: [Double], at t: Double, states: [[Double]], weights: [Double],
+        actions: [PerturbationAction]
+    ) -> [[Double]?] {
         // Which landscape reference each control state is: 0 the progenitor, a + 1 attractor a.
         let reference: [Int?] = states.map { x in
             if x == landscape.progenitor { return 0 }

@@ -66,7 +66,9 @@ public struct InteractionResult: Codable, Equatable, Sendable {
 public enum GeneticInteractions {
     /// The interactions of every combination of `design` whose components are single
     /// perturbations of the library, per time point, on `layout` (the design's when nil).
-    public static func compute(_ design: Design, layout given: Layout? = nil, network: Network? = nil) throws -> [InteractionResult] {
+    public static func compute(_ design: Design, layout given: Layout? = nil, network: Network? = nil) throws
+        -> [InteractionResult]
+    {
         let network = try network ?? ExpectedEffects.loadNetwork(design)
         let perturbations = design.perturbations(in: network)
         var single: [Int: Int] = [:]
@@ -85,10 +87,13 @@ public enum GeneticInteractions {
             let current = ExpectedEffects.medium(of: design, at: t)
             let u = k.mediumInput(current.spec, index: current.index, system: design.system)
             // Baseline states of the time point and their weights, as the expected effects mix them.
-            var states: [[Double]], inputs: [[Double]], weights: [Double]
+            var states: [[Double]]
+            var inputs: [[Double]]
+            var weights: [Double]
             if let (landscape, startInput) = landscape {
-                (states, inputs, weights) = ExpectedEffects.fateMixture(design, k, landscape, startInput: startInput,
-                                                                        triggerInput: u, at: t)
+                (states, inputs, weights) = ExpectedEffects.fateMixture(
+                    design, k, landscape, startInput: startInput,
+                    triggerInput: u, at: t)
             } else {
                 states = try ExpectedEffects.baselineStates(design, k, at: t)
                 inputs = states.map { _ in u }
@@ -98,7 +103,8 @@ public enum GeneticInteractions {
                 var m = [Double](repeating: 0, count: g)
                 for (s, x) in states.enumerated() {
                     let xr = k.regulators.map { x[$0] }
-                    let y = (try? k.steadyState(input: inputs[s], action: action, start: xr, relaxHours: 0))
+                    let y =
+                        (try? k.steadyState(input: inputs[s], action: action, start: xr, relaxHours: 0))
                         ?? (try? k.steadyState(input: inputs[s], action: action, start: xr, relaxHours: 100))
                         ?? x
                     for i in 0..<g { m[i] += weights[s] * y[i] }
@@ -119,34 +125,44 @@ public enum GeneticInteractions {
             let slice = try ExpectedEffects.shares(design, network: network, control: control)
             for c in combos {
                 let parts = perturbations[c].targets.map { single[$0]! }
-                let xc = levels(c), xs = parts.map(levels)
+                let xc = levels(c)
+                let xs = parts.map(levels)
                 func lfc(_ x: [Double], _ i: Int) -> Double {
                     Foundation.log2(max(x[i], 1e-12) / max(control[i], 1e-12))
                 }
                 var rows: [(gene: Int, i: Double, dc: Double, ds: [Double])] = []
                 for i in 0..<min(g, design.measurement.measuredGenes) where control[i] > 0 {
-                    let dc = lfc(xc, i), ds = xs.map { lfc($0, i) }
+                    let dc = lfc(xc, i)
+                    let ds = xs.map { lfc($0, i) }
                     let moved = abs(dc) >= EffectSlice.threshold || ds.contains { abs($0) >= EffectSlice.threshold }
                     let inter = dc - ds.reduce(0, +)
                     if perturbations[c].targets.contains(i) || (moved && abs(inter) >= EffectSlice.threshold) {
                         rows.append((i, inter, dc, ds))
                     }
                 }
-                rows.sort { (perturbations[c].targets.contains($0.gene) ? 0 : 1, -abs($0.i)) < (perturbations[c].targets.contains($1.gene) ? 0 : 1, -abs($1.i)) }
+                rows.sort {
+                    (perturbations[c].targets.contains($0.gene) ? 0 : 1, -abs($0.i)) < (
+                        perturbations[c].targets.contains($1.gene) ? 0 : 1, -abs($1.i)
+                    )
+                }
                 // Error of the estimate.
                 let members = [c] + parts
                 var note: String? = nil
                 let batches = (0..<layout.batchCount).filter { layout.batchTime[$0] == ti }
                 if design.perturbations.moi > 1 {
                     note = "interaction errors are computed for MOI ≤ 1 (one guide per cell)"
-                } else if members.contains(where: { p in batches.contains { layout.cells(p, $0) > 0 && layout.controls[$0] == 0 } }) {
-                    note = "some batch of \(members.map { perturbations[$0].name }.joined(separator: ", ")) holds no controls; the interaction error needs controls in every such batch"
+                } else if members.contains(where: { p in
+                    batches.contains { layout.cells(p, $0) > 0 && layout.controls[$0] == 0 }
+                }) {
+                    note =
+                        "some batch of \(members.map { perturbations[$0].name }.joined(separator: ", ")) holds no controls; the interaction error needs controls in every such batch"
                 } else if members.contains(where: { p in !batches.contains { layout.cells(p, $0) > 0 } }) {
                     note = "a component is in no batch of this time point"
                 }
                 let q = design.measurement.guideCapture
                 let umis = design.expectedUMIsPerCell
-                let sLib = design.measurement.librarySizeSd, theta = design.measurement.dispersion
+                let sLib = design.measurement.librarySizeSd
+                let theta = design.measurement.dispersion
                 let noise = design.system.intrinsicNoise
                 let omega2 = design.batching.interactionSd * design.batching.interactionSd
                 func cv2(_ i: Int, level: Double, fold: Double) -> Double {
@@ -159,7 +175,8 @@ public enum GeneticInteractions {
                 let z = Normal.quantile(1 - design.analysis.alpha / Double(2 * m))
                 var genes: [InteractionGene] = []
                 for row in rows {
-                    var sd: Double? = nil, power: Double? = nil
+                    var sd: Double? = nil
+                    var power: Double? = nil
                     if note == nil {
                         var variance = 0.0
                         let sets = members.map { p in batches.filter { layout.cells(p, $0) > 0 } }
@@ -169,11 +186,19 @@ public enum GeneticInteractions {
                                 let a = (j == 0 ? 1.0 : -1.0) / Double(sets[j].count)
                                 let x = j == 0 ? xc : xs[j - 1]
                                 let fold = control[row.gene] > 0 ? x[row.gene] / control[row.gene] : 1
-                                variance += a * a * (meanVar(cv2(row.gene, level: x[row.gene], fold: fold), Double(layout.cells(p, b)) * q) + omega2)
+                                variance +=
+                                    a * a
+                                    * (meanVar(
+                                        cv2(row.gene, level: x[row.gene], fold: fold), Double(layout.cells(p, b)) * q)
+                                        + omega2)
                                 cb += a
                             }
                             if cb != 0 {
-                                variance += cb * cb * meanVar(cv2(row.gene, level: control[row.gene], fold: 1), Double(layout.controls[b]) * q)
+                                variance +=
+                                    cb * cb
+                                    * meanVar(
+                                        cv2(row.gene, level: control[row.gene], fold: 1), Double(layout.controls[b]) * q
+                                    )
                             }
                         }
                         let s = variance.squareRoot() / M_LN2
@@ -182,11 +207,15 @@ public enum GeneticInteractions {
                             power = Normal.power(effect: row.i, sd: s, critical: z)
                         }
                     }
-                    genes.append(InteractionGene(gene: network.genes[row.gene], interaction: row.i, combinationEffect: row.dc,
-                                                 componentEffects: row.ds, sd: sd, power: power))
+                    genes.append(
+                        InteractionGene(
+                            gene: network.genes[row.gene], interaction: row.i, combinationEffect: row.dc,
+                            componentEffects: row.ds, sd: sd, power: power))
                 }
-                out.append(InteractionResult(combination: perturbations[c].name, components: parts.map { perturbations[$0].name },
-                                             timeH: t, genes: genes, note: note))
+                out.append(
+                    InteractionResult(
+                        combination: perturbations[c].name, components: parts.map { perturbations[$0].name },
+                        timeH: t, genes: genes, note: note))
             }
         }
         return out
@@ -201,8 +230,11 @@ public enum GeneticInteractions {
             for gene in r.genes.prefix(shown) {
                 let sd = gene.sd.map { String(format: "%.3f", $0) } ?? "n/a"
                 let power = gene.power.map { String(format: "%.2f", $0) } ?? "n/a"
-                lines.append(String(format: "    %-10@ I %+.3f log2 (A+B %+.3f)  sd %@ log2  power %@",
-                                    gene.gene as NSString, gene.interaction, gene.combinationEffect, sd as NSString, power as NSString))
+                lines.append(
+                    String(
+                        format: "    %-10@ I %+.3f log2 (A+B %+.3f)  sd %@ log2  power %@",
+                        gene.gene as NSString, gene.interaction, gene.combinationEffect, sd as NSString,
+                        power as NSString))
             }
             if r.genes.count > shown { lines.append("    … \(r.genes.count - shown) more genes") }
         }

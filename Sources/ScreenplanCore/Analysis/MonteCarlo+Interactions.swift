@@ -61,9 +61,11 @@ public struct InteractionMonteCarloResult: Codable, Equatable, Sendable {
 extension MonteCarlo {
     /// Runs `replicates` simulations and compares the interaction estimates' variance with the
     /// analytical one, for every combination × gene whose error the analysis gives.
-    public static func interactions(design: Design, replicates: Int, seed: UInt64 = 1,
-                                    options: SimulationOptions = SimulationOptions(),
-                                    progress: ProgressReporter? = nil) throws -> InteractionMonteCarloResult {
+    public static func interactions(
+        design: Design, replicates: Int, seed: UInt64 = 1,
+        options: SimulationOptions = SimulationOptions(),
+        progress: ProgressReporter? = nil
+    ) throws -> InteractionMonteCarloResult {
         let started = DispatchTime.now().uptimeNanoseconds
         let network = try ExpectedEffects.loadNetwork(design)
         let (layout, analysed) = layout(for: design)
@@ -72,24 +74,37 @@ extension MonteCarlo {
         var index: [String: Int] = [:]
         for (p, pert) in perturbations.enumerated() { index[pert.name] = p }
         let geneIndex = network.index
-        let units = layout.batchCount, times = design.timePoints.count
+        let units = layout.batchCount
+        let times = design.timePoints.count
         func unit(_ batch: Int, _ t: Int) -> Int { times == 1 ? batch : batch * times + t }
 
         // Rows: (result, gene) with an analytical error; slots for the genes involved.
-        struct Row { var result: Int; var gene: Int; var members: [Int]; var time: Int; var variance: Double; var expected: Double; var name: String; var geneName: String }
+        struct Row {
+            var result: Int
+            var gene: Int
+            var members: [Int]
+            var time: Int
+            var variance: Double
+            var expected: Double
+            var name: String
+            var geneName: String
+        }
         var rows: [Row] = []
         for (r, result) in analytical.enumerated() {
             guard let t = design.timePoints.firstIndex(of: result.timeH) else { continue }
             let members = ([result.combination] + result.components).compactMap { index[$0] }
             for gene in result.genes {
                 guard let sd = gene.sd, let gi = geneIndex[gene.gene] else { continue }
-                rows.append(Row(result: r, gene: gi, members: members, time: t, variance: sd * sd, expected: gene.interaction,
-                                name: result.combination, geneName: gene.gene))
+                rows.append(
+                    Row(
+                        result: r, gene: gi, members: members, time: t, variance: sd * sd, expected: gene.interaction,
+                        name: result.combination, geneName: gene.gene))
             }
         }
         var slotOf: [Int: Int] = [:]
         for row in rows where slotOf[row.gene] == nil { slotOf[row.gene] = slotOf.count }
-        let slots = slotOf.count, k = perturbations.count
+        let slots = slotOf.count
+        let k = perturbations.count
         var count = [Int](repeating: 0, count: rows.count)
         var mean = [Double](repeating: 0, count: rows.count)
         var m2 = [Double](repeating: 0, count: rows.count)
@@ -116,7 +131,9 @@ extension MonteCarlo {
                         let p = cell.observedPerturbation
                         for s in 0..<slots { sumP[(p * units + u) * slots + s] += values[s] }
                         nP[p * units + u] += 1
-                    } else if cell.observedPerturbation == -1 && cell.detectedGuides.contains(where: { $0.hasPrefix("non-targeting") }) {
+                    } else if cell.observedPerturbation == -1
+                        && cell.detectedGuides.contains(where: { $0.hasPrefix("non-targeting") })
+                    {
                         for s in 0..<slots { sumC[u * slots + s] += values[s] }
                         nC[u] += 1
                     }
@@ -131,7 +148,8 @@ extension MonteCarlo {
                     var cb = 0.0
                     for (j, p) in row.members.enumerated() where sets[j].contains(b) {
                         let a = (j == 0 ? 1.0 : -1.0) / Double(sets[j].count)
-                        let n = nP[p * units + b], sum = sumP[(p * units + b) * slots + s]
+                        let n = nP[p * units + b]
+                        let sum = sumP[(p * units + b) * slots + s]
                         estimate += a * (n > 0 && sum > 0 ? Foundation.log(sum / Double(n)) : -.infinity)
                         cb += a
                     }
@@ -147,20 +165,23 @@ extension MonteCarlo {
                 mean[ri] += delta / Double(count[ri])
                 m2[ri] += delta * (estimate - mean[ri])
             }
-            progress?.report(done: Double(r + 1), total: Double(replicates), message: "replicate \(r + 1)/\(replicates)")
+            progress?.report(
+                done: Double(r + 1), total: Double(replicates), message: "replicate \(r + 1)/\(replicates)")
         }
         var out: [InteractionMonteCarloRow] = []
         let needed = max(2, Int(0.8 * Double(replicates)))
         for (ri, row) in rows.enumerated() where count[ri] >= needed {
             let empirical = m2[ri] / Double(count[ri] - 1)
-            out.append(InteractionMonteCarloRow(
-                combination: row.name, gene: row.geneName, timeH: design.timePoints[row.time],
-                analyticalVariance: row.variance, empiricalVariance: empirical,
-                ratio: row.variance > 0 ? empirical / row.variance : .infinity,
-                meanEstimate: mean[ri], expectedInteraction: row.expected, replicates: count[ri]))
+            out.append(
+                InteractionMonteCarloRow(
+                    combination: row.name, gene: row.geneName, timeH: design.timePoints[row.time],
+                    analyticalVariance: row.variance, empiricalVariance: empirical,
+                    ratio: row.variance > 0 ? empirical / row.variance : .infinity,
+                    meanEstimate: mean[ri], expectedInteraction: row.expected, replicates: count[ri]))
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        return InteractionMonteCarloResult(design: design.name, replicates: replicates, seed: seed, rows: out,
-                                           medianVarianceRatio: median(out.map(\.ratio)), seconds: seconds)
+        return InteractionMonteCarloResult(
+            design: design.name, replicates: replicates, seed: seed, rows: out,
+            medianVarianceRatio: median(out.map(\.ratio)), seconds: seconds)
     }
 }

@@ -157,17 +157,22 @@ public enum MonteCarlo {
     public static func layout(for design: Design) -> (layout: Layout, design: Design) {
         let simulated = SimulationPlan(design: design)
         // At high MOI the analysis counts the cells carrying each guide, not the plan's rows.
-        let plan = (counts: simulated.counts.map { SimulationPlan.guideCells($0, moi: design.perturbations.moi) },
-                    perturbationCount: simulated.perturbationCount, batchCount: simulated.batchCount,
-                    timePoints: simulated.timePoints)
-        let k = plan.perturbationCount, b = plan.batchCount, times = plan.timePoints.count
+        let plan = (
+            counts: simulated.counts.map { SimulationPlan.guideCells($0, moi: design.perturbations.moi) },
+            perturbationCount: simulated.perturbationCount, batchCount: simulated.batchCount,
+            timePoints: simulated.timePoints
+        )
+        let k = plan.perturbationCount
+        let b = plan.batchCount
+        let times = plan.timePoints.count
         let outer = Layout.nestedUnits(design, batches: b)
         if times == 1 {
             var cells = [Int](repeating: 0, count: k * b)
             for p in 0..<k { for u in 0..<b { cells[p * b + u] = plan.counts[0][p][u] } }
-            let layout = Layout(strategy: design.batching.layout, perturbationCount: k, batchCount: b, cells: cells,
-                                controls: (0..<b).map { plan.counts[0][k][$0] }, batchTime: [Int](repeating: 0, count: b),
-                                batchUnits: outer)
+            let layout = Layout(
+                strategy: design.batching.layout, perturbationCount: k, batchCount: b, cells: cells,
+                controls: (0..<b).map { plan.counts[0][k][$0] }, batchTime: [Int](repeating: 0, count: b),
+                batchUnits: outer)
             return (layout, design)
         }
         let units = b * times
@@ -185,10 +190,12 @@ public enum MonteCarlo {
         var levels = outer.map { level in (0..<units).map { level[$0 / times] } }
         levels.append((0..<units).map { $0 / times })
         var analysed = design
-        analysed.batching.nested.append(BatchLevel(unit: design.batching.unit, count: b, effectSd: design.batching.batchEffectSd))
+        analysed.batching.nested.append(
+            BatchLevel(unit: design.batching.unit, count: b, effectSd: design.batching.batchEffectSd))
         analysed.batching.batchEffectSd = 0
-        let layout = Layout(strategy: design.batching.layout, perturbationCount: k, batchCount: units, cells: cells,
-                            controls: controls, batchTime: unitTime, batchUnits: levels)
+        let layout = Layout(
+            strategy: design.batching.layout, perturbationCount: k, batchCount: units, cells: cells,
+            controls: controls, batchTime: unitTime, batchUnits: levels)
         return (layout, analysed)
     }
 
@@ -201,9 +208,11 @@ public enum MonteCarlo {
 
     /// Runs `replicates` simulations of `design`, runs `design.analysis.test` on every replicate
     /// and compares variances, power and null rejections with the analysis.
-    public static func run(design: Design, replicates: Int, seed: UInt64 = 1,
-                           options: SimulationOptions = SimulationOptions(),
-                           progress: ProgressReporter? = nil) throws -> MonteCarloResult {
+    public static func run(
+        design: Design, replicates: Int, seed: UInt64 = 1,
+        options: SimulationOptions = SimulationOptions(),
+        progress: ProgressReporter? = nil
+    ) throws -> MonteCarloResult {
         let started = DispatchTime.now().uptimeNanoseconds
         let network = try ExpectedEffects.loadNetwork(design)
         let effects = try ExpectedEffects.compute(design, network: network)
@@ -212,7 +221,8 @@ public enum MonteCarlo {
         var pseudobulk = analysed
         pseudobulk.analysis.test = .pseudobulk
         let evaluation = Analyzer.evaluate(pseudobulk, layout: layout, effects: effects)
-        let k = layout.perturbationCount, units = layout.batchCount
+        let k = layout.perturbationCount
+        let units = layout.batchCount
         let times = design.timePoints.count
         let highMOI = design.perturbations.moi > 1
         let test = design.analysis.test
@@ -240,7 +250,10 @@ public enum MonteCarlo {
             candidates.swapAt(j, candidates.count - 1)
             pool.append(candidates.removeLast())
         }
-        for g in pool { slotOf[g] = slotGene.count; slotGene.append(g) }
+        for g in pool {
+            slotOf[g] = slotGene.count
+            slotGene.append(g)
+        }
         let slots = slotGene.count
         // Per row (t, p): the null genes' slots.
         var nullSlots = [[Int]](repeating: [], count: k * times)
@@ -250,8 +263,9 @@ public enum MonteCarlo {
                 var order = pool
                 var rng = RandomStream(seed: seed, domain: .montecarlo, UInt64.max - 1, UInt64(p))
                 order.shuffle(using: &rng)
-                nullSlots[t * k + p] = Array(order.filter { !affected.contains($0) && !effects.targets[p].contains($0) }
-                    .prefix(nullGenesPerPerturbation).map { slotOf[$0] })
+                nullSlots[t * k + p] = Array(
+                    order.filter { !affected.contains($0) && !effects.targets[p].contains($0) }
+                        .prefix(nullGenesPerPerturbation).map { slotOf[$0] })
             }
         }
         var perturbationIndex: [String: Int] = [:]
@@ -269,10 +283,14 @@ public enum MonteCarlo {
         // Target tests and rejections per row; truth-null tests.
         var targetTests = [Int](repeating: 0, count: rowsCount)
         var targetRejections = [Int](repeating: 0, count: rowsCount)
-        var brierSum = 0.0, brierCount = 0
-        var nullTests = 0, nullRejections = 0, nullRejectionsAtAlpha = 0
+        var brierSum = 0.0
+        var brierCount = 0
+        var nullTests = 0
+        var nullRejections = 0
+        var nullRejectionsAtAlpha = 0
         var nullLevelSum = 0.0
-        var simulationSeconds = 0.0, testSeconds = 0.0
+        var simulationSeconds = 0.0
+        var testSeconds = 0.0
         let testedRows = evaluation.rows.indices.filter { row in
             let ev = evaluation.rows[row]
             return ev.batches > 0 && ev.targetUMIs >= threshold
@@ -307,12 +325,16 @@ public enum MonteCarlo {
                     do {
                         var seeder = RandomStream(seed: seed, domain: .montecarlo, UInt64(r + i))
                         let repSeed = seeder.next()
-                        let model = try Simulator.prepare(design: design, network: network, seed: repSeed, options: batchOptions)
+                        let model = try Simulator.prepare(
+                            design: design, network: network, seed: repSeed, options: batchOptions)
                         var kept = KeptCells(slots: slots)
-                        _ = try Simulator.run(model: model, options: batchOptions, transform: { block in
-                            KeptCells(block: block, slots: slots, slotOf: slotTable, highMOI: highMOI,
-                                      perturbationIndex: guideIndex, unitOf: unitOf)
-                        }, sink: { kept.append($0) })
+                        _ = try Simulator.run(
+                            model: model, options: batchOptions,
+                            transform: { block in
+                                KeptCells(
+                                    block: block, slots: slots, slotOf: slotTable, highMOI: highMOI,
+                                    perturbationIndex: guideIndex, unitOf: unitOf)
+                            }, sink: { kept.append($0) })
                         results.values[i] = kept
                     } catch {
                         results.errors[i] = error
@@ -342,7 +364,8 @@ public enum MonteCarlo {
                 }
                 // Reference cells: controls (time-matched, else the nearest time's) at low MOI;
                 // every cell of the time point at high MOI (p's own cells are removed per p).
-                let reference: [Int] = highMOI
+                let reference: [Int] =
+                    highMOI
                     ? (0..<kept.count).filter(atT)
                     : (0..<kept.count).filter { kept.control[$0] && layout.batchTime[Int(kept.unit[$0])] == refTime }
                 var inP = [Bool](repeating: false, count: kept.count)
@@ -363,12 +386,14 @@ public enum MonteCarlo {
                     let tested = [slotOf[targetOf[p]]] + nullSlots[row]
                     for (j, s) in tested.enumerated() {
                         if j > 0 && !isTested[row] { break }
-                        let pc = kept.gene(s, cells: own), rc = kept.gene(s, cells: ref)
+                        let pc = kept.gene(s, cells: own)
+                        let rc = kept.gene(s, cells: ref)
                         // The pseudo-bulk estimate of the target, for the variance check.
                         var outcome: TestOutcome? = nil
                         if j == 0 || test == .pseudobulk {
-                            let pb = DifferentialTests.pseudobulk(perturbed: pc, reference: rc, units: pUnits, own: ownControls,
-                                                                  referenceUnits: refUnits)
+                            let pb = DifferentialTests.pseudobulk(
+                                perturbed: pc, reference: rc, units: pUnits, own: ownControls,
+                                referenceUnits: refUnits)
                             if j == 0, let estimate = pb.estimate, estimate.isFinite {
                                 count[row] += 1
                                 let delta = estimate - mean[row]
@@ -381,15 +406,20 @@ public enum MonteCarlo {
                             switch test {
                             case .glm:
                                 let theta: Double
-                                if let cached = thetaCache[s] { theta = cached } else {
+                                if let cached = thetaCache[s] {
+                                    theta = cached
+                                } else {
                                     theta = DifferentialTests.momentTheta(kept.gene(s, cells: everyCell), units: units)
                                     thetaCache[s] = theta
                                 }
-                                outcome = DifferentialTests.nbScore(perturbed: pc, reference: rc, theta: theta, units: units)
+                                outcome = DifferentialTests.nbScore(
+                                    perturbed: pc, reference: rc, theta: theta, units: units)
                             case .wilcoxon:
-                                outcome = DifferentialTests.wilcoxon(perturbed: pc.logNormalised, reference: rc.logNormalised)
+                                outcome = DifferentialTests.wilcoxon(
+                                    perturbed: pc.logNormalised, reference: rc.logNormalised)
                             case .tTest:
-                                outcome = DifferentialTests.welch(perturbed: pc.logNormalised, reference: rc.logNormalised)
+                                outcome = DifferentialTests.welch(
+                                    perturbed: pc.logNormalised, reference: rc.logNormalised)
                             case .pseudobulk:
                                 outcome = .untestable
                             }
@@ -411,7 +441,8 @@ public enum MonteCarlo {
                     }
                 }
             }
-            progress?.report(done: Double(r + 1), total: Double(replicates), message: "replicate \(r + 1)/\(replicates)")
+            progress?.report(
+                done: Double(r + 1), total: Double(replicates), message: "replicate \(r + 1)/\(replicates)")
         }
 
         var out: [MonteCarloPerturbation] = []
@@ -435,22 +466,27 @@ public enum MonteCarlo {
         // Calibration by bin of predicted power, over every tested row.
         var bins: [PowerCalibrationBin] = []
         for b in 0..<10 {
-            let low = Double(b) / 10, high = Double(b + 1) / 10
+            let low = Double(b) / 10
+            let high = Double(b + 1) / 10
             let rows = testedRows.filter { row in
                 let p = evaluation.rows[row].power
                 return targetTests[row] > 0 && p >= low && (p < high || (b == 9 && p <= 1))
             }
             guard !rows.isEmpty else { continue }
             let predicted = rows.reduce(0) { $0 + evaluation.rows[$1].power } / Double(rows.count)
-            let empirical = rows.reduce(0) { $0 + Double(targetRejections[$1]) / Double(targetTests[$1]) } / Double(rows.count)
-            bins.append(PowerCalibrationBin(low: low, high: high, predicted: predicted, empirical: empirical, n: rows.count,
-                                            tests: rows.reduce(0) { $0 + targetTests[$1] }))
+            let empirical =
+                rows.reduce(0) { $0 + Double(targetRejections[$1]) / Double(targetTests[$1]) } / Double(rows.count)
+            bins.append(
+                PowerCalibrationBin(
+                    low: low, high: high, predicted: predicted, empirical: empirical, n: rows.count,
+                    tests: rows.reduce(0) { $0 + targetTests[$1] }))
         }
         let ratios = out.map(\.ratio).filter(\.isFinite).sorted()
         func quantile(_ q: Double) -> Double {
             // Linear interpolation between order statistics (type 7, as numpy's default).
             let h = q * Double(ratios.count - 1)
-            let lo = Int(h.rounded(.down)), hi = min(ratios.count - 1, lo + 1)
+            let lo = Int(h.rounded(.down))
+            let hi = min(ratios.count - 1, lo + 1)
             return ratios[lo] + (h - Double(lo)) * (ratios[hi] - ratios[lo])
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
@@ -473,8 +509,9 @@ public enum MonteCarlo {
         }
         result.biasMedian = out.isEmpty ? nil : median(out.map { $0.meanEstimate - $0.expectedEffect })
         if !ratios.isEmpty {
-            result.varianceRatioQuantiles = RatioQuantiles(q05: quantile(0.05), q25: quantile(0.25), q50: quantile(0.5),
-                                                             q75: quantile(0.75), q95: quantile(0.95))
+            result.varianceRatioQuantiles = RatioQuantiles(
+                q05: quantile(0.05), q25: quantile(0.25), q50: quantile(0.5),
+                q75: quantile(0.75), q95: quantile(0.95))
         }
         result.nullGenesPerPerturbation = nullGenesPerPerturbation
         result.simulationSeconds = simulationSeconds
@@ -501,8 +538,10 @@ struct KeptCells: Sendable {
 
     init(slots: Int) { self.slots = slots }
 
-    init(block: SimulatedBlock, slots: Int, slotOf: [Int], highMOI: Bool, perturbationIndex: [String: Int],
-         unitOf: (Int, Int) -> Int) {
+    init(
+        block: SimulatedBlock, slots: Int, slotOf: [Int], highMOI: Bool, perturbationIndex: [String: Int],
+        unitOf: (Int, Int) -> Int
+    ) {
         self.slots = slots
         var row = [Int32](repeating: 0, count: slots)
         for (j, cell) in block.cells.enumerated() {
@@ -514,17 +553,20 @@ struct KeptCells: Sendable {
                 for guide in cell.detectedGuides {
                     if guide.hasPrefix("non-targeting") { continue }
                     if let cut = guide.range(of: "_g", options: .backwards),
-                       let p = perturbationIndex[String(guide[..<cut.lowerBound])], !perts.contains(Int32(p)) {
+                        let p = perturbationIndex[String(guide[..<cut.lowerBound])], !perts.contains(Int32(p))
+                    {
                         perts.append(Int32(p))
                     }
                 }
-                isControl = true // complement controls: every cell, minus p's own
+                isControl = true  // complement controls: every cell, minus p's own
             } else if cell.observedPerturbation >= 0 {
                 perts = [Int32(cell.observedPerturbation)]
-            } else if cell.observedPerturbation == -1 && cell.detectedGuides.contains(where: { $0.hasPrefix("non-targeting") }) {
+            } else if cell.observedPerturbation == -1
+                && cell.detectedGuides.contains(where: { $0.hasPrefix("non-targeting") })
+            {
                 isControl = true
             } else {
-                continue // unassigned (no guide detected) or ambiguous: dropped
+                continue  // unassigned (no guide detected) or ambiguous: dropped
             }
             for s in 0..<slots { row[s] = 0 }
             for e in block.offsets[j]..<block.offsets[j + 1] {

@@ -17,9 +17,11 @@ public enum MonteCarloBenchmark {
         }
         let sorted = runs.sorted { $0.seconds < $1.seconds }
         let middle = sorted[sorted.count / 2]
-        var out: [String: Double] = ["montecarlo_s": middle.seconds, "montecarlo_simulation_s": middle.simulationSeconds,
-                                     "montecarlo_test_s": middle.testSeconds, "montecarlo_replicates": Double(replicates),
-                                     "montecarlo_repeats": Double(runs.count)]
+        var out: [String: Double] = [
+            "montecarlo_s": middle.seconds, "montecarlo_simulation_s": middle.simulationSeconds,
+            "montecarlo_test_s": middle.testSeconds, "montecarlo_replicates": Double(replicates),
+            "montecarlo_repeats": Double(runs.count),
+        ]
         for (i, r) in runs.enumerated() { out["montecarlo_run\(i + 1)_s"] = r.seconds }
         return out
     }

@@ -54,8 +54,10 @@ public enum Optimizer {
     }
 
     /// The design with n, R, B and ρ applied.
-    static func candidate(_ design: Design, n: Int, reads: Double, batches: Int, ratio: Double,
-                          minBatches: Int = 1) -> Design {
+    static func candidate(
+        _ design: Design, n: Int, reads: Double, batches: Int, ratio: Double,
+        minBatches: Int = 1
+    ) -> Design {
         var d = design
         if [.subLibraries, .balancedIncomplete].contains(d.batching.layout) {
             d.batching.replicates = max(d.batching.replicates, minBatches)
@@ -76,16 +78,20 @@ public enum Optimizer {
     }
 
     /// Largest n with cost ≤ budget and batch capacity respected (cost is linear in n).
-    static func affordableCells(_ design: Design, reads: Double, batches: Int, ratio: Double, budget: Double,
-                                analyzer: Analyzer) -> Int {
+    static func affordableCells(
+        _ design: Design, reads: Double, batches: Int, ratio: Double, budget: Double,
+        analyzer: Analyzer
+    ) -> Int {
         func cost(_ n: Int) -> (Double, Int) {
             let d = candidate(design, n: n, reads: reads, batches: batches, ratio: ratio)
             let layout = Layout.make(d)
             let c = CostBreakdown(d, layout: layout)
             return (c.total, c.cellsLoaded)
         }
-        let (c1, l1) = cost(100), (c2, l2) = cost(200)
-        let slope = (c2 - c1) / 100, fixed = c1 - 100 * slope
+        let (c1, l1) = cost(100)
+        let (c2, l2) = cost(200)
+        let slope = (c2 - c1) / 100
+        let fixed = c1 - 100 * slope
         guard slope > 0 else { return 0 }
         var n = Int(((budget - fixed) / slope).rounded(.down))
         let perCell = Double(l2 - l1) / 100
@@ -100,9 +106,11 @@ public enum Optimizer {
 
     static func better(_ a: Point, than b: Point?) -> Bool {
         guard let b else { return true }
-        let pa = (a.evaluation.medianPower * 1e4).rounded(), pb = (b.evaluation.medianPower * 1e4).rounded()
+        let pa = (a.evaluation.medianPower * 1e4).rounded()
+        let pb = (b.evaluation.medianPower * 1e4).rounded()
         if pa != pb { return pa > pb }
-        let va = a.evaluation.medianVariance, vb = b.evaluation.medianVariance
+        let va = a.evaluation.medianVariance
+        let vb = b.evaluation.medianVariance
         if abs(va - vb) > 1e-9 * max(va, vb) { return va < vb }
         return a.evaluation.cost.total < b.evaluation.cost.total
     }
@@ -110,10 +118,13 @@ public enum Optimizer {
     /// Candidate batch counts: around the design's, within [minimum, 4×].
     static func batchGrid(_ design: Design, minBatches: Int = 1) -> [Int] {
         let b0 = design.batching.batches
-        let minimum = max(1, design.timePoints.count, design.batching.replicates,
-                          design.batching.nested.map(\.count).max() ?? 1)
+        let minimum = max(
+            1, design.timePoints.count, design.batching.replicates,
+            design.batching.nested.map(\.count).max() ?? 1)
         let floor = minBatches * max(1, design.timePoints.count)
-        let raw = [b0 / 4, b0 / 2, (2 * b0) / 3, b0, (3 * b0) / 2, 2 * b0, 3 * b0, 4 * b0] + (minBatches > 1 ? [floor, 2 * floor] : [])
+        let raw =
+            [b0 / 4, b0 / 2, (2 * b0) / 3, b0, (3 * b0) / 2, 2 * b0, 3 * b0, 4 * b0]
+            + (minBatches > 1 ? [floor, 2 * floor] : [])
         var out: [Int] = []
         for b in raw where b >= minimum && !out.contains(b) {
             // Nested levels need batches divisible by their counts.
@@ -132,11 +143,14 @@ public enum Optimizer {
     /// cells. Nil when no grid point is affordable.
     /// - Parameter minBatches: fewest animals (batches in vitro) each perturbation must be in at
     ///   each time point (`optimize --min-batches`; MinimumBatches.swift).
-    public static func maximizePower(_ design: Design, budget: Double, analyzer: Analyzer,
-                                     progress: ProgressReporter? = nil, minBatches: Int = 1) throws -> OptimizedDesign? {
+    public static func maximizePower(
+        _ design: Design, budget: Double, analyzer: Analyzer,
+        progress: ProgressReporter? = nil, minBatches: Int = 1
+    ) throws -> OptimizedDesign? {
         let sqrtK = Double(design.perturbationCount).squareRoot()
         let ratios = [0.5, 1, 2].map { $0 * sqrtK }
-        let batches = batchGrid(design, minBatches: minBatches), reads = readGrid(design)
+        let batches = batchGrid(design, minBatches: minBatches)
+        let reads = readGrid(design)
         var best: Point?
         var done = 0.0
         let total = Double(batches.count * reads.count * ratios.count)
@@ -159,8 +173,10 @@ public enum Optimizer {
         }
         guard let coarse = best else { return nil }
         // Refine the control ratio (golden section on log ρ) at the best B and R.
-        let b = coarse.design.batching.batches, r = coarse.design.measurement.readsPerCell
-        if let refined = try refineRatio(around: coarse.ratio, { try evaluate(b, r, $0) }), better(refined, than: best) {
+        let b = coarse.design.batching.batches
+        let r = coarse.design.measurement.readsPerCell
+        if let refined = try refineRatio(around: coarse.ratio, { try evaluate(b, r, $0) }), better(refined, than: best)
+        {
             best = refined
         }
         return best.map { describe($0, from: design) }
@@ -169,21 +185,30 @@ public enum Optimizer {
     /// Golden-section search of the control ratio over [ρ/2.5, 2.5ρ] (log scale), minimising
     /// the median variance (power saturates, variance does not).
     static func refineRatio(around rho: Double, _ evaluate: (Double) throws -> Point?) throws -> Point? {
-        var a = Foundation.log(rho / 2.5), b = Foundation.log(rho * 2.5)
+        var a = Foundation.log(rho / 2.5)
+        var b = Foundation.log(rho * 2.5)
         let phi = (5.0.squareRoot() - 1) / 2
         func score(_ x: Double) throws -> (Double, Point?) {
             guard let p = try evaluate(Foundation.exp(x)) else { return (.infinity, nil) }
             return (p.evaluation.medianVariance, p)
         }
-        var c = b - phi * (b - a), d = a + phi * (b - a)
-        var fc = try score(c), fd = try score(d)
+        var c = b - phi * (b - a)
+        var d = a + phi * (b - a)
+        var fc = try score(c)
+        var fd = try score(d)
         for _ in 0..<18 {
             if fc.0 < fd.0 {
-                b = d; d = c; fd = fc
-                c = b - phi * (b - a); fc = try score(c)
+                b = d
+                d = c
+                fd = fc
+                c = b - phi * (b - a)
+                fc = try score(c)
             } else {
-                a = c; c = d; fc = fd
-                d = a + phi * (b - a); fd = try score(d)
+                a = c
+                c = d
+                fc = fd
+                d = a + phi * (b - a)
+                fd = try score(d)
             }
         }
         return fc.0 < fd.0 ? fc.1 : fd.1
@@ -191,9 +216,11 @@ public enum Optimizer {
 
     /// The control ratio that minimises the median variance for a fixed budget, batches and reads
     /// (the optimizer's answer to "how many control cells?"; Dunnett's rule predicts √K).
-    public static func bestControlRatio(_ design: Design, budget: Double, analyzer: Analyzer) throws -> OptimizedDesign? {
+    public static func bestControlRatio(_ design: Design, budget: Double, analyzer: Analyzer) throws -> OptimizedDesign?
+    {
         let sqrtK = Double(design.perturbationCount).squareRoot()
-        let b = design.batching.batches, r = design.measurement.readsPerCell
+        let b = design.batching.batches
+        let r = design.measurement.readsPerCell
         let point = try refineRatio(around: sqrtK) { rho in
             let n = affordableCells(design, reads: r, batches: b, ratio: rho, budget: budget, analyzer: analyzer)
             guard n >= 1 else { return nil }
@@ -208,13 +235,16 @@ public enum Optimizer {
     /// The cheapest design whose median power reaches `power`.
     /// - Parameter coarse: a smaller grid (½×, 1×, 2× the batches; 5k, 10k, 20k, 40k and the
     ///   design's reads), as `analyze` uses for its `lowest_cost` answer.
-    public static func cheapest(_ design: Design, power: Double, analyzer: Analyzer, layout: LayoutStrategy? = nil,
-                                coarse: Bool = false, progress: ProgressReporter? = nil, minBatches: Int = 1) throws -> OptimizedDesign? {
+    public static func cheapest(
+        _ design: Design, power: Double, analyzer: Analyzer, layout: LayoutStrategy? = nil,
+        coarse: Bool = false, progress: ProgressReporter? = nil, minBatches: Int = 1
+    ) throws -> OptimizedDesign? {
         let sqrtK = Double(design.perturbationCount).squareRoot()
         var base = design
         if let layout { base.batching.layout = layout }
         var best: Point?
-        var batches = batchGrid(base, minBatches: minBatches), reads = readGrid(base)
+        var batches = batchGrid(base, minBatches: minBatches)
+        var reads = readGrid(base)
         if coarse {
             let b0 = base.batching.batches
             batches = batches.filter { $0 == b0 || $0 == b0 / 2 || $0 == 2 * b0 }
@@ -225,13 +255,18 @@ public enum Optimizer {
         for b in batches {
             for r in reads {
                 if progress?.isCancelled == true { throw CancelledError() }
-                guard meetsMinimumBatches(candidate(base, n: 100, reads: r, batches: b, ratio: sqrtK, minBatches: minBatches),
-                                          minBatches) else {
+                guard
+                    meetsMinimumBatches(
+                        candidate(base, n: 100, reads: r, batches: b, ratio: sqrtK, minBatches: minBatches),
+                        minBatches)
+                else {
                     done += 1
                     continue
                 }
                 let found = try bisect(low: 1, high: 20_000) { n in
-                    try analyzer.evaluate(candidate(base, n: n, reads: r, batches: b, ratio: sqrtK, minBatches: minBatches)).medianPower >= power
+                    try analyzer.evaluate(
+                        candidate(base, n: n, reads: r, batches: b, ratio: sqrtK, minBatches: minBatches)
+                    ).medianPower >= power
                 }
                 done += 1
                 progress?.report(done: done, total: total, message: "searching")
@@ -250,10 +285,12 @@ public enum Optimizer {
         let d = p.design
         var change: [FieldChange] = []
         if d.sampling.cellsPerPerturbation != design.sampling.cellsPerPerturbation {
-            change.append(FieldChange(path: "sampling.cells_per_perturbation", value: String(d.sampling.cellsPerPerturbation)))
+            change.append(
+                FieldChange(path: "sampling.cells_per_perturbation", value: String(d.sampling.cellsPerPerturbation)))
         }
         if d.measurement.readsPerCell != design.measurement.readsPerCell {
-            change.append(FieldChange(path: "measurement.reads_per_cell", value: String(Int(d.measurement.readsPerCell))))
+            change.append(
+                FieldChange(path: "measurement.reads_per_cell", value: String(Int(d.measurement.readsPerCell))))
         }
         if d.batching.batches != design.batching.batches {
             change.append(FieldChange(path: "batching.batches", value: String(d.batching.batches)))

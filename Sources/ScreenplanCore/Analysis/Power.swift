@@ -13,26 +13,36 @@ public enum Normal {
     public static func quantile(_ p: Double) -> Double {
         if p <= 0 { return -.infinity }
         if p >= 1 { return .infinity }
-        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
-                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
-        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                 6.680131188771972e+01, -1.328068155288572e+01]
-        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+        let a = [
+            -3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+            1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00,
+        ]
+        let b = [
+            -5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+            6.680131188771972e+01, -1.328068155288572e+01,
+        ]
+        let c = [
+            -7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+            -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00,
+        ]
         let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
         let low = 0.02425
         var x: Double
         if p < low {
             let q = (-2 * Foundation.log(p)).squareRoot()
-            x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+            x =
+                (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
                 / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
         } else if p <= 1 - low {
-            let q = p - 0.5, r = q * q
-            x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
+            let q = p - 0.5
+            let r = q * q
+            x =
+                (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q
                 / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
         } else {
             let q = (-2 * Foundation.log(1 - p)).squareRoot()
-            x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
+            x =
+                -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5])
                 / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
         }
         let e = cdf(x) - p
@@ -58,11 +68,14 @@ public enum Normal {
     /// statistics): a decrease is easier to detect than an increase of the same size. The
     /// shift is capped at z/2, where the expansion stops being a distribution.
     @inline(__always)
-    public static func power(effect: Double, sd: Double, critical z: Double, spread: Double = 0,
-                             nullSD: Double? = nil, nullSkewness: Double = 0) -> Double {
+    public static func power(
+        effect: Double, sd: Double, critical z: Double, spread: Double = 0,
+        nullSD: Double? = nil, nullSkewness: Double = 0
+    ) -> Double {
         guard sd > 0, sd.isFinite else { return 0 }
         let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
-        let a = abs(effect), s0 = nullSD ?? sd
+        let a = abs(effect)
+        let s0 = nullSD ?? sd
         guard (z * s0).isFinite else { return 0 }
         var shift = 0.0
         if nullSkewness != 0 && nullSkewness.isFinite {
@@ -70,7 +83,8 @@ public enum Normal {
         }
         // Same-sign critical value: below zero the null's lower quantile −z + shift, above it z + shift.
         let sign: Double = effect < 0 ? -1 : 1
-        let zsSame = (z + sign * shift) * s0, zsOpposite = (z - sign * shift) * s0
+        let zsSame = (z + sign * shift) * s0
+        let zsOpposite = (z - sign * shift) * s0
         // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
         let far = (a + zsOpposite) / tau
         return far > 8 ? cdf((a - zsSame) / tau) : cdf((a - zsSame) / tau) + cdf(-far)
@@ -94,16 +108,20 @@ public enum Normal {
     /// the guide library's own distribution, `GuideVariation.log2Offsets`: skewed, with the
     /// Jensen shift of log κ̄), and `spread` is then the normal rest (batch shifts), added to the
     /// test noise as in `power`.
-    public static func power(effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
-                             nullSkewness: Double, curvature kappa: Double, offsets: [Double] = []) -> Double {
+    public static func power(
+        effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
+        nullSkewness: Double, curvature kappa: Double, offsets: [Double] = []
+    ) -> Double {
         let linear = kappa == 0 || !kappa.isFinite
         guard (spread > 0 && !linear) || !offsets.isEmpty, abs(effect) > 1e-9 else {
-            return power(effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
+            return power(
+                effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
         }
         func h(_ x: Double) -> Double { linear ? x : Foundation.expm1(kappa * x * M_LN2) / kappa }
         let h0 = h(effect)
         guard h0 != 0, h0.isFinite else {
-            return power(effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
+            return power(
+                effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
         }
         var sum = 0.0
         if offsets.isEmpty {
@@ -125,8 +143,10 @@ public enum Normal {
     /// (ν ≥ 3: within 0.5% at z = 3.3, the α = 0.001 critical value; 1 for ν = ∞).
     public static func studentQuantileRatio(z: Double, df nu: Double) -> Double {
         guard nu.isFinite, nu > 0, z > 0 else { return 1 }
-        let v = max(3, nu), z2 = z * z
-        let t = z + (z2 * z + z) / (4 * v) + (5 * z2 * z2 * z + 16 * z2 * z + 3 * z) / (96 * v * v)
+        let v = max(3, nu)
+        let z2 = z * z
+        let t =
+            z + (z2 * z + z) / (4 * v) + (5 * z2 * z2 * z + 16 * z2 * z + 3 * z) / (96 * v * v)
             + (3 * z2 * z2 * z2 * z + 19 * z2 * z2 * z + 17 * z2 * z - 15 * z) / (384 * v * v * v)
         return t / z
     }
@@ -154,10 +174,12 @@ public enum MultipleTestingLevel {
     /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes;
     ///   `targetCurvature` the test's κ for gene 0, the target (`Normal.power(…curvature:)`), with
     ///   its guide spread as draws `targetGuideOffsets` (log2) and the rest `targetOtherSpread`.
-    public static func solve(effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
-                             nullSkews: [Double]? = nil, targetCurvature: Double = 0,
-                             targetGuideOffsets: [Double] = [], targetOtherSpread: Double = 0,
-                             testable m: Int, alpha: Double, method: MultipleTesting) -> (level: Double, powers: [Double]) {
+    public static func solve(
+        effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
+        nullSkews: [Double]? = nil, targetCurvature: Double = 0,
+        targetGuideOffsets: [Double] = [], targetOtherSpread: Double = 0,
+        testable m: Int, alpha: Double, method: MultipleTesting
+    ) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
         var t: Double
         switch method {
@@ -168,15 +190,17 @@ public enum MultipleTestingLevel {
             let z = Normal.quantile(1 - t / 2)
             var out = [Double](repeating: 0, count: effects.count)
             for i in 0..<effects.count {
-                out[i] = Normal.power(effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0,
-                                      nullSD: nullSDs?[i], nullSkewness: nullSkews?[i] ?? 0)
+                out[i] = Normal.power(
+                    effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0,
+                    nullSD: nullSDs?[i], nullSkewness: nullSkews?[i] ?? 0)
             }
             // The target (gene 0) with the test's curvature over its spread.
             if (targetCurvature != 0 || !targetGuideOffsets.isEmpty) && !effects.isEmpty {
                 let rest = targetGuideOffsets.isEmpty ? (spreads?[0] ?? 0) : targetOtherSpread
-                out[0] = Normal.power(effect: effects[0], sd: sds[0], critical: z, spread: rest,
-                                      nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, curvature: targetCurvature,
-                                      offsets: targetGuideOffsets)
+                out[0] = Normal.power(
+                    effect: effects[0], sd: sds[0], critical: z, spread: rest,
+                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, curvature: targetCurvature,
+                    offsets: targetGuideOffsets)
             }
             return out
         }
@@ -187,7 +211,10 @@ public enum MultipleTestingLevel {
                 let r = pw.reduce(0, +) + Double(m - m1) * t
                 let next = min(alpha, alpha * max(1, r) / Double(m))
                 // 1% of the level moves power by far less than 1%.
-                if abs(next - t) <= 1e-2 * t { t = next; break }
+                if abs(next - t) <= 1e-2 * t {
+                    t = next
+                    break
+                }
                 t = next
                 pw = powers(t)
             }

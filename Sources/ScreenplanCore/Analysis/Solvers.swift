@@ -23,7 +23,12 @@ public struct PowerSolutions: Codable, Equatable, Sendable {
 
     // Unreachable answers are written as null (not left out), as docs/batching.md says.
     enum CodingKeys: String, CodingKey {
-        case targetPower = "target_power", cellsPerPerturbation = "cells_per_perturbation", readsPerCell = "reads_per_cell", lowestCost = "lowest_cost", currency, minDetectableLog2Fc = "min_detectable_log2_fc"
+        case targetPower = "target_power"
+        case cellsPerPerturbation = "cells_per_perturbation"
+        case readsPerCell = "reads_per_cell"
+        case lowestCost = "lowest_cost"
+        case currency
+        case minDetectableLog2Fc = "min_detectable_log2_fc"
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -38,19 +43,24 @@ public struct PowerSolutions: Codable, Equatable, Sendable {
 
 extension Analyzer {
     /// All four solutions for `design` (the cheapest-design search is the slowest part).
-    public func solve(_ design: Design, layout: LayoutStrategy? = nil, includeCost: Bool = true,
-                      progress: ProgressReporter? = nil) throws -> PowerSolutions {
+    public func solve(
+        _ design: Design, layout: LayoutStrategy? = nil, includeCost: Bool = true,
+        progress: ProgressReporter? = nil
+    ) throws -> PowerSolutions {
         let target = design.analysis.targetPower
         let base = try evaluate(design, layout: layout)
         let cells = try fewestCells(design, layout: layout, power: target)
         let reads = try fewestReads(design, layout: layout, power: target)
-        let cheapest = includeCost
-            ? try Optimizer.cheapest(design, power: target, analyzer: self, layout: layout, coarse: true, progress: progress)
+        let cheapest =
+            includeCost
+            ? try Optimizer.cheapest(
+                design, power: target, analyzer: self, layout: layout, coarse: true, progress: progress)
             : nil
-        return PowerSolutions(targetPower: target, cellsPerPerturbation: cells, readsPerCell: reads,
-                              lowestCost: cheapest?.cost.total, currency: design.cost.currency,
-                              minDetectableLog2Fc: Optional(Analyzer.minimumDetectable(base, power: target))
-                                  .flatMap { $0.isFinite && $0 < 1e3 ? $0 : nil })
+        return PowerSolutions(
+            targetPower: target, cellsPerPerturbation: cells, readsPerCell: reads,
+            lowestCost: cheapest?.cost.total, currency: design.cost.currency,
+            minDetectableLog2Fc: Optional(Analyzer.minimumDetectable(base, power: target))
+                .flatMap { $0.isFinite && $0 < 1e3 ? $0 : nil })
     }
 
     /// Fewest cells per perturbation giving median power ≥ `power` (bisection; nil if > 100,000).
@@ -77,13 +87,22 @@ extension Analyzer {
     public static func minimumDetectable(_ e: Evaluation, power: Double) -> Double {
         guard let row = e.medianRow, row.testSD.isFinite else { return .infinity }
         let z = Normal.quantile(1 - row.level / 2)
-        var lo = 0.0, hi = 1.0
-        while Normal.power(effect: row.targetEffect < 0 ? -hi : hi, sd: row.testSD, critical: z, spread: row.spreadSD,
-                                  nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) < power && hi < 1e3 { hi *= 2 }
+        var lo = 0.0
+        var hi = 1.0
+        while Normal.power(
+            effect: row.targetEffect < 0 ? -hi : hi, sd: row.testSD, critical: z, spread: row.spreadSD,
+            nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) < power && hi < 1e3
+        { hi *= 2 }
         for _ in 0..<60 {
             let mid = 0.5 * (lo + hi)
-            if Normal.power(effect: row.targetEffect < 0 ? -mid : mid, sd: row.testSD, critical: z, spread: row.spreadSD,
-                            nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) >= power { hi = mid } else { lo = mid }
+            if Normal.power(
+                effect: row.targetEffect < 0 ? -mid : mid, sd: row.testSD, critical: z, spread: row.spreadSD,
+                nullSD: row.testNullSD, nullSkewness: row.testNullSkewness) >= power
+            {
+                hi = mid
+            } else {
+                lo = mid
+            }
         }
         return hi
     }
@@ -91,7 +110,8 @@ extension Analyzer {
     /// Power curve of the median power against cells per perturbation (everything else as
     /// written), for the TUI's plot.
     public func powerVersusCells(_ design: Design, cells: [Int], layout: LayoutStrategy? = nil) throws
-        -> [(cells: Int, power: Double)] {
+        -> [(cells: Int, power: Double)]
+    {
         try cells.map { n in
             var d = design
             d.sampling.cellsPerPerturbation = max(1, n)
@@ -102,12 +122,19 @@ extension Analyzer {
     /// Power of the typical (median-sd) perturbation against the true target log2 fold change,
     /// at its standard error and multiple-testing level.
     public func powerVersusEffect(_ design: Design, effects: [Double], layout: LayoutStrategy? = nil) throws
-        -> [(effect: Double, power: Double)] {
+        -> [(effect: Double, power: Double)]
+    {
         let e = try evaluate(design, layout: layout)
         guard let row = e.medianRow else { return effects.map { ($0, 0) } }
         let z = Normal.quantile(1 - row.level / 2)
-        return effects.map { ($0, Normal.power(effect: $0, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD,
-                                               nullSkewness: row.testNullSkewness)) }
+        return effects.map {
+            (
+                $0,
+                Normal.power(
+                    effect: $0, sd: row.testSD, critical: z, spread: row.spreadSD, nullSD: row.testNullSD,
+                    nullSkewness: row.testNullSkewness)
+            )
+        }
     }
 }
 
@@ -115,7 +142,8 @@ extension Analyzer {
 func bisect(low: Int, high: Int, _ ok: (Int) throws -> Bool) rethrows -> Int? {
     guard try ok(high) else { return nil }
     if try ok(low) { return low }
-    var lo = low, hi = high
+    var lo = low
+    var hi = high
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2
         if try ok(mid) { hi = mid } else { lo = mid }

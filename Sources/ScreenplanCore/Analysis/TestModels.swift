@@ -59,9 +59,15 @@ public struct LibraryNodes: Sendable {
     public let weight: [Double]
 
     public init(sd: Double, count: Int) {
-        guard sd > 0, count > 1 else { size = [1]; weight = [1]; return }
-        let half = 4.5, h = 2 * half / Double(count - 1)
-        var s: [Double] = [], w: [Double] = []
+        guard sd > 0, count > 1 else {
+            size = [1]
+            weight = [1]
+            return
+        }
+        let half = 4.5
+        let h = 2 * half / Double(count - 1)
+        var s: [Double] = []
+        var w: [Double] = []
         for i in 0..<count {
             let z = -half + Double(i) * h
             s.append(Foundation.exp(sd * z))
@@ -93,7 +99,8 @@ enum NegativeBinomial {
         if p == 0 {
             // Underflow at zero (huge means): fall back to lgamma per term.
             while y < cap {
-                let l = Foundation.lgamma(Double(y) + theta) - Foundation.lgamma(theta) - Foundation.lgamma(Double(y) + 1)
+                let l =
+                    Foundation.lgamma(Double(y) + theta) - Foundation.lgamma(theta) - Foundation.lgamma(Double(y) + 1)
                     + theta * Foundation.log(theta / (theta + mu)) + Double(y) * Foundation.log(ratio)
                 let v = Foundation.exp(l)
                 out.append(v)
@@ -126,7 +133,8 @@ public enum TestModels {
     /// into the mixing (mean (1 − π₀)μ, CV² (1 + c)/(1 − π₀) − 1).
     public static func glmWeight(_ g: CellGroup, nodes: LibraryNodes) -> Double {
         let keep = 1 - min(g.zeroInflation, 0.999)
-        let mu = g.mean * keep, c = (1 + g.mixing) / keep - 1
+        let mu = g.mean * keep
+        let c = (1 + g.mixing) / keep - 1
         var sum = 0.0
         for k in 0..<nodes.size.count {
             let m = mu * nodes.size[k]
@@ -139,13 +147,17 @@ public enum TestModels {
     /// (group `null`, the controls' mean and dispersion): the alternative variance of one cell's
     /// contribution to the GLM score for β. Zero inflation folded in as in `glmWeight`.
     public static func glmScoreVariance(_ p: CellGroup, null g0: CellGroup, nodes: LibraryNodes) -> Double {
-        let kp = 1 - min(p.zeroInflation, 0.999), k0 = 1 - min(g0.zeroInflation, 0.999)
-        let mp = p.mean * kp, cp = (1 + p.mixing) / kp - 1
-        let m0 = g0.mean * k0, c0 = (1 + g0.mixing) / k0 - 1
+        let kp = 1 - min(p.zeroInflation, 0.999)
+        let k0 = 1 - min(g0.zeroInflation, 0.999)
+        let mp = p.mean * kp
+        let cp = (1 + p.mixing) / kp - 1
+        let m0 = g0.mean * k0
+        let c0 = (1 + g0.mixing) / k0 - 1
         var sum = 0.0
         for k in 0..<nodes.size.count {
             let l = nodes.size[k]
-            let mu = mp * l, d = 1 + m0 * l * c0
+            let mu = mp * l
+            let d = 1 + m0 * l * c0
             sum += nodes.weight[k] * (mu + mu * mu * cp) / (d * d)
         }
         return sum
@@ -157,7 +169,8 @@ public enum TestModels {
     /// folded into the mean and mixing as in `glmWeight` (an approximation for the third moment).
     public static func glmThirdCumulant(_ g: CellGroup, nodes: LibraryNodes) -> Double {
         let keep = 1 - min(g.zeroInflation, 0.999)
-        let mu = g.mean * keep, c = (1 + g.mixing) / keep - 1
+        let mu = g.mean * keep
+        let c = (1 + g.mixing) / keep - 1
         var sum = 0.0
         for k in 0..<nodes.size.count {
             let m = mu * nodes.size[k]
@@ -182,12 +195,21 @@ public enum TestModels {
     /// `nullThird` (from `glmThirdCumulant`) gives the skewness of U under the null,
     /// γ = Σ_b [n_pb − n_0b (I_pb/I_0b)³]·κ₃ / Var₀(U)^{3/2}: the perturbed cells' counts enter U
     /// with weight 1 and the controls' (through α̂_b) with −I_pb/I_0b.
-    public static func glmScore(_ pairs: [(n: Double, n0: Double, count: Int)], nullInfo w0: Double, perturbedAssigned ap: Double,
-                                controlAssigned a0: Double, alternativeVariance v1: Double, nullThird k3: Double = 0)
-        -> (zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double, skewness: Double) {
-        var info = 0.0, v0 = 0.0, valt = 0.0, vp = 0.0, s2 = 0.0, third = 0.0
+    public static func glmScore(
+        _ pairs: [(n: Double, n0: Double, count: Int)], nullInfo w0: Double, perturbedAssigned ap: Double,
+        controlAssigned a0: Double, alternativeVariance v1: Double, nullThird k3: Double = 0
+    )
+        -> (zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double, skewness: Double)
+    {
+        var info = 0.0
+        var v0 = 0.0
+        var valt = 0.0
+        var vp = 0.0
+        var s2 = 0.0
+        var third = 0.0
         for q in pairs {
-            let ip = q.n * ap * w0, i0 = q.n0 * a0 * w0
+            let ip = q.n * ap * w0
+            let i0 = q.n0 * a0 * w0
             guard ip > 0 && i0 > 0 else { continue }
             let m = Double(q.count)
             info += m * ip
@@ -200,23 +222,29 @@ public enum TestModels {
         }
         guard info > 0, v0 > 0 else { return (0, 1, 0.5, 0, 0) }
         let skew = third / (v0 * v0.squareRoot())
-        return (info / v0.squareRoot(), valt / v0, valt > 0 ? vp / valt : 0.5, s2 / (info * info), skew.isFinite ? skew : 0)
+        return (
+            info / v0.squareRoot(), valt / v0, valt > 0 ? vp / valt : 0.5, s2 / (info * info), skew.isFinite ? skew : 0
+        )
     }
 
     /// Mean, variance and zero probability of x = log1p(scale·y/L) (scale = 10⁴/U: counts per 10k
     /// with the cell's total U·L), by exact sums over y and quadrature over L.
     public static func logNormalisedMoments(_ g: CellGroup, librarySD s: Double, scale: Double)
-        -> (mean: Double, variance: Double, zero: Double) {
+        -> (mean: Double, variance: Double, zero: Double)
+    {
         let key = MomentKey(group: g.key, sd: s, scale: scale)
         if let hit = TestModelCache.shared.moments(key) { return hit }
-        let g = key.group   // compute on the key, so results never depend on call order
+        let g = key.group  // compute on the key, so results never depend on call order
         let nodes = LibraryNodes(sd: s, count: smoothNodes)
         let pi0 = min(max(g.zeroInflation, 0), 1)
-        var m1 = 0.0, m2 = 0.0, zero = 0.0
+        var m1 = 0.0
+        var m2 = 0.0
+        var zero = 0.0
         for k in 0..<nodes.size.count {
             let l = nodes.size[k]
             let pmf = NegativeBinomial.pmf(mean: g.mean * l, mixing: g.mixing)
-            var a = 0.0, b = 0.0
+            var a = 0.0
+            var b = 0.0
             for y in 1..<max(1, pmf.count) {
                 let x = Foundation.log1p(scale * Double(y) / l)
                 a += pmf[y] * x
@@ -235,15 +263,20 @@ public enum TestModels {
     /// only y/L, so the normalisation's scale does not matter): exact sums over the counts,
     /// quadrature over both cells' library sizes. Returns P and both zero probabilities.
     public static func rankProbability(_ p: CellGroup, _ c: CellGroup, librarySD s: Double)
-        -> (p: Double, zeroP: Double, zeroC: Double) {
+        -> (p: Double, zeroP: Double, zeroC: Double)
+    {
         let key = RankKey(p: p.key, c: c.key, sd: s)
         if let hit = TestModelCache.shared.rank(key) { return hit }
-        let p = key.p, c = key.c   // compute on the key, so results never depend on call order
+        let p = key.p
+        let c = key.c  // compute on the key, so results never depend on call order
         let nodes = LibraryNodes(sd: s, count: rankNodes)
         let n = nodes.size.count
-        let pi0p = min(max(p.zeroInflation, 0), 1), pi0c = min(max(c.zeroInflation, 0), 1)
+        let pi0p = min(max(p.zeroInflation, 0), 1)
+        let pi0c = min(max(c.zeroInflation, 0), 1)
         // Per node: pmf and cdf of the perturbed cell's count, pmf of the control's.
-        var pp: [[Double]] = [], pcdf: [[Double]] = [], pc: [[Double]] = []
+        var pp: [[Double]] = []
+        var pcdf: [[Double]] = []
+        var pc: [[Double]] = []
         for k in 0..<n {
             var a = NegativeBinomial.pmf(mean: p.mean * nodes.size[k], mixing: p.mixing)
             for y in 0..<a.count { a[y] *= (1 - pi0p) }
@@ -257,16 +290,19 @@ public enum TestModels {
             b[0] += pi0c
             pc.append(b)
         }
-        var total = 0.0, zeroP = 0.0, zeroC = 0.0
+        var total = 0.0
+        var zeroP = 0.0
+        var zeroC = 0.0
         for k in 0..<n {
             zeroP += nodes.weight[k] * pp[k][0]
             zeroC += nodes.weight[k] * pc[k][0]
         }
-        for k in 0..<n {           // perturbed cell's library node
+        for k in 0..<n {  // perturbed cell's library node
             let lk = nodes.size[k]
-            let cdf = pcdf[k], pmf = pp[k]
+            let cdf = pcdf[k]
+            let pmf = pp[k]
             let top = cdf.count - 1
-            for j in 0..<n {       // control cell's library node
+            for j in 0..<n {  // control cell's library node
                 let ratio = lk / nodes.size[j]
                 let pcj = pc[j]
                 var sum = 0.0
@@ -294,9 +330,12 @@ public enum TestModels {
     ///   Var₀ U = n_p n_0 (N + 1)/12 · (1 − Σ(t³ − t)/(N³ − N)), the ties being the zeros:
     ///   Σ(t³ − t)/(N³ − N) ≈ π_z³ with π_z the pooled zero share.
     /// Also returns the share of the statistic's variance from the perturbed cells.
-    public static func standardisedStatistic(_ test: DifferentialTest, perturbed: CellGroup, control: CellGroup,
-                                             np: Double, n0: Double, librarySD s: Double, scale: Double)
-        -> (z: Double, perturbedShare: Double) {
+    public static func standardisedStatistic(
+        _ test: DifferentialTest, perturbed: CellGroup, control: CellGroup,
+        np: Double, n0: Double, librarySD s: Double, scale: Double
+    )
+        -> (z: Double, perturbedShare: Double)
+    {
         guard np > 0, n0 > 0 else { return (0, 0.5) }
         switch test {
         case .wilcoxon:
@@ -308,7 +347,8 @@ public enum TestModels {
         default:
             let a = logNormalisedMoments(perturbed, librarySD: s, scale: scale)
             let b = logNormalisedMoments(control, librarySD: s, scale: scale)
-            let vp = a.variance / np, v0 = b.variance / n0
+            let vp = a.variance / np
+            let v0 = b.variance / n0
             let v = vp + v0
             guard v > 0 else { return (0, 0.5) }
             return ((a.mean - b.mean) / v.squareRoot(), vp / v)
@@ -321,22 +361,26 @@ public enum TestModels {
     /// log2 scale as for the GLM. The secant is exact at the effect and, z being concave in |δ|,
     /// errs on the conservative side for weaker guides. Below |δ| = 0.05 log2 the local slope at
     /// δ (a 0.05 ln forward difference) takes its place. Returns (effect, variance, perturbed share).
-    public static func scanpyModel(_ test: DifferentialTest, perturbed: CellGroup, control: CellGroup,
-                                   observedLog2 delta: Double, np: Double, n0: Double, librarySD s: Double,
-                                   scale: Double) -> (effect: Double, variance: Double, perturbedShare: Double) {
-        let z = standardisedStatistic(test, perturbed: perturbed, control: control, np: np, n0: n0,
-                                      librarySD: s, scale: scale)
+    public static func scanpyModel(
+        _ test: DifferentialTest, perturbed: CellGroup, control: CellGroup,
+        observedLog2 delta: Double, np: Double, n0: Double, librarySD s: Double,
+        scale: Double
+    ) -> (effect: Double, variance: Double, perturbedShare: Double) {
+        let z = standardisedStatistic(
+            test, perturbed: perturbed, control: control, np: np, n0: n0,
+            librarySD: s, scale: scale)
         if abs(delta) >= 0.05 {
             guard abs(z.z) > 1e-12 else { return (delta, .infinity, z.perturbedShare) }
             let sd = abs(delta / z.z)
             return (z.z * sd, sd * sd, z.perturbedShare)
         }
-        let h = 0.05 // natural log
+        let h = 0.05  // natural log
         var moved = perturbed
         moved.mean *= Foundation.exp(h)
-        let z2 = standardisedStatistic(test, perturbed: moved, control: control, np: np, n0: n0,
-                                       librarySD: s, scale: scale)
-        let slope = (z2.z - z.z) / (h / M_LN2)   // per log2 unit
+        let z2 = standardisedStatistic(
+            test, perturbed: moved, control: control, np: np, n0: n0,
+            librarySD: s, scale: scale)
+        let slope = (z2.z - z.z) / (h / M_LN2)  // per log2 unit
         guard abs(slope) > 1e-9, slope.isFinite else { return (0, .infinity, z.perturbedShare) }
         return (z.z / slope, 1 / (slope * slope), z.perturbedShare)
     }
@@ -364,8 +408,10 @@ public struct ContrastCells: Sendable {
 
     /// Every perturbation's contrast cells at time index `t` (same reference rules as
     /// `ContrastWeights.compute`); `only` restricts it to some perturbations. Complexity O(K·B).
-    public static func compute(_ layout: Layout, design: Design, time t: Int,
-                               complementControls: Bool, only: [Int]? = nil) -> [ContrastCells] {
+    public static func compute(
+        _ layout: Layout, design: Design, time t: Int,
+        complementControls: Bool, only: [Int]? = nil
+    ) -> [ContrastCells] {
         let bCount = layout.batchCount
         let times = design.timePoints
         var refBatches = (0..<bCount).filter { layout.batchTime[$0] == t && layout.controls[$0] > 0 }
@@ -397,17 +443,24 @@ public struct ContrastCells: Sendable {
         }
         var out: [ContrastCells] = []
         out.reserveCapacity(layout.perturbationCount)
-        var touched: [Int] = [], unique: [Int] = []
+        var touched: [Int] = []
+        var unique: [Int] = []
         for p in only ?? Array(0..<layout.perturbationCount) {
             var c = ContrastCells()
             c.withinShift = within
             var np = 0.0
             for b in timeBatches { np += Double(layout.cells[p * bCount + b]) }
             c.perturbed = np
-            guard np > 0 else { out.append(c); continue }
+            guard np > 0 else {
+                out.append(c)
+                continue
+            }
             func addPair(_ n: Double, _ n0: Double) {
-                if let i = c.paired.firstIndex(where: { $0.n == n && $0.n0 == n0 }) { c.paired[i].count += 1 }
-                else { c.paired.append((n, n0, 1)) }
+                if let i = c.paired.firstIndex(where: { $0.n == n && $0.n0 == n0 }) {
+                    c.paired[i].count += 1
+                } else {
+                    c.paired.append((n, n0, 1))
+                }
             }
             touched.removeAll(keepingCapacity: true)
             if complementControls {
@@ -424,15 +477,25 @@ public struct ContrastCells: Sendable {
                 for b in timeBatches {
                     let n = Double(layout.cells[p * bCount + b])
                     if n > 0 && layout.controls[b] > 0 && refTime == t { addPair(n, Double(layout.controls[b])) }
-                    if n > 0 { diff[b] += n / np; touched.append(b) }
+                    if n > 0 {
+                        diff[b] += n / np
+                        touched.append(b)
+                    }
                 }
-                for b in refBatches { diff[b] -= refShare[b]; touched.append(b) }
+                for b in refBatches {
+                    diff[b] -= refShare[b]
+                    touched.append(b)
+                }
             }
             unique.removeAll(keepingCapacity: true)
-            for b in touched where !seen[b] { seen[b] = true; unique.append(b) }
+            for b in touched where !seen[b] {
+                seen[b] = true
+                unique.append(b)
+            }
             for b in unique { seen[b] = false }
-            c.pooledShift = ContrastWeights.batchEffectVariance(diff, over: unique, innerSD: tauInner, levels: levels,
-                                                                batchUnits: layout.batchUnits, scratch: &unitSum)
+            c.pooledShift = ContrastWeights.batchEffectVariance(
+                diff, over: unique, innerSD: tauInner, levels: levels,
+                batchUnits: layout.batchUnits, scratch: &unitSum)
             for b in unique { diff[b] = 0 }
             out.append(c)
         }
@@ -442,8 +505,16 @@ public struct ContrastCells: Sendable {
 
 // MARK: - Caches
 
-struct MomentKey: Hashable { var group: CellGroup; var sd: Double; var scale: Double }
-struct RankKey: Hashable { var p: CellGroup; var c: CellGroup; var sd: Double }
+struct MomentKey: Hashable {
+    var group: CellGroup
+    var sd: Double
+    var scale: Double
+}
+struct RankKey: Hashable {
+    var p: CellGroup
+    var c: CellGroup
+    var sd: Double
+}
 
 /// Thread-safe caches of the per-group moments and per-pair rank probabilities (bounded: cleared
 /// beyond 500,000 entries).
@@ -454,23 +525,27 @@ final class TestModelCache: @unchecked Sendable {
     private var rankEntries: [RankKey: (p: Double, zeroP: Double, zeroC: Double)] = [:]
 
     func moments(_ k: MomentKey) -> (mean: Double, variance: Double, zero: Double)? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return momentEntries[k]
     }
 
     func store(_ k: MomentKey, _ v: (mean: Double, variance: Double, zero: Double)) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if momentEntries.count > 500_000 { momentEntries.removeAll() }
         momentEntries[k] = v
     }
 
     func rank(_ k: RankKey) -> (p: Double, zeroP: Double, zeroC: Double)? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return rankEntries[k]
     }
 
     func store(_ k: RankKey, _ v: (p: Double, zeroP: Double, zeroC: Double)) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         if rankEntries.count > 500_000 { rankEntries.removeAll() }
         rankEntries[k] = v
     }
@@ -483,19 +558,25 @@ extension Normal {
     /// usual levels), else bisection.
     /// With `nullSkewness` γ the detectable size is that of a decrease (the direction a right-
     /// skewed null favours, as knockdowns and knockouts are); a skew-free test is symmetric.
-    public static func detectable(power: Double, sd: Double, critical z: Double, spread: Double = 0,
-                                  nullSD: Double? = nil, nullSkewness: Double = 0) -> Double {
+    public static func detectable(
+        power: Double, sd: Double, critical z: Double, spread: Double = 0,
+        nullSD: Double? = nil, nullSkewness: Double = 0
+    ) -> Double {
         guard sd > 0, sd.isFinite else { return .infinity }
-        let tau = (sd * sd + spread * spread).squareRoot(), zs = z * (nullSD ?? sd)
+        let tau = (sd * sd + spread * spread).squareRoot()
+        let zs = z * (nullSD ?? sd)
         if nullSkewness == 0 {
             let closed = zs + Normal.quantile(power) * tau
             if closed > 0 && Normal.cdf((-closed - zs) / tau) < 1e-9 { return closed }
-        } else if let closed = skewedClosedForm(power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
-                                                nullSkewness: nullSkewness) {
+        } else if let closed = skewedClosedForm(
+            power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+            nullSkewness: nullSkewness)
+        {
             return closed
         }
-        return detectableByBisection(power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
-                                     nullSkewness: nullSkewness)
+        return detectableByBisection(
+            power: power, sd: sd, critical: z, spread: spread, nullSD: nullSD,
+            nullSkewness: nullSkewness)
     }
 
     /// The root of `Normal.power(effect: −d, …) = power` without bisection: the closed form
@@ -505,21 +586,27 @@ extension Normal {
     /// takes) reach the root to machine precision. The analysis calls this once per perturbation,
     /// and the 60-step bisection was a fifth of a re-analysis. nil (use the bisection) unless d
     /// lies where the power rises with d and solves the equation to 10⁻¹².
-    static func skewedClosedForm(power: Double, sd: Double, critical z: Double, spread: Double,
-                                 nullSD: Double?, nullSkewness: Double) -> Double? {
+    static func skewedClosedForm(
+        power: Double, sd: Double, critical z: Double, spread: Double,
+        nullSD: Double?, nullSkewness: Double
+    ) -> Double? {
         guard nullSkewness.isFinite, power > 0, power < 1 else { return nil }
-        let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd, s0 = nullSD ?? sd
+        let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
+        let s0 = nullSD ?? sd
         guard (z * s0).isFinite, tau > 0 else { return nil }
         let shift = max(-z / 2, min(z / 2, nullSkewness * (z * z - 1) / 6))
-        let same = (z - shift) * s0, opposite = (z + shift) * s0
+        let same = (z - shift) * s0
+        let opposite = (z + shift) * s0
         var d = same + Normal.quantile(power) * tau
         let density = 1 / (2 * Double.pi).squareRoot()
         for _ in 0..<8 {
             guard d > 0, d.isFinite else { return nil }
-            let a = (d - same) / tau, far = (d + opposite) / tau
+            let a = (d - same) / tau
+            let far = (d + opposite) / tau
             let f = (far > 8 ? Normal.cdf(a) : Normal.cdf(a) + Normal.cdf(-far)) - power
             if abs(f) < 1e-12 { return d + shift * s0 > 0 ? d : nil }
-            let slope = (density * Foundation.exp(-a * a / 2) - (far > 8 ? 0 : density * Foundation.exp(-far * far / 2))) / tau
+            let slope =
+                (density * Foundation.exp(-a * a / 2) - (far > 8 ? 0 : density * Foundation.exp(-far * far / 2))) / tau
             guard slope > 0 else { return nil }
             d -= f / slope
         }
@@ -528,12 +615,16 @@ extension Normal {
 
     /// `detectable` by bisection on `Normal.power` (the exact path the closed forms are tested
     /// against).
-    static func detectableByBisection(power: Double, sd: Double, critical z: Double, spread: Double,
-                                      nullSD: Double?, nullSkewness: Double) -> Double {
+    static func detectableByBisection(
+        power: Double, sd: Double, critical z: Double, spread: Double,
+        nullSD: Double?, nullSkewness: Double
+    ) -> Double {
         func reaches(_ d: Double) -> Bool {
-            Normal.power(effect: -d, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness) >= power
+            Normal.power(effect: -d, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
+                >= power
         }
-        var lo = 0.0, hi = max(sd, 1e-9)
+        var lo = 0.0
+        var hi = max(sd, 1e-9)
         while !reaches(hi) && hi < 1e6 { hi *= 2 }
         for _ in 0..<60 {
             let mid = 0.5 * (lo + hi)

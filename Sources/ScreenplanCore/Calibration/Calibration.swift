@@ -81,11 +81,17 @@ public struct GeneCalibration: Codable, Sendable {
     /// Encodes `alpha_raw` as `null` when the gene is not above Poisson.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(gene, forKey: .gene); try c.encode(meanUmis, forKey: .meanUmis); try c.encode(meanSe, forKey: .meanSe)
+        try c.encode(gene, forKey: .gene)
+        try c.encode(meanUmis, forKey: .meanUmis)
+        try c.encode(meanSe, forKey: .meanSe)
         try c.encode(variance, forKey: .variance)
-        try c.encode(alphaRaw, forKey: .alphaRaw); try c.encode(alphaTrend, forKey: .alphaTrend); try c.encode(theta, forKey: .theta)
-        try c.encode(thetaLogSe, forKey: .thetaLogSe); try c.encode(zeroFraction, forKey: .zeroFraction)
-        try c.encode(zeroFractionNb, forKey: .zeroFractionNb); try c.encode(zeroExcessFlag, forKey: .zeroExcessFlag)
+        try c.encode(alphaRaw, forKey: .alphaRaw)
+        try c.encode(alphaTrend, forKey: .alphaTrend)
+        try c.encode(theta, forKey: .theta)
+        try c.encode(thetaLogSe, forKey: .thetaLogSe)
+        try c.encode(zeroFraction, forKey: .zeroFraction)
+        try c.encode(zeroFractionNb, forKey: .zeroFractionNb)
+        try c.encode(zeroExcessFlag, forKey: .zeroExcessFlag)
         try c.encode(byType, forKey: .byType)
     }
 
@@ -150,12 +156,17 @@ public struct GuideCalibration: Codable, Sendable {
     /// On-target log2 fold change against non-targeting cells (nil when the target is not measured).
     public var log2Fc: Estimate
 
-    enum CodingKeys: String, CodingKey { case guide, target, cells, log2Fc = "log2_fc" }
+    enum CodingKeys: String, CodingKey {
+        case guide, target, cells
+        case log2Fc = "log2_fc"
+    }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(guide, forKey: .guide); try c.encode(target, forKey: .target)
-        try c.encode(cells, forKey: .cells); try c.encode(log2Fc, forKey: .log2Fc)
+        try c.encode(guide, forKey: .guide)
+        try c.encode(target, forKey: .target)
+        try c.encode(cells, forKey: .cells)
+        try c.encode(log2Fc, forKey: .log2Fc)
     }
 }
 
@@ -226,7 +237,8 @@ public struct Calibration: Codable, Sendable {
         let target = designUmisPerCell
         let r = o.readsPerCell * o.mappingEfficiency
         guard target < r else { return target / o.captureEfficiency * 100 }
-        var lo = target, hi = target * 1e6
+        var lo = target
+        var hi = target * 1e6
         for _ in 0..<200 {
             let m = 0.5 * (lo + hi)
             if m * (1 - Foundation.exp(-r / m)) < target { lo = m } else { hi = m }
@@ -273,16 +285,20 @@ public struct Calibration: Codable, Sendable {
 
 extension Calibration {
     /// Calibrates from a gene counts matrix, optional guide assignment and optional cell table.
-    public static func estimate(genes matrix: CountMatrix, guides: GuideAssignment?, cellTable: CellTable?,
-                                options: CalibrationOptions = CalibrationOptions(),
-                                progress: ((String) -> Void)? = nil) throws -> Calibration {
+    public static func estimate(
+        genes matrix: CountMatrix, guides: GuideAssignment?, cellTable: CellTable?,
+        options: CalibrationOptions = CalibrationOptions(),
+        progress: ((String) -> Void)? = nil
+    ) throws -> Calibration {
         let cells = matrix.cellCount
         let geneNames = matrix.features
         let G = geneNames.count
         let batch = cellTable.map { t in t.batch.map { max(0, $0) } } ?? [Int32](repeating: 0, count: cells)
         let batchNames = cellTable.flatMap { $0.batches.isEmpty ? nil : $0.batches } ?? ["all"]
         if let cellTable, cellTable.batch.contains(-1), !cellTable.batches.isEmpty {
-            throw CalibrationInputError(file: "--cells", "\(cellTable.batch.filter { $0 < 0 }.count) cells of the counts have no row in the cell table")
+            throw CalibrationInputError(
+                file: "--cells",
+                "\(cellTable.batch.filter { $0 < 0 }.count) cells of the counts have no row in the cell table")
         }
         let cellType = cellTable?.cellType ?? [Int32](repeating: -1, count: cells)
         let typeNames = cellTable?.cellTypes ?? []
@@ -292,32 +308,43 @@ extension Calibration {
         var guideTargetGene: [Int32] = []
         if let guides {
             guard guides.cellGuide.count == cells else {
-                throw CalibrationInputError(file: "--guides", "shape mismatch: the guides cover \(guides.cellGuide.count) cells, the counts \(cells)")
+                throw CalibrationInputError(
+                    file: "--guides",
+                    "shape mismatch: the guides cover \(guides.cellGuide.count) cells, the counts \(cells)")
             }
             cellGuide = guides.cellGuide
             guideTargetGene = guides.targets.map { t in t.flatMap { geneIndex[$0] }.map(Int32.init) ?? -1 }
             isControl = cellGuide.map { $0 >= 0 && guides.targets[Int($0)] == nil }
             guard isControl.contains(true) else {
-                throw CalibrationInputError(file: "--guide-targets", "no cell carries a non-targeting gRNA: the knockdowns and batch effects need control cells")
+                throw CalibrationInputError(
+                    file: "--guide-targets",
+                    "no cell carries a non-targeting gRNA: the knockdowns and batch effects need control cells")
             }
         }
         progress?("reading \(matrix.path)")
-        let pass = try CountPass.run(matrix, batch: batch, batches: batchNames.count, isControl: isControl,
-                                     cellType: cellType, types: typeNames.count, cellGuide: cellGuide,
-                                     guideTargetGene: guideTargetGene, progress: progress)
+        let pass = try CountPass.run(
+            matrix, batch: batch, batches: batchNames.count, isControl: isControl,
+            cellType: cellType, types: typeNames.count, cellGuide: cellGuide,
+            guideTargetGene: guideTargetGene, progress: progress)
         let all = pass.all
-        guard all.cells > 1 else { throw CalibrationInputError(file: matrix.path, "the matrix has fewer than two cells with counts") }
+        guard all.cells > 1 else {
+            throw CalibrationInputError(file: matrix.path, "the matrix has fewer than two cells with counts")
+        }
         let meanL = all.sumL / Double(all.cells)
 
         // Library size quantiles (for the NB zero fraction) and log moments.
         let libs = pass.library.filter { $0 > 0 }.map(Double.init).sorted()
         let bins = 64
-        let sizeQuantiles = (0..<bins).map { k in libs[min(libs.count - 1, Int((Double(k) + 0.5) / Double(bins) * Double(libs.count)))] / meanL }
+        let sizeQuantiles = (0..<bins).map { k in
+            libs[min(libs.count - 1, Int((Double(k) + 0.5) / Double(bins) * Double(libs.count)))] / meanL
+        }
 
         // Per-gene moment estimates.
         func moments(_ s: GroupSums, _ g: Int) -> (mean: Double, mu: Double, alpha: Double?, n: Int) {
             let n = Double(s.cells)
-            let sumS = s.sumL / meanL, sumS2 = s.sumL2 / (meanL * meanL), sumSY = s.ly[g] / meanL
+            let sumS = s.sumL / meanL
+            let sumS2 = s.sumL2 / (meanL * meanL)
+            let sumSY = s.ly[g] / meanL
             let mu = s.y[g] / max(1e-300, sumS)
             guard mu > 0, s.cells > 2 else { return (s.y[g] / max(1, n), mu, nil, s.cells) }
             let q = s.y2[g] - 2 * mu * sumSY + mu * mu * sumS2
@@ -335,11 +362,19 @@ extension Calibration {
         let trend = DispersionTrend.fit(means: raw.map(\.mu), alphas: raw.map(\.alpha))
         // Prior variance of log α around the trend: robust spread of the residuals minus the
         // mean sampling variance (DESeq2's floor of 0.25).
-        var residuals: [Double] = [], sampling: [Double] = []
-        for r in raw { if let a = r.alpha, r.mu > 0 { residuals.append(Foundation.log(a / trend.alpha(r.mu))); sampling.append(logVariance(alpha: a, mu: r.mu, n: r.n)) } }
+        var residuals: [Double] = []
+        var sampling: [Double] = []
+        for r in raw {
+            if let a = r.alpha, r.mu > 0 {
+                residuals.append(Foundation.log(a / trend.alpha(r.mu)))
+                sampling.append(logVariance(alpha: a, mu: r.mu, n: r.n))
+            }
+        }
         let mad = robustSD(residuals)
         let prior = max(0.25, mad * mad - (sampling.isEmpty ? 0 : sampling.sorted()[sampling.count / 2]))
-        func shrink(_ r: (mean: Double, mu: Double, alpha: Double?, n: Int)) -> (theta: Double, logSE: Double, trend: Double) {
+        func shrink(_ r: (mean: Double, mu: Double, alpha: Double?, n: Int)) -> (
+            theta: Double, logSE: Double, trend: Double
+        ) {
             let tr = trend.alpha(max(r.mu, 1 / Double(max(1, all.cells))))
             guard let a = r.alpha, r.mu > 0 else { return (1 / tr, prior.squareRoot(), tr) }
             let v = logVariance(alpha: a, mu: r.mu, n: r.n)
@@ -373,12 +408,17 @@ extension Calibration {
             for t in pass.types {
                 let m = moments(t, g)
                 let s = shrink(m)
-                byType.append(TypeCalibration(meanUmis: m.mean, theta: s.theta, zeroFraction: 1 - Double(t.nonzero[g]) / Double(max(1, t.cells))))
+                byType.append(
+                    TypeCalibration(
+                        meanUmis: m.mean, theta: s.theta,
+                        zeroFraction: 1 - Double(t.nonzero[g]) / Double(max(1, t.cells))))
             }
-            genesOut.append(GeneCalibration(
-                gene: geneNames[g], meanUmis: r.mean, meanSe: (variance / n).squareRoot(), variance: variance * n / max(1, n - 1), alphaRaw: r.alpha,
-                alphaTrend: sh.trend, theta: sh.theta, thetaLogSe: sh.logSE, zeroFraction: z,
-                zeroFractionNb: z0, zeroExcessFlag: flag, byType: byType))
+            genesOut.append(
+                GeneCalibration(
+                    gene: geneNames[g], meanUmis: r.mean, meanSe: (variance / n).squareRoot(),
+                    variance: variance * n / max(1, n - 1), alphaRaw: r.alpha,
+                    alphaTrend: sh.trend, theta: sh.theta, thetaLogSe: sh.logSE, zeroFraction: z,
+                    zeroFractionNb: z0, zeroExcessFlag: flag, byType: byType))
         }
         raw.removeAll()
 
@@ -388,11 +428,17 @@ extension Calibration {
             let p = g.meanUmis / max(1e-300, totalMean)
             return acc + p * p / g.theta
         }
-        func library(_ name: String, _ values: [Double]) -> (LibraryCalibration, meanLog: Double, varLog: Double, n: Int) {
+        func library(_ name: String, _ values: [Double]) -> (
+            LibraryCalibration, meanLog: Double, varLog: Double, n: Int
+        ) {
             let n = values.count
             guard n > 1 else {
-                return (LibraryCalibration(batch: name, cells: n, medianUmis: Estimate(nil, note: "fewer than two cells"),
-                                           logSd: Estimate(nil, note: "fewer than two cells"), latentLogSd: Estimate(nil, note: "fewer than two cells")), 0, 0, n)
+                return (
+                    LibraryCalibration(
+                        batch: name, cells: n, medianUmis: Estimate(nil, note: "fewer than two cells"),
+                        logSd: Estimate(nil, note: "fewer than two cells"),
+                        latentLogSd: Estimate(nil, note: "fewer than two cells")), 0, 0, n
+                )
             }
             let sorted = values.sorted()
             let med = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
@@ -402,12 +448,16 @@ extension Calibration {
             let invL = values.reduce(0) { $0 + 1 / $1 } / Double(n)
             let latent = max(0, v - invL - countingCV2Genes)
             let sd = v.squareRoot()
-            return (LibraryCalibration(
-                batch: name, cells: n,
-                medianUmis: Estimate(med, se: 1.2533 * sd * med / Double(n).squareRoot()),
-                logSd: Estimate(sd, se: sd / (2 * Double(n - 1)).squareRoot()),
-                latentLogSd: Estimate(latent.squareRoot(), se: v / max(1e-12, latent.squareRoot()) / (2 * Double(n - 1)).squareRoot())),
-                m, v, n)
+            return (
+                LibraryCalibration(
+                    batch: name, cells: n,
+                    medianUmis: Estimate(med, se: 1.2533 * sd * med / Double(n).squareRoot()),
+                    logSd: Estimate(sd, se: sd / (2 * Double(n - 1)).squareRoot()),
+                    latentLogSd: Estimate(
+                        latent.squareRoot(), se: v / max(1e-12, latent.squareRoot()) / (2 * Double(n - 1)).squareRoot())
+                ),
+                m, v, n
+            )
         }
         var libraryRows: [LibraryCalibration] = []
         let overall = library("all cells", libs)
@@ -415,7 +465,9 @@ extension Calibration {
         var batchMeans: [(Double, Double, Int)] = []
         if batchNames.count > 1 {
             for (b, name) in batchNames.enumerated() {
-                let values = (0..<cells).compactMap { c -> Double? in batch[c] == Int32(b) && pass.library[c] > 0 ? Double(pass.library[c]) : nil }
+                let values = (0..<cells).compactMap { c -> Double? in
+                    batch[c] == Int32(b) && pass.library[c] > 0 ? Double(pass.library[c]) : nil
+                }
                 let row = library(name, values)
                 libraryRows.append(row.0)
                 batchMeans.append((row.meanLog, row.varLog, row.n))
@@ -430,13 +482,18 @@ extension Calibration {
             let noise = batchMeans.reduce(0) { $0 + $1.1 / Double($1.2) } / k
             let tau2 = max(0, between - noise)
             let tau = tau2.squareRoot()
-            batchLibrarySD = Estimate(tau, se: tau / (2 * (k - 1)).squareRoot(), note: "sd of batch mean log library, \(batchMeans.count) batches")
-            withinLog = batchMeans.reduce(0) { $0 + $1.1 * Double($1.2 - 1) } / Double(batchMeans.reduce(0) { $0 + $1.2 - 1 })
+            batchLibrarySD = Estimate(
+                tau, se: tau / (2 * (k - 1)).squareRoot(),
+                note: "sd of batch mean log library, \(batchMeans.count) batches")
+            withinLog =
+                batchMeans.reduce(0) { $0 + $1.1 * Double($1.2 - 1) } / Double(batchMeans.reduce(0) { $0 + $1.2 - 1 })
         }
         let invAll = libs.reduce(0) { $0 + 1 / $1 } / Double(libs.count)
         let designSD = max(0, withinLog - invAll - countingCV2Genes).squareRoot()
         // Observed median ≈ latent median × e^(−counting CV²/2) (log of a noisy library).
-        let designUMIs = (overall.0.medianUmis.value ?? Foundation.exp(overall.meanLog)) * Foundation.exp((invAll + countingCV2Genes) / 2)
+        let designUMIs =
+            (overall.0.medianUmis.value ?? Foundation.exp(overall.meanLog))
+            * Foundation.exp((invAll + countingCV2Genes) / 2)
 
         // Gene-wise batch effects from the control cells of each batch.
         var batchEffect = Estimate(nil, note: "one batch")
@@ -444,7 +501,8 @@ extension Calibration {
         if usable.count > 1 {
             var tau2: [Double] = []
             for g in 0..<G where genesOut[g].meanUmis >= 0.5 {
-                var logs: [Double] = [], noise: [Double] = []
+                var logs: [Double] = []
+                var noise: [Double] = []
                 for s in usable {
                     let n = Double(s.cells)
                     let m = meanL * s.yOverL[g] / n
@@ -463,8 +521,9 @@ extension Calibration {
                 let m = tau2.reduce(0, +) / Double(tau2.count)
                 let sd = (tau2.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(tau2.count - 1)).squareRoot()
                 let tau = max(0, m).squareRoot()
-                batchEffect = Estimate(tau, se: tau > 0 ? sd / Double(tau2.count).squareRoot() / (2 * tau) : nil,
-                                       note: "\(tau2.count) genes with ≥ 0.5 UMIs per cell, control cells of \(usable.count) batches")
+                batchEffect = Estimate(
+                    tau, se: tau > 0 ? sd / Double(tau2.count).squareRoot() / (2 * tau) : nil,
+                    note: "\(tau2.count) genes with ≥ 0.5 UMIs per cell, control cells of \(usable.count) batches")
             } else {
                 batchEffect = Estimate(nil, note: "fewer than three genes with ≥ 0.5 UMIs per cell")
             }
@@ -479,10 +538,13 @@ extension Calibration {
             priorLogVariance: prior, zeroExcessGenes: excessCount,
             medianZeroExcess: excesses.isEmpty ? 0 : excesses.sorted()[excesses.count / 2],
             batchLibrarySd: batchLibrarySD, batchEffectSd: batchEffect, batches: batchNames,
-            guideThreshold: Estimate(nil, note: "no guides given"), guides: [], targets: [], controlCells: 0, unassignedCells: 0, multipleCells: 0,
+            guideThreshold: Estimate(nil, note: "no guides given"), guides: [], targets: [], controlCells: 0,
+            unassignedCells: 0, multipleCells: 0,
             guideCapture: Estimate(nil, note: "no guides given"), moi: Estimate(nil, note: "no guides given"),
-            cellsPerGuideMedian: Estimate(nil, note: "no guides given"), guideSpread9010: Estimate(nil, note: "no guides given"),
-            cellsPerTargetMedian: Estimate(nil, note: "no guides given"), guidesPerTargetMedian: Estimate(nil, note: "no guides given"), modality: options.modality,
+            cellsPerGuideMedian: Estimate(nil, note: "no guides given"),
+            guideSpread9010: Estimate(nil, note: "no guides given"),
+            cellsPerTargetMedian: Estimate(nil, note: "no guides given"),
+            guidesPerTargetMedian: Estimate(nil, note: "no guides given"), modality: options.modality,
             knockdown: [:], notEstimableTargets: [], designUmisPerCell: designUMIs, designLibrarySizeSd: designSD)
         if let guides {
             result.addGuides(guides, pass: pass, meanL: meanL, geneIndex: geneIndex, options: options)
@@ -491,8 +553,11 @@ extension Calibration {
     }
 
     /// Guide capture, MOI, composition and knockdowns.
-    mutating func addGuides(_ a: GuideAssignment, pass: CountPass, meanL: Double, geneIndex: [String: Int], options: CalibrationOptions) {
-        guideThreshold = Estimate(Double(a.threshold), note: "UMIs (and ≥ \(Int(a.minimumShare * 100))% of the top gRNA)")
+    mutating func addGuides(
+        _ a: GuideAssignment, pass: CountPass, meanL: Double, geneIndex: [String: Int], options: CalibrationOptions
+    ) {
+        guideThreshold = Estimate(
+            Double(a.threshold), note: "UMIs (and ≥ \(Int(a.minimumShare * 100))% of the top gRNA)")
         let n = a.cellGuide.count
         var perGuide = [Int](repeating: 0, count: a.guides.count)
         for k in a.cellGuide where k >= 0 { perGuide[Int(k)] += 1 }
@@ -503,8 +568,9 @@ extension Calibration {
         // the pilot's cells with a guide is the capture, λ from the cells with at least one.
         let withGuide = a.detected.filter { $0 > 0 }
         let f = Double(withGuide.count) / Double(max(1, n))
-        guideCapture = Estimate(f, se: max((f * (1 - f) / Double(max(1, n))).squareRoot(), 1 / Double(max(1, n))),
-                                 note: "share of the pilot's cells with a detected gRNA (binomial SE, at least 1/cells)")
+        guideCapture = Estimate(
+            f, se: max((f * (1 - f) / Double(max(1, n))).squareRoot(), 1 / Double(max(1, n))),
+            note: "share of the pilot's cells with a detected gRNA (binomial SE, at least 1/cells)")
         if !withGuide.isEmpty {
             let k = withGuide.map(Double.init)
             let mk = k.reduce(0, +) / Double(k.count)
@@ -512,21 +578,29 @@ extension Calibration {
             // Solve λ/(1 − e^−λ) = mean k.
             var lambda = 0.0
             if mk > 1 {
-                var lo = 1e-9, hi = max(1, mk) * 2 + 1
+                var lo = 1e-9
+                var hi = max(1, mk) * 2 + 1
                 for _ in 0..<200 {
                     let m = 0.5 * (lo + hi)
                     if m / -Foundation.expm1(-m) < mk { lo = m } else { hi = m }
                 }
                 lambda = 0.5 * (lo + hi)
             }
-            let slope = lambda > 0 ? (1 - Foundation.exp(-lambda) - lambda * Foundation.exp(-lambda)) / Foundation.pow(-Foundation.expm1(-lambda), 2) : 0.5
+            let slope =
+                lambda > 0
+                ? (1 - Foundation.exp(-lambda) - lambda * Foundation.exp(-lambda))
+                    / Foundation.pow(-Foundation.expm1(-lambda), 2) : 0.5
             let seL = (vk / Double(k.count)).squareRoot() / max(1e-6, slope)
             let moiValue = lambda / max(1e-9, f)
-            moi = Estimate(max(0.01, moiValue), se: seL / max(1e-9, f),
-                           note: lambda > 0 ? "zero-truncated Poisson of detected gRNAs per cell (mean \(String(format: "%.3f", mk)))" : "no cell has two detected gRNAs")
+            moi = Estimate(
+                max(0.01, moiValue), se: seL / max(1e-9, f),
+                note: lambda > 0
+                    ? "zero-truncated Poisson of detected gRNAs per cell (mean \(String(format: "%.3f", mk)))"
+                    : "no cell has two detected gRNAs")
         }
         // Composition.
-        var targetNames: [String] = [], targetGuides: [String: [Int]] = [:]
+        var targetNames: [String] = []
+        var targetGuides: [String: [Int]] = [:]
         for (g, t) in a.targets.enumerated() {
             guard let t else { continue }
             if targetGuides[t] == nil { targetNames.append(t) }
@@ -536,15 +610,22 @@ extension Calibration {
         func quantile(_ s: [Double], _ p: Double) -> Double {
             guard !s.isEmpty else { return 0 }
             let x = p * Double(s.count - 1)
-            let lo = Int(x), hi = min(s.count - 1, lo + 1)
+            let lo = Int(x)
+            let hi = min(s.count - 1, lo + 1)
             return s[lo] + (x - Double(lo)) * (s[hi] - s[lo])
         }
-        cellsPerGuideMedian = targeting.isEmpty ? Estimate(nil, note: "no targeting gRNA") : Estimate(quantile(targeting, 0.5))
+        cellsPerGuideMedian =
+            targeting.isEmpty ? Estimate(nil, note: "no targeting gRNA") : Estimate(quantile(targeting, 0.5))
         if targeting.count >= 10 {
-            let q10 = quantile(targeting, 0.1), q90 = quantile(targeting, 0.9)
+            let q10 = quantile(targeting, 0.1)
+            let q90 = quantile(targeting, 0.9)
             // SE of the log ratio by the delta method on two order statistics (normal approx).
-            guideSpread9010 = q10 > 0 ? Estimate(q90 / q10, se: q90 / q10 * (2 * 0.9 * 0.1 / Double(targeting.count)).squareRoot() * 2.5,
-                                                    note: "90th over 10th percentile of cells per targeting gRNA") : Estimate(nil, note: "a gRNA with no cells")
+            guideSpread9010 =
+                q10 > 0
+                ? Estimate(
+                    q90 / q10, se: q90 / q10 * (2 * 0.9 * 0.1 / Double(targeting.count)).squareRoot() * 2.5,
+                    note: "90th over 10th percentile of cells per targeting gRNA")
+                : Estimate(nil, note: "a gRNA with no cells")
         } else {
             guideSpread9010 = Estimate(nil, note: "fewer than 10 targeting gRNAs")
         }
@@ -554,7 +635,8 @@ extension Calibration {
         let ln2 = M_LN2
         func baseline(_ g: Int) -> (mean: Double, varOfLog: Double) {
             let n = Double(max(1, nt.cells))
-            let s1 = pass.batchControls.reduce(0) { $0 + $1.yOverL[g] }, s2 = pass.batchControls.reduce(0) { $0 + $1.y2OverL2[g] }
+            let s1 = pass.batchControls.reduce(0) { $0 + $1.yOverL[g] }
+            let s2 = pass.batchControls.reduce(0) { $0 + $1.y2OverL2[g] }
             let m = (meanL * s1 + 0.5) / n
             let v = max(0, meanL * meanL * s2 / n - m * m)
             return (m, v / (n * m * m))
@@ -570,20 +652,30 @@ extension Calibration {
         guides = a.guides.indices.map { k in
             let t = a.targets[k]
             let g = t.flatMap { geneIndex[$0] }
-            return GuideCalibration(guide: a.guides[k], target: t, cells: perGuide[k],
-                                    log2Fc: g.map { lfc(pass.guideTargets[k], gene: $0) } ?? Estimate(nil, note: t == nil ? "non-targeting" : "target not measured"))
+            return GuideCalibration(
+                guide: a.guides[k], target: t, cells: perGuide[k],
+                log2Fc: g.map { lfc(pass.guideTargets[k], gene: $0) }
+                    ?? Estimate(nil, note: t == nil ? "non-targeting" : "target not measured"))
         }
         var spreadTerms: [Double] = []
         targets = targetNames.map { t in
             let gs = targetGuides[t]!
             let cells = gs.reduce(0) { $0 + perGuide[$1] }
             guard let g = geneIndex[t] else {
-                return TargetCalibration(target: t, guides: gs.count, cells: cells, measured: false, log2Fc: Estimate(nil, note: "target not measured"))
+                return TargetCalibration(
+                    target: t, guides: gs.count, cells: cells, measured: false,
+                    log2Fc: Estimate(nil, note: "target not measured"))
             }
             var pooled = TargetSums()
-            for k in gs { pooled.cells += pass.guideTargets[k].cells; pooled.yOverL += pass.guideTargets[k].yOverL; pooled.y2OverL2 += pass.guideTargets[k].y2OverL2 }
+            for k in gs {
+                pooled.cells += pass.guideTargets[k].cells
+                pooled.yOverL += pass.guideTargets[k].yOverL
+                pooled.y2OverL2 += pass.guideTargets[k].y2OverL2
+            }
             let e = lfc(pooled, gene: g)
-            let per = gs.compactMap { k -> (Double, Double)? in guides[k].log2Fc.value.map { ($0, guides[k].log2Fc.se ?? 0) } }
+            let per = gs.compactMap { k -> (Double, Double)? in
+                guides[k].log2Fc.value.map { ($0, guides[k].log2Fc.se ?? 0) }
+            }
             if per.count >= 2 {
                 let m = per.reduce(0) { $0 + $1.0 } / Double(per.count)
                 let between = per.reduce(0) { $0 + ($1.0 - m) * ($1.0 - m) } / Double(per.count - 1)
@@ -593,12 +685,19 @@ extension Calibration {
         }
         notEstimableTargets = targets.filter { !$0.measured }.map(\.target)
         let measured = targets.filter(\.measured)
-        cellsPerTargetMedian = measured.isEmpty ? Estimate(nil, note: "no measured target") : Estimate(quantile(measured.map { Double($0.cells) }.sorted(), 0.5), note: "median over measured targets")
-        guidesPerTargetMedian = targets.isEmpty ? Estimate(nil, note: "no target") : Estimate(quantile(targets.map { Double($0.guides) }.sorted(), 0.5))
+        cellsPerTargetMedian =
+            measured.isEmpty
+            ? Estimate(nil, note: "no measured target")
+            : Estimate(quantile(measured.map { Double($0.cells) }.sorted(), 0.5), note: "median over measured targets")
+        guidesPerTargetMedian =
+            targets.isEmpty
+            ? Estimate(nil, note: "no target") : Estimate(quantile(targets.map { Double($0.guides) }.sorted(), 0.5))
         let effects = measured.compactMap(\.log2Fc.value)
         if !effects.isEmpty {
             let m = effects.reduce(0, +) / Double(effects.count)
-            let sd = effects.count > 1 ? (effects.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(effects.count - 1)).squareRoot() : .nan
+            let sd =
+                effects.count > 1
+                ? (effects.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(effects.count - 1)).squareRoot() : .nan
             let se = sd / Double(effects.count).squareRoot()
             let note = "mean on-target log2 FC \(String(format: "%.3f", m)) over \(effects.count) measured targets"
             switch options.modality {
@@ -616,13 +715,16 @@ extension Calibration {
                     knockdown["knockdown_concentration"] = Estimate(c, note: "Beta moments of per-gRNA efficiencies")
                 }
             case .crispra:
-                knockdown["activation"] = Estimate(max(0.01, Foundation.exp2(m) - 1), se: Foundation.exp2(m) * ln2 * se, note: note)
+                knockdown["activation"] = Estimate(
+                    max(0.01, Foundation.exp2(m) - 1), se: Foundation.exp2(m) * ln2 * se, note: note)
             }
         }
         if !spreadTerms.isEmpty {
             let v = spreadTerms.reduce(0, +) / Double(spreadTerms.count)
             let sd = max(0, v).squareRoot()
-            knockdown["guide_effect_sd"] = Estimate(min(2, sd), note: "between-gRNA sd of on-target log2 FC minus sampling noise, \(spreadTerms.count) targets")
+            knockdown["guide_effect_sd"] = Estimate(
+                min(2, sd),
+                note: "between-gRNA sd of on-target log2 FC minus sampling noise, \(spreadTerms.count) targets")
         }
     }
 }

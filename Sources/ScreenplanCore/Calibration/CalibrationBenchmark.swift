@@ -12,10 +12,15 @@ import Foundation
 public enum CalibrationBenchmark {
     /// Writes `cells` × `genes` synthetic counts with a median library of `medianUMIs` into
     /// `dir` (counts.mtx, genes.txt); returns the matrix path and the number of entries.
-    public static func writePilot(dir: String, cells: Int, genes: Int, medianUMIs: Double, seed: UInt64 = 11) throws -> (String, Int) {
+    public static func writePilot(dir: String, cells: Int, genes: Int, medianUMIs: Double, seed: UInt64 = 11) throws
+        -> (String, Int)
+    {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let width = max(5, String(genes).count)
-        let names = (0..<genes).map { i -> String in let d = String(i + 1); return "GENE" + String(repeating: "0", count: max(0, width - d.count)) + d }
+        let names = (0..<genes).map { i -> String in
+            let d = String(i + 1)
+            return "GENE" + String(repeating: "0", count: max(0, width - d.count)) + d
+        }
         try (names.joined(separator: "\n") + "\n").write(toFile: dir + "/genes.txt", atomically: true, encoding: .utf8)
         var rng = RandomStream(seed: seed, domain: .measurement, 9_000_000)
         var share = (0..<genes).map { _ in Foundation.exp(1.5 * rng.normal()) }
@@ -24,12 +29,16 @@ public enum CalibrationBenchmark {
         // Walker's alias table.
         var prob = share.map { $0 * Double(genes) }
         var alias = [Int32](repeating: 0, count: genes)
-        var small: [Int] = [], large: [Int] = []
+        var small: [Int] = []
+        var large: [Int] = []
         for (i, p) in prob.enumerated() { if p < 1 { small.append(i) } else { large.append(i) } }
         while let s = small.popLast(), let l = large.last {
             alias[s] = Int32(l)
             prob[l] -= 1 - prob[s]
-            if prob[l] < 1 { large.removeLast(); small.append(l) }
+            if prob[l] < 1 {
+                large.removeLast()
+                small.append(l)
+            }
         }
         for i in large { prob[i] = 1 }
         for i in small { prob[i] = 1 }
@@ -61,22 +70,37 @@ public enum CalibrationBenchmark {
         }
         let path = dir + "/counts.mtx"
         FileManager.default.createFile(atPath: path, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw CalibrationInputError(file: path, "cannot be written") }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw CalibrationInputError(file: path, "cannot be written")
+        }
         defer { try? handle.close() }
         var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 23)
         buffer += Array("%%MatrixMarket matrix coordinate integer general\n\(genes) \(cells) \(entries)\n".utf8)
         var digits = [UInt8](repeating: 0, count: 24)
         func put(_ v: Int) {
-            var x = v, n = 0
-            repeat { digits[n] = UInt8(48 + x % 10); x /= 10; n += 1 } while x > 0
-            while n > 0 { n -= 1; buffer.append(digits[n]) }
+            var x = v
+            var n = 0
+            repeat {
+                digits[n] = UInt8(48 + x % 10)
+                x /= 10
+                n += 1
+            } while x > 0
+            while n > 0 {
+                n -= 1
+                buffer.append(digits[n])
+            }
         }
         for c in 0..<cells {
             drawCell(c, &counts, &touched)
             touched.sort()
             for g in touched {
-                put(Int(g) + 1); buffer.append(32); put(c + 1); buffer.append(32); put(Int(counts[Int(g)])); buffer.append(10)
+                put(Int(g) + 1)
+                buffer.append(32)
+                put(c + 1)
+                buffer.append(32)
+                put(Int(counts[Int(g)]))
+                buffer.append(10)
                 counts[Int(g)] = 0
             }
             touched.removeAll(keepingCapacity: true)

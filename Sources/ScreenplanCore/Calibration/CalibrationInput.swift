@@ -91,14 +91,18 @@ final class LineReader {
     private func refill() throws {
         if start > 0 {
             let n = end - start
-            if n > 0 { buffer.withUnsafeMutableBufferPointer { b in _ = memmove(b.baseAddress!, b.baseAddress! + start, n) } }
+            if n > 0 {
+                buffer.withUnsafeMutableBufferPointer { b in _ = memmove(b.baseAddress!, b.baseAddress! + start, n) }
+            }
             start = 0
             end = n
         }
         if end == buffer.count { buffer += [UInt8](repeating: 0, count: buffer.count) }
         let capacity = buffer.count - end
         let got = buffer.withUnsafeMutableBufferPointer { b in gzread(file, b.baseAddress! + end, UInt32(capacity)) }
-        if got < 0 { throw CalibrationInputError(file: path, line: lineNumber + 1, "cannot be read (corrupt gzip data?)") }
+        if got < 0 {
+            throw CalibrationInputError(file: path, line: lineNumber + 1, "cannot be read (corrupt gzip data?)")
+        }
         if got == 0 { eof = true }
         end += Int(got)
     }
@@ -109,7 +113,8 @@ final class LineReader {
         var rows: [(Int, [String])] = []
         while let text = try reader.nextString() {
             if text.isEmpty { continue }
-            rows.append((reader.lineNumber, text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)))
+            rows.append(
+                (reader.lineNumber, text.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)))
         }
         return rows
     }
@@ -129,7 +134,8 @@ struct FieldScanner {
     /// The next unsigned integer, or nil when the field is missing or not a plain integer.
     mutating func integer() -> Int? {
         skipSpace()
-        var value = 0, digits = 0
+        var value = 0
+        var digits = 0
         while position < bytes.count {
             let c = bytes[position]
             guard c >= 48 && c <= 57 else { break }
@@ -146,7 +152,8 @@ struct FieldScanner {
     mutating func number() -> Double? {
         skipSpace()
         let begin = position
-        var value = 0, digits = 0
+        var value = 0
+        var digits = 0
         while position < bytes.count, bytes[position] >= 48 && bytes[position] <= 57 {
             value = value &* 10 &+ Int(bytes[position] - 48)
             digits += 1

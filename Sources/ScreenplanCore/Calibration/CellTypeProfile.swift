@@ -31,14 +31,18 @@ public struct CellTypeExpression: Equatable, Sendable {
     /// `pooledDispersion` the design's θ per gene.
     /// - Throws: `CalibrationInputError` (file:line) when a profile cannot be read or has no
     ///   reference to compare with.
-    public static func of(_ design: Design, genes: [String], pooledDispersion: [Double]) throws -> [CellTypeExpression] {
+    public static func of(_ design: Design, genes: [String], pooledDispersion: [Double]) throws -> [CellTypeExpression]
+    {
         try design.system.cellTypes.types.map { type in
-            guard let file = type.profile else { return CellTypeExpression(name: type.name, factor: nil, dispersion: nil) }
+            guard let file = type.profile else {
+                return CellTypeExpression(name: type.name, factor: nil, dispersion: nil)
+            }
             let path = DesignValidator.resolve(file, against: design.baseDirectory)
             let (own, reference) = try profiles(path: path, type: type.name, design: design)
             let index = Dictionary(own.genes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             let refIndex = Dictionary(reference.genes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-            var ownTotal = 0.0, refTotal = 0.0
+            var ownTotal = 0.0
+            var refTotal = 0.0
             for (g, i) in index {
                 guard let r = refIndex[g], reference.meanUMIs[r] > 0 else { continue }
                 ownTotal += own.meanUMIs[i]
@@ -62,8 +66,10 @@ public struct CellTypeExpression: Equatable, Sendable {
         let overall = try profileCache.profile(path)
         if let typed = try typeColumns(path: path, type: type) { return (typed, overall) }
         guard let reference = try ExpressionProfile.of(design) else {
-            throw CalibrationInputError(file: path,
-                "has no columns for cell type `\(type)` (mean_umis_per_cell:\(type), dispersion_theta:\(type)); a profile of the type alone needs measurement.expression_profile as the pooled reference")
+            throw CalibrationInputError(
+                file: path,
+                "has no columns for cell type `\(type)` (mean_umis_per_cell:\(type), dispersion_theta:\(type)); a profile of the type alone needs measurement.expression_profile as the pooled reference"
+            )
         }
         return (overall, reference)
     }
@@ -73,30 +79,43 @@ public struct CellTypeExpression: Equatable, Sendable {
     static func typeColumns(path: String, type: String) throws -> ExpressionProfile? {
         let reader = try LineReader(path: path)
         var header: [String]? = nil
-        var gi = 0, mi = 0, ti = 0
-        var genes: [String] = [], means: [Double] = [], thetas: [Double] = []
+        var gi = 0
+        var mi = 0
+        var ti = 0
+        var genes: [String] = []
+        var means: [Double] = []
+        var thetas: [Double] = []
         while let line = try reader.nextString() {
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard let h = header else {
-                guard let g = fields.firstIndex(of: "gene"), let m = fields.firstIndex(of: "mean_umis_per_cell:\(type)"),
-                      let t = fields.firstIndex(of: "dispersion_theta:\(type)") else { return nil }
-                gi = g; mi = m; ti = t
+                guard let g = fields.firstIndex(of: "gene"),
+                    let m = fields.firstIndex(of: "mean_umis_per_cell:\(type)"),
+                    let t = fields.firstIndex(of: "dispersion_theta:\(type)")
+                else { return nil }
+                gi = g
+                mi = m
+                ti = t
                 header = fields
                 continue
             }
             guard fields.count == h.count else {
-                throw CalibrationInputError(file: path, line: reader.lineNumber, "the row has \(fields.count) columns, the header \(h.count)")
+                throw CalibrationInputError(
+                    file: path, line: reader.lineNumber, "the row has \(fields.count) columns, the header \(h.count)")
             }
             guard let m = Double(fields[mi]), m >= 0, m.isFinite else {
-                throw CalibrationInputError(file: path, line: reader.lineNumber,
+                throw CalibrationInputError(
+                    file: path, line: reader.lineNumber,
                     "mean_umis_per_cell:\(type) `\(fields[mi])` must be a number ≥ 0 (UMIs per cell)")
             }
             guard let t = Double(fields[ti]), t > 0, t.isFinite else {
-                throw CalibrationInputError(file: path, line: reader.lineNumber,
+                throw CalibrationInputError(
+                    file: path, line: reader.lineNumber,
                     "dispersion_theta:\(type) `\(fields[ti])` must be a number > 0 (NB size θ)")
             }
-            genes.append(fields[gi]); means.append(m); thetas.append(t)
+            genes.append(fields[gi])
+            means.append(m)
+            thetas.append(t)
         }
         guard header != nil else { return nil }
         guard means.contains(where: { $0 > 0 }) else {

@@ -22,53 +22,78 @@ public struct ExpressionProfile: Equatable, Sendable {
     public var metadata: [String: String]
 
     /// Column names, in file order.
-    public static let columns = ["gene", "mean_umis_per_cell", "mean_se", "dispersion_theta", "theta_log_se",
-                                 "zero_fraction", "zero_fraction_nb"]
+    public static let columns = [
+        "gene", "mean_umis_per_cell", "mean_se", "dispersion_theta", "theta_log_se",
+        "zero_fraction", "zero_fraction_nb",
+    ]
 
     /// Reads a profile, checking every row (errors name the file and line; exit 2).
     public static func read(path: String) throws -> ExpressionProfile {
         let reader = try LineReader(path: path)
         var metadata: [String: String] = [:]
         var header: [String]? = nil
-        var genes: [String] = [], means: [Double] = [], thetas: [Double] = []
+        var genes: [String] = []
+        var means: [Double] = []
+        var thetas: [Double] = []
         var seen = Set<String>()
-        var gi = 0, mi = 1, ti = 3
+        var gi = 0
+        var mi = 1
+        var ti = 3
         while let line = try reader.nextString() {
             if line.isEmpty { continue }
             if line.hasPrefix("#") {
                 let body = line.dropFirst().trimmingCharacters(in: .whitespaces)
                 if let colon = body.firstIndex(of: ":") {
-                    metadata[String(body[..<colon]).trimmingCharacters(in: .whitespaces)] = String(body[body.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+                    metadata[String(body[..<colon]).trimmingCharacters(in: .whitespaces)] = String(
+                        body[body.index(after: colon)...]
+                    ).trimmingCharacters(in: .whitespaces)
                 }
                 continue
             }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard let h = header else {
                 guard let g = fields.firstIndex(of: "gene"), let m = fields.firstIndex(of: "mean_umis_per_cell"),
-                      let t = fields.firstIndex(of: "dispersion_theta") else {
-                    throw CalibrationInputError(file: path, line: reader.lineNumber,
+                    let t = fields.firstIndex(of: "dispersion_theta")
+                else {
+                    throw CalibrationInputError(
+                        file: path, line: reader.lineNumber,
                         "the header must name the columns gene, mean_umis_per_cell and dispersion_theta")
                 }
-                gi = g; mi = m; ti = t
+                gi = g
+                mi = m
+                ti = t
                 header = fields
                 continue
             }
             guard fields.count == h.count else {
-                throw CalibrationInputError(file: path, line: reader.lineNumber, "the row has \(fields.count) columns, the header \(h.count)")
+                throw CalibrationInputError(
+                    file: path, line: reader.lineNumber, "the row has \(fields.count) columns, the header \(h.count)")
             }
             let gene = fields[gi]
-            guard !gene.isEmpty else { throw CalibrationInputError(file: path, line: reader.lineNumber, "empty gene name") }
-            guard seen.insert(gene).inserted else { throw CalibrationInputError(file: path, line: reader.lineNumber, "gene `\(gene)` is listed twice") }
+            guard !gene.isEmpty else {
+                throw CalibrationInputError(file: path, line: reader.lineNumber, "empty gene name")
+            }
+            guard seen.insert(gene).inserted else {
+                throw CalibrationInputError(file: path, line: reader.lineNumber, "gene `\(gene)` is listed twice")
+            }
             guard let m = Double(fields[mi]), m >= 0, m.isFinite else {
-                throw CalibrationInputError(file: path, line: reader.lineNumber, "mean_umis_per_cell `\(fields[mi])` must be a number ≥ 0 (UMIs per cell)")
+                throw CalibrationInputError(
+                    file: path, line: reader.lineNumber,
+                    "mean_umis_per_cell `\(fields[mi])` must be a number ≥ 0 (UMIs per cell)")
             }
             guard let t = Double(fields[ti]), t > 0, t.isFinite else {
-                throw CalibrationInputError(file: path, line: reader.lineNumber, "dispersion_theta `\(fields[ti])` must be a number > 0 (NB size θ)")
+                throw CalibrationInputError(
+                    file: path, line: reader.lineNumber,
+                    "dispersion_theta `\(fields[ti])` must be a number > 0 (NB size θ)")
             }
-            genes.append(gene); means.append(m); thetas.append(t)
+            genes.append(gene)
+            means.append(m)
+            thetas.append(t)
         }
         guard !genes.isEmpty else { throw CalibrationInputError(file: path, "the profile lists no genes") }
-        guard means.contains(where: { $0 > 0 }) else { throw CalibrationInputError(file: path, "every gene has mean 0 UMIs per cell") }
+        guard means.contains(where: { $0 > 0 }) else {
+            throw CalibrationInputError(file: path, "every gene has mean 0 UMIs per cell")
+        }
         return ExpressionProfile(genes: genes, meanUMIs: means, dispersion: thetas, metadata: metadata)
     }
 
@@ -83,7 +108,9 @@ public struct ExpressionProfile: Equatable, Sendable {
 
     /// The network a profile stands for: its genes, no edges, steady state = the pilot's mean.
     public func network(decay: Double) -> Network {
-        Network(genes: genes, basal: meanUMIs.map { $0 * decay }, decay: [Double](repeating: decay, count: genes.count), edges: [])
+        Network(
+            genes: genes, basal: meanUMIs.map { $0 * decay }, decay: [Double](repeating: decay, count: genes.count),
+            edges: [])
     }
 
     /// θ of every name in `names` (the profile's, else `fallback`).
@@ -109,12 +136,16 @@ public struct ExpressionProfile: Equatable, Sendable {
         out += "# source: \(c.source)\n"
         out += "# cells: \(c.cells)\n"
         if let med = c.library.first?.medianUmis.value { out += "# median_umis_per_cell: \(fmt(med))\n" }
-        out += "# dispersion: NB size theta, moment estimate shrunk toward the trend 1/theta = \(fmt(c.trendA0.value ?? 0)) + \(fmt(c.trendA1.value ?? 0))/mean\n"
+        out +=
+            "# dispersion: NB size theta, moment estimate shrunk toward the trend 1/theta = \(fmt(c.trendA0.value ?? 0)) + \(fmt(c.trendA1.value ?? 0))/mean\n"
         var header = columns
         for t in c.cellTypes { header += ["mean_umis_per_cell:\(t)", "dispersion_theta:\(t)", "zero_fraction:\(t)"] }
         out += header.joined(separator: "\t") + "\n"
         for g in c.geneEstimates {
-            var row = [g.gene, fmt(g.meanUmis), fmt(g.meanSe), fmt(g.theta), fmt(g.thetaLogSe), fmt(g.zeroFraction), fmt(g.zeroFractionNb)]
+            var row = [
+                g.gene, fmt(g.meanUmis), fmt(g.meanSe), fmt(g.theta), fmt(g.thetaLogSe), fmt(g.zeroFraction),
+                fmt(g.zeroFractionNb),
+            ]
             for t in g.byType { row += [fmt(t.meanUmis), fmt(t.theta), fmt(t.zeroFraction)] }
             out += row.joined(separator: "\t") + "\n"
         }

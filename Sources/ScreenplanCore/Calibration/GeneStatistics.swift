@@ -20,7 +20,10 @@ struct GroupSums {
 
     init(genes: Int) {
         y = [Double](repeating: 0, count: genes)
-        y2 = y; ly = y; yOverL = y; y2OverL2 = y
+        y2 = y
+        ly = y
+        yOverL = y
+        y2OverL2 = y
         nonzero = [Int32](repeating: 0, count: genes)
     }
 
@@ -39,25 +42,34 @@ struct GroupSums {
     mutating func add(genes: UnsafePointer<Int32>, counts: UnsafePointer<Int32>, count n: Int, library l: Double) {
         let inverse = 1 / l
         y.withUnsafeMutableBufferPointer { y in
-        y2.withUnsafeMutableBufferPointer { y2 in
-        ly.withUnsafeMutableBufferPointer { ly in
-        yOverL.withUnsafeMutableBufferPointer { yl in
-        y2OverL2.withUnsafeMutableBufferPointer { y2l in
-        nonzero.withUnsafeMutableBufferPointer { nz in
-            let py = y.baseAddress!, py2 = y2.baseAddress!, ply = ly.baseAddress!
-            let pyl = yl.baseAddress!, py2l = y2l.baseAddress!, pnz = nz.baseAddress!
-            for k in 0..<n {
-                let g = Int(genes[k])
-                let v = Double(counts[k])
-                py[g] += v
-                py2[g] += v * v
-                ply[g] += l * v
-                let r = v * inverse
-                pyl[g] += r
-                py2l[g] += r * r
-                pnz[g] += 1
+            y2.withUnsafeMutableBufferPointer { y2 in
+                ly.withUnsafeMutableBufferPointer { ly in
+                    yOverL.withUnsafeMutableBufferPointer { yl in
+                        y2OverL2.withUnsafeMutableBufferPointer { y2l in
+                            nonzero.withUnsafeMutableBufferPointer { nz in
+                                let py = y.baseAddress!
+                                let py2 = y2.baseAddress!
+                                let ply = ly.baseAddress!
+                                let pyl = yl.baseAddress!
+                                let py2l = y2l.baseAddress!
+                                let pnz = nz.baseAddress!
+                                for k in 0..<n {
+                                    let g = Int(genes[k])
+                                    let v = Double(counts[k])
+                                    py[g] += v
+                                    py2[g] += v * v
+                                    ply[g] += l * v
+                                    let r = v * inverse
+                                    pyl[g] += r
+                                    py2l[g] += r * r
+                                    pnz[g] += 1
+                                }
+                            }
+                        }
+                    }
+                }
             }
-        }}}}}}
+        }
     }
 
     mutating func addCell(library l: Double) {
@@ -67,10 +79,16 @@ struct GroupSums {
     }
 
     mutating func merge(_ o: GroupSums) {
-        cells += o.cells; sumL += o.sumL; sumL2 += o.sumL2
+        cells += o.cells
+        sumL += o.sumL
+        sumL2 += o.sumL2
         for g in y.indices {
-            y[g] += o.y[g]; y2[g] += o.y2[g]; ly[g] += o.ly[g]
-            yOverL[g] += o.yOverL[g]; y2OverL2[g] += o.y2OverL2[g]; nonzero[g] += o.nonzero[g]
+            y[g] += o.y[g]
+            y2[g] += o.y2[g]
+            ly[g] += o.ly[g]
+            yOverL[g] += o.yOverL[g]
+            y2OverL2[g] += o.y2OverL2[g]
+            nonzero[g] += o.nonzero[g]
         }
     }
 }
@@ -114,11 +132,15 @@ final class CellBuffer {
 
     private func grow() {
         let n = capacity * 2
-        let g = UnsafeMutablePointer<Int32>.allocate(capacity: n), c = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let g = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        let c = UnsafeMutablePointer<Int32>.allocate(capacity: n)
         g.update(from: genes, count: count)
         c.update(from: counts, count: count)
-        genes.deallocate(); counts.deallocate()
-        genes = g; counts = c; capacity = n
+        genes.deallocate()
+        counts.deallocate()
+        genes = g
+        counts = c
+        capacity = n
     }
 }
 
@@ -140,16 +162,19 @@ struct CountPass {
     var onePass: Bool
 
     /// Streams `matrix` once (or twice when cells are not contiguous).
-    static func run(_ matrix: CountMatrix, batch: [Int32], batches: Int, isControl: [Bool],
-                    cellType: [Int32], types: Int, cellGuide: [Int32], guideTargetGene: [Int32],
-                    progress: ((String) -> Void)? = nil) throws -> CountPass {
+    static func run(
+        _ matrix: CountMatrix, batch: [Int32], batches: Int, isControl: [Bool],
+        cellType: [Int32], types: Int, cellGuide: [Int32], guideTargetGene: [Int32],
+        progress: ((String) -> Void)? = nil
+    ) throws -> CountPass {
         let genes = matrix.features.count
         let cells = matrix.cellCount
-        var pass = CountPass(library: [Int32](repeating: 0, count: cells), all: GroupSums(genes: genes),
-                             batchControls: (0..<batches).map { _ in GroupSums(genes: genes) },
-                             types: (0..<types).map { _ in GroupSums(genes: genes) },
-                             guideTargets: [TargetSums](repeating: TargetSums(), count: guideTargetGene.count),
-                             onePass: true)
+        var pass = CountPass(
+            library: [Int32](repeating: 0, count: cells), all: GroupSums(genes: genes),
+            batchControls: (0..<batches).map { _ in GroupSums(genes: genes) },
+            types: (0..<types).map { _ in GroupSums(genes: genes) },
+            guideTargets: [TargetSums](repeating: TargetSums(), count: guideTargetGene.count),
+            onePass: true)
         func accumulate(_ c: Int, _ g: Int, _ v: Double, _ l: Double) {
             pass.all.add(gene: g, count: v, library: l)
             let b = Int(batch[c])
@@ -177,7 +202,9 @@ struct CountPass {
                 let ld = Double(l)
                 pass.all.add(genes: buffer.genes, counts: buffer.counts, count: n, library: ld)
                 let b = Int(batch[current])
-                if b >= 0 && isControl[current] { pass.batchControls[b].add(genes: buffer.genes, counts: buffer.counts, count: n, library: ld) }
+                if b >= 0 && isControl[current] {
+                    pass.batchControls[b].add(genes: buffer.genes, counts: buffer.counts, count: n, library: ld)
+                }
                 let t = Int(cellType[current])
                 if t >= 0 { pass.types[t].add(genes: buffer.genes, counts: buffer.counts, count: n, library: ld) }
                 let k = Int(cellGuide[current])
@@ -203,11 +230,12 @@ struct CountPass {
             flush()
         } catch is NotContiguous {
             progress?("cells are not contiguous in \(matrix.path): reading it twice")
-            pass = CountPass(library: [Int32](repeating: 0, count: cells), all: GroupSums(genes: genes),
-                             batchControls: (0..<batches).map { _ in GroupSums(genes: genes) },
-                             types: (0..<types).map { _ in GroupSums(genes: genes) },
-                             guideTargets: [TargetSums](repeating: TargetSums(), count: guideTargetGene.count),
-                             onePass: false)
+            pass = CountPass(
+                library: [Int32](repeating: 0, count: cells), all: GroupSums(genes: genes),
+                batchControls: (0..<batches).map { _ in GroupSums(genes: genes) },
+                types: (0..<types).map { _ in GroupSums(genes: genes) },
+                guideTargets: [TargetSums](repeating: TargetSums(), count: guideTargetGene.count),
+                onePass: false)
             var lib = [Int](repeating: 0, count: cells)
             try matrix.forEachEntry { _, c, v in lib[Int(c)] += Int(v) }
             pass.library = lib.map { Int32(clamping: $0) }

@@ -27,8 +27,10 @@ public struct GuideAssignment: Sendable {
     public var minimumShare: Double
 
     /// Spellings of a non-targeting control in a targets table.
-    public static let controlNames: Set<String> = ["non-targeting", "non_targeting", "nontargeting", "nt", "control",
-                                                   "negative_control", "safe-targeting", "safe_targeting"]
+    public static let controlNames: Set<String> = [
+        "non-targeting", "non_targeting", "nontargeting", "nt", "control",
+        "negative_control", "safe-targeting", "safe_targeting",
+    ]
 
     /// Reads `--guide-targets`: `gRNA <tab> target` (a header line is skipped), and checks that
     /// every gRNA of `guides` has a row.
@@ -37,18 +39,28 @@ public struct GuideAssignment: Sendable {
         var map: [String: String] = [:]
         for (index, row) in rows.enumerated() {
             guard row.fields.count >= 2 else {
-                throw CalibrationInputError(file: path, line: row.line, "a row must be `gRNA<TAB>target` (target gene or non-targeting)")
+                throw CalibrationInputError(
+                    file: path, line: row.line, "a row must be `gRNA<TAB>target` (target gene or non-targeting)")
             }
             let id = row.fields[0].trimmingCharacters(in: .whitespaces)
             let target = row.fields[1].trimmingCharacters(in: .whitespaces)
-            if index == 0 && !guides.contains(id) && ["grna_id", "grna", "guide", "guide_id", "id", "feature"].contains(id.lowercased()) { continue }
-            if map[id] != nil { throw CalibrationInputError(file: path, line: row.line, "gRNA `\(id)` is listed twice") }
-            guard !target.isEmpty else { throw CalibrationInputError(file: path, line: row.line, "gRNA `\(id)` has an empty target") }
+            if index == 0 && !guides.contains(id)
+                && ["grna_id", "grna", "guide", "guide_id", "id", "feature"].contains(id.lowercased())
+            {
+                continue
+            }
+            if map[id] != nil {
+                throw CalibrationInputError(file: path, line: row.line, "gRNA `\(id)` is listed twice")
+            }
+            guard !target.isEmpty else {
+                throw CalibrationInputError(file: path, line: row.line, "gRNA `\(id)` has an empty target")
+            }
             map[id] = target
         }
         return try guides.enumerated().map { i, g in
             guard let t = map[g] else {
-                throw CalibrationInputError(file: guideListPath, line: i + 1,
+                throw CalibrationInputError(
+                    file: guideListPath, line: i + 1,
                     "gRNA `\(g)` has no row in \(path) (give its target gene or `non-targeting`)")
             }
             return controlNames.contains(t.lowercased()) ? nil : t
@@ -57,28 +69,36 @@ public struct GuideAssignment: Sendable {
 
     /// Assignment from a gRNA counts matrix whose cells are the counts matrix's cells (same
     /// order, or matched by barcode when both list them).
-    public static func fromCounts(_ matrix: CountMatrix, targets: [String?], cellCount: Int, cellOrder: [Int]?,
-                                  threshold: Int = 5, minimumShare: Double = 0.2) throws -> GuideAssignment {
+    public static func fromCounts(
+        _ matrix: CountMatrix, targets: [String?], cellCount: Int, cellOrder: [Int]?,
+        threshold: Int = 5, minimumShare: Double = 0.2
+    ) throws -> GuideAssignment {
         var top = [Int32](repeating: 0, count: cellCount)
         var topGuide = [Int32](repeating: -1, count: cellCount)
         func cell(_ c: Int32) -> Int { cellOrder.map { $0[Int(c)] } ?? Int(c) }
         try matrix.forEachEntry { g, c, v in
             let k = cell(c)
             guard k >= 0 else { return }
-            if v > top[k] || (v == top[k] && topGuide[k] > g) { top[k] = v; topGuide[k] = g }
+            if v > top[k] || (v == top[k] && topGuide[k] > g) {
+                top[k] = v
+                topGuide[k] = g
+            }
         }
         var detected = [UInt8](repeating: 0, count: cellCount)
         var assigned = [Int32](repeating: -1, count: cellCount)
         for k in 0..<cellCount where top[k] >= threshold { assigned[k] = topGuide[k] }
         try matrix.forEachEntry { g, c, v in
             let k = cell(c)
-            guard k >= 0, v >= threshold, top[k] >= threshold, Double(v) >= minimumShare * Double(top[k]) else { return }
+            guard k >= 0, v >= threshold, top[k] >= threshold, Double(v) >= minimumShare * Double(top[k]) else {
+                return
+            }
             if detected[k] < 255 { detected[k] += 1 }
             let a = assigned[k]
             if a >= 0 && a != g && targets[Int(a)] != targets[Int(g)] { assigned[k] = -2 }
         }
-        return GuideAssignment(guides: matrix.features, targets: targets, cellGuide: assigned, detected: detected,
-                               threshold: threshold, minimumShare: minimumShare)
+        return GuideAssignment(
+            guides: matrix.features, targets: targets, cellGuide: assigned, detected: detected,
+            threshold: threshold, minimumShare: minimumShare)
     }
 
     /// Assignment from a table `cell <tab> gRNA` (a header line is skipped; cells not listed
@@ -86,17 +106,27 @@ public struct GuideAssignment: Sendable {
     public static func fromTable(path: String, cells: [String], targetsPath: String) throws -> GuideAssignment {
         let rows = try LineReader.table(path)
         let cellIndex = Dictionary(cells.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        var guides: [String] = [], guideIndex: [String: Int] = [:]
+        var guides: [String] = []
+        var guideIndex: [String: Int] = [:]
         var pairs: [(Int, Int)] = []
         for (i, row) in rows.enumerated() {
-            guard row.fields.count >= 2 else { throw CalibrationInputError(file: path, line: row.line, "a row must be `cell<TAB>gRNA`") }
+            guard row.fields.count >= 2 else {
+                throw CalibrationInputError(file: path, line: row.line, "a row must be `cell<TAB>gRNA`")
+            }
             guard let c = cellIndex[row.fields[0]] else {
                 if i == 0 { continue }
-                throw CalibrationInputError(file: path, line: row.line, "cell `\(row.fields[0])` is not among the counts' cells")
+                throw CalibrationInputError(
+                    file: path, line: row.line, "cell `\(row.fields[0])` is not among the counts' cells")
             }
             let g = row.fields[1]
             if g.isEmpty { continue }
-            let gi = guideIndex[g] ?? { guides.append(g); guideIndex[g] = guides.count - 1; return guides.count - 1 }()
+            let gi =
+                guideIndex[g]
+                ?? {
+                    guides.append(g)
+                    guideIndex[g] = guides.count - 1
+                    return guides.count - 1
+                }()
             pairs.append((c, gi))
         }
         guard !guides.isEmpty else { throw CalibrationInputError(file: path, "the assignment table assigns no cell") }
@@ -108,7 +138,8 @@ public struct GuideAssignment: Sendable {
             let a = assigned[c]
             if a == -1 { assigned[c] = Int32(g) } else if a >= 0 && targets[Int(a)] != targets[g] { assigned[c] = -2 }
         }
-        return GuideAssignment(guides: guides, targets: targets, cellGuide: assigned, detected: detected,
-                               threshold: 1, minimumShare: 0)
+        return GuideAssignment(
+            guides: guides, targets: targets, cellGuide: assigned, detected: detected,
+            threshold: 1, minimumShare: 0)
     }
 }

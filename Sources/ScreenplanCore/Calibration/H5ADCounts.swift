@@ -26,7 +26,9 @@ public final class H5ADCounts: CountMatrix {
 
     public init(path: String) throws {
         self.path = path
-        guard HDF5.initialised else { throw CalibrationInputError(file: path, "the HDF5 library cannot be initialised") }
+        guard HDF5.initialised else {
+            throw CalibrationInputError(file: path, "the HDF5 library cannot be initialised")
+        }
         let file = H5Fopen(path, sp_h5f_acc_rdonly(), sp_h5p_default())
         guard file >= 0 else { throw CalibrationInputError(file: path, "not an HDF5 (.h5ad) file") }
         defer { H5Fclose(file) }
@@ -49,8 +51,10 @@ public final class H5ADCounts: CountMatrix {
             break
         }
         guard let (matrix, kind, nnz, vars) = chosen else {
-            throw CalibrationInputError(file: path,
-                "the counts are normalised (\(rejected.joined(separator: "; "))): calibrate needs raw UMI counts in layers/counts, X or raw/X")
+            throw CalibrationInputError(
+                file: path,
+                "the counts are normalised (\(rejected.joined(separator: "; "))): calibrate needs raw UMI counts in layers/counts, X or raw/X"
+            )
         }
         matrixPath = matrix
         self.kind = kind
@@ -62,12 +66,15 @@ public final class H5ADCounts: CountMatrix {
             let indptr = try H5ADCounts.length(file, matrix + "/indptr", path: path)
             let expected = (kind == .csr ? obs.count : vars.count) + 1
             guard indptr == expected else {
-                throw CalibrationInputError(file: path,
-                    "shape mismatch: \(matrix)/indptr has \(indptr) entries but \(kind == .csr ? "obs" : "var") has \(expected - 1) rows")
+                throw CalibrationInputError(
+                    file: path,
+                    "shape mismatch: \(matrix)/indptr has \(indptr) entries but \(kind == .csr ? "obs" : "var") has \(expected - 1) rows"
+                )
             }
         }
         if vars.isEmpty || obs.isEmpty || nnz == 0 {
-            throw CalibrationInputError(file: path, "the matrix \(matrix) is empty (\(obs.count) cells × \(vars.count) genes)")
+            throw CalibrationInputError(
+                file: path, "the matrix \(matrix) is empty (\(obs.count) cells × \(vars.count) genes)")
         }
     }
 
@@ -78,7 +85,9 @@ public final class H5ADCounts: CountMatrix {
         let nf = features.count
         func check(_ v: Double, _ where_: String) throws -> Int32 {
             guard v >= 0, v == v.rounded(), v < 2e9 else {
-                throw CalibrationInputError(file: path, "\(matrixPath) holds \(v) at \(where_): calibrate needs raw UMI counts, not normalised values")
+                throw CalibrationInputError(
+                    file: path,
+                    "\(matrixPath) holds \(v) at \(where_): calibrate needs raw UMI counts, not normalised values")
             }
             return Int32(v)
         }
@@ -92,7 +101,9 @@ public final class H5ADCounts: CountMatrix {
                 for r in 0..<n {
                     for g in 0..<nf {
                         let v = values[r * nf + g]
-                        if v != 0 { try body(Int32(g), Int32(row + r), try check(v, "cell \(row + r + 1), gene \(g + 1)")) }
+                        if v != 0 {
+                            try body(Int32(g), Int32(row + r), try check(v, "cell \(row + r + 1), gene \(g + 1)"))
+                        }
                     }
                 }
                 row += n
@@ -112,7 +123,8 @@ public final class H5ADCounts: CountMatrix {
                     let minor = Int(index[k])
                     let (g, c) = kind == .csr ? (minor, major) : (major, minor)
                     guard g >= 0 && g < nf && c >= 0 && c < cellCount else {
-                        throw CalibrationInputError(file: path, "\(matrixPath)/indices[\(position)] = \(minor) is outside the matrix")
+                        throw CalibrationInputError(
+                            file: path, "\(matrixPath)/indices[\(position)] = \(minor) is outside the matrix")
                     }
                     let v = data[k]
                     if v != 0 { try body(Int32(g), Int32(c), try check(v, "cell \(c + 1), gene \(g + 1)")) }
@@ -198,7 +210,9 @@ public final class H5ADCounts: CountMatrix {
         let n = Int(H5Sget_simple_extent_npoints(space))
         let t = H5Dget_type(d)
         defer { H5Tclose(t) }
-        guard H5Tget_class(t) == H5T_STRING else { throw CalibrationInputError(file: path, "\(name) is not a list of names") }
+        guard H5Tget_class(t) == H5T_STRING else {
+            throw CalibrationInputError(file: path, "\(name) is not a list of names")
+        }
         if H5Tis_variable_str(t) > 0 {
             let mem = try HDF5.utf8StringType()
             defer { H5Tclose(mem) }
@@ -215,10 +229,14 @@ public final class H5ADCounts: CountMatrix {
         guard H5Dread(d, t, sp_h5s_all(), sp_h5s_all(), sp_h5p_default(), &bytes) >= 0 else {
             throw CalibrationInputError(file: path, "cannot read \(name)")
         }
-        return (0..<n).map { i in String(decoding: bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }, as: UTF8.self) }
+        return (0..<n).map { i in
+            String(decoding: bytes[(i * size)..<((i + 1) * size)].prefix { $0 != 0 }, as: UTF8.self)
+        }
     }
 
-    static func readSlab<T: BitwiseCopyable>(_ file: hid_t, _ name: String, start: Int, count: Int, zero: T, memType: hid_t, path: String) throws -> [T] {
+    static func readSlab<T: BitwiseCopyable>(
+        _ file: hid_t, _ name: String, start: Int, count: Int, zero: T, memType: hid_t, path: String
+    ) throws -> [T] {
         let d = try openDataset(file, name, path: path)
         defer { H5Dclose(d) }
         let fileSpace = H5Dget_space(d)
@@ -226,7 +244,8 @@ public final class H5ADCounts: CountMatrix {
         let total = Int(H5Sget_simple_extent_npoints(fileSpace))
         let n = max(0, min(count, total - start))
         if n == 0 { return [] }
-        var offset = [hsize_t(start)], size = [hsize_t(n)]
+        var offset = [hsize_t(start)]
+        var size = [hsize_t(n)]
         guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &size, nil) >= 0 else {
             throw CalibrationInputError(file: path, "cannot select \(name)[\(start)..<\(start + n)]")
         }
@@ -243,7 +262,8 @@ public final class H5ADCounts: CountMatrix {
         if (try? kind(file, name, path: path)) == .dense, H5ADCounts.rank(file, name) == 2 {
             return try readDenseRows(file, name, row: 0, rows: 1, cols: nil, path: path)
         }
-        return try readSlab(file, name, start: start, count: count, zero: 0.0, memType: sp_h5t_native_double(), path: path)
+        return try readSlab(
+            file, name, start: start, count: count, zero: 0.0, memType: sp_h5t_native_double(), path: path)
     }
 
     static func readInt64(_ file: hid_t, _ name: String, start: Int, count: Int, path: String) throws -> [Int64] {
@@ -260,18 +280,25 @@ public final class H5ADCounts: CountMatrix {
     }
 
     /// `rows` rows of a dense 2-D dataset from `row` (all columns).
-    static func readDenseRows(_ file: hid_t, _ name: String, row: Int, rows: Int, cols: Int?, path: String) throws -> [Double] {
+    static func readDenseRows(_ file: hid_t, _ name: String, row: Int, rows: Int, cols: Int?, path: String) throws
+        -> [Double]
+    {
         let d = try openDataset(file, name, path: path)
         defer { H5Dclose(d) }
         let fileSpace = H5Dget_space(d)
         defer { H5Sclose(fileSpace) }
         var dims = [hsize_t](repeating: 0, count: 2)
-        guard H5Sget_simple_extent_ndims(fileSpace) == 2 else { throw CalibrationInputError(file: path, "\(name) is not a 2-D matrix") }
+        guard H5Sget_simple_extent_ndims(fileSpace) == 2 else {
+            throw CalibrationInputError(file: path, "\(name) is not a 2-D matrix")
+        }
         H5Sget_simple_extent_dims(fileSpace, &dims, nil)
         let ncol = Int(dims[1])
-        if let cols, cols != ncol { throw CalibrationInputError(file: path, "shape mismatch: \(name) has \(ncol) columns, var has \(cols)") }
+        if let cols, cols != ncol {
+            throw CalibrationInputError(file: path, "shape mismatch: \(name) has \(ncol) columns, var has \(cols)")
+        }
         let n = max(0, min(rows, Int(dims[0]) - row))
-        var offset = [hsize_t(row), 0], size = [hsize_t(n), hsize_t(ncol)]
+        var offset = [hsize_t(row), 0]
+        var size = [hsize_t(n), hsize_t(ncol)]
         H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &size, nil)
         let memSpace = H5Screate_simple(2, &size, nil)
         defer { H5Sclose(memSpace) }

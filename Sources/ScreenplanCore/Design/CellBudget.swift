@@ -29,8 +29,9 @@ public struct CellBudget: Equatable, Sendable {
 
     /// From a layout's cell matrix (the analysis and the simulator sample exactly this).
     public init(_ d: Design, layout: Layout) {
-        self.init(perturbedSlots: Double(layout.cells.reduce(0, +)), controlCells: Double(layout.controls.reduce(0, +)),
-                  design: d, batches: layout.batchCount)
+        self.init(
+            perturbedSlots: Double(layout.cells.reduce(0, +)), controlCells: Double(layout.controls.reduce(0, +)),
+            design: d, batches: layout.batchCount)
     }
 
     init(perturbedSlots: Double, controlCells: Double, design d: Design, batches: Int? = nil) {

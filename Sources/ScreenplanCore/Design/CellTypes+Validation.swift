@@ -23,10 +23,14 @@ extension DesignValidator {
             } else if !seen.insert(t.name).inserted {
                 issue(path + ".name", "cell type `\(t.name)` is listed twice")
             } else if t.name == CellTypeAssignment.pooledName {
-                issue(path + ".name", "`\(CellTypeAssignment.pooledName)` is reserved for all cells pooled; choose another name")
+                issue(
+                    path + ".name",
+                    "`\(CellTypeAssignment.pooledName)` is reserved for all cells pooled; choose another name")
             }
             if !(t.fraction > 0) {
-                issue(path + ".fraction", "must be > 0 (a type with no cells has no power to predict); remove the type instead")
+                issue(
+                    path + ".fraction",
+                    "must be > 0 (a type with no cells has no power to predict); remove the type instead")
             }
             if let file = t.profile {
                 let resolved = resolve(file, against: d.baseDirectory)
@@ -44,15 +48,19 @@ extension DesignValidator {
         if !types.isEmpty {
             let sum = types.reduce(0) { $0 + $1.fraction }
             if abs(sum - 1) > cellTypeFractionTolerance {
-                issue("system.cell_types.types",
-                      String(format: "the fractions sum to %.4g; they must sum to 1 (within %.2g)", sum, cellTypeFractionTolerance))
+                issue(
+                    "system.cell_types.types",
+                    String(
+                        format: "the fractions sum to %.4g; they must sum to 1 (within %.2g)", sum,
+                        cellTypeFractionTolerance))
             }
         }
         if !(d.system.cellTypes.concentration > 0) {
             issue("system.cell_types.concentration", "must be > 0")
         }
         if let chosen = d.analysis.cellType, !types.contains(where: { $0.name == chosen }) {
-            var message = types.isEmpty
+            var message =
+                types.isEmpty
                 ? "names cell type `\(chosen)` but system.cell_types lists none"
                 : "unknown cell type `\(chosen)`; system.cell_types lists \(types.map(\.name).joined(separator: ", "))"
             if let guess = suggestion(for: chosen, among: types.map(\.name)) { message += "; did you mean `\(guess)`?" }

@@ -47,7 +47,8 @@ extension Design {
         if batching.layout == .explicit && !batching.explicitCells.isEmpty {
             return saturatingInt(batching.explicitCells.reduce(0.0) { $0 + $1.reduce(0.0) { $0 + Double($1) } })
         }
-        return saturatingInt(Double(perturbationCount) * Double(sampling.cellsPerPerturbation) * Double(timePoints.count))
+        return saturatingInt(
+            Double(perturbationCount) * Double(sampling.cellsPerPerturbation) * Double(timePoints.count))
     }
 
     /// Control cells (after QC) over all batches and time points: the explicit count per batch,

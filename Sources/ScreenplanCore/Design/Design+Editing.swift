@@ -63,8 +63,9 @@ extension Design {
                 }
                 for (key, value) in mapping {
                     let name = key.scalar?.string ?? "?"
-                    walk(value, path: path.isEmpty ? name : "\(path).\(name)", label: name,
-                         depth: path.isEmpty ? 0 : depth + 1)
+                    walk(
+                        value, path: path.isEmpty ? name : "\(path).\(name)", label: name,
+                        depth: path.isEmpty ? 0 : depth + 1)
                 }
             case .sequence(let sequence):
                 if sequence.isEmpty {
@@ -73,7 +74,9 @@ extension Design {
                 }
                 if sequence.allSatisfy({ $0.scalar != nil }) {
                     let items = sequence.compactMap { $0.scalar?.string }
-                    rows.append(DesignField(path: path, label: label, value: "[" + items.joined(separator: ", ") + "]", depth: depth))
+                    rows.append(
+                        DesignField(
+                            path: path, label: label, value: "[" + items.joined(separator: ", ") + "]", depth: depth))
                     return
                 }
                 rows.append(DesignField(path: path, label: label, value: nil, depth: depth))
@@ -101,7 +104,8 @@ extension Design {
             var at = parentIndex + 1
             while at < out.count, out[at].path.hasPrefix(parent + ".") { at += 1 }
             let label = String(info.path[info.path.index(after: dot)...])
-            out.insert(DesignField(path: info.path, label: label, value: "null", depth: out[parentIndex].depth + 1), at: at)
+            out.insert(
+                DesignField(path: info.path, label: label, value: "null", depth: out[parentIndex].depth + 1), at: at)
         }
         return out
     }
@@ -114,14 +118,18 @@ extension Design {
         do {
             replacement = try Yams.compose(yaml: text) ?? Node("")
         } catch {
-            throw DesignValidationError(issues: [DesignIssue(
-                location: SourceLocation(file: "(edit)", line: 1, column: 1), path: path,
-                message: "`\(text)` is not a valid value")])
+            throw DesignValidationError(issues: [
+                DesignIssue(
+                    location: SourceLocation(file: "(edit)", line: 1, column: 1), path: path,
+                    message: "`\(text)` is not a valid value")
+            ])
         }
         guard let updated = Design.replace(in: root, path: Design.components(path), with: replacement) else {
-            throw DesignValidationError(issues: [DesignIssue(
-                location: SourceLocation(file: "(edit)", line: 1, column: 1), path: path,
-                message: "no such field")])
+            throw DesignValidationError(issues: [
+                DesignIssue(
+                    location: SourceLocation(file: "(edit)", line: 1, column: 1), path: path,
+                    message: "no such field")
+            ])
         }
         let yaml = try Yams.serialize(node: updated)
         var loaded = try DesignLoader.load(text: yaml, file: "(edit)", baseDirectory: baseDirectory)
@@ -187,13 +195,16 @@ extension Design {
                 mapping[Node(head)] = value
                 return .mapping(mapping)
             }
-            guard let child = mapping[head], let updated = replace(in: child, path: rest, with: value) else { return nil }
+            guard let child = mapping[head], let updated = replace(in: child, path: rest, with: value) else {
+                return nil
+            }
             mapping[head] = updated
             return .mapping(mapping)
         case .sequence(var sequence):
             guard head.hasPrefix("["), let index = Int(head.dropFirst().dropLast()),
-                  index >= 0, index < sequence.count,
-                  let updated = replace(in: sequence[index], path: rest, with: value) else { return nil }
+                index >= 0, index < sequence.count,
+                let updated = replace(in: sequence[index], path: rest, with: value)
+            else { return nil }
             sequence[index] = updated
             return .sequence(sequence)
         default:

@@ -16,8 +16,10 @@ public enum DesignValidator {
         // (generating the names of 10¹¹ genes would itself exhaust memory).
         let need = d.memoryNeedBytes
         if need > Design.memoryLimitBytes {
-            issue(d.system.network.file == nil ? "system.genes" : "system.network.file",
-                  "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measuredGenes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))")
+            issue(
+                d.system.network.file == nil ? "system.genes" : "system.network.file",
+                "this design would need about \(formatBytes(need)) of memory (network Jacobian \(d.system.genes)² and \(d.perturbationCount) perturbations × \(max(d.system.genes, d.measurement.measuredGenes)) genes); the limit is \(formatBytes(Design.memoryLimitBytes))"
+            )
             return issues
         }
 
@@ -53,8 +55,9 @@ public enum DesignValidator {
                 issue("system.network.genes_file", "a genes table needs an edge list in `system.network.file`")
             }
             if d.system.network.regulators > d.system.genes {
-                issue("system.network.regulators",
-                      "\(d.system.network.regulators) regulators cannot exceed system.genes (\(d.system.genes))")
+                issue(
+                    "system.network.regulators",
+                    "\(d.system.network.regulators) regulators cannot exceed system.genes (\(d.system.genes))")
             }
             geneNames = (0..<d.system.genes).map { Design.generatedGeneName($0, of: d.system.genes) }
         }
@@ -63,8 +66,9 @@ public enum DesignValidator {
         // Perturbation targets.
         if d.perturbations.targetGenes.isEmpty {
             if d.perturbations.targets > geneNames.count {
-                issue("perturbations.targets",
-                      "\(d.perturbations.targets) targets but the network has only \(geneNames.count) genes")
+                issue(
+                    "perturbations.targets",
+                    "\(d.perturbations.targets) targets but the network has only \(geneNames.count) genes")
             }
         } else {
             var seen = Set<String>()
@@ -99,7 +103,8 @@ public enum DesignValidator {
             }
         }
         for (index, step) in d.protocolSteps.enumerated() where !mediumNames.contains(step.medium) {
-            var message = "medium `\(step.medium)` is not defined in system.media (\(mediumNames.joined(separator: ", ")))"
+            var message =
+                "medium `\(step.medium)` is not defined in system.media (\(mediumNames.joined(separator: ", ")))"
             if let guess = suggestion(for: step.medium, among: mediumNames) { message += "; did you mean `\(guess)`?" }
             issue("protocol[\(index)].medium", message)
         }
@@ -107,39 +112,49 @@ public enum DesignValidator {
         // simulation always ends (documented in docs/design-file.md and docs/reliability.md).
         let integrationSteps = d.protocolDuration_h / d.system.timeStepH
         if integrationSteps > Design.maxIntegrationSteps {
-            issue("system.time_step_h",
-                  "the protocol's \(Check.format(d.protocolDuration_h)) h at \(Check.format(d.system.timeStepH)) h per step are \(saturatingInt(integrationSteps)) steps; the limit is \(Int(Design.maxIntegrationSteps)): use a longer time step or a shorter protocol")
+            issue(
+                "system.time_step_h",
+                "the protocol's \(Check.format(d.protocolDuration_h)) h at \(Check.format(d.system.timeStepH)) h per step are \(saturatingInt(integrationSteps)) steps; the limit is \(Int(Design.maxIntegrationSteps)): use a longer time step or a shorter protocol"
+            )
         }
         if !d.protocolSteps.contains(where: \.perturb) {
             issue("protocol", "no step has `perturb: true`, so no guide ever acts")
         }
         let duration = d.protocolDuration_h
         for (index, t) in d.sampling.timePointsH.enumerated() where t > duration {
-            issue("sampling.time_points_h[\(index)]",
-                  "time point \(Check.format(t)) h is after the protocol ends (\(Check.format(duration)) h)")
+            issue(
+                "sampling.time_points_h[\(index)]",
+                "time point \(Check.format(t)) h is after the protocol ends (\(Check.format(duration)) h)")
         }
         if d.system.dynamics == .differentiating {
             let trigger = d.system.differentiation.triggerMedium
             if !mediumNames.contains(trigger) {
-                issue("system.differentiation.trigger_medium",
-                      "medium `\(trigger)` is not defined in system.media")
+                issue(
+                    "system.differentiation.trigger_medium",
+                    "medium `\(trigger)` is not defined in system.media")
             } else if !d.protocolSteps.contains(where: { $0.medium == trigger }) {
-                issue("system.differentiation.trigger_medium",
-                      "no protocol step uses `\(trigger)`, so cells never differentiate")
+                issue(
+                    "system.differentiation.trigger_medium",
+                    "no protocol step uses `\(trigger)`, so cells never differentiate")
             }
             if d.system.differentiation.lineages * 2 > d.system.network.regulators && d.system.network.file == nil {
-                issue("system.differentiation.lineages",
-                      "\(d.system.differentiation.lineages) lineages need at least \(d.system.differentiation.lineages * 2) regulators")
+                issue(
+                    "system.differentiation.lineages",
+                    "\(d.system.differentiation.lineages) lineages need at least \(d.system.differentiation.lineages * 2) regulators"
+                )
             }
         }
 
         // Controls.
         if d.sampling.controlCells != nil && d.sampling.controlsFraction != nil {
-            issue("sampling.controls_fraction", "give either sampling.control_cells or sampling.controls_fraction, not both")
+            issue(
+                "sampling.controls_fraction",
+                "give either sampling.control_cells or sampling.controls_fraction, not both")
         }
         if d.batchesWithControls == 0 {
-            issue("batching.controls_in_fraction",
-                  "no batch holds controls; every perturbation effect would be confounded with batch")
+            issue(
+                "batching.controls_in_fraction",
+                "no batch holds controls; every perturbation effect would be confounded with batch")
         }
 
         // Layout.
@@ -149,18 +164,23 @@ public enum DesignValidator {
         }
         if b.layout == .explicit {
             if b.explicitCells.count != d.perturbationCount {
-                issue("batching.explicit_cells",
-                      "has \(b.explicitCells.count) rows; the design has \(d.perturbationCount) perturbations")
+                issue(
+                    "batching.explicit_cells",
+                    "has \(b.explicitCells.count) rows; the design has \(d.perturbationCount) perturbations")
             }
             for (index, row) in b.explicitCells.enumerated() where row.count != b.batches {
-                issue("batching.explicit_cells[\(index)]", "has \(row.count) entries; the design has \(b.batches) batches")
+                issue(
+                    "batching.explicit_cells[\(index)]", "has \(row.count) entries; the design has \(b.batches) batches"
+                )
             }
             // Each batch holds at most max_cells_per_batch cells (sums in Double: no overflow).
             for batch in 0..<b.batches {
                 let total = b.explicitCells.reduce(0.0) { $0 + (batch < $1.count ? Double($1[batch]) : 0) }
                 if total > Double(b.maxCellsPerBatch) {
-                    issue("batching.explicit_cells",
-                          "batch \(batch + 1) holds \(Int(total)) perturbed cells; batching.max_cells_per_batch is \(b.maxCellsPerBatch)")
+                    issue(
+                        "batching.explicit_cells",
+                        "batch \(batch + 1) holds \(Int(total)) perturbed cells; batching.max_cells_per_batch is \(b.maxCellsPerBatch)"
+                    )
                     break
                 }
             }
@@ -168,54 +188,71 @@ public enum DesignValidator {
             issue("batching.explicit_cells", "is only used with `layout: explicit`")
         }
         for (index, level) in b.nested.enumerated() where b.batches % level.count != 0 {
-            issue("batching.nested[\(index)].count",
-                  "\(b.batches) batches cannot be split evenly over \(level.count) \(level.unit.rawValue)s")
+            issue(
+                "batching.nested[\(index)].count",
+                "\(b.batches) batches cannot be split evenly over \(level.count) \(level.unit.rawValue)s")
         }
         if let delivery = b.deliveryUnit {
             if delivery != b.unit && !b.nested.contains(where: { $0.unit == delivery }) {
                 let levels = ([b.unit] + b.nested.map(\.unit)).map(\.rawValue).joined(separator: ", ")
-                issue("batching.delivery_unit", "`\(delivery.rawValue)` is not a batching level of this design (\(levels))")
+                issue(
+                    "batching.delivery_unit",
+                    "`\(delivery.rawValue)` is not a batching level of this design (\(levels))")
             } else if let level = b.nested.first(where: { $0.unit == delivery }), delivery != b.unit,
-                      [.subLibraries, .balancedIncomplete].contains(b.layout) {
+                [.subLibraries, .balancedIncomplete].contains(b.layout)
+            {
                 let perTime = max(1, level.count / max(1, d.timePoints.count))
                 if b.replicates > perTime {
-                    issue("batching.replicates",
-                          "\(b.replicates) replicates need at least as many \(delivery.rawValue)s per time point (each \(delivery.rawValue) receives one pool of guides; have \(perTime))")
+                    issue(
+                        "batching.replicates",
+                        "\(b.replicates) replicates need at least as many \(delivery.rawValue)s per time point (each \(delivery.rawValue) receives one pool of guides; have \(perTime))"
+                    )
                 }
             }
             if b.layout == .explicit && issues.isEmpty {
                 let layout = Layout.make(d)
                 for (p, unit) in layout.deliveryViolations(d).prefix(5) {
-                    issue("batching.explicit_cells[\(p)]",
-                          "splits \(delivery.rawValue) \(unit + 1): a \(delivery.rawValue) receives one pool of guides, so the perturbation is in all its batches or in none")
+                    issue(
+                        "batching.explicit_cells[\(p)]",
+                        "splits \(delivery.rawValue) \(unit + 1): a \(delivery.rawValue) receives one pool of guides, so the perturbation is in all its batches or in none"
+                    )
                 }
             }
         }
         if d.system.regime == .inVivo && b.unit != .animal && !b.nested.contains(where: { $0.unit == .animal }) {
-            issue("batching.unit", "an in vivo screen needs animals as batches: set `unit: animal` or a nested animal level")
+            issue(
+                "batching.unit",
+                "an in vivo screen needs animals as batches: set `unit: animal` or a nested animal level")
         }
 
         // Molecules seen per cell: below one UMI per cell every mean count underflows towards 0 and
         // the error model's variances (∝ 1/μ) would leave the finite numbers.
         if d.capturedMoleculesPerCell < 1 {
-            issue("measurement.capture_efficiency",
-                  "mrna_per_cell × capture_efficiency is \(String(format: "%.3g", d.capturedMoleculesPerCell)) molecules captured per cell; at least 1 is needed")
+            issue(
+                "measurement.capture_efficiency",
+                "mrna_per_cell × capture_efficiency is \(String(format: "%.3g", d.capturedMoleculesPerCell)) molecules captured per cell; at least 1 is needed"
+            )
         } else if d.expectedUMIsPerCell < 1 {
-            issue("measurement.reads_per_cell",
-                  "at \(Check.format(d.measurement.readsPerCell)) reads per cell (× mapping_efficiency) a cell shows \(String(format: "%.3g", d.expectedUMIsPerCell)) UMIs; at least 1 is needed")
+            issue(
+                "measurement.reads_per_cell",
+                "at \(Check.format(d.measurement.readsPerCell)) reads per cell (× mapping_efficiency) a cell shows \(String(format: "%.3g", d.expectedUMIsPerCell)) UMIs; at least 1 is needed"
+            )
         }
 
         // Genes measured.
         if d.measurement.measuredGenes < geneNames.count {
-            issue("measurement.measured_genes",
-                  "\(d.measurement.measuredGenes) measured genes is fewer than the \(geneNames.count) modelled genes")
+            issue(
+                "measurement.measured_genes",
+                "\(d.measurement.measuredGenes) measured genes is fewer than the \(geneNames.count) modelled genes")
         }
 
         // Capacity: more perturbations than the cells of the batches can hold.
         if d.cellsLoaded > d.batchCapacity {
             let needed = Int((Double(d.cellsLoaded) / Double(b.maxCellsPerBatch)).rounded(.up))
-            issue("batching.batches",
-                  "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cellsPerPerturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s")\(d.perturbations.moi > 1 ? " / MOI \(formatCount(d.perturbations.moi))" : "") + \(d.controlCells) controls, at \(Int(d.sampling.qcPassFraction * 100))% QC pass), but \(b.batches) batches × \(b.maxCellsPerBatch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation")
+            issue(
+                "batching.batches",
+                "the design needs \(d.cellsLoaded) cells loaded (\(d.perturbationCount) perturbations × \(d.sampling.cellsPerPerturbation) cells × \(d.timePoints.count) time point\(d.timePoints.count == 1 ? "" : "s")\(d.perturbations.moi > 1 ? " / MOI \(formatCount(d.perturbations.moi))" : "") + \(d.controlCells) controls, at \(Int(d.sampling.qcPassFraction * 100))% QC pass), but \(b.batches) batches × \(b.maxCellsPerBatch) cells hold only \(d.batchCapacity); use at least \(needed) batches or fewer cells per perturbation"
+            )
         }
 
         issues += validateCellTypes(loaded)
@@ -227,9 +264,11 @@ public enum DesignValidator {
     public static func loadNetwork(_ loaded: LoadedDesign) throws -> Network {
         let d = loaded.design
         guard let file = d.system.network.file else {
-            throw DesignValidationError(issues: [DesignIssue(
-                location: loaded.location(of: "system.network"), path: "system.network.file",
-                message: "no network file given")])
+            throw DesignValidationError(issues: [
+                DesignIssue(
+                    location: loaded.location(of: "system.network"), path: "system.network.file",
+                    message: "no network file given")
+            ])
         }
         return try NetworkFile.read(
             edgesPath: resolve(file, against: d.baseDirectory),

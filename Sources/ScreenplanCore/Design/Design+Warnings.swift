@@ -21,15 +21,21 @@ extension DesignValidator {
         let file = d.system.network.file != nil
         if file {
             let reason = "has no effect with a network file"
-            warn("system.differentiation.lineages", "\(reason): the fates are the network's own attractors under the trigger medium")
-            warn("system.differentiation.lineage_strength", "\(reason): the fates are the network's own attractors under the trigger medium")
+            warn(
+                "system.differentiation.lineages",
+                "\(reason): the fates are the network's own attractors under the trigger medium")
+            warn(
+                "system.differentiation.lineage_strength",
+                "\(reason): the fates are the network's own attractors under the trigger medium")
             for key in ["regulators", "mean_in_degree", "activation_fraction", "weight_mean"] {
                 warn("system.network.\(key)", "\(reason) (it shapes generated networks only)")
             }
             if d.system.network.genesFile != nil {
                 warn("system.genes", "has no effect: the genes table lists the modelled genes")
             }
-            warn("system.assumptions.bistable_perturbation", "\(reason): the bistable module is added to generated networks only")
+            warn(
+                "system.assumptions.bistable_perturbation",
+                "\(reason): the bistable module is added to generated networks only")
         }
         if d.system.dynamics == .nonDifferentiating {
             for key in ["lineages", "lineage_strength", "trigger_medium"] {
@@ -42,16 +48,26 @@ extension DesignValidator {
             }
         }
         if d.perturbations.modality != .knockout {
-            warn("perturbations.guide_effect_sd", "has no effect with \(d.perturbations.modality.rawValue): the Beta spread of knockdown is the guide-to-guide spread")
+            warn(
+                "perturbations.guide_effect_sd",
+                "has no effect with \(d.perturbations.modality.rawValue): the Beta spread of knockdown is the guide-to-guide spread"
+            )
             warn("perturbations.ko_transcript_retention", "has no effect with \(d.perturbations.modality.rawValue)")
         }
         if ![.subLibraries, .balancedIncomplete].contains(d.batching.layout) {
-            warn("batching.replicates", "has no effect with `layout: \(d.batching.layout.rawValue)` (only sub-libraries and balanced-incomplete use it)")
+            warn(
+                "batching.replicates",
+                "has no effect with `layout: \(d.batching.layout.rawValue)` (only sub-libraries and balanced-incomplete use it)"
+            )
         }
         if d.cost.perAnimal > 0 && d.animalCount(batches: d.batching.batches) == 0 {
-            warn("cost.per_animal", "has no effect: the design has no animals (neither `batching.unit: animal` nor a nested animal level)")
+            warn(
+                "cost.per_animal",
+                "has no effect: the design has no animals (neither `batching.unit: animal` nor a nested animal level)")
         }
-        if !d.assumptionsDelayed { warn("system.assumptions.perturbation_ramp_h", "has no effect unless `delayed_perturbation: true`") }
+        if !d.assumptionsDelayed {
+            warn("system.assumptions.perturbation_ramp_h", "has no effect unless `delayed_perturbation: true`")
+        }
 
         // A differentiating network file must branch under its trigger medium.
         if file && d.system.dynamics == .differentiating, let network = try? loadNetwork(loaded) {
@@ -59,14 +75,18 @@ extension DesignValidator {
             if let (landscape, _) = try? ExpectedEffects.fateLandscape(d, k), landscape.attractors.count < 2 {
                 let path = "system.differentiation.trigger_medium"
                 let names = landscape.attractors.map(\.name).joined(separator: ", ")
-                out.append(DesignIssue(location: loaded.location(of: path), path: path,
-                    message: "warning: under `\(d.system.differentiation.triggerMedium)` the network has \(landscape.attractors.count) attractor\(landscape.attractors.count == 1 ? "" : "s") apart from the progenitor\(names.isEmpty ? "" : " (\(names))"), so cells cannot branch; fates need self-activating regulators that repress each other"))
+                out.append(
+                    DesignIssue(
+                        location: loaded.location(of: path), path: path,
+                        message:
+                            "warning: under `\(d.system.differentiation.triggerMedium)` the network has \(landscape.attractors.count) attractor\(landscape.attractors.count == 1 ? "" : "s") apart from the progenitor\(names.isEmpty ? "" : " (\(names))"), so cells cannot branch; fates need self-activating regulators that repress each other"
+                    ))
             }
         }
         return out
     }
 }
 
-private extension Design {
-    var assumptionsDelayed: Bool { system.assumptions.delayedPerturbation }
+extension Design {
+    fileprivate var assumptionsDelayed: Bool { system.assumptions.delayedPerturbation }
 }

@@ -23,7 +23,9 @@ public struct Design: Equatable, Sendable, Codable {
     public init() {}
 
     enum CodingKeys: String, CodingKey {
-        case name, description, system, perturbations, protocolSteps = "protocol", sampling,
+        case name, description, system, perturbations
+        case protocolSteps = "protocol"
+        case sampling,
             measurement, batching, cost, analysis
     }
 

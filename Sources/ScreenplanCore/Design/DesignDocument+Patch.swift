@@ -15,7 +15,8 @@ extension DesignDocument {
     /// - Returns: the text, and whether it is the original edited in place.
     public func textToSave(_ design: Design) throws -> (text: String, inPlace: Bool) {
         if let original = originalText, let opened = openedDesign,
-           let patched = DesignPatch.patch(original, from: opened, to: design, file: path ?? "(design)") {
+            let patched = DesignPatch.patch(original, from: opened, to: design, file: path ?? "(design)")
+        {
             return (patched, true)
         }
         return (try design.yamlText(), false)
@@ -28,7 +29,8 @@ public enum DesignPatch {
     /// done in place.
     public static func patch(_ original: String, from old: Design, to new: Design, file: String) -> String? {
         if old == new { return original }
-        let oldRows = old.fields(), newRows = new.fields()
+        let oldRows = old.fields()
+        let newRows = new.fields()
         // Same fields (an unset field is a `null` row, so setting one keeps the set of paths).
         guard Set(oldRows.map(\.path)) == Set(newRows.map(\.path)) else { return nil }
         let before = Dictionary(oldRows.map { ($0.path, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -40,7 +42,9 @@ public enum DesignPatch {
         for field in changed {
             let parts = Design.components(field.path)
             if let node = find(root, parts) {
-                guard let edit = replacement(node, with: field.value!, text: text, lineStarts: lineStarts) else { return nil }
+                guard let edit = replacement(node, with: field.value!, text: text, lineStarts: lineStarts) else {
+                    return nil
+                }
                 edits.append(edit)
             } else {
                 guard let edit = insertion(root, parts, value: field.value!, text: text, lineStarts: lineStarts) else {
@@ -80,7 +84,9 @@ public enum DesignPatch {
         case .mapping(let m):
             return m[head].flatMap { find($0, rest) }
         case .sequence(let s):
-            guard head.hasPrefix("["), let i = Int(head.dropFirst().dropLast()), s.indices.contains(i) else { return nil }
+            guard head.hasPrefix("["), let i = Int(head.dropFirst().dropLast()), s.indices.contains(i) else {
+                return nil
+            }
             return find(s[i], rest)
         default:
             return nil
@@ -92,7 +98,8 @@ public enum DesignPatch {
         switch style {
         case .singleQuoted?: return "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
         case .doubleQuoted?, .literal?, .folded?:
-            return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\""
+                + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 .replacingOccurrences(of: "\n", with: "\\n") + "\""
         default: return value
         }
@@ -100,7 +107,8 @@ public enum DesignPatch {
 
     /// The span of a node's text and what replaces it.
     static func replacement(_ node: Node, with value: String, text: [Unicode.Scalar], lineStarts: [Int])
-        -> (range: Range<Int>, text: String)? {
+        -> (range: Range<Int>, text: String)?
+    {
         guard let mark = node.mark, let start = offset(mark, lineStarts), start <= text.count else { return nil }
         switch node {
         case .scalar(let scalar):
@@ -115,9 +123,15 @@ public enum DesignPatch {
                 var i = start + 1
                 while i < text.count {
                     if text[i] == "\n" { return nil }
-                    if quote == "\"" && text[i] == "\\" { i += 2; continue }
+                    if quote == "\"" && text[i] == "\\" {
+                        i += 2
+                        continue
+                    }
                     if text[i] == quote {
-                        if quote == "'" && i + 1 < text.count && text[i + 1] == "'" { i += 2; continue }
+                        if quote == "'" && i + 1 < text.count && text[i + 1] == "'" {
+                            i += 2
+                            continue
+                        }
                         return (start..<(i + 1), written(value, like: scalar.style))
                     }
                     i += 1
@@ -191,7 +205,8 @@ public enum DesignPatch {
 
     /// Text adding the absent field `path` under its deepest written section.
     static func insertion(_ root: Node, _ path: [String], value: String, text: [Unicode.Scalar], lineStarts: [Int])
-        -> (range: Range<Int>, text: String)? {
+        -> (range: Range<Int>, text: String)?
+    {
         guard !path.contains(where: { $0.hasPrefix("[") }) else { return nil }
         var depth = path.count - 1
         var parent: Node?

@@ -16,8 +16,10 @@ public struct DesignDocument: Equatable, Sendable {
     public var originalText: String?
     public var openedDesign: Design?
 
-    public init(design: Design, path: String?, displayName: String, originalText: String? = nil,
-                openedDesign: Design? = nil) {
+    public init(
+        design: Design, path: String?, displayName: String, originalText: String? = nil,
+        openedDesign: Design? = nil
+    ) {
         self.design = design
         self.path = path
         self.displayName = displayName
@@ -28,8 +30,9 @@ public struct DesignDocument: Equatable, Sendable {
     public static func open(path: String) throws -> DesignDocument {
         let loaded = try DesignLoader.load(path: path)
         let text = try? String(contentsOfFile: path, encoding: .utf8)
-        return DesignDocument(design: loaded.design, path: path, displayName: path, originalText: text,
-                              openedDesign: text == nil ? nil : loaded.design)
+        return DesignDocument(
+            design: loaded.design, path: path, displayName: path, originalText: text,
+            openedDesign: text == nil ? nil : loaded.design)
     }
 
     /// Opens a design file even when it is invalid: each field a problem names is dropped (so it
@@ -103,8 +106,10 @@ extension Design {
             var tidy = Design.tidyNumbers(root, key: nil)
             if chunked {
                 tidy = try Design.splice(
-                    [("combinations", Design.encodedInChunks(perturbations.combinations, encoder)),
-                     ("target_genes", Design.encodedInChunks(perturbations.targetGenes, encoder))],
+                    [
+                        ("combinations", Design.encodedInChunks(perturbations.combinations, encoder)),
+                        ("target_genes", Design.encodedInChunks(perturbations.targetGenes, encoder)),
+                    ],
                     into: tidy)
             }
             body = try Yams.serialize(node: tidy, sortKeys: false)
@@ -185,7 +190,8 @@ extension Design {
             // design byte-stable.
             if key == "inputs" {
                 let sorted = mapping.sorted { ($0.key.scalar?.string ?? "") < ($1.key.scalar?.string ?? "") }
-                return .mapping(Node.Mapping(sorted.map { ($0.key, $0.value) }, mapping.tag, mapping.style, mapping.mark))
+                return .mapping(
+                    Node.Mapping(sorted.map { ($0.key, $0.value) }, mapping.tag, mapping.style, mapping.mark))
             }
             return .mapping(mapping)
         case .sequence(var sequence):

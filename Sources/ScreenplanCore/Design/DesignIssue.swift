@@ -47,7 +47,8 @@ public struct DesignValidationError: Error, Sendable, CustomStringConvertible {
         if issues.count <= Self.printedIssues + 1 { return issues.map(\.description).joined(separator: "\n") }
         var lines = issues.prefix(Self.printedIssues).map(\.description)
         if issues.count > Self.printedIssues {
-            lines.append("… and \(issues.count - Self.printedIssues) more problems (the first \(Self.printedIssues) are shown)")
+            lines.append(
+                "… and \(issues.count - Self.printedIssues) more problems (the first \(Self.printedIssues) are shown)")
         }
         return lines.joined(separator: "\n")
     }
@@ -57,7 +58,8 @@ public struct DesignValidationError: Error, Sendable, CustomStringConvertible {
 
 /// Edit distance between two strings; used for "did you mean" suggestions.
 func levenshtein(_ a: String, _ b: String) -> Int {
-    let a = Array(a.lowercased()), b = Array(b.lowercased())
+    let a = Array(a.lowercased())
+    let b = Array(b.lowercased())
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     var previous = Array(0...b.count)

@@ -63,10 +63,11 @@ public enum DesignLoader {
             issues += DesignValidator.validate(loaded)
         }
         guard issues.isEmpty else {
-            throw DesignValidationError(issues: issues.sorted {
-                ($0.location.file, $0.location.line, $0.location.column)
-                    < ($1.location.file, $1.location.line, $1.location.column)
-            })
+            throw DesignValidationError(
+                issues: issues.sorted {
+                    ($0.location.file, $0.location.line, $0.location.column)
+                        < ($1.location.file, $1.location.line, $1.location.column)
+                })
         }
         loaded.design = design
         return loaded
@@ -367,8 +368,12 @@ final class DesignReader {
                 record(path, node)
                 return row.map { cell in
                     guard let value = cell.scalar.flatMap({ Int($0.string.replacingOccurrences(of: "_", with: "")) }),
-                          value >= 0, value <= 10_000_000 else {
-                        report(cell, path, "cell counts must be whole numbers in [0, 10000000] (got \(cell.scalar?.string ?? "a list"))")
+                        value >= 0, value <= 10_000_000
+                    else {
+                        report(
+                            cell, path,
+                            "cell counts must be whole numbers in [0, 10000000] (got \(cell.scalar?.string ?? "a list"))"
+                        )
                         return 0
                     }
                     return value
@@ -529,7 +534,10 @@ final class Fields {
 
     func optionalString(_ key: String, _ target: inout String?) {
         guard let (node, fieldPath) = value(key) else { return }
-        if isNull(node) { target = nil; return }
+        if isNull(node) {
+            target = nil
+            return
+        }
         guard let text = scalar(node, fieldPath, expecting: "text") else { return }
         target = text
     }
@@ -577,7 +585,10 @@ final class Fields {
 
     func optionalDouble(_ key: String, _ target: inout Double?, _ rule: Check.Rule) {
         guard let (node, fieldPath) = value(key) else { return }
-        if isNull(node, allowingAuto: true) { target = nil; return }
+        if isNull(node, allowingAuto: true) {
+            target = nil
+            return
+        }
         guard let value = number(node, fieldPath) else { return }
         if let problem = rule(value) {
             reader.report(node, fieldPath, "\(problem) (got \(text(node)))")
@@ -607,7 +618,10 @@ final class Fields {
 
     func optionalInt(_ key: String, _ target: inout Int?, _ rule: Check.Rule) {
         guard let (node, fieldPath) = value(key) else { return }
-        if isNull(node, allowingAuto: true) { target = nil; return }
+        if isNull(node, allowingAuto: true) {
+            target = nil
+            return
+        }
         if let value = wholeNumber(node, fieldPath, rule) { target = value }
     }
 
@@ -641,7 +655,10 @@ final class Fields {
     func optionalEnumeration<E: RawRepresentable & CaseIterable>(_ key: String, _ target: inout E?)
     where E.RawValue == String {
         guard let (node, _) = value(key) else { return }
-        if isNull(node) { target = nil; return }
+        if isNull(node) {
+            target = nil
+            return
+        }
         var value = E.allCases.first!
         let before = reader.issues.count
         enumeration(key, &value)

@@ -7,76 +7,76 @@ public enum EmbeddedDesign {
     public static let name = "k562-essential-crispri.yaml"
     /// The YAML text, byte for byte the sample screen.
     public static let text = #"""
-# K562 essential-gene CRISPRi Perturb-seq (in vitro, non-differentiating).
-# Modelled on Replogle et al. 2022 (K562 essential screen: ~2,000 essential genes,
-# 310,385 cells, ~150 cells per perturbation, ~10^4 UMIs per cell, dCas9-KRAB, dual guides).
-# This is the design screenplan opens when started with no file.
-name: K562 essential CRISPRi
-description: >
-  Genome-scale-style CRISPRi screen of essential genes in a cell line at steady state.
-  Cells grow in one medium; guides act for six days before sampling.
+        # K562 essential-gene CRISPRi Perturb-seq (in vitro, non-differentiating).
+        # Modelled on Replogle et al. 2022 (K562 essential screen: ~2,000 essential genes,
+        # 310,385 cells, ~150 cells per perturbation, ~10^4 UMIs per cell, dCas9-KRAB, dual guides).
+        # This is the design screenplan opens when started with no file.
+        name: K562 essential CRISPRi
+        description: >
+          Genome-scale-style CRISPRi screen of essential genes in a cell line at steady state.
+          Cells grow in one medium; guides act for six days before sampling.
 
-system:
-  regime: in-vitro
-  dynamics: non-differentiating
-  genes: 2000                 # modelled genes (G)
-  network:
-    seed: 7                   # generated network, reproducible
-    regulators: 200           # genes with outgoing edges (G_r)
-    mean_in_degree: 3         # regulators acting on each gene
-    activation_fraction: 0.6
-  media:
-    - name: growth            # RPMI + 10% FBS; no inputs beyond the basal program
-  intrinsic_noise: 0.05
+        system:
+          regime: in-vitro
+          dynamics: non-differentiating
+          genes: 2000                 # modelled genes (G)
+          network:
+            seed: 7                   # generated network, reproducible
+            regulators: 200           # genes with outgoing edges (G_r)
+            mean_in_degree: 3         # regulators acting on each gene
+            activation_fraction: 0.6
+          media:
+            - name: growth            # RPMI + 10% FBS; no inputs beyond the basal program
+          intrinsic_noise: 0.05
 
-perturbations:
-  modality: crispri           # dCas9-KRAB knockdown
-  targets: 2000               # one perturbation per essential gene
-  guides_per_target: 2        # dual-guide library
-  knockdown_mean: 0.67        # per-guide efficiency ~ Beta(6, 3)
-  knockdown_concentration: 9
-  moi: 0.2                    # low MOI: one guide per cell, non-targeting controls
+        perturbations:
+          modality: crispri           # dCas9-KRAB knockdown
+          targets: 2000               # one perturbation per essential gene
+          guides_per_target: 2        # dual-guide library
+          knockdown_mean: 0.67        # per-guide efficiency ~ Beta(6, 3)
+          knockdown_concentration: 9
+          moi: 0.2                    # low MOI: one guide per cell, non-targeting controls
 
-protocol:                     # order matters: grow, then let the guides act
-  - {medium: growth, perturb: false, duration_h: 24}
-  - {medium: growth, perturb: true, duration_h: 144}
+        protocol:                     # order matters: grow, then let the guides act
+          - {medium: growth, perturb: false, duration_h: 24}
+          - {medium: growth, perturb: true, duration_h: 144}
 
-sampling:
-  time_points_h: [168]        # harvest at day 7
-  cells_per_perturbation: 150 # after QC
-  qc_pass_fraction: 0.8
+        sampling:
+          time_points_h: [168]        # harvest at day 7
+          cells_per_perturbation: 150 # after QC
+          qc_pass_fraction: 0.8
 
-measurement:
-  measured_genes: 8000        # expressed genes kept for testing
-  mrna_per_cell: 150000       # mRNA molecules per cell; x capture 0.1 x saturation ~ 10k UMIs
-                              # (K562 Perturb-seq: order 10^4 UMIs per cell)
-  library_size_sd: 0.4
-  capture_efficiency: 0.1
-  dispersion: 1.5
-  guide_capture: 0.9
-  reads_per_cell: 25000
-  mapping_efficiency: 0.7
+        measurement:
+          measured_genes: 8000        # expressed genes kept for testing
+          mrna_per_cell: 150000       # mRNA molecules per cell; x capture 0.1 x saturation ~ 10k UMIs
+                                      # (K562 Perturb-seq: order 10^4 UMIs per cell)
+          library_size_sd: 0.4
+          capture_efficiency: 0.1
+          dispersion: 1.5
+          guide_capture: 0.9
+          reads_per_cell: 25000
+          mapping_efficiency: 0.7
 
-batching:
-  unit: lane                  # 10x Chromium lanes
-  batches: 28
-  max_cells_per_batch: 16000
-  layout: pooled              # every perturbation in every lane
-  controls_in_fraction: 1.0   # non-targeting controls in every lane
-  batch_effect_sd: 0.1
-  interaction_sd: 0.03
+        batching:
+          unit: lane                  # 10x Chromium lanes
+          batches: 28
+          max_cells_per_batch: 16000
+          layout: pooled              # every perturbation in every lane
+          controls_in_fraction: 1.0   # non-targeting controls in every lane
+          batch_effect_sd: 0.1
+          interaction_sd: 0.03
 
-cost:
-  currency: USD
-  per_batch: 700              # one lane's share of a 10x kit
-  per_cell: 0.09
-  per_million_reads: 3.41
+        cost:
+          currency: USD
+          per_batch: 700              # one lane's share of a 10x kit
+          per_cell: 0.09
+          per_million_reads: 3.41
 
-analysis:
-  effect: network
-  alpha: 0.05
-  multiple_testing: bh
-  target_power: 0.8
+        analysis:
+          effect: network
+          alpha: 0.05
+          multiple_testing: bh
+          target_power: 0.8
 
-"""#
+        """#
 }

@@ -38,7 +38,8 @@ public enum FieldCatalog {
     /// Every documented field, in the order of docs/design-file.md.
     public static var all: [FieldInfo] { table }
 
-    private static let byPath: [String: FieldInfo] = Dictionary(table.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+    private static let byPath: [String: FieldInfo] = Dictionary(
+        table.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
 
     /// The documentation of the field at `path` (list indices such as `[2]` match `[]`).
     public static func info(for path: String) -> FieldInfo? {
@@ -53,8 +54,16 @@ public enum FieldCatalog {
         var out = ""
         var inBracket = false
         for c in path {
-            if c == "[" { inBracket = true; out.append("["); continue }
-            if c == "]" { inBracket = false; out.append("]"); continue }
+            if c == "[" {
+                inBracket = true
+                out.append("[")
+                continue
+            }
+            if c == "]" {
+                inBracket = false
+                out.append("]")
+                continue
+            }
             if !inBracket { out.append(c) }
         }
         return out

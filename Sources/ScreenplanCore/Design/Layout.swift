@@ -23,10 +23,13 @@ public struct Layout: Equatable, Sendable {
     /// belongs to. The innermost level is the batch itself.
     public var batchUnits: [[Int]]
 
-    public init(strategy: LayoutStrategy, perturbationCount: Int, batchCount: Int, cells: [Int],
-                controls: [Int], batchTime: [Int], batchUnits: [[Int]] = []) {
-        precondition(cells.count == perturbationCount * batchCount && controls.count == batchCount
-                     && batchTime.count == batchCount)
+    public init(
+        strategy: LayoutStrategy, perturbationCount: Int, batchCount: Int, cells: [Int],
+        controls: [Int], batchTime: [Int], batchUnits: [[Int]] = []
+    ) {
+        precondition(
+            cells.count == perturbationCount * batchCount && controls.count == batchCount
+                && batchTime.count == batchCount)
         self.strategy = strategy
         self.perturbationCount = perturbationCount
         self.batchCount = batchCount
@@ -95,7 +98,8 @@ extension Layout {
         /// Spreads `total` cells of perturbation p as evenly as possible over `targets`.
         func spread(_ p: Int, _ total: Int, over targets: [Int]) {
             guard !targets.isEmpty else { return }
-            let q = total / targets.count, rem = total % targets.count
+            let q = total / targets.count
+            let rem = total % targets.count
             for (j, b) in targets.enumerated() {
                 // Remainders tile the batches: perturbation p's extra cells start where p − 1's
                 // ended, so batch totals differ by at most one or two cells.
@@ -120,7 +124,9 @@ extension Layout {
                 var groups: [[Int]] = []
                 var groupOf: [Int: Int] = [:]
                 for b in tb {
-                    if let g = groupOf[delivery[b]] { groups[g].append(b) } else {
+                    if let g = groupOf[delivery[b]] {
+                        groups[g].append(b)
+                    } else {
                         groupOf[delivery[b]] = groups.count
                         groups.append([b])
                     }
@@ -155,17 +161,20 @@ extension Layout {
             }
         }
 
-        let controls = controlCells(design, strategy: strategy, batchTime: batchTime,
-                                    timeBatches: timeBatches, units: units, batches: bCount)
-        return Layout(strategy: strategy, perturbationCount: k, batchCount: bCount, cells: cells,
-                      controls: controls, batchTime: batchTime, batchUnits: units)
+        let controls = controlCells(
+            design, strategy: strategy, batchTime: batchTime,
+            timeBatches: timeBatches, units: units, batches: bCount)
+        return Layout(
+            strategy: strategy, perturbationCount: k, batchCount: bCount, cells: cells,
+            controls: controls, batchTime: batchTime, batchUnits: units)
     }
 
     /// The delivery unit of every batch (`batching.delivery_unit`): its unit at that nested level,
     /// or the batch itself when the delivery unit is the innermost unit or not given.
     static func deliveryUnits(_ design: Design, units: [[Int]], batches: Int) -> [Int] {
         if let unit = design.batching.deliveryUnit, unit != design.batching.unit,
-           let level = design.batching.nested.firstIndex(where: { $0.unit == unit }), level < units.count {
+            let level = design.batching.nested.firstIndex(where: { $0.unit == unit }), level < units.count
+        {
             return units[level]
         }
         return Array(0..<batches)
@@ -202,8 +211,10 @@ extension Layout {
     /// Control cells per batch: which batches hold them (`controls_in_fraction`, spread evenly,
     /// at least one per time point or animal where the strategy needs it) and how many (the
     /// explicit per-batch count, or the design's control total split over those batches).
-    static func controlCells(_ design: Design, strategy: LayoutStrategy, batchTime: [Int],
-                             timeBatches: [[Int]], units: [[Int]], batches: Int) -> [Int] {
+    static func controlCells(
+        _ design: Design, strategy: LayoutStrategy, batchTime: [Int],
+        timeBatches: [[Int]], units: [[Int]], batches: Int
+    ) -> [Int] {
         let wanted = design.batchesWithControls
         var holds = [Bool](repeating: false, count: batches)
         if wanted > 0 {
@@ -236,7 +247,8 @@ extension Layout {
         for t in 0..<times {
             let tb = timeBatches[t].filter { holds[$0] }
             guard !tb.isEmpty else { continue }
-            let q = perTime / tb.count, rem = perTime % tb.count
+            let q = perTime / tb.count
+            let rem = perTime % tb.count
             for (j, b) in tb.enumerated() { controls[b] = q + (j < rem ? 1 : 0) }
         }
         return controls

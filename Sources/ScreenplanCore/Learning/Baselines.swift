@@ -52,10 +52,17 @@ public enum Baselines {
     /// Fits A by ridge regression with strength `ridge` (relative to tr(Z Zᵀ)/d).
     /// - Complexity: O(d²P + d³).
     public static func fitLinear(states z: Matrix, indicator e: Matrix, ridge: Double) throws -> LinearModel {
-        let d = z.rows, p = z.cols
+        let d = z.rows
+        let p = z.cols
         // Prior −αI with 1/α the mean self-effect of targets in the data.
-        var selfEffect = 0.0, count = 0.0
-        for j in 0..<p { for i in 0..<d where e[i, j] != 0 { selfEffect += z[i, j]; count += 1 } }
+        var selfEffect = 0.0
+        var count = 0.0
+        for j in 0..<p {
+            for i in 0..<d where e[i, j] != 0 {
+                selfEffect += z[i, j]
+                count += 1
+            }
+        }
         let response = count > 0 && abs(selfEffect / count) > 1e-3 ? selfEffect / count : -1
         let alpha = 1 / response  // A₀ = −αI maps a target indicator to z = a/α.
         var gram = Matrix(rows: d, cols: d)
@@ -81,7 +88,8 @@ public enum Baselines {
 /// entries.
 public enum FitMetrics {
     public static func mse(_ predicted: [Double], _ truth: [Double]) -> Double {
-        var s = 0.0, n = 0.0
+        var s = 0.0
+        var n = 0.0
         for (a, b) in zip(predicted, truth) where a.isFinite && b.isFinite {
             s += (a - b) * (a - b)
             n += 1
@@ -96,8 +104,11 @@ public enum FitMetrics {
         for (a, b) in zip(x, y) where a.isFinite && b.isFinite { pairs.append((a, b)) }
         let n = Double(pairs.count)
         guard n > 1 else { return .nan }
-        let mx = pairs.reduce(0) { $0 + $1.0 } / n, my = pairs.reduce(0) { $0 + $1.1 } / n
-        var sxy = 0.0, sxx = 0.0, syy = 0.0
+        let mx = pairs.reduce(0) { $0 + $1.0 } / n
+        let my = pairs.reduce(0) { $0 + $1.1 } / n
+        var sxy = 0.0
+        var sxx = 0.0
+        var syy = 0.0
         for (a, b) in pairs {
             sxy += (a - mx) * (b - my)
             sxx += (a - mx) * (a - mx)

@@ -28,26 +28,31 @@ extension FitResult {
         var lines: [String] = []
         lines.append("Learnability of \(design) (\(regime), \(dynamics))")
         lines.append("data: \(dataSource)")
-        lines.append("\(perturbationsFitted) of \(perturbationsInDesign) perturbations fitted on \(genes) regulators; "
-                     + "\(folds) folds, seed \(seed); λ₀ = \(Self.number(lambdaControl, 2)), λ₁ = \(Self.number(lambdaPerturbed, 2))")
+        lines.append(
+            "\(perturbationsFitted) of \(perturbationsInDesign) perturbations fitted on \(genes) regulators; "
+                + "\(folds) folds, seed \(seed); λ₀ = \(Self.number(lambdaControl, 2)), λ₁ = \(Self.number(lambdaPerturbed, 2))"
+        )
         lines.append("")
         lines.append("held-out effects (log2 fold change of the regulators), mean ± sd over folds")
-        let header = "  " + "method".padding(toLength: 32, withPad: " ", startingAt: 0)
+        let header =
+            "  " + "method".padding(toLength: 32, withPad: " ", startingAt: 0)
             + "MSE".padding(toLength: 22, withPad: " ", startingAt: 0)
             + "MSE downstream".padding(toLength: 16, withPad: " ", startingAt: 0) + "Pearson r"
         lines.append(header)
         for key in Self.methodOrder where heldoutMse[key] != nil {
             let mse = Self.number(heldoutMse[key]) + " ± " + Self.number(heldoutMseSd[key])
             let r = Self.number(heldoutPearson[key], 3) + " ± " + Self.number(heldoutPearsonSd[key], 3)
-            lines.append("  " + Self.label(key).padding(toLength: 32, withPad: " ", startingAt: 0)
-                         + mse.padding(toLength: 22, withPad: " ", startingAt: 0)
-                         + Self.number(heldoutMseDownstream[key]).padding(toLength: 16, withPad: " ", startingAt: 0) + r)
+            lines.append(
+                "  " + Self.label(key).padding(toLength: 32, withPad: " ", startingAt: 0)
+                    + mse.padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + Self.number(heldoutMseDownstream[key]).padding(toLength: 16, withPad: " ", startingAt: 0) + r)
         }
         if let ratio = mseRatioSteadyStateToStandard {
             lines.append("")
             let verdict = ratio.mean < 1 ? "lowers" : "does not lower"
-            lines.append("held-out MSE steady-state / standard: \(Self.number(ratio.mean, 3)) ± \(Self.number(ratio.sd, 3)) "
-                         + "(folds: " + ratio.perFold.map { Self.number($0, 3) }.joined(separator: ", ") + ")")
+            lines.append(
+                "held-out MSE steady-state / standard: \(Self.number(ratio.mean, 3)) ± \(Self.number(ratio.sd, 3)) "
+                    + "(folds: " + ratio.perFold.map { Self.number($0, 3) }.joined(separator: ", ") + ")")
             lines.append("the steady-state loss \(verdict) the held-out error on this design")
         }
         lines.append("")
@@ -59,8 +64,9 @@ extension FitResult {
                 let points = picks.map { i in
                     "\(curve.epochs[i]): \(Self.number(curve.training[i], 4))/\(Self.number(curve.validation[i], 4))"
                 }
-                lines.append("  fold \(fold.fold) \(key.padding(toLength: 12, withPad: " ", startingAt: 0)) "
-                             + points.joined(separator: "  ") + "  (kept epoch \(curve.bestEpoch))")
+                lines.append(
+                    "  fold \(fold.fold) \(key.padding(toLength: 12, withPad: " ", startingAt: 0)) "
+                        + points.joined(separator: "  ") + "  (kept epoch \(curve.bestEpoch))")
             }
         }
         lines.append("")

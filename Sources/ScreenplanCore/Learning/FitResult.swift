@@ -20,9 +20,11 @@ public struct FoldResult: Codable, Equatable, Sendable {
     /// Learned modality strength per loss.
     public var strengths: [String: Double]
 
-    public init(fold: Int, trainingPerturbations: Int, validationPerturbations: Int, heldoutPerturbations: Int,
-                heldoutMse: [String: Double], heldoutMseDownstream: [String: Double],
-                heldoutPearson: [String: Double], curves: [String: TrainingCurve], strengths: [String: Double]) {
+    public init(
+        fold: Int, trainingPerturbations: Int, validationPerturbations: Int, heldoutPerturbations: Int,
+        heldoutMse: [String: Double], heldoutMseDownstream: [String: Double],
+        heldoutPearson: [String: Double], curves: [String: TrainingCurve], strengths: [String: Double]
+    ) {
         self.fold = fold
         self.trainingPerturbations = trainingPerturbations
         self.validationPerturbations = validationPerturbations

@@ -6,19 +6,22 @@ import Foundation
 /// perturbations of a design and predicts the held-out ones (model reference, section 5).
 public enum Learnability {
     /// Produces the pseudo-bulk data of `perturbations` under a design.
-    public typealias DataSource = @Sendable (Design, Kinetics, [Perturbation], UInt64, ProgressReporter?) throws
+    public typealias DataSource =
+        @Sendable (Design, Kinetics, [Perturbation], UInt64, ProgressReporter?) throws
         -> PseudoBulk
 
     /// The deterministic model plus the measurement operator.
     public static let kineticsSource: DataSource = { design, kinetics, perturbations, seed, progress in
-        try PseudoBulk.fromKinetics(design: design, kinetics: kinetics, perturbations: perturbations, seed: seed,
-                                    progress: progress)
+        try PseudoBulk.fromKinetics(
+            design: design, kinetics: kinetics, perturbations: perturbations, seed: seed,
+            progress: progress)
     }
 
     /// The stochastic simulator.
     public static let simulatorSource: DataSource = { design, kinetics, perturbations, seed, progress in
-        try PseudoBulk.fromSimulator(design: design, network: kinetics.network, perturbations: perturbations,
-                                     seed: seed, progress: progress)
+        try PseudoBulk.fromSimulator(
+            design: design, network: kinetics.network, perturbations: perturbations,
+            seed: seed, progress: progress)
     }
 
     /// The source an option names.
@@ -28,7 +31,8 @@ public enum Learnability {
 
     /// The perturbations fitted: those that target a modelled gene, then others at random.
     public static func subsample(_ all: [Perturbation], kinetics: Kinetics, options: LearnabilityOptions)
-        -> [Perturbation] {
+        -> [Perturbation]
+    {
         let regulatorTargeting = all.filter { $0.targets.contains { kinetics.regulatorPosition[$0] >= 0 } }
         var others = all.filter { !$0.targets.contains { kinetics.regulatorPosition[$0] >= 0 } }
         let nOthers = min(others.count, options.otherPerturbations, options.maxPerturbations)
@@ -42,8 +46,10 @@ public enum Learnability {
     }
 
     /// Runs the whole fit. `progress` gets the data simulation and then one unit per epoch.
-    public static func fit(design: Design, network: Network? = nil, options: LearnabilityOptions = LearnabilityOptions(),
-                           source: DataSource? = nil, progress: ProgressReporter? = nil) throws -> FitResult {
+    public static func fit(
+        design: Design, network: Network? = nil, options: LearnabilityOptions = LearnabilityOptions(),
+        source: DataSource? = nil, progress: ProgressReporter? = nil
+    ) throws -> FitResult {
         let start = Date()
         let network = network ?? NetworkGenerator.generate(design.system)
         let kinetics = Kinetics(network)
@@ -71,8 +77,10 @@ public enum Learnability {
     }
 
     /// The fit on given data (tests call this with small problems).
-    public static func fit(data: LearningData, design: Design, options: LearnabilityOptions,
-                           progress: ProgressReporter? = nil) throws -> FitResult {
+    public static func fit(
+        data: LearningData, design: Design, options: LearnabilityOptions,
+        progress: ProgressReporter? = nil
+    ) throws -> FitResult {
         let start = Date()
         let d = data.dimension
         let lambda0 = options.lambdaControl ?? design.analysis.lambdaControl
@@ -87,24 +95,31 @@ public enum Learnability {
             throw LearnabilityError.noSamplingAfterOnset
         }
         if usable.count < 2 * max(2, options.folds) {
-            throw LearnabilityError.tooFewPerturbations(withCells: usable.count, folds: options.folds,
-                                                        needed: 2 * max(2, options.folds))
+            throw LearnabilityError.tooFewPerturbations(
+                withCells: usable.count, folds: options.folds,
+                needed: 2 * max(2, options.folds))
         }
-        let split = PerturbationSplit(count: usable.count, folds: options.folds,
-                                      validationFraction: options.validationFraction, seed: options.seed)
+        let split = PerturbationSplit(
+            count: usable.count, folds: options.folds,
+            validationFraction: options.validationFraction, seed: options.seed)
         let folds = split.folds.map { fold in
-            PerturbationSplit.Fold(training: fold.training.map { usable[$0] }, validation: fold.validation.map { usable[$0] },
-                                   heldOut: fold.heldOut.map { usable[$0] })
+            PerturbationSplit.Fold(
+                training: fold.training.map { usable[$0] }, validation: fold.validation.map { usable[$0] },
+                heldOut: fold.heldOut.map { usable[$0] })
         }
         let schedule = Learnability.mediumSchedule(design, onset: data.onset)
         let mediaCount = max(1, design.system.media.count)
-        let builder = ObjectiveBuilder(data: data, schedule: schedule, gammaRef: gammaRef, modality: modality,
-                                       differentiating: differentiating, lambdaControl: lambda0,
-                                       lambdaPerturbed: lambda1, lateRelaxationTimes: options.lateRelaxationTimes,
-                                       maxStep: options.training.maxStep_h)
+        let builder = ObjectiveBuilder(
+            data: data, schedule: schedule, gammaRef: gammaRef, modality: modality,
+            differentiating: differentiating, lambdaControl: lambda0,
+            lambdaPerturbed: lambda1, lateRelaxationTimes: options.lateRelaxationTimes,
+            maxStep: options.training.maxStep_h)
 
         // One job per (fold, loss), run in parallel with single-threaded BLAS.
-        struct Job: Sendable { let fold: Int; let loss: LossKind }
+        struct Job: Sendable {
+            let fold: Int
+            let loss: LossKind
+        }
         let jobs = folds.indices.flatMap { f in options.losses.map { Job(fold: f, loss: $0) } }
         let results = Locked((models: [Int: (NeuralODE, TrainingCurve)](), epochs: 0))
         let totalEpochs = Double(jobs.count * options.training.maxEpochs)
@@ -121,10 +136,13 @@ public enum Learnability {
                 let objective = builder.objective(for: fold.training, loss: job.loss)
                 let validation = builder.objective(for: fold.validation, loss: .standard)
                 var rng = RandomStream(seed: seed, domain: .learning, 4, UInt64(job.fold))
-                let initial = NeuralODE(dimension: d, hidden: trainingOptions.hidden, modalities: Modality.allCases.count,
-                                        media: mediaCount, decay: gammaRef, outputScale: trainingOptions.outputScale, rng: &rng)
-                let trained = trainModel(initial, objective: objective, validation: validation, options: trainingOptions,
-                                         decayReference: gammaRef) { _ in
+                let initial = NeuralODE(
+                    dimension: d, hidden: trainingOptions.hidden, modalities: Modality.allCases.count,
+                    media: mediaCount, decay: gammaRef, outputScale: trainingOptions.outputScale, rng: &rng)
+                let trained = trainModel(
+                    initial, objective: objective, validation: validation, options: trainingOptions,
+                    decayReference: gammaRef
+                ) { _ in
                     let done = results.withLock { r -> Int in
                         r.epochs += 1
                         return r.epochs
@@ -151,27 +169,34 @@ public enum Learnability {
                 strengths[job.loss.jsonKey] = model.strengths[modality]
             }
             let times = data.timesSinceOnset.count
-            predictions["no_change"] = (0..<times).map { _ in Baselines.noChange(dimension: d, columns: fold.heldOut.count) }
+            predictions["no_change"] = (0..<times).map { _ in
+                Baselines.noChange(dimension: d, columns: fold.heldOut.count)
+            }
             predictions["mean_effect"] = (0..<times).map {
                 Baselines.meanEffect(data.effects[$0], training: fold.training, columns: fold.heldOut.count)
             }
             predictions["linear"] = try builder.linearBaseline(fold: fold, ridges: options.linearRidges)
-            var mse: [String: Double] = [:], downstream: [String: Double] = [:], pearson: [String: Double] = [:]
+            var mse: [String: Double] = [:]
+            var downstream: [String: Double] = [:]
+            var pearson: [String: Double] = [:]
             for (name, predicted) in predictions {
                 let (all, off) = builder.compare(predicted, heldOut: fold.heldOut)
                 mse[name] = FitMetrics.mse(all.predicted, all.truth)
                 downstream[name] = FitMetrics.mse(off.predicted, off.truth)
                 pearson[name] = FitMetrics.pearson(all.predicted, all.truth)
             }
-            perFold.append(FoldResult(fold: f, trainingPerturbations: fold.training.count,
-                                      validationPerturbations: fold.validation.count,
-                                      heldoutPerturbations: fold.heldOut.count, heldoutMse: mse,
-                                      heldoutMseDownstream: downstream, heldoutPearson: pearson, curves: curves,
-                                      strengths: strengths))
+            perFold.append(
+                FoldResult(
+                    fold: f, trainingPerturbations: fold.training.count,
+                    validationPerturbations: fold.validation.count,
+                    heldoutPerturbations: fold.heldOut.count, heldoutMse: mse,
+                    heldoutMseDownstream: downstream, heldoutPearson: pearson, curves: curves,
+                    strengths: strengths))
         }
 
         func summarise(_ key: KeyPath<FoldResult, [String: Double]>) -> ([String: Double], [String: Double]) {
-            var mean: [String: Double] = [:], sd: [String: Double] = [:]
+            var mean: [String: Double] = [:]
+            var sd: [String: Double] = [:]
             let names = Set(perFold.flatMap { $0[keyPath: key].keys })
             for name in names {
                 let s = FitMetrics.meanAndSD(perFold.compactMap { $0[keyPath: key][name] })
@@ -185,18 +210,21 @@ public enum Learnability {
         let (pearsonMean, pearsonSD) = summarise(\.heldoutPearson)
         var ratio: FitResult.RatioSummary? = nil
         if options.losses.contains(.standard) && options.losses.contains(.steadyState) {
-            let perFoldRatio = perFold.map { ($0.heldoutMse["steady_state"] ?? .nan) / ($0.heldoutMse["standard"] ?? .nan) }
+            let perFoldRatio = perFold.map {
+                ($0.heldoutMse["steady_state"] ?? .nan) / ($0.heldoutMse["standard"] ?? .nan)
+            }
             let s = FitMetrics.meanAndSD(perFoldRatio)
             ratio = FitResult.RatioSummary(mean: s.mean, sd: s.sd, perFold: perFoldRatio)
         }
-        return FitResult(design: design.name, dataSource: data.source, regime: design.system.regime.rawValue,
-                         dynamics: design.system.dynamics.rawValue, perturbationsInDesign: data.perturbations.count,
-                         perturbationsFitted: usable.count, genes: d, folds: folds.count, seed: options.seed,
-                         lambdaControl: lambda0, lambdaPerturbed: lambda1,
-                         losses: options.losses.map(\.jsonKey), heldoutMse: mseMean, heldoutMseSd: mseSD,
-                         heldoutMseDownstream: downstreamMean, heldoutPearson: pearsonMean,
-                         heldoutPearsonSd: pearsonSD, mseRatioSteadyStateToStandard: ratio, perFold: perFold,
-                         secondsData: 0, secondsFit: Date().timeIntervalSince(start))
+        return FitResult(
+            design: design.name, dataSource: data.source, regime: design.system.regime.rawValue,
+            dynamics: design.system.dynamics.rawValue, perturbationsInDesign: data.perturbations.count,
+            perturbationsFitted: usable.count, genes: d, folds: folds.count, seed: options.seed,
+            lambdaControl: lambda0, lambdaPerturbed: lambda1,
+            losses: options.losses.map(\.jsonKey), heldoutMse: mseMean, heldoutMseSd: mseSD,
+            heldoutMseDownstream: downstreamMean, heldoutPearson: pearsonMean,
+            heldoutPearsonSd: pearsonSD, mseRatioSteadyStateToStandard: ratio, perFold: perFold,
+            secondsData: 0, secondsFit: Date().timeIntervalSince(start))
     }
 }
 
@@ -244,7 +272,8 @@ struct ObjectiveBuilder: Sendable {
     func inputs(_ set: [Int], withControl: Bool) -> PerturbationInputs {
         var targets = set.map { data.targetsInSpace[$0] }
         if withControl { targets.append([]) }
-        return PerturbationInputs(dimension: d, targets: targets, modality: [Int](repeating: modality, count: targets.count))
+        return PerturbationInputs(
+            dimension: d, targets: targets, modality: [Int](repeating: modality, count: targets.count))
     }
 
     /// The objective of `loss` on the perturbations `set`.
@@ -272,8 +301,9 @@ struct ObjectiveBuilder: Sendable {
             states.append(m)
             weights.append(wk)
         }
-        let trajectories = TrajectoryTargets(times: times, inputs: inputs(set, withControl: withControlTrajectory),
-                                             states: states, weights: weights)
+        let trajectories = TrajectoryTargets(
+            times: times, inputs: inputs(set, withControl: withControlTrajectory),
+            states: states, weights: weights)
         var steady = SteadyStateTargets.empty(dimension: d)
         if loss == .steadyState && !differentiating {
             // Residuals are measured per relaxation time: ‖f/γ_ref‖².
@@ -298,13 +328,16 @@ struct ObjectiveBuilder: Sendable {
                 ws.append(lambdaPerturbed * scale / Double(late.count))
                 media.append(medium(at: times[k]))
             }
-            steady = SteadyStateTargets(states: Matrix(rows: d, cols: columnsStates.count, data: columnsStates.flatMap { $0 }),
-                                        inputs: PerturbationInputs(dimension: d, targets: targets,
-                                                                   modality: [Int](repeating: modality, count: targets.count)),
-                                        weights: ws, media: media)
+            steady = SteadyStateTargets(
+                states: Matrix(rows: d, cols: columnsStates.count, data: columnsStates.flatMap { $0 }),
+                inputs: PerturbationInputs(
+                    dimension: d, targets: targets,
+                    modality: [Int](repeating: modality, count: targets.count)),
+                weights: ws, media: media)
         }
-        return Objective(trajectories: trajectories, steady: steady, initial: Matrix(rows: d, cols: columns),
-                         maxStep: maxStep, schedule: schedule)
+        return Objective(
+            trajectories: trajectories, steady: steady, initial: Matrix(rows: d, cols: columns),
+            maxStep: maxStep, schedule: schedule)
     }
 
     /// Predicted effects (natural log, d × P per time) of the model for `set`: the predicted
@@ -315,10 +348,12 @@ struct ObjectiveBuilder: Sendable {
         let columns = set.count + 1
         let zero = times.map { _ in Matrix(rows: d, cols: columns) }
         let weights = times.map { _ in [Double](repeating: 0, count: columns) }
-        let o = Objective(trajectories: TrajectoryTargets(times: times, inputs: inputs(set, withControl: true),
-                                                          states: zero, weights: weights),
-                          steady: .empty(dimension: d), initial: Matrix(rows: d, cols: columns), maxStep: maxStep,
-                          schedule: schedule)
+        let o = Objective(
+            trajectories: TrajectoryTargets(
+                times: times, inputs: inputs(set, withControl: true),
+                states: zero, weights: weights),
+            steady: .empty(dimension: d), initial: Matrix(rows: d, cols: columns), maxStep: maxStep,
+            schedule: schedule)
         return o.predictions(model).map { m in
             var e = Matrix(rows: d, cols: set.count)
             for j in 0..<set.count { for i in 0..<d { e[i, j] = m[i, j] - m[i, set.count] } }
@@ -356,14 +391,17 @@ struct ObjectiveBuilder: Sendable {
     /// Flattened (predicted log2, true log2) pairs over held-out perturbations, genes and times;
     /// `all` and the downstream subset (genes the perturbation does not target).
     func compare(_ predicted: [Matrix], heldOut: [Int])
-        -> (all: (predicted: [Double], truth: [Double]), downstream: (predicted: [Double], truth: [Double])) {
-        var a: ([Double], [Double]) = ([], []), o: ([Double], [Double]) = ([], [])
+        -> (all: (predicted: [Double], truth: [Double]), downstream: (predicted: [Double], truth: [Double]))
+    {
+        var a: ([Double], [Double]) = ([], [])
+        var o: ([Double], [Double]) = ([], [])
         let ln2 = Foundation.log(2.0)
         for k in data.timesSinceOnset.indices {
             for (j, p) in heldOut.enumerated() {
                 let targets = Set(data.targetsInSpace[p])
                 for i in 0..<d {
-                    let x = predicted[k][i, j] / ln2, y = data.truth[k][i, p]
+                    let x = predicted[k][i, j] / ln2
+                    let y = data.truth[k][i, p]
                     a.0.append(x)
                     a.1.append(y)
                     if !targets.contains(i) {

@@ -61,9 +61,10 @@ public struct SteadyStateTargets: Sendable, Equatable {
     }
 
     public static func empty(dimension: Int) -> SteadyStateTargets {
-        SteadyStateTargets(states: Matrix(rows: dimension, cols: 0),
-                           inputs: PerturbationInputs(indicator: Matrix(rows: dimension, cols: 0), modality: []),
-                           weights: [])
+        SteadyStateTargets(
+            states: Matrix(rows: dimension, cols: 0),
+            inputs: PerturbationInputs(indicator: Matrix(rows: dimension, cols: 0), modality: []),
+            weights: [])
     }
 }
 
@@ -76,8 +77,10 @@ public struct Objective: Sendable {
     public var initial: Matrix
     public var grid: IntegrationGrid
 
-    public init(trajectories: TrajectoryTargets, steady: SteadyStateTargets, initial: Matrix, maxStep: Double,
-                schedule: [(start: Double, medium: Int)] = []) {
+    public init(
+        trajectories: TrajectoryTargets, steady: SteadyStateTargets, initial: Matrix, maxStep: Double,
+        schedule: [(start: Double, medium: Int)] = []
+    ) {
         self.trajectories = trajectories
         self.steady = steady
         self.initial = initial
@@ -93,29 +96,34 @@ public struct Objective: Sendable {
 
     /// Loss value (forward only).
     public func value(_ model: NeuralODE) -> Value {
-        let tape = RK4Tape(dimension: model.dimension, hidden: model.hidden, columns: trajectories.inputs.columns,
-                           stepCount: grid.stepCount)
+        let tape = RK4Tape(
+            dimension: model.dimension, hidden: model.hidden, columns: trajectories.inputs.columns,
+            stepCount: grid.stepCount)
         var unused: [Double] = []
         return evaluate(model, tape: tape, gradient: &unused, computeGradient: false)
     }
 
     /// Loss value and ∂L/∂θ (reverse mode through RK4). `tape` may be reused between calls.
     public func valueAndGradient(_ model: NeuralODE) -> (value: Value, gradient: [Double]) {
-        let tape = RK4Tape(dimension: model.dimension, hidden: model.hidden, columns: trajectories.inputs.columns,
-                           stepCount: grid.stepCount)
+        let tape = RK4Tape(
+            dimension: model.dimension, hidden: model.hidden, columns: trajectories.inputs.columns,
+            stepCount: grid.stepCount)
         var g = [Double](repeating: 0, count: model.parameterCount)
         let v = evaluate(model, tape: tape, gradient: &g, computeGradient: true)
         return (v, g)
     }
 
     func makeTape(_ model: NeuralODE) -> RK4Tape {
-        RK4Tape(dimension: model.dimension, hidden: model.hidden, columns: trajectories.inputs.columns,
-                stepCount: grid.stepCount)
+        RK4Tape(
+            dimension: model.dimension, hidden: model.hidden, columns: trajectories.inputs.columns,
+            stepCount: grid.stepCount)
     }
 
     /// Forward (and, when `gradient` is given, reverse) pass.
     func evaluate(_ model: NeuralODE, tape: RK4Tape, gradient: inout [Double], computeGradient: Bool) -> Value {
-        let d = model.dimension, p = trajectories.inputs.columns, block = d * p
+        let d = model.dimension
+        let p = trajectories.inputs.columns
+        let block = d * p
         var trajectoryLoss = 0.0
         if p > 0 && !trajectories.times.isEmpty {
             model.integrate(from: initial, inputs: trajectories.inputs, grid: grid, tape: tape)
@@ -169,9 +177,10 @@ public struct Objective: Sendable {
             steady.states.data.withUnsafeBufferPointer { sb in
                 f.withUnsafeMutableBufferPointer { fb in
                     t.withUnsafeMutableBufferPointer { tb in
-                        model.field(sb.baseAddress!, columns: l, inputs: steady.inputs,
-                                    media: .perColumn(steady.media), into: fb.baseAddress!,
-                                    tanhOut: tb.baseAddress!)
+                        model.field(
+                            sb.baseAddress!, columns: l, inputs: steady.inputs,
+                            media: .perColumn(steady.media), into: fb.baseAddress!,
+                            tanhOut: tb.baseAddress!)
                     }
                 }
             }
@@ -194,10 +203,12 @@ public struct Objective: Sendable {
                             gradient.withUnsafeMutableBufferPointer { gb in
                                 dy.withUnsafeMutableBufferPointer { db in
                                     scratch.withUnsafeMutableBufferPointer { cb in
-                                        model.fieldVJP(sb.baseAddress!, columns: l, inputs: steady.inputs,
-                                                       media: .perColumn(steady.media), tanh: tb.baseAddress!, adjoint: ab.baseAddress!,
-                                                       gradient: gb.baseAddress!, dy: db.baseAddress!,
-                                                       accumulate: false, scratch: cb.baseAddress!)
+                                        model.fieldVJP(
+                                            sb.baseAddress!, columns: l, inputs: steady.inputs,
+                                            media: .perColumn(steady.media), tanh: tb.baseAddress!,
+                                            adjoint: ab.baseAddress!,
+                                            gradient: gb.baseAddress!, dy: db.baseAddress!,
+                                            accumulate: false, scratch: cb.baseAddress!)
                                     }
                                 }
                             }
@@ -220,7 +231,9 @@ extension Objective {
     /// The states the model predicts at every observation time (forward only).
     public func predictions(_ model: NeuralODE) -> [Matrix] {
         let tape = makeTape(model)
-        guard trajectories.inputs.columns > 0 else { return trajectories.times.map { _ in Matrix(rows: model.dimension, cols: 0) } }
+        guard trajectories.inputs.columns > 0 else {
+            return trajectories.times.map { _ in Matrix(rows: model.dimension, cols: 0) }
+        }
         model.integrate(from: initial, inputs: trajectories.inputs, grid: grid, tape: tape)
         return grid.observationPoints.map { tape.state(at: $0) }
     }

@@ -50,15 +50,20 @@ public struct NeuralODE: Sendable, Equatable {
     /// pre-activations for unit-size states), W₂ ~ N(0, scale²/H) with a small `outputScale` so
     /// the untrained field is close to the linear decay −γz, biases 0, γ = `decay` for every
     /// gene and modality strengths 0.
-    public init(dimension: Int, hidden: Int, modalities: Int = 1, media: Int = 1, decay: Double,
-                outputScale: Double = 0.1, rng: inout RandomStream) {
+    public init(
+        dimension: Int, hidden: Int, modalities: Int = 1, media: Int = 1, decay: Double,
+        outputScale: Double = 0.1, rng: inout RandomStream
+    ) {
         precondition(dimension > 0 && hidden > 0 && modalities > 0 && media > 0 && decay > 0)
         self.dimension = dimension
         self.hidden = hidden
         self.modalities = modalities
         self.media = media
-        parameters = [Double](repeating: 0, count: NeuralODE.parameterCount(dimension: dimension, hidden: hidden,
-                                                                            modalities: modalities, media: media))
+        parameters = [Double](
+            repeating: 0,
+            count: NeuralODE.parameterCount(
+                dimension: dimension, hidden: hidden,
+                modalities: modalities, media: media))
         let s1 = 1 / Double(dimension).squareRoot()
         for i in 0..<(hidden * dimension) { parameters[w1Offset + i] = s1 * rng.normal() }
         let s2 = outputScale / Double(hidden).squareRoot()
@@ -68,8 +73,11 @@ public struct NeuralODE: Sendable, Equatable {
 
     /// A model with explicit parameters (tests, restoring a checkpoint).
     public init(dimension: Int, hidden: Int, modalities: Int, media: Int = 1, parameters: [Double]) {
-        precondition(parameters.count == NeuralODE.parameterCount(dimension: dimension, hidden: hidden,
-                                                                   modalities: modalities, media: media))
+        precondition(
+            parameters.count
+                == NeuralODE.parameterCount(
+                    dimension: dimension, hidden: hidden,
+                    modalities: modalities, media: media))
         self.dimension = dimension
         self.hidden = hidden
         self.modalities = modalities
@@ -141,12 +149,17 @@ extension NeuralODE {
     /// K = f_θ(Y) for the P columns of Y (d × P); the hidden activations T = tanh(W₁Y + b₁)
     /// (H × P) are written to `tanhOut` for the backward pass. Two `cblas_dgemm` calls,
     /// O(H·d·P) work.
-    func field(_ y: UnsafePointer<Double>, columns p: Int, inputs: PerturbationInputs, media: MediumColumns = .uniform(0),
-               into k: UnsafeMutablePointer<Double>, tanhOut t: UnsafeMutablePointer<Double>) {
-        let d = dimension, h = hidden
+    func field(
+        _ y: UnsafePointer<Double>, columns p: Int, inputs: PerturbationInputs, media: MediumColumns = .uniform(0),
+        into k: UnsafeMutablePointer<Double>, tanhOut t: UnsafeMutablePointer<Double>
+    ) {
+        let d = dimension
+        let h = hidden
         parameters.withUnsafeBufferPointer { theta in
             let base = theta.baseAddress!
-            let b1 = base + b1Offset, rho = base + rhoOffset, s = base + strengthOffset
+            let b1 = base + b1Offset
+            let rho = base + rhoOffset
+            let s = base + strengthOffset
             // T = tanh(W₁ Y + b₁)
             for j in 0..<p { (t + j * h).update(from: b1, count: h) }
             BLAS.gemm(m: h, n: p, k: d, alpha: 1, a: base + w1Offset, lda: h, b: y, ldb: d, beta: 1, c: t, ldc: h)
@@ -170,17 +183,21 @@ extension NeuralODE {
     /// by `field`, adds ∂L/∂θ to `gradient` and adds (or writes, when `accumulate` is false)
     /// ∂L/∂Y = W₁ᵀ[(W₂ᵀG) ⊙ (1 − T²)] − γ ⊙ G to `dy`. `scratch` holds H × P values.
     /// Four GEMMs, O(H·d·P).
-    func fieldVJP(_ y: UnsafePointer<Double>, columns p: Int, inputs: PerturbationInputs,
-                  media: MediumColumns = .uniform(0), tanh t: UnsafePointer<Double>, adjoint g: UnsafePointer<Double>,
-                  gradient: UnsafeMutablePointer<Double>, dy: UnsafeMutablePointer<Double>, accumulate: Bool,
-                  scratch: UnsafeMutablePointer<Double>) {
-        let d = dimension, h = hidden
+    func fieldVJP(
+        _ y: UnsafePointer<Double>, columns p: Int, inputs: PerturbationInputs,
+        media: MediumColumns = .uniform(0), tanh t: UnsafePointer<Double>, adjoint g: UnsafePointer<Double>,
+        gradient: UnsafeMutablePointer<Double>, dy: UnsafeMutablePointer<Double>, accumulate: Bool,
+        scratch: UnsafeMutablePointer<Double>
+    ) {
+        let d = dimension
+        let h = hidden
         parameters.withUnsafeBufferPointer { theta in
             let base = theta.baseAddress!
             let rho = base + rhoOffset
             // ∂W₂ += G Tᵀ ; ∂b₂ += G 1
-            BLAS.gemm(m: d, n: h, k: p, alpha: 1, a: g, lda: d, b: t, ldb: h, transposeB: true, beta: 1,
-                      c: gradient + w2Offset, ldc: d)
+            BLAS.gemm(
+                m: d, n: h, k: p, alpha: 1, a: g, lda: d, b: t, ldb: h, transposeB: true, beta: 1,
+                c: gradient + w2Offset, ldc: d)
             // ∂γ-terms, ∂s, ∂b₂ and the direct part of ∂Y.
             inputs.indicator.data.withUnsafeBufferPointer { a in
                 for j in 0..<p {
@@ -200,15 +217,18 @@ extension NeuralODE {
                 }
             }
             // S = (W₂ᵀ G) ⊙ (1 − T²)
-            BLAS.gemm(m: h, n: p, k: d, alpha: 1, a: base + w2Offset, lda: d, transposeA: true, b: g, ldb: d,
-                      beta: 0, c: scratch, ldc: h)
+            BLAS.gemm(
+                m: h, n: p, k: d, alpha: 1, a: base + w2Offset, lda: d, transposeA: true, b: g, ldb: d,
+                beta: 0, c: scratch, ldc: h)
             for i in 0..<(h * p) { scratch[i] *= 1 - t[i] * t[i] }
             // ∂W₁ += S Yᵀ ; ∂b₁ += S 1 ; ∂Y += W₁ᵀ S
-            BLAS.gemm(m: h, n: d, k: p, alpha: 1, a: scratch, lda: h, b: y, ldb: d, transposeB: true, beta: 1,
-                      c: gradient + w1Offset, ldc: h)
+            BLAS.gemm(
+                m: h, n: d, k: p, alpha: 1, a: scratch, lda: h, b: y, ldb: d, transposeB: true, beta: 1,
+                c: gradient + w1Offset, ldc: h)
             for j in 0..<p { for i in 0..<h { gradient[b1Offset + i] += scratch[i + j * h] } }
-            BLAS.gemm(m: d, n: p, k: h, alpha: 1, a: base + w1Offset, lda: h, transposeA: true, b: scratch, ldb: h,
-                      beta: 1, c: dy, ldc: d)
+            BLAS.gemm(
+                m: d, n: p, k: h, alpha: 1, a: base + w1Offset, lda: h, transposeA: true, b: scratch, ldb: h,
+                beta: 1, c: dy, ldc: d)
         }
     }
 
@@ -221,8 +241,9 @@ extension NeuralODE {
         states.data.withUnsafeBufferPointer { y in
             k.data.withUnsafeMutableBufferPointer { kk in
                 t.withUnsafeMutableBufferPointer { tt in
-                    field(y.baseAddress!, columns: states.cols, inputs: inputs, media: media, into: kk.baseAddress!,
-                          tanhOut: tt.baseAddress!)
+                    field(
+                        y.baseAddress!, columns: states.cols, inputs: inputs, media: media, into: kk.baseAddress!,
+                        tanhOut: tt.baseAddress!)
                 }
             }
         }

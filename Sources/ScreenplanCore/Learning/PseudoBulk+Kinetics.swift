@@ -17,8 +17,10 @@ extension PseudoBulk {
     /// Randomness is addressed: guide efficiencies by (seed, .guides, perturbation, guide), batch
     /// effects by (seed, .batchEffects, batch), cells by (seed, .measurement, time, group, batch).
     /// - Complexity: one steady-state solve per guide; O(cells × d) draws.
-    public static func fromKinetics(design: Design, kinetics k: Kinetics, perturbations: [Perturbation],
-                                    seed: UInt64, progress: ProgressReporter? = nil) throws -> PseudoBulk {
+    public static func fromKinetics(
+        design: Design, kinetics k: Kinetics, perturbations: [Perturbation],
+        seed: UInt64, progress: ProgressReporter? = nil
+    ) throws -> PseudoBulk {
         let system = design.system
         let g = k.geneCount
         let genes = k.regulators
@@ -26,9 +28,10 @@ extension PseudoBulk {
         let onset = PseudoBulk.onset(of: design)
         let times = design.timePoints
         let b = max(1, design.batching.batches)
-        var bulk = PseudoBulk(genes: genes, geneNames: genes.map { k.network.genes[$0] },
-                              perturbations: perturbations, times: times, onset: onset, batches: b,
-                              source: "deterministic kinetics + NB measurement (simulator stand-in)")
+        var bulk = PseudoBulk(
+            genes: genes, geneNames: genes.map { k.network.genes[$0] },
+            perturbations: perturbations, times: times, onset: onset, batches: b,
+            source: "deterministic kinetics + NB measurement (simulator stand-in)")
         let medium = design.system.media.first ?? MediumSpec()
         let u = k.mediumInput(medium, index: 0, system: system)
         let none = PerturbationAction.none(genes: g)
@@ -51,12 +54,14 @@ extension PseudoBulk {
         let modelledTotal = baseline.reduce(0, +)
         let measured = max(design.measurement.measuredGenes, g)
         let total = modelledTotal * Double(measured) / Double(g)
-        let tau = design.batching.batchEffectSd, omega = design.batching.interactionSd
+        let tau = design.batching.batchEffectSd
+        let omega = design.batching.interactionSd
         var batchEffect = Matrix(rows: d, cols: b)
         var batchLibrary = [Double](repeating: 0, count: b)
         for batch in 0..<b {
             var rng = RandomStream(seed: seed, domain: .batchEffects, UInt64(batch))
-            batchLibrary[batch] = design.expectedUMIsPerCell * Foundation.exp(design.measurement.batchLibrarySd * rng.normal())
+            batchLibrary[batch] =
+                design.expectedUMIsPerCell * Foundation.exp(design.measurement.batchLibrarySd * rng.normal())
             for i in 0..<d { batchEffect[i, batch] = tau * rng.normal() }
         }
         let theta = design.measurement.dispersion
@@ -67,7 +72,8 @@ extension PseudoBulk {
         let controlBatches = max(1, design.batchesWithControls)
         let cellsPerPerturbation = design.sampling.cellsPerPerturbation
         let guides = max(1, design.perturbations.guidesPerTarget)
-        let meanE = design.perturbations.knockdownMean, conc = design.perturbations.knockdownConcentration
+        let meanE = design.perturbations.knockdownMean
+        let conc = design.perturbations.knockdownConcentration
 
         var done = 0.0
         let work = Double(times.count * (perturbations.count + 1))
@@ -108,10 +114,12 @@ extension PseudoBulk {
                     var rng = RandomStream(seed: seed, domain: .measurement, UInt64(ti), UInt64(group), UInt64(c))
                     let x = guideStates[c % guideStates.count]
                     let library = batchLibrary[batch] * Foundation.exp(librarySD * rng.normal())
-                    var interaction = RandomStream(seed: seed, domain: .batchEffects, 1_000_000 + UInt64(batch),
-                                                   UInt64(group))
+                    var interaction = RandomStream(
+                        seed: seed, domain: .batchEffects, 1_000_000 + UInt64(batch),
+                        UInt64(group))
                     for (i, gene) in genes.enumerated() {
-                        let share = x[gene] * Foundation.exp(batchEffect[i, batch] + omega * interaction.normal()) / total
+                        let share =
+                            x[gene] * Foundation.exp(batchEffect[i, batch] + omega * interaction.normal()) / total
                         let y = rng.negativeBinomial(mean: library * share, size: theta)
                         values[i] = Double(y) / library
                     }

@@ -31,7 +31,9 @@ extension PseudoBulk {
             let full = design.perturbations(in: network)
             let index = Dictionary(full.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
             sub.batching.explicitCells = chosen.map { p in
-                index[p.name].flatMap { $0 < design.batching.explicitCells.count ? design.batching.explicitCells[$0] : nil } ?? []
+                index[p.name].flatMap {
+                    $0 < design.batching.explicitCells.count ? design.batching.explicitCells[$0] : nil
+                } ?? []
             }
         }
         return sub
@@ -39,18 +41,21 @@ extension PseudoBulk {
 
     /// Simulates the screen restricted to `chosen` and reduces it to pseudo-bulk sums of the
     /// regulators. Progress reports blocks simulated.
-    public static func fromSimulator(design: Design, network: Network, perturbations chosen: [Perturbation],
-                                     seed: UInt64, options: SimulationOptions = SimulationOptions(),
-                                     progress: ProgressReporter? = nil) throws -> PseudoBulk {
+    public static func fromSimulator(
+        design: Design, network: Network, perturbations chosen: [Perturbation],
+        seed: UInt64, options: SimulationOptions = SimulationOptions(),
+        progress: ProgressReporter? = nil
+    ) throws -> PseudoBulk {
         let sub = restrictedDesign(design, to: chosen, network: network)
         let model = try Simulator.prepare(design: sub, network: network, seed: seed, options: options)
         let k = model.kinetics
         let genes = k.regulators
         let perturbations = model.perturbations
-        var bulk = PseudoBulk(genes: genes, geneNames: genes.map { network.genes[$0] }, perturbations: perturbations,
-                              times: design.timePoints, onset: PseudoBulk.onset(of: design),
-                              batches: max(1, design.batching.batches),
-                              source: "stochastic simulator (Simulator.run), \(model.totalCells) cells")
+        var bulk = PseudoBulk(
+            genes: genes, geneNames: genes.map { network.genes[$0] }, perturbations: perturbations,
+            times: design.timePoints, onset: PseudoBulk.onset(of: design),
+            batches: max(1, design.batching.batches),
+            source: "stochastic simulator (Simulator.run), \(model.totalCells) cells")
         // Position of each measured gene among the modelled ones (−1 elsewhere).
         var position = [Int](repeating: -1, count: model.measuredGeneCount)
         for (i, g) in genes.enumerated() where g < position.count { position[g] = i }
@@ -60,12 +65,15 @@ extension PseudoBulk {
             for (j, cell) in block.cells.enumerated() {
                 let group = cell.observedPerturbation == -1 ? perturbations.count : cell.observedPerturbation
                 guard group >= 0, cell.librarySize > 0, cell.timePointIndex < bulk.times.count,
-                      cell.batch < bulk.batches else { continue }
+                    cell.batch < bulk.batches
+                else { continue }
                 for i in 0..<d { values[i] = 0 }
                 let size = Double(cell.librarySize)
                 for e in block.offsets[j]..<block.offsets[j + 1] {
                     let gene = Int(block.geneIndices[e])
-                    if gene < position.count, position[gene] >= 0 { values[position[gene]] = Double(block.counts[e]) / size }
+                    if gene < position.count, position[gene] >= 0 {
+                        values[position[gene]] = Double(block.counts[e]) / size
+                    }
                 }
                 values.withUnsafeBufferPointer {
                     bulk.add(group: group, batch: cell.batch, time: cell.timePointIndex, values: $0)

@@ -40,8 +40,10 @@ public struct PseudoBulk: Sendable {
     public var source: String
 
     /// Empty sums for `groups` = perturbations + 1 (controls).
-    public init(genes: [Int], geneNames: [String], perturbations: [Perturbation], times: [Double], onset: Double,
-                batches: Int, source: String) {
+    public init(
+        genes: [Int], geneNames: [String], perturbations: [Perturbation], times: [Double], onset: Double,
+        batches: Int, source: String
+    ) {
         self.genes = genes
         self.geneNames = geneNames
         self.perturbations = perturbations
@@ -49,7 +51,8 @@ public struct PseudoBulk: Sendable {
         self.onset = onset
         self.batches = batches
         self.source = source
-        let d = genes.count, groups = perturbations.count + 1
+        let d = genes.count
+        let groups = perturbations.count + 1
         sums = times.map { _ in (0..<groups).map { _ in Matrix(rows: d, cols: batches) } }
         cells = times.map { _ in (0..<groups).map { _ in [Int](repeating: 0, count: batches) } }
         truth = times.map { _ in Matrix(rows: d, cols: perturbations.count) }
@@ -76,7 +79,8 @@ public struct PseudoBulk: Sendable {
     /// `weights` (nil = by the group's own cell counts). Returns nil when the weighted cells
     /// are zero.
     public func pooledState(group: Int, time t: Int, weights: [Double]? = nil) -> [Double]? {
-        let d = dimension, n = cells[t][group]
+        let d = dimension
+        let n = cells[t][group]
         var total = [Double](repeating: 0, count: d)
         var weightSum = 0.0
         for b in 0..<batches where n[b] > 0 {
@@ -120,7 +124,8 @@ public struct LearningData: Sendable {
     }
 
     public init(_ bulk: PseudoBulk) {
-        let d = bulk.dimension, np = bulk.perturbations.count
+        let d = bulk.dimension
+        let np = bulk.perturbations.count
         dimension = d
         perturbations = bulk.perturbations
         geneNames = bulk.geneNames
@@ -131,7 +136,9 @@ public struct LearningData: Sendable {
         timesSinceOnset = kept.map { bulk.times[$0] - bulk.onset }
         onset = bulk.onset
         var controls: [[Double]] = []
-        var effects: [Matrix] = [], truth: [Matrix] = [], cells: [[Int]] = []
+        var effects: [Matrix] = []
+        var truth: [Matrix] = []
+        var cells: [[Int]] = []
         var reference: [Double]? = nil
         for t in kept {
             let control = bulk.pooledState(group: bulk.controlGroup, time: t) ?? [Double](repeating: 0, count: d)
@@ -143,7 +150,7 @@ public struct LearningData: Sendable {
                 let weights = bulk.cells[t][p].map(Double.init)
                 n[p] = bulk.cells[t][p].reduce(0, +)
                 guard let xp = bulk.pooledState(group: p, time: t),
-                      let x0 = bulk.pooledState(group: bulk.controlGroup, time: t, weights: weights)
+                    let x0 = bulk.pooledState(group: bulk.controlGroup, time: t, weights: weights)
                         ?? bulk.pooledState(group: bulk.controlGroup, time: t)
                 else { continue }
                 for i in 0..<d { e[i, p] = xp[i] - x0[i] }

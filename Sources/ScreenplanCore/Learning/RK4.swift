@@ -90,9 +90,12 @@ extension NeuralODE {
     /// Integrates dz/dt = f_θ(z; p) from `initial` (d × P) over `grid` with classical RK4,
     /// filling `tape`. Cost: 4 field evaluations per step.
     func integrate(from initial: Matrix, inputs: PerturbationInputs, grid: IntegrationGrid, tape: RK4Tape) {
-        let d = dimension, h = hidden, p = inputs.columns
+        let d = dimension
+        let h = hidden
+        let p = inputs.columns
         precondition(initial.rows == d && initial.cols == p && tape.columns == p && tape.stepCount == grid.stepCount)
-        let block = d * p, hblock = h * p
+        let block = d * p
+        let hblock = h * p
         guard p > 0 else { return }
         tape.states.withUnsafeMutableBufferPointer { st in
             let states = st.baseAddress!
@@ -100,7 +103,10 @@ extension NeuralODE {
             tape.stageInputs.withUnsafeMutableBufferPointer { yi in
                 tape.stageTanh.withUnsafeMutableBufferPointer { ti in
                     tape.work.withUnsafeMutableBufferPointer { wb in
-                        let k1 = wb.baseAddress!, k2 = k1 + block, k3 = k2 + block, k4 = k3 + block
+                        let k1 = wb.baseAddress!
+                        let k2 = k1 + block
+                        let k3 = k2 + block
+                        let k4 = k3 + block
                         let ks = [k1, k2, k3, k4]
                         for n in 0..<grid.stepCount {
                             let step = grid.steps[n]
@@ -112,11 +118,13 @@ extension NeuralODE {
                                 if s == 0 {
                                     y.update(from: z, count: block)
                                 } else {
-                                    let c = coefficients[s], prev = ks[s - 1]
+                                    let c = coefficients[s]
+                                    let prev = ks[s - 1]
                                     for i in 0..<block { y[i] = z[i] + c * prev[i] }
                                 }
-                                field(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), into: ks[s],
-                                      tanhOut: ti.baseAddress! + (n * 4 + s) * hblock)
+                                field(
+                                    y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), into: ks[s],
+                                    tanhOut: ti.baseAddress! + (n * 4 + s) * hblock)
                             }
                             let w = step / 6
                             for i in 0..<block {
@@ -132,10 +140,15 @@ extension NeuralODE {
     /// Reverse pass through the taped RK4 steps. `adjointAt(n, buffer)` adds ∂L/∂z_n (the
     /// loss's direct dependence on the state at grid point n) into `buffer`; the pass adds
     /// ∂L/∂θ to `gradient`. Cost: 4 vector–Jacobian products per step.
-    func backpropagate(tape: RK4Tape, inputs: PerturbationInputs, grid: IntegrationGrid,
-                       gradient: inout [Double], adjointAt: (Int, UnsafeMutablePointer<Double>) -> Void) {
-        let d = dimension, h = hidden, p = inputs.columns
-        let block = d * p, hblock = h * p
+    func backpropagate(
+        tape: RK4Tape, inputs: PerturbationInputs, grid: IntegrationGrid,
+        gradient: inout [Double], adjointAt: (Int, UnsafeMutablePointer<Double>) -> Void
+    ) {
+        let d = dimension
+        let h = hidden
+        let p = inputs.columns
+        let block = d * p
+        let hblock = h * p
         guard p > 0 else { return }
         var lambda = [Double](repeating: 0, count: block)
         var dz = [Double](repeating: 0, count: block)
@@ -151,43 +164,57 @@ extension NeuralODE {
                             scratch.withUnsafeMutableBufferPointer { sb in
                                 tape.stageInputs.withUnsafeBufferPointer { yi in
                                     tape.stageTanh.withUnsafeBufferPointer { ti in
-                                        let lam = lb.baseAddress!, dZ = zb.baseAddress!, dK = kb.baseAddress!
-                                        let dY = yb.baseAddress!, scr = sb.baseAddress!
+                                        let lam = lb.baseAddress!
+                                        let dZ = zb.baseAddress!
+                                        let dK = kb.baseAddress!
+                                        let dY = yb.baseAddress!
+                                        let scr = sb.baseAddress!
                                         adjointAt(grid.stepCount, lam)
                                         for n in stride(from: grid.stepCount - 1, through: 0, by: -1) {
                                             let step = grid.steps[n]
                                             func stage(_ s: Int) -> (UnsafePointer<Double>, UnsafePointer<Double>) {
-                                                (yi.baseAddress! + (n * 4 + s) * block, ti.baseAddress! + (n * 4 + s) * hblock)
+                                                (
+                                                    yi.baseAddress! + (n * 4 + s) * block,
+                                                    ti.baseAddress! + (n * 4 + s) * hblock
+                                                )
                                             }
                                             // Stage 4: k4 = f(z + h k3).
                                             for i in 0..<block { dK[i] = step / 6 * lam[i] }
                                             var (y, t) = stage(3)
-                                            fieldVJP(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t, adjoint: dK, gradient: grad,
-                                                     dy: dY, accumulate: false, scratch: scr)
+                                            fieldVJP(
+                                                y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t,
+                                                adjoint: dK, gradient: grad,
+                                                dy: dY, accumulate: false, scratch: scr)
                                             for i in 0..<block {
                                                 dZ[i] = lam[i] + dY[i]
                                                 dK[i] = step / 3 * lam[i] + step * dY[i]
                                             }
                                             // Stage 3: k3 = f(z + h/2 k2).
                                             (y, t) = stage(2)
-                                            fieldVJP(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t, adjoint: dK, gradient: grad,
-                                                     dy: dY, accumulate: false, scratch: scr)
+                                            fieldVJP(
+                                                y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t,
+                                                adjoint: dK, gradient: grad,
+                                                dy: dY, accumulate: false, scratch: scr)
                                             for i in 0..<block {
                                                 dZ[i] += dY[i]
                                                 dK[i] = step / 3 * lam[i] + 0.5 * step * dY[i]
                                             }
                                             // Stage 2: k2 = f(z + h/2 k1).
                                             (y, t) = stage(1)
-                                            fieldVJP(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t, adjoint: dK, gradient: grad,
-                                                     dy: dY, accumulate: false, scratch: scr)
+                                            fieldVJP(
+                                                y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t,
+                                                adjoint: dK, gradient: grad,
+                                                dy: dY, accumulate: false, scratch: scr)
                                             for i in 0..<block {
                                                 dZ[i] += dY[i]
                                                 dK[i] = step / 6 * lam[i] + 0.5 * step * dY[i]
                                             }
                                             // Stage 1: k1 = f(z).
                                             (y, t) = stage(0)
-                                            fieldVJP(y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t, adjoint: dK, gradient: grad,
-                                                     dy: dZ, accumulate: true, scratch: scr)
+                                            fieldVJP(
+                                                y, columns: p, inputs: inputs, media: .uniform(grid.media[n]), tanh: t,
+                                                adjoint: dK, gradient: grad,
+                                                dy: dZ, accumulate: true, scratch: scr)
                                             lam.update(from: dZ, count: block)
                                             adjointAt(n, lam)
                                         }

@@ -29,8 +29,10 @@ public struct PerturbationSplit: Sendable, Equatable {
             var vrng = RandomStream(seed: seed, domain: .learning, 2, UInt64(f))
             rest.shuffle(using: &vrng)
             let nValidation = min(rest.count - 1, max(1, Int((Double(rest.count) * validationFraction).rounded())))
-            folds.append(Fold(training: Array(rest[nValidation...]).sorted(),
-                              validation: Array(rest[..<nValidation]).sorted(), heldOut: heldOut))
+            folds.append(
+                Fold(
+                    training: Array(rest[nValidation...]).sorted(),
+                    validation: Array(rest[..<nValidation]).sorted(), heldOut: heldOut))
         }
         self.folds = folds
     }

@@ -12,8 +12,10 @@ public struct Adam: Sendable {
     var v: [Double]
     var t: Int = 0
 
-    public init(parameterCount: Int, learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999,
-                epsilon: Double = 1e-8) {
+    public init(
+        parameterCount: Int, learningRate: Double, beta1: Double = 0.9, beta2: Double = 0.999,
+        epsilon: Double = 1e-8
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -28,7 +30,8 @@ public struct Adam: Sendable {
     /// θ ← θ − η m̂ / (√v̂ + ε).
     public mutating func step(_ parameters: inout [Double], gradient: [Double]) {
         t += 1
-        let c1 = 1 - Foundation.pow(beta1, Double(t)), c2 = 1 - Foundation.pow(beta2, Double(t))
+        let c1 = 1 - Foundation.pow(beta1, Double(t))
+        let c2 = 1 - Foundation.pow(beta2, Double(t))
         for i in parameters.indices {
             let g = gradient[i]
             m[i] = beta1 * m[i] + (1 - beta1) * g
@@ -82,8 +85,10 @@ public struct TrainingCurve: Sendable, Equatable, Codable {
 /// Trains `model` on `objective` with full-batch Adam and keeps the parameters with the lowest
 /// `validation` loss (early stopping). `progress` is called after each epoch with the epoch
 /// index; returning false stops training (cancellation).
-public func trainModel(_ model: NeuralODE, objective: Objective, validation: Objective?, options: TrainingOptions,
-                       decayReference: Double, progress: (Int) -> Bool = { _ in true }) -> (model: NeuralODE, curve: TrainingCurve) {
+public func trainModel(
+    _ model: NeuralODE, objective: Objective, validation: Objective?, options: TrainingOptions,
+    decayReference: Double, progress: (Int) -> Bool = { _ in true }
+) -> (model: NeuralODE, curve: TrainingCurve) {
     var current = model
     var best = model
     var bestValidation = Double.infinity
@@ -96,7 +101,8 @@ public func trainModel(_ model: NeuralODE, objective: Objective, validation: Obj
     var gradient = [Double](repeating: 0, count: model.parameterCount)
     // γ bounds: stability of the largest step, and a floor well below the reference decay.
     let maxStep = objective.grid.steps.max() ?? options.maxStep_h
-    let rhoMax = Foundation.log(2.0 / maxStep), rhoMin = Foundation.log(decayReference / 20)
+    let rhoMax = Foundation.log(2.0 / maxStep)
+    let rhoMin = Foundation.log(decayReference / 20)
     var sinceImprovement = 0
     for epoch in 0..<options.maxEpochs {
         let value = objective.valueAndGradient(current, tape: tape, into: &gradient)

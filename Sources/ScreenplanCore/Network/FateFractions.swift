@@ -27,9 +27,11 @@ extension FateLandscape {
 
     /// The fractions of control cells (or cells under `action`, guides acting from the first
     /// `perturb: true` step) over the reference states at time `t` (hours from protocol start).
-    public func mixture(_ design: Design, kinetics k: Kinetics, at t: Double,
-                        action: PerturbationAction? = nil, references: [[Double]?]? = nil,
-                        cells: Int = FateLandscape.mixtureCells) -> FateMixture {
+    public func mixture(
+        _ design: Design, kinetics k: Kinetics, at t: Double,
+        action: PerturbationAction? = nil, references: [[Double]?]? = nil,
+        cells: Int = FateLandscape.mixtureCells
+    ) -> FateMixture {
         let system = design.system
         let options = SimulationOptions()
         let none = PerturbationAction.none(genes: k.geneCount)
@@ -39,12 +41,16 @@ extension FateLandscape {
         for step in design.protocolSteps {
             let index = system.media.firstIndex { $0.name == step.medium } ?? 0
             let spec = system.media.isEmpty ? MediumSpec() : system.media[index]
-            steps.append((elapsed, elapsed + step.durationH, k.mediumInput(spec, index: index, system: system), step.perturb))
+            steps.append(
+                (elapsed, elapsed + step.durationH, k.mediumInput(spec, index: index, system: system), step.perturb))
             elapsed += step.durationH
         }
         let firstOn = steps.first(where: \.perturb)?.start ?? .infinity
         let triggerFirst = design.protocolSteps.first?.medium == system.differentiation.triggerMedium
-        let before = triggerFirst ? [Double](repeating: 0, count: k.geneCount) : (steps.first?.input ?? [Double](repeating: 0, count: k.geneCount))
+        let before =
+            triggerFirst
+            ? [Double](repeating: 0, count: k.geneCount)
+            : (steps.first?.input ?? [Double](repeating: 0, count: k.geneCount))
         func input(at time: Double) -> (u: [Double], perturb: Bool) {
             if time < 0 || steps.isEmpty { return (before, false) }
             for s in steps where time < s.end { return (s.input, s.perturb) }
@@ -52,7 +58,8 @@ extension FateLandscape {
         }
         let dt = max(1e-3, system.timeStepH)
         let noise = system.intrinsicNoise
-        let gr = k.regulatorCount, c = k.channelCount
+        let gr = k.regulatorCount
+        let c = k.channelCount
         var counts = [Double](repeating: 0, count: labels.count + 1)
         var x = [Double](repeating: 0, count: k.geneCount)
         var h = [Double](repeating: 0, count: c)

@@ -78,11 +78,14 @@ public struct FateLandscape: Sendable {
         var starts: [[Double]] = [start0]
         // One start per regulator: that regulator at its ceiling, the others at the progenitor's
         // levels. Self-activating regulators (the usual lineage switches) come first.
-        let selfActivating = Set((0..<k.channelCount).compactMap { ch -> Int? in
-            let r = k.channelRegulator[ch]
-            return k.regulatorWeights[r, ch] > 0 ? r : nil
-        })
-        let order = (0..<gr).sorted { (selfActivating.contains($0) ? 0 : 1, $0) < (selfActivating.contains($1) ? 0 : 1, $1) }
+        let selfActivating = Set(
+            (0..<k.channelCount).compactMap { ch -> Int? in
+                let r = k.channelRegulator[ch]
+                return k.regulatorWeights[r, ch] > 0 ? r : nil
+            })
+        let order = (0..<gr).sorted {
+            (selfActivating.contains($0) ? 0 : 1, $0) < (selfActivating.contains($1) ? 0 : 1, $1)
+        }
         for p in order.prefix(regulatorStarts) {
             var s = start0
             s[p] = max(s[p], ceiling[p])
@@ -107,7 +110,9 @@ public struct FateLandscape: Sendable {
             let top = max(start0[p], found.map { $0[p] }.max() ?? 0)
             floor[p] = max(1e-9, 0.01 * top)
         }
-        func logs(_ xr: [Double]) -> [Double] { (0..<gr).map { Foundation.log(max(0, $0 < xr.count ? xr[$0] : 0) + floor[$0]) } }
+        func logs(_ xr: [Double]) -> [Double] {
+            (0..<gr).map { Foundation.log(max(0, $0 < xr.count ? xr[$0] : 0) + floor[$0]) }
+        }
         func distanceMax(_ a: [Double], _ b: [Double]) -> Double {
             zip(logs(a), logs(b)).map { abs($0 - $1) }.max() ?? 0
         }
@@ -118,9 +123,11 @@ public struct FateLandscape: Sendable {
         for xr in unique {
             let (_, jacobian) = k.regulatorField(xr, input: u, action: none)
             let lead = (try? leadingRealEigenvalue(jacobian)) ?? .infinity
-            points.append(FixedPoint(name: "", regulators: xr,
-                                     state: k.completeState(regulatorLevels: xr, input: u, action: none),
-                                     leadingEigenvalue: lead))
+            points.append(
+                FixedPoint(
+                    name: "", regulators: xr,
+                    state: k.completeState(regulatorLevels: xr, input: u, action: none),
+                    leadingEigenvalue: lead))
         }
         var stable = points.filter { $0.isStable && distanceMax($0.regulators, start0) >= sameState }
         var saddles = points.filter { !$0.isStable }
@@ -130,7 +137,9 @@ public struct FateLandscape: Sendable {
             let own = logs(list[i].regulators)
             // Self-activating regulators (the fate switches themselves) are preferred to the
             // genes they drive, which can stand out more in log terms from a lower floor.
-            var best = -1, bestScore = 0.5, bestSelf = false
+            var best = -1
+            var bestScore = 0.5
+            var bestSelf = false
             for p in 0..<gr {
                 // Against the other fates; a lone attractor against the progenitor.
                 var other = list.count > 1 ? -Double.infinity : logs(start0)[p]
@@ -139,7 +148,9 @@ public struct FateLandscape: Sendable {
                 let isSelf = selfActivating.contains(p)
                 guard score > 0.5 else { continue }
                 if (isSelf && !bestSelf) || (isSelf == bestSelf && score > bestScore) {
-                    bestScore = score; best = p; bestSelf = isSelf
+                    bestScore = score
+                    best = p
+                    bestSelf = isSelf
                 }
             }
             return best >= 0 ? names[k.regulators[best]] + "-high" : "\(prefix)_\(i + 1)"
@@ -153,8 +164,9 @@ public struct FateLandscape: Sendable {
             if n > 1 { stable[i].name += "_\(n)" }
         }
         for i in saddles.indices { saddles[i].name = "saddle_\(i + 1)" }
-        return FateLandscape(progenitor: progenitor, attractors: stable, saddles: saddles,
-                             regulatorGenes: k.regulators, floor: floor)
+        return FateLandscape(
+            progenitor: progenitor, attractors: stable, saddles: saddles,
+            regulatorGenes: k.regulators, floor: floor)
     }
 
     /// Index into `labels` of the reference state a cell (complete state `x`, gene-indexed) is
@@ -162,7 +174,9 @@ public struct FateLandscape: Sendable {
     /// progenitor and attractor states (same order as `labels`), e.g. by their continuation under
     /// the cell's own perturbation; a nil entry is a state that perturbation cannot reach.
     public func nearest(_ x: UnsafePointer<Double>, references: [[Double]?]? = nil) -> Int? {
-        var d1 = Double.infinity, d2 = Double.infinity, best = -1
+        var d1 = Double.infinity
+        var d2 = Double.infinity
+        var best = -1
         for r in 0...attractors.count {
             let ref: [Double]
             if let references {
@@ -176,7 +190,13 @@ public struct FateLandscape: Sendable {
                 let e = Foundation.log(max(0, x[gene]) + floor[p]) - Foundation.log(max(0, ref[gene]) + floor[p])
                 d += e * e
             }
-            if d < d1 { d2 = d1; d1 = d; best = r } else if d < d2 { d2 = d }
+            if d < d1 {
+                d2 = d1
+                d1 = d
+                best = r
+            } else if d < d2 {
+                d2 = d
+            }
         }
         guard best >= 0 else { return nil }
         // Squared distances: the ratio criterion on distances is ratio² on squares.
@@ -203,12 +223,15 @@ public struct FateLandscape: Sendable {
     /// another reference state than its own fate is nil too. Cells of a perturbation are
     /// labelled against these, so a knockout's cells sitting at its own version of a fate (a
     /// CEBPA knockout's myeloid state lacks CEBPA and its targets) are named after that fate.
-    public func continued(_ k: Kinetics, startInput: [Double], triggerInput: [Double],
-                          action: PerturbationAction) -> [[Double]?] {
+    public func continued(
+        _ k: Kinetics, startInput: [Double], triggerInput: [Double],
+        action: PerturbationAction
+    ) -> [[Double]?] {
         var out: [[Double]?] = []
         /// Index of the control reference state nearest to x (no ratio test).
         func closest(_ x: [Double]) -> Int {
-            var best = 0, bestD = Double.infinity
+            var best = 0
+            var bestD = Double.infinity
             for r in 0...attractors.count {
                 let ref = r == 0 ? progenitor : attractors[r - 1].state
                 var d = 0.0
@@ -216,16 +239,23 @@ public struct FateLandscape: Sendable {
                     let e = Foundation.log(max(0, x[gene]) + floor[p]) - Foundation.log(max(0, ref[gene]) + floor[p])
                     d += e * e
                 }
-                if d < bestD { bestD = d; best = r }
+                if d < bestD {
+                    bestD = d
+                    best = r
+                }
             }
             return best
         }
-        let progenitorState = (try? k.steadyState(input: startInput, action: action,
-                                                   start: k.regulators.map { progenitor[$0] }, relaxHours: 0))
-            ?? (try? k.steadyState(input: startInput, action: action, start: k.regulators.map { progenitor[$0] }, relaxHours: 200))
+        let progenitorState =
+            (try? k.steadyState(
+                input: startInput, action: action,
+                start: k.regulators.map { progenitor[$0] }, relaxHours: 0))
+            ?? (try? k.steadyState(
+                input: startInput, action: action, start: k.regulators.map { progenitor[$0] }, relaxHours: 200))
         out.append(progenitorState ?? progenitor)
         for a in attractors {
-            guard let x = try? k.steadyState(input: triggerInput, action: action, start: a.regulators, relaxHours: 0) else {
+            guard let x = try? k.steadyState(input: triggerInput, action: action, start: a.regulators, relaxHours: 0)
+            else {
                 out.append(nil)
                 continue
             }
@@ -246,16 +276,19 @@ public func leadingRealEigenvalue(_ a: Matrix) throws -> Double {
     let n = a.rows
     guard n > 0 else { return -.infinity }
     var work = a.data
-    var wr = [Double](repeating: 0, count: n), wi = [Double](repeating: 0, count: n)
-    var vl = [Double](repeating: 0, count: 1), vr = [Double](repeating: 0, count: 1)
+    var wr = [Double](repeating: 0, count: n)
+    var wi = [Double](repeating: 0, count: n)
+    var vl = [Double](repeating: 0, count: 1)
+    var vr = [Double](repeating: 0, count: 1)
     let info = work.withUnsafeMutableBufferPointer { pa in
         wr.withUnsafeMutableBufferPointer { pr in
             wi.withUnsafeMutableBufferPointer { pi in
                 vl.withUnsafeMutableBufferPointer { pl in
                     vr.withUnsafeMutableBufferPointer { pv in
-                        LAPACKE_dgeev(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "N")),
-                                      sp_lapack_int(n), pa.baseAddress, sp_lapack_int(n), pr.baseAddress, pi.baseAddress,
-                                      pl.baseAddress, 1, pv.baseAddress, 1)
+                        LAPACKE_dgeev(
+                            LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "N")),
+                            sp_lapack_int(n), pa.baseAddress, sp_lapack_int(n), pr.baseAddress, pi.baseAddress,
+                            pl.baseAddress, 1, pv.baseAddress, 1)
                     }
                 }
             }
@@ -269,8 +302,10 @@ extension FateLandscape {
     /// The landscape of a design's network: the progenitor is the steady state of the starting
     /// input (no niche), the attractors those of the trigger medium's input. The simulator and
     /// the analysis both call this, so they label and mix the same states.
-    public static func compute(kinetics k: Kinetics, startInput: [Double], triggerInput: [Double],
-                               seed: UInt64) throws -> FateLandscape {
+    public static func compute(
+        kinetics k: Kinetics, startInput: [Double], triggerInput: [Double],
+        seed: UInt64
+    ) throws -> FateLandscape {
         let none = PerturbationAction.none(genes: k.geneCount)
         let progenitor = try k.steadyState(input: startInput, action: none, relaxHours: 200)
         return find(k, input: triggerInput, progenitor: progenitor, seed: seed)

@@ -44,10 +44,16 @@ public struct Kinetics: Sendable {
         // Channels are ordered by Hill coefficient, then regulator, then half-response, whatever
         // the edge order: channels with one exponent form a contiguous run, which the simulator's
         // channel pass evaluates as one branch-free, vectorisable loop.
-        struct ChannelKey: Hashable { let regulator: Int; let hill: Double; let half: Double }
-        var keys = Array(Set(network.edges.map {
-            ChannelKey(regulator: position[$0.regulator], hill: $0.hillN, half: $0.halfResponse)
-        }))
+        struct ChannelKey: Hashable {
+            let regulator: Int
+            let hill: Double
+            let half: Double
+        }
+        var keys = Array(
+            Set(
+                network.edges.map {
+                    ChannelKey(regulator: position[$0.regulator], hill: $0.hillN, half: $0.halfResponse)
+                }))
         keys.sort { ($0.hill, $0.regulator, $0.half) < ($1.hill, $1.regulator, $1.half) }
         var channelIndex: [ChannelKey: Int] = [:]
         for (c, key) in keys.enumerated() { channelIndex[key] = c }
@@ -85,7 +91,9 @@ public struct Kinetics: Sendable {
         case 1: rn = r
         case 2: rn = r * r
         case 3: rn = r * r * r
-        case 4: let r2 = r * r; rn = r2 * r2
+        case 4:
+            let r2 = r * r
+            rn = r2 * r2
         default: rn = Foundation.pow(r, n)
         }
         return rn / (1 + rn)
@@ -114,7 +122,8 @@ public struct Kinetics: Sendable {
             }
         }
         if system.dynamics == .differentiating && system.network.file == nil
-            && medium.name == system.differentiation.triggerMedium && geneCount > 0 {
+            && medium.name == system.differentiation.triggerMedium && geneCount > 0
+        {
             u[0] -= basal[0] + repressionOffset[0] + 10 * abs(basal[0])
         }
         return u

@@ -11,9 +11,14 @@ import Foundation
 public enum LinearResponse {
     /// Expected log2 fold change of every gene (rows) under every action (columns): a
     /// G × K column-major matrix.
-    public static func log2FoldChanges(_ k: Kinetics, baseline x: [Double], input u: [Double],
-                                       actions: [PerturbationAction]) throws -> Matrix {
-        let g = k.geneCount, gr = k.regulatorCount, c = k.channelCount, n = actions.count
+    public static func log2FoldChanges(
+        _ k: Kinetics, baseline x: [Double], input u: [Double],
+        actions: [PerturbationAction]
+    ) throws -> Matrix {
+        let g = k.geneCount
+        let gr = k.regulatorCount
+        let c = k.channelCount
+        let n = actions.count
         var result = Matrix(rows: g, cols: n)
         guard n > 0 else { return result }
         let none = PerturbationAction.none(genes: g)
@@ -21,7 +26,8 @@ public enum LinearResponse {
         let (_, jacobian) = k.regulatorField(xr, input: u, action: none)
 
         // Baseline channel outputs and slopes, and each gene's pre-κ production sum.
-        var h = [Double](repeating: 0, count: c), dh = [Double](repeating: 0, count: c)
+        var h = [Double](repeating: 0, count: c)
+        var dh = [Double](repeating: 0, count: c)
         for ch in 0..<c {
             let level = x[k.regulators[k.channelRegulator[ch]]]
             h[ch] = Kinetics.hill(level, n: k.channelHill[ch], h: k.channelHalf[ch])
@@ -33,7 +39,10 @@ public enum LinearResponse {
         var hm = Matrix(rows: c, cols: 1, data: h)
         var whm = Matrix(rows: g, cols: 1)
         if c > 0 { BLAS.gemm(k.weights, hm, into: &whm) }
-        for i in 0..<g { wh[i] = whm.data[i]; s[i] += wh[i] }
+        for i in 0..<g {
+            wh[i] = whm.data[i]
+            s[i] += wh[i]
+        }
         hm = Matrix(rows: 0, cols: 0)
 
         // Direct change of production at fixed x, per action (only non-zero entries stored).

@@ -21,8 +21,9 @@ public enum NetworkFile {
         }
 
         public init(_ spec: NetworkSpec) {
-            self.init(hillN: spec.hillN, halfResponse: spec.halfResponse, basal: spec.basal,
-                      decay: spec.decayPerH)
+            self.init(
+                hillN: spec.hillN, halfResponse: spec.halfResponse, basal: spec.basal,
+                decay: spec.decayPerH)
         }
     }
 
@@ -37,7 +38,12 @@ public enum NetworkFile {
         var lastDropped: DesignIssue? = nil
         // Keeps the first problems and counts the rest (memory and time stay bounded).
         func note(_ issue: DesignIssue) {
-            if issues.count < maxIssues { issues.append(issue) } else { dropped += 1; lastDropped = issue }
+            if issues.count < maxIssues {
+                issues.append(issue)
+            } else {
+                dropped += 1
+                lastDropped = issue
+            }
         }
         let here = referencedAt ?? SourceLocation(file: edgesPath, line: 1, column: 1)
 
@@ -57,12 +63,17 @@ public enum NetworkFile {
                     note(row.issue(column: 0, "gene `\(token(name))` is listed twice"))
                     continue
                 }
-                var b = defaults.basal, d = defaults.decay
+                var b = defaults.basal
+                var d = defaults.decay
                 if cols.count > 1 {
                     // A negative basal is a production threshold (max(0, ·) clips it), the
                     // construct mutually exclusive lineage regulators need in the additive law.
                     guard let v = strictNumber(cols[1]), abs(v) <= 1e6 else {
-                        note(row.issue(column: 1, "basal must be a number in [-1e6, 1e6] (negative: a production threshold), not `\(token(cols[1]))`"))
+                        note(
+                            row.issue(
+                                column: 1,
+                                "basal must be a number in [-1e6, 1e6] (negative: a production threshold), not `\(token(cols[1]))`"
+                            ))
                         continue
                     }
                     b = v
@@ -80,9 +91,10 @@ public enum NetworkFile {
                 decay.append(d)
             }
             if genes.isEmpty {
-                note(DesignIssue(
-                    location: SourceLocation(file: genesPath, line: 1, column: 1),
-                    path: "system.network.genes_file", message: "the genes table lists no genes"))
+                note(
+                    DesignIssue(
+                        location: SourceLocation(file: genesPath, line: 1, column: 1),
+                        path: "system.network.genes_file", message: "the genes table lists no genes"))
             }
         }
 
@@ -93,15 +105,18 @@ public enum NetworkFile {
             let cols = row.columns
             if row.isHeader(first: "regulator") { continue }
             guard cols.count >= 3 else {
-                note(row.issue(column: 0,
-                    "needs at least 3 tab-separated columns `regulator target weight`, found \(cols.count)"))
+                note(
+                    row.issue(
+                        column: 0,
+                        "needs at least 3 tab-separated columns `regulator target weight`, found \(cols.count)"))
                 continue
             }
             guard let weight = strictNumber(cols[2]) else {
                 note(row.issue(column: 2, "weight must be a finite number, not `\(token(cols[2]))`"))
                 continue
             }
-            var hillN = defaults.hillN, half = defaults.halfResponse
+            var hillN = defaults.hillN
+            var half = defaults.halfResponse
             if cols.count > 3, !cols[3].isEmpty {
                 guard let v = strictNumber(cols[3]), v > 0 else {
                     note(row.issue(column: 3, "hill_n must be a number > 0, not `\(token(cols[3]))`"))
@@ -138,22 +153,29 @@ public enum NetworkFile {
             guard ends.count == 2 else { continue }
             let key = Int64(ends[0]) << 32 | Int64(ends[1])
             if let firstLine = seenEdges[key] {
-                note(row.issue(column: 0,
-                    "duplicate edge \(token(cols[0])) → \(token(cols[1])) (first on line \(firstLine))"))
+                note(
+                    row.issue(
+                        column: 0,
+                        "duplicate edge \(token(cols[0])) → \(token(cols[1])) (first on line \(firstLine))"))
                 continue
             }
             seenEdges[key] = row.line
-            edges.append(Edge(regulator: ends[0], target: ends[1], weight: weight, hillN: hillN,
-                              halfResponse: half))
+            edges.append(
+                Edge(
+                    regulator: ends[0], target: ends[1], weight: weight, hillN: hillN,
+                    halfResponse: half))
         }
         if edges.isEmpty && issues.isEmpty {
-            note(DesignIssue(
-                location: SourceLocation(file: edgesPath, line: 1, column: 1), path: fieldPath,
-                message: "the network file has no edges; expected lines `regulator<TAB>target<TAB>weight`"))
+            note(
+                DesignIssue(
+                    location: SourceLocation(file: edgesPath, line: 1, column: 1), path: fieldPath,
+                    message: "the network file has no edges; expected lines `regulator<TAB>target<TAB>weight`"))
         }
         if dropped > 0, let last = lastDropped {
-            issues.append(DesignIssue(location: last.location, path: last.path,
-                                      message: "… and \(dropped) more problems in this file (the first \(maxIssues) are shown)"))
+            issues.append(
+                DesignIssue(
+                    location: last.location, path: last.path,
+                    message: "… and \(dropped) more problems in this file (the first \(maxIssues) are shown)"))
         }
         guard issues.isEmpty else { throw DesignValidationError(issues: issues) }
         return Network(genes: genes, basal: basal, decay: decay, edges: edges)
@@ -197,19 +219,28 @@ public enum NetworkFile {
     /// the design field that named it.
     static func lines(of path: String, fieldPath: String, at referenced: SourceLocation) throws -> [Row] {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw DesignValidationError(issues: [DesignIssue(
-                location: referenced, path: fieldPath, message: "network file `\(TerminalText.escaped(path))` does not exist")])
+            throw DesignValidationError(issues: [
+                DesignIssue(
+                    location: referenced, path: fieldPath,
+                    message: "network file `\(TerminalText.escaped(path))` does not exist")
+            ])
         }
         guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
-            throw DesignValidationError(issues: [DesignIssue(
-                location: referenced, path: fieldPath, message: "network file `\(TerminalText.escaped(path))` cannot be read as UTF-8 text")])
+            let text = String(data: data, encoding: .utf8)
+        else {
+            throw DesignValidationError(issues: [
+                DesignIssue(
+                    location: referenced, path: fieldPath,
+                    message: "network file `\(TerminalText.escaped(path))` cannot be read as UTF-8 text")
+            ])
         }
         var rows: [Row] = []
         var first = 0
         // Swift takes "\r\n" for one character, so CRLF files (Windows, Excel) are split on the
         // scalar "\n" and lose their "\r".
-        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { String(String.UnicodeScalarView($0)) }
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
+            String(String.UnicodeScalarView($0))
+        }
         for (offset, raw) in lines.enumerated() {
             let line = raw.hasSuffix("\r") ? String(raw.dropLast()) : String(raw)
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -218,8 +249,11 @@ public enum NetworkFile {
             rows.append(Row(file: path, line: offset + 1, text: line, path: fieldPath, headerLine: first))
         }
         if rows.isEmpty {
-            throw DesignValidationError(issues: [DesignIssue(
-                location: referenced, path: fieldPath, message: "network file `\(TerminalText.escaped(path))` is empty")])
+            throw DesignValidationError(issues: [
+                DesignIssue(
+                    location: referenced, path: fieldPath,
+                    message: "network file `\(TerminalText.escaped(path))` is empty")
+            ])
         }
         return rows
     }
@@ -232,8 +266,11 @@ public enum NetworkFile {
     /// (`0x10`), `inf`, `nan` and text with an embedded NUL (`1\0`, which strtod reads as 1)
     /// are not numbers here.
     static func strictNumber(_ text: String) -> Double? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ (48...57).contains($0) || $0 == 43 || $0 == 45 || $0 == 46 || $0 == 101 || $0 == 69 }),
-              let value = Double(text), value.isFinite else { return nil }
+        guard !text.isEmpty,
+            text.utf8.allSatisfy({ (48...57).contains($0) || $0 == 43 || $0 == 45 || $0 == 46 || $0 == 101 || $0 == 69 }
+            ),
+            let value = Double(text), value.isFinite
+        else { return nil }
         return value
     }
 

@@ -22,10 +22,14 @@ public enum NetworkGenerator {
         // in the sensitive part of their Hill curve.
         func half(_ j: Int) -> Double { spec.halfResponse * basal[j] / decay[j] }
 
-        let lineageCount = system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
+        let lineageCount =
+            system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
         var program = lineageCount > 0 ? Set(0...lineageCount) : Set<Int>()
         let bistable = bistableModule(system)
-        if let module = bistable { program.insert(module.target); program.formUnion(module.switches) }
+        if let module = bistable {
+            program.insert(module.target)
+            program.formUnion(module.switches)
+        }
 
         for target in 0..<g {
             let degree = poissonDegree(spec.meanInDegree, &rng)
@@ -42,14 +46,17 @@ public enum NetworkGenerator {
             for j in chosen.sorted() {
                 let sign: Double = rng.uniform() < spec.activationFraction ? 1 : -1
                 let magnitude = spec.weightMean * basal[target] * Foundation.exp(0.5 * rng.normal())
-                edges.append(Edge(regulator: j, target: target, weight: sign * magnitude,
-                                  hillN: spec.hillN, halfResponse: half(j)))
+                edges.append(
+                    Edge(
+                        regulator: j, target: target, weight: sign * magnitude,
+                        hillN: spec.hillN, halfResponse: half(j)))
             }
         }
 
         if lineageCount > 0 {
-            edges += differentiationProgram(system, lineages: lineageCount, genes: g, regulators: gr,
-                                            basal: &basal, decay: decay, rng: &rng)
+            edges += differentiationProgram(
+                system, lineages: lineageCount, genes: g, regulators: gr,
+                basal: &basal, decay: decay, rng: &rng)
         }
         if let module = bistable {
             edges += bistableProgram(system, module: module, genes: g, basal: &basal, decay: decay, rng: &rng)
@@ -68,7 +75,8 @@ public enum NetworkGenerator {
     public static func bistableModule(_ system: SystemSpec) -> (target: Int, switches: [Int], threshold: Double)? {
         guard system.assumptions.bistablePerturbation, system.network.file == nil else { return nil }
         let gr = min(system.network.regulators, system.genes)
-        let lineageCount = system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
+        let lineageCount =
+            system.dynamics == .differentiating ? min(system.differentiation.lineages, max(0, gr - 1)) : 0
         let first = lineageCount > 0 ? lineageCount + 1 : 0
         guard first + 2 < gr else { return nil }
         return (first, [first + 1, first + 2], system.network.basal / system.network.decayPerH)
@@ -83,7 +91,10 @@ public enum NetworkGenerator {
         basal[t] = unit
         let hT = 0.5 * basal[t] / decay[t]
         // The two-lineage program's constants at strength 4 (see `differentiationProgram`).
-        let a = 0.5 * unit, r = 1.2 * unit, delta = 0.1 * unit, margin = 0.3 * unit
+        let a = 0.5 * unit
+        let r = 1.2 * unit
+        let delta = 0.1 * unit
+        let margin = 0.3 * unit
         let theta = r + margin
         let q = theta - delta
         var edges: [Edge] = []
@@ -100,7 +111,8 @@ public enum NetworkGenerator {
             let markers = min(10, max(0, g - gr))
             while chosen.count < markers { chosen.insert(gr + Int(rng.next() % UInt64(g - gr))) }
             for target in chosen.sorted() {
-                edges.append(Edge(regulator: s, target: target, weight: 3 * basal[target], hillN: 2, halfResponse: half))
+                edges.append(
+                    Edge(regulator: s, target: target, weight: 3 * basal[target], hillN: 2, halfResponse: half))
             }
         }
         return edges
@@ -130,7 +142,10 @@ public enum NetworkGenerator {
         let progenitor = 0
         basal[progenitor] = 2 * unit
         let progenitorHalf = basal[progenitor] / decay[progenitor] * 0.5
-        let a = 0.125 * s * unit, r = 0.3 * s * unit, delta = 0.1 * unit, margin = 0.3 * unit
+        let a = 0.125 * s * unit
+        let r = 0.3 * s * unit
+        let delta = 0.1 * unit
+        let margin = 0.3 * unit
         let theta = Double(lineages - 1) * r + margin
         let q = theta - delta - Double(lineages - 2) * r
         for k in 1...lineages {
@@ -152,7 +167,8 @@ public enum NetworkGenerator {
                 chosen.insert(target)
             }
             for target in chosen.sorted() {
-                edges.append(Edge(regulator: k, target: target, weight: 3 * basal[target], hillN: 2, halfResponse: half))
+                edges.append(
+                    Edge(regulator: k, target: target, weight: 3 * basal[target], hillN: 2, halfResponse: half))
             }
         }
         return edges

@@ -66,7 +66,8 @@ extension Design {
 
     /// The mean action of a perturbation (every guide at the mean efficiency).
     public func meanAction(_ p: Perturbation, genes: Int) -> PerturbationAction {
-        action(targets: p.targets, efficiency: [Double](repeating: perturbations.knockdownMean, count: p.targets.count),
-               genes: genes)
+        action(
+            targets: p.targets, efficiency: [Double](repeating: perturbations.knockdownMean, count: p.targets.count),
+            genes: genes)
     }
 }

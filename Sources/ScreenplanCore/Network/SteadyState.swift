@@ -30,7 +30,9 @@ extension Kinetics {
     }
 
     /// f restricted to regulators, with its Jacobian (column-major G_r × G_r).
-    func regulatorField(_ xr: [Double], input u: [Double], action: PerturbationAction) -> (f: [Double], jacobian: Matrix) {
+    func regulatorField(_ xr: [Double], input u: [Double], action: PerturbationAction) -> (
+        f: [Double], jacobian: Matrix
+    ) {
         let gr = regulatorCount
         var h = [Double](repeating: 0, count: channelCount)
         var dh = [Double](repeating: 0, count: channelCount)
@@ -61,8 +63,10 @@ extension Kinetics {
 
     /// Relaxes the deterministic dynamics from `start` for `hours` (exponential Euler), so
     /// Newton starts inside the basin of the attractor the cells would reach.
-    public func relax(regulatorLevels start: [Double], input u: [Double], action: PerturbationAction,
-                      hours: Double, step: Double = 0.25) -> [Double] {
+    public func relax(
+        regulatorLevels start: [Double], input u: [Double], action: PerturbationAction,
+        hours: Double, step: Double = 0.25
+    ) -> [Double] {
         var xr = start
         let steps = Int((hours / step).rounded(.up))
         for _ in 0..<steps {
@@ -82,8 +86,10 @@ extension Kinetics {
 
     /// The steady state reached from `start` (or from basal levels): relaxation, then Newton
     /// with LAPACK until ‖f‖∞ is below `tolerance` relative to production.
-    public func steadyState(input u: [Double], action: PerturbationAction, start: [Double]? = nil,
-                            relaxHours: Double = 100, tolerance: Double = 1e-10) throws -> [Double] {
+    public func steadyState(
+        input u: [Double], action: PerturbationAction, start: [Double]? = nil,
+        relaxHours: Double = 100, tolerance: Double = 1e-10
+    ) throws -> [Double] {
         let initial = start ?? regulators.map { basal[$0] / decay[$0] }
         var xr = relax(regulatorLevels: initial, input: u, action: action, hours: relaxHours)
         for _ in 0..<50 {

@@ -59,9 +59,10 @@ public enum BLAS {
         a.data.withUnsafeBufferPointer { pa in
             b.data.withUnsafeBufferPointer { pb in
                 c.data.withUnsafeMutableBufferPointer { pc in
-                    gemm(m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!, lda: max(1, a.rows),
-                         transposeA: transposeA, b: pb.baseAddress!, ldb: max(1, b.rows),
-                         transposeB: transposeB, beta: beta, c: pc.baseAddress!, ldc: max(1, c.rows))
+                    gemm(
+                        m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!, lda: max(1, a.rows),
+                        transposeA: transposeA, b: pb.baseAddress!, ldb: max(1, b.rows),
+                        transposeB: transposeB, beta: beta, c: pc.baseAddress!, ldc: max(1, c.rows))
                 }
             }
         }
@@ -74,14 +75,15 @@ public enum BLAS {
         b: UnsafePointer<Double>, ldb: Int, transposeB: Bool = false, beta: Double,
         c: UnsafeMutablePointer<Double>, ldc: Int
     ) {
-        cblas_dgemm(CblasColMajor, transposeA ? CblasTrans : CblasNoTrans,
-                    transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha, a,
-                    Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        cblas_dgemm(
+            CblasColMajor, transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans, Int32(m), Int32(n), Int32(k), alpha, a,
+            Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// Number of threads OpenBLAS uses (its own pool).
     public static var threads: Int {
-        get { Int(openblas_get_num_threads()) }
+        Int(openblas_get_num_threads())
     }
 
     /// Sets OpenBLAS's thread count (results do not depend on it; speed does).
@@ -95,7 +97,8 @@ public struct LAPACKError: Error, CustomStringConvertible, Equatable {
     public var routine: String
     public var info: Int
     public var description: String {
-        info > 0 ? "\(routine): the matrix is singular (U(\(info),\(info)) is exactly zero)"
+        info > 0
+            ? "\(routine): the matrix is singular (U(\(info),\(info)) is exactly zero)"
             : "\(routine): argument \(-info) had an illegal value"
     }
 }
@@ -115,8 +118,9 @@ public struct LUFactorization: Sendable {
         let size = n
         let info = lu.withUnsafeMutableBufferPointer { pa in
             pivots.withUnsafeMutableBufferPointer { pp in
-                LAPACKE_dgetrf(LAPACK_COL_MAJOR, sp_lapack_int(size), sp_lapack_int(size), pa.baseAddress,
-                               sp_lapack_int(max(1, size)), pp.baseAddress)
+                LAPACKE_dgetrf(
+                    LAPACK_COL_MAJOR, sp_lapack_int(size), sp_lapack_int(size), pa.baseAddress,
+                    sp_lapack_int(max(1, size)), pp.baseAddress)
             }
         }
         if info != 0 { throw LAPACKError(routine: "dgetrf", info: Int(info)) }
@@ -133,9 +137,10 @@ public struct LUFactorization: Sendable {
         let info = factors.withUnsafeMutableBufferPointer { pa in
             piv.withUnsafeMutableBufferPointer { pp in
                 x.data.withUnsafeMutableBufferPointer { px in
-                    LAPACKE_dgetrs(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), sp_lapack_int(size),
-                                   sp_lapack_int(b.cols), pa.baseAddress, sp_lapack_int(max(1, size)),
-                                   pp.baseAddress, px.baseAddress, sp_lapack_int(max(1, size)))
+                    LAPACKE_dgetrs(
+                        LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), sp_lapack_int(size),
+                        sp_lapack_int(b.cols), pa.baseAddress, sp_lapack_int(max(1, size)),
+                        pp.baseAddress, px.baseAddress, sp_lapack_int(max(1, size)))
                 }
             }
         }

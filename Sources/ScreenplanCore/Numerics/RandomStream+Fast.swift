@@ -56,12 +56,14 @@ extension RandomStream {
     mutating func zigguratSlow(_ u0: Double, _ i0: Int) -> Double {
         let x = ZigguratTables.table
         let ratio = x + ZigguratTables.layers + 1
-        var u = u0, i = i0
+        var u = u0
+        var i = i0
         while true {
             if abs(u) < ratio[i] { return u * x[i] }
             if i == 0 {
                 // Tail beyond R (Marsaglia 1964).
-                var xt: Double, yt: Double
+                var xt: Double
+                var yt: Double
                 repeat {
                     xt = Foundation.log(uniform()) / ZigguratTables.r
                     yt = Foundation.log(uniform())
@@ -93,7 +95,8 @@ extension RandomStream {
         let d = shape - 1.0 / 3.0
         let c = 1 / (9 * d).squareRoot()
         while true {
-            var z: Double, v: Double
+            var z: Double
+            var v: Double
             repeat {
                 z = zigguratNormal()
                 v = 1 + c * z

@@ -17,7 +17,8 @@ func mix64(_ value: UInt64) -> UInt64 {
 
 /// Named purposes of randomness; each gets its own family of streams.
 public enum RandomDomain: UInt64, Sendable {
-    case network = 1, guides, cellAssignment, dynamics, measurement, batchEffects, libraryLayout,
+    case network = 1
+    case guides, cellAssignment, dynamics, measurement, batchEffects, libraryLayout,
         animals, doublets, learning, montecarlo, layout, fates, cellTypes
 }
 
@@ -71,7 +72,8 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
             return spare
         }
         while true {
-            let u = 2 * uniform() - 1, v = 2 * uniform() - 1
+            let u = 2 * uniform() - 1
+            let v = 2 * uniform() - 1
             let s = u * u + v * v
             if s < 1 && s > 0 {
                 let factor = (-2 * Foundation.log(s) / s).squareRoot()
@@ -86,7 +88,8 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         var i = 0
         let n = buffer.count
         while i < n {
-            let u = 2 * uniform() - 1, v = 2 * uniform() - 1
+            let u = 2 * uniform() - 1
+            let v = 2 * uniform() - 1
             let s = u * u + v * v
             if s >= 1 || s == 0 { continue }
             let factor = (-2 * Foundation.log(s) / s).squareRoot()
@@ -105,7 +108,8 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
         let d = shape - 1.0 / 3.0
         let c = 1 / (9 * d).squareRoot()
         while true {
-            var x: Double, v: Double
+            var x: Double
+            var v: Double
             repeat {
                 x = normal()
                 v = 1 + c * x
@@ -119,7 +123,8 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
 
     /// Beta(a, b) from two gammas.
     public mutating func beta(_ a: Double, _ b: Double) -> Double {
-        let x = gamma(shape: a), y = gamma(shape: b)
+        let x = gamma(shape: a)
+        let y = gamma(shape: b)
         return x / (x + y)
     }
 
@@ -182,7 +187,8 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
     /// An index drawn with probability proportional to `weights` (linear scan).
     public mutating func categorical(_ cumulative: [Double]) -> Int {
         let u = uniform() * (cumulative.last ?? 0)
-        var lo = 0, hi = cumulative.count - 1
+        var lo = 0
+        var hi = cumulative.count - 1
         while lo < hi {
             let mid = (lo + hi) / 2
             if cumulative[mid] < u { lo = mid + 1 } else { hi = mid }

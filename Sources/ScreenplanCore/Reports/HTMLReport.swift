@@ -16,7 +16,9 @@ public enum HTMLReport {
         b.append("<html lang=\"en\">")
         b.append("<head>")
         b.append("<meta charset=\"utf-8\">")
-        b.append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">")
+        b.append(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+        )
         b.append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         b.append("<meta name=\"generator\" content=\"screenplan \(e(m.version))\">")
         b.append("<title>Screen design report: \(e(m.design.name))</title>")
@@ -24,7 +26,9 @@ public enum HTMLReport {
         b.append("</head>")
         b.append("<body>")
         b.append("<header><h1>Screen design report: \(e(m.design.name))</h1>")
-        b.append("<p class=\"meta\">screenplan \(e(m.version)) · layout <code>\(e(a.layout))</code> · report schema \(ReportModel.schemaVersion)</p>")
+        b.append(
+            "<p class=\"meta\">screenplan \(e(m.version)) · layout <code>\(e(a.layout))</code> · report schema \(ReportModel.schemaVersion)</p>"
+        )
         if !m.design.description.isEmpty {
             b.append("<p>\(e(m.design.description.trimmingCharacters(in: .whitespacesAndNewlines)))</p>")
         }
@@ -32,25 +36,34 @@ public enum HTMLReport {
 
         b.append(section("summary", "Summary", table(ReportTables.summary(m))))
 
-        b.append(section("order", "What to order",
-                         table(ReportTables.order(m), totalsFrom: m.order.lines.count)
-                         + "<p>Costs are in \(e(m.order.currency)) under the design's cost model (<code>cost.*</code>). The model cost charges per lane and per read; the purchase cost rounds up to whole kits and flow cells.</p>"
-                         + figure(SVGPlots.costBreakdown(m.order), "Cost breakdown by order line.")))
+        b.append(
+            section(
+                "order", "What to order",
+                table(ReportTables.order(m), totalsFrom: m.order.lines.count)
+                    + "<p>Costs are in \(e(m.order.currency)) under the design's cost model (<code>cost.*</code>). The model cost charges per lane and per read; the purchase cost rounds up to whole kits and flow cells.</p>"
+                    + figure(SVGPlots.costBreakdown(m.order), "Cost breakdown by order line.")))
 
         b.append(section("design", "Design", table(ReportTables.design(m))))
 
         let l = m.layout
         let grouped = l.rows.contains { $0.perturbations > 1 }
-        b.append(section("layout", "Layout",
-                         "<p>Layout <code>\(e(l.name))</code> over \(l.batchLabels.count) \(e(l.unit))s. "
-                         + (grouped ? "Each row groups consecutive perturbations and shows their mean cells per \(e(l.unit))." : "Each row is one perturbation.")
-                         + "</p>" + figure(SVGPlots.heatMap(l), "Cells per perturbation in each batch; controls on top.")
-                         + "<details open><summary>Cells per batch</summary>" + table(ReportTables.batches(m)) + "</details>"))
+        b.append(
+            section(
+                "layout", "Layout",
+                "<p>Layout <code>\(e(l.name))</code> over \(l.batchLabels.count) \(e(l.unit))s. "
+                    + (grouped
+                        ? "Each row groups consecutive perturbations and shows their mean cells per \(e(l.unit))."
+                        : "Each row is one perturbation.")
+                    + "</p>" + figure(SVGPlots.heatMap(l), "Cells per perturbation in each batch; controls on top.")
+                    + "<details open><summary>Cells per batch</summary>" + table(ReportTables.batches(m)) + "</details>"
+            ))
 
-        b.append(section("error-budget", "Error budget",
-                         "<p>Share of the variance of the median perturbation's target estimate from each source.</p>"
-                         + figure(SVGPlots.errorBudget(a.errorBudget), "Error budget.")
-                         + table(ReportTables.errorBudget(m))))
+        b.append(
+            section(
+                "error-budget", "Error budget",
+                "<p>Share of the variance of the median perturbation's target estimate from each source.</p>"
+                    + figure(SVGPlots.errorBudget(a.errorBudget), "Error budget.")
+                    + table(ReportTables.errorBudget(m))))
 
         var power = ""
         for curve in m.powerCurves {
@@ -60,23 +73,31 @@ public enum HTMLReport {
         }
         power += "<h3>Power across perturbations</h3>" + table(ReportTables.powerDistribution(m))
         power += "<h3>Lowest-power perturbations</h3>"
-        power += "<p>The \(min(ReportTables.lowestPowerLimit, a.perturbations.count)) perturbations with the lowest power of \(ReportNumber.integer(a.perturbations.count)); <code>screenplan report DESIGN -o table.csv</code> lists them all.</p>"
+        power +=
+            "<p>The \(min(ReportTables.lowestPowerLimit, a.perturbations.count)) perturbations with the lowest power of \(ReportNumber.integer(a.perturbations.count)); <code>screenplan report DESIGN -o table.csv</code> lists them all.</p>"
         power += table(ReportTables.lowestPower(m))
         let flags = ReportTables.flags(m)
         if !flags.rows.isEmpty { power += "<h3>Flags</h3>" + table(flags) }
         b.append(section("power", "Power", power))
         if let types = ReportTables.cellTypes(m) {
-            b.append(section("cell-types", "Power per cell type",
-                             "<p>" + SVGPlots.escape(ReportTables.cellTypesCaption(m)) + "</p>" + table(types)))
+            b.append(
+                section(
+                    "cell-types", "Power per cell type",
+                    "<p>" + SVGPlots.escape(ReportTables.cellTypesCaption(m)) + "</p>" + table(types)))
         }
 
         var recs = ""
-        if a.recommendations.isEmpty { recs = "<p>No changes recommended for this design.</p>" } else {
+        if a.recommendations.isEmpty {
+            recs = "<p>No changes recommended for this design.</p>"
+        } else {
             recs = "<ol>"
             for r in a.recommendations {
                 recs += "<li><strong>\(e(r.id))</strong>: \(e(r.message))"
                 if !r.change.isEmpty {
-                    recs += "<br><span class=\"apply\">Apply: " + r.change.map { "<code>\(e($0.path))</code> = <code>\(e($0.value))</code>" }.joined(separator: ", ") + "</span>"
+                    recs +=
+                        "<br><span class=\"apply\">Apply: "
+                        + r.change.map { "<code>\(e($0.path))</code> = <code>\(e($0.value))</code>" }.joined(
+                            separator: ", ") + "</span>"
                 }
                 recs += "</li>"
             }
@@ -84,8 +105,11 @@ public enum HTMLReport {
         }
         b.append(section("recommendations", "Recommendations", recs))
 
-        b.append(section("assumptions", "Model assumptions",
-                         "<ul>" + m.assumptions.map { "<li><strong>\(e($0.topic))</strong>: \(e($0.statement))</li>" }.joined() + "</ul>"))
+        b.append(
+            section(
+                "assumptions", "Model assumptions",
+                "<ul>" + m.assumptions.map { "<li><strong>\(e($0.topic))</strong>: \(e($0.statement))</li>" }.joined()
+                    + "</ul>"))
         b.append("<footer>Written by screenplan \(e(m.version)). Same design and version, same report.</footer>")
         b.append("</body>")
         b.append("</html>")

@@ -22,7 +22,9 @@ public enum MarkdownReport {
         section(&out, "What to order")
         out.append(table(ReportTables.order(m)))
         out.append("")
-        out.append("Costs are in \(m.order.currency) under the design's cost model (`cost.*`). The model cost charges per lane and per read; the purchase cost rounds up to whole kits and flow cells.")
+        out.append(
+            "Costs are in \(m.order.currency) under the design's cost model (`cost.*`). The model cost charges per lane and per read; the purchase cost rounds up to whole kits and flow cells."
+        )
 
         section(&out, "Design")
         out.append(table(ReportTables.design(m)))
@@ -30,8 +32,11 @@ public enum MarkdownReport {
         section(&out, "Layout")
         let l = m.layout
         let grouped = l.rows.contains { $0.perturbations > 1 }
-        out.append("Layout `\(l.name)` over \(l.batchLabels.count) \(l.unit)s. "
-                   + (grouped ? "Each heat-map row groups consecutive perturbations and shows their mean cells per \(l.unit)." : "Each heat-map row is one perturbation."))
+        out.append(
+            "Layout `\(l.name)` over \(l.batchLabels.count) \(l.unit)s. "
+                + (grouped
+                    ? "Each heat-map row groups consecutive perturbations and shows their mean cells per \(l.unit)."
+                    : "Each heat-map row is one perturbation."))
         out.append("")
         out.append(heatMap(l))
         out.append("")
@@ -46,7 +51,9 @@ public enum MarkdownReport {
         let width = a.errorBudget.map(\.source.count).max() ?? 0
         for item in a.errorBudget {
             let bar = String(repeating: "#", count: Int((max(0, min(1, item.share)) * 40).rounded()))
-            out.append(item.source.padding(toLength: width, withPad: " ", startingAt: 0) + " | " + bar + " " + ReportNumber.percent(item.share))
+            out.append(
+                item.source.padding(toLength: width, withPad: " ", startingAt: 0) + " | " + bar + " "
+                    + ReportNumber.percent(item.share))
         }
         out.append("```")
 
@@ -67,7 +74,9 @@ public enum MarkdownReport {
         out.append("")
         out.append("### Lowest-power perturbations")
         out.append("")
-        out.append("The \(min(ReportTables.lowestPowerLimit, a.perturbations.count)) perturbations with the lowest power of \(ReportNumber.integer(a.perturbations.count)); `screenplan report DESIGN -o table.csv` lists them all.")
+        out.append(
+            "The \(min(ReportTables.lowestPowerLimit, a.perturbations.count)) perturbations with the lowest power of \(ReportNumber.integer(a.perturbations.count)); `screenplan report DESIGN -o table.csv` lists them all."
+        )
         out.append("")
         out.append(table(ReportTables.lowestPower(m)))
         let flags = ReportTables.flags(m)
@@ -87,18 +96,32 @@ public enum MarkdownReport {
 
         if let interactions = a.interactions, !interactions.isEmpty {
             section(&out, "Genetic interactions")
-            out.append("I = Δ_AB − Δ_A − Δ_B on each gene the network moves (log2), with the standard error and power of its estimate (docs/batching.md §4.1); the five largest per combination.")
+            out.append(
+                "I = Δ_AB − Δ_A − Δ_B on each gene the network moves (log2), with the standard error and power of its estimate (docs/batching.md §4.1); the five largest per combination."
+            )
             out.append("")
             var rows: [[String]] = []
             for r in interactions {
                 for g in r.genes.prefix(5) {
-                    rows.append(["\(r.combination) @ \(ReportNumber.quantity(r.timeH)) h", g.gene,
-                                 String(format: "%+.3f", g.interaction), String(format: "%+.3f", g.combinationEffect),
-                                 g.sd.map { String(format: "%.3f", $0) } ?? "n/a", g.power.map { String(format: "%.2f", $0) } ?? "n/a"])
+                    rows.append([
+                        "\(r.combination) @ \(ReportNumber.quantity(r.timeH)) h", g.gene,
+                        String(format: "%+.3f", g.interaction), String(format: "%+.3f", g.combinationEffect),
+                        g.sd.map { String(format: "%.3f", $0) } ?? "n/a",
+                        g.power.map { String(format: "%.2f", $0) } ?? "n/a",
+                    ])
                 }
-                if let note = r.note { rows.append(["\(r.combination) @ \(ReportNumber.quantity(r.timeH)) h", "—", "", "", "n/a: \(note)", ""]) }
+                if let note = r.note {
+                    rows.append([
+                        "\(r.combination) @ \(ReportNumber.quantity(r.timeH)) h", "—", "", "", "n/a: \(note)", "",
+                    ])
+                }
             }
-            out.append(table(ReportTable(header: ["combination", "gene", "interaction (log2)", "A+B effect (log2)", "sd (log2)", "power"], rows: rows, numeric: [2, 3, 4, 5])))
+            out.append(
+                table(
+                    ReportTable(
+                        header: [
+                            "combination", "gene", "interaction (log2)", "A+B effect (log2)", "sd (log2)", "power",
+                        ], rows: rows, numeric: [2, 3, 4, 5])))
         }
 
         section(&out, "Recommendations")
@@ -136,15 +159,20 @@ public enum MarkdownReport {
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         widths = widths.map { max(3, $0) }
         func line(_ cells: [String]) -> String {
-            "| " + cells.enumerated().map { i, c in
-                let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
-                return t.numeric.contains(i) ? pad + c : c + pad
-            }.joined(separator: " | ") + " |"
+            "| "
+                + cells.enumerated().map { i, c in
+                    let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
+                    return t.numeric.contains(i) ? pad + c : c + pad
+                }.joined(separator: " | ") + " |"
         }
-        let rule = "|" + widths.enumerated().map { i, w in
-            t.numeric.contains(i) ? " " + String(repeating: "-", count: w - 1) + ": " : " " + String(repeating: "-", count: w) + " "
-        }.joined(separator: "|") + "|"
-        return ([line(header), rule] + rows.map { line($0 + Array(repeating: "", count: max(0, header.count - $0.count))) })
+        let rule =
+            "|"
+            + widths.enumerated().map { i, w in
+                t.numeric.contains(i)
+                    ? " " + String(repeating: "-", count: w - 1) + ": " : " " + String(repeating: "-", count: w) + " "
+            }.joined(separator: "|") + "|"
+        return
+            ([line(header), rule] + rows.map { line($0 + Array(repeating: "", count: max(0, header.count - $0.count))) })
             .joined(separator: "\n")
     }
 
@@ -165,7 +193,9 @@ public enum MarkdownReport {
         for row in l.rows {
             lines.append(pad(row.label, labelWidth) + " " + String(row.meanCells.map { glyph($0, top) }))
         }
-        lines.append("scale: ' ' none … '@' \(ReportNumber.fixed(top, 1)) cells per perturbation (controls: '@' \(ReportNumber.integer(Int(controlTop))) cells)")
+        lines.append(
+            "scale: ' ' none … '@' \(ReportNumber.fixed(top, 1)) cells per perturbation (controls: '@' \(ReportNumber.integer(Int(controlTop))) cells)"
+        )
         lines.append("```")
         return lines.joined(separator: "\n")
     }

@@ -44,68 +44,91 @@ public struct OrderList: Codable, Equatable, Sendable {
         let cellsPerBatch = Int((Double(cells) / Double(max(1, batches))).rounded(.up))
         if unit == .lane {
             lanes = batches
-            lines.append(OrderLine(
-                id: "lanes", item: "10x Chromium lanes", quantity: Double(lanes), unit: "lane",
-                unitCost: c.perBatch, cost: Double(lanes) * c.perBatch, inModelTotal: true,
-                inPurchaseTotal: false,
-                basis: "batching.batches = \(lanes) lanes × cost.per_batch (\(ReportNumber.money(c.perBatch, c.currency)), one lane's share of a kit)"))
+            lines.append(
+                OrderLine(
+                    id: "lanes", item: "10x Chromium lanes", quantity: Double(lanes), unit: "lane",
+                    unitCost: c.perBatch, cost: Double(lanes) * c.perBatch, inModelTotal: true,
+                    inPurchaseTotal: false,
+                    basis:
+                        "batching.batches = \(lanes) lanes × cost.per_batch (\(ReportNumber.money(c.perBatch, c.currency)), one lane's share of a kit)"
+                ))
         } else {
             let perBatchLanes = max(1, Int((Double(cellsPerBatch) / Double(Self.laneCapacity)).rounded(.up)))
             lanes = batches * perBatchLanes
-            lines.append(OrderLine(
-                id: "batches", item: "\(unit.rawValue)s", quantity: Double(batches), unit: unit.rawValue,
-                unitCost: c.perBatch, cost: Double(batches) * c.perBatch, inModelTotal: true,
-                inPurchaseTotal: true,
-                basis: "batching.batches = \(batches) \(unit.rawValue)s × cost.per_batch"))
-            lines.append(OrderLine(
-                id: "lanes", item: "10x Chromium lanes", quantity: Double(lanes), unit: "lane",
-                unitCost: nil, cost: nil, inModelTotal: false, inPurchaseTotal: false,
-                basis: "\(perBatchLanes) lane(s) per \(unit.rawValue) (⌈\(ReportNumber.integer(cellsPerBatch)) cells / \(ReportNumber.integer(Self.laneCapacity)) per lane⌉); not priced by the cost model, whose per_batch is per \(unit.rawValue)"))
+            lines.append(
+                OrderLine(
+                    id: "batches", item: "\(unit.rawValue)s", quantity: Double(batches), unit: unit.rawValue,
+                    unitCost: c.perBatch, cost: Double(batches) * c.perBatch, inModelTotal: true,
+                    inPurchaseTotal: true,
+                    basis: "batching.batches = \(batches) \(unit.rawValue)s × cost.per_batch"))
+            lines.append(
+                OrderLine(
+                    id: "lanes", item: "10x Chromium lanes", quantity: Double(lanes), unit: "lane",
+                    unitCost: nil, cost: nil, inModelTotal: false, inPurchaseTotal: false,
+                    basis:
+                        "\(perBatchLanes) lane(s) per \(unit.rawValue) (⌈\(ReportNumber.integer(cellsPerBatch)) cells / \(ReportNumber.integer(Self.laneCapacity)) per lane⌉); not priced by the cost model, whose per_batch is per \(unit.rawValue)"
+                ))
         }
         let animals = design.animalCount(batches: batches)
         if c.perAnimal > 0 && animals > 0 {
-            lines.append(OrderLine(
-                id: "animals", item: "animals", quantity: Double(animals), unit: "animal",
-                unitCost: c.perAnimal, cost: Double(animals) * c.perAnimal, inModelTotal: true,
-                inPurchaseTotal: true,
-                basis: "\(animals) animals × cost.per_animal (recipient, conditioning, housing), on top of cost.per_batch"))
+            lines.append(
+                OrderLine(
+                    id: "animals", item: "animals", quantity: Double(animals), unit: "animal",
+                    unitCost: c.perAnimal, cost: Double(animals) * c.perAnimal, inModelTotal: true,
+                    inPurchaseTotal: true,
+                    basis:
+                        "\(animals) animals × cost.per_animal (recipient, conditioning, housing), on top of cost.per_batch"
+                ))
         }
         let kits = (lanes + max(1, c.lanesPerKit) - 1) / max(1, c.lanesPerKit)
         let spare = kits * c.lanesPerKit - lanes
         let kitPriced = unit == .lane
-        lines.append(OrderLine(
-            id: "kits", item: "10x kits (\(c.lanesPerKit) lanes each)", quantity: Double(kits), unit: "kit",
-            unitCost: kitPriced ? c.perBatch * Double(c.lanesPerKit) : nil,
-            cost: kitPriced ? c.perBatch * Double(c.lanesPerKit * kits) : nil,
-            inModelTotal: false, inPurchaseTotal: kitPriced,
-            basis: "⌈\(lanes) lanes / cost.lanes_per_kit \(c.lanesPerKit)⌉; \(spare) lane(s) spare"
-                + (kitPriced ? "; a kit costs lanes_per_kit × per_batch" : "")))
+        lines.append(
+            OrderLine(
+                id: "kits", item: "10x kits (\(c.lanesPerKit) lanes each)", quantity: Double(kits), unit: "kit",
+                unitCost: kitPriced ? c.perBatch * Double(c.lanesPerKit) : nil,
+                cost: kitPriced ? c.perBatch * Double(c.lanesPerKit * kits) : nil,
+                inModelTotal: false, inPurchaseTotal: kitPriced,
+                basis: "⌈\(lanes) lanes / cost.lanes_per_kit \(c.lanesPerKit)⌉; \(spare) lane(s) spare"
+                    + (kitPriced ? "; a kit costs lanes_per_kit × per_batch" : "")))
         let lanesForCells = max(1, lanes)
         let perLane = Int((Double(cells) / Double(lanesForCells)).rounded(.up))
         let capacity = unit == .lane ? design.batching.maxCellsPerBatch : Self.laneCapacity
-        lines.append(OrderLine(
-            id: "cells_per_lane", item: "cells to load per lane", quantity: Double(perLane), unit: "cells/lane",
-            unitCost: nil, cost: nil, inModelTotal: false, inPurchaseTotal: false,
-            basis: "\(ReportNumber.integer(cells)) cells loaded / \(lanesForCells) lanes"
-                + (perLane > capacity ? "; ABOVE the lane capacity of \(ReportNumber.integer(capacity))" : "; capacity \(ReportNumber.integer(capacity))")))
-        lines.append(OrderLine(
-            id: "cells", item: "cells loaded (reagent share)", quantity: Double(cells), unit: "cells",
-            unitCost: c.perCell, cost: Double(cells) * c.perCell, inModelTotal: true, inPurchaseTotal: true,
-            basis: "(cells after QC\(moiNote)) / sampling.qc_pass_fraction \(ReportNumber.short(design.sampling.qcPassFraction)) × cost.per_cell"))
+        lines.append(
+            OrderLine(
+                id: "cells_per_lane", item: "cells to load per lane", quantity: Double(perLane), unit: "cells/lane",
+                unitCost: nil, cost: nil, inModelTotal: false, inPurchaseTotal: false,
+                basis: "\(ReportNumber.integer(cells)) cells loaded / \(lanesForCells) lanes"
+                    + (perLane > capacity
+                        ? "; ABOVE the lane capacity of \(ReportNumber.integer(capacity))"
+                        : "; capacity \(ReportNumber.integer(capacity))")))
+        lines.append(
+            OrderLine(
+                id: "cells", item: "cells loaded (reagent share)", quantity: Double(cells), unit: "cells",
+                unitCost: c.perCell, cost: Double(cells) * c.perCell, inModelTotal: true, inPurchaseTotal: true,
+                basis:
+                    "(cells after QC\(moiNote)) / sampling.qc_pass_fraction \(ReportNumber.short(design.sampling.qcPassFraction)) × cost.per_cell"
+            ))
         let reads = Double(cells) * design.measurement.readsPerCell
         let millions = reads / 1e6
-        lines.append(OrderLine(
-            id: "reads", item: "sequencing reads", quantity: millions, unit: "million reads",
-            unitCost: c.perMillionReads, cost: millions * c.perMillionReads, inModelTotal: true,
-            inPurchaseTotal: false,
-            basis: "\(ReportNumber.integer(cells)) cells × measurement.reads_per_cell \(ReportNumber.quantity(design.measurement.readsPerCell)) × cost.per_million_reads"))
+        lines.append(
+            OrderLine(
+                id: "reads", item: "sequencing reads", quantity: millions, unit: "million reads",
+                unitCost: c.perMillionReads, cost: millions * c.perMillionReads, inModelTotal: true,
+                inPurchaseTotal: false,
+                basis:
+                    "\(ReportNumber.integer(cells)) cells × measurement.reads_per_cell \(ReportNumber.quantity(design.measurement.readsPerCell)) × cost.per_million_reads"
+            ))
         let flowCells = c.readsPerFlowCell > 0 ? Int((reads / c.readsPerFlowCell).rounded(.up)) : 0
         let fill = flowCells > 0 ? reads / (Double(flowCells) * c.readsPerFlowCell) : 0
-        lines.append(OrderLine(
-            id: "flow_cells", item: "sequencing flow cells", quantity: Double(flowCells), unit: "flow cell",
-            unitCost: c.flowCell, cost: Double(flowCells) * c.flowCell, inModelTotal: false,
-            inPurchaseTotal: true,
-            basis: "⌈\(ReportNumber.short(reads)) reads / cost.reads_per_flow_cell \(ReportNumber.short(c.readsPerFlowCell))⌉; \(ReportNumber.percent(fill, 0)) of the ordered capacity used"))
+        lines.append(
+            OrderLine(
+                id: "flow_cells", item: "sequencing flow cells", quantity: Double(flowCells), unit: "flow cell",
+                unitCost: c.flowCell, cost: Double(flowCells) * c.flowCell, inModelTotal: false,
+                inPurchaseTotal: true,
+                basis:
+                    "⌈\(ReportNumber.short(reads)) reads / cost.reads_per_flow_cell \(ReportNumber.short(c.readsPerFlowCell))⌉; \(ReportNumber.percent(fill, 0)) of the ordered capacity used"
+            ))
         self.init(currency: c.currency, lines: lines)
     }
 
@@ -137,8 +160,10 @@ public struct OrderLine: Codable, Equatable, Sendable {
     /// How the line is computed, naming the design fields it uses.
     public var basis: String
 
-    public init(id: String, item: String, quantity: Double, unit: String, unitCost: Double?, cost: Double?,
-                inModelTotal: Bool, inPurchaseTotal: Bool, basis: String) {
+    public init(
+        id: String, item: String, quantity: Double, unit: String, unitCost: Double?, cost: Double?,
+        inModelTotal: Bool, inPurchaseTotal: Bool, basis: String
+    ) {
         self.id = id
         self.item = item
         self.quantity = quantity
@@ -152,7 +177,12 @@ public struct OrderLine: Codable, Equatable, Sendable {
 
     // Unpriced lines carry explicit nulls, so every line has the same keys in JSON.
     enum CodingKeys: String, CodingKey {
-        case id, item, quantity, unit, unitCost = "unit_cost", cost, inModelTotal = "in_model_total", inPurchaseTotal = "in_purchase_total", basis
+        case id, item, quantity, unit
+        case unitCost = "unit_cost"
+        case cost
+        case inModelTotal = "in_model_total"
+        case inPurchaseTotal = "in_purchase_total"
+        case basis
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)

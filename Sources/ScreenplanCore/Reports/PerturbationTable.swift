@@ -8,9 +8,11 @@ import Foundation
 /// control cell.
 public enum PerturbationTable {
     /// Column names, in order.
-    public static let columns = ["perturbation", "target", "cells", "batches", "target_effect_log2",
-                                 "target_sd_log2", "power", "sampling_power", "guide_effect_probability", "de_genes", "flags",
-                                 "target_umis_per_control_cell"]
+    public static let columns = [
+        "perturbation", "target", "cells", "batches", "target_effect_log2",
+        "target_sd_log2", "power", "sampling_power", "guide_effect_probability", "de_genes", "flags",
+        "target_umis_per_control_cell",
+    ]
 
     /// The table with `separator` ("," gives RFC 4180 CSV with quoting; "\t" gives TSV, where tabs
     /// and line breaks inside fields become spaces). Numbers use fixed decimals, so the output

@@ -56,16 +56,21 @@ extension Assumption {
     /// The assumptions of screenplan's error model (shared/model-reference.md, sections 3–4),
     /// stated with the design's values.
     public static func standard(for d: Design) -> [Assumption] {
-        let m = d.measurement, b = d.batching, a = d.analysis
+        let m = d.measurement
+        let b = d.batching
+        let a = d.analysis
         let controls: String
         if let perBatch = d.sampling.controlCells {
-            controls = "\(ReportNumber.integer(perBatch)) control cells per batch and time point (sampling.control_cells)"
+            controls =
+                "\(ReportNumber.integer(perBatch)) control cells per batch and time point (sampling.control_cells)"
         } else if let f = d.sampling.controlsFraction {
             controls = "controls are \(ReportNumber.percent(f)) of all cells (sampling.controls_fraction)"
         } else {
-            controls = "control cells follow Dunnett's rule, √K × cells per perturbation (\(ReportNumber.integer(d.controlCells)) in all)"
+            controls =
+                "control cells follow Dunnett's rule, √K × cells per perturbation (\(ReportNumber.integer(d.controlCells)) in all)"
         }
-        let effect = a.effect == .network
+        let effect =
+            a.effect == .network
             ? "expected effects come from the linear response of the regulatory network at steady state"
             : "every target has the fixed effect \(ReportNumber.short(a.effectSizeLog2)) log2 (analysis.effect_size_log2)"
         let testing: String
@@ -75,22 +80,44 @@ extension Assumption {
         case .none: testing = "no multiple-testing correction, α = \(ReportNumber.short(a.alpha))"
         }
         return [
-            Assumption(topic: "estimator",
-                       statement: "Effects are pseudo-bulk log2 fold changes against control cells of the same batch, time point and medium, averaged over the batches a perturbation appears in."),
-            Assumption(topic: "counts",
-                       statement: "UMI counts are negative binomial with size θ = \(ReportNumber.short(m.dispersion)); library sizes are log-normal with sd \(ReportNumber.short(m.librarySizeSd)) around \(ReportNumber.fixed(d.expectedUMIsPerCell, 0)) UMIs per cell (capture \(ReportNumber.short(m.captureEfficiency)), sequencing saturation \(ReportNumber.percent(d.sequencingSaturation)))."),
-            Assumption(topic: "dropout",
-                       statement: m.dropout == .none ? "No zero-inflation beyond the negative binomial." : "Extra zero-inflation π₀(λ) = \(ReportNumber.short(m.dropoutRate))·exp(−λ/\(ReportNumber.short(m.dropoutMidpoint)))."),
-            Assumption(topic: "batches",
-                       statement: "Gene-wise batch effects are log-normal with sd \(ReportNumber.short(b.batchEffectSd)); batch × perturbation interactions have sd \(ReportNumber.short(b.interactionSd)). Contrasts with controls in another batch add 2τ² that more cells do not shrink."),
+            Assumption(
+                topic: "estimator",
+                statement:
+                    "Effects are pseudo-bulk log2 fold changes against control cells of the same batch, time point and medium, averaged over the batches a perturbation appears in."
+            ),
+            Assumption(
+                topic: "counts",
+                statement:
+                    "UMI counts are negative binomial with size θ = \(ReportNumber.short(m.dispersion)); library sizes are log-normal with sd \(ReportNumber.short(m.librarySizeSd)) around \(ReportNumber.fixed(d.expectedUMIsPerCell, 0)) UMIs per cell (capture \(ReportNumber.short(m.captureEfficiency)), sequencing saturation \(ReportNumber.percent(d.sequencingSaturation)))."
+            ),
+            Assumption(
+                topic: "dropout",
+                statement: m.dropout == .none
+                    ? "No zero-inflation beyond the negative binomial."
+                    : "Extra zero-inflation π₀(λ) = \(ReportNumber.short(m.dropoutRate))·exp(−λ/\(ReportNumber.short(m.dropoutMidpoint)))."
+            ),
+            Assumption(
+                topic: "batches",
+                statement:
+                    "Gene-wise batch effects are log-normal with sd \(ReportNumber.short(b.batchEffectSd)); batch × perturbation interactions have sd \(ReportNumber.short(b.interactionSd)). Contrasts with controls in another batch add 2τ² that more cells do not shrink."
+            ),
             Assumption(topic: "controls", statement: controls + "."),
-            Assumption(topic: "guides",
-                       statement: "\(d.perturbations.guidesPerTarget) guides per target, knockdown ~ Beta with mean \(ReportNumber.short(d.perturbations.knockdownMean)); each guide is detected with probability \(ReportNumber.short(m.guideCapture)); undetected guides make perturbed cells look like controls."),
-            Assumption(topic: "QC",
-                       statement: "\(ReportNumber.percent(d.sampling.qcPassFraction)) of loaded cells pass QC; multiplets occur at \(ReportNumber.short(m.doubletRatePerCell)) per cell loaded in a lane."),
+            Assumption(
+                topic: "guides",
+                statement:
+                    "\(d.perturbations.guidesPerTarget) guides per target, knockdown ~ Beta with mean \(ReportNumber.short(d.perturbations.knockdownMean)); each guide is detected with probability \(ReportNumber.short(m.guideCapture)); undetected guides make perturbed cells look like controls."
+            ),
+            Assumption(
+                topic: "QC",
+                statement:
+                    "\(ReportNumber.percent(d.sampling.qcPassFraction)) of loaded cells pass QC; multiplets occur at \(ReportNumber.short(m.doubletRatePerCell)) per cell loaded in a lane."
+            ),
             Assumption(topic: "effects", statement: effect + "."),
-            Assumption(topic: "power",
-                       statement: "Normal approximation z = Δ / sd(Δ̂), \(testing); target power \(ReportNumber.percent(a.targetPower, 0))."),
+            Assumption(
+                topic: "power",
+                statement:
+                    "Normal approximation z = Δ / sd(Δ̂), \(testing); target power \(ReportNumber.percent(a.targetPower, 0))."
+            ),
         ]
     }
 }

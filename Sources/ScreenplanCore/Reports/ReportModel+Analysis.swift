@@ -20,12 +20,15 @@ extension ReportModel {
     /// - Parameter solve: run the target-power solvers (the slowest part) for `analysis.solutions`.
     /// - Throws: what the analysis throws (e.g. an unreadable network file).
     /// - Complexity: one evaluation per power-curve point plus the solvers.
-    public static func build(design: Design, layout strategy: LayoutStrategy? = nil,
-                             analyzer: Analyzer = Analyzer(), solve: Bool = true) throws -> ReportModel {
+    public static func build(
+        design: Design, layout strategy: LayoutStrategy? = nil,
+        analyzer: Analyzer = Analyzer(), solve: Bool = true
+    ) throws -> ReportModel {
         let evaluation = try analyzer.evaluate(design, layout: strategy)
         let solutions = solve ? try analyzer.solve(design, layout: strategy) : nil
-        var result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
-                                       solutions: solutions)
+        var result = evaluation.result(
+            recommendations: Recommendations.make(evaluation, analyzer: analyzer),
+            solutions: solutions)
         if !design.perturbations.combinations.isEmpty {
             result.interactions = try GeneticInteractions.compute(design, layout: evaluation.layout)
         }
@@ -35,8 +38,9 @@ extension ReportModel {
         let layout = evaluation.layout
         let grid = (0..<layout.perturbationCount).map { p in (0..<layout.batchCount).map { layout.cells(p, $0) } }
         let rowNames = (0..<layout.perturbationCount).map { $0 < names.count ? names[$0] : "P\($0 + 1)" }
-        let summary = LayoutSummary.grouping(name: layout.strategy.rawValue, unit: design.batching.unit.rawValue,
-                                             perturbations: rowNames, cells: grid, controls: layout.controls)
+        let summary = LayoutSummary.grouping(
+            name: layout.strategy.rawValue, unit: design.batching.unit.rawValue,
+            perturbations: rowNames, cells: grid, controls: layout.controls)
 
         let n0 = design.sampling.cellsPerPerturbation
         var cellPoints = powerCurveCellFactors.map { max(1, Int((Double(n0) * $0).rounded())) }
@@ -45,14 +49,22 @@ extension ReportModel {
         let byEffect = try analyzer.powerVersusEffect(design, effects: powerCurveEffects, layout: strategy)
         let typicalEffect = evaluation.medianRow.map { abs($0.targetEffect) }
         let curves = [
-            PowerCurve(id: "power-vs-cells", title: "Median power against cells per perturbation",
-                       xLabel: "cells per perturbation", currentX: Double(n0),
-                       series: [PowerSeries(label: "median power",
-                                            points: byCells.map { PowerPoint(x: Double($0.cells), power: $0.power) })]),
-            PowerCurve(id: "power-vs-effect", title: "Power of the typical perturbation against effect size",
-                       xLabel: "true |log2 fold change| of the target", currentX: typicalEffect,
-                       series: [PowerSeries(label: "typical perturbation (median sd)",
-                                            points: byEffect.map { PowerPoint(x: $0.effect, power: $0.power) })]),
+            PowerCurve(
+                id: "power-vs-cells", title: "Median power against cells per perturbation",
+                xLabel: "cells per perturbation", currentX: Double(n0),
+                series: [
+                    PowerSeries(
+                        label: "median power",
+                        points: byCells.map { PowerPoint(x: Double($0.cells), power: $0.power) })
+                ]),
+            PowerCurve(
+                id: "power-vs-effect", title: "Power of the typical perturbation against effect size",
+                xLabel: "true |log2 fold change| of the target", currentX: typicalEffect,
+                series: [
+                    PowerSeries(
+                        label: "typical perturbation (median sd)",
+                        points: byEffect.map { PowerPoint(x: $0.effect, power: $0.power) })
+                ]),
         ]
         // A downstream gene at the median testable expression: power over cells and depth, each
         // series labelled with the target-power contour (fewest cells reaching it at that depth).
@@ -60,18 +72,23 @@ extension ReportModel {
         if !evaluation.testableUMIs.isEmpty {
             let umis = evaluation.testableUMIs[evaluation.testableUMIs.count / 2]
             let reads = downstreamReadFactors.map { design.measurement.readsPerCell * $0 }
-            let grid = try analyzer.downstreamPowerGrid(design, umis: umis, effect: downstreamEffect, cells: cellPoints,
-                                                        reads: reads, layout: strategy)
+            let grid = try analyzer.downstreamPowerGrid(
+                design, umis: umis, effect: downstreamEffect, cells: cellPoints,
+                reads: reads, layout: strategy)
             let target = ReportNumber.percent(grid.targetPower)
-            allCurves.append(PowerCurve(
-                id: "downstream-power",
-                title: "Power for a downstream gene (\(ReportNumber.short(umis)) UMIs per cell, \(ReportNumber.short(downstreamEffect)) log2) against cells per perturbation",
-                xLabel: "cells per perturbation", currentX: Double(n0),
-                series: zip(grid.readsPerCell, zip(grid.power, grid.contourCells)).map { r, pc in
-                    let reach = pc.1.map { "\(target) at \(ReportNumber.integer($0)) cells" } ?? "\(target) not reached"
-                    return PowerSeries(label: "\(ReportNumber.integer(Int(r.rounded()))) reads per cell (\(reach))",
-                                       points: zip(grid.cellsPerPerturbation, pc.0).map { PowerPoint(x: Double($0), power: $1) })
-                }))
+            allCurves.append(
+                PowerCurve(
+                    id: "downstream-power",
+                    title:
+                        "Power for a downstream gene (\(ReportNumber.short(umis)) UMIs per cell, \(ReportNumber.short(downstreamEffect)) log2) against cells per perturbation",
+                    xLabel: "cells per perturbation", currentX: Double(n0),
+                    series: zip(grid.readsPerCell, zip(grid.power, grid.contourCells)).map { r, pc in
+                        let reach =
+                            pc.1.map { "\(target) at \(ReportNumber.integer($0)) cells" } ?? "\(target) not reached"
+                        return PowerSeries(
+                            label: "\(ReportNumber.integer(Int(r.rounded()))) reads per cell (\(reach))",
+                            points: zip(grid.cellsPerPerturbation, pc.0).map { PowerPoint(x: Double($0), power: $1) })
+                    }))
         }
         let order = OrderList(design: design, cellsLoaded: evaluation.cost.cellsLoaded, batches: layout.batchCount)
         return ReportModel(design: design, analysis: result, layout: summary, powerCurves: allCurves, order: order)
@@ -84,8 +101,10 @@ extension ReportRenderer {
     /// - Throws: `ReportPathError` for an unknown extension (before any analysis), what the
     ///   analysis throws, `FileWriteError` when writing fails.
     @discardableResult
-    public static func write(design: Design, to path: String, layout: LayoutStrategy? = nil,
-                             solve: Bool = true) throws -> ReportFormat {
+    public static func write(
+        design: Design, to path: String, layout: LayoutStrategy? = nil,
+        solve: Bool = true
+    ) throws -> ReportFormat {
         guard ReportFormat(path: path) != nil else { throw ReportPathError(path: path) }
         return try write(try ReportModel.build(design: design, layout: layout, solve: solve), to: path)
     }

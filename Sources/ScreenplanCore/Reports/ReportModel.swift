@@ -23,9 +23,11 @@ public struct ReportModel: Equatable, Sendable {
     public var version: String
 
     /// Creates a model; the order list and the assumptions default to those derived from `design`.
-    public init(design: Design, analysis: AnalysisResult, layout: LayoutSummary, powerCurves: [PowerCurve],
-                order: OrderList? = nil, assumptions: [Assumption]? = nil,
-                version: String = ScreenplanVersion.string) {
+    public init(
+        design: Design, analysis: AnalysisResult, layout: LayoutSummary, powerCurves: [PowerCurve],
+        order: OrderList? = nil, assumptions: [Assumption]? = nil,
+        version: String = ScreenplanVersion.string
+    ) {
         self.design = design
         self.analysis = analysis
         self.layout = layout
@@ -58,8 +60,10 @@ public struct LayoutSummary: Codable, Equatable, Sendable {
     /// Rows of the heat map, in perturbation order.
     public var rows: [LayoutRow]
 
-    public init(name: String, unit: String, batchLabels: [String], controlCells: [Int], perturbedCells: [Int],
-                rows: [LayoutRow]) {
+    public init(
+        name: String, unit: String, batchLabels: [String], controlCells: [Int], perturbedCells: [Int],
+        rows: [LayoutRow]
+    ) {
         self.name = name
         self.unit = unit
         self.batchLabels = batchLabels
@@ -76,8 +80,10 @@ public struct LayoutSummary: Codable, Equatable, Sendable {
     ///   - cells: `cells[p][b]` cells (after QC) of perturbation p in batch b.
     ///   - controls: control cells (after QC) per batch.
     /// - Complexity: O(K × B).
-    public static func grouping(name: String, unit: String, perturbations: [String], cells: [[Int]],
-                                controls: [Int], maxRows: Int = 40) -> LayoutSummary {
+    public static func grouping(
+        name: String, unit: String, perturbations: [String], cells: [[Int]],
+        controls: [Int], maxRows: Int = 40
+    ) -> LayoutSummary {
         let batches = controls.count
         let k = perturbations.count
         let groupSize = max(1, (k + max(1, maxRows) - 1) / max(1, maxRows))
@@ -99,8 +105,9 @@ public struct LayoutSummary: Codable, Equatable, Sendable {
             start = end
         }
         let labels = (0..<batches).map { "\(unit) \($0 + 1)" }
-        return LayoutSummary(name: name, unit: unit, batchLabels: labels, controlCells: controls,
-                             perturbedCells: perturbedPerBatch, rows: rows)
+        return LayoutSummary(
+            name: name, unit: unit, batchLabels: labels, controlCells: controls,
+            perturbedCells: perturbedPerBatch, rows: rows)
     }
 
     /// The largest mean cell count of any row in any batch (the top of the heat-map scale).
@@ -164,7 +171,12 @@ public struct PowerCurve: Codable, Equatable, Sendable {
     }
 
     // `current_x` is written as null when absent, so the JSON always has the key.
-    enum CodingKeys: String, CodingKey { case id, title, xLabel = "x_label", currentX = "current_x", series }
+    enum CodingKeys: String, CodingKey {
+        case id, title
+        case xLabel = "x_label"
+        case currentX = "current_x"
+        case series
+    }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)

@@ -25,18 +25,30 @@ public enum ReportTables {
 
     /// Headline figures.
     public static func summary(_ m: ReportModel) -> ReportTable {
-        let s = m.analysis.summary, d = m.design
-        return ReportTable(header: ["Figure", "Value"], rows: [
-            ["Perturbations", "\(ReportNumber.integer(s.perturbations)) (\(d.perturbations.modality.rawValue), \(d.perturbations.guidesPerTarget) guides per target)"],
-            ["Cells per perturbation", "\(ReportNumber.integer(d.sampling.cellsPerPerturbation)) after QC, at \(d.timePoints.count) time point(s)"],
-            ["Cells loaded", "\(ReportNumber.integer(s.cellsLoaded)) in \(ReportNumber.integer(s.batches)) \(d.batching.unit.rawValue)s"],
-            ["Layout", m.analysis.layout],
-            ["Median power", ReportNumber.percent(s.medianPower)],
-            ["Lowest power", "\(s.worstPerturbation): \(ReportNumber.percent(s.worstPower))"],
-            ["Cost (analysis)", ReportNumber.money(s.cost, s.currency)],
-            ["Order: model cost", ReportNumber.money(m.order.modelTotal, m.order.currency)],
-            ["Order: purchase cost", ReportNumber.money(m.order.purchaseTotal, m.order.currency)],
-        ])
+        let s = m.analysis.summary
+        let d = m.design
+        return ReportTable(
+            header: ["Figure", "Value"],
+            rows: [
+                [
+                    "Perturbations",
+                    "\(ReportNumber.integer(s.perturbations)) (\(d.perturbations.modality.rawValue), \(d.perturbations.guidesPerTarget) guides per target)",
+                ],
+                [
+                    "Cells per perturbation",
+                    "\(ReportNumber.integer(d.sampling.cellsPerPerturbation)) after QC, at \(d.timePoints.count) time point(s)",
+                ],
+                [
+                    "Cells loaded",
+                    "\(ReportNumber.integer(s.cellsLoaded)) in \(ReportNumber.integer(s.batches)) \(d.batching.unit.rawValue)s",
+                ],
+                ["Layout", m.analysis.layout],
+                ["Median power", ReportNumber.percent(s.medianPower)],
+                ["Lowest power", "\(s.worstPerturbation): \(ReportNumber.percent(s.worstPower))"],
+                ["Cost (analysis)", ReportNumber.money(s.cost, s.currency)],
+                ["Order: model cost", ReportNumber.money(m.order.modelTotal, m.order.currency)],
+                ["Order: purchase cost", ReportNumber.money(m.order.purchaseTotal, m.order.currency)],
+            ])
     }
 
     /// The order list with the cost of each line.
@@ -44,15 +56,24 @@ public enum ReportTables {
         let cur = m.order.currency
         var rows = m.order.lines.map { l -> [String] in
             let inTotals = [l.inModelTotal ? "model" : nil, l.inPurchaseTotal ? "purchase" : nil].compactMap { $0 }
-            return [l.item, ReportNumber.quantity(l.quantity) + " " + l.unit,
-                    l.unitCost.map { ReportNumber.money($0, cur) } ?? "–",
-                    l.cost.map { ReportNumber.money($0, cur) } ?? "–",
-                    inTotals.isEmpty ? "–" : inTotals.joined(separator: ", "), l.basis]
+            return [
+                l.item, ReportNumber.quantity(l.quantity) + " " + l.unit,
+                l.unitCost.map { ReportNumber.money($0, cur) } ?? "–",
+                l.cost.map { ReportNumber.money($0, cur) } ?? "–",
+                inTotals.isEmpty ? "–" : inTotals.joined(separator: ", "), l.basis,
+            ]
         }
-        rows.append(["Total: model cost (lanes or batches, cells, reads)", "", "", ReportNumber.money(m.order.modelTotal, cur), "", "what the analysis and the optimiser use"])
-        rows.append(["Total: purchase cost (whole kits, cells, whole flow cells)", "", "", ReportNumber.money(m.order.purchaseTotal, cur), "", "what the lab pays up front"])
-        return ReportTable(header: ["Item", "Quantity", "Unit cost", "Cost", "In total", "How it is computed"],
-                           rows: rows, numeric: [1, 2, 3])
+        rows.append([
+            "Total: model cost (lanes or batches, cells, reads)", "", "", ReportNumber.money(m.order.modelTotal, cur),
+            "", "what the analysis and the optimiser use",
+        ])
+        rows.append([
+            "Total: purchase cost (whole kits, cells, whole flow cells)", "", "",
+            ReportNumber.money(m.order.purchaseTotal, cur), "", "what the lab pays up front",
+        ])
+        return ReportTable(
+            header: ["Item", "Quantity", "Unit cost", "Cost", "In total", "How it is computed"],
+            rows: rows, numeric: [1, 2, 3])
     }
 
     /// The design's main parameters with their field paths.
@@ -60,25 +81,64 @@ public enum ReportTables {
         let d = m.design
         let f = DesignFigures(d)
         var rows: [[String]] = [
-            ["Regime, dynamics", "\(d.system.regime.rawValue), \(d.system.dynamics.rawValue)", "system.regime, system.dynamics"],
-            ["Modelled / measured genes", "\(ReportNumber.integer(d.system.genes)) / \(ReportNumber.integer(d.measurement.measuredGenes))", "system.genes, measurement.measured_genes"],
+            [
+                "Regime, dynamics", "\(d.system.regime.rawValue), \(d.system.dynamics.rawValue)",
+                "system.regime, system.dynamics",
+            ],
+            [
+                "Modelled / measured genes",
+                "\(ReportNumber.integer(d.system.genes)) / \(ReportNumber.integer(d.measurement.measuredGenes))",
+                "system.genes, measurement.measured_genes",
+            ],
             ["Modality", d.perturbations.modality.rawValue, "perturbations.modality"],
-            ["Perturbations (guides)", "\(ReportNumber.integer(f.perturbations)) (\(ReportNumber.integer(f.guides)))", "perturbations.targets, .guides_per_target, .combinations"],
+            [
+                "Perturbations (guides)",
+                "\(ReportNumber.integer(f.perturbations)) (\(ReportNumber.integer(f.guides)))",
+                "perturbations.targets, .guides_per_target, .combinations",
+            ],
             ["MOI", ReportNumber.short(d.perturbations.moi), "perturbations.moi"],
-            ["Time points (h)", f.timePointsH.map(ReportNumber.short).joined(separator: ", "), "sampling.time_points_h"],
-            ["Cells per perturbation", ReportNumber.integer(f.cellsPerPerturbation), "sampling.cells_per_perturbation"],
-            ["Perturbed / control cells", "\(ReportNumber.integer(f.perturbedCells)) / \(ReportNumber.integer(f.controlCells))", "derived"],
+            [
+                "Time points (h)", f.timePointsH.map(ReportNumber.short).joined(separator: ", "),
+                "sampling.time_points_h",
+            ],
+            [
+                "Cells per perturbation", ReportNumber.integer(f.cellsPerPerturbation),
+                "sampling.cells_per_perturbation",
+            ],
+            [
+                "Perturbed / control cells",
+                "\(ReportNumber.integer(f.perturbedCells)) / \(ReportNumber.integer(f.controlCells))", "derived",
+            ],
             ["QC pass fraction", ReportNumber.percent(d.sampling.qcPassFraction), "sampling.qc_pass_fraction"],
             ["Cells loaded", ReportNumber.quantity(m.order.line("cells")?.quantity ?? 0), "analysis (order list)"],
             ["Reads per cell", ReportNumber.quantity(f.readsPerCell), "measurement.reads_per_cell"],
-            ["UMIs per cell (saturation)", "\(ReportNumber.fixed(f.expectedUmisPerCell, 0)) (\(ReportNumber.percent(f.sequencingSaturation)))", "derived"],
-            ["Batches", "\(f.batches) \(f.batchUnit)s, up to \(ReportNumber.integer(d.batching.maxCellsPerBatch)) cells each", "batching.batches, .unit, .max_cells_per_batch"],
+            [
+                "UMIs per cell (saturation)",
+                "\(ReportNumber.fixed(f.expectedUmisPerCell, 0)) (\(ReportNumber.percent(f.sequencingSaturation)))",
+                "derived",
+            ],
+            [
+                "Batches",
+                "\(f.batches) \(f.batchUnit)s, up to \(ReportNumber.integer(d.batching.maxCellsPerBatch)) cells each",
+                "batching.batches, .unit, .max_cells_per_batch",
+            ],
             ["Layout", d.batching.layout.rawValue, "batching.layout"],
-            ["Batch effect / interaction sd", "\(ReportNumber.short(d.batching.batchEffectSd)) / \(ReportNumber.short(d.batching.interactionSd))", "batching.batch_effect_sd, .interaction_sd"],
-            ["α, correction", "\(ReportNumber.short(d.analysis.alpha)), \(d.analysis.multipleTesting.rawValue)", "analysis.alpha, .multiple_testing"],
+            [
+                "Batch effect / interaction sd",
+                "\(ReportNumber.short(d.batching.batchEffectSd)) / \(ReportNumber.short(d.batching.interactionSd))",
+                "batching.batch_effect_sd, .interaction_sd",
+            ],
+            [
+                "α, correction", "\(ReportNumber.short(d.analysis.alpha)), \(d.analysis.multipleTesting.rawValue)",
+                "analysis.alpha, .multiple_testing",
+            ],
         ]
         for level in d.batching.nested {
-            rows.append(["Nested level", "\(level.count) \(level.unit.rawValue)s, effect sd \(ReportNumber.short(level.effectSd))", "batching.nested"])
+            rows.append([
+                "Nested level",
+                "\(level.count) \(level.unit.rawValue)s, effect sd \(ReportNumber.short(level.effectSd))",
+                "batching.nested",
+            ])
         }
         return ReportTable(header: ["Parameter", "Value", "Field"], rows: rows)
     }
@@ -91,28 +151,32 @@ public enum ReportTables {
             let c = b < l.controlCells.count ? l.controlCells[b] : 0
             return [l.batchLabels[b], ReportNumber.integer(p), ReportNumber.integer(c), ReportNumber.integer(p + c)]
         }
-        return ReportTable(header: ["Batch", "Perturbed cells", "Control cells", "Total (after QC)"], rows: rows,
-                           numeric: [1, 2, 3])
+        return ReportTable(
+            header: ["Batch", "Perturbed cells", "Control cells", "Total (after QC)"], rows: rows,
+            numeric: [1, 2, 3])
     }
 
     /// Shares of the variance of the median perturbation's estimate.
     public static func errorBudget(_ m: ReportModel) -> ReportTable {
-        ReportTable(header: ["Source", "Share", "Variance (log2²)"],
-                    rows: m.analysis.errorBudget.map {
-                        [$0.source, ReportNumber.percent($0.share), String(format: "%.3e", $0.variance)]
-                    }, numeric: [1, 2])
+        ReportTable(
+            header: ["Source", "Share", "Variance (log2²)"],
+            rows: m.analysis.errorBudget.map {
+                [$0.source, ReportNumber.percent($0.share), String(format: "%.3e", $0.variance)]
+            }, numeric: [1, 2])
     }
 
     /// One power curve as a table: x down the rows, one column per series.
     public static func powerCurve(_ c: PowerCurve) -> ReportTable {
         let xs = Array(Set(c.series.flatMap { $0.points.map(\.x) })).sorted()
         let rows = xs.map { x -> [String] in
-            [ReportNumber.quantity(x)] + c.series.map { s in
-                s.points.first(where: { $0.x == x }).map { ReportNumber.percent($0.power) } ?? ""
-            }
+            [ReportNumber.quantity(x)]
+                + c.series.map { s in
+                    s.points.first(where: { $0.x == x }).map { ReportNumber.percent($0.power) } ?? ""
+                }
         }
-        return ReportTable(header: [c.xLabel] + c.series.map(\.label), rows: rows,
-                           numeric: Set(0...c.series.count))
+        return ReportTable(
+            header: [c.xLabel] + c.series.map(\.label), rows: rows,
+            numeric: Set(0...c.series.count))
     }
 
     /// Power bins: lower edge inclusive, upper exclusive (the last includes 100%).
@@ -137,16 +201,21 @@ public enum ReportTables {
             $0.power != $1.power ? $0.power < $1.power : $0.name < $1.name
         }
         let rows = sorted.prefix(lowestPowerLimit).map { p -> [String] in
-            [p.name, p.target, ReportNumber.integer(p.cells), String(p.batches), ReportNumber.short(p.targetEffect),
-             p.targetSd.map { ReportNumber.short($0) } ?? "n/a", ReportNumber.percent(p.power),
-             ReportNumber.percent(p.samplingPower), ReportNumber.percent(p.guideEffectProbability),
-             ReportNumber.fixed(p.deGenes, 1), ReportNumber.short(p.targetUmis),
-             p.flags.isEmpty ? "–" : p.flags.joined(separator: ", ")]
+            [
+                p.name, p.target, ReportNumber.integer(p.cells), String(p.batches), ReportNumber.short(p.targetEffect),
+                p.targetSd.map { ReportNumber.short($0) } ?? "n/a", ReportNumber.percent(p.power),
+                ReportNumber.percent(p.samplingPower), ReportNumber.percent(p.guideEffectProbability),
+                ReportNumber.fixed(p.deGenes, 1), ReportNumber.short(p.targetUmis),
+                p.flags.isEmpty ? "–" : p.flags.joined(separator: ", "),
+            ]
         }
-        return ReportTable(header: ["Perturbation", "Target", "Cells", "Batches", "Effect (log2)", "sd (log2)",
-                                    "Power", "Sampling power", "Guide-effect probability", "DE genes",
-                                    "UMIs per control cell", "Flags"],
-                           rows: rows, numeric: [2, 3, 4, 5, 6, 7, 8, 9, 10])
+        return ReportTable(
+            header: [
+                "Perturbation", "Target", "Cells", "Batches", "Effect (log2)", "sd (log2)",
+                "Power", "Sampling power", "Guide-effect probability", "DE genes",
+                "UMIs per control cell", "Flags",
+            ],
+            rows: rows, numeric: [2, 3, 4, 5, 6, 7, 8, 9, 10])
     }
 
     /// Most distinct flags listed (flags can carry numbers, so they need not repeat).

@@ -31,13 +31,17 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
         switch self {
         case .inVitroStatic:
             d.system.media = [MediumSpec(name: "growth")]
-            d.protocolSteps = [ProtocolStep(medium: "growth", perturb: false, durationH: 24),
-                           ProtocolStep(medium: "growth", perturb: true, durationH: 96)]
+            d.protocolSteps = [
+                ProtocolStep(medium: "growth", perturb: false, durationH: 24),
+                ProtocolStep(medium: "growth", perturb: true, durationH: 96),
+            ]
         case .inVitroDifferentiating:
             d.system.dynamics = .differentiating
             d.system.media = [MediumSpec(name: "maintenance"), MediumSpec(name: "differentiation")]
-            d.protocolSteps = [ProtocolStep(medium: "maintenance", perturb: true, durationH: 48),
-                           ProtocolStep(medium: "differentiation", perturb: true, durationH: 72)]
+            d.protocolSteps = [
+                ProtocolStep(medium: "maintenance", perturb: true, durationH: 48),
+                ProtocolStep(medium: "differentiation", perturb: true, durationH: 72),
+            ]
             d.sampling.timePointsH = [84, 120]
             timePoints = 2
         case .inVivoStatic:
@@ -58,7 +62,8 @@ public enum BenchmarkWorkload: String, CaseIterable, Sendable {
         }
         // cells ≈ n·T·(K + √K) with Dunnett's controls.
         let k = Double(d.perturbations.targets)
-        d.sampling.cellsPerPerturbation = max(1, Int((Double(cells) / Double(timePoints) / (k + k.squareRoot())).rounded()))
+        d.sampling.cellsPerPerturbation = max(
+            1, Int((Double(cells) / Double(timePoints) / (k + k.squareRoot())).rounded()))
         return d
     }
 }

@@ -54,8 +54,10 @@ extension SimulationModel {
     /// one block enter over days, this is a third of the work of stepping every column throughout.
     /// Each column keeps its own random stream and its arithmetic does not involve its neighbours,
     /// so a cell's numbers do not depend on the order (a test compares blocks of 64 and of 41).
-    func integrate(_ cells: [CellSetup], streams: inout [RandomStream], options: SimulationOptions,
-                   stats: inout BlockStats) -> Matrix {
+    func integrate(
+        _ cells: [CellSetup], streams: inout [RandomStream], options: SimulationOptions,
+        stats: inout BlockStats
+    ) -> Matrix {
         var cells = cells
         if let window = stationaryWindow(options: options) {
             // Only the last `window` hours before sampling matter (StationaryStart.swift).
@@ -71,8 +73,9 @@ extension SimulationModel {
             return integrateInStartOrder(cells, streams: &streams, options: options, stats: &stats)
         }
         var orderedStreams = order.map { streams[$0] }
-        let ordered = integrateInStartOrder(order.map { cells[$0] }, streams: &orderedStreams, options: options,
-                                            stats: &stats)
+        let ordered = integrateInStartOrder(
+            order.map { cells[$0] }, streams: &orderedStreams, options: options,
+            stats: &stats)
         if options.monitor?.isCancelled == true { return ordered }  // discarded
         var state = Matrix(rows: ordered.rows, cols: ordered.cols)
         for (position, j) in order.enumerated() {
@@ -83,10 +86,14 @@ extension SimulationModel {
     }
 
     /// `integrate` for columns sorted by first step.
-    private func integrateInStartOrder(_ cells: [CellSetup], streams: inout [RandomStream], options: SimulationOptions,
-                                       stats: inout BlockStats) -> Matrix {
+    private func integrateInStartOrder(
+        _ cells: [CellSetup], streams: inout [RandomStream], options: SimulationOptions,
+        stats: inout BlockStats
+    ) -> Matrix {
         let k = kinetics
-        let g = k.geneCount, gr = k.regulatorCount, nc = k.channelCount
+        let g = k.geneCount
+        let gr = k.regulatorCount
+        let nc = k.channelCount
         let n = cells.count
         let dt = design.system.timeStepH
         let sNoise = design.system.intrinsicNoise
@@ -96,7 +103,8 @@ extension SimulationModel {
         let gd = downstreamGenes.count
 
         // Grid bounds of each column.
-        var kStart = [Int](repeating: 0, count: n), kEnd = [Int](repeating: 0, count: n)
+        var kStart = [Int](repeating: 0, count: n)
+        var kEnd = [Int](repeating: 0, count: n)
         var kW0 = [Int](repeating: 0, count: n)
         let slowest = downstreamGenes.map { k.decay[$0] }.min() ?? 1
         let windowSteps = Int((options.downstreamWindowRelaxations / max(1e-12, slowest) / dt).rounded(.up))
@@ -105,12 +113,15 @@ extension SimulationModel {
             kEnd[j] = max(kStart[j], Int((cells[j].tSample / dt).rounded()))
             kW0[j] = max(kStart[j], kEnd[j] - windowSteps)
         }
-        let k0 = kStart.min() ?? 0, k1 = kEnd.max() ?? 0
+        let k0 = kStart.min() ?? 0
+        let k1 = kEnd.max() ?? 0
 
         // Per-regulator constants.
         let regGenes = k.regulators
-        var baseR = [Double](repeating: 0, count: gr), decayR = [Double](repeating: 0, count: gr)
-        var eR = [Double](repeating: 0, count: gr), oneMinusER = [Double](repeating: 0, count: gr)
+        var baseR = [Double](repeating: 0, count: gr)
+        var decayR = [Double](repeating: 0, count: gr)
+        var eR = [Double](repeating: 0, count: gr)
+        var oneMinusER = [Double](repeating: 0, count: gr)
         var noiseR = [Double](repeating: 0, count: gr)
         for p in 0..<gr {
             let gene = regGenes[p]
@@ -123,21 +134,29 @@ extension SimulationModel {
         // Inputs restricted to regulators: per medium, per animal niche.
         let inputR = mediumInputs.map { u in regGenes.map { u[$0] } }
         let nicheR = niche.map { u in regGenes.map { u[$0] } }
-        let chReg = k.channelRegulator, chN = k.channelHill, chH = k.channelHalf
+        let chReg = k.channelRegulator
+        let chN = k.channelHill
+        let chH = k.channelHalf
 
         // Per-column regulator targets (position among regulators) and knocked-out channels.
-        struct ColumnTargets { var regRows: [(Int, Double)] = []; var koChannels: [(Int, Double)] = [] }
+        struct ColumnTargets {
+            var regRows: [(Int, Double)] = []
+            var koChannels: [(Int, Double)] = []
+        }
         var colTargets = [ColumnTargets](repeating: ColumnTargets(), count: n)
         for j in 0..<n {
             for a in cells[j].targets {
                 let pos = k.regulatorPosition[a.gene]
                 if pos >= 0 {
                     if a.kappa != 1 { colTargets[j].regRows.append((pos, a.kappa)) }
-                    if a.activity != 1 { for ch in channelsOfRegulator[pos] { colTargets[j].koChannels.append((ch, a.activity)) } }
+                    if a.activity != 1 {
+                        for ch in channelsOfRegulator[pos] { colTargets[j].koChannels.append((ch, a.activity)) }
+                    }
                 }
             }
         }
-        let ramp = design.system.assumptions.delayedPerturbation ? max(1e-9, design.system.assumptions.perturbationRampH) : 0
+        let ramp =
+            design.system.assumptions.delayedPerturbation ? max(1e-9, design.system.assumptions.perturbationRampH) : 0
 
         // State.
         var x = Matrix(rows: gr, cols: n)
@@ -180,14 +199,22 @@ extension SimulationModel {
         let hillRuns = StepKernels.hillRuns(chN)
         // Sparse production over W_r's nonzeros when W_r is sparse (StepKernels.swift).
         let density = Double(k.regulatorWeights.data.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }) / Double(max(1, gr * nc))
-        let sparse = options.sparseProduction && density < SparseRows.densityLimit ? SparseRows(k.regulatorWeights) : nil
+        let sparse =
+            options.sparseProduction && density < SparseRows.densityLimit ? SparseRows(k.regulatorWeights) : nil
         let spStart = UnsafeMutablePointer<Int>.allocate(capacity: gr + 1)
         let spColumn = UnsafeMutablePointer<Int>.allocate(capacity: max(1, sparse?.nonzeros ?? 0))
         let spValue = UnsafeMutablePointer<Double>.allocate(capacity: max(1, sparse?.nonzeros ?? 0))
-        defer { spStart.deallocate(); spColumn.deallocate(); spValue.deallocate() }
+        defer {
+            spStart.deallocate()
+            spColumn.deallocate()
+            spValue.deallocate()
+        }
         if let sparse {
             for i in 0...gr { spStart[i] = sparse.rowStart[i] }
-            for i in 0..<sparse.nonzeros { spColumn[i] = sparse.column[i]; spValue[i] = sparse.value[i] }
+            for i in 0..<sparse.nonzeros {
+                spColumn[i] = sparse.column[i]
+                spValue[i] = sparse.value[i]
+            }
         }
         var productFlops = 0.0  // flops of the regulator production actually executed
         var active = [Bool](repeating: false, count: n)
@@ -200,119 +227,166 @@ extension SimulationModel {
         var noise = [Double](repeating: 0, count: max(gr, gd))
 
         x.data.withUnsafeMutableBufferPointer { xb in
-        h.data.withUnsafeMutableBufferPointer { hb in
-        s.data.withUnsafeMutableBufferPointer { sb in
-        k.regulatorWeights.data.withUnsafeBufferPointer { wb in
-        combined.withUnsafeBufferPointer { cb in
-        noise.withUnsafeMutableBufferPointer { nb in
-        chReg.withUnsafeBufferPointer { crb in
-        invHalf.withUnsafeBufferPointer { ihb in
-        eR.withUnsafeBufferPointer { erb in
-        oneMinusER.withUnsafeBufferPointer { omb in
-        noiseR.withUnsafeBufferPointer { nrb in
-        decayR.withUnsafeBufferPointer { drb in
-            let X = xb.baseAddress!, H = hb.baseAddress!, S = sb.baseAddress!, xi = nb.baseAddress!
-            let chRegP = crb.baseAddress!, invHalfP = ihb.baseAddress!
-            let eRP = erb.baseAddress!, omP = omb.baseAddress!, nrP = nrb.baseAddress!, drP = drb.baseAddress!
-            for step in k0..<k1 {
-                let t = Double(step) * dt
-                let run = perturbationRunStart(at: t)
-                let mediumNow = medium(at: t)
-                // 1. Channels. Living columns span [lo, hi) (columns are in start order).
-                var lo = n, hi = 0
-                for j in 0..<n {
-                    active[j] = step >= kStart[j] && step < kEnd[j]
-                    guard active[j] else { continue }
-                    lo = min(lo, j)
-                    hi = j + 1
-                    var r = 0.0
-                    if let run {
-                        let on = max(run, onset[j])
-                        if t >= on { r = ramp > 0 ? min(1, (t - on) / ramp) : 1 }
-                    }
-                    rho[j] = r
-                    mediumOf[j] = frozen[j] ? startMedium : mediumNow
-                    let xc = X + j * gr, hc = H + j * nc
-                    StepKernels.hillChannels(x: xc, h: hc, count: nc, regulator: chRegP, invHalf: invHalfP, runs: hillRuns)
-                    if r > 0 {
-                        for (ch, a) in colTargets[j].koChannels {
-                            let level = xc[chRegP[ch]] * (1 + (a - 1) * r)
-                            hc[ch] = Kinetics.hill(level, n: chN[ch], h: chH[ch])
+            h.data.withUnsafeMutableBufferPointer { hb in
+                s.data.withUnsafeMutableBufferPointer { sb in
+                    k.regulatorWeights.data.withUnsafeBufferPointer { wb in
+                        combined.withUnsafeBufferPointer { cb in
+                            noise.withUnsafeMutableBufferPointer { nb in
+                                chReg.withUnsafeBufferPointer { crb in
+                                    invHalf.withUnsafeBufferPointer { ihb in
+                                        eR.withUnsafeBufferPointer { erb in
+                                            oneMinusER.withUnsafeBufferPointer { omb in
+                                                noiseR.withUnsafeBufferPointer { nrb in
+                                                    decayR.withUnsafeBufferPointer { drb in
+                                                        let X = xb.baseAddress!
+                                                        let H = hb.baseAddress!
+                                                        let S = sb.baseAddress!
+                                                        let xi = nb.baseAddress!
+                                                        let chRegP = crb.baseAddress!
+                                                        let invHalfP = ihb.baseAddress!
+                                                        let eRP = erb.baseAddress!
+                                                        let omP = omb.baseAddress!
+                                                        let nrP = nrb.baseAddress!
+                                                        let drP = drb.baseAddress!
+                                                        for step in k0..<k1 {
+                                                            let t = Double(step) * dt
+                                                            let run = perturbationRunStart(at: t)
+                                                            let mediumNow = medium(at: t)
+                                                            // 1. Channels. Living columns span [lo, hi) (columns are in start order).
+                                                            var lo = n
+                                                            var hi = 0
+                                                            for j in 0..<n {
+                                                                active[j] = step >= kStart[j] && step < kEnd[j]
+                                                                guard active[j] else { continue }
+                                                                lo = min(lo, j)
+                                                                hi = j + 1
+                                                                var r = 0.0
+                                                                if let run {
+                                                                    let on = max(run, onset[j])
+                                                                    if t >= on {
+                                                                        r = ramp > 0 ? min(1, (t - on) / ramp) : 1
+                                                                    }
+                                                                }
+                                                                rho[j] = r
+                                                                mediumOf[j] = frozen[j] ? startMedium : mediumNow
+                                                                let xc = X + j * gr
+                                                                let hc = H + j * nc
+                                                                StepKernels.hillChannels(
+                                                                    x: xc, h: hc, count: nc, regulator: chRegP,
+                                                                    invHalf: invHalfP, runs: hillRuns)
+                                                                if r > 0 {
+                                                                    for (ch, a) in colTargets[j].koChannels {
+                                                                        let level = xc[chRegP[ch]] * (1 + (a - 1) * r)
+                                                                        hc[ch] = Kinetics.hill(
+                                                                            level, n: chN[ch], h: chH[ch])
+                                                                    }
+                                                                }
+                                                                if !fine && step >= kW0[j] {
+                                                                    let span = kEnd[j] - kW0[j]
+                                                                    let piece = min(
+                                                                        pieces - 1,
+                                                                        (step - kW0[j]) * pieces / max(1, span))
+                                                                    accumulate(
+                                                                        &hAcc, &cnt, &rhoAcc, &medAcc, slot: piece, j,
+                                                                        n, nc, media, hc, r, mediumOf[j])
+                                                                    if step == kW0[j] {
+                                                                        accumulate(
+                                                                            &hAcc, &cnt, &rhoAcc, &medAcc, slot: pieces,
+                                                                            j, n, nc, media, hc, r, mediumOf[j])
+                                                                    }
+                                                                }
+                                                            }
+                                                            guard hi > lo else { continue }
+                                                            // A cancelled run stops here (its block is discarded); else count the work.
+                                                            if let monitor = options.monitor {
+                                                                if monitor.isCancelled { break }
+                                                                monitor.advance(hi - lo)
+                                                            }
+                                                            // 2. One GEMM over the regulator rows and the living columns.
+                                                            let g0 = monotonicSeconds()
+                                                            let width = hi - lo
+                                                            gemmColumns += Double(width)
+                                                            if let sparse {
+                                                                for j in lo..<hi where active[j] {
+                                                                    SparseRows.product(
+                                                                        rowStart: spStart, column: spColumn,
+                                                                        value: spValue, rows: gr,
+                                                                        h: H + j * nc, s: S + j * gr)
+                                                                    productFlops += 2 * Double(sparse.nonzeros)
+                                                                }
+                                                            } else {
+                                                                BLAS.gemm(
+                                                                    m: gr, n: width, k: nc, alpha: 1,
+                                                                    a: wb.baseAddress!, lda: max(1, gr), b: H + lo * nc,
+                                                                    ldb: max(1, nc), beta: 0, c: S + lo * gr,
+                                                                    ldc: max(1, gr))
+                                                                productFlops +=
+                                                                    2.0 * Double(gr) * Double(nc) * Double(width)
+                                                            }
+                                                            if fine && gd > 0 {
+                                                                downstreamWeights.data.withUnsafeBufferPointer { wdb in
+                                                                    sd.data.withUnsafeMutableBufferPointer { sdb in
+                                                                        BLAS.gemm(
+                                                                            m: gd, n: width, k: nc, alpha: 1,
+                                                                            a: wdb.baseAddress!, lda: gd,
+                                                                            b: H + lo * nc,
+                                                                            ldb: max(1, nc), beta: 0,
+                                                                            c: sdb.baseAddress! + lo * gd, ldc: gd)
+                                                                    }
+                                                                }
+                                                            }
+                                                            gemmTime += monotonicSeconds() - g0
+                                                            // 3. Exponential Euler–Maruyama update of active columns.
+                                                            for j in lo..<hi where active[j] {
+                                                                let xc = X + j * gr
+                                                                let sc = S + j * gr
+                                                                let input =
+                                                                    cb.baseAddress!
+                                                                    + (animalOf[j] * media + mediumOf[j]) * gr
+                                                                let r = rho[j]
+                                                                streams[j].fillZigguratNormals(xi, count: gr)
+                                                                if r > 0 && !colTargets[j].regRows.isEmpty {
+                                                                    // Cells whose guides hit regulators: production, then κ, then the update.
+                                                                    for p in 0..<gr {
+                                                                        let v = input[p] + sc[p]
+                                                                        sc[p] = v > 0 ? v : 0
+                                                                    }
+                                                                    for (p, kappa) in colTargets[j].regRows {
+                                                                        sc[p] *= 1 + (kappa - 1) * r
+                                                                    }
+                                                                    StepKernels.exponentialEulerUpdate(
+                                                                        x: xc, s: sc, input: nil, xi: xi, count: gr,
+                                                                        decayFactor: eRP,
+                                                                        productionFactor: omP, noiseFactor: nrP,
+                                                                        decay: drP)
+                                                                } else {
+                                                                    // Everyone else: production and update in one pass.
+                                                                    StepKernels.exponentialEulerUpdate(
+                                                                        x: xc, s: sc, input: input, xi: xi, count: gr,
+                                                                        decayFactor: eRP,
+                                                                        productionFactor: omP, noiseFactor: nrP,
+                                                                        decay: drP)
+                                                                }
+                                                                if fine && gd > 0 {
+                                                                    fineDownstreamStep(
+                                                                        &xd, &sd, j: j, dt: dt, medium: mediumOf[j],
+                                                                        animal: cells[j].animal,
+                                                                        targets: cells[j].targets, rho: r, noise: xi,
+                                                                        stream: &downStreams[j])
+                                                                }
+                                                            }
+                                                        }
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                         }
-                    }
-                    if !fine && step >= kW0[j] {
-                        let span = kEnd[j] - kW0[j]
-                        let piece = min(pieces - 1, (step - kW0[j]) * pieces / max(1, span))
-                        accumulate(&hAcc, &cnt, &rhoAcc, &medAcc, slot: piece, j, n, nc, media, hc, r, mediumOf[j])
-                        if step == kW0[j] {
-                            accumulate(&hAcc, &cnt, &rhoAcc, &medAcc, slot: pieces, j, n, nc, media, hc, r, mediumOf[j])
-                        }
-                    }
-                }
-                guard hi > lo else { continue }
-                // A cancelled run stops here (its block is discarded); else count the work.
-                if let monitor = options.monitor {
-                    if monitor.isCancelled { break }
-                    monitor.advance(hi - lo)
-                }
-                // 2. One GEMM over the regulator rows and the living columns.
-                let g0 = monotonicSeconds()
-                let width = hi - lo
-                gemmColumns += Double(width)
-                if let sparse {
-                    for j in lo..<hi where active[j] {
-                        SparseRows.product(rowStart: spStart, column: spColumn, value: spValue, rows: gr,
-                                           h: H + j * nc, s: S + j * gr)
-                        productFlops += 2 * Double(sparse.nonzeros)
-                    }
-                } else {
-                    BLAS.gemm(m: gr, n: width, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gr), b: H + lo * nc,
-                              ldb: max(1, nc), beta: 0, c: S + lo * gr, ldc: max(1, gr))
-                    productFlops += 2.0 * Double(gr) * Double(nc) * Double(width)
-                }
-                if fine && gd > 0 {
-                    downstreamWeights.data.withUnsafeBufferPointer { wdb in
-                        sd.data.withUnsafeMutableBufferPointer { sdb in
-                            BLAS.gemm(m: gd, n: width, k: nc, alpha: 1, a: wdb.baseAddress!, lda: gd, b: H + lo * nc,
-                                      ldb: max(1, nc), beta: 0, c: sdb.baseAddress! + lo * gd, ldc: gd)
-                        }
-                    }
-                }
-                gemmTime += monotonicSeconds() - g0
-                // 3. Exponential Euler–Maruyama update of active columns.
-                for j in lo..<hi where active[j] {
-                    let xc = X + j * gr, sc = S + j * gr
-                    let input = cb.baseAddress! + (animalOf[j] * media + mediumOf[j]) * gr
-                    let r = rho[j]
-                    streams[j].fillZigguratNormals(xi, count: gr)
-                    if r > 0 && !colTargets[j].regRows.isEmpty {
-                        // Cells whose guides hit regulators: production, then κ, then the update.
-                        for p in 0..<gr { let v = input[p] + sc[p]; sc[p] = v > 0 ? v : 0 }
-                        for (p, kappa) in colTargets[j].regRows { sc[p] *= 1 + (kappa - 1) * r }
-                        StepKernels.exponentialEulerUpdate(x: xc, s: sc, input: nil, xi: xi, count: gr, decayFactor: eRP,
-                                                           productionFactor: omP, noiseFactor: nrP, decay: drP)
-                    } else {
-                        // Everyone else: production and update in one pass.
-                        StepKernels.exponentialEulerUpdate(x: xc, s: sc, input: input, xi: xi, count: gr, decayFactor: eRP,
-                                                           productionFactor: omP, noiseFactor: nrP, decay: drP)
-                    }
-                    if fine && gd > 0 {
-                        fineDownstreamStep(&xd, &sd, j: j, dt: dt, medium: mediumOf[j], animal: cells[j].animal,
-                                           targets: cells[j].targets, rho: r, noise: xi, stream: &downStreams[j])
                     }
                 }
             }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
-        }
         }
         stats.stepSeconds += monotonicSeconds() - t0
         stats.stepCPUSeconds += threadCPUSeconds() - cpu0
@@ -333,8 +407,9 @@ extension SimulationModel {
             for j in 0..<n { for (q, gene) in downstreamGenes.enumerated() { state[gene, j] = xd[q, j] } }
         } else if gd > 0 {
             let g1 = monotonicSeconds()
-            windowDownstream(&state, cells: cells, hAcc: &hAcc, cnt: cnt, rhoAcc: rhoAcc, medAcc: medAcc,
-                             slots: slots, kEnd: kEnd, kW0: kW0, dt: dt, streams: &downStreams, stats: &stats)
+            windowDownstream(
+                &state, cells: cells, hAcc: &hAcc, cnt: cnt, rhoAcc: rhoAcc, medAcc: medAcc,
+                slots: slots, kEnd: kEnd, kW0: kW0, dt: dt, streams: &downStreams, stats: &stats)
             gemmTime += 0  // the window GEMMs are counted in windowDownstream
             _ = g1
         }
@@ -344,9 +419,11 @@ extension SimulationModel {
     }
 
     @inline(__always)
-    private func accumulate(_ hAcc: inout Matrix, _ cnt: inout [Double], _ rhoAcc: inout [Double], _ medAcc: inout [Double],
-                            slot: Int, _ j: Int, _ n: Int, _ nc: Int, _ media: Int, _ hc: UnsafeMutablePointer<Double>,
-                            _ rho: Double, _ medium: Int) {
+    private func accumulate(
+        _ hAcc: inout Matrix, _ cnt: inout [Double], _ rhoAcc: inout [Double], _ medAcc: inout [Double],
+        slot: Int, _ j: Int, _ n: Int, _ nc: Int, _ media: Int, _ hc: UnsafeMutablePointer<Double>,
+        _ rho: Double, _ medium: Int
+    ) {
         let col = slot * n + j
         hAcc.data.withUnsafeMutableBufferPointer { ab in
             let a = ab.baseAddress! + col * nc
@@ -358,9 +435,11 @@ extension SimulationModel {
     }
 
     /// One fine exponential-Euler step of the downstream genes of column j (reference mode).
-    private func fineDownstreamStep(_ xd: inout Matrix, _ sd: inout Matrix, j: Int, dt: Double, medium: Int, animal: Int,
-                                    targets: [TargetAction], rho: Double, noise: UnsafeMutablePointer<Double>,
-                                    stream: inout RandomStream) {
+    private func fineDownstreamStep(
+        _ xd: inout Matrix, _ sd: inout Matrix, j: Int, dt: Double, medium: Int, animal: Int,
+        targets: [TargetAction], rho: Double, noise: UnsafeMutablePointer<Double>,
+        stream: inout RandomStream
+    ) {
         let k = kinetics
         let gd = downstreamGenes.count
         let sNoise = design.system.intrinsicNoise
@@ -383,11 +462,15 @@ extension SimulationModel {
     /// Exact OU integration of downstream genes over each column's window, piece by piece.
     /// Slots are processed in time order (the window's first step, then pieces 0…M−1); each slot
     /// is one GEMM D = W_d · H̄_slot (G_d × C times C × n).
-    private func windowDownstream(_ state: inout Matrix, cells: [CellSetup], hAcc: inout Matrix, cnt: [Double],
-                                  rhoAcc: [Double], medAcc: [Double], slots: Int, kEnd: [Int], kW0: [Int], dt: Double,
-                                  streams: inout [RandomStream], stats: inout BlockStats) {
+    private func windowDownstream(
+        _ state: inout Matrix, cells: [CellSetup], hAcc: inout Matrix, cnt: [Double],
+        rhoAcc: [Double], medAcc: [Double], slots: Int, kEnd: [Int], kW0: [Int], dt: Double,
+        streams: inout [RandomStream], stats: inout BlockStats
+    ) {
         let k = kinetics
-        let n = cells.count, nc = k.channelCount, gd = downstreamGenes.count
+        let n = cells.count
+        let nc = k.channelCount
+        let gd = downstreamGenes.count
         let media = mediumInputs.count
         let pieces = slots - 1
         let sNoise = design.system.intrinsicNoise
@@ -399,7 +482,8 @@ extension SimulationModel {
                 for ch in 0..<nc { a[ch] *= inv }
             }
         }
-        var base = [Double](repeating: 0, count: gd), gamma = [Double](repeating: 0, count: gd)
+        var base = [Double](repeating: 0, count: gd)
+        var gamma = [Double](repeating: 0, count: gd)
         for (q, gene) in downstreamGenes.enumerated() {
             base[q] = k.basal[gene] + k.repressionOffset[gene] + (niche.isEmpty ? 0 : 0)
             gamma[q] = k.decay[gene]
@@ -421,8 +505,10 @@ extension SimulationModel {
                 hAcc.data.withUnsafeBufferPointer { hb in
                     downstreamWeights.data.withUnsafeBufferPointer { wb in
                         d.data.withUnsafeMutableBufferPointer { db in
-                            BLAS.gemm(m: gd, n: n, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gd),
-                                      b: hb.baseAddress! + slot * n * nc, ldb: nc, beta: 0, c: db.baseAddress!, ldc: max(1, gd))
+                            BLAS.gemm(
+                                m: gd, n: n, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gd),
+                                b: hb.baseAddress! + slot * n * nc, ldb: nc, beta: 0, c: db.baseAddress!,
+                                ldc: max(1, gd))
                         }
                     }
                 }
@@ -463,7 +549,8 @@ extension SimulationModel {
                     factors = cached
                 } else {
                     let span = cnt[col] * dt
-                    var decayFactor = [Double](repeating: 0, count: gd), noiseFactor = [Double](repeating: 0, count: gd)
+                    var decayFactor = [Double](repeating: 0, count: gd)
+                    var noiseFactor = [Double](repeating: 0, count: gd)
                     for q in 0..<gd {
                         let e = Foundation.exp(-gamma[q] * span)
                         decayFactor[q] = e
@@ -472,7 +559,8 @@ extension SimulationModel {
                     factors = (decayFactor, noiseFactor)
                     factorsBySteps[cnt[col]] = factors
                 }
-                let decayFactor = factors.decay, noiseFactor = factors.noise
+                let decayFactor = factors.decay
+                let noiseFactor = factors.noise
                 xi.withUnsafeMutableBufferPointer { streams[j].fillZigguratNormals($0.baseAddress!, count: gd) }
                 for q in 0..<gd {
                     let e = decayFactor[q]

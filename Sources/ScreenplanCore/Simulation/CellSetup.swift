@@ -39,7 +39,8 @@ struct CellSetup: Sendable {
 
     /// Stream of the cell's dynamics: `part` 0 for regulators, 1 for downstream genes.
     func dynamicsStream(seed: UInt64, part: UInt64) -> RandomStream {
-        phantomOf >= 0 ? RandomStream(seed: seed, domain: .doublets, UInt64(phantomOf), part)
+        phantomOf >= 0
+            ? RandomStream(seed: seed, domain: .doublets, UInt64(phantomOf), part)
             : RandomStream(seed: seed, domain: .dynamics, UInt64(index), part)
     }
 }
@@ -77,7 +78,8 @@ extension SimulationModel {
                 let e0 = guide.efficiency[t]
                 var e = e0
                 if c > 0 && e0 > 0 && e0 < 1 { e = rng.beta(e0 * c, (1 - e0) * c) }
-                var kappa = 1.0, activity = 1.0
+                var kappa = 1.0
+                var activity = 1.0
                 switch pspec.modality {
                 case .crispri: kappa = 1 - e
                 case .crispra: kappa = 1 + pspec.activation * e / max(1e-9, pspec.knockdownMean)
@@ -126,17 +128,20 @@ extension SimulationModel {
         }
         let frozen = p < 0 && !system.assumptions.controlsRespondToMedium
         let doubletP = doubletProbability[where_.batch]
-        var doublet = false, partner = -1
+        var doublet = false
+        var partner = -1
         if doubletP > 0 && rng.uniform() < doubletP {
             doublet = true
             // The other cell comes from the same lane: batches are contiguous in the global order.
-            let start = batchStart[where_.batch], count = plan.cellsPerBatch[where_.batch]
+            let start = batchStart[where_.batch]
+            let count = plan.cellsPerBatch[where_.batch]
             partner = start + Int(rng.next() % UInt64(max(1, count)))
         }
-        return CellSetup(index: index, batch: where_.batch, animal: system.regime == .inVivo ? animalOfBatch[where_.batch] : 0,
-                         timePoint: where_.timePoint, perturbation: p, guides: guideList, targets: actions,
-                         tStart: tStart, tSample: tSample, age: age, onset: onset, frozenMedium: frozen,
-                         doublet: doublet, partner: partner)
+        return CellSetup(
+            index: index, batch: where_.batch, animal: system.regime == .inVivo ? animalOfBatch[where_.batch] : 0,
+            timePoint: where_.timePoint, perturbation: p, guides: guideList, targets: actions,
+            tStart: tStart, tSample: tSample, age: age, onset: onset, frozenMedium: frozen,
+            doublet: doublet, partner: partner)
     }
 }
 

@@ -58,7 +58,10 @@ public struct CellTypeAssignment: Sendable, Equatable {
         fractions = rows
         cumulative = rows.map { row in
             var acc = 0.0
-            return row.map { acc += $0; return acc }
+            return row.map {
+                acc += $0
+                return acc
+            }
         }
         let expression = try CellTypeExpression.of(design, genes: genes, pooledDispersion: pooledDispersion)
         factor = expression.map(\.factor)

@@ -15,9 +15,11 @@ extension SimulationModel {
     /// `counted`: when given, only the measured genes it marks get counts (see
     /// `SimulationOptions.countedGenes`); the other genes' sum enters the library size as one
     /// negative-binomial draw with the sum's mean and variance.
-    func measure(cell: CellSetup, state: Matrix, column j: Int, partnerColumn: Int?, options: SimulationOptions,
-                 rng: inout RandomStream, weights: inout [Double], geneIndices: inout [Int32], counts: inout [Int32],
-                 counted: UnsafePointer<Bool>? = nil) -> Int {
+    func measure(
+        cell: CellSetup, state: Matrix, column j: Int, partnerColumn: Int?, options: SimulationOptions,
+        rng: inout RandomStream, weights: inout [Double], geneIndices: inout [Int32], counts: inout [Int32],
+        counted: UnsafePointer<Bool>? = nil
+    ) -> Int {
         let m = design.measurement
         let g = geneCount
         let gm = measuredGeneCount
@@ -59,7 +61,8 @@ extension SimulationModel {
         var size = 0
         // Zero inflation acts gene by gene, so a zero-inflated measurement draws every gene.
         let counted = zeroInflation ? nil : counted
-        var restMean = 0.0, restExcessVariance = 0.0
+        var restMean = 0.0
+        var restExcessVariance = 0.0
         for i in 0..<gm {
             let lambda = weights[i] * scale
             if lambda <= 0 { continue }
@@ -70,7 +73,9 @@ extension SimulationModel {
                 continue
             }
             var y = rng.fastNegativeBinomial(mean: lambda, size: theta[i])
-            if y > 0 && zeroInflation && rng.uniform() < m.dropoutRate * Foundation.exp(-lambda / m.dropoutMidpoint) { y = 0 }
+            if y > 0 && zeroInflation && rng.uniform() < m.dropoutRate * Foundation.exp(-lambda / m.dropoutMidpoint) {
+                y = 0
+            }
             if y > 0 {
                 geneIndices.append(Int32(i))
                 counts.append(Int32(clamping: y))
@@ -80,8 +85,9 @@ extension SimulationModel {
         if restMean > 0 {
             // Gamma–Poisson with the sum's mean and variance (Poisson when no gene is overdispersed,
             // which is then exact: a sum of Poissons is Poisson).
-            size += rng.fastNegativeBinomial(mean: restMean,
-                                             size: restExcessVariance > 0 ? restMean * restMean / restExcessVariance : .infinity)
+            size += rng.fastNegativeBinomial(
+                mean: restMean,
+                size: restExcessVariance > 0 ? restMean * restMean / restExcessVariance : .infinity)
         }
         return size
     }

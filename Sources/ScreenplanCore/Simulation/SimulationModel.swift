@@ -87,7 +87,8 @@ public struct SimulationModel: Sendable {
     public let slowestRelaxationRate_per_h: Double?
 
     /// Compiles a design and its network for simulation with `seed`.
-    public init(design: Design, network: Network, seed: UInt64, options: SimulationOptions = SimulationOptions()) throws {
+    public init(design: Design, network: Network, seed: UInt64, options: SimulationOptions = SimulationOptions()) throws
+    {
         let started = monotonicSeconds()
         self.design = design
         self.seed = seed
@@ -97,9 +98,12 @@ public struct SimulationModel: Sendable {
         let g = k.geneCount
         perturbations = design.perturbations(in: network)
         plan = SimulationPlan(design: design)
-        guard plan.totalCells > 0 else { throw SimulationError("the design's plan has no cells (check sampling and batching)") }
+        guard plan.totalCells > 0 else {
+            throw SimulationError("the design's plan has no cells (check sampling and batching)")
+        }
         guard plan.perturbationCount == perturbations.count else {
-            throw SimulationError("the plan has \(plan.perturbationCount) perturbations but the network yields \(perturbations.count)")
+            throw SimulationError(
+                "the plan has \(plan.perturbationCount) perturbations but the network yields \(perturbations.count)")
         }
 
         // Guide library: per-guide efficiency ~ Beta(mean·c, (1 − mean)·c) per target.
@@ -116,7 +120,9 @@ public struct SimulationModel: Sendable {
                 return GuideInfo(name: "\(pert.name)_g\(gi + 1)", perturbation: p, efficiency: eff)
             }
         }
-        controlGuides = (0..<perGuide).map { GuideInfo(name: "non-targeting_g\($0 + 1)", perturbation: -1, efficiency: []) }
+        controlGuides = (0..<perGuide).map {
+            GuideInfo(name: "non-targeting_g\($0 + 1)", perturbation: -1, efficiency: [])
+        }
 
         // Media and protocol.
         let system = design.system
@@ -167,7 +173,8 @@ public struct SimulationModel: Sendable {
 
         // Initial attractors.
         let none = PerturbationAction.none(genes: g)
-        var initR: [[Double]] = [], initS: [[Double]] = []
+        var initR: [[Double]] = []
+        var initS: [[Double]] = []
         for a in 0..<animalCount {
             var u = startInput
             if !niche.isEmpty { for i in 0..<g { u[i] += niche[a][i] } }
@@ -183,7 +190,8 @@ public struct SimulationModel: Sendable {
             if !niche.isEmpty { for i in 0..<g { u[i] += niche[a][i] } }
             attractorInputs.append(u)
         }
-        slowestRelaxationRate_per_h = Self.slowestRelaxationRate(kinetics: k, attractors: initR, inputs: attractorInputs)
+        slowestRelaxationRate_per_h = Self.slowestRelaxationRate(
+            kinetics: k, attractors: initR, inputs: attractorInputs)
 
         // Measured genes: modelled first, then background genes at fixed levels.
         let measured = design.measurement.measuredGenes
@@ -201,11 +209,13 @@ public struct SimulationModel: Sendable {
         }
         measuredGeneNames = names
         backgroundLevels = background
-        measuredDispersion = try ExpressionProfile.dispersions(design, genes: names)
+        measuredDispersion =
+            try ExpressionProfile.dispersions(design, genes: names)
             ?? [Double](repeating: design.measurement.dispersion, count: names.count)
-        cellTypes = try CellTypeAssignment(design: design, seed: seed,
-                                           unitOfBatch: system.regime == .inVivo ? animalOfBatch : Array(0..<batches),
-                                           genes: names, pooledDispersion: measuredDispersion)
+        cellTypes = try CellTypeAssignment(
+            design: design, seed: seed,
+            unitOfBatch: system.regime == .inVivo ? animalOfBatch : Array(0..<batches),
+            genes: names, pooledDispersion: measuredDispersion)
         let gm = names.count
 
         // Gene-wise batch effects: the innermost level (τ = batch_effect_sd) plus nested levels.
@@ -234,8 +244,12 @@ public struct SimulationModel: Sendable {
             return median * Foundation.exp(design.measurement.batchLibrarySd * rng.normal())
         }
         let loaded = plan.cellsPerBatch.map { Double($0) / max(0.01, design.sampling.qcPassFraction) }
-        var starts: [Int] = [], running = 0
-        for n in plan.cellsPerBatch { starts.append(running); running += n }
+        var starts: [Int] = []
+        var running = 0
+        for n in plan.cellsPerBatch {
+            starts.append(running)
+            running += n
+        }
         batchStart = starts
         doubletProbability = loaded.map { min(0.5, design.measurement.doubletRatePerCell * $0) }
 
@@ -269,7 +283,8 @@ public struct SimulationModel: Sendable {
             progenitorLevel = 0
         }
         if system.assumptions.bistablePerturbation && system.network.file == nil,
-           let module = NetworkGenerator.bistableModule(system) {
+            let module = NetworkGenerator.bistableModule(system)
+        {
             switchGenes = module.switches
             switchThreshold = module.threshold
         } else {
@@ -277,21 +292,31 @@ public struct SimulationModel: Sendable {
             switchThreshold = 0
         }
         if differentiating && system.network.file != nil, let trigger = triggerIndex,
-           k.regulatorCount <= FateLandscape.regulatorLimit {
+            k.regulatorCount <= FateLandscape.regulatorLimit
+        {
             let triggerInput = mediumInputs[trigger]
-            let found = try FateLandscape.compute(kinetics: k, startInput: startInput, triggerInput: triggerInput,
-                                                  seed: system.network.seed)
+            let found = try FateLandscape.compute(
+                kinetics: k, startInput: startInput, triggerInput: triggerInput,
+                seed: system.network.seed)
             landscape = found
-            let pert = perturbations, start = startInput, spec = design
+            let pert = perturbations
+            let start = startInput
+            let spec = design
             // One Newton solve per perturbation and reference state; beyond a budget of about
             // 2·10¹⁰ flops (seconds), cells are labelled against the control states instead.
-            let work = Foundation.pow(Double(k.regulatorCount), 3) * Double(pert.count) * Double(found.attractors.count + 1) * 10
-            perturbedReferences = work > 2e10 ? [] : pert.map { p in
-                p.targets.contains(where: { k.regulatorPosition[$0] >= 0 })
-                    ? found.continued(k, startInput: start, triggerInput: triggerInput,
-                                      action: spec.meanAction(p, genes: g))
-                    : []
-            }
+            let work =
+                Foundation.pow(Double(k.regulatorCount), 3) * Double(pert.count) * Double(found.attractors.count + 1)
+                * 10
+            perturbedReferences =
+                work > 2e10
+                ? []
+                : pert.map { p in
+                    p.targets.contains(where: { k.regulatorPosition[$0] >= 0 })
+                        ? found.continued(
+                            k, startInput: start, triggerInput: triggerInput,
+                            action: spec.meanAction(p, genes: g))
+                        : []
+                }
         } else {
             landscape = nil
             perturbedReferences = []
@@ -334,7 +359,9 @@ public struct SimulationModel: Sendable {
     func lastChange(before t: Double) -> Double {
         var last = 0.0
         for i in 1..<max(1, steps.count) where steps[i].start <= t {
-            if steps[i].medium != steps[i - 1].medium || steps[i].perturb != steps[i - 1].perturb { last = steps[i].start }
+            if steps[i].medium != steps[i - 1].medium || steps[i].perturb != steps[i - 1].perturb {
+                last = steps[i].start
+            }
         }
         return last
     }
@@ -342,22 +369,36 @@ public struct SimulationModel: Sendable {
     /// Name of the true state of a cell from its complete state.
     func stateLabel(_ x: UnsafePointer<Double>, perturbation: Int = -1) -> String {
         if let landscape {
-            let refs = perturbation >= 0 && perturbation < perturbedReferences.count ? perturbedReferences[perturbation] : []
+            let refs =
+                perturbation >= 0 && perturbation < perturbedReferences.count ? perturbedReferences[perturbation] : []
             return landscape.label(x, references: refs.isEmpty ? nil : refs)
         }
         if !lineageGenes.isEmpty {
             if x[0] > 0.5 * progenitorLevel { return "progenitor" }
-            var best = -1, bestLevel = 0.0, second = 0.0
+            var best = -1
+            var bestLevel = 0.0
+            var second = 0.0
             for (i, gene) in lineageGenes.enumerated() {
                 let v = x[gene]
-                if v > bestLevel { second = bestLevel; bestLevel = v; best = i } else if v > second { second = v }
+                if v > bestLevel {
+                    second = bestLevel
+                    bestLevel = v
+                    best = i
+                } else if v > second {
+                    second = v
+                }
             }
-            if best >= 0 && bestLevel > 0.5 * lineageThreshold && bestLevel > 2 * second { return "lineage_\(best + 1)" }
+            if best >= 0 && bestLevel > 0.5 * lineageThreshold && bestLevel > 2 * second {
+                return "lineage_\(best + 1)"
+            }
             return "intermediate"
         }
         if switchGenes.count == 2 {
-            let a = x[switchGenes[0]], b = x[switchGenes[1]]
-            if max(a, b) > 0.5 * switchThreshold && max(a, b) > 2 * min(a, b) { return a > b ? "attractor_A" : "attractor_B" }
+            let a = x[switchGenes[0]]
+            let b = x[switchGenes[1]]
+            if max(a, b) > 0.5 * switchThreshold && max(a, b) > 2 * min(a, b) {
+                return a > b ? "attractor_A" : "attractor_B"
+            }
         }
         return "baseline"
     }

@@ -39,7 +39,8 @@ extension SimulationPlan {
             counts[k][batch] = layout.controls[batch]
         }
         // In vivo, animals differ in the fraction of cells that received a guide.
-        if design.system.regime == .inVivo && design.system.inVivo.deliverySd > 0 && design.batching.layout != .explicit {
+        if design.system.regime == .inVivo && design.system.inVivo.deliverySd > 0 && design.batching.layout != .explicit
+        {
             for batch in 0..<b {
                 var rng = RandomStream(seed: design.system.network.seed, domain: .animals, 7, UInt64(batch))
                 let factor = max(0.05, 1 + design.system.inVivo.deliverySd * rng.normal())
@@ -104,7 +105,8 @@ public struct SimulationPlan: Sendable {
         batchCount = max(1, design.batching.batches)
         timePoints = design.timePoints
         counts = (0..<design.timePoints.count).map { SimulationPlan.cellCounts(design, timePoint: $0) }
-        var starts: [Int] = [], keys: [(batch: Int, time: Int, row: Int)] = []
+        var starts: [Int] = []
+        var keys: [(batch: Int, time: Int, row: Int)] = []
         var total = 0
         for b in 0..<batchCount {
             for t in 0..<timePoints.count {
@@ -122,7 +124,8 @@ public struct SimulationPlan: Sendable {
 
     /// Where a cell sits: batch, time point, perturbation (-1 = control), replicate in its group.
     public func locate(_ cell: Int) -> (batch: Int, timePoint: Int, perturbation: Int, replicate: Int) {
-        var lo = 0, hi = groupStart.count - 1
+        var lo = 0
+        var hi = groupStart.count - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             if groupStart[mid] <= cell { lo = mid } else { hi = mid - 1 }

@@ -56,7 +56,9 @@ public final class SimulationMonitor: @unchecked Sendable, Equatable {
     }
 
     /// A block finished: its estimate replaces the steps it counted while running.
-    func finish(estimatedSteps: Double, countedSteps: Double, cells: Int, blockSeconds: Double, stepSeconds steps: Double) {
+    func finish(
+        estimatedSteps: Double, countedSteps: Double, cells: Int, blockSeconds: Double, stepSeconds steps: Double
+    ) {
         lock.lock()
         runningSteps = max(0, runningSteps - countedSteps)
         finishedSteps += estimatedSteps
@@ -72,7 +74,8 @@ public final class SimulationMonitor: @unchecked Sendable, Equatable {
     /// Work done and in all, in cell-steps (call with the lock held).
     private func work() -> (Double, Double) {
         // Seconds per cell besides its steps over seconds per cell-step; 0 until measured.
-        let perCell = stepSeconds > 0 && finishedCells > 0
+        let perCell =
+            stepSeconds > 0 && finishedCells > 0
             ? (otherSeconds / finishedCells) / (stepSeconds / max(1, measuredSteps)) : 0
         let total = totalSteps + perCell * totalCells
         let done = min(total, finishedSteps + runningSteps + perCell * finishedCells)
@@ -109,7 +112,8 @@ extension SimulationModel {
         }
         var out = [Double](repeating: 0, count: range.count)
         for g in 0..<groups {
-            let lo = plan.groupStart[g], hi = g + 1 < groups ? plan.groupStart[g + 1] : totalCells
+            let lo = plan.groupStart[g]
+            let hi = g + 1 < groups ? plan.groupStart[g + 1] : totalCells
             let key = plan.groupKey[g]
             let perCell = meanSteps[key.time] * (1 + doubletProbability[key.batch])
             var cell = max(lo, range.lowerBound * blockSize)

@@ -37,8 +37,10 @@ public enum Simulator {
     }
 
     /// Compiles a design for simulation (network, guides, attractors, batch effects, plan).
-    public static func prepare(design: Design, network: Network, seed: UInt64,
-                               options: SimulationOptions = SimulationOptions()) throws -> SimulationModel {
+    public static func prepare(
+        design: Design, network: Network, seed: UInt64,
+        options: SimulationOptions = SimulationOptions()
+    ) throws -> SimulationModel {
         try SimulationModel(design: design, network: network, seed: seed, options: options)
     }
 
@@ -48,14 +50,17 @@ public enum Simulator {
     ///   - shard: the part of the run to simulate (nil = all of it).
     ///   - progress: reports blocks done; cancelling stops the run with `CancelledError`.
     /// - Returns: totals and timings.
-    public static func run(design: Design, network: Network, seed: UInt64, shard: ShardSpec? = nil,
-                           options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
-                           sink: (SimulatedBlock) throws -> Void) throws -> SimulationSummary {
+    public static func run(
+        design: Design, network: Network, seed: UInt64, shard: ShardSpec? = nil,
+        options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
+        sink: (SimulatedBlock) throws -> Void
+    ) throws -> SimulationSummary {
         let start = monotonicSeconds()
         let model = try prepare(design: design, network: network, seed: seed, options: options)
         let setup = monotonicSeconds() - start
-        var summary = try run(model: model, shard: shard, options: options, progress: progress,
-                              transform: { $0 }, sink: sink)
+        var summary = try run(
+            model: model, shard: shard, options: options, progress: progress,
+            transform: { $0 }, sink: sink)
         summary.setupSeconds = setup
         summary.seconds = monotonicSeconds() - start
         return summary
@@ -63,10 +68,12 @@ public enum Simulator {
 
     /// The general form: `transform` runs on the worker that made the block (encode, compress),
     /// `sink` receives the transformed blocks in order on the calling thread.
-    public static func run<T>(model: SimulationModel, shard: ShardSpec? = nil,
-                              options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
-                              transform: @escaping @Sendable (SimulatedBlock) throws -> T,
-                              sink: (T) throws -> Void) throws -> SimulationSummary {
+    public static func run<T>(
+        model: SimulationModel, shard: ShardSpec? = nil,
+        options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
+        transform: @escaping @Sendable (SimulatedBlock) throws -> T,
+        sink: (T) throws -> Void
+    ) throws -> SimulationSummary {
         let started = monotonicSeconds()
         let range = (shard ?? ShardSpec(index: 0, count: 1)).blockRange(of: model.blockCount)
         let workers = max(1, options.threads)
@@ -78,8 +85,9 @@ public enum Simulator {
         var options = options
         let blockSteps = progress == nil ? [] : model.estimatedCellSteps(blocks: range, options: options)
         if let progress {
-            let monitor = SimulationMonitor(reporter: progress, totalSteps: blockSteps.reduce(0, +),
-                                            totalCells: Double(model.cells(inBlocks: range)))
+            let monitor = SimulationMonitor(
+                reporter: progress, totalSteps: blockSteps.reduce(0, +),
+                totalCells: Double(model.cells(inBlocks: range)))
             options.monitor = monitor
             progress.report(done: 0, total: 1, message: "simulating")
             progress.beginWork()
@@ -108,9 +116,10 @@ public enum Simulator {
                         let value = try transform(block)
                         slots.values[i] = (value, stats, block.cellCount, block.entryCount)
                         if let monitor = blockOptions.monitor {
-                            monitor.finish(estimatedSteps: blockSteps[first + i - range.lowerBound],
-                                           countedSteps: stats.cellSteps, cells: block.cellCount,
-                                           blockSeconds: monotonicSeconds() - b0, stepSeconds: stats.stepSeconds)
+                            monitor.finish(
+                                estimatedSteps: blockSteps[first + i - range.lowerBound],
+                                countedSteps: stats.cellSteps, cells: block.cellCount,
+                                blockSeconds: monotonicSeconds() - b0, stepSeconds: stats.stepSeconds)
                         }
                     } catch {
                         slots.errors[i] = error
@@ -141,7 +150,9 @@ public enum Simulator {
                 summary.sinkSeconds += monotonicSeconds() - s0
             }
             // Wall time attributed to dynamics in proportion to its share of the workers' time.
-            let threadTotal = slots.values.compactMap { $0?.1 }.reduce(0) { $0 + $1.dynamicsSeconds + $1.measurementSeconds }
+            let threadTotal = slots.values.compactMap { $0?.1 }.reduce(0) {
+                $0 + $1.dynamicsSeconds + $1.measurementSeconds
+            }
             if threadTotal > 0 {
                 summary.dynamicsSeconds += wall * threadDynamics / threadTotal
                 summary.measurementSeconds += wall * (threadTotal - threadDynamics) / threadTotal
@@ -153,7 +164,9 @@ public enum Simulator {
     }
 
     /// True effects (truth.tsv): steady-state log2 fold changes against controls.
-    public static func truth(_ model: SimulationModel, options: SimulationOptions = SimulationOptions()) throws -> [TruthEntry] {
+    public static func truth(_ model: SimulationModel, options: SimulationOptions = SimulationOptions()) throws
+        -> [TruthEntry]
+    {
         try model.truthTable(options: options)
     }
 }
@@ -167,7 +180,8 @@ extension SimulationModel {
 
     func simulateBlock(_ b: Int, options: SimulationOptions, stats _: Void = ()) -> (SimulatedBlock, BlockStats) {
         var stats = BlockStats()
-        let lo = b * blockSize, hi = min(totalCells, lo + blockSize)
+        let lo = b * blockSize
+        let hi = min(totalCells, lo + blockSize)
         var cells: [CellSetup] = []
         cells.reserveCapacity(hi - lo)
         for index in lo..<hi {
@@ -195,7 +209,8 @@ extension SimulationModel {
         records.reserveCapacity(n)
         var offsets = [0]
         offsets.reserveCapacity(n + 1)
-        var geneIndices: [Int32] = [], counts: [Int32] = []
+        var geneIndices: [Int32] = []
+        var counts: [Int32] = []
         let countedGenes = options.countedGenes.map { min($0.count, measuredGeneCount) } ?? measuredGeneCount
         geneIndices.reserveCapacity(n * countedGenes / 2)
         counts.reserveCapacity(n * countedGenes / 2)
@@ -216,30 +231,38 @@ extension SimulationModel {
             let detected = allGuides.filter { _ in rng.uniform() < q }
             let perts = Set(detected.map(\.perturbation).filter { $0 >= 0 })
             // No guide detected: unassigned (not a control); only non-targeting guides: control.
-            let observed = perts.isEmpty ? (detected.isEmpty ? CellRecord.unassigned : -1) : (perts.count == 1 ? perts.first! : -2)
+            let observed =
+                perts.isEmpty ? (detected.isEmpty ? CellRecord.unassigned : -1) : (perts.count == 1 ? perts.first! : -2)
             let size = countedMask.withUnsafeBufferPointerOrNil { mask in
-                measure(cell: cell, state: state, column: j, partnerColumn: partnerColumn[j], options: options,
-                        rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts, counted: mask)
+                measure(
+                    cell: cell, state: state, column: j, partnerColumn: partnerColumn[j], options: options,
+                    rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts, counted: mask)
             }
             offsets.append(counts.count)
-            let label = state.data.withUnsafeBufferPointer { stateLabel($0.baseAddress! + j * geneCount, perturbation: cell.perturbation) }
+            let label = state.data.withUnsafeBufferPointer {
+                stateLabel($0.baseAddress! + j * geneCount, perturbation: cell.perturbation)
+            }
             let mediumName = mediumNames[cell.frozenMedium ? startMedium : medium(at: cell.tSample)]
-            records.append(CellRecord(
-                index: cell.index, barcode: cellBarcode(cell.index, batch: cell.batch),
-                batch: cell.batch, animal: design.system.regime == .inVivo ? cell.animal : -1,
-                timePointIndex: cell.timePoint, timeH: cell.tSample, ageH: cell.age,
-                medium: mediumName, perturbation: cell.perturbation, guides: allGuides.map(\.name),
-                detectedGuides: detected.map(\.name), observedPerturbation: observed, doublet: cell.doublet,
-                state: label, librarySize: size,
-                cellType: cellTypes.names[cellTypes.type(ofCell: cell.index, batch: cell.batch, seed: seed)]))
+            records.append(
+                CellRecord(
+                    index: cell.index, barcode: cellBarcode(cell.index, batch: cell.batch),
+                    batch: cell.batch, animal: design.system.regime == .inVivo ? cell.animal : -1,
+                    timePointIndex: cell.timePoint, timeH: cell.tSample, ageH: cell.age,
+                    medium: mediumName, perturbation: cell.perturbation, guides: allGuides.map(\.name),
+                    detectedGuides: detected.map(\.name), observedPerturbation: observed, doublet: cell.doublet,
+                    state: label, librarySize: size,
+                    cellType: cellTypes.names[cellTypes.type(ofCell: cell.index, batch: cell.batch, seed: seed)]))
         }
         stats.measurementSeconds += monotonicSeconds() - m0
         var states: Matrix? = nil
         if options.keepStates {
             states = Matrix(rows: geneCount, cols: n, data: Array(state.data.prefix(geneCount * n)))
         }
-        return (SimulatedBlock(index: b, cells: records, offsets: offsets, geneIndices: geneIndices, counts: counts,
-                               states: states), stats)
+        return (
+            SimulatedBlock(
+                index: b, cells: records, offsets: offsets, geneIndices: geneIndices, counts: counts,
+                states: states), stats
+        )
     }
 }
 

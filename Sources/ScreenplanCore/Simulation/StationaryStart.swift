@@ -33,11 +33,14 @@ extension SimulationModel {
         for (a, xr) in attractors.enumerated() {
             let (_, jacobian) = k.regulatorField(xr, input: inputs[min(a, inputs.count - 1)], action: none)
             var data = jacobian.data
-            var wr = [Double](repeating: 0, count: gr), wi = [Double](repeating: 0, count: gr)
-            var left = [Double](repeating: 0, count: 1), right = [Double](repeating: 0, count: 1)
-            let info = LAPACKE_dgeev(LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "N")),
-                                     sp_lapack_int(gr), &data, sp_lapack_int(gr), &wr, &wi,
-                                     &left, 1, &right, 1)
+            var wr = [Double](repeating: 0, count: gr)
+            var wi = [Double](repeating: 0, count: gr)
+            var left = [Double](repeating: 0, count: 1)
+            var right = [Double](repeating: 0, count: 1)
+            let info = LAPACKE_dgeev(
+                LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), Int8(UInt8(ascii: "N")),
+                sp_lapack_int(gr), &data, sp_lapack_int(gr), &wr, &wi,
+                &left, 1, &right, 1)
             guard info == 0 else { return nil }
             for re in wr { slowest = min(slowest, -re) }
         }
@@ -54,8 +57,9 @@ extension SimulationModel {
         // 1.14; over four seeds the shortcut and the full path give 0.89–1.14 and 0.94–1.05,
         // means 0.99 and 0.99: seed-to-seed sampling error of the median, not a bias; docs/simulate.md.)
         guard options.stationaryStart, system.dynamics == .nonDifferentiating,
-              !system.assumptions.bistablePerturbation, !system.assumptions.sampleBeforeSteadyState,
-              let rate = slowestRelaxationRate_per_h else { return nil }
+            !system.assumptions.bistablePerturbation, !system.assumptions.sampleBeforeSteadyState,
+            let rate = slowestRelaxationRate_per_h
+        else { return nil }
         return options.stationaryWindowRelaxations / rate
     }
 }

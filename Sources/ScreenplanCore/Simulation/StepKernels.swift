@@ -28,8 +28,10 @@ enum StepKernels {
             var end = start + 1
             while end < hill.count && hill[end] == hill[start] { end += 1 }
             let n = hill[start]
-            runs.append(HillRun(start: start, end: end, code: n == 1 ? 1 : n == 2 ? 2 : n == 3 ? 3 : n == 4 ? 4 : 0,
-                                exponent: n))
+            runs.append(
+                HillRun(
+                    start: start, end: end, code: n == 1 ? 1 : n == 2 ? 2 : n == 3 ? 3 : n == 4 ? 4 : 0,
+                    exponent: n))
             start = end
         }
         return runs
@@ -37,19 +39,37 @@ enum StepKernels {
 
     /// H[ch] = qⁿ / (1 + qⁿ) with q = x[regulator(ch)] / half(ch), for every channel of one cell.
     @inline(__always)
-    static func hillChannels(x: UnsafePointer<Double>, h: UnsafeMutablePointer<Double>, count: Int,
-                             regulator: UnsafePointer<Int>, invHalf: UnsafePointer<Double>, runs: [HillRun]) {
+    static func hillChannels(
+        x: UnsafePointer<Double>, h: UnsafeMutablePointer<Double>, count: Int,
+        regulator: UnsafePointer<Int>, invHalf: UnsafePointer<Double>, runs: [HillRun]
+    ) {
         for ch in 0..<count { h[ch] = x[regulator[ch]] * invHalf[ch] }
         for run in runs {
             switch run.code {
             case 1:
-                for ch in run.start..<run.end { let q = h[ch]; h[ch] = q / (1 + q) }
+                for ch in run.start..<run.end {
+                    let q = h[ch]
+                    h[ch] = q / (1 + q)
+                }
             case 2:
-                for ch in run.start..<run.end { let q = h[ch]; let qn = q * q; h[ch] = qn / (1 + qn) }
+                for ch in run.start..<run.end {
+                    let q = h[ch]
+                    let qn = q * q
+                    h[ch] = qn / (1 + qn)
+                }
             case 3:
-                for ch in run.start..<run.end { let q = h[ch]; let qn = q * q * q; h[ch] = qn / (1 + qn) }
+                for ch in run.start..<run.end {
+                    let q = h[ch]
+                    let qn = q * q * q
+                    h[ch] = qn / (1 + qn)
+                }
             case 4:
-                for ch in run.start..<run.end { let q = h[ch]; let q2 = q * q; let qn = q2 * q2; h[ch] = qn / (1 + qn) }
+                for ch in run.start..<run.end {
+                    let q = h[ch]
+                    let q2 = q * q
+                    let qn = q2 * q2
+                    h[ch] = qn / (1 + qn)
+                }
             default:
                 for ch in run.start..<run.end {
                     let q = h[ch]
@@ -64,10 +84,12 @@ enum StepKernels {
     /// x ← max(0, x·e + P·(1 − e)/γ + σ·√(P + γx)·ξ), with P = max(0, input + s) when `input` is
     /// given, or P = s (already the production) when it is nil.
     @inline(__always)
-    static func exponentialEulerUpdate(x: UnsafeMutablePointer<Double>, s: UnsafePointer<Double>,
-                                       input: UnsafePointer<Double>?, xi: UnsafePointer<Double>, count: Int,
-                                       decayFactor: UnsafePointer<Double>, productionFactor: UnsafePointer<Double>,
-                                       noiseFactor: UnsafePointer<Double>, decay: UnsafePointer<Double>) {
+    static func exponentialEulerUpdate(
+        x: UnsafeMutablePointer<Double>, s: UnsafePointer<Double>,
+        input: UnsafePointer<Double>?, xi: UnsafePointer<Double>, count: Int,
+        decayFactor: UnsafePointer<Double>, productionFactor: UnsafePointer<Double>,
+        noiseFactor: UnsafePointer<Double>, decay: UnsafePointer<Double>
+    ) {
         typealias V = SIMD4<Double>
         @inline(__always) func load(_ p: UnsafePointer<Double>, _ i: Int) -> V {
             UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
@@ -75,19 +97,28 @@ enum StepKernels {
         var p = 0
         while p + 4 <= count {
             var prod = load(s, p)
-            if let input { prod = prod + load(input, p); prod.replace(with: 0, where: .!(prod .> 0)) }
+            if let input {
+                prod = prod + load(input, p)
+                prod.replace(with: 0, where: .!(prod .> 0))
+            }
             let xv = load(UnsafePointer(x), p)
             let sd = screenplan_sqrt4(prod + load(decay, p) * xv)
-            var v = xv * load(decayFactor, p) + prod * load(productionFactor, p) + load(noiseFactor, p) * sd * load(xi, p)
+            var v =
+                xv * load(decayFactor, p) + prod * load(productionFactor, p) + load(noiseFactor, p) * sd * load(xi, p)
             v.replace(with: 0, where: .!(v .> 0))
             UnsafeMutableRawPointer(x + p).storeBytes(of: v, as: V.self)
             p += 4
         }
         while p < count {
             var prod = s[p]
-            if let input { prod += input[p]; prod = prod > 0 ? prod : 0 }
+            if let input {
+                prod += input[p]
+                prod = prod > 0 ? prod : 0
+            }
             let xv = x[p]
-            let v = xv * decayFactor[p] + prod * productionFactor[p] + noiseFactor[p] * (prod + decay[p] * xv).squareRoot() * xi[p]
+            let v =
+                xv * decayFactor[p] + prod * productionFactor[p] + noiseFactor[p] * (prod + decay[p] * xv).squareRoot()
+                * xi[p]
             x[p] = v > 0 ? v : 0
             p += 1
         }
@@ -107,7 +138,9 @@ struct SparseRows: Sendable {
     let value: [Double]
 
     init(_ w: Matrix) {
-        var starts = [0], cols: [Int] = [], vals: [Double] = []
+        var starts = [0]
+        var cols: [Int] = []
+        var vals: [Double] = []
         for r in 0..<w.rows {
             for c in 0..<w.cols where w[r, c] != 0 {
                 cols.append(c)
@@ -124,13 +157,18 @@ struct SparseRows: Sendable {
 
     /// s[r] = Σ_k value[k]·h[column[k]] over row r's nonzeros, for every row of one cell.
     @inline(__always)
-    static func product(rowStart: UnsafePointer<Int>, column: UnsafePointer<Int>, value: UnsafePointer<Double>,
-                        rows: Int, h: UnsafePointer<Double>, s: UnsafeMutablePointer<Double>) {
+    static func product(
+        rowStart: UnsafePointer<Int>, column: UnsafePointer<Int>, value: UnsafePointer<Double>,
+        rows: Int, h: UnsafePointer<Double>, s: UnsafeMutablePointer<Double>
+    ) {
         for r in 0..<rows {
             var acc = 0.0
             var k = rowStart[r]
             let end = rowStart[r + 1]
-            while k < end { acc += value[k] * h[column[k]]; k += 1 }
+            while k < end {
+                acc += value[k] * h[column[k]]
+                k += 1
+            }
             s[r] = acc
         }
     }

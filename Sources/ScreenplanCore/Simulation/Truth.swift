@@ -17,7 +17,9 @@ extension SimulationModel {
         if let landscape, !landscape.attractors.isEmpty {
             var result: [(String, [Double], [Double])] = []
             for a in landscape.attractors {
-                guard let x = try? k.steadyState(input: u, action: none, start: a.regulators, relaxHours: 0) else { continue }
+                guard let x = try? k.steadyState(input: u, action: none, start: a.regulators, relaxHours: 0) else {
+                    continue
+                }
                 result.append((a.name, k.regulators.map { x[$0] }, x))
             }
             if !result.isEmpty { return result }
@@ -29,7 +31,9 @@ extension SimulationModel {
                 for other in lineageGenes { start[k.regulatorPosition[other]] = 0 }
                 start[k.regulatorPosition[0]] = 0
                 start[k.regulatorPosition[gene]] = 3 * lineageThreshold
-                guard let x = try? k.steadyState(input: u, action: none, start: start, relaxHours: 200) else { continue }
+                guard let x = try? k.steadyState(input: u, action: none, start: start, relaxHours: 200) else {
+                    continue
+                }
                 let label = x.withUnsafeBufferPointer { stateLabel($0.baseAddress!) }
                 if label == "lineage_\(i + 1)" { result.append((label, k.regulators.map { x[$0] }, x)) }
             }
@@ -56,17 +60,21 @@ extension SimulationModel {
             var rows: [TruthEntry] = []
             for (label, _, control) in attractors {
                 let actions = perturbations.enumerated().map { p, pert in
-                    design.action(targets: pert.targets, efficiency: pert.targets.indices.map { t in
-                        guides[p].map { $0.efficiency[t] }.reduce(0, +) / Double(max(1, guides[p].count))
-                    }, genes: g)
+                    design.action(
+                        targets: pert.targets,
+                        efficiency: pert.targets.indices.map { t in
+                            guides[p].map { $0.efficiency[t] }.reduce(0, +) / Double(max(1, guides[p].count))
+                        }, genes: g)
                 }
                 let lfc = try LinearResponse.log2FoldChanges(k, baseline: control, input: u, actions: actions)
                 for (p, pert) in perturbations.enumerated() {
                     for i in 0..<measured where abs(lfc[i, p]) >= threshold || pert.targets.contains(i) {
-                        rows.append(TruthEntry(perturbation: pert.name, perturbationIndex: p, gene: names[i], geneIndex: i,
-                                               state: label, controlLevel: control[i],
-                                               perturbedLevel: control[i] * Foundation.exp2(lfc[i, p]),
-                                               log2FoldChange: lfc[i, p]))
+                        rows.append(
+                            TruthEntry(
+                                perturbation: pert.name, perturbationIndex: p, gene: names[i], geneIndex: i,
+                                state: label, controlLevel: control[i],
+                                perturbedLevel: control[i] * Foundation.exp2(lfc[i, p]),
+                                log2FoldChange: lfc[i, p]))
                     }
                 }
             }
@@ -88,18 +96,23 @@ extension SimulationModel {
                 var perturbed = control
                 if touchesRegulators {
                     // Newton from the control attractor; relax first only when Newton alone fails.
-                    guard let x = (try? k.steadyState(input: u, action: action, start: xr, relaxHours: 0))
-                        ?? (try? k.steadyState(input: u, action: action, start: xr, relaxHours: 100)) else { continue }
+                    guard
+                        let x = (try? k.steadyState(input: u, action: action, start: xr, relaxHours: 0))
+                            ?? (try? k.steadyState(input: u, action: action, start: xr, relaxHours: 100))
+                    else { continue }
                     perturbed = x
                 } else {
                     for t in pert.targets { perturbed[t] = control[t] * action.kappa[t] }
                 }
                 for i in 0..<measured {
-                    let a = control[i], b = perturbed[i]
+                    let a = control[i]
+                    let b = perturbed[i]
                     let lfc = Foundation.log2((b + 1e-9) / (a + 1e-9))
                     if abs(lfc) >= threshold || pert.targets.contains(i) {
-                        rows.append(TruthEntry(perturbation: pert.name, perturbationIndex: p, gene: names[i], geneIndex: i,
-                                               state: label, controlLevel: a, perturbedLevel: b, log2FoldChange: lfc))
+                        rows.append(
+                            TruthEntry(
+                                perturbation: pert.name, perturbationIndex: p, gene: names[i], geneIndex: i,
+                                state: label, controlLevel: a, perturbedLevel: b, log2FoldChange: lfc))
                     }
                 }
             }
@@ -122,7 +135,8 @@ extension SimulationModel {
             var r = r
             let targets = perturbations[r.perturbationIndex].targets
             guard targets.count >= 2, targets.allSatisfy({ single[$0] != nil }) else { return r }
-            r.interaction = r.log2FoldChange - targets.map { lfc[key(single[$0]!, r.state, r.geneIndex)] ?? 0 }.reduce(0, +)
+            r.interaction =
+                r.log2FoldChange - targets.map { lfc[key(single[$0]!, r.state, r.geneIndex)] ?? 0 }.reduce(0, +)
             return r
         }
     }

@@ -66,8 +66,10 @@ public struct H5ADBlock: Sendable {
     /// Stored counts.
     public var data: [Float]
 
-    public init(obsNames: [String], categorical: [String: [String]], numeric: [String: [Double]],
-                boolean: [String: [Bool]] = [:], indptr: [Int], indices: [Int32], data: [Float]) {
+    public init(
+        obsNames: [String], categorical: [String: [String]], numeric: [String: [Double]],
+        boolean: [String: [Bool]] = [:], indptr: [Int], indices: [Int32], data: [Float]
+    ) {
         self.obsNames = obsNames
         self.categorical = categorical
         self.numeric = numeric
@@ -147,25 +149,32 @@ public final class H5ADWriter {
         self.genes = genes
         self.columns = columns
         let url = URL(fileURLWithPath: path)
-        temporaryPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
-        let f = try HDF5.check(H5Fcreate(temporaryPath, sp_h5f_acc_trunc(), sp_h5p_default(), sp_h5p_default()), "H5Fcreate", path)
+        temporaryPath =
+            url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+        let f = try HDF5.check(
+            H5Fcreate(temporaryPath, sp_h5f_acc_trunc(), sp_h5p_default(), sp_h5p_default()), "H5Fcreate", path)
         file = f
         do {
             try HDF5.setEncoding(f, "anndata", "0.1.0")
             // X: CSR, grown row block by row block.
             xGroup = try HDF5.createGroup(f, "X")
             try HDF5.setEncoding(xGroup, "csr_matrix", "0.1.0")
-            data = try HDF5AppendableArray(xGroup, "data", fileType: sp_h5t_ieee_f32le(), memType: sp_h5t_native_float(), chunk: chunk)
+            data = try HDF5AppendableArray(
+                xGroup, "data", fileType: sp_h5t_ieee_f32le(), memType: sp_h5t_native_float(), chunk: chunk)
             // Indices share indptr's int64 type: scipy's sparse routines need one index type, and
             // the stored-value count of a large screen can pass 2^31.
-            indices = try HDF5AppendableArray(xGroup, "indices", fileType: sp_h5t_std_i64le(), memType: sp_h5t_native_int64(), chunk: chunk)
-            indptr = try HDF5AppendableArray(xGroup, "indptr", fileType: sp_h5t_std_i64le(), memType: sp_h5t_native_int64(), chunk: max(1, chunk / 4))
+            indices = try HDF5AppendableArray(
+                xGroup, "indices", fileType: sp_h5t_std_i64le(), memType: sp_h5t_native_int64(), chunk: chunk)
+            indptr = try HDF5AppendableArray(
+                xGroup, "indptr", fileType: sp_h5t_std_i64le(), memType: sp_h5t_native_int64(), chunk: max(1, chunk / 4)
+            )
             try indptr.append([Int64(0)])
             // obs: index and columns grow with the cells; categories are written at the end.
             obsGroup = try HDF5.createGroup(f, "obs")
             let stringType = try HDF5.utf8StringType()
-            obsIndex = try HDF5AppendableArray(obsGroup, "_index", fileType: stringType, memType: stringType,
-                                               ownsMemType: true, chunk: max(1, chunk / 16))
+            obsIndex = try HDF5AppendableArray(
+                obsGroup, "_index", fileType: stringType, memType: stringType,
+                ownsMemType: true, chunk: max(1, chunk / 16))
             for column in columns {
                 switch column.kind {
                 case .categorical(let categories):
@@ -181,19 +190,23 @@ public final class H5ADWriter {
                     groups.append(g)
                     try HDF5.setEncoding(g, "categorical", "0.2.0")
                     try HDF5.setAttribute(g, "ordered", bool: false)
-                    codes[column.name] = try HDF5AppendableArray(g, "codes", fileType: sp_h5t_std_i32le(),
-                                                                 memType: sp_h5t_native_int32(), chunk: max(1, chunk / 4))
+                    codes[column.name] = try HDF5AppendableArray(
+                        g, "codes", fileType: sp_h5t_std_i32le(),
+                        memType: sp_h5t_native_int32(), chunk: max(1, chunk / 4))
                 case .number:
-                    numbers[column.name] = try HDF5AppendableArray(obsGroup, column.name, fileType: sp_h5t_ieee_f64le(),
-                                                                   memType: sp_h5t_native_double(), chunk: max(1, chunk / 8))
+                    numbers[column.name] = try HDF5AppendableArray(
+                        obsGroup, column.name, fileType: sp_h5t_ieee_f64le(),
+                        memType: sp_h5t_native_double(), chunk: max(1, chunk / 8))
                 case .boolean:
                     let type = try HDF5.boolType()
-                    flags[column.name] = try HDF5AppendableArray(obsGroup, column.name, fileType: type, memType: type,
-                                                                 ownsMemType: true, chunk: max(1, chunk / 4))
+                    flags[column.name] = try HDF5AppendableArray(
+                        obsGroup, column.name, fileType: type, memType: type,
+                        ownsMemType: true, chunk: max(1, chunk / 4))
                 case .string:
                     let type = try HDF5.utf8StringType()
-                    texts[column.name] = try HDF5AppendableArray(obsGroup, column.name, fileType: type, memType: type,
-                                                                 ownsMemType: true, chunk: max(1, chunk / 16))
+                    texts[column.name] = try HDF5AppendableArray(
+                        obsGroup, column.name, fileType: type, memType: type,
+                        ownsMemType: true, chunk: max(1, chunk / 16))
                 }
             }
             try writeVar(isRegulator: isRegulator)
@@ -226,8 +239,12 @@ public final class H5ADWriter {
         guard !finished else { throw H5ADError(message: "append after finish") }
         let n = block.cellCount
         guard block.indptr.count == n + 1, block.indptr.first == 0, block.indptr.last == block.data.count,
-              block.indices.count == block.data.count else {
-            throw H5ADError(message: "block of \(n) cells has \(block.indptr.count) row pointers ending at \(block.indptr.last ?? -1), \(block.indices.count) indices and \(block.data.count) values")
+            block.indices.count == block.data.count
+        else {
+            throw H5ADError(
+                message:
+                    "block of \(n) cells has \(block.indptr.count) row pointers ending at \(block.indptr.last ?? -1), \(block.indices.count) indices and \(block.data.count) values"
+            )
         }
         for i in 0..<n where block.indptr[i] > block.indptr[i + 1] {
             throw H5ADError(message: "row pointers decrease at cell \(cellCount + i)")
@@ -372,7 +389,8 @@ public final class H5ADWriter {
         H5Dclose(index)
         let boolType = try HDF5.boolType()
         defer { H5Tclose(boolType) }
-        let flags = try HDF5.writeArray(v, "is_regulator", isRegulator.map { Int8($0 ? 1 : 0) }, fileType: boolType, memType: boolType)
+        let flags = try HDF5.writeArray(
+            v, "is_regulator", isRegulator.map { Int8($0 ? 1 : 0) }, fileType: boolType, memType: boolType)
         try HDF5.setEncoding(flags, "array", "0.2.0")
         H5Dclose(flags)
     }

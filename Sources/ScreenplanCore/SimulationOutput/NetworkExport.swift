@@ -10,8 +10,10 @@ extension NetworkFile {
         let e = ByteBuffer()
         e.append("regulator\ttarget\tweight\thill_n\thalf_response\n")
         for edge in network.edges {
-            e.append(network.genes[edge.regulator]); e.append(byte: 9)
-            e.append(network.genes[edge.target]); e.append(byte: 9)
+            e.append(network.genes[edge.regulator])
+            e.append(byte: 9)
+            e.append(network.genes[edge.target])
+            e.append(byte: 9)
             e.append("\(edge.weight)\t\(edge.hillN)\t\(edge.halfResponse)\n")
         }
         let g = ByteBuffer()

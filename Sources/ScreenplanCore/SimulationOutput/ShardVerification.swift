@@ -64,11 +64,14 @@ extension TenXWriter {
     static func verifyShard(_ dir: URL, json: [String: Any], display: String) throws {
         func need(_ key: String) throws -> Int {
             guard let value = json[key] as? Int else {
-                throw MergeError(message: "\(display): run.json has no `\(key)`; is it a `screenplan simulate --shard` output?")
+                throw MergeError(
+                    message: "\(display): run.json has no `\(key)`; is it a `screenplan simulate --shard` output?")
             }
             return value
         }
-        let cells = try need("cells"), entries = try need("entries"), genes = try need("genes")
+        let cells = try need("cells")
+        let entries = try need("entries")
+        let genes = try need("genes")
         var expected: [(String, Int, Bool)] = [
             ("matrix.mtx.gz", 2 + entries, true), ("barcodes.tsv.gz", cells, true),
             ("features.tsv.gz", genes, true), ("cells.tsv", cells + 1, false),
@@ -88,7 +91,10 @@ extension TenXWriter {
                 throw MergeError(message: "\(display)/\(name) is damaged (\(error.message)); re-run this shard")
             }
             guard found == lines else {
-                throw MergeError(message: "\(display)/\(name) has \(found) lines; its run.json says \(lines) — the shard is incomplete or damaged; re-run it")
+                throw MergeError(
+                    message:
+                        "\(display)/\(name) has \(found) lines; its run.json says \(lines) — the shard is incomplete or damaged; re-run it"
+                )
             }
         }
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("truth.tsv").path) else {

@@ -51,7 +51,8 @@ public enum SimulationH5AD {
     public static func block(_ b: SimulatedBlock, model: SimulationModel) -> H5ADBlock {
         let names = model.perturbations.map(\.name)
         func label(_ p: Int) -> String {
-            p >= 0 && p < names.count ? names[p]
+            p >= 0 && p < names.count
+                ? names[p]
                 : (p == -2 ? ambiguousLabel : (p == CellRecord.unassigned ? unassignedLabel : controlLabel))
         }
         let cells = b.cells
@@ -68,8 +69,10 @@ public enum SimulationH5AD {
         if hasAnimals(model) { categorical["animal"] = cells.map { "animal \($0.animal + 1)" } }
         return H5ADBlock(
             obsNames: cells.map(\.barcode), categorical: categorical,
-            numeric: ["time_h": cells.map(\.timeH), "age_h": cells.map(\.ageH),
-                      "library_size": cells.map { Double($0.librarySize) }],
+            numeric: [
+                "time_h": cells.map(\.timeH), "age_h": cells.map(\.ageH),
+                "library_size": cells.map { Double($0.librarySize) },
+            ],
             boolean: ["doublet": cells.map(\.doublet)],
             indptr: b.offsets, indices: b.geneIndices, data: b.counts.map { Float($0) })
     }
@@ -84,14 +87,18 @@ public enum SimulationH5AD {
     /// Simulates `model` (or one shard of it) straight into an .h5ad at `path`.
     /// uns holds the design as YAML, the seed, the screenplan version, the shard and the block size.
     /// - Returns: the simulator's totals and timings.
-    public static func write(model: SimulationModel, to path: String, shard: ShardSpec? = nil,
-                             options: SimulationOptions = SimulationOptions(),
-                             progress: ProgressReporter? = nil) throws -> SimulationSummary {
-        let writer = try H5ADWriter(path: path, genes: model.measuredGeneNames, isRegulator: isRegulator(model),
-                                    columns: columns(model))
-        let summary = try Simulator.run(model: model, shard: shard, options: options, progress: progress,
-                                        transform: { block($0, model: model) },
-                                        sink: { try writer.append($0) })
+    public static func write(
+        model: SimulationModel, to path: String, shard: ShardSpec? = nil,
+        options: SimulationOptions = SimulationOptions(),
+        progress: ProgressReporter? = nil
+    ) throws -> SimulationSummary {
+        let writer = try H5ADWriter(
+            path: path, genes: model.measuredGeneNames, isRegulator: isRegulator(model),
+            columns: columns(model))
+        let summary = try Simulator.run(
+            model: model, shard: shard, options: options, progress: progress,
+            transform: { block($0, model: model) },
+            sink: { try writer.append($0) })
         try writer.finish(uns: [
             ("design", .string(try model.design.yamlText())),
             ("seed", .unsigned(model.seed)),
@@ -113,9 +120,11 @@ extension SimulationH5AD {
     /// per-cell metadata), `truth.tsv` and `run.json` (format "h5ad"), as `simulate --format h5ad`
     /// writes them. Like the 10x writer, it works in a temporary sibling directory renamed at the
     /// end, and throws `OutputExistsError` when `directory` exists and `force` is false.
-    public static func writeRun(model: SimulationModel, to directory: String, shard: ShardSpec?,
-                                options: SimulationOptions, force: Bool,
-                                progress: ProgressReporter? = nil) throws -> SimulationRunInfo {
+    public static func writeRun(
+        model: SimulationModel, to directory: String, shard: ShardSpec?,
+        options: SimulationOptions, force: Bool,
+        progress: ProgressReporter? = nil
+    ) throws -> SimulationRunInfo {
         let started = monotonicSeconds()
         let fm = FileManager.default
         try OutputSafety.checkDirectoryTarget(directory, force: force)
@@ -127,16 +136,19 @@ extension SimulationH5AD {
             TemporaryOutputs.forget(temp.path)
         }
 
-        let summary = try write(model: model, to: temp.appendingPathComponent(fileName).path, shard: shard,
-                                options: options, progress: progress)
+        let summary = try write(
+            model: model, to: temp.appendingPathComponent(fileName).path, shard: shard,
+            options: options, progress: progress)
         let w0 = monotonicSeconds()
         try TenXWriter.writeTruth(model, options: options, to: temp)
-        var info = SimulationRunInfo(directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
-                                     totalSeconds: 0)
+        var info = SimulationRunInfo(
+            directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
+            totalSeconds: 0)
         info.writeSeconds += monotonicSeconds() - w0
         info.totalSeconds = monotonicSeconds() - started
-        try TenXWriter.writeRunJSON(model: model, shard: shard, options: options, summary: summary, stateEntries: 0,
-                                    info: info, to: temp, format: "h5ad")
+        try TenXWriter.writeRunJSON(
+            model: model, shard: shard, options: options, summary: summary, stateEntries: 0,
+            info: info, to: temp, format: "h5ad")
         try TenXWriter.replace(target, with: temp, force: force)
         success = true
         return info

@@ -80,34 +80,53 @@ public enum TenXWriter {
         var stateEntries: Int
     }
 
-    static let cellsHeader = "cell\tindex\tbatch\tanimal\ttime_h\tage_h\tmedium\tperturbation\tperturbation_index\tguides\tdetected_guides\tobserved_perturbation\tdoublet\tstate\tlibrary_size\tcell_type\n"
+    static let cellsHeader =
+        "cell\tindex\tbatch\tanimal\ttime_h\tage_h\tmedium\tperturbation\tperturbation_index\tguides\tdetected_guides\tobserved_perturbation\tdoublet\tstate\tlibrary_size\tcell_type\n"
 
     static func encode(_ block: SimulatedBlock, model: SimulationModel, genes: DecimalTexts? = nil) throws -> Encoded {
         let bc = ByteBuffer(capacity: block.cellCount * 20)
         let cl = ByteBuffer(capacity: block.cellCount * 120)
         func name(_ p: Int) -> String {
-            p >= 0 ? model.perturbations[p].name : (p == -1 ? "control" : (p == CellRecord.unassigned ? "unassigned" : "ambiguous"))
+            p >= 0
+                ? model.perturbations[p].name
+                : (p == -1 ? "control" : (p == CellRecord.unassigned ? "unassigned" : "ambiguous"))
         }
         let matrixMember = try compressedEntries(block, genes: genes ?? DecimalTexts(count: model.measuredGeneCount))
         for cell in block.cells {
             bc.append(cell.barcode)
             bc.append(byte: 10)
-            cl.append(cell.barcode); cl.append(byte: 9)
-            cl.append(cell.index); cl.append(byte: 9)
-            cl.append(cell.batch + 1); cl.append(byte: 9)
-            cl.append(cell.animal >= 0 ? cell.animal + 1 : 0); cl.append(byte: 9)
-            cl.append(real: cell.timeH); cl.append(byte: 9)
-            cl.append(real: cell.ageH); cl.append(byte: 9)
-            cl.append(cell.medium); cl.append(byte: 9)
-            cl.append(name(cell.perturbation)); cl.append(byte: 9)
-            cl.append(cell.perturbation); cl.append(byte: 9)
-            cl.append(cell.guides.joined(separator: ";")); cl.append(byte: 9)
-            cl.append(cell.detectedGuides.joined(separator: ";")); cl.append(byte: 9)
-            cl.append(name(cell.observedPerturbation)); cl.append(byte: 9)
-            cl.append(cell.doublet ? 1 : 0); cl.append(byte: 9)
-            cl.append(cell.state); cl.append(byte: 9)
-            cl.append(cell.librarySize); cl.append(byte: 9)
-            cl.append(cell.cellType); cl.append(byte: 10)
+            cl.append(cell.barcode)
+            cl.append(byte: 9)
+            cl.append(cell.index)
+            cl.append(byte: 9)
+            cl.append(cell.batch + 1)
+            cl.append(byte: 9)
+            cl.append(cell.animal >= 0 ? cell.animal + 1 : 0)
+            cl.append(byte: 9)
+            cl.append(real: cell.timeH)
+            cl.append(byte: 9)
+            cl.append(real: cell.ageH)
+            cl.append(byte: 9)
+            cl.append(cell.medium)
+            cl.append(byte: 9)
+            cl.append(name(cell.perturbation))
+            cl.append(byte: 9)
+            cl.append(cell.perturbation)
+            cl.append(byte: 9)
+            cl.append(cell.guides.joined(separator: ";"))
+            cl.append(byte: 9)
+            cl.append(cell.detectedGuides.joined(separator: ";"))
+            cl.append(byte: 9)
+            cl.append(name(cell.observedPerturbation))
+            cl.append(byte: 9)
+            cl.append(cell.doublet ? 1 : 0)
+            cl.append(byte: 9)
+            cl.append(cell.state)
+            cl.append(byte: 9)
+            cl.append(cell.librarySize)
+            cl.append(byte: 9)
+            cl.append(cell.cellType)
+            cl.append(byte: 10)
         }
         var statesMember: [UInt8]? = nil
         var stateEntries = 0
@@ -115,16 +134,20 @@ public enum TenXWriter {
             let s = ByteBuffer(capacity: states.data.count * 12)
             for (j, cell) in block.cells.enumerated() {
                 for i in 0..<states.rows where states[i, j] != 0 {
-                    s.append(i + 1); s.append(byte: 32)
-                    s.append(cell.index + 1); s.append(byte: 32)
-                    s.append(real: states[i, j]); s.append(byte: 10)
+                    s.append(i + 1)
+                    s.append(byte: 32)
+                    s.append(cell.index + 1)
+                    s.append(byte: 32)
+                    s.append(real: states[i, j])
+                    s.append(byte: 10)
                     stateEntries += 1
                 }
             }
             statesMember = try Gzip.member(s)
         }
-        return Encoded(matrix: matrixMember, barcodes: try Gzip.member(bc), cells: cl.bytes,
-                       states: statesMember, stateEntries: stateEntries)
+        return Encoded(
+            matrix: matrixMember, barcodes: try Gzip.member(bc), cells: cl.bytes,
+            states: statesMember, stateEntries: stateEntries)
     }
 
     /// Decimal texts of 1…count followed by a separator (`"12 "`), 16 bytes apart, with their
@@ -174,14 +197,22 @@ public enum TenXWriter {
                 try block.geneIndices.withUnsafeBufferPointer { gi in
                     try block.counts.withUnsafeBufferPointer { ct in
                         for (j, cell) in block.cells.enumerated() {
-                            let e0 = block.offsets[j], e1 = block.offsets[j + 1]
+                            let e0 = block.offsets[j]
+                            let e1 = block.offsets[j + 1]
                             guard e1 > e0 else { continue }
                             withUnsafeMutableBytes(of: &cellText) { raw in
                                 let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                                var v = cell.index + 1, digits = 1
+                                var v = cell.index + 1
+                                var digits = 1
                                 var t = v / 10
-                                while t > 0 { digits += 1; t /= 10 }
-                                for k in stride(from: digits - 1, through: 0, by: -1) { b[k] = UInt8(48 + v % 10); v /= 10 }
+                                while t > 0 {
+                                    digits += 1
+                                    t /= 10
+                                }
+                                for k in stride(from: digits - 1, through: 0, by: -1) {
+                                    b[k] = UInt8(48 + v % 10)
+                                    v /= 10
+                                }
                                 b[digits] = 32
                                 cellLength = digits + 1
                             }
@@ -201,15 +232,27 @@ public enum TenXWriter {
                                 p += cellLength
                                 var v = Int(ct[e])
                                 if v < 10 {
-                                    p[0] = UInt8(48 + v); p[1] = 10; p += 2
+                                    p[0] = UInt8(48 + v)
+                                    p[1] = 10
+                                    p += 2
                                 } else if v < 100 {
-                                    p[0] = UInt8(48 + v / 10); p[1] = UInt8(48 + v % 10); p[2] = 10; p += 3
+                                    p[0] = UInt8(48 + v / 10)
+                                    p[1] = UInt8(48 + v % 10)
+                                    p[2] = 10
+                                    p += 3
                                 } else {
                                     var digits = 1
                                     var t = v / 10
-                                    while t > 0 { digits += 1; t /= 10 }
+                                    while t > 0 {
+                                        digits += 1
+                                        t /= 10
+                                    }
                                     var q = p + digits - 1
-                                    repeat { q.pointee = UInt8(48 + v % 10); v /= 10; q -= 1 } while v > 0
+                                    repeat {
+                                        q.pointee = UInt8(48 + v % 10)
+                                        v /= 10
+                                        q -= 1
+                                    } while v > 0
                                     p[digits] = 10
                                     p += digits + 1
                                 }
@@ -228,8 +271,10 @@ public enum TenXWriter {
     /// Writes into a temporary sibling directory and renames it at the end, so a failure or a
     /// cancellation leaves nothing half-written. Throws `OutputExistsError` when `directory`
     /// exists and `force` is false.
-    public static func write(model: SimulationModel, to directory: String, shard: ShardSpec?, options: SimulationOptions,
-                             force: Bool, progress: ProgressReporter? = nil) throws -> SimulationRunInfo {
+    public static func write(
+        model: SimulationModel, to directory: String, shard: ShardSpec?, options: SimulationOptions,
+        force: Bool, progress: ProgressReporter? = nil
+    ) throws -> SimulationRunInfo {
         let started = monotonicSeconds()
         let fm = FileManager.default
         try OutputSafety.checkDirectoryTarget(directory, force: force)
@@ -250,15 +295,18 @@ public enum TenXWriter {
         let cellsFile = try OutputFile(temp.appendingPathComponent("cells.tsv"))
         try cellsFile.write(Array(cellsHeader.utf8))
         var statesFile: OutputFile? = nil
-        let statesHeaderLength = try headerMember(banner: statesBanner, rows: model.geneCount, cols: n, entries: 0).count
+        let statesHeaderLength = try headerMember(banner: statesBanner, rows: model.geneCount, cols: n, entries: 0)
+            .count
         if options.keepStates {
             statesFile = try OutputFile(temp.appendingPathComponent("states.mtx.gz"))
             try statesFile!.write([UInt8](repeating: 0, count: statesHeaderLength))
         }
         var stateEntries = 0
         let geneTexts = DecimalTexts(count: g)
-        let summary = try Simulator.run(model: model, shard: shard, options: options, progress: progress,
-                                        transform: { try encode($0, model: model, genes: geneTexts) }) { encoded in
+        let summary = try Simulator.run(
+            model: model, shard: shard, options: options, progress: progress,
+            transform: { try encode($0, model: model, genes: geneTexts) }
+        ) { encoded in
             try matrix.write(encoded.matrix)
             try barcodes.write(encoded.barcodes)
             try cellsFile.write(encoded.cells)
@@ -271,17 +319,20 @@ public enum TenXWriter {
         try barcodes.close()
         try cellsFile.close()
         if let statesFile {
-            try statesFile.write(try headerMember(banner: statesBanner, rows: model.geneCount, cols: n, entries: stateEntries), at: 0)
+            try statesFile.write(
+                try headerMember(banner: statesBanner, rows: model.geneCount, cols: n, entries: stateEntries), at: 0)
             try statesFile.close()
         }
         try writeFeatures(model, to: temp)
         try writeTruth(model, options: options, to: temp)
-        var info = SimulationRunInfo(directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
-                                     totalSeconds: 0)
+        var info = SimulationRunInfo(
+            directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
+            totalSeconds: 0)
         info.writeSeconds += monotonicSeconds() - w0
         info.totalSeconds = monotonicSeconds() - started
-        try writeRunJSON(model: model, shard: shard, options: options, summary: summary, stateEntries: stateEntries,
-                         info: info, to: temp)
+        try writeRunJSON(
+            model: model, shard: shard, options: options, summary: summary, stateEntries: stateEntries,
+            info: info, to: temp)
         try replace(target, with: temp, force: force)
         success = true
         return info
@@ -290,23 +341,37 @@ public enum TenXWriter {
     static func writeFeatures(_ model: SimulationModel, to dir: URL) throws {
         let f = ByteBuffer()
         for name in model.measuredGeneNames {
-            f.append(name); f.append(byte: 9); f.append(name); f.append(byte: 9); f.append("Gene Expression\n")
+            f.append(name)
+            f.append(byte: 9)
+            f.append(name)
+            f.append(byte: 9)
+            f.append("Gene Expression\n")
         }
         try Data(try Gzip.member(f, level: 6)).write(to: dir.appendingPathComponent("features.tsv.gz"))
     }
 
     static func writeTruth(_ model: SimulationModel, options: SimulationOptions, to dir: URL) throws {
         let t = ByteBuffer()
-        t.append("perturbation\tperturbation_index\tgene\tgene_index\tstate\tcontrol_level\tperturbed_level\tlog2_fold_change\tinteraction_log2\n")
+        t.append(
+            "perturbation\tperturbation_index\tgene\tgene_index\tstate\tcontrol_level\tperturbed_level\tlog2_fold_change\tinteraction_log2\n"
+        )
         for e in try Simulator.truth(model, options: options) {
-            t.append(e.perturbation); t.append(byte: 9)
-            t.append(e.perturbationIndex); t.append(byte: 9)
-            t.append(e.gene); t.append(byte: 9)
-            t.append(e.geneIndex); t.append(byte: 9)
-            t.append(e.state); t.append(byte: 9)
-            t.append(real: e.controlLevel); t.append(byte: 9)
-            t.append(real: e.perturbedLevel); t.append(byte: 9)
-            t.append(real: e.log2FoldChange); t.append(byte: 9)
+            t.append(e.perturbation)
+            t.append(byte: 9)
+            t.append(e.perturbationIndex)
+            t.append(byte: 9)
+            t.append(e.gene)
+            t.append(byte: 9)
+            t.append(e.geneIndex)
+            t.append(byte: 9)
+            t.append(e.state)
+            t.append(byte: 9)
+            t.append(real: e.controlLevel)
+            t.append(byte: 9)
+            t.append(real: e.perturbedLevel)
+            t.append(byte: 9)
+            t.append(real: e.log2FoldChange)
+            t.append(byte: 9)
             // Combinations only: the true genetic interaction; other rows have none.
             if let i = e.interaction { t.append(real: i) } else { t.append("n/a") }
             t.append(byte: 10)
@@ -314,9 +379,11 @@ public enum TenXWriter {
         try Data(t.bytes).write(to: dir.appendingPathComponent("truth.tsv"))
     }
 
-    static func writeRunJSON(model: SimulationModel, shard: ShardSpec?, options: SimulationOptions,
-                             summary: SimulationSummary, stateEntries: Int, info: SimulationRunInfo, to dir: URL,
-                             format: String = "10x-mtx") throws {
+    static func writeRunJSON(
+        model: SimulationModel, shard: ShardSpec?, options: SimulationOptions,
+        summary: SimulationSummary, stateEntries: Int, info: SimulationRunInfo, to dir: URL,
+        format: String = "10x-mtx"
+    ) throws {
         var json: [String: Any] = [
             "generator": OutputSafety.generator,
             "format": format,
@@ -355,12 +422,16 @@ public enum TenXWriter {
         do {
             try fm.createDirectory(at: parent, withIntermediateDirectories: true)
         } catch {
-            throw FileWriteError(path: parent.path, reason: (error as NSError).localizedFailureReason ?? "cannot create the folder")
+            throw FileWriteError(
+                path: parent.path, reason: (error as NSError).localizedFailureReason ?? "cannot create the folder")
         }
         removeAbandonedSiblings(of: target)
-        let temp = parent.appendingPathComponent(".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let temp = parent.appendingPathComponent(
+            ".\(target.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         // mkdir(2) fails on any existing name, a planted link included.
-        if mkdir(temp.path, 0o755) != 0 { throw FileWriteError(path: temp.path, reason: String(cString: strerror(errno))) }
+        if mkdir(temp.path, 0o755) != 0 {
+            throw FileWriteError(path: temp.path, reason: String(cString: strerror(errno)))
+        }
         TemporaryOutputs.register(temp.path)
         return temp
     }
@@ -378,10 +449,12 @@ public enum TenXWriter {
             let prefix = ".\(target.lastPathComponent).\(kind)-"
             for entry in entries.sorted() where entry.hasPrefix(prefix) {
                 guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }),
-                      OutputSafety.processIsGone(pid) else { continue }
+                    OutputSafety.processIsGone(pid)
+                else { continue }
                 let sibling = parent.appendingPathComponent(entry)
                 if kind == "old" && !fm.fileExists(atPath: target.path)
-                    && OutputSafety.isPreviousOutput(sibling.path) {
+                    && OutputSafety.isPreviousOutput(sibling.path)
+                {
                     try? fm.moveItem(at: sibling, to: target)
                 } else {
                     try? fm.removeItem(at: sibling)
@@ -402,7 +475,8 @@ public enum TenXWriter {
             guard force else { throw OutputExistsError(path: target.path) }
             // Checked again at the swap: the folder may have changed while the run was working.
             try OutputSafety.checkDirectoryTarget(target.path, force: true)
-            let old = temp.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).old-\(getpid())")
+            let old = temp.deletingLastPathComponent().appendingPathComponent(
+                ".\(target.lastPathComponent).old-\(getpid())")
             try fm.moveItem(at: target, to: old)
             try fm.moveItem(at: temp, to: target)
             try? fm.removeItem(at: old)
@@ -419,19 +493,30 @@ public enum TenXWriter {
         let fm = FileManager.default
         try OutputSafety.checkDirectoryTarget(directory, force: force, inputs: shards)
         let target = URL(fileURLWithPath: directory).standardizedFileURL
-        struct Shard { var dir: URL; var json: [String: Any]; var index: Int; var count: Int }
+        struct Shard {
+            var dir: URL
+            var json: [String: Any]
+            var index: Int
+            var count: Int
+        }
         var list: [Shard] = []
         for path in shards {
             let dir = URL(fileURLWithPath: path)
             let runURL = dir.appendingPathComponent("run.json")
             guard let data = try? Data(contentsOf: runURL),
-                  let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw MergeError(message: "\(path): no readable run.json; is it a `screenplan simulate --shard` output?")
+                let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            else {
+                throw MergeError(
+                    message: "\(path): no readable run.json; is it a `screenplan simulate --shard` output?")
             }
             if let format = json["format"] as? String, format != "10x-mtx" {
-                throw MergeError(message: "\(path): a \(format) run; merge joins 10x (mtx) shards, and anndata.concat joins h5ad shards")
+                throw MergeError(
+                    message:
+                        "\(path): a \(format) run; merge joins 10x (mtx) shards, and anndata.concat joins h5ad shards")
             }
-            guard let shard = json["shard"] as? [String: Any], let i = shard["index"] as? Int, let c = shard["count"] as? Int else {
+            guard let shard = json["shard"] as? [String: Any], let i = shard["index"] as? Int,
+                let c = shard["count"] as? Int
+            else {
                 throw MergeError(message: "\(path): run.json has no shard; it is already a complete run")
             }
             list.append(Shard(dir: dir, json: json, index: i, count: c))
@@ -442,15 +527,21 @@ public enum TenXWriter {
         for s in list {
             for key in ["seed", "design_hash", "block_size", "genes", "total_cells", "states", "version"] {
                 guard "\(s.json[key] ?? "")" == "\(first.json[key] ?? "")" else {
-                    throw MergeError(message: "\(s.dir.path): `\(key)` differs from \(first.dir.path); shards of different runs cannot be merged")
+                    throw MergeError(
+                        message:
+                            "\(s.dir.path): `\(key)` differs from \(first.dir.path); shards of different runs cannot be merged"
+                    )
                 }
             }
-            guard s.count == count else { throw MergeError(message: "\(s.dir.path): shard count \(s.count) differs from \(count)") }
+            guard s.count == count else {
+                throw MergeError(message: "\(s.dir.path): shard count \(s.count) differs from \(count)")
+            }
         }
         let indices = list.map(\.index)
         guard indices == Array(1...count) else {
             let missing = Set(1...count).subtracting(indices).sorted().map(String.init).joined(separator: ", ")
-            throw MergeError(message: missing.isEmpty ? "a shard is given twice" : "missing shard(s) \(missing) of \(count)")
+            throw MergeError(
+                message: missing.isEmpty ? "a shard is given twice" : "missing shard(s) \(missing) of \(count)")
         }
         // Every shard is read once before anything is written: a truncated or corrupt member,
         // or fewer entries than its run.json says, refuses the merge (ShardVerification.swift).
@@ -485,7 +576,8 @@ public enum TenXWriter {
         try concatenate("barcodes.tsv.gz", skip: 0, header: nil)
         try concatenate("cells.tsv", skip: cellsHeader.utf8.count, header: Array(cellsHeader.utf8))
         if withStates {
-            let statesHeader = try headerMember(banner: statesBanner, rows: modelled, cols: total, entries: stateEntries)
+            let statesHeader = try headerMember(
+                banner: statesBanner, rows: modelled, cols: total, entries: stateEntries)
             try concatenate("states.mtx.gz", skip: statesHeader.count, header: statesHeader)
         }
         for name in ["features.tsv.gz", "truth.tsv"] {

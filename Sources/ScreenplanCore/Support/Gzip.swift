@@ -20,8 +20,9 @@ public enum Gzip {
     /// its length depends only on the input length).
     public static func member(_ bytes: UnsafeBufferPointer<UInt8>, level: Int32 = 1) throws -> [UInt8] {
         var stream = z_stream()
-        var status = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-                                   Int32(MemoryLayout<z_stream>.size))
+        var status = deflateInit2_(
+            &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+            Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw GzipError(message: "deflateInit2 failed (\(status))") }
         defer { deflateEnd(&stream) }
         let bound = Int(deflateBound(&stream, uLong(bytes.count))) + 32
@@ -67,7 +68,9 @@ public enum Gzip {
                         status = inflate(&stream, Z_NO_FLUSH)
                         return cb.count - Int(stream.avail_out)
                     }
-                    guard status == Z_OK || status == Z_STREAM_END else { throw GzipError(message: "corrupt data (\(status))") }
+                    guard status == Z_OK || status == Z_STREAM_END else {
+                        throw GzipError(message: "corrupt data (\(status))")
+                    }
                     result.append(contentsOf: chunk[0..<produced])
                 } while status != Z_STREAM_END
                 offset = data.count - Int(stream.avail_in)
@@ -96,10 +99,12 @@ final class GzipMemberStream {
         stream.initialize(to: z_stream())
         outCapacity = max(4096, expectedOutput)
         out = .allocate(capacity: outCapacity)
-        let status = deflateInit2_(stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
-                                   Int32(MemoryLayout<z_stream>.size))
+        let status = deflateInit2_(
+            stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
+            Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
-            stream.deallocate(); out.deallocate()
+            stream.deallocate()
+            out.deallocate()
             throw GzipError(message: "deflateInit2 failed (\(status))")
         }
     }
@@ -127,9 +132,13 @@ final class GzipMemberStream {
             produced = outCapacity - Int(stream.pointee.avail_out)
             if flush == Z_FINISH {
                 if status == Z_STREAM_END { return }
-                guard status == Z_OK || status == Z_BUF_ERROR else { throw GzipError(message: "deflate failed (\(status))") }
+                guard status == Z_OK || status == Z_BUF_ERROR else {
+                    throw GzipError(message: "deflate failed (\(status))")
+                }
             } else {
-                guard status == Z_OK || status == Z_BUF_ERROR else { throw GzipError(message: "deflate failed (\(status))") }
+                guard status == Z_OK || status == Z_BUF_ERROR else {
+                    throw GzipError(message: "deflate failed (\(status))")
+                }
                 if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { return }
             }
         }
@@ -187,13 +196,30 @@ public final class ByteBuffer {
     @inline(__always)
     public func append(_ value: Int) {
         reserve(21)
-        if value < 0 { storage[count] = UInt8(ascii: "-"); count += 1; append(-value); return }
-        if value < 10 { storage[count] = UInt8(48 + value); count += 1; return }
-        var digits = 0, v = value
-        while v > 0 { digits += 1; v /= 10 }
+        if value < 0 {
+            storage[count] = UInt8(ascii: "-")
+            count += 1
+            append(-value)
+            return
+        }
+        if value < 10 {
+            storage[count] = UInt8(48 + value)
+            count += 1
+            return
+        }
+        var digits = 0
+        var v = value
+        while v > 0 {
+            digits += 1
+            v /= 10
+        }
         v = value
         var i = count + digits - 1
-        while v > 0 { storage[i] = UInt8(48 + v % 10); v /= 10; i -= 1 }
+        while v > 0 {
+            storage[i] = UInt8(48 + v % 10)
+            v /= 10
+            i -= 1
+        }
         count += digits
     }
 
@@ -216,7 +242,9 @@ public final class ByteBuffer {
     /// A real number in C's `%.6g` form (deterministic, 6 significant digits).
     public func append(real value: Double) {
         reserve(32)
-        let n = (storage + count).withMemoryRebound(to: CChar.self, capacity: 32) { screenplan_format_g6($0, 32, value) }
+        let n = (storage + count).withMemoryRebound(to: CChar.self, capacity: 32) {
+            screenplan_format_g6($0, 32, value)
+        }
         count += Int(min(31, max(0, n)))
     }
 }

@@ -54,7 +54,8 @@ enum HDF5 {
     /// h5py's boolean: an int8 enum with FALSE = 0 and TRUE = 1. Caller closes it.
     static func boolType() throws -> hid_t {
         let t = try check(H5Tenum_create(sp_h5t_native_int8()), "H5Tenum_create", "bool type")
-        var no: Int8 = 0, yes: Int8 = 1
+        var no: Int8 = 0
+        var yes: Int8 = 1
         try check(H5Tenum_insert(t, "FALSE", &no), "H5Tenum_insert", "bool type")
         try check(H5Tenum_insert(t, "TRUE", &yes), "H5Tenum_insert", "bool type")
         return t
@@ -80,7 +81,8 @@ enum HDF5 {
     static func createDataset(_ parent: hid_t, _ name: String, _ type: hid_t, _ space: hid_t) throws -> hid_t {
         let plist = try datasetPlist(name)
         defer { H5Pclose(plist) }
-        return try check(H5Dcreate2(parent, name, type, space, sp_h5p_default(), plist, sp_h5p_default()), "H5Dcreate2", name)
+        return try check(
+            H5Dcreate2(parent, name, type, space, sp_h5p_default(), plist, sp_h5p_default()), "H5Dcreate2", name)
     }
 
     /// Calls `body` with C strings for `strings` (valid only during the call).
@@ -96,7 +98,8 @@ enum HDF5 {
         defer { H5Tclose(type) }
         let space = try check(H5Screate(H5S_SCALAR), "H5Screate", name)
         defer { H5Sclose(space) }
-        let attr = try check(H5Acreate2(object, name, type, space, sp_h5p_default(), sp_h5p_default()), "H5Acreate2", name)
+        let attr = try check(
+            H5Acreate2(object, name, type, space, sp_h5p_default(), sp_h5p_default()), "H5Acreate2", name)
         defer { H5Aclose(attr) }
         try withCStrings([value]) { ptrs in
             try check(ptrs.withUnsafeBufferPointer { H5Awrite(attr, type, $0.baseAddress) }, "H5Awrite", name)
@@ -110,7 +113,8 @@ enum HDF5 {
         var dims: [hsize_t] = [hsize_t(values.count)]
         let space = try check(H5Screate_simple(1, &dims, nil), "H5Screate_simple", name)
         defer { H5Sclose(space) }
-        let attr = try check(H5Acreate2(object, name, type, space, sp_h5p_default(), sp_h5p_default()), "H5Acreate2", name)
+        let attr = try check(
+            H5Acreate2(object, name, type, space, sp_h5p_default(), sp_h5p_default()), "H5Acreate2", name)
         defer { H5Aclose(attr) }
         if values.isEmpty { return }
         try withCStrings(values) { ptrs in
@@ -123,9 +127,11 @@ enum HDF5 {
         var dims: [hsize_t] = [hsize_t(values.count)]
         let space = try check(H5Screate_simple(1, &dims, nil), "H5Screate_simple", name)
         defer { H5Sclose(space) }
-        let attr = try check(H5Acreate2(object, name, sp_h5t_std_i64le(), space, sp_h5p_default(), sp_h5p_default()), "H5Acreate2", name)
+        let attr = try check(
+            H5Acreate2(object, name, sp_h5t_std_i64le(), space, sp_h5p_default(), sp_h5p_default()), "H5Acreate2", name)
         defer { H5Aclose(attr) }
-        try check(values.withUnsafeBufferPointer { H5Awrite(attr, sp_h5t_native_int64(), $0.baseAddress) }, "H5Awrite", name)
+        try check(
+            values.withUnsafeBufferPointer { H5Awrite(attr, sp_h5t_native_int64(), $0.baseAddress) }, "H5Awrite", name)
     }
 
     /// A scalar boolean attribute (h5py's enum encoding).
@@ -134,7 +140,8 @@ enum HDF5 {
         defer { H5Tclose(type) }
         let space = try check(H5Screate(H5S_SCALAR), "H5Screate", name)
         defer { H5Sclose(space) }
-        let attr = try check(H5Acreate2(object, name, type, space, sp_h5p_default(), sp_h5p_default()), "H5Acreate2", name)
+        let attr = try check(
+            H5Acreate2(object, name, type, space, sp_h5p_default(), sp_h5p_default()), "H5Acreate2", name)
         defer { H5Aclose(attr) }
         var v: Int8 = value ? 1 : 0
         try check(H5Awrite(attr, type, &v), "H5Awrite", name)
@@ -150,13 +157,18 @@ enum HDF5 {
 
     /// A one-dimensional dataset written in one call. `fileType` is the stored type, `memType`
     /// the type of `values` in memory.
-    static func writeArray<T: BitwiseCopyable>(_ parent: hid_t, _ name: String, _ values: [T], fileType: hid_t, memType: hid_t) throws -> hid_t {
+    static func writeArray<T: BitwiseCopyable>(
+        _ parent: hid_t, _ name: String, _ values: [T], fileType: hid_t, memType: hid_t
+    ) throws -> hid_t {
         var dims: [hsize_t] = [hsize_t(values.count)]
         let space = try check(H5Screate_simple(1, &dims, nil), "H5Screate_simple", name)
         defer { H5Sclose(space) }
         let d = try createDataset(parent, name, fileType, space)
         if !values.isEmpty {
-            try check(values.withUnsafeBufferPointer { H5Dwrite(d, memType, sp_h5s_all(), sp_h5s_all(), sp_h5p_default(), $0.baseAddress) }, "H5Dwrite", name)
+            try check(
+                values.withUnsafeBufferPointer {
+                    H5Dwrite(d, memType, sp_h5s_all(), sp_h5s_all(), sp_h5p_default(), $0.baseAddress)
+                }, "H5Dwrite", name)
         }
         return d
     }
@@ -171,7 +183,10 @@ enum HDF5 {
         let d = try createDataset(parent, name, type, space)
         if !values.isEmpty {
             try withCStrings(values) { ptrs in
-                try check(ptrs.withUnsafeBufferPointer { H5Dwrite(d, type, sp_h5s_all(), sp_h5s_all(), sp_h5p_default(), $0.baseAddress) }, "H5Dwrite", name)
+                try check(
+                    ptrs.withUnsafeBufferPointer {
+                        H5Dwrite(d, type, sp_h5s_all(), sp_h5s_all(), sp_h5p_default(), $0.baseAddress)
+                    }, "H5Dwrite", name)
             }
         }
         return d
@@ -185,13 +200,18 @@ enum HDF5 {
         defer { H5Sclose(space) }
         let d = try createDataset(parent, name, type, space)
         try withCStrings([value]) { ptrs in
-            try check(ptrs.withUnsafeBufferPointer { H5Dwrite(d, type, sp_h5s_all(), sp_h5s_all(), sp_h5p_default(), $0.baseAddress) }, "H5Dwrite", name)
+            try check(
+                ptrs.withUnsafeBufferPointer {
+                    H5Dwrite(d, type, sp_h5s_all(), sp_h5s_all(), sp_h5p_default(), $0.baseAddress)
+                }, "H5Dwrite", name)
         }
         return d
     }
 
     /// A scalar numeric dataset (AnnData "numeric-scalar").
-    static func writeScalar<T: BitwiseCopyable>(_ parent: hid_t, _ name: String, _ value: T, fileType: hid_t, memType: hid_t) throws -> hid_t {
+    static func writeScalar<T: BitwiseCopyable>(
+        _ parent: hid_t, _ name: String, _ value: T, fileType: hid_t, memType: hid_t
+    ) throws -> hid_t {
         let space = try check(H5Screate(H5S_SCALAR), "H5Screate", name)
         defer { H5Sclose(space) }
         let d = try createDataset(parent, name, fileType, space)
@@ -216,8 +236,10 @@ final class HDF5AppendableArray {
     ///   - fileType: stored type; `memType`: in-memory type of appended values (closed on
     ///     `close()` when `ownsMemType`).
     ///   - chunk: elements per chunk; `deflate`: gzip level (0 = none).
-    init(_ parent: hid_t, _ name: String, fileType: hid_t, memType: hid_t, ownsMemType: Bool = false,
-         chunk: Int = 65_536, deflate: UInt32 = 1) throws {
+    init(
+        _ parent: hid_t, _ name: String, fileType: hid_t, memType: hid_t, ownsMemType: Bool = false,
+        chunk: Int = 65_536, deflate: UInt32 = 1
+    ) throws {
         self.name = name
         self.memType = memType
         self.ownsMemType = ownsMemType
@@ -230,7 +252,8 @@ final class HDF5AppendableArray {
         var chunkDims: [hsize_t] = [hsize_t(max(1, chunk))]
         try HDF5.check(H5Pset_chunk(plist, 1, &chunkDims), "H5Pset_chunk", name)
         if deflate > 0 { try HDF5.check(H5Pset_deflate(plist, deflate), "H5Pset_deflate", name) }
-        id = try HDF5.check(H5Dcreate2(parent, name, fileType, space, sp_h5p_default(), plist, sp_h5p_default()), "H5Dcreate2", name)
+        id = try HDF5.check(
+            H5Dcreate2(parent, name, fileType, space, sp_h5p_default(), plist, sp_h5p_default()), "H5Dcreate2", name)
     }
 
     /// Appends values laid out as `memType` (`count` elements at `pointer`).
@@ -242,7 +265,8 @@ final class HDF5AppendableArray {
         defer { H5Sclose(file) }
         var start: [hsize_t] = [hsize_t(count)]
         var length: [hsize_t] = [hsize_t(n)]
-        try HDF5.check(H5Sselect_hyperslab(file, H5S_SELECT_SET, &start, nil, &length, nil), "H5Sselect_hyperslab", name)
+        try HDF5.check(
+            H5Sselect_hyperslab(file, H5S_SELECT_SET, &start, nil, &length, nil), "H5Sselect_hyperslab", name)
         let mem = try HDF5.check(H5Screate_simple(1, &length, nil), "H5Screate_simple", name)
         defer { H5Sclose(mem) }
         try HDF5.check(H5Dwrite(id, memType, mem, file, sp_h5p_default(), pointer), "H5Dwrite", name)

@@ -50,7 +50,9 @@ public enum OutputSafety {
             if (info.st_mode & S_IFMT) == S_IFLNK { throw linkError(path, target) }
             guard force else { throw OutputExistsError(path: path) }
             guard (info.st_mode & S_IFMT) == S_IFDIR else {
-                throw UnsafeOutputError(path: path, reason: "is a file, not a previous screenplan output folder; --force replaces only those")
+                throw UnsafeOutputError(
+                    path: path,
+                    reason: "is a file, not a previous screenplan output folder; --force replaces only those")
             }
             try checkNotProtected(path, target, inputs: inputs)
             try checkPreviousOutput(path, target)
@@ -72,7 +74,11 @@ public enum OutputSafety {
             }
             if (info.st_mode & S_IFMT) == S_IFLNK, stat(target, &info) != 0 { throw linkError(path, target) }
             for input in inputs where sameFile(target, input) {
-                throw UnsafeOutputError(path: path, reason: "is an input of this run (`\(TerminalText.escaped(input))`); writing it would replace it — choose another name")
+                throw UnsafeOutputError(
+                    path: path,
+                    reason:
+                        "is an input of this run (`\(TerminalText.escaped(input))`); writing it would replace it — choose another name"
+                )
             }
         }
         try checkWritableParent(path, target)
@@ -97,16 +103,22 @@ public enum OutputSafety {
         let destination = (try? FileManager.default.destinationOfSymbolicLink(atPath: target)) ?? "?"
         var info = stat()
         let dangling = stat(target, &info) != 0
-        return UnsafeOutputError(path: path, reason: dangling
-            ? "is a dangling symbolic link (to `\(TerminalText.escaped(destination))`, which does not exist); remove it or give another name"
-            : "is a symbolic link (to `\(TerminalText.escaped(destination))`); give the folder itself")
+        return UnsafeOutputError(
+            path: path,
+            reason: dangling
+                ? "is a dangling symbolic link (to `\(TerminalText.escaped(destination))`, which does not exist); remove it or give another name"
+                : "is a symbolic link (to `\(TerminalText.escaped(destination))`); give the folder itself")
     }
 
     /// Refuses "/", the home folder, the current folder and anything holding an input.
     static func checkNotProtected(_ path: String, _ target: String, inputs: [String]) throws {
         let real = realPath(target)
-        var protected: [(String, String)] = [("/", "the root folder"), (realPath(FileManager.default.currentDirectoryPath), "the current folder")]
-        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty { protected.append((realPath(home), "the home folder")) }
+        var protected: [(String, String)] = [
+            ("/", "the root folder"), (realPath(FileManager.default.currentDirectoryPath), "the current folder"),
+        ]
+        if let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
+            protected.append((realPath(home), "the home folder"))
+        }
         protected.append((realPath(NSHomeDirectory()), "the home folder"))
         for (folder, name) in protected where real == folder {
             throw UnsafeOutputError(path: path, reason: "is \(name); screenplan never writes or replaces it")
@@ -114,7 +126,9 @@ public enum OutputSafety {
         for input in inputs where !input.isEmpty {
             let inputReal = realPath(URL(fileURLWithPath: input).standardizedFileURL.path)
             if inputReal == real || inputReal.hasPrefix(real.hasSuffix("/") ? real : real + "/") {
-                throw UnsafeOutputError(path: path, reason: "holds `\(TerminalText.escaped(input))`, an input of this run; choose another folder")
+                throw UnsafeOutputError(
+                    path: path,
+                    reason: "holds `\(TerminalText.escaped(input))`, an input of this run; choose another folder")
             }
         }
     }
@@ -124,16 +138,25 @@ public enum OutputSafety {
         let fm = FileManager.default
         let runJSON = (target as NSString).appendingPathComponent("run.json")
         guard let data = fm.contents(atPath: runJSON),
-              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              json["generator"] as? String == generator
-                || (json["format"] is String && json["design_hash"] is String) else {
-            throw UnsafeOutputError(path: path, reason: "exists and is not a previous screenplan output (no run.json written by screenplan); --force replaces only those")
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            json["generator"] as? String == generator
+                || (json["format"] is String && json["design_hash"] is String)
+        else {
+            throw UnsafeOutputError(
+                path: path,
+                reason:
+                    "exists and is not a previous screenplan output (no run.json written by screenplan); --force replaces only those"
+            )
         }
         let entries = (try? fm.contentsOfDirectory(atPath: target)) ?? []
         let foreign = entries.filter { !outputFiles.contains($0) }.sorted()
         guard foreign.isEmpty else {
             let shown = foreign.prefix(5).map { "`\(TerminalText.escaped($0))`" }.joined(separator: ", ")
-            throw UnsafeOutputError(path: path, reason: "holds files screenplan did not write (\(shown)\(foreign.count > 5 ? ", …" : "")); --force replaces only a previous output")
+            throw UnsafeOutputError(
+                path: path,
+                reason:
+                    "holds files screenplan did not write (\(shown)\(foreign.count > 5 ? ", …" : "")); --force replaces only a previous output"
+            )
         }
     }
 
@@ -150,9 +173,12 @@ public enum OutputSafety {
         }
         // A real probe (a directory made and removed) rather than access(2), which says yes to
         // root on a read-only or special file system.
-        var probe = Array(((folder as NSString).appendingPathComponent(".screenplan-probe-\(getpid())-XXXXXX")).utf8CString)
+        var probe = Array(
+            ((folder as NSString).appendingPathComponent(".screenplan-probe-\(getpid())-XXXXXX")).utf8CString)
         guard let made = probe.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw UnsafeOutputError(path: path, reason: "cannot write in `\(TerminalText.escaped(folder))`: \(String(cString: strerror(errno)))")
+            throw UnsafeOutputError(
+                path: path,
+                reason: "cannot write in `\(TerminalText.escaped(folder))`: \(String(cString: strerror(errno)))")
         }
         rmdir(made)
     }
@@ -166,7 +192,8 @@ public enum OutputSafety {
 
     /// Whether two paths name the same existing file (device and inode).
     static func sameFile(_ a: String, _ b: String) -> Bool {
-        var sa = stat(), sb = stat()
+        var sa = stat()
+        var sb = stat()
         guard stat(a, &sa) == 0, stat(b, &sb) == 0 else { return false }
         return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
     }
@@ -186,7 +213,9 @@ public enum OutputSafety {
         let prefix = ".\(url.lastPathComponent).tmp-"
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
         for entry in entries where entry.hasPrefix(prefix) {
-            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), processIsGone(pid) else { continue }
+            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), processIsGone(pid) else {
+                continue
+            }
             unlink((folder as NSString).appendingPathComponent(entry))
         }
     }
@@ -199,7 +228,8 @@ func writeExclusivelyThenRename(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     OutputSafety.removeAbandonedTemporaryFiles(of: path)
-    var template = Array(((folder as NSString).appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-XXXXXX")).utf8CString)
+    var template = Array(
+        ((folder as NSString).appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-XXXXXX")).utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
     if fd < 0 { throw FileWriteError(path: path, reason: String(cString: strerror(errno))) }
     let temporary = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -27,12 +27,14 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     public var fraction: Double {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return min(1, max(0, _done / _total))
     }
 
     public var message: String {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return _message
     }
 
@@ -70,11 +72,14 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     public func cancel() {
-        lock.lock(); _cancelled = true; lock.unlock()
+        lock.lock()
+        _cancelled = true
+        lock.unlock()
     }
 
     public var isCancelled: Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return _cancelled
     }
 }

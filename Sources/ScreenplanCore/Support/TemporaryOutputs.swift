@@ -11,19 +11,22 @@ public enum TemporaryOutputs {
 
     /// Records a temporary folder or file of this process.
     public static func register(_ path: String) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         paths.insert(path)
     }
 
     /// Forgets a path that was renamed into place or removed.
     public static func forget(_ path: String) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         paths.remove(path)
     }
 
     /// Runs `work` (a writer's final rename) so that `removeAll` cannot interleave with it.
     public static func exclusively<T>(_ work: () throws -> T) rethrows -> T {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return try work()
     }
 

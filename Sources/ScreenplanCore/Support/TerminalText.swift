@@ -12,7 +12,10 @@ public enum TerminalText {
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for scalar in text.unicodeScalars {
-            guard needsEscape(scalar) else { out.unicodeScalars.append(scalar); continue }
+            guard needsEscape(scalar) else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
             switch scalar.value {
             case 0x1B: out += "\\e"
             case 0x0A: out += "\\n"

@@ -81,8 +81,10 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
     switch screen {
     case .design:
         return [
-            KeyBinding([.enter], .activate, "edit the value in place (Enter on an error: go to its field)", bar: "edit"),
-            KeyBinding([.character("+"), .character("=")], .nudge(1, big: false), "raise the number (re-analyses)", bar: "+/-"),
+            KeyBinding(
+                [.enter], .activate, "edit the value in place (Enter on an error: go to its field)", bar: "edit"),
+            KeyBinding(
+                [.character("+"), .character("=")], .nudge(1, big: false), "raise the number (re-analyses)", bar: "+/-"),
             KeyBinding([.character("-")], .nudge(-1, big: false), "lower the number (re-analyses)"),
             KeyBinding([.character("]")], .nudge(1, big: true), "raise by a big step"),
             KeyBinding([.character("[")], .nudge(-1, big: true), "lower by a big step"),
@@ -105,22 +107,29 @@ public func screenBindings(_ screen: Screen) -> [KeyBinding] {
             KeyBinding([.character("t")], .toggleTable, "per-perturbation table / overview", bar: "table"),
             KeyBinding([.character("o")], .sortTable, "sort the table by the next column", bar: "sort"),
             KeyBinding([.character("r")], .reverseSort, "reverse the table's order"),
-            KeyBinding([.character("d")], .toggleDownstream, "downstream-gene power: cells × reads grid / plots", bar: "downstream"),
+            KeyBinding(
+                [.character("d")], .toggleDownstream, "downstream-gene power: cells × reads grid / plots",
+                bar: "downstream"),
         ] + listMoves
     case .compare:
         return [
             KeyBinding([.left, .character("h")], .left, "previous layout column"),
             KeyBinding([.right, .character("l")], .right, "next layout column"),
             KeyBinding([.enter], .activate, "use this layout", bar: "use"),
-            KeyBinding([.character("d")], .toggleCompareMode, "layouts / pinned designs (P, :compare PATH)", bar: "designs"),
+            KeyBinding(
+                [.character("d")], .toggleCompareMode, "layouts / pinned designs (P, :compare PATH)", bar: "designs"),
         ]
     case .simulate:
         return [
             KeyBinding([.enter], .activate, "start the selected run", bar: "run"),
             KeyBinding([.escape], .cancel, "cancel the running job", bar: "cancel"),
             KeyBinding([.character("a")], .applyResult, "apply the finished run's design (optimize)", bar: "apply"),
-            KeyBinding([.character("w")], .writeResult, "write the finished simulation's counts (Tab: 10x / h5ad)", bar: "write"),
-            KeyBinding([.character("+"), .character("=")], .nudge(1, big: false), "raise the run's setting (Monte Carlo replicates)", bar: "+/-"),
+            KeyBinding(
+                [.character("w")], .writeResult, "write the finished simulation's counts (Tab: 10x / h5ad)",
+                bar: "write"),
+            KeyBinding(
+                [.character("+"), .character("=")], .nudge(1, big: false),
+                "raise the run's setting (Monte Carlo replicates)", bar: "+/-"),
             KeyBinding([.character("-")], .nudge(-1, big: false), "lower the run's setting"),
             KeyBinding([.character("]")], .nudge(1, big: true), "raise the run's setting by 10 steps"),
             KeyBinding([.character("[")], .nudge(-1, big: true), "lower the run's setting by 10 steps"),

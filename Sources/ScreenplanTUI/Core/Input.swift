@@ -22,7 +22,9 @@ func editInput(_ key: Key, _ state: AppState) -> (AppState, [Effect]) {
         guard count > 0 else { return (s, []) }
         let wasDefault = line.text == s.defaultRunOutputPath(format: s.runOutputFormat)
         s.runOutputFormat = (s.runOutputFormat + 1) % count
-        if wasDefault { line = InputLine(kind: .runOutputPath, text: s.defaultRunOutputPath(format: s.runOutputFormat)) }
+        if wasDefault {
+            line = InputLine(kind: .runOutputPath, text: s.defaultRunOutputPath(format: s.runOutputFormat))
+        }
         s.input = line
         return (s, [])
     case .character("f") where line.error != nil && s.pendingFix != nil && line.cursor == chars.count:
@@ -119,7 +121,9 @@ func complete(_ line: InputLine, _ state: AppState) -> AppState {
         candidates = s.allFields.filter { $0.value != nil && $0.path.hasPrefix(partial) }.map(\.path)
     } else if words.count == 1 {
         partial = words[0]
-        candidates = ["w", "wq", "q", "q!", "set", "layout", "compare", "e", "messages", "help"].filter { $0.hasPrefix(partial) }
+        candidates = ["w", "wq", "q", "q!", "set", "layout", "compare", "e", "messages", "help"].filter {
+            $0.hasPrefix(partial)
+        }
     } else {
         return s
     }

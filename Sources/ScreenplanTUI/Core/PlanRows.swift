@@ -56,9 +56,11 @@ func designRows(_ d: Design, fields: [DesignField], issues: [DesignIssue] = []) 
     if !issues.isEmpty {
         rows.append(DesignField(path: "", label: "Problems (Enter goes to the field)", value: nil, depth: 0))
         for issue in issues {
-            rows.append(DesignField(
-                path: issuePrefix + issue.path, label: "line \(issue.location.line) \(issue.path): \(issue.message)",
-                value: nil, depth: 1))
+            rows.append(
+                DesignField(
+                    path: issuePrefix + issue.path,
+                    label: "line \(issue.location.line) \(issue.path): \(issue.message)",
+                    value: nil, depth: 1))
         }
     }
     rows.append(planHeading)

@@ -69,7 +69,9 @@ func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
         if input.error != nil {
             putWrapped(state.status, role: .error, bottom: y, into: &buffer)
         } else {
-            buffer.put(" editing \(path): Enter accepts, Esc keeps the old value", x: 0, y: y, role: .dim, maxWidth: buffer.width)
+            buffer.put(
+                " editing \(path): Enter accepts, Esc keeps the old value", x: 0, y: y, role: .dim,
+                maxWidth: buffer.width)
         }
         return
     }
@@ -114,7 +116,8 @@ func putWrapped(_ text: String, role: Role, bottom: Int, into buffer: inout Buff
 func renderMessages(_ state: AppState, into buffer: inout Buffer) {
     let w = buffer.width - 4
     let h = buffer.height - 4
-    let x0 = 2, y0 = 2
+    let x0 = 2
+    let y0 = 2
     buffer.clear(x: x0, y: y0, width: w, height: h)
     buffer.box(x: x0, y: y0, width: w, height: h, title: "Messages (any key closes)", glyphs: state.capabilities.glyphs)
     var lines: [String] = []

@@ -231,7 +231,9 @@ private func simulateAction(_ action: Action, _ state: AppState) -> (AppState, [
         }
         let next = min(p.range.upperBound, max(p.range.lowerBound, now + direction * p.step * (big ? 10 : 1)))
         s.jobParameters[s.jobChoice] = next
-        s.say("\(s.engine.jobs[s.jobChoice].title): \(p.name) = \(next) (range \(p.range.lowerBound)–\(p.range.upperBound))")
+        s.say(
+            "\(s.engine.jobs[s.jobChoice].title): \(p.name) = \(next) (range \(p.range.lowerBound)–\(p.range.upperBound))"
+        )
         return (s, [])
     }
     if action == .writeResult {

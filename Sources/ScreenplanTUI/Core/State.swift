@@ -242,7 +242,9 @@ public struct AppState: Equatable, Sendable {
         rows = designRows(design, fields: allFields, issues: issues)
         // The pins' differences are from the design being edited.
         for i in pins.indices {
-            pins[i].differences = differences(allFields, pins[i].design.fields()).map { (path: $0.0, mine: $0.1, theirs: $0.2) }
+            pins[i].differences = differences(allFields, pins[i].design.fields()).map {
+                (path: $0.0, mine: $0.1, theirs: $0.2)
+            }
         }
         generation += 1
         tree.cursor = min(tree.cursor, max(0, rows.count - 1))
@@ -265,7 +267,8 @@ public struct AppState: Equatable, Sendable {
         guard let solved = targetRecommendations, solved.generation == generation else { return own }
         // Those that would lower the median power below the target come after the rest.
         let all = own + solved.recommendations
-        return all.filter { $0.effect?.lowersPowerBelowTarget != true } + all.filter { $0.effect?.lowersPowerBelowTarget == true }
+        return all.filter { $0.effect?.lowersPowerBelowTarget != true }
+            + all.filter { $0.effect?.lowersPowerBelowTarget == true }
     }
 
     /// Whether the terminal is too small for the screens.

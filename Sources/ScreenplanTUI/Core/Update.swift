@@ -105,7 +105,9 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         if issues.isEmpty {
             s.say("opened \(document.displayName)")
         } else {
-            s.say("\(document.displayName) has \(issues.count) problem\(issues.count == 1 ? "" : "s"): those fields took their defaults; Enter on one goes to it", error: true)
+            s.say(
+                "\(document.displayName) has \(issues.count) problem\(issues.count == 1 ? "" : "s"): those fields took their defaults; Enter on one goes to it",
+                error: true)
         }
         return (s, designChanged(s))
     case .openFailed(let why):
@@ -126,7 +128,9 @@ private func finishJob(
     if case .finished = phase {
         run.fraction = 1
         // A finished run whose output can be written: `w` offers it.
-        if s.engine.jobs.indices.contains(run.job), !s.engine.jobs[run.job].writeFormats.isEmpty { s.writableJob = run.job }
+        if s.engine.jobs.indices.contains(run.job), !s.engine.jobs[run.job].writeFormats.isEmpty {
+            s.writableJob = run.job
+        }
     }
     s.job = run
     s.say(message, error: error)

@@ -36,7 +36,9 @@ extension LayoutGrid {
         let b = design.batching
         if b.layout == .explicit && b.explicitCells.count != layout.perturbationCount {
             throw LayoutUnavailable(
-                reason: "batching.explicit_cells has \(b.explicitCells.count) rows for \(layout.perturbationCount) perturbations")
+                reason:
+                    "batching.explicit_cells has \(b.explicitCells.count) rows for \(layout.perturbationCount) perturbations"
+            )
         }
         let names = LayoutGrid.perturbationNames(design)
         let cells = (0..<layout.perturbationCount).map { p in (0..<layout.batchCount).map { layout.cells(p, $0) } }

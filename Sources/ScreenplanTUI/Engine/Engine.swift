@@ -70,8 +70,9 @@ public struct Engine: Sendable {
         EngineInfo(
             analysisAvailable: analyze != nil,
             jobs: jobs.map {
-                JobInfo(title: $0.title, summary: $0.summary, parameter: $0.parameter,
-                        writeFormats: $0.writer?.formats ?? [])
+                JobInfo(
+                    title: $0.title, summary: $0.summary, parameter: $0.parameter,
+                    writeFormats: $0.writer?.formats ?? [])
             },
             exports: allExporters.map { ExportFormat(title: $0.title, fileExtension: $0.fileExtension) })
     }
@@ -120,8 +121,10 @@ public struct JobWriter: Sendable {
     public var formats: [ExportFormat]
     public var write: @Sendable (Design, Int, String, Bool, ProgressReporter) throws -> JobResult
 
-    public init(formats: [ExportFormat],
-                write: @escaping @Sendable (Design, Int, String, Bool, ProgressReporter) throws -> JobResult) {
+    public init(
+        formats: [ExportFormat],
+        write: @escaping @Sendable (Design, Int, String, Bool, ProgressReporter) throws -> JobResult
+    ) {
         self.formats = formats
         self.write = write
     }
@@ -217,9 +220,11 @@ public struct PerturbationRow: Equatable, Sendable {
     public var samplingPower: Double?
     public var guideEffectProbability: Double?
 
-    public init(name: String, target: String, targetUMIs: Double?, cells: Int, batches: Int, effect: Double,
-                sd: Double?, power: Double, flags: [String], samplingPower: Double? = nil,
-                guideEffectProbability: Double? = nil) {
+    public init(
+        name: String, target: String, targetUMIs: Double?, cells: Int, batches: Int, effect: Double,
+        sd: Double?, power: Double, flags: [String], samplingPower: Double? = nil,
+        guideEffectProbability: Double? = nil
+    ) {
         self.samplingPower = samplingPower
         self.guideEffectProbability = guideEffectProbability
         self.name = name
@@ -235,9 +240,10 @@ public struct PerturbationRow: Equatable, Sendable {
 
     /// A row from the analysis result contract.
     public init(_ r: PerturbationReport) {
-        self.init(name: r.name, target: r.target, targetUMIs: r.targetUmis, cells: r.cells, batches: r.batches,
-                  effect: r.targetEffect, sd: r.targetSd.flatMap { $0.isFinite ? $0 : nil },
-                  power: r.power, flags: r.flags, samplingPower: r.samplingPower,
-                  guideEffectProbability: r.guideEffectProbability)
+        self.init(
+            name: r.name, target: r.target, targetUMIs: r.targetUmis, cells: r.cells, batches: r.batches,
+            effect: r.targetEffect, sd: r.targetSd.flatMap { $0.isFinite ? $0 : nil },
+            power: r.power, flags: r.flags, samplingPower: r.samplingPower,
+            guideEffectProbability: r.guideEffectProbability)
     }
 }

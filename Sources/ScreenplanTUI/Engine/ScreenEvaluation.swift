@@ -15,7 +15,9 @@ public struct LayoutComparison: Equatable, Sendable {
     public var stats: LayoutStats?
     public var summary: AnalysisSummary?
 
-    public init(strategy: LayoutStrategy, refused: String? = nil, stats: LayoutStats? = nil, summary: AnalysisSummary? = nil) {
+    public init(
+        strategy: LayoutStrategy, refused: String? = nil, stats: LayoutStats? = nil, summary: AnalysisSummary? = nil
+    ) {
         self.strategy = strategy
         self.refused = refused
         self.stats = stats

@@ -99,9 +99,13 @@ public final class EffectRunner {
                 switch outcome {
                 case .written: break
                 case .fellBack(let fallback, let reason):
-                    mailbox.post(.autosaveProblem("autosave: cannot write \(path) (\(reason)); edits are autosaved to \(fallback)"))
+                    mailbox.post(
+                        .autosaveProblem(
+                            "autosave: cannot write \(path) (\(reason)); edits are autosaved to \(fallback)"))
                 case .failed(let reason):
-                    mailbox.post(.autosaveProblem("autosave failed: \(reason); edits are only in memory — save with another name"))
+                    mailbox.post(
+                        .autosaveProblem(
+                            "autosave failed: \(reason); edits are only in memory — save with another name"))
                 }
             }
         case .removeAutosave(let path):
@@ -153,14 +157,17 @@ public final class EffectRunner {
             tasks[id]?.cancel()
         case .downstreamPower(let design, let generation):
             guard let downstream = engine.downstreamPower else {
-                mailbox.post(.downstreamComputed(generation: generation, grid: nil, note: "not available in this build"))
+                mailbox.post(
+                    .downstreamComputed(generation: generation, grid: nil, note: "not available in this build"))
                 return
             }
             Task.detached {
                 do {
                     let grid = try downstream(design)
-                    mailbox.post(.downstreamComputed(generation: generation, grid: grid,
-                                                     note: grid == nil ? "no gene is above the expression threshold" : nil))
+                    mailbox.post(
+                        .downstreamComputed(
+                            generation: generation, grid: grid,
+                            note: grid == nil ? "no gene is above the expression threshold" : nil))
                 } catch {
                     mailbox.post(.downstreamComputed(generation: generation, grid: nil, note: "\(error)"))
                 }
@@ -176,7 +183,12 @@ public final class EffectRunner {
             if FileManager.default.fileExists(atPath: path) {
                 guard confirmedRunOutput == path else {
                     confirmedRunOutput = path
-                    mailbox.post(.jobFailed(id: id, reason: "\(path) exists: w and Enter again replace it (only a previous screenplan output), or type another path"))
+                    mailbox.post(
+                        .jobFailed(
+                            id: id,
+                            reason:
+                                "\(path) exists: w and Enter again replace it (only a previous screenplan output), or type another path"
+                        ))
                     return
                 }
                 replace = true

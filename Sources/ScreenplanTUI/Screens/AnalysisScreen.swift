@@ -16,7 +16,8 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         x += buffer.put(
             meets ? " meets target \(fixed(target, 2))" : " below target \(fixed(target, 2))", x: x, y: 1,
             role: meets ? .good : .warning)
-        let rest = "  worst \(summary.worstPerturbation) \(fixed(summary.worstPower, 2))  \(money(summary.cost, summary.currency))"
+        let rest =
+            "  worst \(summary.worstPerturbation) \(fixed(summary.worstPower, 2))  \(money(summary.cost, summary.currency))"
         x += buffer.put(rest, x: x, y: 1, maxWidth: buffer.width - x - 1)
         let layout = "  layout \(analysis!.layout)"
         if x + layout.count < buffer.width { buffer.put(layout, x: x, y: 1, role: .dim) }
@@ -35,22 +36,22 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     // Error budget: share of the median perturbation's variance from each source (the
     // downstream grid takes the whole width).
     if !state.showDownstream {
-    buffer.put("Error budget", x: 1, y: 3, role: .heading)
-    buffer.put("share of variance", x: 14, y: 3, role: .dim, maxWidth: leftWidth - 14)
-    if let budget = analysis?.errorBudget, !budget.isEmpty {
-        let labelWidth = min(20, leftWidth / 2 - 1)
-        let barWidth = leftWidth - labelWidth - 6
-        for (i, item) in budget.prefix(top - 6).enumerated() {
-            let y = 4 + i
-            buffer.put(clip(item.source, labelWidth - 1, ellipsis: g.ellipsis), x: 1, y: y, role: .normal)
-            buffer.put(
-                bar(item.share, width: barWidth, glyphs: g), x: 1 + labelWidth, y: y,
-                role: item.share >= 0.5 ? .warning : .accent)
-            buffer.put(leftPad("\(Int((item.share * 100).rounded()))%", 4), x: 1 + labelWidth + barWidth + 1, y: y)
+        buffer.put("Error budget", x: 1, y: 3, role: .heading)
+        buffer.put("share of variance", x: 14, y: 3, role: .dim, maxWidth: leftWidth - 14)
+        if let budget = analysis?.errorBudget, !budget.isEmpty {
+            let labelWidth = min(20, leftWidth / 2 - 1)
+            let barWidth = leftWidth - labelWidth - 6
+            for (i, item) in budget.prefix(top - 6).enumerated() {
+                let y = 4 + i
+                buffer.put(clip(item.source, labelWidth - 1, ellipsis: g.ellipsis), x: 1, y: y, role: .normal)
+                buffer.put(
+                    bar(item.share, width: barWidth, glyphs: g), x: 1 + labelWidth, y: y,
+                    role: item.share >= 0.5 ? .warning : .accent)
+                buffer.put(leftPad("\(Int((item.share * 100).rounded()))%", 4), x: 1 + labelWidth + barWidth + 1, y: y)
+            }
+        } else {
+            buffer.put(g.missing + " no analysis", x: 1, y: 4, role: .dim)
         }
-    } else {
-        buffer.put(g.missing + " no analysis", x: 1, y: 4, role: .dim)
-    }
     }
 
     // Power curves: one at a time when narrow (p switches), both side by side when wide.
@@ -87,7 +88,8 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     // Recommendations, each with what it does to median power and cost.
     let recommendations = state.recommendations
     buffer.put("Recommendations", x: 1, y: top, role: .heading)
-    buffer.put("Enter applies, u undoes, t per-perturbation table", x: 18, y: top, role: .dim, maxWidth: buffer.width - 19)
+    buffer.put(
+        "Enter applies, u undoes, t per-perturbation table", x: 18, y: top, role: .dim, maxWidth: buffer.width - 19)
     guard !recommendations.isEmpty else {
         let text: String
         if let summary = analysis?.summary {
@@ -118,7 +120,8 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         if let x = r.effect {
             let role: Role = x.meetsTarget ? .good : (x.lowersPowerBelowTarget ? .error : .warning)
             let arrow = state.capabilities.unicode ? "→" : ">"
-            buffer.put("\(fixed(x.medianPowerBefore, 2))\(arrow)\(fixed(x.medianPowerAfter, 2))", x: 3, y: y, role: role)
+            buffer.put(
+                "\(fixed(x.medianPowerBefore, 2))\(arrow)\(fixed(x.medianPowerAfter, 2))", x: 3, y: y, role: role)
         } else {
             buffer.put(r.change.isEmpty ? "advice" : "n/a", x: 3, y: y, role: .dim)
         }
@@ -132,15 +135,21 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         let verdict =
             x.meetsTarget
             ? "reaches the target \(fixed(x.targetPower, 2))"
-            : (x.lowersPowerBelowTarget ? "LOWERS POWER BELOW the target \(fixed(x.targetPower, 2))" : "still below the target \(fixed(x.targetPower, 2))")
+            : (x.lowersPowerBelowTarget
+                ? "LOWERS POWER BELOW the target \(fixed(x.targetPower, 2))"
+                : "still below the target \(fixed(x.targetPower, 2))")
         detail.append(
-            ("median power \(fixed(x.medianPowerBefore, 2)) → \(fixed(x.medianPowerAfter, 2)), \(verdict); cost \(money(x.costBefore, x.currency)) → \(money(x.costAfter, x.currency))",
-             x.meetsTarget ? .good : .warning))
+            (
+                "median power \(fixed(x.medianPowerBefore, 2)) → \(fixed(x.medianPowerAfter, 2)), \(verdict); cost \(money(x.costBefore, x.currency)) → \(money(x.costAfter, x.currency))",
+                x.meetsTarget ? .good : .warning
+            ))
     }
     detail.append(
-        (selected.change.isEmpty
-            ? "advice only (no field change)"
-            : "Enter applies " + selected.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", "), .dim))
+        (
+            selected.change.isEmpty
+                ? "advice only (no field change)"
+                : "Enter applies " + selected.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", "), .dim
+        ))
     var lines: [(String, Role)] = []
     for (text, role) in detail { lines += wrap(text, buffer.width - 4).map { ($0, role) } }
     let bottom = tall ? top + Geometry.recommendationRows(height: buffer.height) : buffer.height - 3
@@ -182,12 +191,17 @@ func tableOrder(_ rows: [PerturbationRow], by column: TableColumn, descending: B
         ascending = i.sorted { (rows[$0].targetUMIs ?? -1, rows[$0].name) < (rows[$1].targetUMIs ?? -1, rows[$1].name) }
     case .cells: ascending = i.sorted { (rows[$0].cells, rows[$0].name) < (rows[$1].cells, rows[$1].name) }
     case .effect: ascending = i.sorted { (abs(rows[$0].effect), rows[$0].name) < (abs(rows[$1].effect), rows[$1].name) }
-    case .sd: ascending = i.sorted { (rows[$0].sd ?? .infinity, rows[$0].name) < (rows[$1].sd ?? .infinity, rows[$1].name) }
+    case .sd:
+        ascending = i.sorted { (rows[$0].sd ?? .infinity, rows[$0].name) < (rows[$1].sd ?? .infinity, rows[$1].name) }
     case .sampling:
-        ascending = i.sorted { (rows[$0].samplingPower ?? -1, rows[$0].name) < (rows[$1].samplingPower ?? -1, rows[$1].name) }
+        ascending = i.sorted {
+            (rows[$0].samplingPower ?? -1, rows[$0].name) < (rows[$1].samplingPower ?? -1, rows[$1].name)
+        }
     case .guide:
         ascending = i.sorted {
-            (rows[$0].guideEffectProbability ?? -1, rows[$0].name) < (rows[$1].guideEffectProbability ?? -1, rows[$1].name)
+            (rows[$0].guideEffectProbability ?? -1, rows[$0].name) < (
+                rows[$1].guideEffectProbability ?? -1, rows[$1].name
+            )
         }
     }
     return descending ? ascending.reversed() : ascending
@@ -203,10 +217,13 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
     let order = state.tableDescending ? "descending" : "ascending"
     buffer.put("Perturbations", x: 1, y: top, role: .heading)
     buffer.put(
-        "\(rows.count) rows, by \(state.tableSort.title) \(order) (t table, o column, r reverse)", x: 15, y: top, role: .dim,
+        "\(rows.count) rows, by \(state.tableSort.title) \(order) (t table, o column, r reverse)", x: 15, y: top,
+        role: .dim,
         maxWidth: buffer.width - 16)
-    let header = [("name", 10), ("target", 8), ("UMIs/ctrl", 9), ("cells", 7), ("effect", 7), ("sd", 6), ("power", 5),
-                  ("sampl", 5), ("guide", 5)]
+    let header = [
+        ("name", 10), ("target", 8), ("UMIs/ctrl", 9), ("cells", 7), ("effect", 7), ("sd", 6), ("power", 5),
+        ("sampl", 5), ("guide", 5),
+    ]
     let columns: [TableColumn?] = [nil, .target, .umis, .cells, .effect, .sd, .power, .sampling, .guide]
     var x = 1
     for (i, (title, w)) in header.enumerated() {
@@ -227,21 +244,28 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
         let cells: [(String, Int, Role)] = [
             (clip(r.name, 10, ellipsis: g.ellipsis), 10, .normal),
             (clip(r.target, 8, ellipsis: g.ellipsis), 8, .normal),
-            (leftPad(r.targetUMIs.map { fixed($0, $0 < 10 ? 2 : 0) } ?? "n/a", 9), 9, r.targetUMIs == nil ? .dim : .normal),
+            (
+                leftPad(r.targetUMIs.map { fixed($0, $0 < 10 ? 2 : 0) } ?? "n/a", 9), 9,
+                r.targetUMIs == nil ? .dim : .normal
+            ),
             (leftPad(grouped(r.cells), 7), 7, .normal),
             (leftPad(fixed(r.effect, 2), 7), 7, .normal),
             (leftPad(r.sd.map { fixed($0, 3) } ?? "n/a", 6), 6, r.sd == nil ? .dim : .normal),
             (leftPad(fixed(r.power, 2), 5), 5, r.power >= target ? .good : .warning),
             (leftPad(r.samplingPower.map { fixed($0, 2) } ?? "n/a", 5), 5, r.samplingPower == nil ? .dim : .normal),
-            (leftPad(r.guideEffectProbability.map { fixed($0, 2) } ?? "n/a", 5), 5,
-             r.guideEffectProbability == nil ? .dim : .normal),
+            (
+                leftPad(r.guideEffectProbability.map { fixed($0, 2) } ?? "n/a", 5), 5,
+                r.guideEffectProbability == nil ? .dim : .normal
+            ),
         ]
         for (text, w, role) in cells {
             buffer.put(text, x: x, y: y, role: role, maxWidth: w)
             x += w + 1
         }
         buffer.put(r.flags.joined(separator: ", "), x: x, y: y, role: .dim, maxWidth: max(0, buffer.width - x - 1))
-        if state.showTable, index == state.table.cursor { buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected) }
+        if state.showTable, index == state.table.cursor {
+            buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected)
+        }
     }
     if rows.isEmpty { buffer.put(g.missing + " no analysis", x: 1, y: top + 2, role: .dim) }
 }
@@ -253,7 +277,8 @@ func renderDownstreamGrid(_ state: AppState, into buffer: inout Buffer, top: Int
     let g = state.capabilities.glyphs
     guard let grid = state.downstream, state.downstreamGeneration == state.generation else {
         buffer.put("Downstream gene power", x: 1, y: top, role: .heading)
-        let note = state.downstreamGeneration == state.generation ? (state.downstreamNote ?? "none") : "computing\(g.ellipsis)"
+        let note =
+            state.downstreamGeneration == state.generation ? (state.downstreamNote ?? "none") : "computing\(g.ellipsis)"
         buffer.put(g.missing + " " + note, x: 1, y: top + 1, role: .dim, maxWidth: buffer.width - 2)
         return
     }
@@ -269,28 +294,33 @@ func renderDownstreamGrid(_ state: AppState, into buffer: inout Buffer, top: Int
     buffer.put("reads/cell", x: 1, y: top + 1, role: .dim)
     for (j, n) in grid.cellsPerPerturbation.enumerated() {
         let mine = n == d.sampling.cellsPerPerturbation
-        buffer.put(leftPad(grouped(n), cellWidth - 1), x: 1 + labelWidth + j * cellWidth, y: top + 1,
-                   role: mine ? .accent : .heading, maxWidth: cellWidth)
+        buffer.put(
+            leftPad(grouped(n), cellWidth - 1), x: 1 + labelWidth + j * cellWidth, y: top + 1,
+            role: mine ? .accent : .heading, maxWidth: cellWidth)
     }
     let contourX = 1 + labelWidth + columns * cellWidth + 1
-    buffer.put("\(fixed(grid.targetPower, 2)) reached at", x: contourX, y: top + 1, role: .heading,
-               maxWidth: buffer.width - contourX - 1)
+    buffer.put(
+        "\(fixed(grid.targetPower, 2)) reached at", x: contourX, y: top + 1, role: .heading,
+        maxWidth: buffer.width - contourX - 1)
     for (i, reads) in grid.readsPerCell.enumerated() where top + 2 + i < bottom {
         let y = top + 2 + i
         let mine = abs(reads - d.measurement.readsPerCell) < 0.5
         buffer.put(leftPad(grouped(Int(reads.rounded())), labelWidth - 2), x: 1, y: y, role: mine ? .accent : .normal)
         for (j, p) in grid.power[i].enumerated() {
-            buffer.put(leftPad(fixed(p, 2), cellWidth - 1), x: 1 + labelWidth + j * cellWidth, y: y,
-                       role: p >= grid.targetPower ? .good : .warning, maxWidth: cellWidth)
+            buffer.put(
+                leftPad(fixed(p, 2), cellWidth - 1), x: 1 + labelWidth + j * cellWidth, y: y,
+                role: p >= grid.targetPower ? .good : .warning, maxWidth: cellWidth)
         }
         let contour = grid.contourCells[i].map { "\(grouped($0)) cells" } ?? "not reached"
-        buffer.put(contour, x: contourX, y: y, role: grid.contourCells[i] == nil ? .dim : .normal,
-                   maxWidth: buffer.width - contourX - 1)
+        buffer.put(
+            contour, x: contourX, y: y, role: grid.contourCells[i] == nil ? .dim : .normal,
+            maxWidth: buffer.width - contourX - 1)
     }
     let legend = top + 2 + grid.readsPerCell.count
     if legend < bottom {
-        buffer.put("columns: cells per perturbation; green: reaches the target; yours highlighted",
-                   x: 1, y: legend, role: .dim, maxWidth: buffer.width - 2)
+        buffer.put(
+            "columns: cells per perturbation; green: reaches the target; yours highlighted",
+            x: 1, y: legend, role: .dim, maxWidth: buffer.width - 2)
     }
 }
 
@@ -299,7 +329,8 @@ func renderDownstreamGrid(_ state: AppState, into buffer: inout Buffer, top: Int
 private func renderCellTypeLine(_ analysis: AnalysisResult?, into buffer: inout Buffer) {
     guard let types = analysis?.cellTypes, !types.isEmpty else { return }
     var x = 1
-    x += buffer.put(analysis?.cellType == nil ? "per cell type (headline: all cells) " : "per cell type ", x: x, y: 2, role: .dim)
+    x += buffer.put(
+        analysis?.cellType == nil ? "per cell type (headline: all cells) " : "per cell type ", x: x, y: 2, role: .dim)
     for t in types {
         let mark = analysis?.cellType == t.name ? "*" : ""
         let text = "\(mark)\(t.name) \(fixed(t.medianPower, 2))  "

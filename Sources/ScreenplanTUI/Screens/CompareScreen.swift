@@ -140,7 +140,9 @@ func renderDesignComparison(_ state: AppState, into buffer: inout Buffer) {
         buffer.put(clip(pins[i].path, columnWidth - 2, ellipsis: g.ellipsis), x: x, y: 3, role: .heading)
         if i == selected { buffer.paint(x: x, y: 3, width: columnWidth - 1, height: 1, role: .selected) }
     }
-    typealias Row = (label: String, value: (Design, AnalysisSummary?) -> Double?, text: (Double) -> String, better: Bool?)
+    typealias Row = (
+        label: String, value: (Design, AnalysisSummary?) -> Double?, text: (Double) -> String, better: Bool?
+    )
     let currency = state.evaluation?.analysis?.summary.currency ?? mine.cost.currency
     let rows: [Row] = [
         ("median power", { $1?.medianPower }, { fixed($0, 2) }, true),
@@ -178,7 +180,9 @@ func renderDesignComparison(_ state: AppState, into buffer: inout Buffer) {
     guard pins.indices.contains(selected) else { return }
     let other = pins[selected]
     y += 1
-    buffer.put("\(other.path): " + fieldsDiffer(other.differences.count), x: 1, y: y, role: .heading, maxWidth: buffer.width - 2)
+    buffer.put(
+        "\(other.path): " + fieldsDiffer(other.differences.count), x: 1, y: y, role: .heading,
+        maxWidth: buffer.width - 2)
     y += 1
     for difference in other.differences where y < buffer.height - 3 {
         let x = min(labelWidth + columnWidth, 40)

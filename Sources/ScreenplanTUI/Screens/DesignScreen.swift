@@ -21,14 +21,17 @@ func renderDesignScreen(_ state: AppState, into buffer: inout Buffer) {
         let selected = index == state.tree.cursor
         if field.path.hasPrefix(issuePrefix) {
             // A problem of the file as opened: Enter goes to its field.
-            buffer.put(clip("\(g.pointer) " + field.label, treeWidth - 2, ellipsis: g.ellipsis), x: 1, y: y, role: .error)
+            buffer.put(
+                clip("\(g.pointer) " + field.label, treeWidth - 2, ellipsis: g.ellipsis), x: 1, y: y, role: .error)
             if selected { buffer.paint(x: 0, y: y, width: treeWidth, height: 1, role: .selected) }
             continue
         }
         let indent = String(repeating: "  ", count: max(0, field.depth - 1))
         let isHeading = field.path.isEmpty
         buffer.put(
-            clip(indent + field.label, (isHeading && field.label != "Plan" ? treeWidth : labelWidth) - 2, ellipsis: g.ellipsis), x: 1, y: y,
+            clip(
+                indent + field.label, (isHeading && field.label != "Plan" ? treeWidth : labelWidth) - 2,
+                ellipsis: g.ellipsis), x: 1, y: y,
             role: isHeading || field.value == nil ? .heading : .normal)
         if isHeading, field.label == "Plan" {
             buffer.put("+/- [ ] nudge", x: labelWidth, y: y, role: .dim, maxWidth: treeWidth - labelWidth - 1)
@@ -155,14 +158,18 @@ func renderHeadline(_ state: AppState, into buffer: inout Buffer, x: Int, y: Int
         }
     } else if !field.path.isEmpty {
         info.append(("", field.path, .accent))
-        if let value = field.value { info.append(("value", value == "null" ? "null (unset)" : displayValue(value), .normal)) }
+        if let value = field.value {
+            info.append(("value", value == "null" ? "null (unset)" : displayValue(value), .normal))
+        }
         if let doc = FieldCatalog.info(for: field.path) {
             if !doc.unit.isEmpty, doc.unit != "–" { info.append(("unit", doc.unit, .normal)) }
             if !doc.valid.isEmpty { info.append(("valid", doc.valid, .normal)) }
             if !doc.defaultValue.isEmpty { info.append(("default", doc.defaultValue, .normal)) }
             if !doc.source.isEmpty { info.append(("source", doc.source, .dim)) }
         }
-        if let plan = planFields(d).first(where: { $0.path == field.path }), let step = plan.step, let big = plan.bigStep {
+        if let plan = planFields(d).first(where: { $0.path == field.path }), let step = plan.step,
+            let big = plan.bigStep
+        {
             info.append(("keys", "+/- \(trimmed(step)), [/] \(trimmed(big)) (re-analyses)", .dim))
         }
     }

@@ -70,7 +70,8 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
     // `batching.delivery_unit` names one, else the outermost nested level), labelled in the header.
     let levels = d.batching.nested
     if let level = levels.first(where: { $0.unit == d.batching.deliveryUnit }) ?? levels.first,
-       level.count > 1, grid.batches.count > 1 {
+        level.count > 1, grid.batches.count > 1
+    {
         let count = grid.batches.count
         func unit(_ b: Int) -> Int { min(level.count - 1, b * level.count / count) }
         let lastRow = Geometry.layoutTop + min(visible, max(0, grid.perturbations.count - state.layoutRows.scroll)) - 1

@@ -41,7 +41,9 @@ public enum Autosave {
     /// Where the side file `path` goes when its own folder cannot be written: the state folder,
     /// under a name made from the full path (`/` written as `%2F`), so two designs of the same
     /// name in different folders never share it. Nil when `path` is in the state folder already.
-    public static func fallbackPath(for path: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    public static func fallbackPath(
+        for path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let state = stateDirectory(environment: environment)
         if absolute.hasPrefix(state + "/") { return nil }
@@ -65,7 +67,9 @@ public enum Autosave {
             return .written
         } catch {
             let reason = "\(error)"
-            guard let fallback = fallbackPath(for: path, environment: environment) else { return .failed(reason: reason) }
+            guard let fallback = fallbackPath(for: path, environment: environment) else {
+                return .failed(reason: reason)
+            }
             do {
                 try write(design, to: fallback)
                 return .fellBack(path: fallback, reason: reason)
@@ -77,12 +81,15 @@ public enum Autosave {
 
     /// The design of the newer of the side file and its state-folder fallback, if either reads
     /// as a valid design.
-    public static func load(path: String, baseDirectory: String,
-                            environment: [String: String] = ProcessInfo.processInfo.environment) -> Design? {
+    public static func load(
+        path: String, baseDirectory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> Design? {
         let candidates = [path] + [fallbackPath(for: path, environment: environment)].compactMap { $0 }
         let dated = candidates.compactMap { candidate -> (Date, String)? in
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: candidate),
-                  let date = attributes[.modificationDate] as? Date else { return nil }
+                let date = attributes[.modificationDate] as? Date
+            else { return nil }
             return (date, candidate)
         }.sorted { $0.0 > $1.0 }
         for (_, candidate) in dated {

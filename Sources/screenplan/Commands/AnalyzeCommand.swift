@@ -12,7 +12,10 @@ struct AnalyzeCommand: ParsableCommand {
     @Argument(help: "Design file (YAML or JSON).")
     var design: String
 
-    @Option(help: "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's).")
+    @Option(
+        help:
+            "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's)."
+    )
     var layout: String?
 
     @Flag(help: "Print JSON (schema in docs/batching.md).")
@@ -30,7 +33,9 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         if bench {
             let numbers = try AnalysisBenchmark.run()
-            for (key, value) in numbers.sorted(by: { $0.key < $1.key }) { print("\(key)\t\(String(format: "%.4g", value))") }
+            for (key, value) in numbers.sorted(by: { $0.key < $1.key }) {
+                print("\(key)\t\(String(format: "%.4g", value))")
+            }
             return
         }
         let d = try loadDesign(design)
@@ -41,8 +46,9 @@ struct AnalyzeCommand: ParsableCommand {
         let bar = TerminalProgressBar.started(label: "analyze", reporter: progress, enabled: !json && !noSolve)
         let solutions = noSolve ? nil : try runtime { try analyzer.solve(d, layout: strategy, progress: progress) }
         bar.finish()
-        var result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer),
-                                       solutions: solutions)
+        var result = evaluation.result(
+            recommendations: Recommendations.make(evaluation, analyzer: analyzer),
+            solutions: solutions)
         // Combinations: their genetic interactions, on the layout analysed.
         if !d.perturbations.combinations.isEmpty {
             result.interactions = try runtime { try GeneticInteractions.compute(d, layout: evaluation.layout) }
@@ -55,7 +61,9 @@ struct AnalyzeCommand: ParsableCommand {
         } else {
             print(terminalSafe(AnalysisText.render(result, evaluation: evaluation, rows: rows)))
             for line in GeneticInteractions.text(result.interactions ?? []) { print(terminalSafe(line)) }
-            for line in CellTypePower.text(result.cellTypes ?? [], headline: d.analysis.cellType) { print(terminalSafe(line)) }
+            for line in CellTypePower.text(result.cellTypes ?? [], headline: d.analysis.cellType) {
+                print(terminalSafe(line))
+            }
         }
     }
 }
@@ -72,10 +80,12 @@ func loadDesign(_ path: String) throws -> Design {
 func parseLayout(_ name: String?) throws -> LayoutStrategy? {
     guard let name else { return nil }
     guard let strategy = LayoutStrategy(rawValue: name) else {
-        throw CommandFailure.input("unknown layout `\(name)`; valid: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
+        throw CommandFailure.input(
+            "unknown layout `\(name)`; valid: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     if strategy == .explicit {
-        throw CommandFailure.input("layout `explicit` is written in the design (batching.explicit_cells), not chosen on the command line")
+        throw CommandFailure.input(
+            "layout `explicit` is written in the design (batching.explicit_cells), not chosen on the command line")
     }
     return strategy
 }
@@ -98,6 +108,7 @@ func runtime<T>(_ work: () throws -> T) throws -> T {
 func jsonText<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

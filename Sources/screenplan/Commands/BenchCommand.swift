@@ -22,7 +22,8 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON (one object per workload in an array).")
     var json = false
 
-    @Option(name: .long, help: "Run one workload: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        name: .long, help: "Run one workload: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", ")).")
     var workload: String?
 
     @Option(name: .long, help: "Cells per workload.")
@@ -37,22 +38,28 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Cells the NumPy loop simulates (scaled per cell-step).")
     var numpyCells: Int = 4
 
-    @Flag(name: .long, help: """
-        Run the design workloads instead: genome-scale analysis and re-analysis, TUI first frame and \
-        keystroke, and `fit` on the K562 sample screen.
-        """)
+    @Flag(
+        name: .long,
+        help: """
+            Run the design workloads instead: genome-scale analysis and re-analysis, TUI first frame and \
+            keystroke, and `fit` on the K562 sample screen.
+            """)
     var design = false
 
-    @Flag(name: .long, help: """
-        Run the peer benchmark instead: screenplan, sergio-rs and SERGIO on SERGIO's E. coli network \
-        and a 2,000-gene generated network (bench/peers.py, run with --python).
-        """)
+    @Flag(
+        name: .long,
+        help: """
+            Run the peer benchmark instead: screenplan, sergio-rs and SERGIO on SERGIO's E. coli network \
+            and a 2,000-gene generated network (bench/peers.py, run with --python).
+            """)
     var peers = false
 
-    @Option(name: .long, help: """
-        Python of the peer benchmark (with sergio-rs and sergio-scSim); default $SCREENPLAN_PYTHON, \
-        then .venv/bin/python, then python3.
-        """)
+    @Option(
+        name: .long,
+        help: """
+            Python of the peer benchmark (with sergio-rs and sergio-scSim); default $SCREENPLAN_PYTHON, \
+            then .venv/bin/python, then python3.
+            """)
     var python: String?
 
     @Option(name: .long, help: "Cells per network in the peer benchmark.")
@@ -76,7 +83,9 @@ struct BenchCommand: ParsableCommand {
         if peers { return try runPeers() }
         if let workload {
             guard let w = BenchmarkWorkload(rawValue: workload) else {
-                throw CommandFailure.input("--workload: `\(workload)` is not a workload; valid: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw CommandFailure.input(
+                    "--workload: `\(workload)` is not a workload; valid: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             let result = try runWorkload(w)
             if json { print(try Self.encode([result])) } else { Self.printTable([result]) }
@@ -85,13 +94,17 @@ struct BenchCommand: ParsableCommand {
         // One process per workload, so that peak memory is that workload's.
         var results: [[String: Any]] = []
         for w in BenchmarkWorkload.allCases {
-            var args = ["bench", "--json", "--workload", w.rawValue, "--cells", String(cells), "--numpy-cells", String(numpyCells)]
+            var args = [
+                "bench", "--json", "--workload", w.rawValue, "--cells", String(cells), "--numpy-cells",
+                String(numpyCells),
+            ]
             if let threads { args += ["--threads", String(threads)] }
             if noNumpy { args.append("--no-numpy") }
             if !json { FileHandle.standardError.write(Data("bench: \(w.rawValue)…\n".utf8)) }
             let output = try Self.runSelf(args)
             guard let data = output.data(using: .utf8),
-                  let array = try JSONSerialization.jsonObject(with: data) as? [[String: Any]], let first = array.first else {
+                let array = try JSONSerialization.jsonObject(with: data) as? [[String: Any]], let first = array.first
+            else {
                 throw CommandFailure.runtime("bench: workload \(w.rawValue) printed no result")
             }
             results.append(first)
@@ -108,7 +121,8 @@ struct BenchCommand: ParsableCommand {
         let model = try Simulator.prepare(design: design, network: network, seed: 1, options: options)
         let k = model.kinetics
         // dgemm of the dynamics step's shapes, on the same workers, single-threaded BLAS each.
-        let peakBefore = Self.dgemmRate(m: k.regulatorCount, n: options.blockSize, k: k.channelCount, workers: options.threads)
+        let peakBefore = Self.dgemmRate(
+            m: k.regulatorCount, n: options.blockSize, k: k.channelCount, workers: options.threads)
         let dir = NSTemporaryDirectory() + "screenplan-bench-\(getpid())-\(w.rawValue)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let info = try TenXWriter.write(model: model, to: dir, shard: nil, options: options, force: true)
@@ -121,13 +135,16 @@ struct BenchCommand: ParsableCommand {
         // single-threaded BLAS: its GEMM flops per CPU-second of the step loop, times the workers,
         // next to dgemm of the same shapes per CPU-second on the same workers. CPU time (not wall
         // time) keeps the ratio honest when other processes share the cores.
-        let dynamicsGflops = s.stepCPUSeconds > 0
+        let dynamicsGflops =
+            s.stepCPUSeconds > 0
             ? s.stepFlops / s.stepCPUSeconds * Double(options.threads) / 1e9 : 0
-        let peakAfter = Self.dgemmRate(m: k.regulatorCount, n: options.blockSize, k: k.channelCount, workers: options.threads)
+        let peakAfter = Self.dgemmRate(
+            m: k.regulatorCount, n: options.blockSize, k: k.channelCount, workers: options.threads)
         let peak = max(peakBefore, peakAfter)
         var self_ = rusage()
         getrusage(RUSAGE_SELF.rawValue, &self_)
-        let cpuSeconds = Double(self_.ru_utime.tv_sec) + Double(self_.ru_utime.tv_usec) * 1e-6
+        let cpuSeconds =
+            Double(self_.ru_utime.tv_sec) + Double(self_.ru_utime.tv_usec) * 1e-6
             + Double(self_.ru_stime.tv_sec) + Double(self_.ru_stime.tv_usec) * 1e-6
         var result: [String: Any] = [
             "name": w.rawValue,
@@ -170,13 +187,17 @@ struct BenchCommand: ParsableCommand {
         if peerCells < 2 { throw CommandFailure.input("--peer-cells must be at least 2") }
         let env = ProcessInfo.processInfo.environment
         let fm = FileManager.default
-        let interpreter = python ?? env["SCREENPLAN_PYTHON"]
+        let interpreter =
+            python ?? env["SCREENPLAN_PYTHON"]
             ?? (fm.isExecutableFile(atPath: ".venv/bin/python") ? ".venv/bin/python" : "python3")
         let script = env["SCREENPLAN_PEERS_SCRIPT"] ?? "bench/peers.py"
         guard fm.fileExists(atPath: script) else {
-            throw CommandFailure.runtime("bench --peers: no \(script) (run from the repository or set SCREENPLAN_PEERS_SCRIPT)")
+            throw CommandFailure.runtime(
+                "bench --peers: no \(script) (run from the repository or set SCREENPLAN_PEERS_SCRIPT)")
         }
-        let me = CommandLine.arguments[0].hasPrefix("/") ? CommandLine.arguments[0]
+        let me =
+            CommandLine.arguments[0].hasPrefix("/")
+            ? CommandLine.arguments[0]
             : fm.currentDirectoryPath + "/" + CommandLine.arguments[0]
         var args = [interpreter, script, "--screenplan", me, "--cells", String(peerCells), "--networks", peerNetworks]
         if let threads { args += ["--threads", String(threads)] }
@@ -189,27 +210,41 @@ struct BenchCommand: ParsableCommand {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0,
-              let results = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw CommandFailure.runtime("bench --peers: \(script) failed (status \(process.terminationStatus)); it needs sergio-rs and sergio-scSim in \(interpreter) (make python-deps)")
+            let results = try JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+        else {
+            throw CommandFailure.runtime(
+                "bench --peers: \(script) failed (status \(process.terminationStatus)); it needs sergio-rs and sergio-scSim in \(interpreter) (make python-deps)"
+            )
         }
-        if json { print(try Self.encode(results)); return }
+        if json {
+            print(try Self.encode(results))
+            return
+        }
         func num(_ d: [String: Any]?, _ k: String, _ f: String) -> String {
             guard let v = d?[k] as? Double ?? (d?[k] as? Int).map(Double.init) else { return "n/a" }
             return String(format: f, v)
         }
-        print("network     genes   simulator    cells   seconds  gene·cells/s  × this/peer  mean diff (median)  variance ratio (median)")
+        print(
+            "network     genes   simulator    cells   seconds  gene·cells/s  × this/peer  mean diff (median)  variance ratio (median)"
+        )
         for r in results {
             let name = (r["network"] as? String ?? "").padding(toLength: 10, withPad: " ", startingAt: 0)
             let genes = num(r, "genes", "%6.0f")
-            for (key, label, speedup, agreement) in [("screenplan", "screenplan", nil, nil),
-                                                    ("sergio_rs", "sergio-rs", "speedup_vs_sergio_rs", "screenplan_vs_sergio_rs"),
-                                                    ("sergio", "SERGIO", "speedup_vs_sergio", "screenplan_vs_sergio")] {
+            for (key, label, speedup, agreement) in [
+                ("screenplan", "screenplan", nil, nil),
+                ("sergio_rs", "sergio-rs", "speedup_vs_sergio_rs", "screenplan_vs_sergio_rs"),
+                ("sergio", "SERGIO", "speedup_vs_sergio", "screenplan_vs_sergio"),
+            ] {
                 let d = r[key] as? [String: Any]
                 let agree = agreement.flatMap { r[$0] as? [String: Any] }
-                print("\(name) \(genes)   \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(num(d, "cells", "%7.0f")) \(num(d, "seconds", "%9.2f")) \(num(d, "gene_cells_per_second", "%13.3g")) \(speedup.map { num(r, $0, "%11.1f") + "×" } ?? "           -") \(agree.map { num($0, "mean_relative_difference_median", "%18.3f") } ?? "                 -") \(agree.map { num($0, "variance_ratio_median", "%24.3f") } ?? "                       -")")
+                print(
+                    "\(name) \(genes)   \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) \(num(d, "cells", "%7.0f")) \(num(d, "seconds", "%9.2f")) \(num(d, "gene_cells_per_second", "%13.3g")) \(speedup.map { num(r, $0, "%11.1f") + "×" } ?? "           -") \(agree.map { num($0, "mean_relative_difference_median", "%18.3f") } ?? "                 -") \(agree.map { num($0, "variance_ratio_median", "%24.3f") } ?? "                       -")"
+                )
             }
         }
-        print("(mean diff and variance ratio: screenplan against that peer, per gene; × this/peer: screenplan's gene·cells/s over the peer's)")
+        print(
+            "(mean diff and variance ratio: screenplan against that peer, per gene; × this/peer: screenplan's gene·cells/s over the peer's)"
+        )
         fflush(nil)
     }
 
@@ -223,7 +258,10 @@ struct BenchCommand: ParsableCommand {
         let reps = max(1, Int(2e9 / max(1, flops)))  // ~2 GFLOP per worker and round
         final class Rates: @unchecked Sendable {
             let values: UnsafeMutableBufferPointer<Double>
-            init(_ n: Int) { values = .allocate(capacity: n); values.initialize(repeating: 0) }
+            init(_ n: Int) {
+                values = .allocate(capacity: n)
+                values.initialize(repeating: 0)
+            }
             deinit { values.deallocate() }
         }
         var best = 0.0
@@ -252,9 +290,11 @@ struct BenchCommand: ParsableCommand {
         func rate(form: String) throws -> Double {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script, "--edges", dir + "/edges.tsv", "--genes", dir + "/genes.tsv",
-                                 "--cells", String(cells), "--steps", "50", "--dt", String(design.system.timeStepH),
-                                 "--noise", String(design.system.intrinsicNoise), "--form", form]
+            process.arguments = [
+                "python3", script, "--edges", dir + "/edges.tsv", "--genes", dir + "/genes.tsv",
+                "--cells", String(cells), "--steps", "50", "--dt", String(design.system.timeStepH),
+                "--noise", String(design.system.intrinsicNoise), "--form", form,
+            ]
             let pipe = Pipe()
             process.standardOutput = pipe
             process.standardError = FileHandle.nullDevice
@@ -262,8 +302,9 @@ struct BenchCommand: ParsableCommand {
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             guard process.terminationStatus == 0,
-                  let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let rate = obj["seconds_per_cell_step"] as? Double else {
+                let obj = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let rate = obj["seconds_per_cell_step"] as? Double
+            else {
                 throw CommandFailure.runtime("numpy benchmark failed (\(form))")
             }
             return rate
@@ -273,15 +314,18 @@ struct BenchCommand: ParsableCommand {
 
     static func runSelf(_ args: [String]) throws -> String {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
-            ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
+        process.executableURL = URL(
+            fileURLWithPath: CommandLine.arguments[0].hasPrefix("/")
+                ? CommandLine.arguments[0] : FileManager.default.currentDirectoryPath + "/" + CommandLine.arguments[0])
         process.arguments = args
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CommandFailure.runtime("bench child failed (\(process.terminationStatus))") }
+        guard process.terminationStatus == 0 else {
+            throw CommandFailure.runtime("bench child failed (\(process.terminationStatus))")
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -292,12 +336,17 @@ struct BenchCommand: ParsableCommand {
 
     static func printTable(_ results: [[String: Any]]) {
         func num(_ r: [String: Any], _ k: String, _ f: String) -> String {
-            (r[k] as? Double).map { String(format: f, $0) } ?? (r[k] as? Int).map { String(format: f, Double($0)) } ?? "-"
+            (r[k] as? Double).map { String(format: f, $0) } ?? (r[k] as? Int).map { String(format: f, Double($0)) }
+                ?? "-"
         }
-        print("workload                         cells   seconds  cells/s  entries/s  dyn GF/s  dgemm GF/s  dyn/dgemm  RSS MB  vs NumPy  vs dense")
+        print(
+            "workload                         cells   seconds  cells/s  entries/s  dyn GF/s  dgemm GF/s  dyn/dgemm  RSS MB  vs NumPy  vs dense"
+        )
         for r in results {
             let name = (r["name"] as? String ?? "").padding(toLength: 30, withPad: " ", startingAt: 0)
-            print("\(name) \(num(r, "cells", "%7.0f")) \(num(r, "seconds", "%9.1f")) \(num(r, "cells_per_second", "%8.0f")) \(num(r, "count_entries_per_second", "%10.3g")) \(num(r, "dynamics_gflops", "%9.1f")) \(num(r, "dgemm_gflops", "%11.1f")) \(num(r, "dynamics_fraction_of_dgemm", "%10.2f")) \(num(r, "peak_rss_mb", "%7.0f")) \(num(r, "speedup_vs_numpy", "%8.0f"))× \(num(r, "speedup_vs_numpy_dense", "%8.0f"))×")
+            print(
+                "\(name) \(num(r, "cells", "%7.0f")) \(num(r, "seconds", "%9.1f")) \(num(r, "cells_per_second", "%8.0f")) \(num(r, "count_entries_per_second", "%10.3g")) \(num(r, "dynamics_gflops", "%9.1f")) \(num(r, "dgemm_gflops", "%11.1f")) \(num(r, "dynamics_fraction_of_dgemm", "%10.2f")) \(num(r, "peak_rss_mb", "%7.0f")) \(num(r, "speedup_vs_numpy", "%8.0f"))× \(num(r, "speedup_vs_numpy_dense", "%8.0f"))×"
+            )
         }
         fflush(nil)
     }
@@ -309,15 +358,18 @@ struct BenchCommand: ParsableCommand {
         let document = try DesignDocument.embeddedDefault()
         let tui = [(80, 24), (160, 48)].map { w, h -> [String: Any] in
             let r = benchmarkRender(document: document, engine: tuiEngine(), width: w, height: h)
-            return ["size": "\(w)x\(h)", "first_frame_ms": r.firstFrameMs, "keystroke_mean_ms": r.keystrokeMs,
-                    "keystroke_p95_ms": r.keystrokeP95Ms, "keystroke_max_ms": r.keystrokeMaxMs,
-                    "nudge_to_analysed_frame_ms": r.nudgeToAnalysedFrameMs]
+            return [
+                "size": "\(w)x\(h)", "first_frame_ms": r.firstFrameMs, "keystroke_mean_ms": r.keystrokeMs,
+                "keystroke_p95_ms": r.keystrokeP95Ms, "keystroke_max_ms": r.keystrokeMaxMs,
+                "nudge_to_analysed_frame_ms": r.nudgeToAnalysedFrameMs,
+            ]
         }
         let fit = try LearnabilityBenchmark.run(design: document.design)
         var montecarlo: [String: Double] = [:]
         if montecarloReps > 0 {
-            montecarlo = try MonteCarloBenchmark.run(design: try loadDesign(montecarloDesign), replicates: max(2, montecarloReps),
-                                                     repeats: montecarloRepeats)
+            montecarlo = try MonteCarloBenchmark.run(
+                design: try loadDesign(montecarloDesign), replicates: max(2, montecarloReps),
+                repeats: montecarloRepeats)
         }
         var result: [String: Any] = ["analysis": analysis, "tui": tui, "fit": fit.mapValues { $0.isFinite ? $0 : -1 }]
         if !montecarlo.isEmpty { result["montecarlo"] = montecarlo }
@@ -326,11 +378,17 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        for (key, value) in analysis.sorted(by: { $0.key < $1.key }) { print("analysis \(key): \(String(format: "%.4g", value))") }
-        for row in tui {
-            print("tui \(row["size"]!): first frame \(String(format: "%.1f", row["first_frame_ms"] as! Double)) ms, keystroke mean \(String(format: "%.2f", row["keystroke_mean_ms"] as! Double)) ms, p95 \(String(format: "%.2f", row["keystroke_p95_ms"] as! Double)) ms, nudge to analysed frame \(String(format: "%.1f", row["nudge_to_analysed_frame_ms"] as! Double)) ms")
+        for (key, value) in analysis.sorted(by: { $0.key < $1.key }) {
+            print("analysis \(key): \(String(format: "%.4g", value))")
         }
-        for (key, value) in fit.sorted(by: { $0.key < $1.key }) { print("fit \(key): \(String(format: "%.4g", value))") }
+        for row in tui {
+            print(
+                "tui \(row["size"]!): first frame \(String(format: "%.1f", row["first_frame_ms"] as! Double)) ms, keystroke mean \(String(format: "%.2f", row["keystroke_mean_ms"] as! Double)) ms, p95 \(String(format: "%.2f", row["keystroke_p95_ms"] as! Double)) ms, nudge to analysed frame \(String(format: "%.1f", row["nudge_to_analysed_frame_ms"] as! Double)) ms"
+            )
+        }
+        for (key, value) in fit.sorted(by: { $0.key < $1.key }) {
+            print("fit \(key): \(String(format: "%.4g", value))")
+        }
         for (key, value) in montecarlo.sorted(by: { $0.key < $1.key }) {
             print("montecarlo \(key): \(String(format: "%.4g", value))\(key.hasSuffix("_s") ? " s" : "")")
         }

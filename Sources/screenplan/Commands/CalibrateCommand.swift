@@ -23,7 +23,10 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Design file to write (YAML).")
     var output: String?
 
-    @Flag(help: "Benchmark: time calibrate on synthetic pilots (20,000 × 300 and 100,000 × 20,000) and the real THP-1 data when found.")
+    @Flag(
+        help:
+            "Benchmark: time calibrate on synthetic pilots (20,000 × 300 and 100,000 × 20,000) and the real THP-1 data when found."
+    )
     var bench = false
 
     @Option(help: .hidden)
@@ -73,15 +76,22 @@ struct CalibrateCommand: ParsableCommand {
 
     func run() throws {
         if bench { return try runBench() }
-        guard let counts else { throw CommandFailure.input("give the gene counts (10x directory, .h5ad or Matrix Market)") }
+        guard let counts else {
+            throw CommandFailure.input("give the gene counts (10x directory, .h5ad or Matrix Market)")
+        }
         guard let output else { throw CommandFailure.input("give the design to write with -o DESIGN.yaml") }
         guard let mod = Modality(rawValue: modality) else {
-            throw CommandFailure.input("--modality `\(modality)`: valid are \(Modality.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw CommandFailure.input(
+                "--modality `\(modality)`: valid are \(Modality.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard guideThreshold >= 1 else { throw CommandFailure.input("--guide-threshold must be at least 1 UMI") }
         guard readsPerCell > 0 else { throw CommandFailure.input("--reads-per-cell must be > 0 reads") }
-        if guides != nil && guideTargets == nil { throw CommandFailure.input("--guides needs --guide-targets (gRNA → target gene or non-targeting)") }
-        if (batchColumn != nil || cellTypeColumn != nil) && cells == nil { throw CommandFailure.input("--batch-column and --cell-type-column need --cells") }
+        if guides != nil && guideTargets == nil {
+            throw CommandFailure.input("--guides needs --guide-targets (gRNA → target gene or non-targeting)")
+        }
+        if (batchColumn != nil || cellTypeColumn != nil) && cells == nil {
+            throw CommandFailure.input("--batch-column and --cell-type-column need --cells")
+        }
         var options = CalibrationOptions()
         options.modality = mod
         options.guideThreshold = guideThreshold
@@ -91,34 +101,44 @@ struct CalibrateCommand: ParsableCommand {
         do {
             let matrix = try CountMatrixReader.open(counts, features: geneNames, barcodes: barcodes)
             let table = try cells.map {
-                try CellTable.read(path: $0, batchColumn: batchColumn, typeColumn: cellTypeColumn,
-                                   countCells: matrix.cells, cellCount: matrix.cellCount)
+                try CellTable.read(
+                    path: $0, batchColumn: batchColumn, typeColumn: cellTypeColumn,
+                    countCells: matrix.cells, cellCount: matrix.cellCount)
             }
             let cellNames = matrix.cells ?? table?.names
             var assignment: GuideAssignment? = nil
             if let guides, let targetsPath = guideTargets {
                 if CalibrateCommand.isTable(guides) {
                     guard let cellNames else {
-                        throw CalibrationInputError(file: guides, "a cell → gRNA table needs cell names: give --barcodes or --cells")
+                        throw CalibrationInputError(
+                            file: guides, "a cell → gRNA table needs cell names: give --barcodes or --cells")
                     }
                     assignment = try GuideAssignment.fromTable(path: guides, cells: cellNames, targetsPath: targetsPath)
                 } else {
                     let g = try CountMatrixReader.open(guides, features: guideNames, barcodes: nil, role: "guides")
-                    let listPath = guideNames ?? (g is MatrixMarketCounts ? (try? CountMatrixReader.siblingPath(of: guides)) ?? guides : guides)
-                    let targets = try GuideAssignment.targets(path: targetsPath, guides: g.features, guideListPath: listPath)
+                    let listPath =
+                        guideNames
+                        ?? (g is MatrixMarketCounts
+                            ? (try? CountMatrixReader.siblingPath(of: guides)) ?? guides : guides)
+                    let targets = try GuideAssignment.targets(
+                        path: targetsPath, guides: g.features, guideListPath: listPath)
                     var order: [Int]? = nil
                     if let gc = g.cells, let mc = matrix.cells {
                         let index = Dictionary(mc.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
                         order = gc.map { index[$0] ?? -1 }
                     } else if g.cellCount != matrix.cellCount {
-                        throw CalibrationInputError(file: guides, "shape mismatch: \(g.cellCount) cells in the gRNA counts, \(matrix.cellCount) in \(counts)")
+                        throw CalibrationInputError(
+                            file: guides,
+                            "shape mismatch: \(g.cellCount) cells in the gRNA counts, \(matrix.cellCount) in \(counts)")
                     }
-                    assignment = try GuideAssignment.fromCounts(g, targets: targets, cellCount: matrix.cellCount, cellOrder: order,
-                                                                threshold: guideThreshold)
+                    assignment = try GuideAssignment.fromCounts(
+                        g, targets: targets, cellCount: matrix.cellCount, cellOrder: order,
+                        threshold: guideThreshold)
                 }
             }
-            calibration = try Calibration.estimate(genes: matrix, guides: assignment, cellTable: table, options: options,
-                                                   progress: json ? nil : { stderr.write(Data(("calibrate: " + $0 + "\n").utf8)) })
+            calibration = try Calibration.estimate(
+                genes: matrix, guides: assignment, cellTable: table, options: options,
+                progress: json ? nil : { stderr.write(Data(("calibrate: " + $0 + "\n").utf8)) })
         } catch let error as CalibrationInputError {
             throw CommandFailure.input(error.description)
         }
@@ -134,8 +154,9 @@ struct CalibrateCommand: ParsableCommand {
         do {
             try ExpressionProfile.write(calibration, to: profilePath)
             done.append(profilePath)
-            let yaml = calibration.designYAML(profilePath: relative, options: options,
-                                              name: name ?? "Calibrated from \((counts as NSString).lastPathComponent)")
+            let yaml = calibration.designYAML(
+                profilePath: relative, options: options,
+                name: name ?? "Calibrated from \((counts as NSString).lastPathComponent)")
             let temporary = designPath + ".tmp-\(getpid())"
             try yaml.write(toFile: temporary, atomically: true, encoding: .utf8)
             done.append(temporary)
@@ -167,16 +188,22 @@ struct CalibrateCommand: ParsableCommand {
             getrusage(RUSAGE_SELF.rawValue, &usage)
             return Double(usage.ru_maxrss) / 1024
         }
-        func time(_ name: String, cells: Int, genes: Int, entries: Int, target: Double, _ work: () throws -> Calibration) throws {
+        func time(
+            _ name: String, cells: Int, genes: Int, entries: Int, target: Double, _ work: () throws -> Calibration
+        ) throws {
             let start = Date()
             let c = try work()
             try ExpressionProfile.write(c, to: dir + "/bench.profile.tsv")
             try c.designYAML(profilePath: "bench.profile.tsv", options: CalibrationOptions(), name: name)
                 .write(toFile: dir + "/bench.yaml", atomically: true, encoding: .utf8)
             let seconds = Date().timeIntervalSince(start)
-            rows.append(["workload": name, "cells": cells, "genes": genes, "entries": entries, "seconds": seconds,
-                         "target_seconds": target, "peak_rss_mb": peakMB(), "one_pass": c.onePass])
-            if !json { FileHandle.standardError.write(Data("bench: \(name) \(String(format: "%.2f", seconds)) s\n".utf8)) }
+            rows.append([
+                "workload": name, "cells": cells, "genes": genes, "entries": entries, "seconds": seconds,
+                "target_seconds": target, "peak_rss_mb": peakMB(), "one_pass": c.onePass,
+            ])
+            if !json {
+                FileHandle.standardError.write(Data("bench: \(name) \(String(format: "%.2f", seconds)) s\n".utf8))
+            }
         }
         let small = try CalibrationBenchmark.writePilot(dir: dir + "/small", cells: 20_000, genes: 300, medianUMIs: 200)
         try time("synthetic 20,000 × 300", cells: 20_000, genes: 300, entries: small.1, target: 5) {
@@ -187,28 +214,45 @@ struct CalibrateCommand: ParsableCommand {
             try time("Papalexi THP-1 with guides", cells: 20_729, genes: 299, entries: 1_390_126, target: 5) {
                 let m = try CountMatrixReader.open(real + "/gene_counts.mtx.gz")
                 let g = try CountMatrixReader.open(real + "/grna_counts.mtx.gz", role: "guides")
-                let t = try GuideAssignment.targets(path: real + "/grna_targets.tsv", guides: g.features, guideListPath: real + "/grnas.txt")
+                let t = try GuideAssignment.targets(
+                    path: real + "/grna_targets.tsv", guides: g.features, guideListPath: real + "/grnas.txt")
                 let a = try GuideAssignment.fromCounts(g, targets: t, cellCount: m.cellCount, cellOrder: nil)
-                let cells = try CellTable.read(path: real + "/cells.tsv.gz", batchColumn: "bio_rep", typeColumn: nil, countCells: nil, cellCount: m.cellCount)
+                let cells = try CellTable.read(
+                    path: real + "/cells.tsv.gz", batchColumn: "bio_rep", typeColumn: nil, countCells: nil,
+                    cellCount: m.cellCount)
                 var o = CalibrationOptions()
                 o.modality = .knockout
                 return try Calibration.estimate(genes: m, guides: a, cellTable: cells, options: o)
             }
         }
         if benchLargeCells > 0 {
-            if !json { FileHandle.standardError.write(Data("bench: writing \(benchLargeCells) × 20,000 synthetic counts…\n".utf8)) }
-            let large = try CalibrationBenchmark.writePilot(dir: dir + "/large", cells: benchLargeCells, genes: 20_000, medianUMIs: 1500)
-            try time("synthetic \(benchLargeCells) × 20,000", cells: benchLargeCells, genes: 20_000, entries: large.1, target: 60) {
+            if !json {
+                FileHandle.standardError.write(
+                    Data("bench: writing \(benchLargeCells) × 20,000 synthetic counts…\n".utf8))
+            }
+            let large = try CalibrationBenchmark.writePilot(
+                dir: dir + "/large", cells: benchLargeCells, genes: 20_000, medianUMIs: 1500)
+            try time(
+                "synthetic \(benchLargeCells) × 20,000", cells: benchLargeCells, genes: 20_000, entries: large.1,
+                target: 60
+            ) {
                 try Calibration.estimate(genes: try CountMatrixReader.open(large.0), guides: nil, cellTable: nil)
             }
         }
         if json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+            print(
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: rows, options: [.prettyPrinted, .sortedKeys]),
+                    as: UTF8.self))
         } else {
             print("workload                         cells    genes      entries   seconds  target s  peak RSS MB")
             for r in rows {
-                print((r["workload"] as! String).padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %7d  %7d  %11d  %8.2f  %8.0f  %11.0f", r["cells"] as! Int, r["genes"] as! Int,
-                             r["entries"] as! Int, r["seconds"] as! Double, r["target_seconds"] as! Double, r["peak_rss_mb"] as! Double))
+                print(
+                    (r["workload"] as! String).padding(toLength: 30, withPad: " ", startingAt: 0)
+                        + String(
+                            format: " %7d  %7d  %11d  %8.2f  %8.0f  %11.0f", r["cells"] as! Int, r["genes"] as! Int,
+                            r["entries"] as! Int, r["seconds"] as! Double, r["target_seconds"] as! Double,
+                            r["peak_rss_mb"] as! Double))
             }
         }
     }
@@ -216,8 +260,11 @@ struct CalibrateCommand: ParsableCommand {
     /// True for a cell → gRNA table (not a matrix).
     static func isTable(_ path: String) -> Bool {
         var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return false }
-        return !(path.hasSuffix(".mtx") || path.hasSuffix(".mtx.gz") || path.hasSuffix(".h5ad") || path.hasSuffix(".h5"))
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return false
+        }
+        return
+            !(path.hasSuffix(".mtx") || path.hasSuffix(".mtx.gz") || path.hasSuffix(".h5ad") || path.hasSuffix(".h5"))
     }
 
     /// `path` relative to `dir` when it lies inside it, else absolute.

@@ -18,8 +18,12 @@ struct CompareCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if designs.isEmpty || designs.count > 2 { throw ValidationError("give one design (and --layouts) or two designs") }
-        if designs.count == 2 && layouts != nil { throw ValidationError("--layouts compares layouts of one design; give one design") }
+        if designs.isEmpty || designs.count > 2 {
+            throw ValidationError("give one design (and --layouts) or two designs")
+        }
+        if designs.count == 2 && layouts != nil {
+            throw ValidationError("--layouts compares layouts of one design; give one design")
+        }
     }
 
     struct Output: Codable {
@@ -29,22 +33,26 @@ struct CompareCommand: ParsableCommand {
     func run() throws {
         var entries: [CompareEntry] = []
         if designs.count == 2 {
-            let a = try loadDesign(designs[0]), b = try loadDesign(designs[1])
+            let a = try loadDesign(designs[0])
+            let b = try loadDesign(designs[1])
             for (label, d) in [("A", a), ("B", b)] {
                 let analyzer = Analyzer()
                 entries.append(CompareEntry(label: label, result: try runtime { try analyzer.analyze(d) }))
             }
         } else {
             let d = try loadDesign(designs[0])
-            let names = layouts.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            let names =
+                layouts.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
                 ?? defaultLayouts(d)
             let analyzer = Analyzer()
             for name in names {
                 guard let strategy = try parseLayout(name) else { continue }
-                if [.subLibraries, .balancedIncomplete].contains(strategy) && d.batching.replicates > d.batching.batches {
+                if [.subLibraries, .balancedIncomplete].contains(strategy) && d.batching.replicates > d.batching.batches
+                {
                     throw CommandFailure.input("layout `\(name)` needs batching.replicates ≤ batching.batches")
                 }
-                entries.append(CompareEntry(label: name, result: try runtime { try analyzer.analyze(d, layout: strategy) }))
+                entries.append(
+                    CompareEntry(label: name, result: try runtime { try analyzer.analyze(d, layout: strategy) }))
             }
         }
         if json {
@@ -56,7 +64,8 @@ struct CompareCommand: ParsableCommand {
 
     func defaultLayouts(_ d: Design) -> [String] {
         var names = [d.batching.layout.rawValue]
-        for s in [LayoutStrategy.pooled, .subLibraries, .confounded, .balancedIncomplete] where !names.contains(s.rawValue) {
+        for s in [LayoutStrategy.pooled, .subLibraries, .confounded, .balancedIncomplete]
+        where !names.contains(s.rawValue) {
             names.append(s.rawValue)
         }
         if d.timePoints.count > 1 && !names.contains("per-time-point") { names.append("per-time-point") }

@@ -8,7 +8,8 @@ extension LearnabilityData: ExpressibleByArgument {}
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Learnability: fit a neural ODE with the standard and the steady-state loss and predict held-out perturbations.",
+        abstract:
+            "Learnability: fit a neural ODE with the standard and the steady-state loss and predict held-out perturbations.",
         discussion: """
             Simulates pseudo-bulk data of the design, splits perturbations into folds, trains a neural ODE on
             the regulators with each loss, and reports the held-out MSE and Pearson correlation of predicted
@@ -37,16 +38,23 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Seed of the data, the split and the initialisation.")
     var seed: UInt64 = 1
 
-    @Option(name: .customLong("lambda-control"), help: "λ₀, weight of the control steady-state term (default: analysis.lambda_control).")
+    @Option(
+        name: .customLong("lambda-control"),
+        help: "λ₀, weight of the control steady-state term (default: analysis.lambda_control).")
     var lambdaControl: Double?
 
-    @Option(name: .customLong("lambda-perturbed"), help: "λ₁, weight of the late-perturbed steady-state term (default: analysis.lambda_perturbed).")
+    @Option(
+        name: .customLong("lambda-perturbed"),
+        help: "λ₁, weight of the late-perturbed steady-state term (default: analysis.lambda_perturbed).")
     var lambdaPerturbed: Double?
 
     @Option(name: .customLong("max-perturbations"), help: "Most perturbations fitted (regulator-targeting first).")
     var maxPerturbations: Int = 300
 
-    @Option(help: "Source of the pseudo-bulk data: simulator (stochastic, the default) or kinetics (deterministic states + measurement noise, faster).")
+    @Option(
+        help:
+            "Source of the pseudo-bulk data: simulator (stochastic, the default) or kinetics (deterministic states + measurement noise, faster)."
+    )
     var data: LearnabilityData = .simulator
 
     @Option(help: "Most training epochs per model.")
@@ -63,11 +71,19 @@ struct FitCommand: ParsableCommand {
 
     func validate() throws {
         if let hidden, !(1...10_000).contains(hidden) { throw ValidationError("--hidden must be in [1, 10000]") }
-        if let weightDecay, !(weightDecay >= 0 && weightDecay <= 1e6) { throw ValidationError("--weight-decay must be in [0, 1e6]") }
+        if let weightDecay, !(weightDecay >= 0 && weightDecay <= 1e6) {
+            throw ValidationError("--weight-decay must be in [0, 1e6]")
+        }
         if !(2...1000).contains(folds) { throw ValidationError("--folds must be in [2, 1000]") }
-        if !(2 * folds...1_000_000).contains(maxPerturbations) { throw ValidationError("--max-perturbations must be in [2 × --folds, 1000000]") }
-        if let lambdaControl, !(lambdaControl >= 0 && lambdaControl <= 1e6) { throw ValidationError("--lambda-control must be in [0, 1e6]") }
-        if let lambdaPerturbed, !(lambdaPerturbed >= 0 && lambdaPerturbed <= 1e6) { throw ValidationError("--lambda-perturbed must be in [0, 1e6]") }
+        if !(2 * folds...1_000_000).contains(maxPerturbations) {
+            throw ValidationError("--max-perturbations must be in [2 × --folds, 1000000]")
+        }
+        if let lambdaControl, !(lambdaControl >= 0 && lambdaControl <= 1e6) {
+            throw ValidationError("--lambda-control must be in [0, 1e6]")
+        }
+        if let lambdaPerturbed, !(lambdaPerturbed >= 0 && lambdaPerturbed <= 1e6) {
+            throw ValidationError("--lambda-perturbed must be in [0, 1e6]")
+        }
         if let epochs, !(1...1_000_000).contains(epochs) { throw ValidationError("--epochs must be in [1, 1000000]") }
     }
 
@@ -96,8 +112,9 @@ struct FitCommand: ParsableCommand {
         if quick {
             let summary: LearnabilitySummary
             do {
-                summary = try Learnability.quickEstimate(loaded.design, network: try Simulator.network(for: loaded),
-                                                         seed: seed, progress: progress)
+                summary = try Learnability.quickEstimate(
+                    loaded.design, network: try Simulator.network(for: loaded),
+                    seed: seed, progress: progress)
             } catch let error as LearnabilityError {
                 bar.finish()
                 throw CommandFailure.input("\(design): \(error.description)")

@@ -22,7 +22,10 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file; its extension picks the format. Repeatable.")
     var output: [String] = []
 
-    @Option(help: "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's).")
+    @Option(
+        help:
+            "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's)."
+    )
     var layout: String?
 
     @Flag(help: "Skip the target-power solvers (faster; the report then has no solutions block).")
@@ -30,7 +33,9 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         guard !output.isEmpty else {
-            throw CommandFailure.input("give an output file with -o FILE (\(ReportFormat.extensions.map { "." + $0 }.joined(separator: ", ")))")
+            throw CommandFailure.input(
+                "give an output file with -o FILE (\(ReportFormat.extensions.map { "." + $0 }.joined(separator: ", ")))"
+            )
         }
         var formats: [ReportFormat] = []
         for path in output {
@@ -41,7 +46,9 @@ struct ReportCommand: ParsableCommand {
         }
         let d = try loadDesign(design)
         // No report replaces the design it is made from (`report screen.json -o screen.json`).
-        let inputs = [design] + [d.system.network.file, d.system.network.genesFile].compactMap { $0 }
+        let inputs =
+            [design]
+            + [d.system.network.file, d.system.network.genesFile].compactMap { $0 }
             .map { DesignValidator.resolve($0, against: d.baseDirectory) }
         for path in output {
             do { try OutputSafety.checkFileTarget(path, inputs: inputs) } catch let error as UnsafeOutputError {

@@ -7,7 +7,8 @@ import ScreenplanCore
 struct SimulateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Simulate a screen: 10x counts (matrix.mtx.gz, barcodes.tsv.gz, features.tsv.gz), cells.tsv, truth.tsv, run.json; or simulation.h5ad with --format h5ad.",
+        abstract:
+            "Simulate a screen: 10x counts (matrix.mtx.gz, barcodes.tsv.gz, features.tsv.gz), cells.tsv, truth.tsv, run.json; or simulation.h5ad with --format h5ad.",
         discussion: """
             The same seed gives the same bytes whatever the number of threads. With --shard I/N only \
             the I-th of N parts is simulated; `screenplan merge` joins the parts into exactly the \
@@ -33,7 +34,8 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace an existing output directory.")
     var force = false
 
-    @Option(name: .long, help: "Output format: mtx (10x layout) or h5ad (AnnData: simulation.h5ad, truth.tsv, run.json).")
+    @Option(
+        name: .long, help: "Output format: mtx (10x layout) or h5ad (AnnData: simulation.h5ad, truth.tsv, run.json).")
     var format: String = "mtx"
 
     @Option(name: .long, help: "Worker threads (default: all cores). Results do not depend on it.")
@@ -43,10 +45,13 @@ struct SimulateCommand: ParsableCommand {
         let bar = TerminalProgressBar(label: "simulate")
         SignalGuard.install("simulate", cancelling: bar.reporter)
         guard let fmt = SimulationFormat(rawValue: format) else {
-            throw CommandFailure.input("--format: `\(format)` is not a format; valid: \(SimulationFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw CommandFailure.input(
+                "--format: `\(format)` is not a format; valid: \(SimulationFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         if fmt == .h5ad && states {
-            throw CommandFailure.input("--states is written with --format mtx (states.mtx.gz); h5ad holds the measured counts")
+            throw CommandFailure.input(
+                "--states is written with --format mtx (states.mtx.gz); h5ad holds the measured counts")
         }
         var shardSpec: ShardSpec? = nil
         if let shard {
@@ -72,15 +77,20 @@ struct SimulateCommand: ParsableCommand {
             let network = try Simulator.network(for: loaded)
             let model = try Simulator.prepare(design: loaded.design, network: network, seed: seed, options: options)
             bar.start()
-            let info = fmt == .h5ad
-                ? try SimulationH5AD.writeRun(model: model, to: out, shard: shardSpec, options: options, force: force,
-                                              progress: bar.reporter)
-                : try TenXWriter.write(model: model, to: out, shard: shardSpec, options: options, force: force,
-                                       progress: bar.reporter)
+            let info =
+                fmt == .h5ad
+                ? try SimulationH5AD.writeRun(
+                    model: model, to: out, shard: shardSpec, options: options, force: force,
+                    progress: bar.reporter)
+                : try TenXWriter.write(
+                    model: model, to: out, shard: shardSpec, options: options, force: force,
+                    progress: bar.reporter)
             bar.finish()
             let s = info.summary
             let part = shardSpec.map { " (shard \($0))" } ?? ""
-            print("wrote \(s.cells) cells × \(s.genes) genes, \(s.entries) counts\(part) to \(out) in \(String(format: "%.1f", info.totalSeconds)) s")
+            print(
+                "wrote \(s.cells) cells × \(s.genes) genes, \(s.entries) counts\(part) to \(out) in \(String(format: "%.1f", info.totalSeconds)) s"
+            )
         } catch let error as OutputExistsError {
             bar.finish()
             throw CommandFailure.input(error.description)

@@ -34,7 +34,8 @@ struct TUICommand: ParsableCommand {
                     "tui \(w)x\(h): first frame \(String(format: "%.2f", r.firstFrameMs)) ms, "
                         + "keystroke mean \(String(format: "%.2f", r.keystrokeMs)) ms, "
                         + "p95 \(String(format: "%.2f", r.keystrokeP95Ms)) ms, max \(String(format: "%.2f", r.keystrokeMaxMs)) ms "
-                        + "(\(r.keystrokes) keystrokes), nudge to analysed frame \(String(format: "%.1f", r.nudgeToAnalysedFrameMs)) ms")
+                        + "(\(r.keystrokes) keystrokes), nudge to analysed frame \(String(format: "%.1f", r.nudgeToAnalysedFrameMs)) ms"
+                )
             }
             return
         }

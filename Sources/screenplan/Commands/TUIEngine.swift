@@ -33,7 +33,9 @@ func tuiEngine() -> Engine {
                 try ReportRenderer.write(try ReportModel.build(design: design, analyzer: analyzer), to: path)
             }
         },
-        reachTarget: { design, progress in try Recommendations.reachTarget(design, analyzer: analyzer, progress: progress) },
+        reachTarget: { design, progress in
+            try Recommendations.reachTarget(design, analyzer: analyzer, progress: progress)
+        },
         perturbationRows: { design in
             let evaluation = try last.evaluation(of: design) ?? analyzer.evaluate(design)
             let times = design.timePoints
@@ -52,10 +54,12 @@ func tuiEngine() -> Engine {
             guard !evaluation.testableUMIs.isEmpty else { return nil }
             let umis = evaluation.testableUMIs[evaluation.testableUMIs.count / 2]
             let n0 = design.sampling.cellsPerPerturbation
-            let cells = Array(Set(ReportModel.powerCurveCellFactors.map { max(1, Int((Double(n0) * $0).rounded())) })).sorted()
+            let cells = Array(Set(ReportModel.powerCurveCellFactors.map { max(1, Int((Double(n0) * $0).rounded())) }))
+                .sorted()
             let reads = [0.25, 0.5, 1, 2, 4].map { design.measurement.readsPerCell * $0 }
-            return try analyzer.downstreamPowerGrid(design, umis: umis, effect: ReportModel.downstreamEffect, cells: cells,
-                                                    reads: reads)
+            return try analyzer.downstreamPowerGrid(
+                design, umis: umis, effect: ReportModel.downstreamEffect, cells: cells,
+                reads: reads)
         })
 }
 
@@ -67,13 +71,15 @@ private final class LastEvaluation: @unchecked Sendable {
     private var value: Evaluation?
 
     func store(_ d: Design, _ e: Evaluation) {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         design = d
         value = e
     }
 
     func evaluation(of d: Design) -> Evaluation? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return design == d ? value : nil
     }
 }
@@ -85,9 +91,12 @@ private func layoutGrid(_ design: Design, analyzer: Analyzer) throws -> LayoutGr
 
 /// Simulates the whole design in memory and summarises what a sequencing run would give.
 private func simulationJob() -> LongJob {
-    var job = LongJob(title: "simulate", summary: "simulate every cell of the design (w writes the counts)") { design, progress in
+    var job = LongJob(title: "simulate", summary: "simulate every cell of the design (w writes the counts)") {
+        design, progress in
         let network = try ExpectedEffects.loadNetwork(design)
-        var cells = 0, entries = 0, controls = 0
+        var cells = 0
+        var entries = 0
+        var controls = 0
         var umis: [Int] = []
         let summary = try Simulator.run(design: design, network: network, seed: 1, progress: progress) { block in
             cells += block.cellCount
@@ -121,20 +130,31 @@ private func simulationJob() -> LongJob {
 /// screenplan output and the user asked twice). The counts are simulated again while writing:
 /// a genome-scale run's counts do not fit in memory.
 private func simulationWriter() -> JobWriter {
-    JobWriter(formats: [ExportFormat(title: "10x (matrix.mtx.gz …)", fileExtension: ""),
-                        ExportFormat(title: "h5ad", fileExtension: "h5ad")]) { design, format, path, replace, progress in
+    JobWriter(formats: [
+        ExportFormat(title: "10x (matrix.mtx.gz …)", fileExtension: ""),
+        ExportFormat(title: "h5ad", fileExtension: "h5ad"),
+    ]) { design, format, path, replace, progress in
         let network = try ExpectedEffects.loadNetwork(design)
         let options = SimulationOptions()
         let model = try Simulator.prepare(design: design, network: network, seed: 1, options: options)
-        let info = format == 1
-            ? try SimulationH5AD.writeRun(model: model, to: path, shard: nil, options: options, force: replace, progress: progress)
-            : try TenXWriter.write(model: model, to: path, shard: nil, options: options, force: replace, progress: progress)
+        let info =
+            format == 1
+            ? try SimulationH5AD.writeRun(
+                model: model, to: path, shard: nil, options: options, force: replace, progress: progress)
+            : try TenXWriter.write(
+                model: model, to: path, shard: nil, options: options, force: replace, progress: progress)
         let s = info.summary
         return JobResult(
             title: "counts written (seed 1)",
             figures: [
-                Figure("folder", path), Figure("format", format == 1 ? "h5ad (simulation.h5ad, truth.tsv, run.json)" : "10x (matrix.mtx.gz, barcodes.tsv.gz, features.tsv.gz, cells.tsv, truth.tsv, run.json)"),
-                Figure("cells × genes", "\(s.cells) cells × \(s.genes) genes"), Figure("non-zero counts", "\(s.entries)"),
+                Figure("folder", path),
+                Figure(
+                    "format",
+                    format == 1
+                        ? "h5ad (simulation.h5ad, truth.tsv, run.json)"
+                        : "10x (matrix.mtx.gz, barcodes.tsv.gz, features.tsv.gz, cells.tsv, truth.tsv, run.json)"),
+                Figure("cells × genes", "\(s.cells) cells × \(s.genes) genes"),
+                Figure("non-zero counts", "\(s.entries)"),
                 Figure("time", String(format: "%.1f s", info.totalSeconds)),
             ])
     }
@@ -143,7 +163,8 @@ private func simulationWriter() -> JobWriter {
 /// UMIs per cell in ten equal bins between the 1st and 99th percentile.
 private func umiHistogram(_ sorted: [Int]) -> Histogram? {
     guard sorted.count > 10 else { return nil }
-    let low = sorted[sorted.count / 100], high = max(low + 1, sorted[sorted.count * 99 / 100])
+    let low = sorted[sorted.count / 100]
+    let high = max(low + 1, sorted[sorted.count * 99 / 100])
     let bins = 10
     let width = Double(high - low) / Double(bins)
     var counts = [Int](repeating: 0, count: bins)
@@ -156,13 +177,16 @@ private func umiHistogram(_ sorted: [Int]) -> Histogram? {
 
 /// Monte Carlo check of the analytical variances on the design as written.
 private func monteCarloJob() -> LongJob {
-    LongJob(title: "Monte Carlo", summary: "simulate the design N times (+/- sets N); empirical vs predicted variance",
-            parameter: JobParameter(name: "replicates", defaultValue: 20, range: 2...1000, step: 5)) { design, replicates, progress in
+    LongJob(
+        title: "Monte Carlo", summary: "simulate the design N times (+/- sets N); empirical vs predicted variance",
+        parameter: JobParameter(name: "replicates", defaultValue: 20, range: 2...1000, step: 5)
+    ) { design, replicates, progress in
         let result = try MonteCarlo.run(design: design, replicates: replicates, seed: 1, progress: progress)
         return JobResult(
             title: "Monte Carlo, \(result.replicates) replicates",
             figures: [
-                Figure("median variance ratio", String(format: "%.2f (empirical / predicted)", result.medianVarianceRatio)),
+                Figure(
+                    "median variance ratio", String(format: "%.2f (empirical / predicted)", result.medianVarianceRatio)),
                 Figure("sampling error of the ratio", String(format: "± %.2f", result.samplingError)),
                 Figure("time", String(format: "%.1f s", result.seconds)),
             ],
@@ -174,10 +198,14 @@ private func monteCarloJob() -> LongJob {
 
 /// Best cells, reads, batches and controls for the design's current cost as the budget.
 private func optimizeJob(analyzer: Analyzer) -> LongJob {
-    LongJob(title: "optimize (same budget)", summary: "maximise median power at the design's current cost") { design, progress in
+    LongJob(title: "optimize (same budget)", summary: "maximise median power at the design's current cost") {
+        design, progress in
         let current = try analyzer.analyze(design)
-        guard let best = try Optimizer.maximizePower(design, budget: current.summary.cost, analyzer: analyzer,
-                                                     progress: progress) else {
+        guard
+            let best = try Optimizer.maximizePower(
+                design, budget: current.summary.cost, analyzer: analyzer,
+                progress: progress)
+        else {
             return JobResult(title: "optimize", figures: [Figure("result", "no design fits the budget")])
         }
         let currency = design.cost.currency
@@ -185,10 +213,15 @@ private func optimizeJob(analyzer: Analyzer) -> LongJob {
             title: "optimize at \(Int(current.summary.cost)) \(currency)",
             figures: [
                 Figure("median power", String(format: "%.2f → %.2f", current.summary.medianPower, best.medianPower)),
-                Figure("cells per perturbation", "\(design.sampling.cellsPerPerturbation) → \(best.cellsPerPerturbation) cells"),
+                Figure(
+                    "cells per perturbation",
+                    "\(design.sampling.cellsPerPerturbation) → \(best.cellsPerPerturbation) cells"),
                 Figure("reads per cell", "\(Int(design.measurement.readsPerCell)) → \(Int(best.readsPerCell)) reads"),
                 Figure("batches", "\(design.batching.batches) → \(best.batches) \(design.batching.unit.rawValue)s"),
-                Figure("controls per batch", "\(best.controlCellsPerBatch) cells (\(String(format: "%.1f", best.controlRatio))× a perturbation; √K = \(String(format: "%.1f", best.sqrtK)))"),
+                Figure(
+                    "controls per batch",
+                    "\(best.controlCellsPerBatch) cells (\(String(format: "%.1f", best.controlRatio))× a perturbation; √K = \(String(format: "%.1f", best.sqrtK)))"
+                ),
                 Figure("a applies", best.change.map { "\($0.path) = \($0.value)" }.joined(separator: ", ")),
             ],
             changes: best.change)
@@ -197,14 +230,21 @@ private func optimizeJob(analyzer: Analyzer) -> LongJob {
 
 /// The learnability figure: does the steady-state loss help a model predict unseen perturbations?
 private func learnabilityJob() -> LongJob {
-    LongJob(title: "learnability (quick fit)", summary: "neural ODE, standard vs steady-state loss on held-out perturbations") { design, progress in
+    LongJob(
+        title: "learnability (quick fit)",
+        summary: "neural ODE, standard vs steady-state loss on held-out perturbations"
+    ) { design, progress in
         let summary = try Learnability.quickEstimate(design, seed: 1, progress: progress)
         return JobResult(
             title: "learnability",
             figures: [
                 Figure("verdict", "steady-state loss \(summary.verdict)"),
                 Figure("held-out MSE ratio", String(format: "%.3f (steady-state / standard)", summary.mseRatio)),
-                Figure("held-out MSE", String(format: "%.4g standard, %.4g steady-state, %.4g no change (log2²)", summary.standardMSE, summary.steadyStateMSE, summary.noChangeMSE)),
+                Figure(
+                    "held-out MSE",
+                    String(
+                        format: "%.4g standard, %.4g steady-state, %.4g no change (log2²)", summary.standardMSE,
+                        summary.steadyStateMSE, summary.noChangeMSE)),
                 Figure("Pearson r", String(format: "%.2f (steady-state model)", summary.steadyStatePearson)),
                 Figure("perturbations fitted", "\(summary.perturbationsFitted)"),
                 Figure("time", String(format: "%.1f s", summary.seconds)),

@@ -29,7 +29,10 @@ struct ValidateCommand: ParsableCommand {
                 }
                 if !quiet {
                     let d = loaded.design
-                    print(terminalSafe("\(path)") + ": ok (\(d.perturbationCount) perturbations, \(d.cellsLoaded) cells loaded in \(d.batching.batches) \(d.batching.unit.rawValue)s)")
+                    print(
+                        terminalSafe("\(path)")
+                            + ": ok (\(d.perturbationCount) perturbations, \(d.cellsLoaded) cells loaded in \(d.batching.batches) \(d.batching.unit.rawValue)s)"
+                    )
                 }
             } catch let error as DesignValidationError {
                 all += error.issues
