@@ -27,7 +27,7 @@ t send-keys -t c : 'set sampling.cells_per_perturbation 400' Enter; wait_for "f:
 t send-keys -t c f; wait_for "Enter edit"; wait_gone "updating"; snap edit-fixed
 t send-keys -t c u; wait_for "undone"; wait_gone "updating"
 t send-keys -t c 2; wait_for "perturbations ×"; snap layout
-t send-keys -t c 3; wait_for "Error budget"; wait_for "Recommendations"; wait_for "Reach the target"; snap analysis
+t send-keys -t c 3; wait_for "Error budget"; wait_for "Recommendations"; wait_gone "updating"; snap analysis
 t send-keys -t c t; wait_for "UMIs/ctrl"; snap analysis-table
 t send-keys -t c d; wait_for "reached at"; snap analysis-downstream
 t send-keys -t c d 4; wait_for "Compare layouts"; wait_for "cells/batch"; snap compare
