@@ -64,7 +64,7 @@ public struct CellTypeExpression: Equatable, Sendable {
     /// The type's profile and its reference (see the file comment).
     static func profiles(path: String, type: String, design: Design) throws -> (ExpressionProfile, ExpressionProfile) {
         let overall = try profileCache.profile(path)
-        if let typed = try typeColumns(path: path, type: type) { return (typed, overall) }
+        if let typed = try ExpressionProfile.read(path: path, cellType: type) { return (typed, overall) }
         guard let reference = try ExpressionProfile.of(design) else {
             throw CalibrationInputError(
                 file: path,
@@ -72,56 +72,6 @@ public struct CellTypeExpression: Equatable, Sendable {
             )
         }
         return (overall, reference)
-    }
-
-    /// The columns `mean_umis_per_cell:TYPE` and `dispersion_theta:TYPE` of a profile as a profile,
-    /// or nil when the file has none for `type`.
-    static func typeColumns(path: String, type: String) throws -> ExpressionProfile? {
-        let reader = try LineReader(path: path)
-        var header: [String]? = nil
-        var gi = 0
-        var mi = 0
-        var ti = 0
-        var genes: [String] = []
-        var means: [Double] = []
-        var thetas: [Double] = []
-        while let line = try reader.nextString() {
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard let h = header else {
-                guard let g = fields.firstIndex(of: "gene"),
-                    let m = fields.firstIndex(of: "mean_umis_per_cell:\(type)"),
-                    let t = fields.firstIndex(of: "dispersion_theta:\(type)")
-                else { return nil }
-                gi = g
-                mi = m
-                ti = t
-                header = fields
-                continue
-            }
-            guard fields.count == h.count else {
-                throw CalibrationInputError(
-                    file: path, line: reader.lineNumber, "the row has \(fields.count) columns, the header \(h.count)")
-            }
-            guard let m = Double(fields[mi]), m >= 0, m.isFinite else {
-                throw CalibrationInputError(
-                    file: path, line: reader.lineNumber,
-                    "mean_umis_per_cell:\(type) `\(fields[mi])` must be a number ≥ 0 (UMIs per cell)")
-            }
-            guard let t = Double(fields[ti]), t > 0, t.isFinite else {
-                throw CalibrationInputError(
-                    file: path, line: reader.lineNumber,
-                    "dispersion_theta:\(type) `\(fields[ti])` must be a number > 0 (NB size θ)")
-            }
-            genes.append(fields[gi])
-            means.append(m)
-            thetas.append(t)
-        }
-        guard header != nil else { return nil }
-        guard means.contains(where: { $0 > 0 }) else {
-            throw CalibrationInputError(file: path, "every gene has mean 0 UMIs per cell in cell type `\(type)`")
-        }
-        return ExpressionProfile(genes: genes, meanUMIs: means, dispersion: thetas, metadata: [:])
     }
 
     /// Profiles read for cell types, by path and modification date.

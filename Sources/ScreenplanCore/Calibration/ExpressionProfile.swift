@@ -29,6 +29,21 @@ public struct ExpressionProfile: Equatable, Sendable {
 
     /// Reads a profile, checking every row (errors name the file and line; exit 2).
     public static func read(path: String) throws -> ExpressionProfile {
+        // Without a suffix the columns are required, so parse never returns nil here.
+        try parse(path: path, columnSuffix: nil)!
+    }
+
+    /// Reads the columns `mean_umis_per_cell:TYPE` and `dispersion_theta:TYPE` of a profile
+    /// (`screenplan calibrate --cell-type-column`) as a profile; nil when the file has none.
+    public static func read(path: String, cellType type: String) throws -> ExpressionProfile? {
+        try parse(path: path, columnSuffix: ":" + type)
+    }
+
+    /// One reader for the overall columns (suffix nil) and a cell type's (suffix `:TYPE`, nil
+    /// when the header lacks them).
+    private static func parse(path: String, columnSuffix suffix: String?) throws -> ExpressionProfile? {
+        let meanColumn = "mean_umis_per_cell" + (suffix ?? "")
+        let thetaColumn = "dispersion_theta" + (suffix ?? "")
         let reader = try LineReader(path: path)
         var metadata: [String: String] = [:]
         var header: [String]? = nil
@@ -52,9 +67,10 @@ public struct ExpressionProfile: Equatable, Sendable {
             }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard let h = header else {
-                guard let g = fields.firstIndex(of: "gene"), let m = fields.firstIndex(of: "mean_umis_per_cell"),
-                    let t = fields.firstIndex(of: "dispersion_theta")
+                guard let g = fields.firstIndex(of: "gene"), let m = fields.firstIndex(of: meanColumn),
+                    let t = fields.firstIndex(of: thetaColumn)
                 else {
+                    if suffix != nil { return nil }
                     throw CalibrationInputError(
                         file: path, line: reader.lineNumber,
                         "the header must name the columns gene, mean_umis_per_cell and dispersion_theta")
@@ -79,12 +95,12 @@ public struct ExpressionProfile: Equatable, Sendable {
             guard let m = Double(fields[mi]), m >= 0, m.isFinite else {
                 throw CalibrationInputError(
                     file: path, line: reader.lineNumber,
-                    "mean_umis_per_cell `\(fields[mi])` must be a number ≥ 0 (UMIs per cell)")
+                    "\(meanColumn) `\(fields[mi])` must be a number ≥ 0 (UMIs per cell)")
             }
             guard let t = Double(fields[ti]), t > 0, t.isFinite else {
                 throw CalibrationInputError(
                     file: path, line: reader.lineNumber,
-                    "dispersion_theta `\(fields[ti])` must be a number > 0 (NB size θ)")
+                    "\(thetaColumn) `\(fields[ti])` must be a number > 0 (NB size θ)")
             }
             genes.append(gene)
             means.append(m)
@@ -92,7 +108,7 @@ public struct ExpressionProfile: Equatable, Sendable {
         }
         guard !genes.isEmpty else { throw CalibrationInputError(file: path, "the profile lists no genes") }
         guard means.contains(where: { $0 > 0 }) else {
-            throw CalibrationInputError(file: path, "every gene has mean 0 UMIs per cell")
+            throw CalibrationInputError(file: path, "every gene has mean 0 UMIs per cell in \(meanColumn)")
         }
         return ExpressionProfile(genes: genes, meanUMIs: means, dispersion: thetas, metadata: metadata)
     }
