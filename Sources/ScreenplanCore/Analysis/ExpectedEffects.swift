@@ -94,8 +94,10 @@ extension ExpectedEffects {
             var statesLater: [[Double]]
             var inputs: [[Double]]
             var weights: [Double]
+            // Share of control cells labelled intermediate (inside the progenitor's weight).
+            var intermediate = 0.0
             if let (landscape, startInput) = landscape {
-                (states, inputs, weights) = fateMixture(
+                (states, inputs, weights, intermediate) = fateMixtureParts(
                     design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t)
                 statesLater =
                     fateMixture(design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t + 1).states
@@ -129,8 +131,30 @@ extension ExpectedEffects {
             let s = design.system.intrinsicNoise
             var bio = [Double](repeating: 0, count: gMeasured)
             var drift = [Double](repeating: 0, count: gMeasured)
+            // Between-state spread: intermediate cells sit between the progenitor and the
+            // attractors, at about the attractors' mean level (measured on the haematopoiesis
+            // sample's simulated controls: GATA1 1.67 UMIs in intermediate cells against 1.30 at
+            // the attractors' mean and 0.00 at the progenitor), so the spread counts them there.
+            // Counting them at the progenitor (as the mixture's weights do for the mean) overstated
+            // the spread of lineage genes 2–3-fold (docs/batching.md, section 8).
+            var spreadMean = mean
+            var spreadMeanSq = meanSq
+            if intermediate > 0 && states.count > 1 {
+                let attractorWeight = weights.dropFirst().reduce(0, +)
+                if attractorWeight > 0 {
+                    for i in 0..<gModel {
+                        var a = 0.0
+                        for s in 1..<states.count { a += weights[s] * states[s][i] }
+                        a /= attractorWeight
+                        let x0 = states[0][i]
+                        spreadMean[i] += intermediate * (a - x0)
+                        spreadMeanSq[i] += intermediate * (a * a - x0 * x0)
+                    }
+                }
+            }
             for i in 0..<gMeasured where mean[i] > 0 {
-                let state = max(0, meanSq[i] / (mean[i] * mean[i]) - 1)
+                let sm = spreadMean[i] > 0 ? spreadMean[i] : mean[i]
+                let state = max(0, (spreadMean[i] > 0 ? spreadMeanSq[i] : meanSq[i]) / (sm * sm) - 1)
                 // Chemical Langevin noise at a steady state: Var(c) ≈ s²·c, so CV² = s²/c.
                 let intrinsic = i < gModel ? s * s / mean[i] : 0
                 bio[i] = (1 + state) * (1 + intrinsic) - 1
@@ -304,6 +328,19 @@ extension ExpectedEffects {
     )
         -> (states: [[Double]], inputs: [[Double]], weights: [Double])
     {
+        let parts = fateMixtureParts(design, k, landscape, startInput: startInput, triggerInput: triggerInput, at: t)
+        return (parts.states, parts.inputs, parts.weights)
+    }
+
+    /// `fateMixture` and the share of intermediate cells inside its first (progenitor) weight:
+    /// the between-state spread places those cells at the attractors' mean, not at the
+    /// progenitor (docs/batching.md, section 2.1).
+    static func fateMixtureParts(
+        _ design: Design, _ k: Kinetics, _ landscape: FateLandscape, startInput: [Double],
+        triggerInput: [Double], at t: Double
+    )
+        -> (states: [[Double]], inputs: [[Double]], weights: [Double], intermediate: Double)
+    {
         let mix = landscape.mixture(design, kinetics: k, at: t)
         var states = [landscape.progenitor]
         var inputs = [startInput]
@@ -313,12 +350,16 @@ extension ExpectedEffects {
             inputs.append(triggerInput)
             weights.append(mix.fractions[a + 1])
         }
+        var intermediate = mix.fractions[mix.fractions.count - 1]
         if weights[0] == 0 && states.count > 1 {
             states.removeFirst()
             inputs.removeFirst()
             weights.removeFirst()
+            intermediate = 0
         }
-        return (states, inputs, weights)
+        // With no attractor reached, intermediate cells have nowhere else to sit.
+        if states.count == 1 { intermediate = 0 }
+        return (states, inputs, weights, intermediate)
     }
 
     /// Control-cell states at time t. Non-differentiating: the steady state of the medium in
