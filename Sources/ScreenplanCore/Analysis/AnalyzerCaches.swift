@@ -12,9 +12,8 @@ import Foundation
 
 /// The few most recent values by key (compared with ==, most recent first; thread-safe).
 /// Small capacities only: a lookup scans the entries.
-final class RecentCache<Key: Equatable, Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [(key: Key, value: Value)] = []
+final class RecentCache<Key: Equatable, Value>: Sendable {
+    private let entries = Locked<[(key: Key, value: Value)]>([])
     /// Entries kept; the least recently used one goes first.
     let capacity: Int
 
@@ -22,28 +21,26 @@ final class RecentCache<Key: Equatable, Value>: @unchecked Sendable {
 
     /// The value stored under `key`, made the most recent; nil when absent.
     func value(_ key: Key) -> Value? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let i = entries.firstIndex(where: { $0.key == key }) else { return nil }
-        let hit = entries.remove(at: i)
-        entries.insert(hit, at: 0)
-        return hit.value
+        entries.withLock { entries in
+            guard let i = entries.firstIndex(where: { $0.key == key }) else { return nil }
+            let hit = entries.remove(at: i)
+            entries.insert(hit, at: 0)
+            return hit.value
+        }
     }
 
     /// Stores `value` under `key` as the most recent entry.
     func store(_ key: Key, _ value: Value) {
-        lock.lock()
-        defer { lock.unlock() }
-        entries.removeAll { $0.key == key }
-        entries.insert((key, value), at: 0)
-        if entries.count > capacity { entries.removeLast(entries.count - capacity) }
+        entries.withLock { entries in
+            entries.removeAll { $0.key == key }
+            entries.insert((key, value), at: 0)
+            if entries.count > capacity { entries.removeLast(entries.count - capacity) }
+        }
     }
 
     /// Entries held (for tests).
     var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return entries.count
+        entries.withLock { $0.count }
     }
 }
 
@@ -73,7 +70,7 @@ struct ContrastKey: Equatable {
 }
 
 /// Contrast weights and cells of every perturbation at one time point, cached by `ContrastKey`.
-final class ContrastCache: @unchecked Sendable {
+final class ContrastCache: Sendable {
     private let recent = RecentCache<ContrastKey, (weights: [ContrastWeights], cells: [ContrastCells])>(capacity: 8)
 
     /// The weights and (when `withCells`) the per-batch contrast cells, computed when not cached.

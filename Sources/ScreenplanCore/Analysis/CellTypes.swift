@@ -262,10 +262,8 @@ public enum CellTypePower {
 }
 
 /// Thread-safe cache of the types' expression, keyed by what it depends on.
-final class ExpressionCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var key: [String]? = nil
-    private var value: [CellTypeExpression] = []
+final class ExpressionCache: Sendable {
+    private let cached = Locked<(key: [String], value: [CellTypeExpression])?>(nil)
 
     func expressions(_ design: Design, genes: [String], pooledDispersion: [Double]) throws -> [CellTypeExpression] {
         var k = [
@@ -280,18 +278,9 @@ final class ExpressionCache: @unchecked Sendable {
                 k.append(String(date?.timeIntervalSince1970 ?? 0))
             }
         }
-        lock.lock()
-        if key == k {
-            let v = value
-            lock.unlock()
-            return v
-        }
-        lock.unlock()
+        if let hit = cached.withLock({ $0?.key == k ? $0?.value : nil }) { return hit }
         let computed = try CellTypeExpression.of(design, genes: genes, pooledDispersion: pooledDispersion)
-        lock.lock()
-        key = k
-        value = computed
-        lock.unlock()
+        cached.withLock { $0 = (k, computed) }
         return computed
     }
 }

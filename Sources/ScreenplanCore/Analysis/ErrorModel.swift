@@ -385,19 +385,13 @@ struct GuideLibraryKey: Hashable, Sendable {
 }
 
 /// Seeded guide-library samples, computed once per key (thread-safe).
-final class GuideLibraryCache: @unchecked Sendable {
+final class GuideLibraryCache: Sendable {
     static let shared = GuideLibraryCache()
-    private let lock = NSLock()
-    private var entries: [GuideLibraryKey: (logVariance: Double, samples: [Double])] = [:]
+    private let entries = Locked<[GuideLibraryKey: (logVariance: Double, samples: [Double])]>([:])
 
     /// Var(log κ̄) from 2²⁰ libraries, and the first 8,192 κ̄ for the per-response terms.
     func library(_ key: GuideLibraryKey) -> (logVariance: Double, samples: [Double]) {
-        lock.lock()
-        if let hit = entries[key] {
-            lock.unlock()
-            return hit
-        }
-        lock.unlock()
+        if let hit = entries.withLock({ $0[key] }) { return hit }
         var rng = RandomStream(seed: 0x5EED_A11A, domain: .guides, 999_999)
         let a = key.mu * key.c
         let b = (1 - key.mu) * key.c
@@ -421,9 +415,7 @@ final class GuideLibraryCache: @unchecked Sendable {
         }
         let m = sum / Double(draws)
         let value = (max(0, sumSq / Double(draws) - m * m), samples)
-        lock.lock()
-        entries[key] = value
-        lock.unlock()
+        entries.withLock { $0[key] = value }
         return value
     }
 }

@@ -18,27 +18,42 @@ import Foundation
 
 /// Counts the work of a running simulation and carries its cancellation into the blocks.
 /// Shared by the worker threads; equal only to itself (it is a handle, not a setting).
-public final class SimulationMonitor: @unchecked Sendable, Equatable {
-    private let lock = NSLock()
+public final class SimulationMonitor: Sendable, Equatable {
     let reporter: ProgressReporter
-    /// Estimated cell-steps and cells of the whole run.
-    private let totalSteps: Double
-    private let totalCells: Double
-    /// Estimated cell-steps of the finished blocks, steps done by the blocks still running.
-    private var finishedSteps = 0.0
-    private var runningSteps = 0.0
-    private var finishedCells = 0.0
-    /// Seconds the finished blocks spent in the step loop and in everything else (set-up of the
-    /// cells, the downstream window, measurement), and their cell-steps: what a cell costs
-    /// besides its steps, in step-equivalents.
-    private var stepSeconds = 0.0, otherSeconds = 0.0, measuredSteps = 0.0
-    /// The largest fraction reported: a refined estimate never moves the bar back.
-    private var reported = 0.0
+
+    /// The counts the worker threads add to, read under one lock.
+    private struct Counts {
+        /// Estimated cell-steps and cells of the whole run.
+        let totalSteps: Double
+        let totalCells: Double
+        /// Estimated cell-steps of the finished blocks, steps done by the blocks still running.
+        var finishedSteps = 0.0
+        var runningSteps = 0.0
+        var finishedCells = 0.0
+        /// Seconds the finished blocks spent in the step loop and in everything else (set-up of
+        /// the cells, the downstream window, measurement), and their cell-steps: what a cell
+        /// costs besides its steps, in step-equivalents.
+        var stepSeconds = 0.0, otherSeconds = 0.0, measuredSteps = 0.0
+        /// The largest fraction reported: a refined estimate never moves the bar back.
+        var reported = 0.0
+
+        /// Work done and in all, in cell-steps.
+        mutating func work() -> (Double, Double) {
+            // Seconds per cell besides its steps over seconds per cell-step; 0 until measured.
+            let perCell =
+                stepSeconds > 0 && finishedCells > 0
+                ? (otherSeconds / finishedCells) / (stepSeconds / max(1, measuredSteps)) : 0
+            let total = totalSteps + perCell * totalCells
+            let done = min(total, finishedSteps + runningSteps + perCell * finishedCells)
+            reported = max(reported, done / total)
+            return (reported * total, total)
+        }
+    }
+    private let counts: Locked<Counts>
 
     init(reporter: ProgressReporter, totalSteps: Double, totalCells: Double) {
         self.reporter = reporter
-        self.totalSteps = max(1, totalSteps)
-        self.totalCells = totalCells
+        counts = Locked(Counts(totalSteps: max(1, totalSteps), totalCells: totalCells))
     }
 
     public static func == (a: SimulationMonitor, b: SimulationMonitor) -> Bool { a === b }
@@ -48,10 +63,10 @@ public final class SimulationMonitor: @unchecked Sendable, Equatable {
 
     /// `cellSteps` more cell-steps were integrated by a running block.
     func advance(_ cellSteps: Int) {
-        lock.lock()
-        runningSteps += Double(cellSteps)
-        let (done, total) = work()
-        lock.unlock()
+        let (done, total) = counts.withLock {
+            $0.runningSteps += Double(cellSteps)
+            return $0.work()
+        }
         reporter.report(done: done, total: total, message: "simulating")
     }
 
@@ -59,28 +74,16 @@ public final class SimulationMonitor: @unchecked Sendable, Equatable {
     func finish(
         estimatedSteps: Double, countedSteps: Double, cells: Int, blockSeconds: Double, stepSeconds steps: Double
     ) {
-        lock.lock()
-        runningSteps = max(0, runningSteps - countedSteps)
-        finishedSteps += estimatedSteps
-        finishedCells += Double(cells)
-        stepSeconds += steps
-        otherSeconds += max(0, blockSeconds - steps)
-        measuredSteps += countedSteps
-        let (done, total) = work()
-        lock.unlock()
+        let (done, total) = counts.withLock {
+            $0.runningSteps = max(0, $0.runningSteps - countedSteps)
+            $0.finishedSteps += estimatedSteps
+            $0.finishedCells += Double(cells)
+            $0.stepSeconds += steps
+            $0.otherSeconds += max(0, blockSeconds - steps)
+            $0.measuredSteps += countedSteps
+            return $0.work()
+        }
         reporter.report(done: done, total: total, message: "simulating")
-    }
-
-    /// Work done and in all, in cell-steps (call with the lock held).
-    private func work() -> (Double, Double) {
-        // Seconds per cell besides its steps over seconds per cell-step; 0 until measured.
-        let perCell =
-            stepSeconds > 0 && finishedCells > 0
-            ? (otherSeconds / finishedCells) / (stepSeconds / max(1, measuredSteps)) : 0
-        let total = totalSteps + perCell * totalCells
-        let done = min(total, finishedSteps + runningSteps + perCell * finishedCells)
-        reported = max(reported, done / total)
-        return (reported * total, total)
     }
 }
 

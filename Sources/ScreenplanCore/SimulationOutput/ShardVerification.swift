@@ -61,23 +61,16 @@ extension Gzip {
 extension TenXWriter {
     /// Checks one shard's files against its run.json before it is merged.
     /// - Throws: `MergeError` naming the shard, the file and what is wrong.
-    static func verifyShard(_ dir: URL, json: [String: Any], display: String) throws {
-        func need(_ key: String) throws -> Int {
-            guard let value = json[key] as? Int else {
-                throw MergeError(
-                    message: "\(display): run.json has no `\(key)`; is it a `screenplan simulate --shard` output?")
-            }
-            return value
-        }
-        let cells = try need("cells")
-        let entries = try need("entries")
-        let genes = try need("genes")
+    static func verifyShard(_ dir: URL, record: RunRecord, display: String) throws {
+        let cells = record.cells
+        let entries = record.entries
+        let genes = record.genes
         var expected: [(String, Int, Bool)] = [
             ("matrix.mtx.gz", 2 + entries, true), ("barcodes.tsv.gz", cells, true),
             ("features.tsv.gz", genes, true), ("cells.tsv", cells + 1, false),
         ]
-        if json["states"] as? Bool == true {
-            expected.append(("states.mtx.gz", 2 + (try need("state_entries")), true))
+        if record.states {
+            expected.append(("states.mtx.gz", 2 + record.stateEntries, true))
         }
         for (name, lines, gzip) in expected {
             let path = dir.appendingPathComponent(name).path

@@ -129,7 +129,7 @@ extension SimulationH5AD {
         let fm = FileManager.default
         try OutputSafety.checkDirectoryTarget(directory, force: force)
         let target = URL(fileURLWithPath: directory).standardizedFileURL
-        let temp = try TenXWriter.temporarySibling(of: target)
+        let temp = try TemporaryDirectory.sibling(of: target)
         var success = false
         defer {
             if !success { try? fm.removeItem(at: temp) }
@@ -149,7 +149,7 @@ extension SimulationH5AD {
         try TenXWriter.writeRunJSON(
             model: model, shard: shard, options: options, summary: summary, stateEntries: 0,
             info: info, to: temp, format: "h5ad")
-        try TenXWriter.replace(target, with: temp, force: force)
+        try TemporaryDirectory.replace(target, with: temp, force: force)
         success = true
         return info
     }

@@ -44,7 +44,7 @@ public enum OutputSafety {
     public static func checkDirectoryTarget(_ path: String, force: Bool, inputs: [String] = []) throws {
         let target = try checkedPath(path)
         // Leftovers of killed runs first: a killed --force swap's previous output is put back.
-        TenXWriter.removeAbandonedSiblings(of: URL(fileURLWithPath: target))
+        TemporaryDirectory.removeAbandonedSiblings(of: URL(fileURLWithPath: target))
         var info = stat()
         if lstat(target, &info) == 0 {
             if (info.st_mode & S_IFMT) == S_IFLNK { throw linkError(path, target) }

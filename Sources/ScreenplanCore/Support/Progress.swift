@@ -4,38 +4,36 @@ import Foundation
 
 /// Shared between long work (simulation, Monte Carlo, optimisation, fitting) and whoever shows
 /// it (a terminal progress bar, the TUI). The worker reports; the viewer reads and may cancel.
-public final class ProgressReporter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _done: Double = 0
-    private var _total: Double = 1
-    private var _message: String = ""
-    private var _cancelled = false
+public final class ProgressReporter: Sendable {
+    private struct State {
+        var done: Double = 0
+        var total: Double = 1
+        var message: String = ""
+        var cancelled = false
+        /// When the measured work began (`beginWork`); the ETA's rate is taken from here.
+        var workStarted: Date?
+        var workDoneAtStart: Double = 0
+    }
+    private let state = Locked(State())
     private let started = Date()
-    /// When the measured work began (`beginWork`); the ETA's rate is taken from here.
-    private var workStarted: Date?
-    private var workDoneAtStart: Double = 0
 
     public init() {}
 
     /// Work units done so far and in all, and what is happening.
     public func report(done: Double, total: Double, message: String = "") {
-        lock.lock()
-        _done = done
-        _total = max(total, 1e-12)
-        if !message.isEmpty { _message = message }
-        lock.unlock()
+        state.withLock {
+            $0.done = done
+            $0.total = max(total, 1e-12)
+            if !message.isEmpty { $0.message = message }
+        }
     }
 
     public var fraction: Double {
-        lock.lock()
-        defer { lock.unlock() }
-        return min(1, max(0, _done / _total))
+        state.withLock { min(1, max(0, $0.done / $0.total)) }
     }
 
     public var message: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return _message
+        state.withLock { $0.message }
     }
 
     /// Seconds since the work started.
@@ -45,21 +43,22 @@ public final class ProgressReporter: @unchecked Sendable {
     /// taken from here, so seconds of set-up spread over the first reported block do not turn
     /// into a 40-minute ETA (issue 16). Without it the rate is taken from creation.
     public func beginWork() {
-        lock.lock()
-        workStarted = Date()
-        workDoneAtStart = _done / _total
-        lock.unlock()
+        state.withLock {
+            $0.workStarted = Date()
+            $0.workDoneAtStart = $0.done / $0.total
+        }
     }
 
     /// Estimated seconds left: the work left at the rate measured since the work began
     /// (`beginWork`), in the units the worker reports (cost-weighted for simulations, see
     /// `SimulationMonitor`); nil until there is a rate.
     public var eta: Double? {
-        lock.lock()
-        let f = min(1, max(0, _done / _total))
-        let since = workStarted ?? started
-        let f0 = workStarted == nil ? 0 : workDoneAtStart
-        lock.unlock()
+        let (f, since, f0) = state.withLock {
+            (
+                min(1, max(0, $0.done / $0.total)), $0.workStarted ?? started,
+                $0.workStarted == nil ? 0 : $0.workDoneAtStart
+            )
+        }
         return Self.eta(fraction: f, startFraction: f0, seconds: Date().timeIntervalSince(since))
     }
 
@@ -72,15 +71,11 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     public func cancel() {
-        lock.lock()
-        _cancelled = true
-        lock.unlock()
+        state.withLock { $0.cancelled = true }
     }
 
     public var isCancelled: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return _cancelled
+        state.withLock { $0.cancelled }
     }
 }
 

@@ -9,8 +9,9 @@ struct AnalyzeCommand: ParsableCommand {
         commandName: "analyze",
         abstract: "Predict the error and power of every perturbation, the error budget and recommendations.")
 
-    @Argument(help: "Design file (YAML or JSON).")
-    var design: String
+    @OptionGroup var designArgument: DesignArgument
+    /// The design file path (`DesignArgument`).
+    var design: String { designArgument.design }
 
     @Option(
         help:

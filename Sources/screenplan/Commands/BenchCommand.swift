@@ -256,24 +256,17 @@ struct BenchCommand: ParsableCommand {
         let b = Matrix(rows: k, cols: n, repeating: 0.25)
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         let reps = max(1, Int(2e9 / max(1, flops)))  // ~2 GFLOP per worker and round
-        final class Rates: @unchecked Sendable {
-            let values: UnsafeMutableBufferPointer<Double>
-            init(_ n: Int) {
-                values = .allocate(capacity: n)
-                values.initialize(repeating: 0)
-            }
-            deinit { values.deallocate() }
-        }
         var best = 0.0
         for _ in 0..<3 {
-            let rates = Rates(workers)
+            let rates = Locked([Double](repeating: 0, count: workers))
             DispatchQueue.concurrentPerform(iterations: workers) { w in
                 var c = Matrix(rows: m, cols: n)
                 let t0 = threadCPUSeconds()
                 for _ in 0..<reps { BLAS.gemm(a, b, into: &c) }
-                rates.values[w] = flops * Double(reps) / max(1e-9, threadCPUSeconds() - t0) / 1e9
+                let rate = flops * Double(reps) / max(1e-9, threadCPUSeconds() - t0) / 1e9
+                rates.withLock { $0[w] = rate }
             }
-            best = max(best, rates.values.reduce(0, +))
+            best = max(best, rates.current.reduce(0, +))
         }
         return best
     }

@@ -23,8 +23,9 @@ struct FitCommand: ParsableCommand {
         case both
     }
 
-    @Argument(help: "Design file (YAML or JSON).")
-    var design: String
+    @OptionGroup var designArgument: DesignArgument
+    /// The design file path (`DesignArgument`).
+    var design: String { designArgument.design }
 
     @Option(help: "Loss to train with: standard, steady-state or both.")
     var loss: LossChoice = .both

@@ -10,8 +10,9 @@ struct MonteCarloCommand: ParsableCommand {
             "Simulate the design N times, run the design's test on every replicate and compare power, false positives, bias and variance with the analysis."
     )
 
-    @Argument(help: "Design file (YAML or JSON).")
-    var design: String
+    @OptionGroup var designArgument: DesignArgument
+    /// The design file path (`DesignArgument`).
+    var design: String { designArgument.design }
 
     @Option(help: "Replicate simulations (≥ 2; the ratio's sampling error is about √(2/(N−1))).")
     var reps: Int = 50

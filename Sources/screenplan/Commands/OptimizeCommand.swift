@@ -10,8 +10,9 @@ struct OptimizeCommand: ParsableCommand {
             "Cells per perturbation, reads per cell, batches and controls: best median power for a budget, or the cheapest design reaching a power."
     )
 
-    @Argument(help: "Design file (YAML or JSON).")
-    var design: String
+    @OptionGroup var designArgument: DesignArgument
+    /// The design file path (`DesignArgument`).
+    var design: String { designArgument.design }
 
     @Option(help: "Budget in the design's cost.currency.")
     var budget: Double?

@@ -16,8 +16,9 @@ struct ReportCommand: ParsableCommand {
             version always give the same files.
             """)
 
-    @Argument(help: "Design file (YAML or JSON).")
-    var design: String
+    @OptionGroup var designArgument: DesignArgument
+    /// The design file path (`DesignArgument`).
+    var design: String { designArgument.design }
 
     @Option(name: .shortAndLong, help: "Output file; its extension picks the format. Repeatable.")
     var output: [String] = []

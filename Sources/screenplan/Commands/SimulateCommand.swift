@@ -16,8 +16,9 @@ struct SimulateCommand: ParsableCommand {
             at the end, so a failure leaves nothing half-written.
             """)
 
-    @Argument(help: "Design file (YAML or JSON).")
-    var design: String
+    @OptionGroup var designArgument: DesignArgument
+    /// The design file path (`DesignArgument`).
+    var design: String { designArgument.design }
 
     @Option(name: .long, help: "Output directory (must not exist unless --force).")
     var out: String

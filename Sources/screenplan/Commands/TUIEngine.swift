@@ -65,22 +65,15 @@ func tuiEngine() -> Engine {
 
 /// The last design analysed and its evaluation, so the Analysis table reuses the analysis of
 /// the same keystroke instead of evaluating again.
-private final class LastEvaluation: @unchecked Sendable {
-    private let lock = NSLock()
-    private var design: Design?
-    private var value: Evaluation?
+private final class LastEvaluation: Sendable {
+    private let last = Locked<(design: Design, value: Evaluation)?>(nil)
 
     func store(_ d: Design, _ e: Evaluation) {
-        lock.lock()
-        defer { lock.unlock() }
-        design = d
-        value = e
+        last.withLock { $0 = (d, e) }
     }
 
     func evaluation(of d: Design) -> Evaluation? {
-        lock.lock()
-        defer { lock.unlock() }
-        return design == d ? value : nil
+        last.withLock { $0?.design == d ? $0?.value : nil }
     }
 }
 
