@@ -518,36 +518,33 @@ struct RankKey: Hashable {
 
 /// Thread-safe caches of the per-group moments and per-pair rank probabilities (bounded: cleared
 /// beyond 500,000 entries).
-final class TestModelCache: @unchecked Sendable {
+final class TestModelCache: Sendable {
     static let shared = TestModelCache()
-    private let lock = NSLock()
-    private var momentEntries: [MomentKey: (mean: Double, variance: Double, zero: Double)] = [:]
-    private var rankEntries: [RankKey: (p: Double, zeroP: Double, zeroC: Double)] = [:]
+    private let momentEntries = Locked<[MomentKey: (mean: Double, variance: Double, zero: Double)]>([:])
+    private let rankEntries = Locked<[RankKey: (p: Double, zeroP: Double, zeroC: Double)]>([:])
 
     func moments(_ k: MomentKey) -> (mean: Double, variance: Double, zero: Double)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return momentEntries[k]
+        momentEntries.withLock { $0[k] }
     }
 
     func store(_ k: MomentKey, _ v: (mean: Double, variance: Double, zero: Double)) {
-        lock.lock()
-        defer { lock.unlock() }
-        if momentEntries.count > 500_000 { momentEntries.removeAll() }
-        momentEntries[k] = v
+        Self.store(k, v, in: momentEntries)
     }
 
     func rank(_ k: RankKey) -> (p: Double, zeroP: Double, zeroC: Double)? {
-        lock.lock()
-        defer { lock.unlock() }
-        return rankEntries[k]
+        rankEntries.withLock { $0[k] }
     }
 
     func store(_ k: RankKey, _ v: (p: Double, zeroP: Double, zeroC: Double)) {
-        lock.lock()
-        defer { lock.unlock() }
-        if rankEntries.count > 500_000 { rankEntries.removeAll() }
-        rankEntries[k] = v
+        Self.store(k, v, in: rankEntries)
+    }
+
+    /// One bounded store for both tables: a table past 500,000 entries starts afresh.
+    private static func store<Key: Hashable, Entry>(_ k: Key, _ v: Entry, in table: Locked<[Key: Entry]>) {
+        table.withLock { entries in
+            if entries.count > 500_000 { entries.removeAll() }
+            entries[k] = v
+        }
     }
 }
 
