@@ -244,7 +244,7 @@ public enum CellNoise {
 ///
 /// Each guide's efficiency e_g ~ Beta(μc, (1 − μ)c) (μ = knockdown_mean, c =
 /// knockdown_concentration); each cell's e ~ Beta(e_g·c_cell, (1 − e_g)·c_cell) around its guide's
-/// (c_cell = `SimulationOptions.cellEfficiencyConcentration`). CRISPRi: κ = 1 − e; CRISPRa:
+/// (c_cell = `SimulationParameters.cellEfficiencyConcentration`). CRISPRi: κ = 1 − e; CRISPRa:
 /// κ = 1 + a·e/μ; knockout: κ fixed (its guide spread is `guide_effect_sd`, log2 units).
 public struct GuideVariation: Equatable, Sendable {
     /// log2 of the mean κ of the first target (the elasticity denominator).
@@ -324,7 +324,7 @@ public struct GuideVariation: Equatable, Sendable {
     }
 
     /// Concentration of a cell's efficiency around its guide's (the simulator's default).
-    public static let cellEfficiencyConcentration = SimulationOptions().cellEfficiencyConcentration
+    public static let cellEfficiencyConcentration = SimulationParameters().cellEfficiencyConcentration
 
     public init(_ design: Design) {
         let p = design.perturbations

@@ -439,7 +439,7 @@ public enum ResponseTiming {
         }
         guard let on = firstOn, t > on else { return (0, 0) }
         let system = design.system
-        let options = SimulationOptions()
+        let parameters = SimulationParameters()
         let ramp = system.assumptions.delayedPerturbation ? max(0, system.assumptions.perturbationRampH) : 0
         func reached(_ d: Double) -> Double {
             guard d > 0 else { return 0 }
@@ -472,7 +472,7 @@ public enum ResponseTiming {
             if meanDelay > 0 { onset += rng.gamma(shape: 4) * meanDelay / 4 }
             var r = reached(t - onset)
             if influx > 0 {
-                let cap = min(options.maxAgeInfluxTimes / influx, options.maxAge_h)
+                let cap = parameters.ageCap(influxPerHour: influx)
                 let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
                 // A cell that entered after delivery descends from a transduced progenitor: its
                 // guides have acted since before it entered, so it has fully responded.

@@ -82,7 +82,7 @@ extension PseudoBulk {
         }
         // Truth: steady-state log2 fold changes (entries below the table's threshold are 0),
         // averaged over the control attractors of differentiating systems.
-        let table = try Simulator.truth(model, options: options)
+        let table = try Simulator.truth(model)
         var sum = Matrix(rows: d, cols: perturbations.count)
         var states = [Set<String>](repeating: [], count: perturbations.count)
         for entry in table {

@@ -33,7 +33,7 @@ extension FateLandscape {
         cells: Int = FateLandscape.mixtureCells
     ) -> FateMixture {
         let system = design.system
-        let options = SimulationOptions()
+        let parameters = SimulationParameters()
         let none = PerturbationAction.none(genes: k.geneCount)
         // Media over time: the protocol's steps, the first medium before it.
         var steps: [(start: Double, end: Double, input: [Double], perturb: Bool)] = []
@@ -65,10 +65,10 @@ extension FateLandscape {
         var h = [Double](repeating: 0, count: c)
         for cell in 0..<max(1, cells) {
             var rng = RandomStream(seed: system.network.seed, domain: .fates, 1, UInt64(cell))
-            var tStart = -options.burnIn_h
+            var tStart = -parameters.burnInHours
             if system.regime == .inVivo && system.inVivo.influxPerH > 0 {
                 let influx = system.inVivo.influxPerH
-                let cap = min(options.maxAgeInfluxTimes / influx, options.maxAge_h)
+                let cap = parameters.ageCap(influxPerHour: influx)
                 let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
                 tStart = max(tStart, t - age)
             }

@@ -57,7 +57,7 @@ public struct FateLandscape: Sendable {
     /// Networks with more regulators than this get no landscape (the search costs O(starts ·
     /// steps · G_r · C)): their cells are labelled `baseline` and the analysis uses the steady
     /// state, as without differentiation. Same limit as the truth's Newton solves.
-    public static let regulatorLimit = SimulationOptions().truthNewtonLimit
+    public static let regulatorLimit = SimulationParameters().truthNewtonLimit
 
     /// Label names of the reference states, progenitor first.
     public var labels: [String] { ["progenitor"] + attractors.map(\.name) }

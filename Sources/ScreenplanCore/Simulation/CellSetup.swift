@@ -47,7 +47,7 @@ struct CellSetup: Sendable {
 
 extension SimulationModel {
     /// The setup of cell `index` (a real cell of the plan).
-    func setupCell(_ index: Int, options: SimulationOptions) -> CellSetup {
+    func setupCell(_ index: Int) -> CellSetup {
         let where_ = plan.locate(index)
         var rng = RandomStream(seed: seed, domain: .cellAssignment, UInt64(index))
         let system = design.system
@@ -71,7 +71,7 @@ extension SimulationModel {
         // Actions, merged per gene (guides in one cell multiply their κ).
         var actions: [TargetAction] = []
         let pspec = design.perturbations
-        let c = options.cellEfficiencyConcentration
+        let c = parameters.cellEfficiencyConcentration
         for guide in guideList where guide.perturbation >= 0 {
             let pert = perturbations[guide.perturbation]
             for (t, gene) in pert.targets.enumerated() {
@@ -105,7 +105,7 @@ extension SimulationModel {
             let u = 0.25 + 1.25 * rng.uniform()
             tSample = min(timePoint, lastChange(before: timePoint) + u * tau)
         }
-        var tStart = -options.burnIn_h
+        var tStart = -parameters.burnInHours
         var age = tSample - tStart
         let firstOn = steps.first(where: \.perturb)?.start ?? 0
         var onset = firstOn
@@ -114,14 +114,14 @@ extension SimulationModel {
             if mean > 0 { onset += rng.gamma(shape: 4) * mean / 4 }
             let influx = system.inVivo.influxPerH
             if influx > 0 {
-                let cap = min(options.maxAgeInfluxTimes / influx, options.maxAge_h)
+                let cap = parameters.ageCap(influxPerHour: influx)
                 // Exponential ages (homeostatic turnover), truncated at `cap`.
                 age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
                 let born = tSample - age
                 // A differentiating cell starts as a progenitor when it enters. A non-differentiating
                 // cell inherits its lineage's state (self-renewing tissue): its age is metadata,
                 // and it starts at the attractor before the burn-in like every other cell.
-                tStart = system.dynamics == .differentiating ? born : -options.burnIn_h
+                tStart = system.dynamics == .differentiating ? born : -parameters.burnInHours
                 // Cells that enter after delivery come from transduced progenitors: guides act at once.
                 if born > onset { onset = -Double.infinity }
             }

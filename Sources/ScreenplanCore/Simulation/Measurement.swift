@@ -54,7 +54,7 @@ extension SimulationModel {
             }
         }
         var library = batchLibrary[cell.batch] * Foundation.exp(m.librarySizeSd * rng.zigguratNormal())
-        if partnerColumn != nil { library *= options.doubletLibraryRatio }
+        if partnerColumn != nil { library *= parameters.doubletLibraryRatio }
         let scale = total > 0 ? library * m.captureEfficiency / total : 0
         let theta = cellTypes.dispersion[type] ?? measuredDispersion
         let zeroInflation = m.dropout == .zeroInflation && m.dropoutRate > 0

@@ -16,10 +16,46 @@ public struct GuideInfo: Equatable, Sendable {
     public var efficiency: [Double]
 }
 
+/// The constants of the simulated biology and measurement that the design file does not set:
+/// part of the model, not of the numerics, so they are compiled into `SimulationModel` and a run's
+/// model and its `SimulationOptions` cannot disagree. The defaults are the published figures and
+/// choices docs/simulate.md and docs/model.md name; the analysis uses the same defaults
+/// (`GuideVariation`, `ResponseTiming`, `FateLandscape`).
+public struct SimulationParameters: Sendable, Equatable {
+    /// Stochastic burn-in (hours) before the protocol starts, from the deterministic attractor.
+    public var burnInHours: Double = 12
+    /// Concentration of the per-cell knockdown efficiency around its guide's (Beta); cells with
+    /// the same guide differ in how strongly it acts (users ask for per-cell efficiency).
+    public var cellEfficiencyConcentration: Double = 30
+    /// Oldest cell age in vivo, in units of 1/influx (the age distribution is truncated).
+    public var maxAgeInfluxTimes: Double = 3
+    /// Oldest cell age simulated in vivo (hours): older cells have long reached their state.
+    public var maxAgeHours: Double = 120
+    /// Log-fold-change magnitude below which truth.tsv leaves a gene out (log2 units).
+    public var truthThreshold: Double = 0.01
+    /// Above this many regulators truth.tsv uses the linear response (one LU for all
+    /// perturbations) instead of one Newton solve per perturbation.
+    public var truthNewtonLimit: Int = 400
+    /// Ratio of a multiplet's reads to a singlet's (10x figure: about 1.8).
+    public var doubletLibraryRatio: Double = 1.8
+
+    public init() {}
+
+    /// The oldest age (hours) of a cell in vivo with influx `influx` (per hour): the truncation of
+    /// the exponential age distribution that the simulator, the fate mixtures and the response
+    /// timing share.
+    public func ageCap(influxPerHour influx: Double) -> Double {
+        min(maxAgeInfluxTimes / influx, maxAgeHours)
+    }
+}
+
 /// A compiled simulation: immutable, shared by all workers.
 public struct SimulationModel: Sendable {
     public let design: Design
     public let seed: UInt64
+    /// The model's constants that the design does not set (burn-in, per-cell efficiency, ages,
+    /// truth, multiplets).
+    public let parameters: SimulationParameters
     public let kinetics: Kinetics
     public let perturbations: [Perturbation]
     public let plan: SimulationPlan
@@ -86,12 +122,15 @@ public struct SimulationModel: Sendable {
     /// no stable attractor): how long a cell takes to forget its start (StationaryStart.swift).
     public let slowestRelaxationRate_per_h: Double?
 
-    /// Compiles a design and its network for simulation with `seed`.
-    public init(design: Design, network: Network, seed: UInt64, options: SimulationOptions = SimulationOptions()) throws
-    {
+    /// Compiles a design and its network for simulation with `seed`; `options` gives the block size.
+    public init(
+        design: Design, network: Network, seed: UInt64, parameters: SimulationParameters = SimulationParameters(),
+        options: SimulationOptions = SimulationOptions()
+    ) throws {
         let started = monotonicSeconds()
         self.design = design
         self.seed = seed
+        self.parameters = parameters
         blockSize = max(1, options.blockSize)
         let k = Kinetics(network)
         kinetics = k

@@ -105,7 +105,7 @@ extension SimulationModel {
             let picks = min(of.count, sample)
             var steps = 0.0
             for i in 0..<picks {
-                let cell = setupCell(plan.groupStart[of[i * of.count / picks]], options: options)
+                let cell = setupCell(plan.groupStart[of[i * of.count / picks]])
                 var start = cell.tStart
                 if let window { start = max(start, cell.tSample - window) }
                 let first = Int((start / dt).rounded(.down))

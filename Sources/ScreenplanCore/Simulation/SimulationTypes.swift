@@ -47,7 +47,8 @@ public enum DownstreamIntegration: String, Sendable, Codable, CaseIterable {
     case fine
 }
 
-/// Knobs of a run that are not part of the screen's design. Every one changes results only in
+/// The numerics of a run: how it is computed, not what is modelled (the model's own constants are
+/// `SimulationParameters`, compiled into `SimulationModel`). Every one changes results only in
 /// the documented way; the defaults are what `screenplan simulate` uses.
 public struct SimulationOptions: Sendable, Equatable {
     /// Cells per block: the unit of parallel work, of random-stream independence and of gzip
@@ -63,22 +64,6 @@ public struct SimulationOptions: Sendable, Equatable {
     public var downstreamWindowRelaxations: Double = 5
     /// Coarse pieces of the downstream window (each gets its own time-averaged channel activity).
     public var downstreamPieces: Int = 4
-    /// Stochastic burn-in (hours) before the protocol starts, from the deterministic attractor.
-    public var burnIn_h: Double = 12
-    /// Concentration of the per-cell knockdown efficiency around its guide's (Beta); cells with
-    /// the same guide differ in how strongly it acts (users ask for per-cell efficiency).
-    public var cellEfficiencyConcentration: Double = 30
-    /// Oldest cell age (hours) in vivo, in units of 1/influx (the age distribution is truncated).
-    public var maxAgeInfluxTimes: Double = 3
-    /// Oldest cell age simulated in vivo (hours): older cells have long reached their state.
-    public var maxAge_h: Double = 120
-    /// Log-fold-change magnitude below which truth.tsv leaves a gene out (log2 units).
-    public var truthThreshold: Double = 0.01
-    /// Above this many regulators truth.tsv uses the linear response (one LU for all
-    /// perturbations) instead of one Newton solve per perturbation.
-    public var truthNewtonLimit: Int = 400
-    /// Ratio of a multiplet's reads to a singlet's (10x figure: about 1.8).
-    public var doubletLibraryRatio: Double = 1.8
     /// Start a cell of a non-differentiating system (not bistable, sampled at steady state) from
     /// the attractor `stationaryWindowRelaxations` slowest relaxation times before its sampling
     /// time instead of before the burn-in (StationaryStart.swift). Same distribution of outputs

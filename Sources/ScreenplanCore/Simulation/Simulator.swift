@@ -38,10 +38,10 @@ public enum Simulator {
 
     /// Compiles a design for simulation (network, guides, attractors, batch effects, plan).
     public static func prepare(
-        design: Design, network: Network, seed: UInt64,
+        design: Design, network: Network, seed: UInt64, parameters: SimulationParameters = SimulationParameters(),
         options: SimulationOptions = SimulationOptions()
     ) throws -> SimulationModel {
-        try SimulationModel(design: design, network: network, seed: seed, options: options)
+        try SimulationModel(design: design, network: network, seed: seed, parameters: parameters, options: options)
     }
 
     /// Simulates the design and hands each block of cells to `sink`, in block order.
@@ -164,10 +164,8 @@ public enum Simulator {
     }
 
     /// True effects (truth.tsv): steady-state log2 fold changes against controls.
-    public static func truth(_ model: SimulationModel, options: SimulationOptions = SimulationOptions()) throws
-        -> [TruthEntry]
-    {
-        try model.truthTable(options: options)
+    public static func truth(_ model: SimulationModel) throws -> [TruthEntry] {
+        try model.truthTable()
     }
 }
 
@@ -187,13 +185,13 @@ extension SimulationModel {
         for index in lo..<hi {
             // A cancelled run's block is discarded by `run`: stop as soon as possible.
             if options.monitor?.isCancelled == true { return (SimulatedBlock.cancelled(b), stats) }
-            cells.append(setupCell(index, options: options))
+            cells.append(setupCell(index))
         }
         let n = cells.count
         // Second cells of multiplets, as extra columns sampled with their owner.
         var partnerColumn = [Int?](repeating: nil, count: n)
         for j in 0..<n where cells[j].doublet {
-            var other = setupCell(cells[j].partner, options: options)
+            var other = setupCell(cells[j].partner)
             other.phantomOf = cells[j].index
             other.tSample = cells[j].tSample
             other.tStart = min(other.tStart, other.tSample)

@@ -45,18 +45,18 @@ extension SimulationModel {
     }
 
     /// The truth table (sorted by perturbation, state, gene).
-    func truthTable(options: SimulationOptions) throws -> [TruthEntry] {
+    func truthTable() throws -> [TruthEntry] {
         let k = kinetics
         let g = geneCount
         let lastTime = plan.timePoints.max() ?? 0
         let u = mediumInputs[medium(at: lastTime)]
         let attractors = try truthAttractors(input: u)
         let measured = min(g, measuredGeneCount)
-        let threshold = options.truthThreshold
+        let threshold = parameters.truthThreshold
         let names = kinetics.network.genes
         // Large regulator sets (real networks): one Newton solve per perturbation would cost an
         // LU of G_r × G_r each; use the linear response instead (one LU for all perturbations).
-        if k.regulatorCount > options.truthNewtonLimit {
+        if k.regulatorCount > parameters.truthNewtonLimit {
             var rows: [TruthEntry] = []
             for (label, _, control) in attractors {
                 let actions = perturbations.enumerated().map { p, pert in

@@ -140,7 +140,7 @@ extension SimulationH5AD {
             model: model, to: temp.appendingPathComponent(fileName).path, shard: shard,
             options: options, progress: progress)
         let w0 = monotonicSeconds()
-        try TenXWriter.writeTruth(model, options: options, to: temp)
+        try TenXWriter.writeTruth(model, to: temp)
         var info = SimulationRunInfo(
             directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
             totalSeconds: 0)

@@ -79,7 +79,7 @@ public enum TenXWriter {
             try statesFile.close()
         }
         try writeFeatures(model, to: temp)
-        try writeTruth(model, options: options, to: temp)
+        try writeTruth(model, to: temp)
         var info = SimulationRunInfo(
             directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
             totalSeconds: 0)
@@ -105,12 +105,12 @@ public enum TenXWriter {
         try Data(try Gzip.member(f, level: 6)).write(to: dir.appendingPathComponent("features.tsv.gz"))
     }
 
-    static func writeTruth(_ model: SimulationModel, options: SimulationOptions, to dir: URL) throws {
+    static func writeTruth(_ model: SimulationModel, to dir: URL) throws {
         let t = ByteBuffer()
         t.append(
             "perturbation\tperturbation_index\tgene\tgene_index\tstate\tcontrol_level\tperturbed_level\tlog2_fold_change\tinteraction_log2\n"
         )
-        for e in try Simulator.truth(model, options: options) {
+        for e in try Simulator.truth(model) {
             t.append(e.perturbation)
             t.append(byte: 9)
             t.append(e.perturbationIndex)
