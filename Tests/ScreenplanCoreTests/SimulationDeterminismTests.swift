@@ -215,6 +215,6 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
     // The GEMMs cover the living columns, not every column for the block's whole time span (which
     // here would be about three times as many).
     #expect(
-        a.summary.cellSteps <= 1.1 * a.summary.activeCellSteps,
-        "GEMM columns \(a.summary.cellSteps), living cell-steps \(a.summary.activeCellSteps)")
+        a.stats.cellSteps <= 1.1 * a.stats.activeCellSteps,
+        "GEMM columns \(a.stats.cellSteps), living cell-steps \(a.stats.activeCellSteps)")
 }

@@ -31,7 +31,7 @@ private let smallDesign = """
         var options = SimulationOptions()
         options.blockSize = 128
         let model = try Simulator.prepare(design: loaded.design, network: network, seed: 11, options: options)
-        let summary = try SimulationH5AD.write(model: model, to: "\(dir)/sim.h5ad", options: options)
+        let summary = try SimulationH5AD.write(model: model, to: "\(dir)/sim.h5ad", options: options).summary
 
         // The same run again, collected in memory, is what the file must hold.
         var cells: [CellRecord] = []

@@ -94,7 +94,7 @@ private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
     let window = try #require(b.model.stationaryWindow(options: short))
     // The shortcut is in force: the window is shorter than burn-in plus protocol (132 h).
     #expect(window == 10 / rate && window < 132)
-    #expect(b.summary.activeCellSteps < 0.9 * a.summary.activeCellSteps)
+    #expect(b.stats.activeCellSteps < 0.9 * a.stats.activeCellSteps)
     let problems = distributionDifferences(a, b)
     #expect(problems.isEmpty, "\(problems.prefix(5))")
 
@@ -141,7 +141,7 @@ private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
     #expect(Double(nonzeros) < SparseRows.densityLimit * Double(k.regulatorCount * k.channelCount))
     let a = try simulate(loaded, options: dense)
     let b = try simulate(loaded, options: sparse)
-    #expect(a.summary.stepFlops > 10 * b.summary.stepFlops)  // the work the sparse form skips
+    #expect(a.stats.stepFlops > 10 * b.stats.stepFlops)  // the work the sparse form skips
     var worst = 0.0
     for (x, y) in zip(a.states, b.states) {
         for (u, v) in zip(x, y) { worst = max(worst, abs(u - v) / max(1e-6, abs(u))) }
@@ -240,7 +240,7 @@ private func sampleDifferences(_ x: [Double], _ y: [Double], _ what: String) -> 
     let a = try simulate(loaded, options: full)
     let b = try simulate(loaded, options: short)
     #expect(b.model.stationaryWindow(options: short) != nil)
-    #expect(b.summary.activeCellSteps < 0.9 * a.summary.activeCellSteps)
+    #expect(b.stats.activeCellSteps < 0.9 * a.stats.activeCellSteps)
     let problems = distributionDifferences(a, b)
     #expect(problems.isEmpty, "\(problems.count): \(problems.prefix(8))")
 }

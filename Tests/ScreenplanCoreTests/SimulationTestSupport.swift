@@ -11,6 +11,7 @@ struct SimRun {
     var model: SimulationModel
     var blocks: [SimulatedBlock]
     var summary: SimulationSummary
+    var stats: SimulationStats
 
     var cells: [CellRecord] { blocks.flatMap(\.cells) }
 
@@ -64,8 +65,8 @@ func simulate(_ loaded: LoadedDesign, seed: UInt64 = 1, options: SimulationOptio
     let network = try Simulator.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: seed, options: opts)
     var blocks: [SimulatedBlock] = []
-    let summary = try Simulator.run(model: model, options: opts, transform: { $0 }) { blocks.append($0) }
-    return SimRun(model: model, blocks: blocks, summary: summary)
+    let (summary, stats) = try Simulator.run(model: model, options: opts, transform: { $0 }) { blocks.append($0) }
+    return SimRun(model: model, blocks: blocks, summary: summary, stats: stats)
 }
 
 func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }

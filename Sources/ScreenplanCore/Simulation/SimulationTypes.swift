@@ -160,26 +160,42 @@ public struct TruthEntry: Equatable, Sendable, Codable {
     public var interaction: Double? = nil
 }
 
-/// Totals and timings of a run.
+/// What a run made: its totals, the same on every run of one model and shard (the answer; timings
+/// and work counters are `SimulationStats`, returned alongside by `Simulator.run`).
 public struct SimulationSummary: Sendable, Codable, Equatable {
     public var seed: UInt64
+    /// Cells simulated (this shard's).
     public var cells: Int
+    /// Cells of the whole run.
     public var totalCells: Int
+    /// Measured genes.
     public var genes: Int
+    /// Nonzero counts.
     public var entries: Int
+    /// Blocks simulated and the first of them.
     public var blocks: Int
     public var firstBlock: Int
-    public var setupSeconds: Double
-    public var dynamicsSeconds: Double
-    public var measurementSeconds: Double
-    public var sinkSeconds: Double
-    public var seconds: Double
+}
+
+/// How a run went: timings (seconds) and work counters. They differ from run to run and machine to
+/// machine, so they are kept apart from the totals (`SimulationSummary`); run.json's `timings_s`
+/// and `screenplan bench` report them.
+public struct SimulationStats: Sendable, Codable, Equatable {
+    public var setupSeconds: Double = 0
+    /// Wall-clock seconds of dynamics and of measurement (each wave's wall time split by the
+    /// workers' shares).
+    public var dynamicsSeconds: Double = 0
+    public var measurementSeconds: Double = 0
+    /// Wall-clock seconds in the sink (writing), on the calling thread.
+    public var sinkSeconds: Double = 0
+    /// Wall-clock seconds of the whole run.
+    public var seconds: Double = 0
     /// Floating-point operations of the dynamics GEMMs (2·m·n·k each).
-    public var dynamicsFlops: Double
+    public var dynamicsFlops: Double = 0
     /// Thread-seconds spent in the dynamics step (summed over workers).
-    public var dynamicsThreadSeconds: Double
-    public var gemmThreadSeconds: Double
-    public var measurementThreadSeconds: Double
+    public var dynamicsThreadSeconds: Double = 0
+    public var gemmThreadSeconds: Double = 0
+    public var measurementThreadSeconds: Double = 0
     /// Cell-steps the regulator GEMM covered (Σ over steps of the columns alive in its run), for
     /// per-step rates.
     public var cellSteps: Double = 0
@@ -192,6 +208,8 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
     /// CPU-seconds (CLOCK_THREAD_CPUTIME_ID) of the per-step loop, summed over workers.
     public var stepCPUSeconds: Double = 0
     public var stepFlops: Double = 0
+
+    public init() {}
 }
 
 /// A problem that stops a simulation.

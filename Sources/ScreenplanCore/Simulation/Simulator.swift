@@ -49,31 +49,33 @@ public enum Simulator {
     /// - Parameters:
     ///   - shard: the part of the run to simulate (nil = all of it).
     ///   - progress: reports blocks done; cancelling stops the run with `CancelledError`.
-    /// - Returns: totals and timings.
+    /// - Returns: the totals, and the timings and counters beside them.
+    @discardableResult
     public static func run(
         design: Design, network: Network, seed: UInt64, shard: ShardSpec? = nil,
         options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
         sink: (SimulatedBlock) throws -> Void
-    ) throws -> SimulationSummary {
+    ) throws -> (summary: SimulationSummary, stats: SimulationStats) {
         let start = monotonicSeconds()
         let model = try prepare(design: design, network: network, seed: seed, options: options)
         let setup = monotonicSeconds() - start
-        var summary = try run(
+        var result = try run(
             model: model, shard: shard, options: options, progress: progress,
             transform: { $0 }, sink: sink)
-        summary.setupSeconds = setup
-        summary.seconds = monotonicSeconds() - start
-        return summary
+        result.stats.setupSeconds = setup
+        result.stats.seconds = monotonicSeconds() - start
+        return result
     }
 
     /// The general form: `transform` runs on the worker that made the block (encode, compress),
     /// `sink` receives the transformed blocks in order on the calling thread.
+    @discardableResult
     public static func run<T>(
         model: SimulationModel, shard: ShardSpec? = nil,
         options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
         transform: @escaping @Sendable (SimulatedBlock) throws -> T,
         sink: (T) throws -> Void
-    ) throws -> SimulationSummary {
+    ) throws -> (summary: SimulationSummary, stats: SimulationStats) {
         let started = monotonicSeconds()
         let range = (shard ?? ShardSpec(index: 0, count: 1)).blockRange(of: model.blockCount)
         let workers = max(1, options.threads)
@@ -95,9 +97,8 @@ public enum Simulator {
         let blockOptions = options
         var summary = SimulationSummary(
             seed: model.seed, cells: 0, totalCells: model.totalCells, genes: model.measuredGeneCount, entries: 0,
-            blocks: range.count, firstBlock: range.lowerBound, setupSeconds: 0, dynamicsSeconds: 0,
-            measurementSeconds: 0, sinkSeconds: 0, seconds: 0, dynamicsFlops: 0, dynamicsThreadSeconds: 0,
-            gemmThreadSeconds: 0, measurementThreadSeconds: 0)
+            blocks: range.count, firstBlock: range.lowerBound)
+        var runStats = SimulationStats()
         var blockIndex = range.lowerBound
         while blockIndex < range.upperBound {
             if progress?.isCancelled == true { throw CancelledError() }
@@ -134,33 +135,33 @@ public enum Simulator {
                 if let error = slots.errors[i] { throw error }
                 guard let (value, stats, cells, entries) = slots.values[i] else { continue }
                 threadDynamics += stats.dynamicsSeconds
-                summary.dynamicsThreadSeconds += stats.dynamicsSeconds
-                summary.gemmThreadSeconds += stats.gemmSeconds
-                summary.measurementThreadSeconds += stats.measurementSeconds
-                summary.dynamicsFlops += stats.flops
-                summary.cellSteps += stats.cellSteps
-                summary.activeCellSteps += stats.activeCellSteps
-                summary.stepThreadSeconds += stats.stepSeconds
-                summary.stepCPUSeconds += stats.stepCPUSeconds
-                summary.stepFlops += stats.stepFlops
+                runStats.dynamicsThreadSeconds += stats.dynamicsSeconds
+                runStats.gemmThreadSeconds += stats.gemmSeconds
+                runStats.measurementThreadSeconds += stats.measurementSeconds
+                runStats.dynamicsFlops += stats.flops
+                runStats.cellSteps += stats.cellSteps
+                runStats.activeCellSteps += stats.activeCellSteps
+                runStats.stepThreadSeconds += stats.stepSeconds
+                runStats.stepCPUSeconds += stats.stepCPUSeconds
+                runStats.stepFlops += stats.stepFlops
                 summary.cells += cells
                 summary.entries += entries
                 let s0 = monotonicSeconds()
                 try sink(value)
-                summary.sinkSeconds += monotonicSeconds() - s0
+                runStats.sinkSeconds += monotonicSeconds() - s0
             }
             // Wall time attributed to dynamics in proportion to its share of the workers' time.
             let threadTotal = slots.values.compactMap { $0?.1 }.reduce(0) {
                 $0 + $1.dynamicsSeconds + $1.measurementSeconds
             }
             if threadTotal > 0 {
-                summary.dynamicsSeconds += wall * threadDynamics / threadTotal
-                summary.measurementSeconds += wall * (threadTotal - threadDynamics) / threadTotal
+                runStats.dynamicsSeconds += wall * threadDynamics / threadTotal
+                runStats.measurementSeconds += wall * (threadTotal - threadDynamics) / threadTotal
             }
             blockIndex += count
         }
-        summary.seconds = monotonicSeconds() - started
-        return summary
+        runStats.seconds = monotonicSeconds() - started
+        return (summary, runStats)
     }
 
     /// True effects (truth.tsv): steady-state log2 fold changes against controls.

@@ -185,9 +185,9 @@ extension TenXWriter {
     /// Writes run.json for a simulated run (or shard) in `dir`.
     static func writeRunJSON(
         model: SimulationModel, shard: ShardSpec?, options: SimulationOptions,
-        summary: SimulationSummary, stateEntries: Int, info: SimulationRunInfo, to dir: URL,
-        format: String = "10x-mtx"
+        stateEntries: Int, info: SimulationRunInfo, to dir: URL, format: String = "10x-mtx"
     ) throws {
+        let summary = info.summary
         let record = RunRecord(
             format: format, seed: summary.seed, design: model.design, cells: summary.cells,
             totalCells: summary.totalCells, genes: summary.genes, modelledGenes: model.geneCount,
@@ -195,8 +195,8 @@ extension TenXWriter {
             blockSize: model.blockSize, blocks: [summary.firstBlock, summary.firstBlock + summary.blocks],
             totalBlocks: model.blockCount, downstream: options.downstream.rawValue, threads: options.threads,
             timings: RunRecord.Timings(
-                setup: model.setupSeconds, dynamics: summary.dynamicsSeconds,
-                measurementAndEncoding: summary.measurementSeconds, writing: info.writeSeconds,
+                setup: model.setupSeconds, dynamics: info.stats.dynamicsSeconds,
+                measurementAndEncoding: info.stats.measurementSeconds, writing: info.writeSeconds,
                 total: info.totalSeconds),
             shard: shard.map { RunRecord.Shard(index: $0.index + 1, count: $0.count) })
         try record.write(to: dir)

@@ -86,16 +86,17 @@ public enum SimulationH5AD {
 
     /// Simulates `model` (or one shard of it) straight into an .h5ad at `path`.
     /// uns holds the design as YAML, the seed, the screenplan version, the shard and the block size.
-    /// - Returns: the simulator's totals and timings.
+    /// - Returns: the simulator's totals, and its timings and counters.
+    @discardableResult
     public static func write(
         model: SimulationModel, to path: String, shard: ShardSpec? = nil,
         options: SimulationOptions = SimulationOptions(),
         progress: ProgressReporter? = nil
-    ) throws -> SimulationSummary {
+    ) throws -> (summary: SimulationSummary, stats: SimulationStats) {
         let writer = try H5ADWriter(
             path: path, genes: model.measuredGeneNames, isRegulator: isRegulator(model),
             columns: columns(model))
-        let summary = try Simulator.run(
+        let result = try Simulator.run(
             model: model, shard: shard, options: options, progress: progress,
             transform: { block($0, model: model) },
             sink: { try writer.append($0) })
@@ -106,7 +107,7 @@ public enum SimulationH5AD {
             ("shard", .string((shard ?? ShardSpec(index: 0, count: 1)).description)),
             ("block_size", .integer(Int64(model.blockSize))),
         ])
-        return summary
+        return result
     }
 }
 
@@ -136,19 +137,18 @@ extension SimulationH5AD {
             TemporaryOutputs.forget(temp.path)
         }
 
-        let summary = try write(
+        let (summary, stats) = try write(
             model: model, to: temp.appendingPathComponent(fileName).path, shard: shard,
             options: options, progress: progress)
         let w0 = monotonicSeconds()
         try TenXWriter.writeTruth(model, to: temp)
         var info = SimulationRunInfo(
-            directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
+            directory: target.path, summary: summary, stats: stats, writeSeconds: stats.sinkSeconds,
             totalSeconds: 0)
         info.writeSeconds += monotonicSeconds() - w0
         info.totalSeconds = monotonicSeconds() - started
         try TenXWriter.writeRunJSON(
-            model: model, shard: shard, options: options, summary: summary, stateEntries: 0,
-            info: info, to: temp, format: "h5ad")
+            model: model, shard: shard, options: options, stateEntries: 0, info: info, to: temp, format: "h5ad")
         try TemporaryDirectory.replace(target, with: temp, force: force)
         success = true
         return info

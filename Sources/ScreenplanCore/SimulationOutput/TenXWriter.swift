@@ -16,6 +16,8 @@ public enum SimulationFormat: String, Sendable, CaseIterable {
 public struct SimulationRunInfo: Sendable {
     public var directory: String
     public var summary: SimulationSummary
+    /// The simulator's timings and counters (`writeSeconds` and `totalSeconds` add the writer's).
+    public var stats: SimulationStats
     public var writeSeconds: Double
     public var totalSeconds: Double
 }
@@ -58,7 +60,7 @@ public enum TenXWriter {
         }
         var stateEntries = 0
         let geneTexts = DecimalTexts(count: g)
-        let summary = try Simulator.run(
+        let (summary, stats) = try Simulator.run(
             model: model, shard: shard, options: options, progress: progress,
             transform: { try encode($0, model: model, genes: geneTexts) }
         ) { encoded in
@@ -81,13 +83,12 @@ public enum TenXWriter {
         try writeFeatures(model, to: temp)
         try writeTruth(model, to: temp)
         var info = SimulationRunInfo(
-            directory: target.path, summary: summary, writeSeconds: summary.sinkSeconds,
+            directory: target.path, summary: summary, stats: stats, writeSeconds: stats.sinkSeconds,
             totalSeconds: 0)
         info.writeSeconds += monotonicSeconds() - w0
         info.totalSeconds = monotonicSeconds() - started
         try writeRunJSON(
-            model: model, shard: shard, options: options, summary: summary, stateEntries: stateEntries,
-            info: info, to: temp)
+            model: model, shard: shard, options: options, stateEntries: stateEntries, info: info, to: temp)
         try TemporaryDirectory.replace(target, with: temp, force: force)
         success = true
         return info

@@ -128,6 +128,7 @@ struct BenchCommand: ParsableCommand {
         let info = try TenXWriter.write(model: model, to: dir, shard: nil, options: options, force: true)
         let seconds = Date().timeIntervalSince(t0)
         let s = info.summary
+        let stats = info.stats
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let rssMB = Double(usage.ru_maxrss) / 1024
@@ -136,8 +137,8 @@ struct BenchCommand: ParsableCommand {
         // next to dgemm of the same shapes per CPU-second on the same workers. CPU time (not wall
         // time) keeps the ratio honest when other processes share the cores.
         let dynamicsGflops =
-            s.stepCPUSeconds > 0
-            ? s.stepFlops / s.stepCPUSeconds * Double(options.threads) / 1e9 : 0
+            stats.stepCPUSeconds > 0
+            ? stats.stepFlops / stats.stepCPUSeconds * Double(options.threads) / 1e9 : 0
         let peakAfter = Self.dgemmRate(
             m: k.regulatorCount, n: options.blockSize, k: k.channelCount, workers: options.threads)
         let peak = max(peakBefore, peakAfter)
@@ -156,8 +157,8 @@ struct BenchCommand: ParsableCommand {
             "seconds": seconds,
             "cpu_seconds": cpuSeconds,
             "simulate_seconds": info.totalSeconds,
-            "dynamics_seconds": s.dynamicsSeconds,
-            "step_cpu_seconds": s.stepCPUSeconds,
+            "dynamics_seconds": stats.dynamicsSeconds,
+            "step_cpu_seconds": stats.stepCPUSeconds,
             "cells_per_second": Double(s.cells) / seconds,
             "count_entries": s.entries,
             "count_entries_per_second": Double(s.entries) / seconds,
@@ -165,17 +166,17 @@ struct BenchCommand: ParsableCommand {
             "dynamics_gflops": dynamicsGflops,
             "dgemm_gflops": peak,
             "dynamics_fraction_of_dgemm": peak > 0 ? dynamicsGflops / peak : 0,
-            "cell_steps": s.cellSteps,
-            "active_cell_steps": s.activeCellSteps,
+            "cell_steps": stats.cellSteps,
+            "active_cell_steps": stats.activeCellSteps,
             "peak_rss_mb": rssMB,
         ]
         if !noNumpy, let numpy = try? Self.numpyRates(network: network, design: design, cells: numpyCells) {
             result["numpy_seconds_per_cell_step"] = numpy.regulators
             // The cell-by-cell NumPy loop steps each cell only while it is alive.
-            result["numpy_estimated_seconds"] = numpy.regulators * s.activeCellSteps
-            result["speedup_vs_numpy"] = numpy.regulators * s.activeCellSteps / seconds
+            result["numpy_estimated_seconds"] = numpy.regulators * stats.activeCellSteps
+            result["speedup_vs_numpy"] = numpy.regulators * stats.activeCellSteps / seconds
             result["numpy_dense_seconds_per_cell_step"] = numpy.dense
-            result["speedup_vs_numpy_dense"] = numpy.dense * s.activeCellSteps / seconds
+            result["speedup_vs_numpy_dense"] = numpy.dense * stats.activeCellSteps / seconds
         }
         return result
     }

@@ -91,7 +91,7 @@ private func simulationJob() -> LongJob {
         var entries = 0
         var controls = 0
         var umis: [Int] = []
-        let summary = try Simulator.run(design: design, network: network, seed: 1, progress: progress) { block in
+        let (_, stats) = try Simulator.run(design: design, network: network, seed: 1, progress: progress) { block in
             cells += block.cellCount
             entries += block.entryCount
             for c in 0..<block.cellCount {
@@ -109,7 +109,7 @@ private func simulationJob() -> LongJob {
                 Figure("cells", "\(cells)"), Figure("control cells", "\(controls)"),
                 Figure("median UMIs per cell", "\(median) UMIs"),
                 Figure("non-zero counts", "\(entries)"),
-                Figure("time", String(format: "%.1f s", summary.seconds)),
+                Figure("time", String(format: "%.1f s", stats.seconds)),
             ],
             histogram: umiHistogram(umis))
     }
