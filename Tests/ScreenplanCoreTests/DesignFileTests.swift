@@ -262,7 +262,7 @@ private func expectIssue(
         let (issues, folder) = problems(Self.design, files: ["edges.tsv": edges, "genes.tsv": Self.genes])
         #expect(issues.isEmpty, "\(issues)")
         let loaded = try DesignLoader.load(path: folder + "/design.yaml")
-        let network = try DesignValidator.loadNetwork(loaded)
+        let network = try NetworkLoader.network(for: loaded)
         #expect(network.genes == ["GATA1", "SPI1", "KLF1"])
         #expect(network.edges.count == 2)
         #expect(network.edges[0].hillN == 3 && network.edges[0].halfResponse == 0.5)
@@ -343,7 +343,7 @@ private func expectIssue(
         let loaded = try DesignLoader.load(path: sampleScreen(name))
         #expect(loaded.design.perturbationCount > 0)
         if loaded.design.system.network.file != nil {
-            let network = try DesignValidator.loadNetwork(loaded)
+            let network = try NetworkLoader.network(for: loaded)
             #expect(network.edges.count >= 20)
         }
     }

@@ -41,7 +41,7 @@ private let interactionDesign = """
 
 @Test func truthGivesTheTrueInteraction() throws {
     let loaded = try DesignLoader.load(text: interactionDesign, file: "i.yaml")
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 1)
     let truth = try Simulator.truth(model)
     let expected = try GeneticInteractions.compute(loaded.design)

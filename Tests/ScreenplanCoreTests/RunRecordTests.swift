@@ -25,7 +25,7 @@ private func legacyBytes(_ data: Data) throws -> Data {
     var options = SimulationOptions()
     options.blockSize = 64
     options.keepStates = true
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 7, options: options)
     let root = temporaryDirectory("run-record")
     defer { try? FileManager.default.removeItem(atPath: root) }
@@ -71,7 +71,7 @@ private func legacyBytes(_ data: Data) throws -> Data {
     let loaded = try loadDesign(smallDesign())
     var options = SimulationOptions()
     options.blockSize = 64
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 7, options: options)
     let root = temporaryDirectory("run-record-key")
     defer { try? FileManager.default.removeItem(atPath: root) }

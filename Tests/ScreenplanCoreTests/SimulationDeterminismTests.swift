@@ -51,7 +51,7 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
     var options = SimulationOptions()
     options.blockSize = 64
     options.keepStates = true
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 7, options: options)
     let root = temporaryDirectory("sim-shards")
     defer { try? FileManager.default.removeItem(atPath: root) }
@@ -86,7 +86,7 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
 
 @Test func writerRefusesExistingOutputAndLeavesNothingOnFailure() throws {
     let loaded = try determinismDesign()
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 1)
     let root = temporaryDirectory("sim-refuse")
     defer { try? FileManager.default.removeItem(atPath: root) }
@@ -119,7 +119,7 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
 
 @Test func aKilledRunsTemporaryOutputIsRemovedByTheNextRun() throws {
     let loaded = try determinismDesign()
-    let model = try Simulator.prepare(design: loaded.design, network: try Simulator.network(for: loaded), seed: 1)
+    let model = try Simulator.prepare(design: loaded.design, network: try NetworkLoader.network(for: loaded), seed: 1)
     let root = temporaryDirectory("sim-abandoned")
     defer { try? FileManager.default.removeItem(atPath: root) }
     // What a SIGKILLed run leaves: a temporary sibling named after a process that no longer exists.
@@ -140,7 +140,7 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
 
 @Test func truthTableHoldsTheTargetsEffects() throws {
     let loaded = try loadDesign(smallDesign())
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 1)
     let truth = try Simulator.truth(model)
     for (p, pert) in model.perturbations.enumerated() {
@@ -153,7 +153,7 @@ private func blockOptions(_ blockSize: Int = 64, threads: Int) -> SimulationOpti
 
 @Test func truthByLinearResponseAgreesWithNewtonForLargeNetworks() throws {
     let loaded = try loadDesign(smallDesign())
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 1)
     var linear = SimulationParameters()
     linear.truthNewtonLimit = 1  // force the large-network path on a small network

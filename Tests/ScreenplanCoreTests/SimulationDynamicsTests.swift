@@ -24,7 +24,7 @@ import Testing
 @Test func crispriTargetFallsByItsKnockdown() throws {
     // Target a gene that regulates nothing, so its level is exactly κ times the control level.
     let probe = try loadDesign(smallDesign())
-    let network = try Simulator.network(for: probe)
+    let network = try NetworkLoader.network(for: probe)
     let k = Kinetics(network)
     let target = network.genes[(0..<k.geneCount).first { k.regulatorPosition[$0] < 0 && k.basal[$0] > 0.5 }!]
     let text = smallDesign().replacingOccurrences(
@@ -55,7 +55,7 @@ import Testing
     // Knock out the regulator with the most targets; compare simulated mean changes with the
     // linear response (signs from the network).
     let probe = try loadDesign(smallDesign())
-    let network = try Simulator.network(for: probe)
+    let network = try NetworkLoader.network(for: probe)
     let k = Kinetics(network)
     let outDegree = Dictionary(grouping: network.edges, by: \.regulator).mapValues(\.count)
     let hub = outDegree.max { $0.value < $1.value }!.key

@@ -27,7 +27,7 @@ private let smallDesign = """
         let dir = temporaryDirectory("screenplan-sim-h5ad")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let loaded = try DesignLoader.load(text: smallDesign, file: "small.yaml")
-        let network = try Simulator.network(for: loaded)
+        let network = try NetworkLoader.network(for: loaded)
         var options = SimulationOptions()
         options.blockSize = 128
         let model = try Simulator.prepare(design: loaded.design, network: network, seed: 11, options: options)

@@ -111,7 +111,7 @@ import Testing
 
 @Test func highMOIAndCombinationsActOnEveryTarget() throws {
     let probe = try loadDesign(smallDesign())
-    let network = try Simulator.network(for: probe)
+    let network = try NetworkLoader.network(for: probe)
     let k = Kinetics(network)
     let leaves = (0..<k.geneCount).filter { k.regulatorPosition[$0] < 0 && k.basal[$0] > 0.5 }.prefix(2).map {
         network.genes[$0]
@@ -264,7 +264,7 @@ import Testing
         of: "batching: {batches: 2}",
         with: "batching: {batches: 4, batch_effect_sd: 0.05, nested: [{unit: animal, count: 2, effect_sd: 0.5}]}")
     let loaded = try loadDesign(text)
-    let model = try Simulator.prepare(design: loaded.design, network: try Simulator.network(for: loaded), seed: 3)
+    let model = try Simulator.prepare(design: loaded.design, network: try NetworkLoader.network(for: loaded), seed: 3)
     let genes = 0..<model.measuredGeneCount
     func beta(_ b: Int) -> [Double] { genes.map { model.batchEffect(batch: b, gene: $0) } }
     // Lanes 0 and 1 share animal 1, lanes 2 and 3 animal 2: the shared level (sd 0.5) dominates

@@ -25,7 +25,7 @@ private func timeCourse(cells: Int, blockSize: Int) throws -> (SimulationModel, 
     options.stationaryStart = false
     options.threads = 2
     options.blockSize = blockSize
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 3, options: options)
     return (model, options)
 }

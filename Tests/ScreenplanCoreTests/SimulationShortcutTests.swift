@@ -108,7 +108,7 @@ private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
 
 @Test func historyDependentSystemsKeepTheFullPath() throws {
     let base = try loadDesign(longProtocolDesign())
-    let model = try Simulator.prepare(design: base.design, network: try Simulator.network(for: base), seed: 1)
+    let model = try Simulator.prepare(design: base.design, network: try NetworkLoader.network(for: base), seed: 1)
     let options = SimulationOptions()
     #expect(model.stationaryWindow(options: options) != nil)
     for change in ["bistable_perturbation", "sample_before_steady_state"] {
@@ -136,7 +136,8 @@ private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
     dense.sparseProduction = false
     var sparse = dense
     sparse.sparseProduction = true
-    let k = try Simulator.prepare(design: loaded.design, network: try Simulator.network(for: loaded), seed: 1).kinetics
+    let k = try Simulator.prepare(design: loaded.design, network: try NetworkLoader.network(for: loaded), seed: 1)
+        .kinetics
     let nonzeros = k.regulatorWeights.data.filter { $0 != 0 }.count
     #expect(Double(nonzeros) < SparseRows.densityLimit * Double(k.regulatorCount * k.channelCount))
     let a = try simulate(loaded, options: dense)

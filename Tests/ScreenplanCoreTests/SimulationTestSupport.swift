@@ -62,7 +62,7 @@ func simulate(_ loaded: LoadedDesign, seed: UInt64 = 1, options: SimulationOptio
 {
     var opts = options ?? SimulationOptions()
     opts.keepStates = states
-    let network = try Simulator.network(for: loaded)
+    let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: seed, options: opts)
     var blocks: [SimulatedBlock] = []
     let (summary, stats) = try Simulator.run(model: model, options: opts, transform: { $0 }) { blocks.append($0) }

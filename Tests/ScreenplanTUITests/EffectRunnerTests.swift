@@ -85,7 +85,7 @@ func collect(_ runner: EffectRunner, timeout: Double = 120, until done: (Msg) ->
             """
         let design = try DesignLoader.load(text: text, file: "cancel.yaml").design
         let job = LongJob(title: "simulate", summary: "real") { design, progress in
-            let network = try ExpectedEffects.loadNetwork(design)
+            let network = try NetworkLoader.network(for: design)
             var options = SimulationOptions()
             options.blockSize = 8192
             options.stationaryStart = false

@@ -68,18 +68,14 @@ extension ExpectedEffects {
     public static func compute(_ design: Design, network given: Network? = nil, fateShift: Bool = true) throws
         -> ExpectedEffects
     {
-        let network = try given ?? loadNetwork(design)
+        let network = try given ?? NetworkLoader.network(for: design)
         let kinetics = Kinetics(network)
         let perturbations = design.perturbations(in: network)
         let gModel = network.geneCount
         let gMeasured = max(design.measurement.measuredGenes, gModel)
-        let background = backgroundLevels(design, modelled: gModel, measured: gMeasured)
-        var geneNames = network.genes
-        let width = max(5, String(gMeasured).count)
-        for i in gModel..<gMeasured {
-            let digits = String(i - gModel + 1)
-            geneNames.append("BG" + String(repeating: "0", count: max(0, width - digits.count)) + digits)
-        }
+        let backgroundGenes = BackgroundGenes(design, modelled: gModel)
+        let background = backgroundGenes.levels
+        let geneNames = network.genes + backgroundGenes.names
 
         var slices: [EffectSlice] = []
         // A differentiating network file: the network's own attractors (as the simulator finds
@@ -260,27 +256,10 @@ extension ExpectedEffects {
             targets: perturbations.map(\.targets), geneNames: geneNames, slices: slices)
     }
 
-    /// The design's network: generated from its seed, or read from its file.
+    /// The design's network (`NetworkLoader.network(for:)`, which owns it).
+    @available(*, deprecated, renamed: "NetworkLoader.network(for:)")
     public static func loadNetwork(_ design: Design) throws -> Network {
-        if let profiled = try ExpressionProfile.network(for: design) { return profiled }
-        guard let file = design.system.network.file else { return NetworkGenerator.generate(design.system) }
-        return try NetworkFile.read(
-            edgesPath: DesignValidator.resolve(file, against: design.baseDirectory),
-            genesPath: design.system.network.genesFile.map {
-                DesignValidator.resolve($0, against: design.baseDirectory)
-            },
-            defaults: NetworkFile.Defaults(design.system.network))
-    }
-
-    /// Expression of the measured genes outside the network (no regulation): basal/decay with
-    /// a log-normal spread of `basal_log_sd`, drawn exactly as the simulator draws them (stream
-    /// (network seed, network, 5000)), so analysis and simulation see the same genes.
-    public static func backgroundLevels(_ design: Design, modelled: Int, measured: Int) -> [Double] {
-        let spec = design.system.network
-        var rng = RandomStream(seed: spec.seed, domain: .network, 5000)
-        return (modelled..<max(modelled, measured)).map { _ in
-            spec.basal * Foundation.exp(spec.basalLogSd * rng.normal()) / spec.decayPerH
-        }
+        try NetworkLoader.network(for: design)
     }
 
     /// The medium in force at time `t` (hours from protocol start) and its index in system.media.

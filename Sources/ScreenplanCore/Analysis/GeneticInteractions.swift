@@ -69,7 +69,7 @@ public enum GeneticInteractions {
     public static func compute(_ design: Design, layout given: Layout? = nil, network: Network? = nil) throws
         -> [InteractionResult]
     {
-        let network = try network ?? ExpectedEffects.loadNetwork(design)
+        let network = try network ?? NetworkLoader.network(for: design)
         let perturbations = design.perturbations(in: network)
         var single: [Int: Int] = [:]
         for (p, pert) in perturbations.enumerated() where pert.targets.count == 1 { single[pert.targets[0]] = p }
@@ -246,10 +246,7 @@ extension ExpectedEffects {
     /// Expression share π_g of every measured gene for the given modelled control levels, with
     /// the background genes drawn as the simulator draws them.
     static func shares(_ design: Design, network: Network, control: [Double]) throws -> [Double] {
-        let gModel = network.geneCount
-        let gMeasured = max(design.measurement.measuredGenes, gModel)
-        let background = backgroundLevels(design, modelled: gModel, measured: gMeasured)
-        let all = control + background
+        let all = control + BackgroundGenes(design, modelled: network.geneCount).levels
         let total = all.reduce(0, +)
         return all.map { total > 0 ? $0 / total : 0 }
     }

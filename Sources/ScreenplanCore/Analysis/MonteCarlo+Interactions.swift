@@ -67,7 +67,7 @@ extension MonteCarlo {
         progress: ProgressReporter? = nil
     ) throws -> InteractionMonteCarloResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        let network = try ExpectedEffects.loadNetwork(design)
+        let network = try NetworkLoader.network(for: design)
         let (layout, analysed) = layout(for: design)
         let analytical = try GeneticInteractions.compute(analysed, layout: layout, network: network)
         let perturbations = design.perturbations(in: network)

@@ -214,7 +214,7 @@ public enum MonteCarlo {
         progress: ProgressReporter? = nil
     ) throws -> MonteCarloResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        let network = try ExpectedEffects.loadNetwork(design)
+        let network = try NetworkLoader.network(for: design)
         let effects = try ExpectedEffects.compute(design, network: network)
         let (layout, analysed) = layout(for: design)
         // The variance check is of the pseudo-bulk estimator computed below, whatever the test.

@@ -27,7 +27,7 @@ public enum DesignValidator {
         var geneNames: [String]
         if let file = d.system.network.file {
             do {
-                let network = try loadNetwork(loaded)
+                let network = try NetworkLoader.network(for: loaded)
                 geneNames = network.genes
                 _ = file
                 // A profile beside a network file supplies dispersions: it must read.
@@ -258,24 +258,6 @@ public enum DesignValidator {
         issues += validateCellTypes(loaded)
 
         return issues
-    }
-
-    /// Reads the network file a design names, resolving paths against the design's folder.
-    public static func loadNetwork(_ loaded: LoadedDesign) throws -> Network {
-        let d = loaded.design
-        guard let file = d.system.network.file else {
-            throw DesignValidationError(issues: [
-                DesignIssue(
-                    location: loaded.location(of: "system.network"), path: "system.network.file",
-                    message: "no network file given")
-            ])
-        }
-        return try NetworkFile.read(
-            edgesPath: resolve(file, against: d.baseDirectory),
-            genesPath: d.system.network.genesFile.map { resolve($0, against: d.baseDirectory) },
-            defaults: NetworkFile.Defaults(d.system.network),
-            fieldPath: "system.network.file",
-            referencedAt: loaded.location(of: "system.network.file"))
     }
 
     /// A path relative to the design file's folder, or the absolute path as given.

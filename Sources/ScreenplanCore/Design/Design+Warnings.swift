@@ -70,7 +70,7 @@ extension DesignValidator {
         }
 
         // A differentiating network file must branch under its trigger medium.
-        if file && d.system.dynamics == .differentiating, let network = try? loadNetwork(loaded) {
+        if file && d.system.dynamics == .differentiating, let network = try? NetworkLoader.network(for: loaded) {
             let k = Kinetics(network)
             if let (landscape, _) = try? ExpectedEffects.fateLandscape(d, k), landscape.attractors.count < 2 {
                 let path = "system.differentiation.trigger_medium"

@@ -7,7 +7,7 @@ import Foundation
 
 public enum NetworkFile {
     /// Default kinetics for columns a file leaves out.
-    public struct Defaults: Sendable {
+    public struct Defaults: Sendable, Equatable {
         public var hillN: Double
         public var halfResponse: Double
         public var basal: Double

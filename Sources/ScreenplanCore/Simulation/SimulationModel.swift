@@ -233,21 +233,10 @@ public struct SimulationModel: Sendable {
             kinetics: k, attractors: initR, inputs: attractorInputs)
 
         // Measured genes: modelled first, then background genes at fixed levels.
-        let measured = design.measurement.measuredGenes
-        var names = Array(network.genes.prefix(measured))
-        var background: [Double] = []
-        if measured > g {
-            let width = max(5, String(measured).count)
-            var rng = RandomStream(seed: system.network.seed, domain: .network, 5000)
-            for i in 0..<(measured - g) {
-                let digits = String(i + 1)
-                names.append("BG" + String(repeating: "0", count: max(0, width - digits.count)) + digits)
-                let b = system.network.basal * Foundation.exp(system.network.basalLogSd * rng.normal())
-                background.append(b / system.network.decayPerH)
-            }
-        }
+        let background = BackgroundGenes(design, modelled: g)
+        let names = Array(network.genes.prefix(design.measurement.measuredGenes)) + background.names
         measuredGeneNames = names
-        backgroundLevels = background
+        backgroundLevels = background.levels
         measuredDispersion =
             try ExpressionProfile.dispersions(design, genes: names)
             ?? [Double](repeating: design.measurement.dispersion, count: names.count)
@@ -277,10 +266,10 @@ public struct SimulationModel: Sendable {
             }
         }
         batchFactor = beta.map { $0.map { Foundation.exp($0) } }
-        let median = design.measurement.mrnaPerCell * design.sequencingSaturation
+        let medianLibrary = design.measurement.mrnaPerCell * design.sequencingSaturation
         batchLibrary = (0..<batches).map { b in
             var rng = RandomStream(seed: seed, domain: .batchEffects, 999, UInt64(b))
-            return median * Foundation.exp(design.measurement.batchLibrarySd * rng.normal())
+            return medianLibrary * Foundation.exp(design.measurement.batchLibrarySd * rng.normal())
         }
         let loaded = plan.cellsPerBatch.map { Double($0) / max(0.01, design.sampling.qcPassFraction) }
         var starts: [Int] = []

@@ -29,11 +29,10 @@ final class WaveSlots<V>: @unchecked Sendable {
 }
 
 public enum Simulator {
-    /// The network a design describes: generated from its seed, or read from its file.
+    /// The network a design describes (`NetworkLoader.network(for:)`, which owns it).
+    @available(*, deprecated, renamed: "NetworkLoader.network(for:)")
     public static func network(for loaded: LoadedDesign) throws -> Network {
-        if loaded.design.system.network.file != nil { return try DesignValidator.loadNetwork(loaded) }
-        if let profiled = try ExpressionProfile.network(for: loaded.design) { return profiled }
-        return NetworkGenerator.generate(loaded.design.system)
+        try NetworkLoader.network(for: loaded)
     }
 
     /// Compiles a design for simulation (network, guides, attractors, batch effects, plan).

@@ -114,7 +114,7 @@ struct FitCommand: ParsableCommand {
             let summary: LearnabilitySummary
             do {
                 summary = try Learnability.quickEstimate(
-                    loaded.design, network: try Simulator.network(for: loaded),
+                    loaded.design, network: try NetworkLoader.network(for: loaded),
                     seed: seed, progress: progress)
             } catch let error as LearnabilityError {
                 bar.finish()
@@ -130,7 +130,7 @@ struct FitCommand: ParsableCommand {
         }
         let result: FitResult
         do {
-            let network = try Simulator.network(for: loaded)
+            let network = try NetworkLoader.network(for: loaded)
             result = try Learnability.fit(design: loaded.design, network: network, options: options, progress: progress)
         } catch let error as SteadyStateError {
             bar.finish()

@@ -75,7 +75,7 @@ struct SimulateCommand: ParsableCommand {
         // SIGINT/SIGTERM cancel the run in any phase: the writer then removes its temporary
         // directory, so an interrupted run leaves nothing behind (SignalGuard).
         do {
-            let network = try Simulator.network(for: loaded)
+            let network = try NetworkLoader.network(for: loaded)
             let model = try Simulator.prepare(design: loaded.design, network: network, seed: seed, options: options)
             bar.start()
             let info =

@@ -86,7 +86,7 @@ private func layoutGrid(_ design: Design, analyzer: Analyzer) throws -> LayoutGr
 private func simulationJob() -> LongJob {
     var job = LongJob(title: "simulate", summary: "simulate every cell of the design (w writes the counts)") {
         design, progress in
-        let network = try ExpectedEffects.loadNetwork(design)
+        let network = try NetworkLoader.network(for: design)
         var cells = 0
         var entries = 0
         var controls = 0
@@ -127,7 +127,7 @@ private func simulationWriter() -> JobWriter {
         ExportFormat(title: "10x (matrix.mtx.gz …)", fileExtension: ""),
         ExportFormat(title: "h5ad", fileExtension: "h5ad"),
     ]) { design, format, path, replace, progress in
-        let network = try ExpectedEffects.loadNetwork(design)
+        let network = try NetworkLoader.network(for: design)
         let options = SimulationOptions()
         let model = try Simulator.prepare(design: design, network: network, seed: 1, options: options)
         let info =
