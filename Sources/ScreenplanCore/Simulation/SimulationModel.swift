@@ -138,11 +138,10 @@ public struct SimulationModel: Sendable {
         perturbations = design.perturbations(in: network)
         plan = SimulationPlan(design: design)
         guard plan.totalCells > 0 else {
-            throw SimulationError("the design's plan has no cells (check sampling and batching)")
+            throw SimulationError.emptyPlan
         }
         guard plan.perturbationCount == perturbations.count else {
-            throw SimulationError(
-                "the plan has \(plan.perturbationCount) perturbations but the network yields \(perturbations.count)")
+            throw SimulationError.perturbationCount(plan: plan.perturbationCount, network: perturbations.count)
         }
 
         // Guide library: per-guide efficiency ~ Beta(mean·c, (1 − mean)·c) per target.
@@ -171,7 +170,7 @@ public struct SimulationModel: Sendable {
         var steps: [(start: Double, end: Double, medium: Int, perturb: Bool)] = []
         for step in design.protocolSteps {
             guard let m = mediumNames.firstIndex(of: step.medium) else {
-                throw SimulationError("protocol medium `\(step.medium)` is not in system.media")
+                throw SimulationError.unknownMedium(step.medium)
             }
             steps.append((t, t + step.durationH, m, step.perturb))
             t += step.durationH

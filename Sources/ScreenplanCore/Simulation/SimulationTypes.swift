@@ -212,9 +212,23 @@ public struct SimulationStats: Sendable, Codable, Equatable {
     public init() {}
 }
 
-/// A problem that stops a simulation.
-public struct SimulationError: Error, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
+/// A problem that stops a simulation: what in the design makes it impossible.
+public enum SimulationError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Sampling and batching give no cells.
+    case emptyPlan
+    /// The plan and the network disagree on the number of perturbations.
+    case perturbationCount(plan: Int, network: Int)
+    /// A protocol step names a medium that `system.media` does not define.
+    case unknownMedium(String)
+
+    public var message: String {
+        switch self {
+        case .emptyPlan: "the design's plan has no cells (check sampling and batching)"
+        case .perturbationCount(let plan, let network):
+            "the plan has \(plan) perturbations but the network yields \(network)"
+        case .unknownMedium(let name): "protocol medium `\(name)` is not in system.media"
+        }
+    }
+
     public var description: String { message }
 }

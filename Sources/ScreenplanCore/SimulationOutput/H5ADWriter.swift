@@ -90,9 +90,36 @@ public enum H5ADScalar: Equatable, Sendable {
     case number(Double)
 }
 
-/// The writer was given inconsistent data.
-public struct H5ADError: Error, CustomStringConvertible {
-    public var message: String
+/// The writer was given inconsistent data: which part of it, with the sizes that disagree.
+public enum H5ADError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// One is_regulator flag per gene is needed.
+    case regulatorFlags(genes: Int, flags: Int)
+    /// obs column names repeat or use the reserved `_index`.
+    case columnNames([String])
+    /// `append` after `finish`.
+    case appendAfterFinish
+    /// A block's CSR arrays do not fit together.
+    case blockShape(cells: Int, rowPointers: Int, lastPointer: Int, indices: Int, values: Int)
+    /// Row pointers decrease at a cell (global index).
+    case rowPointersDecrease(cell: Int)
+    /// A gene index outside the genes.
+    case geneIndex(Int32, genes: Int32)
+    /// An obs column is missing from a block or has the wrong length.
+    case column(name: String, cells: Int)
+
+    public var message: String {
+        switch self {
+        case .regulatorFlags(let genes, let flags): "\(genes) genes but \(flags) is_regulator flags"
+        case .columnNames(let names): "obs column names must be unique and not `_index`: \(names)"
+        case .appendAfterFinish: "append after finish"
+        case .blockShape(let n, let pointers, let last, let indices, let values):
+            "block of \(n) cells has \(pointers) row pointers ending at \(last), \(indices) indices and \(values) values"
+        case .rowPointersDecrease(let cell): "row pointers decrease at cell \(cell)"
+        case .geneIndex(let bad, let g): "gene index \(bad) outside 0..<\(g)"
+        case .column(let name, let n): "obs column `\(name)` missing or not \(n) values long"
+        }
+    }
+
     public var description: String { "h5ad: \(message)" }
 }
 
@@ -139,11 +166,11 @@ public final class H5ADWriter {
     public init(path: String, genes: [String], isRegulator: [Bool], columns: [H5ADColumn], chunk: Int = 65_536) throws {
         guard HDF5.initialised else { throw HDF5Error(operation: "H5open", object: path) }
         guard genes.count == isRegulator.count else {
-            throw H5ADError(message: "\(genes.count) genes but \(isRegulator.count) is_regulator flags")
+            throw H5ADError.regulatorFlags(genes: genes.count, flags: isRegulator.count)
         }
         let names = columns.map(\.name)
         guard Set(names).count == names.count, !names.contains("_index") else {
-            throw H5ADError(message: "obs column names must be unique and not `_index`: \(names)")
+            throw H5ADError.columnNames(names)
         }
         self.path = path
         self.genes = genes
@@ -236,29 +263,28 @@ public final class H5ADWriter {
     ///   missing columns); `HDF5Error` when writing fails.
     /// - Complexity: O(cells + stored values of the block).
     public func append(_ block: H5ADBlock) throws {
-        guard !finished else { throw H5ADError(message: "append after finish") }
+        guard !finished else { throw H5ADError.appendAfterFinish }
         let n = block.cellCount
         guard block.indptr.count == n + 1, block.indptr.first == 0, block.indptr.last == block.data.count,
             block.indices.count == block.data.count
         else {
-            throw H5ADError(
-                message:
-                    "block of \(n) cells has \(block.indptr.count) row pointers ending at \(block.indptr.last ?? -1), \(block.indices.count) indices and \(block.data.count) values"
-            )
+            throw H5ADError.blockShape(
+                cells: n, rowPointers: block.indptr.count, lastPointer: block.indptr.last ?? -1,
+                indices: block.indices.count, values: block.data.count)
         }
         for i in 0..<n where block.indptr[i] > block.indptr[i + 1] {
-            throw H5ADError(message: "row pointers decrease at cell \(cellCount + i)")
+            throw H5ADError.rowPointersDecrease(cell: cellCount + i)
         }
         let g = Int32(genes.count)
         if let bad = block.indices.first(where: { $0 < 0 || $0 >= g }) {
-            throw H5ADError(message: "gene index \(bad) outside 0..<\(g)")
+            throw H5ADError.geneIndex(bad, genes: g)
         }
         var blockCodes: [String: [Int32]] = [:]
         for column in columns {
             switch column.kind {
             case .categorical:
                 guard let values = block.categorical[column.name], values.count == n else {
-                    throw H5ADError(message: "obs column `\(column.name)` missing or not \(n) values long")
+                    throw H5ADError.column(name: column.name, cells: n)
                 }
                 var index = categoryIndex[column.name] ?? [:]
                 var list = categoryList[column.name] ?? []
@@ -278,15 +304,15 @@ public final class H5ADWriter {
                 blockCodes[column.name] = out
             case .number:
                 guard let values = block.numeric[column.name], values.count == n else {
-                    throw H5ADError(message: "obs column `\(column.name)` missing or not \(n) values long")
+                    throw H5ADError.column(name: column.name, cells: n)
                 }
             case .boolean:
                 guard let values = block.boolean[column.name], values.count == n else {
-                    throw H5ADError(message: "obs column `\(column.name)` missing or not \(n) values long")
+                    throw H5ADError.column(name: column.name, cells: n)
                 }
             case .string:
                 guard let values = block.categorical[column.name], values.count == n else {
-                    throw H5ADError(message: "obs column `\(column.name)` missing or not \(n) values long")
+                    throw H5ADError.column(name: column.name, cells: n)
                 }
             }
         }

@@ -1,8 +1,60 @@
 import Foundation
 
-/// Merging shards failed for a reason found in the inputs.
-public struct MergeError: Error, CustomStringConvertible {
-    public var message: String
+/// Merging shards failed for a reason found in the inputs: which shard (its path), which file
+/// or run.json key, and what is wrong. `merge` prints the message and exits with code 2.
+public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// No run.json that parses (not a shard output).
+    case noRunRecord(path: String)
+    /// A run of another format (h5ad shards are joined by anndata.concat).
+    case otherFormat(path: String, format: String)
+    /// A complete run, not a shard.
+    case completeRun(path: String)
+    /// run.json lacks a key.
+    case missingKey(path: String, key: String)
+    /// run.json does not decode (the decoder's reason).
+    case unreadableRecord(path: String, reason: String)
+    /// No shard directories.
+    case noShards
+    /// A run.json key differs from the first shard's: shards of different runs.
+    case differentRun(path: String, key: String, first: String)
+    /// Shards count different totals of shards.
+    case shardCount(path: String, count: Int, expected: Int)
+    /// A shard is given twice.
+    case duplicateShard
+    /// Shards (1-based) missing of `count`.
+    case missingShards([Int], of: Int)
+    /// A file of a shard is missing.
+    case missingFile(shard: String, file: String)
+    /// A gzip file of a shard does not decompress.
+    case damaged(shard: String, file: String, GzipError)
+    /// A file of a shard has another number of lines than its run.json says.
+    case lineCount(shard: String, file: String, found: Int, expected: Int)
+
+    public var message: String {
+        switch self {
+        case .noRunRecord(let path): "\(path): no readable run.json; is it a `screenplan simulate --shard` output?"
+        case .otherFormat(let path, let format):
+            "\(path): a \(format) run; merge joins 10x (mtx) shards, and anndata.concat joins h5ad shards"
+        case .completeRun(let path): "\(path): run.json has no shard; it is already a complete run"
+        case .missingKey(let path, let key):
+            "\(path): run.json has no `\(key)`; is it a `screenplan simulate --shard` output?"
+        case .unreadableRecord(let path, let reason):
+            "\(path): run.json is not one `screenplan simulate --shard` wrote (\(reason))"
+        case .noShards: "no shard directories given"
+        case .differentRun(let path, let key, let first):
+            "\(path): `\(key)` differs from \(first); shards of different runs cannot be merged"
+        case .shardCount(let path, let count, let expected): "\(path): shard count \(count) differs from \(expected)"
+        case .duplicateShard: "a shard is given twice"
+        case .missingShards(let missing, let count):
+            "missing shard(s) \(missing.map(String.init).joined(separator: ", ")) of \(count)"
+        case .missingFile(let shard, let file): "\(shard): \(file) is missing; re-run this shard"
+        case .damaged(let shard, let file, let error):
+            "\(shard)/\(file) is damaged (\(error.message)); re-run this shard"
+        case .lineCount(let shard, let file, let found, let expected):
+            "\(shard)/\(file) has \(found) lines; its run.json says \(expected) — the shard is incomplete or damaged; re-run it"
+        }
+    }
+
     public var description: String { message }
 }
 
@@ -34,31 +86,25 @@ extension TenXWriter {
             guard let data = try? Data(contentsOf: runURL),
                 let header = try? JSONDecoder().decode(Header.self, from: data)
             else {
-                throw MergeError(
-                    message: "\(path): no readable run.json; is it a `screenplan simulate --shard` output?")
+                throw MergeError.noRunRecord(path: path)
             }
             if let format = header.format, format != "10x-mtx" {
-                throw MergeError(
-                    message:
-                        "\(path): a \(format) run; merge joins 10x (mtx) shards, and anndata.concat joins h5ad shards")
+                throw MergeError.otherFormat(path: path, format: format)
             }
             guard header.shard != nil else {
-                throw MergeError(message: "\(path): run.json has no shard; it is already a complete run")
+                throw MergeError.completeRun(path: path)
             }
             let record: RunRecord
             do {
                 record = try JSONDecoder().decode(RunRecord.self, from: data)
             } catch DecodingError.keyNotFound(let key, _) {
-                throw MergeError(
-                    message:
-                        "\(path): run.json has no `\(key.stringValue)`; is it a `screenplan simulate --shard` output?")
+                throw MergeError.missingKey(path: path, key: key.stringValue)
             } catch {
-                throw MergeError(
-                    message: "\(path): run.json is not one `screenplan simulate --shard` wrote (\(error))")
+                throw MergeError.unreadableRecord(path: path, reason: "\(error)")
             }
             list.append(Shard(dir: dir, record: record))
         }
-        guard let first = list.first else { throw MergeError(message: "no shard directories given") }
+        guard let first = list.first else { throw MergeError.noShards }
         let count = first.count
         list.sort { $0.index < $1.index }
         for s in list {
@@ -72,20 +118,16 @@ extension TenXWriter {
                 ("version", s.record.version != first.record.version),
             ]
             if let key = differs.first(where: \.1)?.0 {
-                throw MergeError(
-                    message:
-                        "\(s.dir.path): `\(key)` differs from \(first.dir.path); shards of different runs cannot be merged"
-                )
+                throw MergeError.differentRun(path: s.dir.path, key: key, first: first.dir.path)
             }
             guard s.count == count else {
-                throw MergeError(message: "\(s.dir.path): shard count \(s.count) differs from \(count)")
+                throw MergeError.shardCount(path: s.dir.path, count: s.count, expected: count)
             }
         }
         let indices = list.map(\.index)
         guard indices == Array(1...count) else {
-            let missing = Set(1...count).subtracting(indices).sorted().map(String.init).joined(separator: ", ")
-            throw MergeError(
-                message: missing.isEmpty ? "a shard is given twice" : "missing shard(s) \(missing) of \(count)")
+            let missing = Set(1...count).subtracting(indices).sorted()
+            throw missing.isEmpty ? MergeError.duplicateShard : MergeError.missingShards(missing, of: count)
         }
         // Every shard is read once before anything is written: a truncated or corrupt member,
         // or fewer entries than its run.json says, refuses the merge (ShardVerification.swift).

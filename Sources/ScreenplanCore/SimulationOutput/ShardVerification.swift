@@ -14,12 +14,12 @@ extension Gzip {
     /// - Throws: `GzipError` when a member is corrupt or the file ends inside a member.
     public static func countLines(path: String) throws -> Int {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw GzipError(message: "cannot open \(path)")
+            throw GzipError.cannotOpen(path: path)
         }
         defer { try? handle.close() }
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw GzipError(message: "inflateInit2 failed")
+            throw GzipError.zlib(call: "inflateInit2", status: nil)
         }
         defer { inflateEnd(&stream) }
         var lines = 0
@@ -44,16 +44,18 @@ extension Gzip {
                     switch status {
                     case Z_STREAM_END:
                         inMember = false
-                        guard inflateReset(&stream) == Z_OK else { throw GzipError(message: "inflateReset failed") }
+                        guard inflateReset(&stream) == Z_OK else {
+                            throw GzipError.zlib(call: "inflateReset", status: nil)
+                        }
                     case Z_OK, Z_BUF_ERROR:
                         continue
                     default:
-                        throw GzipError(message: "corrupt gzip data after \(lines) lines (zlib status \(status))")
+                        throw GzipError.corruptAfter(lines: lines, status: status)
                     }
                 }
             }
         }
-        if inMember { throw GzipError(message: "truncated: the file ends inside a gzip member after \(lines) lines") }
+        if inMember { throw GzipError.truncated(lines: lines) }
         return lines
     }
 }
@@ -75,29 +77,26 @@ extension TenXWriter {
         for (name, lines, gzip) in expected {
             let path = dir.appendingPathComponent(name).path
             guard FileManager.default.fileExists(atPath: path) else {
-                throw MergeError(message: "\(display): \(name) is missing; re-run this shard")
+                throw MergeError.missingFile(shard: display, file: name)
             }
             let found: Int
             do {
                 found = gzip ? try Gzip.countLines(path: path) : try countPlainLines(path)
             } catch let error as GzipError {
-                throw MergeError(message: "\(display)/\(name) is damaged (\(error.message)); re-run this shard")
+                throw MergeError.damaged(shard: display, file: name, error)
             }
             guard found == lines else {
-                throw MergeError(
-                    message:
-                        "\(display)/\(name) has \(found) lines; its run.json says \(lines) — the shard is incomplete or damaged; re-run it"
-                )
+                throw MergeError.lineCount(shard: display, file: name, found: found, expected: lines)
             }
         }
         guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("truth.tsv").path) else {
-            throw MergeError(message: "\(display): truth.tsv is missing; re-run this shard")
+            throw MergeError.missingFile(shard: display, file: "truth.tsv")
         }
     }
 
     /// Newlines in a plain file, streaming.
     static func countPlainLines(_ path: String) throws -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw GzipError(message: "cannot open \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw GzipError.cannotOpen(path: path) }
         defer { try? handle.close() }
         var lines = 0
         while let chunk = try handle.read(upToCount: 1 << 22), !chunk.isEmpty {

@@ -10,8 +10,34 @@ import Foundation
 // members, which is what makes shards mergeable by concatenation. zlib writes mtime 0 and a
 // fixed OS byte, so members are deterministic.
 
-public struct GzipError: Error, CustomStringConvertible {
-    public var message: String
+/// A gzip stream could not be made or read: which zlib call failed and its status, or where a
+/// damaged file stops making sense.
+public enum GzipError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A zlib call returned an error status (nil when the caller only knows it failed).
+    case zlib(call: String, status: Int32?)
+    /// `deflate` stopped before the end of the stream.
+    case unfinished(status: Int32)
+    /// Inflating found data that is not gzip.
+    case corrupt(status: Int32)
+    /// Counting lines found data that is not gzip after `lines` complete lines.
+    case corruptAfter(lines: Int, status: Int32)
+    /// The file ends inside a member, after `lines` complete lines.
+    case truncated(lines: Int)
+    /// The file cannot be opened.
+    case cannotOpen(path: String)
+
+    /// What went wrong, without the `gzip:` prefix (merge quotes it for a damaged shard).
+    public var message: String {
+        switch self {
+        case .zlib(let call, let status): status.map { "\(call) failed (\($0))" } ?? "\(call) failed"
+        case .unfinished(let status): "deflate did not finish (\(status))"
+        case .corrupt(let status): "corrupt data (\(status))"
+        case .corruptAfter(let lines, let status): "corrupt gzip data after \(lines) lines (zlib status \(status))"
+        case .truncated(let lines): "truncated: the file ends inside a gzip member after \(lines) lines"
+        case .cannotOpen(let path): "cannot open \(path)"
+        }
+    }
+
     public var description: String { "gzip: \(message)" }
 }
 
@@ -23,7 +49,7 @@ public enum Gzip {
         var status = deflateInit2_(
             &stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, zlibVersion(),
             Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else { throw GzipError(message: "deflateInit2 failed (\(status))") }
+        guard status == Z_OK else { throw GzipError.zlib(call: "deflateInit2", status: status) }
         defer { deflateEnd(&stream) }
         let bound = Int(deflateBound(&stream, uLong(bytes.count))) + 32
         var out = [UInt8](repeating: 0, count: bound)
@@ -35,7 +61,7 @@ public enum Gzip {
             status = deflate(&stream, Z_FINISH)
             return ob.count - Int(stream.avail_out)
         }
-        guard status == Z_STREAM_END else { throw GzipError(message: "deflate did not finish (\(status))") }
+        guard status == Z_STREAM_END else { throw GzipError.unfinished(status: status) }
         out.removeLast(out.count - produced)
         return out
     }
@@ -55,7 +81,7 @@ public enum Gzip {
         while offset < data.count {
             var stream = z_stream()
             var status = inflateInit2_(&stream, 15 + 16, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-            guard status == Z_OK else { throw GzipError(message: "inflateInit2 failed (\(status))") }
+            guard status == Z_OK else { throw GzipError.zlib(call: "inflateInit2", status: status) }
             defer { inflateEnd(&stream) }
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             try data.withUnsafeBufferPointer { db in
@@ -69,7 +95,7 @@ public enum Gzip {
                         return cb.count - Int(stream.avail_out)
                     }
                     guard status == Z_OK || status == Z_STREAM_END else {
-                        throw GzipError(message: "corrupt data (\(status))")
+                        throw GzipError.corrupt(status: status)
                     }
                     result.append(contentsOf: chunk[0..<produced])
                 } while status != Z_STREAM_END
@@ -105,7 +131,7 @@ final class GzipMemberStream {
         guard status == Z_OK else {
             stream.deallocate()
             out.deallocate()
-            throw GzipError(message: "deflateInit2 failed (\(status))")
+            throw GzipError.zlib(call: "deflateInit2", status: status)
         }
     }
 
@@ -133,11 +159,11 @@ final class GzipMemberStream {
             if flush == Z_FINISH {
                 if status == Z_STREAM_END { return }
                 guard status == Z_OK || status == Z_BUF_ERROR else {
-                    throw GzipError(message: "deflate failed (\(status))")
+                    throw GzipError.zlib(call: "deflate", status: status)
                 }
             } else {
                 guard status == Z_OK || status == Z_BUF_ERROR else {
-                    throw GzipError(message: "deflate failed (\(status))")
+                    throw GzipError.zlib(call: "deflate", status: status)
                 }
                 if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { return }
             }
