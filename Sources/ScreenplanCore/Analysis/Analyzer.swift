@@ -141,22 +141,23 @@ func median(_ values: [Double]) -> Double {
 }
 
 /// Analyses designs, caching what does not depend on the fields that changed. Thread-safe.
-public final class Analyzer: @unchecked Sendable {
-    private let lock = NSLock()
-    private var effectsKey: EffectsKey?
-    private var cachedEffects: ExpectedEffects?
+public final class Analyzer: Sendable {
+    /// The last expected effects, the key they were computed for, and how many were computed.
+    private struct EffectsSlot {
+        var key: EffectsKey?
+        var effects: ExpectedEffects?
+        var computations = 0
+    }
+    private let effectsSlot = Locked(EffectsSlot())
     private let layouts = RecentCache<LayoutKey, Layout>(capacity: 8)
     private let contrastCache = ContrastCache()
     private let evaluations = RecentCache<EvaluationKey, Evaluation>(capacity: 8)
-    private var effectComputations = 0
 
     public init() {}
 
     /// How many times the expected effects were computed (not taken from the cache).
     @_spi(Testing) public var effectsComputed: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return effectComputations
+        effectsSlot.withLock { $0.computations }
     }
 
     /// One analysis with a fresh cache.
@@ -173,18 +174,14 @@ public final class Analyzer: @unchecked Sendable {
     /// The expected effects of `design`, from the cache when the fields they depend on are unchanged.
     public func effects(for design: Design) throws -> ExpectedEffects {
         let key = EffectsKey(design)
-        lock.lock()
-        if let cached = cachedEffects, key == effectsKey {
-            lock.unlock()
-            return cached
-        }
-        lock.unlock()
+        if let cached = effectsSlot.withLock({ $0.key == key ? $0.effects : nil }) { return cached }
+        // Computed outside the lock: other threads keep reading the cache meanwhile.
         let computed = try ExpectedEffects.compute(design)
-        lock.lock()
-        effectsKey = key
-        cachedEffects = computed
-        effectComputations += 1
-        lock.unlock()
+        effectsSlot.withLock {
+            $0.key = key
+            $0.effects = computed
+            $0.computations += 1
+        }
         return computed
     }
 
