@@ -129,7 +129,7 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
             let mu = lib[c] * Foundation.exp(beta[unit[c]])
             let w = mu / (1 + mu / theta)
             let z = beta[unit[c]] + (y[c] - mu) / mu  // working response without the offset
-            xtwx.data[unit[c] * units + unit[c]] += w
+            xtwx[unit[c], unit[c]] += w
             xtwz[unit[c]] += w * z
         }
         let next = try LUFactorization(xtwx).solve(xtwz)
@@ -143,7 +143,7 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
         let mu = lib[c] * Foundation.exp(beta[unit[c]])
         let w = mu / (1 + mu / theta)
         let row = [Double]((0..<units).map { $0 == unit[c] ? 1 : 0 }) + [x[c]]
-        for i in 0...units { for j in 0...units { info.data[j * (units + 1) + i] += w * row[i] * row[j] } }
+        for i in 0...units { for j in 0...units { info[i, j] += w * row[i] * row[j] } }
         score += x[c] * (y[c] - mu) / (1 + mu / theta)
     }
     let inverse = try LUFactorization(info).solve(Matrix.identity(units + 1))

@@ -53,15 +53,11 @@ private func tinyOptions(_ data: LearnabilityData = .kinetics) -> LearnabilityOp
     var targets: [[Int]] = (0..<d).map { [$0] }
     for i in 0..<(d - 1) { targets.append([i, i + 1]) }
     let inputs = PerturbationInputs(dimension: d, targets: targets, modality: [Int](repeating: 0, count: targets.count))
-    var rhs = inputs.indicator
-    for i in rhs.data.indices { rhs.data[i] = -rhs.data[i] }
-    let states = try lu.solve(rhs)
+    let states = try lu.solve(-inputs.indicator)
     let model = try Baselines.fitLinear(states: states, indicator: inputs.indicator, ridge: 1e-8)
     let single = PerturbationInputs(dimension: d, targets: [[2], [4]], modality: [0, 0])
     let predicted = try model.predict(single.indicator)
-    var truthRHS = single.indicator
-    for i in truthRHS.data.indices { truthRHS.data[i] = -truthRHS.data[i] }
-    let truth = try lu.solve(truthRHS)
+    let truth = try lu.solve(-single.indicator)
     for k in predicted.data.indices { #expect(abs(predicted.data[k] - truth.data[k]) < 1e-5) }
 }
 

@@ -38,9 +38,7 @@ public enum Baselines {
 
         /// Predicted effects for target indicators (d × P).
         public func predict(_ indicator: Matrix) throws -> Matrix {
-            var rhs = indicator
-            for i in rhs.data.indices { rhs.data[i] = -rhs.data[i] }
-            var z = try lu.solve(rhs)
+            var z = try lu.solve(-indicator)
             // Columns without any target in the modelled space do not move it.
             for j in 0..<indicator.cols where (0..<indicator.rows).allSatisfy({ indicator[$0, j] == 0 }) {
                 for i in 0..<z.rows { z[i, j] = 0 }

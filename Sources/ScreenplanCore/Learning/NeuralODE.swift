@@ -239,7 +239,7 @@ extension NeuralODE {
         var t = [Double](repeating: 0, count: hidden * max(1, states.cols))
         guard states.cols > 0 else { return k }
         states.data.withUnsafeBufferPointer { y in
-            k.data.withUnsafeMutableBufferPointer { kk in
+            k.withUnsafeMutableBufferPointer { kk in
                 t.withUnsafeMutableBufferPointer { tt in
                     field(
                         y.baseAddress!, columns: states.cols, inputs: inputs, media: media, into: kk.baseAddress!,

@@ -65,7 +65,7 @@ public struct PseudoBulk: Sendable {
     /// `genes[i]`; counts divided by the cell's total count).
     public mutating func add(group: Int, batch: Int, time: Int, values: UnsafeBufferPointer<Double>) {
         let d = dimension
-        sums[time][group].data.withUnsafeMutableBufferPointer { s in
+        sums[time][group].withUnsafeMutableBufferPointer { s in
             let base = batch * d
             for i in 0..<d { s[base + i] += values[i] }
         }

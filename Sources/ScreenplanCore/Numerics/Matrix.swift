@@ -7,9 +7,9 @@ import COpenBLAS
 public struct Matrix: Equatable, Sendable {
     public let rows: Int
     public let cols: Int
-    /// The storage, read-only outside the module: writes go through the subscript, the BLAS and
-    /// LAPACK wrappers and the simulator kernels, which keep its size equal to rows × cols.
-    public internal(set) var data: [Double]
+    /// The storage, read-only outside this file: writes go through the subscript or
+    /// `withUnsafeMutableBufferPointer`, so its size stays rows × cols whoever holds the matrix.
+    public private(set) var data: [Double]
 
     public init(rows: Int, cols: Int, repeating value: Double = 0) {
         precondition(rows >= 0 && cols >= 0)
@@ -39,6 +39,28 @@ public struct Matrix: Equatable, Sendable {
 
     /// Column j as an array (a copy; for tests and small reads).
     public func column(_ j: Int) -> [Double] { Array(data[(j * rows)..<((j + 1) * rows)]) }
+
+    /// Runs `body` on the column-major storage (rows × cols values), without a copy: the pointer
+    /// CBLAS and LAPACK take. The pointer is valid only inside `body`.
+    @inline(__always)
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Double>) throws -> R) rethrows -> R {
+        try data.withUnsafeBufferPointer(body)
+    }
+
+    /// Runs `body` on the mutable column-major storage, without a copy (unless the storage is
+    /// shared with another matrix, which is copied once first): for kernels and BLAS outputs. The
+    /// buffer keeps its size; the pointer is valid only inside `body`.
+    @inline(__always)
+    public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Double>) throws -> R)
+        rethrows -> R
+    {
+        try data.withUnsafeMutableBufferPointer { try body($0) }
+    }
+
+    /// −M, element by element (a new matrix).
+    public static prefix func - (m: Matrix) -> Matrix {
+        Matrix(rows: m.rows, cols: m.cols, data: m.data.map { -$0 })
+    }
 }
 
 // MARK: - BLAS
@@ -56,13 +78,14 @@ public enum BLAS {
         let n = transposeB ? b.rows : b.cols
         precondition(k == kb && c.rows == m && c.cols == n, "gemm: incompatible shapes")
         guard m > 0, n > 0 else { return }
-        a.data.withUnsafeBufferPointer { pa in
-            b.data.withUnsafeBufferPointer { pb in
-                c.data.withUnsafeMutableBufferPointer { pc in
+        let ldc = max(1, c.rows)
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
                     gemm(
                         m: m, n: n, k: k, alpha: alpha, a: pa.baseAddress!, lda: max(1, a.rows),
                         transposeA: transposeA, b: pb.baseAddress!, ldb: max(1, b.rows),
-                        transposeB: transposeB, beta: beta, c: pc.baseAddress!, ldc: max(1, c.rows))
+                        transposeB: transposeB, beta: beta, c: pc.baseAddress!, ldc: ldc)
                 }
             }
         }
@@ -136,7 +159,7 @@ public struct LUFactorization: Sendable {
         let size = n
         let info = factors.withUnsafeMutableBufferPointer { pa in
             piv.withUnsafeMutableBufferPointer { pp in
-                x.data.withUnsafeMutableBufferPointer { px in
+                x.withUnsafeMutableBufferPointer { px in
                     LAPACKE_dgetrs(
                         LAPACK_COL_MAJOR, Int8(UInt8(ascii: "N")), sp_lapack_int(size),
                         sp_lapack_int(b.cols), pa.baseAddress, sp_lapack_int(max(1, size)),

@@ -226,9 +226,9 @@ extension SimulationModel {
         var gemmTime = 0.0
         var noise = [Double](repeating: 0, count: max(gr, gd))
 
-        x.data.withUnsafeMutableBufferPointer { xb in
-            h.data.withUnsafeMutableBufferPointer { hb in
-                s.data.withUnsafeMutableBufferPointer { sb in
+        x.withUnsafeMutableBufferPointer { xb in
+            h.withUnsafeMutableBufferPointer { hb in
+                s.withUnsafeMutableBufferPointer { sb in
                     k.regulatorWeights.data.withUnsafeBufferPointer { wb in
                         combined.withUnsafeBufferPointer { cb in
                             noise.withUnsafeMutableBufferPointer { nb in
@@ -325,7 +325,7 @@ extension SimulationModel {
                                                             }
                                                             if fine && gd > 0 {
                                                                 downstreamWeights.data.withUnsafeBufferPointer { wdb in
-                                                                    sd.data.withUnsafeMutableBufferPointer { sdb in
+                                                                    sd.withUnsafeMutableBufferPointer { sdb in
                                                                         BLAS.gemm(
                                                                             m: gd, n: width, k: nc, alpha: 1,
                                                                             a: wdb.baseAddress!, lda: gd,
@@ -425,7 +425,7 @@ extension SimulationModel {
         _ rho: Double, _ medium: Int
     ) {
         let col = slot * n + j
-        hAcc.data.withUnsafeMutableBufferPointer { ab in
+        hAcc.withUnsafeMutableBufferPointer { ab in
             let a = ab.baseAddress! + col * nc
             for ch in 0..<nc { a[ch] += hc[ch] }
         }
@@ -475,7 +475,7 @@ extension SimulationModel {
         let pieces = slots - 1
         let sNoise = design.system.intrinsicNoise
         // Averages.
-        hAcc.data.withUnsafeMutableBufferPointer { ab in
+        hAcc.withUnsafeMutableBufferPointer { ab in
             for col in 0..<(n * slots) where cnt[col] > 0 {
                 let a = ab.baseAddress! + col * nc
                 let inv = 1 / cnt[col]
@@ -504,7 +504,7 @@ extension SimulationModel {
             if nc > 0 {
                 hAcc.data.withUnsafeBufferPointer { hb in
                     downstreamWeights.data.withUnsafeBufferPointer { wb in
-                        d.data.withUnsafeMutableBufferPointer { db in
+                        d.withUnsafeMutableBufferPointer { db in
                             BLAS.gemm(
                                 m: gd, n: n, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gd),
                                 b: hb.baseAddress! + slot * n * nc, ldb: nc, beta: 0, c: db.baseAddress!,
