@@ -10,16 +10,22 @@ extension NetworkFile {
         let e = ByteBuffer()
         e.append("regulator\ttarget\tweight\thill_n\thalf_response\n")
         for edge in network.edges {
-            e.append(network.genes[edge.regulator])
-            e.append(byte: 9)
-            e.append(network.genes[edge.target])
-            e.append(byte: 9)
-            e.append("\(edge.weight)\t\(edge.hillN)\t\(edge.halfResponse)\n")
+            e.appendRow { row in
+                row.field(network.genes[edge.regulator])
+                row.field(network.genes[edge.target])
+                row.field("\(edge.weight)")
+                row.field("\(edge.hillN)")
+                row.field("\(edge.halfResponse)")
+            }
         }
         let g = ByteBuffer()
         g.append("gene\tbasal\tdecay\n")
         for (i, name) in network.genes.enumerated() {
-            g.append("\(name)\t\(network.basal[i])\t\(network.decay[i])\n")
+            g.appendRow { row in
+                row.field(name)
+                row.field("\(network.basal[i])")
+                row.field("\(network.decay[i])")
+            }
         }
         try writeAtomically(Data(e.bytes), to: edgesPath)
         try writeAtomically(Data(g.bytes), to: genesPath)

@@ -97,11 +97,11 @@ public enum TenXWriter {
     static func writeFeatures(_ model: SimulationModel, to dir: URL) throws {
         let f = ByteBuffer()
         for name in model.measuredGeneNames {
-            f.append(name)
-            f.append(byte: 9)
-            f.append(name)
-            f.append(byte: 9)
-            f.append("Gene Expression\n")
+            f.appendRow { row in
+                row.field(name)
+                row.field(name)
+                row.field("Gene Expression")
+            }
         }
         try Data(try Gzip.member(f, level: 6)).write(to: dir.appendingPathComponent("features.tsv.gz"))
     }
@@ -112,25 +112,18 @@ public enum TenXWriter {
             "perturbation\tperturbation_index\tgene\tgene_index\tstate\tcontrol_level\tperturbed_level\tlog2_fold_change\tinteraction_log2\n"
         )
         for e in try Simulator.truth(model) {
-            t.append(e.perturbation)
-            t.append(byte: 9)
-            t.append(e.perturbationIndex)
-            t.append(byte: 9)
-            t.append(e.gene)
-            t.append(byte: 9)
-            t.append(e.geneIndex)
-            t.append(byte: 9)
-            t.append(e.state)
-            t.append(byte: 9)
-            t.append(real: e.controlLevel)
-            t.append(byte: 9)
-            t.append(real: e.perturbedLevel)
-            t.append(byte: 9)
-            t.append(real: e.log2FoldChange)
-            t.append(byte: 9)
-            // Combinations only: the true genetic interaction; other rows have none.
-            if let i = e.interaction { t.append(real: i) } else { t.append("n/a") }
-            t.append(byte: 10)
+            t.appendRow { row in
+                row.field(e.perturbation)
+                row.field(e.perturbationIndex)
+                row.field(e.gene)
+                row.field(e.geneIndex)
+                row.field(e.state)
+                row.field(real: e.controlLevel)
+                row.field(real: e.perturbedLevel)
+                row.field(real: e.log2FoldChange)
+                // Combinations only: the true genetic interaction; other rows have none.
+                if let i = e.interaction { row.field(real: i) } else { row.field("n/a") }
+            }
         }
         try Data(t.bytes).write(to: dir.appendingPathComponent("truth.tsv"))
     }
