@@ -51,7 +51,7 @@ public enum Learnability {
         source: DataSource? = nil, progress: ProgressReporter? = nil
     ) throws -> FitResult {
         let start = Date()
-        let network = network ?? NetworkGenerator.generate(design.system)
+        let network = try network ?? NetworkLoader.network(for: design)
         let kinetics = Kinetics(network)
         let all = design.perturbations(in: network)
         let chosen = subsample(all, kinetics: kinetics, options: options)
