@@ -92,3 +92,39 @@ private func legacyBytes(_ data: Data) throws -> Data {
     }
     #expect(!FileManager.default.fileExists(atPath: root + "/merged"))
 }
+
+@Test func mergeErrorsNameTheShardToRerun() throws {
+    // A workflow (Snakemake, a Slurm array) reruns the shard the error names: the payload says
+    // which one, the message says it in words.
+    let loaded = try loadDesign(smallDesign())
+    var options = SimulationOptions()
+    options.blockSize = 64
+    let network = try NetworkLoader.network(for: loaded)
+    let model = try Simulator.prepare(design: loaded.design, network: network, seed: 7, options: options)
+    let root = temporaryDirectory("run-record-errors")
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    let shards = [root + "/s1", root + "/s2"]
+    for (i, dir) in shards.enumerated() {
+        _ = try TenXWriter.write(
+            model: model, to: dir, shard: ShardSpec(index: i, count: 2), options: options, force: false)
+    }
+    #expect(throws: MergeError.missingShards([2], of: 2)) {
+        try TenXWriter.merge(shards: [shards[0]], into: root + "/merged", force: false)
+    }
+    #expect(MergeError.missingShards([2], of: 2).message == "missing shard(s) 2 of 2")
+    let matrix = shards[1] + "/matrix.mtx.gz"
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: matrix))
+    try bytes.prefix(bytes.count - 20).write(to: URL(fileURLWithPath: matrix))
+    do {
+        try TenXWriter.merge(shards: shards, into: root + "/merged", force: false)
+        Issue.record("merge accepted a truncated matrix.mtx.gz")
+    } catch let error as MergeError {
+        guard case .damaged(let shard, let file, let cause) = error else {
+            Issue.record("expected a damaged shard, got \(error)")
+            return
+        }
+        #expect(shard == shards[1] && file == "matrix.mtx.gz")
+        #expect(error.message == "\(shards[1])/matrix.mtx.gz is damaged (\(cause.message)); re-run this shard")
+    }
+    #expect(!FileManager.default.fileExists(atPath: root + "/merged"))
+}

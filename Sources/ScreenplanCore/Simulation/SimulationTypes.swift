@@ -163,6 +163,7 @@ public struct TruthEntry: Equatable, Sendable, Codable {
 /// What a run made: its totals, the same on every run of one model and shard (the answer; timings
 /// and work counters are `SimulationStats`, returned alongside by `Simulator.run`).
 public struct SimulationSummary: Sendable, Codable, Equatable {
+    /// The seed the run was made with.
     public var seed: UInt64
     /// Cells simulated (this shard's).
     public var cells: Int
@@ -174,6 +175,7 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
     public var entries: Int
     /// Blocks simulated and the first of them.
     public var blocks: Int
+    /// Index of the first block simulated (a shard's offset in the run).
     public var firstBlock: Int
 }
 
@@ -181,6 +183,8 @@ public struct SimulationSummary: Sendable, Codable, Equatable {
 /// machine, so they are kept apart from the totals (`SimulationSummary`); run.json's `timings_s`
 /// and `screenplan bench` report them.
 public struct SimulationStats: Sendable, Codable, Equatable {
+    /// Seconds compiling the model, when `Simulator.run(design:…)` compiled it (0 otherwise:
+    /// `SimulationModel.setupSeconds` has it).
     public var setupSeconds: Double = 0
     /// Wall-clock seconds of dynamics and of measurement (each wave's wall time split by the
     /// workers' shares).
@@ -194,6 +198,7 @@ public struct SimulationStats: Sendable, Codable, Equatable {
     public var dynamicsFlops: Double = 0
     /// Thread-seconds spent in the dynamics step (summed over workers).
     public var dynamicsThreadSeconds: Double = 0
+    /// Thread-seconds inside the dynamics GEMMs, and in measurement (summed over workers).
     public var gemmThreadSeconds: Double = 0
     public var measurementThreadSeconds: Double = 0
     /// Cell-steps the regulator GEMM covered (Σ over steps of the columns alive in its run), for
@@ -207,8 +212,10 @@ public struct SimulationStats: Sendable, Codable, Equatable {
     public var stepThreadSeconds: Double = 0
     /// CPU-seconds (CLOCK_THREAD_CPUTIME_ID) of the per-step loop, summed over workers.
     public var stepCPUSeconds: Double = 0
+    /// GEMM flops of the per-step loop (`screenplan bench` divides them by `stepCPUSeconds`).
     public var stepFlops: Double = 0
 
+    /// All zero: `Simulator.run` adds each block's figures.
     public init() {}
 }
 
@@ -221,6 +228,7 @@ public enum SimulationError: Error, Equatable, Sendable, CustomStringConvertible
     /// A protocol step names a medium that `system.media` does not define.
     case unknownMedium(String)
 
+    /// The sentence a user reads (the command prints it; tests check its wording).
     public var message: String {
         switch self {
         case .emptyPlan: "the design's plan has no cells (check sampling and batching)"
@@ -230,5 +238,6 @@ public enum SimulationError: Error, Equatable, Sendable, CustomStringConvertible
         }
     }
 
+    /// The message, as `print` and string interpolation show the error.
     public var description: String { message }
 }

@@ -107,6 +107,7 @@ public enum H5ADError: Error, Equatable, Sendable, CustomStringConvertible {
     /// An obs column is missing from a block or has the wrong length.
     case column(name: String, cells: Int)
 
+    /// The sentence a user reads (the command prints it; tests check its wording).
     public var message: String {
         switch self {
         case .regulatorFlags(let genes, let flags): "\(genes) genes but \(flags) is_regulator flags"
@@ -120,6 +121,7 @@ public enum H5ADError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The message with its `h5ad:` prefix, as the error is printed.
     public var description: String { "h5ad: \(message)" }
 }
 

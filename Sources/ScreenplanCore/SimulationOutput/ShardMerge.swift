@@ -30,6 +30,7 @@ public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A file of a shard has another number of lines than its run.json says.
     case lineCount(shard: String, file: String, found: Int, expected: Int)
 
+    /// The sentence a user reads (the command prints it; tests check its wording).
     public var message: String {
         switch self {
         case .noRunRecord(let path): "\(path): no readable run.json; is it a `screenplan simulate --shard` output?"
@@ -55,6 +56,7 @@ public enum MergeError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The message, as `print` and string interpolation show the error.
     public var description: String { message }
 }
 

@@ -38,6 +38,7 @@ public enum GzipError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The message with its `gzip:` prefix, as the error is printed.
     public var description: String { "gzip: \(message)" }
 }
 
