@@ -67,19 +67,25 @@ private func legacyBytes(_ data: Data) throws -> Data {
     #expect(abs(mergedRecord.timings.total - records.map(\.timings.total).reduce(0, +)) < 1e-9)
 }
 
-@Test func mergeNamesAMissingRunJSONKey() throws {
+/// Both shards (of 2) of a small run in a new temporary folder: the folder and the shard paths.
+private func twoShards(_ label: String) throws -> (root: String, shards: [String]) {
     let loaded = try loadDesign(smallDesign())
     var options = SimulationOptions()
     options.blockSize = 64
     let network = try NetworkLoader.network(for: loaded)
     let model = try Simulator.prepare(design: loaded.design, network: network, seed: 7, options: options)
-    let root = temporaryDirectory("run-record-key")
-    defer { try? FileManager.default.removeItem(atPath: root) }
+    let root = temporaryDirectory(label)
     let shards = [root + "/s1", root + "/s2"]
     for (i, dir) in shards.enumerated() {
         _ = try TenXWriter.write(
             model: model, to: dir, shard: ShardSpec(index: i, count: 2), options: options, force: false)
     }
+    return (root, shards)
+}
+
+@Test func mergeNamesAMissingRunJSONKey() throws {
+    let (root, shards) = try twoShards("run-record-key")
+    defer { try? FileManager.default.removeItem(atPath: root) }
     let url = URL(fileURLWithPath: shards[1] + "/run.json")
     var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] ?? [:]
     object["entries"] = nil
@@ -96,18 +102,8 @@ private func legacyBytes(_ data: Data) throws -> Data {
 @Test func mergeErrorsNameTheShardToRerun() throws {
     // A workflow (Snakemake, a Slurm array) reruns the shard the error names: the payload says
     // which one, the message says it in words.
-    let loaded = try loadDesign(smallDesign())
-    var options = SimulationOptions()
-    options.blockSize = 64
-    let network = try NetworkLoader.network(for: loaded)
-    let model = try Simulator.prepare(design: loaded.design, network: network, seed: 7, options: options)
-    let root = temporaryDirectory("run-record-errors")
+    let (root, shards) = try twoShards("run-record-errors")
     defer { try? FileManager.default.removeItem(atPath: root) }
-    let shards = [root + "/s1", root + "/s2"]
-    for (i, dir) in shards.enumerated() {
-        _ = try TenXWriter.write(
-            model: model, to: dir, shard: ShardSpec(index: i, count: 2), options: options, force: false)
-    }
     #expect(throws: MergeError.missingShards([2], of: 2)) {
         try TenXWriter.merge(shards: [shards[0]], into: root + "/merged", force: false)
     }
