@@ -7,7 +7,8 @@ import ScreenplanCore
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
-        abstract: "Predict the error and power of every perturbation, the error budget and recommendations.")
+        abstract: "Predict the error and power of every perturbation, the error budget and recommendations.",
+        discussion: "JSON (--json): the analysis result; schema in docs/batching.md.")
 
     @OptionGroup var designArgument: DesignArgument
     /// The design file path (`DesignArgument`).
@@ -15,12 +16,13 @@ struct AnalyzeCommand: ParsableCommand {
 
     @Option(
         help:
-            "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's)."
-    )
-    var layout: String?
+            "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's).",
+        transform: optionValue(LayoutStrategy.refusal))
+    var layout: LayoutStrategy?
 
-    @Flag(help: "Print JSON (schema in docs/batching.md).")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
+    /// `--json` (`JSONOption`).
+    var json: Bool { jsonOption.json }
 
     @Flag(help: "Skip the target-power solvers (faster).")
     var noSolve = false
@@ -40,7 +42,7 @@ struct AnalyzeCommand: ParsableCommand {
             return
         }
         let d = try loadDesign(design)
-        let strategy = try parseLayout(layout)
+        let strategy = layout
         let analyzer = Analyzer()
         let evaluation = try runtime { try analyzer.evaluate(d, layout: strategy) }
         let progress = ProgressReporter()
@@ -75,20 +77,6 @@ struct AnalyzeCommand: ParsableCommand {
 /// A missing file is reported as `FILE:1:1: (file): no such file`, located like every problem.
 func loadDesign(_ path: String) throws -> Design {
     return try DesignLoader.load(path: path).design
-}
-
-/// Parses a layout name (exit 2 when unknown).
-func parseLayout(_ name: String?) throws -> LayoutStrategy? {
-    guard let name else { return nil }
-    guard let strategy = LayoutStrategy(rawValue: name) else {
-        throw CommandFailure.input(
-            "unknown layout `\(name)`; valid: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
-    }
-    if strategy == .explicit {
-        throw CommandFailure.input(
-            "layout `explicit` is written in the design (batching.explicit_cells), not chosen on the command line")
-    }
-    return strategy
 }
 
 /// Runs analysis work, turning model failures into runtime failures (exit 1).

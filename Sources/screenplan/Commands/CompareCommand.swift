@@ -6,16 +6,20 @@ import ScreenplanCore
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Compare layouts of one design, or two designs, side by side with deltas.")
+        abstract: "Compare layouts of one design, or two designs, side by side with deltas.",
+        discussion: "JSON (--json): {\"layouts\": [...]}, each an analyze-like summary.")
 
     @Argument(help: "One design (compare its layouts) or two designs (compare them).")
     var designs: [String]
 
-    @Option(help: "Comma-separated layouts (default: pooled, sub-libraries, confounded, balanced-incomplete).")
-    var layouts: String?
+    @Option(
+        help: "Comma-separated layouts (default: pooled, sub-libraries, confounded, balanced-incomplete).",
+        transform: layoutList)
+    var layouts: [LayoutStrategy]?
 
-    @Flag(help: "Print JSON: {\"layouts\": [...]}, each an analyze-like summary.")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
+    /// `--json` (`JSONOption`).
+    var json: Bool { jsonOption.json }
 
     func validate() throws {
         if designs.isEmpty || designs.count > 2 {
@@ -41,12 +45,10 @@ struct CompareCommand: ParsableCommand {
             }
         } else {
             let d = try loadDesign(designs[0])
-            let names =
-                layouts.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-                ?? defaultLayouts(d)
+            let strategies = layouts ?? defaultLayouts(d)
             let analyzer = Analyzer()
-            for name in names {
-                guard let strategy = try parseLayout(name) else { continue }
+            for strategy in strategies {
+                let name = strategy.rawValue
                 if [.subLibraries, .balancedIncomplete].contains(strategy) && d.batching.replicates > d.batching.batches
                 {
                     throw CommandFailure.input("layout `\(name)` needs batching.replicates ≤ batching.batches")
@@ -62,14 +64,13 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    func defaultLayouts(_ d: Design) -> [String] {
-        var names = [d.batching.layout.rawValue]
-        for s in [LayoutStrategy.pooled, .subLibraries, .confounded, .balancedIncomplete]
-        where !names.contains(s.rawValue) {
-            names.append(s.rawValue)
+    func defaultLayouts(_ d: Design) -> [LayoutStrategy] {
+        var layouts = [d.batching.layout]
+        for s in [LayoutStrategy.pooled, .subLibraries, .confounded, .balancedIncomplete] where !layouts.contains(s) {
+            layouts.append(s)
         }
-        if d.timePoints.count > 1 && !names.contains("per-time-point") { names.append("per-time-point") }
-        if d.system.regime == .inVivo && !names.contains("per-animal") { names.append("per-animal") }
-        return names.filter { $0 != "explicit" }
+        if d.timePoints.count > 1 && !layouts.contains(.perTimePoint) { layouts.append(.perTimePoint) }
+        if d.system.regime == .inVivo && !layouts.contains(.perAnimal) { layouts.append(.perAnimal) }
+        return layouts.filter { $0 != .explicit }
     }
 }
