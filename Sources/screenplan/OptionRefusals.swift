@@ -31,13 +31,6 @@ extension ShardSpec {
     }
 }
 
-extension BenchmarkWorkload {
-    /// `--workload NAME` of `bench`.
-    public static func refusal(_ name: String) -> String {
-        "--workload: `\(name)` is not a workload; valid: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", "))"
-    }
-}
-
 extension Modality {
     /// `--modality NAME` of `calibrate`.
     public static func refusal(_ name: String) -> String {

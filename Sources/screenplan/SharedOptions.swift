@@ -78,7 +78,12 @@ extension LayoutStrategy: ExpressibleByArgument {
 extension SimulationFormat: ExpressibleByArgument {}
 
 /// `--workload NAME` of `bench`.
-extension BenchmarkWorkload: ExpressibleByArgument {}
+extension BenchmarkWorkload: ExpressibleByArgument {
+    /// What a refused `--workload NAME` says.
+    static func refusal(_ name: String) -> String {
+        "--workload: `\(name)` is not a workload; valid: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", "))"
+    }
+}
 
 /// `--modality` of `calibrate`.
 extension Modality: ExpressibleByArgument {}
