@@ -53,11 +53,14 @@ let package = Package(
         // MARK: - Terminal: the only code that calls ncurses
         .target(name: "ScreenplanTerminal", dependencies: ["ScreenplanTUI", "CNcursesw"]),
 
+        // MARK: - Commands: what the commands compute, callable in process (no argument parsing, no terminal)
+        .target(name: "ScreenplanCommands", dependencies: ["ScreenplanCore", "ScreenplanTUI"]),
+
         // MARK: - Executable: one file per command
         .executableTarget(
             name: "screenplan",
             dependencies: [
-                "ScreenplanCore", "ScreenplanTUI", "ScreenplanTerminal",
+                "ScreenplanCore", "ScreenplanTUI", "ScreenplanTerminal", "ScreenplanCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

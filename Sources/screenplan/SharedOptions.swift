@@ -1,4 +1,5 @@
 import ArgumentParser
+import ScreenplanCommands
 import ScreenplanCore
 
 // MARK: - The options several commands share

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 // The entry point maps argument-parser outcomes onto screenplan's exit codes: 0 success,

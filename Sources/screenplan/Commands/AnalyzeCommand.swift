@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan analyze DESIGN [--layout NAME] [--json]`: the analytical error model, power,

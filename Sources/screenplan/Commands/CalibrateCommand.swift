@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan calibrate COUNTS -o DESIGN.yaml [--guides G --guide-targets TSV] [--cells TSV

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan compare DESIGN [--layouts a,b] [--json]` and `screenplan compare A B`.

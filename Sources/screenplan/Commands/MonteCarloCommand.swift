@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan montecarlo DESIGN --reps N [--json]`: empirical against analytical variance.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan optimize DESIGN --budget AMOUNT [--json]` or `--power P`.

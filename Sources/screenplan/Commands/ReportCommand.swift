@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan report DESIGN -o FILE [-o FILE…]`: the design report in the format of each

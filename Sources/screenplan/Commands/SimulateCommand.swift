@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan simulate DESIGN --out DIR`: counts in the 10x layout with per-cell metadata,
