@@ -70,5 +70,6 @@ let package = Package(
         .testTarget(name: "ScreenplanCoreTests", dependencies: ["ScreenplanCore", "TestSupport"]),
         .testTarget(name: "ScreenplanTUITests", dependencies: ["ScreenplanTUI", "TestSupport"]),
         .testTarget(name: "ScreenplanCLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "ScreenplanCommandsTests", dependencies: ["ScreenplanCommands", "TestSupport"]),
     ]
 )

@@ -31,47 +31,11 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    struct Output: Codable {
-        var layouts: [CompareEntry]
-    }
-
     func run() throws {
-        var entries: [CompareEntry] = []
-        if designs.count == 2 {
-            let a = try loadDesign(designs[0])
-            let b = try loadDesign(designs[1])
-            for (label, d) in [("A", a), ("B", b)] {
-                let analyzer = Analyzer()
-                entries.append(CompareEntry(label: label, result: try runtime { try analyzer.analyze(d) }))
-            }
-        } else {
-            let d = try loadDesign(designs[0])
-            let strategies = layouts ?? defaultLayouts(d)
-            let analyzer = Analyzer()
-            for strategy in strategies {
-                let name = strategy.rawValue
-                if [.subLibraries, .balancedIncomplete].contains(strategy) && d.batching.replicates > d.batching.batches
-                {
-                    throw CommandFailure.input("layout `\(name)` needs batching.replicates ≤ batching.batches")
-                }
-                entries.append(
-                    CompareEntry(label: name, result: try runtime { try analyzer.analyze(d, layout: strategy) }))
-            }
-        }
-        if json {
-            print(try jsonText(Output(layouts: entries)))
-        } else {
-            print(terminalSafe(AnalysisText.compare(entries)))
-        }
-    }
-
-    func defaultLayouts(_ d: Design) -> [LayoutStrategy] {
-        var layouts = [d.batching.layout]
-        for s in [LayoutStrategy.pooled, .subLibraries, .confounded, .balancedIncomplete] where !layouts.contains(s) {
-            layouts.append(s)
-        }
-        if d.timePoints.count > 1 && !layouts.contains(.perTimePoint) { layouts.append(.perTimePoint) }
-        if d.system.regime == .inVivo && !layouts.contains(.perAnimal) { layouts.append(.perAnimal) }
-        return layouts.filter { $0 != .explicit }
+        let entries =
+            designs.count == 2
+            ? try Comparison.designs(try loadDesign(designs[0]), try loadDesign(designs[1]))
+            : try Comparison.layouts(of: try loadDesign(designs[0]), layouts)
+        print(try Comparison.render(entries, json: json))
     }
 }
