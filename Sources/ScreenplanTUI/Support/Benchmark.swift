@@ -1,4 +1,5 @@
 import ScreenplanCore
+import ScreenplanTUI
 
 // MARK: - The `tui` benchmark workload: first frame and keystroke re-render times
 
