@@ -1,4 +1,5 @@
 import ArgumentParser
+import ScreenplanBenchmarks
 import ScreenplanCommands
 import ScreenplanCore
 

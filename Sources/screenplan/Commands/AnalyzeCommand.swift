@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanBenchmarks
 import ScreenplanCommands
 import ScreenplanCore
 
