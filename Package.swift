@@ -73,6 +73,11 @@ let package = Package(
         .testTarget(name: "ScreenplanCoreTests", dependencies: ["ScreenplanCore", "TestSupport"]),
         .testTarget(name: "ScreenplanTUITests", dependencies: ["ScreenplanTUI", "ScreenplanBenchmarks", "TestSupport"]),
         .testTarget(name: "ScreenplanCLITests", dependencies: ["TestSupport"]),
-        .testTarget(name: "ScreenplanCommandsTests", dependencies: ["ScreenplanCommands", "TestSupport"]),
+        .testTarget(
+            name: "ScreenplanCommandsTests",
+            dependencies: [
+                "ScreenplanCommands", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
     ]
 )
