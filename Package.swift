@@ -53,11 +53,17 @@ let package = Package(
         // MARK: - Terminal: the only code that calls ncurses
         .target(name: "ScreenplanTerminal", dependencies: ["ScreenplanTUI", "CNcursesw"]),
 
+        // MARK: - Commands: what the commands compute, callable in process (no argument parsing, no terminal)
+        .target(name: "ScreenplanCommands", dependencies: ["ScreenplanCore", "ScreenplanTUI"]),
+
+        // MARK: - Benchmarks: the workloads `screenplan bench` (and `analyze --bench`, `calibrate --bench`) runs
+        .target(name: "ScreenplanBenchmarks", dependencies: ["ScreenplanCore", "ScreenplanTUI"]),
+
         // MARK: - Executable: one file per command
         .executableTarget(
             name: "screenplan",
             dependencies: [
-                "ScreenplanCore", "ScreenplanTUI", "ScreenplanTerminal",
+                "ScreenplanCore", "ScreenplanTUI", "ScreenplanTerminal", "ScreenplanCommands", "ScreenplanBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,7 +71,13 @@ let package = Package(
         // MARK: - Tests
         .target(name: "TestSupport", dependencies: ["ScreenplanCore", "ScreenplanTUI"], path: "Tests/TestSupport"),
         .testTarget(name: "ScreenplanCoreTests", dependencies: ["ScreenplanCore", "TestSupport"]),
-        .testTarget(name: "ScreenplanTUITests", dependencies: ["ScreenplanTUI", "TestSupport"]),
+        .testTarget(name: "ScreenplanTUITests", dependencies: ["ScreenplanTUI", "ScreenplanBenchmarks", "TestSupport"]),
         .testTarget(name: "ScreenplanCLITests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "ScreenplanCommandsTests",
+            dependencies: [
+                "ScreenplanCommands", "TestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
     ]
 )

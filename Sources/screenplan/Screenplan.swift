@@ -20,12 +20,3 @@ struct Screenplan: ParsableCommand {
         defaultSubcommand: TUICommand.self
     )
 }
-
-/// A failure with a message and an exit code, printed without a stack trace.
-struct CommandFailure: Error {
-    var message: String
-    var code: Int32
-
-    static func input(_ message: String) -> CommandFailure { CommandFailure(message: message, code: 2) }
-    static func runtime(_ message: String) -> CommandFailure { CommandFailure(message: message, code: 1) }
-}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 // The entry point maps argument-parser outcomes onto screenplan's exit codes: 0 success,
@@ -33,6 +34,11 @@ do {
     terminate(error.code)
 } catch {
     fflush(nil)
+    if let failure = CommandFailure.wrapped(in: error) {
+        // An option value or option group refused in screenplan's words (SharedOptions.swift).
+        FileHandle.standardError.write(Data(("screenplan: " + terminalSafe(failure.message) + "\n").utf8))
+        terminate(failure.code)
+    }
     let code = Screenplan.exitCode(for: error)
     let message = Screenplan.fullMessage(for: error)
     if code == .success {

@@ -23,7 +23,7 @@ func folded(_ text: String) -> String {
         ] {
             #expect(plan.contains(path), "the Plan lacks \(path)")
         }
-        #expect(s.rows[s.tree.cursor].path == "sampling.cells_per_perturbation")
+        #expect(s.rows[s.designScreen.tree.cursor].path == "sampling.cells_per_perturbation")
     }
 
     @Test func plusAndMinusNudgeAndReanalyse() {
@@ -55,7 +55,7 @@ func folded(_ text: String) -> String {
         #expect(liver.rows.contains { $0.path == "system.in_vivo.delivery_delay_h" })
         // A null field is found by search and can be set.
         var s = goTo("sampling.controls_fraction", invitro)
-        #expect(s.rows[s.tree.cursor].path == "sampling.controls_fraction")
+        #expect(s.rows[s.designScreen.tree.cursor].path == "sampling.controls_fraction")
         s = press(s, [.enter] + typing("0.05") + [.enter]).0
         #expect(s.design.sampling.controlsFraction == 0.05)
     }
@@ -159,7 +159,7 @@ func folded(_ text: String) -> String {
     @Test func aRecommendationThatLowersPowerBelowTargetIsNeverPresentedAsMeetingIt() {
         var s = evaluatedState(.analysis)
         let lowering = s.recommendations.firstIndex { $0.effect?.lowersPowerBelowTarget == true }!
-        s.recommendation = lowering
+        s.analysisScreen.recommendation = lowering
         for (w, h) in [(80, 24), (160, 48)] {
             s = update(s, .resized(width: w, height: h)).0
             let text = render(s).text
@@ -201,7 +201,7 @@ func folded(_ text: String) -> String {
         // It is listed before the one that lowers power below the target.
         let index = s.recommendations.firstIndex { $0.id == "reach-target-fewest-cells" }!
         #expect(index < s.recommendations.firstIndex { $0.effect?.lowersPowerBelowTarget == true }!)
-        s.recommendation = index
+        s.analysisScreen.recommendation = index
         let applied = press(s, [.enter]).0
         #expect(applied.design.sampling.cellsPerPerturbation == 170)
         #expect(render(s).text.contains("reaches the target 0.80"))
@@ -211,7 +211,7 @@ func folded(_ text: String) -> String {
 @Suite struct PerturbationTableTests {
     @Test func tableSortsByPowerThenByOtherColumns() {
         var s = press(evaluatedState(.analysis), [.character("t")]).0
-        #expect(s.showTable)
+        #expect(s.analysisScreen.showTable)
         let ascending = shownPowers(s)
         #expect(ascending.count == 5 && ascending == ascending.sorted())
         s = press(s, [.character("r")]).0
@@ -219,10 +219,10 @@ func folded(_ text: String) -> String {
         #expect(descending == descending.sorted(by: >))
         #expect(descending.first! > ascending.first!)
         s = press(s, [.character("o")]).0
-        #expect(s.tableSort == .target)
+        #expect(s.analysisScreen.tableSort == .target)
         // Sampling power and the guide-effect probability (issue 12) sort like the others.
         s = press(s, Array(repeating: .character("o"), count: 5)).0
-        #expect(s.tableSort == .sampling && render(s).text.contains("by sampling power"))
+        #expect(s.analysisScreen.tableSort == .sampling && render(s).text.contains("by sampling power"))
         for (w, h) in [(80, 24), (160, 48)] {
             let sized = update(press(evaluatedState(.analysis), [.character("t")]).0, .resized(width: w, height: h)).0
             let text = render(sized).text
@@ -293,7 +293,7 @@ func folded(_ text: String) -> String {
             .firstIndex { $0.contains("qc_pass_fraction") }!
         #expect(issues[0].location.line == line)
         #expect(render(s).text.contains("line \(line) sampling.qc_pass_fraction"))
-        #expect(s.tree.cursor == 1)
+        #expect(s.designScreen.tree.cursor == 1)
         let failure = checkSnapshot("design-problems-80x24", render(s).text)
         #expect(failure == nil, Comment(rawValue: failure ?? ""))
         s = press(s, [.enter]).0
@@ -323,14 +323,14 @@ func folded(_ text: String) -> String {
     @Test func pinsAreComparedWithDeltasAndOneIsUsedWithEnter() {
         var s = evaluatedState()
         s = press(s, [.character("P")]).0
-        #expect(s.pins.count == 1)
+        #expect(s.compareScreen.pins.count == 1)
         s = press(s, [.character("+")]).0
         s = reevaluated(s)
         s = press(s, [.character("P"), .character("+")]).0
         s = reevaluated(s)
-        #expect(s.pins.count == 2)
+        #expect(s.compareScreen.pins.count == 2)
         s = press(s, [.character("4"), .character("d")]).0
-        #expect(s.compareDesigns)
+        #expect(s.compareScreen.showsDesigns)
         for (w, h) in [(80, 24), (160, 48)] {
             let sized = update(s, .resized(width: w, height: h)).0
             let text = render(sized).text
@@ -349,7 +349,7 @@ func folded(_ text: String) -> String {
         var s = evaluatedState(.simulate)
         let result = JobResult(
             title: "optimize", changes: [FieldChange(path: "sampling.cells_per_perturbation", value: "170")])
-        s.job = JobRun(id: 1, job: 0, title: "optimize", fraction: 1, phase: .finished(result))
+        s.simulateScreen.job = JobRun(id: 1, job: 0, title: "optimize", fraction: 1, phase: .finished(result))
         let applied = press(s, [.character("a")]).0
         #expect(applied.design.sampling.cellsPerPerturbation == 170)
     }
@@ -401,7 +401,9 @@ func folded(_ text: String) -> String {
 
     @Test func dAsksForTheGridAndDrawsItWithTheContour() {
         var (s, effects) = press(evaluatedState(.analysis), [.character("d")])
-        #expect(s.showDownstream && effects == [.downstreamPower(design: s.design, generation: s.generation)])
+        #expect(
+            s.analysisScreen.showDownstream && effects == [.downstreamPower(design: s.design, generation: s.generation)]
+        )
         #expect(render(s).text.contains("computing"))
         s = update(s, .downstreamComputed(generation: s.generation, grid: Self.grid, note: nil)).0
         for (w, h) in [(80, 24), (160, 48)] {
@@ -421,13 +423,13 @@ func folded(_ text: String) -> String {
         // An edit makes the grid stale: the next analysis asks again; an older answer is dropped.
         let edited = press(evaluatedState(.design), [.character("+")]).0
         var shown = edited
-        shown.showDownstream = true
-        shown.downstreamGeneration = 0
+        shown.analysisScreen.showDownstream = true
+        shown.analysisScreen.downstreamGeneration = 0
         var fresh = evaluation(of: shown.design, with: fixtureEngine)
         fresh.generation = shown.generation
         let next = update(shown, .evaluated(fresh))
         #expect(next.1.contains(.downstreamPower(design: shown.design, generation: shown.generation)))
         // d again: the plots.
-        #expect(!press(s, [.character("d")]).0.showDownstream)
+        #expect(!press(s, [.character("d")]).0.analysisScreen.showDownstream)
     }
 }

@@ -100,7 +100,7 @@ import Testing
         evaluation.perturbations[0].target = evil
         evaluation.perturbations[0].power = 0  // weakest: on top of the table
         state = update(state, .evaluated(evaluation)).0
-        state.showTable = true
+        state.analysisScreen.showTable = true
         let screens = [
             render(state),
             {

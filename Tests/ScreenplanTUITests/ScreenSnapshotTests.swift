@@ -13,7 +13,8 @@ import Testing
         for (w, h) in Self.sizes {
             var state = evaluatedState(screen, width: w, height: h)
             if screen == .simulate {
-                state.job = JobRun(id: 1, job: 0, title: "simulate", fraction: 1, phase: .finished(fixtureResult))
+                state.simulateScreen.job = JobRun(
+                    id: 1, job: 0, title: "simulate", fraction: 1, phase: .finished(fixtureResult))
             }
             let text = render(state).text
             let failure = checkSnapshot("\(screen.title.lowercased())-\(w)x\(h)", text)
@@ -66,7 +67,8 @@ import Testing
         for screen in Screen.allCases {
             var state = evaluatedState(screen, width: 160, height: 48, unicode: false)
             if screen == .simulate {
-                state.job = JobRun(id: 1, job: 0, title: "simulate", fraction: 1, phase: .finished(fixtureResult))
+                state.simulateScreen.job = JobRun(
+                    id: 1, job: 0, title: "simulate", fraction: 1, phase: .finished(fixtureResult))
             }
             state.showHelp = screen == .design
             let text = render(state).text

@@ -1,4 +1,5 @@
 import Foundation
+import ScreenplanBenchmarks
 import ScreenplanCore
 import ScreenplanTUI
 import TestSupport

@@ -9,14 +9,16 @@ import Testing
 func goTo(_ path: String, _ state: AppState) -> AppState {
     var s = press(state, [.character("/")] + typing(path) + [.enter]).0
     // The search matches substrings; step on until the exact path is selected.
-    for _ in 0..<s.rows.count where s.rows[s.tree.cursor].path != path { s = press(s, [.character("n")]).0 }
+    for _ in 0..<s.rows.count where s.rows[s.designScreen.tree.cursor].path != path {
+        s = press(s, [.character("n")]).0
+    }
     return s
 }
 
 @Suite struct EditingTests {
     @Test func enterEditsInPlaceAndAcceptsAValidValue() {
         var s = goTo("batching.batches", evaluatedState())
-        #expect(s.rows[s.tree.cursor].path == "batching.batches")
+        #expect(s.rows[s.designScreen.tree.cursor].path == "batching.batches")
         s = press(s, [.enter]).0
         #expect(s.input == InputLine(kind: .value(path: "batching.batches"), text: "28"))
         let (next, effects) = press(s, [.backspace, .backspace] + typing("32") + [.enter])
@@ -82,7 +84,7 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
 
     @Test func searchFindsFieldsAndWraps() {
         var s = press(evaluatedState(), [.character("/")] + typing("mrna") + [.enter]).0
-        #expect(s.rows[s.tree.cursor].path == "measurement.mrna_per_cell")
+        #expect(s.rows[s.designScreen.tree.cursor].path == "measurement.mrna_per_cell")
         s = press(s, [.character("/")] + typing("no-such-field") + [.enter]).0
         #expect(s.statusIsError)
     }
@@ -93,7 +95,7 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         let s = evaluatedState(.analysis)
         let (applied, effects) = press(s, [.enter])
         #expect(applied.design.sampling.cellsPerPerturbation == 160)
-        #expect(applied.appliedRecommendations == ["more-cells"])
+        #expect(applied.analysisScreen.appliedRecommendations == ["more-cells"])
         #expect(effects.contains(.evaluate(design: applied.design, generation: applied.generation)))
         let undone = press(applied, [.character("u")]).0
         #expect(undone.design == s.design)
@@ -208,20 +210,21 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         s = update(s, .click(x: layoutTab.x + 2, y: 0)).0
         #expect(s.screen == .layout)
         s = update(s, .click(x: 3, y: 6)).0
-        #expect(s.layoutRows.cursor == 2)
+        #expect(s.layoutScreen.rows.cursor == 2)
     }
 
     @Test func layoutScrollsThroughThousandsOfPerturbations() {
         var s = press(evaluatedState(.layout), [.end]).0
-        #expect(s.layoutRows.cursor == 1999)
+        #expect(s.layoutScreen.rows.cursor == 1999)
         #expect(render(s).text.contains("G2000"))
         s = press(s, [.pageUp]).0
-        #expect(s.layoutRows.cursor < 1999 && render(s).text.contains("G\(String(s.layoutRows.cursor + 1))"))
+        #expect(
+            s.layoutScreen.rows.cursor < 1999 && render(s).text.contains("G\(String(s.layoutScreen.rows.cursor + 1))"))
     }
 
     @Test func clickSelectsATreeRow() {
         let s = update(evaluatedState(), .click(x: 4, y: 6)).0
-        #expect(s.tree.cursor == 4)
+        #expect(s.designScreen.tree.cursor == 4)
     }
 
     @Test func everyBindingReachesItsAction() {
@@ -268,17 +271,17 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         var (s, effects) = press(evaluatedState(.simulate), [.enter])
         #expect(effects == [.startJob(id: 1, job: 0, design: s.design)])
         s = update(s, .jobProgress(id: 1, fraction: 0.5, eta: 3, message: "half")).0
-        #expect(s.job?.fraction == 0.5)
+        #expect(s.simulateScreen.job?.fraction == 0.5)
         // A second start while running is refused.
         #expect(press(s, [.enter]).1.isEmpty)
         (s, effects) = press(s, [.escape])
-        #expect(effects == [.cancelJob(id: 1)] && s.job?.phase == .cancelling)
+        #expect(effects == [.cancelJob(id: 1)] && s.simulateScreen.job?.phase == .cancelling)
         s = update(s, .jobCancelled(id: 1)).0
-        #expect(s.job?.phase == .cancelled)
+        #expect(s.simulateScreen.job?.phase == .cancelled)
         (s, effects) = press(s, [.down, .enter])
         #expect(effects == [.startJob(id: 2, job: 1, design: s.design)])
         s = update(s, .jobFinished(id: 2, result: fixtureResult)).0
-        #expect(s.job?.phase == .finished(fixtureResult))
+        #expect(s.simulateScreen.job?.phase == .finished(fixtureResult))
         #expect(render(s).text.contains("cells simulated"))
     }
 
@@ -300,7 +303,9 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
             effects == [
                 .writeRun(id: 2, job: 0, design: t.design, format: 1, path: "k562-essential-crispri-counts-h5ad")
             ])
-        #expect(t.job?.isRunning == true && t.job?.title == "write h5ad to k562-essential-crispri-counts-h5ad")
+        #expect(
+            t.simulateScreen.job?.isRunning == true
+                && t.simulateScreen.job?.title == "write h5ad to k562-essential-crispri-counts-h5ad")
         // The write is a run like any other: progress, then Esc cancels it.
         (t, effects) = press(t, [.escape])
         #expect(effects == [.cancelJob(id: 2)])
@@ -345,8 +350,11 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         var other = try defaultDocument().design.setting("batching.batches", to: "32")
         other = try other.setting("sampling.cells_per_perturbation", to: "160")
         s = update(s, .comparisonLoaded(path: "other.yaml", design: other, summary: nil)).0
-        #expect(s.compareDesigns)
-        #expect(s.otherDesign?.differences.map(\.path) == ["sampling.cells_per_perturbation", "batching.batches"])
+        #expect(s.compareScreen.showsDesigns)
+        #expect(
+            s.compareScreen.otherDesign?.differences.map(\.path) == [
+                "sampling.cells_per_perturbation", "batching.batches",
+            ])
         let text = render(s).text
         #expect(text.contains("2 fields differ"))
         #expect(text.contains("batching.batches"))
@@ -354,7 +362,7 @@ func goTo(_ path: String, _ state: AppState) -> AppState {
         #expect(failure == nil, Comment(rawValue: failure ?? ""))
         // d switches back to the layouts.
         s = press(s, [.character("d")]).0
-        #expect(!s.compareDesigns && render(s).text.contains("Compare layouts"))
+        #expect(!s.compareScreen.showsDesigns && render(s).text.contains("Compare layouts"))
     }
 
     @Test func withoutAnotherDesignDSaysHow() {

@@ -11,7 +11,8 @@ The document is parsed, not copied: a folder line reads
 a Swift target) lists the sibling folders whose declarations its files may name. Inside one
 module Swift has no imports, so a folder's dependencies are the types and functions it names that
 another folder declares at the top level (found by declaration and identifier, comments and string literals
-removed). Standard library only, so `make check` runs it with the system python3:
+removed). Package.swift's target dependencies must agree with the `Imports:` lines in both
+directions. Standard library only, so `make check` runs it with the system python3:
 
     python3 Tests/python/test_architecture.py        # prints the violations, exit 1 if any
 """
@@ -147,10 +148,74 @@ def test_the_check_catches_a_terminal_import_in_core_and_a_forbidden_folder_use(
     assert any("Probe.swift names ReportModel" in p for p in violations(rules, files))
 
 
+TARGET = re.compile(r'\.(?:target|executableTarget|systemLibrary)\(\s*name:\s*"([^"]+)"')
+
+
+def package_targets(text):
+    """{target: its direct dependencies} of the targets in Package.swift (a target's call is
+    read up to its closing parenthesis)."""
+    targets = {}
+    for m in TARGET.finditer(text):
+        depth, end = 1, m.end()
+        while depth:
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        deps = re.search(r"dependencies:\s*\[(.*?)\]\s*(?:,\s*\w+:|\)$)", text[m.end():end], re.S)
+        # `.product(name: "ArgumentParser", package: "swift-argument-parser")` names ArgumentParser.
+        names = re.sub(r'package:\s*"[^"]*"', "", deps.group(1)) if deps else ""
+        targets[m.group(1)] = set(re.findall(r'"([^"]+)"', names))
+    return targets
+
+
+def closure(targets, name):
+    seen, todo = set(), list(targets.get(name, ()))
+    while todo:
+        t = todo.pop()
+        if t not in seen:
+            seen.add(t)
+            todo.extend(targets.get(t, ()))
+    return seen
+
+
+def package_problems(rules, package_text):
+    """Where Package.swift and ARCHITECTURE.md disagree, as sentences: a target depends only on
+    what its line lets it import, and its line lets it import only what it depends on (directly
+    or through the targets below it), so neither can point a layer upwards without the other;
+    the core, the TUI and the commands never reach the executable, the terminal or ArgumentParser."""
+    problems = []
+    targets = package_targets(package_text)
+    for name in sorted(targets):
+        rule = rules.get(f"Sources/{name}")
+        if rule is None or rule["Imports"] is None:
+            continue  # Tests/TestSupport lives outside Sources/
+        direct, reachable = targets[name], closure(targets, name)
+        if not direct <= rule["Imports"]:
+            problems.append(f"Package.swift: {name} depends on {', '.join(sorted(direct - rule['Imports']))}, which its ARCHITECTURE.md line does not let it import")
+        if not rule["Imports"] - {"Foundation"} <= reachable:
+            problems.append(f"ARCHITECTURE.md lets {name} import {', '.join(sorted(rule['Imports'] - {'Foundation'} - reachable))}, which Package.swift does not give it")
+    for low in ("ScreenplanCore", "ScreenplanTUI", "ScreenplanCommands"):
+        up = closure(targets, low) & {"screenplan", "ScreenplanTerminal", "ArgumentParser", "CNcursesw"}
+        if up:
+            problems.append(f"Package.swift: {low} reaches {', '.join(sorted(up))}, above it")
+    return problems
+
+
+def test_package_dependencies_and_architecture_md_point_the_same_way():
+    text = (ROOT / "Package.swift").read_text(encoding="utf-8")
+    assert {"ScreenplanCore", "ScreenplanTUI", "ScreenplanCommands", "screenplan"} <= set(package_targets(text))
+    problems = package_problems(doc_rules(), text)
+    assert not problems, "\n".join(problems)
+    # The check sees a dependency pointing up.
+    broken = text.replace('.target(name: "ScreenplanTUI", dependencies: ["ScreenplanCore"])',
+                          '.target(name: "ScreenplanTUI", dependencies: ["ScreenplanCore", "ScreenplanTerminal"])')
+    assert broken != text and any("ScreenplanTUI" in p for p in package_problems(doc_rules(), broken))
+
+
 if __name__ == "__main__":
     rules, disk = doc_rules(), folders_on_disk()
     found = [f"no ARCHITECTURE.md line for {f}" for f in sorted(disk - set(rules))]
     found += [f"ARCHITECTURE.md names missing folder {f}" for f in sorted(set(rules) - disk)]
     found += violations(rules, tree())
+    found += package_problems(rules, (ROOT / "Package.swift").read_text(encoding="utf-8"))
     print("\n".join(found) if found else f"ARCHITECTURE.md: {len(rules)} folders, imports and uses as declared")
     sys.exit(1 if found else 0)

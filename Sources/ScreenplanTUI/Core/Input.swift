@@ -18,12 +18,13 @@ func editInput(_ key: Key, _ state: AppState) -> (AppState, [Effect]) {
         return (complete(line, s), [])
     case .tab where line.kind == .runOutputPath:
         // The next format; a path left at its default follows the format.
-        let count = s.writableJob.map { s.engine.jobs[$0].writeFormats.count } ?? 0
+        let count = s.simulateScreen.writableJob.map { s.engine.jobs[$0].writeFormats.count } ?? 0
         guard count > 0 else { return (s, []) }
-        let wasDefault = line.text == s.defaultRunOutputPath(format: s.runOutputFormat)
-        s.runOutputFormat = (s.runOutputFormat + 1) % count
+        let wasDefault = line.text == s.defaultRunOutputPath(format: s.simulateScreen.runOutputFormat)
+        s.simulateScreen.runOutputFormat = (s.simulateScreen.runOutputFormat + 1) % count
         if wasDefault {
-            line = InputLine(kind: .runOutputPath, text: s.defaultRunOutputPath(format: s.runOutputFormat))
+            line = InputLine(
+                kind: .runOutputPath, text: s.defaultRunOutputPath(format: s.simulateScreen.runOutputFormat))
         }
         s.input = line
         return (s, [])
@@ -79,20 +80,20 @@ private func submit(_ line: InputLine, _ state: AppState) -> (AppState, [Effect]
         return (runSearch(line.text, s), [])
     case .exportPath:
         let path = line.text.trimmingCharacters(in: " ")
-        s.exportPath = path.isEmpty ? nil : path
+        s.exportScreen.path = path.isEmpty ? nil : path
         s.say("export path: \(s.effectiveExportPath)")
         return (s, [])
     case .runOutputPath:
         let path = line.text.trimmingCharacters(in: " ")
-        guard let job = s.writableJob, s.engine.jobs.indices.contains(job), !path.isEmpty else {
+        guard let job = s.simulateScreen.writableJob, s.engine.jobs.indices.contains(job), !path.isEmpty else {
             s.say("nothing written: no path", error: true)
             return (s, [])
         }
         let formats = s.engine.jobs[job].writeFormats
-        let format = min(max(0, s.runOutputFormat), formats.count - 1)
-        let id = s.nextJobID
-        s.nextJobID += 1
-        s.job = JobRun(id: id, job: job, title: "write \(formats[format].title) to \(path)")
+        let format = min(max(0, s.simulateScreen.runOutputFormat), formats.count - 1)
+        let id = s.simulateScreen.nextJobID
+        s.simulateScreen.nextJobID += 1
+        s.simulateScreen.job = JobRun(id: id, job: job, title: "write \(formats[format].title) to \(path)")
         s.say("writing \(formats[format].title) to \(path): Esc cancels")
         return (s, [.writeRun(id: id, job: job, design: s.design, format: format, path: path)])
     }

@@ -18,8 +18,6 @@ public enum Msg: Equatable, Sendable {
     case autosaveProblem(String)
     /// The engine finished evaluating the design of one generation.
     case evaluated(ScreenEvaluation)
-    /// The runner's evaluation task ended (internal to the runner; update ignores it).
-    case evaluationDone
     /// A long job reports progress (fraction in [0, 1], ETA in seconds when known).
     case jobProgress(id: Int, fraction: Double, eta: Double?, message: String)
     case jobFinished(id: Int, result: JobResult)

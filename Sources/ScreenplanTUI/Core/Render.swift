@@ -82,8 +82,10 @@ func renderStatusLine(_ state: AppState, into buffer: inout Buffer) {
         case .search: prompt = "/"
         case .exportPath: prompt = "path: "
         case .runOutputPath:
-            let formats = state.writableJob.map { state.engine.jobs[$0].writeFormats } ?? []
-            let format = formats.indices.contains(state.runOutputFormat) ? formats[state.runOutputFormat].title : ""
+            let formats = state.simulateScreen.writableJob.map { state.engine.jobs[$0].writeFormats } ?? []
+            let format =
+                formats.indices.contains(state.simulateScreen.runOutputFormat)
+                ? formats[state.simulateScreen.runOutputFormat].title : ""
             prompt = "write \(format) (Tab format) to: "
         case .value(let path): prompt = path + " = "
         }

@@ -149,56 +149,25 @@ public struct AppState: Equatable, Sendable {
     public var recovery: Design?
     public var autosavePath: String?
 
-    // MARK: Per-screen positions
-    public var tree = ListPosition()
-    public var layoutRows = ListPosition()
-    public var layoutColumn = 0
-    public var recommendation = 0
-    public var appliedRecommendations: Set<String> = []
-    public var showEffectPlot = false
-    /// The Analysis screen shows the per-perturbation table instead of the plots (`t`).
-    public var showTable = false
-    public var table = ListPosition()
-    /// The Analysis screen shows the downstream-gene power grid instead of the plots (`d`),
-    /// and the last grid computed (for `downstreamGeneration`; note: why there is none).
-    public var showDownstream = false
-    public var downstream: DownstreamPowerGrid?
-    public var downstreamNote: String?
-    public var downstreamGeneration = -1
-    public var tableSort: TableColumn = .power
-    public var tableDescending = false
-    /// The table's row order for the current sort (see `tableOrder`).
-    public var tableRowOrder: [Int] = []
+    // MARK: Per-screen state (ScreenStates.swift)
+    public var designScreen = DesignScreenState()
+    public var layoutScreen = LayoutScreenState()
+    public var analysisScreen = AnalysisScreenState()
+    public var compareScreen = CompareScreenState()
+    public var simulateScreen = SimulateScreenState()
+    public var exportScreen = ExportScreenState()
 
     /// Recomputes the table's row order after the evaluation or the sort changed.
     mutating func sortTable() {
-        tableRowOrder = tableOrder(evaluation?.perturbations ?? [], by: tableSort, descending: tableDescending)
+        analysisScreen.tableRowOrder = tableOrder(
+            evaluation?.perturbations ?? [], by: analysisScreen.tableSort, descending: analysisScreen.tableDescending)
     }
-    public var compareColumn = 0
-    /// Another design to compare with (`:compare PATH`), and whether Compare shows it.
-    public var otherDesign: ComparedDesign?
-    public var compareDesigns = false
-    /// Designs pinned (`P`) or read (`:compare PATH`), compared side by side; `pinColumn` is the
-    /// one selected (Enter uses it).
-    public var pins: [ComparedDesign] = []
-    public var pinColumn = 0
-    public var jobChoice = 0
-    /// Values of the jobs' settings the user changed (job index → value).
-    public var jobParameters: [Int: Int] = [:]
 
     /// The value of job `index`'s setting: the user's, or its default.
     public func jobParameter(_ index: Int) -> Int? {
         guard engine.jobs.indices.contains(index), let p = engine.jobs[index].parameter else { return nil }
-        return jobParameters[index] ?? p.defaultValue
+        return simulateScreen.jobParameters[index] ?? p.defaultValue
     }
-    public var job: JobRun?
-    public var nextJobID = 1
-    /// The job whose last run finished and can be written (`w`), and the format chosen (Tab).
-    public var writableJob: Int?
-    public var runOutputFormat = 0
-    public var exportFormat = 0
-    /// The export path typed by the user; nil = derived from the design's name and the format.
-    public var exportPath: String?
 
     public init(
         document: DesignDocument, width: Int = 80, height: Int = 24,
@@ -220,7 +189,8 @@ public struct AppState: Equatable, Sendable {
         self.issues = issues
         // Start on the first Plan field: the one most people turn first.
         // (or on the first problem of an invalid file).
-        tree.cursor = issues.isEmpty ? rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0 : 1
+        designScreen.tree.cursor =
+            issues.isEmpty ? rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0 : 1
     }
 
     /// The design being edited.
@@ -241,13 +211,13 @@ public struct AppState: Equatable, Sendable {
         allFields = design.fields()
         rows = designRows(design, fields: allFields, issues: issues)
         // The pins' differences are from the design being edited.
-        for i in pins.indices {
-            pins[i].differences = differences(allFields, pins[i].design.fields()).map {
+        for i in compareScreen.pins.indices {
+            compareScreen.pins[i].differences = differences(allFields, compareScreen.pins[i].design.fields()).map {
                 (path: $0.0, mine: $0.1, theirs: $0.2)
             }
         }
         generation += 1
-        tree.cursor = min(tree.cursor, max(0, rows.count - 1))
+        designScreen.tree.cursor = min(designScreen.tree.cursor, max(0, rows.count - 1))
     }
 
     /// Sets a status line message; every message is kept for `:messages`.
@@ -277,7 +247,7 @@ public struct AppState: Equatable, Sendable {
     /// Where `w` writes a finished run's output by default: the design's name (file or slug)
     /// with the format's extension (`-counts` for a folder format such as 10x).
     public func defaultRunOutputPath(format: Int) -> String {
-        let formats = writableJob.map { engine.jobs[$0].writeFormats } ?? []
+        let formats = simulateScreen.writableJob.map { engine.jobs[$0].writeFormats } ?? []
         let ext = formats.indices.contains(format) ? formats[format].fileExtension : ""
         let base = document.path.map(deletingExtension) ?? slug(document.design.name)
         return base + "-counts" + (ext.isEmpty ? "" : "-" + ext)
@@ -285,10 +255,11 @@ public struct AppState: Equatable, Sendable {
 
     /// The export path shown: the typed one, or the design's name with the format's extension.
     public var effectiveExportPath: String {
-        if let exportPath { return exportPath }
-        let ext = engine.exports.indices.contains(exportFormat) ? engine.exports[exportFormat].fileExtension : "yaml"
+        if let path = exportScreen.path { return path }
+        let format = exportScreen.format
+        let ext = engine.exports.indices.contains(format) ? engine.exports[format].fileExtension : "yaml"
         let base = document.path.map(deletingExtension) ?? slug(document.design.name)
-        let suffix = exportFormat == 0 && document.path != nil ? "-export" : ""
+        let suffix = format == 0 && document.path != nil ? "-export" : ""
         return base + suffix + "." + ext
     }
 }

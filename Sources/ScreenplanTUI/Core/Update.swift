@@ -9,8 +9,8 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
     case .resized(let width, let height):
         s.width = width
         s.height = height
-        s.tree.reveal(visible: Geometry.treeRows(height: height))
-        s.layoutRows.reveal(visible: Geometry.layoutRows(height: height))
+        s.designScreen.tree.reveal(visible: Geometry.treeRows(height: height))
+        s.layoutScreen.rows.reveal(visible: Geometry.layoutRows(height: height))
         return (s, [])
     case .click(let x, let y):
         return click(x: x, y: y, s)
@@ -44,31 +44,30 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         s.evaluation = evaluation
         s.sortTable()
         let count = s.recommendations.count
-        s.recommendation = min(s.recommendation, max(0, count - 1))
-        s.layoutRows.cursor = min(s.layoutRows.cursor, max(0, (evaluation.layout?.perturbations.count ?? 1) - 1))
+        s.analysisScreen.recommendation = min(s.analysisScreen.recommendation, max(0, count - 1))
+        s.layoutScreen.rows.cursor = min(
+            s.layoutScreen.rows.cursor, max(0, (evaluation.layout?.perturbations.count ?? 1) - 1))
         // The downstream panel follows the design once its analysis is in.
         return (s, evaluation.analysis != nil && evaluation.generation == s.generation ? downstreamRequest(s) : [])
     case .downstreamComputed(let generation, let grid, let note):
-        guard generation <= s.generation, generation >= s.downstreamGeneration else { return (s, []) }
-        s.downstream = grid
-        s.downstreamNote = note
-        s.downstreamGeneration = generation
-        return (s, [])
-    case .evaluationDone:
+        guard generation <= s.generation, generation >= s.analysisScreen.downstreamGeneration else { return (s, []) }
+        s.analysisScreen.downstream = grid
+        s.analysisScreen.downstreamNote = note
+        s.analysisScreen.downstreamGeneration = generation
         return (s, [])
     case .jobProgress(let id, let fraction, let eta, let message):
-        guard var run = s.job, run.id == id, run.isRunning else { return (s, []) }
+        guard var run = s.simulateScreen.job, run.id == id, run.isRunning else { return (s, []) }
         run.fraction = fraction
         run.eta = eta
         run.message = message
-        s.job = run
+        s.simulateScreen.job = run
         return (s, [])
     case .jobFinished(let id, let result):
-        return finishJob(id, .finished(result), "\(s.job?.title ?? "run") finished", s)
+        return finishJob(id, .finished(result), "\(s.simulateScreen.job?.title ?? "run") finished", s)
     case .jobFailed(let id, let why):
-        return finishJob(id, .failed(why), "\(s.job?.title ?? "run") failed: \(why)", s, error: true)
+        return finishJob(id, .failed(why), "\(s.simulateScreen.job?.title ?? "run") failed: \(why)", s, error: true)
     case .jobCancelled(let id):
-        return finishJob(id, .cancelled, "\(s.job?.title ?? "run") cancelled", s)
+        return finishJob(id, .cancelled, "\(s.simulateScreen.job?.title ?? "run") cancelled", s)
     case .exported(let path, let format):
         s.say("wrote \(format) to \(path)")
         return (s, [])
@@ -76,13 +75,13 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         s.say("export failed: \(why)", error: true)
         return (s, [])
     case .comparisonLoaded(let path, let design, let summary):
-        s.otherDesign = ComparedDesign(
+        s.compareScreen.otherDesign = ComparedDesign(
             path: path, design: design, summary: summary,
             differences: differences(s.allFields, design.fields()))
-        s.compareDesigns = true
-        s.pins.append(s.otherDesign!)
-        s.pinColumn = s.pins.count - 1
-        s.say("comparing with \(path): \(fieldsDiffer(s.otherDesign!.differences.count))")
+        s.compareScreen.showsDesigns = true
+        s.compareScreen.pins.append(s.compareScreen.otherDesign!)
+        s.compareScreen.pinColumn = s.compareScreen.pins.count - 1
+        s.say("comparing with \(path): \(fieldsDiffer(s.compareScreen.otherDesign!.differences.count))")
         return (s, [])
     case .comparisonFailed(let why):
         s.say("cannot compare: \(why)", error: true)
@@ -97,10 +96,11 @@ public func update(_ state: AppState, _ msg: Msg) -> (AppState, [Effect]) {
         s.undoStack.removeAll()
         s.redoStack.removeAll()
         s.replaceDesign(document.design)
-        s.otherDesign = nil
+        s.compareScreen.otherDesign = nil
         s.issues = issues
-        s.tree = ListPosition()
-        s.tree.cursor = issues.isEmpty ? s.rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0 : 1
+        s.designScreen.tree = ListPosition()
+        s.designScreen.tree.cursor =
+            issues.isEmpty ? s.rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0 : 1
         s.screen = .design
         if issues.isEmpty {
             s.say("opened \(document.displayName)")
@@ -123,16 +123,16 @@ private func finishJob(
     error: Bool = false
 ) -> (AppState, [Effect]) {
     var s = state
-    guard var run = s.job, run.id == id else { return (s, []) }
+    guard var run = s.simulateScreen.job, run.id == id else { return (s, []) }
     run.phase = phase
     if case .finished = phase {
         run.fraction = 1
         // A finished run whose output can be written: `w` offers it.
         if s.engine.jobs.indices.contains(run.job), !s.engine.jobs[run.job].writeFormats.isEmpty {
-            s.writableJob = run.job
+            s.simulateScreen.writableJob = run.job
         }
     }
-    s.job = run
+    s.simulateScreen.job = run
     s.say(message, error: error)
     return (s, [])
 }
@@ -196,9 +196,9 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
         s.screen = .design
         s.input = InputLine(kind: .search, text: "")
     case .searchNext:
-        return (findMatch(s, forward: true, from: s.tree.cursor + 1), [])
+        return (findMatch(s, forward: true, from: s.designScreen.tree.cursor + 1), [])
     case .searchPrevious:
-        return (findMatch(s, forward: false, from: s.tree.cursor - 1), [])
+        return (findMatch(s, forward: false, from: s.designScreen.tree.cursor - 1), [])
     case .undo:
         guard let previous = s.undoStack.popLast() else {
             s.say("nothing to undo")
@@ -232,17 +232,17 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
         return (s, [.quit])
     case .pin:
         let summary = s.evaluation?.generation == s.generation ? s.evaluation?.analysis?.summary : nil
-        let label = "pin \(s.pins.filter { $0.path.hasPrefix("pin ") }.count + 1)"
-        s.pins.append(ComparedDesign(path: label, design: s.design, summary: summary, differences: []))
+        let label = "pin \(s.compareScreen.pins.filter { $0.path.hasPrefix("pin ") }.count + 1)"
+        s.compareScreen.pins.append(ComparedDesign(path: label, design: s.design, summary: summary, differences: []))
         s = refreshPins(s)
-        s.pinColumn = s.pins.count - 1
+        s.compareScreen.pinColumn = s.compareScreen.pins.count - 1
         let power = summary.map { ", median power \(fixed($0.medianPower, 2))" } ?? ""
         s.say("pinned this design as \(label)\(power): 4 Compare, d shows the pins")
         return (s, [])
     case .cancel:
-        if s.screen == .simulate, var run = s.job, run.phase == .running {
+        if s.screen == .simulate, var run = s.simulateScreen.job, run.phase == .running {
             run.phase = .cancelling
-            s.job = run
+            s.simulateScreen.job = run
             s.say("cancelling \(run.title)…")
             return (s, [.cancelJob(id: run.id)])
         }
@@ -256,10 +256,11 @@ func perform(_ action: Action, _ state: AppState) -> (AppState, [Effect]) {
 /// The pins' differences from the current design (recomputed when the design changes).
 func refreshPins(_ state: AppState) -> AppState {
     var s = state
-    for i in s.pins.indices {
-        s.pins[i] = ComparedDesign(
-            path: s.pins[i].path, design: s.pins[i].design, summary: s.pins[i].summary,
-            differences: differences(s.allFields, s.pins[i].design.fields()))
+    for i in s.compareScreen.pins.indices {
+        s.compareScreen.pins[i] = ComparedDesign(
+            path: s.compareScreen.pins[i].path, design: s.compareScreen.pins[i].design,
+            summary: s.compareScreen.pins[i].summary,
+            differences: differences(s.allFields, s.compareScreen.pins[i].design.fields()))
     }
     return s
 }
@@ -342,9 +343,11 @@ private func findMatch(_ state: AppState, forward: Bool, from start: Int) -> App
         let row = s.rows[i]
         guard !row.path.isEmpty else { continue }
         if row.path.lowercased().contains(needle) || (row.value?.lowercased().contains(needle) ?? false) {
-            s.tree.cursor = i
+            s.designScreen.tree.cursor = i
             let visible = Geometry.treeRows(height: s.height)
-            if i < s.tree.scroll || i >= s.tree.scroll + visible { s.tree.scroll = max(0, i - visible / 2) }
+            if i < s.designScreen.tree.scroll || i >= s.designScreen.tree.scroll + visible {
+                s.designScreen.tree.scroll = max(0, i - visible / 2)
+            }
             s.say("/\(s.search)")
             return s
         }
@@ -358,5 +361,5 @@ func runSearch(_ text: String, _ state: AppState) -> AppState {
     var s = state
     s.search = text
     s.screen = .design
-    return findMatch(s, forward: true, from: s.tree.cursor)
+    return findMatch(s, forward: true, from: s.designScreen.tree.cursor)
 }

@@ -88,7 +88,7 @@ public final class EffectRunner {
                 {
                     mailbox.post(.targetsSolved(generation: generation, recommendations: found))
                 }
-                mailbox.post(.evaluationDone)
+                mailbox.postEvaluationDone()
             }
         case .autosave(let design, let path):
             // A side file that cannot be written is said on the status line at once (once per
@@ -232,9 +232,8 @@ public final class EffectRunner {
     /// Messages that arrived since the last call: results of background work, then the progress
     /// of running jobs (only when it changed).
     public func messages() -> [Msg] {
-        var arrived = mailbox.drain()
-        if arrived.contains(.evaluationDone) {
-            arrived.removeAll { $0 == .evaluationDone }
+        let (arrived, evaluationDone) = mailbox.drain()
+        if evaluationDone {
             evaluating = false
             if let (design, generation) = pendingEvaluation {
                 pendingEvaluation = nil

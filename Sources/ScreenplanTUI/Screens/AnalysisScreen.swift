@@ -25,7 +25,7 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         let note = state.evaluation?.analysisNote ?? "computing\(g.ellipsis)"
         buffer.put(note, x: 11, y: 1, role: .dim, maxWidth: buffer.width - 12)
     }
-    if state.showTable {
+    if state.analysisScreen.showTable {
         renderPerturbationTable(state, into: &buffer)
         return
     }
@@ -35,7 +35,7 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
 
     // Error budget: share of the median perturbation's variance from each source (the
     // downstream grid takes the whole width).
-    if !state.showDownstream {
+    if !state.analysisScreen.showDownstream {
         buffer.put("Error budget", x: 1, y: 3, role: .heading)
         buffer.put("share of variance", x: 14, y: 3, role: .dim, maxWidth: leftWidth - 14)
         if let budget = analysis?.errorBudget, !budget.isEmpty {
@@ -73,13 +73,13 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
             effects, into: &buffer, x: x, y: 4, width: w, height: plotHeight, xLabel: "|log2 FC|",
             format: { fixed($0, 1) }, target: d.analysis.targetPower, glyphs: g)
     }
-    if state.showDownstream {
+    if state.analysisScreen.showDownstream {
         renderDownstreamGrid(state, into: &buffer, top: 3, bottom: top - 1)
     } else if plotWidth >= 90 {
         let half = plotWidth / 2 - 1
         cellsPlot(&buffer, plotX, half)
         effectPlot(&buffer, plotX + half + 2, plotWidth - half - 2)
-    } else if state.showEffectPlot {
+    } else if state.analysisScreen.showEffectPlot {
         effectPlot(&buffer, plotX, plotWidth)
     } else {
         cellsPlot(&buffer, plotX, plotWidth)
@@ -108,14 +108,14 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
     let detailLines = 3
     let rows = max(1, Geometry.recommendationRows(height: buffer.height) - 1 - detailLines)
     let tall = buffer.height >= 40
-    let first = max(0, state.recommendation - rows + 1)
+    let first = max(0, state.analysisScreen.recommendation - rows + 1)
     let effectWidth = 11
     for i in 0..<rows {
         let index = first + i
         guard index < recommendations.count else { break }
         let r = recommendations[index]
         let y = top + 1 + i
-        let mark = state.appliedRecommendations.contains(r.id) ? g.check : (r.change.isEmpty ? " " : "+")
+        let mark = state.analysisScreen.appliedRecommendations.contains(r.id) ? g.check : (r.change.isEmpty ? " " : "+")
         buffer.put(mark, x: 1, y: y, role: .good)
         if let x = r.effect {
             let role: Role = x.meetsTarget ? .good : (x.lowersPowerBelowTarget ? .error : .warning)
@@ -126,10 +126,12 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
             buffer.put(r.change.isEmpty ? "advice" : "n/a", x: 3, y: y, role: .dim)
         }
         buffer.put(r.message, x: 3 + effectWidth, y: y, maxWidth: buffer.width - 4 - effectWidth)
-        if index == state.recommendation { buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected) }
+        if index == state.analysisScreen.recommendation {
+            buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected)
+        }
     }
     // The selected one in full: its effect (and whether it reaches the target), and the edit.
-    let selected = recommendations[min(state.recommendation, recommendations.count - 1)]
+    let selected = recommendations[min(state.analysisScreen.recommendation, recommendations.count - 1)]
     var detail: [(String, Role)] = []
     if let x = selected.effect {
         let verdict =
@@ -213,11 +215,13 @@ func tableOrder(_ rows: [PerturbationRow], by column: TableColumn, descending: B
 func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: Int = 2) {
     let g = state.capabilities.glyphs
     let all = state.evaluation?.perturbations ?? []
-    let rows = state.tableRowOrder.count == all.count ? state.tableRowOrder.map { all[$0] } : all
-    let order = state.tableDescending ? "descending" : "ascending"
+    let rows =
+        state.analysisScreen.tableRowOrder.count == all.count ? state.analysisScreen.tableRowOrder.map { all[$0] } : all
+    let order = state.analysisScreen.tableDescending ? "descending" : "ascending"
     buffer.put("Perturbations", x: 1, y: top, role: .heading)
     buffer.put(
-        "\(rows.count) rows, by \(state.tableSort.title) \(order) (t table, o column, r reverse)", x: 15, y: top,
+        "\(rows.count) rows, by \(state.analysisScreen.tableSort.title) \(order) (t table, o column, r reverse)", x: 15,
+        y: top,
         role: .dim,
         maxWidth: buffer.width - 16)
     let header = [
@@ -227,7 +231,7 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
     let columns: [TableColumn?] = [nil, .target, .umis, .cells, .effect, .sd, .power, .sampling, .guide]
     var x = 1
     for (i, (title, w)) in header.enumerated() {
-        let sorted = columns[i] == state.tableSort
+        let sorted = columns[i] == state.analysisScreen.tableSort
         let text = i == 0 || i == 1 ? title : leftPad(title, w)
         buffer.put(text, x: x, y: top + 1, role: sorted ? .accent : .heading, maxWidth: w)
         x += w + 1
@@ -236,7 +240,7 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
     let visible = Geometry.tableRows(height: buffer.height, top: top)
     let target = state.design.analysis.targetPower
     for i in 0..<visible {
-        let index = state.table.scroll + i
+        let index = state.analysisScreen.table.scroll + i
         guard index < rows.count else { break }
         let r = rows[index]
         let y = top + 2 + i
@@ -263,7 +267,7 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
             x += w + 1
         }
         buffer.put(r.flags.joined(separator: ", "), x: x, y: y, role: .dim, maxWidth: max(0, buffer.width - x - 1))
-        if state.showTable, index == state.table.cursor {
+        if state.analysisScreen.showTable, index == state.analysisScreen.table.cursor {
             buffer.paint(x: 0, y: y, width: buffer.width, height: 1, role: .selected)
         }
     }
@@ -275,10 +279,12 @@ func renderPerturbationTable(_ state: AppState, into buffer: inout Buffer, top: 
 /// that reach it) and the design's own cells and depth marked: `d` on the Analysis screen.
 func renderDownstreamGrid(_ state: AppState, into buffer: inout Buffer, top: Int, bottom: Int) {
     let g = state.capabilities.glyphs
-    guard let grid = state.downstream, state.downstreamGeneration == state.generation else {
+    guard let grid = state.analysisScreen.downstream, state.analysisScreen.downstreamGeneration == state.generation
+    else {
         buffer.put("Downstream gene power", x: 1, y: top, role: .heading)
         let note =
-            state.downstreamGeneration == state.generation ? (state.downstreamNote ?? "none") : "computing\(g.ellipsis)"
+            state.analysisScreen.downstreamGeneration == state.generation
+            ? (state.analysisScreen.downstreamNote ?? "none") : "computing\(g.ellipsis)"
         buffer.put(g.missing + " " + note, x: 1, y: top + 1, role: .dim, maxWidth: buffer.width - 2)
         return
     }

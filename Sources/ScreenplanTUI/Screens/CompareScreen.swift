@@ -13,7 +13,7 @@ private struct CompareRow {
 func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
     let g = state.capabilities.glyphs
     let d = state.design
-    if state.compareDesigns, !state.pins.isEmpty {
+    if state.compareScreen.showsDesigns, !state.compareScreen.pins.isEmpty {
         renderDesignComparison(state, into: &buffer)
         return
     }
@@ -35,7 +35,9 @@ func renderCompareScreen(_ state: AppState, into buffer: inout Buffer) {
             ellipsis: g.ellipsis)
         buffer.put(name, x: x, y: 3, role: i == current ? .heading : .normal)
         if i == current { buffer.put(columnWidth >= 10 ? "(current)" : "(cur.)", x: x, y: 4, role: .dim) }
-        if i == state.compareColumn { buffer.paint(x: x, y: 3, width: columnWidth - 1, height: 1, role: .selected) }
+        if i == state.compareScreen.column {
+            buffer.paint(x: x, y: 3, width: columnWidth - 1, height: 1, role: .selected)
+        }
     }
     let summaries = comparison.map(\.summary)
     let stats = comparison.map(\.stats)
@@ -123,7 +125,7 @@ func shortStrategyName(_ name: String) -> String {
 func renderDesignComparison(_ state: AppState, into buffer: inout Buffer) {
     let g = state.capabilities.glyphs
     let mine = state.design
-    let pins = state.pins
+    let pins = state.compareScreen.pins
     buffer.put("Compare designs", x: 1, y: 1, role: .heading)
     buffer.put(
         "\(pins.count) pinned or read; ←→ choose, Enter uses it, d layouts, P pins this design", x: 18, y: 1,
@@ -131,7 +133,7 @@ func renderDesignComparison(_ state: AppState, into buffer: inout Buffer) {
     let labelWidth = 22
     let columnWidth = 18
     let fit = max(1, (buffer.width - labelWidth - 1) / columnWidth - 1)
-    let selected = min(state.pinColumn, max(0, pins.count - 1))
+    let selected = min(state.compareScreen.pinColumn, max(0, pins.count - 1))
     let first = max(0, min(selected - fit + 1, pins.count - fit))
     let shown = Array(pins.indices.dropFirst(first).prefix(fit))
     buffer.put("this design", x: labelWidth, y: 3, role: .heading)

@@ -9,16 +9,16 @@ func renderDesignScreen(_ state: AppState, into buffer: inout Buffer) {
     let visible = Geometry.treeRows(height: buffer.height)
     let top = Geometry.treeTop
     buffer.put("Design", x: 1, y: 1, role: .heading)
-    let position = state.rows.isEmpty ? "" : "\(state.tree.cursor + 1)/\(state.rows.count)"
+    let position = state.rows.isEmpty ? "" : "\(state.designScreen.tree.cursor + 1)/\(state.rows.count)"
     buffer.put(position, x: treeWidth - position.count - 1, y: 1, role: .dim)
 
     var editingRow: Int? = nil
     for row in 0..<visible {
-        let index = state.tree.scroll + row
+        let index = state.designScreen.tree.scroll + row
         guard index < state.rows.count else { break }
         let field = state.rows[index]
         let y = top + row
-        let selected = index == state.tree.cursor
+        let selected = index == state.designScreen.tree.cursor
         if field.path.hasPrefix(issuePrefix) {
             // A problem of the file as opened: Enter goes to its field.
             buffer.put(
@@ -75,8 +75,10 @@ func renderDesignScreen(_ state: AppState, into buffer: inout Buffer) {
 /// the tree both show a Plan field), else the first row with it.
 func editedRowIndex(_ state: AppState) -> Int? {
     guard case .value(let path)? = state.input?.kind else { return nil }
-    if state.rows.indices.contains(state.tree.cursor), state.rows[state.tree.cursor].path == path {
-        return state.tree.cursor
+    if state.rows.indices.contains(state.designScreen.tree.cursor),
+        state.rows[state.designScreen.tree.cursor].path == path
+    {
+        return state.designScreen.tree.cursor
     }
     return state.rows.firstIndex { $0.path == path }
 }
@@ -145,8 +147,8 @@ func renderHeadline(_ state: AppState, into buffer: inout Buffer, x: Int, y: Int
         }
     }
     row += 1
-    guard state.rows.indices.contains(state.tree.cursor), row < buffer.height - 3 else { return }
-    let field = state.rows[state.tree.cursor]
+    guard state.rows.indices.contains(state.designScreen.tree.cursor), row < buffer.height - 3 else { return }
+    let field = state.rows[state.designScreen.tree.cursor]
     var info: [(String, String, Role)] = []
     if field.path.hasPrefix(issuePrefix) {
         let i = state.issues.firstIndex { issuePrefix + $0.path == field.path } ?? 0

@@ -9,10 +9,10 @@ func renderExportScreen(_ state: AppState, into buffer: inout Buffer) {
         "j/k choose the format, p edits the path, Enter writes", x: 9, y: 1, role: .dim, maxWidth: buffer.width - 10)
     for (i, format) in state.engine.exports.enumerated() {
         let y = Geometry.formatsTop + i
-        buffer.put(i == state.exportFormat ? String(g.pointer) : " ", x: 1, y: y, role: .accent)
+        buffer.put(i == state.exportScreen.format ? String(g.pointer) : " ", x: 1, y: y, role: .accent)
         buffer.put(format.title, x: 3, y: y, maxWidth: 30)
         buffer.put("." + format.fileExtension, x: 34, y: y, role: .dim)
-        if i == state.exportFormat { buffer.paint(x: 0, y: y, width: 40, height: 1, role: .selected) }
+        if i == state.exportScreen.format { buffer.paint(x: 0, y: y, width: 40, height: 1, role: .selected) }
     }
     var y = Geometry.formatsTop + state.engine.exports.count + 1
     if state.engine.exports.count <= 1 {
@@ -23,7 +23,7 @@ func renderExportScreen(_ state: AppState, into buffer: inout Buffer) {
     }
     buffer.put("path", x: 1, y: y, role: .dim)
     buffer.put(state.effectiveExportPath, x: 7, y: y, role: .accent, maxWidth: buffer.width - 8)
-    if state.exportPath == nil {
+    if state.exportScreen.path == nil {
         buffer.put("(default; p to change)", x: 8 + state.effectiveExportPath.count, y: y, role: .dim)
     }
     y += 1

@@ -28,7 +28,7 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
     let nameWidth = Geometry.layoutNameWidth
     let cellWidth = Geometry.layoutCellWidth
     let columns = min(grid.batches.count, Geometry.layoutBatchColumns(width: buffer.width))
-    let first = min(state.layoutColumn, max(0, grid.batches.count - columns))
+    let first = min(state.layoutScreen.column, max(0, grid.batches.count - columns))
     let totalX = nameWidth + columns * cellWidth + 1
     // Batch numbers: every fifth batch (and the first shown), so the header stays readable.
     buffer.put(d.batching.unit.rawValue, x: 1, y: 2, role: .dim)
@@ -51,7 +51,7 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
     let cellTop = grid.perturbationMaximum
     let visible = Geometry.layoutRows(height: buffer.height)
     for row in 0..<visible {
-        let p = state.layoutRows.scroll + row
+        let p = state.layoutScreen.rows.scroll + row
         guard p < grid.perturbations.count else { break }
         let y = Geometry.layoutTop + row
         buffer.put(clip(grid.perturbations[p], nameWidth - 2, ellipsis: g.ellipsis), x: 1, y: y)
@@ -63,7 +63,9 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
                 role: .accent)
         }
         buffer.put(grouped(cells.reduce(0, +)), x: totalX, y: y)
-        if p == state.layoutRows.cursor { buffer.paint(x: 0, y: y, width: nameWidth - 1, height: 1, role: .selected) }
+        if p == state.layoutScreen.rows.cursor {
+            buffer.paint(x: 0, y: y, width: nameWidth - 1, height: 1, role: .selected)
+        }
     }
 
     // Nesting: a vertical rule where a unit of the outer level starts (the delivery level when
@@ -74,7 +76,8 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
     {
         let count = grid.batches.count
         func unit(_ b: Int) -> Int { min(level.count - 1, b * level.count / count) }
-        let lastRow = Geometry.layoutTop + min(visible, max(0, grid.perturbations.count - state.layoutRows.scroll)) - 1
+        let lastRow =
+            Geometry.layoutTop + min(visible, max(0, grid.perturbations.count - state.layoutScreen.rows.scroll)) - 1
         for c in 0..<columns {
             let b = first + c
             guard c == 0 || unit(b) != unit(b - 1) else { continue }
@@ -98,8 +101,8 @@ func renderLayoutScreen(_ state: AppState, into buffer: inout Buffer) {
     lx += buffer.put(
         "cells per block (controls: top \(grouped(controlTop)))", x: lx, y: legendY, role: .dim,
         maxWidth: buffer.width - lx - 1)
-    if grid.perturbations.indices.contains(state.layoutRows.cursor) {
-        let p = state.layoutRows.cursor
+    if grid.perturbations.indices.contains(state.layoutScreen.rows.cursor) {
+        let p = state.layoutScreen.rows.cursor
         let cells = grid.cells[p]
         let used = cells.filter { $0 > 0 }
         let text =

@@ -12,15 +12,15 @@ func renderSimulateScreen(_ state: AppState, into buffer: inout Buffer) {
     }
     for (i, job) in jobs.enumerated() {
         let y = Geometry.jobsTop + i
-        buffer.put(i == state.jobChoice ? String(g.pointer) : " ", x: 1, y: y, role: .accent)
+        buffer.put(i == state.simulateScreen.jobChoice ? String(g.pointer) : " ", x: 1, y: y, role: .accent)
         buffer.put(job.title, x: 3, y: y, role: .normal, maxWidth: 24)
         // The run's setting (+/- changes it) before its summary.
         let setting = state.jobParameter(i).map { "[\($0) \(job.parameter?.name ?? "")] " } ?? ""
         let used = buffer.put(setting, x: 28, y: y, role: .accent, maxWidth: buffer.width - 29)
         buffer.put(job.summary, x: 28 + used, y: y, role: .dim, maxWidth: buffer.width - 29 - used)
-        if i == state.jobChoice { buffer.paint(x: 0, y: y, width: 27, height: 1, role: .selected) }
+        if i == state.simulateScreen.jobChoice { buffer.paint(x: 0, y: y, width: 27, height: 1, role: .selected) }
     }
-    guard let run = state.job else { return }
+    guard let run = state.simulateScreen.job else { return }
     var y = Geometry.jobsTop + max(1, jobs.count) + 1
     buffer.put(run.title, x: 1, y: y, role: .heading)
     let phase: (String, Role)

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ScreenplanBenchmarks
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan analyze DESIGN [--layout NAME] [--json]`: the analytical error model, power,
@@ -7,7 +9,8 @@ import ScreenplanCore
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
-        abstract: "Predict the error and power of every perturbation, the error budget and recommendations.")
+        abstract: "Predict the error and power of every perturbation, the error budget and recommendations.",
+        discussion: "JSON (--json): the analysis result; schema in docs/batching.md.")
 
     @OptionGroup var designArgument: DesignArgument
     /// The design file path (`DesignArgument`).
@@ -15,12 +18,13 @@ struct AnalyzeCommand: ParsableCommand {
 
     @Option(
         help:
-            "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's)."
-    )
-    var layout: String?
+            "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's).",
+        transform: optionValue(LayoutStrategy.refusal))
+    var layout: LayoutStrategy?
 
-    @Flag(help: "Print JSON (schema in docs/batching.md).")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
+    /// `--json` (`JSONOption`).
+    var json: Bool { jsonOption.json }
 
     @Flag(help: "Skip the target-power solvers (faster).")
     var noSolve = false
@@ -40,7 +44,7 @@ struct AnalyzeCommand: ParsableCommand {
             return
         }
         let d = try loadDesign(design)
-        let strategy = try parseLayout(layout)
+        let strategy = layout
         let analyzer = Analyzer()
         let evaluation = try runtime { try analyzer.evaluate(d, layout: strategy) }
         let progress = ProgressReporter()
@@ -67,49 +71,4 @@ struct AnalyzeCommand: ParsableCommand {
             }
         }
     }
-}
-
-// MARK: - Shared by the analysis commands
-
-/// Loads and validates a design file; validation errors propagate (exit 2).
-/// A missing file is reported as `FILE:1:1: (file): no such file`, located like every problem.
-func loadDesign(_ path: String) throws -> Design {
-    return try DesignLoader.load(path: path).design
-}
-
-/// Parses a layout name (exit 2 when unknown).
-func parseLayout(_ name: String?) throws -> LayoutStrategy? {
-    guard let name else { return nil }
-    guard let strategy = LayoutStrategy(rawValue: name) else {
-        throw CommandFailure.input(
-            "unknown layout `\(name)`; valid: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", "))")
-    }
-    if strategy == .explicit {
-        throw CommandFailure.input(
-            "layout `explicit` is written in the design (batching.explicit_cells), not chosen on the command line")
-    }
-    return strategy
-}
-
-/// Runs analysis work, turning model failures into runtime failures (exit 1).
-func runtime<T>(_ work: () throws -> T) throws -> T {
-    do {
-        return try work()
-    } catch let error as DesignValidationError {
-        throw error
-    } catch let error as CommandFailure {
-        throw error
-    } catch {
-        throw CommandFailure.runtime("analysis failed: \(modelFailureHint(error) ?? "\(error)")")
-    }
-}
-
-/// Pretty-printed JSON with sorted keys; non-finite numbers are written as null by the caller's
-/// types (none are produced: an unreachable target is nil).
-func jsonText<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ScreenplanBenchmarks
+import ScreenplanCommands
 import ScreenplanCore
 import ScreenplanTUI
 
@@ -16,21 +18,24 @@ struct BenchCommand: ParsableCommand {
             $SCREENPLAN_NUMPY_SCRIPT) on a subset of cells and scales it to the steps the workload's \
             cells are alive, in two forms: \
             "vs NumPy" with the production term over regulator columns (G × regulators), "vs dense" \
-            over the network's G × G adjacency matrix.
+            over the network's G × G adjacency matrix. JSON (--json): one object per workload in an array.
             """)
 
-    @Flag(name: .long, help: "Print JSON (one object per workload in an array).")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
+    /// `--json` (`JSONOption`).
+    var json: Bool { jsonOption.json }
 
     @Option(
-        name: .long, help: "Run one workload: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var workload: String?
+        name: .long, help: "Run one workload: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", ")).",
+        transform: optionValue(BenchmarkWorkload.refusal))
+    var workload: BenchmarkWorkload?
 
     @Option(name: .long, help: "Cells per workload.")
     var cells: Int = 100_000
 
-    @Option(name: .long, help: "Worker threads (default: all cores).")
-    var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
+    /// Worker threads (`ThreadsOption`).
+    var threads: Int? { threadsOption.threads }
 
     @Flag(name: .long, help: "Skip the NumPy comparison.")
     var noNumpy = false
@@ -81,12 +86,7 @@ struct BenchCommand: ParsableCommand {
         if cells < 1 { throw CommandFailure.input("--cells must be at least 1") }
         if design { return try runDesignWorkloads() }
         if peers { return try runPeers() }
-        if let workload {
-            guard let w = BenchmarkWorkload(rawValue: workload) else {
-                throw CommandFailure.input(
-                    "--workload: `\(workload)` is not a workload; valid: \(BenchmarkWorkload.allCases.map(\.rawValue).joined(separator: ", "))"
-                )
-            }
+        if let w = workload {
             let result = try runWorkload(w)
             if json { print(try Self.encode([result])) } else { Self.printTable([result]) }
             return

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ScreenplanBenchmarks
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan calibrate COUNTS -o DESIGN.yaml [--guides G --guide-targets TSV] [--cells TSV
@@ -15,6 +17,7 @@ struct CalibrateCommand: ParsableCommand {
             Matrix Market file with its gene list (--gene-names, else genes.txt/features.tsv next to it).
             Writes DESIGN.yaml and its expression profile (--profile, default DESIGN.profile.tsv),
             every estimate commented with ± one standard error; method in docs/calibrate.md.
+            JSON (--json): the estimates.
             """)
 
     @Argument(help: "Gene counts: 10x directory, .h5ad, or Matrix Market (.mtx[.gz]).")
@@ -59,8 +62,10 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Column of --cells holding the cell type.")
     var cellTypeColumn: String?
 
-    @Option(help: "Perturbation modality of the pilot: crispri, crispra, knockout.")
-    var modality: String = "crispri"
+    @Option(
+        help: "Perturbation modality of the pilot: crispri, crispra, knockout. (default: crispri)",
+        transform: optionValue(Modality.refusal))
+    var modality: Modality = .crispri
 
     @Option(help: "UMIs a gRNA needs in a cell to count as detected.")
     var guideThreshold: Int = 5
@@ -71,8 +76,9 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Name written into the design.")
     var name: String?
 
-    @Flag(help: "Print the estimates as JSON.")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
+    /// `--json` (`JSONOption`).
+    var json: Bool { jsonOption.json }
 
     func run() throws {
         if bench { return try runBench() }
@@ -80,10 +86,7 @@ struct CalibrateCommand: ParsableCommand {
             throw CommandFailure.input("give the gene counts (10x directory, .h5ad or Matrix Market)")
         }
         guard let output else { throw CommandFailure.input("give the design to write with -o DESIGN.yaml") }
-        guard let mod = Modality(rawValue: modality) else {
-            throw CommandFailure.input(
-                "--modality `\(modality)`: valid are \(Modality.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        let mod = modality
         guard guideThreshold >= 1 else { throw CommandFailure.input("--guide-threshold must be at least 1 UMI") }
         guard readsPerCell > 0 else { throw CommandFailure.input("--reads-per-cell must be > 0 reads") }
         if guides != nil && guideTargets == nil {

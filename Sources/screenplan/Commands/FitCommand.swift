@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 extension LearnabilityData: ExpressibleByArgument {}
@@ -14,7 +15,8 @@ struct FitCommand: ParsableCommand {
             Simulates pseudo-bulk data of the design, splits perturbations into folds, trains a neural ODE on
             the regulators with each loss, and reports the held-out MSE and Pearson correlation of predicted
             against true effects (log2), next to three baselines: no change, the mean training effect and a
-            linear steady-state model. See docs/learnability.md.
+            linear steady-state model. See docs/learnability.md. --seed seeds the data, the split and the
+            initialisation. JSON (--json): the fit result (or, with --quick, the quick summary).
             """)
 
     enum LossChoice: String, ExpressibleByArgument, CaseIterable {
@@ -30,14 +32,16 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Loss to train with: standard, steady-state or both.")
     var loss: LossChoice = .both
 
-    @Flag(help: "Print the result as JSON on standard output.")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
+    /// `--json` (`JSONOption`).
+    var json: Bool { jsonOption.json }
 
     @Option(help: "Folds of the perturbation split (each held out once).")
     var folds: Int = 3
 
-    @Option(help: "Seed of the data, the split and the initialisation.")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOption
+    /// The seed of the data, the split and the initialisation (`SeedOption`).
+    var seed: UInt64 { seedOption.seed }
 
     @Option(
         name: .customLong("lambda-control"),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan merge SHARD_DIR... --out DIR`: joins `simulate --shard` outputs into one output,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan montecarlo DESIGN --reps N [--json]`: empirical against analytical variance.
@@ -7,8 +8,11 @@ struct MonteCarloCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "montecarlo",
         abstract:
-            "Simulate the design N times, run the design's test on every replicate and compare power, false positives, bias and variance with the analysis."
-    )
+            "Simulate the design N times, run the design's test on every replicate and compare power, false positives, bias and variance with the analysis.",
+        discussion: """
+            --seed is the seed of the replicate seeds. JSON (--json): median_variance_ratio, power_calibration, \
+            brier, null_rejection_rate, bias_median and variance_ratio_quantiles (schema in docs/batching.md).
+            """)
 
     @OptionGroup var designArgument: DesignArgument
     /// The design file path (`DesignArgument`).
@@ -17,14 +21,13 @@ struct MonteCarloCommand: ParsableCommand {
     @Option(help: "Replicate simulations (≥ 2; the ratio's sampling error is about √(2/(N−1))).")
     var reps: Int = 50
 
-    @Option(help: "Seed of the replicate seeds.")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOption
+    /// The seed of the replicate seeds (`SeedOption`).
+    var seed: UInt64 { seedOption.seed }
 
-    @Flag(
-        help:
-            "Print JSON with median_variance_ratio, power_calibration, brier, null_rejection_rate, bias_median and variance_ratio_quantiles (schema in docs/batching.md)."
-    )
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
+    /// `--json` (`JSONOption`).
+    var json: Bool { jsonOption.json }
 
     @Option(help: "Rows of the table (largest deviation first); 0 for all.")
     var rows: Int = 15

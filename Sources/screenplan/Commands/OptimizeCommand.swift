@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan optimize DESIGN --budget AMOUNT [--json]` or `--power P`.
@@ -7,8 +8,8 @@ struct OptimizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optimize",
         abstract:
-            "Cells per perturbation, reads per cell, batches and controls: best median power for a budget, or the cheapest design reaching a power."
-    )
+            "Cells per perturbation, reads per cell, batches and controls: best median power for a budget, or the cheapest design reaching a power.",
+        discussion: "JSON (--json): the objective, the current and the best design; schema in docs/batching.md.")
 
     @OptionGroup var designArgument: DesignArgument
     /// The design file path (`DesignArgument`).
@@ -20,8 +21,9 @@ struct OptimizeCommand: ParsableCommand {
     @Option(help: "Target median power in (0, 1): find the cheapest design reaching it.")
     var power: Double?
 
-    @Flag(help: "Print JSON (schema in docs/batching.md).")
-    var json = false
+    @OptionGroup var jsonOption: JSONOption
+    /// `--json` (`JSONOption`).
+    var json: Bool { jsonOption.json }
 
     @Option(help: "Fewest animals (in vitro: batches) each perturbation must be in at each time point.")
     var minBatches: Int = 1

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan report DESIGN -o FILE [-o FILE…]`: the design report in the format of each
@@ -25,9 +26,9 @@ struct ReportCommand: ParsableCommand {
 
     @Option(
         help:
-            "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's)."
-    )
-    var layout: String?
+            "Layout strategy: \(LayoutStrategy.allCases.map(\.rawValue).joined(separator: ", ")) (default: the design's).",
+        transform: optionValue(LayoutStrategy.refusal))
+    var layout: LayoutStrategy?
 
     @Flag(help: "Skip the target-power solvers (faster; the report then has no solutions block).")
     var noSolve = false
@@ -56,7 +57,7 @@ struct ReportCommand: ParsableCommand {
                 throw CommandFailure.input(error.description)
             }
         }
-        let strategy = try parseLayout(layout)
+        let strategy = layout
         let model = try runtime { try ReportModel.build(design: d, layout: strategy, solve: !noSolve) }
         for (path, format) in zip(output, formats) {
             do {

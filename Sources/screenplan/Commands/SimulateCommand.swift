@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan simulate DESIGN --out DIR`: counts in the 10x layout with per-cell metadata,
@@ -13,7 +14,8 @@ struct SimulateCommand: ParsableCommand {
             The same seed gives the same bytes whatever the number of threads. With --shard I/N only \
             the I-th of N parts is simulated; `screenplan merge` joins the parts into exactly the \
             unsharded output. The output is written to a temporary sibling directory and renamed \
-            at the end, so a failure leaves nothing half-written.
+            at the end, so a failure leaves nothing half-written. --seed seeds every random draw of \
+            the cells; the network is the design's (system.network.seed or its file).
             """)
 
     @OptionGroup var designArgument: DesignArgument
@@ -23,11 +25,14 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Output directory (must not exist unless --force).")
     var out: String
 
-    @Option(name: .long, help: "Random seed of the run.")
-    var seed: UInt64 = 1
+    @OptionGroup var seedOption: SeedOption
+    /// The random seed of the run (`SeedOption`).
+    var seed: UInt64 { seedOption.seed }
 
-    @Option(name: .long, help: "Simulate only part I of N (1-based), e.g. --shard 2/8.")
-    var shard: String?
+    @Option(
+        name: .long, help: "Simulate only part I of N (1-based), e.g. --shard 2/8.",
+        transform: optionValue(ShardSpec.refusal))
+    var shard: ShardSpec?
 
     @Flag(name: .long, help: "Also write the true states before measurement (states.mtx.gz).")
     var states = false
@@ -36,34 +41,25 @@ struct SimulateCommand: ParsableCommand {
     var force = false
 
     @Option(
-        name: .long, help: "Output format: mtx (10x layout) or h5ad (AnnData: simulation.h5ad, truth.tsv, run.json).")
-    var format: String = "mtx"
+        name: .long,
+        help:
+            "Output format: mtx (10x layout) or h5ad (AnnData: simulation.h5ad, truth.tsv, run.json). (default: mtx)",
+        transform: optionValue(SimulationFormat.refusal))
+    var format: SimulationFormat = .mtx
 
-    @Option(name: .long, help: "Worker threads (default: all cores). Results do not depend on it.")
-    var threads: Int?
+    @OptionGroup var threadsOption: ThreadsOption
+    /// Worker threads (`ThreadsOption`, validated there).
+    var threads: Int? { threadsOption.threads }
 
     func run() throws {
         let bar = TerminalProgressBar(label: "simulate")
         SignalGuard.install("simulate", cancelling: bar.reporter)
-        guard let fmt = SimulationFormat(rawValue: format) else {
-            throw CommandFailure.input(
-                "--format: `\(format)` is not a format; valid: \(SimulationFormat.allCases.map(\.rawValue).joined(separator: ", "))"
-            )
-        }
+        let fmt = format
         if fmt == .h5ad && states {
             throw CommandFailure.input(
                 "--states is written with --format mtx (states.mtx.gz); h5ad holds the measured counts")
         }
-        var shardSpec: ShardSpec? = nil
-        if let shard {
-            guard let parsed = ShardSpec.parse(shard) else {
-                throw CommandFailure.input("--shard: `\(shard)` is not I/N with 1 ≤ I ≤ N (e.g. 2/8)")
-            }
-            shardSpec = parsed
-        }
-        if let threads, !(1...maxThreads).contains(threads) {
-            throw CommandFailure.input("--threads must be in [1, \(maxThreads)] (got \(threads))")
-        }
+        let shardSpec = shard
         // The output is checked before anything is simulated: an empty, protected, foreign,
         // dangling or read-only --out is refused at once (docs/reliability.md).
         try checkOutputFolder(out, force: force, inputs: [design])

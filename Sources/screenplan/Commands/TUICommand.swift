@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ScreenplanBenchmarks
+import ScreenplanCommands
 import ScreenplanCore
 import ScreenplanTUI
 import ScreenplanTerminal

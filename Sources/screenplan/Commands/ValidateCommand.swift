@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ScreenplanCommands
 import ScreenplanCore
 
 /// `screenplan validate DESIGN...`: exit 0 when every design is valid, 2 otherwise.

@@ -8,7 +8,8 @@ import ScreenplanTUI
 // screens. The analyzer is shared so its caches (network, expected effects) survive keystrokes:
 // re-analysis after one edit reuses everything the edit did not touch.
 
-func tuiEngine() -> Engine {
+/// The engine of `screenplan tui` (and of the TUI benchmark): every screen's figures from the core.
+public func tuiEngine() -> Engine {
     let analyzer = Analyzer()
     let last = LastEvaluation()
     return Engine(

@@ -1,4 +1,5 @@
 import Foundation
+import ScreenplanCore
 
 // MARK: - Benchmark pilots for `screenplan calibrate --bench`
 //

@@ -1,4 +1,5 @@
 import Foundation
+import ScreenplanCore
 
 // MARK: - Benchmark of the Monte Carlo target
 //

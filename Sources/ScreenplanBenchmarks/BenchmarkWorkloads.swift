@@ -1,4 +1,5 @@
 import Foundation
+import ScreenplanCore
 
 // MARK: - The benchmark workloads: one per regime, fixed sizes
 //

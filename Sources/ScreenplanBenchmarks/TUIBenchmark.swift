@@ -1,4 +1,5 @@
 import ScreenplanCore
+import ScreenplanTUI
 
 // MARK: - The `tui` benchmark workload: first frame and keystroke re-render times
 
@@ -62,7 +63,7 @@ public func benchmarkRender(
     // Nudges: `-` on cells per perturbation, each until its analysed frame. Always down, so every
     // nudge is a design the engine has not analysed (a `+` then `-` would return to a cached one).
     state.screen = .design
-    state.tree.cursor = state.rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0
+    state.designScreen.tree.cursor = state.rows.firstIndex { $0.path == "sampling.cells_per_perturbation" } ?? 0
     let nudges = 10
     var nudging = Duration.zero
     for _ in 0..<nudges {
