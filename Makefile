@@ -1,7 +1,7 @@
 # screenplan: two commands set everything up. `make run` opens the TUI; `make test` runs the suite.
 SHELL := /bin/bash
 # What building and running need; `make run` installs only these.
-APT_PACKAGES := libncursesw5-dev libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev pkg-config
+APT_PACKAGES := libncursesw5-dev libopenblas-dev liblapacke-dev zlib1g-dev libhdf5-dev pkg-config libdeflate-dev
 # What the tests add: tmux drives the TUI end to end, chromium renders the HTML report and
 # r-cran-seurat reads the 10x output with Read10X. dpkg-query skips what is installed.
 APT_TEST_PACKAGES := tmux chromium r-cran-seurat

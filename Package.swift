@@ -36,6 +36,11 @@ let package = Package(
             pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibdeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]
+        ),
 
         // MARK: - Packed element-wise math (header-only static inline functions)
         .target(name: "CVectorMath"),
@@ -43,7 +48,9 @@ let package = Package(
         // MARK: - Core: design, network, dynamics, measurement, simulation, analysis, learning, reports
         .target(
             name: "ScreenplanCore",
-            dependencies: ["COpenBLAS", "CZlib", "CHDF5", "CVectorMath", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "COpenBLAS", "CZlib", "CHDF5", "CLibdeflate", "CVectorMath", .product(name: "Yams", package: "Yams"),
+            ],
             linkerSettings: [.linkedLibrary("lapacke"), .linkedLibrary("m")]
         ),
 

@@ -48,7 +48,7 @@ public enum CalibrationBenchmark {
             var r = RandomStream(seed: seed, domain: .measurement, 9_000_001, UInt64(c))
             let library = Int((medianUMIs * Foundation.exp(0.5 * r.zigguratNormal())).rounded())
             let boostStart = Int(r.next() % UInt64(max(1, genes)))
-            let boost = r.fastGamma(shape: 2) / 2
+            let boost = r.gamma(shape: 2) / 2
             for _ in 0..<max(1, library) {
                 let u = r.uniform() * Double(genes)
                 var g = min(genes - 1, Int(u))

@@ -208,6 +208,11 @@ import Testing
     // (96 h of guides: the symmetric choice takes a day or two once T is down.)
     var bi = try loadDesign(smallDesign().replacingOccurrences(of: "duration_h: 48}", with: "duration_h: 96}"))
     bi.design.system.assumptions.bistablePerturbation = true
+    // Strong guides (efficiency about 0.9 for both): the switch flips only under a deep enough
+    // knockdown, and the two guides' efficiencies are shared by all 60 cells, so with the default
+    // spread (Beta with concentration 9) whether most cells flip is the luck of two draws.
+    bi.design.perturbations.knockdownMean = 0.9
+    bi.design.perturbations.knockdownConcentration = 200
     let biRun = try simulate(bi, states: false)
     let target = biRun.cells.filter { $0.perturbation == 0 }
     let a = Double(target.filter { $0.state == "attractor_A" }.count) / Double(target.count)

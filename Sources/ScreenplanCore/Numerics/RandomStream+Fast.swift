@@ -5,8 +5,9 @@ import Foundation
 // The Langevin step needs one normal per gene, cell and step, and the measurement operator one
 // negative-binomial draw per measured gene and cell, so these samplers dominate the cost of a
 // simulation after the GEMM. They are exact in law (no approximations): the ziggurat of Marsaglia
-// and Tsang as formulated by Doornik (2005, "An improved ziggurat method", 128 layers), a gamma by
-// Marsaglia–Tsang on ziggurat normals, and a Poisson by sequential inversion for small means.
+// and Tsang as formulated by Doornik (2005, "An improved ziggurat method", 128 layers), which the
+// gamma sampler (RandomStream.gamma) also draws from, and a Poisson by sequential inversion for
+// small means.
 
 /// Ziggurat tables (Doornik's ZIGNOR, 128 layers): computed once, immutable, never freed, held
 /// by raw pointer so the inner loops read them without reference counting.
@@ -86,29 +87,6 @@ extension RandomStream {
         for i in 0..<count { buffer[i] = zigguratNormal() }
     }
 
-    /// Gamma(shape, scale 1) by Marsaglia–Tsang with ziggurat normals; shape < 1 by the boost.
-    @inline(__always)
-    public mutating func fastGamma(shape: Double) -> Double {
-        if shape < 1 {
-            return fastGamma(shape: shape + 1) * Foundation.pow(uniform(), 1 / shape)
-        }
-        let d = shape - 1.0 / 3.0
-        let c = 1 / (9 * d).squareRoot()
-        while true {
-            var z: Double
-            var v: Double
-            repeat {
-                z = zigguratNormal()
-                v = 1 + c * z
-            } while v <= 0
-            v = v * v * v
-            let u = uniform()
-            let z2 = z * z
-            if u < 1 - 0.0331 * z2 * z2 { return d * v }
-            if Foundation.log(u) < 0.5 * z2 + d * (1 - v + Foundation.log(v)) { return d * v }
-        }
-    }
-
     /// Poisson(λ): sequential inversion with one uniform for λ < 20, PTRS otherwise.
     @inline(__always)
     public mutating func fastPoisson(_ lambda: Double) -> Int {
@@ -134,6 +112,6 @@ extension RandomStream {
     public mutating func fastNegativeBinomial(mean: Double, size: Double) -> Int {
         if mean <= 0 { return 0 }
         if !size.isFinite { return fastPoisson(mean) }
-        return fastPoisson(fastGamma(shape: size) * mean / size)
+        return fastPoisson(gamma(shape: size) * mean / size)
     }
 }

@@ -125,15 +125,15 @@ extension TenXWriter {
         }
     }
 
-    /// Bytes of staging text handed to deflate at a time (stays in L2 with deflate's window).
+    /// Bytes of staging text compressed as one gzip member (stays in L2 with deflate's tables).
     static let stagingBytes = 1 << 17
 
-    /// The block's Matrix Market lines `gene cell count` (1-based), as one gzip member. Each line
-    /// is formatted into a small staging buffer that deflate consumes as it fills, so the text of
-    /// a block is never materialised; the bytes are those of compressing the whole text at once.
+    /// The block's Matrix Market lines `gene cell count` (1-based), as gzip members. Each line is
+    /// formatted into a small staging buffer that becomes one member when it holds at least
+    /// `stagingBytes`, so the text of a block is never materialised.
     /// `genes` holds the texts of the gene numbers 1…G.
     static func compressedEntries(_ block: SimulatedBlock, genes: DecimalTexts) throws -> [UInt8] {
-        let gz = try GzipMemberStream(level: 1, expectedOutput: block.entryCount * 4 + 1024)
+        let gz = try GzipMembers(level: 1, expectedOutput: block.entryCount * 4 + 1024)
         let slack = 64
         let staging = UnsafeMutablePointer<UInt8>.allocate(capacity: stagingBytes + slack)
         defer { staging.deallocate() }

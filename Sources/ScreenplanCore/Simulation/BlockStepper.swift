@@ -1,0 +1,511 @@
+import Foundation
+
+// MARK: - The stepper of one block (problem / algorithm / solution, as in diffrax)
+//
+// `BlockStepper.init` lays a block's columns out once: per-column grid bounds, targets and
+// inputs, the per-regulator step constants, and every buffer the steps use, bound in a `Scratch`
+// of raw pointers that lives as long as the stepper (no `withUnsafe…` nesting in the loop).
+// `step(k)` advances the columns alive at grid step k (BlockDynamics.swift describes the step);
+// `finish` writes the complete states, integrating the downstream genes over their window.
+// The numerics it reads from `SimulationOptions` (scheme, pieces, window, sparse production,
+// monitor) are read in `init` only.
+
+/// Per-column regulator targets (position among regulators) and knocked-out channels.
+private struct ColumnTargets {
+    var regRows: [(Int, Double)] = []
+    var koChannels: [(Int, Double)] = []
+}
+
+/// The buffers of one block's integration, allocated once and freed with the stepper (a plain
+/// struct of pointers: copying it copies addresses, so the step binds it once per call).
+private struct Scratch {
+    /// Regulator state x (G_r × n), channels H (C × n), production S (G_r × n), normals.
+    let x, h, s, noise: UnsafeMutablePointer<Double>
+    /// base + u_m (+ niche) per (animal, medium) and regulator.
+    let combined: UnsafeMutablePointer<Double>
+    /// Per regulator: e^{−γdt}, (1 − e^{−γdt})/γ, the noise factor and γ.
+    let decayFactor, productionFactor, noiseFactor, decay: UnsafeMutablePointer<Double>
+    /// Per channel: its regulator, 1/half-response.
+    let channelRegulator: UnsafeMutablePointer<Int>
+    let invHalf: UnsafeMutablePointer<Double>
+    /// W_r's nonzeros in compressed rows (empty when the dense GEMM is used).
+    let spStart, spColumn: UnsafeMutablePointer<Int>
+    let spValue: UnsafeMutablePointer<Double>
+    /// Window accumulators: C × (n·slots) channel sums, and per (slot, column) the step count,
+    /// the perturbation strength sum and the steps per medium.
+    let hAcc, cnt, rhoAcc, medAcc: UnsafeMutablePointer<Double>
+    /// Fine mode: downstream state and production (G_d × n).
+    let xd, sd: UnsafeMutablePointer<Double>
+    /// Per column: alive at this step, perturbation strength, medium, animal (niche) index.
+    let active: UnsafeMutablePointer<Bool>
+    let rho: UnsafeMutablePointer<Double>
+    let mediumOf, animalOf: UnsafeMutablePointer<Int>
+
+    init(
+        n: Int, gr: Int, nc: Int, gd: Int, combined: Int, nonzeros: Int, slots: Int, media: Int,
+        fine: Bool
+    ) {
+        func zeros<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
+            p.initialize(repeating: value, count: max(1, count))
+            return p
+        }
+        x = zeros(gr * n, 0.0)
+        h = zeros(nc * n, 0.0)
+        s = zeros(gr * n, 0.0)
+        noise = zeros(max(gr, gd), 0.0)
+        self.combined = zeros(combined, 0.0)
+        decayFactor = zeros(gr, 0.0)
+        productionFactor = zeros(gr, 0.0)
+        noiseFactor = zeros(gr, 0.0)
+        decay = zeros(gr, 0.0)
+        channelRegulator = zeros(nc, 0)
+        invHalf = zeros(nc, 0.0)
+        spStart = zeros(gr + 1, 0)
+        spColumn = zeros(nonzeros, 0)
+        spValue = zeros(nonzeros, 0.0)
+        hAcc = zeros(fine ? 0 : nc * n * slots, 0.0)
+        cnt = zeros(fine ? 0 : n * slots, 0.0)
+        rhoAcc = zeros(fine ? 0 : n * slots, 0.0)
+        medAcc = zeros(fine ? 0 : n * slots * media, 0.0)
+        xd = zeros(fine ? gd * n : 0, 0.0)
+        sd = zeros(fine ? gd * n : 0, 0.0)
+        active = zeros(n, false)
+        rho = zeros(n, 0.0)
+        mediumOf = zeros(n, 0)
+        animalOf = zeros(n, 0)
+    }
+
+    func deallocate() {
+        for p in [x, h, s, noise, combined, decayFactor, productionFactor, noiseFactor, decay, invHalf, spValue] {
+            p.deallocate()
+        }
+        for p in [hAcc, cnt, rhoAcc, medAcc, xd, sd, rho] { p.deallocate() }
+        for p in [channelRegulator, spStart, spColumn, mediumOf, animalOf] { p.deallocate() }
+        active.deallocate()
+    }
+}
+
+/// Integrates the columns of one block, sorted by first step, on the global grid t = k·dt.
+struct BlockStepper: ~Copyable {
+    private let model: SimulationModel
+    private let cells: [CellSetup]
+    private let n, gr, nc, gd, media, pieces: Int
+    private let dt: Double
+    private let fine: Bool
+    /// Hours over which a perturbation ramps up (0: at once).
+    private let ramp: Double
+    private let monitor: SimulationMonitor?
+    private let useSparse: Bool
+    private let nonzeros: Int
+    private let hillRuns: [HillRun]
+    private let colTargets: [ColumnTargets]
+    /// Grid bounds per column: first step, end step (sampling), first step of the downstream window.
+    private let kStart, kEnd, kW0: [Int]
+    private let onset: [Double]
+    private let frozen: [Bool]
+    /// Each column's dynamics stream (regulators) and its downstream stream.
+    private(set) var streams: [RandomStream]
+    private var downStreams: [RandomStream]
+    private let scratch: Scratch
+    /// Work counters: production flops executed, Σ columns the production covered, GEMM seconds.
+    private var productFlops = 0.0
+    private var gemmColumns = 0.0
+    private var gemmTime = 0.0
+    private(set) var cancelled = false
+
+    /// The steps [firstStep, endStep) during which some column is alive.
+    let firstStep: Int
+    let endStep: Int
+
+    deinit { scratch.deallocate() }
+
+    init(model: SimulationModel, cells: [CellSetup], streams: [RandomStream], options: SimulationOptions) {
+        let k = model.kinetics
+        let n = cells.count
+        let gr = k.regulatorCount
+        let nc = k.channelCount
+        let gd = model.downstreamGenes.count
+        let media = model.mediumInputs.count
+        let dt = model.design.system.timeStepH
+        let fine = options.downstream == .fine
+        let pieces = max(1, options.downstreamPieces)
+        self.model = model
+        self.cells = cells
+        self.n = n
+        self.gr = gr
+        self.nc = nc
+        self.gd = gd
+        self.media = media
+        self.pieces = pieces
+        self.dt = dt
+        self.fine = fine
+        self.monitor = options.monitor
+        self.streams = streams
+        downStreams = cells.map { $0.dynamicsStream(seed: model.seed, part: 1) }
+        let assumptions = model.design.system.assumptions
+        ramp = assumptions.delayedPerturbation ? max(1e-9, assumptions.perturbationRampH) : 0
+
+        // Grid bounds of each column.
+        let slowest = model.downstreamGenes.map { k.decay[$0] }.min() ?? 1
+        let windowSteps = Int((options.downstreamWindowRelaxations / max(1e-12, slowest) / dt).rounded(.up))
+        let kStart = cells.map { Int(($0.tStart / dt).rounded(.down)) }
+        let kEnd = cells.indices.map { max(kStart[$0], Int((cells[$0].tSample / dt).rounded())) }
+        self.kStart = kStart
+        self.kEnd = kEnd
+        kW0 = cells.indices.map { max(kStart[$0], kEnd[$0] - windowSteps) }
+        firstStep = kStart.min() ?? 0
+        endStep = kEnd.max() ?? 0
+
+        var targets = [ColumnTargets](repeating: ColumnTargets(), count: n)
+        for j in 0..<n {
+            for a in cells[j].targets {
+                let pos = k.regulatorPosition[a.gene]
+                guard pos >= 0 else { continue }
+                if a.kappa != 1 { targets[j].regRows.append((pos, a.kappa)) }
+                if a.activity != 1 {
+                    for ch in model.channelsOfRegulator[pos] { targets[j].koChannels.append((ch, a.activity)) }
+                }
+            }
+        }
+        colTargets = targets
+        onset = cells.map(\.onset)
+        frozen = cells.map(\.frozenMedium)
+        hillRuns = StepKernels.hillRuns(k.channelHill)
+
+        // Sparse production over W_r's nonzeros when W_r is sparse (StepKernels.swift).
+        let density = Double(k.regulatorWeights.data.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }) / Double(max(1, gr * nc))
+        let sparse =
+            options.sparseProduction && density < SparseRows.densityLimit ? SparseRows(k.regulatorWeights) : nil
+        useSparse = sparse != nil
+        nonzeros = sparse?.nonzeros ?? 0
+        let animals = max(1, model.niche.count)
+        let scratch = Scratch(
+            n: n, gr: gr, nc: nc, gd: gd, combined: animals * media * gr, nonzeros: nonzeros,
+            slots: pieces + 1, media: media, fine: fine)
+        if let sparse {
+            for i in 0...gr { scratch.spStart[i] = sparse.rowStart[i] }
+            for i in 0..<sparse.nonzeros {
+                scratch.spColumn[i] = sparse.column[i]
+                scratch.spValue[i] = sparse.value[i]
+            }
+        }
+
+        // Per-regulator step constants, and inputs base + u_m (+ niche) per (animal, medium).
+        let sNoise = model.design.system.intrinsicNoise
+        let regGenes = k.regulators
+        for p in 0..<gr {
+            let gene = regGenes[p]
+            let gamma = k.decay[gene]
+            let e = Foundation.exp(-gamma * dt)
+            scratch.decay[p] = gamma
+            scratch.decayFactor[p] = e
+            scratch.productionFactor[p] = (1 - e) / gamma
+            scratch.noiseFactor[p] = sNoise * ((1 - Foundation.exp(-2 * gamma * dt)) / (2 * gamma)).squareRoot()
+            let base = k.basal[gene] + k.repressionOffset[gene]
+            for a in 0..<animals {
+                for m in 0..<media {
+                    let niche = model.niche.isEmpty ? 0 : model.niche[a][gene]
+                    scratch.combined[(a * media + m) * gr + p] = base + model.mediumInputs[m][gene] + niche
+                }
+            }
+        }
+        for ch in 0..<nc {
+            scratch.channelRegulator[ch] = k.channelRegulator[ch]
+            scratch.invHalf[ch] = 1 / k.channelHalf[ch]
+        }
+
+        // State: each column starts at its animal's attractor.
+        for j in 0..<n {
+            let animal = min(cells[j].animal, model.initialRegulators.count - 1)
+            let start = model.initialRegulators[animal]
+            for p in 0..<gr { scratch.x[j * gr + p] = start[p] }
+            scratch.animalOf[j] = model.niche.isEmpty ? 0 : cells[j].animal
+        }
+        if fine {
+            for j in 0..<n {
+                let st = model.initialState[min(cells[j].animal, model.initialState.count - 1)]
+                for (q, gene) in model.downstreamGenes.enumerated() { scratch.xd[j * gd + q] = st[gene] }
+            }
+        }
+        self.scratch = scratch
+    }
+
+    /// Advances the columns alive at grid step `step` (1. channels, 2. production, 3. update).
+    /// Returns false when the run was cancelled (the block is then discarded).
+    mutating func step(_ step: Int) -> Bool {
+        let sc = scratch
+        let k = model.kinetics
+        let t = Double(step) * dt
+        let run = model.perturbationRunStart(at: t)
+        let mediumNow = model.medium(at: t)
+        // 1. Channels. Living columns span [lo, hi) (columns are in start order).
+        var lo = n
+        var hi = 0
+        for j in 0..<n {
+            let alive = step >= kStart[j] && step < kEnd[j]
+            sc.active[j] = alive
+            guard alive else { continue }
+            lo = min(lo, j)
+            hi = j + 1
+            var r = 0.0
+            if let run {
+                let on = max(run, onset[j])
+                if t >= on { r = ramp > 0 ? min(1, (t - on) / ramp) : 1 }
+            }
+            sc.rho[j] = r
+            sc.mediumOf[j] = frozen[j] ? model.startMedium : mediumNow
+            let xc = sc.x + j * gr
+            let hc = sc.h + j * nc
+            StepKernels.hillChannels(
+                x: xc, h: hc, count: nc, regulator: sc.channelRegulator, invHalf: sc.invHalf, runs: hillRuns)
+            if r > 0 {
+                for (ch, a) in colTargets[j].koChannels {
+                    let level = xc[sc.channelRegulator[ch]] * (1 + (a - 1) * r)
+                    hc[ch] = Kinetics.hill(level, n: k.channelHill[ch], h: k.channelHalf[ch])
+                }
+            }
+            if !fine && step >= kW0[j] {
+                let span = kEnd[j] - kW0[j]
+                let piece = min(pieces - 1, (step - kW0[j]) * pieces / max(1, span))
+                accumulate(slot: piece, column: j, channels: hc, rho: r, medium: sc.mediumOf[j])
+                if step == kW0[j] {
+                    accumulate(slot: pieces, column: j, channels: hc, rho: r, medium: sc.mediumOf[j])
+                }
+            }
+        }
+        guard hi > lo else { return true }
+        // A cancelled run stops here (its block is discarded); else count the work.
+        if let monitor {
+            if monitor.isCancelled {
+                cancelled = true
+                return false
+            }
+            monitor.advance(hi - lo)
+        }
+        // 2. The production over the regulator rows and the living columns.
+        let g0 = monotonicSeconds()
+        let width = hi - lo
+        gemmColumns += Double(width)
+        if useSparse {
+            for j in lo..<hi where sc.active[j] {
+                SparseRows.product(
+                    rowStart: sc.spStart, column: sc.spColumn, value: sc.spValue, rows: gr,
+                    h: sc.h + j * nc, s: sc.s + j * gr)
+                productFlops += 2 * Double(nonzeros)
+            }
+        } else {
+            k.regulatorWeights.data.withUnsafeBufferPointer { wb in
+                BLAS.gemm(
+                    m: gr, n: width, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gr), b: sc.h + lo * nc,
+                    ldb: max(1, nc), beta: 0, c: sc.s + lo * gr, ldc: max(1, gr))
+            }
+            productFlops += 2.0 * Double(gr) * Double(nc) * Double(width)
+        }
+        if fine && gd > 0 {
+            model.downstreamWeights.data.withUnsafeBufferPointer { wdb in
+                BLAS.gemm(
+                    m: gd, n: width, k: nc, alpha: 1, a: wdb.baseAddress!, lda: gd, b: sc.h + lo * nc,
+                    ldb: max(1, nc), beta: 0, c: sc.sd + lo * gd, ldc: gd)
+            }
+        }
+        gemmTime += monotonicSeconds() - g0
+        // 3. Exponential Euler–Maruyama update of the living columns.
+        for j in lo..<hi where sc.active[j] {
+            let xc = sc.x + j * gr
+            let s = sc.s + j * gr
+            let input = sc.combined + (sc.animalOf[j] * media + sc.mediumOf[j]) * gr
+            let r = sc.rho[j]
+            streams[j].fillZigguratNormals(sc.noise, count: gr)
+            if r > 0 && !colTargets[j].regRows.isEmpty {
+                // Cells whose guides hit regulators: production, then κ, then the update.
+                for p in 0..<gr {
+                    let v = input[p] + s[p]
+                    s[p] = v > 0 ? v : 0
+                }
+                for (p, kappa) in colTargets[j].regRows { s[p] *= 1 + (kappa - 1) * r }
+                StepKernels.exponentialEulerUpdate(
+                    x: xc, s: s, input: nil, xi: sc.noise, count: gr, decayFactor: sc.decayFactor,
+                    productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
+            } else {
+                // Everyone else: production and update in one pass.
+                StepKernels.exponentialEulerUpdate(
+                    x: xc, s: s, input: input, xi: sc.noise, count: gr, decayFactor: sc.decayFactor,
+                    productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
+            }
+            if fine && gd > 0 { fineDownstreamStep(column: j) }
+        }
+        return true
+    }
+
+    /// Adds one step of column j's channels, strength and medium to a window slot.
+    @inline(__always)
+    private func accumulate(slot: Int, column j: Int, channels: UnsafeMutablePointer<Double>, rho: Double, medium: Int)
+    {
+        let sc = scratch
+        let col = slot * n + j
+        let a = sc.hAcc + col * nc
+        for ch in 0..<nc { a[ch] += channels[ch] }
+        sc.cnt[col] += 1
+        sc.rhoAcc[col] += rho
+        sc.medAcc[col * media + medium] += 1
+    }
+
+    /// One fine exponential-Euler step of the downstream genes of column j (reference mode).
+    private mutating func fineDownstreamStep(column j: Int) {
+        let sc = scratch
+        let k = model.kinetics
+        let sNoise = model.design.system.intrinsicNoise
+        let u = model.mediumInputs[sc.mediumOf[j]]
+        let animal = cells[j].animal
+        let rho = sc.rho[j]
+        let xd = sc.xd + j * gd
+        let sd = sc.sd + j * gd
+        downStreams[j].fillZigguratNormals(sc.noise, count: gd)
+        for (q, gene) in model.downstreamGenes.enumerated() {
+            var prod = k.basal[gene] + k.repressionOffset[gene] + u[gene] + sd[q]
+            if !model.niche.isEmpty { prod += model.niche[animal][gene] }
+            prod = max(0, prod)
+            for a in cells[j].targets where a.gene == gene { prod *= 1 + (a.kappa - 1) * rho }
+            let gamma = k.decay[gene]
+            let e = Foundation.exp(-gamma * dt)
+            let xv = xd[q]
+            let sdv = sNoise * ((1 - e * e) / (2 * gamma) * (prod + gamma * xv)).squareRoot()
+            xd[q] = max(0, xv * e + prod / gamma * (1 - e) + sdv * sc.noise[q])
+        }
+    }
+
+    /// The complete states (G × n), the downstream genes integrated over their window, and the
+    /// block's counters added to `stats` (`stepStart`, `stepCPUStart`: clocks at the first step).
+    mutating func finish(stats: inout BlockStats, stepStart: Double, stepCPUStart: Double) -> Matrix {
+        let sc = scratch
+        stats.stepSeconds += monotonicSeconds() - stepStart
+        stats.stepCPUSeconds += threadCPUSeconds() - stepCPUStart
+        stats.stepFlops += productFlops
+        stats.flops += productFlops
+        stats.cellSteps += gemmColumns
+        for j in 0..<n { stats.activeCellSteps += Double(kEnd[j] - kStart[j]) }
+        if fine { stats.flops += 2.0 * Double(gd) * Double(nc) * gemmColumns }
+        stats.gemmSeconds += gemmTime
+        let g = model.geneCount
+        // A cancelled run's block is discarded: no downstream window.
+        if cancelled { return Matrix(rows: g, cols: n) }
+        var state = Matrix(rows: g, cols: n)
+        let regGenes = model.kinetics.regulators
+        for j in 0..<n {
+            for p in 0..<gr { state[regGenes[p], j] = sc.x[j * gr + p] }
+        }
+        if fine {
+            for j in 0..<n {
+                for (q, gene) in model.downstreamGenes.enumerated() { state[gene, j] = sc.xd[j * gd + q] }
+            }
+        } else if gd > 0 {
+            windowDownstream(&state, stats: &stats)
+        }
+        stats.dynamicsSeconds += monotonicSeconds() - stepStart
+        return state
+    }
+
+    /// Exact OU integration of downstream genes over each column's window, piece by piece.
+    /// Slots are processed in time order (the window's first step, then pieces 0…M−1); each slot
+    /// is one GEMM D = W_d · H̄_slot (G_d × C times C × n).
+    private mutating func windowDownstream(_ state: inout Matrix, stats: inout BlockStats) {
+        let sc = scratch
+        let k = model.kinetics
+        let slots = pieces + 1
+        let sNoise = model.design.system.intrinsicNoise
+        let downstream = model.downstreamGenes
+        // Averages.
+        for col in 0..<(n * slots) where sc.cnt[col] > 0 {
+            let a = sc.hAcc + col * nc
+            let inv = 1 / sc.cnt[col]
+            for ch in 0..<nc { a[ch] *= inv }
+        }
+        var base = [Double](repeating: 0, count: gd)
+        var gamma = [Double](repeating: 0, count: gd)
+        for (q, gene) in downstream.enumerated() {
+            base[q] = k.basal[gene] + k.repressionOffset[gene]
+            gamma[q] = k.decay[gene]
+        }
+        let inputD = model.mediumInputs.map { u in downstream.map { u[$0] } }
+        let nicheD = model.niche.map { u in downstream.map { u[$0] } }
+        let targetsOf = cells.map { $0.targets.filter { model.downstreamPosition[$0.gene] >= 0 } }
+        var xv = Matrix(rows: gd, cols: n)
+        var d = Matrix(rows: gd, cols: n)
+        var xi = [Double](repeating: 0, count: gd)
+        var prod = [Double](repeating: 0, count: gd)
+        // e^{−γ·span} and the OU variance factor per piece length: pieces last a whole number of
+        // steps, so a block sees only a few lengths; each is computed once (2·G_d exp calls).
+        var factorsBySteps: [Double: (decay: [Double], noise: [Double])] = [:]
+        for slot in [pieces] + Array(0..<pieces) {
+            // D = W_d · H̄ for this slot's n columns (a contiguous sub-block of hAcc).
+            let g0 = monotonicSeconds()
+            if nc > 0 {
+                model.downstreamWeights.data.withUnsafeBufferPointer { wb in
+                    d.withUnsafeMutableBufferPointer { db in
+                        BLAS.gemm(
+                            m: gd, n: n, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gd),
+                            b: sc.hAcc + slot * n * nc, ldb: nc, beta: 0, c: db.baseAddress!, ldc: max(1, gd))
+                    }
+                }
+            }
+            stats.gemmSeconds += monotonicSeconds() - g0
+            stats.flops += 2.0 * Double(gd) * Double(nc) * Double(n)
+            for j in 0..<n {
+                let col = slot * n + j
+                let cell = cells[j]
+                let steps = sc.cnt[col]
+                if steps == 0 {
+                    if slot == pieces {
+                        let st = model.initialState[min(cell.animal, model.initialState.count - 1)]
+                        for (q, gene) in downstream.enumerated() { xv[q, j] = st[gene] }
+                    }
+                    continue
+                }
+                // Production with the slot's average channels, media and perturbation strength.
+                for q in 0..<gd { prod[q] = base[q] + d[q, j] }
+                for m in 0..<media where sc.medAcc[col * media + m] > 0 {
+                    let f = sc.medAcc[col * media + m] / steps
+                    let u = inputD[m]
+                    for q in 0..<gd { prod[q] += f * u[q] }
+                }
+                if !nicheD.isEmpty {
+                    let nv = nicheD[cell.animal]
+                    for q in 0..<gd { prod[q] += nv[q] }
+                }
+                for q in 0..<gd { prod[q] = max(0, prod[q]) }
+                let rho = sc.rhoAcc[col] / steps
+                for a in targetsOf[j] { prod[model.downstreamPosition[a.gene]] *= 1 + (a.kappa - 1) * rho }
+                if slot == pieces {
+                    // Quasi-steady state at the window's start.
+                    for q in 0..<gd { xv[q, j] = prod[q] / gamma[q] }
+                    continue
+                }
+                let factors: (decay: [Double], noise: [Double])
+                if let cached = factorsBySteps[steps] {
+                    factors = cached
+                } else {
+                    let span = steps * dt
+                    var decayFactor = [Double](repeating: 0, count: gd)
+                    var noiseFactor = [Double](repeating: 0, count: gd)
+                    for q in 0..<gd {
+                        let e = Foundation.exp(-gamma[q] * span)
+                        decayFactor[q] = e
+                        noiseFactor[q] = sNoise * sNoise * (1 - e * e) / (2 * gamma[q])
+                    }
+                    factors = (decayFactor, noiseFactor)
+                    factorsBySteps[steps] = factors
+                }
+                xi.withUnsafeMutableBufferPointer { downStreams[j].fillZigguratNormals($0.baseAddress!, count: gd) }
+                for q in 0..<gd {
+                    let e = factors.decay[q]
+                    let x0 = xv[q, j]
+                    let det = x0 * e + prod[q] / gamma[q] * (1 - e)
+                    let v = factors.noise[q] * (prod[q] + gamma[q] * 0.5 * (x0 + det))
+                    xv[q, j] = max(0, det + v.squareRoot() * xi[q])
+                }
+            }
+        }
+        for j in 0..<n { for (q, gene) in downstream.enumerated() { state[gene, j] = xv[q, j] } }
+    }
+}
