@@ -133,3 +133,94 @@ func cachedEvaluationsEqualFreshOnes(test: DifferentialTest) throws {
     d.perturbations.targetGenes = []
     #expect(try d.yamlText() == d.yamlTextEncodedWhole())
 }
+
+/// `MultipleTestingLevel.solve` as it was before the target's draws were made once per solve and
+/// an unchanged level skipped its second pass: the reference the faster one must equal exactly.
+private func referenceSolve(
+    effects: [Double], sds: [Double], spreads: [Double], nullSDs: [Double], nullSkews: [Double],
+    targetCurvature: Double, targetGuideOffsets: [Double], targetOtherSpread: Double,
+    testable m: Int, alpha: Double, method: MultipleTesting
+) -> (level: Double, powers: [Double]) {
+    let m = max(1, m)
+    var t = method == .none ? alpha : alpha / Double(m)
+    func powers(_ t: Double) -> [Double] {
+        let z = Normal.quantile(1 - t / 2)
+        var out = (0..<effects.count).map { i in
+            Normal.power(
+                effect: effects[i], sd: sds[i], critical: z, spread: spreads[i], nullSD: nullSDs[i],
+                nullSkewness: nullSkews[i])
+        }
+        if (targetCurvature != 0 || !targetGuideOffsets.isEmpty) && !effects.isEmpty {
+            let rest = targetGuideOffsets.isEmpty ? spreads[0] : targetOtherSpread
+            let linear = targetCurvature == 0
+            func h(_ x: Double) -> Double {
+                linear ? x : Foundation.expm1(targetCurvature * x * M_LN2) / targetCurvature
+            }
+            let e0 = effects[0]
+            if !((rest > 0 && !linear) || !targetGuideOffsets.isEmpty) || abs(e0) <= 1e-9 || h(e0) == 0 {
+                out[0] = Normal.power(
+                    effect: e0, sd: sds[0], critical: z, spread: rest, nullSD: nullSDs[0], nullSkewness: nullSkews[0])
+            } else {
+                var sum = 0.0
+                let nodes = targetGuideOffsets.isEmpty ? Normal.spreadNodes.map { rest * $0 } : targetGuideOffsets
+                for o in nodes {
+                    let e = e0 * h(e0 + o) / h(e0)
+                    sum += Normal.power(
+                        effect: e, sd: sds[0], critical: z, spread: targetGuideOffsets.isEmpty ? 0 : rest,
+                        nullSD: nullSDs[0], nullSkewness: nullSkews[0])
+                }
+                out[0] = sum / Double(nodes.count)
+            }
+        }
+        return out
+    }
+    var pw = powers(t)
+    if method == .bh {
+        let m1 = min(effects.count, m)
+        for _ in 0..<30 {
+            let r = pw.reduce(0, +) + Double(m - m1) * t
+            let next = min(alpha, alpha * max(1, r) / Double(m))
+            if abs(next - t) <= 1e-2 * t {
+                t = next
+                break
+            }
+            t = next
+            pw = powers(t)
+        }
+        pw = powers(t)
+    }
+    return (t, pw)
+}
+
+@Test func multipleTestingLevelEqualsTheReferenceExactly() {
+    var rng = RandomStream(seed: 12, domain: .layout, 3)
+    func uniform() -> Double { Double(rng.next() >> 11) / Double(1 << 53) }
+    var unchangedLevels = 0
+    for case_ in 0..<400 {
+        let genes = 1 + Int(rng.next() % 40)
+        let effects = (0..<genes).map { _ in (uniform() - 0.6) * (uniform() < 0.3 ? 3 : 0.2) }
+        let sds = (0..<genes).map { _ in 0.02 + 0.5 * uniform() }
+        let spreads = (0..<genes).map { _ in uniform() < 0.5 ? 0 : 0.2 * uniform() }
+        let nullSDs = sds.map { $0 * (0.8 + 0.4 * uniform()) }
+        let skews = (0..<genes).map { _ in uniform() < 0.5 ? 0 : uniform() - 0.3 }
+        let kappa = [0, 1, -0.7, 2.5][case_ % 4]
+        let offsets = case_ % 3 == 0 ? [] : (0..<64).map { _ in 0.4 * (uniform() - 0.5) }
+        let other = case_ % 2 == 0 ? 0 : 0.1 * uniform()
+        for method in [MultipleTesting.bh, .bonferroni, .none] {
+            let m = genes + Int(rng.next() % 3000)
+            let alpha = [0.05, 0.1, 1e-3][case_ % 3]
+            let fast = MultipleTestingLevel.solve(
+                effects: effects, sds: sds, spreads: spreads, nullSDs: nullSDs, nullSkews: skews,
+                targetCurvature: kappa, targetGuideOffsets: offsets, targetOtherSpread: other, testable: m,
+                alpha: alpha, method: method)
+            let slow = referenceSolve(
+                effects: effects, sds: sds, spreads: spreads, nullSDs: nullSDs, nullSkews: skews,
+                targetCurvature: kappa, targetGuideOffsets: offsets, targetOtherSpread: other, testable: m,
+                alpha: alpha, method: method)
+            #expect(fast.level == slow.level && fast.powers == slow.powers, "case \(case_) \(method)")
+            if method == .bh && fast.level == alpha / Double(m) { unchangedLevels += 1 }
+        }
+    }
+    // Both paths of the iteration are exercised: levels that move and levels that stay.
+    #expect(unchangedLevels > 20 && unchangedLevels < 380)
+}

@@ -38,6 +38,39 @@ import Testing
         }
     }
 
+    /// The default design's "Load fewer cells per lane" barely moves power (0.97 → 0.97) and costs
+    /// more lanes: it states what it gains, the multiplet rate per lane of both designs.
+    @Test func fewerCellsPerLaneStatesTheMultipletRateItGains() throws {
+        let analyzer = Analyzer()
+        let design = try DesignDocument.embeddedDefault().design
+        let evaluation = try analyzer.evaluate(design)
+        let result = evaluation.result(recommendations: Recommendations.make(evaluation, analyzer: analyzer))
+        let r = try #require(result.recommendations.first { $0.id == "doublet-rate" })
+        let gain = try #require(r.effect?.gain)
+        #expect(gain.quantity == "multiplet rate per lane" && gain.unit == "%")
+        #expect(abs(gain.before - 100 * CellBudget(design, layout: evaluation.layout).multipletRate(design)) < 1e-9)
+        #expect(gain.before > 100 * Recommendations.Threshold.doubletRate)
+        var edited = design
+        for c in r.change { edited = try edited.setting(c.path, to: c.value) }
+        let after = try analyzer.evaluate(edited)
+        #expect(abs(gain.after - 100 * CellBudget(edited, layout: after.layout).multipletRate(edited)) < 1e-9)
+        #expect(gain.after < 0.8 * gain.before)
+        // Stated in the message (text output and TUI list) and in the JSON.
+        let stated = String(
+            format: "Applying it: multiplet rate per lane %.1f%% → %.1f%%, median power", gain.before, gain.after)
+        #expect(r.message.contains(stated), "\(r.message)")
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any]
+        let effect = try #require(json?["effect"] as? [String: Any])
+        let encoded = try #require(effect["gain"] as? [String: Any])
+        #expect(encoded["quantity"] as? String == "multiplet rate per lane" && encoded["unit"] as? String == "%")
+        #expect((encoded["before"] as? Double).map { abs($0 - gain.before) < 1e-12 } == true)
+        #expect((encoded["after"] as? Double).map { abs($0 - gain.after) < 1e-12 } == true)
+        // A recommendation whose gain is its power has none.
+        for other in result.recommendations where other.id != "doublet-rate" && other.id != "control-cells-sqrt-k" {
+            #expect(other.effect?.gain == nil, "\(other.id)")
+        }
+    }
+
     @Test func theSolversDesignsReachTheTarget() throws {
         var d = try DesignDocument.embeddedDefault().design
         // A small screen, so the solver's searches stay quick.

@@ -189,11 +189,15 @@ public struct RecommendationEffect: Codable, Equatable, Sendable {
     public var currency: String
     /// `analysis.target_power` of the design.
     public var targetPower: Double
+    /// The quantity the recommendation improves when that is neither power nor cost (e.g. the
+    /// multiplet rate per lane); nil otherwise (RecommendationGain.swift).
+    public var gain: RecommendationGain? = nil
 
     public init(
         medianPowerBefore: Double, medianPowerAfter: Double, costBefore: Double, costAfter: Double,
-        currency: String, targetPower: Double
+        currency: String, targetPower: Double, gain: RecommendationGain? = nil
     ) {
+        self.gain = gain
         self.medianPowerBefore = medianPowerBefore
         self.medianPowerAfter = medianPowerAfter
         self.costBefore = costBefore
@@ -218,6 +222,7 @@ public struct RecommendationEffect: Codable, Equatable, Sendable {
         case costAfter = "cost_after"
         case currency
         case targetPower = "target_power"
+        case gain
     }
 }
 

@@ -112,30 +112,42 @@ public enum Normal {
         effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
         nullSkewness: Double, curvature kappa: Double, offsets: [Double] = []
     ) -> Double {
+        power(
+            effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness,
+            draws: curvedDraws(effect: effect, spread: spread, curvature: kappa, offsets: offsets))
+    }
+
+    /// The equally likely effects `power(effect:…curvature:offsets:)` averages over, and whether the
+    /// normal rest `spread` still adds to the test noise (with `offsets`); nil when it reduces to
+    /// the linear `power` (no spread to bend, or a vanishing effect). They do not depend on the
+    /// level, so a multiple-testing iteration makes them once.
+    static func curvedDraws(effect: Double, spread: Double, curvature kappa: Double, offsets: [Double])
+        -> (effects: [Double], addsSpread: Bool)?
+    {
         let linear = kappa == 0 || !kappa.isFinite
-        guard (spread > 0 && !linear) || !offsets.isEmpty, abs(effect) > 1e-9 else {
-            return power(
-                effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
-        }
+        guard (spread > 0 && !linear) || !offsets.isEmpty, abs(effect) > 1e-9 else { return nil }
         func h(_ x: Double) -> Double { linear ? x : Foundation.expm1(kappa * x * M_LN2) / kappa }
         let h0 = h(effect)
-        guard h0 != 0, h0.isFinite else {
+        guard h0 != 0, h0.isFinite else { return nil }
+        if offsets.isEmpty { return (spreadNodes.map { effect * h(effect + spread * $0) / h0 }, false) }
+        return (offsets.map { effect * h(effect + $0) / h0 }, true)
+    }
+
+    /// `power` averaged over `draws` of the effect (`curvedDraws`); the linear `power` when nil.
+    static func power(
+        effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
+        nullSkewness: Double, draws: (effects: [Double], addsSpread: Bool)?
+    ) -> Double {
+        guard let draws else {
             return power(
                 effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
         }
+        let s = draws.addsSpread ? spread : 0
         var sum = 0.0
-        if offsets.isEmpty {
-            for x in spreadNodes {
-                let e = effect * h(effect + spread * x) / h0
-                sum += power(effect: e, sd: sd, critical: z, spread: 0, nullSD: nullSD, nullSkewness: nullSkewness)
-            }
-            return sum / Double(spreadNodes.count)
+        for e in draws.effects {
+            sum += power(effect: e, sd: sd, critical: z, spread: s, nullSD: nullSD, nullSkewness: nullSkewness)
         }
-        for o in offsets {
-            let e = effect * h(effect + o) / h0
-            sum += power(effect: e, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
-        }
-        return sum / Double(offsets.count)
+        return sum / Double(draws.effects.count)
     }
 
     /// t_df(p)/z for the normal quantile z = Φ⁻¹(p): the Cornish–Fisher (Fisher 1925) expansion
@@ -186,25 +198,34 @@ public enum MultipleTestingLevel {
         case .none: t = alpha
         case .bonferroni, .bh: t = alpha / Double(m)
         }
+        // The target (gene 0) with the test's curvature over its spread: its draws of the effect
+        // do not depend on the level, so they are made once for every iteration.
+        let curved = (targetCurvature != 0 || !targetGuideOffsets.isEmpty) && !effects.isEmpty
+        let rest = curved ? (targetGuideOffsets.isEmpty ? (spreads?[0] ?? 0) : targetOtherSpread) : 0
+        let draws =
+            curved
+            ? Normal.curvedDraws(
+                effect: effects[0], spread: rest, curvature: targetCurvature, offsets: targetGuideOffsets)
+            : nil
         func powers(_ t: Double) -> [Double] {
             let z = Normal.quantile(1 - t / 2)
             var out = [Double](repeating: 0, count: effects.count)
-            for i in 0..<effects.count {
+            for i in (curved ? 1 : 0)..<effects.count {
                 out[i] = Normal.power(
                     effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0,
                     nullSD: nullSDs?[i], nullSkewness: nullSkews?[i] ?? 0)
             }
-            // The target (gene 0) with the test's curvature over its spread.
-            if (targetCurvature != 0 || !targetGuideOffsets.isEmpty) && !effects.isEmpty {
-                let rest = targetGuideOffsets.isEmpty ? (spreads?[0] ?? 0) : targetOtherSpread
+            if curved {
                 out[0] = Normal.power(
                     effect: effects[0], sd: sds[0], critical: z, spread: rest,
-                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, curvature: targetCurvature,
-                    offsets: targetGuideOffsets)
+                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, draws: draws)
             }
             return out
         }
         var pw = powers(t)
+        // The level `pw` was computed at: an iteration that leaves the level unchanged (at most one
+        // expected discovery) needs no second pass.
+        var pwLevel = t
         if method == .bh {
             let m1 = min(effects.count, m)
             for _ in 0..<30 {
@@ -217,8 +238,9 @@ public enum MultipleTestingLevel {
                 }
                 t = next
                 pw = powers(t)
+                pwLevel = t
             }
-            pw = powers(t)
+            if t != pwLevel { pw = powers(t) }
         }
         return (t, pw)
     }

@@ -225,19 +225,24 @@ extension Recommendations {
         return try? analyzer.evaluate(d)
     }
 
-    /// The effect of applying `change` to the evaluated design, from re-analysing the edited design.
-    static func effect(of change: [FieldChange], on e: Evaluation, analyzer: Analyzer) -> RecommendationEffect? {
+    /// The effect of applying `change` to the evaluated design, from re-analysing the edited design;
+    /// with the gain of recommendation `id` in the quantity it improves (`gain(of:before:after:)`).
+    static func effect(of change: [FieldChange], on e: Evaluation, analyzer: Analyzer, id: String = "")
+        -> RecommendationEffect?
+    {
         guard !change.isEmpty, let after = evaluation(of: change, on: e.design, analyzer: analyzer) else { return nil }
         return RecommendationEffect(
             medianPowerBefore: e.medianPower, medianPowerAfter: after.medianPower,
             costBefore: e.cost.total, costAfter: after.cost.total, currency: e.cost.currency,
-            targetPower: e.design.analysis.targetPower)
+            targetPower: e.design.analysis.targetPower, gain: gain(of: id, before: e, after: after))
     }
 
-    /// One sentence stating a recommendation's effect, and saying so when it leaves the target.
+    /// One sentence stating a recommendation's effect (its gain first, when it has one), and
+    /// saying so when it leaves the target.
     public static func effectSentence(_ x: RecommendationEffect) -> String {
         var s = String(
-            format: "Applying it: median power %.2f → %.2f, cost %@ → %@.", x.medianPowerBefore,
+            format: "Applying it: %@median power %.2f → %.2f, cost %@ → %@.", x.gain.map { $0.text + ", " } ?? "",
+            x.medianPowerBefore,
             x.medianPowerAfter, formatMoney(x.costBefore, x.currency), formatMoney(x.costAfter, x.currency))
         if x.lowersPowerBelowTarget {
             s += String(format: " This lowers the median power below the target of %.2f.", x.targetPower)
@@ -269,7 +274,7 @@ extension Recommendations {
                 }
                 r.effect = x
             } else {
-                r.effect = effect(of: r.change, on: e, analyzer: analyzer)
+                r.effect = effect(of: r.change, on: e, analyzer: analyzer, id: r.id)
             }
             if let x = r.effect { r.message += " " + effectSentence(x) }
             return r

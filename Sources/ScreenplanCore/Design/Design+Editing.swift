@@ -112,7 +112,19 @@ extension Design {
 
     /// The design with the field at `path` set to `text` (YAML scalar or flow list), validated
     /// as a file would be. Throws the issues that refuse it.
+    /// A scalar field of a design that reads back as itself is read without writing the design
+    /// (`settingScalar`, Design+ScalarEdit.swift): the same reader and validator, the same result.
     public func setting(_ path: String, to text: String) throws -> Design {
+        if let edited = settingScalar(path, to: text) {
+            Design.noteReadBack(edited)
+            return edited
+        }
+        return try settingThroughYAML(path, to: text)
+    }
+
+    /// `setting` by writing the design's YAML tree with the value replaced and reading it all
+    /// back: any field, any design (the reference the scalar path is tested against).
+    func settingThroughYAML(_ path: String, to text: String) throws -> Design {
         let root = try node()
         let replacement: Node
         do {

@@ -69,6 +69,8 @@ extension DesignValidator {
             warn("system.assumptions.perturbation_ramp_h", "has no effect unless `delayed_perturbation: true`")
         }
 
+        out += profileOverlapWarnings(loaded)
+
         // A differentiating network file must branch under its trigger medium.
         if file && d.system.dynamics == .differentiating, let network = try? NetworkLoader.network(for: loaded) {
             let k = Kinetics(network)
@@ -89,4 +91,48 @@ extension DesignValidator {
 
 extension Design {
     fileprivate var assumptionsDelayed: Bool { system.assumptions.delayedPerturbation }
+}
+
+extension DesignValidator {
+    /// A cell type's profile that names none of the measured genes changes nothing (every factor
+    /// is 1, every θ the design's: CellTypeProfile.swift), typically a profile of real genes
+    /// beside a generated network; the design stays valid, so it is a warning at the profile.
+    static func profileOverlapWarnings(_ loaded: LoadedDesign) -> [DesignIssue] {
+        let d = loaded.design
+        let types = d.system.cellTypes.types
+        guard types.contains(where: { $0.profile != nil }) else { return [] }
+        // The measured genes are the modelled ones first (background genes have no names a
+        // profile could use): the network file's, the expression profile's, or generated.
+        let modelled: [String]
+        if d.system.network.file != nil {
+            guard let network = try? loadNetwork(loaded) else { return [] }
+            modelled = network.genes
+        } else if d.measurement.expressionProfile != nil {
+            guard let profile = try? ExpressionProfile.of(d) else { return [] }
+            modelled = profile.genes
+        } else {
+            modelled = (0..<d.system.genes).map { Design.generatedGeneName($0, of: d.system.genes) }
+        }
+        let measured = Array(modelled.prefix(d.measurement.measuredGenes))
+        let names = Set(measured)
+        var out: [DesignIssue] = []
+        for (i, t) in types.enumerated() {
+            guard let file = t.profile else { continue }
+            let path = "system.cell_types.types[\(i)].profile"
+            guard loaded.locations[path] != nil,
+                let (own, _) = try? CellTypeExpression.profiles(
+                    path: resolve(file, against: d.baseDirectory), type: t.name, design: d),
+                !own.genes.contains(where: names.contains)
+            else { continue }
+            let example = measured.prefix(2).joined(separator: ", ")
+            let theirs = own.genes.prefix(2).joined(separator: ", ")
+            out.append(
+                DesignIssue(
+                    location: loaded.location(of: path), path: path,
+                    message:
+                        "warning: `\(file)` shares no gene with the \(measured.count) measured genes (\(example), …; the profile names \(theirs), …), so cell type `\(t.name)` is expressed as the pool"
+                ))
+        }
+        return out
+    }
 }

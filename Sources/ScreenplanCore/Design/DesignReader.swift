@@ -70,6 +70,7 @@ public enum DesignLoader {
                 })
         }
         loaded.design = design
+        Design.noteReadBack(design)
         return loaded
     }
 
@@ -120,7 +121,15 @@ final class DesignReader {
             report(nil, "(file)", "the file is empty; a design needs at least a `name`")
             return design
         }
-        guard let top = Fields(self, root, path: "") else { return design }
+        read(root: root, into: &design)
+        return design
+    }
+
+    /// Reads the fields present in `root` into `design`, which keeps its values elsewhere: a
+    /// file into the defaults (`read(text:)`), or the tree of one edited field into the design
+    /// it edits (`Design.settingScalar`), so both go through the same code for every field.
+    func read(root: Node, into design: inout Design) {
+        guard let top = Fields(self, root, path: "") else { return }
         top.string("name", &design.name)
         top.string("description", &design.description)
         if let s = top.section("system") { readSystem(s, &design.system) }
@@ -132,7 +141,6 @@ final class DesignReader {
         if let s = top.section("cost") { readCost(s, &design.cost) }
         if let s = top.section("analysis") { readAnalysis(s, &design.analysis) }
         top.finish()
-        return design
     }
 
     private func syntaxIssue(_ error: YamlError) -> DesignIssue {

@@ -142,7 +142,8 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
                 : "still below the target \(fixed(x.targetPower, 2))")
         detail.append(
             (
-                "median power \(fixed(x.medianPowerBefore, 2)) → \(fixed(x.medianPowerAfter, 2)), \(verdict); cost \(money(x.costBefore, x.currency)) → \(money(x.costAfter, x.currency))",
+                (x.gain.map { $0.text + "; " } ?? "")
+                    + "median power \(fixed(x.medianPowerBefore, 2)) → \(fixed(x.medianPowerAfter, 2)), \(verdict); cost \(money(x.costBefore, x.currency)) → \(money(x.costAfter, x.currency))",
                 x.meetsTarget ? .good : .warning
             ))
     }
