@@ -132,8 +132,8 @@ public struct Evaluation: Sendable {
     public var medianRow: PerturbationEvaluation? { medianIndex.map { rows[$0] } }
 }
 
-/// Median of a list (0 when empty).
-func median(_ values: [Double]) -> Double {
+/// Median of a list (0 when empty); public so the benchmarks take their medians the same way.
+public func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return 0 }
     let s = values.sorted()
     let n = s.count

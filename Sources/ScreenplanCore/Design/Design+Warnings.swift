@@ -105,7 +105,7 @@ extension DesignValidator {
         // profile could use): the network file's, the expression profile's, or generated.
         let modelled: [String]
         if d.system.network.file != nil {
-            guard let network = try? loadNetwork(loaded) else { return [] }
+            guard let network = try? NetworkLoader.network(for: loaded) else { return [] }
             modelled = network.genes
         } else if d.measurement.expressionProfile != nil {
             guard let profile = try? ExpressionProfile.of(d) else { return [] }
