@@ -445,11 +445,11 @@ def main():
         results = validate(args.regimes.split(","), args.engines.split(","), args.seeds, args.targets, args.cells,
                            log=log)
     table = markdown(results)
-    header = ("`Tests/python/engine_validation.py --seeds %d --targets %d --regimes %s --engines %s%s` (simulate: %s; "
-              "analyze: %s), α = %g per test, %.0f s\n\n" % (
-                  args.seeds, args.targets, args.regimes, args.engines,
-                  "".join(" --repredict " + f for f in args.repredict or []), binary(),
-                  binary("SCREENPLAN_ANALYZE_BIN"), ALPHA, time.time() - start))
+    run_args = ("".join(" --repredict " + f for f in args.repredict) if args.repredict else
+                "--seeds %d --targets %d --regimes %s --engines %s" % (args.seeds, args.targets, args.regimes,
+                                                                        args.engines))
+    header = ("`Tests/python/engine_validation.py %s` (simulate: %s; analyze: %s), α = %g per test, %.0f s\n\n" % (
+        run_args.strip(), binary(), binary("SCREENPLAN_ANALYZE_BIN"), ALPHA, time.time() - start))
     print(header + table)
     if args.out:
         pathlib.Path(args.out).write_text(header + table + "\n")
