@@ -275,8 +275,15 @@ func layoutsPlaceEveryPerturbationsCells(_ strategy: LayoutStrategy) {
     let best = try #require(try Optimizer.bestControlRatio(d, budget: 20_000, analyzer: Analyzer()))
     let sqrtK = 6.0
     #expect(abs(best.sqrtK - sqrtK) < 1e-12)
-    // Golden-section on a flat optimum, with integer cells: within 15% of √K.
-    #expect(abs(best.controlRatio / sqrtK - 1) < 0.15, "ratio \(best.controlRatio)")
+    // Golden-section on a flat optimum, with integer cells: within 25% of √K for the GLM, whose
+    // Poisson fit of α_b costs κ − 1 = f(R − 1)/(1 − f), more the fewer the controls (f the
+    // perturbed cells' share; docs/batching.md, 2.6), which moves the optimum a little above √K;
+    // within 15% for the pseudo-bulk estimator, a difference of means.
+    #expect(best.controlRatio / sqrtK > 0.85 && best.controlRatio / sqrtK < 1.25, "ratio \(best.controlRatio)")
+    var pseudobulk = d
+    pseudobulk.analysis.test = .pseudobulk
+    let bestMeans = try #require(try Optimizer.bestControlRatio(pseudobulk, budget: 20_000, analyzer: Analyzer()))
+    #expect(abs(bestMeans.controlRatio / sqrtK - 1) < 0.15, "ratio \(bestMeans.controlRatio)")
     // The full optimizer spends the budget and keeps controls near √K too.
     let full = try #require(try Optimizer.maximizePower(d, budget: 20_000, analyzer: Analyzer()))
     #expect(full.cost.total <= 20_000)

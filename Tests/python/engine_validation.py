@@ -52,7 +52,7 @@ name: {name}
 system:
   regime: {regime}
   dynamics: {dynamics}
-  genes: 150
+  genes: {genes}
   network: {{seed: 5, regulators: 40}}
 {media}perturbations:
   targets: {targets}
@@ -60,7 +60,7 @@ system:
 {protocol}sampling:
   cells_per_perturbation: {cells}
 {times}measurement:
-  measured_genes: 300
+  measured_genes: {measured}
   mrna_per_cell: 10000
 batching:
   unit: {unit}
@@ -114,8 +114,11 @@ def run(bin_path, *args):
 
 
 def design_text(regime, test, targets=40, cells=25):
+    """The regime's small design. The network holds at least 150 genes and 110 more than the
+    targets (a target must be a network gene), twice as many measured."""
+    genes = max(150, targets + 110)
     return BASE.format(name="validation " + regime, test=test, alpha=ALPHA, targets=targets, cells=cells,
-                       **REGIMES[regime])
+                       genes=genes, measured=2 * genes, **REGIMES[regime])
 
 
 def predicted_power(folder, regime, test, targets, cells):
@@ -331,6 +334,45 @@ def calibration(records):
     return bins, gap, se
 
 
+def summary(regime, engine, details, nulls, seconds, targets, cells, keep_records=False):
+    """One row of the table from an engine's tests: `details` (perturbation, seed, predicted
+    power, p-value of its target) and the p-values of the truth-null genes."""
+    records = [(d["predicted"], bool(d["p_value"] < ALPHA)) for d in details]
+    bins, gap, se = calibration(records)
+    ks = st.kstest(nulls, "uniform").pvalue if len(nulls) > 10 else float("nan")
+    pred = np.array([r[0] for r in records]); rej = np.array([r[1] for r in records], dtype=float)
+    return dict(regime=regime, engine=engine, test=ENGINE_TEST[engine], bins=bins, gap=gap, gap_se=se,
+                tests=len(records), null_tests=len(nulls), ks_p=float(ks),
+                null_rate=float(np.mean(np.array(nulls) < ALPHA)) if nulls else float("nan"),
+                mean_predicted=float(pred.mean()) if records else float("nan"),
+                mean_empirical=float(rej.mean()) if records else float("nan"),
+                signed_gap=float((rej - pred).mean()) if records else float("nan"),
+                largest_bin_se=max((b["se"] for b in bins), default=float("nan")),
+                seconds=seconds, targets=targets, cells=cells, details=[dict(d) for d in details],
+                null_p=[float(x) for x in nulls], **({"records": records} if keep_records else {}))
+
+
+def repredict(results, log=print):
+    """The same engines' p-values (a --json file of an earlier run) against another build's
+    predicted power: the simulations and engines do not depend on the power model, so a change
+    of the model is re-measured in seconds (SCREENPLAN_ANALYZE_BIN, or SCREENPLAN_BIN)."""
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = pathlib.Path(tmp)
+        cache = {}
+        for r in results:
+            key = (r["regime"], r["test"], r["targets"], r["cells"])
+            if key not in cache:
+                cache[key] = predicted_power(folder, r["regime"], r["test"], r["targets"], r["cells"])
+            predicted = cache[key]
+            details = [dict(d, predicted=predicted[d["perturbation"]]) for d in r["details"]
+                       if d["perturbation"] in predicted]
+            out.append(summary(r["regime"], r["engine"], details, r["null_p"], r["seconds"], r["targets"],
+                               r["cells"]))
+            log("%s %s re-predicted" % (r["regime"], r["engine"]))
+    return out
+
+
 def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_records=False):
     """Simulate every regime × seed once, run the engines, compare with the predicted power."""
     sim_bin = binary()
@@ -340,8 +382,8 @@ def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_reco
         for regime in regimes:
             high_moi = REGIMES[regime]["moi"] > 1
             predicted = {e: predicted_power(folder, regime, ENGINE_TEST[e], targets, cells) for e in engines}
-            records = {e: [] for e in engines}
             nulls = {e: [] for e in engines}
+            details = {e: [] for e in engines}
             seconds = {e: 0.0 for e in engines}
             design = folder / ("%s.yaml" % regime)
             design.write_text(design_text(regime, "glm", targets, cells))
@@ -355,30 +397,24 @@ def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_reco
                     seconds[e] += time.time() - start
                     for p, pv in t.items():
                         if p in predicted[e]:
-                            records[e].append((predicted[e][p], pv < ALPHA))
-                    nulls[e] += n
+                            details[e].append(dict(perturbation=p, seed=seed, predicted=predicted[e][p],
+                                                   p_value=float(pv)))
+                    nulls[e] += [float(x) for x in n]
                 log("%s seed %d done" % (regime, seed))
             for e in engines:
-                bins, gap, se = calibration(records[e])
-                ks = st.kstest(nulls[e], "uniform").pvalue if len(nulls[e]) > 10 else float("nan")
-                results.append(dict(regime=regime, engine=e, test=ENGINE_TEST[e], bins=bins, gap=gap, gap_se=se,
-                                    tests=len(records[e]), null_tests=len(nulls[e]), ks_p=float(ks),
-                                    null_rate=float(np.mean(np.array(nulls[e]) < ALPHA)) if nulls[e] else float("nan"),
-                                    mean_predicted=float(np.mean([r[0] for r in records[e]])) if records[e] else float("nan"),
-                                    mean_empirical=float(np.mean([r[1] for r in records[e]])) if records[e] else float("nan"),
-                                    seconds=seconds[e], **({"records": records[e]} if keep_records else {})))
+                results.append(summary(regime, e, details[e], nulls[e], seconds[e], targets, cells, keep_records))
     return results
 
 
 def markdown(results):
     lines = ["| regime | engine (screenplan test) | tests | mean predicted | rejection rate | mean abs. gap per bin (± se) "
-             "| bins: predicted → rejected (n) | null rejection at α | KS p (nulls) | engine s |",
+             "| bins: predicted → rejected (n) | null rejection at α (tests) | KS p (nulls) | engine s |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         bins = "; ".join("%.2f→%.2f (%d)" % (b["predicted"], b["empirical"], b["n"]) for b in r["bins"])
-        lines.append("| %s | %s (%s) | %d | %.3f | %.3f | %.3f ± %.3f | %s | %.4f | %.3g | %.0f |" % (
+        lines.append("| %s | %s (%s) | %d | %.3f | %.3f | %.3f ± %.3f | %s | %.4f (%d) | %.3g | %.0f |" % (
             r["regime"], r["engine"], r["test"], r["tests"], r["mean_predicted"], r["mean_empirical"], r["gap"],
-            r["gap_se"], bins, r["null_rate"], r["ks_p"], r["seconds"]))
+            r["gap_se"], bins, r["null_rate"], r["null_tests"], r["ks_p"], r["seconds"]))
     return "\n".join(lines)
 
 
@@ -390,17 +426,35 @@ def main():
     ap.add_argument("--targets", type=int, default=40)
     ap.add_argument("--cells", type=int, default=25)
     ap.add_argument("--out", help="also write the markdown table here")
+    ap.add_argument("--json", help="also write every test (perturbation, seed, predicted power, p-value) here")
+    ap.add_argument("--repredict", metavar="FILE.json", action="append",
+                    help="no simulation: re-join the engines' p-values of earlier --json runs with this build's "
+                         "predicted power (repeatable; the files' rows are concatenated)")
     args = ap.parse_args()
     start = time.time()
-    results = validate(args.regimes.split(","), args.engines.split(","), args.seeds, args.targets, args.cells,
-                       log=lambda m: print(m, file=sys.stderr, flush=True))
+    log = lambda m: print(m, file=sys.stderr, flush=True)
+    if args.repredict:
+        earlier = [r for f in args.repredict for r in json.loads(pathlib.Path(f).read_text())]
+        for r in earlier:
+            r.setdefault("targets", args.targets)
+            r.setdefault("cells", args.cells)
+        results = repredict(earlier, log=log)
+        args.regimes = ",".join(dict.fromkeys(r["regime"] for r in results))
+        args.engines = ",".join(dict.fromkeys(r["engine"] for r in results))
+    else:
+        results = validate(args.regimes.split(","), args.engines.split(","), args.seeds, args.targets, args.cells,
+                           log=log)
     table = markdown(results)
-    header = ("`Tests/python/engine_validation.py --seeds %d --regimes %s --engines %s` (simulate: %s; analyze: %s), "
-              "α = %g per test, %.0f s\n\n" % (args.seeds, args.regimes, args.engines, binary(),
-                                                binary("SCREENPLAN_ANALYZE_BIN"), ALPHA, time.time() - start))
+    run_args = ("".join(" --repredict " + f for f in args.repredict) if args.repredict else
+                "--seeds %d --targets %d --regimes %s --engines %s" % (args.seeds, args.targets, args.regimes,
+                                                                        args.engines))
+    header = ("`Tests/python/engine_validation.py %s` (simulate: %s; analyze: %s), α = %g per test, %.0f s\n\n" % (
+        run_args.strip(), binary(), binary("SCREENPLAN_ANALYZE_BIN"), ALPHA, time.time() - start))
     print(header + table)
     if args.out:
         pathlib.Path(args.out).write_text(header + table + "\n")
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(results, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
     return 0
 
 

@@ -326,6 +326,8 @@ public final class Analyzer: Sendable {
                 // How the test's mean statistic bends with the target's effect (Normal.power(…curvature:)):
                 // the GLM score is linear in F − 1; the scanpy tests are measured at δ/2 and δ.
                 var targetCurvature = test == .glm ? 1.0 : 0.0
+                // The most extreme decrease the target's statistic can show (glm; ∞ otherwise).
+                var targetFloor = Double.infinity
                 var nullSDs: [Double] = []
                 var nullSkews: [Double] = []
                 var observedTarget = 0.0
@@ -433,15 +435,24 @@ public final class Analyzer: Sendable {
                             if glmControlThird[i] < 0 {
                                 glmControlThird[i] = TestModels.glmThirdCumulant(g0, nodes: nodes)
                             }
-                            let v1 = TestModels.glmScoreVariance(gp, null: g0, nodes: nodes)
-                            // With batch covariates α_b is fitted batch by batch on its controls;
-                            // a pooled fit is one "batch" of all cells against all reference controls.
+                            // With batch covariates α_b is fitted batch by batch on its cells and
+                            // controls; a pooled fit is one "batch" of all cells and all reference controls.
                             let pairs = glmBatchCovariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
                             let score = TestModels.glmScore(
-                                pairs, nullInfo: glmControlWeight[i], perturbedAssigned: assigned,
-                                controlAssigned: controlAssigned, alternativeVariance: v1,
+                                pairs, perturbed: gp, control: g0, perturbedAssigned: assigned,
+                                controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i],
                                 nullThird: glmControlThird[i])
-                            let z = (Foundation.exp2(observed) - 1) * score.zPerFold
+                            let z = score.z
+                            if j == 0 && abs(observed) >= 0.1 && z != 0 {
+                                // The union fit's m̂ moves with the effect: E z is not linear in F − 1.
+                                var half = gp
+                                half.mean *= Foundation.exp2(-observed / 2)
+                                let zHalf = TestModels.glmScore(
+                                    pairs, perturbed: half, control: g0, perturbedAssigned: assigned,
+                                    controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i]
+                                ).z
+                                targetCurvature = Normal.curvature(effect: observed, halfRatio: zHalf / z)
+                            }
                             // log2-scale null sd: the secant δ/z (the local slope for tiny effects).
                             let nullSD =
                                 score.zPerFold <= 0
@@ -449,6 +460,7 @@ public final class Analyzer: Sendable {
                                 : (abs(observed) > 1e-9 && z != 0 ? abs(observed / z) : 1 / (M_LN2 * score.zPerFold))
                             testNullVariance = nullSD * nullSD
                             testNullSkewness = score.skewness
+                            if j == 0 { targetFloor = score.floor * nullSD }
                             let alternative = testNullVariance * score.varianceRatio
                             c.perturbedCells = alternative * score.perturbedShare
                             c.controlCells = alternative * (1 - score.perturbedShare)
@@ -486,6 +498,17 @@ public final class Analyzer: Sendable {
                                 ).z
                                 targetCurvature =
                                     zFull != 0 ? Normal.curvature(effect: observed, halfRatio: zHalf / zFull) : 0
+                            }
+                            if j == 0 && test == .wilcoxon && r.variance.isFinite {
+                                // The rank sum's floor: every perturbed cell at zero ties with the
+                                // controls' zeros, U = n_p n_0 π_0/2, with the ties of that screen.
+                                let np = cc.perturbed * assigned
+                                let n0 = cc.controls * controlAssigned
+                                let zc = TestModels.rankProbability(gp, g0, librarySD: m.librarySizeSd).zeroC
+                                let n = np + n0
+                                let zero = (np + n0 * zc) / n
+                                let v0 = np * n0 * (n + 1) / 12 * max(1e-12, 1 - zero * zero * zero)
+                                targetFloor = np * n0 * (1 - zc) / 2 / v0.squareRoot() * r.variance.squareRoot()
                             }
                             c.perturbedCells = r.variance * r.perturbedShare
                             c.controlCells = r.variance * (1 - r.perturbedShare)
@@ -532,6 +555,7 @@ public final class Analyzer: Sendable {
                     nullSkews: nullSkews, targetCurvature: targetCurvature,
                     targetGuideOffsets: offsetsByResponse[rMean] ?? [],
                     targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
+                    targetFloor: targetFloor,
                     testable: testable,
                     alpha: design.analysis.alpha,
                     method: design.analysis.multipleTesting)
@@ -547,7 +571,7 @@ public final class Analyzer: Sendable {
                     targetTestable
                     ? Normal.power(
                         effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
-                        nullSkewness: targetSkew) : 0
+                        nullSkewness: targetSkew, floor: targetFloor) : 0
                 let detectable = Normal.detectable(
                     power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
                     spread: nonGuide, nullSD: nullSeen,

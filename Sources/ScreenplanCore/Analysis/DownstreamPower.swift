@@ -165,12 +165,11 @@ extension Analyzer {
             let g0 = CellGroup(mean: m0, mixing: mix, zeroInflation: pi00)
             let pairs = covariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
             let score = TestModels.glmScore(
-                pairs, nullInfo: TestModels.glmWeight(g0, nodes: nodes),
-                perturbedAssigned: assigned, controlAssigned: controlAssigned,
-                alternativeVariance: TestModels.glmScoreVariance(gp, null: g0, nodes: nodes),
+                pairs, perturbed: gp, control: g0, perturbedAssigned: assigned, controlAssigned: controlAssigned,
+                nodes: nodes, nullInfo: TestModels.glmWeight(g0, nodes: nodes),
                 nullThird: TestModels.glmThirdCumulant(g0, nodes: nodes))
             guard score.zPerFold > 0 else { return 0 }
-            let zMean = (Foundation.exp2(observed) - 1) * score.zPerFold
+            let zMean = score.z
             let nullSD = abs(observed) > 1e-9 && zMean != 0 ? abs(observed / zMean) : 1 / (M_LN2 * score.zPerFold)
             sd = nullSD * score.varianceRatio.squareRoot()
             spread =
@@ -179,7 +178,7 @@ extension Analyzer {
                 : ((w.interaction * omega2 + cc.pooledShift) / ln2sq).squareRoot()
             return Normal.power(
                 effect: effectSeen, sd: sd, critical: z, spread: spread, nullSD: nullSD,
-                nullSkewness: score.skewness)
+                nullSkewness: score.skewness, floor: score.floor * nullSD)
         case .wilcoxon, .tTest:
             let mix =
                 (1 + CellGroup.mixing(dispersion: m.dispersion, biological: 0)) * Foundation.exp(cc.withinShift) - 1

@@ -67,10 +67,18 @@ public enum Normal {
     /// test uses, and the skew SCEPTRE captures by fitting a skew-normal to its resampled
     /// statistics): a decrease is easier to detect than an increase of the same size. The
     /// shift is capped at z/2, where the expansion stops being a distribution.
+    ///
+    /// `floor` B (log2-equivalent units, ∞ for none) is the most extreme decrease the statistic
+    /// can show: the GLM score is Σ_p y/d − I_p ≥ −I_p, reached when every perturbed cell counts
+    /// zero (docs/batching.md, 2.6). A decrease whose rejection threshold lies beyond −B cannot be
+    /// detected, so its same-sign tail is 0; the normal tail would credit it with power (at 0.12
+    /// UMIs per cell and 20 perturbed cells no screen reaches α = 0.01; the normal tail said 5%).
+    /// Inside the floor the normal tail stands: the mass it puts below −B is about the atom of
+    /// screens with no count at all, which do reject (checked against simulated screens).
     @inline(__always)
     public static func power(
         effect: Double, sd: Double, critical z: Double, spread: Double = 0,
-        nullSD: Double? = nil, nullSkewness: Double = 0
+        nullSD: Double? = nil, nullSkewness: Double = 0, floor: Double = .infinity
     ) -> Double {
         guard sd > 0, sd.isFinite else { return 0 }
         let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
@@ -87,7 +95,8 @@ public enum Normal {
         let zsOpposite = (z - sign * shift) * s0
         // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
         let far = (a + zsOpposite) / tau
-        return far > 8 ? cdf((a - zsSame) / tau) : cdf((a - zsSame) / tau) + cdf(-far)
+        let same = effect < 0 && zsSame >= floor ? 0 : cdf((a - zsSame) / tau)
+        return far > 8 ? same : same + cdf(-far)
     }
 
     /// Standard normal quantiles at the midpoints of 64 equal-probability slices: the nodes of
@@ -110,11 +119,11 @@ public enum Normal {
     /// test noise as in `power`.
     public static func power(
         effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
-        nullSkewness: Double, curvature kappa: Double, offsets: [Double] = []
+        nullSkewness: Double, curvature kappa: Double, offsets: [Double] = [], floor: Double = .infinity
     ) -> Double {
         power(
             effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness,
-            draws: curvedDraws(effect: effect, spread: spread, curvature: kappa, offsets: offsets))
+            draws: curvedDraws(effect: effect, spread: spread, curvature: kappa, offsets: offsets), floor: floor)
     }
 
     /// The equally likely effects `power(effect:…curvature:offsets:)` averages over, and whether the
@@ -136,16 +145,18 @@ public enum Normal {
     /// `power` averaged over `draws` of the effect (`curvedDraws`); the linear `power` when nil.
     static func power(
         effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
-        nullSkewness: Double, draws: (effects: [Double], addsSpread: Bool)?
+        nullSkewness: Double, draws: (effects: [Double], addsSpread: Bool)?, floor: Double = .infinity
     ) -> Double {
         guard let draws else {
             return power(
-                effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness)
+                effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness,
+                floor: floor)
         }
         let s = draws.addsSpread ? spread : 0
         var sum = 0.0
         for e in draws.effects {
-            sum += power(effect: e, sd: sd, critical: z, spread: s, nullSD: nullSD, nullSkewness: nullSkewness)
+            sum += power(
+                effect: e, sd: sd, critical: z, spread: s, nullSD: nullSD, nullSkewness: nullSkewness, floor: floor)
         }
         return sum / Double(draws.effects.count)
     }
@@ -185,11 +196,12 @@ public enum MultipleTestingLevel {
     ///   found by iterating from the Bonferroni level (monotone, so it converges upwards).
     /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes;
     ///   `targetCurvature` the test's κ for gene 0, the target (`Normal.power(…curvature:)`), with
-    ///   its guide spread as draws `targetGuideOffsets` (log2) and the rest `targetOtherSpread`.
+    ///   its guide spread as draws `targetGuideOffsets` (log2) and the rest `targetOtherSpread`,
+    ///   and the floor of its statistic `targetFloor` (`Normal.power(floor:)`).
     public static func solve(
         effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
         nullSkews: [Double]? = nil, targetCurvature: Double = 0,
-        targetGuideOffsets: [Double] = [], targetOtherSpread: Double = 0,
+        targetGuideOffsets: [Double] = [], targetOtherSpread: Double = 0, targetFloor: Double = .infinity,
         testable m: Int, alpha: Double, method: MultipleTesting
     ) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
@@ -198,9 +210,9 @@ public enum MultipleTestingLevel {
         case .none: t = alpha
         case .bonferroni, .bh: t = alpha / Double(m)
         }
-        // The target (gene 0) with the test's curvature over its spread: its draws of the effect
-        // do not depend on the level, so they are made once for every iteration.
-        let curved = (targetCurvature != 0 || !targetGuideOffsets.isEmpty) && !effects.isEmpty
+        // The target (gene 0) with the test's curvature over its spread and its floor: its draws of
+        // the effect do not depend on the level, so they are made once for every iteration.
+        let curved = (targetCurvature != 0 || !targetGuideOffsets.isEmpty || targetFloor.isFinite) && !effects.isEmpty
         let rest = curved ? (targetGuideOffsets.isEmpty ? (spreads?[0] ?? 0) : targetOtherSpread) : 0
         let draws =
             curved
@@ -218,7 +230,7 @@ public enum MultipleTestingLevel {
             if curved {
                 out[0] = Normal.power(
                     effect: effects[0], sd: sds[0], critical: z, spread: rest,
-                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, draws: draws)
+                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, draws: draws, floor: targetFloor)
             }
             return out
         }

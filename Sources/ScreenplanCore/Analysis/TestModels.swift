@@ -143,26 +143,6 @@ public enum TestModels {
         return sum
     }
 
-    /// E_L[Var(y)/(1 + μ₀L·c₀)²] of a perturbed cell (group `p`) scored against the null model
-    /// (group `null`, the controls' mean and dispersion): the alternative variance of one cell's
-    /// contribution to the GLM score for β. Zero inflation folded in as in `glmWeight`.
-    public static func glmScoreVariance(_ p: CellGroup, null g0: CellGroup, nodes: LibraryNodes) -> Double {
-        let kp = 1 - min(p.zeroInflation, 0.999)
-        let k0 = 1 - min(g0.zeroInflation, 0.999)
-        let mp = p.mean * kp
-        let cp = (1 + p.mixing) / kp - 1
-        let m0 = g0.mean * k0
-        let c0 = (1 + g0.mixing) / k0 - 1
-        var sum = 0.0
-        for k in 0..<nodes.size.count {
-            let l = nodes.size[k]
-            let mu = mp * l
-            let d = 1 + m0 * l * c0
-            sum += nodes.weight[k] * (mu + mu * mu * cp) / (d * d)
-        }
-        return sum
-    }
-
     /// E_L[μL(1 + 2μL·c)/(1 + μL·c)²] of one cell at the null: the NB third cumulant of its
     /// score contribution (the Gamma–Poisson κ₃ = m(1 + mc)(1 + 2mc) over the cube of the working
     /// denominator 1 + mc), which makes the score right-skewed at low counts. Zero inflation
@@ -180,50 +160,144 @@ public enum TestModels {
         return sum
     }
 
-    /// The GLM score test as SCEPTRE computes it: the null model (α_b, θ) fitted on the controls,
-    /// the score for β summed over the perturbed cells, standardised by its null variance.
-    /// Per batch with I_pb = n_pb·w̄₀ (perturbed cells' information at the null) and
-    /// I_0b = n_0b·w̄₀: E U_b = (F − 1)·I_pb (F the observed fold), Var₀ U_b = I_pb(1 + I_pb/I_0b)
-    /// (the controls' estimate of α_b adds I_pb²/I_0b), Var₁ U_b = n_pb·v₁ + I_pb²/I_0b (v₁ from
-    /// `glmScoreVariance`). For small effects z → δ·√(Σ I_pb I_0b/(I_pb + I_0b)) when I_pb/I_0b is
-    /// the same in every batch: the profiled Fisher information. Unlike a Wald test with the
-    /// information at the alternative, the score does not lose power for strong knockdowns.
-    /// Returns the mean z per unit (F − 1), the ratio of alternative to null variance, the
-    /// perturbed cells' share of the alternative variance and Σ s_b² (s_b = I_pb/Σ I_pb, the weights on
-    /// per-batch shifts).
+    /// The GLM score test as SCEPTRE computes it (docs/batching.md, section 2.6): the null model
+    /// α_b fitted on the **union** of the perturbation's cells and its controls in each batch
+    /// (SCEPTRE's low-MOI discovery refits the gene on the target's cells plus the NT cells; at
+    /// high MOI on every cell; montecarlo's `nbScore` the same), the score for β summed over the
+    /// perturbed cells and standardised by its model variance at the fitted mean.
     ///
-    /// `nullThird` (from `glmThirdCumulant`) gives the skewness of U under the null,
-    /// γ = Σ_b [n_pb − n_0b (I_pb/I_0b)³]·κ₃ / Var₀(U)^{3/2}: the perturbed cells' counts enter U
-    /// with weight 1 and the controls' (through α̂_b) with −I_pb/I_0b.
+    /// Per batch, with n_p perturbed and n_0 control cells (assigned), f = n_p/(n_p + n_0), control
+    /// mean m and fold F, the fit's mean is m̂ = m(1 + f(F − 1)) (a ratio of totals), so the
+    /// perturbed cells' residuals are m(F − 1)(1 − f)·L, not m(F − 1)·L:
+    ///   E U_b = n_p (mF − m̂) E_L[L/d],  D_b = I_p I_0/(I_p + I_0) = n_p (1 − f) w̄(m̂),
+    /// d = 1 + m̂L·c, w̄(m̂) = E_L[m̂L/d], and E z = Σ E U_b/√(Σ D_b). For a knockdown m̂ < m, so
+    /// |E z| exceeds the control-fit value (F − 1)√(Σ n_p(1 − f) w̄(m)) by up to m/m̂ (at f = 0.12
+    /// and F = 0.3, 5–7%). The variance of z linearises U and its denominator in m̂ (a Poisson fit:
+    /// δm̂ = Σ_union (y − E y)/Σ L): δz·√D = Σ_p (y − E y)/d + G·δm̂, G = ∂U/∂m̂ − E U·∂D/∂m̂/(2D),
+    /// so Var₁ z = [n_p E(V_p (1/d + g)²) + g² n_0 E V_0]/D, g = G/(N·E L), V the NB variance
+    /// of a cell's count (checked against simulated cells in `TestModelTests`). Under the null the
+    /// same expression is κ = [(1 − 2f) + f·w̄₀ E V₀/(m E L)²]/(1 − f), not 1 (the Poisson fit of α_b
+    /// weighs cells differently from the NB score); SCEPTRE's resampling refers z to that spread,
+    /// so E z and Var₁ are returned in units of √κ.
+    ///
+    /// `nullInfo` w̄₀ and `nullThird` k₃ (`glmWeight`, `glmThirdCumulant` of the controls) give
+    /// the null skewness γ = Σ_b [(1 − f)³ n_p − f³ n_0]·k₃ / (Σ_b n_p(1 − f) w̄₀)^{3/2}: the
+    /// perturbed cells' counts enter U with weight 1 − f, the controls' (through α̂_b) with −f.
+    /// Returns E z, the slope of E z in F − 1 at F = 1 (√(Σ n_p(1 − f) w̄₀), the profiled Fisher
+    /// information's root), Var₁/Var₀ of z, the perturbed cells' share of Var₁, Σ s_b² (s_b the
+    /// batches' shares of the information, the weights on per-batch shifts), γ, and the floor
+    /// |z_min| = Σ I_p(m̂)/√(κ Σ D): with every perturbed cell at zero U = −Σ_p w_c, so no screen
+    /// shows a decrease beyond it (at 0.12 UMIs per cell and 20 perturbed cells |z_min| ≈ 1.6,
+    /// below the 2.58 of α = 0.01: such a knockdown cannot be detected at all).
     public static func glmScore(
-        _ pairs: [(n: Double, n0: Double, count: Int)], nullInfo w0: Double, perturbedAssigned ap: Double,
-        controlAssigned a0: Double, alternativeVariance v1: Double, nullThird k3: Double = 0
+        _ pairs: [(n: Double, n0: Double, count: Int)], perturbed gp: CellGroup, control g0: CellGroup,
+        perturbedAssigned ap: Double, controlAssigned a0: Double, nodes: LibraryNodes,
+        nullInfo w0: Double, nullThird k3: Double = 0
     )
-        -> (zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double, skewness: Double)
+        -> (
+            z: Double, zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double,
+            skewness: Double, floor: Double
+        )
     {
-        var info = 0.0
-        var v0 = 0.0
-        var valt = 0.0
-        var vp = 0.0
-        var s2 = 0.0
+        // Zero inflation folded into mean and mixing as in `glmWeight`; the fit's dispersion is
+        // the controls' (SCEPTRE estimates one θ per gene).
+        let kp = 1 - min(gp.zeroInflation, 0.999)
+        let k0 = 1 - min(g0.zeroInflation, 0.999)
+        let mF = gp.mean * kp
+        let cp = (1 + gp.mixing) / kp - 1
+        let m = g0.mean * k0
+        let c = (1 + g0.mixing) / k0 - 1
+        var meanLibrary = 0.0
+        var squareLibrary = 0.0
+        for k in 0..<nodes.size.count {
+            meanLibrary += nodes.weight[k] * nodes.size[k]
+            squareLibrary += nodes.weight[k] * nodes.size[k] * nodes.size[k]
+        }
+        // The null variance of U relative to D: the Poisson fit of α_b is not the NB score's own
+        // weighting, so Var₀ U = n_p w̄₀ [(1 − 2f) + f·w̄₀·E V₀/(m E L)²] (1 when c = 0).
+        let nullVarianceFactor =
+            w0 * (m * meanLibrary + m * m * c * squareLibrary) / max(1e-300, m * m * meanLibrary * meanLibrary)
+        var nullVariance = 0.0
+        struct Batch {
+            var np, n0, count, eu, d, ip, dPrime, uPrime, vpd2, vpd, vp, v0: Double
+        }
+        var batches: [Batch] = []
+        batches.reserveCapacity(pairs.count)
+        var info0 = 0.0
         var third = 0.0
         for q in pairs {
-            let ip = q.n * ap * w0
-            let i0 = q.n0 * a0 * w0
-            guard ip > 0 && i0 > 0 else { continue }
-            let m = Double(q.count)
-            info += m * ip
-            v0 += m * (ip + ip * ip / i0)
-            vp += m * q.n * ap * v1
-            valt += m * (q.n * ap * v1 + ip * ip / i0)
-            s2 += m * ip * ip
-            let r = ip / i0
-            third += m * (q.n * ap - q.n0 * a0 * r * r * r) * k3
+            let np = q.n * ap
+            let n0 = q.n0 * a0
+            guard np > 0 && n0 > 0 else { continue }
+            let f = np / (np + n0)
+            let mh = m * (1 + f * (mF / max(m, 1e-300) - 1))
+            // Node sums at the fitted mean: E[L/d], E[L/d²], E[L²c/d²], E[V_p/d²], E[V_p/d], E V_p, E V_0.
+            var l1 = 0.0
+            var l2 = 0.0
+            var l3 = 0.0
+            var a1 = 0.0
+            var a2 = 0.0
+            var a3 = 0.0
+            var a4 = 0.0
+            for k in 0..<nodes.size.count {
+                let l = nodes.size[k]
+                let wk = nodes.weight[k]
+                let d = 1 + mh * l * c
+                let mup = mF * l
+                let mu0 = m * l
+                let vpk = mup + mup * mup * cp
+                l1 += wk * l / d
+                l2 += wk * l / (d * d)
+                l3 += wk * l * l * c / (d * d)
+                a1 += wk * vpk / (d * d)
+                a2 += wk * vpk / d
+                a3 += wk * vpk
+                a4 += wk * (mu0 + mu0 * mu0 * c)
+            }
+            let ip = np * mh * l1
+            let i0 = n0 * mh * l1
+            let total = ip + i0
+            let dp = np * l2
+            let d0 = n0 * l2
+            // D = I_p − I_p²/I and its derivative in m̂ (∂w/∂m̂ = L/d²).
+            let dPrime = dp - 2 * ip * dp / total + ip * ip * (dp + d0) / (total * total)
+            let uPrime = -np * l1 - np * (mF - mh) * l3
+            let m3 = Double(q.count)
+            batches.append(
+                Batch(
+                    np: np, n0: n0, count: m3, eu: np * (mF - mh) * l1, d: ip - ip * ip / total, ip: ip,
+                    dPrime: dPrime, uPrime: uPrime, vpd2: a1, vpd: a2, vp: a3, v0: a4))
+            info0 += m3 * np * (1 - f) * w0
+            nullVariance += m3 * np * w0 * ((1 - 2 * f) + f * nullVarianceFactor)
+            third += m3 * ((1 - f) * (1 - f) * (1 - f) * np - f * f * f * n0) * k3
         }
-        guard info > 0, v0 > 0 else { return (0, 1, 0.5, 0, 0) }
-        let skew = third / (v0 * v0.squareRoot())
+        var eu = 0.0
+        var dTotal = 0.0
+        var lowest = 0.0
+        for b in batches {
+            eu += b.count * b.eu
+            dTotal += b.count * b.d
+            lowest += b.count * b.ip
+        }
+        guard dTotal > 0, info0 > 0, nullVariance > 0 else { return (0, 0, 1, 0.5, 0, 0, .infinity) }
+        // SCEPTRE's resampling (and any calibrated test) refers z = U/√D to its null spread √κ.
+        let kappa = nullVariance / info0
+        var perturbedPart = 0.0
+        var controlPart = 0.0
+        var s2 = 0.0
+        for b in batches {
+            let g = (b.uPrime - eu * b.dPrime / (2 * dTotal)) / ((b.np + b.n0) * meanLibrary)
+            perturbedPart += b.count * b.np * (b.vpd2 + 2 * g * b.vpd + g * g * b.vp)
+            controlPart += b.count * g * g * b.n0 * b.v0
+            s2 += b.count * b.d * b.d
+        }
+        let alternative = perturbedPart + controlPart
+        let skew = third / (nullVariance * nullVariance.squareRoot())
         return (
-            info / v0.squareRoot(), valt / v0, valt > 0 ? vp / valt : 0.5, s2 / (info * info), skew.isFinite ? skew : 0
+            eu / (dTotal * kappa).squareRoot(), info0 / nullVariance.squareRoot(),
+            alternative > 0 ? alternative / (dTotal * kappa) : 1,
+            alternative > 0 ? perturbedPart / alternative : 0.5, s2 / (dTotal * dTotal), skew.isFinite ? skew : 0,
+            lowest / (dTotal * kappa).squareRoot()
         )
     }
 
