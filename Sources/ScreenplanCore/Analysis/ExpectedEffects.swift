@@ -316,6 +316,12 @@ extension ExpectedEffects {
         return (design.system.media.isEmpty ? MediumSpec() : design.system.media[index], index)
     }
 
+    /// Generated networks with at most this many regulators get the fate landscape: one stochastic
+    /// fate run per regulator perturbation costs seconds at 40 regulators (the engine validation's
+    /// design, 8 s of CPU for 40 such perturbations) and minutes at 150 (the iPSC sample, > 7 CPU
+    /// minutes for 100), where the nudged `baselineStates` stay (docs/batching.md, section 8).
+    static let generatedLandscapeRegulatorLimit = 48
+
     /// The fate landscape of a differentiating design with a network file (nil otherwise, or when
     /// the protocol never uses the trigger medium), with the progenitor's starting input, computed
     /// exactly as `SimulationModel` computes it.
@@ -326,7 +332,8 @@ extension ExpectedEffects {
         // lineage regulator's knockdown moves them (the deterministic nudged states of
         // `baselineStates` missed all three; docs/batching.md, section 8).
         guard system.dynamics == .differentiating,
-            system.network.file != nil || system.differentiation.lineages >= 2,
+            system.network.file != nil
+                || (system.differentiation.lineages >= 2 && k.regulatorCount <= generatedLandscapeRegulatorLimit),
             k.regulatorCount <= FateLandscape.regulatorLimit,
             let trigger = system.media.firstIndex(where: { $0.name == system.differentiation.triggerMedium })
         else { return nil }
