@@ -31,6 +31,13 @@ public struct MonteCarloPerturbation: Codable, Equatable, Sendable {
     public var empiricalPower: Double? = nil
     /// Replicates in which the target was tested.
     public var tests: Int = 0
+    /// Mean and standard deviation over replicates of the test's statistic on the target (z, or t
+    /// for the t-test), and the model's (its mean statistic and sd at the expected effect, in null
+    /// standard deviations): where a power gap comes from, the statistic's location or its spread.
+    public var statisticMean: Double? = nil
+    public var statisticSD: Double? = nil
+    public var predictedStatistic: Double? = nil
+    public var predictedStatisticSD: Double? = nil
 
     /// The keys of the file format (snake_case), kept when the properties were renamed.
     enum CodingKeys: String, CodingKey {
@@ -46,6 +53,10 @@ public struct MonteCarloPerturbation: Codable, Equatable, Sendable {
         case predictedPower = "predicted_power"
         case empiricalPower = "empirical_power"
         case tests
+        case statisticMean = "statistic_mean"
+        case statisticSD = "statistic_sd"
+        case predictedStatistic = "predicted_statistic"
+        case predictedStatisticSD = "predicted_statistic_sd"
     }
 }
 
@@ -221,6 +232,12 @@ public enum MonteCarlo {
         var pseudobulk = analysed
         pseudobulk.analysis.test = .pseudobulk
         let evaluation = Analyzer.evaluate(pseudobulk, layout: layout, effects: effects)
+        // The power calibration is of the design's own test: its power and per-test level come
+        // from that test's model on the same layout (the pseudo-bulk model's power, compared with
+        // the glm's rejections, made the glm look 0.2–0.4 too pessimistic; docs/batching.md §8).
+        let powerEvaluation =
+            design.analysis.test == .pseudobulk
+            ? evaluation : Analyzer.evaluate(analysed, layout: layout, effects: effects)
         let k = layout.perturbationCount
         let units = layout.batchCount
         let times = design.timePoints.count
@@ -283,6 +300,8 @@ public enum MonteCarlo {
         // Target tests and rejections per row; truth-null tests.
         var targetTests = [Int](repeating: 0, count: rowsCount)
         var targetRejections = [Int](repeating: 0, count: rowsCount)
+        var statisticSum = [Double](repeating: 0, count: rowsCount)
+        var statisticSumSq = [Double](repeating: 0, count: rowsCount)
         var brierSum = 0.0
         var brierCount = 0
         var nullTests = 0
@@ -382,7 +401,7 @@ public enum MonteCarlo {
                     let ref = highMOI ? reference.filter { !inP[$0] } : reference
                     let pUnits = (0..<units).filter { layout.batchTime[$0] == t && layout.cells[p * units + $0] > 0 }
                     let ownControls = pUnits.map { highMOI || (layout.controls[$0] > 0 && refTime == t) }
-                    let level = ev.level
+                    let level = powerEvaluation.rows[row].level
                     let tested = [slotOf[targetOf[p]]] + nullSlots[row]
                     for (j, s) in tested.enumerated() {
                         if j > 0 && !isTested[row] { break }
@@ -429,7 +448,9 @@ public enum MonteCarlo {
                             guard isTested[row] else { continue }
                             targetTests[row] += 1
                             if rejected { targetRejections[row] += 1 }
-                            let miss = ev.power - (rejected ? 1 : 0)
+                            statisticSum[row] += outcome!.statistic
+                            statisticSumSq[row] += outcome!.statistic * outcome!.statistic
+                            let miss = powerEvaluation.rows[row].power - (rejected ? 1 : 0)
                             brierSum += miss * miss
                             brierCount += 1
                         } else {
@@ -457,7 +478,16 @@ public enum MonteCarlo {
                 ratio: analytical > 0 ? empirical / analytical : .infinity,
                 meanEstimate: mean[row], expectedEffect: ev.observedEffect, replicates: count[row])
             if targetTests[row] > 0 {
-                item.predictedPower = ev.power
+                item.predictedPower = powerEvaluation.rows[row].power
+                let n = Double(targetTests[row])
+                let m = statisticSum[row] / n
+                item.statisticMean = m
+                item.statisticSD = n > 1 ? (max(0, statisticSumSq[row] - n * m * m) / (n - 1)).squareRoot() : nil
+                let pe = powerEvaluation.rows[row]
+                if pe.testNullSD.isFinite && pe.testNullSD > 0 {
+                    item.predictedStatistic = pe.testEffect / pe.testNullSD
+                    item.predictedStatisticSD = (pe.testVariance + pe.spreadVariance).squareRoot() / pe.testNullSD
+                }
                 item.empiricalPower = Double(targetRejections[row]) / Double(targetTests[row])
                 item.tests = targetTests[row]
             }
@@ -469,11 +499,11 @@ public enum MonteCarlo {
             let low = Double(b) / 10
             let high = Double(b + 1) / 10
             let rows = testedRows.filter { row in
-                let p = evaluation.rows[row].power
+                let p = powerEvaluation.rows[row].power
                 return targetTests[row] > 0 && p >= low && (p < high || (b == 9 && p <= 1))
             }
             guard !rows.isEmpty else { continue }
-            let predicted = rows.reduce(0) { $0 + evaluation.rows[$1].power } / Double(rows.count)
+            let predicted = rows.reduce(0) { $0 + powerEvaluation.rows[$1].power } / Double(rows.count)
             let empirical =
                 rows.reduce(0) { $0 + Double(targetRejections[$1]) / Double(targetTests[$1]) } / Double(rows.count)
             bins.append(
