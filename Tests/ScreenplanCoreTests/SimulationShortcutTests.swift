@@ -90,7 +90,7 @@ private func distributionDifferences(_ a: SimRun, _ b: SimRun) -> [String] {
     short.stationaryStart = true
     let a = try simulate(loaded, options: full)
     let b = try simulate(loaded, options: short)
-    let rate = try #require(b.model.slowestRelaxationRate_per_h)
+    let rate = try #require(b.model.slowestRelaxationRatePerH)
     let window = try #require(b.model.stationaryWindow(options: short))
     // The shortcut is in force: the window is shorter than burn-in plus protocol (132 h).
     #expect(window == 10 / rate && window < 132)

@@ -276,12 +276,6 @@ extension ExpectedEffects {
             targets: perturbations.map(\.targets), geneNames: geneNames, slices: slices)
     }
 
-    /// The design's network (`NetworkLoader.network(for:)`, which owns it).
-    @available(*, deprecated, renamed: "NetworkLoader.network(for:)")
-    public static func loadNetwork(_ design: Design) throws -> Network {
-        try NetworkLoader.network(for: design)
-    }
-
     /// The medium in force at time `t` (hours from protocol start) and its index in system.media.
     static func medium(of design: Design, at t: Double) -> (spec: MediumSpec, index: Int) {
         var elapsed = 0.0

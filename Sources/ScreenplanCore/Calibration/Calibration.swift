@@ -292,7 +292,7 @@ extension Calibration {
     ) throws -> Calibration {
         let cells = matrix.cellCount
         let geneNames = matrix.features
-        let G = geneNames.count
+        let geneCount = geneNames.count
         let batch = cellTable.map { t in t.batch.map { max(0, $0) } } ?? [Int32](repeating: 0, count: cells)
         let batchNames = cellTable.flatMap { $0.batches.isEmpty ? nil : $0.batches } ?? ["all"]
         if let cellTable, cellTable.batch.contains(-1), !cellTable.batches.isEmpty {
@@ -358,7 +358,7 @@ extension Calibration {
             let varAlpha = sigma2 * sigma2 * (2 + excess) / Double(max(1, n)) / (mu * mu * mu * mu)
             return varAlpha / (alpha * alpha)
         }
-        var raw: [(mean: Double, mu: Double, alpha: Double?, n: Int)] = (0..<G).map { moments(all, $0) }
+        var raw: [(mean: Double, mu: Double, alpha: Double?, n: Int)] = (0..<geneCount).map { moments(all, $0) }
         let trend = DispersionTrend.fit(means: raw.map(\.mu), alphas: raw.map(\.alpha))
         // Prior variance of log α around the trend: robust spread of the residuals minus the
         // mean sampling variance (DESeq2's floor of 0.25).
@@ -393,7 +393,7 @@ extension Calibration {
         var genesOut: [GeneCalibration] = []
         var excessCount = 0
         var excesses: [Double] = []
-        for g in 0..<G {
+        for g in 0..<geneCount {
             let r = raw[g]
             let sh = shrink(r)
             let n = Double(all.cells)
@@ -500,7 +500,7 @@ extension Calibration {
         let usable = pass.batchControls.filter { $0.cells >= 20 }
         if usable.count > 1 {
             var tau2: [Double] = []
-            for g in 0..<G where genesOut[g].meanUmis >= 0.5 {
+            for g in 0..<geneCount where genesOut[g].meanUmis >= 0.5 {
                 var logs: [Double] = []
                 var noise: [Double] = []
                 for s in usable {
@@ -532,7 +532,7 @@ extension Calibration {
         }
 
         var result = Calibration(
-            source: matrix.path, cells: cells, genes: G, onePass: pass.onePass, cellTypes: typeNames,
+            source: matrix.path, cells: cells, genes: geneCount, onePass: pass.onePass, cellTypes: typeNames,
             geneEstimates: genesOut, library: libraryRows,
             trendA0: Estimate(trend.a0, se: trend.seA0), trendA1: Estimate(trend.a1, se: trend.seA1),
             priorLogVariance: prior, zeroExcessGenes: excessCount,

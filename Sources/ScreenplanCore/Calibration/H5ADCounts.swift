@@ -83,11 +83,11 @@ public final class H5ADCounts: CountMatrix {
         guard file >= 0 else { throw CalibrationInputError(file: path, "cannot be reopened") }
         defer { H5Fclose(file) }
         let nf = features.count
-        func check(_ v: Double, _ where_: String) throws -> Int32 {
+        func check(_ v: Double, _ location: String) throws -> Int32 {
             guard v >= 0, v == v.rounded(), v < 2e9 else {
                 throw CalibrationInputError(
                     file: path,
-                    "\(matrixPath) holds \(v) at \(where_): calibrate needs raw UMI counts, not normalised values")
+                    "\(matrixPath) holds \(v) at \(location): calibrate needs raw UMI counts, not normalised values")
             }
             return Int32(v)
         }

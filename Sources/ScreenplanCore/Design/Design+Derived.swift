@@ -8,11 +8,11 @@ import Foundation
 extension Design {
     /// Sampling times (hours from protocol start); the protocol's end when none are given.
     public var timePoints: [Double] {
-        sampling.timePointsH.isEmpty ? [protocolDuration_h] : sampling.timePointsH
+        sampling.timePointsH.isEmpty ? [protocolDurationH] : sampling.timePointsH
     }
 
     /// Total protocol duration (hours).
-    public var protocolDuration_h: Double { protocolSteps.reduce(0) { $0 + $1.durationH } }
+    public var protocolDurationH: Double { protocolSteps.reduce(0) { $0 + $1.durationH } }
 
     /// Names of the generated genes (when no network file is given): G0001 … Gnnnn, regulators
     /// first, so that targets taken "from the regulators first" are G0001, G0002, …

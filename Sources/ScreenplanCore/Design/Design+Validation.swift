@@ -110,17 +110,17 @@ public enum DesignValidator {
         }
         // Integration steps: the protocol's length over the time step, bounded so that a
         // simulation always ends (documented in docs/design-file.md and docs/reliability.md).
-        let integrationSteps = d.protocolDuration_h / d.system.timeStepH
+        let integrationSteps = d.protocolDurationH / d.system.timeStepH
         if integrationSteps > Design.maxIntegrationSteps {
             issue(
                 "system.time_step_h",
-                "the protocol's \(Check.format(d.protocolDuration_h)) h at \(Check.format(d.system.timeStepH)) h per step are \(saturatingInt(integrationSteps)) steps; the limit is \(Int(Design.maxIntegrationSteps)): use a longer time step or a shorter protocol"
+                "the protocol's \(Check.format(d.protocolDurationH)) h at \(Check.format(d.system.timeStepH)) h per step are \(saturatingInt(integrationSteps)) steps; the limit is \(Int(Design.maxIntegrationSteps)): use a longer time step or a shorter protocol"
             )
         }
         if !d.protocolSteps.contains(where: \.perturb) {
             issue("protocol", "no step has `perturb: true`, so no guide ever acts")
         }
-        let duration = d.protocolDuration_h
+        let duration = d.protocolDurationH
         for (index, t) in d.sampling.timePointsH.enumerated() where t > duration {
             issue(
                 "sampling.time_points_h[\(index)]",

@@ -113,7 +113,7 @@ public enum Learnability {
             data: data, schedule: schedule, gammaRef: gammaRef, modality: modality,
             differentiating: differentiating, lambdaControl: lambda0,
             lambdaPerturbed: lambda1, lateRelaxationTimes: options.lateRelaxationTimes,
-            maxStep: options.training.maxStep_h)
+            maxStep: options.training.maxStepH)
 
         // One job per (fold, loss), run in parallel with single-threaded BLAS.
         struct Job: Sendable {

@@ -59,13 +59,26 @@ public struct TrainingOptions: Sendable, Equatable, Codable {
     public var validateEvery: Int = 2
     /// Longest RK4 step (hours); also bounds the learned decay (γ h ≤ 2, inside RK4's stability
     /// interval of about 2.78 on the real axis).
-    public var maxStep_h: Double = 6
+    public var maxStepH: Double = 6
     /// Initial output scale of W₂ (small: the untrained field is close to −γz).
     public var outputScale: Double = 0.1
     /// L2 penalty on W₁ and W₂ (per parameter, added to the gradient as 2·decay·θ).
     public var weightDecay: Double = 1e-2
 
     public init() {}
+
+    /// The keys of the file format (snake_case), kept when the properties were renamed.
+    enum CodingKeys: String, CodingKey {
+        case hidden
+        case maxEpochs
+        case learningRate
+        case inputLearningRate
+        case patience
+        case validateEvery
+        case maxStepH = "maxStep_h"
+        case outputScale
+        case weightDecay
+    }
 }
 
 /// Losses recorded during training.
@@ -100,7 +113,7 @@ public func trainModel(
     let tape = objective.makeTape(model)
     var gradient = [Double](repeating: 0, count: model.parameterCount)
     // γ bounds: stability of the largest step, and a floor well below the reference decay.
-    let maxStep = objective.grid.steps.max() ?? options.maxStep_h
+    let maxStep = objective.grid.steps.max() ?? options.maxStepH
     let rhoMax = Foundation.log(2.0 / maxStep)
     let rhoMin = Foundation.log(decayReference / 20)
     var sinceImprovement = 0

@@ -48,10 +48,10 @@ struct CellSetup: Sendable {
 extension SimulationModel {
     /// The setup of cell `index` (a real cell of the plan).
     func setupCell(_ index: Int) -> CellSetup {
-        let where_ = plan.locate(index)
+        let location = plan.locate(index)
         var rng = RandomStream(seed: seed, domain: .cellAssignment, UInt64(index))
         let system = design.system
-        let p = where_.perturbation
+        let p = location.perturbation
         var guideList: [GuideInfo] = []
         if p >= 0 {
             let gs = guides[p]
@@ -97,7 +97,7 @@ extension SimulationModel {
         }
 
         // Timing.
-        let timePoint = plan.timePoints[where_.timePoint]
+        let timePoint = plan.timePoints[location.timePoint]
         var tSample = timePoint
         if system.assumptions.sampleBeforeSteadyState {
             let decays = kinetics.decay.sorted()
@@ -127,19 +127,19 @@ extension SimulationModel {
             }
         }
         let frozen = p < 0 && !system.assumptions.controlsRespondToMedium
-        let doubletP = doubletProbability[where_.batch]
+        let doubletP = doubletProbability[location.batch]
         var doublet = false
         var partner = -1
         if doubletP > 0 && rng.uniform() < doubletP {
             doublet = true
             // The other cell comes from the same lane: batches are contiguous in the global order.
-            let start = batchStart[where_.batch]
-            let count = plan.cellsPerBatch[where_.batch]
+            let start = batchStart[location.batch]
+            let count = plan.cellsPerBatch[location.batch]
             partner = start + Int(rng.next() % UInt64(max(1, count)))
         }
         return CellSetup(
-            index: index, batch: where_.batch, animal: system.regime == .inVivo ? animalOfBatch[where_.batch] : 0,
-            timePoint: where_.timePoint, perturbation: p, guides: guideList, targets: actions,
+            index: index, batch: location.batch, animal: system.regime == .inVivo ? animalOfBatch[location.batch] : 0,
+            timePoint: location.timePoint, perturbation: p, guides: guideList, targets: actions,
             tStart: tStart, tSample: tSample, age: age, onset: onset, frozenMedium: frozen,
             doublet: doublet, partner: partner)
     }

@@ -120,7 +120,7 @@ public struct SimulationModel: Sendable {
     public let setupSeconds: Double
     /// Slowest relaxation rate of the regulators at the initial attractors (per hour; nil when
     /// no stable attractor): how long a cell takes to forget its start (StationaryStart.swift).
-    public let slowestRelaxationRate_per_h: Double?
+    public let slowestRelaxationRatePerH: Double?
 
     /// Compiles a design and its network for simulation with `seed`; `options` gives the block size.
     public init(
@@ -228,7 +228,7 @@ public struct SimulationModel: Sendable {
             if !niche.isEmpty { for i in 0..<g { u[i] += niche[a][i] } }
             attractorInputs.append(u)
         }
-        slowestRelaxationRate_per_h = Self.slowestRelaxationRate(
+        slowestRelaxationRatePerH = Self.slowestRelaxationRate(
             kinetics: k, attractors: initR, inputs: attractorInputs)
 
         // Measured genes: modelled first, then background genes at fixed levels.

@@ -29,12 +29,6 @@ final class WaveSlots<V>: @unchecked Sendable {
 }
 
 public enum Simulator {
-    /// The network a design describes (`NetworkLoader.network(for:)`, which owns it).
-    @available(*, deprecated, renamed: "NetworkLoader.network(for:)")
-    public static func network(for loaded: LoadedDesign) throws -> Network {
-        try NetworkLoader.network(for: loaded)
-    }
-
     /// Compiles a design for simulation (network, guides, attractors, batch effects, plan).
     public static func prepare(
         design: Design, network: Network, seed: UInt64, parameters: SimulationParameters = SimulationParameters(),

@@ -58,7 +58,7 @@ extension SimulationModel {
         // means 0.99 and 0.99: seed-to-seed sampling error of the median, not a bias; docs/simulate.md.)
         guard options.stationaryStart, system.dynamics == .nonDifferentiating,
             !system.assumptions.bistablePerturbation, !system.assumptions.sampleBeforeSteadyState,
-            let rate = slowestRelaxationRate_per_h
+            let rate = slowestRelaxationRatePerH
         else { return nil }
         return options.stationaryWindowRelaxations / rate
     }

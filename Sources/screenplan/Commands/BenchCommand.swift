@@ -142,11 +142,11 @@ struct BenchCommand: ParsableCommand {
         let peakAfter = Self.dgemmRate(
             m: k.regulatorCount, n: options.blockSize, k: k.channelCount, workers: options.threads)
         let peak = max(peakBefore, peakAfter)
-        var self_ = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &self_)
+        var ownUsage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &ownUsage)
         let cpuSeconds =
-            Double(self_.ru_utime.tv_sec) + Double(self_.ru_utime.tv_usec) * 1e-6
-            + Double(self_.ru_stime.tv_sec) + Double(self_.ru_stime.tv_usec) * 1e-6
+            Double(ownUsage.ru_utime.tv_sec) + Double(ownUsage.ru_utime.tv_usec) * 1e-6
+            + Double(ownUsage.ru_stime.tv_sec) + Double(ownUsage.ru_stime.tv_usec) * 1e-6
         var result: [String: Any] = [
             "name": w.rawValue,
             "cells": s.cells,
