@@ -43,7 +43,7 @@ extension LayoutGrid {
         let names = LayoutGrid.perturbationNames(design)
         let cells = (0..<layout.perturbationCount).map { p in (0..<layout.batchCount).map { layout.cells(p, $0) } }
         self.init(
-            strategy: layout.strategy.rawValue,
+            strategy: layout.strategy,
             batches: (0..<layout.batchCount).map { "\(b.unit.rawValue) \($0 + 1)" },
             perturbations: Array(names.prefix(layout.perturbationCount)), cells: cells, controls: layout.controls)
     }

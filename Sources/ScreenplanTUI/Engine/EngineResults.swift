@@ -6,8 +6,8 @@ import ScreenplanCore
 /// screen draws as a heat map and what Compare summarises. Counts are after QC, summed over time
 /// points.
 public struct LayoutGrid: Equatable, Sendable {
-    /// Layout strategy name (`batching.layout`).
-    public var strategy: String
+    /// Layout strategy (`batching.layout`).
+    public var strategy: LayoutStrategy
     /// One label per batch, e.g. `lane 1`.
     public var batches: [String]
     /// Perturbation names in design order.
@@ -25,7 +25,7 @@ public struct LayoutGrid: Equatable, Sendable {
     public private(set) var perturbationMaximum: Int
 
     public init(
-        strategy: String, batches: [String], perturbations: [String], cells: [[Int]],
+        strategy: LayoutStrategy, batches: [String], perturbations: [String], cells: [[Int]],
         controls: [Int], note: String? = nil
     ) {
         self.strategy = strategy
