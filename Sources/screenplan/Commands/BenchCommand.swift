@@ -365,7 +365,9 @@ struct BenchCommand: ParsableCommand {
                 design: try loadDesign(montecarloDesign), replicates: max(2, montecarloReps),
                 repeats: montecarloRepeats)
         }
-        var result: [String: Any] = ["analysis": analysis, "tui": tui, "fit": fit.mapValues { $0.isFinite ? $0 : -1 }]
+        // A figure the fit could not estimate is null, never a sentinel.
+        let fitJSON = fit.mapValues { $0.isFinite ? $0 as Any : NSNull() }
+        var result: [String: Any] = ["analysis": analysis, "tui": tui, "fit": fitJSON]
         if !montecarlo.isEmpty { result["montecarlo"] = montecarlo }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
@@ -381,7 +383,7 @@ struct BenchCommand: ParsableCommand {
             )
         }
         for (key, value) in fit.sorted(by: { $0.key < $1.key }) {
-            print("fit \(key): \(String(format: "%.4g", value))")
+            print("fit \(key): \(value.isFinite ? String(format: "%.4g", value) : "n/a (not finite)")")
         }
         for (key, value) in montecarlo.sorted(by: { $0.key < $1.key }) {
             print("montecarlo \(key): \(String(format: "%.4g", value))\(key.hasSuffix("_s") ? " s" : "")")
