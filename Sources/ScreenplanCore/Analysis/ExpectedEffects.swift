@@ -130,16 +130,12 @@ extension ExpectedEffects {
             // Between-state spread: intermediate cells sit between the progenitor and the
             // attractors, at about the attractors' mean level (measured on the haematopoiesis
             // sample's simulated controls: GATA1 1.67 UMIs in intermediate cells against 1.30 at
-            // the attractors' mean and 0.00 at the progenitor), so the spread counts them at that
-            // one point. The mixture's weights spread them over the attractors in proportion
-            // (`fateMixtureParts`), which is the same point for the mean but the attractors' full
-            // spread for the second moment, so that share of it is replaced here. Counting them
-            // at the progenitor overstated the spread of lineage genes 2–3-fold (docs/batching.md,
-            // section 8).
+            // the attractors' mean and 0.00 at the progenitor), so the spread counts them there.
+            // Counting them at the progenitor (as the mixture's weights do for the mean) overstated
+            // the spread of lineage genes 2–3-fold (docs/batching.md, section 8).
             var spreadMean = mean
             var spreadMeanSq = meanSq
-            if intermediate > 0 && states.count > 1 && design.system.network.file != nil {
-                // A network file's mixture has them in the progenitor's weight: move them.
+            if intermediate > 0 && states.count > 1 {
                 let attractorWeight = weights.dropFirst().reduce(0, +)
                 if attractorWeight > 0 {
                     for i in 0..<gModel {
@@ -149,22 +145,6 @@ extension ExpectedEffects {
                         let x0 = states[0][i]
                         spreadMean[i] += intermediate * (a - x0)
                         spreadMeanSq[i] += intermediate * (a * a - x0 * x0)
-                    }
-                }
-            } else if intermediate > 0 && states.count > 1 {
-                let first = states[0] == landscape?.0.progenitor ? 1 : 0
-                let attractorWeight = weights[first...].reduce(0, +)
-                if attractorWeight > 0 {
-                    for i in 0..<gModel {
-                        var a = 0.0
-                        var a2 = 0.0
-                        for s in first..<states.count {
-                            a += weights[s] * states[s][i]
-                            a2 += weights[s] * states[s][i] * states[s][i]
-                        }
-                        a /= attractorWeight
-                        a2 /= attractorWeight
-                        spreadMeanSq[i] += intermediate * (a * a - a2)
                     }
                 }
             }
@@ -289,24 +269,12 @@ extension ExpectedEffects {
         return (design.system.media.isEmpty ? MediumSpec() : design.system.media[index], index)
     }
 
-    /// Generated networks with at most this many regulators get the fate landscape: one stochastic
-    /// fate run per regulator perturbation costs seconds at 40 regulators (the engine validation's
-    /// design, 8 s of CPU for 40 such perturbations) and minutes at 150 (the iPSC sample, > 7 CPU
-    /// minutes for 100), where the nudged `baselineStates` stay (docs/batching.md, section 8).
-    static let generatedLandscapeRegulatorLimit = 48
-
     /// The fate landscape of a differentiating design with a network file (nil otherwise, or when
     /// the protocol never uses the trigger medium), with the progenitor's starting input, computed
     /// exactly as `SimulationModel` computes it.
     static func fateLandscape(_ design: Design, _ k: Kinetics) throws -> (FateLandscape, [Double])? {
         let system = design.system
-        // A generated network's lineage module gets the same treatment as a file's wiring: its
-        // lineages are the attractors, the fate fractions come from the stochastic run, and a
-        // lineage regulator's knockdown moves them (the deterministic nudged states of
-        // `baselineStates` missed all three; docs/batching.md, section 8).
-        guard system.dynamics == .differentiating,
-            system.network.file != nil
-                || (system.differentiation.lineages >= 2 && k.regulatorCount <= generatedLandscapeRegulatorLimit),
+        guard system.dynamics == .differentiating, system.network.file != nil,
             k.regulatorCount <= FateLandscape.regulatorLimit,
             let trigger = system.media.firstIndex(where: { $0.name == system.differentiation.triggerMedium })
         else { return nil }
@@ -337,10 +305,9 @@ extension ExpectedEffects {
         return (parts.states, parts.inputs, parts.weights)
     }
 
-    /// `fateMixture` and the share of intermediate cells spread over its attractors' weights:
-    /// the mean places those cells at the attractors' weighted mean (the weights carry them in
-    /// proportion), and so does the between-state spread, at that one point (docs/batching.md,
-    /// section 2.1). With no attractor reached they count as progenitors.
+    /// `fateMixture` and the share of intermediate cells inside its first (progenitor) weight:
+    /// the between-state spread places those cells at the attractors' mean, not at the
+    /// progenitor (docs/batching.md, section 2.1).
     static func fateMixtureParts(
         _ design: Design, _ k: Kinetics, _ landscape: FateLandscape, startInput: [Double],
         triggerInput: [Double], at t: Double
@@ -348,47 +315,24 @@ extension ExpectedEffects {
         -> (states: [[Double]], inputs: [[Double]], weights: [Double], intermediate: Double)
     {
         let mix = landscape.mixture(design, kinetics: k, at: t)
-        let weights = intermediateAtAttractors(mix.fractions, generated: design.system.network.file == nil)
         var states = [landscape.progenitor]
         var inputs = [startInput]
-        var kept = [weights[0]]
-        for (a, attractor) in landscape.attractors.enumerated() where weights[a + 1] > 0 {
+        var weights = [mix.fractions[0] + mix.fractions[mix.fractions.count - 1]]
+        for (a, attractor) in landscape.attractors.enumerated() where mix.fractions[a + 1] > 0 {
             states.append(attractor.state)
             inputs.append(triggerInput)
-            kept.append(weights[a + 1])
+            weights.append(mix.fractions[a + 1])
         }
-        let attractorWeight = kept.dropFirst().reduce(0, +)
-        let intermediate = attractorWeight > 0 ? mix.fractions[mix.fractions.count - 1] : 0
-        if kept[0] == 0 && states.count > 1 {
+        var intermediate = mix.fractions[mix.fractions.count - 1]
+        if weights[0] == 0 && states.count > 1 {
             states.removeFirst()
             inputs.removeFirst()
-            kept.removeFirst()
+            weights.removeFirst()
+            intermediate = 0
         }
-        return (states, inputs, kept, intermediate)
-    }
-
-    /// A mixture's fractions (progenitor, attractors…, intermediate) as weights over the
-    /// progenitor and the attractors, the intermediate share spread over the attractors in
-    /// proportion to their own fractions (all to the progenitor when no attractor is reached).
-    /// Intermediate cells have left the progenitor and sit near the attractors' mean: on the
-    /// haematopoiesis sample GATA1 1.67 UMIs in intermediate cells against 1.30 at the attractors'
-    /// mean and 0.00 at the progenitor; in a generated network's lineage module every control cell
-    /// at 72 h has left the progenitor (its marker at 0.001 of the progenitor's level), while the
-    /// landscape labels 30% of them intermediate. A network file's mixture keeps them at the
-    /// progenitor for the mean (`generated` false): on the haematopoiesis sample the
-    /// attractors' mean overstated SPI1 and IRF8 and the fate shift of GATA1's and SPI1's
-    /// markers (docs/batching.md, section 8), so there only the spread places them there.
-    static func intermediateAtAttractors(_ fractions: [Double], generated: Bool) -> [Double] {
-        let last = fractions.count - 1
-        var w = Array(fractions[0..<last])
-        let intermediate = fractions[last]
-        let attractors = w.dropFirst().reduce(0, +)
-        if attractors > 0 && generated {
-            for a in 1..<w.count { w[a] *= 1 + intermediate / attractors }
-        } else {
-            w[0] += intermediate
-        }
-        return w
+        // With no attractor reached, intermediate cells have nowhere else to sit.
+        if states.count == 1 { intermediate = 0 }
+        return (states, inputs, weights, intermediate)
     }
 
     /// Control-cell states at time t. Non-differentiating: the steady state of the medium in

@@ -32,13 +32,9 @@ extension ExpectedEffects {
         return actions.map { action in
             let refs = landscape.continued(k, startInput: startInput, triggerInput: triggerInput, action: action)
             let mix = landscape.mixture(design, kinetics: k, at: t, action: action, references: refs)
-            // Intermediate cells at the attractors' mean, as for the controls (fateMixtureParts);
-            // over the attractors the controls reach (the progenitor when they reach none).
-            var fractions = [mix.fractions[0]] + [Double](repeating: 0, count: mix.fractions.count - 2)
-            for r in reference where r! > 0 { fractions[r!] = mix.fractions[r!] }
-            fractions.append(mix.fractions[mix.fractions.count - 1])
-            let spread = intermediateAtAttractors(fractions, generated: design.system.network.file == nil)
-            var w = reference.map { spread[$0!] }
+            var w = reference.map { r -> Double in
+                r! == 0 ? mix.fractions[0] + mix.fractions[mix.fractions.count - 1] : mix.fractions[r!]
+            }
             let total = w.reduce(0, +)
             guard total > 0 else { return nil }
             w = w.map { $0 / total }
