@@ -4,22 +4,6 @@ import Testing
 
 // analyze, compare and optimize through the real binary: exit codes, JSON keys, units in text.
 
-private let smallYAML = """
-    name: small screen
-    system:
-      genes: 200
-      network: {seed: 3, regulators: 40}
-    perturbations:
-      targets: 20
-    sampling:
-      cells_per_perturbation: 100
-    measurement:
-      measured_genes: 500
-    batching:
-      batches: 4
-      controls_in_fraction: 0.5
-    """
-
 private func writeDesign(_ text: String, in dir: String, name: String = "small.yaml") throws -> String {
     let path = dir + "/" + name
     try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -33,7 +17,7 @@ private func json(_ text: String) throws -> [String: Any] {
 @Test func analyzeJSONHasTheContractKeys() throws {
     let dir = temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let path = try writeDesign(smallYAML, in: dir)
+    let path = try writeDesign(smallScreen, in: dir)
     let r = try runScreenplan(["analyze", path, "--json"])
     #expect(r.status == 0, "\(r.stderr)")
     let object = try json(r.stdout)
@@ -55,7 +39,7 @@ private func json(_ text: String) throws -> [String: Any] {
 @Test func analyzeTextCarriesUnits() throws {
     let dir = temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let path = try writeDesign(smallYAML, in: dir)
+    let path = try writeDesign(smallScreen, in: dir)
     let r = try runScreenplan(["analyze", path, "--no-solve"])
     #expect(r.status == 0)
     #expect(r.stdout.contains("effect (log2)") && r.stdout.contains("sd (log2)"))
@@ -66,7 +50,7 @@ private func json(_ text: String) throws -> [String: Any] {
 @Test func analysisCommandsExitTwoOnBadInput() throws {
     let dir = temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let good = try writeDesign(smallYAML, in: dir)
+    let good = try writeDesign(smallScreen, in: dir)
     let bad = try writeDesign("name: x\nbatching:\n  batches: -3\n", in: dir, name: "bad.yaml")
     let cases: [[String]] = [
         ["analyze", dir + "/missing.yaml"],
@@ -92,9 +76,9 @@ private func json(_ text: String) throws -> [String: Any] {
 @Test func compareLayoutsAndDesigns() throws {
     let dir = temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let a = try writeDesign(smallYAML, in: dir)
+    let a = try writeDesign(smallScreen, in: dir)
     let b = try writeDesign(
-        smallYAML.replacingOccurrences(of: "controls_in_fraction: 0.5", with: "controls_in_fraction: 1"),
+        smallScreen.replacingOccurrences(of: "controls_in_fraction: 0.5", with: "controls_in_fraction: 1"),
         in: dir, name: "b.yaml")
     let layouts = try runScreenplan(["compare", a, "--layouts", "pooled,confounded", "--json"])
     #expect(layouts.status == 0, "\(layouts.stderr)")
@@ -116,7 +100,7 @@ private func json(_ text: String) throws -> [String: Any] {
 @Test func optimizeWithinBudgetAndForPower() throws {
     let dir = temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let path = try writeDesign(smallYAML, in: dir)
+    let path = try writeDesign(smallScreen, in: dir)
     let r = try runScreenplan(["optimize", path, "--budget", "8000", "--json"])
     #expect(r.status == 0, "\(r.stderr)")
     let best = try #require(try json(r.stdout)["best"] as? [String: Any])

@@ -7,22 +7,6 @@ import Testing
 // `screenplan compare` in process: which layouts it compares, that each column is exactly what
 // `analyze` says of that layout, and what it refuses before analysing anything.
 
-let smallScreen = """
-    name: small screen
-    system:
-      genes: 200
-      network: {seed: 3, regulators: 40}
-    perturbations:
-      targets: 20
-    sampling:
-      cells_per_perturbation: 100
-    measurement:
-      measured_genes: 500
-    batching:
-      batches: 4
-      controls_in_fraction: 0.5
-    """
-
 func design(_ text: String) throws -> Design {
     try DesignLoader.load(text: text, file: "small.yaml").design
 }

@@ -135,3 +135,21 @@ public var pythonExecutable: String {
 public func runPythonCheck(_ arguments: [String]) throws -> CommandResult {
     try runProcess("/usr/bin/env", [pythonExecutable, repositoryRoot + "/Tests/python/checks.py"] + arguments)
 }
+
+/// A small in vitro screen (20 targets, 4 lanes, half of them with controls) that analyses in
+/// well under a second: the CLI tests run it through the binary, the command tests in process.
+public let smallScreen = """
+    name: small screen
+    system:
+      genes: 200
+      network: {seed: 3, regulators: 40}
+    perturbations:
+      targets: 20
+    sampling:
+      cells_per_perturbation: 100
+    measurement:
+      measured_genes: 500
+    batching:
+      batches: 4
+      controls_in_fraction: 0.5
+    """
