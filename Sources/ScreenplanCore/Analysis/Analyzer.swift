@@ -223,10 +223,11 @@ public final class Analyzer: Sendable {
         evaluate(design, layout: layout, effects: effects, cellFraction: cellFraction, contrasts: nil)
     }
 
-    /// The same, with the contrast weights and cells from `contrasts` when it holds them.
+    /// The same, with the contrast weights and cells from `contrasts` when it holds them, on
+    /// `workers` threads (nil: `Analyzer.workers` for 64 perturbations or more, else one).
     static func evaluate(
         _ design: Design, layout: Layout, effects: ExpectedEffects, cellFraction: Double = 1,
-        contrasts contrastCache: ContrastCache?
+        contrasts contrastCache: ContrastCache?, workers: Int? = nil
     ) -> Evaluation {
         let m = design.measurement
         let ln2sq = M_LN2 * M_LN2
@@ -249,7 +250,7 @@ public final class Analyzer: Sendable {
         let threshold = design.analysis.expressionThreshold
         let libraryFactor = Foundation.exp(m.librarySizeSd * m.librarySizeSd / 2)
         let zeroInflated = m.dropout == .zeroInflation && m.dropoutRate > 0
-        func zeroInflation(_ mean: Double) -> Double {
+        @Sendable func zeroInflation(_ mean: Double) -> Double {
             m.dropout == .zeroInflation ? m.dropoutRate * Foundation.exp(-mean / max(1e-12, m.dropoutMidpoint)) : 0
         }
 
@@ -301,9 +302,9 @@ public final class Analyzer: Sendable {
             }
             testableTotal = max(testableTotal, testable)
             if t == 0 { testableUMIs = mean0.filter { $0 >= threshold }.sorted() }
-            // Per control cell GLM information of each gene (computed when first needed).
-            var glmControlWeight = [Double](repeating: -1, count: test == .glm ? g : 0)
-            var glmControlThird = [Double](repeating: -1, count: test == .glm ? g : 0)
+            // Per control cell GLM information of each gene (computed when first needed, per worker).
+            let glmControlWeight = [Double](repeating: -1, count: test == .glm ? g : 0)
+            let glmControlThird = [Double](repeating: -1, count: test == .glm ? g : 0)
             // The GLM has batch covariates when every batch of this time point that holds
             // perturbed cells also holds controls (always at high MOI: complement controls);
             // otherwise the lab must pool batches, and batch effects come back (section 2.6).
@@ -313,313 +314,356 @@ public final class Analyzer: Sendable {
                 || (0..<layout.batchCount).allSatisfy {
                     layout.batchTime[$0] != t || perturbedPerBatch[$0] == 0 || layout.controls[$0] > 0
                 }
-            for (p, w) in weights.enumerated() {
-                let gs = slice.genes[p]
-                var flags: [String] = []
-                var effectsObs: [Double] = []
-                var sds: [Double] = []
-                var spreads: [Double] = []
-                var targetComponents = VarianceComponents()
-                var targetTest = (effect: 0.0, variance: Double.infinity, spread: 0.0)
-                var targetNull = Double.infinity
-                var targetSkew = 0.0
-                // How the test's mean statistic bends with the target's effect (Normal.power(…curvature:)):
-                // the GLM score is linear in F − 1; the scanpy tests are measured at δ/2 and δ.
-                var targetCurvature = test == .glm ? 1.0 : 0.0
-                // The most extreme decrease the target's statistic can show (glm; ∞ otherwise).
-                var targetFloor = Double.infinity
-                var nullSDs: [Double] = []
-                var nullSkews: [Double] = []
-                var observedTarget = 0.0
-                let target = slice.targetEffect[p]
-                let logKappa = guideModel.log2MeanKappa
-                let confounding = w.confounding / ln2sq
-                let interaction = w.interaction * omega2 / ln2sq
-                let rMean = slice.responseMean.isEmpty ? 1 : slice.responseMean[p]
-                if guideVarianceByResponse[rMean] == nil {
-                    guideVarianceByResponse[rMean] = guideModel.logVariance(response: rMean)
-                }
-                let targetGuideVariance = guideVarianceByResponse[rMean]!
-                if offsetsByResponse[rMean] == nil {
-                    offsetsByResponse[rMean] = guideModel.log2Offsets(response: rMean, variance: targetGuideVariance)
-                }
-                var targetElasticity = 0.0
-                let rVar = slice.responseVariance.isEmpty ? 0 : slice.responseVariance[p]
-                for (j, gene32) in gs.enumerated() {
-                    let i = Int(gene32)
-                    let full = slice.folds.isEmpty ? Foundation.exp2(slice.effects[p][j]) : slice.folds[p][j]
-                    // Cells that have not fully responded: fold 1 + (F − 1)·r, averaged over cells.
-                    let fold = rMean == 1 ? full : 1 + (full - 1) * rMean
-                    let delta = rMean == 1 ? slice.effects[p][j] : Foundation.log2(max(fold, 1e-12))
-                    // Timing spread: exact average over guide libraries for the target; other genes
-                    // by their own fold.
-                    let timingCV2: Double
-                    if rVar <= 0 {
-                        timingCV2 = 0
-                    } else if j == 0 {
-                        if timingByResponse[rMean] == nil {
-                            timingByResponse[rMean] = guideModel.timingCV2(
-                                responseMean: rMean, responseVariance: rVar,
-                                fallbackKappa: full)
-                        }
-                        let kappaFold = Foundation.exp2(guideModel.log2MeanKappa)
-                        // Scale the κ-based value to this target's own full fold (feedback).
-                        let own = (full - 1) * (full - 1) / ((kappaFold - 1) * (kappaFold - 1) + 1e-300)
-                        timingCV2 = timingByResponse[rMean]! * (abs(kappaFold - 1) > 1e-9 ? min(own, 1e6) : 1)
-                    } else {
-                        timingCV2 = (full - 1) * (full - 1) * rVar / (fold * fold)
+            // The perturbations on the cores: a row depends only on its own inputs and on per-gene
+            // and per-response values that are the same whoever computes them first, so the rows do
+            // not depend on the number of workers (test `evaluationDoesNotDependOnWorkers`). Where
+            // a cached value is the first perturbation's (the pooled GLM's control weight reads that
+            // perturbation's batch shift, the timing term its response variance) the loop stays
+            // sequential, as it does for small designs.
+            let wanted = workers ?? (weights.count >= 64 ? Analyzer.workers : 1)
+            let chunks =
+                wanted > 1 && (test != .glm || glmBatchCovariates) && !slice.responseVariance.contains { $0 > 0 }
+                ? min(wanted, max(1, weights.count)) : 1
+            let slots = WaveSlots<PerturbationEvaluation>(weights.count)
+            let filled = WaveSlots<(guides: [Double: Double], timing: [Double: Double], offsets: [Double: [Double]])>(
+                chunks)
+            DispatchQueue.concurrentPerform(iterations: chunks) {
+                [
+                    glmControlWeight, glmControlThird, guideVarianceByResponse, timingByResponse, offsetsByResponse,
+                    mean0, cv0, bio, testable
+                ] chunk in
+                var glmControlWeight = glmControlWeight
+                var glmControlThird = glmControlThird
+                var guideVarianceByResponse = guideVarianceByResponse
+                var timingByResponse = timingByResponse
+                var offsetsByResponse = offsetsByResponse
+                for p in stride(from: chunk, to: weights.count, by: chunks) {
+                    let w = weights[p]
+                    let gs = slice.genes[p]
+                    var flags: [String] = []
+                    var effectsObs: [Double] = []
+                    var sds: [Double] = []
+                    var spreads: [Double] = []
+                    var targetComponents = VarianceComponents()
+                    var targetTest = (effect: 0.0, variance: Double.infinity, spread: 0.0)
+                    var targetNull = Double.infinity
+                    var targetSkew = 0.0
+                    // How the test's mean statistic bends with the target's effect (Normal.power(…curvature:)):
+                    // the GLM score is linear in F − 1; the scanpy tests are measured at δ/2 and δ.
+                    var targetCurvature = test == .glm ? 1.0 : 0.0
+                    // The most extreme decrease the target's statistic can show (glm; ∞ otherwise).
+                    var targetFloor = Double.infinity
+                    var nullSDs: [Double] = []
+                    var nullSkews: [Double] = []
+                    var observedTarget = 0.0
+                    let target = slice.targetEffect[p]
+                    let logKappa = guideModel.log2MeanKappa
+                    let confounding = w.confounding / ln2sq
+                    let interaction = w.interaction * omega2 / ln2sq
+                    let rMean = slice.responseMean.isEmpty ? 1 : slice.responseMean[p]
+                    if guideVarianceByResponse[rMean] == nil {
+                        guideVarianceByResponse[rMean] = guideModel.logVariance(response: rMean)
                     }
-                    let mp = mean0[i] * fold
-                    let pi0p = zeroInflated ? zeroInflation(mp) : 0
-                    let pi00 = zeroInflated ? zeroInflation(mean0[i]) : 0
-                    // What the pseudo-bulk sees: contaminated by doublets, attenuated by dropout.
-                    var observed =
-                        contamination > 0 ? Foundation.log2((1 - contamination) * fold + contamination) : delta
-                    if zeroInflated { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
-                    // Guides act through κ: a gene moves by its elasticity ε = Δ_g / log2 κ̄ times
-                    // the guide's (and the cell's) relative change of κ.
-                    // Elasticity of the pseudo-bulk's mean with respect to log κ; partial responses
-                    // scale it by r·F/fold.
-                    let elasticity =
-                        logKappa != 0 ? slice.effects[p][j] / logKappa * (rMean == 1 ? 1 : rMean * full / fold) : 0
-                    let e2 = elasticity * elasticity
-                    let vp = (1 + bio[i]) * (1 + e2 * guideModel.perCellCV2) * (1 + timingCV2) - 1
-                    // E[1/κ]·E[κ] > 1: cells of weaker-expressed guides count less, so the counting
-                    // noise of perturbed cells grows by about 1 + ε²·CV²(κ).
-                    let counting = 1 + e2 * (guideModel.perCellCV2 + guideModel.betweenGuidesCV2 / guideModel.guides)
-                    let cvp = CellNoise.cv2(
-                        meanUMIs: mp, libraryFactor: libraryFactor * counting,
-                        dispersion: slice.dispersion?[i] ?? m.dispersion,
-                        biological: vp, zeroInflation: pi0p)
-                    var c = VarianceComponents()
-                    let vp1 = cvp / assigned
-                    let v01 = cv0[i] / controlAssigned
-                    c.perturbedCells = (w.perturbed * vp1 + 0.5 * w.perturbedSecond * vp1 * vp1) / ln2sq
-                    c.controlCells = (w.control * v01 + 0.5 * w.controlSecond * v01 * v01) / ln2sq
-                    c.interaction = interaction
-                    // Library-size normalisation divides by Σ_h π_h e^{β_h}: the gene's effective batch
-                    // effect β_g − Σ_h π_h β_h has variance τ²(1 − 2π_g + Σ_h π_h²).
-                    c.confounding = confounding * max(0, 1 - 2 * slice.share[i] + shareSquares)
-                    // The target's guide term from the library sample at its response; other
-                    // genes scale it by their elasticity relative to the target's.
-                    if j == 0 { targetElasticity = elasticity }
-                    let relative = targetElasticity != 0 ? elasticity / targetElasticity : 0
-                    c.guides = relative * relative * targetGuideVariance / ln2sq
-                    let bias = slice.driftLog2PerH[i] * w.mismatchH
-                    c.timeMismatch = bias * bias
-                    // The test's own model (TestModels.swift): what it sees and what shifts it.
-                    var testEffect = observed
-                    var testNullVariance = -1.0  // < 0: the same as testVariance
-                    var testNullSkewness = 0.0
-                    var testVariance = c.total - c.guides
-                    var spreadVariance = c.guides
-                    if test != .pseudobulk && w.batches > 0 && mean0[i] >= threshold {
-                        let cc = contrasts[p]
-                        let foldSeen = contamination > 0 ? (1 - contamination) * fold + contamination : fold
-                        var gp = CellGroup(
-                            mean: mean0[i] * foldSeen,
-                            mixing: CellGroup.mixing(dispersion: m.dispersion, biological: vp),
-                            zeroInflation: pi0p)
-                        var g0 = CellGroup(
-                            mean: mean0[i], mixing: CellGroup.mixing(dispersion: m.dispersion, biological: bio[i]),
-                            zeroInflation: pi00)
-                        let normalisation = max(0, 1 - 2 * slice.share[i] + shareSquares)
-                        if test == .glm {
-                            if !glmBatchCovariates {
-                                // Pooled fit: batch effects are per-cell variation within each group.
+                    let targetGuideVariance = guideVarianceByResponse[rMean]!
+                    if offsetsByResponse[rMean] == nil {
+                        offsetsByResponse[rMean] = guideModel.log2Offsets(
+                            response: rMean, variance: targetGuideVariance)
+                    }
+                    var targetElasticity = 0.0
+                    let rVar = slice.responseVariance.isEmpty ? 0 : slice.responseVariance[p]
+                    for (j, gene32) in gs.enumerated() {
+                        let i = Int(gene32)
+                        let full = slice.folds.isEmpty ? Foundation.exp2(slice.effects[p][j]) : slice.folds[p][j]
+                        // Cells that have not fully responded: fold 1 + (F − 1)·r, averaged over cells.
+                        let fold = rMean == 1 ? full : 1 + (full - 1) * rMean
+                        let delta = rMean == 1 ? slice.effects[p][j] : Foundation.log2(max(fold, 1e-12))
+                        // Timing spread: exact average over guide libraries for the target; other genes
+                        // by their own fold.
+                        let timingCV2: Double
+                        if rVar <= 0 {
+                            timingCV2 = 0
+                        } else if j == 0 {
+                            if timingByResponse[rMean] == nil {
+                                timingByResponse[rMean] = guideModel.timingCV2(
+                                    responseMean: rMean, responseVariance: rVar,
+                                    fallbackKappa: full)
+                            }
+                            let kappaFold = Foundation.exp2(guideModel.log2MeanKappa)
+                            // Scale the κ-based value to this target's own full fold (feedback).
+                            let own = (full - 1) * (full - 1) / ((kappaFold - 1) * (kappaFold - 1) + 1e-300)
+                            timingCV2 = timingByResponse[rMean]! * (abs(kappaFold - 1) > 1e-9 ? min(own, 1e6) : 1)
+                        } else {
+                            timingCV2 = (full - 1) * (full - 1) * rVar / (fold * fold)
+                        }
+                        let mp = mean0[i] * fold
+                        let pi0p = zeroInflated ? zeroInflation(mp) : 0
+                        let pi00 = zeroInflated ? zeroInflation(mean0[i]) : 0
+                        // What the pseudo-bulk sees: contaminated by doublets, attenuated by dropout.
+                        var observed =
+                            contamination > 0 ? Foundation.log2((1 - contamination) * fold + contamination) : delta
+                        if zeroInflated { observed += Foundation.log2((1 - pi0p) / (1 - pi00)) }
+                        // Guides act through κ: a gene moves by its elasticity ε = Δ_g / log2 κ̄ times
+                        // the guide's (and the cell's) relative change of κ.
+                        // Elasticity of the pseudo-bulk's mean with respect to log κ; partial responses
+                        // scale it by r·F/fold.
+                        let elasticity =
+                            logKappa != 0 ? slice.effects[p][j] / logKappa * (rMean == 1 ? 1 : rMean * full / fold) : 0
+                        let e2 = elasticity * elasticity
+                        let vp = (1 + bio[i]) * (1 + e2 * guideModel.perCellCV2) * (1 + timingCV2) - 1
+                        // E[1/κ]·E[κ] > 1: cells of weaker-expressed guides count less, so the counting
+                        // noise of perturbed cells grows by about 1 + ε²·CV²(κ).
+                        let counting =
+                            1 + e2 * (guideModel.perCellCV2 + guideModel.betweenGuidesCV2 / guideModel.guides)
+                        let cvp = CellNoise.cv2(
+                            meanUMIs: mp, libraryFactor: libraryFactor * counting,
+                            dispersion: slice.dispersion?[i] ?? m.dispersion,
+                            biological: vp, zeroInflation: pi0p)
+                        var c = VarianceComponents()
+                        let vp1 = cvp / assigned
+                        let v01 = cv0[i] / controlAssigned
+                        c.perturbedCells = (w.perturbed * vp1 + 0.5 * w.perturbedSecond * vp1 * vp1) / ln2sq
+                        c.controlCells = (w.control * v01 + 0.5 * w.controlSecond * v01 * v01) / ln2sq
+                        c.interaction = interaction
+                        // Library-size normalisation divides by Σ_h π_h e^{β_h}: the gene's effective batch
+                        // effect β_g − Σ_h π_h β_h has variance τ²(1 − 2π_g + Σ_h π_h²).
+                        c.confounding = confounding * max(0, 1 - 2 * slice.share[i] + shareSquares)
+                        // The target's guide term from the library sample at its response; other
+                        // genes scale it by their elasticity relative to the target's.
+                        if j == 0 { targetElasticity = elasticity }
+                        let relative = targetElasticity != 0 ? elasticity / targetElasticity : 0
+                        c.guides = relative * relative * targetGuideVariance / ln2sq
+                        let bias = slice.driftLog2PerH[i] * w.mismatchH
+                        c.timeMismatch = bias * bias
+                        // The test's own model (TestModels.swift): what it sees and what shifts it.
+                        var testEffect = observed
+                        var testNullVariance = -1.0  // < 0: the same as testVariance
+                        var testNullSkewness = 0.0
+                        var testVariance = c.total - c.guides
+                        var spreadVariance = c.guides
+                        if test != .pseudobulk && w.batches > 0 && mean0[i] >= threshold {
+                            let cc = contrasts[p]
+                            let foldSeen = contamination > 0 ? (1 - contamination) * fold + contamination : fold
+                            var gp = CellGroup(
+                                mean: mean0[i] * foldSeen,
+                                mixing: CellGroup.mixing(dispersion: m.dispersion, biological: vp),
+                                zeroInflation: pi0p)
+                            var g0 = CellGroup(
+                                mean: mean0[i], mixing: CellGroup.mixing(dispersion: m.dispersion, biological: bio[i]),
+                                zeroInflation: pi00)
+                            let normalisation = max(0, 1 - 2 * slice.share[i] + shareSquares)
+                            if test == .glm {
+                                if !glmBatchCovariates {
+                                    // Pooled fit: batch effects are per-cell variation within each group.
+                                    let within = Foundation.exp(cc.withinShift * normalisation)
+                                    gp.mixing = (1 + gp.mixing) * within - 1
+                                    g0.mixing = (1 + g0.mixing) * within - 1
+                                }
+                                if glmControlWeight[i] < 0 {
+                                    glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes)
+                                }
+                                if glmControlThird[i] < 0 {
+                                    glmControlThird[i] = TestModels.glmThirdCumulant(g0, nodes: nodes)
+                                }
+                                // With batch covariates α_b is fitted batch by batch on its cells and
+                                // controls; a pooled fit is one "batch" of all cells and all reference controls.
+                                let pairs =
+                                    glmBatchCovariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
+                                let score = TestModels.glmScore(
+                                    pairs, perturbed: gp, control: g0, perturbedAssigned: assigned,
+                                    controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i],
+                                    nullThird: glmControlThird[i])
+                                let z = score.z
+                                if j == 0 && abs(observed) >= 0.1 && z != 0 {
+                                    // The union fit's m̂ moves with the effect: E z is not linear in F − 1.
+                                    var half = gp
+                                    half.mean *= Foundation.exp2(-observed / 2)
+                                    let zHalf = TestModels.glmScore(
+                                        pairs, perturbed: half, control: g0, perturbedAssigned: assigned,
+                                        controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i]
+                                    ).z
+                                    targetCurvature = Normal.curvature(effect: observed, halfRatio: zHalf / z)
+                                }
+                                // log2-scale null sd: the secant δ/z (the local slope for tiny effects).
+                                let nullSD =
+                                    score.zPerFold <= 0
+                                    ? Double.infinity
+                                    : (abs(observed) > 1e-9 && z != 0
+                                        ? abs(observed / z) : 1 / (M_LN2 * score.zPerFold))
+                                testNullVariance = nullSD * nullSD
+                                testNullSkewness = score.skewness
+                                if j == 0 { targetFloor = score.floor * nullSD }
+                                let alternative = testNullVariance * score.varianceRatio
+                                c.perturbedCells = alternative * score.perturbedShare
+                                c.controlCells = alternative * (1 - score.perturbedShare)
+                                if glmBatchCovariates {
+                                    c.interaction = omega2 * score.shareSquares / ln2sq
+                                    c.confounding = 0
+                                    c.timeMismatch = 0
+                                } else {
+                                    // The batch effects shift the estimate by Σ_b (f_pb − f_0b) β_b.
+                                    c.confounding = cc.pooledShift * normalisation / ln2sq
+                                }
+                            } else {
+                                // scanpy pools cells over batches: batch effects are per-cell variation
+                                // within each group, and a shift when the groups' batch shares differ.
                                 let within = Foundation.exp(cc.withinShift * normalisation)
                                 gp.mixing = (1 + gp.mixing) * within - 1
                                 g0.mixing = (1 + g0.mixing) * within - 1
-                            }
-                            if glmControlWeight[i] < 0 { glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes) }
-                            if glmControlThird[i] < 0 {
-                                glmControlThird[i] = TestModels.glmThirdCumulant(g0, nodes: nodes)
-                            }
-                            // With batch covariates α_b is fitted batch by batch on its cells and
-                            // controls; a pooled fit is one "batch" of all cells and all reference controls.
-                            let pairs = glmBatchCovariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
-                            let score = TestModels.glmScore(
-                                pairs, perturbed: gp, control: g0, perturbedAssigned: assigned,
-                                controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i],
-                                nullThird: glmControlThird[i])
-                            let z = score.z
-                            if j == 0 && abs(observed) >= 0.1 && z != 0 {
-                                // The union fit's m̂ moves with the effect: E z is not linear in F − 1.
-                                var half = gp
-                                half.mean *= Foundation.exp2(-observed / 2)
-                                let zHalf = TestModels.glmScore(
-                                    pairs, perturbed: half, control: g0, perturbedAssigned: assigned,
-                                    controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i]
-                                ).z
-                                targetCurvature = Normal.curvature(effect: observed, halfRatio: zHalf / z)
-                            }
-                            // log2-scale null sd: the secant δ/z (the local slope for tiny effects).
-                            let nullSD =
-                                score.zPerFold <= 0
-                                ? Double.infinity
-                                : (abs(observed) > 1e-9 && z != 0 ? abs(observed / z) : 1 / (M_LN2 * score.zPerFold))
-                            testNullVariance = nullSD * nullSD
-                            testNullSkewness = score.skewness
-                            if j == 0 { targetFloor = score.floor * nullSD }
-                            let alternative = testNullVariance * score.varianceRatio
-                            c.perturbedCells = alternative * score.perturbedShare
-                            c.controlCells = alternative * (1 - score.perturbedShare)
-                            if glmBatchCovariates {
-                                c.interaction = omega2 * score.shareSquares / ln2sq
-                                c.confounding = 0
-                                c.timeMismatch = 0
-                            } else {
-                                // The batch effects shift the estimate by Σ_b (f_pb − f_0b) β_b.
+                                let r = TestModels.scanpyModel(
+                                    test, perturbed: gp, control: g0, observedLog2: observed,
+                                    np: cc.perturbed * assigned, n0: cc.controls * controlAssigned,
+                                    librarySD: m.librarySizeSd, scale: normScale)
+                                testEffect = r.effect
+                                if j == 0 && abs(observed) >= 0.1 {
+                                    var half = gp
+                                    half.mean *= Foundation.exp2(-observed / 2)
+                                    let np = cc.perturbed * assigned
+                                    let n0 = cc.controls * controlAssigned
+                                    let zFull = TestModels.standardisedStatistic(
+                                        test, perturbed: gp, control: g0, np: np, n0: n0,
+                                        librarySD: m.librarySizeSd, scale: normScale
+                                    ).z
+                                    let zHalf = TestModels.standardisedStatistic(
+                                        test, perturbed: half, control: g0, np: np, n0: n0,
+                                        librarySD: m.librarySizeSd, scale: normScale
+                                    ).z
+                                    targetCurvature =
+                                        zFull != 0 ? Normal.curvature(effect: observed, halfRatio: zHalf / zFull) : 0
+                                }
+                                if j == 0 && test == .wilcoxon && r.variance.isFinite {
+                                    // The rank sum's floor: every perturbed cell at zero ties with the
+                                    // controls' zeros, U = n_p n_0 π_0/2, with the ties of that screen.
+                                    let np = cc.perturbed * assigned
+                                    let n0 = cc.controls * controlAssigned
+                                    let zc = TestModels.rankProbability(gp, g0, librarySD: m.librarySizeSd).zeroC
+                                    let n = np + n0
+                                    let zero = (np + n0 * zc) / n
+                                    let v0 = np * n0 * (n + 1) / 12 * max(1e-12, 1 - zero * zero * zero)
+                                    targetFloor = np * n0 * (1 - zc) / 2 / v0.squareRoot() * r.variance.squareRoot()
+                                }
+                                c.perturbedCells = r.variance * r.perturbedShare
+                                c.controlCells = r.variance * (1 - r.perturbedShare)
                                 c.confounding = cc.pooledShift * normalisation / ln2sq
+                                if test == .tTest {
+                                    // Welch's statistic is compared with Student t (Welch–Satterthwaite df),
+                                    // not the normal: its critical value is t_df/z times wider.
+                                    let np = cc.perturbed * assigned
+                                    let n0 = cc.controls * controlAssigned
+                                    let sp = r.perturbedShare
+                                    let df = 1 / (sp * sp / max(1, np - 1) + (1 - sp) * (1 - sp) / max(1, n0 - 1))
+                                    let zc = Normal.quantile(1 - design.analysis.alpha / 2)
+                                    let ratio = Normal.studentQuantileRatio(z: zc, df: df)
+                                    testNullVariance = r.variance * ratio * ratio
+                                }
                             }
-                        } else {
-                            // scanpy pools cells over batches: batch effects are per-cell variation
-                            // within each group, and a shift when the groups' batch shares differ.
-                            let within = Foundation.exp(cc.withinShift * normalisation)
-                            gp.mixing = (1 + gp.mixing) * within - 1
-                            g0.mixing = (1 + g0.mixing) * within - 1
-                            let r = TestModels.scanpyModel(
-                                test, perturbed: gp, control: g0, observedLog2: observed,
-                                np: cc.perturbed * assigned, n0: cc.controls * controlAssigned,
-                                librarySD: m.librarySizeSd, scale: normScale)
-                            testEffect = r.effect
-                            if j == 0 && abs(observed) >= 0.1 {
-                                var half = gp
-                                half.mean *= Foundation.exp2(-observed / 2)
-                                let np = cc.perturbed * assigned
-                                let n0 = cc.controls * controlAssigned
-                                let zFull = TestModels.standardisedStatistic(
-                                    test, perturbed: gp, control: g0, np: np, n0: n0,
-                                    librarySD: m.librarySizeSd, scale: normScale
-                                ).z
-                                let zHalf = TestModels.standardisedStatistic(
-                                    test, perturbed: half, control: g0, np: np, n0: n0,
-                                    librarySD: m.librarySizeSd, scale: normScale
-                                ).z
-                                targetCurvature =
-                                    zFull != 0 ? Normal.curvature(effect: observed, halfRatio: zHalf / zFull) : 0
-                            }
-                            if j == 0 && test == .wilcoxon && r.variance.isFinite {
-                                // The rank sum's floor: every perturbed cell at zero ties with the
-                                // controls' zeros, U = n_p n_0 π_0/2, with the ties of that screen.
-                                let np = cc.perturbed * assigned
-                                let n0 = cc.controls * controlAssigned
-                                let zc = TestModels.rankProbability(gp, g0, librarySD: m.librarySizeSd).zeroC
-                                let n = np + n0
-                                let zero = (np + n0 * zc) / n
-                                let v0 = np * n0 * (n + 1) / 12 * max(1e-12, 1 - zero * zero * zero)
-                                targetFloor = np * n0 * (1 - zc) / 2 / v0.squareRoot() * r.variance.squareRoot()
-                            }
-                            c.perturbedCells = r.variance * r.perturbedShare
-                            c.controlCells = r.variance * (1 - r.perturbedShare)
-                            c.confounding = cc.pooledShift * normalisation / ln2sq
-                            if test == .tTest {
-                                // Welch's statistic is compared with Student t (Welch–Satterthwaite df),
-                                // not the normal: its critical value is t_df/z times wider.
-                                let np = cc.perturbed * assigned
-                                let n0 = cc.controls * controlAssigned
-                                let sp = r.perturbedShare
-                                let df = 1 / (sp * sp / max(1, np - 1) + (1 - sp) * (1 - sp) / max(1, n0 - 1))
-                                let zc = Normal.quantile(1 - design.analysis.alpha / 2)
-                                let ratio = Normal.studentQuantileRatio(z: zc, df: df)
-                                testNullVariance = r.variance * ratio * ratio
-                            }
+                            testVariance = c.perturbedCells + c.controlCells
+                            spreadVariance = c.guides + c.interaction + c.confounding + c.timeMismatch
                         }
-                        testVariance = c.perturbedCells + c.controlCells
-                        spreadVariance = c.guides + c.interaction + c.confounding + c.timeMismatch
+                        if j == 0 {
+                            targetComponents = c
+                            observedTarget = observed
+                            targetTest = (testEffect, testVariance, spreadVariance)
+                            targetNull = testNullVariance < 0 ? testVariance : testNullVariance
+                            targetSkew = testNullSkewness
+                        }
+                        // Genes below the expression threshold are not tested.
+                        if mean0[i] >= threshold && w.batches > 0 {
+                            effectsObs.append(testEffect)
+                            sds.append(testVariance.squareRoot())
+                            spreads.append(spreadVariance.squareRoot())
+                            nullSDs.append((testNullVariance < 0 ? testVariance : testNullVariance).squareRoot())
+                            nullSkews.append(testNullSkewness)
+                        } else if j == 0 {
+                            effectsObs.append(0)
+                            sds.append(.infinity)
+                            spreads.append(0)
+                            nullSDs.append(.infinity)
+                            nullSkews.append(0)
+                        }
                     }
-                    if j == 0 {
-                        targetComponents = c
-                        observedTarget = observed
-                        targetTest = (testEffect, testVariance, spreadVariance)
-                        targetNull = testNullVariance < 0 ? testVariance : testNullVariance
-                        targetSkew = testNullSkewness
+                    let solved = MultipleTestingLevel.solve(
+                        effects: effectsObs, sds: sds, spreads: spreads, nullSDs: nullSDs,
+                        nullSkews: nullSkews, targetCurvature: targetCurvature,
+                        targetGuideOffsets: offsetsByResponse[rMean] ?? [],
+                        targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
+                        targetFloor: targetFloor,
+                        testable: testable,
+                        alpha: design.analysis.alpha,
+                        method: design.analysis.multipleTesting)
+                    let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
+                    let power = solved.powers.first ?? 0
+                    // Sampling apart from guide quality (docs/batching.md, section 4).
+                    let zCrit = Normal.quantile(1 - solved.level / 2)
+                    let targetTestable = targetUMIs >= threshold && w.batches > 0
+                    let sdSeen = targetTestable ? targetTest.variance.squareRoot() : .infinity
+                    let nonGuide = max(0, targetTest.spread - targetComponents.guides).squareRoot()
+                    let nullSeen = targetTestable ? targetNull.squareRoot() : .infinity
+                    let samplingPower =
+                        targetTestable
+                        ? Normal.power(
+                            effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
+                            nullSkewness: targetSkew, floor: targetFloor) : 0
+                    let detectable = Normal.detectable(
+                        power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
+                        spread: nonGuide, nullSD: nullSeen,
+                        nullSkewness: targetTest.effect < 0 ? targetSkew : -targetSkew)
+                    let guideProbability =
+                        targetTestable
+                        ? Normal.exceedance(
+                            effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
+                            size: detectable) : 0
+                    if w.batches == 0 { flags.append("not sampled at this time point") }
+                    if targetUMIs < threshold {
+                        flags.append("target below expression threshold")
+                        flags.append(
+                            String(
+                                format:
+                                    "target_sd not estimable: %.3g UMIs per control cell < expression_threshold %.3g",
+                                targetUMIs, threshold))
+                    } else if w.batches > 0 && !targetComponents.total.isFinite {
+                        flags.append("no control cells to compare with: target_sd not estimable")
                     }
-                    // Genes below the expression threshold are not tested.
-                    if mean0[i] >= threshold && w.batches > 0 {
-                        effectsObs.append(testEffect)
-                        sds.append(testVariance.squareRoot())
-                        spreads.append(spreadVariance.squareRoot())
-                        nullSDs.append((testNullVariance < 0 ? testVariance : testNullVariance).squareRoot())
-                        nullSkews.append(testNullSkewness)
-                    } else if j == 0 {
-                        effectsObs.append(0)
-                        sds.append(.infinity)
-                        spreads.append(0)
-                        nullSDs.append(.infinity)
-                        nullSkews.append(0)
+                    if w.uncontrolledBatches > 0 {
+                        flags.append(
+                            String(
+                                format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
+                                w.uncontrolledBatches, w.batches, targetComponents.confounding))
                     }
+                    if test == .glm && !glmBatchCovariates && w.batches > 0 {
+                        flags.append(
+                            "some batches hold no controls: the GLM is fitted without batch covariates, so batch effects shift the estimate"
+                        )
+                    }
+                    if w.mismatchH > 0 { flags.append(String(format: "controls %.0f h away", w.mismatchH)) }
+                    if w.batches == 1 { flags.append("in a single batch") }
+                    if rMean < 0.95 && w.batches > 0 {
+                        flags.append(
+                            String(format: "cells reached %.0f%% of the full response when sampled", 100 * rMean))
+                    }
+                    let name =
+                        effects.slices.count > 1
+                        ? "\(effects.names[p]) @ \(formatHours(slice.timeH))" : effects.names[p]
+                    slots.values[p] =
+                        PerturbationEvaluation(
+                            name: name, target: effects.targetNames[p].joined(separator: "+"), timeIndex: t,
+                            cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
+                            targetEffect: target, observedEffect: observedTarget, components: targetComponents,
+                            power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
+                            targetUMIs: targetUMIs, flags: flags, test: test, testEffect: targetTest.effect,
+                            testVariance: targetTest.variance, testNullVariance: targetNull,
+                            testNullSkewness: targetSkew,
+                            spreadVariance: targetTest.spread,
+                            samplingPower: samplingPower, guideEffectProbability: guideProbability)
                 }
-                let solved = MultipleTestingLevel.solve(
-                    effects: effectsObs, sds: sds, spreads: spreads, nullSDs: nullSDs,
-                    nullSkews: nullSkews, targetCurvature: targetCurvature,
-                    targetGuideOffsets: offsetsByResponse[rMean] ?? [],
-                    targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
-                    targetFloor: targetFloor,
-                    testable: testable,
-                    alpha: design.analysis.alpha,
-                    method: design.analysis.multipleTesting)
-                let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
-                let power = solved.powers.first ?? 0
-                // Sampling apart from guide quality (docs/batching.md, section 4).
-                let zCrit = Normal.quantile(1 - solved.level / 2)
-                let targetTestable = targetUMIs >= threshold && w.batches > 0
-                let sdSeen = targetTestable ? targetTest.variance.squareRoot() : .infinity
-                let nonGuide = max(0, targetTest.spread - targetComponents.guides).squareRoot()
-                let nullSeen = targetTestable ? targetNull.squareRoot() : .infinity
-                let samplingPower =
-                    targetTestable
-                    ? Normal.power(
-                        effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
-                        nullSkewness: targetSkew, floor: targetFloor) : 0
-                let detectable = Normal.detectable(
-                    power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
-                    spread: nonGuide, nullSD: nullSeen,
-                    nullSkewness: targetTest.effect < 0 ? targetSkew : -targetSkew)
-                let guideProbability =
-                    targetTestable
-                    ? Normal.exceedance(
-                        effect: targetTest.effect, spread: targetComponents.guides.squareRoot(),
-                        size: detectable) : 0
-                if w.batches == 0 { flags.append("not sampled at this time point") }
-                if targetUMIs < threshold {
-                    flags.append("target below expression threshold")
-                    flags.append(
-                        String(
-                            format: "target_sd not estimable: %.3g UMIs per control cell < expression_threshold %.3g",
-                            targetUMIs, threshold))
-                } else if w.batches > 0 && !targetComponents.total.isFinite {
-                    flags.append("no control cells to compare with: target_sd not estimable")
-                }
-                if w.uncontrolledBatches > 0 {
-                    flags.append(
-                        String(
-                            format: "confounded with batch in %d of %d batches (+%.3g log2² variance)",
-                            w.uncontrolledBatches, w.batches, targetComponents.confounding))
-                }
-                if test == .glm && !glmBatchCovariates && w.batches > 0 {
-                    flags.append(
-                        "some batches hold no controls: the GLM is fitted without batch covariates, so batch effects shift the estimate"
-                    )
-                }
-                if w.mismatchH > 0 { flags.append(String(format: "controls %.0f h away", w.mismatchH)) }
-                if w.batches == 1 { flags.append("in a single batch") }
-                if rMean < 0.95 && w.batches > 0 {
-                    flags.append(String(format: "cells reached %.0f%% of the full response when sampled", 100 * rMean))
-                }
-                let name =
-                    effects.slices.count > 1
-                    ? "\(effects.names[p]) @ \(formatHours(slice.timeH))" : effects.names[p]
-                rows.append(
-                    PerturbationEvaluation(
-                        name: name, target: effects.targetNames[p].joined(separator: "+"), timeIndex: t,
-                        cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
-                        targetEffect: target, observedEffect: observedTarget, components: targetComponents,
-                        power: power, deGenes: solved.powers.reduce(0, +), level: solved.level,
-                        targetUMIs: targetUMIs, flags: flags, test: test, testEffect: targetTest.effect,
-                        testVariance: targetTest.variance, testNullVariance: targetNull, testNullSkewness: targetSkew,
-                        spreadVariance: targetTest.spread,
-                        samplingPower: samplingPower, guideEffectProbability: guideProbability))
+                filled.values[chunk] = (guideVarianceByResponse, timingByResponse, offsetsByResponse)
+            }
+            for p in 0..<weights.count { rows.append(slots.values[p]!) }
+            // The per-response values stay for the next time point (the first computed wins, as
+            // in one sequential pass: in parallel the timing term is never computed).
+            for case let f? in filled.values {
+                guideVarianceByResponse.merge(f.guides) { old, _ in old }
+                timingByResponse.merge(f.timing) { old, _ in old }
+                offsetsByResponse.merge(f.offsets) { old, _ in old }
             }
         }
         var evaluation = Evaluation(

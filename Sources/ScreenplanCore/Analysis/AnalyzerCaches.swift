@@ -94,3 +94,9 @@ struct EvaluationKey: Equatable {
     var design: Design
     var strategy: LayoutStrategy?
 }
+
+extension Analyzer {
+    /// Threads one evaluation spreads its perturbations over (the machine's cores, at most 8):
+    /// the rows are the same for any count (`Analyzer.evaluate(…workers:)`).
+    static let workers = max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+}
