@@ -321,9 +321,22 @@ public final class Analyzer: Sendable {
             // perturbation's batch shift, the timing term its response variance) the loop stays
             // sequential, as it does for small designs.
             let wanted = workers ?? (weights.count >= 64 ? Analyzer.workers : 1)
-            let chunks =
+            let parallel =
                 wanted > 1 && (test != .glm || glmBatchCovariates) && !slice.responseVariance.contains { $0 > 0 }
-                ? min(wanted, max(1, weights.count)) : 1
+            // Contiguous blocks, several per thread, taken as threads free up: on a loaded machine
+            // a descheduled thread does not hold up the others' share. The per-response guide
+            // terms (pure in the response) are made once for every block.
+            let chunks = parallel ? min(8 * wanted, max(1, weights.count)) : 1
+            if chunks > 1 {
+                for p in weights.indices {
+                    let r = slice.responseMean.isEmpty ? 1 : slice.responseMean[p]
+                    if guideVarianceByResponse[r] == nil {
+                        let v = guideModel.logVariance(response: r)
+                        guideVarianceByResponse[r] = v
+                        offsetsByResponse[r] = guideModel.log2Offsets(response: r, variance: v)
+                    }
+                }
+            }
             let slots = WaveSlots<PerturbationEvaluation>(weights.count)
             let filled = WaveSlots<(guides: [Double: Double], timing: [Double: Double], offsets: [Double: [Double]])>(
                 chunks)
@@ -337,7 +350,7 @@ public final class Analyzer: Sendable {
                 var guideVarianceByResponse = guideVarianceByResponse
                 var timingByResponse = timingByResponse
                 var offsetsByResponse = offsetsByResponse
-                for p in stride(from: chunk, to: weights.count, by: chunks) {
+                for p in (chunk * weights.count / chunks)..<((chunk + 1) * weights.count / chunks) {
                     let w = weights[p]
                     let gs = slice.genes[p]
                     var flags: [String] = []
