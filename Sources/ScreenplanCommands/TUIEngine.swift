@@ -61,6 +61,13 @@ public func tuiEngine() -> Engine {
             return try analyzer.downstreamPowerGrid(
                 design, umis: umis, effect: ReportModel.downstreamEffect, cells: cells,
                 reads: reads)
+        },
+        headline: { design in
+            let evaluation = try analyzer.evaluate(design)
+            last.store(design, evaluation)
+            var result = evaluation.result(recommendations: [])
+            result.cellType = design.analysis.cellType
+            return result
         })
 }
 

@@ -36,6 +36,10 @@ public struct Engine: Sendable {
     /// target-power contour (the Analysis screen's `d` panel, issue 12); nil result: no gene is
     /// testable. Asked for only when the panel is shown.
     public var downstreamPower: (@Sendable (Design) throws -> DownstreamPowerGrid?)?
+    /// The analysis without its recommendations and the power per cell type: the headline frame
+    /// the runner shows before `analyze` (whose recommendations evaluate edited designs and can
+    /// take longer than the analysis itself). nil: the runner starts with `analyze`.
+    public var headline: (@Sendable (Design) throws -> AnalysisResult)?
 
     public init(
         analyze: (@Sendable (Design) throws -> AnalysisResult)? = nil,
@@ -45,8 +49,10 @@ public struct Engine: Sendable {
         jobs: [LongJob] = [], exporters: [Exporter] = [],
         reachTarget: (@Sendable (Design, ProgressReporter) throws -> [Recommendation])? = nil,
         perturbationRows: (@Sendable (Design) throws -> [PerturbationRow])? = nil,
-        downstreamPower: (@Sendable (Design) throws -> DownstreamPowerGrid?)? = nil
+        downstreamPower: (@Sendable (Design) throws -> DownstreamPowerGrid?)? = nil,
+        headline: (@Sendable (Design) throws -> AnalysisResult)? = nil
     ) {
+        self.headline = headline
         self.downstreamPower = downstreamPower
         self.reachTarget = reachTarget
         self.perturbationRows = perturbationRows

@@ -63,6 +63,9 @@ public struct ScreenEvaluation: Equatable, Sendable {
     public var comparison: [LayoutComparison]
     /// Every perturbation's row for the Analysis table (design order).
     public var perturbations: [PerturbationRow] = []
+    /// The analysis is the headline only (`Engine.headline`): its recommendations and the power
+    /// per cell type follow in the next evaluation of this generation.
+    public var recommendationsPending = false
 
     public init(
         generation: Int, analysis: AnalysisResult? = nil, analysisNote: String? = nil,
@@ -110,12 +113,25 @@ extension Engine {
     /// - Parameter curves: also compute the power curves (the Analysis plots).
     /// - Parameter reusing: an evaluation of the same design whose analysis, table and layout are
     ///   taken instead of computed again (the runner's later, fuller phases).
+    /// - Parameter headlineOnly: the analysis from `headline` (no recommendations yet, marked
+    ///   `recommendationsPending`) when the engine has it: the runner's first frame.
     public func evaluate(
         _ design: Design, generation: Int, comparison: Bool = true, curves: Bool = true,
-        reusing: ScreenEvaluation? = nil
+        reusing: ScreenEvaluation? = nil, headlineOnly: Bool = false
     ) -> ScreenEvaluation {
         var e = ScreenEvaluation(generation: generation)
-        if let reusing {
+        if headlineOnly, let headline, reusing == nil {
+            do {
+                e.analysis = try headline(design)
+                e.recommendationsPending = true
+            } catch { e.analysisNote = "analysis failed: \(reason(error))" }
+            if let perturbationRows, let rows = try? perturbationRows(design) {
+                e.perturbations = rows
+            } else if let analysis = e.analysis {
+                e.perturbations = analysis.perturbations.map(PerturbationRow.init)
+            }
+            do { e.layout = try layout(design) } catch { e.layoutNote = reason(error) }
+        } else if let reusing {
             e.analysis = reusing.analysis
             e.analysisNote = reusing.analysisNote
             e.perturbations = reusing.perturbations

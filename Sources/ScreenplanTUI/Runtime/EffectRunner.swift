@@ -74,7 +74,14 @@ public final class EffectRunner {
             let solving = ProgressReporter()
             solveReporter = solving
             Task.detached {
-                // The headline first, then the power curves, then every layout compared.
+                // The headline first (without its recommendations when the engine can, then with
+                // them), then the power curves, then every layout compared.
+                if engine.headline != nil {
+                    mailbox.post(
+                        .evaluated(
+                            engine.evaluate(
+                                design, generation: generation, comparison: false, curves: false, headlineOnly: true)))
+                }
                 let first = engine.evaluate(design, generation: generation, comparison: false, curves: false)
                 mailbox.post(.evaluated(first))
                 let plotted = engine.evaluate(design, generation: generation, comparison: false, reusing: first)

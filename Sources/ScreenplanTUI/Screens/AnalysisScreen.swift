@@ -92,7 +92,9 @@ func renderAnalysisScreen(_ state: AppState, into buffer: inout Buffer) {
         "Enter applies, u undoes, t per-perturbation table", x: 18, y: top, role: .dim, maxWidth: buffer.width - 19)
     guard !recommendations.isEmpty else {
         let text: String
-        if let summary = analysis?.summary {
+        if state.evaluation?.recommendationsPending == true {
+            text = "computing: each recommendation's measured effect on power and cost follows"
+        } else if let summary = analysis?.summary {
             text =
                 summary.medianPower >= d.analysis.targetPower
                 ? "none: median power \(fixed(summary.medianPower, 2)) meets the target \(fixed(d.analysis.targetPower, 2))"

@@ -37,6 +37,7 @@ struct TUICommand: ParsableCommand {
                         + "keystroke mean \(String(format: "%.2f", r.keystrokeMs)) ms, "
                         + "p95 \(String(format: "%.2f", r.keystrokeP95Ms)) ms, max \(String(format: "%.2f", r.keystrokeMaxMs)) ms "
                         + "(\(r.keystrokes) keystrokes), nudge to analysed frame \(String(format: "%.1f", r.nudgeToAnalysedFrameMs)) ms"
+                        + ", to headline frame \(String(format: "%.1f", r.nudgeToHeadlineFrameMs)) ms"
                 )
             }
             return
