@@ -25,6 +25,17 @@ import Testing
         #expect(!result.recommendations.isEmpty)
     }
 
+    @Test func theHeadlineIsTheAnalysisWithoutItsRecommendations() throws {
+        let d = try design(smallScreen)
+        let headlineOf = try #require(engine.headline)
+        let analyze = try #require(engine.analyze)
+        let headline = try headlineOf(d)
+        let full = try analyze(d)
+        #expect(headline.summary == full.summary && headline.perturbations == full.perturbations)
+        #expect(headline.recommendations.isEmpty && !full.recommendations.isEmpty)
+        #expect(headline.cellType == d.analysis.cellType)
+    }
+
     @Test func tableRowsNameTheTimePointWhenThereAreSeveral() throws {
         let one = try design(smallScreen)
         let rowsOf = try #require(engine.perturbationRows)
