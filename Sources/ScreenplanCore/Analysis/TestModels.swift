@@ -651,9 +651,9 @@ extension Normal {
     }
 
     /// The root of `Normal.power(effect: −d, …) = power` without bisection: the closed form
-    /// d₀ = (z − shift)·σ₀ + Φ⁻¹(power)·τ (the same Cornish–Fisher shift as `Normal.power`) is
+    /// d₀ = lower·σ₀ + Φ⁻¹(power)·τ (the same skew-normal critical values as `Normal.power`) is
     /// exact when `Normal.power` is its single same-sign Φ term there; otherwise a few Newton steps
-    /// on the two-term power (Φ((d − z₋σ₀)/τ) + Φ(−(d + z₊σ₀)/τ), the same branch `Normal.power`
+    /// on the two-term power (Φ((d − lower·σ₀)/τ) + Φ(−(d + upper·σ₀)/τ), the same branch `Normal.power`
     /// takes) reach the root to machine precision. The analysis calls this once per perturbation,
     /// and the 60-step bisection was a fifth of a re-analysis. nil (use the bisection) unless d
     /// lies where the power rises with d and solves the equation to 10⁻¹².
@@ -665,9 +665,10 @@ extension Normal {
         let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
         let s0 = nullSD ?? sd
         guard (z * s0).isFinite, tau > 0 else { return nil }
-        let shift = max(-z / 2, min(z / 2, nullSkewness * (z * z - 1) / 6))
-        let same = (z - shift) * s0
-        let opposite = (z + shift) * s0
+        let critical = SkewNormal.criticalValues(z: z, skewness: nullSkewness)
+        let shift = z - critical.lower
+        let same = critical.lower * s0
+        let opposite = critical.upper * s0
         var d = same + Normal.quantile(power) * tau
         let density = 1 / (2 * Double.pi).squareRoot()
         for _ in 0..<8 {
