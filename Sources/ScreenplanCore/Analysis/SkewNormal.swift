@@ -57,14 +57,16 @@ public enum SkewNormal {
 
     /// The p-quantile of the standardised skew-normal with skewness γ (`effectiveSkewness`
     /// applied), by safeguarded Newton steps on the SN cdf from the Cornish–Fisher value.
-    public static func standardisedQuantile(_ p: Double, skewness gamma: Double, intervals: Int = 128) -> Double {
+    public static func standardisedQuantile(
+        _ p: Double, skewness gamma: Double, intervals: Int = 128, start: Double? = nil
+    ) -> Double {
         let g = effectiveSkewness(gamma)
         let zp = Normal.quantile(p)
         guard abs(g) > 1e-9 else { return zp }
         let s = shape(skewness: g)
         var lo = -40.0
         var hi = 40.0
-        var x = s.mean + s.sd * (zp + g * (zp * zp - 1) / 6)
+        var x = s.mean + s.sd * (start ?? (zp + g * (zp * zp - 1) / 6))
         let density = 1 / (2 * Double.pi).squareRoot()
         for _ in 0..<100 {
             let f = standardCDF(x, alpha: s.alpha, intervals: intervals) - p
@@ -138,13 +140,23 @@ public enum SkewNormal {
         init() {
             var lowerShift = [Double](repeating: 0, count: Self.gammaCount * Self.zCount)
             var upperShift = lowerShift
+            // 96 Simpson intervals (Φ − 2T cancels in the short tail, so T needs them), each
+            // quantile started from its neighbour at the previous z (two or three Newton steps).
             for i in 1..<Self.gammaCount {
                 let g = Double(i) * Self.gammaStep
+                var lower: Double?
+                var upper: Double?
                 for j in 0..<Self.zCount {
                     let z = Self.zLow + Double(j) * Self.zStep
                     let tail = Normal.cdf(-z)
-                    lowerShift[i * Self.zCount + j] = z + SkewNormal.standardisedQuantile(tail, skewness: g)
-                    upperShift[i * Self.zCount + j] = SkewNormal.standardisedQuantile(1 - tail, skewness: g) - z
+                    let ql = SkewNormal.standardisedQuantile(
+                        tail, skewness: g, intervals: 96, start: lower.map { $0 - Self.zStep })
+                    let qu = SkewNormal.standardisedQuantile(
+                        1 - tail, skewness: g, intervals: 96, start: upper.map { $0 + Self.zStep })
+                    lower = ql
+                    upper = qu
+                    lowerShift[i * Self.zCount + j] = z + ql
+                    upperShift[i * Self.zCount + j] = qu - z
                 }
             }
             self.lowerShift = lowerShift
