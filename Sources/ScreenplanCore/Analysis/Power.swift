@@ -66,7 +66,9 @@ public enum Normal {
     /// ±z + γ(z² − 1)/6 of the null (the inverse of the one-term Edgeworth tail that the score
     /// test uses, and the skew SCEPTRE captures by fitting a skew-normal to its resampled
     /// statistics): a decrease is easier to detect than an increase of the same size. The
-    /// shift is capped at z/2, where the expansion stops being a distribution.
+    /// quantiles are those of the moment-matched skew-normal SCEPTRE fits to its resampled
+    /// statistics (`SkewNormal.criticalValues`; heavier in the short tail than −z + γ(z² − 1)/6,
+    /// the one-term Cornish–Fisher value used before, which over-predicted low-count knockdowns).
     ///
     /// `floor` B (log2-equivalent units, ∞ for none) is the most extreme decrease the statistic
     /// can show: the GLM score is Σ_p y/d − I_p ≥ −I_p, reached when every perturbed cell counts
@@ -85,14 +87,14 @@ public enum Normal {
         let a = abs(effect)
         let s0 = nullSD ?? sd
         guard (z * s0).isFinite else { return 0 }
-        var shift = 0.0
+        var lower = z
+        var upper = z
         if nullSkewness != 0 && nullSkewness.isFinite {
-            shift = max(-z / 2, min(z / 2, nullSkewness * (z * z - 1) / 6))
+            (lower, upper) = SkewNormal.criticalValues(z: z, skewness: nullSkewness)
         }
-        // Same-sign critical value: below zero the null's lower quantile −z + shift, above it z + shift.
-        let sign: Double = effect < 0 ? -1 : 1
-        let zsSame = (z + sign * shift) * s0
-        let zsOpposite = (z - sign * shift) * s0
+        // Same-sign critical value: below zero the null's lower quantile −lower, above it upper.
+        let zsSame = (effect < 0 ? lower : upper) * s0
+        let zsOpposite = (effect < 0 ? upper : lower) * s0
         // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
         let far = (a + zsOpposite) / tau
         let same = effect < 0 && zsSame >= floor ? 0 : cdf((a - zsSame) / tau)

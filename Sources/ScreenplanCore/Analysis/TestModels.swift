@@ -333,11 +333,34 @@ public enum TestModels {
         return out
     }
 
+    /// The rank comparison of one perturbed cell X and one control cell Y (`rankProbability`).
+    public struct RankPair: Sendable {
+        /// P = Pr(X > Y) + ½Pr(X = Y).
+        public var p: Double
+        /// Zero probabilities of X and Y.
+        public var zeroP: Double
+        public var zeroC: Double
+        /// Var ψ(X), ψ(x) = Pr(Y < x) + ½Pr(Y = x): the spread of a perturbed cell's placement
+        /// among the controls (1/12 under a continuous null).
+        public var placementP: Double
+        /// Var φ(Y), φ(y) = Pr(X > y) + ½Pr(X = y).
+        public var placementC: Double
+        /// Var h(X, Y) of the kernel h = 1{X > Y} + ½·1{X = Y} (¼ under a continuous null).
+        public var kernel: Double
+
+        /// Var U of the rank sum for n_p perturbed and n_0 control cells under this alternative
+        /// (the U-statistic variance, Lehmann 1975): n_p n_0 [Var h + (n_0 − 1) Var ψ + (n_p − 1) Var φ].
+        public func variance(np: Double, n0: Double) -> Double {
+            np * n0 * (kernel + (n0 - 1) * placementP + (np - 1) * placementC)
+        }
+    }
+
     /// P = Pr(X_p > X_0) + ½Pr(X_p = X_0) for one perturbed and one control cell (the ranks use
     /// only y/L, so the normalisation's scale does not matter): exact sums over the counts,
-    /// quadrature over both cells' library sizes. Returns P and both zero probabilities.
+    /// quadrature over both cells' library sizes. Returns P, both zero probabilities and the
+    /// placement variances that give the rank sum's variance under the alternative.
     public static func rankProbability(_ p: CellGroup, _ c: CellGroup, librarySD s: Double)
-        -> (p: Double, zeroP: Double, zeroC: Double)
+        -> RankPair
     {
         let key = RankKey(p: p.key, c: c.key, sd: s)
         if let hit = TestModelCache.shared.rank(key) { return hit }
@@ -351,6 +374,7 @@ public enum TestModels {
         var pp: [[Double]] = []
         var pcdf: [[Double]] = []
         var pc: [[Double]] = []
+        var ccdf: [[Double]] = []
         for k in 0..<n {
             var a = NegativeBinomial.pmf(mean: p.mean * nodes.size[k], mixing: p.mixing)
             for y in 0..<a.count { a[y] *= (1 - pi0p) }
@@ -363,6 +387,9 @@ public enum TestModels {
             for y in 0..<b.count { b[y] *= (1 - pi0c) }
             b[0] += pi0c
             pc.append(b)
+            var bc = b
+            for y in 1..<max(1, bc.count) { bc[y] += bc[y - 1] }
+            ccdf.append(bc)
         }
         var total = 0.0
         var zeroP = 0.0
@@ -371,6 +398,9 @@ public enum TestModels {
             zeroP += nodes.weight[k] * pp[k][0]
             zeroC += nodes.weight[k] * pc[k][0]
         }
+        // φ(j, y0) accumulated over the perturbed cell's nodes; the kernel's second moment.
+        var phi: [[Double]] = pc.map { [Double](repeating: 0, count: $0.count) }
+        var tiesTotal = 0.0
         for k in 0..<n {  // perturbed cell's library node
             let lk = nodes.size[k]
             let cdf = pcdf[k]
@@ -379,20 +409,65 @@ public enum TestModels {
             for j in 0..<n {  // control cell's library node
                 let ratio = lk / nodes.size[j]
                 let pcj = pc[j]
+                let wk = nodes.weight[k]
                 var sum = 0.0
+                var ties = 0.0
                 for y0 in 0..<pcj.count {
                     // Pr(y_p/L_k > y0/L_j) + ½ Pr(=): y_p > y0·L_k/L_j.
                     let t = Double(y0) * ratio
                     let f = t.rounded(.down)
                     var above: Double
                     if f >= Double(top) { above = 0 } else { above = 1 - cdf[Int(f)] }
-                    if abs(t - f) < 1e-9 && Int(f) <= top { above += 0.5 * pmf[Int(f)] }
-                    sum += pcj[y0] * max(0, above)
+                    var equal = 0.0
+                    if abs(t - f) < 1e-9 && Int(f) <= top { equal = pmf[Int(f)] }
+                    above = max(0, above) + 0.5 * equal
+                    sum += pcj[y0] * above
+                    ties += pcj[y0] * equal
+                    phi[j][y0] += wk * above
                 }
-                total += nodes.weight[k] * nodes.weight[j] * sum
+                total += wk * nodes.weight[j] * sum
+                tiesTotal += wk * nodes.weight[j] * ties
             }
         }
-        let out = (min(1, max(0, total)), zeroP, zeroC)
+        let pHat = min(1, max(0, total))
+        var phiSquare = 0.0
+        for j in 0..<n {
+            var a = 0.0
+            for y0 in 0..<pc[j].count { a += pc[j][y0] * phi[j][y0] * phi[j][y0] }
+            phiSquare += nodes.weight[j] * a
+        }
+        // ψ(k, y) = Σ_j w_j [Pr(Y_j < y·L_j/L_k) + ½ Pr(Y_j = y·L_j/L_k)].
+        var psiSquare = 0.0
+        for k in 0..<n {
+            let lk = nodes.size[k]
+            let pmf = pp[k]
+            var a = 0.0
+            for y in 0..<pmf.count where pmf[y] > 1e-14 {
+                var psi = 0.0
+                for j in 0..<n {
+                    let t = Double(y) * nodes.size[j] / lk
+                    let f = t.rounded(.down)
+                    let cdf = ccdf[j]
+                    let top = cdf.count - 1
+                    let fi = Int(min(f, Double(top)))
+                    var below: Double
+                    var equal = 0.0
+                    if abs(t - f) < 1e-9 {
+                        below = fi >= 1 ? cdf[fi - 1] : 0
+                        if Int(f) <= top { equal = pc[j][Int(f)] }
+                    } else {
+                        below = cdf[fi]
+                    }
+                    psi += nodes.weight[j] * (min(1, below) + 0.5 * equal)
+                }
+                a += pmf[y] * psi * psi
+            }
+            psiSquare += nodes.weight[k] * a
+        }
+        // E h² = Pr(X > Y) + ¼Pr(X = Y) = P − ¼Pr(=).
+        let out = RankPair(
+            p: pHat, zeroP: zeroP, zeroC: zeroC, placementP: max(0, psiSquare - pHat * pHat),
+            placementC: max(0, phiSquare - pHat * pHat), kernel: max(0, pHat - 0.25 * tiesTotal - pHat * pHat))
         TestModelCache.shared.store(key, out)
         return out
     }
@@ -427,6 +502,24 @@ public enum TestModels {
             guard v > 0 else { return (0, 0.5) }
             return ((a.mean - b.mean) / v.squareRoot(), vp / v)
         }
+    }
+
+    /// Var U under the alternative over the tie-corrected null variance the test standardises by
+    /// (`RankPair.variance` over n_p n_0 (N + 1)/12 · (1 − π_z³)). Noether's approximation takes
+    /// it as 1; for a strong knockdown against many controls (the complement at high MOI, n_0 ≫
+    /// n_p) the perturbed cells' placements among the controls bunch near the bottom, Var ψ falls
+    /// well below 1/12 and the statistic is less spread than the null: the power above one half
+    /// is higher than Φ(E z − z_α) (docs/batching.md, section 2.6).
+    public static func wilcoxonVarianceRatio(
+        perturbed: CellGroup, control: CellGroup, np: Double, n0: Double, librarySD s: Double
+    ) -> Double {
+        guard np > 0, n0 > 0 else { return 1 }
+        let r = rankProbability(perturbed, control, librarySD: s)
+        let n = np + n0
+        let zero = (np * r.zeroP + n0 * r.zeroC) / n
+        let v0 = np * n0 * (n + 1) / 12 * max(1e-12, 1 - zero * zero * zero)
+        let v1 = r.variance(np: np, n0: n0)
+        return v1 > 0 && v1.isFinite ? v1 / v0 : 1
     }
 
     /// The rank and t tests as a log2-scale model. The statistic z(δ) is a nonlinear function of
@@ -595,7 +688,7 @@ struct RankKey: Hashable {
 final class TestModelCache: Sendable {
     static let shared = TestModelCache()
     private let momentEntries = Locked<[MomentKey: (mean: Double, variance: Double, zero: Double)]>([:])
-    private let rankEntries = Locked<[RankKey: (p: Double, zeroP: Double, zeroC: Double)]>([:])
+    private let rankEntries = Locked<[RankKey: TestModels.RankPair]>([:])
 
     func moments(_ k: MomentKey) -> (mean: Double, variance: Double, zero: Double)? {
         momentEntries.withLock { $0[k] }
@@ -605,11 +698,11 @@ final class TestModelCache: Sendable {
         Self.store(k, v, in: momentEntries)
     }
 
-    func rank(_ k: RankKey) -> (p: Double, zeroP: Double, zeroC: Double)? {
+    func rank(_ k: RankKey) -> TestModels.RankPair? {
         rankEntries.withLock { $0[k] }
     }
 
-    func store(_ k: RankKey, _ v: (p: Double, zeroP: Double, zeroC: Double)) {
+    func store(_ k: RankKey, _ v: TestModels.RankPair) {
         Self.store(k, v, in: rankEntries)
     }
 
@@ -651,9 +744,9 @@ extension Normal {
     }
 
     /// The root of `Normal.power(effect: −d, …) = power` without bisection: the closed form
-    /// d₀ = (z − shift)·σ₀ + Φ⁻¹(power)·τ (the same Cornish–Fisher shift as `Normal.power`) is
+    /// d₀ = lower·σ₀ + Φ⁻¹(power)·τ (the same skew-normal critical values as `Normal.power`) is
     /// exact when `Normal.power` is its single same-sign Φ term there; otherwise a few Newton steps
-    /// on the two-term power (Φ((d − z₋σ₀)/τ) + Φ(−(d + z₊σ₀)/τ), the same branch `Normal.power`
+    /// on the two-term power (Φ((d − lower·σ₀)/τ) + Φ(−(d + upper·σ₀)/τ), the same branch `Normal.power`
     /// takes) reach the root to machine precision. The analysis calls this once per perturbation,
     /// and the 60-step bisection was a fifth of a re-analysis. nil (use the bisection) unless d
     /// lies where the power rises with d and solves the equation to 10⁻¹².
@@ -665,9 +758,10 @@ extension Normal {
         let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
         let s0 = nullSD ?? sd
         guard (z * s0).isFinite, tau > 0 else { return nil }
-        let shift = max(-z / 2, min(z / 2, nullSkewness * (z * z - 1) / 6))
-        let same = (z - shift) * s0
-        let opposite = (z + shift) * s0
+        let critical = SkewNormal.criticalValues(z: z, skewness: nullSkewness)
+        let shift = z - critical.lower
+        let same = critical.lower * s0
+        let opposite = critical.upper * s0
         var d = same + Normal.quantile(power) * tau
         let density = 1 / (2 * Double.pi).squareRoot()
         for _ in 0..<8 {
