@@ -17,6 +17,18 @@ import Foundation
 /// docs/simulate.md).
 let countInversionLimit = 40.0
 
+/// 1/k for k = 0…`fastSteps` (entry 0 unused), for the count sampler's search: computed once,
+/// immutable, never freed.
+enum CountTables {
+    static let fastSteps = 1023
+    nonisolated(unsafe) static let inverseIntegers: UnsafeMutablePointer<Double> = {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: fastSteps + 1)
+        p[0] = 0
+        for k in 1...fastSteps { p[k] = 1 / Double(k) }
+        return p
+    }()
+}
+
 extension RandomStream {
     /// NB(mean, θ) (variance mean + mean²/θ), exact in law; θ = ∞ is Poisson. Inversion for means
     /// below `countInversionLimit`, the Gamma–Poisson mixture above. Draws a different number of
@@ -27,23 +39,33 @@ extension RandomStream {
         if mean <= 0 { return 0 }
         if !theta.isFinite { return fastPoisson(mean) }
         if mean >= countInversionLimit { return fastPoisson(gamma(shape: theta) * mean / theta) }
-        let x = theta / (theta + mean)
-        let r = mean / (theta + mean)
+        let total = 1 / (theta + mean)
+        let x = theta * total
+        let r = mean * total
         // P(0) = x^θ ≥ e^(−mean) > 4 × 10⁻¹⁸ below the limit: no underflow.
         var p = Self.power(x, theta)
         var cdf = p
         let u = uniform()
         var k = 0
-        let inverse = ZigguratTables.inverseIntegers
+        var kd = 0.0  // Double(k), kept beside k (no conversion in the loop)
+        // 1/(k+1) from a table keeps the division off the dependent chain; the loop's only tests
+        // are the search's and an integer bound.
+        let inverse = CountTables.inverseIntegers
+        while u > cdf && k < CountTables.fastSteps {
+            p *= r * (kd + theta) * inverse[k + 1]
+            k += 1
+            kd += 1
+            cdf += p
+        }
         while u > cdf {
-            let next = k + 1
-            // 1/(k+1) from the table keeps the division off the dependent chain.
-            p *= r * (Double(k) + theta) * (next < 202 ? inverse[next] : 1 / Double(next))
-            k = next
+            // Beyond the table (means near the limit with θ ≪ 1 only).
+            p *= r * (kd + theta) / (kd + 1)
+            k += 1
+            kd += 1
             cdf += p
             // Rounding guard: when the terms can no longer move the sum, stop (the rest of the
             // tail has probability below 10⁻¹⁵).
-            if p < 1e-18 * cdf && Double(k) > mean { break }
+            if p < 1e-18 * cdf { break }
         }
         return k
     }
