@@ -5,7 +5,8 @@ import Foundation
 // For cell c in batch b: library size ℓ_c ~ LogNormal(log ℓ̃_b, s_ℓ²) with ℓ̃_b = mrna_per_cell ×
 // saturation × e^{batch_library_sd·ξ_b}; π_c = softmax_g(log c_cg + β_bg) over the measured genes
 // (modelled genes, then background genes at fixed levels); λ_cg = ℓ_c · q · π_cg; counts
-// y_cg ~ NB(λ_cg, θ) (Gamma–Poisson), optionally zero-inflated with π₀(λ) = rate·e^{−λ/midpoint}.
+// y_cg ~ NB(λ_cg, θ) (`countNegativeBinomial`: inversion below a mean of 40, Gamma–Poisson
+// above), optionally zero-inflated with π₀(λ) = rate·e^{−λ/midpoint}.
 // A multiplet's library holds both cells' molecules and `doubletLibraryRatio` times the reads.
 // Guides are detected independently with probability `guide_capture`.
 
@@ -63,29 +64,46 @@ extension SimulationModel {
         let counted = zeroInflation ? nil : counted
         var restMean = 0.0
         var restExcessVariance = 0.0
-        for i in 0..<gm {
-            let lambda = weights[i] * scale
-            if lambda <= 0 { continue }
-            if let counted, !counted[i] {
-                // NB(λ, θ): variance λ + λ²/θ; the sum of independent ones adds both parts.
-                restMean += lambda
-                if theta[i].isFinite { restExcessVariance += lambda * lambda / theta[i] }
-                continue
-            }
-            var y = rng.fastNegativeBinomial(mean: lambda, size: theta[i])
-            if y > 0 && zeroInflation && rng.uniform() < m.dropoutRate * Foundation.exp(-lambda / m.dropoutMidpoint) {
-                y = 0
-            }
-            if y > 0 {
-                geneIndices.append(Int32(i))
-                counts.append(Int32(clamping: y))
-                size += y
+        // Room for every gene is appended once and the unused part dropped afterwards, so an entry
+        // is two stores (no capacity or uniqueness check per entry).
+        let first = geneIndices.count
+        geneIndices.append(contentsOf: repeatElement(0, count: gm))
+        counts.append(contentsOf: repeatElement(0, count: gm))
+        var entries = 0
+        geneIndices.withUnsafeMutableBufferPointer { gib in
+            counts.withUnsafeMutableBufferPointer { ctb in
+                let gi = gib.baseAddress! + first
+                let ct = ctb.baseAddress! + first
+                for i in 0..<gm {
+                    let lambda = weights[i] * scale
+                    if lambda <= 0 { continue }
+                    if let counted, !counted[i] {
+                        // NB(λ, θ): variance λ + λ²/θ; the sum of independent ones adds both parts.
+                        restMean += lambda
+                        if theta[i].isFinite { restExcessVariance += lambda * lambda / theta[i] }
+                        continue
+                    }
+                    var y = rng.countNegativeBinomial(mean: lambda, size: theta[i])
+                    if y > 0 && zeroInflation
+                        && rng.uniform() < m.dropoutRate * Foundation.exp(-lambda / m.dropoutMidpoint)
+                    {
+                        y = 0
+                    }
+                    if y > 0 {
+                        gi[entries] = Int32(i)
+                        ct[entries] = Int32(clamping: y)
+                        entries += 1
+                        size += y
+                    }
+                }
             }
         }
+        geneIndices.removeLast(gm - entries)
+        counts.removeLast(gm - entries)
         if restMean > 0 {
             // Gamma–Poisson with the sum's mean and variance (Poisson when no gene is overdispersed,
             // which is then exact: a sum of Poissons is Poisson).
-            size += rng.fastNegativeBinomial(
+            size += rng.countNegativeBinomial(
                 mean: restMean,
                 size: restExcessVariance > 0 ? restMean * restMean / restExcessVariance : .infinity)
         }
