@@ -381,7 +381,9 @@ extension ExpectedEffects {
     /// Control-cell states at time t. Non-differentiating: the steady state of the medium in
     /// force. Differentiating: one state per lineage, following the protocol's media in order from
     /// the progenitor steady state, with lineage ℓ nudged when the trigger medium starts (the
-    /// deterministic counterpart of the noise-driven choice), equally weighted.
+    /// deterministic counterpart of the noise-driven choice), equally weighted. Generated
+    /// networks with two or more lineages use their lineage module's run instead
+    /// (LineageFates.swift); this stays for a single lineage or a module that is not closed.
     static func baselineStates(_ design: Design, _ k: Kinetics, at t: Double) throws -> [[Double]] {
         let none = PerturbationAction.none(genes: k.geneCount)
         let current = medium(of: design, at: t)
