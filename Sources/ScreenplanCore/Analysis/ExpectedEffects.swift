@@ -81,6 +81,9 @@ extension ExpectedEffects {
         // A differentiating network file: the network's own attractors (as the simulator finds
         // them) and the fate fractions of control cells.
         let landscape = try fateLandscape(design, kinetics)
+        // A generated network's lineage module: fates from its own stochastic run (LineageFates.swift).
+        let lineage = landscape == nil ? try LineageFates(design, kinetics) : nil
+        let lineageRuns = lineage.map { LineageRuns($0, design, kinetics) }
         let profileDispersion = try ExpressionProfile.dispersions(design, genes: geneNames)
         for t in design.timePoints {
             let u = kinetics.mediumInput(
@@ -90,9 +93,17 @@ extension ExpectedEffects {
             var statesLater: [[Double]]
             var inputs: [[Double]]
             var weights: [Double]
-            // Share of control cells labelled intermediate (inside the progenitor's weight).
+            // Share of control cells labelled intermediate (inside the progenitor's weight, or
+            // spread over the lineages for a generated network's lineage module).
             var intermediate = 0.0
-            if let (landscape, startInput) = landscape {
+            var laterWeights: [Double]? = nil
+            if let lineageRuns {
+                let now = lineageRuns.controls(at: t)
+                (states, inputs, weights, intermediate) = lineageRuns.fates.mixture(kinetics, now)
+                let next = lineageRuns.fates.mixture(kinetics, lineageRuns.controls(at: t + 1), controls: now)
+                statesLater = next.states
+                laterWeights = next.weights
+            } else if let (landscape, startInput) = landscape {
                 (states, inputs, weights, intermediate) = fateMixtureParts(
                     design, kinetics, landscape, startInput: startInput, triggerInput: u, at: t)
                 statesLater =
@@ -114,7 +125,16 @@ extension ExpectedEffects {
                 for i in 0..<gModel {
                     mean[i] += w * x[i]
                     meanSq[i] += w * x[i] * x[i]
-                    later[i] += w * statesLater[s][i]
+                    later[i] += (laterWeights?[s] ?? w) * statesLater[s][i]
+                }
+            }
+            // The lineage module's genes: the run's own means (intermediate cells where they are).
+            if let lineageRuns {
+                let now = lineageRuns.controls(at: t)
+                let next = lineageRuns.controls(at: t + 1)
+                for (i, gene) in lineageRuns.fates.module.enumerated() {
+                    mean[gene] = now.mean[i]
+                    later[gene] = next.mean[i]
                 }
             }
             for i in gModel..<gMeasured {
@@ -135,7 +155,25 @@ extension ExpectedEffects {
             // the spread of lineage genes 2–3-fold (docs/batching.md, section 8).
             var spreadMean = mean
             var spreadMeanSq = meanSq
-            if intermediate > 0 && states.count > 1 {
+            if intermediate > 0 && states.count > 1 && lineageRuns != nil {
+                // Spread over the lineages in the weights: their second moment is replaced by
+                // the lineages' mean squared.
+                let first = states[0] == lineageRuns?.fates.progenitor ? 1 : 0
+                let attractorWeight = weights[first...].reduce(0, +)
+                if attractorWeight > 0 {
+                    for i in 0..<gModel {
+                        var a = 0.0
+                        var a2 = 0.0
+                        for s in first..<states.count {
+                            a += weights[s] * states[s][i]
+                            a2 += weights[s] * states[s][i] * states[s][i]
+                        }
+                        a /= attractorWeight
+                        a2 /= attractorWeight
+                        spreadMeanSq[i] += intermediate * (a * a - a2)
+                    }
+                }
+            } else if intermediate > 0 && states.count > 1 {
                 let attractorWeight = weights.dropFirst().reduce(0, +)
                 if attractorWeight > 0 {
                     for i in 0..<gModel {
@@ -197,15 +235,20 @@ extension ExpectedEffects {
                                 kinetics, baseline: x, input: inputs[s], actions: actions))
                     }
                     // A fate regulator's perturbation moves the fate weights too (FateShift.swift).
+                    // A generated lineage module: the perturbation's own run, and the run's means
+                    // for the module's genes.
+                    let moduleRuns = fateShift ? lineageRuns?.perturbed(columns.map { perturbations[$0] }, at: t) : nil
                     let shifted =
                         !fateShift
                         ? nil
-                        : landscape.map { land in
-                            fateShiftedWeights(
-                                design, kinetics, land.0, startInput: land.1, triggerInput: u, at: t,
-                                states: states, weights: weights, actions: actions)
-                        }
+                        : moduleRuns.map { $0.map { $0?.weights ?? nil } }
+                            ?? landscape.map { land in
+                                fateShiftedWeights(
+                                    design, kinetics, land.0, startInput: land.1, triggerInput: u, at: t,
+                                    states: states, weights: weights, actions: actions)
+                            }
                     func effect(_ i: Int, _ q: Int) -> Double {
+                        if let run = moduleRuns?[q], let slot = run.slot(i) { return run.log2Ratio[slot] }
                         if states.count == 1 { return lfcs[0][i, q] }
                         guard mean[i] > 0 else { return 0 }
                         let w = shifted?[q] ?? weights
@@ -338,7 +381,9 @@ extension ExpectedEffects {
     /// Control-cell states at time t. Non-differentiating: the steady state of the medium in
     /// force. Differentiating: one state per lineage, following the protocol's media in order from
     /// the progenitor steady state, with lineage ℓ nudged when the trigger medium starts (the
-    /// deterministic counterpart of the noise-driven choice), equally weighted.
+    /// deterministic counterpart of the noise-driven choice), equally weighted. Generated
+    /// networks with two or more lineages use their lineage module's run instead
+    /// (LineageFates.swift); this stays for a single lineage or a module that is not closed.
     static func baselineStates(_ design: Design, _ k: Kinetics, at t: Double) throws -> [[Double]] {
         let none = PerturbationAction.none(genes: k.geneCount)
         let current = medium(of: design, at: t)
