@@ -19,8 +19,12 @@ private struct ColumnTargets {
 /// The buffers of one block's integration, allocated once and freed with the stepper (a plain
 /// struct of pointers: copying it copies addresses, so the step binds it once per call).
 private struct Scratch {
-    /// Regulator state x (G_r × n), channels H (C × n), production S (G_r × n), normals.
+    /// Regulator state x (G_r × n), channels H (C × n), production S (G_r × n), normals (four
+    /// columns' regulators, then one column's downstream genes in fine mode).
     let x, h, s, noise: UnsafeMutablePointer<Double>
+    /// Each column's dynamics stream, and the columns of a group of four being updated.
+    let rng: UnsafeMutablePointer<RandomStream>
+    let lanes: UnsafeMutablePointer<Int>
     /// base + u_m (+ niche) per (animal, medium) and regulator.
     let combined: UnsafeMutablePointer<Double>
     /// Per regulator: e^{−γdt}, (1 − e^{−γdt})/γ, the noise factor and γ.
@@ -53,7 +57,9 @@ private struct Scratch {
         x = zeros(gr * n, 0.0)
         h = zeros(nc * n, 0.0)
         s = zeros(gr * n, 0.0)
-        noise = zeros(max(gr, gd), 0.0)
+        noise = zeros(4 * gr + gd, 0.0)
+        rng = zeros(n, RandomStream(seed: 0, domain: .dynamics))
+        lanes = zeros(4, 0)
         self.combined = zeros(combined, 0.0)
         decayFactor = zeros(gr, 0.0)
         productionFactor = zeros(gr, 0.0)
@@ -81,7 +87,8 @@ private struct Scratch {
             p.deallocate()
         }
         for p in [hAcc, cnt, rhoAcc, medAcc, xd, sd, rho] { p.deallocate() }
-        for p in [channelRegulator, spStart, spColumn, mediumOf, animalOf] { p.deallocate() }
+        for p in [channelRegulator, spStart, spColumn, mediumOf, animalOf, lanes] { p.deallocate() }
+        rng.deallocate()
         active.deallocate()
     }
 }
@@ -104,10 +111,11 @@ struct BlockStepper: ~Copyable {
     private let kStart, kEnd, kW0: [Int]
     private let onset: [Double]
     private let frozen: [Bool]
-    /// Each column's dynamics stream (regulators) and its downstream stream.
-    private(set) var streams: [RandomStream]
+    /// Each column's downstream stream (its dynamics stream is in `scratch.rng`).
     private var downStreams: [RandomStream]
     private let scratch: Scratch
+    /// The batched ziggurat's state buffer.
+    private let zig = ZigguratLanes()
     /// Work counters: production flops executed, Σ columns the production covered, GEMM seconds.
     private var productFlops = 0.0
     private var gemmColumns = 0.0
@@ -141,7 +149,6 @@ struct BlockStepper: ~Copyable {
         self.dt = dt
         self.fine = fine
         self.monitor = options.monitor
-        self.streams = streams
         downStreams = cells.map { $0.dynamicsStream(seed: model.seed, part: 1) }
         let assumptions = model.design.system.assumptions
         ramp = assumptions.delayedPerturbation ? max(1e-9, assumptions.perturbationRampH) : 0
@@ -228,8 +235,12 @@ struct BlockStepper: ~Copyable {
                 for (q, gene) in model.downstreamGenes.enumerated() { scratch.xd[j * gd + q] = st[gene] }
             }
         }
+        for j in 0..<n { scratch.rng[j] = streams[j] }
         self.scratch = scratch
     }
+
+    /// Each column's dynamics stream, advanced over the steps taken so far.
+    var streams: [RandomStream] { Array(UnsafeBufferPointer(start: scratch.rng, count: n)) }
 
     /// Advances the columns alive at grid step `step` (1. channels, 2. production, 3. update).
     /// Returns false when the run was cancelled (the block is then discarded).
@@ -310,32 +321,54 @@ struct BlockStepper: ~Copyable {
             }
         }
         gemmTime += monotonicSeconds() - g0
-        // 3. Exponential Euler–Maruyama update of the living columns.
+        // 3. Exponential Euler–Maruyama update of the living columns, four at a time: their normals
+        //    in one pass (RandomStream+Batched.swift: each column's own stream, the same numbers as
+        //    drawing them column by column), then each column's update.
+        var group = 0
         for j in lo..<hi where sc.active[j] {
-            let xc = sc.x + j * gr
-            let s = sc.s + j * gr
-            let input = sc.combined + (sc.animalOf[j] * media + sc.mediumOf[j]) * gr
-            let r = sc.rho[j]
-            streams[j].fillZigguratNormals(sc.noise, count: gr)
-            if r > 0 && !colTargets[j].regRows.isEmpty {
-                // Cells whose guides hit regulators: production, then κ, then the update.
-                for p in 0..<gr {
-                    let v = input[p] + s[p]
-                    s[p] = v > 0 ? v : 0
-                }
-                for (p, kappa) in colTargets[j].regRows { s[p] *= 1 + (kappa - 1) * r }
-                StepKernels.exponentialEulerUpdate(
-                    x: xc, s: s, input: nil, xi: sc.noise, count: gr, decayFactor: sc.decayFactor,
-                    productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
-            } else {
-                // Everyone else: production and update in one pass.
-                StepKernels.exponentialEulerUpdate(
-                    x: xc, s: s, input: input, xi: sc.noise, count: gr, decayFactor: sc.decayFactor,
-                    productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
+            sc.lanes[group] = j
+            group += 1
+            if group == 4 {
+                updateColumns(group)
+                group = 0
             }
-            if fine && gd > 0 { fineDownstreamStep(column: j) }
         }
+        if group > 0 { updateColumns(group) }
         return true
+    }
+
+    /// Draws the normals of the `lanes` columns in `scratch.lanes` and updates each of them.
+    private mutating func updateColumns(_ lanes: Int) {
+        let sc = scratch
+        zig.fill(sc.rng, columns: sc.lanes, lanes: lanes, into: sc.noise, stride: gr, count: gr)
+        for l in 0..<lanes { updateColumn(sc.lanes[l], noise: sc.noise + l * gr) }
+    }
+
+    /// The exponential Euler–Maruyama update of column j's regulators with the normals `noise`.
+    @inline(__always)
+    private mutating func updateColumn(_ j: Int, noise: UnsafeMutablePointer<Double>) {
+        let sc = scratch
+        let xc = sc.x + j * gr
+        let s = sc.s + j * gr
+        let input = sc.combined + (sc.animalOf[j] * media + sc.mediumOf[j]) * gr
+        let r = sc.rho[j]
+        if r > 0 && !colTargets[j].regRows.isEmpty {
+            // Cells whose guides hit regulators: production, then κ, then the update.
+            for p in 0..<gr {
+                let v = input[p] + s[p]
+                s[p] = v > 0 ? v : 0
+            }
+            for (p, kappa) in colTargets[j].regRows { s[p] *= 1 + (kappa - 1) * r }
+            StepKernels.exponentialEulerUpdate(
+                x: xc, s: s, input: nil, xi: noise, count: gr, decayFactor: sc.decayFactor,
+                productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
+        } else {
+            // Everyone else: production and update in one pass.
+            StepKernels.exponentialEulerUpdate(
+                x: xc, s: s, input: input, xi: noise, count: gr, decayFactor: sc.decayFactor,
+                productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
+        }
+        if fine && gd > 0 { fineDownstreamStep(column: j) }
     }
 
     /// Adds one step of column j's channels, strength and medium to a window slot.
@@ -361,7 +394,8 @@ struct BlockStepper: ~Copyable {
         let rho = sc.rho[j]
         let xd = sc.xd + j * gd
         let sd = sc.sd + j * gd
-        downStreams[j].fillZigguratNormals(sc.noise, count: gd)
+        let normals = sc.noise + 4 * gr
+        downStreams[j].fillZigguratNormals(normals, count: gd)
         for (q, gene) in model.downstreamGenes.enumerated() {
             var prod = k.basal[gene] + k.repressionOffset[gene] + u[gene] + sd[q]
             if !model.niche.isEmpty { prod += model.niche[animal][gene] }
@@ -371,7 +405,7 @@ struct BlockStepper: ~Copyable {
             let e = Foundation.exp(-gamma * dt)
             let xv = xd[q]
             let sdv = sNoise * ((1 - e * e) / (2 * gamma) * (prod + gamma * xv)).squareRoot()
-            xd[q] = max(0, xv * e + prod / gamma * (1 - e) + sdv * sc.noise[q])
+            xd[q] = max(0, xv * e + prod / gamma * (1 - e) + sdv * normals[q])
         }
     }
 
