@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 // MARK: - The stepper of one block (problem / algorithm / solution, as in diffrax)
@@ -32,9 +33,13 @@ private struct Scratch {
     /// Per channel: its regulator, 1/half-response.
     let channelRegulator: UnsafeMutablePointer<Int>
     let invHalf: UnsafeMutablePointer<Double>
-    /// W_r's nonzeros in compressed rows (empty when the dense GEMM is used).
-    let spStart, spColumn: UnsafeMutablePointer<Int>
+    /// W_r's nonzeros by rows grouped by their number of nonzeros (empty when the dense GEMM is
+    /// used): rows in group order, each group's length and row range, the nonzeros in that order.
+    let spRowOrder, spGroupLength, spGroupBegin, spGroupEnd, spColumn: UnsafeMutablePointer<Int>
     let spValue: UnsafeMutablePointer<Double>
+    /// The Hill runs: channels [runStart, runEnd) with exponent runExponent.
+    let runStart, runEnd: UnsafeMutablePointer<Int>
+    let runExponent: UnsafeMutablePointer<Double>
     /// Window accumulators: C × (n·slots) channel sums, and per (slot, column) the step count,
     /// the perturbation strength sum and the steps per medium.
     let hAcc, cnt, rhoAcc, medAcc: UnsafeMutablePointer<Double>
@@ -47,7 +52,7 @@ private struct Scratch {
 
     init(
         n: Int, gr: Int, nc: Int, gd: Int, combined: Int, nonzeros: Int, slots: Int, media: Int,
-        fine: Bool
+        fine: Bool, runs: Int
     ) {
         func zeros<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
@@ -67,7 +72,13 @@ private struct Scratch {
         decay = zeros(gr, 0.0)
         channelRegulator = zeros(nc, 0)
         invHalf = zeros(nc, 0.0)
-        spStart = zeros(gr + 1, 0)
+        spRowOrder = zeros(gr, 0)
+        spGroupLength = zeros(gr, 0)
+        spGroupBegin = zeros(gr, 0)
+        spGroupEnd = zeros(gr, 0)
+        runStart = zeros(runs, 0)
+        runEnd = zeros(runs, 0)
+        runExponent = zeros(runs, 0.0)
         spColumn = zeros(nonzeros, 0)
         spValue = zeros(nonzeros, 0.0)
         hAcc = zeros(fine ? 0 : nc * n * slots, 0.0)
@@ -83,11 +94,16 @@ private struct Scratch {
     }
 
     func deallocate() {
-        for p in [x, h, s, noise, combined, decayFactor, productionFactor, noiseFactor, decay, invHalf, spValue] {
+        for p in [
+            x, h, s, noise, combined, decayFactor, productionFactor, noiseFactor, decay, invHalf, spValue, runExponent,
+        ] {
             p.deallocate()
         }
         for p in [hAcc, cnt, rhoAcc, medAcc, xd, sd, rho] { p.deallocate() }
-        for p in [channelRegulator, spStart, spColumn, mediumOf, animalOf, lanes] { p.deallocate() }
+        for p in [
+            channelRegulator, spRowOrder, spGroupLength, spGroupBegin, spGroupEnd, spColumn, mediumOf, animalOf, lanes,
+            runStart, runEnd,
+        ] { p.deallocate() }
         rng.deallocate()
         active.deallocate()
     }
@@ -105,6 +121,7 @@ struct BlockStepper: ~Copyable {
     private let monitor: SimulationMonitor?
     private let useSparse: Bool
     private let nonzeros: Int
+    private let sparseGroups: Int
     private let hillRuns: [HillRun]
     private let colTargets: [ColumnTargets]
     /// Grid bounds per column: first step, end step (sampling), first step of the downstream window.
@@ -189,14 +206,29 @@ struct BlockStepper: ~Copyable {
         let animals = max(1, model.niche.count)
         let scratch = Scratch(
             n: n, gr: gr, nc: nc, gd: gd, combined: animals * media * gr, nonzeros: nonzeros,
-            slots: pieces + 1, media: media, fine: fine)
+            slots: pieces + 1, media: media, fine: fine, runs: hillRuns.count)
+        for (r, run) in hillRuns.enumerated() {
+            scratch.runStart[r] = run.start
+            scratch.runEnd[r] = run.end
+            scratch.runExponent[r] = run.exponent
+        }
+        var groups = 0
         if let sparse {
-            for i in 0...gr { scratch.spStart[i] = sparse.rowStart[i] }
-            for i in 0..<sparse.nonzeros {
-                scratch.spColumn[i] = sparse.column[i]
-                scratch.spValue[i] = sparse.value[i]
+            // Rows ordered by their number of nonzeros (SparseRowGroups.swift).
+            let g = SparseRowGroups(sparse)
+            groups = g.length.count
+            for i in 0..<gr { scratch.spRowOrder[i] = g.rowOrder[i] }
+            for i in 0..<groups {
+                scratch.spGroupLength[i] = g.length[i]
+                scratch.spGroupBegin[i] = g.begin[i]
+                scratch.spGroupEnd[i] = g.end[i]
+            }
+            for i in 0..<g.column.count {
+                scratch.spColumn[i] = g.column[i]
+                scratch.spValue[i] = g.value[i]
             }
         }
+        sparseGroups = groups
 
         // Per-regulator step constants, and inputs base + u_m (+ niche) per (animal, medium).
         let sNoise = model.design.system.intrinsicNoise
@@ -268,8 +300,8 @@ struct BlockStepper: ~Copyable {
             sc.mediumOf[j] = frozen[j] ? model.startMedium : mediumNow
             let xc = sc.x + j * gr
             let hc = sc.h + j * nc
-            StepKernels.hillChannels(
-                x: xc, h: hc, count: nc, regulator: sc.channelRegulator, invHalf: sc.invHalf, runs: hillRuns)
+            screenplan_hill_channels(
+                xc, hc, nc, sc.channelRegulator, sc.invHalf, hillRuns.count, sc.runStart, sc.runEnd, sc.runExponent)
             if r > 0 {
                 for (ch, a) in colTargets[j].koChannels {
                     let level = xc[sc.channelRegulator[ch]] * (1 + (a - 1) * r)
@@ -300,9 +332,9 @@ struct BlockStepper: ~Copyable {
         gemmColumns += Double(width)
         if useSparse {
             for j in lo..<hi where sc.active[j] {
-                SparseRows.product(
-                    rowStart: sc.spStart, column: sc.spColumn, value: sc.spValue, rows: gr,
-                    h: sc.h + j * nc, s: sc.s + j * gr)
+                screenplan_sparse_rows(
+                    sc.h + j * nc, sc.s + j * gr, sc.spRowOrder, sparseGroups, sc.spGroupLength, sc.spGroupBegin,
+                    sc.spGroupEnd, sc.spColumn, sc.spValue)
                 productFlops += 2 * Double(nonzeros)
             }
         } else {
@@ -359,14 +391,12 @@ struct BlockStepper: ~Copyable {
                 s[p] = v > 0 ? v : 0
             }
             for (p, kappa) in colTargets[j].regRows { s[p] *= 1 + (kappa - 1) * r }
-            StepKernels.exponentialEulerUpdate(
-                x: xc, s: s, input: nil, xi: noise, count: gr, decayFactor: sc.decayFactor,
-                productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
+            screenplan_euler_update(
+                xc, s, nil, noise, gr, sc.decayFactor, sc.productionFactor, sc.noiseFactor, sc.decay)
         } else {
             // Everyone else: production and update in one pass.
-            StepKernels.exponentialEulerUpdate(
-                x: xc, s: s, input: input, xi: noise, count: gr, decayFactor: sc.decayFactor,
-                productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
+            screenplan_euler_update(
+                xc, s, input, noise, gr, sc.decayFactor, sc.productionFactor, sc.noiseFactor, sc.decay)
         }
         if fine && gd > 0 { fineDownstreamStep(column: j) }
     }
