@@ -8,6 +8,10 @@ import Foundation
 // of raw pointers that lives as long as the stepper (no `withUnsafe…` nesting in the loop).
 // `step(k)` advances the columns alive at grid step k (BlockDynamics.swift describes the step);
 // `finish` writes the complete states, integrating the downstream genes over their window.
+// With sparse production in window mode, `step` runs each column's channels, production, normals
+// and update in one pass over four columns at a time (buffers in L1); the per-cell kernels are C
+// compiled for AVX2 (CVectorMath: ScreenplanStepKernels.c, ScreenplanZiggurat.c), bit for bit the
+// Swift kernels' numbers.
 // The numerics it reads from `SimulationOptions` (scheme, pieces, window, sparse production,
 // monitor) are read in `init` only.
 
@@ -99,7 +103,8 @@ private struct Scratch {
 
     func deallocate() {
         for p in [
-            x, h, s, noise, hTemp, sTemp, combined, decayFactor, productionFactor, noiseFactor, decay, invHalf, spValue, runExponent,
+            x, h, s, noise, hTemp, sTemp, combined, decayFactor, productionFactor, noiseFactor, decay, invHalf, spValue,
+            runExponent,
         ] {
             p.deallocate()
         }
