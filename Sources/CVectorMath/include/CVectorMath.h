@@ -113,4 +113,7 @@ static inline int screenplan_format_g6(char *out, int size, double value) {
     return screenplan_format_g6_printf(out, size, value);
 }
 
+#include "ScreenplanZiggurat.h"
+#include "ScreenplanStepKernels.h"
+
 #endif

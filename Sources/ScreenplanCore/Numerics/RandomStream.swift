@@ -24,7 +24,8 @@ public enum RandomDomain: UInt64, Sendable {
 
 /// xoshiro256** seeded from a hashed address. Not thread-safe: one stream per unit of work.
 public struct RandomStream: RandomNumberGenerator, Sendable {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    /// The xoshiro256** state (internal: RandomStream+Batched.swift hands it to the batched ziggurat).
+    var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
     private var spareNormal: Double? = nil
 
     /// The stream for (seed, domain, indices…).

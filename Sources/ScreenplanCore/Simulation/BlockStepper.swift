@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 // MARK: - The stepper of one block (problem / algorithm / solution, as in diffrax)
@@ -7,6 +8,10 @@ import Foundation
 // of raw pointers that lives as long as the stepper (no `withUnsafe…` nesting in the loop).
 // `step(k)` advances the columns alive at grid step k (BlockDynamics.swift describes the step);
 // `finish` writes the complete states, integrating the downstream genes over their window.
+// With sparse production in window mode, `step` runs each column's channels, production, normals
+// and update in one pass over four columns at a time (buffers in L1); the per-cell kernels are C
+// compiled for AVX2 (CVectorMath: ScreenplanStepKernels.c, ScreenplanZiggurat.c), bit for bit the
+// Swift kernels' numbers.
 // The numerics it reads from `SimulationOptions` (scheme, pieces, window, sparse production,
 // monitor) are read in `init` only.
 
@@ -19,8 +24,14 @@ private struct ColumnTargets {
 /// The buffers of one block's integration, allocated once and freed with the stepper (a plain
 /// struct of pointers: copying it copies addresses, so the step binds it once per call).
 private struct Scratch {
-    /// Regulator state x (G_r × n), channels H (C × n), production S (G_r × n), normals.
+    /// Regulator state x (G_r × n), channels H (C × n), production S (G_r × n), normals (four
+    /// columns' regulators, then one column's downstream genes in fine mode).
     let x, h, s, noise: UnsafeMutablePointer<Double>
+    /// Each column's dynamics stream, and the columns of a group of four being updated.
+    let rng: UnsafeMutablePointer<RandomStream>
+    let lanes: UnsafeMutablePointer<Int>
+    /// The channels (C × 4) and production (G_r × 4) of a group of four columns (fused step).
+    let hTemp, sTemp: UnsafeMutablePointer<Double>
     /// base + u_m (+ niche) per (animal, medium) and regulator.
     let combined: UnsafeMutablePointer<Double>
     /// Per regulator: e^{−γdt}, (1 − e^{−γdt})/γ, the noise factor and γ.
@@ -28,9 +39,13 @@ private struct Scratch {
     /// Per channel: its regulator, 1/half-response.
     let channelRegulator: UnsafeMutablePointer<Int>
     let invHalf: UnsafeMutablePointer<Double>
-    /// W_r's nonzeros in compressed rows (empty when the dense GEMM is used).
-    let spStart, spColumn: UnsafeMutablePointer<Int>
+    /// W_r's nonzeros by rows grouped by their number of nonzeros (empty when the dense GEMM is
+    /// used): rows in group order, each group's length and row range, the nonzeros in that order.
+    let spRowOrder, spGroupLength, spGroupBegin, spGroupEnd, spColumn: UnsafeMutablePointer<Int>
     let spValue: UnsafeMutablePointer<Double>
+    /// The Hill runs: channels [runStart, runEnd) with exponent runExponent.
+    let runStart, runEnd: UnsafeMutablePointer<Int>
+    let runExponent: UnsafeMutablePointer<Double>
     /// Window accumulators: C × (n·slots) channel sums, and per (slot, column) the step count,
     /// the perturbation strength sum and the steps per medium.
     let hAcc, cnt, rhoAcc, medAcc: UnsafeMutablePointer<Double>
@@ -43,7 +58,7 @@ private struct Scratch {
 
     init(
         n: Int, gr: Int, nc: Int, gd: Int, combined: Int, nonzeros: Int, slots: Int, media: Int,
-        fine: Bool
+        fine: Bool, runs: Int
     ) {
         func zeros<T>(_ count: Int, _ value: T) -> UnsafeMutablePointer<T> {
             let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
@@ -53,7 +68,11 @@ private struct Scratch {
         x = zeros(gr * n, 0.0)
         h = zeros(nc * n, 0.0)
         s = zeros(gr * n, 0.0)
-        noise = zeros(max(gr, gd), 0.0)
+        noise = zeros(4 * gr + gd, 0.0)
+        rng = zeros(n, RandomStream(seed: 0, domain: .dynamics))
+        lanes = zeros(4, 0)
+        hTemp = zeros(4 * nc, 0.0)
+        sTemp = zeros(4 * gr, 0.0)
         self.combined = zeros(combined, 0.0)
         decayFactor = zeros(gr, 0.0)
         productionFactor = zeros(gr, 0.0)
@@ -61,7 +80,13 @@ private struct Scratch {
         decay = zeros(gr, 0.0)
         channelRegulator = zeros(nc, 0)
         invHalf = zeros(nc, 0.0)
-        spStart = zeros(gr + 1, 0)
+        spRowOrder = zeros(gr, 0)
+        spGroupLength = zeros(gr, 0)
+        spGroupBegin = zeros(gr, 0)
+        spGroupEnd = zeros(gr, 0)
+        runStart = zeros(runs, 0)
+        runEnd = zeros(runs, 0)
+        runExponent = zeros(runs, 0.0)
         spColumn = zeros(nonzeros, 0)
         spValue = zeros(nonzeros, 0.0)
         hAcc = zeros(fine ? 0 : nc * n * slots, 0.0)
@@ -77,11 +102,18 @@ private struct Scratch {
     }
 
     func deallocate() {
-        for p in [x, h, s, noise, combined, decayFactor, productionFactor, noiseFactor, decay, invHalf, spValue] {
+        for p in [
+            x, h, s, noise, hTemp, sTemp, combined, decayFactor, productionFactor, noiseFactor, decay, invHalf, spValue,
+            runExponent,
+        ] {
             p.deallocate()
         }
         for p in [hAcc, cnt, rhoAcc, medAcc, xd, sd, rho] { p.deallocate() }
-        for p in [channelRegulator, spStart, spColumn, mediumOf, animalOf] { p.deallocate() }
+        for p in [
+            channelRegulator, spRowOrder, spGroupLength, spGroupBegin, spGroupEnd, spColumn, mediumOf, animalOf, lanes,
+            runStart, runEnd,
+        ] { p.deallocate() }
+        rng.deallocate()
         active.deallocate()
     }
 }
@@ -98,16 +130,20 @@ struct BlockStepper: ~Copyable {
     private let monitor: SimulationMonitor?
     private let useSparse: Bool
     private let nonzeros: Int
+    private let sparseGroups: Int
+    /// Sparse production in window mode: the step runs column by column (see `step`).
+    private let fused: Bool
     private let hillRuns: [HillRun]
     private let colTargets: [ColumnTargets]
     /// Grid bounds per column: first step, end step (sampling), first step of the downstream window.
     private let kStart, kEnd, kW0: [Int]
     private let onset: [Double]
     private let frozen: [Bool]
-    /// Each column's dynamics stream (regulators) and its downstream stream.
-    private(set) var streams: [RandomStream]
+    /// Each column's downstream stream (its dynamics stream is in `scratch.rng`).
     private var downStreams: [RandomStream]
     private let scratch: Scratch
+    /// The batched ziggurat's state buffer.
+    private let zig = ZigguratLanes()
     /// Work counters: production flops executed, Σ columns the production covered, GEMM seconds.
     private var productFlops = 0.0
     private var gemmColumns = 0.0
@@ -141,7 +177,6 @@ struct BlockStepper: ~Copyable {
         self.dt = dt
         self.fine = fine
         self.monitor = options.monitor
-        self.streams = streams
         downStreams = cells.map { $0.dynamicsStream(seed: model.seed, part: 1) }
         let assumptions = model.design.system.assumptions
         ramp = assumptions.delayedPerturbation ? max(1e-9, assumptions.perturbationRampH) : 0
@@ -182,14 +217,30 @@ struct BlockStepper: ~Copyable {
         let animals = max(1, model.niche.count)
         let scratch = Scratch(
             n: n, gr: gr, nc: nc, gd: gd, combined: animals * media * gr, nonzeros: nonzeros,
-            slots: pieces + 1, media: media, fine: fine)
+            slots: pieces + 1, media: media, fine: fine, runs: hillRuns.count)
+        for (r, run) in hillRuns.enumerated() {
+            scratch.runStart[r] = run.start
+            scratch.runEnd[r] = run.end
+            scratch.runExponent[r] = run.exponent
+        }
+        var groups = 0
         if let sparse {
-            for i in 0...gr { scratch.spStart[i] = sparse.rowStart[i] }
-            for i in 0..<sparse.nonzeros {
-                scratch.spColumn[i] = sparse.column[i]
-                scratch.spValue[i] = sparse.value[i]
+            // Rows ordered by their number of nonzeros (SparseRowGroups.swift).
+            let g = SparseRowGroups(sparse)
+            groups = g.length.count
+            for i in 0..<gr { scratch.spRowOrder[i] = g.rowOrder[i] }
+            for i in 0..<groups {
+                scratch.spGroupLength[i] = g.length[i]
+                scratch.spGroupBegin[i] = g.begin[i]
+                scratch.spGroupEnd[i] = g.end[i]
+            }
+            for i in 0..<g.column.count {
+                scratch.spColumn[i] = g.column[i]
+                scratch.spValue[i] = g.value[i]
             }
         }
+        sparseGroups = groups
+        fused = useSparse && !fine
 
         // Per-regulator step constants, and inputs base + u_m (+ niche) per (animal, medium).
         let sNoise = model.design.system.intrinsicNoise
@@ -228,8 +279,12 @@ struct BlockStepper: ~Copyable {
                 for (q, gene) in model.downstreamGenes.enumerated() { scratch.xd[j * gd + q] = st[gene] }
             }
         }
+        for j in 0..<n { scratch.rng[j] = streams[j] }
         self.scratch = scratch
     }
+
+    /// Each column's dynamics stream, advanced over the steps taken so far.
+    var streams: [RandomStream] { Array(UnsafeBufferPointer(start: scratch.rng, count: n)) }
 
     /// Advances the columns alive at grid step `step` (1. channels, 2. production, 3. update).
     /// Returns false when the run was cancelled (the block is then discarded).
@@ -239,7 +294,7 @@ struct BlockStepper: ~Copyable {
         let t = Double(step) * dt
         let run = model.perturbationRunStart(at: t)
         let mediumNow = model.medium(at: t)
-        // 1. Channels. Living columns span [lo, hi) (columns are in start order).
+        // Living columns span [lo, hi) (columns are in start order).
         var lo = n
         var hi = 0
         for j in 0..<n {
@@ -255,24 +310,6 @@ struct BlockStepper: ~Copyable {
             }
             sc.rho[j] = r
             sc.mediumOf[j] = frozen[j] ? model.startMedium : mediumNow
-            let xc = sc.x + j * gr
-            let hc = sc.h + j * nc
-            StepKernels.hillChannels(
-                x: xc, h: hc, count: nc, regulator: sc.channelRegulator, invHalf: sc.invHalf, runs: hillRuns)
-            if r > 0 {
-                for (ch, a) in colTargets[j].koChannels {
-                    let level = xc[sc.channelRegulator[ch]] * (1 + (a - 1) * r)
-                    hc[ch] = Kinetics.hill(level, n: k.channelHill[ch], h: k.channelHalf[ch])
-                }
-            }
-            if !fine && step >= kW0[j] {
-                let span = kEnd[j] - kW0[j]
-                let piece = min(pieces - 1, (step - kW0[j]) * pieces / max(1, span))
-                accumulate(slot: piece, column: j, channels: hc, rho: r, medium: sc.mediumOf[j])
-                if step == kW0[j] {
-                    accumulate(slot: pieces, column: j, channels: hc, rho: r, medium: sc.mediumOf[j])
-                }
-            }
         }
         guard hi > lo else { return true }
         // A cancelled run stops here (its block is discarded); else count the work.
@@ -283,15 +320,41 @@ struct BlockStepper: ~Copyable {
             }
             monitor.advance(hi - lo)
         }
+        if fused {
+            // Sparse production, window mode: each column's channels, production, normals and
+            // update in one pass over four columns at a time, while its buffers are in L1 (three
+            // passes over the block's states, 6 MB for 1,024 columns of 256 regulators, would
+            // stream them from memory three times a step). Same operations, same numbers.
+            var group = 0
+            for j in lo..<hi where sc.active[j] {
+                sc.lanes[group] = j
+                let hc = sc.hTemp + group * nc
+                channels(column: j, step: step, into: hc)
+                screenplan_sparse_rows(
+                    hc, sc.sTemp + group * gr, sc.spRowOrder, sparseGroups, sc.spGroupLength, sc.spGroupBegin,
+                    sc.spGroupEnd, sc.spColumn, sc.spValue)
+                group += 1
+                if group == 4 {
+                    updateColumns(group, production: sc.sTemp)
+                    group = 0
+                }
+            }
+            if group > 0 { updateColumns(group, production: sc.sTemp) }
+            productFlops += 2 * Double(nonzeros) * Double(hi - lo)
+            gemmColumns += Double(hi - lo)
+            return true
+        }
+        // 1. Channels.
+        for j in lo..<hi where sc.active[j] { channels(column: j, step: step, into: sc.h + j * nc) }
         // 2. The production over the regulator rows and the living columns.
         let g0 = monotonicSeconds()
         let width = hi - lo
         gemmColumns += Double(width)
         if useSparse {
             for j in lo..<hi where sc.active[j] {
-                SparseRows.product(
-                    rowStart: sc.spStart, column: sc.spColumn, value: sc.spValue, rows: gr,
-                    h: sc.h + j * nc, s: sc.s + j * gr)
+                screenplan_sparse_rows(
+                    sc.h + j * nc, sc.s + j * gr, sc.spRowOrder, sparseGroups, sc.spGroupLength, sc.spGroupBegin,
+                    sc.spGroupEnd, sc.spColumn, sc.spValue)
                 productFlops += 2 * Double(nonzeros)
             }
         } else {
@@ -310,32 +373,83 @@ struct BlockStepper: ~Copyable {
             }
         }
         gemmTime += monotonicSeconds() - g0
-        // 3. Exponential Euler–Maruyama update of the living columns.
+        // 3. Exponential Euler–Maruyama update of the living columns, four at a time: their normals
+        //    in one pass (RandomStream+Batched.swift: each column's own stream, the same numbers as
+        //    drawing them column by column), then each column's update.
+        var group = 0
         for j in lo..<hi where sc.active[j] {
-            let xc = sc.x + j * gr
-            let s = sc.s + j * gr
-            let input = sc.combined + (sc.animalOf[j] * media + sc.mediumOf[j]) * gr
-            let r = sc.rho[j]
-            streams[j].fillZigguratNormals(sc.noise, count: gr)
-            if r > 0 && !colTargets[j].regRows.isEmpty {
-                // Cells whose guides hit regulators: production, then κ, then the update.
-                for p in 0..<gr {
-                    let v = input[p] + s[p]
-                    s[p] = v > 0 ? v : 0
-                }
-                for (p, kappa) in colTargets[j].regRows { s[p] *= 1 + (kappa - 1) * r }
-                StepKernels.exponentialEulerUpdate(
-                    x: xc, s: s, input: nil, xi: sc.noise, count: gr, decayFactor: sc.decayFactor,
-                    productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
-            } else {
-                // Everyone else: production and update in one pass.
-                StepKernels.exponentialEulerUpdate(
-                    x: xc, s: s, input: input, xi: sc.noise, count: gr, decayFactor: sc.decayFactor,
-                    productionFactor: sc.productionFactor, noiseFactor: sc.noiseFactor, decay: sc.decay)
+            sc.lanes[group] = j
+            group += 1
+            if group == 4 {
+                updateColumns(group, production: nil)
+                group = 0
             }
-            if fine && gd > 0 { fineDownstreamStep(column: j) }
         }
+        if group > 0 { updateColumns(group, production: nil) }
         return true
+    }
+
+    /// Column j's channels at grid step `step` into `hc` (Hill, knocked-out channels, and the
+    /// downstream window's sums).
+    @inline(__always)
+    private func channels(column j: Int, step: Int, into hc: UnsafeMutablePointer<Double>) {
+        let sc = scratch
+        let xc = sc.x + j * gr
+        let r = sc.rho[j]
+        screenplan_hill_channels(
+            xc, hc, nc, sc.channelRegulator, sc.invHalf, hillRuns.count, sc.runStart, sc.runEnd, sc.runExponent)
+        if r > 0 {
+            let k = model.kinetics
+            for (ch, a) in colTargets[j].koChannels {
+                let level = xc[sc.channelRegulator[ch]] * (1 + (a - 1) * r)
+                hc[ch] = Kinetics.hill(level, n: k.channelHill[ch], h: k.channelHalf[ch])
+            }
+        }
+        if !fine && step >= kW0[j] {
+            let span = kEnd[j] - kW0[j]
+            let piece = min(pieces - 1, (step - kW0[j]) * pieces / max(1, span))
+            accumulate(slot: piece, column: j, channels: hc, rho: r, medium: sc.mediumOf[j])
+            if step == kW0[j] {
+                accumulate(slot: pieces, column: j, channels: hc, rho: r, medium: sc.mediumOf[j])
+            }
+        }
+    }
+
+    /// Draws the normals of the `lanes` columns in `scratch.lanes` and updates each of them, with
+    /// lane l's production at `production + l·G_r` (or, when nil, in its column of `scratch.s`).
+    private mutating func updateColumns(_ lanes: Int, production: UnsafeMutablePointer<Double>?) {
+        let sc = scratch
+        zig.fill(sc.rng, columns: sc.lanes, lanes: lanes, into: sc.noise, stride: gr, count: gr)
+        for l in 0..<lanes {
+            let j = sc.lanes[l]
+            updateColumn(j, production: production.map { $0 + l * gr } ?? sc.s + j * gr, noise: sc.noise + l * gr)
+        }
+    }
+
+    /// The exponential Euler–Maruyama update of column j's regulators with the normals `noise`.
+    @inline(__always)
+    private mutating func updateColumn(
+        _ j: Int, production s: UnsafeMutablePointer<Double>, noise: UnsafeMutablePointer<Double>
+    ) {
+        let sc = scratch
+        let xc = sc.x + j * gr
+        let input = sc.combined + (sc.animalOf[j] * media + sc.mediumOf[j]) * gr
+        let r = sc.rho[j]
+        if r > 0 && !colTargets[j].regRows.isEmpty {
+            // Cells whose guides hit regulators: production, then κ, then the update.
+            for p in 0..<gr {
+                let v = input[p] + s[p]
+                s[p] = v > 0 ? v : 0
+            }
+            for (p, kappa) in colTargets[j].regRows { s[p] *= 1 + (kappa - 1) * r }
+            screenplan_euler_update(
+                xc, s, nil, noise, gr, sc.decayFactor, sc.productionFactor, sc.noiseFactor, sc.decay)
+        } else {
+            // Everyone else: production and update in one pass.
+            screenplan_euler_update(
+                xc, s, input, noise, gr, sc.decayFactor, sc.productionFactor, sc.noiseFactor, sc.decay)
+        }
+        if fine && gd > 0 { fineDownstreamStep(column: j) }
     }
 
     /// Adds one step of column j's channels, strength and medium to a window slot.
@@ -361,7 +475,8 @@ struct BlockStepper: ~Copyable {
         let rho = sc.rho[j]
         let xd = sc.xd + j * gd
         let sd = sc.sd + j * gd
-        downStreams[j].fillZigguratNormals(sc.noise, count: gd)
+        let normals = sc.noise + 4 * gr
+        downStreams[j].fillZigguratNormals(normals, count: gd)
         for (q, gene) in model.downstreamGenes.enumerated() {
             var prod = k.basal[gene] + k.repressionOffset[gene] + u[gene] + sd[q]
             if !model.niche.isEmpty { prod += model.niche[animal][gene] }
@@ -371,7 +486,7 @@ struct BlockStepper: ~Copyable {
             let e = Foundation.exp(-gamma * dt)
             let xv = xd[q]
             let sdv = sNoise * ((1 - e * e) / (2 * gamma) * (prod + gamma * xv)).squareRoot()
-            xd[q] = max(0, xv * e + prod / gamma * (1 - e) + sdv * sc.noise[q])
+            xd[q] = max(0, xv * e + prod / gamma * (1 - e) + sdv * normals[q])
         }
     }
 

@@ -1,0 +1,164 @@
+// Ziggurat normals for up to four streams at once (see include/ScreenplanZiggurat.h).
+#include "ScreenplanZiggurat.h"
+
+#include <math.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+// Bit-for-bit agreement with the Swift loop needs every rounding in the same place.
+#pragma STDC FP_CONTRACT OFF
+#pragma clang fp contract(off)
+
+#define LAYERS 128
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static inline uint64_t next(uint64_t *s) {
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+static inline double uniform(uint64_t *s) { return ((double)(next(s) >> 11) + 0.5) * 0x1.0p-53; }
+
+static inline double centred(uint64_t bits) { return 2 * (((double)(bits >> 11) + 0.5) * 0x1.0p-53) - 1; }
+
+// The rare branches (RandomStream.zigguratSlow): the tail and the wedges, then a fresh draw.
+static double slow(uint64_t *s, double u, int i, const double *x, double r) {
+    const double *ratio = x + LAYERS + 1;
+    for (;;) {
+        if (fabs(u) < ratio[i]) return u * x[i];
+        if (i == 0) {
+            double xt, yt;
+            do {
+                xt = log(uniform(s)) / r;
+                yt = log(uniform(s));
+            } while (-2 * yt < xt * xt);
+            return u < 0 ? xt - r : r - xt;
+        }
+        double xx = u * x[i];
+        double f0 = exp(-0.5 * (x[i] * x[i] - xx * xx));
+        double f1 = exp(-0.5 * (x[i + 1] * x[i + 1] - xx * xx));
+        if (f1 + uniform(s) * (f0 - f1) < 1) return xx;
+        uint64_t bits = next(s);
+        u = centred(bits);
+        i = (int)(bits & 0x7F);
+    }
+}
+
+static void fill_scalar(uint64_t *s, double *out, long count, const double *x, double r) {
+    const double *ratio = x + LAYERS + 1;
+    for (long k = 0; k < count; k++) {
+        uint64_t bits = next(s);
+        double u = centred(bits);
+        int i = (int)(bits & 0x7F);
+        out[k] = fabs(u) < ratio[i] ? u * x[i] : slow(s, u, i, x, r);
+    }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static inline __m256i rotl4(__m256i v, int k) {
+    return _mm256_or_si256(_mm256_slli_epi64(v, k), _mm256_srli_epi64(v, 64 - k));
+}
+
+// Four streams in the lanes of s0…s3 (lane l is states[4l…4l+3]).
+__attribute__((target("avx2"))) static void fill4_avx2(
+    uint64_t *states, double *out, long stride, long count, const double *x, double r) {
+    const double *ratio = x + LAYERS + 1;
+    uint64_t lane[4][4];
+    __m256i s0 = _mm256_set_epi64x((long long)states[12], (long long)states[8], (long long)states[4], (long long)states[0]);
+    __m256i s1 = _mm256_set_epi64x((long long)states[13], (long long)states[9], (long long)states[5], (long long)states[1]);
+    __m256i s2 = _mm256_set_epi64x((long long)states[14], (long long)states[10], (long long)states[6], (long long)states[2]);
+    __m256i s3 = _mm256_set_epi64x((long long)states[15], (long long)states[11], (long long)states[7], (long long)states[3]);
+    const __m256i magic = _mm256_set1_epi64x(0x4330000000000000LL);  // 2^52 as a double's bits
+    const __m256d two52 = _mm256_set1_pd(0x1.0p52);
+    const __m256i oneBits = _mm256_set1_epi64x(0x3FF0000000000000LL);  // 1.0
+    const __m256i one = _mm256_set1_epi64x(1);
+    const __m256i seven = _mm256_set1_epi64x(0x7F);
+    const __m256d half = _mm256_set1_pd(0.5), scale = _mm256_set1_pd(0x1.0p-53);
+    const __m256d two = _mm256_set1_pd(2), unit = _mm256_set1_pd(1);
+    const __m256d absMask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
+    double u4[4], v4[4];
+    long long i4[4];
+    for (long k = 0; k < count; k++) {
+        // result = rotl(s1·5, 7)·9, then the state update, in every lane.
+        __m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(s1, 2), s1);
+        __m256i rr = rotl4(m5, 7);
+        __m256i bits = _mm256_add_epi64(_mm256_slli_epi64(rr, 3), rr);
+        __m256i t = _mm256_slli_epi64(s1, 17);
+        s2 = _mm256_xor_si256(s2, s0);
+        s3 = _mm256_xor_si256(s3, s1);
+        s1 = _mm256_xor_si256(s1, s2);
+        s0 = _mm256_xor_si256(s0, s3);
+        s2 = _mm256_xor_si256(s2, t);
+        s3 = rotl4(s3, 45);
+        // Double(bits >> 11) exactly: the top 52 of its 53 bits through the 2^52 trick, doubled,
+        // plus its lowest bit.
+        __m256i v53 = _mm256_srli_epi64(bits, 11);
+        __m256d hi = _mm256_sub_pd(
+            _mm256_castsi256_pd(_mm256_or_si256(_mm256_srli_epi64(v53, 1), magic)), two52);
+        __m256d lo = _mm256_castsi256_pd(
+            _mm256_and_si256(_mm256_sub_epi64(_mm256_setzero_si256(), _mm256_and_si256(v53, one)), oneBits));
+        __m256d d = _mm256_add_pd(_mm256_mul_pd(hi, two), lo);
+        __m256d u = _mm256_sub_pd(_mm256_mul_pd(two, _mm256_mul_pd(_mm256_add_pd(d, half), scale)), unit);
+        __m256i idx = _mm256_and_si256(bits, seven);
+        __m256d rat = _mm256_i64gather_pd(ratio, idx, 8);
+        __m256d xg = _mm256_i64gather_pd(x, idx, 8);
+        __m256d ok = _mm256_cmp_pd(_mm256_and_pd(u, absMask), rat, _CMP_LT_OQ);
+        _mm256_storeu_pd(v4, _mm256_mul_pd(u, xg));
+        int mask = _mm256_movemask_pd(ok);
+        if (mask != 0xF) {
+            // A lane left the fast path: finish it on its own stream, from its current state.
+            _mm256_storeu_pd(u4, u);
+            _mm256_storeu_si256((__m256i *)i4, idx);
+            _mm256_storeu_si256((__m256i *)lane[0], s0);
+            _mm256_storeu_si256((__m256i *)lane[1], s1);
+            _mm256_storeu_si256((__m256i *)lane[2], s2);
+            _mm256_storeu_si256((__m256i *)lane[3], s3);
+            for (int l = 0; l < 4; l++) {
+                if (mask & (1 << l)) continue;
+                uint64_t s[4] = {lane[0][l], lane[1][l], lane[2][l], lane[3][l]};
+                v4[l] = slow(s, u4[l], (int)i4[l], x, r);
+                lane[0][l] = s[0];
+                lane[1][l] = s[1];
+                lane[2][l] = s[2];
+                lane[3][l] = s[3];
+            }
+            s0 = _mm256_loadu_si256((const __m256i *)lane[0]);
+            s1 = _mm256_loadu_si256((const __m256i *)lane[1]);
+            s2 = _mm256_loadu_si256((const __m256i *)lane[2]);
+            s3 = _mm256_loadu_si256((const __m256i *)lane[3]);
+        }
+        out[k] = v4[0];
+        out[stride + k] = v4[1];
+        out[2 * stride + k] = v4[2];
+        out[3 * stride + k] = v4[3];
+    }
+    _mm256_storeu_si256((__m256i *)lane[0], s0);
+    _mm256_storeu_si256((__m256i *)lane[1], s1);
+    _mm256_storeu_si256((__m256i *)lane[2], s2);
+    _mm256_storeu_si256((__m256i *)lane[3], s3);
+    for (int l = 0; l < 4; l++) {
+        for (int w = 0; w < 4; w++) states[4 * l + w] = lane[w][l];
+    }
+}
+#endif
+
+void screenplan_ziggurat_fill(
+    uint64_t *states, int lanes, double *out, long stride, long count, const double *table, double r) {
+#if defined(__x86_64__)
+    if (lanes == 4 && __builtin_cpu_supports("avx2")) {
+        fill4_avx2(states, out, stride, count, table, r);
+        return;
+    }
+#endif
+    for (int l = 0; l < lanes; l++) fill_scalar(states + 4 * l, out + l * stride, count, table, r);
+}
