@@ -554,17 +554,17 @@ public final class Analyzer: Sendable {
                                     let v0 = np * n0 * (n + 1) / 12 * max(1e-12, 1 - zero * zero * zero)
                                     targetFloor = np * n0 * (1 - zc) / 2 / v0.squareRoot() * r.variance.squareRoot()
                                 }
-                            var alternativeVariance = r.variance
-                            if test == .wilcoxon && r.variance.isFinite {
-                                // The rank sum's spread under the alternative (placements), with
-                                // the threshold at the null's.
-                                testNullVariance = r.variance
-                                alternativeVariance *= TestModels.wilcoxonVarianceRatio(
-                                    perturbed: gp, control: g0, np: cc.perturbed * assigned,
-                                    n0: cc.controls * controlAssigned, librarySD: m.librarySizeSd)
-                            }
-                            c.perturbedCells = alternativeVariance * r.perturbedShare
-                            c.controlCells = alternativeVariance * (1 - r.perturbedShare)
+                                var alternativeVariance = r.variance
+                                if test == .wilcoxon && r.variance.isFinite {
+                                    // The rank sum's spread under the alternative (placements), with
+                                    // the threshold at the null's.
+                                    testNullVariance = r.variance
+                                    alternativeVariance *= TestModels.wilcoxonVarianceRatio(
+                                        perturbed: gp, control: g0, np: cc.perturbed * assigned,
+                                        n0: cc.controls * controlAssigned, librarySD: m.librarySizeSd)
+                                }
+                                c.perturbedCells = alternativeVariance * r.perturbedShare
+                                c.controlCells = alternativeVariance * (1 - r.perturbedShare)
                                 c.confounding = cc.pooledShift * normalisation / ln2sq
                                 if test == .tTest {
                                     // Welch's statistic is compared with Student t (Welch–Satterthwaite df),
