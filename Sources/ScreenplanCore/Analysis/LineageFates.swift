@@ -119,22 +119,14 @@ struct LineageFates {
 
     /// The simulator's label of a module state (index into the fraction order).
     func label(_ x: [Double]) -> Int {
-        if x[0] > 0.5 * progenitorLevel { return 0 }
-        var best = -1
-        var bestLevel = 0.0
-        var second = 0.0
-        for i in 1..<module.count {
-            let v = x[i]
-            if v > bestLevel {
-                second = bestLevel
-                bestLevel = v
-                best = i
-            } else if v > second {
-                second = v
-            }
+        switch SimulationModel.lineageState(
+            progenitor: x[0], lineages: module.count - 1, progenitorLevel: progenitorLevel,
+            lineageThreshold: lineageThreshold, level: { x[$0 + 1] })
+        {
+        case .progenitor: return 0
+        case .lineage(let i): return i + 1
+        case .intermediate: return module.count
         }
-        if best >= 0 && bestLevel > 0.5 * lineageThreshold && bestLevel > 2 * second { return best }
-        return module.count
     }
 
     /// Runs `cells` module cells to each time of `times` (hours from protocol start), controls

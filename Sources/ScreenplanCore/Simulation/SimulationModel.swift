@@ -393,6 +393,40 @@ public struct SimulationModel: Sendable {
         return last
     }
 
+    /// A generated differentiating cell's true state: the progenitor while its progenitor factor is
+    /// above half its level, else the lineage whose regulator leads (above half the threshold and
+    /// twice the runner-up), else intermediate. The simulator's labels and the analysis' lineage
+    /// run (LineageFates) both classify with this one rule.
+    enum LineageState: Equatable {
+        case progenitor
+        case lineage(Int)
+        case intermediate
+    }
+
+    /// `LineageState` of a cell whose lineage regulator i is at `level(i)`, i in 0..<lineages.
+    @inline(__always)
+    static func lineageState(
+        progenitor: Double, lineages: Int, progenitorLevel: Double, lineageThreshold: Double,
+        level: (Int) -> Double
+    ) -> LineageState {
+        if progenitor > 0.5 * progenitorLevel { return .progenitor }
+        var best = -1
+        var bestLevel = 0.0
+        var second = 0.0
+        for i in 0..<lineages {
+            let v = level(i)
+            if v > bestLevel {
+                second = bestLevel
+                bestLevel = v
+                best = i
+            } else if v > second {
+                second = v
+            }
+        }
+        if best >= 0 && bestLevel > 0.5 * lineageThreshold && bestLevel > 2 * second { return .lineage(best) }
+        return .intermediate
+    }
+
     /// Name of the true state of a cell from its complete state.
     func stateLabel(_ x: UnsafePointer<Double>, perturbation: Int = -1) -> String {
         if let landscape {
@@ -401,24 +435,14 @@ public struct SimulationModel: Sendable {
             return landscape.label(x, references: refs.isEmpty ? nil : refs)
         }
         if !lineageGenes.isEmpty {
-            if x[0] > 0.5 * progenitorLevel { return "progenitor" }
-            var best = -1
-            var bestLevel = 0.0
-            var second = 0.0
-            for (i, gene) in lineageGenes.enumerated() {
-                let v = x[gene]
-                if v > bestLevel {
-                    second = bestLevel
-                    bestLevel = v
-                    best = i
-                } else if v > second {
-                    second = v
-                }
+            switch Self.lineageState(
+                progenitor: x[0], lineages: lineageGenes.count, progenitorLevel: progenitorLevel,
+                lineageThreshold: lineageThreshold, level: { x[lineageGenes[$0]] })
+            {
+            case .progenitor: return "progenitor"
+            case .lineage(let i): return "lineage_\(i + 1)"
+            case .intermediate: return "intermediate"
             }
-            if best >= 0 && bestLevel > 0.5 * lineageThreshold && bestLevel > 2 * second {
-                return "lineage_\(best + 1)"
-            }
-            return "intermediate"
         }
         if switchGenes.count == 2 {
             let a = x[switchGenes[0]]
