@@ -77,19 +77,7 @@ import Testing
             l[c] = Foundation.exp(s * rng.normal())
             y[c] = Double(rng.negativeBinomial(mean: mean * l[c], size: 1 / mixing))
         }
-        let fitted = y.reduce(0, +) / l.reduce(0, +)
-        var u = 0.0
-        var ip = 0.0
-        var total = 0.0
-        for c in 0..<(np + n0) {
-            let mu = fitted * l[c]
-            let d = 1 + mu * mixing
-            if c < np {
-                u += (y[c] - mu) / d
-                ip += mu / d
-            }
-            total += mu / d
-        }
+        let (u, ip, total) = unionFitScore(y, l, perturbed: np, mixing: mixing)
         if ip > 0 && total > ip { zs.append(u / (ip - ip * ip / total).squareRoot()) }
     }
     let n = Double(zs.count)

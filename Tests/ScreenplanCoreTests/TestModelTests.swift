@@ -234,23 +234,6 @@ func rankProbabilityAndMomentsMatchSimulatedCells(_ c: (mean: Double, fold: Doub
     let np = 60
     let n0 = 300
     let reps = 1500
-    func rankSum(_ a: [Double], _ b: [Double]) -> (u: Double, tieFactor: Double) {
-        let all = (a.map { ($0, true) } + b.map { ($0, false) }).sorted { $0.0 < $1.0 }
-        var rankP = 0.0
-        var ties = 0.0
-        var i = 0
-        let nTotal = Double(all.count)
-        while i < all.count {
-            var j = i
-            while j + 1 < all.count && all[j + 1].0 == all[i].0 { j += 1 }
-            let rank = Double(i + j + 2) / 2
-            for k in i...j where all[k].1 { rankP += rank }
-            let t = Double(j - i + 1)
-            ties += t * t * t - t
-            i = j + 1
-        }
-        return (rankP - Double(a.count) * Double(a.count + 1) / 2, 1 - ties / (nTotal * nTotal * nTotal - nTotal))
-    }
     var zW = 0.0
     var zT = 0.0
     var nullU: [Double] = []
@@ -482,19 +465,7 @@ func glmScoreFloorBoundsTheDetectableDecreaseAtLowCounts(mean: Double) throws {
             l[c] = Foundation.exp(s * rng.normal())
             y[c] = Double(rng.negativeBinomial(mean: mean * l[c] * (c < np ? fold : 1), size: 1 / mixing))
         }
-        let fitted = y.reduce(0, +) / l.reduce(0, +)
-        var u = 0.0
-        var ip = 0.0
-        var total = 0.0
-        for c in 0..<(np + n0) {
-            let mu = fitted * l[c]
-            let d = 1 + mu * mixing
-            if c < np {
-                u += (y[c] - mu) / d
-                ip += mu / d
-            }
-            total += mu / d
-        }
+        let (u, ip, total) = unionFitScore(y, l, perturbed: np, mixing: mixing)
         if ip > 0 && u / (ip - ip * ip / total).squareRoot() < threshold { rejected += 1 }
     }
     let empirical = Double(rejected) / Double(replicates)

@@ -29,22 +29,9 @@ import Testing
     for _ in 0..<reps {
         let a = cells(perturbed, np)
         let b = cells(control, n0)
-        let all = (a.map { ($0, true) } + b.map { ($0, false) }).sorted { $0.0 < $1.0 }
-        var rankP = 0.0
-        var ties = 0.0
-        var i = 0
-        while i < all.count {
-            var j = i
-            while j + 1 < all.count && all[j + 1].0 == all[i].0 { j += 1 }
-            let rank = Double(i + j + 2) / 2
-            for k in i...j where all[k].1 { rankP += rank }
-            let t = Double(j - i + 1)
-            ties += t * t * t - t
-            i = j + 1
-        }
+        let (u, tieFactor) = rankSum(a, b)
         let n = Double(np + n0)
-        let u = rankP - Double(np * (np + 1)) / 2
-        let v0 = Double(np * n0) * (n + 1) / 12 * (1 - ties / (n * n * n - n))
+        let v0 = Double(np * n0) * (n + 1) / 12 * tieFactor
         zs.append((u - Double(np * n0) / 2) / v0.squareRoot())
     }
     let mean = zs.reduce(0, +) / Double(reps)
