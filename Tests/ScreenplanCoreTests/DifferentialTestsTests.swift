@@ -65,6 +65,46 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
     }
 }
 
+@Test func glmScorePValueIsTheSkewNormalTailThePowerModelRejectsBeyond() {
+    // montecarlo's glm p-value and the power model must refer to one test: at the model's
+    // skew-normal critical values (SkewNormal.criticalValues) the p-value is the level. A one-term
+    // Edgeworth or plain normal tail misses it by 5-30% at these skews.
+    for gamma in [0.1, 0.3, 0.6, -0.3] {
+        for level in [0.01, 1e-3, 1e-4] {
+            let z = Normal.quantile(1 - level / 2)
+            let (lower, upper) = SkewNormal.criticalValues(z: z, skewness: gamma)
+            let below = DifferentialTests.skewNormalP(-lower, skewness: gamma)
+            let above = DifferentialTests.skewNormalP(upper, skewness: gamma)
+            #expect(abs(below / level - 1) < 0.02, "γ \(gamma), level \(level): p at −lower \(below)")
+            #expect(abs(above / level - 1) < 0.02, "γ \(gamma), level \(level): p at upper \(above)")
+        }
+    }
+    #expect(DifferentialTests.skewNormalP(1.2, skewness: 0) == DifferentialTests.normalP(1.2))
+    #expect(DifferentialTests.skewNormalP(0.0, skewness: 0.4) <= 1)
+}
+
+@Test func glmScoreTestIsUniformUnderTheNullAtASkewingFewUMIsPerCell() {
+    // 0.25 UMIs per cell on average: the score is right-skewed (γ ≈ 0.2-0.4), where the
+    // skew-normal p-value matters. Uniform overall, and each tail holds about α/2 at α = 0.01.
+    var rng = RandomStream(seed: 12, domain: .montecarlo, 8)
+    var p: [Double] = []
+    var low = 0
+    var high = 0
+    for _ in 0..<3000 {
+        let (a, b) = synthetic(&rng, np: 40, n0: 400, units: 4, share: 5e-5, theta: 2)
+        let o = DifferentialTests.nbScore(
+            perturbed: a, reference: b, theta: DifferentialTests.momentTheta(b, units: 4), units: 4)
+        guard o.p.isFinite else { continue }
+        p.append(o.p)
+        if o.p < 0.01 { if o.statistic < 0 { low += 1 } else { high += 1 } }
+    }
+    #expect(p.count > 2900)
+    #expect(ksUniformP(p) > 0.01, "KS p \(ksUniformP(p))")
+    // α/2 = 0.5% of ~3000 = 15 per tail; 3 binomial sd ≈ 11.6.
+    #expect(abs(Double(low) - 0.005 * Double(p.count)) < 12, "lower tail \(low) of \(p.count)")
+    #expect(abs(Double(high) - 0.005 * Double(p.count)) < 12, "upper tail \(high) of \(p.count)")
+}
+
 @Test func wilcoxonIsUniformUnderTheNull() {
     for share in [1e-4, 1e-3] {
         let p = nullPValues(
@@ -173,7 +213,7 @@ private func nullPValues(_ test: (GeneCells, GeneCells) -> TestOutcome, share: D
 
 @Test func glmSkewCorrectionHoldsEachTailAtLowCounts() {
     // About one UMI per cell: the score is bounded below, so the normal tail is conservative for
-    // knockdowns. The Edgeworth-corrected p-value holds each tail near α/2 (6,000 null draws:
+    // knockdowns. The skew-normal p-value holds each tail near α/2 (6,000 null draws:
     // binomial se of one tail's rate at 0.01 is 0.0013).
     var rng = RandomStream(seed: 21, domain: .montecarlo, 9)
     var lower = 0

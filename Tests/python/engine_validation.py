@@ -30,6 +30,7 @@ import gzip
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,12 +122,19 @@ def design_text(regime, test, targets=40, cells=25):
                        genes=genes, measured=2 * genes, **REGIMES[regime])
 
 
-def predicted_power(folder, regime, test, targets, cells):
-    """Perturbation name → the analysis's power for `test` (SCREENPLAN_ANALYZE_BIN)."""
+def predicted_power(folder, regime, test, targets, cells, downstream=False):
+    """Perturbation name → the analysis's power for `test` (SCREENPLAN_ANALYZE_BIN); with
+    `downstream`, also (perturbation, gene) → its power for every testable affected gene beyond
+    the target (`analyze --downstream`)."""
     path = folder / ("%s-%s.yaml" % (regime, test))
     path.write_text(design_text(regime, test, targets, cells))
-    doc = json.loads(run(binary("SCREENPLAN_ANALYZE_BIN"), "analyze", path, "--json"))
-    return {p["name"]: p["power"] for p in doc["perturbations"] if p.get("power") is not None}
+    args = ["analyze", path, "--json", "--no-solve"] + (["--downstream"] if downstream else [])
+    doc = json.loads(run(binary("SCREENPLAN_ANALYZE_BIN"), *args))
+    targets = {p["name"]: p["power"] for p in doc["perturbations"] if p.get("power") is not None}
+    if not downstream:
+        return targets
+    genes = {(p["name"], g["gene"]): g["power"] for p in doc["perturbations"] for g in p.get("downstream", [])}
+    return targets, genes
 
 
 class Screen:
@@ -167,15 +175,18 @@ class Screen:
             # ambiguous (several guides) at low MOI: dropped, as sceptre's QC does
         return {p: np.array(v, dtype=int) for p, v in members.items()}, (None if high_moi else nt)
 
-    def tested_genes(self, rng, reference_cells):
-        """Per perturbation: its target and up to NULLS_PER_PERTURBATION truth-null testable genes."""
+    def tested_genes(self, rng, reference_cells, downstream=None):
+        """Per perturbation: its target and up to NULLS_PER_PERTURBATION truth-null testable genes,
+        then (`downstream`: perturbation → genes) every affected gene the analysis predicts a power
+        for (the nulls are drawn first, so the same seed tests the same nulls either way)."""
         mean = np.asarray(self.counts[reference_cells].mean(axis=0)).ravel()
         testable = np.flatnonzero(mean >= 0.1)
         out = {}
         for p in self.perturbations:
             affected = self.affected.get(p, set()) | {p}
             nulls = [self.genes[g] for g in rng.permutation(testable) if self.genes[g] not in affected]
-            out[p] = (p, nulls[:NULLS_PER_PERTURBATION])
+            extra = [g for g in (downstream or {}).get(p, []) if g in self.index and g != p]
+            out[p] = (p, nulls[:NULLS_PER_PERTURBATION], extra)
         return out
 
 
@@ -189,7 +200,8 @@ def covariates(screen, cells):
 
 def engine_pysceptre(screen, members, nt, tested, high_moi, seed):
     import pysceptre
-    pairs = [(g, p) for p, (target, nulls) in tested.items() for g in [target] + nulls if len(members[p]) > 0]
+    pairs = [(g, p) for p, (target, nulls, extra) in tested.items() for g in [target] + nulls + extra
+             if len(members[p]) > 0]
     if high_moi:
         cells = np.arange(screen.counts.shape[0])
         cells = cells[screen.library[cells] > 0]
@@ -208,10 +220,15 @@ def engine_pysceptre(screen, members, nt, tested, high_moi, seed):
     return {(r.grna_target, r.response_id): r.p_value for r in df.itertuples()}
 
 
-def engine_scanpy(screen, members, nt, tested, high_moi, method):
+def engine_scanpy(screen, members, nt, tested, high_moi, method, one_call=True):
+    """scanpy `rank_genes_groups` of each perturbation against its controls. At low MOI every
+    perturbation shares the NT reference, so `one_call` runs them as labs do, in one call with
+    every perturbation a group and `reference="control"` (scanpy tests each group against the
+    reference alone, so the p-values are those of one call per perturbation; the check is in
+    test_engine_validation.py). At high MOI each perturbation has its own complement: one call each."""
     import anndata
     import scanpy as sc
-    genes = sorted({g for target, nulls in tested.values() for g in [target] + nulls})
+    genes = sorted({g for target, nulls, extra in tested.values() for g in [target] + nulls + extra})
     columns = [screen.index[g] for g in genes]
     # log1p of counts per 10k over every measured gene, then only the tested genes.
     norm = sp.diags(1e4 / np.maximum(screen.library, 1)) @ screen.counts
@@ -220,25 +237,35 @@ def engine_scanpy(screen, members, nt, tested, high_moi, method):
     out = {}
     kwargs = dict(method=method, tie_correct=True) if method == "wilcoxon" else dict(method=method)
 
-    def test(cells_a, cells_b, labels):
-        a = anndata.AnnData(X=values[np.concatenate([cells_a, cells_b])], var=pd.DataFrame(index=genes))
-        a.obs["group"] = pd.Categorical(["test"] * len(cells_a) + ["ref"] * len(cells_b))
+    def test(cell_groups, reference):
+        """cell_groups: name → cells (disjoint); reference: cells. → name → gene → p-value."""
+        names = list(cell_groups)
+        cells = np.concatenate([cell_groups[n] for n in names] + [reference])
+        labels = [n for n in names for _ in range(len(cell_groups[n]))] + ["control"] * len(reference)
+        a = anndata.AnnData(X=values[cells], var=pd.DataFrame(index=genes))
+        a.obs["group"] = pd.Categorical(labels)
         a.uns["log1p"] = {"base": None}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sc.tl.rank_genes_groups(a, "group", groups=["test"], reference="ref", n_genes=len(genes), **kwargs)
+            sc.tl.rank_genes_groups(a, "group", groups=names, reference="control", n_genes=len(genes), **kwargs)
         r = a.uns["rank_genes_groups"]
-        return dict(zip([n[0] for n in r["names"]], [float(p[0]) for p in r["pvals"]]))
+        return {n: dict(zip([x[n] for x in r["names"]], [float(x[n]) for x in r["pvals"]])) for n in names}
 
-    nt_cells = None if high_moi else np.concatenate([np.array(v, dtype=int) for v in nt.values()])
-    every = np.flatnonzero(screen.library > 0)
-    for p, (target, nulls) in tested.items():
-        if len(members[p]) < 2:
-            continue
-        ref = np.setdiff1d(every, members[p]) if high_moi else nt_cells
-        pv = test(members[p], ref, None)
-        for g in [target] + nulls:
-            out[(p, g)] = pv.get(g, 1.0)
+    testable = [p for p in tested if len(members[p]) >= 2]
+    if high_moi or not one_call:
+        every = np.flatnonzero(screen.library > 0)
+        nt_cells = None if high_moi else np.concatenate([np.array(v, dtype=int) for v in nt.values()])
+        pvs = {}
+        for p in testable:
+            ref = np.setdiff1d(every, members[p]) if high_moi else nt_cells
+            pvs.update(test({p: members[p]}, ref))
+    else:
+        nt_cells = np.concatenate([np.array(v, dtype=int) for v in nt.values()])
+        pvs = test({p: members[p] for p in testable}, nt_cells)
+    for p in testable:
+        target, nulls, extra = tested[p]
+        for g in [target] + nulls + extra:
+            out[(p, g)] = pvs[p].get(g, 1.0)
     return out
 
 
@@ -283,37 +310,40 @@ def engine_deseq2(screen, members, nt, tested, high_moi):
         groups = {p: c for p, c in members.items() if len(c) > 0}
         groups["control"] = np.concatenate([np.array(v, dtype=int) for v in nt.values()])
         dds = fit(groups)
-        for p, (target, nulls) in tested.items():
+        for p, (target, nulls, extra) in tested.items():
             if p not in groups:
                 continue
             pv = contrast(dds, p)
-            for g in [target] + nulls:
+            for g in [target] + nulls + extra:
                 out[(p, g)] = float(pv.get(g, 1.0)) if np.isfinite(pv.get(g, np.nan)) else 1.0
         return out
     every = np.flatnonzero(screen.library > 0)
-    for p, (target, nulls) in tested.items():
+    for p, (target, nulls, extra) in tested.items():
         if len(members[p]) == 0:
             continue
         dds = fit({p: members[p], "control": np.setdiff1d(every, members[p])})
         pv = contrast(dds, p)
-        for g in [target] + nulls:
+        for g in [target] + nulls + extra:
             out[(p, g)] = float(pv.get(g, 1.0)) if np.isfinite(pv.get(g, np.nan)) else 1.0
     return out
 
 
-def run_engine(engine, screen, high_moi, seed):
+def run_engine(engine, screen, high_moi, seed, downstream=None, one_call=True):
+    """The engine's p-values: targets (perturbation → p), truth-null genes (list) and, with
+    `downstream` (perturbation → genes the analysis predicts a power for), (perturbation, gene) → p."""
     members, nt = screen.groups(high_moi)
     reference = np.flatnonzero(screen.library > 0) if high_moi else np.concatenate([np.array(v) for v in nt.values()])
-    tested = screen.tested_genes(np.random.default_rng(seed), reference)
+    tested = screen.tested_genes(np.random.default_rng(seed), reference, downstream)
     if engine == "pysceptre":
         pv = engine_pysceptre(screen, members, nt, tested, high_moi, seed)
     elif engine in ("wilcoxon", "t-test"):
-        pv = engine_scanpy(screen, members, nt, tested, high_moi, engine)
+        pv = engine_scanpy(screen, members, nt, tested, high_moi, engine, one_call)
     else:
         pv = engine_deseq2(screen, members, nt, tested, high_moi)
-    targets = {p: pv[(p, t)] for p, (t, _) in tested.items() if (p, t) in pv}
-    nulls = [pv[(p, g)] for p, (_, ns) in tested.items() for g in ns if (p, g) in pv]
-    return targets, nulls
+    targets = {p: pv[(p, t)] for p, (t, _, _) in tested.items() if (p, t) in pv}
+    nulls = [pv[(p, g)] for p, (_, ns, _) in tested.items() for g in ns if (p, g) in pv]
+    extra = {(p, g): pv[(p, g)] for p, (_, _, xs) in tested.items() for g in xs if (p, g) in pv}
+    return targets, nulls, extra
 
 
 def calibration(records):
@@ -334,14 +364,15 @@ def calibration(records):
     return bins, gap, se
 
 
-def summary(regime, engine, details, nulls, seconds, targets, cells, keep_records=False):
+def summary(regime, engine, details, nulls, seconds, targets, cells, keep_records=False, kind="targets"):
     """One row of the table from an engine's tests: `details` (perturbation, seed, predicted
-    power, p-value of its target) and the p-values of the truth-null genes."""
+    power, p-value of its target; kind "downstream": of one of its affected genes, `gene`) and the
+    p-values of the truth-null genes."""
     records = [(d["predicted"], bool(d["p_value"] < ALPHA)) for d in details]
     bins, gap, se = calibration(records)
     ks = st.kstest(nulls, "uniform").pvalue if len(nulls) > 10 else float("nan")
     pred = np.array([r[0] for r in records]); rej = np.array([r[1] for r in records], dtype=float)
-    return dict(regime=regime, engine=engine, test=ENGINE_TEST[engine], bins=bins, gap=gap, gap_se=se,
+    return dict(regime=regime, engine=engine, test=ENGINE_TEST[engine], kind=kind, bins=bins, gap=gap, gap_se=se,
                 tests=len(records), null_tests=len(nulls), ks_p=float(ks),
                 null_rate=float(np.mean(np.array(nulls) < ALPHA)) if nulls else float("nan"),
                 mean_predicted=float(pred.mean()) if records else float("nan"),
@@ -353,68 +384,108 @@ def summary(regime, engine, details, nulls, seconds, targets, cells, keep_record
 
 
 def repredict(results, log=print):
-    """The same engines' p-values (a --json file of an earlier run) against another build's
-    predicted power: the simulations and engines do not depend on the power model, so a change
-    of the model is re-measured in seconds (SCREENPLAN_ANALYZE_BIN, or SCREENPLAN_BIN)."""
+    """The same engines' p-values (--json files of earlier runs) against another build's predicted
+    power: the simulations and engines do not depend on the power model, so a change of the model
+    is re-measured in seconds (SCREENPLAN_ANALYZE_BIN, or SCREENPLAN_BIN). Rows of the same
+    regime, engine, kind and design (runs over disjoint seeds) are pooled into one."""
+    pooled = {}
+    for r in results:
+        key = (r["regime"], r["engine"], r.get("kind", "targets"), r["targets"], r["cells"])
+        if key in pooled:
+            seen = {(d["seed"], d["perturbation"], d.get("gene")) for d in pooled[key]["details"]}
+            if any((d["seed"], d["perturbation"], d.get("gene")) in seen for d in r["details"]):
+                sys.exit("%s %s: the same seed in two runs" % key[:2])
+            pooled[key]["details"] += r["details"]
+            pooled[key]["null_p"] += r["null_p"]
+            pooled[key]["seconds"] += r["seconds"]
+        else:
+            pooled[key] = dict(r, details=list(r["details"]), null_p=list(r["null_p"]))
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)
         cache = {}
-        for r in results:
-            key = (r["regime"], r["test"], r["targets"], r["cells"])
+        for (regime, engine, kind, targets, cells), r in pooled.items():
+            key = (regime, r["test"], targets, cells)
             if key not in cache:
-                cache[key] = predicted_power(folder, r["regime"], r["test"], r["targets"], r["cells"])
-            predicted = cache[key]
-            details = [dict(d, predicted=predicted[d["perturbation"]]) for d in r["details"]
-                       if d["perturbation"] in predicted]
-            out.append(summary(r["regime"], r["engine"], details, r["null_p"], r["seconds"], r["targets"],
-                               r["cells"]))
-            log("%s %s re-predicted" % (r["regime"], r["engine"]))
+                cache[key] = predicted_power(folder, regime, r["test"], targets, cells, downstream=True)
+            predicted, genes = cache[key]
+            if kind == "downstream":
+                details = [dict(d, predicted=genes[(d["perturbation"], d["gene"])]) for d in r["details"]
+                           if (d["perturbation"], d["gene"]) in genes]
+            else:
+                details = [dict(d, predicted=predicted[d["perturbation"]]) for d in r["details"]
+                           if d["perturbation"] in predicted]
+            if len(details) < len(r["details"]):
+                log("%s %s %s: %d tests without a prediction now" % (regime, engine, kind,
+                                                                       len(r["details"]) - len(details)))
+            out.append(summary(regime, engine, details, r["null_p"], r["seconds"], targets, cells, kind=kind))
+            log("%s %s %s re-predicted" % (regime, engine, kind))
     return out
 
 
-def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_records=False):
-    """Simulate every regime × seed once, run the engines, compare with the predicted power."""
+def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_records=False, downstream=False,
+             first_seed=1, one_call=True):
+    """Simulate every regime × seed once, run the engines, compare with the predicted power.
+    Seeds first_seed … first_seed + seeds − 1 (runs over disjoint seeds pool with --repredict).
+    With `downstream` each engine also tests every affected gene the analysis predicts a power for,
+    and each engine gets a second row (`kind` "downstream") with those tests."""
     sim_bin = binary()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = pathlib.Path(tmp)
         for regime in regimes:
             high_moi = REGIMES[regime]["moi"] > 1
-            predicted = {e: predicted_power(folder, regime, ENGINE_TEST[e], targets, cells) for e in engines}
+            predicted, genes = {}, {}
+            for e in engines:
+                got = predicted_power(folder, regime, ENGINE_TEST[e], targets, cells, downstream)
+                predicted[e], genes[e] = got if downstream else (got, {})
             nulls = {e: [] for e in engines}
             details = {e: [] for e in engines}
+            extra = {e: [] for e in engines}
             seconds = {e: 0.0 for e in engines}
             design = folder / ("%s.yaml" % regime)
             design.write_text(design_text(regime, "glm", targets, cells))
-            for seed in range(1, seeds + 1):
+            for seed in range(first_seed, first_seed + seeds):
                 out = folder / ("%s-%d" % (regime, seed))
+                start = time.time()
                 run(sim_bin, "simulate", design, "--out", out, "--seed", seed)
+                simulated = time.time()
                 screen = Screen(out)
+                log("%s seed %d: simulate %.1f s, read %.1f s" % (regime, seed, simulated - start, time.time() - simulated))
                 for e in engines:
                     start = time.time()
-                    t, n = run_engine(e, screen, high_moi, seed)
+                    wanted = {}
+                    for p, g in genes[e]:
+                        wanted.setdefault(p, []).append(g)
+                    t, n, x = run_engine(e, screen, high_moi, seed, wanted if downstream else None, one_call)
                     seconds[e] += time.time() - start
                     for p, pv in t.items():
                         if p in predicted[e]:
                             details[e].append(dict(perturbation=p, seed=seed, predicted=predicted[e][p],
                                                    p_value=float(pv)))
-                    nulls[e] += [float(x) for x in n]
-                log("%s seed %d done" % (regime, seed))
+                    for (p, g), pv in x.items():
+                        extra[e].append(dict(perturbation=p, gene=g, seed=seed, predicted=genes[e][(p, g)],
+                                             p_value=float(pv)))
+                    nulls[e] += [float(v) for v in n]
+                    log("%s seed %d %s: %.1f s" % (regime, seed, e, time.time() - start))
+                shutil.rmtree(out, ignore_errors=True)
             for e in engines:
                 results.append(summary(regime, e, details[e], nulls[e], seconds[e], targets, cells, keep_records))
+                if downstream:
+                    results.append(summary(regime, e, extra[e], nulls[e], seconds[e], targets, cells, keep_records,
+                                           kind="downstream"))
     return results
 
 
 def markdown(results):
-    lines = ["| regime | engine (screenplan test) | tests | mean predicted | rejection rate | mean abs. gap per bin (± se) "
+    lines = ["| regime | engine (screenplan test) | genes | tests | mean predicted | rejection rate | mean abs. gap per bin (± se) "
              "| bins: predicted → rejected (n) | null rejection at α (tests) | KS p (nulls) | engine s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         bins = "; ".join("%.2f→%.2f (%d)" % (b["predicted"], b["empirical"], b["n"]) for b in r["bins"])
-        lines.append("| %s | %s (%s) | %d | %.3f | %.3f | %.3f ± %.3f | %s | %.4f (%d) | %.3g | %.0f |" % (
-            r["regime"], r["engine"], r["test"], r["tests"], r["mean_predicted"], r["mean_empirical"], r["gap"],
-            r["gap_se"], bins, r["null_rate"], r["null_tests"], r["ks_p"], r["seconds"]))
+        lines.append("| %s | %s (%s) | %s | %d | %.3f | %.3f | %.3f ± %.3f (largest bin se %.3f) | %s | %.4f (%d) | %.3g | %.0f |" % (
+            r["regime"], r["engine"], r["test"], r.get("kind", "targets"), r["tests"], r["mean_predicted"], r["mean_empirical"], r["gap"],
+            r["gap_se"], r["largest_bin_se"], bins, r["null_rate"], r["null_tests"], r["ks_p"], r["seconds"]))
     return "\n".join(lines)
 
 
@@ -425,6 +496,12 @@ def main():
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--targets", type=int, default=40)
     ap.add_argument("--cells", type=int, default=25)
+    ap.add_argument("--first-seed", type=int, default=1, help="seeds FIRST … FIRST + N − 1")
+    ap.add_argument("--downstream", action="store_true",
+                    help="also test every affected gene beyond the target the analysis predicts a power for "
+                         "(analyze --downstream), reported as rows of kind 'downstream'")
+    ap.add_argument("--per-group", action="store_true",
+                    help="scanpy at low MOI: one rank_genes_groups call per perturbation, not one for all")
     ap.add_argument("--out", help="also write the markdown table here")
     ap.add_argument("--json", help="also write every test (perturbation, seed, predicted power, p-value) here")
     ap.add_argument("--repredict", metavar="FILE.json", action="append",
@@ -443,11 +520,13 @@ def main():
         args.engines = ",".join(dict.fromkeys(r["engine"] for r in results))
     else:
         results = validate(args.regimes.split(","), args.engines.split(","), args.seeds, args.targets, args.cells,
-                           log=log)
+                           log=log, downstream=args.downstream, first_seed=args.first_seed,
+                           one_call=not args.per_group)
     table = markdown(results)
     run_args = ("".join(" --repredict " + f for f in args.repredict) if args.repredict else
-                "--seeds %d --targets %d --regimes %s --engines %s" % (args.seeds, args.targets, args.regimes,
-                                                                        args.engines))
+                "--seeds %d --first-seed %d --targets %d --regimes %s --engines %s%s" % (
+                    args.seeds, args.first_seed, args.targets, args.regimes, args.engines,
+                    " --downstream" if args.downstream else ""))
     header = ("`Tests/python/engine_validation.py %s` (simulate: %s; analyze: %s), α = %g per test, %.0f s\n\n" % (
         run_args.strip(), binary(), binary("SCREENPLAN_ANALYZE_BIN"), ALPHA, time.time() - start))
     print(header + table)

@@ -33,6 +33,9 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
     public var flags: [String]
     /// Expected UMIs of the target gene per control cell (what sets its counting noise).
     public var targetUmis: Double = 0
+    /// With `analyze --downstream`: every testable affected gene beyond the target and the power
+    /// of `analysis.test` for it (absent otherwise; docs/batching.md section 4.1).
+    public var downstream: [DownstreamGenePower]?
 
     public init(
         name: String, target: String, cells: Int, batches: Int, targetEffect: Double,
@@ -65,6 +68,7 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
         case deGenes = "de_genes"
         case flags
         case targetUmis = "target_umis"
+        case downstream
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -80,6 +84,7 @@ public struct PerturbationReport: Codable, Equatable, Sendable {
         try c.encode(deGenes, forKey: .deGenes)
         try c.encode(flags, forKey: .flags)
         try c.encode(targetUmis, forKey: .targetUmis)
+        try c.encodeIfPresent(downstream, forKey: .downstream)
     }
 }
 

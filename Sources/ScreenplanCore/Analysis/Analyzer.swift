@@ -81,6 +81,13 @@ public struct PerturbationEvaluation: Sendable {
     /// Chance that the library's guides produce an effect at least the size the sampling detects
     /// with the target power (`analysis.target_power`).
     public var guideEffectProbability: Double = 0
+    /// The genes this perturbation's test covers beyond its target (indices into
+    /// `ExpectedEffects.geneNames`: the affected genes that are testable) and the power of
+    /// `analysis.test` for each at `level` (the terms of `deGenes`), so a validation can compare
+    /// every tested (perturbation, gene) pair with what the analysis predicts for it.
+    public var downstreamGenes: [Int32] = []
+    /// Power of each of `downstreamGenes`, in the same order.
+    public var downstreamPowers: [Double] = []
 
     /// Predicted standard error of the target estimate (log2): its root mean squared error
     /// against the gene's effect, guide-to-guide spread included.
@@ -368,6 +375,8 @@ public final class Analyzer: Sendable {
                     var targetFloor = Double.infinity
                     var nullSDs: [Double] = []
                     var nullSkews: [Double] = []
+                    // The gene behind each entry of effectsObs (downstreamGenes).
+                    var testedGenes: [Int32] = []
                     var observedTarget = 0.0
                     let target = slice.targetEffect[p]
                     let logKappa = guideModel.log2MeanKappa
@@ -590,12 +599,14 @@ public final class Analyzer: Sendable {
                         }
                         // Genes below the expression threshold are not tested.
                         if mean0[i] >= threshold && w.batches > 0 {
+                            testedGenes.append(gene32)
                             effectsObs.append(testEffect)
                             sds.append(testVariance.squareRoot())
                             spreads.append(spreadVariance.squareRoot())
                             nullSDs.append((testNullVariance < 0 ? testVariance : testNullVariance).squareRoot())
                             nullSkews.append(testNullSkewness)
                         } else if j == 0 {
+                            testedGenes.append(gene32)
                             effectsObs.append(0)
                             sds.append(.infinity)
                             spreads.append(0)
@@ -665,7 +676,7 @@ public final class Analyzer: Sendable {
                     let name =
                         effects.slices.count > 1
                         ? "\(effects.names[p]) @ \(formatHours(slice.timeH))" : effects.names[p]
-                    slots.values[p] =
+                    var row =
                         PerturbationEvaluation(
                             name: name, target: effects.targetNames[p].joined(separator: "+"), timeIndex: t,
                             cells: w.cells, batches: w.batches, uncontrolledBatches: w.uncontrolledBatches,
@@ -676,6 +687,11 @@ public final class Analyzer: Sendable {
                             testNullSkewness: targetSkew,
                             spreadVariance: targetTest.spread,
                             samplingPower: samplingPower, guideEffectProbability: guideProbability)
+                    if testedGenes.count > 1 {
+                        row.downstreamGenes = Array(testedGenes.dropFirst())
+                        row.downstreamPowers = Array(solved.powers.dropFirst())
+                    }
+                    slots.values[p] = row
                 }
                 filled.values[chunk] = (guideVarianceByResponse, timingByResponse, offsetsByResponse)
             }

@@ -179,8 +179,10 @@ public enum DifferentialTests {
         // Skewness of U under the null: U = Σ a_c r_c with a_c = x_c − I_pb/(I_pb + I_0b) (the
         // efficient score) and κ₃(r_c) = μ(1 + 2μ/θ)/(1 + μ/θ)² (the NB third cumulant over the
         // cube of the working denominator). Low counts make U right-skewed (it is bounded below),
-        // so the normal tail is conservative for knockdowns; SCEPTRE corrects the same skew by
-        // fitting a skew-normal to its resampled statistics, here a one-term Edgeworth expansion.
+        // so the normal tail is conservative for knockdowns. SCEPTRE refers the score to a
+        // skew-normal fitted by moments to its resampled statistics; here the skew-normal is
+        // moment-matched to the score's null cumulants (mean 0, variance 1, skewness γ), the
+        // same curve the power model's thresholds come from (SkewNormal.swift).
         var k3 = 0.0
         func third(_ g: GeneCells, perturbed isP: Bool) {
             for c in 0..<g.count {
@@ -196,20 +198,22 @@ public enum DifferentialTests {
         third(perturbed, perturbed: true)
         third(reference, perturbed: false)
         let gamma = k3 / (info * info.squareRoot())
-        return TestOutcome(statistic: z, p: edgeworthP(z, skewness: gamma))
+        return TestOutcome(statistic: z, p: skewNormalP(z, skewness: gamma))
     }
 
-    /// Two-sided p-value of a standardised statistic with skewness γ: P(Z ≤ z) ≈ Φ(z) −
-    /// γ/6·(z² − 1)·φ(z), each tail kept in [Φ(−|z|)/10, 1] (the expansion is not a
-    /// distribution far out), p = 2·min(lower, upper) capped at 1.
-    static func edgeworthP(_ z: Double, skewness gamma: Double) -> Double {
-        guard gamma.isFinite, gamma != 0 else { return normalP(z) }
-        let phi = Foundation.exp(-z * z / 2) / (2 * Double.pi).squareRoot()
-        let correction = gamma / 6 * (z * z - 1) * phi
-        let tail = Normal.cdf(-abs(z))
-        let lower = min(1, max(tail / 10, Normal.cdf(z) - correction))
-        let upper = min(1, max(tail / 10, Normal.cdf(-z) + correction))
-        return min(1, 2 * min(lower, upper))
+    /// Two-sided p-value of a standardised statistic whose null is the skew-normal with mean 0,
+    /// variance 1 and skewness γ (`SkewNormal.effectiveSkewness` applied, as SCEPTRE does): twice
+    /// the tail beyond z on the side of the distribution's median (pysceptre's
+    /// `fit_and_evaluate_skew_normal`), i.e. 2·min(F(z), 1 − F(z)). Rejecting at p < t is rejecting
+    /// beyond `SkewNormal.criticalValues(z: Φ⁻¹(1 − t/2), skewness: γ)`, the thresholds of the
+    /// power model.
+    static func skewNormalP(_ z: Double, skewness gamma: Double) -> Double {
+        guard gamma.isFinite, gamma != 0, z.isFinite else { return normalP(z) }
+        let g = SkewNormal.effectiveSkewness(gamma)
+        let s = SkewNormal.shape(skewness: g)
+        // 96 Simpson intervals: the short tail's Φ − 2T cancels (SkewNormal.Table uses as many).
+        let f = SkewNormal.standardCDF(s.mean + s.sd * z, alpha: s.alpha, intervals: 96)
+        return min(1, 2 * min(f, 1 - f))
     }
 
     // MARK: Wilcoxon rank-sum

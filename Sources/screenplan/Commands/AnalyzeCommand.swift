@@ -35,6 +35,10 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(help: .hidden)
     var bench = false
 
+    @Flag(
+        help: "JSON: list every testable affected gene beyond the target with its power (perturbations[].downstream).")
+    var downstream = false
+
     func run() throws {
         if bench {
             let numbers = try AnalysisBenchmark.run()
@@ -61,6 +65,7 @@ struct AnalyzeCommand: ParsableCommand {
         // Cell types: power per perturbation and type.
         result.cellTypes = try runtime { try CellTypePower.compute(d, layout: evaluation.layout, analyzer: analyzer) }
         result.cellType = d.analysis.cellType
+        if downstream { result.addDownstreamPowers(evaluation, effects: try runtime { try analyzer.effects(for: d) }) }
         if json {
             print(try jsonText(result))
         } else {
