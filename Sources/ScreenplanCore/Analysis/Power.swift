@@ -62,10 +62,10 @@ public enum Normal {
     /// score test standardised with the null variance: the GLM, docs/batching.md section 2.6).
     ///
     /// `nullSkewness` γ is the skewness of the statistic under the null (the GLM score at low
-    /// counts is right-skewed). The test then rejects beyond the Cornish–Fisher quantiles
-    /// ±z + γ(z² − 1)/6 of the null (the inverse of the one-term Edgeworth tail that the score
-    /// test uses, and the skew SCEPTRE captures by fitting a skew-normal to its resampled
-    /// statistics): a decrease is easier to detect than an increase of the same size. The
+    /// counts is right-skewed). The test then rejects beyond the skewed null's quantiles (the skew
+    /// SCEPTRE captures by fitting a skew-normal to its resampled statistics, and montecarlo's
+    /// score test by the same skew-normal's tail): a decrease is easier to detect than an
+    /// increase of the same size. The
     /// quantiles are those of the moment-matched skew-normal SCEPTRE fits to its resampled
     /// statistics (`SkewNormal.criticalValues`; heavier in the short tail than −z + γ(z² − 1)/6,
     /// the one-term Cornish–Fisher value used before, which over-predicted low-count knockdowns).
