@@ -503,7 +503,8 @@ def main():
     ap.add_argument("--per-group", action="store_true",
                     help="scanpy at low MOI: one rank_genes_groups call per perturbation, not one for all")
     ap.add_argument("--out", help="also write the markdown table here")
-    ap.add_argument("--json", help="also write every test (perturbation, seed, predicted power, p-value) here")
+    ap.add_argument("--json", help="also write every test (perturbation, seed, predicted power, p-value) here "
+                                   "(gzip-compressed when FILE ends in .gz)")
     ap.add_argument("--repredict", metavar="FILE.json", action="append",
                     help="no simulation: re-join the engines' p-values of earlier --json runs with this build's "
                          "predicted power (repeatable; the files' rows are concatenated)")
@@ -511,7 +512,8 @@ def main():
     start = time.time()
     log = lambda m: print(m, file=sys.stderr, flush=True)
     if args.repredict:
-        earlier = [r for f in args.repredict for r in json.loads(pathlib.Path(f).read_text())]
+        earlier = [r for f in args.repredict
+                   for r in json.loads(gzip.open(f, "rt").read() if f.endswith(".gz") else pathlib.Path(f).read_text())]
         for r in earlier:
             r.setdefault("targets", args.targets)
             r.setdefault("cells", args.cells)
@@ -533,7 +535,12 @@ def main():
     if args.out:
         pathlib.Path(args.out).write_text(header + table + "\n")
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(results, default=lambda o: o.item() if hasattr(o, "item") else str(o)))
+        text = json.dumps(results, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+        if args.json.endswith(".gz"):
+            with gzip.open(args.json, "wt") as f:
+                f.write(text)
+        else:
+            pathlib.Path(args.json).write_text(text)
     return 0
 
 
