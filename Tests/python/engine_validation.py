@@ -373,12 +373,15 @@ def repredict(results, log=print):
     return out
 
 
-def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_records=False):
-    """Simulate every regime × seed once, run the engines, compare with the predicted power."""
+def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_records=False, keep=None,
+             first_seed=1):
+    """Simulate every regime × seed once, run the engines, compare with the predicted power.
+    `keep`: a folder that keeps the designs and simulated screens (for per-target diagnosis)."""
     sim_bin = binary()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = pathlib.Path(tmp)
+        folder = pathlib.Path(keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for regime in regimes:
             high_moi = REGIMES[regime]["moi"] > 1
             predicted = {e: predicted_power(folder, regime, ENGINE_TEST[e], targets, cells) for e in engines}
@@ -387,7 +390,7 @@ def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_reco
             seconds = {e: 0.0 for e in engines}
             design = folder / ("%s.yaml" % regime)
             design.write_text(design_text(regime, "glm", targets, cells))
-            for seed in range(1, seeds + 1):
+            for seed in range(first_seed, first_seed + seeds):
                 out = folder / ("%s-%d" % (regime, seed))
                 run(sim_bin, "simulate", design, "--out", out, "--seed", seed)
                 screen = Screen(out)
@@ -425,6 +428,8 @@ def main():
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--targets", type=int, default=40)
     ap.add_argument("--cells", type=int, default=25)
+    ap.add_argument("--first-seed", type=int, default=1, help="simulate seeds first-seed … first-seed + seeds − 1")
+    ap.add_argument("--keep", metavar="DIR", help="keep the designs and simulated screens in DIR")
     ap.add_argument("--out", help="also write the markdown table here")
     ap.add_argument("--json", help="also write every test (perturbation, seed, predicted power, p-value) here")
     ap.add_argument("--repredict", metavar="FILE.json", action="append",
@@ -443,7 +448,7 @@ def main():
         args.engines = ",".join(dict.fromkeys(r["engine"] for r in results))
     else:
         results = validate(args.regimes.split(","), args.engines.split(","), args.seeds, args.targets, args.cells,
-                           log=log)
+                           log=log, keep=args.keep, first_seed=args.first_seed)
     table = markdown(results)
     run_args = ("".join(" --repredict " + f for f in args.repredict) if args.repredict else
                 "--seeds %d --targets %d --regimes %s --engines %s" % (args.seeds, args.targets, args.regimes,
