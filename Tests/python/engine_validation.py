@@ -424,15 +424,17 @@ def repredict(results, log=print):
 
 
 def validate(regimes, engines, seeds, targets=40, cells=25, log=print, keep_records=False, downstream=False,
-             first_seed=1, one_call=True):
+             first_seed=1, one_call=True, keep=None):
     """Simulate every regime × seed once, run the engines, compare with the predicted power.
     Seeds first_seed … first_seed + seeds − 1 (runs over disjoint seeds pool with --repredict).
     With `downstream` each engine also tests every affected gene the analysis predicts a power for,
-    and each engine gets a second row (`kind` "downstream") with those tests."""
+    and each engine gets a second row (`kind` "downstream") with those tests.
+    `keep`: a folder that keeps the designs and simulated screens (for per-target diagnosis)."""
     sim_bin = binary()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = pathlib.Path(tmp)
+        folder = pathlib.Path(keep or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for regime in regimes:
             high_moi = REGIMES[regime]["moi"] > 1
             predicted, genes = {}, {}
@@ -502,6 +504,7 @@ def main():
                          "(analyze --downstream), reported as rows of kind 'downstream'")
     ap.add_argument("--per-group", action="store_true",
                     help="scanpy at low MOI: one rank_genes_groups call per perturbation, not one for all")
+    ap.add_argument("--keep", metavar="DIR", help="keep the designs and simulated screens in DIR")
     ap.add_argument("--out", help="also write the markdown table here")
     ap.add_argument("--json", help="also write every test (perturbation, seed, predicted power, p-value) here "
                                    "(gzip-compressed when FILE ends in .gz)")
@@ -523,7 +526,7 @@ def main():
     else:
         results = validate(args.regimes.split(","), args.engines.split(","), args.seeds, args.targets, args.cells,
                            log=log, downstream=args.downstream, first_seed=args.first_seed,
-                           one_call=not args.per_group)
+                           one_call=not args.per_group, keep=args.keep)
     table = markdown(results)
     run_args = ("".join(" --repredict " + f for f in args.repredict) if args.repredict else
                 "--seeds %d --first-seed %d --targets %d --regimes %s --engines %s%s" % (

@@ -278,7 +278,11 @@ extension ExpectedEffects {
             }
             // Response reached at sampling, per perturbation (by the decay of its first target).
             var byDecay: [Double: (mean: Double, variance: Double)] = [:]
+            // A perturbation of the lineage module: its run already has the guides' timing (the
+            // delivery delay, the ramp and the relaxation), so its effects are not scaled again.
+            let moduleSize = design.analysis.effect == .network && fateShift ? lineageRuns?.fates.module.count ?? 0 : 0
             let response = perturbations.map { pert -> (mean: Double, variance: Double) in
+                if pert.targets.contains(where: { $0 < moduleSize }) { return (1, 0) }
                 let gamma = pert.targets.first.map { kinetics.decay[$0] } ?? design.system.network.decayPerH
                 if let known = byDecay[gamma] { return known }
                 let r = ResponseTiming.moments(design, at: t, decay: gamma)

@@ -141,13 +141,16 @@ struct LineageFates {
         let system = design.system
         let parameters = SimulationParameters()
         let m = module.count
-        var steps: [(start: Double, end: Double, input: [Double], perturb: Bool)] = []
+        var steps: [(start: Double, end: Double, input: [Double], perturb: Bool, runStart: Double)] = []
         var elapsed = 0.0
         for step in design.protocolSteps {
             let index = system.media.firstIndex { $0.name == step.medium } ?? 0
             let spec = system.media.isEmpty ? MediumSpec() : system.media[index]
             let u = k.mediumInput(spec, index: index, system: system)
-            steps.append((elapsed, elapsed + step.durationH, module.map { u[$0] }, step.perturb))
+            // The start of the run of consecutive `perturb: true` steps this step belongs to
+            // (`SimulationModel.perturbationRunStart`): a ramp restarts after a pause.
+            let runStart = step.perturb && steps.last?.perturb == true ? steps[steps.count - 1].runStart : elapsed
+            steps.append((elapsed, elapsed + step.durationH, module.map { u[$0] }, step.perturb, runStart))
             elapsed += step.durationH
         }
         let before = module.map { startInput[$0] }
@@ -167,6 +170,12 @@ struct LineageFates {
         let conc = pspec.knockdownConcentration
         let cellConc = parameters.cellEfficiencyConcentration
         let inVivo = system.regime == .inVivo
+        // Guides' timing as `CellSetup` and `BlockStepper` apply it: in vivo each cell's guides
+        // start after a delivery delay ~ Gamma(4, mean/4) (a cell that entered the tissue after
+        // delivery descends from a transduced progenitor: at once), and with
+        // `delayed_perturbation` their strength ramps up linearly over `perturbation_ramp_h`.
+        let meanDelay = inVivo ? system.inVivo.deliveryDelayH : 0
+        let ramp = system.assumptions.delayedPerturbation ? max(1e-9, system.assumptions.perturbationRampH) : 0
 
         var sums = times.map { _ in [Double](repeating: 0, count: m) }
         var sumSq = sums
@@ -198,12 +207,18 @@ struct LineageFates {
                         perturb = steps[index].perturb
                     }
                     let length = min(dt, t - time)
+                    let runStart = perturb ? steps[index].runStart : .infinity
                     out.append(
-                        Step(length: length, input: index, perturb: perturb, after: time >= firstOn, snapshot: -1))
+                        Step(
+                            length: length, input: index, perturb: perturb, after: time >= firstOn, snapshot: -1,
+                            time: time, runStart: runStart))
                     time += length
                 }
                 if out.isEmpty || out[out.count - 1].snapshot >= 0 {
-                    out.append(Step(length: 0, input: inputs.count - 1, perturb: false, after: false, snapshot: ti))
+                    out.append(
+                        Step(
+                            length: 0, input: inputs.count - 1, perturb: false, after: false, snapshot: ti, time: t,
+                            runStart: .infinity))
                 } else {
                     out[out.count - 1].snapshot = ti
                 }
@@ -220,6 +235,20 @@ struct LineageFates {
         for cell in 0..<max(1, cells) {
             for group in groups {
                 var rng = RandomStream(seed: seed, domain: .fates, 2, UInt64(cell))
+                // In vivo cells enter the tissue as progenitors (truncated exponential ages): the
+                // age is drawn first, so a perturbation's cells have the controls' ages.
+                var born = -Double.infinity
+                if shared == nil {
+                    let influx = system.inVivo.influxPerH
+                    let cap = parameters.ageCap(influxPerHour: influx)
+                    let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
+                    born = times[group[0]] - age
+                }
+                // The guides' onset (`CellSetup`): the first `perturb: true` step, plus the
+                // delivery delay in vivo; a cell born after it acts at once.
+                var onset = firstOn
+                if !targetSlots.isEmpty && meanDelay > 0 { onset += rng.gamma(shape: 4) * meanDelay / 4 }
+                if born > onset { onset = -Double.infinity }
                 // The cell's action: one guide's efficiency, then the cell's around it.
                 for i in 0..<m {
                     kappa[i] = 1
@@ -237,25 +266,13 @@ struct LineageFates {
                         activity[slot] = 0
                     }
                 }
-                // Timing as `CellSetup`: in vivo cells enter the tissue as progenitors (truncated
-                // exponential ages). Guides act from the first `perturb: true` step: the delivery
-                // delay and ramp are the error model's response fraction r̄ (section 2.4), which
-                // scales these effects as it scales every other.
-                let plan: [Step]
-                if let shared {
-                    plan = shared
-                } else {
-                    let influx = system.inVivo.influxPerH
-                    let cap = parameters.ageCap(influxPerHour: influx)
-                    let age = -Foundation.log(1 - rng.uniform() * (1 - Foundation.exp(-influx * cap))) / influx
-                    plan = schedule(from: times[group[0]] - age, through: group)
-                }
+                let plan = shared ?? schedule(from: born, through: group)
                 for i in 0..<m { x[i] = progenitor[module[i]] }
                 var from = 0
                 for (index, step) in plan.enumerated() where step.snapshot >= 0 {
                     kernel.advance(
                         &x, plan[from...index], inputs: inputs, kappa: kappa, activity: activity,
-                        acting: !targetSlots.isEmpty, rng: &rng)
+                        acting: !targetSlots.isEmpty, onset: onset, ramp: ramp, rng: &rng)
                     from = index + 1
                     let ti = step.snapshot
                     let r = label(x)
@@ -414,6 +431,10 @@ struct Step {
     var perturb: Bool
     var after: Bool
     var snapshot: Int
+    /// Hours from protocol start at the step's beginning.
+    var time: Double = 0
+    /// Start of the run of `perturb: true` steps it belongs to (∞ outside one).
+    var runStart: Double = .infinity
 }
 
 /// The module's chemical Langevin step (exponential decay, as the simulator's), over raw
@@ -451,10 +472,12 @@ struct ModuleKernel {
         fullNoise = decay.map { (1 - Foundation.exp(-2 * $0 * dt)) / (2 * $0) }
     }
 
-    /// Advances module state `x` over `steps`.
+    /// Advances module state `x` over `steps`. The guides' strength at a step is ρ as the
+    /// simulator's `BlockStepper` sets it: 0 before max(run start, `onset`), then 1, or a linear
+    /// ramp over `ramp` hours; κ acts as 1 + (κ − 1)ρ, a knockout's activity as 1 + (a − 1)ρ.
     func advance(
         _ x: inout [Double], _ steps: ArraySlice<Step>, inputs: [[Double]], kappa: [Double], activity: [Double],
-        acting targeted: Bool, rng: inout RandomStream
+        acting targeted: Bool, onset: Double = -.infinity, ramp: Double = 0, rng: inout RandomStream
     ) {
         let m = m
         let nc = nc
@@ -465,17 +488,23 @@ struct ModuleKernel {
             h.withUnsafeMutableBufferPointer { hs in
                 weights.withUnsafeBufferPointer { w in
                     for step in steps where step.length > 0 {
-                        let acting = targeted && step.perturb && step.after
+                        var rho = 0.0
+                        if targeted && step.perturb {
+                            let on = max(step.runStart, onset)
+                            if step.time >= on { rho = ramp > 0 ? min(1, (step.time - on) / ramp) : 1 }
+                        }
+                        let acting = rho > 0
                         let full = step.length == dt
                         for c in 0..<nc {
                             let q = slot[c]
-                            hs[c] = Kinetics.hill(acting ? xs[q] * activity[q] : xs[q], n: hill[c], h: half[c])
+                            hs[c] = Kinetics.hill(
+                                acting ? xs[q] * (1 + (activity[q] - 1) * rho) : xs[q], n: hill[c], h: half[c])
                         }
                         let u = inputs[step.input]
                         for i in 0..<m {
                             var s = offset[i] + u[i]
                             for c in 0..<nc { s += w[i * nc + c] * hs[c] }
-                            let prod = (acting ? kappa[i] : 1) * max(0, s)
+                            let prod = (acting ? 1 + (kappa[i] - 1) * rho : 1) * max(0, s)
                             let gamma = decay[i]
                             let e = full ? fullDecay[i] : Foundation.exp(-gamma * step.length)
                             let v = full ? fullNoise[i] : (1 - e * e) / (2 * gamma)
