@@ -7,15 +7,24 @@ import Testing
 // (GLMScoreMemo.swift): the rows must be exactly a fresh analyzer's, and any other edit must
 // compute its scores again.
 
-/// ω nudged up, to 0, back to an earlier value, as a TUI user does, then an edit the scores do read.
+/// ω nudged up, to 0, back to an earlier value, as a TUI user does, α, the multiple testing and
+/// the target power edited, then an edit the scores do read.
 private func expectScoresReusedExactly(_ base: Design, _ label: String) throws {
     let shared = Analyzer()
     var designs: [Design] = []
-    for omega in [base.batching.interactionSd, 0.08, 0.0, 0.25, 0.08] {
+    for omega in [base.batching.interactionSd, 0.08, 0.0, 0.25] {
         var d = base
         d.batching.interactionSd = omega
         designs.append(d)
     }
+    var d = designs[1]
+    d.analysis.alpha = 0.001
+    designs.append(d)
+    d.analysis.multipleTesting = .bonferroni
+    designs.append(d)
+    d.analysis.targetPower = 0.9
+    designs.append(d)
+    designs.append(designs[1])
     for (i, d) in designs.enumerated() {
         let reused = try shared.evaluate(d)
         let fresh = try Analyzer().evaluate(d)

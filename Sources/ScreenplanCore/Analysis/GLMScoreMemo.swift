@@ -1,14 +1,15 @@
 import Foundation
 
-// MARK: - The GLM scores of recent evaluations, reused when only ω changed
+// MARK: - The GLM scores of recent evaluations, reused when only ω, α, multiple testing or target power changed
 //
 // A GLM evaluation spends a quarter of its time in `TestModels.glmScore` (two 33-node quadratures
 // per affected gene and lane pattern, docs/batching.md §11). Nothing a score reads depends on the
 // batch × perturbation interaction ω: ω enters the evaluation only through the variance components
-// (`c.interaction`), which are made from the score's `shareSquares` after it. So a design that
-// differs from a recently evaluated one only in `batching.interaction_sd` (a TUI nudge of ω, and
-// the recommendations' designs after it) takes every score from that evaluation's table instead
-// of computing it again. The scores are pure functions of their inputs, so the rows are the same
+// (`c.interaction`), which are made from the score's `shareSquares` after it; nor on α, the
+// multiple-testing method or the target power, which only the solve after the scores reads. So a
+// design that differs from a recently evaluated one only in those (a TUI nudge of ω or α, and the
+// recommendations' designs after it) takes every score from that evaluation's table instead of
+// computing it again. The scores are pure functions of their inputs, so the rows are the same
 // bit for bit (test `glmScoresReusedAcrossInteractionEditsEqualFreshOnes`).
 
 /// One `TestModels.glmScore` result of an affected gene, and the half-effect score of the target
@@ -65,10 +66,15 @@ final class GLMScoreMemo: Sendable {
     /// How many evaluations took their scores from a held table.
     var reused: Int { reuses.withLock { $0 } }
 
-    /// The key: `design` with `batching.interaction_sd` = 0.
+    /// The key: `design` with the fields no GLM score reads set to fixed values: ω
+    /// (`batching.interaction_sd`), and the level, multiple testing and target power, which the
+    /// multiple-testing solve and the detectable size after the scores read.
     static func key(_ design: Design, strategy: LayoutStrategy?) -> EvaluationKey {
         var d = design
         d.batching.interactionSd = 0
+        d.analysis.alpha = 0.05
+        d.analysis.multipleTesting = .bh
+        d.analysis.targetPower = 0.8
         return EvaluationKey(design: d, strategy: strategy)
     }
 
