@@ -8,7 +8,7 @@ import Testing
 // rows must be exactly those of one sequential pass, whatever the number of threads.
 
 /// Every number and flag of a row, bit for bit (NaN equal to NaN).
-private func sameRow(_ a: PerturbationEvaluation, _ b: PerturbationEvaluation) -> Bool {
+func sameRow(_ a: PerturbationEvaluation, _ b: PerturbationEvaluation) -> Bool {
     func same(_ x: Double, _ y: Double) -> Bool { x == y || (x.isNaN && y.isNaN) }
     let numbers: [(Double, Double)] = [
         (a.power, b.power), (a.deGenes, b.deGenes), (a.level, b.level), (a.observedEffect, b.observedEffect),

@@ -159,6 +159,7 @@ public final class Analyzer: Sendable {
     private let layouts = RecentCache<LayoutKey, Layout>(capacity: 8)
     private let contrastCache = ContrastCache()
     private let evaluations = RecentCache<EvaluationKey, Evaluation>(capacity: 8)
+    private let glmScores = GLMScoreMemo()
 
     public init() {}
 
@@ -166,6 +167,9 @@ public final class Analyzer: Sendable {
     @_spi(Testing) public var effectsComputed: Int {
         effectsSlot.withLock { $0.computations }
     }
+
+    /// How many evaluations took their GLM scores from an earlier one's (only ω differed).
+    @_spi(Testing) public var glmScoreTablesReused: Int { glmScores.reused }
 
     /// One analysis with a fresh cache.
     public static func analyze(_ design: Design, layout: LayoutStrategy? = nil) throws -> AnalysisResult {
@@ -215,7 +219,12 @@ public final class Analyzer: Sendable {
             evaluations.store(key, typed)
             return typed
         }
-        let evaluation = Analyzer.evaluate(design, layout: layout, effects: effects, contrasts: contrastCache)
+        // The GLM scores of a design that differed only in ω (GLMScoreMemo.swift).
+        let scoreKey = design.analysis.test == .glm ? GLMScoreMemo.key(design, strategy: strategy) : nil
+        let scores = scoreKey.map { glmScores.table($0) }
+        let evaluation = Analyzer.evaluate(
+            design, layout: layout, effects: effects, contrasts: contrastCache, scores: scores)
+        if let scoreKey, let scores { glmScores.store(scoreKey, scores) }
         evaluations.store(key, evaluation)
         return evaluation
     }
@@ -231,10 +240,12 @@ public final class Analyzer: Sendable {
     }
 
     /// The same, with the contrast weights and cells from `contrasts` when it holds them, on
-    /// `workers` threads (nil: `Analyzer.workers` for 64 perturbations or more, else one).
+    /// `workers` threads (nil: `Analyzer.workers` for 64 perturbations or more, else one); the GLM
+    /// scores are read from `scores` when it is a complete table of this design's scores (ω aside)
+    /// and recorded into it when it is an empty one.
     static func evaluate(
         _ design: Design, layout: Layout, effects: ExpectedEffects, cellFraction: Double = 1,
-        contrasts contrastCache: ContrastCache?, workers: Int? = nil
+        contrasts contrastCache: ContrastCache?, workers: Int? = nil, scores: GLMScoreTable? = nil
     ) -> Evaluation {
         let m = design.measurement
         let ln2sq = M_LN2 * M_LN2
@@ -345,6 +356,9 @@ public final class Analyzer: Sendable {
                 }
             }
             let slots = WaveSlots<PerturbationEvaluation>(weights.count)
+            let cachedScores = scores?.scores(time: t)
+            let recordedScores =
+                scores != nil && cachedScores == nil && test == .glm ? WaveSlots<[GLMScoreEntry]>(weights.count) : nil
             let filled = WaveSlots<(guides: [Double: Double], timing: [Double: Double], offsets: [Double: [Double]])>(
                 chunks)
             DispatchQueue.concurrentPerform(iterations: chunks) {
@@ -360,6 +374,10 @@ public final class Analyzer: Sendable {
                 for p in (chunk * weights.count / chunks)..<((chunk + 1) * weights.count / chunks) {
                     let w = weights[p]
                     let gs = slice.genes[p]
+                    // This perturbation's GLM scores from the table, or recorded into it, in gene order.
+                    let knownScores = cachedScores.flatMap { p < $0.count ? $0[p] : nil }
+                    var newScores: [GLMScoreEntry] = []
+                    var scoreIndex = 0
                     var flags: [String] = []
                     var effectsObs: [Double] = []
                     var sds: [Double] = []
@@ -480,30 +498,49 @@ public final class Analyzer: Sendable {
                                     gp.mixing = (1 + gp.mixing) * within - 1
                                     g0.mixing = (1 + g0.mixing) * within - 1
                                 }
-                                if glmControlWeight[i] < 0 {
+                                let known = knownScores.flatMap { scoreIndex < $0.count ? $0[scoreIndex] : nil }
+                                scoreIndex += 1
+                                if known == nil && glmControlWeight[i] < 0 {
                                     glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes)
                                 }
-                                if glmControlThird[i] < 0 {
+                                if known == nil && glmControlThird[i] < 0 {
                                     glmControlThird[i] = TestModels.glmThirdCumulant(g0, nodes: nodes)
                                 }
                                 // With batch covariates α_b is fitted batch by batch on its cells and
                                 // controls; a pooled fit is one "batch" of all cells and all reference controls.
                                 let pairs =
                                     glmBatchCovariates ? cc.paired : [(n: cc.perturbed, n0: cc.controls, count: 1)]
-                                let score = TestModels.glmScore(
+                                let score =
+                                    known?.score
+                                    ?? TestModels.glmScore(
                                     pairs, perturbed: gp, control: g0, perturbedAssigned: assigned,
                                     controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i],
                                     nullThird: glmControlThird[i])
                                 let z = score.z
+                                var zHalfMade: Double?
                                 if j == 0 && abs(observed) >= 0.1 && z != 0 {
                                     // The union fit's m̂ moves with the effect: E z is not linear in F − 1.
+                                    let zHalf: Double
+                                    if let h = known?.zHalf {
+                                        zHalf = h
+                                    } else {
+                                        if glmControlWeight[i] < 0 {
+                                            glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes)
+                                        }
                                     var half = gp
                                     half.mean *= Foundation.exp2(-observed / 2)
-                                    let zHalf = TestModels.glmScore(
+                                        zHalf =
+                                            TestModels.glmScore(
                                         pairs, perturbed: half, control: g0, perturbedAssigned: assigned,
-                                        controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i]
+                                                controlAssigned: controlAssigned, nodes: nodes,
+                                                nullInfo: glmControlWeight[i]
                                     ).z
+                                    }
+                                    zHalfMade = zHalf
                                     targetCurvature = Normal.curvature(effect: observed, halfRatio: zHalf / z)
+                                }
+                                if recordedScores != nil {
+                                    newScores.append(GLMScoreEntry(score: score, zHalf: zHalfMade))
                                 }
                                 // log2-scale null sd: the secant δ/z (the local slope for tiny effects).
                                 let nullSD =
@@ -692,10 +729,12 @@ public final class Analyzer: Sendable {
                         row.downstreamPowers = Array(solved.powers.dropFirst())
                     }
                     slots.values[p] = row
+                    recordedScores?.values[p] = newScores
                 }
                 filled.values[chunk] = (guideVarianceByResponse, timingByResponse, offsetsByResponse)
             }
             for p in 0..<weights.count { rows.append(slots.values[p]!) }
+            if let recordedScores { scores?.append((0..<weights.count).map { recordedScores.values[$0] ?? [] }) }
             // The per-response values stay for the next time point (the first computed wins, as
             // in one sequential pass: in parallel the timing term is never computed).
             for case let f? in filled.values {
