@@ -41,3 +41,58 @@ private func appendedG6(_ value: Double) -> String {
     }
     #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
 }
+
+@Test func exactConverterMatchesPrintfAtTheEdgesOfItsRange() {
+    // The integer path covers 2^-47…2^20 within 1e-14…1e6; values around its limits, powers of
+    // two and ten, and their neighbours one ulp away.
+    var values: [Double] = []
+    for e in -16...7 {
+        let p = Foundation.pow(10.0, Double(e))
+        values += [p, p.nextUp, p.nextDown, p * 0.9999995, p * 9.999995, p * 1.000005]
+    }
+    for b in -49...21 {
+        let p = Foundation.ldexp(1.0, b)
+        values += [p, p.nextUp, p.nextDown]
+    }
+    var rng = RandomStream(seed: 5, domain: .measurement, 2)
+    for _ in 0..<100_000 {
+        // State-like values: six significant digits plus half a unit of the sixth (a decimal
+        // tie, never exact in binary), and the doubles next to it.
+        let m = Double(100_000 + Int(rng.uniform() * 900_000)) + 0.5
+        let v = m * Foundation.pow(10.0, Double(Int(rng.uniform() * 16) - 18))
+        values += [v, v.nextUp, v.nextDown]
+    }
+    var mismatches: [String] = []
+    for v in values where appendedG6(v) != printfG6(v) {
+        mismatches.append("\(v): \(appendedG6(v)) vs \(printfG6(v))")
+    }
+    #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+}
+
+@Test func statesMembersHoldTheLinesOfEveryNonzeroState() throws {
+    // states.mtx.gz's block text: `gene cell value` per nonzero, column by column, values as
+    // %.6g, whatever the staging buffer's member boundaries (3,000 cells: several members).
+    let rows = 37
+    let cols = 3_000
+    var rng = RandomStream(seed: 9, domain: .measurement, 3)
+    var data = [Double](repeating: 0, count: rows * cols)
+    for k in data.indices where rng.uniform() < 0.8 { data[k] = Foundation.exp(rng.uniform() * 20 - 8) }
+    let states = Matrix(rows: rows, cols: cols, data: data)
+    let cells = (0..<cols).map { j in
+        CellRecord(
+            index: 990 + j * 7, barcode: "", batch: 0, animal: -1, timePointIndex: 0, timeH: 0, ageH: 0,
+            medium: "", perturbation: -1, guides: [], detectedGuides: [], observedPerturbation: -1,
+            doublet: false, state: "", librarySize: 0, cellType: "")
+    }
+    let (member, entries) = try TenXWriter.compressedStates(states, cells: cells)
+    var expected = ""
+    var lines = 0
+    for j in 0..<cols {
+        for i in 0..<rows where data[j * rows + i] != 0 {
+            expected += "\(i + 1) \(cells[j].index + 1) \(printfG6(data[j * rows + i]))\n"
+            lines += 1
+        }
+    }
+    #expect(entries == lines)
+    #expect(String(decoding: try Gzip.decompress(member), as: UTF8.self) == expected)
+}

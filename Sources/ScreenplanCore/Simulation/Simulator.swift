@@ -61,12 +61,16 @@ public enum Simulator {
     }
 
     /// The general form: `transform` runs on the worker that made the block (encode, compress),
-    /// `sink` receives the transformed blocks in order on the calling thread.
+    /// `sink` receives the transformed blocks in order on the calling thread. `idle`, when given,
+    /// runs once on the first worker that finds no block left to claim (the last blocks leave a
+    /// core free: the writer computes the truth table there), and has run when `run` returns,
+    /// unless the run stopped early (error or cancel) before any worker got there.
     @discardableResult
     public static func run<T>(
         model: SimulationModel, shard: ShardSpec? = nil,
         options: SimulationOptions = SimulationOptions(), progress: ProgressReporter? = nil,
         transform: @escaping @Sendable (SimulatedBlock) throws -> T,
+        idle: (@Sendable () -> Void)? = nil,
         sink: (T) throws -> Void
     ) throws -> (summary: SimulationSummary, stats: SimulationStats) {
         let started = monotonicSeconds()
@@ -75,7 +79,6 @@ public enum Simulator {
         let previousThreads = BLAS.threads
         BLAS.setThreads(1)
         defer { BLAS.setThreads(previousThreads) }
-        let wave = workers * 2
         // Progress in estimated work and cancellation inside blocks (SimulationProgress.swift).
         var options = options
         let blockSteps = progress == nil ? [] : model.estimatedCellSteps(blocks: range, options: options)
@@ -92,66 +95,80 @@ public enum Simulator {
             seed: model.seed, cells: 0, totalCells: model.totalCells, genes: model.measuredGeneCount, entries: 0,
             blocks: range.count, firstBlock: range.lowerBound)
         var runStats = SimulationStats()
-        var blockIndex = range.lowerBound
-        while blockIndex < range.upperBound {
-            if progress?.isCancelled == true { throw CancelledError() }
-            let count = min(wave, range.upperBound - blockIndex)
-            let first = blockIndex
-            let slots = WaveSlots<(T, BlockStats, Int, Int)>(count)
-            let wallStart = monotonicSeconds()
-            // `workers` threads; worker w takes blocks w, w + workers, … of the wave.
-            DispatchQueue.concurrentPerform(iterations: min(workers, count)) { w in
-                for i in stride(from: w, to: count, by: workers) {
+        // Workers take the next block as soon as they finish one (no wave barrier), at most
+        // `window` blocks ahead of the sink, and the calling thread hands finished blocks to the
+        // sink in order while the workers go on: writing overlaps simulating, and a run whose
+        // block count is not a multiple of the wave no longer ends on a wave of one block.
+        let first = range.lowerBound
+        let pipeline = BlockPipeline<(T, BlockStats, Int, Int)>(count: range.count, window: workers * 2)
+        let group = DispatchGroup()
+        // Dedicated threads, not the dispatch pool: a worker may wait for the sink, and callers
+        // (Monte Carlo replicates) run several of these loops from pool threads at once.
+        for _ in 0..<min(workers, range.count) {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                while let i = pipeline.claim() {
                     do {
-                        if blockOptions.monitor?.isCancelled == true { continue }
+                        if blockOptions.monitor?.isCancelled == true {
+                            pipeline.deliver(i, nil)
+                            continue
+                        }
                         let b0 = monotonicSeconds()
                         let (block, stats) = model.simulateBlock(first + i, options: blockOptions, stats: ())
-                        if blockOptions.monitor?.isCancelled == true { continue }
+                        if blockOptions.monitor?.isCancelled == true {
+                            pipeline.deliver(i, nil)
+                            continue
+                        }
                         let value = try transform(block)
-                        slots.values[i] = (value, stats, block.cellCount, block.entryCount)
                         if let monitor = blockOptions.monitor {
                             monitor.finish(
-                                estimatedSteps: blockSteps[first + i - range.lowerBound],
-                                countedSteps: stats.cellSteps, cells: block.cellCount,
+                                estimatedSteps: blockSteps[i], countedSteps: stats.cellSteps, cells: block.cellCount,
                                 blockSeconds: monotonicSeconds() - b0, stepSeconds: stats.stepSeconds)
                         }
+                        pipeline.deliver(i, (value, stats, block.cellCount, block.entryCount))
                     } catch {
-                        slots.errors[i] = error
+                        pipeline.fail(i, error)
                     }
                 }
+                if let idle { pipeline.runIdleWorkOnce(idle) }
             }
-            let wall = monotonicSeconds() - wallStart
-            // A cancel during the wave: its blocks are incomplete, none reaches the sink.
+            thread.start()
+        }
+        defer {
+            pipeline.stop()
+            group.wait()
+        }
+        let wallStart = monotonicSeconds()
+        var threadDynamics = 0.0
+        var threadTotal = 0.0
+        for i in 0..<range.count {
+            let slot = try pipeline.take(i)
+            // A cancel during the run: blocks may be incomplete, none more reaches the sink.
             if progress?.isCancelled == true { throw CancelledError() }
-            var threadDynamics = 0.0
-            for i in 0..<count {
-                if let error = slots.errors[i] { throw error }
-                guard let (value, stats, cells, entries) = slots.values[i] else { continue }
-                threadDynamics += stats.dynamicsSeconds
-                runStats.dynamicsThreadSeconds += stats.dynamicsSeconds
-                runStats.gemmThreadSeconds += stats.gemmSeconds
-                runStats.measurementThreadSeconds += stats.measurementSeconds
-                runStats.dynamicsFlops += stats.flops
-                runStats.cellSteps += stats.cellSteps
-                runStats.activeCellSteps += stats.activeCellSteps
-                runStats.stepThreadSeconds += stats.stepSeconds
-                runStats.stepCPUSeconds += stats.stepCPUSeconds
-                runStats.stepFlops += stats.stepFlops
-                summary.cells += cells
-                summary.entries += entries
-                let s0 = monotonicSeconds()
-                try sink(value)
-                runStats.sinkSeconds += monotonicSeconds() - s0
-            }
-            // Wall time attributed to dynamics in proportion to its share of the workers' time.
-            let threadTotal = slots.values.compactMap { $0?.1 }.reduce(0) {
-                $0 + $1.dynamicsSeconds + $1.measurementSeconds
-            }
-            if threadTotal > 0 {
-                runStats.dynamicsSeconds += wall * threadDynamics / threadTotal
-                runStats.measurementSeconds += wall * (threadTotal - threadDynamics) / threadTotal
-            }
-            blockIndex += count
+            guard let (value, stats, cells, entries) = slot else { continue }
+            threadDynamics += stats.dynamicsSeconds
+            threadTotal += stats.dynamicsSeconds + stats.measurementSeconds
+            runStats.dynamicsThreadSeconds += stats.dynamicsSeconds
+            runStats.gemmThreadSeconds += stats.gemmSeconds
+            runStats.measurementThreadSeconds += stats.measurementSeconds
+            runStats.dynamicsFlops += stats.flops
+            runStats.cellSteps += stats.cellSteps
+            runStats.activeCellSteps += stats.activeCellSteps
+            runStats.stepThreadSeconds += stats.stepSeconds
+            runStats.stepCPUSeconds += stats.stepCPUSeconds
+            runStats.stepFlops += stats.stepFlops
+            summary.cells += cells
+            summary.entries += entries
+            let s0 = monotonicSeconds()
+            try sink(value)
+            runStats.sinkSeconds += monotonicSeconds() - s0
+        }
+        // Wall time attributed to dynamics in proportion to its share of the workers' time.
+        let wall = monotonicSeconds() - wallStart - runStats.sinkSeconds
+        if threadTotal > 0 {
+            runStats.dynamicsSeconds = wall * threadDynamics / threadTotal
+            runStats.measurementSeconds = wall * (threadTotal - threadDynamics) / threadTotal
         }
         runStats.seconds = monotonicSeconds() - started
         return (summary, runStats)

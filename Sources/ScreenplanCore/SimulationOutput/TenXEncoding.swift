@@ -81,19 +81,7 @@ extension TenXWriter {
         var statesMember: [UInt8]? = nil
         var stateEntries = 0
         if let states = block.states {
-            let s = ByteBuffer(capacity: states.data.count * 12)
-            for (j, cell) in block.cells.enumerated() {
-                for i in 0..<states.rows where states[i, j] != 0 {
-                    s.append(i + 1)
-                    s.append(byte: 32)
-                    s.append(cell.index + 1)
-                    s.append(byte: 32)
-                    s.append(real: states[i, j])
-                    s.append(byte: 10)
-                    stateEntries += 1
-                }
-            }
-            statesMember = try Gzip.member(s)
+            (statesMember, stateEntries) = try compressedStates(states, cells: block.cells)
         }
         return Encoded(
             matrix: matrixMember, barcodes: try Gzip.member(bc), cells: cl.bytes,

@@ -60,9 +60,12 @@ public enum TenXWriter {
         }
         var stateEntries = 0
         let geneTexts = DecimalTexts(count: g)
+        // The truth table (serial steady-state solves) on the core the last blocks leave free.
+        let truth = Locked<Result<[TruthEntry], Error>?>(nil)
         let (summary, stats) = try Simulator.run(
             model: model, shard: shard, options: options, progress: progress,
-            transform: { try encode($0, model: model, genes: geneTexts) }
+            transform: { try encode($0, model: model, genes: geneTexts) },
+            idle: { truth.withLock { $0 = Result { try Simulator.truth(model) } } }
         ) { encoded in
             try matrix.write(encoded.matrix)
             try barcodes.write(encoded.barcodes)
@@ -81,7 +84,7 @@ public enum TenXWriter {
             try statesFile.close()
         }
         try writeFeatures(model, to: temp)
-        try writeTruth(model, to: temp)
+        try writeTruth(try (truth.current ?? Result { try Simulator.truth(model) }).get(), to: temp)
         var info = SimulationRunInfo(
             directory: target.path, summary: summary, stats: stats, writeSeconds: stats.sinkSeconds,
             totalSeconds: 0)
@@ -107,11 +110,16 @@ public enum TenXWriter {
     }
 
     static func writeTruth(_ model: SimulationModel, to dir: URL) throws {
+        try writeTruth(try Simulator.truth(model), to: dir)
+    }
+
+    /// truth.tsv from the model's truth table.
+    static func writeTruth(_ entries: [TruthEntry], to dir: URL) throws {
         let t = ByteBuffer()
         t.append(
             "perturbation\tperturbation_index\tgene\tgene_index\tstate\tcontrol_level\tperturbed_level\tlog2_fold_change\tinteraction_log2\n"
         )
-        for e in try Simulator.truth(model) {
+        for e in entries {
             t.appendRow { row in
                 row.field(e.perturbation)
                 row.field(e.perturbationIndex)

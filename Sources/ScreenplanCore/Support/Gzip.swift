@@ -264,11 +264,12 @@ public final class ByteBuffer {
         }
     }
 
-    /// A real number in C's `%.6g` form (deterministic, 6 significant digits).
+    /// A real number in C's `%.6g` form (deterministic, 6 significant digits; exact integer
+    /// conversion, CVectorMath/ScreenplanFormat.c).
     public func append(real value: Double) {
         reserve(32)
         let n = (storage + count).withMemoryRebound(to: CChar.self, capacity: 32) {
-            screenplan_format_g6($0, 32, value)
+            screenplan_format_g6_exact($0, value)
         }
         count += Int(min(31, max(0, n)))
     }

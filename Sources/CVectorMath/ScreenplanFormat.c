@@ -1,0 +1,125 @@
+// See include/ScreenplanFormat.h.
+#include "ScreenplanFormat.h"
+
+#include <string.h>
+
+#include "CVectorMath.h"
+
+static const uint64_t pow10_u64[20] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+    1000000000000000000ULL, 10000000000000000000ULL};
+
+// floor(a·10^k) for a = mant·2^-shift, with the fraction's comparison to 1/2: -1 below, 0 equal,
+// 1 above (the exact value, from the shifted-out bits).
+static inline uint64_t scaled_floor(uint64_t mant, int shift, int k, int *half) {
+    unsigned __int128 p = (unsigned __int128)mant * pow10_u64[k];
+    uint64_t q = (uint64_t)(p >> shift);
+    unsigned __int128 rem = p - ((unsigned __int128)q << shift);
+    unsigned __int128 h = (unsigned __int128)1 << (shift - 1);
+    *half = rem < h ? -1 : (rem == h ? 0 : 1);
+    return q;
+}
+
+// The six digits `m` (100000 ≤ m < 1000000) with decimal exponent e, in %g's form.
+static inline int print_g6(char *out, int negative, uint32_t m, int e) {
+    char digits[6];
+    for (int i = 5; i >= 0; i--) {
+        digits[i] = (char)('0' + m % 10);
+        m /= 10;
+    }
+    int nd = 6;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    char *p = out;
+    if (negative) *p++ = '-';
+    if (e < -4 || e >= 6) {
+        *p++ = digits[0];
+        if (nd > 1) {
+            *p++ = '.';
+            for (int i = 1; i < nd; i++) *p++ = digits[i];
+        }
+        *p++ = 'e';
+        int x = e;
+        if (x < 0) {
+            *p++ = '-';
+            x = -x;
+        } else {
+            *p++ = '+';
+        }
+        if (x >= 10) {
+            *p++ = (char)('0' + x / 10);
+            *p++ = (char)('0' + x % 10);
+        } else {
+            *p++ = '0';
+            *p++ = (char)('0' + x);
+        }
+    } else if (e >= 0) {
+        for (int i = 0; i <= e; i++) *p++ = i < nd ? digits[i] : '0';
+        if (nd > e + 1) {
+            *p++ = '.';
+            for (int i = e + 1; i < nd; i++) *p++ = digits[i];
+        }
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -e - 1; i++) *p++ = '0';
+        for (int i = 0; i < nd; i++) *p++ = digits[i];
+    }
+    *p = 0;
+    return (int)(p - out);
+}
+
+int screenplan_format_g6_exact(char *out, double value) {
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    int negative = (int)(bits >> 63);
+    int biased = (int)((bits >> 52) & 0x7ff);
+    // Normal values in [2^-47, 2^19], inside 1e-14…1e6 up to the checks below.
+    if (biased >= 1023 - 47 && biased <= 1023 + 19) {
+        uint64_t mant = (bits & ((1ULL << 52) - 1)) | (1ULL << 52);
+        int binary = biased - 1023;  // 2^binary <= |v| < 2^(binary+1)
+        int shift = 52 - binary;     // |v| = mant · 2^-shift, 33 <= shift <= 99
+        // floor(binary·log10 2): the decimal exponent or one below it.
+        int e = (binary * 78913) >> 18;
+        int k = 5 - e;
+        if (k >= 0 && k <= 19) {
+            int half;
+            uint64_t q = scaled_floor(mant, shift, k, &half);
+            if (q >= 1000000 && k >= 1) {
+                e += 1;
+                k -= 1;
+                q = scaled_floor(mant, shift, k, &half);
+            }
+            if (q >= 100000 && q < 1000000) {
+                if (half > 0 || (half == 0 && (q & 1))) q += 1;  // half to even
+                if (q == 1000000) {
+                    q = 100000;
+                    e += 1;
+                }
+                return print_g6(out, negative, (uint32_t)q, e);
+            }
+        }
+    }
+    return screenplan_format_g6(out, 32, value);
+}
+
+long screenplan_format_state_column(
+    char *out, const double *x, long rows, const uint8_t *gene_text, const uint8_t *gene_length,
+    const uint8_t *cell_text, long cell_length, long *entries) {
+    char *p = out;
+    long n = 0;
+    for (long i = 0; i < rows; i++) {
+        double v = x[i];
+        if (v == 0) continue;
+        memcpy(p, gene_text + 16 * i, 16);
+        p += gene_length[i];
+        memcpy(p, cell_text, 16);
+        p += cell_length;
+        p += screenplan_format_g6_exact(p, v);
+        *p++ = '\n';
+        n += 1;
+    }
+    *entries += n;
+    return (long)(p - out);
+}
