@@ -751,97 +751,145 @@ struct BlockStepper: ~Copyable {
         }
         var base = [Double](repeating: 0, count: gd)
         for (q, gene) in downstream.enumerated() { base[q] = k.basal[gene] + k.repressionOffset[gene] }
-        let inputD = model.mediumInputs.map { u in downstream.map { u[$0] } }
-        let nicheD = model.niche.map { u in downstream.map { u[$0] } }
+        // Medium inputs (media × G_d) and niche inputs (animals × G_d) of the downstream genes.
+        let inputD = model.mediumInputs.flatMap { u in downstream.map { u[$0] } }
+        let nicheD = model.niche.flatMap { u in downstream.map { u[$0] } }
         let targetsOf = cells.map { $0.targets.filter { model.downstreamPosition[$0.gene] >= 0 } }
-        // D = W_d · H̄ for every slot and column: W_d's nonzeros, or one GEMM over all slots.
+        let prod = [Double](repeating: 0, count: 3 * gd)  // first, mean, variance
+        let xi = [Double](repeating: 0, count: gd)
+        let decayLValues = [Double](repeating: 0, count: groups)
+        let varianceStartValues = [Double](repeating: 0, count: groups)
+        let offset = [Double](repeating: 0, count: 3 * gd)
+        let sNoise2 = model.design.system.intrinsicNoise * model.design.system.intrinsicNoise
+        let dt = self.dt
+        let media = self.media
+        let n = self.n
+        let gd = self.gd
+        let nc = self.nc
+        let firstSlot = self.firstSlot
+        let downSparse = self.downSparse
+        let stateRows = state.rows
+        // The loop's inputs as pointers, bound once (copies freed on return).
+        var owned: [UnsafeMutableRawPointer] = []
+        defer { for q in owned { q.deallocate() } }
+        func bind<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+            let q = UnsafeMutablePointer<T>.allocate(capacity: max(1, values.count))
+            q.initialize(from: values, count: values.count)
+            owned.append(UnsafeMutableRawPointer(q))
+            return q
+        }
+        let basePtr = bind(base)
+        let inputP = bind(inputD)
+        let nicheP = bind(nicheD)
+        let hasNiche = !nicheD.isEmpty
+        let rowB = bind(downRowStart)
+        let colB = bind(downColumn)
+        let valB = bind(downValue)
+        let group = bind(gammaGroup)
+        let gammaOf = bind(groupGamma)
+        // D = W_d · H̄ for every slot and column (gd × slots·n): W_d's nonzeros in the loop below,
+        // or here one GEMM over all slots.
+        let dB = UnsafeMutablePointer<Double>.allocate(capacity: downSparse ? 1 : gd * n * slots)
+        owned.append(UnsafeMutableRawPointer(dB))
         let g0 = monotonicSeconds()
-        var d = [Double](repeating: 0, count: downSparse ? 3 * gd : gd * n * slots)
         if !downSparse && nc > 0 {
             model.downstreamWeights.data.withUnsafeBufferPointer { wb in
-                d.withUnsafeMutableBufferPointer { db in
-                    BLAS.gemm(
-                        m: gd, n: n * slots, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gd),
-                        b: sc.hAcc, ldb: nc, beta: 0, c: db.baseAddress!, ldc: max(1, gd))
-                }
+                BLAS.gemm(
+                    m: gd, n: n * slots, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gd),
+                    b: sc.hAcc, ldb: nc, beta: 0, c: dB, ldc: max(1, gd))
             }
             stats.flops += 2.0 * Double(gd) * Double(nc) * Double(n * slots)
         }
         stats.gemmSeconds += monotonicSeconds() - g0
-        var prod = [Double](repeating: 0, count: 3 * gd)  // first, mean, variance
-        var xi = [Double](repeating: 0, count: gd)
-        var out = [Double](repeating: 0, count: gd)
-        var decayL = [Double](repeating: 0, count: groups)
-        var varianceStart = [Double](repeating: 0, count: groups)
-        let sNoise2 = model.design.system.intrinsicNoise * model.design.system.intrinsicNoise
-        let dt = self.dt
-        for j in 0..<n {
-            let cell = cells[j]
-            let first = firstSlot * n + j
-            if sc.cnt[first] == 0 {
-                let st = model.initialState[min(cell.animal, model.initialState.count - 1)]
-                for (q, gene) in downstream.enumerated() { state[gene, j] = st[gene] }
-                continue
-            }
-            let steps = Double(kEnd[j] - kW0[j])
-            for g in 0..<groups {
-                let gamma = groupGamma[g]
-                let e = Foundation.exp(-gamma * dt)
-                decayL[g] = Foundation.exp(-gamma * dt * steps)
-                // q·e^{−γ(L−1)dt}(1 − e^{−γL·dt})/b: the start's share of the later noise.
-                let q = sNoise2 * (1 - e * e) / (2 * gamma)
-                varianceStart[g] =
-                    q * Foundation.exp(-gamma * dt * (steps - 1)) * (1 - decayL[g]) * gamma / (1 - e)
-            }
-            prod.withUnsafeMutableBufferPointer { pb in
-                d.withUnsafeMutableBufferPointer { db in
-                    let p = pb.baseAddress!
-                    let dp = db.baseAddress!
-                    // Column (slot, j) of D, per gene q: slot 0…G−1 mean, G…2G−1 variance, 2G first.
-                    func product(_ q: Int, _ slot: Int, _ which: Int) -> Double {
-                        let col = slot * n + j
-                        if !downSparse { return dp[col * gd + q] }
-                        let h = sc.hAcc + col * nc
-                        var v = 0.0
-                        downColumn.withUnsafeBufferPointer { cb in
-                            downValue.withUnsafeBufferPointer { vb in
-                                for i in downRowStart[q]..<downRowStart[q + 1] { v += vb[i] * h[cb[i]] }
-                            }
-                        }
-                        return v
-                    }
-                    for which in 0..<3 {
-                        for q in 0..<gd {
-                            let g = gammaGroup[q]
-                            let slot = which == 0 ? firstSlot : (which == 1 ? g : groups + g)
-                            let col = slot * n + j
-                            var v = base[q] + product(q, slot, which)
-                            for m in 0..<media {
-                                let f = sc.medAcc[col * media + m]
-                                if f > 0 { v += f * inputD[m][q] }
-                            }
-                            if !nicheD.isEmpty { v += nicheD[cell.animal][q] }
-                            p[which * gd + q] = v > 0 ? v : 0
-                        }
-                    }
-                    for a in targetsOf[j] {
-                        let q = model.downstreamPosition[a.gene]
-                        let g = gammaGroup[q]
-                        for (which, slot) in [(0, firstSlot), (1, g), (2, groups + g)] {
-                            p[which * gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[slot * n + j]
-                        }
+        let p = bind(prod)
+        let xiP = bind(xi)
+        let off = bind(offset)
+        let decayL = bind(decayLValues)
+        let varianceStart = bind(varianceStartValues)
+        state.withUnsafeMutableBufferPointer { stB in
+            let st = stB.baseAddress!
+            for j in 0..<n {
+                let cell = cells[j]
+                let first = firstSlot * n + j
+                if sc.cnt[first] == 0 {
+                    let init0 = model.initialState[min(cell.animal, model.initialState.count - 1)]
+                    for gene in downstream { st[j * stateRows + gene] = init0[gene] }
+                    continue
+                }
+                let steps = Double(kEnd[j] - kW0[j])
+                for g in 0..<groups {
+                    let gamma = gammaOf[g]
+                    let e = Foundation.exp(-gamma * dt)
+                    decayL[g] = Foundation.exp(-gamma * dt * steps)
+                    // q·e^{−γ(L−1)dt}(1 − e^{−γL·dt})/b: the start's share of the later noise.
+                    let q = sNoise2 * (1 - e * e) / (2 * gamma)
+                    varianceStart[g] = q * Foundation.exp(-gamma * dt * (steps - 1)) * (1 - decayL[g]) * gamma / (1 - e)
+                }
+                // Additive inputs per (first, mean, variance) slot: base, media by their shares, niche.
+                for q in 0..<gd {
+                    let v = basePtr[q] + (hasNiche ? nicheP[cell.animal * gd + q] : 0)
+                    off[q] = v
+                    off[gd + q] = v
+                    off[2 * gd + q] = v
+                }
+                for m in 0..<media {
+                    let u = inputP + m * gd
+                    let fF = sc.medAcc[first * media + m]
+                    if fF > 0 { for q in 0..<gd { off[q] += fF * u[q] } }
+                    for q in 0..<gd {
+                        let g = group[q]
+                        let fM = sc.medAcc[(g * n + j) * media + m]
+                        let fV = sc.medAcc[((groups + g) * n + j) * media + m]
+                        off[gd + q] += fM * u[q]
+                        off[2 * gd + q] += fV * u[q]
                     }
                 }
+                let hF = sc.hAcc + first * nc
+                for q in 0..<gd {
+                    let g = group[q]
+                    let colM = g * n + j
+                    let colV = (groups + g) * n + j
+                    var dF = 0.0
+                    var dM = 0.0
+                    var dV = 0.0
+                    if downSparse {
+                        let hM = sc.hAcc + colM * nc
+                        let hV = sc.hAcc + colV * nc
+                        for i in rowB[q]..<rowB[q + 1] {
+                            let c = colB[i]
+                            let w = valB[i]
+                            dF += w * hF[c]
+                            dM += w * hM[c]
+                            dV += w * hV[c]
+                        }
+                    } else {
+                        dF = dB[first * gd + q]
+                        dM = dB[colM * gd + q]
+                        dV = dB[colV * gd + q]
+                    }
+                    let vF = off[q] + dF
+                    let vM = off[gd + q] + dM
+                    let vV = off[2 * gd + q] + dV
+                    p[q] = vF > 0 ? vF : 0
+                    p[gd + q] = vM > 0 ? vM : 0
+                    p[2 * gd + q] = vV > 0 ? vV : 0
+                }
+                for a in targetsOf[j] {
+                    let q = model.downstreamPosition[a.gene]
+                    let g = group[q]
+                    p[q] *= 1 + (a.kappa - 1) * sc.rhoAcc[first]
+                    p[gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[g * n + j]
+                    p[2 * gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[(groups + g) * n + j]
+                }
+                downStreams[j].fillZigguratNormals(xiP, count: gd)
+                for (q, gene) in downstream.enumerated() {
+                    let g = group[q]
+                    let x0 = p[q] / gammaOf[g]
+                    let mean = x0 * decayL[g] + sc.cnt[g * n + j] * p[gd + q]
+                    let variance = sc.cnt[(groups + g) * n + j] * p[2 * gd + q] + varianceStart[g] * x0
+                    st[j * stateRows + gene] = max(0, mean + max(0, variance).squareRoot() * xiP[q])
+                }
             }
-            xi.withUnsafeMutableBufferPointer { downStreams[j].fillZigguratNormals($0.baseAddress!, count: gd) }
-            for q in 0..<gd {
-                let g = gammaGroup[q]
-                let x0 = prod[q] / groupGamma[g]
-                let mean = x0 * decayL[g] + sc.cnt[g * n + j] * prod[gd + q]
-                let variance = sc.cnt[(groups + g) * n + j] * prod[2 * gd + q] + varianceStart[g] * x0
-                out[q] = max(0, mean + max(0, variance).squareRoot() * xi[q])
-            }
-            for (q, gene) in downstream.enumerated() { state[gene, j] = out[q] }
         }
         stats.flops += 2.0 * Double(downValue.count) * 3 * Double(n)
     }
