@@ -245,3 +245,38 @@ private func sampleDifferences(_ x: [Double], _ y: [Double], _ what: String) -> 
     let problems = distributionDifferences(a, b)
     #expect(problems.isEmpty, "\(problems.count): \(problems.prefix(8))")
 }
+
+@Test func exponentiallyWeightedWindowHasTheDistributionOfTheFinePath() throws {
+    // The downstream window's exponential weights (one weighted average for the mean, one for
+    // the variance) against integrating every downstream gene every step, in vitro and in vivo
+    // (niche inputs, cells sampled at several ages), and with guides switched on 10 h before
+    // sampling (production changes inside the window).
+    var inVivo = longProtocolDesign()
+    inVivo = inVivo.replacingOccurrences(of: "system:\n", with: "system:\n  regime: in-vivo\n")
+    inVivo = inVivo.replacingOccurrences(
+        of: "batching: {batches: 2}", with: "batching: {batches: 2, unit: animal, layout: per-animal}")
+    let lateGuides = longProtocolDesign().replacingOccurrences(of: "duration_h: 24}", with: "duration_h: 110}")
+        .replacingOccurrences(of: "duration_h: 96}", with: "duration_h: 10}")
+    for text in [longProtocolDesign(), inVivo, lateGuides] {
+        let loaded = try loadDesign(text)
+        var fine = SimulationOptions()
+        fine.threads = 2
+        fine.downstream = .fine
+        var weighted = fine
+        weighted.downstream = .window
+        weighted.downstreamExponentialWeights = true
+        let a = try simulate(loaded, options: fine)
+        let b = try simulate(loaded, options: weighted)
+        let problems = distributionDifferences(a, b)
+        #expect(problems.isEmpty, "\(problems.count): \(problems.prefix(8))")
+    }
+    // The comparison sees a window that is too short to forget its quasi-steady start.
+    var tooShort = SimulationOptions()
+    tooShort.threads = 2
+    tooShort.downstreamWindowRelaxations = 0.3
+    var fine = tooShort
+    fine.downstream = .fine
+    let loaded = try loadDesign(longProtocolDesign())
+    #expect(
+        !distributionDifferences(try simulate(loaded, options: fine), try simulate(loaded, options: tooShort)).isEmpty)
+}

@@ -11,10 +11,13 @@ import Foundation
 // both the production and the decay noise (√P dW + √(γx) dW' has the law of √(P + γx) dW).
 //
 // Downstream genes (modelled genes that regulate nothing) do not feed back. In `window` mode they
-// are integrated exactly (Ornstein–Uhlenbeck) over the last `downstreamWindowRelaxations`
-// relaxation times before sampling, on `downstreamPieces` coarse pieces, each driven by the
-// time-averaged channel activity, medium and perturbation strength of that piece (one GEMM per
-// piece). In `fine` mode every downstream gene is integrated every step (reference).
+// are integrated over the last `downstreamWindowRelaxations` relaxation times before sampling:
+// their state at sampling is a linear functional of the production over the window, so each cell
+// accumulates its channel activity, media and perturbation strength under the fine scheme's exact
+// exponential weights (one average for the mean, one for the variance) and draws each gene once
+// (BlockStepper.windowDownstreamWeighted; docs/model.md). With the weights off, the window is cut
+// into `downstreamPieces` pieces driven by plain averages (one GEMM per piece). In `fine` mode
+// every downstream gene is integrated every step (reference).
 
 /// Timing and work counters of one block.
 struct BlockStats: Sendable {

@@ -120,6 +120,12 @@ private struct Scratch {
 
 /// Integrates the columns of one block, sorted by first step, on the global grid t = k·dt.
 struct BlockStepper: ~Copyable {
+    /// Most distinct downstream decay rates the exponential weights handle (each costs two
+    /// channel accumulations per window step); beyond it the window uses pieces.
+    static let weightedGroupLimit = 4
+    /// W_d density below which the window's products run over W_d's nonzeros instead of a GEMM
+    /// (generated networks: mean in-degree / channels, about 1–2%).
+    static let downstreamSparseLimit = 0.05
     private let model: SimulationModel
     private let cells: [CellSetup]
     private let n, gr, nc, gd, media, pieces: Int
@@ -141,6 +147,20 @@ struct BlockStepper: ~Copyable {
     private let frozen: [Bool]
     /// Each column's downstream stream (its dynamics stream is in `scratch.rng`).
     private var downStreams: [RandomStream]
+    /// The downstream window's exponential weights (`windowDownstreamWeighted`): each downstream
+    /// gene's decay group, and per group and steps-before-sampling r the weight of a step's
+    /// production in the mean (`meanWeight`) and in the variance (`varianceWeight`) of the state
+    /// at sampling. Empty in pieces mode.
+    private let weighted: Bool
+    private let gammaGroup: [Int]
+    private let groupGamma: [Double]
+    private let meanWeight, varianceWeight: [[Double]]
+    /// W_d's nonzeros by downstream row (CSR) when W_d is sparser than `downstreamSparseLimit`.
+    private let downSparse: Bool
+    private let downRowStart, downColumn: [Int]
+    private let downValue: [Double]
+    /// The slot of the window's first step (quasi-steady start) in the window accumulators.
+    private let firstSlot: Int
     private let scratch: Scratch
     /// The batched ziggurat's state buffer.
     private let zig = ZigguratLanes()
@@ -189,6 +209,72 @@ struct BlockStepper: ~Copyable {
         self.kStart = kStart
         self.kEnd = kEnd
         kW0 = cells.indices.map { max(kStart[$0], kEnd[$0] - windowSteps) }
+
+        // Exponential weights of the window: the downstream genes' distinct decay rates.
+        var groupGamma: [Double] = []
+        var gammaGroup = [Int](repeating: 0, count: gd)
+        var fewGroups = true
+        for (q, gene) in model.downstreamGenes.enumerated() {
+            let gamma = k.decay[gene]
+            if let i = groupGamma.firstIndex(of: gamma) {
+                gammaGroup[q] = i
+            } else if groupGamma.count < Self.weightedGroupLimit {
+                gammaGroup[q] = groupGamma.count
+                groupGamma.append(gamma)
+            } else {
+                fewGroups = false
+                break
+            }
+        }
+        let weighted = !fine && gd > 0 && options.downstreamExponentialWeights && fewGroups
+        self.weighted = weighted
+        self.gammaGroup = weighted ? gammaGroup : []
+        self.groupGamma = weighted ? groupGamma : []
+        let sNoise2 = model.design.system.intrinsicNoise * model.design.system.intrinsicNoise
+        var meanWeight: [[Double]] = []
+        var varianceWeight: [[Double]] = []
+        for gamma in weighted ? groupGamma : [] {
+            // Step k, r = (sampling step − 1 − k) steps before sampling, moves the state by
+            // x ← x·e + P_k·b + √(q·(P_k + γx))·ξ (e = e^{−γdt}, b = (1 − e)/γ, q = s²(1 − e²)/(2γ)).
+            // Its production enters the mean at sampling with weight b·e^r, and the variance with
+            // q·e^{2r} (its own noise) plus q·e^{r−1}(1 − e^r) (through the mean state of the
+            // later steps' noise): the exact first two moments of the fine scheme given P.
+            let e = Foundation.exp(-gamma * dt)
+            let b = (1 - e) / gamma
+            let q = sNoise2 * (1 - e * e) / (2 * gamma)
+            var mw = [Double](repeating: 0, count: max(1, windowSteps))
+            var vw = mw
+            for r in 0..<max(1, windowSteps) {
+                let er = Foundation.exp(-gamma * dt * Double(r))
+                mw[r] = b * er
+                vw[r] = q * (er * er + (r > 0 ? Foundation.exp(-gamma * dt * Double(r - 1)) * (1 - er) : 0))
+            }
+            meanWeight.append(mw)
+            varianceWeight.append(vw)
+        }
+        self.meanWeight = meanWeight
+        self.varianceWeight = varianceWeight
+        let wd = model.downstreamWeights
+        let downNonzeros = wd.data.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+        let downSparse = weighted && Double(downNonzeros) < Self.downstreamSparseLimit * Double(max(1, gd * nc))
+        self.downSparse = downSparse
+        var rowStart = [0]
+        var column: [Int] = []
+        var value: [Double] = []
+        if downSparse {
+            for q in 0..<gd {
+                for c in 0..<nc where wd[q, c] != 0 {
+                    column.append(c)
+                    value.append(wd[q, c])
+                }
+                rowStart.append(column.count)
+            }
+        }
+        downRowStart = rowStart
+        downColumn = column
+        downValue = value
+        let slots = weighted ? 2 * groupGamma.count + 1 : pieces + 1
+        firstSlot = slots - 1
         firstStep = kStart.min() ?? 0
         endStep = kEnd.max() ?? 0
 
@@ -217,7 +303,7 @@ struct BlockStepper: ~Copyable {
         let animals = max(1, model.niche.count)
         let scratch = Scratch(
             n: n, gr: gr, nc: nc, gd: gd, combined: animals * media * gr, nonzeros: nonzeros,
-            slots: pieces + 1, media: media, fine: fine, runs: hillRuns.count)
+            slots: slots, media: media, fine: fine, runs: hillRuns.count)
         for (r, run) in hillRuns.enumerated() {
             scratch.runStart[r] = run.start
             scratch.runEnd[r] = run.end
@@ -405,7 +491,18 @@ struct BlockStepper: ~Copyable {
                 hc[ch] = Kinetics.hill(level, n: k.channelHill[ch], h: k.channelHalf[ch])
             }
         }
-        if !fine && step >= kW0[j] {
+        if weighted && step >= kW0[j] {
+            let back = kEnd[j] - 1 - step  // steps before sampling
+            let groups = groupGamma.count
+            for g in 0..<groups {
+                accumulate(
+                    slot: g, column: j, channels: hc, rho: r, medium: sc.mediumOf[j], weight: meanWeight[g][back])
+                accumulate(
+                    slot: groups + g, column: j, channels: hc, rho: r, medium: sc.mediumOf[j],
+                    weight: varianceWeight[g][back])
+            }
+            if step == kW0[j] { accumulate(slot: firstSlot, column: j, channels: hc, rho: r, medium: sc.mediumOf[j]) }
+        } else if !fine && step >= kW0[j] {
             let span = kEnd[j] - kW0[j]
             let piece = min(pieces - 1, (step - kW0[j]) * pieces / max(1, span))
             accumulate(slot: piece, column: j, channels: hc, rho: r, medium: sc.mediumOf[j])
@@ -452,17 +549,24 @@ struct BlockStepper: ~Copyable {
         if fine && gd > 0 { fineDownstreamStep(column: j) }
     }
 
-    /// Adds one step of column j's channels, strength and medium to a window slot.
+    /// Adds one step of column j's channels, strength and medium to a window slot, with weight
+    /// `weight` (1: a plain sum; `cnt` then counts the steps, else it sums the weights).
     @inline(__always)
-    private func accumulate(slot: Int, column j: Int, channels: UnsafeMutablePointer<Double>, rho: Double, medium: Int)
-    {
+    private func accumulate(
+        slot: Int, column j: Int, channels: UnsafeMutablePointer<Double>, rho: Double, medium: Int,
+        weight: Double = 1
+    ) {
         let sc = scratch
         let col = slot * n + j
         let a = sc.hAcc + col * nc
-        for ch in 0..<nc { a[ch] += channels[ch] }
-        sc.cnt[col] += 1
-        sc.rhoAcc[col] += rho
-        sc.medAcc[col * media + medium] += 1
+        if weight == 1 {
+            for ch in 0..<nc { a[ch] += channels[ch] }
+        } else {
+            for ch in 0..<nc { a[ch] += weight * channels[ch] }
+        }
+        sc.cnt[col] += weight
+        sc.rhoAcc[col] += weight * rho
+        sc.medAcc[col * media + medium] += weight
     }
 
     /// One fine exponential-Euler step of the downstream genes of column j (reference mode).
@@ -514,6 +618,8 @@ struct BlockStepper: ~Copyable {
             for j in 0..<n {
                 for (q, gene) in model.downstreamGenes.enumerated() { state[gene, j] = sc.xd[j * gd + q] }
             }
+        } else if weighted {
+            windowDownstreamWeighted(&state, stats: &stats)
         } else if gd > 0 {
             windowDownstream(&state, stats: &stats)
         }
@@ -622,5 +728,169 @@ struct BlockStepper: ~Copyable {
             }
         }
         for j in 0..<n { for (q, gene) in downstream.enumerated() { state[gene, j] = xv[q, j] } }
+    }
+    /// The downstream genes at sampling from the window's exponentially weighted channel
+    /// averages: per column, the quasi-steady start x₀ = P_first/γ at the window's first step, then
+    /// mean = x₀e^{−γL·dt} + Σw·P̄_w and variance = Σv·P̄_v + q·x₀·e^{−γ(L−1)dt}(1 − e^{−γL·dt})/b,
+    /// where P̄_w, P̄_v are the production at the mean- and variance-weighted averages of the
+    /// channels, media and perturbation strength (weights in `init`): the fine scheme's first two
+    /// moments when production is linear in the channels over the window (no clipping at 0, a
+    /// constant perturbation strength); one normal per gene and cell.
+    private mutating func windowDownstreamWeighted(_ state: inout Matrix, stats: inout BlockStats) {
+        let sc = scratch
+        let k = model.kinetics
+        let groups = groupGamma.count
+        let slots = 2 * groups + 1
+        let downstream = model.downstreamGenes
+        for col in 0..<(n * slots) where sc.cnt[col] > 0 {
+            let a = sc.hAcc + col * nc
+            let inv = 1 / sc.cnt[col]
+            for ch in 0..<nc { a[ch] *= inv }
+            sc.rhoAcc[col] *= inv
+            for m in 0..<media { sc.medAcc[col * media + m] *= inv }
+        }
+        var base = [Double](repeating: 0, count: gd)
+        for (q, gene) in downstream.enumerated() { base[q] = k.basal[gene] + k.repressionOffset[gene] }
+        // Medium inputs (media × G_d) and niche inputs (animals × G_d) of the downstream genes.
+        let inputD = model.mediumInputs.flatMap { u in downstream.map { u[$0] } }
+        let nicheD = model.niche.flatMap { u in downstream.map { u[$0] } }
+        let targetsOf = cells.map { $0.targets.filter { model.downstreamPosition[$0.gene] >= 0 } }
+        let prod = [Double](repeating: 0, count: 3 * gd)  // first, mean, variance
+        let xi = [Double](repeating: 0, count: gd)
+        let decayLValues = [Double](repeating: 0, count: groups)
+        let varianceStartValues = [Double](repeating: 0, count: groups)
+        let offset = [Double](repeating: 0, count: 3 * gd)
+        let sNoise2 = model.design.system.intrinsicNoise * model.design.system.intrinsicNoise
+        let dt = self.dt
+        let media = self.media
+        let n = self.n
+        let gd = self.gd
+        let nc = self.nc
+        let firstSlot = self.firstSlot
+        let downSparse = self.downSparse
+        let stateRows = state.rows
+        // The loop's inputs as pointers, bound once (copies freed on return).
+        var owned: [UnsafeMutableRawPointer] = []
+        defer { for q in owned { q.deallocate() } }
+        func bind<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+            let q = UnsafeMutablePointer<T>.allocate(capacity: max(1, values.count))
+            q.initialize(from: values, count: values.count)
+            owned.append(UnsafeMutableRawPointer(q))
+            return q
+        }
+        let basePtr = bind(base)
+        let inputP = bind(inputD)
+        let nicheP = bind(nicheD)
+        let hasNiche = !nicheD.isEmpty
+        let rowB = bind(downRowStart)
+        let colB = bind(downColumn)
+        let valB = bind(downValue)
+        let group = bind(gammaGroup)
+        let gammaOf = bind(groupGamma)
+        // D = W_d · H̄ for every slot and column (gd × slots·n): W_d's nonzeros in the loop below,
+        // or here one GEMM over all slots.
+        let dB = UnsafeMutablePointer<Double>.allocate(capacity: downSparse ? 1 : gd * n * slots)
+        owned.append(UnsafeMutableRawPointer(dB))
+        let g0 = monotonicSeconds()
+        if !downSparse && nc > 0 {
+            model.downstreamWeights.data.withUnsafeBufferPointer { wb in
+                BLAS.gemm(
+                    m: gd, n: n * slots, k: nc, alpha: 1, a: wb.baseAddress!, lda: max(1, gd),
+                    b: sc.hAcc, ldb: nc, beta: 0, c: dB, ldc: max(1, gd))
+            }
+            stats.flops += 2.0 * Double(gd) * Double(nc) * Double(n * slots)
+        }
+        stats.gemmSeconds += monotonicSeconds() - g0
+        let p = bind(prod)
+        let xiP = bind(xi)
+        let off = bind(offset)
+        let decayL = bind(decayLValues)
+        let varianceStart = bind(varianceStartValues)
+        state.withUnsafeMutableBufferPointer { stB in
+            let st = stB.baseAddress!
+            for j in 0..<n {
+                let cell = cells[j]
+                let first = firstSlot * n + j
+                if sc.cnt[first] == 0 {
+                    let init0 = model.initialState[min(cell.animal, model.initialState.count - 1)]
+                    for gene in downstream { st[j * stateRows + gene] = init0[gene] }
+                    continue
+                }
+                let steps = Double(kEnd[j] - kW0[j])
+                for g in 0..<groups {
+                    let gamma = gammaOf[g]
+                    let e = Foundation.exp(-gamma * dt)
+                    decayL[g] = Foundation.exp(-gamma * dt * steps)
+                    // q·e^{−γ(L−1)dt}(1 − e^{−γL·dt})/b: the start's share of the later noise.
+                    let q = sNoise2 * (1 - e * e) / (2 * gamma)
+                    varianceStart[g] = q * Foundation.exp(-gamma * dt * (steps - 1)) * (1 - decayL[g]) * gamma / (1 - e)
+                }
+                // Additive inputs per (first, mean, variance) slot: base, media by their shares, niche.
+                for q in 0..<gd {
+                    let v = basePtr[q] + (hasNiche ? nicheP[cell.animal * gd + q] : 0)
+                    off[q] = v
+                    off[gd + q] = v
+                    off[2 * gd + q] = v
+                }
+                for m in 0..<media {
+                    let u = inputP + m * gd
+                    let fF = sc.medAcc[first * media + m]
+                    if fF > 0 { for q in 0..<gd { off[q] += fF * u[q] } }
+                    for q in 0..<gd {
+                        let g = group[q]
+                        let fM = sc.medAcc[(g * n + j) * media + m]
+                        let fV = sc.medAcc[((groups + g) * n + j) * media + m]
+                        off[gd + q] += fM * u[q]
+                        off[2 * gd + q] += fV * u[q]
+                    }
+                }
+                let hF = sc.hAcc + first * nc
+                for q in 0..<gd {
+                    let g = group[q]
+                    let colM = g * n + j
+                    let colV = (groups + g) * n + j
+                    var dF = 0.0
+                    var dM = 0.0
+                    var dV = 0.0
+                    if downSparse {
+                        let hM = sc.hAcc + colM * nc
+                        let hV = sc.hAcc + colV * nc
+                        for i in rowB[q]..<rowB[q + 1] {
+                            let c = colB[i]
+                            let w = valB[i]
+                            dF += w * hF[c]
+                            dM += w * hM[c]
+                            dV += w * hV[c]
+                        }
+                    } else {
+                        dF = dB[first * gd + q]
+                        dM = dB[colM * gd + q]
+                        dV = dB[colV * gd + q]
+                    }
+                    let vF = off[q] + dF
+                    let vM = off[gd + q] + dM
+                    let vV = off[2 * gd + q] + dV
+                    p[q] = vF > 0 ? vF : 0
+                    p[gd + q] = vM > 0 ? vM : 0
+                    p[2 * gd + q] = vV > 0 ? vV : 0
+                }
+                for a in targetsOf[j] {
+                    let q = model.downstreamPosition[a.gene]
+                    let g = group[q]
+                    p[q] *= 1 + (a.kappa - 1) * sc.rhoAcc[first]
+                    p[gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[g * n + j]
+                    p[2 * gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[(groups + g) * n + j]
+                }
+                downStreams[j].fillZigguratNormals(xiP, count: gd)
+                for (q, gene) in downstream.enumerated() {
+                    let g = group[q]
+                    let x0 = p[q] / gammaOf[g]
+                    let mean = x0 * decayL[g] + sc.cnt[g * n + j] * p[gd + q]
+                    let variance = sc.cnt[(groups + g) * n + j] * p[2 * gd + q] + varianceStart[g] * x0
+                    st[j * stateRows + gene] = max(0, mean + max(0, variance).squareRoot() * xiP[q])
+                }
+            }
+        }
+        stats.flops += 2.0 * Double(downValue.count) * 3 * Double(n)
     }
 }

@@ -64,6 +64,12 @@ public struct SimulationOptions: Sendable, Equatable {
     public var downstreamWindowRelaxations: Double = 5
     /// Coarse pieces of the downstream window (each gets its own time-averaged channel activity).
     public var downstreamPieces: Int = 4
+    /// Drive the downstream window with the fine scheme's exact exponential weights (one weighted
+    /// channel average for the mean and one for the variance, BlockStepper.swift) instead of
+    /// `downstreamPieces` piecewise-constant averages, when the downstream genes have at most
+    /// `BlockStepper.weightedGroupLimit` distinct decay rates. Same distribution as the fine path
+    /// (SimulationShortcutTests); false keeps the pieces (reference of the earlier scheme).
+    public var downstreamExponentialWeights: Bool = true
     /// Start a cell of a non-differentiating system (not bistable, sampled at steady state) from
     /// the attractor `stationaryWindowRelaxations` slowest relaxation times before its sampling
     /// time instead of before the burn-in (StationaryStart.swift). Same distribution of outputs
