@@ -513,9 +513,9 @@ public final class Analyzer: Sendable {
                                 let score =
                                     known?.score
                                     ?? TestModels.glmScore(
-                                    pairs, perturbed: gp, control: g0, perturbedAssigned: assigned,
-                                    controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i],
-                                    nullThird: glmControlThird[i])
+                                        pairs, perturbed: gp, control: g0, perturbedAssigned: assigned,
+                                        controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i],
+                                        nullThird: glmControlThird[i])
                                 let z = score.z
                                 var zHalfMade: Double?
                                 if j == 0 && abs(observed) >= 0.1 && z != 0 {
@@ -527,14 +527,14 @@ public final class Analyzer: Sendable {
                                         if glmControlWeight[i] < 0 {
                                             glmControlWeight[i] = TestModels.glmWeight(g0, nodes: nodes)
                                         }
-                                    var half = gp
-                                    half.mean *= Foundation.exp2(-observed / 2)
+                                        var half = gp
+                                        half.mean *= Foundation.exp2(-observed / 2)
                                         zHalf =
                                             TestModels.glmScore(
-                                        pairs, perturbed: half, control: g0, perturbedAssigned: assigned,
+                                                pairs, perturbed: half, control: g0, perturbedAssigned: assigned,
                                                 controlAssigned: controlAssigned, nodes: nodes,
                                                 nullInfo: glmControlWeight[i]
-                                    ).z
+                                            ).z
                                     }
                                     zHalfMade = zHalf
                                     targetCurvature = Normal.curvature(effect: observed, halfRatio: zHalf / z)
