@@ -77,14 +77,13 @@ private func appendedG6(_ value: Double) -> String {
     var rng = RandomStream(seed: 9, domain: .measurement, 3)
     var data = [Double](repeating: 0, count: rows * cols)
     for k in data.indices where rng.uniform() < 0.8 { data[k] = Foundation.exp(rng.uniform() * 20 - 8) }
-    let states = Matrix(rows: rows, cols: cols, data: data)
     let cells = (0..<cols).map { j in
         CellRecord(
             index: 990 + j * 7, barcode: "", batch: 0, animal: -1, timePointIndex: 0, timeH: 0, ageH: 0,
             medium: "", perturbation: -1, guides: [], detectedGuides: [], observedPerturbation: -1,
             doublet: false, state: "", librarySize: 0, cellType: "")
     }
-    let (member, entries) = try TenXWriter.compressedStates(states, cells: cells)
+    let (member, entries) = try TenXWriter.compressedStates(data, rows: rows, cells: cells)
     var expected = ""
     var lines = 0
     for j in 0..<cols {

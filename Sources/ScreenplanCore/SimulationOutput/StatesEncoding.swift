@@ -12,10 +12,11 @@ import Foundation
 // depend only on the block, so the file does not depend on the thread count or the shard.
 
 extension TenXWriter {
-    /// The block's true states (modelled genes × cells, zeros skipped) as gzip members, with
-    /// the number of lines.
-    static func compressedStates(_ states: Matrix, cells: [CellRecord]) throws -> (member: [UInt8], entries: Int) {
-        let rows = states.rows
+    /// The block's true states (`values`: modelled genes × cells, column-major, as the block's
+    /// state matrix holds them; zeros skipped) as gzip members, with the number of lines.
+    static func compressedStates(_ values: [Double], rows: Int, cells: [CellRecord]) throws -> (
+        member: [UInt8], entries: Int
+    ) {
         let genes = DecimalTexts(count: rows)
         let gz = try GzipMembers(level: 1, expectedOutput: rows * cells.count * 8 + 1024)
         let capacity = stagingBytes + 64 * rows + 64
@@ -24,7 +25,7 @@ extension TenXWriter {
         var used = 0
         var entries = 0
         var cellText = (UInt64(0), UInt64(0))
-        try states.data.withUnsafeBufferPointer { x in
+        try values.withUnsafeBufferPointer { x in
             try genes.text.withUnsafeBytes { gt in
                 try genes.length.withUnsafeBufferPointer { gl in
                     for (j, cell) in cells.enumerated() {

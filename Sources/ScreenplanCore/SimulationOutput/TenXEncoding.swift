@@ -81,7 +81,7 @@ extension TenXWriter {
         var statesMember: [UInt8]? = nil
         var stateEntries = 0
         if let states = block.states {
-            (statesMember, stateEntries) = try compressedStates(states, cells: block.cells)
+            (statesMember, stateEntries) = try compressedStates(states.data, rows: states.rows, cells: block.cells)
         }
         return Encoded(
             matrix: matrixMember, barcodes: try Gzip.member(bc), cells: cl.bytes,
