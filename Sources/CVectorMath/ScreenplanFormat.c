@@ -22,53 +22,6 @@ static inline uint64_t scaled_floor(uint64_t mant, int shift, int k, int *half) 
     return q;
 }
 
-// The six digits `m` (100000 ≤ m < 1000000) with decimal exponent e, in %g's form.
-static inline int print_g6(char *out, int negative, uint32_t m, int e) {
-    char digits[6];
-    for (int i = 5; i >= 0; i--) {
-        digits[i] = (char)('0' + m % 10);
-        m /= 10;
-    }
-    int nd = 6;
-    while (nd > 1 && digits[nd - 1] == '0') nd--;
-    char *p = out;
-    if (negative) *p++ = '-';
-    if (e < -4 || e >= 6) {
-        *p++ = digits[0];
-        if (nd > 1) {
-            *p++ = '.';
-            for (int i = 1; i < nd; i++) *p++ = digits[i];
-        }
-        *p++ = 'e';
-        int x = e;
-        if (x < 0) {
-            *p++ = '-';
-            x = -x;
-        } else {
-            *p++ = '+';
-        }
-        if (x >= 10) {
-            *p++ = (char)('0' + x / 10);
-            *p++ = (char)('0' + x % 10);
-        } else {
-            *p++ = '0';
-            *p++ = (char)('0' + x);
-        }
-    } else if (e >= 0) {
-        for (int i = 0; i <= e; i++) *p++ = i < nd ? digits[i] : '0';
-        if (nd > e + 1) {
-            *p++ = '.';
-            for (int i = e + 1; i < nd; i++) *p++ = digits[i];
-        }
-    } else {
-        *p++ = '0';
-        *p++ = '.';
-        for (int i = 0; i < -e - 1; i++) *p++ = '0';
-        for (int i = 0; i < nd; i++) *p++ = digits[i];
-    }
-    *p = 0;
-    return (int)(p - out);
-}
 
 int screenplan_format_g6_exact(char *out, double value) {
     uint64_t bits;
@@ -97,7 +50,7 @@ int screenplan_format_g6_exact(char *out, double value) {
                     q = 100000;
                     e += 1;
                 }
-                return print_g6(out, negative, (uint32_t)q, e);
+                return screenplan_print_g6(out, negative, (uint32_t)q, e);
             }
         }
     }

@@ -15,7 +15,59 @@ static inline screenplan_double4 screenplan_sqrt4(screenplan_double4 x) {
     return __builtin_elementwise_sqrt(x);
 }
 
+#include <stdint.h>
 #include <stdio.h>
+
+/// The six significant digits `m` (100000 ≤ m < 1000000) with decimal exponent e, laid out as
+/// `%.6g` does (trailing zeros dropped, exponent form below 1e-4 and from 1e6); returns the length.
+/// One layout for both converters below and in ScreenplanFormat.c.
+static inline int screenplan_print_g6(char *out, int negative, uint32_t m, int e) {
+    char digits[6];
+    for (int i = 5; i >= 0; i--) {
+        digits[i] = (char)('0' + m % 10);
+        m /= 10;
+    }
+    int nd = 6;
+    while (nd > 1 && digits[nd - 1] == '0') nd--;
+    char *p = out;
+    if (negative) *p++ = '-';
+    if (e < -4 || e >= 6) {
+        *p++ = digits[0];
+        if (nd > 1) {
+            *p++ = '.';
+            for (int i = 1; i < nd; i++) *p++ = digits[i];
+        }
+        *p++ = 'e';
+        int x = e;
+        if (x < 0) {
+            *p++ = '-';
+            x = -x;
+        } else {
+            *p++ = '+';
+        }
+        if (x >= 10) {
+            *p++ = (char)('0' + x / 10);
+            *p++ = (char)('0' + x % 10);
+        } else {
+            *p++ = '0';
+            *p++ = (char)('0' + x);
+        }
+    } else if (e >= 0) {
+        for (int i = 0; i <= e; i++) *p++ = i < nd ? digits[i] : '0';
+        if (nd > e + 1) {
+            *p++ = '.';
+            for (int i = e + 1; i < nd; i++) *p++ = digits[i];
+        }
+    } else {
+        *p++ = '0';
+        *p++ = '.';
+        for (int i = 0; i < -e - 1; i++) *p++ = '0';
+        for (int i = 0; i < nd; i++) *p++ = digits[i];
+    }
+    *p = 0;
+    return (int)(p - out);
+}
+
 
 /// `%.6g` of one double into `out` (at most `size` bytes, NUL included), with snprintf.
 static inline int screenplan_format_g6_printf(char *out, int size, double value) {
@@ -63,51 +115,7 @@ static inline int screenplan_format_g6(char *out, int size, double value) {
             m /= 10;
             e += 1;
         }
-        char digits[6];
-        for (int i = 5; i >= 0; i--) {
-            digits[i] = (char)('0' + (int)(m % 10));
-            m /= 10;
-        }
-        int nd = 6;
-        while (nd > 1 && digits[nd - 1] == '0') nd--;
-        char *p = out;
-        if (value < 0) *p++ = '-';
-        if (e < -4 || e >= 6) {
-            *p++ = digits[0];
-            if (nd > 1) {
-                *p++ = '.';
-                for (int i = 1; i < nd; i++) *p++ = digits[i];
-            }
-            *p++ = 'e';
-            int x = e;
-            if (x < 0) {
-                *p++ = '-';
-                x = -x;
-            } else {
-                *p++ = '+';
-            }
-            if (x >= 10) {
-                *p++ = (char)('0' + x / 10);
-                *p++ = (char)('0' + x % 10);
-            } else {
-                *p++ = '0';
-                *p++ = (char)('0' + x);
-            }
-        } else if (e >= 0) {
-            // e + 1 integer digits, then the rest of the significant digits.
-            for (int i = 0; i <= e; i++) *p++ = i < nd ? digits[i] : '0';
-            if (nd > e + 1) {
-                *p++ = '.';
-                for (int i = e + 1; i < nd; i++) *p++ = digits[i];
-            }
-        } else {
-            *p++ = '0';
-            *p++ = '.';
-            for (int i = 0; i < -e - 1; i++) *p++ = '0';
-            for (int i = 0; i < nd; i++) *p++ = digits[i];
-        }
-        *p = 0;
-        return (int)(p - out);
+        return screenplan_print_g6(out, value < 0, (uint32_t)m, e);
     }
 #endif
     return screenplan_format_g6_printf(out, size, value);
