@@ -54,8 +54,8 @@ final class GLMScoreTable: @unchecked Sendable {
     }
 }
 
-/// The last few evaluations' GLM score tables, keyed by the design with ω set to 0 and the layout
-/// strategy (an evaluation key that ignores the one field the scores do not read). Thread-safe.
+/// The last few evaluations' GLM score tables, keyed by the design (with the fields no score
+/// reads set to fixed values, `key`) and the layout strategy. Thread-safe.
 final class GLMScoreMemo: Sendable {
     /// Two tables: a design's and its recommendation's (the genome-scale design has one). A table
     /// holds one entry per tested affected gene (72 bytes): the 10,000-perturbation benchmark's
