@@ -157,8 +157,7 @@ struct BlockStepper: ~Copyable {
     private let meanWeight, varianceWeight: [[Double]]
     /// W_d's nonzeros by downstream row (CSR) when W_d is sparser than `downstreamSparseLimit`.
     private let downSparse: Bool
-    private let downRowStart, downColumn: [Int]
-    private let downValue: [Double]
+    private let downRows: SparseRows
     /// The slot of the window's first step (quasi-steady start) in the window accumulators.
     private let firstSlot: Int
     private let scratch: Scratch
@@ -254,25 +253,12 @@ struct BlockStepper: ~Copyable {
         }
         self.meanWeight = meanWeight
         self.varianceWeight = varianceWeight
-        let wd = model.downstreamWeights
-        let downNonzeros = wd.data.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        let downSparse = weighted && Double(downNonzeros) < Self.downstreamSparseLimit * Double(max(1, gd * nc))
+        // Built only in weighted mode; kept when sparser than the limit (else an empty one).
+        let wdRows = weighted ? SparseRows(model.downstreamWeights) : nil
+        let downSparse =
+            wdRows.map { Double($0.nonzeros) < Self.downstreamSparseLimit * Double(max(1, gd * nc)) } ?? false
         self.downSparse = downSparse
-        var rowStart = [0]
-        var column: [Int] = []
-        var value: [Double] = []
-        if downSparse {
-            for q in 0..<gd {
-                for c in 0..<nc where wd[q, c] != 0 {
-                    column.append(c)
-                    value.append(wd[q, c])
-                }
-                rowStart.append(column.count)
-            }
-        }
-        downRowStart = rowStart
-        downColumn = column
-        downValue = value
+        downRows = downSparse ? wdRows! : SparseRows(Matrix(rows: 0, cols: 0))
         let slots = weighted ? 2 * groupGamma.count + 1 : pieces + 1
         firstSlot = slots - 1
         firstStep = kStart.min() ?? 0
@@ -782,9 +768,9 @@ struct BlockStepper: ~Copyable {
         let inputP = bind(inputD)
         let nicheP = bind(nicheD)
         let hasNiche = !nicheD.isEmpty
-        let rowB = bind(downRowStart)
-        let colB = bind(downColumn)
-        let valB = bind(downValue)
+        let rowB = bind(downRows.rowStart)
+        let colB = bind(downRows.column)
+        let valB = bind(downRows.value)
         let group = bind(gammaGroup)
         let gammaOf = bind(groupGamma)
         // D = W_d · H̄ for every slot and column (gd × slots·n): W_d's nonzeros in the loop below,
@@ -891,6 +877,6 @@ struct BlockStepper: ~Copyable {
                 }
             }
         }
-        stats.flops += 2.0 * Double(downValue.count) * 3 * Double(n)
+        stats.flops += 2.0 * Double(downRows.nonzeros) * 3 * Double(n)
     }
 }
