@@ -393,6 +393,11 @@ public final class Analyzer: Sendable {
                     var targetFloor = Double.infinity
                     var nullSDs: [Double] = []
                     var nullSkews: [Double] = []
+                    // t-test: each tested gene's Welch power at low counts (WelchPower.swift), in
+                    // the order of effectsObs.
+                    var welchModels: [WelchTarget?] = []
+                    // The target's Welch power given the library's guides (sampling power).
+                    var targetWelchSampling: WelchTarget?
                     // The gene behind each entry of effectsObs (downstreamGenes).
                     var testedGenes: [Int32] = []
                     var observedTarget = 0.0
@@ -627,6 +632,63 @@ public final class Analyzer: Sendable {
                             testVariance = c.perturbedCells + c.controlCells
                             spreadVariance = c.guides + c.interaction + c.confounding + c.timeMismatch
                         }
+                        // scanpy's t-test at low counts: Welch's statistic given the number of
+                        // nonzero perturbed cells (docs/batching.md 2.6). scanpy tests every gene, so
+                        // the target is modelled below the expression threshold too.
+                        var welch: WelchTarget?
+                        if test == .tTest && w.batches > 0 && mean0[i] > 0 && (j == 0 || mean0[i] >= threshold) {
+                            let cc = contrasts[p]
+                            let np = cc.perturbed * assigned
+                            let n0 = cc.controls * controlAssigned
+                            if np >= 2 && n0 >= 2 {
+                                let normalisation = max(0, 1 - 2 * slice.share[i] + shareSquares)
+                                let within = Foundation.exp(cc.withinShift * normalisation)
+                                let mixP = (1 + CellGroup.mixing(dispersion: m.dispersion, biological: vp)) * within - 1
+                                let mix0 =
+                                    (1 + CellGroup.mixing(dispersion: m.dispersion, biological: bio[i])) * within - 1
+                                func group(_ f: Double) -> LogMoments {
+                                    let seen = contamination > 0 ? (1 - contamination) * f + contamination : f
+                                    return LogMoments.of(
+                                        CellGroup(
+                                            mean: mean0[i] * seen, mixing: mixP,
+                                            zeroInflation: zeroInflated ? zeroInflation(mean0[i] * f) : 0),
+                                        librarySD: m.librarySizeSd, scale: normScale)
+                                }
+                                let control = LogMoments.of(
+                                    CellGroup(mean: mean0[i], mixing: mix0, zeroInflation: pi00),
+                                    librarySD: m.librarySizeSd, scale: normScale)
+                                let central = group(fold)
+                                // x units per log2 of the effect (the secant; the local slope near 0).
+                                let slope =
+                                    abs(observed) >= 0.05
+                                    ? abs(central.mean - control.mean) / abs(observed)
+                                    : abs(group(fold * Foundation.exp2(0.05)).mean - central.mean) / 0.05
+                                // The target's guides as the library's draws (16 groups of 4 of the 64
+                                // sorted offsets), or as normal nodes; the other spreads as a shift.
+                                var offsets: [Double] = []
+                                var shiftLog2 = spreadVariance
+                                if j == 0 {
+                                    let library = offsetsByResponse[rMean] ?? []
+                                    if library.count == 64 {
+                                        offsets = (0..<16).map { g in library[(4 * g)..<(4 * g + 4)].reduce(0, +) / 4 }
+                                    } else if c.guides > 0 {
+                                        offsets = (0..<16).map {
+                                            c.guides.squareRoot() * Normal.quantile((Double($0) + 0.5) / 16)
+                                        }
+                                    }
+                                    if !offsets.isEmpty { shiftLog2 = max(0, spreadVariance - c.guides) }
+                                }
+                                let draws =
+                                    offsets.isEmpty ? [central] : offsets.map { group(fold * Foundation.exp2($0)) }
+                                welch = WelchTarget(
+                                    draws: draws, control: control, np: np, n0: n0, shift: shiftLog2 * slope * slope)
+                                if j == 0 {
+                                    targetWelchSampling = WelchTarget(
+                                        draws: [central], control: control, np: np, n0: n0,
+                                        shift: max(0, spreadVariance - c.guides) * slope * slope)
+                                }
+                            }
+                        }
                         if j == 0 {
                             targetComponents = c
                             observedTarget = observed
@@ -642,6 +704,7 @@ public final class Analyzer: Sendable {
                             spreads.append(spreadVariance.squareRoot())
                             nullSDs.append((testNullVariance < 0 ? testVariance : testNullVariance).squareRoot())
                             nullSkews.append(testNullSkewness)
+                            welchModels.append(welch)
                         } else if j == 0 {
                             testedGenes.append(gene32)
                             effectsObs.append(0)
@@ -649,6 +712,7 @@ public final class Analyzer: Sendable {
                             spreads.append(0)
                             nullSDs.append(.infinity)
                             nullSkews.append(0)
+                            welchModels.append(welch)
                         }
                     }
                     let solved = MultipleTestingLevel.solve(
@@ -657,6 +721,7 @@ public final class Analyzer: Sendable {
                         targetGuideOffsets: offsetsByResponse[rMean] ?? [],
                         targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
                         targetFloor: targetFloor,
+                        exact: welchModels.map { model in model.map { w in { level in w.power(level: level) } } },
                         testable: testable,
                         alpha: design.analysis.alpha,
                         method: design.analysis.multipleTesting)
@@ -669,10 +734,13 @@ public final class Analyzer: Sendable {
                     let nonGuide = max(0, targetTest.spread - targetComponents.guides).squareRoot()
                     let nullSeen = targetTestable ? targetNull.squareRoot() : .infinity
                     let samplingPower =
-                        targetTestable
-                        ? Normal.power(
-                            effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
-                            nullSkewness: targetSkew, floor: targetFloor) : 0
+                        targetWelchSampling != nil
+                        ? targetWelchSampling!.power(level: solved.level)
+                        : targetTestable
+                            ? Normal.power(
+                                effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide,
+                                nullSD: nullSeen,
+                                nullSkewness: targetSkew, floor: targetFloor) : 0
                     let detectable = Normal.detectable(
                         power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
                         spread: nonGuide, nullSD: nullSeen,
@@ -685,6 +753,11 @@ public final class Analyzer: Sendable {
                     if w.batches == 0 { flags.append("not sampled at this time point") }
                     if targetUMIs < threshold {
                         flags.append("target below expression threshold")
+                        if targetWelchSampling != nil {
+                            flags.append(
+                                "scanpy's t-test still tests it: power from Welch's test at low counts (all-zero perturbed cells)"
+                            )
+                        }
                         flags.append(
                             String(
                                 format:

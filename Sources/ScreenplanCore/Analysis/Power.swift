@@ -199,11 +199,14 @@ public enum MultipleTestingLevel {
     /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes;
     ///   `targetCurvature` the test's κ for gene 0, the target (`Normal.power(…curvature:)`), with
     ///   its guide spread as draws `targetGuideOffsets` (log2) and the rest `targetOtherSpread`,
-    ///   and the floor of its statistic `targetFloor` (`Normal.power(floor:)`).
+    ///   and the floor of its statistic `targetFloor` (`Normal.power(floor:)`); `exact` (when not
+    ///   empty, one per gene) a gene's power as a function of the per-test level that replaces the
+    ///   normal model (the t-test's `WelchTarget`: its statistic is not normal at low counts).
     public static func solve(
         effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
         nullSkews: [Double]? = nil, targetCurvature: Double = 0,
         targetGuideOffsets: [Double] = [], targetOtherSpread: Double = 0, targetFloor: Double = .infinity,
+        exact: [((Double) -> Double)?] = [],
         testable m: Int, alpha: Double, method: MultipleTesting
     ) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
@@ -229,10 +232,14 @@ public enum MultipleTestingLevel {
                     effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0,
                     nullSD: nullSDs?[i], nullSkewness: nullSkews?[i] ?? 0)
             }
-            if curved {
+            if curved && (exact.isEmpty || exact[0] == nil) {
                 out[0] = Normal.power(
                     effect: effects[0], sd: sds[0], critical: z, spread: rest,
                     nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, draws: draws, floor: targetFloor)
+            }
+            // A gene's own model of the level where it has one (scanpy's t-test: WelchPower).
+            for (i, f) in exact.enumerated() where i < out.count {
+                if let f { out[i] = f(t) }
             }
             return out
         }
