@@ -1,7 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 
-@testable import ScreenplanCore
+@_spi(Testing) @testable import ScreenplanCore
 
 // Welch's t-test at low counts (WelchPower.swift, docs/batching.md section 2.6): the model's
 // rejection probability against an exact Monte Carlo of the test scanpy runs, Welch's t on
@@ -59,4 +60,31 @@ func welchPowerMatchesSimulatedScreensAtLowCounts(_ setting: (mean: Double, fold
             format: "welch mean %.2f fold %.2f: simulated %.4f ± %.4f, model %.4f, all-zero %.3f, normal z %.2f",
             setting.mean, setting.fold, simulated, se, model, WelchPower.allZero(mp, np: Double(np)), z.z))
     #expect(abs(model - simulated) < 0.02 + 3 * se, "model \(model) vs simulated \(simulated) ± \(se)")
+}
+
+/// scanpy tests every gene: with the t-test a target below the expression threshold keeps a
+/// power (the screens whose perturbed cells all count zero reject), flagged, with target_sd not
+/// estimable; the other tests still call it untestable (power 0).
+@Test func tTestPredictsPowerForTargetsBelowTheExpressionThreshold() throws {
+    // Every gene below the threshold (so no downstream gene is tested, which keeps this fast).
+    let threshold = 1e6
+    for test in [DifferentialTest.tTest, .wilcoxon] {
+        let e = try Analyzer().evaluate(
+            smallDesign {
+                $0.analysis.test = test
+                $0.analysis.expressionThreshold = threshold
+            })
+        let below = e.rows.filter { $0.targetUMIs > 0 && $0.targetUMIs < threshold && $0.batches > 0 }
+        #expect(!below.isEmpty)
+        for row in below {
+            #expect(row.flags.contains("target below expression threshold"))
+            if test == .tTest {
+                #expect(row.power > 0.005 && row.power <= 1, "\(row.name) \(row.power)")
+                #expect(row.flags.contains { $0.hasPrefix("scanpy's t-test still tests it") })
+                #expect(row.samplingPower > 0)
+            } else {
+                #expect(row.power == 0, "\(row.name) \(row.power)")
+            }
+        }
+    }
 }

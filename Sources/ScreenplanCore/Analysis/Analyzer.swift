@@ -659,10 +659,15 @@ public final class Analyzer: Sendable {
                                     librarySD: m.librarySizeSd, scale: normScale)
                                 let central = group(fold)
                                 // x units per log2 of the effect (the secant; the local slope near 0).
+                                // A downstream gene takes it from the scanpy model's log2 standard
+                                // error (its secant or local slope), which saves a second moment sum.
                                 let slope =
                                     abs(observed) >= 0.05
                                     ? abs(central.mean - control.mean) / abs(observed)
-                                    : abs(group(fold * Foundation.exp2(0.05)).mean - central.mean) / 0.05
+                                    : j > 0 && testVariance > 0 && testVariance.isFinite
+                                        ? (central.variance / np + control.variance / n0).squareRoot()
+                                            / testVariance.squareRoot()
+                                        : abs(group(fold * Foundation.exp2(0.05)).mean - central.mean) / 0.05
                                 // The target's guides as the library's draws (16 groups of 4 of the 64
                                 // sorted offsets), or as normal nodes; the other spreads as a shift.
                                 var offsets: [Double] = []

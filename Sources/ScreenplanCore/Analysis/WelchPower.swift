@@ -52,24 +52,35 @@ public struct LogMoments: Sendable, Equatable {
         let g = key.group
         let nodes = LibraryNodes(sd: s, count: TestModels.smoothNodes)
         let pi0 = min(max(g.zeroInflation, 0), 1)
-        var m = [0.0, 0.0, 0.0, 0.0]
+        var m1 = 0.0
+        var m2 = 0.0
+        var m3 = 0.0
+        var m4 = 0.0
         var zero = 0.0
         for k in 0..<nodes.size.count {
             let l = nodes.size[k]
             let pmf = NegativeBinomial.pmf(mean: g.mean * l, mixing: g.mixing)
-            var part = [0.0, 0.0, 0.0, 0.0]
+            var p1 = 0.0
+            var p2 = 0.0
+            var p3 = 0.0
+            var p4 = 0.0
             for y in 1..<max(1, pmf.count) {
                 let x = Foundation.log1p(scale * Double(y) / l)
-                let x2 = x * x
-                part[0] += pmf[y] * x
-                part[1] += pmf[y] * x2
-                part[2] += pmf[y] * x2 * x
-                part[3] += pmf[y] * x2 * x2
+                let px = pmf[y] * x
+                let px2 = px * x
+                p1 += px
+                p2 += px2
+                p3 += px2 * x
+                p4 += px2 * x * x
             }
-            for r in 0..<4 { m[r] += nodes.weight[k] * (1 - pi0) * part[r] }
+            let w = nodes.weight[k] * (1 - pi0)
+            m1 += w * p1
+            m2 += w * p2
+            m3 += w * p3
+            m4 += w * p4
             zero += nodes.weight[k] * (pi0 + (1 - pi0) * pmf[0])
         }
-        let out = LogMoments(mean: m[0], second: m[1], third: m[2], fourth: m[3], zero: zero)
+        let out = LogMoments(mean: m1, second: m2, third: m3, fourth: m4, zero: zero)
         cache.withLock { entries in
             if entries.count > 200_000 { entries.removeAll() }
             entries[key] = out
@@ -91,13 +102,7 @@ public enum WelchPower {
     public static func rejection(
         perturbed: LogMoments, control: LogMoments, np: Double, n0: Double, level: Double, shift: Double = 0
     ) -> Double {
-        guard np >= 2, n0 >= 2, level > 0, level < 1, np.isFinite, n0.isFinite else { return 0 }
-        let lo = np.rounded(.down)
-        let w = np - lo
-        let low = rejection(perturbed, control, n: Int(lo), n0: n0, level: level, shift: shift)
-        guard w > 1e-9 else { return low }
-        let high = rejection(perturbed, control, n: Int(lo) + 1, n0: n0, level: level, shift: shift)
-        return (1 - w) * low + w * high
+        rejection(terms(perturbed: perturbed, control: control, np: np, n0: n0, shift: shift), level: level)
     }
 
     /// The probability that all n perturbed cells count zero (the atom the normal model misses).
@@ -105,11 +110,53 @@ public enum WelchPower {
         Foundation.exp(np * Foundation.log(max(perturbed.zero, 1e-300)))
     }
 
-    static func rejection(
-        _ p: LogMoments, _ c: LogMoments, n: Int, n0: Double, level: Double, shift: Double
-    ) -> Double {
-        let nD = Double(n)
+    /// One k of the mixture, everything but the level: its weight, the numerator's mean and
+    /// variance, the estimated standard error's mean, variance and covariance with the numerator,
+    /// and the Welch–Satterthwaite df.
+    struct Term {
+        var weight: Double
+        var mu: Double
+        var varN: Double
+        var meanSE: Double
+        var varSE: Double
+        var covNSE: Double
+        var df: Double
+    }
+
+    /// The mixture's terms (level-free, so a multiple-testing iteration makes them once).
+    static func terms(perturbed: LogMoments, control: LogMoments, np: Double, n0: Double, shift: Double) -> [Term] {
+        guard np >= 2, n0 >= 2, np.isFinite, n0.isFinite else { return [] }
+        let lo = np.rounded(.down)
+        let w = np - lo
+        var out = terms(perturbed, control, n: Int(lo), n0: n0, shift: shift, scale: w > 1e-9 ? 1 - w : 1)
+        if w > 1e-9 { out += terms(perturbed, control, n: Int(lo) + 1, n0: n0, shift: shift, scale: w) }
+        return out
+    }
+
+    /// P(reject) from the terms at a per-test level.
+    static func rejection(_ terms: [Term], level: Double) -> Double {
+        guard level > 0, level < 1, !terms.isEmpty else { return 0 }
         let z = Normal.quantile(1 - level / 2)
+        var total = 0.0
+        for term in terms {
+            let t = z * Normal.studentQuantileRatio(z: z, df: term.df)
+            // N > t·ŜE and N < −t·ŜE, each normal to first order.
+            let upper = term.varN + t * t * term.varSE - 2 * t * term.covNSE
+            let lower = term.varN + t * t * term.varSE + 2 * t * term.covNSE
+            let mu = term.mu
+            let pUpper =
+                upper > 0 ? Normal.cdf((mu - t * term.meanSE) / upper.squareRoot()) : (mu > t * term.meanSE ? 1 : 0)
+            let pLower =
+                lower > 0 ? Normal.cdf((-mu - t * term.meanSE) / lower.squareRoot()) : (-mu > t * term.meanSE ? 1 : 0)
+            total += term.weight * (pUpper + pLower)
+        }
+        return min(1, total)
+    }
+
+    static func terms(
+        _ p: LogMoments, _ c: LogMoments, n: Int, n0: Double, shift: Double, scale: Double
+    ) -> [Term] {
+        let nD = Double(n)
         // The controls: mean, variance of their mean, and their sample variance's spread and
         // covariance with their mean (central moments; sparse values are skewed and heavy-tailed).
         let v0 = c.variance
@@ -126,7 +173,7 @@ public enum WelchPower {
         let e3 = q > 1e-300 ? p.third / q : 0
         let e4 = q > 1e-300 ? p.fourth / q : 0
         let within = max(0, b - a * a)
-        func given(_ k: Int) -> Double {
+        func given(_ k: Int, weight: Double) -> Term? {
             let kd = Double(k)
             // Given k: S = Σv over the k nonzero cells, Q = Σv²; x̄_p = S/n, s_p² = (Q − S²/n)/(n − 1).
             let meanP = kd * a / nD
@@ -141,27 +188,19 @@ public enum WelchPower {
             let vp = s2 / nD
             let se2 = vp + c0
             // Both groups constant: scipy's t is NaN, and scanpy sets p = 1.
-            guard se2 > 0 else { return 0 }
+            guard se2 > 0 else { return nil }
             let se = se2.squareRoot()
             let df = se2 * se2 / (vp * vp / (nD - 1) + c0 * c0 / max(1, n0 - 1))
-            let t = z * Normal.studentQuantileRatio(z: z, df: df)
             // The estimated SE² = A + B: its variance and covariance with the numerator N = x̄_p − x̄₀.
             let varSE2 = varD / (nD * (nD - 1)) / (nD * (nD - 1)) + controlVarianceOfB
             let covN = covSD / (nD * nD * (nD - 1)) - controlCov
-            let varSE = varSE2 / (4 * se2)
-            let covNSE = covN / (2 * se)
-            let meanSE = se * (1 - varSE2 / (8 * se2 * se2))
-            let varN = meanVariance + c0 + shift
-            let mu = meanP - c.mean
-            // N > t·ŜE and N < −t·ŜE, each normal to first order.
-            let upper = varN + t * t * varSE - 2 * t * covNSE
-            let lower = varN + t * t * varSE + 2 * t * covNSE
-            let pUpper = upper > 0 ? Normal.cdf((mu - t * meanSE) / upper.squareRoot()) : (mu > t * meanSE ? 1 : 0)
-            let pLower = lower > 0 ? Normal.cdf((-mu - t * meanSE) / lower.squareRoot()) : (-mu > t * meanSE ? 1 : 0)
-            return pUpper + pLower
+            return Term(
+                weight: weight * scale, mu: meanP - c.mean, varN: meanVariance + c0 + shift,
+                meanSE: se * (1 - varSE2 / (8 * se2 * se2)), varSE: varSE2 / (4 * se2), covNSE: covN / (2 * se),
+                df: df)
         }
-        guard q > 1e-12 else { return min(1, given(0)) }
-        guard q < 1 - 1e-12 else { return min(1, given(n)) }
+        guard q > 1e-12 else { return given(0, weight: 1).map { [$0] } ?? [] }
+        guard q < 1 - 1e-12 else { return given(n, weight: 1).map { [$0] } ?? [] }
         // k ~ Binomial(n, q), over mean ± 10 sd (the rest is below 10⁻²²).
         let mean = nD * q
         let sd = (nD * q * (1 - q)).squareRoot()
@@ -170,16 +209,16 @@ public enum WelchPower {
         let lq = Foundation.log(q)
         let l1q = Foundation.log1p(-q)
         let front: Double = Foundation.lgamma(nD + 1)
-        var total = 0.0
+        var out: [Term] = []
         for k in first...last {
             let kd = Double(k)
             let lk: Double = Foundation.lgamma(kd + 1)
             let lnk: Double = Foundation.lgamma(nD - kd + 1)
             let weight = Foundation.exp(front - lk - lnk + kd * lq + (nD - kd) * l1q)
-            if weight < 1e-15 { continue }
-            total += weight * given(k)
+            if weight < 1e-12 { continue }
+            if let term = given(k, weight: weight) { out.append(term) }
         }
-        return min(1, total)
+        return out
     }
 }
 
@@ -188,15 +227,15 @@ public enum WelchPower {
 /// for a target, one draw otherwise), the controls' moments, the cells and the unseen shift.
 public struct WelchTarget: Sendable {
     /// Perturbed-group moments, one per equally likely draw of the effect.
-    public var draws: [LogMoments]
+    public let draws: [LogMoments]
     /// The controls' moments.
-    public var control: LogMoments
+    public let control: LogMoments
     /// Perturbed cells n_p (expected, assignable).
-    public var np: Double
+    public let np: Double
     /// Control cells n_0.
-    public var n0: Double
+    public let n0: Double
     /// Variance of the unseen shift of the perturbed mean (x units², `WelchPower.rejection`).
-    public var shift: Double
+    public let shift: Double
 
     /// The fields as named.
     public init(draws: [LogMoments], control: LogMoments, np: Double, n0: Double, shift: Double) {
@@ -205,15 +244,21 @@ public struct WelchTarget: Sendable {
         self.np = np
         self.n0 = n0
         self.shift = shift
+        let each = 1 / Double(max(1, draws.count))
+        terms = draws.flatMap { d in
+            WelchPower.terms(perturbed: d, control: control, np: np, n0: n0, shift: shift).map {
+                var t = $0
+                t.weight *= each
+                return t
+            }
+        }
     }
+
+    /// The draws' mixture terms, made once (they do not depend on the level).
+    let terms: [WelchPower.Term]
 
     /// Power at a per-test level: the mean of `WelchPower.rejection` over the draws.
     public func power(level: Double) -> Double {
-        guard !draws.isEmpty else { return 0 }
-        var sum = 0.0
-        for d in draws {
-            sum += WelchPower.rejection(perturbed: d, control: control, np: np, n0: n0, level: level, shift: shift)
-        }
-        return sum / Double(draws.count)
+        WelchPower.rejection(terms, level: level)
     }
 }
