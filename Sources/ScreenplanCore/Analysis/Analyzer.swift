@@ -391,8 +391,6 @@ public final class Analyzer: Sendable {
                     var targetCurvature = test == .glm ? 1.0 : 0.0
                     // The most extreme decrease the target's statistic can show (glm; ∞ otherwise).
                     var targetFloor = Double.infinity
-                    // The GLM score's count lattice at that floor (ScoreLattice.swift).
-                    var targetLattice: ScoreLattice?
                     var nullSDs: [Double] = []
                     var nullSkews: [Double] = []
                     // The gene behind each entry of effectsObs (downstreamGenes).
@@ -552,14 +550,8 @@ public final class Analyzer: Sendable {
                                         ? abs(observed / z) : 1 / (M_LN2 * score.zPerFold))
                                 testNullVariance = nullSD * nullSD
                                 testNullSkewness = score.skewness
+                                if j == 0 { targetFloor = score.floor * nullSD }
                                 let alternative = testNullVariance * score.varianceRatio
-                                if j == 0 {
-                                    targetFloor = score.floor * nullSD
-                                    targetLattice = ScoreLattice.glmTarget(
-                                        pairs, perturbed: gp, control: g0, perturbedAssigned: assigned,
-                                        controlAssigned: controlAssigned, nodes: nodes, floor: targetFloor,
-                                        shareSquares: score.shareSquares, batchEffectSd: design.batching.batchEffectSd)
-                                }
                                 c.perturbedCells = alternative * score.perturbedShare
                                 c.controlCells = alternative * (1 - score.perturbedShare)
                                 if glmBatchCovariates {
@@ -664,7 +656,7 @@ public final class Analyzer: Sendable {
                         nullSkews: nullSkews, targetCurvature: targetCurvature,
                         targetGuideOffsets: offsetsByResponse[rMean] ?? [],
                         targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
-                        targetFloor: targetFloor, targetLattice: targetLattice,
+                        targetFloor: targetFloor,
                         testable: testable,
                         alpha: design.analysis.alpha,
                         method: design.analysis.multipleTesting)
@@ -680,7 +672,7 @@ public final class Analyzer: Sendable {
                         targetTestable
                         ? Normal.power(
                             effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide, nullSD: nullSeen,
-                            nullSkewness: targetSkew, floor: targetFloor, lattice: targetLattice) : 0
+                            nullSkewness: targetSkew, floor: targetFloor) : 0
                     let detectable = Normal.detectable(
                         power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
                         spread: nonGuide, nullSD: nullSeen,

@@ -77,13 +77,10 @@ public enum Normal {
     /// UMIs per cell and 20 perturbed cells no screen reaches α = 0.01; the normal tail said 5%).
     /// Inside the floor the normal tail stands: the mass it puts below −B is about the atom of
     /// screens with no count at all, which do reject (checked against simulated screens).
-    /// With `lattice` (the GLM target's perturbed counts, ScoreLattice.swift) a decrease whose
-    /// threshold lies a few counts above the floor takes the lattice's tail instead: the atoms of
-    /// screens with 0, 1, 2, … perturbed counts, each blurred by the rest of the noise.
     @inline(__always)
     public static func power(
         effect: Double, sd: Double, critical z: Double, spread: Double = 0,
-        nullSD: Double? = nil, nullSkewness: Double = 0, floor: Double = .infinity, lattice: ScoreLattice? = nil
+        nullSD: Double? = nil, nullSkewness: Double = 0, floor: Double = .infinity
     ) -> Double {
         guard sd > 0, sd.isFinite else { return 0 }
         let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
@@ -100,14 +97,7 @@ public enum Normal {
         let zsOpposite = (effect < 0 ? upper : lower) * s0
         // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
         let far = (a + zsOpposite) / tau
-        let same: Double
-        if effect < 0, let lattice, floor.isFinite,
-            let tail = lattice.lowerTail(effect: effect, threshold: zsSame, floor: floor, spread: spread)
-        {
-            same = tail
-        } else {
-            same = effect < 0 && zsSame >= floor ? 0 : cdf((a - zsSame) / tau)
-        }
+        let same = effect < 0 && zsSame >= floor ? 0 : cdf((a - zsSame) / tau)
         return far > 8 ? same : same + cdf(-far)
     }
 
@@ -157,20 +147,18 @@ public enum Normal {
     /// `power` averaged over `draws` of the effect (`curvedDraws`); the linear `power` when nil.
     static func power(
         effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
-        nullSkewness: Double, draws: (effects: [Double], addsSpread: Bool)?, floor: Double = .infinity,
-        lattice: ScoreLattice? = nil
+        nullSkewness: Double, draws: (effects: [Double], addsSpread: Bool)?, floor: Double = .infinity
     ) -> Double {
         guard let draws else {
             return power(
                 effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness,
-                floor: floor, lattice: lattice)
+                floor: floor)
         }
         let s = draws.addsSpread ? spread : 0
         var sum = 0.0
         for e in draws.effects {
             sum += power(
-                effect: e, sd: sd, critical: z, spread: s, nullSD: nullSD, nullSkewness: nullSkewness, floor: floor,
-                lattice: lattice)
+                effect: e, sd: sd, critical: z, spread: s, nullSD: nullSD, nullSkewness: nullSkewness, floor: floor)
         }
         return sum / Double(draws.effects.count)
     }
@@ -211,13 +199,12 @@ public enum MultipleTestingLevel {
     /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes;
     ///   `targetCurvature` the test's κ for gene 0, the target (`Normal.power(…curvature:)`), with
     ///   its guide spread as draws `targetGuideOffsets` (log2) and the rest `targetOtherSpread`,
-    ///   and the floor of its statistic `targetFloor` (`Normal.power(floor:)`), with the GLM score's
-    ///   count lattice there `targetLattice` (`Normal.power(lattice:)`).
+    ///   and the floor of its statistic `targetFloor` (`Normal.power(floor:)`).
     public static func solve(
         effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
         nullSkews: [Double]? = nil, targetCurvature: Double = 0,
         targetGuideOffsets: [Double] = [], targetOtherSpread: Double = 0, targetFloor: Double = .infinity,
-        targetLattice: ScoreLattice? = nil, testable m: Int, alpha: Double, method: MultipleTesting
+        testable m: Int, alpha: Double, method: MultipleTesting
     ) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
         var t: Double
@@ -245,8 +232,7 @@ public enum MultipleTestingLevel {
             if curved {
                 out[0] = Normal.power(
                     effect: effects[0], sd: sds[0], critical: z, spread: rest,
-                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, draws: draws, floor: targetFloor,
-                    lattice: targetLattice)
+                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, draws: draws, floor: targetFloor)
             }
             return out
         }
