@@ -42,9 +42,8 @@ private func lineageDesign(regime: String, moi: Double, nicheSd: Double? = nil) 
 }
 
 // At MOI 5 with three module perturbations, a perturbed cell carries Poisson(4) extra guides, each
-// on one of the three regulators: most cells of G0002 also knock down G0003 and G0004, whose
-// levels fall, while a run without the extra guides lets their lineages win the cells G0002 loses
-// (they rise). The run's log2 ratio of the regulators a perturbation does not target (its own
+// on one of the three regulators (P(a given other regulator is hit) = 1 − e^{−4/3} ≈ 0.74): most
+// cells of G0002 also knock down G0003 and G0004. The run's log2 ratio of the regulators a perturbation does not target (its own
 // cells against the NT controls), mean over the six pairs and two seeds, must be within 0.5 log2
 // of the true states' (about three of the pairs' spread over seeds); the run without the extra
 // guides is more than that away (checked here, so the test can fail).
