@@ -83,7 +83,7 @@ extension ExpectedEffects {
         let landscape = try fateLandscape(design, kinetics)
         // A generated network's lineage module: fates from its own stochastic run (LineageFates.swift).
         let lineage = landscape == nil ? try LineageFates(design, kinetics) : nil
-        let lineageRuns = lineage.map { LineageRuns($0, design, kinetics) }
+        let lineageRuns = lineage.map { LineageRuns($0, design, kinetics, library: perturbations.map(\.targets)) }
         let profileDispersion = try ExpressionProfile.dispersions(design, genes: geneNames)
         for t in design.timePoints {
             let u = kinetics.mediumInput(

@@ -134,9 +134,17 @@ struct LineageFates {
     /// and cell efficiency; only the module genes among the targets act). Cell c uses the stream
     /// (seed, fates, 2, c) whatever the perturbation, so runs share their noise; another `seed`
     /// measures the run's own sampling error (LineageFatesTests).
+    ///
+    /// As in the simulator, in vivo each cell's progenitor factor gets a niche input
+    /// N(0, (niche_sd·basal)²) (`SimulationModel.niche`; one per animal there, one per cell here, so
+    /// the run averages over the animals a screen may draw), and at MOI > 1 a perturbed cell
+    /// carries Poisson(moi − 1) extra guides, each of a perturbation drawn uniformly from
+    /// `library` (the module genes each of the design's perturbations targets), with their own
+    /// efficiencies (`CellSetup`). Both draw from streams of their own, (seed, fates, 3, c) and
+    /// (seed, fates, 4, c), so a design without them runs exactly the cells it ran before.
     func run(
         _ design: Design, _ k: Kinetics, targets: [Int], times: [Double], cells: Int = LineageFates.cells,
-        seed: UInt64 = LineageFates.runSeed
+        seed: UInt64 = LineageFates.runSeed, library: [[Int]] = []
     ) -> [Snapshot] {
         let system = design.system
         let parameters = SimulationParameters()
@@ -176,6 +184,12 @@ struct LineageFates {
         // `delayed_perturbation` their strength ramps up linearly over `perturbation_ramp_h`.
         let meanDelay = inVivo ? system.inVivo.deliveryDelayH : 0
         let ramp = system.assumptions.delayedPerturbation ? max(1e-9, system.assumptions.perturbationRampH) : 0
+        // The animal's niche on the progenitor factor (slot 0), relative to its basal production;
+        // the lineage regulators' basal is a threshold (negative) and gets none, as in the simulator.
+        let nicheSd = inVivo ? system.inVivo.nicheSd * max(0, k.basal[module[0]]) : 0
+        // Extra guides at MOI > 1: their module slots per library perturbation.
+        let extraMean = pspec.moi > 1 && !targetSlots.isEmpty ? pspec.moi - 1 : 0
+        let librarySlots = library.map { $0.compactMap { module.firstIndex(of: $0) } }
 
         var sums = times.map { _ in [Double](repeating: 0, count: m) }
         var sumSq = sums
@@ -254,7 +268,7 @@ struct LineageFates {
                     kappa[i] = 1
                     activity[i] = 1
                 }
-                for slot in targetSlots {
+                func act(_ slot: Int, _ rng: inout RandomStream) {
                     var e = mu
                     if conc > 0 && conc.isFinite && mu > 0 && mu < 1 { e = rng.beta(mu * conc, (1 - mu) * conc) }
                     if cellConc > 0 && e > 0 && e < 1 { e = rng.beta(e * cellConc, (1 - e) * cellConc) }
@@ -266,13 +280,26 @@ struct LineageFates {
                         activity[slot] = 0
                     }
                 }
+                for slot in targetSlots { act(slot, &rng) }
+                if extraMean > 0 && !librarySlots.isEmpty {
+                    var extra = RandomStream(seed: seed, domain: .fates, 4, UInt64(cell))
+                    for _ in 0..<extra.poisson(extraMean) {
+                        let q = Int(extra.next() % UInt64(librarySlots.count))
+                        for slot in librarySlots[q] { act(slot, &extra) }
+                    }
+                }
+                var niche = 0.0
+                if nicheSd > 0 {
+                    var animal = RandomStream(seed: seed, domain: .fates, 3, UInt64(cell))
+                    niche = nicheSd * animal.normal()
+                }
                 let plan = shared ?? schedule(from: born, through: group)
                 for i in 0..<m { x[i] = progenitor[module[i]] }
                 var from = 0
                 for (index, step) in plan.enumerated() where step.snapshot >= 0 {
                     kernel.advance(
                         &x, plan[from...index], inputs: inputs, kappa: kappa, activity: activity,
-                        acting: !targetSlots.isEmpty, onset: onset, ramp: ramp, rng: &rng)
+                        acting: !targetSlots.isEmpty, onset: onset, ramp: ramp, niche: niche, rng: &rng)
                     from = index + 1
                     let ti = step.snapshot
                     let r = label(x)
@@ -382,10 +409,14 @@ final class LineageRuns {
         func slot(_ i: Int) -> Int? { i < moduleSize ? i : nil }
     }
 
-    init(_ fates: LineageFates, _ design: Design, _ kinetics: Kinetics) {
+    /// Each of the design's perturbations' targets (the extra guides of MOI > 1 are drawn from them).
+    let library: [[Int]]
+
+    init(_ fates: LineageFates, _ design: Design, _ kinetics: Kinetics, library: [[Int]] = []) {
         self.fates = fates
         self.design = design
         self.kinetics = kinetics
+        self.library = library
         times = design.timePoints.flatMap { [$0, $0 + 1] }
         controlRun = fates.run(design, kinetics, targets: [], times: times)
     }
@@ -407,7 +438,7 @@ final class LineageRuns {
             if let known = cache[key] {
                 run = known
             } else {
-                run = fates.run(design, kinetics, targets: key, times: times)
+                run = fates.run(design, kinetics, targets: key, times: times, library: library)
                 cache[key] = run
             }
             let own = run[ti]
@@ -475,9 +506,11 @@ struct ModuleKernel {
     /// Advances module state `x` over `steps`. The guides' strength at a step is ρ as the
     /// simulator's `BlockStepper` sets it: 0 before max(run start, `onset`), then 1, or a linear
     /// ramp over `ramp` hours; κ acts as 1 + (κ − 1)ρ, a knockout's activity as 1 + (a − 1)ρ.
+    /// `niche` adds to the production of slot 0 (the progenitor factor) at every step.
     func advance(
         _ x: inout [Double], _ steps: ArraySlice<Step>, inputs: [[Double]], kappa: [Double], activity: [Double],
-        acting targeted: Bool, onset: Double = -.infinity, ramp: Double = 0, rng: inout RandomStream
+        acting targeted: Bool, onset: Double = -.infinity, ramp: Double = 0, niche: Double = 0,
+        rng: inout RandomStream
     ) {
         let m = m
         let nc = nc
@@ -502,7 +535,7 @@ struct ModuleKernel {
                         }
                         let u = inputs[step.input]
                         for i in 0..<m {
-                            var s = offset[i] + u[i]
+                            var s = offset[i] + u[i] + (i == 0 ? niche : 0)
                             for c in 0..<nc { s += w[i * nc + c] * hs[c] }
                             let prod = (acting ? 1 + (kappa[i] - 1) * rho : 1) * max(0, s)
                             let gamma = decay[i]
