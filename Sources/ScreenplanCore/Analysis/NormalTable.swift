@@ -22,7 +22,8 @@ extension Normal {
         guard u < Double(NormalTable.count - 1) else { return x.isNaN ? x : 1 }
         let i = Int(u)
         let t = u - Double(i)
-        return NormalTable.shared.values.withUnsafeBufferPointer { v in
+        do {
+            let v = NormalTable.values
             let p = 3 * i
             // Quintic Hermite basis on [0, 1] (first derivatives scaled by h, second by h²).
             let t2 = t * t
@@ -46,25 +47,23 @@ extension Normal {
 }
 
 /// The grid of `Normal.tabulatedCDF`: per point Φ, φ and φ'.
-struct NormalTable: Sendable {
+enum NormalTable {
     static let low = -8.5
     static let step = 1.0 / 32
     static let inverseStep = 32.0
     static let count = 545  // −8.5 … 8.5
-    static let shared = NormalTable()
-
-    let values: [Double]
-
-    init() {
-        var v = [Double](repeating: 0, count: 3 * Self.count)
+    /// The grid's values, made once and never freed or changed (a plain pointer: reading it costs
+    /// no reference counting in the hot loop).
+    nonisolated(unsafe) static let values: UnsafePointer<Double> = {
+        let v = UnsafeMutablePointer<Double>.allocate(capacity: 3 * NormalTable.count)
         let density = 1 / (2 * Double.pi).squareRoot()
-        for i in 0..<Self.count {
-            let x = Self.low + Double(i) * Self.step
+        for i in 0..<NormalTable.count {
+            let x = NormalTable.low + Double(i) * NormalTable.step
             let pdf = density * Foundation.exp(-x * x / 2)
             v[3 * i] = Normal.cdf(x)
             v[3 * i + 1] = pdf
             v[3 * i + 2] = -x * pdf
         }
-        values = v
-    }
+        return UnsafePointer(v)
+    }()
 }

@@ -113,9 +113,9 @@ public enum Normal {
         let zsOpposite = (effect < 0 ? upper : lower) * s0
         // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
         let far = (a + zsOpposite) / tau
-        func phi(_ x: Double) -> Double { exactTail ? cdf(x) : tabulatedCDF(x) }
-        let same = effect < 0 && zsSame >= floor ? 0 : phi((a - zsSame) / tau)
-        return far > 8 ? same : same + phi(-far)
+        let near = (a - zsSame) / tau
+        let same = effect < 0 && zsSame >= floor ? 0 : (exactTail ? cdf(near) : tabulatedCDF(near))
+        return far > 8 ? same : same + (exactTail ? cdf(-far) : tabulatedCDF(-far))
     }
 
     /// Standard normal quantiles at the midpoints of 64 equal-probability slices: the nodes of
