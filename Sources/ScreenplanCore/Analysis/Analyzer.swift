@@ -242,10 +242,12 @@ public final class Analyzer: Sendable {
     /// The same, with the contrast weights and cells from `contrasts` when it holds them, on
     /// `workers` threads (nil: `Analyzer.workers` for 64 perturbations or more, else one); the GLM
     /// scores are read from `scores` when it is a complete table of this design's scores (ω aside)
-    /// and recorded into it when it is an empty one.
+    /// and recorded into it when it is an empty one; `exact` computes the GLM scores' node sums
+    /// and the power's normal tails without their tables (GLMNodeTable.swift, NormalTable.swift).
     static func evaluate(
         _ design: Design, layout: Layout, effects: ExpectedEffects, cellFraction: Double = 1,
-        contrasts contrastCache: ContrastCache?, workers: Int? = nil, scores: GLMScoreTable? = nil
+        contrasts contrastCache: ContrastCache?, workers: Int? = nil, scores: GLMScoreTable? = nil,
+        exact: Bool = false
     ) -> Evaluation {
         let m = design.measurement
         let ln2sq = M_LN2 * M_LN2
@@ -274,6 +276,10 @@ public final class Analyzer: Sendable {
 
         let test = design.analysis.test
         let nodes = LibraryNodes(sd: m.librarySizeSd, count: TestModels.smoothNodes)
+        // The GLM score's node sums as tabulated functions of m̂·c (GLMNodeTable.swift).
+        // `exact`: the quadrature and erfc the shortcuts replace (test
+        // `evaluationsWithTheShortcutsMatchTheExactPaths`).
+        let glmTable = test == .glm && !exact ? GLMNodeTable.shared(nodes) : nil
         // Counts per 10k: scale of log1p(10⁴·y/N_c) with N_c = U·L.
         let normScale = 1e4 / max(umis, 1e-12)
         var rows: [PerturbationEvaluation] = []
@@ -520,7 +526,7 @@ public final class Analyzer: Sendable {
                                     ?? TestModels.glmScore(
                                         pairs, perturbed: gp, control: g0, perturbedAssigned: assigned,
                                         controlAssigned: controlAssigned, nodes: nodes, nullInfo: glmControlWeight[i],
-                                        nullThird: glmControlThird[i])
+                                        nullThird: glmControlThird[i], table: glmTable)
                                 let z = score.z
                                 var zHalfMade: Double?
                                 if j == 0 && abs(observed) >= 0.1 && z != 0 {
@@ -538,7 +544,7 @@ public final class Analyzer: Sendable {
                                             TestModels.glmScore(
                                                 pairs, perturbed: half, control: g0, perturbedAssigned: assigned,
                                                 controlAssigned: controlAssigned, nodes: nodes,
-                                                nullInfo: glmControlWeight[i]
+                                                nullInfo: glmControlWeight[i], table: glmTable
                                             ).z
                                     }
                                     zHalfMade = zHalf
@@ -726,10 +732,10 @@ public final class Analyzer: Sendable {
                         targetGuideOffsets: offsetsByResponse[rMean] ?? [],
                         targetOtherSpread: max(0, targetTest.spread - targetComponents.guides).squareRoot(),
                         targetFloor: targetFloor,
-                        exact: welchModels.map { model in model.map { w in { level in w.power(level: level) } } },
+                        geneModels: welchModels.map { model in model.map { w in { level in w.power(level: level) } } },
                         testable: testable,
                         alpha: design.analysis.alpha,
-                        method: design.analysis.multipleTesting)
+                        method: design.analysis.multipleTesting, exactTails: exact)
                     let targetUMIs = gs.isEmpty ? 0 : mean0[Int(gs[0])]
                     let power = solved.powers.first ?? 0
                     // Sampling apart from guide quality (docs/batching.md, section 4).
@@ -745,7 +751,7 @@ public final class Analyzer: Sendable {
                             ? Normal.power(
                                 effect: targetTest.effect, sd: sdSeen, critical: zCrit, spread: nonGuide,
                                 nullSD: nullSeen,
-                                nullSkewness: targetSkew, floor: targetFloor) : 0
+                                nullSkewness: targetSkew, floor: targetFloor, exactTail: exact) : 0
                     let detectable = Normal.detectable(
                         power: design.analysis.targetPower, sd: sdSeen, critical: zCrit,
                         spread: nonGuide, nullSD: nullSeen,

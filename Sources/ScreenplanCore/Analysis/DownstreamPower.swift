@@ -167,7 +167,7 @@ extension Analyzer {
             let score = TestModels.glmScore(
                 pairs, perturbed: gp, control: g0, perturbedAssigned: assigned, controlAssigned: controlAssigned,
                 nodes: nodes, nullInfo: TestModels.glmWeight(g0, nodes: nodes),
-                nullThird: TestModels.glmThirdCumulant(g0, nodes: nodes))
+                nullThird: TestModels.glmThirdCumulant(g0, nodes: nodes), table: GLMNodeTable.shared(nodes))
             guard score.zPerFold > 0 else { return 0 }
             let zMean = score.z
             let nullSD = abs(observed) > 1e-9 && zMean != 0 ? abs(observed / zMean) : 1 / (M_LN2 * score.zPerFold)

@@ -77,14 +77,15 @@ public enum Normal {
     /// UMIs per cell and 20 perturbed cells no screen reaches α = 0.01; the normal tail said 5%).
     /// Inside the floor the normal tail stands: the mass it puts below −B is about the atom of
     /// screens with no count at all, which do reject (checked against simulated screens).
+    ///
+    /// Φ is read from a table (`tabulatedCDF`, within 10⁻¹³ absolute of erfc: NormalTable.swift);
+    /// `exactTail` takes it from erfc.
     @inline(__always)
     public static func power(
         effect: Double, sd: Double, critical z: Double, spread: Double = 0,
-        nullSD: Double? = nil, nullSkewness: Double = 0, floor: Double = .infinity
+        nullSD: Double? = nil, nullSkewness: Double = 0, floor: Double = .infinity, exactTail: Bool = false
     ) -> Double {
         guard sd > 0, sd.isFinite else { return 0 }
-        let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
-        let a = abs(effect)
         let s0 = nullSD ?? sd
         guard (z * s0).isFinite else { return 0 }
         var lower = z
@@ -92,13 +93,29 @@ public enum Normal {
         if nullSkewness != 0 && nullSkewness.isFinite {
             (lower, upper) = SkewNormal.criticalValues(z: z, skewness: nullSkewness)
         }
+        return power(
+            effect: effect, sd: sd, spread: spread, nullScale: s0, lower: lower, upper: upper, floor: floor,
+            exactTail: exactTail)
+    }
+
+    /// `power` with the null's critical values already made (`SkewNormal.criticalValues`, reject
+    /// below −lower·s0 or above upper·s0): an average over draws of the effect makes them once.
+    /// Φ is the tabulated one (`tabulatedCDF`, 10⁻¹³ absolute) unless `exactTail` (erfc).
+    @inline(__always)
+    static func power(
+        effect: Double, sd: Double, spread: Double, nullScale s0: Double, lower: Double, upper: Double,
+        floor: Double, exactTail: Bool = false
+    ) -> Double {
+        let tau = spread > 0 ? (sd * sd + spread * spread).squareRoot() : sd
+        let a = abs(effect)
         // Same-sign critical value: below zero the null's lower quantile −lower, above it upper.
         let zsSame = (effect < 0 ? lower : upper) * s0
         let zsOpposite = (effect < 0 ? upper : lower) * s0
         // The wrong-sign tail is below 1e-15 beyond (|δ| + zσ)/τ > 8: skip its erfc.
         let far = (a + zsOpposite) / tau
-        let same = effect < 0 && zsSame >= floor ? 0 : cdf((a - zsSame) / tau)
-        return far > 8 ? same : same + cdf(-far)
+        let near = (a - zsSame) / tau
+        let same = effect < 0 && zsSame >= floor ? 0 : (exactTail ? cdf(near) : tabulatedCDF(near))
+        return far > 8 ? same : same + (exactTail ? cdf(-far) : tabulatedCDF(-far))
     }
 
     /// Standard normal quantiles at the midpoints of 64 equal-probability slices: the nodes of
@@ -147,18 +164,29 @@ public enum Normal {
     /// `power` averaged over `draws` of the effect (`curvedDraws`); the linear `power` when nil.
     static func power(
         effect: Double, sd: Double, critical z: Double, spread: Double, nullSD: Double?,
-        nullSkewness: Double, draws: (effects: [Double], addsSpread: Bool)?, floor: Double = .infinity
+        nullSkewness: Double, draws: (effects: [Double], addsSpread: Bool)?, floor: Double = .infinity,
+        exactTail: Bool = false
     ) -> Double {
         guard let draws else {
             return power(
                 effect: effect, sd: sd, critical: z, spread: spread, nullSD: nullSD, nullSkewness: nullSkewness,
-                floor: floor)
+                floor: floor, exactTail: exactTail)
         }
         let s = draws.addsSpread ? spread : 0
+        // The guards and critical values of `power` are the same for every draw: made once.
+        guard sd > 0, sd.isFinite else { return 0 }
+        let s0 = nullSD ?? sd
+        guard (z * s0).isFinite else { return 0 }
+        var lower = z
+        var upper = z
+        if nullSkewness != 0 && nullSkewness.isFinite {
+            (lower, upper) = SkewNormal.criticalValues(z: z, skewness: nullSkewness)
+        }
         var sum = 0.0
         for e in draws.effects {
             sum += power(
-                effect: e, sd: sd, critical: z, spread: s, nullSD: nullSD, nullSkewness: nullSkewness, floor: floor)
+                effect: e, sd: sd, spread: s, nullScale: s0, lower: lower, upper: upper, floor: floor,
+                exactTail: exactTail)
         }
         return sum / Double(draws.effects.count)
     }
@@ -199,15 +227,17 @@ public enum MultipleTestingLevel {
     /// - Parameters: `effects` and `sds` of the affected genes (log2 units), `m` testable genes;
     ///   `targetCurvature` the test's κ for gene 0, the target (`Normal.power(…curvature:)`), with
     ///   its guide spread as draws `targetGuideOffsets` (log2) and the rest `targetOtherSpread`,
-    ///   and the floor of its statistic `targetFloor` (`Normal.power(floor:)`); `exact` (when not
-    ///   empty, one per gene) a gene's power as a function of the per-test level that replaces the
-    ///   normal model (the t-test's `WelchTarget`: its statistic is not normal at low counts).
+    ///   and the floor of its statistic `targetFloor` (`Normal.power(floor:)`); `geneModels` (when
+    ///   not empty, one per gene) a gene's power as a function of the per-test level that replaces the
+    ///   normal model (the t-test's `WelchTarget`: its statistic is not normal at low counts);
+    ///   `exactTails` takes Φ from erfc instead of the table (the exact path the shortcut is tested
+    ///   against).
     public static func solve(
         effects: [Double], sds: [Double], spreads: [Double]? = nil, nullSDs: [Double]? = nil,
         nullSkews: [Double]? = nil, targetCurvature: Double = 0,
         targetGuideOffsets: [Double] = [], targetOtherSpread: Double = 0, targetFloor: Double = .infinity,
-        exact: [((Double) -> Double)?] = [],
-        testable m: Int, alpha: Double, method: MultipleTesting
+        geneModels: [((Double) -> Double)?] = [],
+        testable m: Int, alpha: Double, method: MultipleTesting, exactTails: Bool = false
     ) -> (level: Double, powers: [Double]) {
         let m = max(1, m)
         var t: Double
@@ -230,15 +260,16 @@ public enum MultipleTestingLevel {
             for i in (curved ? 1 : 0)..<effects.count {
                 out[i] = Normal.power(
                     effect: effects[i], sd: sds[i], critical: z, spread: spreads?[i] ?? 0,
-                    nullSD: nullSDs?[i], nullSkewness: nullSkews?[i] ?? 0)
+                    nullSD: nullSDs?[i], nullSkewness: nullSkews?[i] ?? 0, exactTail: exactTails)
             }
-            if curved && (exact.isEmpty || exact[0] == nil) {
+            if curved && (geneModels.isEmpty || geneModels[0] == nil) {
                 out[0] = Normal.power(
                     effect: effects[0], sd: sds[0], critical: z, spread: rest,
-                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, draws: draws, floor: targetFloor)
+                    nullSD: nullSDs?[0], nullSkewness: nullSkews?[0] ?? 0, draws: draws, floor: targetFloor,
+                    exactTail: exactTails)
             }
             // A gene's own model of the level where it has one (scanpy's t-test: WelchPower).
-            for (i, f) in exact.enumerated() where i < out.count {
+            for (i, f) in geneModels.enumerated() where i < out.count {
                 if let f { out[i] = f(t) }
             }
             return out

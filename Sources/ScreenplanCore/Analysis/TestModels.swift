@@ -192,7 +192,7 @@ public enum TestModels {
     public static func glmScore(
         _ pairs: [(n: Double, n0: Double, count: Int)], perturbed gp: CellGroup, control g0: CellGroup,
         perturbedAssigned ap: Double, controlAssigned a0: Double, nodes: LibraryNodes,
-        nullInfo w0: Double, nullThird k3: Double = 0
+        nullInfo w0: Double, nullThird k3: Double = 0, table: GLMNodeTable? = nil
     )
         -> (
             z: Double, zPerFold: Double, varianceRatio: Double, perturbedShare: Double, shareSquares: Double,
@@ -207,11 +207,13 @@ public enum TestModels {
         let cp = (1 + gp.mixing) / kp - 1
         let m = g0.mean * k0
         let c = (1 + g0.mixing) / k0 - 1
-        var meanLibrary = 0.0
-        var squareLibrary = 0.0
-        for k in 0..<nodes.size.count {
-            meanLibrary += nodes.weight[k] * nodes.size[k]
-            squareLibrary += nodes.weight[k] * nodes.size[k] * nodes.size[k]
+        var meanLibrary = table?.meanLibrary ?? 0
+        var squareLibrary = table?.squareLibrary ?? 0
+        if table == nil {
+            for k in 0..<nodes.size.count {
+                meanLibrary += nodes.weight[k] * nodes.size[k]
+                squareLibrary += nodes.weight[k] * nodes.size[k] * nodes.size[k]
+            }
         }
         // The null variance of U relative to D: the Poisson fit of α_b is not the NB score's own
         // weighting, so Var₀ U = n_p w̄₀ [(1 − 2f) + f·w̄₀·E V₀/(m E L)²] (1 when c = 0).
@@ -239,20 +241,32 @@ public enum TestModels {
             var a2 = 0.0
             var a3 = 0.0
             var a4 = 0.0
-            for k in 0..<nodes.size.count {
-                let l = nodes.size[k]
-                let wk = nodes.weight[k]
-                let d = 1 + mh * l * c
-                let mup = mF * l
-                let mu0 = m * l
-                let vpk = mup + mup * mup * cp
-                l1 += wk * l / d
-                l2 += wk * l / (d * d)
-                l3 += wk * l * l * c / (d * d)
-                a1 += wk * vpk / (d * d)
-                a2 += wk * vpk / d
-                a3 += wk * vpk
-                a4 += wk * (mu0 + mu0 * mu0 * c)
+            if let table, mh * c > 0 {
+                // The same sums from the four tabulated functions of m̂·c (GLMNodeTable.swift).
+                let s = table.sums(mh * c)
+                l1 = s.s1
+                l2 = s.s2
+                l3 = c * s.t2
+                a1 = mF * s.s2 + mF * mF * cp * s.t2
+                a2 = mF * s.s1 + mF * mF * cp * s.t1
+                a3 = mF * meanLibrary + mF * mF * cp * squareLibrary
+                a4 = m * meanLibrary + m * m * c * squareLibrary
+            } else {
+                for k in 0..<nodes.size.count {
+                    let l = nodes.size[k]
+                    let wk = nodes.weight[k]
+                    let d = 1 + mh * l * c
+                    let mup = mF * l
+                    let mu0 = m * l
+                    let vpk = mup + mup * mup * cp
+                    l1 += wk * l / d
+                    l2 += wk * l / (d * d)
+                    l3 += wk * l * l * c / (d * d)
+                    a1 += wk * vpk / (d * d)
+                    a2 += wk * vpk / d
+                    a3 += wk * vpk
+                    a4 += wk * (mu0 + mu0 * mu0 * c)
+                }
             }
             let ip = np * mh * l1
             let i0 = n0 * mh * l1
