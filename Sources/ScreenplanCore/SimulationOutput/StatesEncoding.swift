@@ -5,9 +5,10 @@ import Foundation
 //
 // The true states are dense (a modelled gene is rarely exactly 0), so they are a Matrix Market
 // `array`: every value once, column by column (cell by cell), in gene order, without the `gene
-// cell` coordinates a `coordinate` file repeats on every line. That halves the text (18 → 8 bytes
-// per state in SERGIO's E. coli peer run) and with it the formatting and the compression, a
-// fifth of that run's time (docs/simulate.md). A block's columns are formatted in C
+// cell` coordinates a `coordinate` file repeats on every line. That halves the text (16.5 → 7.8
+// bytes per state in SERGIO's E. coli peer run) and with it the states' formatting and
+// compression, about an eighth of that run's time before (docs/simulate.md). A block's columns
+// are formatted in C
 // (CVectorMath/ScreenplanFormat.c, `%.6g` by exact integer conversion) into a staging buffer that
 // becomes one gzip member whenever it holds `stagingBytes`, as the count matrix is written
 // (TenXEncoding.swift). The members depend only on the block, so the file does not depend on
