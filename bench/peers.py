@@ -193,15 +193,21 @@ batching:
 
 
 def read_states(directory, genes_expected):
-    """states.mtx.gz (modelled genes × cells, coordinate real) as a dense array."""
+    """states.mtx.gz (modelled genes × cells) as a dense array: Matrix Market `array` (every value,
+    column by column, as screenplan writes it) or `coordinate` (earlier screenplan versions)."""
     with gzip.open(os.path.join(directory, "states.mtx.gz"), "rt") as f:
+        banner = f.readline()
         line = f.readline()
         while line.startswith("%"):
             line = f.readline()
-        rows, cols, _ = (int(v) for v in line.split())
-        data = np.loadtxt(f, ndmin=2)
-    x = np.zeros((rows, cols))
-    if data.size:
+        size = [int(v) for v in line.split()]
+        values = np.fromstring(f.read(), sep=" ")  # any whitespace separates
+    rows, cols = size[0], size[1]
+    if " array " in banner:
+        x = values.reshape(cols, rows).T
+    else:
+        data = values.reshape(-1, 3)
+        x = np.zeros((rows, cols))
         x[data[:, 0].astype(int) - 1, data[:, 1].astype(int) - 1] = data[:, 2]
     assert rows == genes_expected, (rows, genes_expected)
     return x

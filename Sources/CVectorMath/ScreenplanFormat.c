@@ -57,22 +57,16 @@ int screenplan_format_g6_exact(char *out, double value) {
     return screenplan_format_g6(out, 32, value);
 }
 
-long screenplan_format_state_column(
-    char *out, const double *x, long rows, const uint8_t *gene_text, const uint8_t *gene_length,
-    const uint8_t *cell_text, long cell_length, long *entries) {
+long screenplan_format_state_values(char *out, const double *x, long rows) {
     char *p = out;
-    long n = 0;
     for (long i = 0; i < rows; i++) {
         double v = x[i];
-        if (v == 0) continue;
-        memcpy(p, gene_text + 16 * i, 16);
-        p += gene_length[i];
-        memcpy(p, cell_text, 16);
-        p += cell_length;
-        p += screenplan_format_g6_exact(p, v);
+        if (v == 0) {
+            *p++ = '0';
+        } else {
+            p += screenplan_format_g6_exact(p, v);
+        }
         *p++ = '\n';
-        n += 1;
     }
-    *entries += n;
     return (long)(p - out);
 }

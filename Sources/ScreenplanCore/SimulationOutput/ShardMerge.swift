@@ -164,8 +164,8 @@ extension TenXWriter {
         try concatenate("barcodes.tsv.gz", skip: 0, header: nil)
         try concatenate("cells.tsv", skip: cellsHeader.utf8.count, header: Array(cellsHeader.utf8))
         if withStates {
-            let statesHeader = try headerMember(
-                banner: statesBanner, rows: modelled, cols: total, entries: stateEntries)
+            // An array's columns are the cells the file holds: the sum of the shards' cells.
+            let statesHeader = try statesHeaderMember(rows: modelled, cols: list.reduce(0) { $0 + $1.record.cells })
             try concatenate("states.mtx.gz", skip: statesHeader.count, header: statesHeader)
         }
         for name in ["features.tsv.gz", "truth.tsv"] {

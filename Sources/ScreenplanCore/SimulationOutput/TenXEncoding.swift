@@ -7,7 +7,7 @@ import Foundation
 // DIR/features.tsv.gz   id, name, "Gene Expression" per measured gene
 // DIR/cells.tsv         per-cell metadata (header line, then one row per cell, in barcode order)
 // DIR/truth.tsv         true effects (steady-state log2 fold changes)
-// DIR/states.mtx.gz     true states before measurement (modelled genes × cells), with --states
+// DIR/states.mtx.gz     true states before measurement (modelled genes × cells, Matrix Market array), with --states
 // DIR/run.json          seed, version, design hash, shard, counts, timings
 //
 // Each block of cells is one gzip member in each .gz file, compressed by the worker that made
@@ -22,7 +22,6 @@ extension TenXWriter {
     /// whitespace-separated).
     static let countWidth = 20
     static let matrixBanner = "%%MatrixMarket matrix coordinate integer general\n"
-    static let statesBanner = "%%MatrixMarket matrix coordinate real general\n"
 
     /// The size line: rows, columns, entry count padded to a fixed width.
     static func sizeLine(rows: Int, cols: Int, entries: Int) -> String {
@@ -81,7 +80,7 @@ extension TenXWriter {
         var statesMember: [UInt8]? = nil
         var stateEntries = 0
         if let states = block.states {
-            (statesMember, stateEntries) = try compressedStates(states.data, rows: states.rows, cells: block.cells)
+            (statesMember, stateEntries) = try compressedStates(states.data, rows: states.rows, cells: states.cols)
         }
         return Encoded(
             matrix: matrixMember, barcodes: try Gzip.member(bc), cells: cl.bytes,

@@ -52,8 +52,7 @@ public enum TenXWriter {
         let cellsFile = try OutputFile(temp.appendingPathComponent("cells.tsv"))
         try cellsFile.write(Array(cellsHeader.utf8))
         var statesFile: OutputFile? = nil
-        let statesHeaderLength = try headerMember(banner: statesBanner, rows: model.geneCount, cols: n, entries: 0)
-            .count
+        let statesHeaderLength = try statesHeaderMember(rows: model.geneCount, cols: 0).count
         if options.keepStates {
             statesFile = try OutputFile(temp.appendingPathComponent("states.mtx.gz"))
             try statesFile!.write([UInt8](repeating: 0, count: statesHeaderLength))
@@ -80,7 +79,7 @@ public enum TenXWriter {
         try cellsFile.close()
         if let statesFile {
             try statesFile.write(
-                try headerMember(banner: statesBanner, rows: model.geneCount, cols: n, entries: stateEntries), at: 0)
+                try statesHeaderMember(rows: model.geneCount, cols: summary.cells), at: 0)
             try statesFile.close()
         }
         try writeFeatures(model, to: temp)
