@@ -3,8 +3,8 @@
 // One gene's search (RandomStream.countNegativeBinomial) is a dependent chain of about λ steps,
 // each a multiply and an add, ending on a branch the predictor cannot know: the core waits on the
 // chain and pays a misprediction per count. Four genes in the lanes of one register advance their
-// four chains in the same instructions; a lane whose search has ended is frozen (blend), and the
-// loop ends when every lane has, one unpredictable branch per four counts. All lanes share the
+// four chains in the same instructions, and the loop ends when every lane's search has, one
+// unpredictable branch per four counts. All lanes share the
 // step number j (a lane still searching at step j has taken exactly j steps), so 1/(j + 1) is one
 // broadcast from the table. The arithmetic of a lane is the scalar loop's, operation for
 // operation.
@@ -46,15 +46,18 @@ __attribute__((target("avx2"))) static void search_avx2(
         __m256d R = _mm256_loadu_pd(r + i);
         __m256d T = _mm256_loadu_pd(theta + i);
         __m256d K = _mm256_setzero_pd();
+        // No lane is frozen: P and C go on for every lane, and a lane's count is the number of
+        // steps j with u > cdf_j, which is the scalar loop's count because the CDF never
+        // decreases (p ≥ 0). The loop's chain is then one multiply and one add per step; the
+        // comparisons and the count hang off it.
         __m256d active = _mm256_cmp_pd(U, C, _CMP_GT_OQ);
         long j = 0;
         while (j < limit && _mm256_movemask_pd(active)) {
+            K = _mm256_add_pd(K, _mm256_and_pd(active, one));
             __m256d kd = _mm256_set1_pd((double)j);
             __m256d step = _mm256_mul_pd(_mm256_mul_pd(R, _mm256_add_pd(kd, T)), _mm256_set1_pd(inverse[j + 1]));
-            __m256d next = _mm256_mul_pd(P, step);
-            P = _mm256_blendv_pd(P, next, active);
-            C = _mm256_blendv_pd(C, _mm256_add_pd(C, next), active);
-            K = _mm256_add_pd(K, _mm256_and_pd(active, one));
+            P = _mm256_mul_pd(P, step);
+            C = _mm256_add_pd(C, P);
             j += 1;
             active = _mm256_cmp_pd(U, C, _CMP_GT_OQ);
         }

@@ -10,8 +10,8 @@
 
 /// For each i < n: k[i] = the smallest k < limit with u[i] ≤ cdf_k, or limit, where
 /// cdf_k = p_0 + … + p_k, p_0 = p0[i] and p_{j+1} = p_j · ((r[i] · (j + theta[i])) · inverse[j + 1]).
-/// p[i] and cdf[i] receive p_k and cdf_k of the k returned (for the caller to continue the search
-/// beyond the table when k[i] = limit and u[i] > cdf[i]). `inverse` holds 1/j for j ≤ limit.
+/// When k[i] = limit, p[i] and cdf[i] are p_k and cdf_k (for the caller to continue the search
+/// beyond the table when u[i] > cdf[i]); otherwise cdf[i] ≥ u[i]. `inverse` holds 1/j for j ≤ limit.
 void screenplan_count_search(
     long n, const double *u, const double *p0, const double *r, const double *theta, const double *inverse,
     long limit, long *k, double *p, double *cdf);
