@@ -107,3 +107,88 @@ private func draws(_ n: Int, stream: UInt64, _ draw: (inout RandomStream) -> Int
         }
     }
 }
+
+@Test func batchedCountsAreTheOneAtATimeCountsBitForBit() {
+    // A measured cell's genes: zero and tiny means, the default θ and others (exp·log power),
+    // Poisson genes, genes above the inversion limit (gamma and PTRS draws between the searched
+    // ones), and means near the limit with θ ≪ 1, whose searches run past the 1,023-entry table.
+    // The batched draws must give every count the one-at-a-time loop gives it, and leave the
+    // stream where that loop leaves it (the next gene's or cell's draws unchanged).
+    var setup = RandomStream(seed: 5, domain: .measurement, 999)
+    let n = 6_003  // not a multiple of four: the last lanes run alone
+    var means = [Double](repeating: 0, count: n)
+    var sizes = [Double](repeating: 1.5, count: n)
+    for i in 0..<n {
+        let kind = setup.uniform()
+        means[i] = kind < 0.05 ? 0 : Foundation.exp(7 * setup.uniform() - 3.5)  // 0.03 … 33
+        if kind > 0.9 { means[i] = 40 + 200 * setup.uniform() }
+        let t = setup.uniform()
+        sizes[i] = t < 0.6 ? 1.5 : (t < 0.75 ? 0.37 : (t < 0.85 ? 4 : (t < 0.92 ? .infinity : 0.02)))
+        if i % 97 == 0 {
+            means[i] = 39
+            sizes[i] = 0.02
+        }
+    }
+    let batch = CountBatch(capacity: n)
+    var tableExceeded = 0
+    for cell in 0..<40 {
+        var one = RandomStream(seed: 5, domain: .measurement, UInt64(cell))
+        var many = one
+        let expected = (0..<n).map { one.countNegativeBinomial(mean: means[$0], size: sizes[$0]) }
+        var got = [Int](repeating: -1, count: n)
+        means.withUnsafeBufferPointer { m in
+            sizes.withUnsafeBufferPointer { s in
+                got.withUnsafeMutableBufferPointer { g in
+                    many.countNegativeBinomials(
+                        means: m.baseAddress!, sizes: s.baseAddress!, count: n, into: g.baseAddress!, batch: batch)
+                }
+            }
+        }
+        #expect(got == expected, "cell \(cell): \(zip(got, expected).filter { $0 != $1 }.prefix(5))")
+        #expect(one.next() == many.next(), "cell \(cell): the streams part")
+        tableExceeded += expected.filter { $0 > CountTables.fastSteps }.count
+    }
+    // The continuation beyond the table was exercised.
+    #expect(tableExceeded > 0)
+}
+
+@Test func batchedMeasurementWritesTheOneAtATimeCounts() throws {
+    // The measurement operator with its count batch (what `simulateBlock` uses) writes the entries,
+    // library sizes and stream state of its one-at-a-time loop, with all genes counted and with
+    // only some (the rest's library share drawn as one count).
+    let loaded = try loadDesign(smallDesign("", genes: 80, regulators: 15))
+    let network = try NetworkLoader.network(for: loaded)
+    let model = try Simulator.prepare(design: loaded.design, network: network, seed: 7, options: SimulationOptions())
+    let g = model.geneCount
+    let gm = model.measuredGeneCount
+    let n = 60
+    var fill = RandomStream(seed: 7, domain: .dynamics, 1)
+    // States spanning the counts' regimes: near zero to several hundred molecules.
+    let state = Matrix(rows: g, cols: n, data: (0..<(g * n)).map { _ in Foundation.exp(9 * fill.uniform() - 4) })
+    let batch = CountBatch(capacity: gm)
+    let mask = (0..<gm).map { $0 % 3 != 0 }
+    var compared = 0
+    for masked in [false, true] {
+        for j in 0..<n {
+            let cell = model.setupCell(j)
+            var results: [([Int32], [Int32], Int, UInt64)] = []
+            for useBatch in [false, true] {
+                var rng = RandomStream(seed: 7, domain: .measurement, UInt64(j))
+                var weights = [Double](repeating: 0, count: gm)
+                var genes: [Int32] = []
+                var counts: [Int32] = []
+                let size = mask.withUnsafeBufferPointer { m in
+                    model.measure(
+                        cell: cell, state: state, column: j, partnerColumn: nil, options: SimulationOptions(),
+                        rng: &rng, weights: &weights, geneIndices: &genes, counts: &counts,
+                        counted: masked ? m.baseAddress : nil, batch: useBatch ? batch : nil)
+                }
+                results.append((genes, counts, size, rng.next()))
+            }
+            #expect(results[0].0 == results[1].0 && results[0].1 == results[1].1, "cell \(j) masked \(masked)")
+            #expect(results[0].2 == results[1].2 && results[0].3 == results[1].3, "cell \(j) masked \(masked)")
+            compared += results[0].1.count
+        }
+    }
+    #expect(compared > 1000)
+}

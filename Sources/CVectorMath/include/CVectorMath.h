@@ -124,5 +124,6 @@ static inline int screenplan_format_g6(char *out, int size, double value) {
 #include "ScreenplanZiggurat.h"
 #include "ScreenplanStepKernels.h"
 #include "ScreenplanFormat.h"
+#include "ScreenplanCounts.h"
 
 #endif

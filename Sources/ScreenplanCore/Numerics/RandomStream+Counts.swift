@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 // MARK: - The count sampler of the measurement operator
@@ -93,5 +94,119 @@ extension RandomStream {
             return result
         }
         return Foundation.exp(theta * Foundation.log(x))
+    }
+}
+
+// MARK: - Many counts from one stream, their searches side by side
+//
+// A cell's counts come from one stream, gene after gene. The inversion search of a count draws
+// nothing after its uniform, so the uniforms (and every draw of the genes above the limit) can be
+// taken first, in gene order, exactly as the one-at-a-time loop takes them, and the searches run
+// afterwards four at a time (CVectorMath/ScreenplanCounts.c): the same counts, bit for bit, and
+// the stream left in the same state. What changes is the cost: four dependent chains in one
+// register and one misprediction per four counts.
+
+/// Scratch of `countNegativeBinomials`, for up to `capacity` counts (one per measured gene),
+/// allocated once per block of cells.
+final class CountBatch {
+    let capacity: Int
+    /// The searched counts' positions in the caller's arrays, uniforms, P(0), λ/(θ+λ), θ.
+    let index: UnsafeMutablePointer<Int>
+    let u, p0, r, theta: UnsafeMutablePointer<Double>
+    /// The searches' results: counts, last term and CDF (to continue beyond the table).
+    let k: UnsafeMutablePointer<Int>
+    let p, cdf: UnsafeMutablePointer<Double>
+    /// The caller's side: the means, sizes and genes of the counts to draw, and the counts drawn.
+    let means, sizes: UnsafeMutablePointer<Double>
+    let genes: UnsafeMutablePointer<Int32>
+    let counts: UnsafeMutablePointer<Int>
+
+    init(capacity: Int) {
+        let c = max(1, capacity)
+        self.capacity = c
+        index = .allocate(capacity: c)
+        u = .allocate(capacity: c)
+        p0 = .allocate(capacity: c)
+        r = .allocate(capacity: c)
+        theta = .allocate(capacity: c)
+        k = .allocate(capacity: c)
+        p = .allocate(capacity: c)
+        cdf = .allocate(capacity: c)
+        means = .allocate(capacity: c)
+        sizes = .allocate(capacity: c)
+        genes = .allocate(capacity: c)
+        counts = .allocate(capacity: c)
+    }
+
+    deinit {
+        index.deallocate()
+        u.deallocate()
+        p0.deallocate()
+        r.deallocate()
+        theta.deallocate()
+        k.deallocate()
+        p.deallocate()
+        cdf.deallocate()
+        means.deallocate()
+        sizes.deallocate()
+        genes.deallocate()
+        counts.deallocate()
+    }
+}
+
+extension RandomStream {
+    /// `out[i]` = NB(`means[i]`, `sizes[i]`) for i < `count`: the same numbers as `count` calls of
+    /// `countNegativeBinomial` in order on this stream, which is left as those calls leave it.
+    /// The inversion searches run four at a time (`screenplan_count_search`).
+    mutating func countNegativeBinomials(
+        means: UnsafePointer<Double>, sizes: UnsafePointer<Double>, count: Int, into out: UnsafeMutablePointer<Int>,
+        batch: CountBatch
+    ) {
+        precondition(count <= batch.capacity)
+        var searched = 0
+        for i in 0..<count {
+            let mean = means[i]
+            let theta = sizes[i]
+            if mean <= 0 {
+                out[i] = 0
+            } else if !theta.isFinite {
+                out[i] = fastPoisson(mean)
+            } else if mean >= countInversionLimit {
+                out[i] = fastPoisson(gamma(shape: theta) * mean / theta)
+            } else {
+                // `countNegativeBinomial`'s set-up, then its uniform (the search draws nothing).
+                let total = 1 / (theta + mean)
+                batch.index[searched] = i
+                batch.p0[searched] = Self.power(theta * total, theta)
+                batch.r[searched] = mean * total
+                batch.theta[searched] = theta
+                batch.u[searched] = uniform()
+                searched += 1
+            }
+        }
+        guard searched > 0 else { return }
+        screenplan_count_search(
+            searched, batch.u, batch.p0, batch.r, batch.theta, CountTables.inverseIntegers, CountTables.fastSteps,
+            batch.k, batch.p, batch.cdf)
+        for s in 0..<searched {
+            var k = batch.k[s]
+            let u = batch.u[s]
+            var cdf = batch.cdf[s]
+            if u > cdf {
+                // Beyond the table: `countNegativeBinomial`'s second loop, from where the search stopped.
+                var p = batch.p[s]
+                let theta = batch.theta[s]
+                let r = batch.r[s]
+                var kd = Double(k)
+                while u > cdf {
+                    p *= r * (kd + theta) / (kd + 1)
+                    k += 1
+                    kd += 1
+                    cdf += p
+                    if p < 1e-18 * cdf { break }
+                }
+            }
+            out[batch.index[s]] = k
+        }
     }
 }

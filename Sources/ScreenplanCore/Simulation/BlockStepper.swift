@@ -742,7 +742,6 @@ struct BlockStepper: ~Copyable {
         let nicheD = model.niche.flatMap { u in downstream.map { u[$0] } }
         let targetsOf = cells.map { $0.targets.filter { model.downstreamPosition[$0.gene] >= 0 } }
         let prod = [Double](repeating: 0, count: 3 * gd)  // first, mean, variance
-        let xi = [Double](repeating: 0, count: gd)
         let decayLValues = [Double](repeating: 0, count: groups)
         let varianceStartValues = [Double](repeating: 0, count: groups)
         let offset = [Double](repeating: 0, count: 3 * gd)
@@ -788,92 +787,116 @@ struct BlockStepper: ~Copyable {
         }
         stats.gemmSeconds += monotonicSeconds() - g0
         let p = bind(prod)
-        let xiP = bind(xi)
         let off = bind(offset)
         let decayL = bind(decayLValues)
         let varianceStart = bind(varianceStartValues)
+        // The columns sampled after their window, four at a time: the batched ziggurat draws the
+        // four columns' normals in one pass, each column from its own stream, word for word what
+        // `fillZigguratNormals` draws (so the states do not depend on the grouping).
+        var sampled = [Int]()
+        sampled.reserveCapacity(n)
+        let chunkNormals = UnsafeMutablePointer<Double>.allocate(capacity: 4 * max(1, gd))
+        owned.append(UnsafeMutableRawPointer(chunkNormals))
+        let chunkColumns = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        owned.append(UnsafeMutableRawPointer(chunkColumns))
         state.withUnsafeMutableBufferPointer { stB in
             let st = stB.baseAddress!
             for j in 0..<n {
-                let cell = cells[j]
-                let first = firstSlot * n + j
-                if sc.cnt[first] == 0 {
-                    let init0 = model.initialState[min(cell.animal, model.initialState.count - 1)]
-                    for gene in downstream { st[j * stateRows + gene] = init0[gene] }
+                if sc.cnt[firstSlot * n + j] > 0 {
+                    sampled.append(j)
                     continue
                 }
-                let steps = Double(kEnd[j] - kW0[j])
-                for g in 0..<groups {
-                    let gamma = gammaOf[g]
-                    let e = Foundation.exp(-gamma * dt)
-                    decayL[g] = Foundation.exp(-gamma * dt * steps)
-                    // q·e^{−γ(L−1)dt}(1 − e^{−γL·dt})/b: the start's share of the later noise.
-                    let q = sNoise2 * (1 - e * e) / (2 * gamma)
-                    varianceStart[g] = q * Foundation.exp(-gamma * dt * (steps - 1)) * (1 - decayL[g]) * gamma / (1 - e)
-                }
-                // Additive inputs per (first, mean, variance) slot: base, media by their shares, niche.
-                for q in 0..<gd {
-                    let v = basePtr[q] + (hasNiche ? nicheP[cell.animal * gd + q] : 0)
-                    off[q] = v
-                    off[gd + q] = v
-                    off[2 * gd + q] = v
-                }
-                for m in 0..<media {
-                    let u = inputP + m * gd
-                    let fF = sc.medAcc[first * media + m]
-                    if fF > 0 { for q in 0..<gd { off[q] += fF * u[q] } }
-                    for q in 0..<gd {
-                        let g = group[q]
-                        let fM = sc.medAcc[(g * n + j) * media + m]
-                        let fV = sc.medAcc[((groups + g) * n + j) * media + m]
-                        off[gd + q] += fM * u[q]
-                        off[2 * gd + q] += fV * u[q]
+                let init0 = model.initialState[min(cells[j].animal, model.initialState.count - 1)]
+                for gene in downstream { st[j * stateRows + gene] = init0[gene] }
+            }
+            downStreams.withUnsafeMutableBufferPointer { streamsB in
+                for chunk in stride(from: 0, to: sampled.count, by: 4) {
+                    let lanes = min(4, sampled.count - chunk)
+                    for l in 0..<lanes { chunkColumns[l] = sampled[chunk + l] }
+                    if gd > 0 {
+                        zig.fill(
+                            streamsB.baseAddress!, columns: chunkColumns, lanes: lanes, into: chunkNormals, stride: gd,
+                            count: gd)
                     }
-                }
-                let hF = sc.hAcc + first * nc
-                for q in 0..<gd {
-                    let g = group[q]
-                    let colM = g * n + j
-                    let colV = (groups + g) * n + j
-                    var dF = 0.0
-                    var dM = 0.0
-                    var dV = 0.0
-                    if downSparse {
-                        let hM = sc.hAcc + colM * nc
-                        let hV = sc.hAcc + colV * nc
-                        for i in rowB[q]..<rowB[q + 1] {
-                            let c = colB[i]
-                            let w = valB[i]
-                            dF += w * hF[c]
-                            dM += w * hM[c]
-                            dV += w * hV[c]
+                    for l in 0..<lanes {
+                        let j = chunkColumns[l]
+                        let xiP = chunkNormals + l * gd
+                        let cell = cells[j]
+                        let first = firstSlot * n + j
+                        let steps = Double(kEnd[j] - kW0[j])
+                        for g in 0..<groups {
+                            let gamma = gammaOf[g]
+                            let e = Foundation.exp(-gamma * dt)
+                            decayL[g] = Foundation.exp(-gamma * dt * steps)
+                            // q·e^{−γ(L−1)dt}(1 − e^{−γL·dt})/b: the start's share of the later noise.
+                            let q = sNoise2 * (1 - e * e) / (2 * gamma)
+                            varianceStart[g] =
+                                q * Foundation.exp(-gamma * dt * (steps - 1)) * (1 - decayL[g]) * gamma / (1 - e)
                         }
-                    } else {
-                        dF = dB[first * gd + q]
-                        dM = dB[colM * gd + q]
-                        dV = dB[colV * gd + q]
+                        // Additive inputs per (first, mean, variance) slot: base, media by their shares, niche.
+                        for q in 0..<gd {
+                            let v = basePtr[q] + (hasNiche ? nicheP[cell.animal * gd + q] : 0)
+                            off[q] = v
+                            off[gd + q] = v
+                            off[2 * gd + q] = v
+                        }
+                        for m in 0..<media {
+                            let u = inputP + m * gd
+                            let fF = sc.medAcc[first * media + m]
+                            if fF > 0 { for q in 0..<gd { off[q] += fF * u[q] } }
+                            for q in 0..<gd {
+                                let g = group[q]
+                                let fM = sc.medAcc[(g * n + j) * media + m]
+                                let fV = sc.medAcc[((groups + g) * n + j) * media + m]
+                                off[gd + q] += fM * u[q]
+                                off[2 * gd + q] += fV * u[q]
+                            }
+                        }
+                        let hF = sc.hAcc + first * nc
+                        for q in 0..<gd {
+                            let g = group[q]
+                            let colM = g * n + j
+                            let colV = (groups + g) * n + j
+                            var dF = 0.0
+                            var dM = 0.0
+                            var dV = 0.0
+                            if downSparse {
+                                let hM = sc.hAcc + colM * nc
+                                let hV = sc.hAcc + colV * nc
+                                for i in rowB[q]..<rowB[q + 1] {
+                                    let c = colB[i]
+                                    let w = valB[i]
+                                    dF += w * hF[c]
+                                    dM += w * hM[c]
+                                    dV += w * hV[c]
+                                }
+                            } else {
+                                dF = dB[first * gd + q]
+                                dM = dB[colM * gd + q]
+                                dV = dB[colV * gd + q]
+                            }
+                            let vF = off[q] + dF
+                            let vM = off[gd + q] + dM
+                            let vV = off[2 * gd + q] + dV
+                            p[q] = vF > 0 ? vF : 0
+                            p[gd + q] = vM > 0 ? vM : 0
+                            p[2 * gd + q] = vV > 0 ? vV : 0
+                        }
+                        for a in targetsOf[j] {
+                            let q = model.downstreamPosition[a.gene]
+                            let g = group[q]
+                            p[q] *= 1 + (a.kappa - 1) * sc.rhoAcc[first]
+                            p[gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[g * n + j]
+                            p[2 * gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[(groups + g) * n + j]
+                        }
+                        for (q, gene) in downstream.enumerated() {
+                            let g = group[q]
+                            let x0 = p[q] / gammaOf[g]
+                            let mean = x0 * decayL[g] + sc.cnt[g * n + j] * p[gd + q]
+                            let variance = sc.cnt[(groups + g) * n + j] * p[2 * gd + q] + varianceStart[g] * x0
+                            st[j * stateRows + gene] = max(0, mean + max(0, variance).squareRoot() * xiP[q])
+                        }
                     }
-                    let vF = off[q] + dF
-                    let vM = off[gd + q] + dM
-                    let vV = off[2 * gd + q] + dV
-                    p[q] = vF > 0 ? vF : 0
-                    p[gd + q] = vM > 0 ? vM : 0
-                    p[2 * gd + q] = vV > 0 ? vV : 0
-                }
-                for a in targetsOf[j] {
-                    let q = model.downstreamPosition[a.gene]
-                    let g = group[q]
-                    p[q] *= 1 + (a.kappa - 1) * sc.rhoAcc[first]
-                    p[gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[g * n + j]
-                    p[2 * gd + q] *= 1 + (a.kappa - 1) * sc.rhoAcc[(groups + g) * n + j]
-                }
-                downStreams[j].fillZigguratNormals(xiP, count: gd)
-                for (q, gene) in downstream.enumerated() {
-                    let g = group[q]
-                    let x0 = p[q] / gammaOf[g]
-                    let mean = x0 * decayL[g] + sc.cnt[g * n + j] * p[gd + q]
-                    let variance = sc.cnt[(groups + g) * n + j] * p[2 * gd + q] + varianceStart[g] * x0
-                    st[j * stateRows + gene] = max(0, mean + max(0, variance).squareRoot() * xiP[q])
                 }
             }
         }

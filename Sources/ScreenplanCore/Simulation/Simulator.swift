@@ -224,6 +224,7 @@ extension SimulationModel {
         geneIndices.reserveCapacity(n * countedGenes / 2)
         counts.reserveCapacity(n * countedGenes / 2)
         var weights = [Double](repeating: 0, count: measuredGeneCount)
+        let batch = CountBatch(capacity: measuredGeneCount)
         let q = design.measurement.guideCapture
         var countedMask: [Bool]? = nil
         if let genes = options.countedGenes {
@@ -245,7 +246,8 @@ extension SimulationModel {
             let size = countedMask.withUnsafeBufferPointerOrNil { mask in
                 measure(
                     cell: cell, state: state, column: j, partnerColumn: partnerColumn[j], options: options,
-                    rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts, counted: mask)
+                    rng: &rng, weights: &weights, geneIndices: &geneIndices, counts: &counts, counted: mask,
+                    batch: batch)
             }
             offsets.append(counts.count)
             let label = state.data.withUnsafeBufferPointer {
