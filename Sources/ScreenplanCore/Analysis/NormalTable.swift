@@ -41,7 +41,8 @@ extension Normal {
             let c1 = v[p + 5] * h * h
             let left = s3 * (f0 * (1 + 3 * t + 6 * t2) + d0 * t * (1 + 3 * t) + c0 * t2 / 2)
             let right = t3 * (f1 * (1 + 3 * s + 6 * s2) - d1 * s * (1 + 3 * s) + c1 * s2 / 2)
-            return left + right
+            // Interpolation may overshoot 1 by an ulp near the top; Φ is a probability.
+            return min(1, max(0, left + right))
         }
     }
 }
