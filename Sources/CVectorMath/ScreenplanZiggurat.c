@@ -69,6 +69,37 @@ __attribute__((target("avx2"))) static inline __m256i rotl4(__m256i v, int k) {
     return _mm256_or_si256(_mm256_slli_epi64(v, k), _mm256_srli_epi64(v, 64 - k));
 }
 
+// A lane left the fast path (bit l of `fast` clear): finish it on its own stream, from its
+// current state (the four state words s0…s3 hold lane l's words in their lanes l). Shared by the
+// AVX2 and AVX-512 kernels.
+__attribute__((target("avx2"))) static inline void finish_slow_lanes(
+    int fast, __m256d u, __m256i idx, __m256i *s0, __m256i *s1, __m256i *s2, __m256i *s3, double *v4,
+    const double *x, double r
+) {
+    double u4[4];
+    int64_t i4[4];
+    uint64_t lane[4][4];
+    _mm256_storeu_pd(u4, u);
+    _mm256_storeu_si256((__m256i *)i4, idx);
+    _mm256_storeu_si256((__m256i *)lane[0], *s0);
+    _mm256_storeu_si256((__m256i *)lane[1], *s1);
+    _mm256_storeu_si256((__m256i *)lane[2], *s2);
+    _mm256_storeu_si256((__m256i *)lane[3], *s3);
+    for (int l = 0; l < 4; l++) {
+        if (fast & (1 << l)) continue;
+        uint64_t s[4] = {lane[0][l], lane[1][l], lane[2][l], lane[3][l]};
+        v4[l] = slow(s, u4[l], (int)i4[l], x, r);
+        lane[0][l] = s[0];
+        lane[1][l] = s[1];
+        lane[2][l] = s[2];
+        lane[3][l] = s[3];
+    }
+    *s0 = _mm256_loadu_si256((const __m256i *)lane[0]);
+    *s1 = _mm256_loadu_si256((const __m256i *)lane[1]);
+    *s2 = _mm256_loadu_si256((const __m256i *)lane[2]);
+    *s3 = _mm256_loadu_si256((const __m256i *)lane[3]);
+}
+
 // Four streams in the lanes of s0…s3 (lane l is states[4l…4l+3]).
 __attribute__((target("avx2"))) static void fill4_avx2(
     uint64_t *states, double *out, long stride, long count, const double *x, double r) {
@@ -86,8 +117,7 @@ __attribute__((target("avx2"))) static void fill4_avx2(
     const __m256d half = _mm256_set1_pd(0.5), scale = _mm256_set1_pd(0x1.0p-53);
     const __m256d two = _mm256_set1_pd(2), unit = _mm256_set1_pd(1);
     const __m256d absMask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
-    double u4[4], v4[4];
-    long long i4[4];
+    double v4[4];
     for (long k = 0; k < count; k++) {
         // result = rotl(s1·5, 7)·9, then the state update, in every lane.
         __m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(s1, 2), s1);
@@ -115,28 +145,7 @@ __attribute__((target("avx2"))) static void fill4_avx2(
         __m256d ok = _mm256_cmp_pd(_mm256_and_pd(u, absMask), rat, _CMP_LT_OQ);
         _mm256_storeu_pd(v4, _mm256_mul_pd(u, xg));
         int mask = _mm256_movemask_pd(ok);
-        if (mask != 0xF) {
-            // A lane left the fast path: finish it on its own stream, from its current state.
-            _mm256_storeu_pd(u4, u);
-            _mm256_storeu_si256((__m256i *)i4, idx);
-            _mm256_storeu_si256((__m256i *)lane[0], s0);
-            _mm256_storeu_si256((__m256i *)lane[1], s1);
-            _mm256_storeu_si256((__m256i *)lane[2], s2);
-            _mm256_storeu_si256((__m256i *)lane[3], s3);
-            for (int l = 0; l < 4; l++) {
-                if (mask & (1 << l)) continue;
-                uint64_t s[4] = {lane[0][l], lane[1][l], lane[2][l], lane[3][l]};
-                v4[l] = slow(s, u4[l], (int)i4[l], x, r);
-                lane[0][l] = s[0];
-                lane[1][l] = s[1];
-                lane[2][l] = s[2];
-                lane[3][l] = s[3];
-            }
-            s0 = _mm256_loadu_si256((const __m256i *)lane[0]);
-            s1 = _mm256_loadu_si256((const __m256i *)lane[1]);
-            s2 = _mm256_loadu_si256((const __m256i *)lane[2]);
-            s3 = _mm256_loadu_si256((const __m256i *)lane[3]);
-        }
+        if (mask != 0xF) finish_slow_lanes(mask, u, idx, &s0, &s1, &s2, &s3, v4, x, r);
         out[k] = v4[0];
         out[stride + k] = v4[1];
         out[2 * stride + k] = v4[2];
@@ -166,8 +175,7 @@ __attribute__((target("avx2,avx512f,avx512vl,avx512dq"))) static void fill4_avx5
     const __m256d half = _mm256_set1_pd(0.5), scale = _mm256_set1_pd(0x1.0p-53);
     const __m256d two = _mm256_set1_pd(2), unit = _mm256_set1_pd(1);
     const __m256d absMask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
-    double u4[4], v4[4];
-    long long i4[4];
+    double v4[4];
     for (long k = 0; k < count; k++) {
         __m256i m5 = _mm256_add_epi64(_mm256_slli_epi64(s1, 2), s1);
         __m256i rr = _mm256_rol_epi64(m5, 7);
@@ -192,27 +200,7 @@ __attribute__((target("avx2,avx512f,avx512vl,avx512dq"))) static void fill4_avx5
         __m256d rat = _mm256_unpackhi_pd(pa, pb);
         __mmask8 ok = _mm256_cmp_pd_mask(_mm256_and_pd(u, absMask), rat, _CMP_LT_OQ);
         _mm256_storeu_pd(v4, _mm256_mul_pd(u, xg));
-        if (ok != 0xF) {
-            _mm256_storeu_pd(u4, u);
-            _mm256_storeu_si256((__m256i *)i4, idx);
-            _mm256_storeu_si256((__m256i *)lane[0], s0);
-            _mm256_storeu_si256((__m256i *)lane[1], s1);
-            _mm256_storeu_si256((__m256i *)lane[2], s2);
-            _mm256_storeu_si256((__m256i *)lane[3], s3);
-            for (int l = 0; l < 4; l++) {
-                if (ok & (1 << l)) continue;
-                uint64_t s[4] = {lane[0][l], lane[1][l], lane[2][l], lane[3][l]};
-                v4[l] = slow(s, u4[l], (int)i4[l], x, r);
-                lane[0][l] = s[0];
-                lane[1][l] = s[1];
-                lane[2][l] = s[2];
-                lane[3][l] = s[3];
-            }
-            s0 = _mm256_loadu_si256((const __m256i *)lane[0]);
-            s1 = _mm256_loadu_si256((const __m256i *)lane[1]);
-            s2 = _mm256_loadu_si256((const __m256i *)lane[2]);
-            s3 = _mm256_loadu_si256((const __m256i *)lane[3]);
-        }
+        if (ok != 0xF) finish_slow_lanes(ok, u, idx, &s0, &s1, &s2, &s3, v4, x, r);
         out[k] = v4[0];
         out[stride + k] = v4[1];
         out[2 * stride + k] = v4[2];

@@ -85,17 +85,26 @@ public enum Normal {
         effect: Double, sd: Double, critical z: Double, spread: Double = 0,
         nullSD: Double? = nil, nullSkewness: Double = 0, floor: Double = .infinity, exactTail: Bool = false
     ) -> Double {
-        guard sd > 0, sd.isFinite else { return 0 }
-        let s0 = nullSD ?? sd
-        guard (z * s0).isFinite else { return 0 }
-        var lower = z
-        var upper = z
-        if nullSkewness != 0 && nullSkewness.isFinite {
-            (lower, upper) = SkewNormal.criticalValues(z: z, skewness: nullSkewness)
-        }
+        guard let (s0, lower, upper) = nullCriticalValues(sd: sd, critical: z, nullSD: nullSD, skewness: nullSkewness)
+        else { return 0 }
         return power(
             effect: effect, sd: sd, spread: spread, nullScale: s0, lower: lower, upper: upper, floor: floor,
             exactTail: exactTail)
+    }
+
+    /// The null's scale and its lower and upper critical values (skew-normal when the null is
+    /// skewed), shared by `power` and its guide-draw form; nil when the test has no power (no
+    /// finite sd or threshold).
+    @inline(__always)
+    static func nullCriticalValues(
+        sd: Double, critical z: Double, nullSD: Double?, skewness: Double
+    ) -> (scale: Double, lower: Double, upper: Double)? {
+        guard sd > 0, sd.isFinite else { return nil }
+        let s0 = nullSD ?? sd
+        guard (z * s0).isFinite else { return nil }
+        guard skewness != 0 && skewness.isFinite else { return (s0, z, z) }
+        let (lower, upper) = SkewNormal.criticalValues(z: z, skewness: skewness)
+        return (s0, lower, upper)
     }
 
     /// `power` with the null's critical values already made (`SkewNormal.criticalValues`, reject
@@ -174,14 +183,8 @@ public enum Normal {
         }
         let s = draws.addsSpread ? spread : 0
         // The guards and critical values of `power` are the same for every draw: made once.
-        guard sd > 0, sd.isFinite else { return 0 }
-        let s0 = nullSD ?? sd
-        guard (z * s0).isFinite else { return 0 }
-        var lower = z
-        var upper = z
-        if nullSkewness != 0 && nullSkewness.isFinite {
-            (lower, upper) = SkewNormal.criticalValues(z: z, skewness: nullSkewness)
-        }
+        guard let (s0, lower, upper) = nullCriticalValues(sd: sd, critical: z, nullSD: nullSD, skewness: nullSkewness)
+        else { return 0 }
         var sum = 0.0
         for e in draws.effects {
             sum += power(
